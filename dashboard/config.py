@@ -1,0 +1,178 @@
+"""Environment -> one validated, cached configuration object.
+
+Every setting the dashboard reads from the environment is parsed here, once. An invalid
+value stops start-up with a `ConfigError` whose message names the setting, so an operator
+sees "DATABASE_URL: ..." instead of a traceback from deep inside a driver.
+
+Embedded defaults: a local state folder (`.state/`, git-ignored) holds the SQLite database,
+a SECRET_KEY generated on first run and the key-encryption key of the demo.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SANDBOX_PORT = 8765
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(ImproperlyConfigured):
+    """A setting from the environment is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Config:
+    state_dir: Path
+    secret_key: str
+    debug: bool
+    production: bool
+    allowed_hosts: tuple[str, ...]
+    csrf_trusted_origins: tuple[str, ...]
+    database_url: str | None
+    redis_url: str | None
+    backpack_api_url: str
+    backpack_ws_url: str
+    encryption_keys: tuple[bytes, ...]
+    relay_mode: str
+
+    @property
+    def scaled(self) -> bool:
+        return self.database_url is not None and self.redis_url is not None
+
+
+def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _list(env: dict[str, str], name: str, default: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in env.get(name, default).split(",") if item.strip())
+
+
+def _url(
+    env: dict[str, str], name: str, schemes: tuple[str, ...], default: str | None
+) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ConfigError(f"{name} is malformed ({exc}): {raw!r}") from exc
+    if parts.scheme not in schemes:
+        wanted = ", ".join(f"{s}://" for s in schemes)
+        raise ConfigError(f"{name} must start with {wanted}; got {raw!r}")
+    if not parts.hostname and parts.scheme not in ("sqlite",):
+        raise ConfigError(f"{name} has no host name: {raw!r}")
+    if port == 0:
+        raise ConfigError(f"{name} has port 0: {raw!r}")
+    return raw
+
+
+def _state_file(state_dir: Path, name: str, make: Callable[[], str]) -> str:
+    """Read a generated value from the state folder, creating it (mode 0600) on first run."""
+    path = state_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _encryption_keys(env: dict[str, str], state_dir: Path) -> tuple[bytes, ...]:
+    raw = env.get("DASHBOARD_ENCRYPTION_KEYS", "").strip()
+    if not raw:
+        raw = _state_file(
+            state_dir, "encryption_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+        )
+    keys = []
+    for position, item in enumerate(raw.split(","), start=1):
+        item = item.strip()
+        try:
+            key = base64.b64decode(item, validate=True)
+        except ValueError as exc:
+            raise ConfigError(
+                f"DASHBOARD_ENCRYPTION_KEYS: key {position} is not valid base64"
+            ) from exc
+        if len(key) != 32:
+            raise ConfigError(
+                f"DASHBOARD_ENCRYPTION_KEYS: key {position} is {len(key)} bytes, expected 32"
+            )
+        keys.append(key)
+    return tuple(keys)
+
+
+def load_config(env: dict[str, str] | None = None) -> Config:
+    """Parse and validate the environment; raise ConfigError naming the first bad setting."""
+    env = dict(os.environ if env is None else env)
+    state_dir = Path(env.get("DASHBOARD_STATE_DIR") or BASE_DIR / ".state").resolve()
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"DASHBOARD_STATE_DIR: cannot create {state_dir}: {exc}") from exc
+
+    production = _flag(env, "DASHBOARD_PRODUCTION")
+    debug = _flag(env, "DJANGO_DEBUG")
+    if production and debug:
+        raise ConfigError("DJANGO_DEBUG: must be off when DASHBOARD_PRODUCTION is on")
+
+    secret_key = env.get("DJANGO_SECRET_KEY", "").strip()
+    if not secret_key:
+        if production:
+            raise ConfigError("DJANGO_SECRET_KEY: required when DASHBOARD_PRODUCTION is on")
+        secret_key = _state_file(state_dir, "secret_key", lambda: secrets.token_urlsafe(50))
+    elif len(secret_key) < 50:
+        raise ConfigError("DJANGO_SECRET_KEY: must be at least 50 characters long")
+
+    database_url = _url(env, "DATABASE_URL", ("postgres", "postgresql", "sqlite"), None)
+    redis_url = _url(env, "REDIS_URL", ("redis", "rediss"), None)
+    api_url = _url(
+        env, "BACKPACK_API_URL", ("http", "https"), f"http://127.0.0.1:{DEFAULT_SANDBOX_PORT}"
+    )
+    ws_url = _url(env, "BACKPACK_WS_URL", ("ws", "wss"), f"ws://127.0.0.1:{DEFAULT_SANDBOX_PORT}/")
+
+    relay_mode = env.get("DASHBOARD_RELAY", "embedded").strip().lower()
+    if relay_mode not in ("embedded", "worker", "off"):
+        raise ConfigError(f"DASHBOARD_RELAY: expected embedded, worker or off; got {relay_mode!r}")
+
+    return Config(
+        state_dir=state_dir,
+        secret_key=secret_key,
+        debug=debug,
+        production=production,
+        allowed_hosts=_list(env, "DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"),
+        csrf_trusted_origins=_list(env, "DJANGO_CSRF_TRUSTED_ORIGINS", ""),
+        database_url=database_url,
+        redis_url=redis_url,
+        backpack_api_url=api_url.rstrip("/"),
+        backpack_ws_url=ws_url,
+        encryption_keys=_encryption_keys(env, state_dir),
+        relay_mode=relay_mode,
+    )
+
+
+@cache
+def get_config() -> Config:
+    """The process-wide configuration, parsed on first use."""
+    return load_config()

@@ -1,0 +1,15 @@
+"""Root URLs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from dashboard import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]

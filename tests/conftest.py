@@ -1,0 +1,30 @@
+"""Shared fixtures. The sandbox exchange fixtures live in tests/fixtures/sandbox.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import services
+
+pytest_plugins = [
+    "tests.fixtures.sandbox",
+    "tests.fixtures.dashboard_server",
+    "tests.fixtures.browser",
+]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"dashboard mode: {services.mode()} (CI={'true' if services.in_ci() else 'false'})"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With CI=true a skipped test is a failure: CI must exercise everything."""
+    if not services.in_ci():
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(
+            f"CI=true: {skipped} test(s) skipped; a skip is a failure in CI", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
