@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from trading.backpack.market_types import Market
+from trading.backpack.rules import plain, validate_order
+from trading.backpack.wire import parse
+
+SOL_USDC = parse(
+    "test",
+    Market.from_wire,
+    {
+        "symbol": "SOL_USDC",
+        "baseSymbol": "SOL",
+        "quoteSymbol": "USDC",
+        "marketType": "SPOT",
+        "orderBookState": "Open",
+        "visible": True,
+        "createdAt": "2025-01-01T00:00:00",
+        "filters": {
+            "price": {
+                "minPrice": "0.01",
+                "maxPrice": "100000",
+                "tickSize": "0.01",
+                "minMultiplier": "0.8",
+                "maxMultiplier": "1.2",
+            },
+            "quantity": {"minQuantity": "0.01", "stepSize": "0.01", "maxQuantity": "1000"},
+        },
+    },
+)
+
+
+def check(**kw):
+    base = {"side": "Bid", "order_type": "Limit", "quantity": "1", "price": "100"}
+    base.update(kw)
+    return validate_order(SOL_USDC, **base)
+
+
+def test_a_clean_order_has_no_problems() -> None:
+    result = check()
+    assert result.ok
+    assert (result.quantity, result.price) == (Decimal("1"), Decimal("100"))
+
+
+def test_quantity_off_step_is_rounded_down_and_explained() -> None:
+    result = check(quantity="1.234")
+    assert result.quantity == Decimal("1.23")
+    assert [p.message for p in result.problems] == [
+        "quantity 1.234 is not a multiple of the step 0.01 for SOL_USDC; use 1.23."
+    ]
+    assert result.problems[0].field == "quantity"
+
+
+def test_price_rounds_in_the_traders_favour() -> None:
+    assert check(price="95.555").price == Decimal("95.55")
+    assert check(side="Ask", price="95.551").price == Decimal("95.56")
+    assert check(side="Ask", price="95.551").problems[0].message == (
+        "price 95.551 is not a multiple of the tick 0.01 for SOL_USDC; use 95.56."
+    )
+
+
+def test_minimum_quantity_and_bad_input_are_named() -> None:
+    assert [p.message for p in check(quantity="0.001").problems] == [
+        "quantity 0.001 is not a multiple of the step 0.01 for SOL_USDC; use 0.00.",
+        "quantity 0.00 is below the minimum 0.01 for SOL_USDC.",
+    ]
+    assert [p.message for p in check(quantity="abc").problems] == [
+        "quantity 'abc' is not a number."
+    ]
+    assert [p.message for p in check(side="Buy").problems] == ["side 'Buy' is not one of Bid, Ask."]
+    assert [p.message for p in check(price=None).problems] == [
+        "price is required for a limit order."
+    ]
+
+
+def test_price_band_against_reference_price() -> None:
+    result = validate_order(
+        SOL_USDC,
+        side="Bid",
+        order_type="Limit",
+        quantity="1",
+        price="130",
+        reference_price=Decimal("100"),
+    )
+    assert [p.message for p in result.problems] == [
+        "price 130.00 is more than 1.2x the last price 100 of SOL_USDC (price band)."
+    ]
+
+
+def test_plain_never_uses_exponent_notation() -> None:
+    assert plain(Decimal("1E+3")) == "1000"
+    assert plain(Decimal("1E-8")) == "0.00000001"
+    assert plain(check(quantity="1E+1").quantity) == "10.00"

@@ -1,0 +1,294 @@
+"""Order placement and cancellation that never duplicates and never fails on a race.
+
+Every order carries a ``clientId`` (uint32). When the answer to a placement is lost (timeout,
+connection cut, 5xx) the client does not resend blindly: it looks the ``clientId`` up in the
+open orders and the order history, and resends only when the exchange has no such order.
+Cancelling an order that is already cancelled or filled returns its final state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from . import routes as R
+from .account_types import Order, OrderType, Side, parse_order_or_none
+from .errors import (
+    BackpackError,
+    ExchangeUnavailableError,
+    InvalidOrderError,
+    OrderNotFoundError,
+    RateLimitedError,
+    ServerError,
+)
+from .rules import validate_order
+from .wire import list_of, obj_of, parse
+
+if TYPE_CHECKING:
+    from .routes import Route
+    from .session import ExchangeSession
+    from .signing import Credentials
+
+UNKNOWN_OUTCOME = (ExchangeUnavailableError, ServerError)
+MAX_CLIENT_ID = 2**32 - 1
+
+
+def new_client_id() -> int:
+    """A random, non-zero uint32 client order id."""
+    return secrets.randbelow(MAX_CLIENT_ID) + 1
+
+
+class OrderMethods:
+    """Order endpoints, mixed into ``BackpackClient``."""
+
+    session: ExchangeSession
+    credentials: Credentials | None
+    label: str
+    resend_attempts: int = 3
+    reconcile_delay_s: float = 0.2
+
+    async def _call(self, route: Route, params: Any = None, **kw: Any) -> Any:
+        raise NotImplementedError
+
+    async def order_history(self, **kw: Any) -> list[Order]:
+        raise NotImplementedError
+
+    async def open_orders(self, symbol: str | None = None) -> list[Order]:
+        raise NotImplementedError
+
+    async def order_params(
+        self,
+        symbol: str,
+        side: Side | str,
+        order_type: OrderType | str,
+        *,
+        quantity: Decimal | str | None = None,
+        price: Decimal | str | None = None,
+        quote_quantity: Decimal | str | None = None,
+        client_id: int | None = None,
+        validate: bool = True,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Build (and by default validate against the market's rules) one order's body."""
+        if validate:
+            market = await self.session.markets.get(symbol)
+            check = validate_order(
+                market,
+                side=side,
+                order_type=order_type,
+                quantity=quantity,
+                price=price,
+                quote_quantity=quote_quantity,
+            )
+            problem = check.first_problem()
+            if problem is not None:
+                raise InvalidOrderError(
+                    problem.message, field=problem.field, action="Correct the order ticket."
+                )
+            quantity, price, quote_quantity = check.quantity, check.price, check.quote_quantity
+        if client_id is None:
+            client_id = new_client_id()
+        elif not 0 <= client_id <= MAX_CLIENT_ID:
+            raise InvalidOrderError(f"clientId {client_id} is not a uint32.", field="clientId")
+        params: dict[str, Any] = {
+            "symbol": symbol,
+            "side": Side(side) if isinstance(side, str) else side,
+            "orderType": OrderType(order_type) if isinstance(order_type, str) else order_type,
+            "quantity": quantity,
+            "price": price,
+            "quoteQuantity": quote_quantity,
+            "clientId": client_id,
+        }
+        for key, value in extra.items():
+            params[_camel(key)] = value
+        return params
+
+    async def place_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        order_type: OrderType | str,
+        *,
+        quantity: Decimal | str | None = None,
+        price: Decimal | str | None = None,
+        quote_quantity: Decimal | str | None = None,
+        time_in_force: str | None = None,
+        post_only: bool | None = None,
+        reduce_only: bool | None = None,
+        self_trade_prevention: str | None = None,
+        client_id: int | None = None,
+        validate: bool = True,
+    ) -> Order:
+        """``POST /api/v1/order``: place one order; exactly once even if the answer is lost.
+
+        Validates against the market's tick and step first (``InvalidOrderError`` naming
+        the field), gives the order a ``clientId`` if none was given, and on a lost answer
+        reconciles by that ``clientId`` before deciding to resend.
+        """
+        params = await self.order_params(
+            symbol,
+            side,
+            order_type,
+            quantity=quantity,
+            price=price,
+            quote_quantity=quote_quantity,
+            client_id=client_id,
+            validate=validate,
+            time_in_force=time_in_force,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            self_trade_prevention=self_trade_prevention,
+        )
+        last_error: BackpackError | None = None
+        for _ in range(self.resend_attempts):
+            try:
+                payload = await self._call(R.ORDER_PLACE, params, retry=False)
+            except UNKNOWN_OUTCOME as error:
+                last_error = error
+                found = await self._reconcile(symbol, params["clientId"])
+                if found is not None:
+                    return found
+                continue
+            except InvalidOrderError as error:
+                if error.code == "INVALID_MARKET":
+                    self.session.markets.invalidate()
+                raise
+            return parse(R.ORDER_PLACE.label, Order.from_wire, payload)
+        assert last_error is not None
+        raise last_error
+
+    async def find_order(self, symbol: str, client_id: int) -> Order | None:
+        """The order with ``client_id`` among open orders, then in order history."""
+        for order in await self.open_orders(symbol):
+            if order.client_id == client_id:
+                return order
+        for order in await self.order_history(symbol=symbol, limit=1000):
+            if order.client_id == client_id:
+                return order
+        return None
+
+    async def _reconcile(self, symbol: str, client_id: int) -> Order | None:
+        """After a lost answer: look for the order twice (the engine may lag a moment)."""
+        for wait in (0.0, self.reconcile_delay_s):
+            if wait:
+                await asyncio.sleep(wait)
+            try:
+                found = await self.find_order(symbol, client_id)
+            except (ExchangeUnavailableError, ServerError, RateLimitedError):
+                continue
+            if found is not None:
+                return found
+        return None
+
+    async def place_orders(
+        self, orders: Sequence[Mapping[str, Any]]
+    ) -> list[Order | BackpackError]:
+        """``POST /api/v1/orders``: place a batch; one result (order or error) per order.
+
+        Each item takes the keyword arguments of ``place_order`` (``symbol``, ``side``,
+        ``order_type``, ``quantity``, ``price``...). Lost answers are reconciled per
+        ``clientId``; only orders the exchange does not have are resent.
+        """
+        bodies = []
+        for item in orders:
+            spec = dict(item)
+            bodies.append(
+                await self.order_params(
+                    spec.pop("symbol"), spec.pop("side"), spec.pop("order_type"), **spec
+                )
+            )
+        results: dict[int, Order | BackpackError] = {}
+        pending = bodies
+        for _ in range(self.resend_attempts):
+            try:
+                payload = await self._call(R.ORDERS_BATCH, pending, retry=False)
+            except UNKNOWN_OUTCOME as error:
+                still = []
+                for body in pending:
+                    found = await self._reconcile(body["symbol"], body["clientId"])
+                    if found is None:
+                        still.append(body)
+                        results[body["clientId"]] = error
+                    else:
+                        results[body["clientId"]] = found
+                pending = still
+                if not pending:
+                    break
+                continue
+            for body, result in zip(
+                pending, parse(R.ORDERS_BATCH.label, _batch, payload), strict=False
+            ):
+                results[body["clientId"]] = result
+            break
+        return [results[b["clientId"]] for b in bodies]
+
+    async def cancel_order(
+        self, symbol: str, *, order_id: str | None = None, client_id: int | None = None
+    ) -> Order:
+        """``DELETE /api/v1/order``: cancel; an order already gone returns its final state."""
+        if order_id is None and client_id is None:
+            raise InvalidOrderError("Give the order id or the clientId to cancel.", field="orderId")
+        params = {"symbol": symbol, "orderId": order_id, "clientId": client_id}
+        try:
+            payload = await self._call(R.ORDER_CANCEL, params, retry=True)
+        except (OrderNotFoundError, InvalidOrderError) as error:
+            if error.code not in (None, "RESOURCE_NOT_FOUND", "INVALID_ORDER"):
+                raise
+            final = await self._final_state(symbol, order_id, client_id)
+            if final is None:
+                raise
+            return final
+        order = parse(R.ORDER_CANCEL.label, parse_order_or_none, payload)
+        if order is None:
+            final = await self._final_state(symbol, order_id, client_id)
+            if final is None:
+                raise OrderNotFoundError(f"Order {order_id or client_id} was not found.")
+            return final
+        return order
+
+    async def _final_state(
+        self, symbol: str, order_id: str | None, client_id: int | None
+    ) -> Order | None:
+        history = await self.order_history(symbol=symbol, order_id=order_id, limit=1000)
+        for order in history:
+            if (order_id is not None and order.id == order_id) or (
+                client_id is not None and order.client_id == client_id
+            ):
+                return order
+        return None
+
+    async def cancel_all_orders(self, symbol: str, *, order_type: str | None = None) -> list[Order]:
+        """``DELETE /api/v1/orders``: cancel every open order of a market (safe to repeat)."""
+        payload = await self._call(
+            R.ORDERS_CANCEL_ALL, {"symbol": symbol, "orderType": order_type}, retry=True
+        )
+        if not payload:
+            return []
+        return parse(
+            R.ORDERS_CANCEL_ALL.label,
+            lambda p: [Order.from_wire(obj_of(o, "(item)")) for o in list_of(p)],
+            payload,
+        )
+
+
+def _batch(payload: Any) -> list[Order | BackpackError]:
+    """Parse ``[{"operation":"Ok","id":"1",...},
+    {"operation":"Err","code":"INVALID_ORDER","message":"..."}]``."""
+    from .errors import error_from_response
+
+    out: list[Order | BackpackError] = []
+    for item in list_of(payload):
+        obj = obj_of(item, "(item)")
+        if obj.get("operation") == "Err" or ("code" in obj and "id" not in obj):
+            out.append(error_from_response(400, obj, route=R.ORDERS_BATCH.label))
+        else:
+            out.append(Order.from_wire(obj))
+    return out
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -1,0 +1,170 @@
+"""Rate-limit budgets per API key, declared as data.
+
+The exchange allows each key 2000 requests per minute on standard routes and 30 per minute
+on historical ones (klines, trades history, wapi history). Callers wait (bounded) for room
+instead of meeting HTTP 429. Budgets live in this process by default; give a Redis URL and
+they are shared across processes (fixed one-minute windows, ``INCR`` + ``PEXPIRE`` in one
+Lua script).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import RateLimitedError
+from .routes import HISTORICAL, STANDARD
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """``limit`` requests per ``period_s`` seconds."""
+
+    limit: int
+    period_s: float = 60.0
+
+
+DEFAULT_BUDGETS: Mapping[str, Budget] = {
+    STANDARD: Budget(2000, 60.0),
+    HISTORICAL: Budget(30, 60.0),
+}
+
+
+class LocalRateLimiter:
+    """Sliding-window budgets in this process, one per (API key, budget name)."""
+
+    def __init__(
+        self,
+        budgets: Mapping[str, Budget] | None = None,
+        *,
+        max_wait_s: float = 30.0,
+        clock=time.monotonic,
+    ) -> None:
+        self.budgets = dict(budgets or DEFAULT_BUDGETS)
+        self.max_wait_s = max_wait_s
+        self.clock = clock
+        self._sent: dict[tuple[str, str], deque[float]] = {}
+        self._penalty_until: dict[str, float] = {}
+
+    def _window(self, key: str, budget: str) -> deque[float]:
+        window = self._sent.get((key, budget))
+        if window is None:
+            window = self._sent[(key, budget)] = deque()
+        return window
+
+    def _prune(self, window: deque[float], period: float, now: float) -> None:
+        while window and window[0] <= now - period:
+            window.popleft()
+
+    async def acquire(self, key: str, budget: str = STANDARD) -> None:
+        """Take one request from the budget, waiting for room (at most ``max_wait_s``)."""
+        spec = self.budgets[budget]
+        window = self._window(key, budget)
+        deadline = self.clock() + self.max_wait_s
+        while True:
+            now = self.clock()
+            pause = self._penalty_until.get(key, 0.0) - now
+            self._prune(window, spec.period_s, now)
+            if pause <= 0 and len(window) < spec.limit:
+                window.append(now)
+                return
+            wait = max(pause, window[0] + spec.period_s - now if window else 0.0, 0.001)
+            if now + wait > deadline:
+                raise RateLimitedError(
+                    f"The {budget} request budget ({spec.limit} per {spec.period_s:g}s) for "
+                    f"this key is used up; next slot in {wait:.1f}s.",
+                    retry_after=wait,
+                )
+            await asyncio.sleep(wait)
+
+    def penalize(self, key: str, seconds: float) -> None:
+        """Hold every request for ``key`` for ``seconds`` (after the exchange said 429)."""
+        until = self.clock() + seconds
+        self._penalty_until[key] = max(self._penalty_until.get(key, 0.0), until)
+
+    def remaining(self, key: str, budget: str = STANDARD) -> int:
+        """Requests left in the current window."""
+        spec = self.budgets[budget]
+        window = self._window(key, budget)
+        self._prune(window, spec.period_s, self.clock())
+        return spec.limit - len(window)
+
+
+_LUA_TAKE = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if n > tonumber(ARGV[2]) then
+  redis.call('DECR', KEYS[1])
+  return {0, redis.call('PTTL', KEYS[1])}
+end
+return {1, 0}
+"""
+
+
+class RedisRateLimiter:
+    """Fixed-window budgets shared by every process that uses the same Redis."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        budgets: Mapping[str, Budget] | None = None,
+        *,
+        max_wait_s: float = 30.0,
+        prefix: str = "bpx:rl",
+    ) -> None:
+        import redis.asyncio as redis_asyncio
+
+        self.budgets = dict(budgets or DEFAULT_BUDGETS)
+        self.max_wait_s = max_wait_s
+        self.prefix = prefix
+        self.redis = redis_asyncio.from_url(redis_url)
+        self._take = self.redis.register_script(_LUA_TAKE)
+
+    def _key(self, key: str, budget: str) -> str:
+        return f"{self.prefix}:{budget}:{key}"
+
+    async def acquire(self, key: str, budget: str = STANDARD) -> None:
+        """Take one request from the shared budget, waiting (bounded) for the next window."""
+        spec = self.budgets[budget]
+        deadline = time.monotonic() + self.max_wait_s
+        while True:
+            pause = await self.redis.pttl(f"{self.prefix}:penalty:{key}")
+            if pause and pause > 0:
+                wait_ms = pause
+            else:
+                ok, wait_ms = await self._take(
+                    keys=[self._key(key, budget)], args=[int(spec.period_s * 1000), spec.limit]
+                )
+                if ok:
+                    return
+            wait = max(int(wait_ms), 1) / 1000.0
+            if time.monotonic() + wait > deadline:
+                raise RateLimitedError(
+                    f"The shared {budget} request budget for this key is used up; "
+                    f"next slot in {wait:.1f}s.",
+                    retry_after=wait,
+                )
+            await asyncio.sleep(wait)
+
+    def penalize(self, key: str, seconds: float) -> None:
+        """Hold every process's requests for ``key`` for ``seconds``."""
+        task = asyncio.ensure_future(
+            self.redis.set(f"{self.prefix}:penalty:{key}", 1, px=max(int(seconds * 1000), 1))
+        )
+        task.add_done_callback(lambda t: t.exception())
+
+    async def remaining_async(self, key: str, budget: str = STANDARD) -> int:
+        """Requests left in the current shared window."""
+        used = await self.redis.get(self._key(key, budget))
+        return self.budgets[budget].limit - int(used or 0)
+
+    def remaining(self, key: str, budget: str = STANDARD) -> int:
+        """Not known without a round trip; use ``remaining_async``."""
+        return -1
+
+    async def aclose(self) -> None:
+        """Close the Redis connection pool."""
+        await self.redis.aclose()

@@ -1,0 +1,236 @@
+"""Order rules of a market: rounding to tick and step, minimums, price bands.
+
+``validate_order`` is what the order ticket calls as the user types: it returns the values
+rounded onto the market's grid plus a list of problems in words a trader understands. The
+client calls it before sending, so an order never trips "Quantity decimal too long".
+
+Rounding: quantity always down to ``stepSize`` (never more than asked); price to
+``tickSize`` in the trader's favour - a bid rounds down, an ask rounds up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any
+
+from .account_types import OrderType, Side
+from .market_types import Market, OrderBookState
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an order; ``field`` is the ticket field to highlight."""
+
+    field: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCheck:
+    """Result of ``validate_order``: rounded values and the problems found."""
+
+    symbol: str
+    side: Side | None
+    order_type: OrderType | None
+    quantity: Decimal | None
+    price: Decimal | None
+    quote_quantity: Decimal | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the order can be sent as it stands."""
+        return not self.problems
+
+    def first_problem(self) -> Problem | None:
+        """The first problem, if any."""
+        return self.problems[0] if self.problems else None
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as plain text for the wire: no exponent (``1E+1`` -> ``10``)."""
+    return format(value, "f")
+
+
+def floor_to(value: Decimal, step: Decimal) -> Decimal:
+    """Round ``value`` down to a multiple of ``step``."""
+    if step <= 0:
+        return value
+    return ((value / step).to_integral_value(ROUND_FLOOR) * step).quantize(step)
+
+
+def ceil_to(value: Decimal, step: Decimal) -> Decimal:
+    """Round ``value`` up to a multiple of ``step``."""
+    if step <= 0:
+        return value
+    return ((value / step).to_integral_value(ROUND_CEILING) * step).quantize(step)
+
+
+def round_price(price: Decimal, market: Market, side: Side | str | None = None) -> Decimal:
+    """Price onto the tick grid: bids down, asks up, unknown side to the nearest tick."""
+    tick = market.tick_size
+    if side == Side.BID:
+        return floor_to(price, tick)
+    if side == Side.ASK:
+        return ceil_to(price, tick)
+    return ((price / tick).to_integral_value() * tick).quantize(tick)
+
+
+def round_quantity(quantity: Decimal, market: Market) -> Decimal:
+    """Quantity down onto the step grid."""
+    return floor_to(quantity, market.step_size)
+
+
+def to_decimal_input(value: Any, field: str) -> tuple[Decimal | None, Problem | None]:
+    """Read what a user typed (text, int or Decimal) as a Decimal, or explain why not."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, float):
+        return None, Problem(field, f"{field} must be given as a decimal, not a float.")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        return None, Problem(field, f"{field} '{value}' is not a number.")
+    if not number.is_finite():
+        return None, Problem(field, f"{field} '{value}' is not a number.")
+    return number, None
+
+
+def validate_order(
+    market: Market,
+    *,
+    side: Side | str | None,
+    order_type: OrderType | str | None,
+    quantity: Any = None,
+    price: Any = None,
+    quote_quantity: Any = None,
+    reference_price: Decimal | None = None,
+) -> OrderCheck:
+    """Check an order against ``market``'s rules; return rounded values and problems.
+
+    ``reference_price`` (last or mark price) enables the price band check. Problems name the
+    field and say what is wrong, e.g. "quantity 1.234 is not a multiple of the step 0.01
+    for SOL_USDC".
+    """
+    problems: list[Problem] = []
+    sym = market.symbol
+    side_v = _enum(Side, side, "side", problems)
+    type_v = _enum(OrderType, order_type, "orderType", problems)
+    qty, bad = to_decimal_input(quantity, "quantity")
+    if bad:
+        problems.append(bad)
+    px, bad = to_decimal_input(price, "price")
+    if bad:
+        problems.append(bad)
+    quote, bad = to_decimal_input(quote_quantity, "quoteQuantity")
+    if bad:
+        problems.append(bad)
+
+    if market.order_book_state not in (OrderBookState.OPEN, OrderBookState.LIMIT_ONLY):
+        if market.order_book_state != OrderBookState.POST_ONLY or type_v != OrderType.LIMIT:
+            problems.append(
+                Problem("symbol", f"{sym} is {market.order_book_state.value}: no new orders.")
+            )
+    if market.order_book_state == OrderBookState.LIMIT_ONLY and type_v == OrderType.MARKET:
+        problems.append(Problem("orderType", f"{sym} accepts only limit orders now."))
+
+    rounded_qty = None
+    if qty is not None:
+        rounded_qty = round_quantity(qty, market)
+        if qty <= 0:
+            problems.append(Problem("quantity", f"quantity must be above zero, got {plain(qty)}."))
+        elif rounded_qty != qty:
+            problems.append(
+                Problem(
+                    "quantity",
+                    f"quantity {plain(qty)} is not a multiple of the step "
+                    f"{plain(market.step_size)} for {sym}; use {plain(rounded_qty)}.",
+                )
+            )
+        if qty > 0 and rounded_qty < market.min_quantity:
+            problems.append(
+                Problem(
+                    "quantity",
+                    f"quantity {plain(rounded_qty)} is below the minimum "
+                    f"{plain(market.min_quantity)} for {sym}.",
+                )
+            )
+        if market.max_quantity is not None and rounded_qty > market.max_quantity:
+            problems.append(
+                Problem(
+                    "quantity",
+                    f"quantity {plain(rounded_qty)} is above the maximum "
+                    f"{plain(market.max_quantity)} for {sym}.",
+                )
+            )
+    elif quote is None and type_v is not None and not _has(problems, "quantity"):
+        problems.append(Problem("quantity", "quantity is required."))
+    if quote is not None and quote <= 0:
+        problems.append(Problem("quoteQuantity", "quoteQuantity must be above zero."))
+
+    rounded_px = None
+    if type_v == OrderType.LIMIT and px is None and not _has(problems, "price"):
+        problems.append(Problem("price", "price is required for a limit order."))
+    if px is not None:
+        rounded_px = round_price(px, market, side_v)
+        if px <= 0:
+            problems.append(Problem("price", f"price must be above zero, got {plain(px)}."))
+        else:
+            if rounded_px != px:
+                problems.append(
+                    Problem(
+                        "price",
+                        f"price {plain(px)} is not a multiple of the tick "
+                        f"{plain(market.tick_size)} for {sym}; use {plain(rounded_px)}.",
+                    )
+                )
+            problems.extend(_price_limits(market, rounded_px, reference_price))
+    return OrderCheck(sym, side_v, type_v, rounded_qty, rounded_px, quote, tuple(problems))
+
+
+def _price_limits(market: Market, px: Decimal, reference: Decimal | None) -> list[Problem]:
+    out: list[Problem] = []
+    sym = market.symbol
+    if px < market.min_price:
+        out.append(
+            Problem("price", f"price {plain(px)} is below the minimum {plain(market.min_price)}.")
+        )
+    if market.max_price is not None and px > market.max_price:
+        out.append(
+            Problem("price", f"price {plain(px)} is above the maximum {plain(market.max_price)}.")
+        )
+    if reference is not None and reference > 0:
+        if market.max_multiplier is not None and px > reference * market.max_multiplier:
+            out.append(
+                Problem(
+                    "price",
+                    f"price {plain(px)} is more than {plain(market.max_multiplier)}x the last "
+                    f"price {plain(reference)} of {sym} (price band).",
+                )
+            )
+        if market.min_multiplier is not None and px < reference * market.min_multiplier:
+            out.append(
+                Problem(
+                    "price",
+                    f"price {plain(px)} is less than {plain(market.min_multiplier)}x the last "
+                    f"price {plain(reference)} of {sym} (price band).",
+                )
+            )
+    return out
+
+
+def _enum(cls: Any, value: Any, field: str, problems: list[Problem]) -> Any:
+    if value is None or value == "":
+        problems.append(Problem(field, f"{field} is required."))
+        return None
+    member = cls(value) if isinstance(value, str) else value
+    if member not in cls.__members__.values():
+        known = ", ".join(m.value for m in cls.__members__.values())
+        problems.append(Problem(field, f"{field} '{value}' is not one of {known}."))
+        return None
+    return member
+
+
+def _has(problems: list[Problem], field: str) -> bool:
+    return any(p.field == field for p in problems)

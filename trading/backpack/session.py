@@ -1,0 +1,310 @@
+"""The session: one shared HTTP connection pool, clock, rate limiter, retries and metrics.
+
+Every REST call of every subaccount client goes through ``ExchangeSession.call``, which is
+where rate budgets are taken, the clock offset is applied, errors are mapped (once) and
+reads are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import httpx
+
+from . import routes as R
+from .clock import ExchangeClock
+from .errors import (
+    AuthenticationError,
+    BackpackError,
+    ExchangeUnavailableError,
+    MalformedResponseError,
+    RateLimitedError,
+    RequestRejectedError,
+)
+from .markets import MarketCache
+from .metrics import CallRecord, MetricsCollector
+from .ratelimit import Budget, LocalRateLimiter, RedisRateLimiter
+from .retry import RetryPolicy
+from .routes import Route
+from .signing import DEFAULT_WINDOW_MS, MAX_WINDOW_MS, BackpackAuth, Credentials, clean_params
+
+if TYPE_CHECKING:
+    from .client import BackpackClient
+
+PUBLIC_KEY = "public"
+_JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+_CLOCK_DRIFT_MS = 1000
+
+
+class ExchangeSession:
+    """Shared state for talking to one exchange (REST base URL + WebSocket URL).
+
+    ``session.client(credentials, label=...)`` gives a per-subaccount client; all of them
+    share this session's keep-alive pool, clock, rate limiter, market cache and metrics.
+    ``transport="aiohttp"`` (default, measured cheaper per request) or ``"httpx"``.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        ws_url: str | None = None,
+        *,
+        window_ms: int = DEFAULT_WINDOW_MS,
+        timeout_s: float = 10.0,
+        connect_timeout_s: float = 5.0,
+        max_connections: int = 64,
+        retry: RetryPolicy | None = None,
+        budgets: Mapping[str, Budget] | None = None,
+        redis_url: str | None = None,
+        max_rate_wait_s: float = 30.0,
+        clock_refresh_s: float = 300.0,
+        market_refresh_s: float = 300.0,
+        metrics: MetricsCollector | None = None,
+        transport: str = "aiohttp",
+    ) -> None:
+        if not 0 < window_ms <= MAX_WINDOW_MS:
+            raise ValueError(f"window_ms must be between 1 and {MAX_WINDOW_MS}, got {window_ms}")
+        if not api_url.startswith(("http://", "https://")):
+            raise ValueError(f"api_url must start with http:// or https://, got {api_url!r}")
+        self.api_url = api_url.rstrip("/")
+        self.ws_url = ws_url
+        self.window_ms = window_ms
+        self.retry = retry or RetryPolicy()
+        self.metrics = metrics or MetricsCollector()
+        self.clock = ExchangeClock(refresh_s=clock_refresh_s)
+        if redis_url:
+            self.limiter: Any = RedisRateLimiter(redis_url, budgets, max_wait_s=max_rate_wait_s)
+        else:
+            self.limiter = LocalRateLimiter(budgets, max_wait_s=max_rate_wait_s)
+        self.markets = MarketCache(self, refresh_s=market_refresh_s)
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s, pool=timeout_s)
+        kind = None
+        if transport == "aiohttp":
+            from httpx_aiohttp import AiohttpTransport
+
+            kind = AiohttpTransport(limits=limits)
+        elif transport != "httpx":
+            raise ValueError(f"transport must be 'aiohttp' or 'httpx', got {transport!r}")
+        self.http = httpx.AsyncClient(
+            base_url=self.api_url, timeout=timeout, limits=limits, transport=kind
+        )
+        self._clock_lock = asyncio.Lock()
+        self._closed = False
+
+    def client(self, credentials: Credentials | None = None, *, label: str = "") -> BackpackClient:
+        """A client for one subaccount (or public data only when ``credentials`` is None)."""
+        from .client import BackpackClient
+
+        return BackpackClient(self, credentials, label=label or "public")
+
+    async def aclose(self) -> None:
+        """Close the connection pool (and the Redis pool when used)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.http.aclose()
+        closer = getattr(self.limiter, "aclose", None)
+        if closer is not None:
+            await closer()
+
+    async def __aenter__(self) -> ExchangeSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- clock -------------------------------------------------------------------------
+
+    async def server_time_ms(self) -> int:
+        """``GET /api/v1/time``: the exchange's clock in ms (no retries; used to sync)."""
+        raw = await self._send(R.TIME, None, None, None)
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise MalformedResponseError(
+                f"The exchange's answer to {R.TIME.label} is not a time: {str(raw)[:40]!r}.",
+                route=R.TIME.label,
+            ) from None
+
+    async def sync_clock(self, *, force: bool = False) -> int:
+        """Measure the clock offset (once for concurrent callers) and return it in ms."""
+        async with self._clock_lock:
+            if force or self.clock.is_stale():
+                await self.clock.resync(self.server_time_ms)
+                self.metrics.clock_offset_ms = self.clock.offset_ms
+        return self.clock.offset_ms
+
+    # -- the call path -----------------------------------------------------------------
+
+    async def call(
+        self,
+        route: Route,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        credentials: Credentials | None = None,
+        label: str = "public",
+        retry: bool | None = None,
+    ) -> Any:
+        """Send ``route`` with ``params`` and return the decoded answer.
+
+        Reads are retried per ``self.retry``; a route that changes state is retried only on a
+        429 (the exchange did not run it). Raises a ``BackpackError`` subclass.
+        """
+        if route.private and credentials is None:
+            raise AuthenticationError(
+                f"{route.label} needs API credentials.", route=route.label, action="Add a key."
+            )
+        may_retry = route.idempotent if retry is None else retry
+        key = credentials.api_key if credentials else PUBLIC_KEY
+        started = time.perf_counter()
+        attempt = 0
+        resynced = False
+        while True:
+            attempt += 1
+            try:
+                await self.limiter.acquire(key, route.budget)
+                if credentials is not None and self.clock.is_stale():
+                    await self.sync_clock()
+                result = await self._send(route, params, credentials, label)
+            except BackpackError as error:
+                elapsed = time.perf_counter() - started
+                if isinstance(error, RateLimitedError) and error.status == 429:
+                    self.limiter.penalize(key, error.retry_after or self.retry.base_s * 4)
+                if (
+                    credentials is not None
+                    and not resynced
+                    and isinstance(error, AuthenticationError | RequestRejectedError)
+                    and error.status in (400, 401)
+                ):
+                    # The exchange may have refused our timestamp: re-measure the clock and,
+                    # only if it had drifted, send once more (decided by measurement, never by
+                    # reading the message).
+                    resynced = True
+                    before = self.clock.offset_ms
+                    try:
+                        after = await self.sync_clock(force=True)
+                    except BackpackError:
+                        after = before
+                    if abs(after - before) > _CLOCK_DRIFT_MS:
+                        continue
+                retryable = may_retry or (isinstance(error, RateLimitedError))
+                if retryable and self.retry.should_retry(error, attempt, elapsed):
+                    await asyncio.sleep(self.retry.delay(attempt, error))
+                    continue
+                self._record(label, route, started, error, attempt)
+                raise
+            self._record(label, route, started, None, attempt)
+            return result
+
+    def _record(
+        self, label: str, route: Route, started: float, error: BackpackError | None, attempts: int
+    ) -> None:
+        self.metrics.record(
+            CallRecord(
+                label=label,
+                route=route.name,
+                latency_ms=(time.perf_counter() - started) * 1000.0,
+                outcome="ok" if error is None else type(error).__name__,
+                status=None if error is None else error.status,
+                code=None if error is None else error.code,
+                attempts=attempts,
+            )
+        )
+
+    async def _send(
+        self,
+        route: Route,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+        credentials: Credentials | None,
+        label: str | None,
+    ) -> Any:
+        """One HTTP exchange: sign, send, map the status; no retries here."""
+        if isinstance(params, Mapping) or params is None:
+            wire: Any = clean_params(params)
+        else:
+            wire = [clean_params(item) for item in params]
+        auth = None
+        if route.private:
+            if credentials is None:
+                raise AuthenticationError(f"{route.label} needs API credentials.")
+            auth = BackpackAuth(
+                credentials,
+                route.instruction,
+                wire,
+                clock=self.clock.now_ms,
+                window_ms=self.window_ms,
+            )
+        try:
+            if route.method == "GET":
+                query = {k: wire[k] for k in sorted(wire)} if wire else None
+                if query:
+                    query = {k: _query_text(v) for k, v in query.items()}
+                response = await self.http.request("GET", route.path, params=query, auth=auth)
+            else:
+                body = json.dumps(wire, separators=(",", ":")).encode() if wire else None
+                response = await self.http.request(
+                    route.method, route.path, content=body, headers=_JSON_HEADERS, auth=auth
+                )
+        except httpx.TimeoutException as exc:
+            raise ExchangeUnavailableError(
+                f"No answer from the exchange on {route.label} in time ({type(exc).__name__}).",
+                route=route.label,
+            ) from exc
+        except (TimeoutError, httpx.TransportError, aiohttp.ClientError, OSError) as exc:
+            raise ExchangeUnavailableError(
+                f"Lost the connection to the exchange on {route.label} ({type(exc).__name__}).",
+                route=route.label,
+            ) from exc
+        return _decode(route, response)
+
+
+def _query_text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def _decode(route: Route, response: httpx.Response) -> Any:
+    from .errors import error_from_response
+
+    status = response.status_code
+    content = response.content
+    if 200 <= status < 300:
+        if not content:
+            return None
+        if route is R.TIME:
+            return content.decode(errors="replace").strip()
+        try:
+            return json.loads(content)
+        except ValueError:
+            raise MalformedResponseError(
+                f"The exchange's answer to {route.label} is not JSON: {content[:60]!r}.",
+                route=route.label,
+                status=status,
+            ) from None
+    try:
+        payload = json.loads(content) if content else None
+    except ValueError:
+        payload = content[:200].decode(errors="replace")
+    retry_after = None
+    if status == 429:
+        header = response.headers.get("retry-after")
+        try:
+            retry_after = float(header) if header else None
+        except ValueError:
+            retry_after = None
+    return _raise(error_from_response(status, payload, route=route.label, retry_after=retry_after))
+
+
+def _raise(error: BackpackError) -> Any:
+    raise error
