@@ -1,0 +1,94 @@
+"""Control routes outside the exchange's paths, for tests and demos (never signed).
+
+- ``GET /_sandbox/keys``: the subaccounts' keys, as ``--dump-keys`` prints them.
+- ``GET|POST|DELETE /_sandbox/faults``: read, change, clear fault injection
+  (fields in :mod:`sandbox.faults`).
+- ``POST /_sandbox/reset``: fresh ledger and empty books from the seed.
+- ``POST /_sandbox/withdrawals/confirm``: confirm every pending withdrawal now.
+- ``POST /_sandbox/deposit`` ``{"subaccount": 1, "symbol": "USDC", "quantity": "10"}``.
+- ``POST /_sandbox/markPrice`` ``{"symbol": "SOL_USDC_PERP", "price": "151.5"}``.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sandbox.engine import EngineError
+from sandbox.faults import FaultError
+from sandbox.server.errors import ApiError, error_response
+from sandbox.server.params import Params
+from sandbox.server.routing import json_response, read_json_body
+from sandbox.server.state import Sandbox
+
+
+def control_routes(sandbox: Sandbox) -> list[Route]:
+    """The /_sandbox routes."""
+
+    async def keys(request: Request) -> Response:
+        return json_response(sandbox.seed.keys())
+
+    async def faults(request: Request) -> Response:
+        hub = request.app.state.hub
+        try:
+            if request.method == "DELETE":
+                sandbox.faults.clear()
+                hub.gap_remaining.clear()
+            elif request.method == "POST":
+                changes = await read_json_body(request)
+                sandbox.faults.update(changes if changes is not None else {})
+                if changes and "depth_gap" in changes:
+                    hub.arm_depth_gap(sandbox.faults.depth_gap)
+                if sandbox.faults.ws_drop:
+                    sandbox.faults.ws_drop = False
+                    hub.drop_all()
+        except FaultError as exc:
+            return error_response(400, "INVALID_CLIENT_REQUEST", str(exc))
+        except ApiError as exc:
+            return exc.response()
+        return json_response(sandbox.faults.as_dict())
+
+    async def reset(request: Request) -> Response:
+        sandbox.reset()
+        return json_response({"status": "reset"})
+
+    async def confirm(request: Request) -> Response:
+        return json_response({"confirmed": sandbox.confirm_pending_withdrawals()})
+
+    async def deposit(request: Request) -> Response:
+        try:
+            body = await read_json_body(request)
+            params = Params(body if isinstance(body, dict) else {})
+            subaccount = params.integer("subaccount", required=True, maximum=65535)
+            symbol = params.string("symbol", required=True)
+            quantity = params.decimal("quantity", required=True)
+            if subaccount not in sandbox.subaccounts:
+                raise ApiError(404, "RESOURCE_NOT_FOUND", "Subaccount not found")
+            return json_response(sandbox.engine.deposit(subaccount, symbol, quantity))
+        except ApiError as exc:
+            return exc.response()
+        except EngineError as exc:
+            return error_response(exc.http_status, exc.code, exc.message)
+
+    async def mark_price(request: Request) -> Response:
+        try:
+            body = await read_json_body(request)
+            params = Params(body if isinstance(body, dict) else {})
+            symbol = params.string("symbol", required=True)
+            price = params.decimal("price", required=True)
+            sandbox.engine.set_mark_price(symbol, price)
+            return json_response({"symbol": symbol, "markPrice": format(price, "f")})
+        except ApiError as exc:
+            return exc.response()
+        except EngineError as exc:
+            return error_response(exc.http_status, exc.code, exc.message)
+
+    return [
+        Route("/_sandbox/keys", keys, methods=["GET"]),
+        Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/reset", reset, methods=["POST"]),
+        Route("/_sandbox/withdrawals/confirm", confirm, methods=["POST"]),
+        Route("/_sandbox/deposit", deposit, methods=["POST"]),
+        Route("/_sandbox/markPrice", mark_price, methods=["POST"]),
+    ]
