@@ -1,17 +1,52 @@
-"""Sign-in and sign-out."""
+"""Sign-in, two-factor, subaccounts, members, withdrawal settings and the audit log."""
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accounts import audit_views, views, withdrawal_views
+from accounts import auth_views as login_views
+
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
-        name="login",
-    ),
+    path("login/", login_views.PasswordThenCodeLoginView.as_view(), name="login"),
+    path("login/verify/", login_views.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("security/", login_views.security, name="security"),
+    path("security/enrol/", login_views.totp_enrol, name="totp_enrol"),
+    path("security/backup-codes/", login_views.backup_codes_renew, name="backup_codes"),
+    path("subaccounts/", views.subaccount_list, name="subaccount_list"),
+    path("subaccounts/add/", views.subaccount_add, name="subaccount_add"),
+    path("subaccounts/<int:subaccount_id>/", views.subaccount_detail, name="subaccount_detail"),
+    path("subaccounts/<int:subaccount_id>/key/", views.subaccount_key, name="subaccount_key"),
+    path(
+        "subaccounts/<int:subaccount_id>/settings/",
+        views.subaccount_settings,
+        name="subaccount_settings",
+    ),
+    path("subaccounts/<int:subaccount_id>/members/", views.members, name="members"),
+    path(
+        "subaccounts/<int:subaccount_id>/members/<int:membership_id>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/withdrawals/",
+        withdrawal_views.withdrawals,
+        name="withdrawals",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/withdrawals/policy/",
+        withdrawal_views.withdrawal_policy,
+        name="withdrawal_policy",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/withdrawals/<int:address_id>/<slug:action>/",
+        withdrawal_views.withdrawal_address_action,
+        name="withdrawal_address_action",
+    ),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/export.csv", audit_views.audit_export, name="audit_export"),
 ]

@@ -1,0 +1,170 @@
+"""Forms: parse what people type, with one clear message per mistake."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+
+from accounts.keys import KeyCheckError, key_pair_parse
+from accounts.models import MONEY, Role
+
+ASSET_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def parse_asset_amounts(text: str, *, what: str) -> dict[str, Decimal]:
+    """Parse lines of 'ASSET AMOUNT' (e.g. 'USDC 1000') into asset -> Decimal.
+
+    Raises forms.ValidationError naming the line at fault.
+    """
+    result: dict[str, Decimal] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = line.replace(",", " ").replace(":", " ").split()
+        if not words:
+            continue
+        if len(words) != 2:
+            raise forms.ValidationError(
+                f"Line {number}: write the asset and the {what}, e.g. 'USDC 1000'."
+            )
+        asset, raw = words[0].upper(), words[1]
+        if not set(asset) <= ASSET_CHARS or len(asset) > 20:
+            raise forms.ValidationError(f"Line {number}: {words[0]!r} is not an asset symbol.")
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation as exc:
+            raise forms.ValidationError(f"Line {number}: {raw!r} is not a number.") from exc
+        if not amount.is_finite() or amount < 0:
+            raise forms.ValidationError(f"Line {number}: the {what} must be zero or more.")
+        integer_digits = MONEY["max_digits"] - MONEY["decimal_places"]
+        if amount.adjusted() >= integer_digits or -amount.as_tuple().exponent > 18:
+            raise forms.ValidationError(f"Line {number}: {raw!r} has too many digits.")
+        if asset in result:
+            raise forms.ValidationError(f"Line {number}: {asset} is listed twice.")
+        result[asset] = amount
+    return result
+
+
+def format_asset_amounts(amounts: dict[str, Decimal]) -> str:
+    return "\n".join(f"{asset} {format(amount, 'f')}" for asset, amount in amounts.items())
+
+
+class KeyFieldsMixin(forms.Form):
+    """The keypair fields; the secret is never rendered back into the page."""
+
+    api_public_key = forms.CharField(
+        label="API key (public, base64)",
+        max_length=200,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    api_secret = forms.CharField(
+        label="API secret (base64)",
+        max_length=200,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("api_public_key") and data.get("api_secret"):
+            try:
+                key_pair_parse(api_public_key=data["api_public_key"], api_secret=data["api_secret"])
+            except KeyCheckError as exc:
+                self.add_error(exc.field, exc.message)
+        return data
+
+
+class SubaccountAddForm(KeyFieldsMixin):
+    name = forms.CharField(max_length=80)
+    exchange_label = forms.CharField(label="Label on the exchange", max_length=80, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    field_order = ["name", "exchange_label", "api_public_key", "api_secret", "notes"]
+
+
+class KeyRotateForm(KeyFieldsMixin):
+    pass
+
+
+class SubaccountSettingsForm(forms.Form):
+    exchange_label = forms.CharField(label="Label on the exchange", max_length=80, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    is_active = forms.BooleanField(label="Active", required=False)
+    order_confirm_notional = forms.DecimalField(
+        label="Ask for confirmation above this order notional",
+        required=False,
+        max_digits=MONEY["max_digits"],
+        decimal_places=MONEY["decimal_places"],
+        min_value=0,
+    )
+    low_balance = forms.CharField(
+        label="Warn when a balance falls below (one 'ASSET MINIMUM' per line)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    def clean_low_balance(self) -> dict[str, Decimal]:
+        return parse_asset_amounts(self.cleaned_data["low_balance"], what="minimum")
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class OtpCodeForm(forms.Form):
+    otp_code = forms.CharField(
+        label="Two-factor code",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class AddressForm(OtpCodeForm):
+    blockchain = forms.CharField(max_length=40)
+    address = forms.CharField(max_length=200)
+    label = forms.CharField(max_length=80, required=False)
+    field_order = ["blockchain", "address", "label", "otp_code"]
+
+
+class PolicyForm(OtpCodeForm):
+    second_admin_required = forms.BooleanField(
+        label="A second admin approves each new address", required=False
+    )
+    daily_limits = forms.CharField(
+        label="Daily withdrawal limits (one 'ASSET LIMIT' per line)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    field_order = ["second_admin_required", "daily_limits", "otp_code"]
+
+    def clean_daily_limits(self) -> dict[str, Decimal]:
+        return parse_asset_amounts(self.cleaned_data["daily_limits"], what="limit")
+
+
+class TokenForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app (or a backup code)",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class AuditFilterForm(forms.Form):
+    subaccount = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    actor = forms.CharField(max_length=150, required=False)
+    action = forms.ChoiceField(required=False)
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, subaccounts=(), actions=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subaccount"].choices = [("", "All")] + [(s.pk, s.name) for s in subaccounts]
+        self.fields["action"].choices = [("", "All")] + [(a, a) for a in actions]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data

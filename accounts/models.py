@@ -1,0 +1,228 @@
+"""Who may do what with which subaccount: records, members, withdrawal settings, audit trail.
+
+Models hold data only; the rules that change them live in `accounts.services`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """A member's role on one subaccount; each role includes the ones before it."""
+
+    VIEWER = "viewer", "Viewer"
+    TRADER = "trader", "Trader"
+    ADMIN = "admin", "Admin"
+
+    @property
+    def rank(self) -> int:
+        return ROLE_RANK[self]
+
+
+ROLE_RANK = {Role.VIEWER: 1, Role.TRADER: 2, Role.ADMIN: 3}
+
+MONEY = {"max_digits": 36, "decimal_places": 18}
+
+
+class Subaccount(models.Model):
+    """One exchange subaccount the team runs, with its API keypair (secret sealed at rest)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    exchange_label = models.CharField(
+        max_length=80, blank=True, help_text="The subaccount's label on the exchange."
+    )
+    api_public_key = models.CharField(max_length=64)
+    api_secret_sealed = models.TextField(help_text="Sealed with the key-encryption key.")
+    is_active = models.BooleanField(default=True)
+    notes = models.TextField(blank=True)
+    order_confirm_notional = models.DecimalField(
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text="Orders above this notional ask for a second confirmation.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role on a subaccount."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    subaccount = models.ForeignKey(Subaccount, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subaccount__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "subaccount"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} on {self.subaccount}"
+
+
+class WithdrawalAddress(models.Model):
+    """An entry of a subaccount's withdrawal address book."""
+
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.CASCADE, related_name="withdrawal_addresses"
+    )
+    blockchain = models.CharField(max_length=40)
+    address = models.CharField(max_length=200)
+    label = models.CharField(max_length=80, blank=True)
+    confirmed_2fa_exempt = models.BooleanField(
+        default=False, help_text="Confirmed as a 2FA-exempt address on the exchange."
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subaccount__name", "blockchain", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subaccount", "blockchain", "address"], name="one_address_per_chain"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.address} ({self.blockchain})"
+
+    @property
+    def usable(self) -> bool:
+        """Confirmed on the exchange and, when the policy asks for it, approved."""
+        if not self.confirmed_2fa_exempt:
+            return False
+        policy = getattr(self.subaccount, "withdrawal_policy", None)
+        return self.approved_by_id is not None or not (policy and policy.second_admin_required)
+
+
+class WithdrawalPolicy(models.Model):
+    """Per-subaccount withdrawal rules; limits per asset are `WithdrawalLimit` rows."""
+
+    subaccount = models.OneToOneField(
+        Subaccount, on_delete=models.CASCADE, related_name="withdrawal_policy"
+    )
+    second_admin_required = models.BooleanField(
+        default=True, help_text="A second admin approves each new address."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"withdrawal policy of {self.subaccount}"
+
+
+class WithdrawalLimit(models.Model):
+    """Daily withdrawal limit of one asset on one subaccount."""
+
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.CASCADE, related_name="withdrawal_limits"
+    )
+    asset = models.CharField(max_length=20)
+    daily_limit = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["asset"]
+        constraints = [
+            models.UniqueConstraint(fields=["subaccount", "asset"], name="one_limit_per_asset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} {format(self.daily_limit, 'f')}/day"
+
+
+class LowBalanceThreshold(models.Model):
+    """Warn when a subaccount's balance of `asset` falls below `minimum`."""
+
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.CASCADE, related_name="low_balance_thresholds"
+    )
+    asset = models.CharField(max_length=20)
+    minimum = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["asset"]
+        constraints = [
+            models.UniqueConstraint(fields=["subaccount", "asset"], name="one_threshold_per_asset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} >= {format(self.minimum, 'f')}"
+
+
+class AuditEventError(Exception):
+    """An audit event was about to be changed or deleted; the trail is append-only."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditEventError("audit events are append-only: they cannot be updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditEventError("audit events are append-only: they cannot be deleted")
+
+
+class AuditEvent(models.Model):
+    """One change someone made: who, what, which subaccount, parameters, result, where from."""
+
+    class Result(models.TextChoices):
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+        DENIED = "denied", "Denied"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60, db_index=True)
+    subaccount = models.ForeignKey(
+        Subaccount,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    subaccount_name = models.CharField(max_length=80, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    result = models.CharField(max_length=10, choices=Result.choices, default=Result.OK)
+    detail = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None or kwargs.get("force_update"):
+            raise AuditEventError("audit events are append-only: they cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditEventError("audit events are append-only: they cannot be deleted")

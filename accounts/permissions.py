@@ -1,0 +1,81 @@
+"""Who may do what with which subaccount. Every app checks roles through these functions.
+
+A viewer sees balances, orders and positions; a trader also places and cancels orders; an
+admin also manages keys, members and withdrawal settings, and withdraws. Superusers have every
+role on every subaccount. Anonymous and inactive users have none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from accounts.models import ROLE_RANK, Membership, Role, Subaccount
+
+__all__ = [
+    "Role",
+    "can_create_subaccounts",
+    "require_role",
+    "role_of",
+    "roles_at_least",
+    "subaccounts_visible_to",
+]
+
+
+def roles_at_least(min_role: Role | str) -> list[str]:
+    """The role values that include `min_role` (admin includes trader includes viewer)."""
+    floor = ROLE_RANK[Role(min_role)]
+    return [role.value for role, rank in ROLE_RANK.items() if rank >= floor]
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def subaccounts_visible_to(
+    user: Any, *, min_role: Role | str = Role.VIEWER
+) -> QuerySet[Subaccount]:
+    """The subaccounts on which `user` has at least `min_role` (all of them for superusers)."""
+    if not _signed_in(user):
+        return Subaccount.objects.none()
+    if user.is_superuser:
+        return Subaccount.objects.all()
+    return Subaccount.objects.filter(
+        memberships__user=user, memberships__role__in=roles_at_least(min_role)
+    ).distinct()
+
+
+def role_of(user: Any, subaccount: Subaccount | int) -> Role | None:
+    """The user's role on the subaccount, `Role.ADMIN` for superusers, None for non-members."""
+    if not _signed_in(user):
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    subaccount_id = subaccount if isinstance(subaccount, int) else subaccount.pk
+    role = (
+        Membership.objects.filter(user=user, subaccount_id=subaccount_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return Role(role) if role else None
+
+
+def has_role(user: Any, subaccount: Subaccount | int, min_role: Role | str) -> bool:
+    """True when `user` holds at least `min_role` on the subaccount."""
+    role = role_of(user, subaccount)
+    return role is not None and ROLE_RANK[role] >= ROLE_RANK[Role(min_role)]
+
+
+def require_role(user: Any, subaccount: Subaccount | int, min_role: Role | str) -> Role:
+    """Return the user's role, or raise PermissionDenied when it is below `min_role`."""
+    role = role_of(user, subaccount)
+    if role is None or ROLE_RANK[role] < ROLE_RANK[Role(min_role)]:
+        raise PermissionDenied(f"This needs the {Role(min_role).label.lower()} role.")
+    return role
+
+
+def can_create_subaccounts(user: Any) -> bool:
+    """Superusers and users granted `accounts.add_subaccount` may add subaccounts."""
+    return _signed_in(user) and user.has_perm("accounts.add_subaccount")

@@ -1,0 +1,84 @@
+"""Read models for subaccount administration, always filtered by the reader's membership."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import AuditEvent, Membership, Role, Subaccount
+from accounts.permissions import role_of, subaccounts_visible_to
+
+
+@dataclass(frozen=True)
+class SubaccountRow:
+    """A subaccount as listed for one reader, with the reader's role."""
+
+    subaccount: Subaccount
+    role: Role
+
+
+def subaccount_list(*, user: Any) -> list[SubaccountRow]:
+    """The subaccounts the user may see, with the user's role on each."""
+    if user.is_superuser:
+        return [SubaccountRow(s, Role.ADMIN) for s in Subaccount.objects.all()]
+    memberships = Membership.objects.filter(user=user).select_related("subaccount")
+    return [SubaccountRow(m.subaccount, Role(m.role)) for m in memberships]
+
+
+def subaccount_get(*, user: Any, subaccount_id: int) -> Subaccount | None:
+    """The subaccount when the user may see it, else None (the view answers 404)."""
+    return subaccounts_visible_to(user).filter(pk=subaccount_id).first()
+
+
+def subaccount_members(*, subaccount: Subaccount) -> QuerySet[Membership]:
+    return Membership.objects.filter(subaccount=subaccount).select_related("user")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Filters of the audit log page; every field optional."""
+
+    subaccount_id: int | None = None
+    actor: str = ""
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def audit_events(*, user: Any, filters: AuditFilter | None = None) -> QuerySet[AuditEvent]:
+    """Audit events the user may read: of subaccounts they admin, and their own actions.
+
+    Superusers read everything, including events that concern no subaccount.
+    """
+    filters = filters or AuditFilter()
+    events = AuditEvent.objects.select_related("subaccount")
+    if not user.is_superuser:
+        admin_of = subaccounts_visible_to(user, min_role=Role.ADMIN).values("pk")
+        events = events.filter(Q(subaccount__in=admin_of) | Q(actor=user))
+    if filters.subaccount_id:
+        events = events.filter(subaccount_id=filters.subaccount_id)
+    if filters.actor:
+        events = events.filter(actor_name__iexact=filters.actor.strip())
+    if filters.action:
+        events = events.filter(action=filters.action.strip())
+    tz = timezone.get_current_timezone()
+    if filters.date_from:
+        events = events.filter(created_at__gte=datetime.combine(filters.date_from, time(), tz))
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time(), tz)
+        events = events.filter(created_at__lt=end)
+    return events
+
+
+def audit_actions() -> list[str]:
+    """Every action name present in the trail, for the filter's choices."""
+    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def role_label(*, user: Any, subaccount: Subaccount) -> str:
+    role = role_of(user, subaccount)
+    return role.label if role else ""

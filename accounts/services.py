@@ -1,0 +1,480 @@
+"""Use cases that change subaccount administration. Each checks the role and writes the audit.
+
+All functions are keyword-only; `ip` is the request's address for the audit trail. They
+raise `PermissionDenied` when the actor's role is too low, `ServiceError` (with the form
+field to show it on) when the request breaks a rule, and `KeyCheckError` for bad keys.
+The exchange is never called inside a database transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+
+from accounts import crypto
+from accounts.audit import audit_record
+from accounts.keys import KeyCheckError, key_pair_parse, key_pair_verify
+from accounts.models import (
+    LowBalanceThreshold,
+    Membership,
+    Role,
+    Subaccount,
+    WithdrawalAddress,
+    WithdrawalLimit,
+    WithdrawalPolicy,
+)
+from accounts.permissions import can_create_subaccounts, require_role
+from accounts.twofactor import code_check
+
+
+class ServiceError(Exception):
+    """A request that breaks a rule; `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _checked_key(
+    *,
+    actor: Any,
+    action: str,
+    subaccount: Subaccount | None,
+    name: str,
+    public: str,
+    secret: str,
+    verify: bool,
+    ip: str | None,
+):
+    """Parse and (optionally) verify a keypair; failures are audited and re-raised."""
+    try:
+        pair = key_pair_parse(api_public_key=public, api_secret=secret)
+        if verify:
+            key_pair_verify(pair)
+    except KeyCheckError as exc:
+        audit_record(
+            actor=actor,
+            action=action,
+            subaccount=subaccount,
+            result="failed",
+            parameters={"name": name, "api_public_key": public.strip()[:64]},
+            detail=exc.message,
+            ip=ip,
+        )
+        raise
+    return pair
+
+
+def subaccount_create(
+    *,
+    actor: Any,
+    name: str,
+    exchange_label: str = "",
+    api_public_key: str,
+    api_secret: str,
+    notes: str = "",
+    verify: bool = True,
+    ip: str | None = None,
+) -> Subaccount:
+    """Add a subaccount with its keypair (checked, then verified with the exchange, then
+    sealed); the actor becomes its admin."""
+    if not can_create_subaccounts(actor):
+        raise PermissionDenied("You may not add subaccounts.")
+    name = name.strip()
+    if not name:
+        raise ServiceError("Give the subaccount a name.", field="name")
+    if Subaccount.objects.filter(name__iexact=name).exists():
+        raise ServiceError(f"A subaccount named {name!r} exists already.", field="name")
+    pair = _checked_key(
+        actor=actor,
+        action="subaccount_create",
+        subaccount=None,
+        name=name,
+        public=api_public_key,
+        secret=api_secret,
+        verify=verify,
+        ip=ip,
+    )
+    with transaction.atomic():
+        subaccount = Subaccount.objects.create(
+            name=name,
+            exchange_label=exchange_label.strip(),
+            api_public_key=pair.api_public_key,
+            api_secret_sealed=crypto.seal(pair.api_secret),
+            notes=notes,
+        )
+        WithdrawalPolicy.objects.create(subaccount=subaccount)
+        if not actor.is_superuser:
+            Membership.objects.create(user=actor, subaccount=subaccount, role=Role.ADMIN)
+        audit_record(
+            actor=actor,
+            action="subaccount_create",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={
+                "name": name,
+                "exchange_label": exchange_label,
+                "api_public_key": pair.api_public_key,
+            },
+        )
+    return subaccount
+
+
+def subaccount_key_rotate(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    api_public_key: str,
+    api_secret: str,
+    verify: bool = True,
+    ip: str | None = None,
+) -> Subaccount:
+    """Replace the subaccount's keypair after the same checks as on creation."""
+    require_role(actor, subaccount, Role.ADMIN)
+    pair = _checked_key(
+        actor=actor,
+        action="subaccount_key_rotate",
+        subaccount=subaccount,
+        name=subaccount.name,
+        public=api_public_key,
+        secret=api_secret,
+        verify=verify,
+        ip=ip,
+    )
+    with transaction.atomic():
+        old_key = subaccount.api_public_key
+        subaccount.api_public_key = pair.api_public_key
+        subaccount.api_secret_sealed = crypto.seal(pair.api_secret)
+        subaccount.save(update_fields=["api_public_key", "api_secret_sealed", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="subaccount_key_rotate",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={"old_api_public_key": old_key, "api_public_key": pair.api_public_key},
+        )
+    return subaccount
+
+
+def subaccount_settings_set(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    exchange_label: str,
+    notes: str,
+    is_active: bool,
+    order_confirm_notional: Decimal | None,
+    ip: str | None = None,
+) -> Subaccount:
+    """Change a subaccount's label, notes, active flag and order-confirmation notional."""
+    require_role(actor, subaccount, Role.ADMIN)
+    if order_confirm_notional is not None and order_confirm_notional <= 0:
+        raise ServiceError(
+            "The confirmation notional must be above zero.", field="order_confirm_notional"
+        )
+    with transaction.atomic():
+        subaccount.exchange_label = exchange_label.strip()
+        subaccount.notes = notes
+        subaccount.is_active = is_active
+        subaccount.order_confirm_notional = order_confirm_notional
+        subaccount.save()
+        audit_record(
+            actor=actor,
+            action="subaccount_settings",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={
+                "exchange_label": exchange_label,
+                "is_active": is_active,
+                "order_confirm_notional": order_confirm_notional,
+            },
+        )
+    return subaccount
+
+
+def _admins_left(subaccount: Subaccount, *, without_user_id: int) -> int:
+    return (
+        Membership.objects.filter(subaccount=subaccount, role=Role.ADMIN)
+        .exclude(user_id=without_user_id)
+        .count()
+    )
+
+
+def membership_set(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    username: str,
+    role: Role | str,
+    ip: str | None = None,
+) -> Membership:
+    """Add `username` to the subaccount with `role`, or change the role they have."""
+    require_role(actor, subaccount, Role.ADMIN)
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise ServiceError(f"Unknown role {role!r}.", field="role") from exc
+    user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
+    if user is None:
+        raise ServiceError(f"There is no active user named {username.strip()!r}.", field="username")
+    with transaction.atomic():
+        current = (
+            Membership.objects.select_for_update().filter(user=user, subaccount=subaccount).first()
+        )
+        if (
+            current
+            and current.role == Role.ADMIN
+            and role != Role.ADMIN
+            and not _admins_left(subaccount, without_user_id=user.pk)
+        ):
+            raise ServiceError("A subaccount needs at least one admin.", field="role")
+        try:
+            membership, created = Membership.objects.update_or_create(
+                user=user, subaccount=subaccount, defaults={"role": role}
+            )
+        except IntegrityError as exc:  # a concurrent add of the same member
+            raise ServiceError("That member was just added by someone else.") from exc
+        audit_record(
+            actor=actor,
+            action="membership_add" if created else "membership_role",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={
+                "username": user.get_username(),
+                "role": role.value,
+                "previous_role": current.role if current else None,
+            },
+        )
+    return membership
+
+
+def membership_remove(
+    *, actor: Any, subaccount: Subaccount, membership_id: int, ip: str | None = None
+) -> None:
+    """Take a member off the subaccount (the last admin stays)."""
+    require_role(actor, subaccount, Role.ADMIN)
+    with transaction.atomic():
+        membership = Membership.objects.filter(pk=membership_id, subaccount=subaccount).first()
+        if membership is None:
+            raise ServiceError("That member is not on this subaccount any more.")
+        if membership.role == Role.ADMIN and not _admins_left(
+            subaccount, without_user_id=membership.user_id
+        ):
+            raise ServiceError("A subaccount needs at least one admin.")
+        membership.delete()
+        audit_record(
+            actor=actor,
+            action="membership_remove",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={"username": membership.user.get_username(), "role": membership.role},
+        )
+
+
+def _fresh_code(
+    actor: Any, otp_code: str, subaccount: Subaccount, action: str, ip: str | None
+) -> None:
+    if code_check(actor, otp_code) is None:
+        audit_record(
+            actor=actor,
+            action=action,
+            subaccount=subaccount,
+            result="denied",
+            detail="two-factor code not accepted",
+            ip=ip,
+        )
+        raise ServiceError(
+            "That two-factor code is not right (or was used already). Type the current code.",
+            field="otp_code",
+        )
+
+
+def withdrawal_address_add(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    blockchain: str,
+    address: str,
+    label: str,
+    otp_code: str,
+    ip: str | None = None,
+) -> WithdrawalAddress:
+    """Add an address to the book (not usable until confirmed and, if required, approved)."""
+    require_role(actor, subaccount, Role.ADMIN)
+    blockchain, address = blockchain.strip(), address.strip()
+    if not blockchain or not address:
+        raise ServiceError("Give both the blockchain and the address.", field="address")
+    _fresh_code(actor, otp_code, subaccount, "withdrawal_address_add", ip)
+    if WithdrawalAddress.objects.filter(
+        subaccount=subaccount, blockchain=blockchain, address=address
+    ).exists():
+        raise ServiceError("That address is in the book already.", field="address")
+    with transaction.atomic():
+        entry = WithdrawalAddress.objects.create(
+            subaccount=subaccount,
+            blockchain=blockchain,
+            address=address,
+            label=label.strip(),
+            added_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="withdrawal_address_add",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={"blockchain": blockchain, "address": address, "label": label},
+        )
+    return entry
+
+
+def withdrawal_address_confirm(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    address_id: int,
+    otp_code: str,
+    ip: str | None = None,
+) -> WithdrawalAddress:
+    """Record that the address is configured as 2FA-exempt on the exchange."""
+    require_role(actor, subaccount, Role.ADMIN)
+    entry = _address(subaccount, address_id)
+    _fresh_code(actor, otp_code, subaccount, "withdrawal_address_confirm", ip)
+    with transaction.atomic():
+        entry.confirmed_2fa_exempt = True
+        entry.save(update_fields=["confirmed_2fa_exempt"])
+        audit_record(
+            actor=actor,
+            action="withdrawal_address_confirm",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={"address": entry.address, "blockchain": entry.blockchain},
+        )
+    return entry
+
+
+def withdrawal_address_approve(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    address_id: int,
+    otp_code: str,
+    ip: str | None = None,
+) -> WithdrawalAddress:
+    """A second admin (not the one who added it) approves an address."""
+    require_role(actor, subaccount, Role.ADMIN)
+    entry = _address(subaccount, address_id)
+    if entry.added_by_id == actor.pk:
+        raise ServiceError("A second admin must approve this address, not the one who added it.")
+    _fresh_code(actor, otp_code, subaccount, "withdrawal_address_approve", ip)
+    with transaction.atomic():
+        entry.approved_by = actor
+        entry.save(update_fields=["approved_by"])
+        audit_record(
+            actor=actor,
+            action="withdrawal_address_approve",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={"address": entry.address, "blockchain": entry.blockchain},
+        )
+    return entry
+
+
+def withdrawal_address_remove(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    address_id: int,
+    otp_code: str,
+    ip: str | None = None,
+) -> None:
+    """Delete an address from the book."""
+    require_role(actor, subaccount, Role.ADMIN)
+    entry = _address(subaccount, address_id)
+    _fresh_code(actor, otp_code, subaccount, "withdrawal_address_remove", ip)
+    with transaction.atomic():
+        entry.delete()
+        audit_record(
+            actor=actor,
+            action="withdrawal_address_remove",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={"address": entry.address, "blockchain": entry.blockchain},
+        )
+
+
+def _address(subaccount: Subaccount, address_id: int) -> WithdrawalAddress:
+    entry = WithdrawalAddress.objects.filter(pk=address_id, subaccount=subaccount).first()
+    if entry is None:
+        raise ServiceError("That address is not in this subaccount's book.")
+    return entry
+
+
+def withdrawal_policy_set(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    second_admin_required: bool,
+    daily_limits: dict[str, Decimal],
+    otp_code: str,
+    ip: str | None = None,
+) -> WithdrawalPolicy:
+    """Replace the policy: second-admin approval and the daily limit per asset."""
+    require_role(actor, subaccount, Role.ADMIN)
+    for asset, limit in daily_limits.items():
+        if not isinstance(limit, Decimal) or not limit.is_finite() or limit < 0:
+            raise ServiceError(
+                f"The daily limit of {asset} must be zero or more.", field="daily_limits"
+            )
+    _fresh_code(actor, otp_code, subaccount, "withdrawal_policy_set", ip)
+    with transaction.atomic():
+        policy, _ = WithdrawalPolicy.objects.get_or_create(subaccount=subaccount)
+        policy.second_admin_required = second_admin_required
+        policy.save()
+        WithdrawalLimit.objects.filter(subaccount=subaccount).exclude(
+            asset__in=list(daily_limits)
+        ).delete()
+        for asset, limit in daily_limits.items():
+            WithdrawalLimit.objects.update_or_create(
+                subaccount=subaccount, asset=asset, defaults={"daily_limit": limit}
+            )
+        audit_record(
+            actor=actor,
+            action="withdrawal_policy_set",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={
+                "second_admin_required": second_admin_required,
+                "daily_limits": daily_limits,
+            },
+        )
+    return policy
+
+
+def low_balance_thresholds_set(
+    *, actor: Any, subaccount: Subaccount, minimums: dict[str, Decimal], ip: str | None = None
+) -> None:
+    """Replace the low-balance warning thresholds (asset -> minimum)."""
+    require_role(actor, subaccount, Role.ADMIN)
+    for asset, minimum in minimums.items():
+        if not isinstance(minimum, Decimal) or not minimum.is_finite() or minimum < 0:
+            raise ServiceError(f"The minimum of {asset} must be zero or more.", field="minimums")
+    with transaction.atomic():
+        LowBalanceThreshold.objects.filter(subaccount=subaccount).exclude(
+            asset__in=list(minimums)
+        ).delete()
+        for asset, minimum in minimums.items():
+            LowBalanceThreshold.objects.update_or_create(
+                subaccount=subaccount, asset=asset, defaults={"minimum": minimum}
+            )
+        audit_record(
+            actor=actor,
+            action="low_balance_thresholds_set",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={"minimums": minimums},
+        )

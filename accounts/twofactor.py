@@ -1,0 +1,108 @@
+"""Two-factor authentication: TOTP enrolment with an inline QR code, backup codes, checks.
+
+Built on django-otp: a `TOTPDevice` named "authenticator" (confirmed once the user types a
+first code) and a `StaticDevice` named "backup" holding ten one-time backup codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django_otp import verify_token
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.audit import audit_record
+
+TOTP_NAME = "authenticator"
+BACKUP_NAME = "backup"
+BACKUP_CODE_COUNT = 10
+
+
+def has_confirmed_totp(user: Any) -> bool:
+    """True when the user has finished TOTP enrolment."""
+    if user is None or not user.is_authenticated:
+        return False
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def has_any_device(user: Any) -> bool:
+    """True when sign-in must ask this user for a code."""
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or StaticDevice.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def totp_device_pending(user: Any) -> TOTPDevice:
+    """The user's unconfirmed TOTP device, created on first use (one per enrolment)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+    return device
+
+
+def qr_svg(text: str) -> str:
+    """An inline SVG QR code of `text` (rendered locally, nothing leaves the server)."""
+    return segno.make(text, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+
+
+def totp_base32(device: TOTPDevice) -> str:
+    """The device's secret as base32, for typing into an app by hand."""
+    import base64
+
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+def totp_enrol_confirm(*, actor: Any, code: str, ip: str | None = None) -> tuple[Device, list[str]]:
+    """Confirm the pending TOTP device with a first `code`; return it and new backup codes.
+
+    Raises ValueError("That code is not right ...") when the code does not match.
+    """
+    device = totp_device_pending(actor)
+    if not device.verify_token(code.strip().replace(" ", "")):
+        audit_record(actor=actor, action="totp_enrol", result="failed", ip=ip)
+        raise ValueError(
+            "That code is not right. Check the clock of your phone and type the current code."
+        )
+    TOTPDevice.objects.filter(user=actor, confirmed=True).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = backup_codes_renew(actor)
+    audit_record(actor=actor, action="totp_enrol", ip=ip)
+    return device, codes
+
+
+def backup_codes_renew(user: Any) -> list[str]:
+    """Replace the user's backup codes with ten new ones and return them (shown once)."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=BACKUP_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    return codes
+
+
+def code_check(user: Any, code: str) -> Device | None:
+    """The device that accepts `code` (TOTP first, then a backup code), or None."""
+    code = "".join((code or "").split())
+    if not code or user is None or not user.is_authenticated:
+        return None
+    devices: list[Device] = [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]
+    for device in devices:
+        verified = verify_token(user, device.persistent_id, code)
+        if verified is not None:
+            return verified
+    return None
+
+
+def session_is_verified(request: Any) -> bool:
+    """True when this session passed a two-factor check (django-otp's `is_verified`)."""
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_verified())

@@ -1,0 +1,123 @@
+"""Withdrawal address book and policy pages (admins; every change asks for a fresh code)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from accounts.decorators import client_ip, subaccount_role
+from accounts.forms import AddressForm, OtpCodeForm, PolicyForm, format_asset_amounts
+from accounts.models import Role, Subaccount, WithdrawalPolicy
+
+ADDRESS_ACTIONS = {
+    "confirm": (
+        services.withdrawal_address_confirm,
+        "Address marked as 2FA-exempt on the exchange.",
+    ),
+    "approve": (services.withdrawal_address_approve, "Address approved."),
+    "remove": (services.withdrawal_address_remove, "Address removed from the book."),
+}
+
+
+def _page(request, subaccount, *, address_form=None, policy_form=None, action_form=None):
+    policy, _ = WithdrawalPolicy.objects.get_or_create(subaccount=subaccount)
+    limits = {limit.asset: limit.daily_limit for limit in subaccount.withdrawal_limits.all()}
+    context = {
+        "subaccount": subaccount,
+        "policy": policy,
+        "limits": limits,
+        "addresses": subaccount.withdrawal_addresses.select_related("added_by", "approved_by"),
+        "address_form": address_form or AddressForm(),
+        "policy_form": policy_form
+        or PolicyForm(
+            initial={
+                "second_admin_required": policy.second_admin_required,
+                "daily_limits": format_asset_amounts(limits),
+            }
+        ),
+        "action_form": action_form or OtpCodeForm(),
+    }
+    return render(request, "accounts/withdrawals.html", context)
+
+
+@subaccount_role(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def withdrawals(request: HttpRequest, subaccount: Subaccount, role: Role) -> HttpResponse:
+    """The address book and policy; POST adds an address."""
+    if request.method != "POST":
+        return _page(request, subaccount)
+    form = AddressForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.withdrawal_address_add(
+                actor=request.user,
+                subaccount=subaccount,
+                blockchain=data["blockchain"],
+                address=data["address"],
+                label=data["label"],
+                otp_code=data["otp_code"],
+                ip=client_ip(request),
+            )
+        except services.ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, "Address added. Confirm it once it is 2FA-exempt on the exchange."
+            )
+            return redirect("accounts:withdrawals", subaccount_id=subaccount.pk)
+    return _page(request, subaccount, address_form=form)
+
+
+@subaccount_role(Role.ADMIN)
+@require_POST
+def withdrawal_policy(request: HttpRequest, subaccount: Subaccount, role: Role) -> HttpResponse:
+    form = PolicyForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.withdrawal_policy_set(
+                actor=request.user,
+                subaccount=subaccount,
+                second_admin_required=data["second_admin_required"],
+                daily_limits=data["daily_limits"],
+                otp_code=data["otp_code"],
+                ip=client_ip(request),
+            )
+        except services.ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Withdrawal policy saved.")
+            return redirect("accounts:withdrawals", subaccount_id=subaccount.pk)
+    return _page(request, subaccount, policy_form=form)
+
+
+@subaccount_role(Role.ADMIN)
+@require_POST
+def withdrawal_address_action(
+    request: HttpRequest, subaccount: Subaccount, role: Role, address_id: int, action: str
+) -> HttpResponse:
+    """Confirm, approve or remove one address of the book."""
+    if action not in ADDRESS_ACTIONS:
+        raise Http404("Unknown action.")
+    service, done = ADDRESS_ACTIONS[action]
+    form = OtpCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            service(
+                actor=request.user,
+                subaccount=subaccount,
+                address_id=address_id,
+                otp_code=form.cleaned_data["otp_code"],
+                ip=client_ip(request),
+            )
+        except services.ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, done)
+    else:
+        messages.error(request, "Type your two-factor code to change the address book.")
+    return redirect("accounts:withdrawals", subaccount_id=subaccount.pk)
