@@ -2,3 +2,15 @@
 
 Add one import line per module (tickets, balances, withdrawals, monitoring).
 """
+
+from trading.models.withdrawals import WithdrawalRequest  # noqa: F401
+from trading.models.monitoring import (  # noqa: F401
+    Alert,
+    AlertSeen,
+    AlertWebhook,
+    ApiCallStat,
+    ApiCallTotal,
+    Gauge,
+    StreamState,
+    WebhookDelivery,
+)
