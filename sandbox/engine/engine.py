@@ -12,30 +12,54 @@ Usage (the server's side)::
 Commands take wire-shaped input (the JSON body / query values, decimals as strings or
 Decimal) and return wire-ready dicts (decimals as plain strings, ids as strings).  A refused
 command raises :class:`~sandbox.engine.errors.EngineError` and changes nothing.  Every
-change produces :class:`~sandbox.engine.events.Event` objects: they are passed to each
-callable in ``engine.listeners`` and also queued for :meth:`Engine.drain_events` (the queue
-is only kept while ``engine.keep_events`` is true, the default).
+change produces :class:`~sandbox.engine.events.Event` objects: at the end of each command
+they are passed to each callable in ``engine.listeners`` and queued for
+:meth:`Engine.drain_events` (the queue is kept only while ``engine.keep_events`` is true,
+the default; with no listener and ``keep_events`` false, no event is even built).
 
 Times: the injected ``clock`` returns microseconds; stream events carry microseconds,
 REST shapes milliseconds (or naive ISO datetimes where the spec says so).
+
+The class is assembled from mixins: :mod:`.trading` (placement, matching, triggers),
+:mod:`.margin` (collateral arithmetic), :mod:`.queries` (read models).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
+from . import errors
+from .book import OrderBook
+from .errors import EngineError, bad_request, invalid_market, not_found
 from .events import Event, Listener
-from .markets import Asset, Market
+from .ledger import Account
+from .margin import MarginMixin
+from .marketdata import INTERVAL_SECONDS, MarketData, interval_start
+from .markets import CONTEXT, ZERO, Asset, Market
+from .orders import TRIGGER_PENDING, us_to_iso
+from .parsing import parse_client_id, parse_decimal, parse_int_id, parse_order
+from .queries import QueriesMixin
+from .trading import TradingMixin
 
 Clock = Callable[[], int]
 
 FEE_SUBACCOUNT_ID = -1
 """The exchange's own account: every fee is credited here (so assets are conserved)."""
 
+FIRST_ORDER_ID = 112_000_000_000_000_000
+"""Order ids are large strictly increasing integers, like Backpack's."""
 
-class Engine:
+_CONTEXT = CONTEXT
+
+
+def _system_clock() -> int:
+    return time.time_ns() // 1000
+
+
+class Engine(TradingMixin, MarginMixin, QueriesMixin):
     """One exchange: numbered subaccounts, one order book per market, a ledger."""
 
     def __init__(
@@ -45,43 +69,192 @@ class Engine:
         *,
         clock: Clock | None = None,
         fee_subaccount_id: int = FEE_SUBACCOUNT_ID,
+        collateral_symbol: str = "USDC",
     ) -> None:
         """Markets and assets as data; ``clock`` returns engine time in microseconds."""
         self.listeners: list[Listener] = []
         self.keep_events = True
-        raise NotImplementedError
+        self.collateral_symbol = collateral_symbol
+        self._clock: Clock = clock or _system_clock
+        self._now = self._clock()
+        self._markets: dict[str, Market] = {}
+        self._books: dict[str, OrderBook] = {}
+        self._data: dict[str, MarketData] = {}
+        self._triggers: dict[str, dict[int, Any]] = {}
+        self._open_interest: dict[str, Decimal] = {}
+        self._mark: dict[str, Decimal] = {}
+        self._index_price: dict[str, Decimal] = {}
+        self._funding_rate: dict[str, Decimal] = {}
+        self._next_funding_ms: dict[str, int] = {}
+        self._funding_history: dict[str, list[dict[str, Any]]] = {}
+        self._bbo: dict[str, tuple] = {}
+        for market in markets:
+            if market.symbol in self._markets:
+                raise ValueError(f"duplicate market {market.symbol}")
+            self._markets[market.symbol] = market
+            self._books[market.symbol] = OrderBook(market.symbol, 0)
+            self._data[market.symbol] = MarketData(market.symbol)
+            self._open_interest[market.symbol] = ZERO
+            if market.is_perp:
+                self._funding_rate[market.symbol] = ZERO
+                interval = market.funding_interval
+                now_ms = self._now // 1000
+                self._next_funding_ms[market.symbol] = now_ms - now_ms % interval + interval
+                self._funding_history[market.symbol] = []
+        self._assets: dict[str, Asset] = {asset.symbol: asset for asset in assets}
+        self._fee_subaccount_id = fee_subaccount_id
+        self._fee_account = Account(fee_subaccount_id)
+        self._accounts: dict[int, Account] = {fee_subaccount_id: self._fee_account}
+        self._open_orders: dict[int, Any] = {}
+        self._last_order_id = FIRST_ORDER_ID
+        self._last_position_id = 0
+        self._last_transfer_id = 0
+        self._events: list[Event] = []
+        self._batch: list[Event] = []
+        self._touched: set[str] = set()
+        self._trigger_check: set[str] = set()
+        self._published_klines: dict[tuple[str, str], int] = {}
 
     # ----------------------------------------------------------------- events, time
+    @property
+    def _emitting(self) -> bool:
+        return self.keep_events or bool(self.listeners)
+
+    def _emit(self, event: Event) -> None:
+        self._batch.append(event)
+
+    def _begin(self) -> None:
+        self._now = self._clock()
+
+    def _finish(self) -> None:
+        """End of a command: fire triggers, emit depth / bookTicker, deliver events."""
+        try:
+            self._run_triggers()
+        finally:
+            self._flush_books()
+            batch = self._batch
+            if batch:
+                self._batch = []
+                if self.keep_events:
+                    self._events.extend(batch)
+                for listener in self.listeners:
+                    for event in batch:
+                        listener(event)
+
+    def _flush_books(self) -> None:
+        if not self._touched:
+            return
+        now = self._now
+        emitting = self._emitting
+        for symbol in sorted(self._touched):
+            book = self._books[symbol]
+            changes = book.take_changes()
+            if changes is None or not emitting:
+                continue
+            first, last, bids, asks = changes
+            self._emit(
+                Event(
+                    f"depth.{symbol}",
+                    {
+                        "e": "depth",
+                        "E": now,
+                        "s": symbol,
+                        "a": [[format(p, "f"), format(q, "f")] for p, q in sorted(asks.items())],
+                        "b": [[format(p, "f"), format(q, "f")] for p, q in sorted(bids.items())],
+                        "U": first,
+                        "u": last,
+                        "T": now,
+                    },
+                    symbol,
+                )
+            )
+            top = book.top()
+            if top != self._bbo.get(symbol):
+                self._bbo[symbol] = top
+                bid, bid_qty, ask, ask_qty = top
+                data: dict[str, Any] = {"e": "bookTicker", "E": now, "s": symbol}
+                if ask is not None:
+                    data["a"] = format(ask, "f")
+                    data["A"] = format(ask_qty, "f")
+                if bid is not None:
+                    data["b"] = format(bid, "f")
+                    data["B"] = format(bid_qty, "f")
+                data["u"] = str(book.update_id)
+                data["T"] = now
+                self._emit(Event(f"bookTicker.{symbol}", data, symbol))
+        self._touched.clear()
+
     def drain_events(self) -> list[Event]:
         """Events produced since the last drain, oldest first."""
-        raise NotImplementedError
+        events = self._events
+        self._events = []
+        return events
 
     def now_us(self) -> int:
         """Engine time in microseconds (the injected clock)."""
-        raise NotImplementedError
+        return self._clock()
 
     # ------------------------------------------------------------ reference data
     def market(self, symbol: str) -> Market:
         """The market called ``symbol``; INVALID_MARKET if none."""
-        raise NotImplementedError
+        market = self._markets.get(symbol) if isinstance(symbol, str) else None
+        if market is None:
+            raise invalid_market(symbol)
+        return market
 
     def markets_wire(self, market_type: str | None = None) -> list[dict[str, Any]]:
         """``GET /api/v1/markets``: the spec's ``Market`` objects."""
-        raise NotImplementedError
+        return [
+            market.to_wire()
+            for market in self._markets.values()
+            if market_type is None or market.market_type == market_type
+        ]
 
     def assets_wire(self) -> list[dict[str, Any]]:
         """``GET /api/v1/assets``: the spec's ``MarketAsset`` objects."""
-        raise NotImplementedError
+        return [asset.to_wire() for asset in self._assets.values()]
+
+    def mark_price_of(self, symbol: str) -> Decimal | None:
+        """The market's mark price: the one set by :meth:`set_mark_price`, else the last
+        trade price, else None."""
+        mark = self._mark.get(symbol)
+        if mark is not None:
+            return mark
+        return self._data[symbol].last_price
 
     # ------------------------------------------------------------------ accounts
     def open_subaccount(self, subaccount_id: int) -> None:
         """Create subaccount ``subaccount_id`` (no-op if it exists)."""
-        raise NotImplementedError
+        if isinstance(subaccount_id, bool) or not isinstance(subaccount_id, int):
+            raise bad_request("Invalid subaccount id")
+        if subaccount_id not in self._accounts:
+            self._accounts[subaccount_id] = Account(subaccount_id)
 
     @property
     def subaccount_ids(self) -> list[int]:
         """Ids of the subaccounts, not counting the fee account."""
-        raise NotImplementedError
+        return sorted(i for i in self._accounts if i != self._fee_subaccount_id)
+
+    def _account(self, subaccount_id: int) -> Account:
+        account = self._accounts.get(subaccount_id)
+        if account is None or subaccount_id == self._fee_subaccount_id:
+            if subaccount_id == self._fee_subaccount_id:
+                raise not_found(errors.SUBACCOUNT_NOT_FOUND)
+            if isinstance(subaccount_id, int) and not isinstance(subaccount_id, bool):
+                self.open_subaccount(subaccount_id)
+                return self._accounts[subaccount_id]
+            raise not_found(errors.SUBACCOUNT_NOT_FOUND)
+        return account
+
+    def _asset(self, symbol: Any) -> Asset:
+        asset = self._assets.get(symbol) if isinstance(symbol, str) else None
+        if asset is None:
+            known = {m.base_symbol for m in self._markets.values()}
+            known.update(m.quote_symbol for m in self._markets.values())
+            if symbol in known:
+                return Asset(symbol)
+            raise EngineError(400, "INVALID_ASSET", errors.ASSET_NOT_FOUND)
+        return asset
 
     def deposit(
         self,
@@ -94,7 +267,30 @@ class Engine:
         transaction_hash: str | None = None,
     ) -> dict[str, Any]:
         """Credit ``quantity`` of ``symbol``; returns the spec's ``Deposit`` (confirmed)."""
-        raise NotImplementedError
+        with localcontext(_CONTEXT):
+            self._begin()
+            asset = self._asset(symbol)
+            amount = parse_decimal(quantity, "quantity")
+            account = self._account(subaccount_id)
+            if blockchain is not None and asset.tokens and asset.token(blockchain) is None:
+                raise bad_request("Invalid blockchain")
+            account.balance(asset.symbol).available += amount
+            self._last_transfer_id += 1
+            record: dict[str, Any] = {
+                "id": self._last_transfer_id,
+                "source": blockchain.lower() if blockchain else "administrator",
+                "status": "confirmed",
+                "symbol": asset.symbol,
+                "quantity": format(amount, "f"),
+                "createdAt": us_to_iso(self._now),
+                "_us": self._now,
+            }
+            if from_address is not None:
+                record["fromAddress"] = from_address
+            if transaction_hash is not None:
+                record["transactionHash"] = transaction_hash
+            account.deposits.append(record)
+            return {k: v for k, v in record.items() if not k.startswith("_")}
 
     def request_withdrawal(
         self,
@@ -108,51 +304,116 @@ class Engine:
     ) -> dict[str, Any]:
         """Debit ``quantity`` plus the token's withdrawal fee (fee to the fee account);
         returns the spec's ``Withdrawal`` with status ``pending``."""
-        raise NotImplementedError
+        with localcontext(_CONTEXT):
+            self._begin()
+            asset = self._asset(symbol)
+            amount = parse_decimal(quantity, "quantity")
+            account = self._account(subaccount_id)
+            token = asset.token(blockchain) if isinstance(blockchain, str) else None
+            if asset.tokens and token is None:
+                raise bad_request("Invalid blockchain")
+            if not isinstance(address, str) or not address:
+                raise bad_request("Invalid address")
+            fee = token.withdrawal_fee if token is not None else ZERO
+            if token is not None:
+                if not token.withdraw_enabled:
+                    raise EngineError(400, "FORBIDDEN", "Withdrawals are disabled for this asset")
+                if amount < token.minimum_withdrawal:
+                    raise bad_request("Quantity is below the minimum withdrawal")
+                if token.maximum_withdrawal is not None and amount > token.maximum_withdrawal:
+                    raise bad_request("Quantity is above the maximum withdrawal")
+            if amount + fee > self._max_withdrawal(account, asset.symbol):
+                raise errors.insufficient_funds()
+            balance = account.balance(asset.symbol)
+            balance.available -= amount + fee
+            self._fee_account.balance(asset.symbol).available += fee
+            self._last_transfer_id += 1
+            record: dict[str, Any] = {
+                "id": self._last_transfer_id,
+                "blockchain": blockchain,
+                "quantity": format(amount, "f"),
+                "fee": format(fee, "f"),
+                "symbol": asset.symbol,
+                "status": "pending",
+                "subaccountId": subaccount_id,
+                "toAddress": address,
+                "createdAt": us_to_iso(self._now),
+                "isInternal": False,
+                "_us": self._now,
+            }
+            if client_id is not None:
+                record["clientId"] = str(client_id)
+            account.withdrawals.append(record)
+            return {k: v for k, v in record.items() if not k.startswith("_")}
+
+    def _max_withdrawal(self, account: Account, symbol: str) -> Decimal:
+        balance = account.balances.get(symbol)
+        available = balance.available if balance is not None else ZERO
+        weight = self._weight(symbol)
+        if weight and self._has_perp_exposure(account):
+            price = self._asset_price(symbol) * weight
+            if price:
+                available = min(available, self._equity_available(account) / price)
+        return max(available, ZERO)
 
     def confirm_withdrawal(self, withdrawal_id: int | str) -> dict[str, Any]:
         """Mark a pending withdrawal ``confirmed``; returns the ``Withdrawal``."""
-        raise NotImplementedError
-
-    def deposits(
-        self,
-        subaccount_id: int,
-        *,
-        limit: int = 100,
-        offset: int = 0,
-        from_ms: int | None = None,
-        to_ms: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """``GET /wapi/v1/capital/deposits``, newest first."""
-        raise NotImplementedError
-
-    def withdrawals(
-        self,
-        subaccount_id: int,
-        *,
-        limit: int = 100,
-        offset: int = 0,
-        from_ms: int | None = None,
-        to_ms: int | None = None,
-        withdrawal_id: int | str | None = None,
-        client_id: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """``GET /wapi/v1/capital/withdrawals``, newest first."""
-        raise NotImplementedError
+        wanted = parse_int_id(withdrawal_id, "withdrawal id")
+        for account in self._accounts.values():
+            for record in account.withdrawals:
+                if record["id"] == wanted:
+                    record["status"] = "confirmed"
+                    record.setdefault("transactionHash", f"sandbox-{wanted:016x}")
+                    return {k: v for k, v in record.items() if not k.startswith("_")}
+        raise not_found(errors.WITHDRAWAL_NOT_FOUND)
 
     # ------------------------------------------------------------------- trading
     def execute_order(self, subaccount_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /api/v1/order``: validate, match, rest.  ``payload`` is the spec's
         ``OrderExecutePayload`` (camelCase keys).  Returns the spec's ``OrderType`` object
         (status New / PartiallyFilled / Filled / Expired / TriggerPending)."""
-        raise NotImplementedError
+        with localcontext(_CONTEXT):
+            self._begin()
+            if not isinstance(payload, Mapping):
+                raise bad_request("Invalid order payload")
+            market = self.market(payload.get("symbol"))
+            account = self._account(subaccount_id)
+            order = parse_order(market, subaccount_id, payload)
+            try:
+                self._place(account, order)
+            finally:
+                self._finish()
+            return order.to_wire()
 
     def execute_orders(
         self, subaccount_id: int, payloads: Iterable[Mapping[str, Any]]
     ) -> list[dict[str, Any]]:
-        """``POST /api/v1/orders``: each payload in turn; each result is the order or the
-        ``{"code": ..., "message": ...}`` error of that payload."""
-        raise NotImplementedError
+        """``POST /api/v1/orders``: each payload in turn; each result is the order
+        (``"operation": "Ok"``) or the error (``"operation": "Err"``, code, message)."""
+        results: list[dict[str, Any]] = []
+        for payload in payloads:
+            try:
+                results.append({"operation": "Ok", **self.execute_order(subaccount_id, payload)})
+            except EngineError as error:
+                results.append({"operation": "Err", **error.to_wire()})
+        return results
+
+    def _find_open(self, account: Account, symbol: str, order_id: Any, client_id: Any) -> Any:
+        if order_id is None and client_id is None:
+            raise bad_request("Specify orderId or clientId")
+        if order_id is not None:
+            wanted = parse_int_id(order_id, "orderId")
+            order = account.open_orders.get(wanted)
+            if order is None or order.symbol != symbol:
+                raise not_found()
+            if client_id is not None and order.client_id != parse_client_id(client_id):
+                raise not_found()
+            return order
+        wanted_client = parse_client_id(client_id)
+        for order in account.open_orders.values():
+            if order.client_id == wanted_client and order.symbol == symbol:
+                return order
+        raise not_found()
 
     def cancel_order(
         self,
@@ -164,7 +425,16 @@ class Engine:
     ) -> dict[str, Any]:
         """``DELETE /api/v1/order``: cancel one open (or trigger-pending) order; returns it
         with status Cancelled.  RESOURCE_NOT_FOUND if not open."""
-        raise NotImplementedError
+        with localcontext(_CONTEXT):
+            self._begin()
+            self.market(symbol)
+            account = self._account(subaccount_id)
+            order = self._find_open(account, symbol, order_id, client_id)
+            try:
+                self._cancel(account, order)
+            finally:
+                self._finish()
+            return order.to_wire()
 
     def cancel_open_orders(
         self, subaccount_id: int, *, symbol: str, order_type: str | None = None
@@ -172,7 +442,27 @@ class Engine:
         """``DELETE /api/v1/orders``: cancel every open order of the subaccount on
         ``symbol`` (``order_type``: ``RestingLimitOrder`` or ``ConditionalOrder`` to
         restrict)."""
-        raise NotImplementedError
+        if order_type not in (None, "RestingLimitOrder", "ConditionalOrder"):
+            raise bad_request("Invalid orderType")
+        with localcontext(_CONTEXT):
+            self._begin()
+            self.market(symbol)
+            account = self._account(subaccount_id)
+            chosen = [
+                order
+                for order in account.open_orders.values()
+                if order.symbol == symbol
+                and (
+                    order_type is None
+                    or (order_type == "ConditionalOrder") == (order.status == TRIGGER_PENDING)
+                )
+            ]
+            try:
+                for order in chosen:
+                    self._cancel(account, order)
+            finally:
+                self._finish()
+            return [order.to_wire() for order in chosen]
 
     # ------------------------------------------------------------ prices, funding
     def set_mark_price(
@@ -180,145 +470,135 @@ class Engine:
     ) -> None:
         """Set a market's mark (and index) price; fires MarkPrice triggers.  Without it the
         mark price follows the last trade."""
-        raise NotImplementedError
+        with localcontext(_CONTEXT):
+            self._begin()
+            market = self.market(symbol)
+            mark = parse_decimal(mark_price, "markPrice")
+            index = parse_decimal(index_price, "indexPrice") if index_price is not None else None
+            self._mark[symbol] = mark
+            if index is not None:
+                self._index_price[symbol] = index
+            self._emit(Event(f"markPrice.{symbol}", self._mark_event(market), symbol))
+            self._trigger_check.add(symbol)
+            self._finish()
+
+    def _mark_event(self, market: Market) -> dict[str, Any]:
+        symbol = market.symbol
+        mark = self.mark_price_of(symbol) or ZERO
+        data: dict[str, Any] = {"e": "markPrice", "E": self._now, "s": symbol}
+        data["p"] = format(mark, "f")
+        if market.is_perp:
+            data["f"] = format(self._funding_rate[symbol], "f")
+            data["i"] = format(self._index_price.get(symbol, mark), "f")
+            data["n"] = self._next_funding_ms[symbol]
+        data["T"] = self._now
+        return data
 
     def set_funding_rate(self, symbol: str, rate: Decimal | str) -> None:
         """Set the estimated funding rate shown in mark prices for a perpetual."""
-        raise NotImplementedError
+        market = self.market(symbol)
+        if not market.is_perp:
+            raise bad_request("Funding applies to perpetual markets only")
+        self._funding_rate[symbol] = parse_decimal(rate, "fundingRate", positive=False)
 
     def settle_funding(self, symbol: str, rate: Decimal | str | None = None) -> None:
         """End a funding interval: longs pay shorts ``rate * notional`` at mark price
         (negative rate: shorts pay longs); records a funding-rate history row."""
-        raise NotImplementedError
+        with localcontext(_CONTEXT):
+            self._begin()
+            market = self.market(symbol)
+            if not market.is_perp:
+                raise bad_request("Funding applies to perpetual markets only")
+            if rate is not None:
+                self.set_funding_rate(symbol, rate)
+            funding = self._funding_rate[symbol]
+            mark = self.mark_price_of(symbol)
+            end_ms = self._next_funding_ms[symbol]
+            end_iso = us_to_iso(end_ms * 1000)
+            if mark is not None:
+                for account in self._accounts.values():
+                    position = account.positions.get(symbol)
+                    if position is None:
+                        continue
+                    payment = -position.net_quantity * mark * funding
+                    account.balance(self.collateral_symbol).available += payment
+                    position.cumulative_funding += payment
+                    account.funding_payments.append(
+                        {
+                            "userId": 1,
+                            "subaccountId": account.subaccount_id,
+                            "symbol": symbol,
+                            "quantity": format(payment, "f"),
+                            "intervalEndTimestamp": end_iso,
+                            "fundingRate": format(funding, "f"),
+                        }
+                    )
+            self._funding_history[symbol].append(
+                {
+                    "symbol": symbol,
+                    "intervalEndTimestamp": end_iso,
+                    "fundingRate": format(funding, "f"),
+                }
+            )
+            self._next_funding_ms[symbol] = end_ms + market.funding_interval
+            self._finish()
 
     def publish_market_data(self) -> None:
         """Emit the periodic streams (ticker, kline, markPrice, openInterest) for markets
         that changed since the last call; the server calls this about once a second."""
-        raise NotImplementedError
+        with localcontext(_CONTEXT):
+            self._begin()
+            now = self._now
+            now_s = now // 1_000_000
+            for symbol, data in self._data.items():
+                market = self._markets[symbol]
+                if market.is_perp and self.mark_price_of(symbol) is not None:
+                    self._emit(Event(f"markPrice.{symbol}", self._mark_event(market), symbol))
+                    self._emit(
+                        Event(
+                            f"openInterest.{symbol}",
+                            {
+                                "e": "openInterest",
+                                "E": now,
+                                "s": symbol,
+                                "o": format(self._open_interest[symbol], "f"),
+                            },
+                            symbol,
+                        )
+                    )
+                for interval in INTERVAL_SECONDS:
+                    key = (symbol, interval)
+                    start = interval_start(interval, now_s)
+                    previous = self._published_klines.get(key)
+                    if previous is not None and previous != start:
+                        closed = data.kline_event(interval, now, closed_start=previous)
+                        if closed is not None:
+                            self._emit(Event(f"kline.{interval}.{symbol}", closed, symbol))
+                        del self._published_klines[key]
+                    if data.dirty:
+                        event = data.kline_event(interval, now)
+                        if event is not None:
+                            self._published_klines[key] = start
+                            self._emit(Event(f"kline.{interval}.{symbol}", event, symbol))
+                if data.dirty:
+                    self._emit(Event(f"ticker.{symbol}", data.ticker_event(now), symbol))
+                    data.dirty = False
+            self._finish()
 
-    # ------------------------------------------------------------ public queries
-    def depth(self, symbol: str, limit: int = 1000) -> dict[str, Any]:
-        """``GET /api/v1/depth``: the spec's ``Depth`` with ``lastUpdateId``."""
-        raise NotImplementedError
+    # ----------------------------------------------------------- typed accessors
+    def balance(self, subaccount_id: int, symbol: str) -> tuple[Decimal, Decimal, Decimal]:
+        """(available, locked, staked) of one asset, as Decimals."""
+        account = self._accounts.get(subaccount_id)
+        if account is None or symbol not in account.balances:
+            return ZERO, ZERO, ZERO
+        balance = account.balances[symbol]
+        return balance.available, balance.locked, balance.staked
 
-    def ticker(self, symbol: str, interval: str = "1d") -> dict[str, Any]:
-        """``GET /api/v1/ticker``: the spec's ``Ticker`` over the rolling interval."""
-        raise NotImplementedError
+    def net_position(self, subaccount_id: int, symbol: str) -> Decimal:
+        """Signed net quantity of a perpetual position (zero when flat)."""
+        account = self._accounts.get(subaccount_id)
+        position = account.positions.get(symbol) if account else None
+        return position.net_quantity if position is not None else ZERO
 
-    def tickers(self, interval: str = "1d") -> list[dict[str, Any]]:
-        """``GET /api/v1/tickers``."""
-        raise NotImplementedError
 
-    def klines(
-        self,
-        symbol: str,
-        interval: str,
-        start_time: int,
-        end_time: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """``GET /api/v1/klines``: the spec's ``Kline`` list; times in seconds."""
-        raise NotImplementedError
-
-    def recent_trades(self, symbol: str, limit: int = 100) -> list[dict[str, Any]]:
-        """``GET /api/v1/trades``: newest ``limit`` trades, oldest first."""
-        raise NotImplementedError
-
-    def trade_history(self, symbol: str, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        """``GET /api/v1/trades/history``: trades newest first after skipping ``offset``."""
-        raise NotImplementedError
-
-    def mark_prices(
-        self, symbol: str | None = None, market_type: str | None = None
-    ) -> list[dict[str, Any]]:
-        """``GET /api/v1/markPrices``: the spec's ``MarkPrice`` objects."""
-        raise NotImplementedError
-
-    def open_interest(self, symbol: str | None = None) -> list[dict[str, Any]]:
-        """``GET /api/v1/openInterest``: the spec's ``OpenInterest`` objects (perps)."""
-        raise NotImplementedError
-
-    def funding_rates(self, symbol: str, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        """``GET /api/v1/fundingRates``: settled intervals, newest first."""
-        raise NotImplementedError
-
-    # ----------------------------------------------------------- private queries
-    def open_orders(
-        self, subaccount_id: int, symbol: str | None = None, market_type: str | None = None
-    ) -> list[dict[str, Any]]:
-        """``GET /api/v1/orders``: open and trigger-pending orders, oldest first."""
-        raise NotImplementedError
-
-    def get_order(
-        self,
-        subaccount_id: int,
-        *,
-        symbol: str,
-        order_id: int | str | None = None,
-        client_id: int | str | None = None,
-    ) -> dict[str, Any]:
-        """``GET /api/v1/order``: an open order by id or clientId; RESOURCE_NOT_FOUND
-        otherwise."""
-        raise NotImplementedError
-
-    def order_history(
-        self,
-        subaccount_id: int,
-        *,
-        symbol: str | None = None,
-        order_id: int | str | None = None,
-        market_type: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-        sort_direction: str = "Desc",
-    ) -> list[dict[str, Any]]:
-        """``GET /wapi/v1/history/orders``: every order ever accepted (the spec's
-        ``Order``)."""
-        raise NotImplementedError
-
-    def fill_history(
-        self,
-        subaccount_id: int,
-        *,
-        symbol: str | None = None,
-        order_id: int | str | None = None,
-        from_ms: int | None = None,
-        to_ms: int | None = None,
-        market_type: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-        sort_direction: str = "Desc",
-    ) -> list[dict[str, Any]]:
-        """``GET /wapi/v1/history/fills``: the spec's ``OrderFill`` list."""
-        raise NotImplementedError
-
-    def positions(self, subaccount_id: int, symbol: str | None = None) -> list[dict[str, Any]]:
-        """``GET /api/v1/position``: open positions (``FuturePositionWithMargin``)."""
-        raise NotImplementedError
-
-    def balances(self, subaccount_id: int) -> dict[str, dict[str, str]]:
-        """``GET /api/v1/capital``: ``{asset: {"available", "locked", "staked"}}``."""
-        raise NotImplementedError
-
-    def collateral(self, subaccount_id: int) -> dict[str, Any]:
-        """``GET /api/v1/capital/collateral``: the spec's ``MarginAccountSummary``."""
-        raise NotImplementedError
-
-    def account(self, subaccount_id: int) -> dict[str, Any]:
-        """``GET /api/v1/account``: the spec's ``AccountSummary`` (fees in bps, counts)."""
-        raise NotImplementedError
-
-    def max_order_quantity(
-        self,
-        subaccount_id: int,
-        *,
-        symbol: str,
-        side: str,
-        price: Decimal | str | None = None,
-        reduce_only: bool = False,
-    ) -> dict[str, Any]:
-        """``GET /api/v1/account/limits/order``: the spec's ``MaxOrderQuantity``."""
-        raise NotImplementedError
-
-    def max_withdrawal_quantity(self, subaccount_id: int, *, symbol: str) -> dict[str, Any]:
-        """``GET /api/v1/account/limits/withdrawal``: the spec's ``MaxWithdrawalQuantity``."""
-        raise NotImplementedError
+__all__ = ["Clock", "Engine", "FEE_SUBACCOUNT_ID"]

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
+
+CONTEXT = Context(prec=50)
+"""The engine's decimal context: exact for any realistic price x quantity."""
 
 ZERO = Decimal(0)
 ONE = Decimal(1)

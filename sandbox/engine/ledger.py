@@ -1,0 +1,237 @@
+"""Ledger records: spot balances, perpetual positions, deposits and withdrawals.
+
+All amounts are Decimal and exact (products of on-grid prices and quantities), so every
+asset is conserved: whatever leaves one account arrives in another (fees go to the
+exchange's fee account).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .markets import ZERO, Market
+from .orders import Order, us_to_iso
+
+_FMT = format
+_DISPLAY = Decimal("1e-8")
+
+
+class Balance:
+    """One asset of one subaccount: ``available`` to use, ``locked`` in open orders,
+    ``staked``."""
+
+    __slots__ = ("available", "locked", "staked")
+
+    def __init__(self) -> None:
+        self.available = ZERO
+        self.locked = ZERO
+        self.staked = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        """available + locked + staked."""
+        return self.available + self.locked + self.staked
+
+    def to_wire(self) -> dict[str, str]:
+        """The spec's ``Balance``: ``{"available", "locked", "staked"}`` as strings."""
+        return {
+            "available": _FMT(self.available, "f"),
+            "locked": _FMT(self.locked, "f"),
+            "staked": _FMT(self.staked, "f"),
+        }
+
+
+class Position:
+    """A perpetual position: signed ``net_quantity`` (long > 0) and signed ``net_cost``
+    (entry notional), realized PnL, fees and funding since it opened."""
+
+    __slots__ = (
+        "position_id",
+        "subaccount_id",
+        "market",
+        "net_quantity",
+        "net_cost",
+        "pnl_realized",
+        "fees_paid",
+        "cumulative_funding",
+    )
+
+    def __init__(self, position_id: int, subaccount_id: int, market: Market) -> None:
+        self.position_id = position_id
+        self.subaccount_id = subaccount_id
+        self.market = market
+        self.net_quantity = ZERO
+        self.net_cost = ZERO
+        self.pnl_realized = ZERO
+        self.fees_paid = ZERO
+        self.cumulative_funding = ZERO
+
+    @property
+    def entry_price(self) -> Decimal:
+        """Average entry price (zero when flat)."""
+        if not self.net_quantity:
+            return ZERO
+        return self.net_cost / self.net_quantity
+
+    @property
+    def break_even_price(self) -> Decimal:
+        """Price at which closing returns exactly the fees and funding paid."""
+        if not self.net_quantity:
+            return ZERO
+        return (self.net_cost + self.fees_paid - self.cumulative_funding) / self.net_quantity
+
+    def unrealized(self, mark: Decimal) -> Decimal:
+        """Unrealized PnL at ``mark``."""
+        return self.net_quantity * mark - self.net_cost
+
+    def apply_fill(self, signed_quantity: Decimal, price: Decimal) -> Decimal:
+        """Add a fill (positive buys, negative sells); returns the PnL it realized."""
+        net = self.net_quantity
+        realized = ZERO
+        if net and (net > 0) != (signed_quantity > 0):
+            closing = min(abs(net), abs(signed_quantity))
+            entry = self.net_cost / net
+            if net > 0:
+                realized = (price - entry) * closing
+                self.net_cost -= entry * closing
+                self.net_quantity = net - closing
+                opening = signed_quantity + closing
+            else:
+                realized = (entry - price) * closing
+                self.net_cost += entry * closing
+                self.net_quantity = net + closing
+                opening = signed_quantity - closing
+            if not self.net_quantity:
+                self.net_cost = ZERO
+        else:
+            opening = signed_quantity
+        if opening:
+            self.net_quantity += opening
+            self.net_cost += opening * price
+        self.pnl_realized += realized
+        return realized
+
+    def to_wire(
+        self, mark: Decimal, open_bids: Decimal, open_asks: Decimal, user_id: int = 1
+    ) -> dict[str, Any]:
+        """The spec's ``FuturePositionWithMargin``."""
+        market = self.market
+        exposure = max(abs(self.net_quantity + open_bids), abs(self.net_quantity - open_asks))
+        imf = market.imf
+        mmf = market.mmf
+        return {
+            "breakEvenPrice": _FMT(self.break_even_price.quantize(_DISPLAY), "f"),
+            "entryPrice": _FMT(self.entry_price.quantize(_DISPLAY), "f"),
+            "estLiquidationPrice": "0",
+            "imf": _FMT(imf, "f"),
+            "imfFunction": {"type": "sqrt", "base": _FMT(imf, "f"), "factor": "0"},
+            "markPrice": _FMT(mark, "f"),
+            "mmf": _FMT(mmf, "f"),
+            "mmfFunction": {"type": "sqrt", "base": _FMT(mmf, "f"), "factor": "0"},
+            "netCost": _FMT(self.net_cost, "f"),
+            "netQuantity": _FMT(self.net_quantity, "f"),
+            "netExposureQuantity": _FMT(exposure, "f"),
+            "netExposureNotional": _FMT(exposure * mark, "f"),
+            "pnlRealized": _FMT(self.pnl_realized, "f"),
+            "pnlUnrealized": _FMT(self.unrealized(mark), "f"),
+            "cumulativeFundingPayment": _FMT(self.cumulative_funding, "f"),
+            "cumulativeInterest": "0",
+            "subaccountId": self.subaccount_id,
+            "symbol": market.symbol,
+            "userId": user_id,
+            "positionId": str(self.position_id),
+        }
+
+    def update_event(
+        self, kind: str, now_us: int, mark: Decimal, open_bids: Decimal, open_asks: Decimal
+    ) -> dict[str, Any]:
+        """The ``account.positionUpdate`` payload (``kind`` None for the snapshot sent on
+        subscription)."""
+        exposure = max(abs(self.net_quantity + open_bids), abs(self.net_quantity - open_asks))
+        data: dict[str, Any] = {
+            "E": now_us,
+            "s": self.market.symbol,
+            "b": _FMT(self.break_even_price.quantize(_DISPLAY), "f"),
+            "B": _FMT(self.entry_price.quantize(_DISPLAY), "f"),
+            "f": _FMT(self.market.imf, "f"),
+            "M": _FMT(mark, "f"),
+            "m": _FMT(self.market.mmf, "f"),
+            "q": _FMT(self.net_quantity, "f"),
+            "Q": _FMT(exposure, "f"),
+            "n": _FMT(exposure * mark, "f"),
+            "i": str(self.position_id),
+            "p": _FMT(self.pnl_realized, "f"),
+            "P": _FMT(self.unrealized(mark), "f"),
+            "T": now_us,
+        }
+        if kind is not None:
+            data = {"e": kind, **data}
+        return data
+
+
+class Account:
+    """One subaccount: balances, positions, open orders and its history."""
+
+    __slots__ = (
+        "subaccount_id",
+        "balances",
+        "positions",
+        "open_orders",
+        "orders",
+        "fills",
+        "deposits",
+        "withdrawals",
+        "funding_payments",
+        "open_bid_quantity",
+        "open_ask_quantity",
+        "open_bid_notional",
+        "open_ask_notional",
+    )
+
+    def __init__(self, subaccount_id: int) -> None:
+        self.subaccount_id = subaccount_id
+        self.balances: dict[str, Balance] = {}
+        self.positions: dict[str, Position] = {}
+        self.open_orders: dict[int, Order] = {}
+        self.orders: list[Order] = []
+        self.fills: list[Fill] = []
+        self.deposits: list[dict[str, Any]] = []
+        self.withdrawals: list[dict[str, Any]] = []
+        self.funding_payments: list[dict[str, Any]] = []
+        # per perpetual symbol: remaining quantity / notional of open non-reduce-only orders
+        self.open_bid_quantity: dict[str, Decimal] = {}
+        self.open_ask_quantity: dict[str, Decimal] = {}
+        self.open_bid_notional: dict[str, Decimal] = {}
+        self.open_ask_notional: dict[str, Decimal] = {}
+
+    def balance(self, symbol: str) -> Balance:
+        """This account's balance of ``symbol`` (created empty on first use)."""
+        balance = self.balances.get(symbol)
+        if balance is None:
+            balance = self.balances[symbol] = Balance()
+        return balance
+
+
+Fill = tuple[Order, int, Decimal, Decimal, bool, Decimal, str, int]
+"""(order, tradeId, quantity, price, isMaker, fee, feeSymbol, engine time in us)."""
+
+
+def fill_to_wire(fill: Fill) -> dict[str, Any]:
+    """One row of ``GET /wapi/v1/history/fills``: the spec's ``OrderFill``."""
+    order, trade_id, quantity, price, is_maker, fee, fee_symbol, now_us = fill
+    row: dict[str, Any] = {
+        "fee": _FMT(fee, "f"),
+        "feeSymbol": fee_symbol,
+        "isMaker": is_maker,
+        "orderId": str(order.id),
+        "price": _FMT(price, "f"),
+        "quantity": _FMT(quantity, "f"),
+        "side": order.side,
+        "symbol": order.symbol,
+        "timestamp": us_to_iso(now_us),
+        "tradeId": trade_id,
+    }
+    if order.client_id is not None:
+        row["clientId"] = str(order.client_id)
+    return row

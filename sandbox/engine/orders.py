@@ -1,0 +1,256 @@
+"""The engine's order record and its wire shapes (REST ``OrderType`` / ``Order``, the
+``account.orderUpdate`` stream payload)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from .markets import ZERO, Market
+
+BID = "Bid"
+ASK = "Ask"
+LIMIT = "Limit"
+MARKET = "Market"
+
+NEW = "New"
+PARTIALLY_FILLED = "PartiallyFilled"
+FILLED = "Filled"
+CANCELLED = "Cancelled"
+EXPIRED = "Expired"
+TRIGGER_PENDING = "TriggerPending"
+TRIGGER_FAILED = "TriggerFailed"
+CLOSED_STATUSES = frozenset({FILLED, CANCELLED, EXPIRED, TRIGGER_FAILED})
+
+REJECT_TAKER = "RejectTaker"
+REJECT_MAKER = "RejectMaker"
+REJECT_BOTH = "RejectBoth"
+
+LAST_PRICE = "LastPrice"
+MARK_PRICE = "MarkPrice"
+INDEX_PRICE = "IndexPrice"
+
+_FMT = format
+
+
+def us_to_iso(us: int) -> str:
+    """Microseconds since the epoch as the spec's naive ISO datetime (UTC)."""
+    moment = datetime.fromtimestamp(us / 1_000_000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+
+
+class Order:
+    """One order, resting, pending a trigger, or finished.  Quantities are Decimal.
+
+    ``locked`` is what the order still holds of the subaccount's spot balance
+    (``locked_symbol``): quote at the limit price for bids, base for asks; perpetual
+    orders lock nothing (they are covered by margin instead).
+    """
+
+    __slots__ = (
+        "id",
+        "subaccount_id",
+        "market",
+        "symbol",
+        "side",
+        "order_type",
+        "time_in_force",
+        "price",
+        "quantity",
+        "quote_quantity",
+        "post_only",
+        "reduce_only",
+        "stp",
+        "client_id",
+        "created_us",
+        "status",
+        "executed_quantity",
+        "executed_quote_quantity",
+        "expiry_reason",
+        "locked",
+        "locked_symbol",
+        "trigger_price",
+        "trigger_by",
+        "trigger_quantity",
+        "trigger_above",
+        "triggered_us",
+        "take_profit_trigger_price",
+        "take_profit_limit_price",
+        "take_profit_trigger_by",
+        "stop_loss_trigger_price",
+        "stop_loss_limit_price",
+        "stop_loss_trigger_by",
+        "related_order_id",
+    )
+
+    def __init__(self, market: Market, subaccount_id: int, side: str, order_type: str) -> None:
+        self.id = 0
+        self.subaccount_id = subaccount_id
+        self.market = market
+        self.symbol = market.symbol
+        self.side = side
+        self.order_type = order_type
+        self.time_in_force = "GTC"
+        self.price: Decimal | None = None
+        self.quantity: Decimal | None = None
+        self.quote_quantity: Decimal | None = None
+        self.post_only = False
+        self.reduce_only = False
+        self.stp = REJECT_TAKER
+        self.client_id: int | None = None
+        self.created_us = 0
+        self.status = NEW
+        self.executed_quantity = ZERO
+        self.executed_quote_quantity = ZERO
+        self.expiry_reason: str | None = None
+        self.locked = ZERO
+        self.locked_symbol: str | None = None
+        self.trigger_price: Decimal | None = None
+        self.trigger_by: str | None = None
+        self.trigger_quantity: Decimal | None = None
+        self.trigger_above = False
+        self.triggered_us: int | None = None
+        self.take_profit_trigger_price: Decimal | None = None
+        self.take_profit_limit_price: Decimal | None = None
+        self.take_profit_trigger_by: str | None = None
+        self.stop_loss_trigger_price: Decimal | None = None
+        self.stop_loss_limit_price: Decimal | None = None
+        self.stop_loss_trigger_by: str | None = None
+        self.related_order_id: int | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        """Base quantity still to fill (zero for quote-quantity market orders)."""
+        if self.quantity is None:
+            return ZERO
+        return self.quantity - self.executed_quantity
+
+    @property
+    def is_open(self) -> bool:
+        """Resting on the book or waiting for its trigger."""
+        return self.status not in CLOSED_STATUSES
+
+    def __repr__(self) -> str:
+        return (
+            f"Order({self.id}, sub={self.subaccount_id}, {self.symbol} {self.side} "
+            f"{self.order_type} {self.quantity}@{self.price} {self.status})"
+        )
+
+    # ------------------------------------------------------------------ wire shapes
+    def _trigger_fields(self, wire: dict[str, Any]) -> None:
+        if self.trigger_price is not None:
+            wire["triggerPrice"] = _FMT(self.trigger_price, "f")
+            wire["triggerBy"] = self.trigger_by
+            if self.trigger_quantity is not None:
+                wire["triggerQuantity"] = _FMT(self.trigger_quantity, "f")
+        if self.take_profit_trigger_price is not None:
+            wire["takeProfitTriggerPrice"] = _FMT(self.take_profit_trigger_price, "f")
+            wire["takeProfitTriggerBy"] = self.take_profit_trigger_by
+            if self.take_profit_limit_price is not None:
+                wire["takeProfitLimitPrice"] = _FMT(self.take_profit_limit_price, "f")
+        if self.stop_loss_trigger_price is not None:
+            wire["stopLossTriggerPrice"] = _FMT(self.stop_loss_trigger_price, "f")
+            wire["stopLossTriggerBy"] = self.stop_loss_trigger_by
+            if self.stop_loss_limit_price is not None:
+                wire["stopLossLimitPrice"] = _FMT(self.stop_loss_limit_price, "f")
+        if self.triggered_us is not None:
+            wire["triggeredAt"] = self.triggered_us // 1000
+        if self.related_order_id is not None:
+            wire["relatedOrderId"] = str(self.related_order_id)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The spec's ``OrderType`` (``POST/GET/DELETE /api/v1/order``): createdAt in ms."""
+        wire: dict[str, Any] = {
+            "orderType": self.order_type,
+            "id": str(self.id),
+            "createdAt": self.created_us // 1000,
+            "executedQuantity": _FMT(self.executed_quantity, "f"),
+            "executedQuoteQuantity": _FMT(self.executed_quote_quantity, "f"),
+            "reduceOnly": self.reduce_only,
+            "selfTradePrevention": self.stp,
+            "side": self.side,
+            "status": self.status,
+            "symbol": self.symbol,
+            "timeInForce": self.time_in_force,
+        }
+        if self.client_id is not None:
+            wire["clientId"] = self.client_id
+        if self.quantity is not None:
+            wire["quantity"] = _FMT(self.quantity, "f")
+        if self.order_type == LIMIT:
+            wire["price"] = _FMT(self.price, "f")
+            wire["postOnly"] = self.post_only
+        elif self.quote_quantity is not None:
+            wire["quoteQuantity"] = _FMT(self.quote_quantity, "f")
+        self._trigger_fields(wire)
+        return wire
+
+    def to_history_wire(self) -> dict[str, Any]:
+        """The spec's ``Order`` (``GET /wapi/v1/history/orders``): createdAt as ISO."""
+        wire = self.to_wire()
+        wire["createdAt"] = us_to_iso(self.created_us)
+        wire["postOnly"] = self.post_only
+        if self.expiry_reason is not None:
+            wire["expiryReason"] = self.expiry_reason
+        return wire
+
+    def update_event(
+        self,
+        kind: str,
+        now_us: int,
+        fill: tuple[int, Decimal, Decimal, bool, Decimal, str] | None = None,
+    ) -> dict[str, Any]:
+        """The ``account.orderUpdate`` payload; ``fill`` is (tradeId, quantity, price,
+        isMaker, fee, feeSymbol) for ``orderFill``."""
+        data: dict[str, Any] = {
+            "e": kind,
+            "E": now_us,
+            "s": self.symbol,
+            "S": self.side,
+            "o": "LIMIT" if self.order_type == LIMIT else "MARKET",
+            "f": self.time_in_force,
+            "X": self.status,
+            "i": str(self.id),
+            "z": _FMT(self.executed_quantity, "f"),
+            "Z": _FMT(self.executed_quote_quantity, "f"),
+            "V": self.stp,
+            "T": now_us,
+            "O": "USER",
+            "y": self.post_only,
+        }
+        if self.client_id is not None:
+            data["c"] = self.client_id
+        if self.quantity is not None:
+            data["q"] = _FMT(self.quantity, "f")
+        if self.quote_quantity is not None:
+            data["Q"] = _FMT(self.quote_quantity, "f")
+        if self.price is not None and self.order_type == LIMIT:
+            data["p"] = _FMT(self.price, "f")
+        if self.trigger_price is not None:
+            data["P"] = _FMT(self.trigger_price, "f")
+            data["B"] = self.trigger_by
+            data["Y"] = _FMT(self.trigger_quantity or self.quantity or ZERO, "f")
+        if self.take_profit_trigger_price is not None:
+            data["a"] = _FMT(self.take_profit_trigger_price, "f")
+            data["d"] = self.take_profit_trigger_by
+            if self.take_profit_limit_price is not None:
+                data["j"] = _FMT(self.take_profit_limit_price, "f")
+        if self.stop_loss_trigger_price is not None:
+            data["b"] = _FMT(self.stop_loss_trigger_price, "f")
+            data["g"] = self.stop_loss_trigger_by
+            if self.stop_loss_limit_price is not None:
+                data["k"] = _FMT(self.stop_loss_limit_price, "f")
+        if self.related_order_id is not None:
+            data["I"] = str(self.related_order_id)
+        if kind == "orderExpired" or kind == "triggerFailed":
+            data["R"] = self.expiry_reason or "Unknown"
+        if fill is not None:
+            trade_id, quantity, price, is_maker, fee, fee_symbol = fill
+            data["t"] = trade_id
+            data["l"] = _FMT(quantity, "f")
+            data["L"] = _FMT(price, "f")
+            data["m"] = is_maker
+            data["n"] = _FMT(fee, "f")
+            data["N"] = fee_symbol
+        return data

@@ -1,0 +1,215 @@
+"""Parse and validate wire input (``OrderExecutePayload`` and friends) into engine values.
+
+Everything here is pure: it reads the market's rules and raises
+:class:`~sandbox.engine.errors.EngineError` with Backpack's messages; nothing is changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from . import errors
+from .errors import bad_request, invalid_order
+from .markets import ZERO, Market
+from .orders import (
+    ASK,
+    BID,
+    INDEX_PRICE,
+    LAST_PRICE,
+    LIMIT,
+    MARK_PRICE,
+    MARKET,
+    REJECT_BOTH,
+    REJECT_MAKER,
+    REJECT_TAKER,
+    Order,
+)
+
+SIDES = (BID, ASK)
+ORDER_TYPES = (LIMIT, MARKET)
+TIME_IN_FORCE = ("GTC", "IOC", "FOK")
+STP_MODES = (REJECT_TAKER, REJECT_MAKER, REJECT_BOTH)
+TRIGGER_BY = (LAST_PRICE, MARK_PRICE, INDEX_PRICE)
+MAX_CLIENT_ID = 2**32 - 1
+
+
+def parse_decimal(value: Any, name: str, *, positive: bool = True) -> Decimal:
+    """A Decimal from a wire value (string, int, Decimal); a clear 400 otherwise."""
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, bool) or value is None:
+        raise bad_request(f"Invalid {name}")
+    elif isinstance(value, int | str | float):
+        try:
+            number = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            raise bad_request(f"Invalid {name}") from None
+    else:
+        raise bad_request(f"Invalid {name}")
+    if not number.is_finite():
+        raise bad_request(f"Invalid {name}")
+    if positive and number <= 0:
+        raise bad_request(f"{name[0].upper()}{name[1:]} must be positive")
+    return number
+
+
+def parse_bool(value: Any, name: str) -> bool:
+    """``true``/``false`` (bool or the lowercase strings a query string carries)."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "True"):
+        return True
+    if value in ("false", "False"):
+        return False
+    raise bad_request(f"Invalid {name}")
+
+
+def parse_int_id(value: Any, name: str) -> int:
+    """An integer id sent as a string or a number."""
+    if isinstance(value, bool):
+        raise bad_request(f"Invalid {name}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise bad_request(f"Invalid {name}")
+
+
+def parse_client_id(value: Any) -> int:
+    """A ``clientId``: an unsigned 32-bit integer."""
+    client_id = parse_int_id(value, "clientId")
+    if not 0 <= client_id <= MAX_CLIENT_ID:
+        raise bad_request("Invalid clientId")
+    return client_id
+
+
+def _choice(payload: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str | None):
+    value = payload.get(key, default)
+    if value is None:
+        raise bad_request(f"Missing {key}")
+    if value not in allowed:
+        raise bad_request(f"Invalid {key}: expected one of {', '.join(allowed)}")
+    return value
+
+
+def check_price(market: Market, price: Decimal, name: str = "price") -> None:
+    """On the tick grid and within the market's min/max price."""
+    if price % market.tick_size:
+        raise bad_request(errors.PRICE_DECIMAL_TOO_LONG)
+    if price < market.min_price:
+        raise bad_request(errors.PRICE_BELOW_MINIMUM)
+    if market.max_price is not None and price > market.max_price:
+        raise bad_request(errors.PRICE_ABOVE_MAXIMUM)
+
+
+def check_quantity(market: Market, quantity: Decimal) -> None:
+    """On the step grid and within the market's min/max quantity."""
+    if quantity % market.step_size:
+        raise bad_request(errors.QUANTITY_DECIMAL_TOO_LONG)
+    if quantity < market.min_quantity:
+        raise bad_request(errors.QUANTITY_BELOW_MINIMUM)
+    if market.max_quantity is not None and quantity > market.max_quantity:
+        raise bad_request(errors.QUANTITY_ABOVE_MAXIMUM)
+
+
+def _optional_price(market: Market, payload: Mapping[str, Any], key: str) -> Decimal | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    price = parse_decimal(value, key)
+    check_price(market, price, key)
+    return price
+
+
+def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) -> Order:
+    """An :class:`Order` (id 0, not yet accepted) from an ``OrderExecutePayload``.
+
+    Checks what needs only the payload and the market's rules: types, grid, bounds, the
+    combinations Backpack refuses.  Book- and account-dependent checks (price band,
+    postOnly, reduceOnly, funds, margin) are the engine's.
+    """
+    side = _choice(payload, "side", SIDES, None)
+    order_type = _choice(payload, "orderType", ORDER_TYPES, None)
+    order = Order(market, subaccount_id, side, order_type)
+    order.time_in_force = _choice(payload, "timeInForce", TIME_IN_FORCE, "GTC")
+    order.stp = _choice(payload, "selfTradePrevention", STP_MODES, REJECT_TAKER)
+    if payload.get("clientId") is not None:
+        order.client_id = parse_client_id(payload["clientId"])
+    if payload.get("postOnly") is not None:
+        order.post_only = parse_bool(payload["postOnly"], "postOnly")
+    if payload.get("reduceOnly") is not None:
+        order.reduce_only = parse_bool(payload["reduceOnly"], "reduceOnly")
+
+    quantity = payload.get("quantity")
+    quote_quantity = payload.get("quoteQuantity")
+    if quantity is not None:
+        order.quantity = parse_decimal(quantity, "quantity")
+    if order_type == LIMIT:
+        if payload.get("price") is None:
+            raise bad_request("Limit orders must specify a price")
+        order.price = parse_decimal(payload["price"], "price")
+        check_price(market, order.price)
+        if quote_quantity is not None:
+            raise bad_request("Limit orders cannot specify a quoteQuantity")
+    else:
+        if payload.get("price") is not None:
+            raise bad_request("Market orders cannot specify a price")
+        if order.post_only:
+            raise invalid_order("Market orders cannot be post only")
+        if quote_quantity is not None:
+            if order.quantity is not None:
+                raise bad_request("Specify either quantity or quoteQuantity, not both")
+            order.quote_quantity = parse_decimal(quote_quantity, "quoteQuantity")
+            if order.quote_quantity % market.tick_size:
+                raise bad_request("Quote quantity decimal too long")
+
+    trigger_quantity = payload.get("triggerQuantity")
+    if trigger_quantity is not None:
+        order.trigger_quantity = parse_decimal(trigger_quantity, "triggerQuantity")
+        check_quantity(market, order.trigger_quantity)
+    if order.quantity is None and order.quote_quantity is None:
+        if order.trigger_quantity is None:
+            if order_type == LIMIT:
+                raise bad_request("Limit orders must specify a quantity")
+            raise bad_request("Market orders must specify a quantity or quoteQuantity")
+    if order.quantity is not None:
+        check_quantity(market, order.quantity)
+    if order.post_only and order.time_in_force != "GTC":
+        raise invalid_order("Post only orders must be GTC")
+
+    order.trigger_price = _optional_price(market, payload, "triggerPrice")
+    if order.trigger_price is not None:
+        order.trigger_by = _choice(payload, "triggerBy", TRIGGER_BY, LAST_PRICE)
+    elif order.trigger_quantity is not None:
+        raise bad_request("triggerQuantity requires a triggerPrice")
+    order.take_profit_trigger_price = _optional_price(market, payload, "takeProfitTriggerPrice")
+    order.stop_loss_trigger_price = _optional_price(market, payload, "stopLossTriggerPrice")
+    if order.take_profit_trigger_price is not None:
+        order.take_profit_trigger_by = _choice(
+            payload, "takeProfitTriggerBy", TRIGGER_BY, LAST_PRICE
+        )
+        order.take_profit_limit_price = _optional_price(market, payload, "takeProfitLimitPrice")
+    if order.stop_loss_trigger_price is not None:
+        order.stop_loss_trigger_by = _choice(payload, "stopLossTriggerBy", TRIGGER_BY, LAST_PRICE)
+        order.stop_loss_limit_price = _optional_price(market, payload, "stopLossLimitPrice")
+    has_trigger = (
+        order.trigger_price is not None
+        or order.take_profit_trigger_price is not None
+        or order.stop_loss_trigger_price is not None
+    )
+    if has_trigger and not market.is_perp:
+        raise invalid_order(errors.TRIGGER_SPOT)
+    if order.reduce_only and not market.is_perp:
+        raise invalid_order(errors.REDUCE_ONLY_SPOT)
+    if order.quote_quantity is not None and order.reduce_only:
+        raise invalid_order("Reduce only orders must specify a quantity")
+    return order
+
+
+def split_trigger_quantity(order: Order) -> Decimal:
+    """The base quantity a trigger order will carry once it fires."""
+    if order.trigger_quantity is not None:
+        return order.trigger_quantity
+    return order.quantity if order.quantity is not None else ZERO
