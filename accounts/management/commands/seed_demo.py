@@ -39,8 +39,12 @@ DEMO_ROLES = {
 
 
 def load_keys(text: str) -> list[dict[str, str]]:
-    """Parse `python -m sandbox --dump-keys` output: a list (or {"keys": [...]}) of
-    {"subaccount", "api_key", "api_secret"}; raise CommandError with what is wrong."""
+    """Parse `python -m sandbox --dump-keys` output; raise CommandError with what is wrong.
+
+    Sample: ``[{"subaccount": 1, "label": "Desk A", "api_key": "NMVr...=",
+    "api_secret": "OwWp...="}, ...]`` (also accepted wrapped as ``{"keys": [...]}``). The
+    first three entries are used; the name is the label (or the subaccount id).
+    """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -52,12 +56,14 @@ def load_keys(text: str) -> list[dict[str, str]]:
     keys = []
     for position, item in enumerate(data[:3], start=1):
         if not isinstance(item, dict) or not all(
-            isinstance(item.get(k), str) for k in ("subaccount", "api_key", "api_secret")
+            isinstance(item.get(k), str) for k in ("api_key", "api_secret")
         ):
-            raise CommandError(
-                f"--keys: entry {position} needs string fields subaccount, api_key, api_secret"
-            )
-        keys.append(item)
+            raise CommandError(f"--keys: entry {position} needs string fields api_key, api_secret")
+        raw_name = item.get("label") or item.get("subaccount")
+        name = "" if raw_name is None else str(raw_name).strip()
+        if not name:
+            raise CommandError(f"--keys: entry {position} has neither a label nor a subaccount")
+        keys.append({"name": name, "api_key": item["api_key"], "api_secret": item["api_secret"]})
     return keys
 
 
@@ -106,8 +112,8 @@ class Command(BaseCommand):
         try:
             pair = key_pair_parse(api_public_key=item["api_key"], api_secret=item["api_secret"])
         except KeyCheckError as exc:
-            raise CommandError(f"--keys: subaccount {item['subaccount']}: {exc.message}") from exc
-        name = item["subaccount"]
+            raise CommandError(f"--keys: subaccount {item['name']}: {exc.message}") from exc
+        name = item["name"]
         subaccount = Subaccount.objects.filter(name=name).first()
         if subaccount is None:
             subaccount = Subaccount.objects.create(
