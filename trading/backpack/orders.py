@@ -95,15 +95,16 @@ class OrderMethods:
             raise InvalidOrderError(f"clientId {client_id} is not a uint32.", field="clientId")
         params: dict[str, Any] = {
             "symbol": symbol,
-            "side": Side(side) if isinstance(side, str) else side,
-            "orderType": OrderType(order_type) if isinstance(order_type, str) else order_type,
+            "side": side,
+            "orderType": order_type,
             "quantity": quantity,
             "price": price,
             "quoteQuantity": quote_quantity,
             "clientId": client_id,
         }
         for key, value in extra.items():
-            params[_camel(key)] = value
+            if value is not None:
+                params[_WIRE_NAMES.get(key) or _camel(key)] = value
         return params
 
     async def place_order(
@@ -287,6 +288,14 @@ def _batch(payload: Any) -> list[Order | BackpackError]:
         else:
             out.append(Order.from_wire(obj))
     return out
+
+
+_WIRE_NAMES = {
+    "time_in_force": "timeInForce",
+    "post_only": "postOnly",
+    "reduce_only": "reduceOnly",
+    "self_trade_prevention": "selfTradePrevention",
+}
 
 
 def _camel(name: str) -> str:

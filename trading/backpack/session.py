@@ -13,28 +13,27 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-import httpx
-
 from . import routes as R
 from .clock import ExchangeClock
 from .errors import (
     AuthenticationError,
     BackpackError,
-    ExchangeUnavailableError,
     MalformedResponseError,
     RateLimitedError,
     RequestRejectedError,
+    error_from_response,
 )
 from .markets import MarketCache
 from .metrics import CallRecord, MetricsCollector
 from .ratelimit import Budget, LocalRateLimiter, RedisRateLimiter
 from .retry import RetryPolicy
 from .routes import Route
-from .signing import DEFAULT_WINDOW_MS, MAX_WINDOW_MS, BackpackAuth, Credentials, clean_params
+from .signing import DEFAULT_WINDOW_MS, MAX_WINDOW_MS, Credentials, clean_params
+from .transport import make_sender
 
 if TYPE_CHECKING:
     from .client import BackpackClient
+    from .streams import StreamClient
 
 PUBLIC_KEY = "public"
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -46,7 +45,8 @@ class ExchangeSession:
 
     ``session.client(credentials, label=...)`` gives a per-subaccount client; all of them
     share this session's keep-alive pool, clock, rate limiter, market cache and metrics.
-    ``transport="aiohttp"`` (default, measured cheaper per request) or ``"httpx"``.
+    ``transport``: ``"aiohttp"`` (default, measured cheapest per request; see
+    ``transport.py``), ``"httpx-aiohttp"`` or ``"httpx"`` (signing as an ``httpx.Auth``).
     """
 
     def __init__(
@@ -82,19 +82,12 @@ class ExchangeSession:
         else:
             self.limiter = LocalRateLimiter(budgets, max_wait_s=max_rate_wait_s)
         self.markets = MarketCache(self, refresh_s=market_refresh_s)
-        limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
-        timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s, pool=timeout_s)
-        kind = None
-        if transport == "aiohttp":
-            from httpx_aiohttp import AiohttpTransport
-
-            kind = AiohttpTransport(limits=limits)
-        elif transport != "httpx":
-            raise ValueError(f"transport must be 'aiohttp' or 'httpx', got {transport!r}")
-        self.http = httpx.AsyncClient(
-            base_url=self.api_url, timeout=timeout, limits=limits, transport=kind
+        self.sender = make_sender(
+            transport,
+            self.api_url,
+            timeout_s=timeout_s,
+            connect_timeout_s=connect_timeout_s,
+            max_connections=max_connections,
         )
         self._clock_lock = asyncio.Lock()
         self._closed = False
@@ -105,12 +98,26 @@ class ExchangeSession:
 
         return BackpackClient(self, credentials, label=label or "public")
 
+    def streams(self, credentials: Credentials | None = None, **options: Any) -> StreamClient:
+        """A supervised WebSocket connection to ``ws_url`` (signing with the session clock)."""
+        from .streams import StreamClient
+
+        if not self.ws_url:
+            raise ValueError("this session has no ws_url")
+        return StreamClient(
+            self.ws_url,
+            credentials=credentials,
+            clock_ms=self.clock.now_ms,
+            window_ms=self.window_ms,
+            **options,
+        )
+
     async def aclose(self) -> None:
         """Close the connection pool (and the Redis pool when used)."""
         if self._closed:
             return
         self._closed = True
-        await self.http.aclose()
+        await self.sender.aclose()
         closer = getattr(self.limiter, "aclose", None)
         if closer is not None:
             await closer()
@@ -231,54 +238,24 @@ class ExchangeSession:
             wire: Any = clean_params(params)
         else:
             wire = [clean_params(item) for item in params]
-        auth = None
+        signed = None
         if route.private:
-            if credentials is None:
+            if credentials is None or not route.instruction:
+                # Fail closed: a private route never goes out unsigned.
                 raise AuthenticationError(f"{route.label} needs API credentials.")
-            auth = BackpackAuth(
-                credentials,
-                route.instruction,
-                wire,
-                clock=self.clock.now_ms,
-                window_ms=self.window_ms,
-            )
-        try:
-            if route.method == "GET":
-                query = {k: wire[k] for k in sorted(wire)} if wire else None
-                if query:
-                    query = {k: _query_text(v) for k, v in query.items()}
-                response = await self.http.request("GET", route.path, params=query, auth=auth)
-            else:
-                body = json.dumps(wire, separators=(",", ":")).encode() if wire else None
-                response = await self.http.request(
-                    route.method, route.path, content=body, headers=_JSON_HEADERS, auth=auth
-                )
-        except httpx.TimeoutException as exc:
-            raise ExchangeUnavailableError(
-                f"No answer from the exchange on {route.label} in time ({type(exc).__name__}).",
-                route=route.label,
-            ) from exc
-        except (TimeoutError, httpx.TransportError, aiohttp.ClientError, OSError) as exc:
-            raise ExchangeUnavailableError(
-                f"Lost the connection to the exchange on {route.label} ({type(exc).__name__}).",
-                route=route.label,
-            ) from exc
-        return _decode(route, response)
+            signed = (credentials, route.instruction, wire, self.clock.now_ms, self.window_ms)
+        if route.method == "GET":
+            query, body, headers = wire or None, None, {}
+        else:
+            query, headers = None, _JSON_HEADERS
+            body = json.dumps(wire, separators=(",", ":")).encode() if wire else None
+        status, response_headers, content = await self.sender.send(
+            route.method, route.path, query, body, headers, signed, route.label
+        )
+        return _decode(route, status, response_headers, content)
 
 
-def _query_text(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
-
-
-def _decode(route: Route, response: httpx.Response) -> Any:
-    from .errors import error_from_response
-
-    status = response.status_code
-    content = response.content
+def _decode(route: Route, status: int, headers: Mapping[str, str], content: bytes) -> Any:
     if 200 <= status < 300:
         if not content:
             return None
@@ -298,7 +275,7 @@ def _decode(route: Route, response: httpx.Response) -> Any:
         payload = content[:200].decode(errors="replace")
     retry_after = None
     if status == 429:
-        header = response.headers.get("retry-after")
+        header = headers.get("retry-after") or headers.get("Retry-After")
         try:
             retry_after = float(header) if header else None
         except ValueError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -111,6 +112,11 @@ def signing_key_from_seed(seed_b64: str) -> SigningKey:
     return SigningKey(seed)
 
 
+@functools.lru_cache(maxsize=256)
+def _cached_key(seed_b64: str) -> SigningKey:
+    return signing_key_from_seed(seed_b64)
+
+
 def sign_message(key: SigningKey, message: str) -> str:
     """Sign ``message`` and return the base64 signature."""
     return base64.b64encode(key.sign(message.encode()).signature).decode()
@@ -131,9 +137,14 @@ class Credentials:
     api_secret: SecretSource = field(repr=False)
 
     def signing_key(self) -> SigningKey:
-        """The ED25519 key to sign with (derived now from the secret)."""
-        secret = self.api_secret() if callable(self.api_secret) else self.api_secret
-        return signing_key_from_seed(secret)
+        """The ED25519 key to sign with.
+
+        A callable secret is called now and its key is not kept; a plain string secret is
+        already in memory, so its key is derived once and cached.
+        """
+        if callable(self.api_secret):
+            return signing_key_from_seed(self.api_secret())
+        return _cached_key(self.api_secret)
 
     def headers(
         self,

@@ -146,7 +146,7 @@ def enum(cls: type[T], obj: dict[str, Any], key: str) -> T:
         raise FieldError(key, None, "a string") from None
     if type(value) is not str:
         raise FieldError(key, value, "a string")
-    return cls(value)  # type: ignore[call-arg]
+    return cls._value2member_map_.get(value) or cls(value)  # type: ignore[attr-defined]
 
 
 def enum_opt(cls: type[T], obj: dict[str, Any], key: str) -> T | None:
@@ -156,7 +156,7 @@ def enum_opt(cls: type[T], obj: dict[str, Any], key: str) -> T | None:
         return None
     if type(value) is not str:
         raise FieldError(key, value, "a string")
-    return cls(value)  # type: ignore[call-arg]
+    return cls._value2member_map_.get(value) or cls(value)  # type: ignore[attr-defined]
 
 
 def timestamp(obj: dict[str, Any], key: str) -> datetime:

@@ -1,0 +1,288 @@
+"""WebSocket streams: many public and private streams on one connection, supervised.
+
+``StreamClient`` keeps one connection to the exchange's WebSocket API, subscribes the
+streams it was asked for (private ``account.*`` ones with a signed subscribe), hands each
+``{"stream": ..., "data": ...}`` frame to the stream's handler, and when the connection
+drops reconnects with capped, jittered exponential backoff (reset after a connection that
+stayed up), resubscribes everything, and reports the outage interval to ``on_outage`` so
+the owner can reconcile through REST. A watchdog pings a socket that went silent and
+reconnects when no pong comes back. Protocol pings from the server are answered by the
+``websockets`` library.
+
+Supervision (``_supervise``) and message handling (``_dispatch``) are separate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import websockets
+
+from .signing import DEFAULT_WINDOW_MS, Credentials, system_clock_ms, ws_signature
+
+logger = logging.getLogger("trading.backpack.streams")
+
+Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """The connection was down from ``started_at`` to ``ended_at`` (epoch seconds)."""
+
+    started_at: float
+    ended_at: float
+    streams: tuple[str, ...]
+    reason: str
+
+    @property
+    def duration_s(self) -> float:
+        """How long the streams were blind."""
+        return self.ended_at - self.started_at
+
+    @property
+    def started_ms(self) -> int:
+        """Start of the outage in epoch ms (for REST ``from`` filters)."""
+        return int(self.started_at * 1000)
+
+
+class StreamClient:
+    """One supervised WebSocket connection carrying many streams."""
+
+    def __init__(
+        self,
+        ws_url: str,
+        *,
+        credentials: Credentials | None = None,
+        clock_ms: Callable[[], int] = system_clock_ms,
+        window_ms: int = DEFAULT_WINDOW_MS,
+        on_outage: Callable[[Outage], Awaitable[None] | None] | None = None,
+        backoff_base_s: float = 0.1,
+        backoff_cap_s: float = 5.0,
+        healthy_after_s: float = 5.0,
+        watchdog_s: float = 30.0,
+        pong_timeout_s: float = 10.0,
+        ack_timeout_s: float = 2.0,
+    ) -> None:
+        self.ws_url = ws_url
+        self.credentials = credentials
+        self.clock_ms = clock_ms
+        self.window_ms = window_ms
+        self.on_outage = on_outage
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        self.healthy_after_s = healthy_after_s
+        self.watchdog_s = watchdog_s
+        self.pong_timeout_s = pong_timeout_s
+        self.ack_timeout_s = ack_timeout_s
+        self.handlers: dict[str, list[Handler]] = {}
+        self.connected = asyncio.Event()
+        self.connections = 0
+        self.outages: list[Outage] = []
+        self.last_error: str | None = None
+        self._ws: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._next_id = 0
+        self._acks: dict[int, asyncio.Future[Any]] = {}
+        self._background: set[asyncio.Future[None]] = set()
+
+    # -- public API ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the supervisor task (idempotent)."""
+        if self._task is None or self._task.done():
+            self._closing = False
+            self._task = asyncio.create_task(self._supervise(), name=f"streams {self.ws_url}")
+
+    async def aclose(self) -> None:
+        """Stop: close the socket and the supervisor."""
+        self._closing = True
+        ws = self._ws
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def subscribe(self, streams: str | Iterable[str], handler: Handler) -> None:
+        """Route ``streams`` to ``handler(data)`` and subscribe them (now, and after every
+        reconnect). Waits for the exchange's acknowledgement when it sends one."""
+        names = [streams] if isinstance(streams, str) else list(streams)
+        fresh = [n for n in names if n not in self.handlers]
+        for name in names:
+            self.handlers.setdefault(name, []).append(handler)
+        self.start()
+        ws = self._ws
+        if fresh and ws is not None:
+            await self._send_subscribe(ws, fresh)
+
+    async def unsubscribe(self, streams: str | Iterable[str]) -> None:
+        """Stop receiving ``streams``."""
+        names = [streams] if isinstance(streams, str) else list(streams)
+        for name in names:
+            self.handlers.pop(name, None)
+        ws = self._ws
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.send(json.dumps({"method": "UNSUBSCRIBE", "params": names}))
+
+    async def wait_connected(self, within_s: float = 5.0) -> None:
+        """Wait until the connection is up and subscribed."""
+        await asyncio.wait_for(self.connected.wait(), within_s)
+
+    async def drop(self) -> None:
+        """Close the current socket (the supervisor reconnects); for tests and admin."""
+        ws = self._ws
+        if ws is not None:
+            await ws.close()
+
+    # -- supervision ---------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        down_since: float | None = None
+        reason = ""
+        while not self._closing:
+            connected_at: float | None = None
+            try:
+                async with websockets.connect(
+                    self.ws_url, ping_interval=None, max_size=2**23, open_timeout=5
+                ) as ws:
+                    self._ws = ws
+                    connected_at = time.monotonic()
+                    self.connections += 1
+                    await self._send_subscribe(ws, list(self.handlers))
+                    self.connected.set()
+                    if down_since is not None:
+                        outage = Outage(down_since, time.time(), self._names(), reason)
+                        self._spawn(self._report(outage))
+                        down_since = None
+                    await self._read(ws)
+                reason = "closed by the exchange"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - supervision: any failure means reconnect
+                reason = f"{type(exc).__name__}: {exc}"
+                self.last_error = reason
+                logger.info("stream connection lost: %s", reason)
+            finally:
+                self._ws = None
+                self.connected.clear()
+                for future in self._acks.values():
+                    future.cancel()
+                self._acks.clear()
+            if self._closing:
+                break
+            if down_since is None:
+                down_since = time.time()
+            if connected_at is not None and time.monotonic() - connected_at >= self.healthy_after_s:
+                attempt = 0
+            delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_base_s * 2**attempt))
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _read(self, ws: Any) -> None:
+        while True:
+            try:
+                raw = await asyncio.wait_for(ws.recv(), self.watchdog_s)
+            except TimeoutError:
+                pong = await ws.ping()
+                await asyncio.wait_for(pong, self.pong_timeout_s)
+                continue
+            await self._dispatch(raw)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _report(self, outage: Outage) -> None:
+        self.outages.append(outage)
+        if self.on_outage is not None:
+            try:
+                result = self.on_outage(outage)
+                if inspect.isawaitable(result):
+                    await result
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the owner's reconciliation failed; keep streaming
+                logger.exception("outage handler failed")
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(self.handlers)
+
+    async def _send_subscribe(self, ws: Any, names: list[str]) -> None:
+        public = [n for n in names if not n.startswith("account.")]
+        private = [n for n in names if n.startswith("account.")]
+        waits = []
+        if public:
+            waits.append(await self._request(ws, {"method": "SUBSCRIBE", "params": public}))
+        if private:
+            if self.credentials is None:
+                raise ValueError("private streams need credentials")
+            signature = ws_signature(self.credentials, self.clock_ms(), self.window_ms)
+            frame = {"method": "SUBSCRIBE", "params": private, "signature": signature}
+            waits.append(await self._request(ws, frame))
+        for future in waits:
+            # The real exchange sends no acknowledgement; wait briefly for one if it does.
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(future), self.ack_timeout_s)
+
+    async def _request(self, ws: Any, frame: dict[str, Any]) -> asyncio.Future[Any]:
+        self._next_id += 1
+        frame["id"] = self._next_id
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._acks[self._next_id] = future
+        await ws.send(json.dumps(frame))
+        return future
+
+    # -- message handling ----------------------------------------------------------------
+
+    async def _dispatch(self, raw: str | bytes) -> None:
+        """Parse one frame ``{"stream":"depth.SOL_USDC","data":{...}}`` and call handlers."""
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            logger.warning("unreadable stream frame: %r", raw[:80])
+            return
+        if type(message) is not dict:
+            return
+        stream = message.get("stream")
+        if stream is None:
+            self._control(message)
+            return
+        handlers = self.handlers.get(stream)
+        if not handlers:
+            return
+        data = message.get("data")
+        for handler in handlers:
+            try:
+                result = handler(data)
+                if inspect.isawaitable(result):
+                    await result
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one bad handler must not stop the stream
+                logger.exception("stream handler for %s failed", stream)
+
+    def _control(self, message: dict[str, Any]) -> None:
+        """An acknowledgement ``{"id":1,"result":null}`` or error ``{"id":1,"error":{...}}``."""
+        ident = message.get("id")
+        future = self._acks.pop(ident, None) if isinstance(ident, int) else None
+        if "error" in message:
+            self.last_error = str(message["error"])
+            logger.warning("stream request refused: %s", message["error"])
+        if future is not None and not future.done():
+            future.set_result(message)

@@ -1,0 +1,181 @@
+"""HTTP senders behind the session: one keep-alive pool per session, explicit timeouts.
+
+Two implementations with the same small interface (``send`` -> status, headers, body):
+
+- ``AiohttpSender`` (default): aiohttp directly. Measured on this machine against a local
+  server, client CPU per signed order: ~200 us, vs ~180 us for a bare aiohttp request
+  carrying the same signature, ~390 us through ``httpx.AsyncClient`` with
+  ``httpx_aiohttp.AiohttpTransport`` and ~1.9 ms through httpx's default transport.
+- ``HttpxSender``: one ``httpx.AsyncClient``; requests are signed by ``BackpackAuth``
+  (an ``httpx.Auth``). Same signing function, same errors.
+
+Both sign at send time through ``Credentials.headers`` and raise only
+``ExchangeUnavailableError`` for transport failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import httpx
+
+from .errors import ExchangeUnavailableError
+from .signing import BackpackAuth, Credentials
+
+Signed = tuple[Credentials, str, Any, Callable[[], int], int] | None
+"""(credentials, instruction, params, clock, window) or None for a public request."""
+
+
+def query_string(query: Mapping[str, Any]) -> str:
+    """``k=v&...`` in sorted key order (the order the signature uses)."""
+    parts = []
+    for key in sorted(query):
+        value = query[key]
+        text = "true" if value is True else "false" if value is False else str(value)
+        parts.append(f"{quote(key, safe='')}={quote(text, safe='')}")
+    return "&".join(parts)
+
+
+class AiohttpSender:
+    """aiohttp ``ClientSession`` shared by every client of the session."""
+
+    def __init__(
+        self, base_url: str, *, timeout_s: float, connect_timeout_s: float, max_connections: int
+    ) -> None:
+        self.base_url = base_url
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=connect_timeout_s)
+        self.max_connections = max_connections
+        self._http: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            connector = aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=30)
+            self._http = aiohttp.ClientSession(
+                connector=connector, timeout=self.timeout, skip_auto_headers=("User-Agent",)
+            )
+        return self._http
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, Any] | None,
+        body: bytes | None,
+        headers: dict[str, str],
+        signed: Signed,
+        label: str,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send one request and read the whole answer."""
+        url = self.base_url + path
+        if query:
+            url = f"{url}?{query_string(query)}"
+        if signed is not None:
+            credentials, instruction, params, clock, window = signed
+            headers = {**headers, **credentials.headers(instruction, params, clock(), window)}
+        try:
+            async with self._client().request(
+                method, url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                content = await response.read()
+                return response.status, response.headers, content
+        except TimeoutError as exc:
+            raise ExchangeUnavailableError(
+                f"No answer from the exchange on {label} in time.", route=label
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise ExchangeUnavailableError(
+                f"Lost the connection to the exchange on {label} ({type(exc).__name__}).",
+                route=label,
+            ) from exc
+
+    async def aclose(self) -> None:
+        """Close the pool."""
+        if self._http is not None:
+            await self._http.close()
+            await asyncio.sleep(0)
+
+
+class HttpxSender:
+    """One ``httpx.AsyncClient`` (keep-alive pool); signing attached as ``BackpackAuth``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float,
+        connect_timeout_s: float,
+        max_connections: int,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self.http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+            limits=limits,
+            transport=transport,
+        )
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, Any] | None,
+        body: bytes | None,
+        headers: dict[str, str],
+        signed: Signed,
+        label: str,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send one request and read the whole answer."""
+        auth = None
+        if signed is not None:
+            credentials, instruction, params, clock, window = signed
+            auth = BackpackAuth(credentials, instruction, params, clock=clock, window_ms=window)
+        url = f"{path}?{query_string(query)}" if query else path
+        try:
+            response = await self.http.request(
+                method, url, content=body, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT
+            )
+        except httpx.TimeoutException as exc:
+            raise ExchangeUnavailableError(
+                f"No answer from the exchange on {label} in time.", route=label
+            ) from exc
+        except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
+            raise ExchangeUnavailableError(
+                f"Lost the connection to the exchange on {label} ({type(exc).__name__}).",
+                route=label,
+            ) from exc
+        return response.status_code, response.headers, response.content
+
+    async def aclose(self) -> None:
+        """Close the pool."""
+        await self.http.aclose()
+
+
+def make_sender(
+    kind: str, base_url: str, *, timeout_s: float, connect_timeout_s: float, max_connections: int
+) -> AiohttpSender | HttpxSender:
+    """``"aiohttp"`` (default), ``"httpx-aiohttp"`` or ``"httpx"``."""
+    options = {
+        "timeout_s": timeout_s,
+        "connect_timeout_s": connect_timeout_s,
+        "max_connections": max_connections,
+    }
+    if kind == "aiohttp":
+        return AiohttpSender(base_url, **options)
+    if kind == "httpx-aiohttp":
+        from httpx_aiohttp import AiohttpTransport
+
+        limits = httpx.Limits(max_connections=max_connections)
+        return HttpxSender(base_url, transport=AiohttpTransport(limits=limits), **options)
+    if kind == "httpx":
+        return HttpxSender(base_url, **options)
+    raise ValueError(f"transport must be 'aiohttp', 'httpx-aiohttp' or 'httpx', got {kind!r}")
+
+
+__all__ = ["AiohttpSender", "HttpxSender", "make_sender", "query_string"]
