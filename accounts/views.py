@@ -184,7 +184,6 @@ def members(request: HttpRequest, subaccount: Subaccount, role: Role) -> HttpRes
 def member_remove(
     request: HttpRequest, subaccount: Subaccount, role: Role, membership_id: int
 ) -> HttpResponse:
-    form = MemberForm()
     try:
         services.membership_remove(
             actor=request.user,
@@ -193,7 +192,7 @@ def member_remove(
             ip=client_ip(request),
         )
     except services.ServiceError as exc:
-        form.add_error(None, exc.message)
+        messages.error(request, exc.message)
     else:
         messages.success(request, "Member removed.")
-    return _members_page(request, subaccount, form)
+    return _members_page(request, subaccount, MemberForm())

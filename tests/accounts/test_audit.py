@@ -1,0 +1,114 @@
+"""The audit trail: append-only, secrets removed, filters and a membership-filtered CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.audit import audit_record, scrub
+from accounts.models import AuditEvent, AuditEventError, Role
+from tests.accounts.conftest import signed_in_client, verified_client
+from tests.factories import MembershipFactory, SuperuserFactory
+
+
+def test_an_audit_event_cannot_be_changed_or_deleted(db):
+    event = audit_record(actor=None, action="test")
+
+    event.action = "rewritten"
+    with pytest.raises(AuditEventError):
+        event.save()
+    with pytest.raises(AuditEventError):
+        event.delete()
+    with pytest.raises(AuditEventError):
+        AuditEvent.objects.filter(pk=event.pk).update(action="rewritten")
+    with pytest.raises(AuditEventError):
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.get().action == "test"
+
+
+def test_secret_parameters_are_removed_before_they_are_stored():
+    assert scrub({"api_secret": "x", "nested": {"password": "y", "otp_code": "1"}, "n": 1}) == {
+        "api_secret": "[removed]",
+        "nested": {"password": "[removed]", "otp_code": "[removed]"},
+        "n": 1,
+    }
+
+
+@pytest.fixture
+def trail(db):
+    """Events on two subaccounts; `reader` admins only the first."""
+    reader = MembershipFactory(role=Role.ADMIN, subaccount__name="Desk Read")
+    other = MembershipFactory(role=Role.ADMIN, subaccount__name="Desk Hidden")
+    audit_record(actor=reader.user, action="membership_add", subaccount=reader.subaccount)
+    audit_record(actor=other.user, action="membership_add", subaccount=other.subaccount)
+    audit_record(actor=other.user, action="withdrawal_policy_set", subaccount=reader.subaccount)
+    return reader, other
+
+
+def test_the_log_shows_only_events_of_subaccounts_the_reader_admins(trail):
+    reader, _ = trail
+
+    html = verified_client(reader.user).get("/accounts/audit/").content.decode()
+
+    assert "Desk Read" in html and "withdrawal_policy_set" in html
+    assert "Desk Hidden" not in html.split('id="audit-events"')[1]
+
+
+def test_filters_by_action_and_actor(trail):
+    reader, other = trail
+    client = verified_client(reader.user)
+
+    by_action = client.get("/accounts/audit/", {"action": "withdrawal_policy_set"})
+    by_actor = client.get("/accounts/audit/", {"actor": reader.user.username})
+
+    assert by_action.content.decode().count('data-action="') == 1
+    rows = by_actor.content.decode().split('id="audit-events"')[1]
+    assert rows.count('data-action="membership_add"') == 1
+    assert "withdrawal_policy_set" not in rows
+
+
+def test_date_range_filter_and_a_reversed_range_is_explained(trail):
+    reader, _ = trail
+    client = verified_client(reader.user)
+    today = timezone.now().date()
+
+    tomorrow_on = client.get("/accounts/audit/", {"date_from": today + timedelta(days=1)})
+    reversed_range = client.get(
+        "/accounts/audit/", {"date_from": today, "date_to": today - timedelta(days=1)}
+    )
+    today_only = client.get("/accounts/audit/", {"date_from": today, "date_to": today})
+
+    assert "No events match." in tomorrow_on.content.decode()
+    assert "The end date is before the start date." in reversed_range.content.decode()
+    assert today_only.content.decode().count('data-action="') == 2
+
+
+def test_csv_export_is_membership_filtered(trail):
+    reader, _ = trail
+
+    response = verified_client(reader.user).get("/accounts/audit/export.csv")
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response["Content-Type"].startswith("text/csv")
+    assert {row["subaccount"] for row in rows} == {"Desk Read"}
+    assert len(rows) == 2
+
+
+def test_superuser_exports_everything(trail):
+    response = verified_client(SuperuserFactory()).get("/accounts/audit/export.csv")
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {row["subaccount"] for row in rows} == {"Desk Read", "Desk Hidden"}
+
+
+def test_a_viewer_sees_no_other_peoples_events(trail):
+    reader, _ = trail
+    viewer = MembershipFactory(role=Role.VIEWER, subaccount=reader.subaccount)
+
+    html = signed_in_client(viewer.user).get("/accounts/audit/").content.decode()
+
+    assert "No events match." in html

@@ -1,0 +1,137 @@
+"""Subaccount list, detail, add, key rotation and settings pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from accounts import crypto
+from accounts.models import AuditEvent, LowBalanceThreshold, Role, Subaccount
+from tests.accounts.conftest import signed_in_client, verified_client
+from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, keypair_for
+
+
+@pytest.fixture
+def admin(db):
+    return MembershipFactory(role=Role.ADMIN, subaccount__name="Desk A")
+
+
+def test_list_shows_only_the_members_subaccounts_with_their_role(db):
+    mine = MembershipFactory(role=Role.TRADER, subaccount__name="Desk Mine")
+    SubaccountFactory(name="Desk Other")
+
+    html = signed_in_client(mine.user).get("/accounts/subaccounts/").content.decode()
+
+    assert 'data-subaccount="Desk Mine"' in html and "Trader" in html
+    assert "Desk Other" not in html
+
+
+def test_detail_shows_the_public_key_and_fingerprint_never_the_secret(db):
+    public, secret = keypair_for()
+    viewer = MembershipFactory(role=Role.VIEWER, subaccount__keypair=(public, secret))
+
+    html = (
+        signed_in_client(viewer.user)
+        .get(f"/accounts/subaccounts/{viewer.subaccount_id}/")
+        .content.decode()
+    )
+
+    assert public in html
+    assert crypto.public_key_fingerprint(public) in html
+    assert secret not in html
+    assert "Rotate the key" not in html  # viewers get no admin links
+
+
+def test_detail_says_plainly_when_the_key_encryption_key_is_missing(admin, monkeypatch):
+    monkeypatch.setattr("accounts.crypto.configured_keys", lambda: (b"z" * 32,))
+
+    html = (
+        verified_client(admin.user)
+        .get(f"/accounts/subaccounts/{admin.subaccount_id}/")
+        .content.decode()
+    )
+
+    assert "cannot decrypt the API secret of subaccount Desk A: key missing" in html
+
+
+def test_add_form_shows_each_local_key_problem_next_to_the_field(db):
+    root = SuperuserFactory()
+    public, _ = keypair_for()
+
+    response = verified_client(root).post(
+        "/accounts/subaccounts/add/",
+        {"name": "Desk N", "api_public_key": public, "api_secret": "%%%"},
+    )
+
+    html = response.content.decode()
+    assert 'data-field="api_secret">The API secret is not valid base64.' in html
+    assert "%%%" not in html  # the secret field is never rendered back
+    assert not Subaccount.objects.exists()
+
+
+def test_admin_rotates_the_key_after_the_exchange_accepts_it(admin, sandbox, settings):
+    settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
+    key = sandbox.keys[3]
+
+    response = verified_client(admin.user).post(
+        f"/accounts/subaccounts/{admin.subaccount_id}/key/",
+        {"api_public_key": key["api_key"], "api_secret": key["api_secret"]},
+    )
+
+    assert response.status_code == 302
+    admin.subaccount.refresh_from_db()
+    assert admin.subaccount.api_public_key == key["api_key"]
+    assert crypto.subaccount_credentials(admin.subaccount).api_secret() == key["api_secret"]
+    assert AuditEvent.objects.filter(action="subaccount_key_rotate", result="ok").count() == 1
+
+
+def test_rotation_with_a_key_the_exchange_rejects_keeps_the_old_key(admin, sandbox, settings):
+    settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
+    old_key = admin.subaccount.api_public_key
+    public, secret = keypair_for()
+
+    response = verified_client(admin.user).post(
+        f"/accounts/subaccounts/{admin.subaccount_id}/key/",
+        {"api_public_key": public, "api_secret": secret},
+    )
+
+    assert "The exchange rejected this key:" in response.content.decode()
+    admin.subaccount.refresh_from_db()
+    assert admin.subaccount.api_public_key == old_key
+
+
+def test_settings_save_notional_and_low_balance_thresholds_as_decimals(admin):
+    response = verified_client(admin.user).post(
+        f"/accounts/subaccounts/{admin.subaccount_id}/settings/",
+        {
+            "exchange_label": "desk-a",
+            "is_active": "on",
+            "order_confirm_notional": "25000.50",
+            "low_balance": "usdc 1000.25\nSOL 0.000000000000000001",
+        },
+    )
+
+    assert response.status_code == 302
+    admin.subaccount.refresh_from_db()
+    assert admin.subaccount.order_confirm_notional == Decimal("25000.50")
+    minimums = dict(LowBalanceThreshold.objects.values_list("asset", "minimum"))
+    assert minimums == {"USDC": Decimal("1000.25"), "SOL": Decimal("1E-18")}
+    events = AuditEvent.objects.filter(subaccount=admin.subaccount)
+    assert set(events.values_list("action", flat=True)) == {
+        "subaccount_settings",
+        "low_balance_thresholds_set",
+    }
+    assert events.get(action="low_balance_thresholds_set").parameters == {
+        "minimums": {"USDC": "1000.25", "SOL": "0.000000000000000001"}
+    }
+
+
+def test_settings_with_a_bad_threshold_line_name_the_line(admin):
+    response = verified_client(admin.user).post(
+        f"/accounts/subaccounts/{admin.subaccount_id}/settings/",
+        {"low_balance": "USDC 10\nSOL lots"},
+    )
+
+    assert "Line 2: &#x27;lots&#x27; is not a number." in response.content.decode()
+    assert not LowBalanceThreshold.objects.exists()
