@@ -329,6 +329,7 @@ def private_routes(sandbox: Sandbox) -> list[Route]:
             instruction=instruction,
             historical=historical,
             auth_status=status,
+            batch=handler is place_orders,
         )
         for path, method, handler, instruction, historical, status in table
     ]

@@ -86,6 +86,7 @@ def exchange_route(
     instruction: str | None = None,
     historical: bool = False,
     auth_status: int = 400,
+    batch: bool = False,
 ) -> Route:
     """A Starlette route running ``handler`` behind the exchange's checks."""
     category = "historical" if historical else "standard"
@@ -108,10 +109,14 @@ def exchange_route(
             return response
         try:
             body = await read_json_body(request) if reads_body else None
-            if body is None or isinstance(body, list):
+            if body is None:
                 params = Params.from_pairs(request.query_params.multi_items())
-            elif isinstance(body, dict):
+            elif isinstance(body, dict) and not batch:
                 params = Params(body)
+            elif batch and isinstance(body, list) and all(isinstance(b, dict) for b in body):
+                params = Params({})
+            elif batch:
+                raise ApiError(400, "INVALID_CLIENT_REQUEST", "Expected a JSON array of orders")
             else:
                 raise ApiError(400, "INVALID_CLIENT_REQUEST", "Expected a JSON object body")
             subaccount = None
