@@ -1,0 +1,216 @@
+"""Each REST route against the sandbox exchange, over real sockets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from trading.backpack import (
+    Balance,
+    Credentials,
+    OrderStatus,
+    Side,
+    verify_credentials,
+)
+from trading.backpack.errors import (
+    AuthenticationError,
+    ExchangeUnavailableError,
+    InsufficientFundsError,
+    InvalidOrderError,
+)
+from trading.backpack.market_types import MarketType
+
+from .conftest import credentials_of
+
+
+async def test_server_time_is_epoch_ms(public) -> None:
+    assert await public.server_time() > 1_600_000_000_000
+
+
+async def test_markets_carry_their_filters_as_decimals(public) -> None:
+    markets = {m.symbol: m for m in await public.markets()}
+    sol = markets["SOL_USDC"]
+    assert sol.market_type is MarketType.SPOT
+    assert sol.tick_size == Decimal("0.01") and sol.step_size == Decimal("0.01")
+    assert (await public.market("SOL_USDC")) == sol
+    assert any(m.market_type is MarketType.PERP for m in markets.values())
+
+
+async def test_assets_tickers_mark_prices(public) -> None:
+    assets = {a.symbol: a for a in await public.assets()}
+    assert "Solana" in {t.blockchain for t in assets["USDC"].tokens}
+    tickers = await public.tickers()
+    assert {t.symbol for t in tickers} >= {"SOL_USDC"}
+    assert (await public.ticker("SOL_USDC")).symbol == "SOL_USDC"
+    marks = {m.symbol: m.mark_price for m in await public.mark_prices()}
+    assert marks["SOL_USDC"] > 0
+
+
+async def test_depth_trades_klines_after_a_trade(client, public, sandbox) -> None:
+    taker = client.session.client(credentials_of(sandbox, 1), label="Desk B")
+    await client.place_order("SOL_USDC", "Ask", "Limit", quantity="2", price="150")
+    await taker.place_order("SOL_USDC", "Bid", "Limit", quantity="0.5", price="150")
+    depth = await public.depth("SOL_USDC")
+    assert depth.asks == [(Decimal("150"), Decimal("1.5"))]
+    assert depth.last_update_id > 0
+    trades = await public.trades("SOL_USDC")
+    assert [(t.price, t.quantity) for t in trades] == [(Decimal("150"), Decimal("0.5"))]
+    history = await public.trades_history("SOL_USDC")
+    assert len(history) == 1
+    candles = await public.klines("SOL_USDC", "1m", 0)
+    assert candles and candles[-1].close == Decimal("150")
+
+
+async def test_funding_rates_of_a_perp_parse(public) -> None:
+    rates = await public.funding_rates("SOL_USDC_PERP")
+    assert all(r.symbol == "SOL_USDC_PERP" for r in rates)
+
+
+async def test_balances_collateral_account(client) -> None:
+    balances = await client.balances()
+    assert isinstance(balances["USDC"], Balance)
+    assert balances["USDC"].available > 0
+    assert (await client.collateral()).net_equity > 0
+    account = await client.account()
+    assert account.leverage_limit > 0
+
+
+async def test_order_lifecycle_place_get_list_cancel(client) -> None:
+    placed = await client.place_order(
+        "SOL_USDC", Side.BID, "Limit", quantity=Decimal("1.5"), price=Decimal("140"), post_only=True
+    )
+    assert placed.status is OrderStatus.NEW and placed.client_id is not None
+    assert (await client.order("SOL_USDC", order_id=placed.id)).id == placed.id
+    assert [o.id for o in await client.open_orders("SOL_USDC")] == [placed.id]
+    cancelled = await client.cancel_order("SOL_USDC", order_id=placed.id)
+    assert cancelled.status is OrderStatus.CANCELLED
+    again = await client.cancel_order("SOL_USDC", order_id=placed.id)
+    assert again.id == placed.id and again.status is OrderStatus.CANCELLED
+    history = await client.order_history(symbol="SOL_USDC")
+    assert [o.status for o in history if o.id == placed.id] == [OrderStatus.CANCELLED]
+
+
+async def test_cancel_of_a_filled_order_returns_its_final_state(client, sandbox) -> None:
+    other = client.session.client(credentials_of(sandbox, 1), label="Desk B")
+    resting = await client.place_order("SOL_USDC", "Ask", "Limit", quantity="1", price="150")
+    await other.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="150")
+    final = await client.cancel_order("SOL_USDC", order_id=resting.id)
+    assert final.status is OrderStatus.FILLED
+    fills = await client.fill_history(symbol="SOL_USDC")
+    assert [(f.order_id, f.quantity) for f in fills] == [(resting.id, Decimal("1"))]
+
+
+async def test_batch_and_cancel_all(client) -> None:
+    results = await client.place_orders(
+        [
+            {
+                "symbol": "SOL_USDC",
+                "side": "Bid",
+                "order_type": "Limit",
+                "quantity": "1",
+                "price": "141",
+            },
+            {
+                "symbol": "SOL_USDC",
+                "side": "Bid",
+                "order_type": "Limit",
+                "quantity": "1",
+                "price": "140",
+            },
+        ]
+    )
+    assert [r.price for r in results] == [Decimal("141"), Decimal("140")]
+    cancelled = await client.cancel_all_orders("SOL_USDC")
+    assert sorted(o.id for o in cancelled) == sorted(r.id for r in results)
+    assert await client.open_orders("SOL_USDC") == []
+
+
+async def test_order_off_the_step_is_refused_before_sending(client, session) -> None:
+    with pytest.raises(InvalidOrderError) as info:
+        await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1.234", price="140")
+    assert str(info.value) == (
+        "quantity 1.234 is not a multiple of the step 0.01 for SOL_USDC; use 1.23."
+    )
+    assert info.value.field == "quantity"
+    assert not any(r.route == "place_order" for r in session.metrics.recent)
+
+
+async def test_exchange_refusals_are_typed(client) -> None:
+    with pytest.raises(InsufficientFundsError):
+        await client.place_order("SOL_USDC", "Bid", "Limit", quantity="99999", price="140")
+    with pytest.raises(InvalidOrderError, match="no market 'NOPE_USDC'"):
+        await client.place_order("NOPE_USDC", "Bid", "Limit", quantity="1", price="1")
+
+
+async def test_positions_after_a_perp_trade(client, sandbox) -> None:
+    other = client.session.client(credentials_of(sandbox, 1), label="Desk B")
+    await other.place_order("SOL_USDC_PERP", "Ask", "Limit", quantity="2", price="150")
+    await client.place_order("SOL_USDC_PERP", "Bid", "Market", quantity="2")
+    positions = await client.positions()
+    assert [(p.symbol, p.net_quantity) for p in positions] == [("SOL_USDC_PERP", Decimal("2"))]
+
+
+async def test_limits_deposit_address_and_withdrawal(client, sandbox) -> None:
+    assert (
+        await client.max_order_quantity("SOL_USDC", "Bid", price=Decimal("150"))
+    ).max_quantity > 0
+    assert (await client.max_withdrawal_quantity("USDC")).max_quantity > 0
+    assert (await client.deposit_address("Solana")).address
+    assert isinstance(await client.deposits(), list)
+    before = await client.withdrawals()
+    sent = await client.request_withdrawal(
+        symbol="USDC",
+        blockchain="Solana",
+        address="9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin",
+        quantity=Decimal("12.5"),
+        client_id="desk:wd 1",
+    )
+    assert sent.quantity == Decimal("12.5")
+    assert len(await client.withdrawals()) == len(before) + 1
+
+
+async def test_verify_credentials_accepts_a_good_key(session, sandbox) -> None:
+    await verify_credentials(session, credentials_of(sandbox, 0))
+
+
+async def test_verify_credentials_rejects_a_mismatched_or_unknown_key(session, sandbox) -> None:
+    good = credentials_of(sandbox, 0)
+    other = credentials_of(sandbox, 1)
+    mixed = Credentials(api_key=good.api_key, api_secret=lambda: other.api_secret)
+    with pytest.raises(AuthenticationError, match="does not belong to this API key"):
+        await verify_credentials(session, mixed)
+    import base64
+
+    from nacl.signing import SigningKey
+
+    stranger = SigningKey.generate()
+    unknown = Credentials(
+        api_key=base64.b64encode(bytes(stranger.verify_key)).decode(),
+        api_secret=base64.b64encode(bytes(stranger)).decode(),
+    )
+    with pytest.raises(AuthenticationError):
+        await verify_credentials(session, unknown)
+
+
+async def test_verify_credentials_reports_an_unreachable_exchange(sandbox) -> None:
+    from sandbox.process import free_port
+    from trading.backpack import ExchangeSession
+
+    async with ExchangeSession(api_url=f"http://127.0.0.1:{free_port()}", timeout_s=1) as dead:
+        with pytest.raises(ExchangeUnavailableError):
+            await verify_credentials(dead, credentials_of(sandbox, 0))
+
+
+async def test_metrics_record_latency_outcome_and_code_per_label(client, session) -> None:
+    seen = []
+    session.metrics.add_hook(seen.append)
+    await client.balances()
+    with pytest.raises(InsufficientFundsError):
+        await client.place_order("SOL_USDC", "Bid", "Limit", quantity="99999", price="140")
+    assert [(r.label, r.route, r.outcome) for r in seen if r.label == "Desk A"] == [
+        ("Desk A", "balances", "ok"),
+        ("Desk A", "place_order", "InsufficientFundsError"),
+    ]
+    assert seen[-1].code == "INSUFFICIENT_FUNDS" and seen[-1].latency_ms > 0
+    assert session.limiter.remaining(client.credentials.api_key) < 2000
