@@ -1,0 +1,62 @@
+"""Django admin: the sealed secret is never shown, the trail is read-only, rows are scoped."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Permission
+
+from accounts.models import AuditEvent, Membership, Role
+from tests.accounts.conftest import verified_client
+from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, UserFactory
+
+
+def test_subaccount_change_page_has_no_secret_field(db):
+    subaccount = SubaccountFactory()
+
+    html = (
+        verified_client(SuperuserFactory())
+        .get(f"/admin/accounts/subaccount/{subaccount.pk}/change/")
+        .content.decode()
+    )
+
+    assert "api_secret_sealed" not in html
+    assert subaccount.api_secret_sealed not in html
+    assert subaccount.api_public_key in html
+
+
+def test_audit_events_cannot_be_changed_or_deleted_in_the_admin(db):
+    from accounts.audit import audit_record
+
+    event = audit_record(actor=None, action="test")
+    client = verified_client(SuperuserFactory())
+
+    change = client.post(f"/admin/accounts/auditevent/{event.pk}/change/", {"action": "x"})
+    delete = client.post(f"/admin/accounts/auditevent/{event.pk}/delete/", {"post": "yes"})
+
+    assert change.status_code == 403
+    assert delete.status_code == 403
+    assert AuditEvent.objects.get(pk=event.pk).action == "test"
+
+
+def test_staff_see_only_the_subaccounts_they_admin(db):
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="accounts"))
+    MembershipFactory(user=staff, role=Role.ADMIN, subaccount__name="Desk Staff")
+    SubaccountFactory(name="Desk Elsewhere")
+
+    html = verified_client(staff).get("/admin/accounts/subaccount/").content.decode()
+
+    assert "Desk Staff" in html and "Desk Elsewhere" not in html
+
+
+def test_a_role_change_in_the_admin_is_audited(db):
+    root = SuperuserFactory()
+    membership = MembershipFactory(role=Role.VIEWER)
+
+    verified_client(root).post(
+        f"/admin/accounts/membership/{membership.pk}/change/",
+        {"user": membership.user_id, "subaccount": membership.subaccount_id, "role": "trader"},
+    )
+
+    assert Membership.objects.get(pk=membership.pk).role == Role.TRADER
+    event = AuditEvent.objects.get(action="admin_membership_change")
+    assert event.actor == root and event.subaccount == membership.subaccount
