@@ -36,7 +36,7 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
                 sandbox.faults.clear()
                 hub.gap_remaining.clear()
             elif request.method == "POST":
-                changes = await read_json_body(request)
+                changes = await read_json_body(request, decimals=False)
                 sandbox.faults.update(changes if changes is not None else {})
                 if changes and "depth_gap" in changes:
                     hub.arm_depth_gap(sandbox.faults.depth_gap)

@@ -56,8 +56,12 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type=JSON_MEDIA_TYPE)
 
 
-async def read_json_body(request: Request) -> Any:
-    """The request's JSON body (None when empty); 400 on malformed or oversized bodies."""
+async def read_json_body(request: Request, *, decimals: bool = True) -> Any:
+    """The request's JSON body (None when empty); 400 on malformed or oversized bodies.
+
+    With ``decimals`` JSON fractions become ``Decimal`` (their text kept exactly, as the
+    signature covers it); otherwise floats.
+    """
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
         raise ApiError(400, "INVALID_CLIENT_REQUEST", "Request body too large")
@@ -72,7 +76,7 @@ async def read_json_body(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw, parse_float=Decimal)
+        return json.loads(raw, parse_float=Decimal) if decimals else json.loads(raw)
     except (ValueError, RecursionError):
         raise ApiError(400, "INVALID_CLIENT_REQUEST", "Invalid JSON body") from None
 
