@@ -178,8 +178,10 @@ def error_from_response(
         return AuthenticationError(f"The exchange rejected the credentials on {route}{said}", **kw)
     if code in _FUNDS:
         return InsufficientFundsError(f"Insufficient funds or margin{said}", **kw)
-    if code == "RESOURCE_NOT_FOUND" or (code is None and status == 404):
-        return OrderNotFoundError(f"Not found on {route}{said}", **kw)
+    if code == "RESOURCE_NOT_FOUND" or status == 404:
+        if "/order" in route:
+            return OrderNotFoundError(f"No such order on {route}{said}", **kw)
+        return RequestRejectedError(f"Not found on {route}{said}", **kw)
     if code in _ORDER:
         return InvalidOrderError(
             f"The exchange rejected the order{said}", field=_ORDER_FIELD.get(code), **kw

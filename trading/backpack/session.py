@@ -61,6 +61,7 @@ class ExchangeSession:
         retry: RetryPolicy | None = None,
         budgets: Mapping[str, Budget] | None = None,
         redis_url: str | None = None,
+        redis_prefix: str = "bpx:rl",
         max_rate_wait_s: float = 30.0,
         clock_refresh_s: float = 300.0,
         market_refresh_s: float = 300.0,
@@ -78,7 +79,9 @@ class ExchangeSession:
         self.metrics = metrics or MetricsCollector()
         self.clock = ExchangeClock(refresh_s=clock_refresh_s)
         if redis_url:
-            self.limiter: Any = RedisRateLimiter(redis_url, budgets, max_wait_s=max_rate_wait_s)
+            self.limiter: Any = RedisRateLimiter(
+                redis_url, budgets, max_wait_s=max_rate_wait_s, prefix=redis_prefix
+            )
         else:
             self.limiter = LocalRateLimiter(budgets, max_wait_s=max_rate_wait_s)
         self.markets = MarketCache(self, refresh_s=market_refresh_s)

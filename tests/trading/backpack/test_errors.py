@@ -36,10 +36,16 @@ from trading.backpack.wire import parse
     ],
 )
 def test_code_and_status_pick_the_exception(status: int, code: str | None, kind: type) -> None:
-    error = error_from_response(status, {"code": code, "message": "m"}, route="GET /x")
+    route = "DELETE /api/v1/order"
+    error = error_from_response(status, {"code": code, "message": "m"}, route=route)
     assert type(error) is kind
-    assert error.code == code and error.status == status and error.route == "GET /x"
+    assert error.code == code and error.status == status and error.route == route
     assert error.action
+
+
+def test_not_found_outside_orders_is_a_plain_refusal() -> None:
+    error = error_from_response(404, {"code": "RESOURCE_NOT_FOUND", "message": "m"}, route="r")
+    assert type(error) is RequestRejectedError
 
 
 def test_message_text_is_not_used_for_classification() -> None:

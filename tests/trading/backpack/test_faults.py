@@ -1,0 +1,103 @@
+"""The client under the sandbox's fault injection: retries, lost answers, 429s, clock skew."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+
+import pytest
+
+from trading.backpack import ExchangeSession, OrderStatus, RetryPolicy
+from trading.backpack.errors import ExchangeUnavailableError
+
+from .conftest import FAST_RETRY, credentials_of
+
+
+async def test_reads_are_retried_through_server_errors(client, sandbox, session) -> None:
+    sandbox.set_faults(error_rate=0.5, seed=3)
+    results = [await client.balances() for _ in range(20)]
+    assert all(r["USDC"].available > 0 for r in results)
+    retried = [r for r in session.metrics.recent if r.route == "balances" and r.attempts > 1]
+    assert retried, "with half the answers failing, some reads must have needed a retry"
+
+
+async def test_reads_are_retried_through_timeouts(sandbox) -> None:
+    sandbox.set_faults(latency_ms=1500)
+    async with ExchangeSession(api_url=sandbox.api_url, timeout_s=0.5, retry=FAST_RETRY) as s:
+        client = s.client(credentials_of(sandbox), label="A")
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.8, sandbox.clear_faults)
+        balances = await client.balances()
+        assert balances["USDC"].available > 0
+        record = [r for r in s.metrics.recent if r.route == "balances"][-1]
+        assert record.attempts >= 2
+
+
+async def test_a_dead_exchange_fails_bounded_in_time(sandbox) -> None:
+    sandbox.set_faults(latency_ms=3000)
+    policy = RetryPolicy(attempts=10, base_s=0.01, cap_s=0.05, total_s=1.0)
+    async with ExchangeSession(api_url=sandbox.api_url, timeout_s=0.3, retry=policy) as s:
+        started = time.monotonic()
+        with pytest.raises(ExchangeUnavailableError, match="No answer from the exchange"):
+            await s.client().markets()
+        assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize("mode", ["close", "504", "hang"])
+async def test_an_order_whose_answer_is_lost_exists_exactly_once(sandbox, mode: str) -> None:
+    async with ExchangeSession(api_url=sandbox.api_url, timeout_s=1.0, retry=FAST_RETRY) as s:
+        client = s.client(credentials_of(sandbox), label="A")
+        await s.markets.load()
+        sandbox.set_faults(lose_order_responses=1, lost_response=mode)
+        order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        assert order.status is OrderStatus.NEW and order.price == Decimal("140")
+        open_orders = await client.open_orders("SOL_USDC")
+        assert [(o.client_id, o.id) for o in open_orders] == [(order.client_id, order.id)]
+
+
+async def test_lost_batch_answer_resends_nothing_that_exists(sandbox, client) -> None:
+    await client.session.markets.load()
+    sandbox.set_faults(lose_order_responses=1, lost_response="close")
+    results = await client.place_orders(
+        [
+            {
+                "symbol": "SOL_USDC",
+                "side": "Bid",
+                "order_type": "Limit",
+                "quantity": "1",
+                "price": p,
+            }
+            for p in ("140", "139")
+        ]
+    )
+    assert sorted(r.price for r in results) == [Decimal("139"), Decimal("140")]
+    assert len(await client.open_orders("SOL_USDC")) == 2
+
+
+async def test_a_429_burst_loses_no_request(sandbox, client, session) -> None:
+    await session.sync_clock()
+    sandbox.set_faults(burst_429=8)
+    reads = await asyncio.gather(*(client.balances() for _ in range(12)))
+    order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+    assert len(reads) == 12 and all(r["USDC"].available > 0 for r in reads)
+    assert [o.id for o in await client.open_orders("SOL_USDC")] == [order.id]
+    assert any(r.attempts > 1 for r in session.metrics.recent)
+
+
+@pytest.mark.parametrize("offset_ms", [30_000, -30_000])
+async def test_a_clock_off_by_30s_still_works(sandbox, session, client, offset_ms: int) -> None:
+    sandbox.set_faults(clock_offset_ms=offset_ms)
+    assert (await client.balances())["USDC"].available > 0
+    assert abs(session.clock.offset_ms - offset_ms) < 1000
+    assert session.metrics.clock_offset_ms == session.clock.offset_ms
+
+
+async def test_the_clock_moving_mid_session_is_noticed_and_the_order_goes_once(
+    sandbox, session, client
+) -> None:
+    await client.balances()
+    sandbox.set_faults(clock_offset_ms=-20_000)
+    order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+    assert abs(session.clock.offset_ms + 20_000) < 1000
+    assert [o.id for o in await client.open_orders("SOL_USDC")] == [order.id]
