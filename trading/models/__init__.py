@@ -3,6 +3,7 @@
 Add one import line per module (tickets, balances, withdrawals, monitoring).
 """
 
+from trading.models.tickets import OrderTicket  # noqa: F401
 from trading.models.balances import BalanceSnapshot  # noqa: F401
 from trading.models.withdrawals import WithdrawalRequest  # noqa: F401
 from trading.models.monitoring import (  # noqa: F401
