@@ -1,0 +1,330 @@
+"""The order ticket: what the trader typed, checked against the market's rules as they type.
+
+`TicketForm` only parses the raw fields (everything stays text until `review_ticket` reads it,
+so every message can quote what was typed). `review_ticket` is pure: given the market, the
+best prices, the fee rate and the subaccount's confirmation limit it returns the rounded
+values, the estimated notional and fee, the problems per field, and the reasons the order needs
+a second confirmation. Nothing here talks to the exchange or the database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from trading.backpack import Market, OrderType, Side
+from trading.backpack.rules import plain, round_price, to_decimal_input, validate_order
+from trading.fragments import fmt, fmt_plain, is_perp, price_places
+
+FAT_FINGER_FRACTION = Decimal("0.05")
+ASSUMED_TAKER_BPS = Decimal("10")
+BPS = Decimal("10000")
+
+SIDE_CHOICES = [("Bid", "Buy"), ("Ask", "Sell")]
+TYPE_CHOICES = [("Limit", "Limit"), ("Market", "Market")]
+TIF_CHOICES = [("GTC", "GTC"), ("IOC", "IOC"), ("FOK", "FOK")]
+
+
+def new_ticket_token() -> str:
+    """A fresh one-time token for an order ticket form."""
+    return secrets.token_urlsafe(18)
+
+
+class TicketForm(forms.Form):
+    """The raw order ticket. Amounts are text here; `review_ticket` reads and checks them."""
+
+    subaccount = forms.TypedChoiceField(coerce=int, choices=())
+    side = forms.ChoiceField(choices=SIDE_CHOICES, initial="Bid")
+    order_type = forms.ChoiceField(choices=TYPE_CHOICES, initial="Limit")
+    price = forms.CharField(required=False, max_length=40)
+    quantity = forms.CharField(required=False, max_length=40)
+    quote_quantity = forms.CharField(required=False, max_length=40)
+    time_in_force = forms.ChoiceField(choices=TIF_CHOICES, initial="GTC", required=False)
+    post_only = forms.BooleanField(required=False)
+    reduce_only = forms.BooleanField(required=False)
+    take_profit = forms.CharField(required=False, max_length=40)
+    stop_loss = forms.CharField(required=False, max_length=40)
+    token = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, subaccounts: list[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subaccount"].choices = [(s.pk, s.name) for s in subaccounts]
+        self.fields["subaccount"].error_messages["invalid_choice"] = (
+            "Pick a subaccount you may trade on."
+        )
+        self.fields["token"].error_messages["required"] = (
+            "The ticket has no token; reload the page before sending an order."
+        )
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A checked order, ready for `services.order_place` (Decimals on the market's grid)."""
+
+    token: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    quantity: Decimal | None
+    price: Decimal | None
+    quote_quantity: Decimal | None
+    time_in_force: str | None
+    post_only: bool
+    reduce_only: bool
+    take_profit_trigger_price: Decimal | None = None
+    stop_loss_trigger_price: Decimal | None = None
+
+    def audit_parameters(self) -> dict[str, Any]:
+        """The order as the audit trail records it (Decimals as plain strings)."""
+        return {
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "orderType": self.order_type.value,
+            "quantity": plain(self.quantity) if self.quantity is not None else None,
+            "price": plain(self.price) if self.price is not None else None,
+            "quoteQuantity": plain(self.quote_quantity) if self.quote_quantity else None,
+            "timeInForce": self.time_in_force,
+            "postOnly": self.post_only,
+            "reduceOnly": self.reduce_only,
+            "takeProfitTriggerPrice": plain(self.take_profit_trigger_price)
+            if self.take_profit_trigger_price
+            else None,
+            "stopLossTriggerPrice": plain(self.stop_loss_trigger_price)
+            if self.stop_loss_trigger_price
+            else None,
+            "ticket": self.token[:8],
+        }
+
+
+@dataclass(frozen=True)
+class BestPrices:
+    """Best bid and ask of a market at the time of the check (None when a side is empty)."""
+
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+
+
+@dataclass
+class TicketReview:
+    """What the ticket shows under the fields as the trader types."""
+
+    ticket: Ticket | None = None
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    confirm_reasons: list[str] = field(default_factory=list)
+    rounded_price: str = ""
+    rounded_quantity: str = ""
+    notional: Decimal | None = None
+    notional_text: str = ""
+    fee_text: str = ""
+    fee_note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.ticket is not None and not self.problems
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for messages in self.problems.values() for message in messages]
+
+    def add(self, field_name: str, message: str) -> None:
+        self.problems.setdefault(field_name, []).append(message)
+
+
+# The client's rules name fields in the exchange's words; the ticket shows them on its own.
+_FIELD = {"orderType": "order_type", "quoteQuantity": "quote_quantity", "symbol": "__all__"}
+_WORDS = {"quoteQuantity": "quote quantity", "orderType": "order type"}
+
+
+def _words(message: str) -> str:
+    for wire, said in _WORDS.items():
+        message = message.replace(wire, said)
+    return message[:1].upper() + message[1:]
+
+
+def review_ticket(
+    data: dict[str, Any],
+    market: Market,
+    *,
+    prices: BestPrices,
+    taker_fee_bps: Decimal | None,
+    confirm_notional: Decimal | None,
+) -> TicketReview:
+    """Check the cleaned ticket `data` against `market` and the market around it.
+
+    Returns rounded values ("use 1.23"), estimated notional (limit: price x quantity; market:
+    quantity x best opposite price, or the quote quantity) and taker fee, problems per field,
+    and the reasons for a confirmation step: notional above `confirm_notional`, or a limit
+    price more than 5% through the best opposite price (fat finger).
+    """
+    review = TicketReview()
+    side = Side(data["side"])
+    order_type = OrderType(data["order_type"])
+    perp = is_perp(market)
+    is_market = order_type == OrderType.MARKET
+    quantity_text = (data.get("quantity") or "").strip()
+    quote_text = (data.get("quote_quantity") or "").strip() if is_market else ""
+    price_text = "" if is_market else (data.get("price") or "").strip()
+    if is_market and quantity_text and quote_text:
+        review.add("quote_quantity", "Give either the quantity or the quote quantity, not both.")
+    if is_market and not quantity_text and not quote_text:
+        review.add("quantity", "Give the quantity (or, for a market order, the quote quantity).")
+
+    check = validate_order(
+        market,
+        side=side,
+        order_type=order_type,
+        quantity=quantity_text or None,
+        price=price_text or None,
+        quote_quantity=quote_text or None,
+    )
+    for problem in check.problems:
+        if problem.field == "quantity" and "quantity" in review.problems:
+            continue
+        review.add(_FIELD.get(problem.field, problem.field), _words(problem.message))
+    pp = price_places(market)
+    if check.price is not None:
+        review.rounded_price = fmt(check.price, pp)
+    if check.quantity is not None:
+        review.rounded_quantity = fmt_plain(check.quantity)
+
+    tif = data.get("time_in_force") or "GTC"
+    post_only = bool(data.get("post_only"))
+    reduce_only = bool(data.get("reduce_only"))
+    if is_market:
+        post_only = False
+        tif = None
+    elif post_only and tif != "GTC":
+        review.add("post_only", f"A post-only order rests on the book; it cannot be {tif}.")
+    if reduce_only and not perp:
+        review.add("reduce_only", "Reduce-only applies to perpetual markets only.")
+        reduce_only = False
+
+    take_profit = _trigger(review, data, "take_profit", "take-profit", market, perp)
+    stop_loss = _trigger(review, data, "stop_loss", "stop-loss", market, perp)
+    reference = check.price if not is_market else (prices.ask if side == Side.BID else prices.bid)
+    if reference is not None:
+        above, below = (take_profit, stop_loss) if side == Side.BID else (stop_loss, take_profit)
+        word_above = "take-profit" if side == Side.BID else "stop-loss"
+        word_below = "stop-loss" if side == Side.BID else "take-profit"
+        if above is not None and above <= reference:
+            field_name = "take_profit" if side == Side.BID else "stop_loss"
+            review.add(field_name, f"The {word_above} trigger must be above {plain(reference)}.")
+        if below is not None and below >= reference:
+            field_name = "stop_loss" if side == Side.BID else "take_profit"
+            review.add(field_name, f"The {word_below} trigger must be below {plain(reference)}.")
+
+    _estimate(review, check, side, is_market, prices, taker_fee_bps, market)
+    _confirmations(review, check, side, is_market, prices, confirm_notional, market)
+
+    if not review.problems and check.side is not None and check.order_type is not None:
+        review.ticket = Ticket(
+            token=data["token"],
+            symbol=market.symbol,
+            side=side,
+            order_type=order_type,
+            quantity=check.quantity,
+            price=check.price,
+            quote_quantity=check.quote_quantity,
+            time_in_force=tif,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            take_profit_trigger_price=take_profit,
+            stop_loss_trigger_price=stop_loss,
+        )
+    return review
+
+
+def _trigger(
+    review: TicketReview, data: dict[str, Any], name: str, words: str, market: Market, perp: bool
+) -> Decimal | None:
+    value, problem = to_decimal_input((data.get(name) or "").strip() or None, words)
+    if problem is not None:
+        review.add(name, f"The {words} trigger '{data.get(name)}' is not a number.")
+        return None
+    if value is None:
+        return None
+    if not perp:
+        review.add(name, f"A {words} trigger applies to perpetual markets only.")
+        return None
+    if value <= 0:
+        review.add(name, f"The {words} trigger must be above zero.")
+        return None
+    rounded = round_price(value, market)
+    if rounded != value:
+        review.add(
+            name,
+            f"The {words} trigger {plain(value)} is not a multiple of the tick "
+            f"{plain(market.tick_size)}; use {plain(rounded)}.",
+        )
+    return rounded
+
+
+def _estimate(
+    review: TicketReview,
+    check: Any,
+    side: Side,
+    is_market: bool,
+    prices: BestPrices,
+    taker_fee_bps: Decimal | None,
+    market: Market,
+) -> None:
+    notional = None
+    opposite = prices.ask if side == Side.BID else prices.bid
+    if is_market:
+        if check.quote_quantity is not None:
+            notional = check.quote_quantity
+        elif check.quantity is not None and opposite is not None:
+            notional = check.quantity * opposite
+            review.fee_note = f"at the best {'ask' if side == Side.BID else 'bid'} now"
+    elif check.quantity is not None and check.price is not None:
+        notional = check.quantity * check.price
+    review.notional = notional
+    if notional is None:
+        return
+    review.notional_text = f"{fmt(notional, 2)} {market.quote_symbol}"
+    bps = taker_fee_bps if taker_fee_bps is not None else ASSUMED_TAKER_BPS
+    fee = notional * bps / BPS
+    source = "the account's taker rate" if taker_fee_bps is not None else "an assumed taker rate"
+    review.fee_text = f"≤ {fmt(fee, 4)} {market.quote_symbol} ({fmt_plain(bps)} bps, {source})"
+
+
+def _confirmations(
+    review: TicketReview,
+    check: Any,
+    side: Side,
+    is_market: bool,
+    prices: BestPrices,
+    confirm_notional: Decimal | None,
+    market: Market,
+) -> None:
+    quote = market.quote_symbol
+    if (
+        confirm_notional is not None
+        and review.notional is not None
+        and review.notional > confirm_notional
+    ):
+        review.confirm_reasons.append(
+            f"The notional {fmt(review.notional, 2)} {quote} is above this subaccount's "
+            f"confirmation limit of {fmt_plain(confirm_notional)} {quote}."
+        )
+    if is_market or check.price is None:
+        return
+    if side == Side.BID and prices.ask:
+        through = (check.price - prices.ask) / prices.ask
+        if through > FAT_FINGER_FRACTION:
+            review.confirm_reasons.append(
+                f"The buy price {plain(check.price)} is {fmt(through * 100, 1)}% above the "
+                f"best ask {plain(prices.ask)}."
+            )
+    if side == Side.ASK and prices.bid:
+        through = (prices.bid - check.price) / prices.bid
+        if through > FAT_FINGER_FRACTION:
+            review.confirm_reasons.append(
+                f"The sell price {plain(check.price)} is {fmt(through * 100, 1)}% below the "
+                f"best bid {plain(prices.bid)}."
+            )

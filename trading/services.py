@@ -1,0 +1,364 @@
+"""Trading use cases that change something on the exchange: place, cancel, cancel all, close.
+
+Each is async and keyword-only, checks the actor's role (trader or above) first, calls the
+exchange outside any database transaction, and leaves one audit record with the outcome
+(`accounts.audit.audit_record`). A role that is too low is audited as denied and raises
+`PermissionDenied`; exchange failures are audited as failed and re-raised as the client's
+`BackpackError` (its message is in a trader's words); broken rules raise `TradingError`.
+
+Placing is idempotent per ticket token: the first submit records the token with the
+`clientId` it sends; any later submit with the same token waits for and returns the first
+submit's result instead of placing again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+
+from accounts.audit import audit_record
+from accounts.crypto import SecretUnavailableError
+from accounts.models import AuditEvent, Role, Subaccount
+from accounts.permissions import require_role
+from trading.backpack import Order, OrderType, Side
+from trading.backpack.errors import BackpackError
+from trading.backpack.orders import new_client_id
+from trading.exchange import client_for
+from trading.forms import Ticket
+from trading.fragments import fmt_plain
+from trading.models import OrderTicket
+from trading.selectors import exchange_error_text
+
+PENDING_WAIT_S = 8.0
+PENDING_POLL_S = 0.2
+
+
+class TradingError(Exception):
+    """A request that breaks a trading rule; the message says what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    """What a ticket submit did. `final` is False only while the outcome is still unknown
+    (the ticket keeps its token then, so a resubmit cannot place a second order)."""
+
+    ok: bool
+    message: str
+    order: Order | None = None
+    repeated: bool = False
+    final: bool = True
+
+
+def order_summary(order: Order) -> str:
+    """'Buy 0.5 SOL_USDC @ 150.10 (Limit): New, id 123' in a trader's words."""
+    side = "Buy" if order.side == Side.BID else "Sell"
+    amount = fmt_plain(order.quantity) if order.quantity is not None else "quote"
+    if order.quantity is None and order.quote_quantity is not None:
+        amount = f"{fmt_plain(order.quote_quantity)} (quote)"
+    price = f" @ {fmt_plain(order.price)}" if order.price is not None else ""
+    return (
+        f"{side} {amount} {order.symbol}{price} ({order.order_type.value}): "
+        f"{order.status.value}, filled {fmt_plain(order.executed_quantity)}, id {order.id}"
+    )
+
+
+# -- audit and role helpers ----------------------------------------------------------------------
+
+
+_audit = sync_to_async(audit_record)
+
+
+async def _require_trader(
+    actor: Any, subaccount: Subaccount, action: str, ip: str | None, parameters: dict[str, Any]
+) -> None:
+    try:
+        await sync_to_async(require_role)(actor, subaccount, Role.TRADER)
+    except PermissionDenied as denied:
+        await _audit(
+            actor=actor,
+            action=action,
+            subaccount=subaccount,
+            parameters=parameters,
+            result=AuditEvent.Result.DENIED,
+            detail=str(denied),
+            ip=ip,
+        )
+        raise
+
+
+async def _audit_failure(
+    actor: Any,
+    subaccount: Subaccount,
+    action: str,
+    ip: str | None,
+    parameters: dict[str, Any],
+    error: BaseException,
+) -> None:
+    await _audit(
+        actor=actor,
+        action=action,
+        subaccount=subaccount,
+        parameters=parameters,
+        result=AuditEvent.Result.FAILED,
+        detail=exchange_error_text(error),
+        ip=ip,
+    )
+
+
+# -- placing -------------------------------------------------------------------------------------
+
+
+@sync_to_async
+def _ticket_claim(
+    *, token: str, actor: Any, subaccount: Subaccount, symbol: str
+) -> tuple[OrderTicket, bool]:
+    """Record the token with a fresh clientId, or return the existing record (and False)."""
+    try:
+        with transaction.atomic():
+            record = OrderTicket.objects.create(
+                token=token,
+                client_id=new_client_id(),
+                subaccount=subaccount,
+                actor=actor,
+                symbol=symbol,
+            )
+        return record, True
+    except IntegrityError:
+        return OrderTicket.objects.get(token=token), False
+
+
+@sync_to_async
+def _ticket_finish(
+    record: OrderTicket, *, outcome: str, order_id: str = "", message: str = ""
+) -> None:
+    OrderTicket.objects.filter(pk=record.pk).update(
+        outcome=outcome, order_id=order_id, message=message
+    )
+
+
+@sync_to_async
+def _ticket_reload(record: OrderTicket) -> OrderTicket:
+    return OrderTicket.objects.get(pk=record.pk)
+
+
+def _supports_triggers(client: Any) -> bool:
+    parameters = inspect.signature(client.place_order).parameters
+    return "take_profit_trigger_price" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+async def order_place(
+    *, actor: Any, subaccount: Subaccount, ticket: Ticket, ip: str | None = None
+) -> OrderResult:
+    """Place the order of a checked `ticket` on `subaccount`, exactly once per ticket token.
+
+    Trader role or above. Returns an `OrderResult` whose message is shown next to the ticket;
+    an exchange rejection is a result with ok=False (audited as failed), not an exception.
+    """
+    parameters = ticket.audit_parameters()
+    await _require_trader(actor, subaccount, "order_place", ip, parameters)
+    record, created = await _ticket_claim(
+        token=ticket.token, actor=actor, subaccount=subaccount, symbol=ticket.symbol
+    )
+    if not created:
+        return await _repeat_result(record, actor=actor, subaccount=subaccount, ticket=ticket)
+    parameters["clientId"] = record.client_id
+    client = client_for(subaccount)
+    extra: dict[str, Any] = {}
+    if ticket.take_profit_trigger_price is not None:
+        extra["take_profit_trigger_price"] = ticket.take_profit_trigger_price
+    if ticket.stop_loss_trigger_price is not None:
+        extra["stop_loss_trigger_price"] = ticket.stop_loss_trigger_price
+    if extra and not _supports_triggers(client):
+        message = (
+            "Take-profit and stop-loss triggers cannot be sent yet (the desk's exchange client "
+            "does not support them); place the order without them."
+        )
+        await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
+        return OrderResult(ok=False, message=message)
+    try:
+        order = await client.place_order(
+            ticket.symbol,
+            ticket.side,
+            ticket.order_type,
+            quantity=ticket.quantity,
+            price=ticket.price if ticket.order_type == OrderType.LIMIT else None,
+            quote_quantity=ticket.quote_quantity,
+            time_in_force=ticket.time_in_force,
+            post_only=ticket.post_only or None,
+            reduce_only=ticket.reduce_only or None,
+            client_id=record.client_id,
+            **extra,
+        )
+    except (BackpackError, SecretUnavailableError) as error:
+        message = exchange_error_text(error)
+        await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
+        await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
+        return OrderResult(ok=False, message=f"Order not placed: {message}")
+    message = f"Order placed: {order_summary(order)}."
+    await _ticket_finish(
+        record, outcome=OrderTicket.Outcome.PLACED, order_id=order.id, message=message
+    )
+    await _audit(
+        actor=actor,
+        action="order_place",
+        subaccount=subaccount,
+        parameters={**parameters, "orderId": order.id},
+        detail=order.status.value,
+        ip=ip,
+    )
+    return OrderResult(ok=True, message=message, order=order)
+
+
+async def _repeat_result(
+    record: OrderTicket, *, actor: Any, subaccount: Subaccount, ticket: Ticket
+) -> OrderResult:
+    """A ticket submitted again: wait for the first submit's outcome and return it."""
+    if record.subaccount_id != subaccount.pk or record.actor_id != getattr(actor, "pk", None):
+        return OrderResult(
+            ok=False, message="This ticket was already used; reload the page to get a new one."
+        )
+    waited = 0.0
+    while record.outcome == OrderTicket.Outcome.PENDING and waited < PENDING_WAIT_S:
+        await asyncio.sleep(PENDING_POLL_S)
+        waited += PENDING_POLL_S
+        record = await _ticket_reload(record)
+    if record.outcome == OrderTicket.Outcome.REJECTED:
+        return OrderResult(ok=False, message=record.message, repeated=True)
+    order = None
+    try:
+        order = await client_for(subaccount).find_order(record.symbol, record.client_id)
+    except (BackpackError, SecretUnavailableError):
+        order = None
+    if record.outcome == OrderTicket.Outcome.PLACED:
+        current = f"Order placed: {order_summary(order)}." if order else record.message
+        return OrderResult(
+            ok=True,
+            message=f"Already sent once (not sent again). {current}",
+            order=order,
+            repeated=True,
+        )
+    if order is not None:
+        return OrderResult(
+            ok=True,
+            message=f"Already sent once (not sent again). {order_summary(order)}.",
+            order=order,
+            repeated=True,
+        )
+    return OrderResult(
+        ok=False,
+        repeated=True,
+        final=False,
+        message="The first submit of this ticket is still on its way to the exchange; check "
+        "the open orders before sending it again.",
+    )
+
+
+# -- cancelling and closing ------------------------------------------------------------------------
+
+
+async def order_cancel(
+    *, actor: Any, subaccount: Subaccount, symbol: str, order_id: str, ip: str | None = None
+) -> Order:
+    """Cancel one open order (trader+). An order already gone returns its final state."""
+    parameters = {"symbol": symbol, "orderId": order_id}
+    await _require_trader(actor, subaccount, "order_cancel", ip, parameters)
+    try:
+        order = await client_for(subaccount).cancel_order(symbol, order_id=order_id)
+    except (BackpackError, SecretUnavailableError) as error:
+        await _audit_failure(actor, subaccount, "order_cancel", ip, parameters, error)
+        raise
+    await _audit(
+        actor=actor,
+        action="order_cancel",
+        subaccount=subaccount,
+        parameters=parameters,
+        detail=order.status.value,
+        ip=ip,
+    )
+    return order
+
+
+async def orders_cancel_all(
+    *, actor: Any, subaccount: Subaccount, symbol: str | None = None, ip: str | None = None
+) -> list[Order]:
+    """Cancel every open order of the subaccount in `symbol` (or in every market when None)."""
+    parameters = {"symbol": symbol or "(all markets)"}
+    await _require_trader(actor, subaccount, "orders_cancel_all", ip, parameters)
+    client = client_for(subaccount)
+    cancelled: list[Order] = []
+    try:
+        if symbol:
+            symbols = [symbol]
+        else:
+            symbols = sorted({o.symbol for o in await client.open_orders()})
+        for each in symbols:
+            cancelled.extend(await client.cancel_all_orders(each))
+    except (BackpackError, SecretUnavailableError) as error:
+        await _audit_failure(actor, subaccount, "orders_cancel_all", ip, parameters, error)
+        raise
+    await _audit(
+        actor=actor,
+        action="orders_cancel_all",
+        subaccount=subaccount,
+        parameters={**parameters, "cancelled": len(cancelled)},
+        ip=ip,
+    )
+    return cancelled
+
+
+async def position_close(
+    *, actor: Any, subaccount: Subaccount, symbol: str, ip: str | None = None
+) -> Order:
+    """Close the subaccount's position in `symbol` with a reduce-only market order (trader+).
+
+    Raises `TradingError` when there is no open position in that market.
+    """
+    parameters: dict[str, Any] = {"symbol": symbol}
+    await _require_trader(actor, subaccount, "position_close", ip, parameters)
+    client = client_for(subaccount)
+    try:
+        positions = await client.positions(symbol)
+        size = sum((p.net_quantity for p in positions if p.symbol == symbol), Decimal(0))
+        if size == 0:
+            raise TradingError(f"There is no open position in {symbol} to close.")
+        side = Side.ASK if size > 0 else Side.BID
+        parameters.update(side=side.value, quantity=format(abs(size), "f"), reduceOnly=True)
+        order = await client.place_order(
+            symbol, side, OrderType.MARKET, quantity=abs(size), reduce_only=True
+        )
+    except TradingError as error:
+        await _audit(
+            actor=actor,
+            action="position_close",
+            subaccount=subaccount,
+            parameters=parameters,
+            result=AuditEvent.Result.FAILED,
+            detail=error.message,
+            ip=ip,
+        )
+        raise
+    except (BackpackError, SecretUnavailableError) as error:
+        await _audit_failure(actor, subaccount, "position_close", ip, parameters, error)
+        raise
+    await _audit(
+        actor=actor,
+        action="position_close",
+        subaccount=subaccount,
+        parameters={**parameters, "orderId": order.id},
+        detail=order.status.value,
+        ip=ip,
+    )
+    return order

@@ -1,0 +1,292 @@
+"""Markets index, the market page, its candles (JSON) and the order ticket (check and send)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from trading import fragments, selectors
+from trading.backpack.errors import BackpackError, InvalidOrderError
+from trading.backpack.market_types import Market
+from trading.forms import BestPrices, TicketForm, TicketReview, new_ticket_token, review_ticket
+from trading.selectors import SubaccountAccess, exchange_error_text
+from trading.services import order_place
+from trading.views.common import (
+    client_ip,
+    refused,
+    render_async,
+    signed_in_async,
+)
+
+SYMBOL = re.compile(r"^[A-Z0-9]{1,20}(_[A-Z0-9]{1,20}){1,3}$")
+VIEW_ONLY = "Placing orders needs the trader role on a subaccount; you have view access only."
+
+
+def _symbol(symbol: str) -> str:
+    symbol = symbol.upper()
+    if not SYMBOL.match(symbol):
+        raise Http404("No such market.")
+    return symbol
+
+
+async def _market_or_error(symbol: str) -> tuple[Market | None, str]:
+    """The market, or None and the reason (unknown market -> 404)."""
+    try:
+        return await selectors.market_get(symbol), ""
+    except InvalidOrderError as error:
+        if error.field == "symbol":
+            raise Http404(f"There is no market {symbol} on the exchange.") from error
+        return None, exchange_error_text(error)
+    except BackpackError as error:
+        return None, exchange_error_text(error)
+
+
+@require_GET
+@signed_in_async
+async def markets_index(request: HttpRequest) -> HttpResponse:
+    """Every market with last price and 24 h change; links to the market pages."""
+    rows: list[selectors.MarketRow] = []
+    error = ""
+    try:
+        rows = await selectors.markets_overview()
+    except BackpackError as exc:
+        error = exchange_error_text(exc)
+    context = {
+        "rows": [
+            {
+                "market": row.market,
+                "perp": fragments.is_perp(row.market),
+                "last": fragments.fmt(row.ticker.last_price, fragments.price_places(row.market))
+                if row.ticker
+                else fragments.DASH,
+                "change": fragments.fmt_percent(row.ticker.price_change_percent)
+                if row.ticker
+                else fragments.DASH,
+                "change_class": ""
+                if not row.ticker or not row.ticker.price_change_percent
+                else ("bid" if row.ticker.price_change_percent > 0 else "ask"),
+                "volume": fragments.fmt(row.ticker.quote_volume, 0) if row.ticker else "",
+            }
+            for row in rows
+        ],
+        "error": error,
+    }
+    return await render_async(request, "trading/markets.html", context)
+
+
+def _ticket_form(market: Market, tradable: list[SubaccountAccess]) -> TicketForm | None:
+    if not tradable:
+        return None
+    return TicketForm(
+        subaccounts=[a.subaccount for a in tradable],
+        initial={
+            "subaccount": tradable[0].subaccount.pk,
+            "side": "Bid",
+            "order_type": "Limit",
+            "time_in_force": "GTC",
+            "token": new_ticket_token(),
+        },
+    )
+
+
+@require_GET
+@signed_in_async
+async def market_page(request: HttpRequest, symbol: str) -> HttpResponse:
+    """The market page: book, trades, stats and chart from REST, then live over the
+    ``ws/market/<symbol>/`` and ``ws/account/`` sockets; the ticket for traders."""
+    symbol = _symbol(symbol)
+    market, error = await _market_or_error(symbol)
+    accesses = await selectors.subaccount_access_async(user=request.user)
+    tradable = [a for a in accesses if a.can_trade]
+    context: dict[str, Any] = {
+        "symbol": symbol,
+        "market": market,
+        "error": error,
+        "accesses": accesses,
+        "intervals": list(selectors.KLINE_INTERVALS),
+    }
+    if market is not None:
+        snapshot = await selectors.market_snapshot(market)
+        book = fragments.book_from_depth(snapshot.depth) if snapshot.depth else None
+        context.update(
+            perp=fragments.is_perp(market),
+            error=snapshot.error,
+            book_html=fragments.book_html(market, book, oob=False) if book else "",
+            trades_html=fragments.trades_html(market, snapshot.trades, oob=False)
+            if snapshot.trades is not None
+            else "",
+            stats_html=fragments.market_stats_html(
+                market, ticker=snapshot.ticker, mark=snapshot.mark, book=book, oob=False
+            ),
+            form=_ticket_form(market, tradable),
+            price_step=fragments.fmt_plain(market.tick_size),
+            quantity_step=fragments.fmt_plain(market.step_size),
+        )
+    template = "trading/market.html"
+    if getattr(request, "htmx", False) and request.htmx.target == f"market-{symbol}":
+        template = "trading/market.html#market_regions"
+    return await render_async(request, template, context)
+
+
+@require_GET
+@signed_in_async
+async def market_klines(request: HttpRequest, symbol: str) -> JsonResponse:
+    """Candles for the chart: ``{"symbol","interval","candles":[{"time",...}]}`` with prices
+    as plain decimal strings, or ``{"error": "..."}``."""
+    symbol = _symbol(symbol)
+    interval = request.GET.get("interval", "1m")
+    if interval not in selectors.KLINE_INTERVALS:
+        known = ", ".join(selectors.KLINE_INTERVALS)
+        return JsonResponse(
+            {"error": f"Unknown interval {interval!r}; use one of {known}."}, status=400
+        )
+    try:
+        klines = await selectors.klines_recent(symbol, interval)
+    except BackpackError as exc:
+        error = exchange_error_text(exc)
+        return JsonResponse({"symbol": symbol, "interval": interval, "error": error})
+    candles = [fragments.kline_point(k) for k in klines if k.open is not None]
+    return JsonResponse({"symbol": symbol, "interval": interval, "candles": candles})
+
+
+async def _review(
+    request: HttpRequest, market: Market, tradable: list[SubaccountAccess]
+) -> tuple[TicketForm, TicketReview | None, SubaccountAccess | None]:
+    """Parse the posted ticket and check it against the market as it is now."""
+    form = TicketForm(request.POST, subaccounts=[a.subaccount for a in tradable])
+    if not form.is_valid():
+        return form, None, None
+    access = next(a for a in tradable if a.subaccount.pk == form.cleaned_data["subaccount"])
+    try:
+        prices = await selectors.best_prices(market.symbol)
+    except BackpackError:
+        prices = BestPrices()
+    fee = await selectors.taker_fee_bps(access.subaccount, market)
+    review = review_ticket(
+        form.cleaned_data,
+        market,
+        prices=prices,
+        taker_fee_bps=fee,
+        confirm_notional=access.subaccount.order_confirm_notional,
+    )
+    return form, review, access
+
+
+def _form_problems(form: TicketForm) -> list[str]:
+    out = []
+    for name, errors in form.errors.items():
+        label = "" if name == "__all__" else f"{form.fields[name].label or name}: "
+        out.extend(f"{label}{e}" for e in errors)
+    return out
+
+
+async def _ticket_context(request: HttpRequest, symbol: str) -> tuple[Market, list[Any]] | None:
+    market, _error = await _market_or_error(symbol)
+    if market is None:
+        return None
+    accesses = await selectors.subaccount_access_async(user=request.user)
+    return market, [a for a in accesses if a.can_trade]
+
+
+@require_POST
+@signed_in_async
+async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
+    """The ticket's as-you-type check: rounded values, notional, fee, problems."""
+    symbol = _symbol(symbol)
+    found = await _ticket_context(request, symbol)
+    if found is None:
+        _market, error = await _market_or_error(symbol)
+        return await render_async(
+            request, "trading/partials/ticket_feedback.html", {"error": error}
+        )
+    market, tradable = found
+    if not tradable:
+        return refused(request, VIEW_ONLY)
+    form, review, _access = await _review(request, market, tradable)
+    context = {"market": market, "review": review, "form_problems": _form_problems(form)}
+    return await render_async(request, "trading/partials/ticket_feedback.html", context)
+
+
+@require_POST
+@signed_in_async
+async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
+    """Send the ticket: check it again, ask for confirmation when needed, place the order
+    exactly once per ticket token, and answer with the outcome next to the ticket."""
+    symbol = _symbol(symbol)
+    found = await _ticket_context(request, symbol)
+    if found is None:
+        _market, error = await _market_or_error(symbol)
+        return await _result(request, {"ok": False, "text": error}, token=None)
+    market, tradable = found
+    if not tradable:
+        return refused(request, VIEW_ONLY)
+    form, review, access = await _review(request, market, tradable)
+    if review is None or access is None:
+        problems = _form_problems(form)
+        return await _result(request, {"ok": False, "problems": problems}, token=None)
+    if not review.ok:
+        return await _result(request, {"ok": False, "problems": review.messages}, token=None)
+    if review.confirm_reasons and not form.cleaned_data.get("confirmed"):
+        return await _result(
+            request, {"confirm": review.confirm_reasons, "review": review}, token=None
+        )
+    try:
+        result = await order_place(
+            actor=request.user,
+            subaccount=access.subaccount,
+            ticket=review.ticket,
+            ip=client_ip(request),
+        )
+    except PermissionDenied as denied:
+        return refused(request, str(denied))
+    extra = ""
+    if result.ok:
+        extra = await _refreshed_regions(access, market)
+    token = new_ticket_token() if result.final else None
+    return await _result(
+        request,
+        {"ok": result.ok, "text": result.message, "repeated": result.repeated},
+        token=token,
+        extra=extra,
+    )
+
+
+async def _refreshed_regions(access: SubaccountAccess, market: Market) -> str:
+    """Open orders (and positions on a perpetual market) of the subaccount, re-read now."""
+    out = []
+    subaccount = access.subaccount
+    try:
+        orders = await selectors.open_orders_for(subaccount)
+        out.append(fragments.open_orders_html(subaccount, orders, can_trade=access.can_trade))
+    except BackpackError as error:
+        out.append(
+            fragments.open_orders_html(
+                subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
+            )
+        )
+    if fragments.is_perp(market):
+        try:
+            positions, estimates = await selectors.positions_for(subaccount)
+            out.append(
+                fragments.positions_html(
+                    subaccount, positions, can_trade=access.can_trade, liquidations=estimates
+                )
+            )
+        except BackpackError:
+            pass
+    return "".join(out)
+
+
+async def _result(
+    request: HttpRequest, outcome: dict[str, Any], *, token: str | None, extra: str = ""
+) -> HttpResponse:
+    response = await render_async(
+        request, "trading/partials/ticket_result.html", {"outcome": outcome, "token": token}
+    )
+    if extra:
+        response.content += extra.encode()
+    return response

@@ -1,0 +1,281 @@
+"""Open orders across the team (with cancel and cancel-all), fills and order history with
+pagination and CSV export, and the lazily loaded account regions of the market page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from trading import fragments, selectors
+from trading.backpack.errors import BackpackError
+from trading.backpack.rules import plain
+from trading.selectors import SubaccountAccess, exchange_error_text
+from trading.services import order_cancel, orders_cancel_all
+from trading.views.common import (
+    access_for,
+    client_ip,
+    message_html,
+    refused,
+    render_async,
+    signed_in_async,
+)
+from trading.views.market import SYMBOL
+
+TRADER_ONLY = "Cancelling orders needs the trader role on {name}."
+
+
+def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
+    access = block.access
+    return fragments.open_orders_html(
+        access.subaccount,
+        block.orders or [],
+        can_trade=access.can_trade,
+        error=block.error,
+        oob=oob,
+    )
+
+
+@require_GET
+@signed_in_async
+async def orders_page(request: HttpRequest) -> HttpResponse:
+    """Open orders of every subaccount the user may see, live through ``ws/account/``."""
+    blocks = await selectors.open_orders_for_team(user=request.user)
+    context = {"regions": [_block_html(b, oob=False) for b in blocks], "blocks": blocks}
+    template = "trading/orders.html"
+    if getattr(request, "htmx", False):
+        template = "trading/orders.html#regions"
+    return await render_async(request, template, context)
+
+
+async def _orders_region(access: SubaccountAccess) -> str:
+    subaccount = access.subaccount
+    try:
+        orders = await selectors.open_orders_for(subaccount)
+    except BackpackError as error:
+        return fragments.open_orders_html(
+            subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
+        )
+    return fragments.open_orders_html(subaccount, orders, can_trade=access.can_trade)
+
+
+def _clean_symbol(raw: str) -> str | None:
+    symbol = (raw or "").strip().upper()
+    return symbol if symbol and SYMBOL.match(symbol) else None
+
+
+@require_POST
+@signed_in_async
+async def cancel_order(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """Cancel one order; answers the refreshed open orders region and a message."""
+    access = await access_for(request, subaccount_id)
+    if not access.can_trade:
+        return refused(request, TRADER_ONLY.format(name=access.subaccount.name))
+    symbol = _clean_symbol(request.POST.get("symbol", ""))
+    order_id = (request.POST.get("order_id") or "").strip()
+    if symbol is None or not order_id.isdigit():
+        return refused(request, "Say which order to cancel (market and order id).", status=400)
+    try:
+        order = await order_cancel(
+            actor=request.user,
+            subaccount=access.subaccount,
+            symbol=symbol,
+            order_id=order_id,
+            ip=client_ip(request),
+        )
+        text, level = f"Order {order.id} in {symbol}: {order.status.value}.", "ok"
+    except PermissionDenied as denied:
+        return refused(request, str(denied))
+    except BackpackError as error:
+        text, level = f"Cancel failed: {exchange_error_text(error)}", "error"
+    region = await _orders_region(access)
+    return HttpResponse(region + message_html(text, level=level))
+
+
+@require_POST
+@signed_in_async
+async def cancel_all(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """Cancel every open order of the subaccount (in one market when `symbol` is posted)."""
+    access = await access_for(request, subaccount_id)
+    if not access.can_trade:
+        return refused(request, TRADER_ONLY.format(name=access.subaccount.name))
+    raw = request.POST.get("symbol", "")
+    symbol = _clean_symbol(raw)
+    if raw.strip() and symbol is None:
+        return refused(request, f"{raw!r} is not a market symbol.", status=400)
+    try:
+        cancelled = await orders_cancel_all(
+            actor=request.user,
+            subaccount=access.subaccount,
+            symbol=symbol,
+            ip=client_ip(request),
+        )
+        where = f" in {symbol}" if symbol else ""
+        text, level = (
+            f"Cancelled {len(cancelled)} order(s) of {access.subaccount.name}{where}.",
+            "ok",
+        )
+    except PermissionDenied as denied:
+        return refused(request, str(denied))
+    except BackpackError as error:
+        text, level = f"Cancel all failed: {exchange_error_text(error)}", "error"
+    region = await _orders_region(access)
+    return HttpResponse(region + message_html(text, level=level))
+
+
+@require_GET
+@signed_in_async
+async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """The account regions of one subaccount (open orders, positions), swapped out of band;
+    the market page loads them after its first paint."""
+    access = await access_for(request, subaccount_id)
+    subaccount = access.subaccount
+    out = [await _orders_region(access)]
+    try:
+        positions, estimates = await selectors.positions_for(subaccount)
+        out.append(
+            fragments.positions_html(
+                subaccount, positions, can_trade=access.can_trade, liquidations=estimates
+            )
+        )
+    except BackpackError as error:
+        out.append(
+            fragments.positions_html(
+                subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
+            )
+        )
+    return HttpResponse("".join(out))
+
+
+# -- history -----------------------------------------------------------------------------------
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 10_000))
+    except ValueError:
+        return 1
+
+
+def _fill_row(fill: Any) -> dict[str, str]:
+    return {
+        "time": fragments.fmt_time(fill.timestamp, with_date=True),
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "side_class": "bid" if fill.side.value == "Bid" else "ask",
+        "price": fragments.fmt_plain(fill.price),
+        "quantity": fragments.fmt_plain(fill.quantity),
+        "fee": f"{fragments.fmt_plain(fill.fee)} {fill.fee_symbol}",
+        "maker": "maker" if fill.is_maker else "taker",
+        "order_id": fill.order_id,
+    }
+
+
+@require_GET
+@signed_in_async
+async def history_page(request: HttpRequest) -> HttpResponse:
+    """Fills or orders (``?kind=orders``) of one subaccount the user may see, 50 a page."""
+    accesses = await selectors.subaccount_access_async(user=request.user)
+    kind = "orders" if request.GET.get("kind") == "orders" else "fills"
+    symbol = _clean_symbol(request.GET.get("symbol", "")) or ""
+    page = _page_number(request.GET.get("page"))
+    chosen = None
+    wanted = request.GET.get("subaccount", "")
+    for access in accesses:
+        if str(access.subaccount.pk) == wanted or (chosen is None and not wanted):
+            chosen = access
+    context: dict[str, Any] = {
+        "accesses": accesses,
+        "chosen": chosen,
+        "kind": kind,
+        "symbol": symbol,
+        "page": page,
+        "rows": [],
+        "has_next": False,
+        "error": "",
+    }
+    if wanted and chosen is None:
+        context["error"] = "You may not see that subaccount, or it does not exist."
+    elif chosen is not None:
+        try:
+            if kind == "fills":
+                result = await selectors.fills_page(chosen.subaccount, symbol=symbol, page=page)
+                context["rows"] = [_fill_row(f) for f in result.rows]
+            else:
+                result = await selectors.orders_page(chosen.subaccount, symbol=symbol, page=page)
+                context["rows"] = [fragments.order_row(o) for o in result.rows]
+            context["has_next"] = result.has_next
+        except BackpackError as error:
+            context["error"] = exchange_error_text(error)
+    template = "trading/history.html"
+    if getattr(request, "htmx", False):
+        template = "trading/history.html#history_table"
+    return await render_async(request, template, context)
+
+
+FILL_COLUMNS = [
+    "time_utc",
+    "subaccount",
+    "symbol",
+    "side",
+    "price",
+    "quantity",
+    "fee",
+    "fee_symbol",
+    "liquidity",
+    "order_id",
+    "trade_id",
+]
+
+
+@require_GET
+@signed_in_async
+async def fills_csv(request: HttpRequest) -> HttpResponse:
+    """The subaccount's fills of the last 30 days as CSV (Decimals as plain strings)."""
+    accesses = await selectors.subaccount_access_async(user=request.user)
+    wanted = request.GET.get("subaccount", "")
+    chosen = next((a for a in accesses if str(a.subaccount.pk) == wanted), None)
+    if chosen is None:
+        return HttpResponse(
+            "Pick a subaccount you may see (?subaccount=<id>).",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    symbol = _clean_symbol(request.GET.get("symbol", ""))
+    try:
+        fills = await selectors.fills_all(chosen.subaccount, symbol=symbol)
+    except BackpackError as error:
+        return HttpResponse(
+            exchange_error_text(error), status=502, content_type="text/plain; charset=utf-8"
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(FILL_COLUMNS)
+    name = chosen.subaccount.name
+    for fill in fills:
+        writer.writerow(
+            [
+                fill.timestamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                name,
+                fill.symbol,
+                fill.side.value,
+                plain(fill.price),
+                plain(fill.quantity),
+                plain(fill.fee),
+                fill.fee_symbol,
+                "maker" if fill.is_maker else "taker",
+                fill.order_id,
+                "" if fill.trade_id is None else fill.trade_id,
+            ]
+        )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    filename = f"fills-{chosen.subaccount.pk}-{symbol or 'all'}-{stamp}.csv"
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,76 @@
+"""Perpetual positions across the team, live through the relay, with a close button."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from trading import fragments, selectors
+from trading.backpack.errors import BackpackError
+from trading.selectors import exchange_error_text
+from trading.services import TradingError, order_summary, position_close
+from trading.views.common import (
+    access_for,
+    client_ip,
+    message_html,
+    refused,
+    render_async,
+    signed_in_async,
+)
+from trading.views.market import SYMBOL
+
+
+def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
+    access = block.access
+    return fragments.positions_html(
+        access.subaccount,
+        block.positions or [],
+        can_trade=access.can_trade,
+        liquidations=block.liquidations,
+        error=block.error,
+        oob=oob,
+    )
+
+
+@require_GET
+@signed_in_async
+async def positions_page(request: HttpRequest) -> HttpResponse:
+    """Open positions of every subaccount the user may see: entry, mark, liquidation
+    estimate, unrealized PnL; a close button for traders."""
+    blocks = await selectors.positions_for_team(user=request.user)
+    context = {"regions": [_block_html(b, oob=False) for b in blocks], "blocks": blocks}
+    template = "trading/positions.html"
+    if getattr(request, "htmx", False):
+        template = "trading/positions.html#regions"
+    return await render_async(request, template, context)
+
+
+@require_POST
+@signed_in_async
+async def close_position(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """Close one position at market (reduce-only); answers the refreshed region + message."""
+    access = await access_for(request, subaccount_id)
+    subaccount = access.subaccount
+    if not access.can_trade:
+        return refused(request, f"Closing positions needs the trader role on {subaccount.name}.")
+    symbol = (request.POST.get("symbol") or "").strip().upper()
+    if not SYMBOL.match(symbol):
+        return refused(request, "Say which market's position to close.", status=400)
+    try:
+        order = await position_close(
+            actor=request.user, subaccount=subaccount, symbol=symbol, ip=client_ip(request)
+        )
+        text, level = f"Closing order sent: {order_summary(order)}.", "ok"
+    except PermissionDenied as denied:
+        return refused(request, str(denied))
+    except TradingError as error:
+        text, level = error.message, "error"
+    except BackpackError as error:
+        text, level = f"Close failed: {exchange_error_text(error)}", "error"
+    block = selectors.AccountBlock(access)
+    try:
+        block.positions, block.liquidations = await selectors.positions_for(subaccount)
+    except BackpackError as error:
+        block.error = exchange_error_text(error)
+    return HttpResponse(_block_html(block, oob=True) + message_html(text, level=level))
