@@ -1,0 +1,141 @@
+"""The balances page over HTTP: the frame at once, blocks and totals as separate requests."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient, Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from accounts.models import AuditEvent, LowBalanceThreshold, Role
+from tests.factories import MembershipFactory, SubaccountFactory, TOTPDeviceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def signed_in(user) -> AsyncClient:
+    client = AsyncClient()
+    await client.aforce_login(user)
+    return client
+
+
+async def test_the_frame_lists_only_the_members_subaccounts_as_loading_blocks(exchange, desk):
+    desk_a, desk_b = await desk(1), await desk(2)
+    viewer = await sync_to_async(UserFactory)()
+    await sync_to_async(MembershipFactory)(user=viewer, subaccount=desk_a, role=Role.VIEWER)
+    client = await signed_in(viewer)
+
+    page = (await client.get("/trading/balances/")).content.decode()
+
+    assert f'id="balances-{desk_a.pk}"' in page
+    assert f'hx-get="/trading/balances/{desk_a.pk}/"' in page
+    assert 'hx-get="/trading/balances/totals/"' in page
+    assert f'id="balances-{desk_b.pk}"' not in page
+    assert "Desk B" not in page
+    assert "Low-balance thresholds" not in page  # viewers do not edit them
+
+
+async def test_a_block_of_another_subaccount_is_not_found(exchange, desk):
+    desk_a, desk_b = await desk(1), await desk(2)
+    viewer = await sync_to_async(UserFactory)()
+    await sync_to_async(MembershipFactory)(user=viewer, subaccount=desk_a, role=Role.VIEWER)
+    client = await signed_in(viewer)
+
+    mine = await client.get(f"/trading/balances/{desk_a.pk}/")
+    theirs = await client.get(f"/trading/balances/{desk_b.pk}/")
+
+    assert mine.status_code == 200
+    assert f'<section id="balances-{desk_a.pk}"' in mine.content.decode()
+    assert 'data-value-usdc="1000000"' in mine.content.decode()
+    assert theirs.status_code == 404
+
+
+async def test_totals_name_the_subaccount_they_exclude(exchange, desk):
+    boss = await sync_to_async(UserFactory)(is_superuser=True)
+    await desk(1)
+    await sync_to_async(SubaccountFactory)(name="Old key")
+    client = await signed_in(boss)
+
+    html = (await client.get("/trading/balances/totals/")).content.decode()
+
+    assert "Totals exclude 1 subaccount whose balances could not be read" in html
+    assert "<strong>Old key</strong>" in html
+    assert 'class="team-value" data-value-usdc="1000000"' in html
+
+
+async def test_signed_out_visitors_are_sent_to_sign_in(exchange, desk):
+    desk_a = await desk(1)
+
+    block = await AsyncClient().get(
+        f"/trading/balances/{desk_a.pk}/", headers={"HX-Request": "true"}
+    )
+    page = await AsyncClient().get("/trading/balances/")
+
+    assert block.headers["HX-Redirect"] == "/accounts/login/"
+    assert page.status_code == 302
+
+
+def admin_client(user) -> Client:
+    client = Client()
+    device = TOTPDeviceFactory(user=user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def test_an_admin_sets_thresholds_and_they_are_audited():
+    sub = SubaccountFactory(name="Desk A")
+    admin = UserFactory()
+    MembershipFactory(user=admin, subaccount=sub, role=Role.ADMIN)
+    client = admin_client(admin)
+    url = f"/trading/balances/{sub.pk}/thresholds/"
+
+    answer = client.post(url, {"asset_0": "usdc", "minimum_0": "2500.5", "asset_1": "SOL"})
+
+    assert answer.status_code == 302
+    saved = {t.asset: t.minimum for t in LowBalanceThreshold.objects.filter(subaccount=sub)}
+    assert saved == {"USDC": D("2500.5")}
+    assert AuditEvent.objects.filter(action="low_balance_thresholds_set").count() == 1
+
+
+def test_bad_threshold_rows_are_explained_where_they_were_typed():
+    sub = SubaccountFactory(name="Desk A")
+    admin = UserFactory()
+    MembershipFactory(user=admin, subaccount=sub, role=Role.ADMIN)
+    client = admin_client(admin)
+    url = f"/trading/balances/{sub.pk}/thresholds/"
+
+    html = client.post(
+        url,
+        {
+            "asset_0": "USDC",
+            "minimum_0": "lots",
+            "asset_1": "USDC",
+            "minimum_1": "5",
+            "asset_2": "",
+            "minimum_2": "-1",
+        },
+    ).content.decode()
+
+    assert "&#x27;lots&#x27; is not a number." in html
+    assert "USDC is already on row 1." in html
+    assert "Name the asset this minimum is for." in html
+    assert not LowBalanceThreshold.objects.filter(subaccount=sub).exists()
+
+
+def test_a_trader_cannot_change_thresholds():
+    sub = SubaccountFactory(name="Desk A")
+    trader = UserFactory()
+    MembershipFactory(user=trader, subaccount=sub, role=Role.TRADER)
+    client = admin_client(trader)
+
+    answer = client.post(
+        f"/trading/balances/{sub.pk}/thresholds/", {"asset_0": "USDC", "minimum_0": "1"}
+    )
+
+    assert answer.status_code == 403
+    assert not LowBalanceThreshold.objects.filter(subaccount=sub).exists()
