@@ -114,17 +114,13 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
         self._touched: set[str] = set()
         self._trigger_check: set[str] = set()
         self._published_klines: dict[tuple[str, str], int] = {}
+        self._emitting = True
 
     # ----------------------------------------------------------------- events, time
-    @property
-    def _emitting(self) -> bool:
-        return self.keep_events or bool(self.listeners)
-
-    def _emit(self, event: Event) -> None:
-        self._batch.append(event)
-
     def _begin(self) -> None:
         self._now = self._clock()
+        # build events only when someone will see them
+        self._emitting = self.keep_events or bool(self.listeners)
 
     def _finish(self) -> None:
         """End of a command: fire triggers, emit depth / bookTicker, deliver events."""
@@ -146,13 +142,14 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             return
         now = self._now
         emitting = self._emitting
-        for symbol in sorted(self._touched):
+        touched = self._touched
+        for symbol in sorted(touched) if len(touched) > 1 else touched:
             book = self._books[symbol]
             changes = book.take_changes()
             if changes is None or not emitting:
                 continue
             first, last, bids, asks = changes
-            self._emit(
+            self._batch.append(
                 Event(
                     f"depth.{symbol}",
                     {
@@ -181,8 +178,8 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
                     data["B"] = format(bid_qty, "f")
                 data["u"] = str(book.update_id)
                 data["T"] = now
-                self._emit(Event(f"bookTicker.{symbol}", data, symbol))
-        self._touched.clear()
+                self._batch.append(Event(f"bookTicker.{symbol}", data, symbol))
+        touched.clear()
 
     def drain_events(self) -> list[Event]:
         """Events produced since the last drain, oldest first."""
@@ -478,7 +475,7 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             self._mark[symbol] = mark
             if index is not None:
                 self._index_price[symbol] = index
-            self._emit(Event(f"markPrice.{symbol}", self._mark_event(market), symbol))
+            self._batch.append(Event(f"markPrice.{symbol}", self._mark_event(market), symbol))
             self._trigger_check.add(symbol)
             self._finish()
 
@@ -553,8 +550,10 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             for symbol, data in self._data.items():
                 market = self._markets[symbol]
                 if market.is_perp and self.mark_price_of(symbol) is not None:
-                    self._emit(Event(f"markPrice.{symbol}", self._mark_event(market), symbol))
-                    self._emit(
+                    self._batch.append(
+                        Event(f"markPrice.{symbol}", self._mark_event(market), symbol)
+                    )
+                    self._batch.append(
                         Event(
                             f"openInterest.{symbol}",
                             {
@@ -573,15 +572,15 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
                     if previous is not None and previous != start:
                         closed = data.kline_event(interval, now, closed_start=previous)
                         if closed is not None:
-                            self._emit(Event(f"kline.{interval}.{symbol}", closed, symbol))
+                            self._batch.append(Event(f"kline.{interval}.{symbol}", closed, symbol))
                         del self._published_klines[key]
                     if data.dirty:
                         event = data.kline_event(interval, now)
                         if event is not None:
                             self._published_klines[key] = start
-                            self._emit(Event(f"kline.{interval}.{symbol}", event, symbol))
+                            self._batch.append(Event(f"kline.{interval}.{symbol}", event, symbol))
                 if data.dirty:
-                    self._emit(Event(f"ticker.{symbol}", data.ticker_event(now), symbol))
+                    self._batch.append(Event(f"ticker.{symbol}", data.ticker_event(now), symbol))
                     data.dirty = False
             self._finish()
 

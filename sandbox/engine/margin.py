@@ -94,6 +94,30 @@ class MarginMixin:
             exposure_total += worst
         return equity, spot_locked, initial, maintenance, exposure_total
 
+    def _order_margin_ok(self, account: Account, symbol: str, side: str, notional: Decimal) -> bool:
+        """Would resting ``notional`` more on ``side`` of ``symbol`` keep
+        ``netEquityAvailable >= 0``?  (Always yes when it does not raise the requirement.)"""
+        market = self._markets[symbol]
+        position = account.positions.get(symbol)
+        bids = account.open_bid_notional.get(symbol, ZERO)
+        asks = account.open_ask_notional.get(symbol, ZERO)
+        net_notional = ZERO
+        if position is not None:
+            net_notional = position.net_quantity * self._reference_mark(
+                symbol, position.entry_price
+            )
+        before = max(abs(net_notional + bids), abs(net_notional - asks))
+        if side == "Bid":
+            bids += notional
+        else:
+            asks += notional
+        after = max(abs(net_notional + bids), abs(net_notional - asks))
+        if after <= before:
+            return True
+        equity, spot_locked, initial, _m, _e = self._margin_state(account)
+        fee = max(market.taker_fee, market.maker_fee, ZERO)
+        return equity - spot_locked - initial - (after - before) * (market.imf + fee) >= 0
+
     def _has_perp_exposure(self, account: Account) -> bool:
         return bool(account.positions or account.open_bid_notional or account.open_ask_notional)
 

@@ -82,6 +82,8 @@ class Order:
         "stop_loss_limit_price",
         "stop_loss_trigger_by",
         "related_order_id",
+        "exits_attached",
+        "event_base",
     )
 
     def __init__(self, market: Market, subaccount_id: int, side: str, order_type: str) -> None:
@@ -118,6 +120,9 @@ class Order:
         self.stop_loss_limit_price: Decimal | None = None
         self.stop_loss_trigger_by: str | None = None
         self.related_order_id: int | None = None
+        self.exits_attached = False
+        # the order-update fields that never change, built on the first event
+        self.event_base: dict[str, Any] | None = None
 
     @property
     def remaining(self) -> Decimal:
@@ -195,27 +200,14 @@ class Order:
             wire["expiryReason"] = self.expiry_reason
         return wire
 
-    def update_event(
-        self,
-        kind: str,
-        now_us: int,
-        fill: tuple[int, Decimal, Decimal, bool, Decimal, str] | None = None,
-    ) -> dict[str, Any]:
-        """The ``account.orderUpdate`` payload; ``fill`` is (tradeId, quantity, price,
-        isMaker, fee, feeSymbol) for ``orderFill``."""
+    def _event_base(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "e": kind,
-            "E": now_us,
             "s": self.symbol,
             "S": self.side,
             "o": "LIMIT" if self.order_type == LIMIT else "MARKET",
             "f": self.time_in_force,
-            "X": self.status,
             "i": str(self.id),
-            "z": _FMT(self.executed_quantity, "f"),
-            "Z": _FMT(self.executed_quote_quantity, "f"),
             "V": self.stp,
-            "T": now_us,
             "O": "USER",
             "y": self.post_only,
         }
@@ -243,6 +235,28 @@ class Order:
                 data["k"] = _FMT(self.stop_loss_limit_price, "f")
         if self.related_order_id is not None:
             data["I"] = str(self.related_order_id)
+        self.event_base = data
+        return data
+
+    def update_event(
+        self,
+        kind: str,
+        now_us: int,
+        fill: tuple[int, Decimal, Decimal, bool, Decimal, str] | None = None,
+    ) -> dict[str, Any]:
+        """The ``account.orderUpdate`` payload; ``fill`` is (tradeId, quantity, price,
+        isMaker, fee, feeSymbol) for ``orderFill``."""
+        data = dict(self.event_base or self._event_base())
+        data["e"] = kind
+        data["E"] = now_us
+        data["X"] = self.status
+        executed = self.executed_quantity
+        if executed:
+            data["z"] = _FMT(executed, "f")
+            data["Z"] = _FMT(self.executed_quote_quantity, "f")
+        else:
+            data["z"] = data["Z"] = "0"
+        data["T"] = now_us
         if kind == "orderExpired" or kind == "triggerFailed":
             data["R"] = self.expiry_reason or "Unknown"
         if fill is not None:

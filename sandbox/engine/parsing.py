@@ -37,7 +37,12 @@ MAX_CLIENT_ID = 2**32 - 1
 
 def parse_decimal(value: Any, name: str, *, positive: bool = True) -> Decimal:
     """A Decimal from a wire value (string, int, Decimal); a clear 400 otherwise."""
-    if isinstance(value, Decimal):
+    if type(value) is str:  # the common case: a JSON string
+        try:
+            number = Decimal(value)
+        except (InvalidOperation, ValueError):
+            raise bad_request(f"Invalid {name}") from None
+    elif isinstance(value, Decimal):
         number = value
     elif isinstance(value, bool) or value is None:
         raise bad_request(f"Invalid {name}")
@@ -123,6 +128,22 @@ def _optional_price(market: Market, payload: Mapping[str, Any], key: str) -> Dec
     return price
 
 
+_TRIGGER_KEYS = frozenset(
+    {
+        "triggerPrice",
+        "triggerQuantity",
+        "triggerBy",
+        "takeProfitTriggerPrice",
+        "takeProfitLimitPrice",
+        "takeProfitTriggerBy",
+        "stopLossTriggerPrice",
+        "stopLossLimitPrice",
+        "stopLossTriggerBy",
+        "quoteQuantity",
+    }
+)
+
+
 def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) -> Order:
     """An :class:`Order` (id 0, not yet accepted) from an ``OrderExecutePayload``.
 
@@ -179,6 +200,10 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
     if order.post_only and order.time_in_force != "GTC":
         raise invalid_order("Post only orders must be GTC")
 
+    if _TRIGGER_KEYS.isdisjoint(payload):
+        if order.reduce_only and not market.is_perp:
+            raise invalid_order(errors.REDUCE_ONLY_SPOT)
+        return order
     order.trigger_price = _optional_price(market, payload, "triggerPrice")
     if order.trigger_price is not None:
         order.trigger_by = _choice(payload, "triggerBy", TRIGGER_BY, LAST_PRICE)

@@ -175,11 +175,7 @@ class TradingMixin:
                 self._open_interest[order.symbol] + growth > market.open_interest_limit
             ):
                 raise EngineError(400, "POSITION_LIMIT", errors.OPEN_INTEREST_LIMIT)
-        before = self._margin_state(account)
-        after = self._margin_state(account, (order.symbol, order.side, price * quantity))
-        if after[2] <= before[2]:
-            return
-        if after[0] - after[1] - after[2] < 0:
+        if not self._order_margin_ok(account, order.symbol, order.side, price * quantity):
             raise insufficient_margin()
 
     # ---------------------------------------------------------------- placement
@@ -278,8 +274,13 @@ class TradingMixin:
             self._private(order, "orderExpired")
         elif status == CANCELLED and self._emitting:
             self._private(order, "orderCancelled")
-        if order.executed_quantity and (
-            order.take_profit_trigger_price is not None or order.stop_loss_trigger_price is not None
+        if (
+            order.executed_quantity
+            and not order.exits_attached
+            and (
+                order.take_profit_trigger_price is not None
+                or order.stop_loss_trigger_price is not None
+            )
         ):
             self._attach_exits(account, order)
 
@@ -406,7 +407,7 @@ class TradingMixin:
                     else PARTIALLY_FILLED
                 )
             if emitting:
-                self._emit(
+                self._batch.append(
                     Event(
                         ORDER_UPDATE,
                         order.update_event(
@@ -417,7 +418,7 @@ class TradingMixin:
                     )
                 )
         if emitting:
-            self._emit(
+            self._batch.append(
                 Event(
                     f"trade.{market.symbol}",
                     {
@@ -436,7 +437,7 @@ class TradingMixin:
                 )
             )
         self._trigger_check.add(market.symbol)
-        if maker.status == FILLED:
+        if maker.status == FILLED and not maker.exits_attached:
             if maker.take_profit_trigger_price is not None or (
                 maker.stop_loss_trigger_price is not None
             ):
@@ -507,7 +508,7 @@ class TradingMixin:
             kind = "positionOpened" if opened or not before else "positionAdjusted"
         if self._emitting:
             mark = self._reference_mark(symbol, price)
-            self._emit(
+            self._batch.append(
                 Event(
                     POSITION_UPDATE,
                     position.update_event(
@@ -572,8 +573,7 @@ class TradingMixin:
                 parent.side == ASK,
             ),
         )
-        parent.take_profit_trigger_price = None
-        parent.stop_loss_trigger_price = None
+        parent.exits_attached = True
         for trigger_price, limit_price, trigger_by, above in legs:
             if trigger_price is None:
                 continue
@@ -621,6 +621,7 @@ class TradingMixin:
         order.triggered_us = self._now
         if order.quantity is None:
             order.quantity = order.trigger_quantity
+        order.event_base = None
         try:
             self._place(account, order, triggered=True)
         except EngineError as error:
@@ -633,7 +634,7 @@ class TradingMixin:
 
     # ------------------------------------------------------------------ events
     def _private(self, order: Order, kind: str) -> None:
-        self._emit(
+        self._batch.append(
             Event(
                 ORDER_UPDATE, order.update_event(kind, self._now), order.symbol, order.subaccount_id
             )
