@@ -1,0 +1,71 @@
+// The order ticket: Limit/Market fields, click-to-fill price, keyboard shortcuts
+// (b = buy, s = sell, Shift+X = cancel all open orders of the selected subaccount here).
+(function () {
+  "use strict";
+
+  var form = document.getElementById("ticket-form");
+  var page = document.querySelector(".market-page");
+  if (!form || !page) return;
+  var symbol = page.getAttribute("data-symbol");
+
+  function changed() {
+    document.body.dispatchEvent(new CustomEvent("ticket:changed", { bubbles: true }));
+  }
+
+  function syncType() {
+    var type = form.querySelector("input[name=order_type]:checked");
+    form.classList.toggle("is-market", !!type && type.value === "Market");
+    var side = form.querySelector("input[name=side]:checked");
+    form.classList.toggle("is-sell", !!side && side.value === "Ask");
+  }
+
+  function setRadio(name, value) {
+    var input = form.querySelector("input[name=" + name + "][value=" + value + "]");
+    if (input && !input.checked) {
+      input.checked = true;
+      syncType();
+      changed();
+    }
+  }
+
+  function typing(target) {
+    if (!target) return false;
+    var tag = target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+  }
+
+  form.addEventListener("change", syncType);
+  syncType();
+
+  document.addEventListener("ticket:price", function (event) {
+    var price = form.querySelector("input[name=price]");
+    if (!price) return;
+    setRadio("order_type", "Limit");
+    price.value = event.detail.price;
+    price.focus();
+    changed();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (!event.shiftKey && event.key === "b") { setRadio("side", "Bid"); event.preventDefault(); }
+    else if (!event.shiftKey && event.key === "s") { setRadio("side", "Ask"); event.preventDefault(); }
+    else if (event.shiftKey && (event.key === "X" || event.key === "x")) {
+      event.preventDefault();
+      var select = form.querySelector("select[name=subaccount]");
+      if (!select || !select.value) return;
+      var name = select.options[select.selectedIndex].text;
+      if (!window.confirm("Cancel all open orders of " + name + " in " + symbol + "?")) return;
+      var url = page.getAttribute("data-cancel-all-url").replace("/0/", "/" + select.value + "/");
+      htmx.ajax("POST", url, { source: page, values: { symbol: symbol }, swap: "none" });
+    }
+  });
+
+  // A fresh result clears the quantity so the next order starts from a clean ticket.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail || !event.detail.target || event.detail.target.id !== "ticket-result") return;
+    if (event.detail.target.querySelector("[data-result=ok]")) {
+      form.querySelectorAll("input[name=quantity], input[name=quote_quantity]").forEach(function (i) { i.value = ""; });
+    }
+  });
+})();
