@@ -76,7 +76,9 @@ class StreamClient:
         self.credentials = credentials
         self.clock_ms = clock_ms
         self.window_ms = window_ms
-        self.on_outage = on_outage
+        self.outage_listeners: list[Callable[[Outage], Awaitable[None] | None]] = (
+            [on_outage] if on_outage else []
+        )
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
         self.healthy_after_s = healthy_after_s
@@ -163,13 +165,20 @@ class StreamClient:
                     self._ws = ws
                     connected_at = time.monotonic()
                     self.connections += 1
-                    await self._send_subscribe(ws, list(self.handlers))
-                    self.connected.set()
-                    if down_since is not None:
-                        outage = Outage(down_since, time.time(), self._names(), reason)
-                        self._spawn(self._report(outage))
-                        down_since = None
-                    await self._read(ws)
+                    reader = asyncio.create_task(self._read(ws))
+                    try:
+                        await self._send_subscribe(ws, list(self.handlers))
+                        if not reader.done():
+                            self.connected.set()
+                            if down_since is not None:
+                                outage = Outage(down_since, time.time(), self._names(), reason)
+                                self._spawn(self._report(outage))
+                                down_since = None
+                        await reader
+                    finally:
+                        reader.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, Exception):
+                            await reader
                 reason = "closed by the exchange"
             except asyncio.CancelledError:
                 raise
@@ -208,17 +217,21 @@ class StreamClient:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    def add_outage_listener(self, listener: Callable[[Outage], Awaitable[None] | None]) -> None:
+        """Call ``listener(outage)`` after every reconnect (to reconcile through REST)."""
+        self.outage_listeners.append(listener)
+
     async def _report(self, outage: Outage) -> None:
         self.outages.append(outage)
-        if self.on_outage is not None:
+        for listener in list(self.outage_listeners):
             try:
-                result = self.on_outage(outage)
+                result = listener(outage)
                 if inspect.isawaitable(result):
                     await result
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the owner's reconciliation failed; keep streaming
-                logger.exception("outage handler failed")
+                logger.exception("outage listener failed")
 
     def _names(self) -> tuple[str, ...]:
         return tuple(self.handlers)
@@ -235,10 +248,9 @@ class StreamClient:
             signature = ws_signature(self.credentials, self.clock_ms(), self.window_ms)
             frame = {"method": "SUBSCRIBE", "params": private, "signature": signature}
             waits.append(await self._request(ws, frame))
-        for future in waits:
+        if waits:
             # The real exchange sends no acknowledgement; wait briefly for one if it does.
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(future), self.ack_timeout_s)
+            await asyncio.wait(waits, timeout=self.ack_timeout_s)
 
     async def _request(self, ws: Any, frame: dict[str, Any]) -> asyncio.Future[Any]:
         self._next_id += 1

@@ -1,0 +1,102 @@
+"""WebSocket streams, the order feed and the book keeper against the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+
+from trading.backpack import OrderStatus
+from trading.backpack.book import OrderBook
+from trading.backpack.bookkeeper import BookKeeper
+from trading.backpack.orderfeed import OrderFeed
+
+from .conftest import credentials_of
+
+
+async def eventually(check, within_s: float = 3.0) -> None:
+    """Wait until ``check()`` is true (polling), or fail."""
+    deadline = time.monotonic() + within_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_public_and_private_streams_share_one_connection(session, client) -> None:
+    streams = session.streams(client.credentials)
+    trades, updates = [], []
+    try:
+        await streams.subscribe("trade.SOL_USDC", trades.append)
+        await streams.subscribe("account.orderUpdate", updates.append)
+        await streams.wait_connected()
+        order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        await eventually(lambda: any(u.get("i") == order.id for u in updates))
+        assert updates[0]["e"] == "orderAccepted" and updates[0]["c"] == order.client_id
+        assert streams.connections == 1
+    finally:
+        await streams.aclose()
+
+
+async def test_after_a_dropped_socket_the_stream_resumes_and_no_order_change_is_missed(
+    sandbox, session, client
+) -> None:
+    streams = session.streams(client.credentials, backoff_base_s=0.05)
+    feed = OrderFeed(client, streams, symbol="SOL_USDC")
+    try:
+        await feed.start()
+        await streams.wait_connected()
+        first = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        await eventually(lambda: first.id in feed.orders)
+
+        dropped_at = time.monotonic()
+        sandbox.set_faults(ws_drop=True)
+        placed = [
+            await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price=str(p))
+            for p in (131, 132, 133)
+        ]
+        await client.cancel_order("SOL_USDC", order_id=first.id)
+        await eventually(lambda: streams.connections == 2, within_s=2.0)
+        assert time.monotonic() - dropped_at < 2.0
+        await asyncio.wait_for(feed.reconciled.wait(), 2.0)
+        late = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="134")
+        await eventually(lambda: late.id in feed.orders)
+
+        assert streams.outages and streams.outages[0].duration_s < 2.0
+        rest = {o.id: o.status for o in await client.order_history(symbol="SOL_USDC")}
+        rest.update({o.id: o.status for o in await client.open_orders("SOL_USDC")})
+        assert {k: v.status for k, v in feed.orders.items()} == rest
+        assert feed.orders[first.id].status is OrderStatus.CANCELLED
+        assert {p.id for p in placed} <= set(feed.orders)
+    finally:
+        await streams.aclose()
+
+
+async def test_local_book_equals_the_exchange_after_depth_gaps(sandbox, session, client) -> None:
+    maker = client
+    taker = session.client(credentials_of(sandbox, 1), label="Desk B")
+    streams = session.streams()
+    keeper = BookKeeper(session.client(), streams, "SOL_USDC")
+    try:
+        await keeper.start()
+        await streams.wait_connected()
+        await keeper.wait_synced()
+        for i in range(6):
+            await maker.place_order("SOL_USDC", "Ask", "Limit", quantity="1", price=f"15{i}")
+            await maker.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price=f"14{i}")
+        sandbox.set_faults(depth_gap=2)
+        for i in range(6):
+            await maker.place_order("SOL_USDC", "Ask", "Limit", quantity="2", price=f"16{i}")
+        await taker.place_order("SOL_USDC", "Bid", "Market", quantity="1.5")
+        await maker.place_order("SOL_USDC", "Bid", "Limit", quantity="3", price="139")
+
+        snapshot = await session.client().depth("SOL_USDC")
+        expected = OrderBook("SOL_USDC")
+        expected.load_snapshot(snapshot.bids, snapshot.asks, snapshot.last_update_id)
+        await eventually(lambda: keeper.book.last_update_id >= snapshot.last_update_id)
+        assert keeper.gaps >= 1 and keeper.resyncs >= 2
+        assert keeper.book.checksum() == expected.checksum()
+        assert keeper.book.best_ask() == (Decimal("151"), Decimal("0.5"))
+        assert keeper.book.best_bid() == (Decimal("145"), Decimal("1"))
+    finally:
+        await keeper.aclose()
+        await streams.aclose()
