@@ -30,6 +30,29 @@ def plain(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+_DECIMAL_FIELDS = (
+    "tick_size",
+    "step_size",
+    "min_quantity",
+    "max_quantity",
+    "min_price",
+    "max_price",
+    "max_multiplier",
+    "min_multiplier",
+    "maker_fee",
+    "taker_fee",
+    "imf",
+    "mmf",
+    "funding_rate_upper_bound",
+    "funding_rate_lower_bound",
+    "open_interest_limit",
+)
+_OPTIONAL_FIELDS = frozenset(
+    {"max_quantity", "max_price", "max_multiplier", "min_multiplier", "open_interest_limit"}
+)
+_POSITIVE_FIELDS = frozenset({"tick_size", "step_size", "min_quantity", "min_price", "imf", "mmf"})
+
+
 @dataclass(frozen=True, slots=True)
 class Market:
     """One order book and its rules.
@@ -64,6 +87,24 @@ class Market:
     order_book_state: str = "Open"
     visible: bool = True
     created_at: datetime = field(default_factory=lambda: datetime(2024, 1, 1, tzinfo=UTC))
+
+    def __post_init__(self) -> None:
+        # markets come from seed files too: accept numbers as strings, refuse nonsense
+        for name in _DECIMAL_FIELDS:
+            value = getattr(self, name)
+            if value is None and name in _OPTIONAL_FIELDS:
+                continue
+            try:
+                number = value if isinstance(value, Decimal) else Decimal(str(value))
+            except (ArithmeticError, ValueError):
+                number = None
+            if number is None or not number.is_finite():
+                raise ValueError(f"{self.symbol}: {name} must be a decimal, got {value!r}")
+            if name in _POSITIVE_FIELDS and number <= 0:
+                raise ValueError(f"{self.symbol}: {name} must be a positive decimal")
+            object.__setattr__(self, name, number)
+        if self.market_type not in (SPOT, PERP):
+            raise ValueError(f"{self.symbol}: market_type must be SPOT or PERP")
 
     @property
     def is_perp(self) -> bool:
