@@ -133,6 +133,11 @@ def funding_rates(call: Call) -> list:
     return call.sandbox.engine.funding_rates(symbol, limit, offset)
 
 
+def securities(call: Call) -> list:
+    """GET /api/v1/securities: the sandbox lists no tokenized securities."""
+    return []
+
+
 def public_routes(sandbox: Sandbox) -> list[Route]:
     """Every public REST route."""
     table = [
@@ -151,6 +156,7 @@ def public_routes(sandbox: Sandbox) -> list[Route]:
         ("/api/v1/markPrices", mark_prices, False),
         ("/api/v1/openInterest", open_interest, False),
         ("/api/v1/fundingRates", funding_rates, False),
+        ("/api/v1/securities", securities, False),
     ]
     return [
         exchange_route(sandbox, path, "GET", handler, historical=historical)

@@ -1,0 +1,101 @@
+"""An independent client, ccxt's backpack (unmodified, only its URLs pointed at the sandbox),
+trades against the sandbox: markets, ticker, book, candles, balances, orders, fills,
+positions, and the ccxt.pro watchers for the order book and its own orders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
+import pytest
+
+from sandbox.process import SandboxProcess
+
+
+def _point_at(exchange: Any, sandbox: SandboxProcess) -> Any:
+    exchange.urls["api"] = {
+        "public": sandbox.api_url,
+        "private": sandbox.api_url,
+        "ws": {"public": sandbox.ws_url, "private": sandbox.ws_url},
+    }
+    return exchange
+
+
+@pytest.fixture
+async def exchanges(
+    sandbox: SandboxProcess,
+) -> AsyncIterator[Callable[..., Any]]:
+    made: list[Any] = []
+
+    def make(subaccount: int, pro: bool = False) -> Any:
+        key = sandbox.keys[subaccount]
+        module = ccxt_pro if pro else ccxt_async
+        exchange = module.backpack({"apiKey": key["api_key"], "secret": key["api_secret"]})
+        made.append(_point_at(exchange, sandbox))
+        return exchange
+
+    yield make
+    for exchange in made:
+        await exchange.close()
+
+
+async def test_ccxt_reads_markets_ticker_book_candles_and_balances(exchanges: Any) -> None:
+    desk = exchanges(1)
+    markets = await desk.load_markets()
+    assert {"SOL/USDC", "BTC/USDC", "ETH/USDC", "SOL/USDC:USDC"} <= set(markets)
+    assert markets["SOL/USDC"]["precision"]["amount"] == 0.01
+    maker = exchanges(2)
+    await maker.create_order("SOL/USDC", "limit", "sell", 2, 151)
+    await maker.create_order("SOL/USDC", "limit", "buy", 3, 149)
+    book = await desk.fetch_order_book("SOL/USDC")
+    assert book["asks"][0][:2] == [151.0, 2.0] and book["bids"][0][:2] == [149.0, 3.0]
+    await desk.create_order("SOL/USDC", "market", "buy", 1)
+    ticker = await desk.fetch_ticker("SOL/USDC")
+    assert ticker["last"] == 151.0
+    candles = await desk.fetch_ohlcv("SOL/USDC", "1m", limit=5)
+    assert candles and candles[-1][4] == 151.0
+    balance = await desk.fetch_balance()
+    assert balance["SOL"]["total"] == pytest.approx(5001)
+
+
+async def test_ccxt_places_lists_cancels_and_sees_fills_and_positions(exchanges: Any) -> None:
+    desk, maker = exchanges(1), exchanges(2)
+    resting = await desk.create_order("ETH/USDC", "limit", "buy", 0.5, 3400)
+    assert resting["status"] == "open"
+    open_orders = await desk.fetch_open_orders("ETH/USDC")
+    assert [o["id"] for o in open_orders] == [resting["id"]]
+    await desk.cancel_order(resting["id"], "ETH/USDC")
+    assert await desk.fetch_open_orders("ETH/USDC") == []
+    await maker.create_order("SOL/USDC:USDC", "limit", "sell", 4, 150)
+    await desk.create_order("SOL/USDC:USDC", "market", "buy", 4)
+    fills = await desk.fetch_my_trades("SOL/USDC:USDC")
+    assert [(t["side"], t["amount"], t["price"]) for t in fills] == [("buy", 4.0, 150.0)]
+    positions = await desk.fetch_positions(["SOL/USDC:USDC"])
+    assert [(p["symbol"], float(p["contracts"]), p["side"]) for p in positions] == [
+        ("SOL/USDC:USDC", 4.0, "long")
+    ]
+
+
+async def test_ccxt_pro_watches_the_book_and_its_orders(exchanges: Any) -> None:
+    watcher, desk = exchanges(1, pro=True), exchanges(1)
+    await desk.load_markets()
+    await desk.create_order("BTC/USDC", "limit", "buy", 0.01, 94000)
+    book_task = asyncio.create_task(watcher.watch_order_book("BTC/USDC"))
+    orders_task = asyncio.create_task(watcher.watch_orders("BTC/USDC"))
+    await asyncio.sleep(1.0)  # let both subscriptions go live
+    placed = await desk.create_order("BTC/USDC", "limit", "buy", 0.02, 94100)
+    orders = await asyncio.wait_for(orders_task, 10)
+    assert placed["id"] in {o["id"] for o in orders}
+    # ccxt takes its REST snapshot after ten buffered depth updates: make a dozen more
+    for step in range(12):
+        await desk.create_order("BTC/USDC", "limit", "buy", 0.001, 93000 + step)
+    book = await asyncio.wait_for(book_task, 10)
+    assert book["bids"][0][0] == 94100.0
+    book = await asyncio.wait_for(watcher.watch_order_book("BTC/USDC"), 10)
+    await desk.create_order("BTC/USDC", "limit", "buy", 0.5, 94200)
+    book = await asyncio.wait_for(watcher.watch_order_book("BTC/USDC"), 10)
+    assert [level[0] for level in book["bids"][:3]] == [94200.0, 94100.0, 94000.0]
+    assert len(book["bids"]) == 15
