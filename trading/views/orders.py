@@ -132,8 +132,8 @@ async def cancel_all(request: HttpRequest, subaccount_id: int) -> HttpResponse:
 @require_GET
 @signed_in_async
 async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpResponse:
-    """The account regions of one subaccount (open orders, positions), swapped out of band;
-    the market page loads them after its first paint."""
+    """The account regions of one subaccount (open orders, positions, balances), swapped out
+    of band; the market page loads them after its first paint."""
     access = await access_for(request, subaccount_id)
     subaccount = access.subaccount
     out = [await _orders_region(access)]
@@ -150,7 +150,19 @@ async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpRespo
                 subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
             )
         )
+    out.append(await _balances_region(subaccount))
     return HttpResponse("".join(out))
+
+
+async def _balances_region(subaccount: Any) -> str:
+    """The balances block of the subaccount (the balances helper's read model and fragment)."""
+    from trading.balances.selectors import balances_view_for
+
+    try:
+        view = await balances_view_for(subaccount, sparklines=False)
+    except BackpackError:
+        return ""
+    return fragments.balances_html(subaccount, view)
 
 
 # -- history -----------------------------------------------------------------------------------

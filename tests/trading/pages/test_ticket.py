@@ -1,0 +1,213 @@
+"""The order ticket against the still sandbox: checks as the trader types, confirmation,
+one order per ticket token, roles, and exchange rejections in a trader's words."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import AuditEvent
+from tests.trading.pages.conftest import HX, client_for_user
+from trading.models import OrderTicket
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
+
+CHECK = "/trading/market/{symbol}/ticket/check/"
+SEND = "/trading/market/{symbol}/ticket/"
+
+
+def ticket(desk, **fields) -> dict[str, str]:
+    data = {
+        "subaccount": str(desk.main.pk),
+        "side": "Bid",
+        "order_type": "Limit",
+        "time_in_force": "GTC",
+        "price": "150",
+        "quantity": "1",
+        "token": "token-" + "x" * 20,
+    }
+    data.update(fields)
+    return data
+
+
+async def open_orders_on_exchange(desk, index: int = 0, symbol: str = "SOL_USDC"):
+    async with desk.session() as session:
+        return await desk.raw_client(session, index).open_orders(symbol)
+
+
+async def rest_order(desk, index: int, side: str, price: str, quantity: str, symbol="SOL_USDC"):
+    async with desk.session() as session:
+        return await desk.raw_client(session, index).place_order(
+            symbol, side, "Limit", price=Decimal(price), quantity=Decimal(quantity)
+        )
+
+
+async def test_check_shows_rounding_messages_for_off_grid_values(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    response = await client.post(
+        CHECK.format(symbol="SOL_USDC"), ticket(desk, price="150.005", quantity="1.234"), **HX
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Quantity 1.234 is not a multiple of the step 0.01 for SOL_USDC; use 1.23." in html
+    assert "Price 150.005 is not a multiple of the tick 0.01 for SOL_USDC; use 150.00." in html
+    assert "data-rounded-price>150.00<" in html
+    assert "data-rounded-quantity>1.23<" in html
+
+
+async def test_check_shows_notional_and_the_accounts_taker_fee(desk) -> None:
+    client = await client_for_user(desk.trader)
+    async with desk.session() as session:
+        account = await desk.raw_client(session, 0).account()
+    fee = Decimal("300") * account.spot_taker_fee / Decimal(10000)
+
+    response = await client.post(
+        CHECK.format(symbol="SOL_USDC"), ticket(desk, price="150", quantity="2"), **HX
+    )
+
+    html = response.content.decode()
+    assert "data-notional>300.00 USDC" in html
+    assert f"{fee.quantize(Decimal('0.0001'))} USDC" in html
+    assert "the account&#x27;s taker rate" in html
+    assert "data-problem" not in html
+
+
+async def test_check_refuses_quantity_and_quote_quantity_together(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    response = await client.post(
+        CHECK.format(symbol="SOL_USDC"),
+        ticket(desk, order_type="Market", quantity="1", quote_quantity="100"),
+        **HX,
+    )
+
+    assert "Give either the quantity or the quote quantity, not both." in response.content.decode()
+
+
+async def test_triggers_are_refused_on_a_spot_market(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    response = await client.post(
+        CHECK.format(symbol="SOL_USDC"), ticket(desk, take_profit="170"), **HX
+    )
+
+    assert "A take-profit trigger applies to perpetual markets only." in response.content.decode()
+
+
+async def test_a_limit_order_is_placed_and_audited(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    response = await client.post(SEND.format(symbol="SOL_USDC"), ticket(desk), **HX)
+
+    html = response.content.decode()
+    assert 'data-result="ok"' in html, html
+    assert "Order placed: Buy 1 SOL_USDC @ 150" in html
+    orders = await open_orders_on_exchange(desk)
+    assert [(o.side.value, o.price, o.quantity) for o in orders] == [
+        ("Bid", Decimal("150"), Decimal("1"))
+    ]
+    assert f'id="open-orders-{desk.main.pk}"' in html  # the region is refreshed at once
+    assert 'id="ticket-token"' in html  # a fresh token for the next order
+    event = await AuditEvent.objects.filter(action="order_place").afirst()
+    assert event.result == "ok" and event.parameters["price"] == "150.00"
+
+
+async def test_two_submits_of_one_ticket_make_one_order(desk) -> None:
+    client = await client_for_user(desk.trader)
+    data = ticket(desk, token="double-click-token-1")
+
+    first = await client.post(SEND.format(symbol="SOL_USDC"), data, **HX)
+    second = await client.post(SEND.format(symbol="SOL_USDC"), data, **HX)
+
+    assert "Order placed" in first.content.decode()
+    assert "Already sent once (not sent again)" in second.content.decode()
+    orders = await open_orders_on_exchange(desk)
+    assert len(orders) == 1
+    record = await OrderTicket.objects.aget(token="double-click-token-1")
+    assert orders[0].client_id == record.client_id
+
+
+async def test_concurrent_submits_of_one_ticket_make_one_order(desk) -> None:
+    client = await client_for_user(desk.trader)
+    data = ticket(desk, token="double-click-token-2")
+
+    responses = await asyncio.gather(
+        client.post(SEND.format(symbol="SOL_USDC"), data, **HX),
+        client.post(SEND.format(symbol="SOL_USDC"), data, **HX),
+    )
+
+    texts = sorted(r.content.decode() for r in responses)
+    assert sum("Already sent once" in t for t in texts) == 1
+    assert len(await open_orders_on_exchange(desk)) == 1
+
+
+async def test_an_order_above_the_notional_limit_asks_for_confirmation(desk) -> None:
+    client = await client_for_user(desk.trader)
+    data = ticket(desk, price="150", quantity="40", token="big-order-token")  # 6000 > 5000
+
+    asked = await client.post(SEND.format(symbol="SOL_USDC"), data, **HX)
+
+    html = asked.content.decode()
+    assert "Please confirm this order." in html
+    assert "above this subaccount&#x27;s confirmation limit of 5000 USDC" in html
+    assert await open_orders_on_exchange(desk) == []
+
+    confirmed = await client.post(SEND.format(symbol="SOL_USDC"), {**data, "confirmed": "on"}, **HX)
+
+    assert "Order placed" in confirmed.content.decode()
+    assert len(await open_orders_on_exchange(desk)) == 1
+
+
+async def test_a_price_far_through_the_book_asks_for_confirmation(desk) -> None:
+    await rest_order(desk, 1, "Ask", "150", "1")
+    client = await client_for_user(desk.trader)
+
+    response = await client.post(
+        CHECK.format(symbol="SOL_USDC"), ticket(desk, price="160", quantity="0.1"), **HX
+    )
+
+    assert "The buy price 160.00 is 6.7% above the best ask 150.00." in response.content.decode()
+
+
+async def test_an_exchange_rejection_is_shown_in_a_traders_words(desk) -> None:
+    client = await client_for_user(desk.trader)
+    data = ticket(desk, price="150", quantity="90000", confirmed="on", token="too-big-token")
+
+    response = await client.post(SEND.format(symbol="SOL_USDC"), data, **HX)
+
+    html = response.content.decode()
+    assert 'data-result="error"' in html
+    assert "Order not placed: Insufficient funds or margin" in html
+    assert "Reduce the quantity, free locked funds, or deposit more." in html
+    assert await open_orders_on_exchange(desk) == []
+    event = await AuditEvent.objects.filter(action="order_place").afirst()
+    assert event.result == "failed"
+
+
+async def test_a_viewer_gets_no_ticket_and_cannot_post_one(desk) -> None:
+    client = await client_for_user(desk.viewer)
+
+    page = await client.get("/trading/market/SOL_USDC/")
+    refused_htmx = await client.post(SEND.format(symbol="SOL_USDC"), ticket(desk), **HX)
+    refused_plain = await client.post(SEND.format(symbol="SOL_USDC"), ticket(desk))
+
+    assert 'id="ticket-form"' not in page.content.decode()
+    assert "You have view access only" in page.content.decode()
+    assert "needs the trader role" in refused_htmx.content.decode()
+    assert refused_plain.status_code == 403
+    assert await open_orders_on_exchange(desk) == []
+
+
+async def test_a_trader_cannot_send_on_a_subaccount_they_only_view(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    response = await client.post(
+        SEND.format(symbol="SOL_USDC"), ticket(desk, subaccount=str(desk.other.pk)), **HX
+    )
+
+    assert "Pick a subaccount you may trade on." in response.content.decode()
+    assert await open_orders_on_exchange(desk, index=1) == []
