@@ -1,0 +1,61 @@
+"""The market maker: a deterministic, two-sided, trading market; a busy mode for benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from websockets.asyncio.client import connect
+
+from sandbox.maker import MarketMaker
+from sandbox.process import SandboxProcess
+from sandbox.seed import load_seed
+from sandbox.server.state import Sandbox, ServerConfig
+from tests.sandbox.server.wsclient import collect, request
+
+
+def _books_after(maker_seed: int, steps: int) -> dict[str, tuple]:
+    sandbox = Sandbox(ServerConfig(seed=load_seed(), maker=False))
+    maker = MarketMaker(sandbox, seed=maker_seed)
+    maker._setup()
+    for _ in range(steps):
+        maker.step()
+    books = {}
+    for market in sandbox.seed.markets:
+        depth = sandbox.engine.depth(market.symbol)
+        books[market.symbol] = (tuple(map(tuple, depth["bids"])), tuple(map(tuple, depth["asks"])))
+    return books
+
+
+def test_same_seed_same_market() -> None:
+    first = _books_after(3, 20)
+    assert first == _books_after(3, 20)
+    assert first != _books_after(4, 20)
+    for bids, asks in first.values():
+        assert bids and asks
+        assert float(bids[0][0]) < float(asks[0][0])
+
+
+async def test_live_market_is_two_sided_and_trades(sandbox_live: SandboxProcess) -> None:
+    async with httpx.AsyncClient(base_url=sandbox_live.api_url) as client:
+        for symbol in ("SOL_USDC", "BTC_USDC_PERP"):
+            depth = (await client.get("/api/v1/depth", params={"symbol": symbol})).json()
+            assert depth["bids"] and depth["asks"]
+        traded = False
+        for _ in range(50):
+            tickers = (await client.get("/api/v1/tickers")).json()
+            if any(int(t["trades"]) > 0 for t in tickers):
+                traded = True
+                break
+            await asyncio.sleep(0.2)
+        assert traded, "the maker did not trade within 10 s"
+
+
+async def test_busy_maker_produces_depth_updates_at_the_asked_rate(sandbox_factory) -> None:  # noqa: ANN001
+    busy = sandbox_factory(maker=True, maker_rate=100)
+    async with connect(busy.ws_url) as ws:
+        await request(ws, {"method": "SUBSCRIBE", "params": ["depth.SOL_USDC"], "id": 1})
+        frames = [f for f in await collect(ws, 1.0) if f.get("stream") == "depth.SOL_USDC"]
+    assert len(frames) >= 50
+    for before, after in zip(frames, frames[1:], strict=False):
+        assert after["data"]["U"] == before["data"]["u"] + 1
