@@ -25,6 +25,7 @@ from .ledger import Account
 from .markets import ONE, ZERO
 
 _FMT = format
+_RATIO = Decimal("1e-8")
 
 
 class MarginMixin:
@@ -161,10 +162,10 @@ class MarginMixin:
             "assetsValue": _FMT(assets_value + unrealized, "f"),
             "borrowLiability": "0",
             "collateral": rows,
-            "imf": _FMT(initial / exposure if exposure else ZERO, "f"),
+            "imf": _FMT((initial / exposure).quantize(_RATIO) if exposure else ZERO, "f"),
             "unsettledEquity": "0",
             "liabilitiesValue": "0",
-            "mmf": _FMT(maintenance / exposure if exposure else ZERO, "f"),
+            "mmf": _FMT((maintenance / exposure).quantize(_RATIO) if exposure else ZERO, "f"),
             "netEquity": _FMT(equity, "f"),
             "netEquityAvailable": _FMT(equity - locked, "f"),
             "netEquityLocked": _FMT(locked, "f"),
@@ -172,5 +173,5 @@ class MarginMixin:
             "pnlUnrealized": _FMT(unrealized, "f"),
         }
         if exposure:
-            wire["marginFraction"] = _FMT(equity / exposure, "f")
+            wire["marginFraction"] = _FMT((equity / exposure).quantize(_RATIO), "f")
         return wire
