@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import crypto, selectors, services
-from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_required
+from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_redirect
 from accounts.forms import (
     KeyRotateForm,
     MemberForm,
@@ -53,11 +53,14 @@ def subaccount_detail(request: HttpRequest, subaccount: Subaccount, role: Role) 
     return render(request, "accounts/subaccount_detail.html", context)
 
 
-@two_factor_required
+@signed_in
 @require_http_methods(["GET", "POST"])
 def subaccount_add(request: HttpRequest) -> HttpResponse:
     if not can_create_subaccounts(request.user):
         raise PermissionDenied("You may not add subaccounts.")
+    two_factor = two_factor_redirect(request)
+    if two_factor is not None:
+        return two_factor
     form = SubaccountAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

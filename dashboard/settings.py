@@ -161,6 +161,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "Backpack team desk"
+# The admin never shows anyone's TOTP secret or QR code (accounts: enrolment is self-service).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 BACKPACK_API_URL = CONFIG.backpack_api_url
 BACKPACK_WS_URL = CONFIG.backpack_ws_url
