@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 Send = Callable[[str, dict[str, Any]], Awaitable[None]]
+Message = dict[str, Any] | Callable[[], dict[str, Any] | None]
 
 
 class Coalescer:
@@ -23,14 +24,17 @@ class Coalescer:
     def __init__(self, send: Send, *, rate: float = 10.0) -> None:
         self._send = send
         self._interval = 1.0 / rate
-        self._pending: dict[str, dict[str, dict[str, Any]]] = {}
+        self._pending: dict[str, dict[str, Message]] = {}
         self._last_flush: dict[str, float] = {}
         self._wake = asyncio.Event()
         self.sent = 0
         self.coalesced = 0
 
-    def offer(self, group: str, kind: str, message: dict[str, Any]) -> None:
-        """Replace whatever was waiting for (group, kind) with `message`."""
+    def offer(self, group: str, kind: str, message: Message) -> None:
+        """Replace whatever was waiting for (group, kind) with `message`.
+
+        `message` may be a zero-argument callable that builds the message: it runs only at
+        flush time, so a state offered a thousand times a second is rendered ten times."""
         kinds = self._pending.setdefault(group, {})
         if kind in kinds:
             self.coalesced += 1
@@ -58,6 +62,9 @@ class Coalescer:
             kinds = self._pending.pop(group)
             self._last_flush[group] = now
             for message in kinds.values():
-                await self._send(group, message)
+                built = message() if callable(message) else message
+                if built is None:
+                    continue
+                await self._send(group, built)
                 self.sent += 1
         return next_due

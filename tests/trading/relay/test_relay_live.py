@@ -1,0 +1,145 @@
+"""The relay end to end: sandbox exchange -> relay -> channel layer -> consumer, over real
+sockets to the sandbox; the browser side is a Channels communicator."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from accounts.models import Membership, Role
+from dashboard.live import notify_membership_changed
+from dashboard.routing import websocket_urlpatterns
+from tests.factories import MembershipFactory, SubaccountFactory, UserFactory
+from trading.exchange import client_for, close_session
+from trading.relay import runtime
+
+pytestmark = pytest.mark.django_db(transaction=True)
+APP = URLRouter(websocket_urlpatterns)
+
+
+@pytest.fixture
+async def relay_env(sandbox, settings):
+    settings.BACKPACK_API_URL = sandbox.api_url
+    settings.BACKPACK_WS_URL = sandbox.ws_url
+    settings.DASHBOARD_RELAY = "embedded"
+    settings.REDIS_URL = None  # this test is about one process; the scaled test covers Redis
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield sandbox
+    await runtime.stop_embedded_relay()
+    await close_session()
+    channel_layers.backends.clear()
+
+
+async def connect(path: str, user) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(APP, path)
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    assert connected, code
+    return communicator
+
+
+async def receive_until(communicator, pattern: str, seconds: float = 8.0) -> str:
+    """Collect frames until one matches `pattern`; fail with what arrived otherwise."""
+    seen: list[str] = []
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise AssertionError(f"no frame matching {pattern!r}; got {len(seen)}: {seen[-3:]}")
+        try:
+            frame = await communicator.receive_from(timeout=left)
+        except TimeoutError:
+            continue
+        seen.append(frame)
+        if re.search(pattern, frame):
+            return frame
+
+
+async def nothing_matching(communicator, pattern: str, seconds: float = 1.5) -> None:
+    """Drain what arrives for `seconds` (without cancelling the consumer, as a receive
+    timeout would) and check that none of it matches `pattern`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if await communicator.receive_nothing(timeout=0.1):
+            continue
+        frame = await communicator.receive_from()
+        assert not re.search(pattern, frame), f"unexpected frame: {frame[:200]}"
+
+
+def sandbox_subaccount(sandbox, index: int = 0, **kwargs):
+    key = sandbox.keys[index]
+    return SubaccountFactory(keypair=(key["api_key"], key["api_secret"]), **kwargs)
+
+
+async def test_a_resting_order_appears_in_the_book_a_browser_watches(relay_env):
+    user = await sync_to_async(UserFactory)()
+    sub = await sync_to_async(sandbox_subaccount)(relay_env, name="Desk A")
+    browser = await connect("/ws/market/SOL_USDC/", user)
+
+    await receive_until(browser, r'id="book-SOL_USDC"')
+    await client_for(sub).place_order(
+        "SOL_USDC", "Bid", "Limit", quantity="1.5", price="141.37", post_only=True
+    )
+
+    frame = await receive_until(browser, r"141\.37")
+    assert 'id="book-SOL_USDC"' in frame
+    assert 'hx-swap-oob="true"' in frame
+    await browser.disconnect()
+
+
+async def test_a_symbol_that_names_no_market_is_refused():
+    user = await sync_to_async(UserFactory)()
+    communicator = WebsocketCommunicator(APP, "/ws/market/sol_usdc/")
+    communicator.scope["user"] = user
+
+    connected, code = await communicator.connect()
+
+    assert not connected
+    assert code == 4404
+
+
+async def test_account_events_reach_members_by_role_and_stop_when_removed(relay_env):
+    sub = await sync_to_async(sandbox_subaccount)(relay_env, name="Desk A")
+    other = await sync_to_async(sandbox_subaccount)(relay_env, index=1, name="Desk B")
+    viewer, trader, outsider = [await sync_to_async(UserFactory)() for _ in range(3)]
+    await sync_to_async(MembershipFactory)(user=viewer, subaccount=sub, role=Role.VIEWER)
+    await sync_to_async(MembershipFactory)(user=trader, subaccount=sub, role=Role.TRADER)
+    await sync_to_async(MembershipFactory)(user=outsider, subaccount=other, role=Role.ADMIN)
+    viewer_ws = await connect("/ws/account/", viewer)
+    trader_ws = await connect("/ws/account/", trader)
+    outsider_ws = await connect("/ws/account/", outsider)
+    relay = runtime._embedded[asyncio.get_running_loop()]
+    for _ in range(100):  # the relay follows each active subaccount's private streams
+        if sub.pk in relay.accounts and other.pk in relay.accounts:
+            break
+        await asyncio.sleep(0.05)
+    await relay.accounts[sub.pk].streams.wait_connected()
+
+    order = await client_for(sub).place_order(
+        "SOL_USDC", "Bid", "Limit", quantity="2", price="139.11", post_only=True
+    )
+
+    orders_pattern = rf'id="open-orders-{sub.pk}"[\s\S]*139\.11'
+    viewer_frame = await receive_until(viewer_ws, orders_pattern)
+    trader_frame = await receive_until(trader_ws, orders_pattern)
+    assert "Cancel" not in viewer_frame
+    assert "Cancel" in trader_frame
+    await nothing_matching(outsider_ws, rf"open-orders-{sub.pk}|{order.id}")
+
+    await sync_to_async(Membership.objects.filter(user=viewer, subaccount=sub).delete)()
+    await sync_to_async(notify_membership_changed)(viewer.pk)
+    await asyncio.sleep(0.2)
+    await client_for(sub).cancel_order("SOL_USDC", order_id=order.id)
+
+    await receive_until(trader_ws, rf"open-orders-{sub.pk}")
+    await nothing_matching(viewer_ws, rf"open-orders-{sub.pk}|{order.id}")
+    for ws in (viewer_ws, trader_ws, outsider_ws):
+        await ws.disconnect()

@@ -1,0 +1,349 @@
+"""What the relay keeps per upstream subscription.
+
+`MarketFeed`: one market's public streams (depth through the client's BookKeeper, trades,
+ticker, mark price, candles), rendered into the market page's fragments.
+`AccountFeed`: one subaccount's private streams; each event is pushed at once to the account
+feed, then the subaccount's open orders, positions and balances are re-read over REST
+(coalesced) and pushed, so every table shows the exchange's latest state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from trading import fragments
+from trading.backpack.bookkeeper import BookKeeper
+from trading.backpack.errors import BackpackError
+from trading.backpack.market_types import Kline, MarkPrice, Ticker, Trade
+from trading.relay.groups import market_group, subaccount_group
+
+if TYPE_CHECKING:
+    from accounts.models import Subaccount
+    from trading.relay.worker import Relay
+
+log = logging.getLogger(__name__)
+
+KLINE_INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
+TRADES_KEPT = 50
+ACCOUNT_REFRESH_EVERY_S = 0.5
+
+
+def _report_stream(name: str, connected: bool, last_message_at: float | None = None) -> None:
+    from trading.monitoring import stream_state_report
+
+    with contextlib.suppress(Exception):  # monitoring never stops the relay
+        stream_state_report(name, connected, last_message_at)
+
+
+class MarketFeed:
+    """Public data of one market, published to `market.<symbol>`."""
+
+    def __init__(self, relay: Relay, symbol: str) -> None:
+        self.relay = relay
+        self.symbol = symbol
+        self.group = market_group(symbol)
+        self.market: Any = None
+        self.trades: deque[Trade] = deque(maxlen=TRADES_KEPT)
+        self.ticker: Ticker | None = None
+        self.mark: MarkPrice | None = None
+        self.keeper: BookKeeper | None = None
+        self.last_event_us = 0
+        self.last_message_at: float | None = None
+        self._streams: list[str] = []
+
+    async def start(self) -> None:
+        session = self.relay.session
+        public = session.client()
+        self.market = await session.markets.get(self.symbol)
+        trades, ticker = await asyncio.gather(
+            public.trades(self.symbol, limit=TRADES_KEPT), public.ticker(self.symbol)
+        )
+        self.trades.extend(trades)
+        self.ticker = ticker
+        streams = self.relay.public_streams()
+        self.keeper = BookKeeper(public, streams, self.symbol, on_update=self._on_book)
+        await self.keeper.start()
+        self._streams = [
+            f"trade.{self.symbol}",
+            f"ticker.{self.symbol}",
+            *(f"kline.{i}.{self.symbol}" for i in KLINE_INTERVALS),
+        ]
+        await streams.subscribe(f"trade.{self.symbol}", self._on_trade)
+        await streams.subscribe(f"ticker.{self.symbol}", self._on_ticker)
+        for interval in KLINE_INTERVALS:
+            await streams.subscribe(
+                f"kline.{interval}.{self.symbol}",
+                lambda data, interval=interval: self._on_kline(data, interval),
+            )
+        if fragments.is_perp(self.market):
+            self._streams.append(f"markPrice.{self.symbol}")
+            await streams.subscribe(f"markPrice.{self.symbol}", self._on_mark)
+        _report_stream(self.group, True)
+
+    async def stop(self) -> None:
+        if self.keeper is not None:
+            with contextlib.suppress(Exception):
+                await self.keeper.aclose()
+        with contextlib.suppress(Exception):
+            await self.relay.public_streams().unsubscribe(self._streams)
+        _report_stream(self.group, False, self.last_message_at)
+
+    # -- handlers: parse, keep, offer (rendering happens at flush time) -------------------
+    def _seen(self, data: dict[str, Any]) -> None:
+        self.last_message_at = time.time()
+        event_us = data.get("E") if isinstance(data, dict) else None
+        if isinstance(event_us, int):
+            self.last_event_us = event_us
+
+    def _on_book(self, book: Any) -> None:
+        self.last_message_at = time.time()
+        self.relay.offer(self.group, "book", self._book_message)
+        self.relay.offer(self.group, "stats", self._stats_message)
+
+    def _book_message(self) -> dict[str, Any] | None:
+        if self.keeper is None or not self.keeper.synced.is_set():
+            return None
+        html = fragments.book_html(self.market, self.keeper.book)
+        # The engine time of the newest delta, for latency measurement by the benchmark.
+        stamp = self.keeper.last_event_us if hasattr(self.keeper, "last_event_us") else 0
+        return {"type": "push", "html": f"{html}<!--E:{stamp or self.last_event_us}-->"}
+
+    def _stats_message(self) -> dict[str, Any]:
+        book = self.keeper.book if self.keeper is not None else None
+        html = fragments.market_stats_html(
+            self.market, ticker=self.ticker, mark=self.mark, book=book
+        )
+        return {"type": "push", "html": html}
+
+    def _on_trade(self, data: dict[str, Any]) -> None:
+        self._seen(data)
+        try:
+            trade = Trade.from_stream(data) if hasattr(Trade, "from_stream") else _trade(data)
+        except (BackpackError, KeyError, ValueError, TypeError) as exc:
+            log.warning("bad trade frame on %s: %s", self.symbol, exc)
+            return
+        self.trades.appendleft(trade)
+        self.relay.offer(
+            self.group,
+            "trades",
+            lambda: {"type": "push", "html": fragments.trades_html(self.market, self.trades)},
+        )
+
+    def _on_ticker(self, data: dict[str, Any]) -> None:
+        self._seen(data)
+        try:
+            self.ticker = _ticker(data)
+        except (BackpackError, KeyError, ValueError, TypeError) as exc:
+            log.warning("bad ticker frame on %s: %s", self.symbol, exc)
+            return
+        self.relay.offer(self.group, "stats", self._stats_message)
+
+    def _on_mark(self, data: dict[str, Any]) -> None:
+        self._seen(data)
+        try:
+            self.mark = _mark(data)
+        except (BackpackError, KeyError, ValueError, TypeError) as exc:
+            log.warning("bad markPrice frame on %s: %s", self.symbol, exc)
+            return
+        self.relay.offer(self.group, "stats", self._stats_message)
+
+    def _on_kline(self, data: dict[str, Any], interval: str) -> None:
+        self._seen(data)
+        try:
+            kline = _kline(data)
+        except (BackpackError, KeyError, ValueError, TypeError) as exc:
+            log.warning("bad kline frame on %s: %s", self.symbol, exc)
+            return
+        self.relay.offer(
+            self.group,
+            f"kline.{interval}",
+            lambda: {
+                "type": "push",
+                "html": fragments.kline_html(self.market, kline, interval),
+            },
+        )
+
+
+class AccountFeed:
+    """Private data of one subaccount, published to `subaccount.<id>`."""
+
+    def __init__(self, relay: Relay, subaccount: Subaccount) -> None:
+        self.relay = relay
+        self.subaccount = subaccount
+        self.group = subaccount_group(subaccount.pk)
+        self.streams: Any = None
+        self.last_message_at: float | None = None
+        self.refreshes = 0
+        self._dirty = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from trading.exchange import client_for
+
+        credentials = client_for(self.subaccount).credentials
+        self.streams = self.relay.session.streams(credentials, on_outage=self._on_outage)
+        await self.streams.subscribe("account.orderUpdate", self._on_event)
+        await self.streams.subscribe("account.positionUpdate", self._on_event)
+        self._task = asyncio.create_task(self._refresh_loop(), name=f"refresh {self.group}")
+        _report_stream(self.group, True)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.streams is not None:
+            await self.streams.aclose()
+        _report_stream(self.group, False, self.last_message_at)
+
+    async def _on_event(self, data: dict[str, Any]) -> None:
+        self.last_message_at = time.time()
+        _report_stream(self.group, True, self.last_message_at)
+        html = fragments.account_event_html(self.subaccount, data)
+        await self.relay.send_now(
+            self.group, {"type": "push", "html": html, "subaccount": self.subaccount.pk}
+        )
+        self._dirty.set()
+
+    def _on_outage(self, outage: Any) -> None:
+        """Events may have been missed while the socket was down: re-read everything."""
+        log.info("subaccount %s streams were down %.1f s", self.subaccount.pk, outage.duration_s)
+        self._dirty.set()
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a failed refresh must not end the feed
+                log.exception("refresh of subaccount %s failed", self.subaccount.pk)
+            await asyncio.sleep(ACCOUNT_REFRESH_EVERY_S)
+
+    async def refresh(self) -> None:
+        """Re-read open orders, positions and balances; push both role variants."""
+        from trading.balances.selectors import balances_view_for
+        from trading.selectors import exchange_error_text, open_orders_for, positions_for
+
+        sub = self.subaccount
+        orders, positions, balances = await asyncio.gather(
+            open_orders_for(sub), positions_for(sub), balances_view_for(sub, fresh=True),
+            return_exceptions=True,
+        )  # fmt: skip
+        self.refreshes += 1
+        if isinstance(orders, BaseException):
+            error = exchange_error_text(orders)
+            orders_pair = [
+                fragments.open_orders_html(sub, [], can_trade=t, error=error) for t in (False, True)
+            ]
+        else:
+            orders_pair = [
+                fragments.open_orders_html(sub, orders, can_trade=t) for t in (False, True)
+            ]
+        if isinstance(positions, BaseException):
+            error = exchange_error_text(positions)
+            positions_pair = [
+                fragments.positions_html(sub, [], can_trade=t, error=error) for t in (False, True)
+            ]
+        else:
+            rows, estimates = positions
+            positions_pair = [
+                fragments.positions_html(sub, rows, can_trade=t, liquidations=estimates)
+                for t in (False, True)
+            ]
+        for viewer_html, trader_html in (orders_pair, positions_pair):
+            await self.relay.send_now(
+                self.group,
+                {
+                    "type": "push",
+                    "html": viewer_html,
+                    "trader_html": trader_html,
+                    "subaccount": sub.pk,
+                },
+            )
+        if not isinstance(balances, BaseException):
+            html = fragments.balances_html(sub, balances)
+            await self.relay.send_now(
+                self.group, {"type": "push", "html": html, "subaccount": sub.pk}
+            )
+
+
+# -- stream frame parsers (the client's REST parsers know other field names) -----------------
+
+
+def _trade(data: dict[str, Any]) -> Trade:
+    """``{"e":"trade","E":1694687692980000,"s":"SOL_USDC","p":"18.68","q":"0.122","b":"111063114377265150",
+    "a":"111063114585735170","t":12345,"T":1694687692980000,"m":true}``"""
+    return Trade.from_wire(
+        {
+            "id": data.get("t"),
+            "price": data["p"],
+            "quantity": data["q"],
+            "quoteQuantity": format(Decimal(data["p"]) * Decimal(data["q"]), "f"),
+            "timestamp": int(data["T"]) // 1000,
+            "isBuyerMaker": bool(data.get("m")),
+        }
+    )
+
+
+def _ticker(data: dict[str, Any]) -> Ticker:
+    """``{"e":"ticker","E":1694687692980000,"s":"SOL_USD","o":"18.75","c":"19.24","h":"19.80",
+    "l":"18.50","v":"32123","V":"928190","n":93828}``"""
+    open_, close = Decimal(data["o"]), Decimal(data["c"])
+    change = close - open_
+    fraction = (change / open_) if open_ else Decimal(0)  # the exchange sends a fraction
+    return Ticker.from_wire(
+        {
+            "symbol": data["s"],
+            "firstPrice": data["o"],
+            "lastPrice": data["c"],
+            "high": data["h"],
+            "low": data["l"],
+            "volume": data["v"],
+            "quoteVolume": data["V"],
+            "trades": str(data.get("n", 0)),
+            "priceChange": format(change, "f"),
+            "priceChangePercent": format(fraction.quantize(Decimal("0.000001")), "f"),
+        }
+    )
+
+
+def _mark(data: dict[str, Any]) -> MarkPrice:
+    """``{"e":"markPrice","E":1694687965941000,"s":"SOL_USDC_PERP","p":"18.70","f":"1.70",
+    "i":"19.70","n":1694687965941}`` (next funding in milliseconds)"""
+    return MarkPrice.from_wire(
+        {
+            "symbol": data["s"],
+            "markPrice": data["p"],
+            "fundingRate": data.get("f"),
+            "indexPrice": data.get("i"),
+            "nextFundingTimestamp": int(data["n"]) if data.get("n") else None,
+        }
+    )
+
+
+def _kline(data: dict[str, Any]) -> Kline:
+    """``{"e":"kline","E":1694687692980000,"s":"SOL_USD","t":"2024-09-11T12:00:00","T":
+    "2024-09-11T12:01:00","o":"18.75","c":"19.25","h":"19.80","l":"18.50","v":"32123","n":93828,
+    "X":false}``"""
+    return Kline.from_wire(
+        {
+            "start": data["t"],
+            "end": data.get("T"),
+            "open": data.get("o"),
+            "high": data.get("h"),
+            "low": data.get("l"),
+            "close": data.get("c"),
+            "volume": data.get("v", "0"),
+            "quoteVolume": data.get("V", "0"),
+            "trades": str(data.get("n", 0)),
+        }
+    )

@@ -1,0 +1,73 @@
+"""Where the relay runs: inside the dashboard process (embedded) or in `manage.py relay`
+workers (scaled). Consumers call `ensure_embedded_relay()`; it starts the relay once per
+process and event loop when DASHBOARD_RELAY is `embedded`, and does nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from redis.asyncio import Redis
+
+from trading.relay.interest import Interest, LocalInterest, RedisInterest
+from trading.relay.ownership import RedisOwnership
+
+if TYPE_CHECKING:
+    from trading.relay.worker import Relay
+
+log = logging.getLogger(__name__)
+_embedded: dict[asyncio.AbstractEventLoop, Relay] = {}
+
+
+_redis_clients: dict[asyncio.AbstractEventLoop, Redis] = {}
+_local_interest = LocalInterest()
+
+
+def _redis() -> Redis | None:
+    """This event loop's Redis client (redis.asyncio connections belong to one loop)."""
+    if not settings.REDIS_URL:
+        return None
+    loop = asyncio.get_running_loop()
+    client = _redis_clients.get(loop)
+    if client is None:
+        client = _redis_clients[loop] = Redis.from_url(settings.REDIS_URL)
+    return client
+
+
+def interest() -> Interest:
+    """The interest store this process shares with its relay(s)."""
+    redis = _redis()
+    return RedisInterest(redis) if redis is not None else _local_interest
+
+
+async def ensure_embedded_relay() -> Relay | None:
+    """Start this process's relay on first use (embedded mode only); return it."""
+    if settings.DASHBOARD_RELAY != "embedded":
+        return None
+    loop = asyncio.get_running_loop()
+    relay = _embedded.get(loop)
+    if relay is None:
+        from trading.relay.worker import Relay
+
+        redis = _redis()
+        worker_id = f"embedded:{socket.gethostname()}:{os.getpid()}"
+        # Several dashboard processes with embedded relays share the work through Redis
+        # leases, so no two publish the same stream; alone, the relay owns everything.
+        ownership = RedisOwnership(redis, worker_id=worker_id) if redis is not None else None
+        relay = Relay(interest=interest(), ownership=ownership, worker_id=worker_id)
+        _embedded[loop] = relay
+        relay.start()
+        log.info("embedded relay started")
+    return relay
+
+
+async def stop_embedded_relay() -> None:
+    """Stop the running loop's embedded relay (tests call this)."""
+    relay = _embedded.pop(asyncio.get_running_loop(), None)
+    if relay is not None:
+        await relay.stop()
