@@ -251,6 +251,56 @@ class QueriesMixin:
         ]
         return [fill_to_wire(fill) for fill in chosen[skip : skip + count]]
 
+    def deposits(
+        self,
+        subaccount_id: int,
+        *,
+        limit: int | str = 100,
+        offset: int | str = 0,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """``GET /wapi/v1/capital/deposits``: the spec's ``Deposit`` list, newest first."""
+        return self._transfers(self._view(subaccount_id).deposits, limit, offset, from_ms, to_ms)
+
+    def withdrawals(
+        self,
+        subaccount_id: int,
+        *,
+        limit: int | str = 100,
+        offset: int | str = 0,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+        withdrawal_id: int | str | None = None,
+        client_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """``GET /wapi/v1/capital/withdrawals``: the spec's ``Withdrawal`` list, newest
+        first."""
+        records = self._view(subaccount_id).withdrawals
+        if withdrawal_id is not None:
+            wanted = parse_int_id(withdrawal_id, "id")
+            records = [r for r in records if r["id"] == wanted]
+        if client_id is not None:
+            records = [r for r in records if r.get("clientId") == str(client_id)]
+        return self._transfers(records, limit, offset, from_ms, to_ms)
+
+    def _transfers(self, records, limit, offset, from_ms, to_ms) -> list[dict[str, Any]]:
+        count, skip = _paging(limit, offset)
+        try:
+            low = int(from_ms) * 1000 if from_ms is not None else None
+            high = int(to_ms) * 1000 if to_ms is not None else None
+        except (TypeError, ValueError):
+            raise bad_request("Invalid from or to") from None
+        chosen = [
+            r
+            for r in reversed(records)
+            if (low is None or r["_us"] >= low) and (high is None or r["_us"] <= high)
+        ]
+        return [
+            {k: v for k, v in r.items() if not k.startswith("_")}
+            for r in chosen[skip : skip + count]
+        ]
+
     def positions(self, subaccount_id: int, symbol: str | None = None) -> list[dict[str, Any]]:
         """``GET /api/v1/position``: open positions (``FuturePositionWithMargin``)."""
         if symbol is not None:
