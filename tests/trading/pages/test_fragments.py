@@ -1,0 +1,126 @@
+"""The fragment functions the views and the relay share: pure data in, HTML out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from trading import fragments
+from trading.backpack import Kline, Market, Trade
+from trading.backpack.book import OrderBook
+
+MARKET = Market.from_wire(
+    {
+        "symbol": "SOL_USDC",
+        "baseSymbol": "SOL",
+        "quoteSymbol": "USDC",
+        "marketType": "SPOT",
+        "orderBookState": "Open",
+        "filters": {
+            "price": {"minPrice": "0.01", "tickSize": "0.01"},
+            "quantity": {"minQuantity": "0.01", "stepSize": "0.01"},
+        },
+    }
+)
+
+
+def _book() -> OrderBook:
+    book = OrderBook("SOL_USDC")
+    book.load_snapshot([["149.5", "2"], ["149", "6"]], [["150", "4"], ["151", "1E+1"]], 7)
+    return book
+
+
+def test_book_levels_carry_prices_for_the_ticket_and_cumulative_depth() -> None:
+    html = fragments.book_html(MARKET, _book())
+
+    assert html.startswith('<div id="book-SOL_USDC" class="book" hx-swap-oob="true">')
+    assert 'data-price="149.50" style="--depth: 14.3%"' in html  # 2 of max cumulative 14
+    assert 'data-price="151.00" style="--depth: 100.0%"' in html  # 4 + 10 (no exponent)
+    assert "14.00" in html and "E+1" not in html
+    assert "spread 0.50" in html
+    assert html.index('data-price="151.00"') < html.index('data-price="150.00"')  # asks top-down
+
+
+def test_book_levels_are_limited() -> None:
+    book = OrderBook("SOL_USDC")
+    book.load_snapshot([[str(100 - i), "1"] for i in range(30)], [], 1)
+
+    html = fragments.book_html(MARKET, book, levels=20, oob=False)
+
+    assert html.count('class="book-row bid"') == 20
+    assert "hx-swap-oob" not in html
+
+
+def test_trades_newest_first_coloured_by_taker_side() -> None:
+    trades = [
+        Trade(2, Decimal("150.1"), Decimal("0.5"), Decimal("75.05"), 1_750_000_060_000, True),
+        Trade(1, Decimal("150"), Decimal("1"), Decimal("150"), 1_750_000_000_000, False),
+    ]
+
+    html = fragments.trades_html(MARKET, trades)
+
+    assert html.index("150.10") < html.index("150.00")
+    assert '<td class="ask">150.10</td>' in html  # buyer was maker: a sell
+    assert '<td class="bid">150.00</td>' in html
+
+
+def test_kline_fragment_carries_the_candle_as_data_attributes() -> None:
+    kline = Kline(
+        start=datetime(2025, 1, 1, 0, 1, tzinfo=UTC),
+        end=datetime(2025, 1, 1, 0, 2, tzinfo=UTC),
+        open=Decimal("95"),
+        high=Decimal("96.50"),
+        low=Decimal("94"),
+        close=Decimal("95.5"),
+        volume=Decimal("3"),
+        quote_volume=Decimal("286"),
+        trades=4,
+    )
+
+    html = fragments.kline_html(MARKET, kline, "1m")
+
+    assert 'id="kline-SOL_USDC"' in html and 'hx-swap-oob="true"' in html
+    assert 'data-interval="1m"' in html
+    assert f'data-time="{int(kline.start.timestamp())}"' in html
+    assert 'data-high="96.5"' in html and 'data-close="95.5"' in html
+
+
+def test_an_account_event_from_the_stream_becomes_a_feed_row() -> None:
+    class Sub:
+        pk = 3
+        name = "Main desk"
+
+    event = {
+        "e": "orderFill",
+        "E": 1_750_000_000_000_000,
+        "s": "SOL_USDC",
+        "S": "Bid",
+        "l": "0.50",
+        "L": "150.10",
+        "q": "1",
+        "i": "42",
+    }
+
+    html = fragments.account_event_html(Sub(), event)
+
+    assert html.startswith('<div id="account-events" hx-swap-oob="afterbegin">')
+    assert "Main desk" in html and "filled 0.5 @ 150.1" in html
+    assert 'data-event="orderFill"' in html
+
+
+def test_open_orders_error_replaces_the_table() -> None:
+    class Sub:
+        pk = 9
+        name = "Desk"
+
+    html = fragments.open_orders_html(Sub(), [], can_trade=True, error="exchange unreachable: x")
+
+    assert 'id="open-orders-9"' in html and "exchange unreachable: x" in html
+    assert "<table" not in html
+
+
+def test_formatting_never_uses_exponents() -> None:
+    assert fragments.fmt(Decimal("1E+3"), 2) == "1000.00"
+    assert fragments.fmt_plain(Decimal("1.500E+2")) == "150"
+    assert fragments.places_of(Decimal("0.00001")) == 5
+    assert fragments.places_of(Decimal("1E+1")) == 0
