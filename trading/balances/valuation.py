@@ -30,7 +30,7 @@ class PriceSource(StrEnum):
         return {
             PriceSource.PAR: "USDC counts at 1",
             PriceSource.LAST: "last trade price of the {symbol} market",
-            PriceSource.MID: "mid of best bid and ask of {symbol} (no trade yet)",
+            PriceSource.MID: "mid of best bid and ask of {symbol}, which has not traded",
         }[self]
 
 
@@ -116,9 +116,18 @@ class AssetRow:
         return plain(self.total)
 
     @property
+    def places_arg(self) -> str:
+        """`floatformat` argument: this asset's places, grouped thousands."""
+        return f"{self.places}g"
+
+    @property
     def value_text(self) -> str:
         value = self.value_usdc
         return "" if value is None else plain(value)
+
+    @property
+    def minimum_text(self) -> str:
+        return "" if self.minimum is None else plain(self.minimum)
 
     @property
     def below_threshold(self) -> bool:
@@ -184,6 +193,11 @@ class AssetTotal:
     @property
     def total_text(self) -> str:
         return plain(self.total)
+
+    @property
+    def places_arg(self) -> str:
+        """`floatformat` argument: this asset's places, grouped thousands."""
+        return f"{self.places}g"
 
     @property
     def value_text(self) -> str:
