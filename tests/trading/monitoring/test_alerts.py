@@ -1,0 +1,187 @@
+"""Alerts fire once per storm and clear once, from real calls against the sandbox's faults."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from tests.factories import MembershipFactory, UserFactory, keypair_for
+from tests.trading.monitoring.conftest import good_client
+from trading.backpack import AuthenticationError, Credentials, RequestRejectedError
+from trading.backpack.errors import BackpackError, RateLimitedError
+from trading.models import Alert, AlertWebhook
+from trading.monitoring.alerts import low_balance_report
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _webhook(url: str) -> None:
+    await sync_to_async(AlertWebhook.objects.create)(name="ops", url=url)
+
+
+async def _failing_calls(client, error: type[BackpackError], count: int) -> None:
+    for _ in range(count):
+        with pytest.raises(error):
+            await client.balances()
+
+
+async def test_a_429_storm_gives_one_alert_and_recovery_one_all_clear(
+    sandbox, session, desk, agent, receivers
+):
+    receiver = await receivers()
+    await _webhook(receiver.url)
+    client = good_client(session, sandbox, desk)
+    sandbox.set_faults(burst_429=1000)
+
+    await _failing_calls(client, RateLimitedError, 3)
+    first = await agent.tick()
+    await _failing_calls(client, RateLimitedError, 3)
+    during_storm = await agent.tick()
+    sandbox.clear_faults()
+    await asyncio.sleep(1.1)
+    await client.balances()
+    await asyncio.sleep(2.1)  # the storm leaves the 2 s window
+    await client.balances()
+    recovered = await agent.tick()
+    after = await agent.tick()
+    await agent.deliver_now()
+
+    assert [change.event for change in first] == ["opened"]
+    assert during_storm == []
+    assert [change.event for change in recovered] == ["cleared"]
+    assert after == []
+    assert [message["text"] for message in receiver.received] == [
+        "[ALERT] Desk A: rate limited (HTTP 429) 3 time(s) in the last 2 s. "
+        "The desk is sending too many requests; orders may be delayed.",
+        "[ALL CLEAR] Desk A: no more 429s.",
+    ]
+    assert await sync_to_async(Alert.objects.filter(kind="rate_limited").count)() == 1
+
+
+async def test_authentication_failures_alert_once_and_clear_when_the_key_works(
+    sandbox, session, desk, agent, receivers
+):
+    receiver = await receivers()
+    await _webhook(receiver.url)
+    wrong_key = session.client(Credentials(*keypair_for()), label=str(desk.pk))
+    client = good_client(session, sandbox, desk)
+
+    await _failing_calls(wrong_key, AuthenticationError, 2)
+    opened = await agent.tick()
+    await _failing_calls(wrong_key, AuthenticationError, 2)
+    still_failing = await agent.tick()
+    await asyncio.sleep(2.1)
+    no_proof_yet = await agent.tick()  # no successful call yet: stays open
+    await client.balances()
+    cleared = await agent.tick()
+    await agent.deliver_now()
+
+    assert [change.event for change in opened] == ["opened"]
+    assert still_failing == [] and no_proof_yet == []
+    assert [change.event for change in cleared] == ["cleared"]
+    assert [message["text"] for message in receiver.received] == [
+        "[ALERT] Desk A: the exchange refused the API key 2 time(s) in the last 2 s. "
+        "Check that the subaccount's key is still active on the exchange.",
+        "[ALL CLEAR] Desk A: the exchange accepts the API key again.",
+    ]
+
+
+async def test_two_expired_requests_do_not_alert_the_third_does(sandbox, desk, agent):
+    from tests.trading.monitoring.conftest import NO_RETRY
+    from trading.backpack import ExchangeSession
+
+    # A 50 ms signature window and 120 ms of network latency: every signed request expires.
+    async with ExchangeSession(
+        api_url=sandbox.api_url, window_ms=50, timeout_s=2.0, retry=NO_RETRY
+    ) as session:
+        agent.attach(session)
+        client = good_client(session, sandbox, desk)
+        sandbox.set_faults(latency_ms=120)
+
+        await _failing_calls(client, RequestRejectedError, 2)
+        two = await agent.tick()
+        await _failing_calls(client, RequestRejectedError, 1)
+        three = await agent.tick()
+
+    assert two == []
+    assert [change.event for change in three] == ["opened"]
+    alert = await sync_to_async(Alert.objects.get)(kind="expired")
+    assert alert.message.startswith("Desk A: 3 request(s) expired in the last 2 s.")
+
+
+async def test_a_stream_down_over_30_seconds_alerts_once_and_clears_on_reconnect(
+    desk, agent, receivers
+):
+    receiver = await receivers()
+    await _webhook(receiver.url)
+    name = f"subaccount.{desk.pk}"
+    agent.streams.report(name, True, timezone.now())
+    agent.streams.report(name, False)
+    dropped = timezone.now()
+
+    at_29 = await agent.tick(now=dropped + timedelta(seconds=29))
+    at_31 = await agent.tick(now=dropped + timedelta(seconds=31))
+    at_45 = await agent.tick(now=dropped + timedelta(seconds=45))
+    agent.streams.report(name, True, timezone.now())
+    back = await agent.tick(now=dropped + timedelta(seconds=50))
+    later = await agent.tick(now=dropped + timedelta(seconds=55))
+    await agent.deliver_now()
+
+    assert at_29 == []
+    assert [change.event for change in at_31] == ["opened"]
+    assert at_45 == [] and later == []
+    assert [change.event for change in back] == ["cleared"]
+    texts = [message["text"] for message in receiver.received]
+    assert texts[0].startswith(f"[ALERT] Stream {name} has been down for 31 s")
+    assert texts[1] == f"[ALL CLEAR] Stream {name} is connected again."
+
+
+async def test_an_alert_pushes_the_bell_of_the_subaccount_members_only(
+    sandbox, session, desk, agent
+):
+    member = await sync_to_async(UserFactory)(username="mia")
+    outsider = await sync_to_async(UserFactory)(username="otto")
+    await sync_to_async(MembershipFactory)(user=member, subaccount=desk)
+    layer = get_channel_layer()
+    member_channel = await layer.new_channel()
+    outsider_channel = await layer.new_channel()
+    await layer.group_add(f"alerts.{member.pk}", member_channel)
+    await layer.group_add(f"alerts.{outsider.pk}", outsider_channel)
+    client = good_client(session, sandbox, desk)
+    sandbox.set_faults(burst_429=1000)
+
+    await _failing_calls(client, RateLimitedError, 1)
+    await agent.tick()
+
+    pushed = await asyncio.wait_for(layer.receive(member_channel), 2)
+    assert pushed["type"] == "push"
+    assert 'id="alerts-bell"' in pushed["html"]
+    assert 'data-unread="1"' in pushed["html"]
+    assert "Desk A: rate limited (HTTP 429) 1 time(s)" in pushed["html"]
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(outsider_channel), 0.3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_low_balance_alerts_once_and_clears_when_topped_up(desk):
+    from trading.balances.readmodel import ThresholdBreach
+
+    breach = ThresholdBreach(desk.pk, "Desk A", "USDC", Decimal("40.5"), Decimal("100"))
+    now = timezone.now()
+
+    opened = low_balance_report(subaccount_id=desk.pk, breaches=[breach], now=now)
+    again = low_balance_report(subaccount_id=desk.pk, breaches=[breach], now=now)
+    cleared = low_balance_report(subaccount_id=desk.pk, breaches=[], now=now)
+    nothing = low_balance_report(subaccount_id=desk.pk, breaches=[], now=now)
+
+    assert [change.event for change in opened] == ["opened"]
+    assert again == [] and nothing == []
+    assert [change.event for change in cleared] == ["cleared"]
+    alert = Alert.objects.get(kind="low_balance")
+    assert alert.message == "Desk A: USDC balance 40.5 is under its threshold 100."

@@ -1,0 +1,201 @@
+"""Withdrawal policy against the sandbox: limits, approval, TOTP, refusals, audit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
+
+from accounts.models import AuditEvent, Role, WithdrawalPolicy
+from tests.factories import MembershipFactory, UserFactory, WithdrawalAddressFactory
+from tests.trading.withdrawals.conftest import EXEMPT_ADDRESS, client_on, code_of
+from trading.models import WithdrawalRequest
+from trading.withdrawals.services import (
+    WithdrawalError,
+    plain,
+    withdrawal_approve,
+    withdrawal_reject,
+    withdrawal_request,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Status = WithdrawalRequest.Status
+
+
+async def _request(
+    desk, client, *, user=None, quantity="250", asset="USDC", address=None, code=None
+):
+    user = user or desk.alice
+    return await withdrawal_request(
+        actor=user,
+        subaccount=desk.subaccount,
+        asset=asset,
+        quantity=quantity,
+        address_id=(address or desk.address).pk,
+        otp_code=code if code is not None else await sync_to_async(code_of)(user),
+        client=client,
+    )
+
+
+async def _no_second_admin(desk) -> None:
+    await WithdrawalPolicy.objects.filter(subaccount=desk.subaccount).aupdate(
+        second_admin_required=False
+    )
+
+
+async def test_without_second_admin_the_withdrawal_is_sent_at_once(sandbox, exchange, desk):
+    await _no_second_admin(desk)
+    client = client_on(exchange, sandbox, desk)
+
+    record = await _request(desk, client, quantity="250.5")
+
+    assert record.status == Status.SENT
+    history = await client.withdrawals()
+    assert [(w.client_id, w.quantity, w.to_address) for w in history] == [
+        (record.client_id, Decimal("250.5"), EXEMPT_ADDRESS)
+    ]
+    assert record.exchange_id == str(history[0].id)
+    actions = [a async for a in AuditEvent.objects.order_by("id").values_list("action", "result")]
+    assert actions == [("withdrawal_request", "ok"), ("withdrawal_send", "ok")]
+
+
+async def test_a_second_admin_approves_and_only_then_it_is_sent(sandbox, exchange, desk):
+    client = client_on(exchange, sandbox, desk)
+
+    record = await _request(desk, client)
+    waiting = await client.withdrawals()
+    approved = await withdrawal_approve(
+        actor=desk.bob,
+        subaccount=desk.subaccount,
+        withdrawal_id=record.pk,
+        otp_code=await sync_to_async(code_of)(desk.bob),
+        client=client,
+    )
+
+    assert record.status == Status.PENDING
+    assert waiting == []
+    assert approved.status == Status.SENT
+    assert approved.decided_by_id == desk.bob.pk
+    assert [w.client_id for w in await client.withdrawals()] == [record.client_id]
+
+
+async def test_nobody_approves_their_own_request(sandbox, exchange, desk):
+    client = client_on(exchange, sandbox, desk)
+    record = await _request(desk, client)
+
+    with pytest.raises(WithdrawalError) as refused:
+        await withdrawal_approve(
+            actor=desk.alice,
+            subaccount=desk.subaccount,
+            withdrawal_id=record.pk,
+            otp_code="000000",
+            client=client,
+        )
+
+    assert refused.value.message == "You requested this withdrawal; a second admin must approve it."
+    await record.arefresh_from_db()
+    assert record.status == Status.PENDING
+    assert await client.withdrawals() == []
+
+
+async def test_a_rejected_request_is_never_sent_and_frees_the_daily_limit(sandbox, exchange, desk):
+    client = client_on(exchange, sandbox, desk)
+    first = await _request(desk, client, quantity="800")
+    with pytest.raises(WithdrawalError) as over:
+        await _request(desk, client, user=desk.bob, quantity="300")
+
+    await sync_to_async(withdrawal_reject)(
+        actor=desk.bob, subaccount=desk.subaccount, withdrawal_id=first.pk, reason="wrong amount"
+    )
+    second = await _request(desk, client, user=desk.bob, quantity="300")
+
+    assert over.value.message == (
+        "Over the daily limit: 1000 USDC a day, 800 requested today, 200 left."
+    )
+    assert over.value.field == "quantity"
+    await first.arefresh_from_db()
+    assert first.status == Status.REJECTED and first.reject_reason == "wrong amount"
+    assert second.status == Status.PENDING
+    with pytest.raises(WithdrawalError, match="only a waiting one can be decided"):
+        await withdrawal_approve(
+            actor=desk.alice,
+            subaccount=desk.subaccount,
+            withdrawal_id=first.pk,
+            otp_code=await sync_to_async(code_of)(desk.alice),
+            client=client,
+        )
+    assert await client.withdrawals() == []
+
+
+async def test_more_than_the_exchange_allows_is_refused_with_the_maximum(sandbox, exchange, desk):
+    await WithdrawalRequest.objects.all().adelete()
+    from accounts.models import WithdrawalLimit
+
+    await WithdrawalLimit.objects.filter(subaccount=desk.subaccount).aupdate(
+        daily_limit=Decimal("100000000")
+    )
+    client = client_on(exchange, sandbox, desk)
+    available = (await client.max_withdrawal_quantity("USDC")).max_quantity
+
+    with pytest.raises(WithdrawalError) as refused:
+        await _request(desk, client, quantity=str(available + 1))
+
+    assert refused.value.message == (
+        f"More than available: at most {plain(available)} USDC can be withdrawn now."
+    )
+    assert not await WithdrawalRequest.objects.aexists()
+
+
+async def test_an_address_not_confirmed_as_exempt_is_refused(sandbox, exchange, desk):
+    unconfirmed = await sync_to_async(WithdrawalAddressFactory)(
+        subaccount=desk.subaccount, confirmed_2fa_exempt=False, added_by=desk.alice
+    )
+    elsewhere = await sync_to_async(WithdrawalAddressFactory)(added_by=desk.alice)
+    client = client_on(exchange, sandbox, desk)
+
+    with pytest.raises(WithdrawalError) as not_exempt:
+        await _request(desk, client, address=unconfirmed)
+    with pytest.raises(WithdrawalError) as foreign:
+        await _request(desk, client, address=elsewhere)
+
+    assert not_exempt.value.message.startswith(
+        "That address is not confirmed as 2FA-exempt on the exchange;"
+    )
+    assert foreign.value.message == "That address is not in this subaccount's address book."
+    assert not await WithdrawalRequest.objects.aexists()
+    denied = [a async for a in AuditEvent.objects.filter(result="denied").values_list("action")]
+    assert denied == [("withdrawal_request",), ("withdrawal_request",)]
+
+
+async def test_the_code_is_required_and_works_only_once(sandbox, exchange, desk):
+    client = client_on(exchange, sandbox, desk)
+    code = await sync_to_async(code_of)(desk.alice)
+
+    first = await _request(desk, client, code=code, quantity="10")
+    with pytest.raises(WithdrawalError) as reused:
+        await _request(desk, client, code=code, quantity="10")
+    with pytest.raises(WithdrawalError) as wrong:
+        await _request(desk, client, code="123456" if code != "123456" else "654321")
+
+    message = (
+        "That two-factor code is wrong or was used already. Wait for the next code in "
+        "your app and type it."
+    )
+    assert wrong.value.message == message and wrong.value.field == "otp_code"
+    assert reused.value.message == message
+    assert first.status == Status.PENDING
+    assert await WithdrawalRequest.objects.acount() == 1
+
+
+async def test_only_admins_request_withdrawals(sandbox, exchange, desk):
+    trader = await sync_to_async(UserFactory)(username="tess")
+    await sync_to_async(MembershipFactory)(
+        user=trader, subaccount=desk.subaccount, role=Role.TRADER
+    )
+
+    with pytest.raises(PermissionDenied):
+        await _request(desk, client_on(exchange, sandbox, desk), user=trader, code="000000")
+
+    assert not await WithdrawalRequest.objects.aexists()

@@ -1,0 +1,96 @@
+"""Upstream stream states as the relay reports them.
+
+The relay calls `stream_state_report(name, connected, last_message_at)` whenever a stream
+connects, drops, or receives a message (cheap: a dict assignment, no I/O). The agent writes the
+latest state of each stream to `StreamState` every few seconds, so the health page and the
+alerts of every process see it. Names follow the channel-layer groups: `market.SOL_USDC` for a
+public market stream, `subaccount.<pk>` for a subaccount's private stream.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StreamReport:
+    """The latest report of one stream in this process."""
+
+    name: str
+    connected: bool
+    last_message_at: datetime | None
+    changed_at: datetime
+
+
+def _as_datetime(value: datetime | float | int | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), tz=UTC)
+
+
+class StreamStates:
+    """The latest report per stream, waiting to be written by `flush()`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: dict[str, StreamReport] = {}
+        self._dirty: set[str] = set()
+
+    def report(
+        self, name: str, connected: bool, last_message_at: datetime | float | None = None
+    ) -> None:
+        """Remember the state of stream `name` (see the module docstring)."""
+        if not isinstance(name, str) or not name or len(name) > 100:
+            raise ValueError(f"a stream name is 1 to 100 characters, got {name!r}")
+        now = datetime.now(UTC)
+        when = _as_datetime(last_message_at)
+        with self._lock:
+            before = self._latest.get(name)
+            changed_at = (
+                now if before is None or before.connected != connected else before.changed_at
+            )
+            if when is None and before is not None:
+                when = before.last_message_at
+            self._latest[name] = StreamReport(name, bool(connected), when, changed_at)
+            self._dirty.add(name)
+
+    def latest(self) -> dict[str, StreamReport]:
+        """Every stream this process has reported."""
+        with self._lock:
+            return dict(self._latest)
+
+    def flush(self) -> int:
+        """Write the streams reported since the last flush; returns how many."""
+        from trading.models import StreamState
+
+        with self._lock:
+            dirty = [self._latest[name] for name in self._dirty]
+            self._dirty.clear()
+        now = datetime.now(UTC)
+        try:
+            for report in dirty:
+                row = StreamState.objects.filter(name=report.name).first()
+                if row is None:
+                    StreamState.objects.create(
+                        name=report.name,
+                        connected=report.connected,
+                        changed_at=report.changed_at,
+                        last_message_at=report.last_message_at,
+                        updated_at=now,
+                    )
+                    continue
+                if row.connected != report.connected:
+                    row.changed_at = report.changed_at
+                row.connected = report.connected
+                row.last_message_at = report.last_message_at or row.last_message_at
+                row.updated_at = now
+                row.save(update_fields=["connected", "changed_at", "last_message_at", "updated_at"])
+        except Exception:
+            with self._lock:
+                self._dirty.update(report.name for report in dirty)
+            raise
+        return len(dirty)

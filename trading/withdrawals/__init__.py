@@ -1,0 +1,1 @@
+"""Withdrawals under policy: `services` (request, approve, reject, send) and `selectors`."""

@@ -1,0 +1,126 @@
+"""Read models for withdrawals: usable addresses, today's usage, local requests, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import Subaccount, WithdrawalAddress, WithdrawalLimit
+
+HISTORY_LOOKBACK = timedelta(minutes=5)
+
+
+def usable_addresses(*, subaccount: Subaccount) -> list[WithdrawalAddress]:
+    """The book's addresses a withdrawal may go to: confirmed 2FA-exempt (and approved when
+    the policy asks for a second admin)."""
+    entries = WithdrawalAddress.objects.filter(
+        subaccount=subaccount, confirmed_2fa_exempt=True
+    ).select_related("subaccount__withdrawal_policy")
+    return [entry for entry in entries if entry.usable]
+
+
+def usable_address(*, subaccount: Subaccount, address_id: Any) -> WithdrawalAddress:
+    """The usable book entry `address_id`, or WithdrawalError saying why not."""
+    from trading.withdrawals.services import WithdrawalError
+
+    try:
+        pk = int(address_id)
+    except (TypeError, ValueError):
+        raise WithdrawalError("Choose an address from the book.", field="address") from None
+    entry = (
+        WithdrawalAddress.objects.filter(pk=pk, subaccount=subaccount)
+        .select_related("subaccount")
+        .first()
+    )
+    if entry is None:
+        raise WithdrawalError(
+            "That address is not in this subaccount's address book.", field="address"
+        )
+    if not entry.confirmed_2fa_exempt:
+        raise WithdrawalError(
+            "That address is not confirmed as 2FA-exempt on the exchange; the exchange only "
+            "sends to such addresses. Confirm it in the address book first.",
+            field="address",
+        )
+    if not entry.usable:
+        raise WithdrawalError(
+            "That address still waits for a second admin's approval in the address book.",
+            field="address",
+        )
+    return entry
+
+
+def today_start() -> datetime:
+    """Midnight of today in the desk's time zone (the daily limits' day)."""
+    return datetime.combine(timezone.localdate(), time(), timezone.get_current_timezone())
+
+
+def day_used(*, subaccount: Subaccount, asset: str) -> Decimal:
+    """Sum of today's requests of `asset` that were not rejected or refused."""
+    from trading.models import WithdrawalRequest
+
+    total = (
+        WithdrawalRequest.objects.filter(
+            subaccount=subaccount, asset=asset, created_at__gte=today_start()
+        )
+        .exclude(status__in=WithdrawalRequest.NOT_COUNTED)
+        .aggregate(total=Sum("quantity"))["total"]
+    )
+    return total or Decimal(0)
+
+
+@dataclass(frozen=True)
+class LimitRow:
+    """One asset's daily limit and what is left of it today."""
+
+    asset: str
+    daily_limit: Decimal
+    used: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.daily_limit - self.used, Decimal(0))
+
+
+def limits_today(*, subaccount: Subaccount) -> list[LimitRow]:
+    """Every asset with a daily limit, with today's usage."""
+    return [
+        LimitRow(limit.asset, limit.daily_limit, day_used(subaccount=subaccount, asset=limit.asset))
+        for limit in WithdrawalLimit.objects.filter(subaccount=subaccount)
+    ]
+
+
+def withdrawal_requests(*, subaccount: Subaccount, limit: int = 50) -> QuerySet:
+    """The subaccount's local withdrawal requests, newest first."""
+    from trading.models import WithdrawalRequest
+
+    return WithdrawalRequest.objects.filter(subaccount=subaccount).select_related(
+        "requested_by", "decided_by"
+    )[:limit]
+
+
+async def withdrawal_history(*, client: Any, limit: int = 50) -> list:
+    """The exchange's withdrawal history of the client's subaccount (with statuses)."""
+    return await client.withdrawals(limit=limit)
+
+
+async def find_on_exchange(*, client: Any, record: Any) -> Any | None:
+    """The exchange's withdrawal carrying `record.client_id`, or None when it has none.
+
+    Looks at the withdrawals created since a few minutes before the record.
+    """
+    since_ms = int((record.created_at - HISTORY_LOOKBACK).timestamp() * 1000)
+    offset = 0
+    while True:
+        page = await client.withdrawals(from_ms=since_ms, limit=1000, offset=offset)
+        for withdrawal in page:
+            if withdrawal.client_id == record.client_id:
+                return withdrawal
+        if len(page) < 1000:
+            return None
+        offset += len(page)

@@ -1,0 +1,517 @@
+"""Withdrawals under policy: request, approve, reject, send (never twice).
+
+Rules, in the order they are checked:
+- only an admin of the subaccount requests, approves or rejects;
+- the address comes from the subaccount's address book and must be usable (confirmed as
+  2FA-exempt on the exchange and, when the policy asks, approved by a second admin);
+- today's non-rejected requests of the asset plus this one stay within the asset's daily limit
+  (an asset without a limit cannot be withdrawn);
+- the quantity is at most what the exchange says can be withdrawn now;
+- a fresh two-factor code confirms the request (django-otp refuses a code used once);
+- when the policy asks for a second admin, the request waits (pending -> approved -> sent, or
+  rejected) and nobody approves their own request.
+
+Never sent twice: the local record with its `client_id` exists before the exchange is called.
+When the answer is lost (connection cut, timeout, 5xx) the record turns `unknown` and the
+exchange's withdrawal history is searched for that `client_id` before anything is resent. By
+then the request's signature window has passed, so a late copy can no longer be executed.
+
+The exchange is never called inside a database transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import Role, Subaccount, WithdrawalLimit, WithdrawalPolicy
+from accounts.permissions import require_role
+from accounts.twofactor import code_check
+from trading.backpack.errors import (
+    BackpackError,
+    ExchangeUnavailableError,
+    MaintenanceError,
+    MalformedResponseError,
+    RateLimitedError,
+    ServerError,
+)
+from trading.models import WithdrawalRequest
+from trading.withdrawals.selectors import day_used, find_on_exchange, usable_address
+
+Status = WithdrawalRequest.Status
+UNCERTAIN = (ExchangeUnavailableError, ServerError, MalformedResponseError)
+NOT_EXECUTED = (RateLimitedError, MaintenanceError)
+
+
+class WithdrawalError(Exception):
+    """A refused withdrawal action; `field` names the form field the message belongs to."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class _Checked:
+    asset: str
+    quantity: Decimal
+
+
+def plain(value: Decimal) -> str:
+    """A Decimal as plain text without trailing zeros: 1000.000 -> "1000", never "1E+3"."""
+    text = format(value.normalize(), "f") if value else "0"
+    return text
+
+
+def _client(subaccount: Subaccount, client: Any) -> Any:
+    if client is not None:
+        return client
+    from trading.exchange import client_for
+
+    return client_for(subaccount)
+
+
+def _parse(asset: str, quantity: Any) -> _Checked:
+    asset = (asset or "").strip().upper()
+    if not asset or len(asset) > 20 or not asset.isalnum():
+        raise WithdrawalError("Choose the asset to withdraw.", field="asset")
+    try:
+        amount = quantity if isinstance(quantity, Decimal) else Decimal(str(quantity).strip())
+    except (InvalidOperation, ValueError):
+        raise WithdrawalError(
+            "The quantity must be a number, like 125.5.", field="quantity"
+        ) from None
+    if not amount.is_finite() or amount <= 0:
+        raise WithdrawalError("The quantity must be above zero.", field="quantity")
+    return _Checked(asset, amount)
+
+
+def _deny(
+    actor: Any,
+    subaccount: Subaccount,
+    action: str,
+    error: WithdrawalError,
+    ip: str | None,
+    parameters: dict | None = None,
+) -> WithdrawalError:
+    audit_record(
+        actor=actor,
+        action=action,
+        subaccount=subaccount,
+        result="denied",
+        detail=error.message,
+        parameters=parameters or {},
+        ip=ip,
+    )
+    return error
+
+
+def _limit_check(subaccount: Subaccount, asset: str, quantity: Decimal) -> None:
+    limit = WithdrawalLimit.objects.filter(subaccount=subaccount, asset=asset).first()
+    if limit is None:
+        raise WithdrawalError(
+            f"No daily limit is set for {asset} on {subaccount.name}; an admin sets one in the "
+            "withdrawal policy first.",
+            field="asset",
+        )
+    used = day_used(subaccount=subaccount, asset=asset)
+    if used + quantity > limit.daily_limit:
+        left = max(limit.daily_limit - used, Decimal(0))
+        raise WithdrawalError(
+            f"Over the daily limit: {plain(limit.daily_limit)} {asset} a day, "
+            f"{plain(used)} requested today, {plain(left)} left.",
+            field="quantity",
+        )
+
+
+def _check_code(actor: Any, otp_code: str) -> None:
+    if code_check(actor, otp_code) is None:
+        raise WithdrawalError(
+            "That two-factor code is wrong or was used already. Wait for the next code in your "
+            "app and type it.",
+            field="otp_code",
+        )
+
+
+def _prepare(
+    actor: Any, subaccount: Subaccount, address_id: Any, asset: str, quantity: Any, ip: str | None
+) -> tuple[Any, _Checked]:
+    require_role(actor, subaccount, Role.ADMIN)
+    parameters = {"asset": asset, "quantity": str(quantity), "address_id": address_id}
+    try:
+        checked = _parse(asset, quantity)
+        entry = usable_address(subaccount=subaccount, address_id=address_id)
+        _limit_check(subaccount, checked.asset, checked.quantity)
+    except WithdrawalError as error:
+        raise _deny(actor, subaccount, "withdrawal_request", error, ip, parameters) from None
+    return entry, checked
+
+
+def _record(
+    actor: Any, subaccount: Subaccount, entry: Any, checked: _Checked, otp_code: str, ip: str | None
+) -> WithdrawalRequest:
+    parameters = {
+        "asset": checked.asset,
+        "quantity": checked.quantity,
+        "blockchain": entry.blockchain,
+        "address": entry.address,
+    }
+    try:
+        _check_code(actor, otp_code)
+    except WithdrawalError as error:
+        raise _deny(actor, subaccount, "withdrawal_request", error, ip, parameters) from None
+    policy = WithdrawalPolicy.objects.filter(subaccount=subaccount).first()
+    needs_second = policy is None or policy.second_admin_required
+    with transaction.atomic():
+        # Lock the asset's limit row so two requests at once cannot both fit the limit.
+        WithdrawalLimit.objects.select_for_update().filter(
+            subaccount=subaccount, asset=checked.asset
+        ).first()
+        try:
+            _limit_check(subaccount, checked.asset, checked.quantity)
+        except WithdrawalError as error:
+            raise _deny(actor, subaccount, "withdrawal_request", error, ip, parameters) from None
+        record = WithdrawalRequest.objects.create(
+            subaccount=subaccount,
+            address_entry=entry,
+            asset=checked.asset,
+            blockchain=entry.blockchain,
+            address=entry.address,
+            address_label=entry.label,
+            quantity=checked.quantity,
+            client_id=f"desk-{uuid.uuid4().hex}",
+            status=Status.PENDING if needs_second else Status.APPROVED,
+            requested_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="withdrawal_request",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={**parameters, "client_id": record.client_id, "status": record.status},
+        )
+    return record
+
+
+async def withdrawal_request(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    address_id: Any,
+    asset: str,
+    quantity: Any,
+    otp_code: str,
+    ip: str | None = None,
+    client: Any = None,
+) -> WithdrawalRequest:
+    """Request a withdrawal (see the module docstring); sends it at once unless the policy
+    asks for a second admin. Raises PermissionDenied or WithdrawalError."""
+    entry, checked = await sync_to_async(_prepare)(
+        actor, subaccount, address_id, asset, quantity, ip
+    )
+    client = _client(subaccount, client)
+    try:
+        available = (await client.max_withdrawal_quantity(checked.asset)).max_quantity
+    except BackpackError as error:
+        raise WithdrawalError(
+            f"Could not ask the exchange how much {checked.asset} can be withdrawn: "
+            f"{error.message}. {error.action}"
+        ) from error
+    if checked.quantity > available:
+        error = WithdrawalError(
+            f"More than available: at most {plain(available)} {checked.asset} can be "
+            "withdrawn now.",
+            field="quantity",
+        )
+        await sync_to_async(_deny)(
+            actor,
+            subaccount,
+            "withdrawal_request",
+            error,
+            ip,
+            {"asset": checked.asset, "quantity": checked.quantity, "available": available},
+        )
+        raise error
+    record = await sync_to_async(_record)(actor, subaccount, entry, checked, otp_code, ip)
+    if record.status == Status.APPROVED:
+        record = await _send(record, actor=actor, client=client, ip=ip)
+    return record
+
+
+def _approve(
+    actor: Any, subaccount: Subaccount, withdrawal_id: Any, otp_code: str, ip: str | None
+) -> WithdrawalRequest:
+    require_role(actor, subaccount, Role.ADMIN)
+    record = _pending(subaccount, withdrawal_id)
+    try:
+        if record.requested_by_id == actor.pk:
+            raise WithdrawalError("You requested this withdrawal; a second admin must approve it.")
+        _check_code(actor, otp_code)
+    except WithdrawalError as error:
+        raise _deny(
+            actor, subaccount, "withdrawal_approve", error, ip, {"withdrawal": record.pk}
+        ) from None
+    with transaction.atomic():
+        now = timezone.now()
+        if not WithdrawalRequest.objects.filter(pk=record.pk, status=Status.PENDING).update(
+            status=Status.APPROVED, decided_by=actor, decided_at=now
+        ):
+            raise WithdrawalError("Someone else decided this withdrawal a moment ago.")
+        audit_record(
+            actor=actor,
+            action="withdrawal_approve",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={
+                "withdrawal": record.pk,
+                "client_id": record.client_id,
+                "asset": record.asset,
+                "quantity": record.quantity,
+            },
+        )
+    record.refresh_from_db()
+    return record
+
+
+async def withdrawal_approve(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    withdrawal_id: Any,
+    otp_code: str,
+    ip: str | None = None,
+    client: Any = None,
+) -> WithdrawalRequest:
+    """A second admin approves a pending withdrawal with a fresh code; it is sent at once."""
+    record = await sync_to_async(_approve)(actor, subaccount, withdrawal_id, otp_code, ip)
+    return await _send(record, actor=actor, client=_client(subaccount, client), ip=ip)
+
+
+def withdrawal_reject(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    withdrawal_id: Any,
+    reason: str = "",
+    ip: str | None = None,
+) -> WithdrawalRequest:
+    """An admin (the requester too: that is a cancel) rejects a pending withdrawal."""
+    require_role(actor, subaccount, Role.ADMIN)
+    record = _pending(subaccount, withdrawal_id)
+    reason = (reason or "").strip()[:200]
+    with transaction.atomic():
+        if not WithdrawalRequest.objects.filter(pk=record.pk, status=Status.PENDING).update(
+            status=Status.REJECTED,
+            decided_by=actor,
+            decided_at=timezone.now(),
+            reject_reason=reason,
+        ):
+            raise WithdrawalError("Someone else decided this withdrawal a moment ago.")
+        audit_record(
+            actor=actor,
+            action="withdrawal_reject",
+            subaccount=subaccount,
+            ip=ip,
+            parameters={"withdrawal": record.pk, "reason": reason},
+        )
+    record.refresh_from_db()
+    return record
+
+
+async def withdrawal_send(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    withdrawal_id: Any,
+    ip: str | None = None,
+    client: Any = None,
+) -> WithdrawalRequest:
+    """Send again an approved withdrawal whose earlier try did not reach the exchange, or
+    re-check one whose answer was lost. The history is always searched first."""
+    await sync_to_async(require_role)(actor, subaccount, Role.ADMIN)
+    record = (
+        await WithdrawalRequest.objects.select_related("subaccount")
+        .filter(pk=_int(withdrawal_id), subaccount=subaccount)
+        .afirst()
+    )
+    if record is None:
+        raise WithdrawalError("That withdrawal is not on this subaccount.")
+    if record.status not in (Status.APPROVED, Status.UNKNOWN):
+        raise WithdrawalError(
+            f"This withdrawal is {record.get_status_display().lower()}; there is nothing to send."
+        )
+    return await _send(record, actor=actor, client=_client(subaccount, client), ip=ip)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise WithdrawalError("That withdrawal does not exist.") from None
+
+
+def _pending(subaccount: Subaccount, withdrawal_id: Any) -> WithdrawalRequest:
+    record = WithdrawalRequest.objects.filter(pk=_int(withdrawal_id), subaccount=subaccount).first()
+    if record is None:
+        raise WithdrawalError("That withdrawal is not on this subaccount.")
+    if record.status != Status.PENDING:
+        raise WithdrawalError(
+            f"This withdrawal is {record.get_status_display().lower()} "
+            "already; only a waiting one can be decided."
+        )
+    return record
+
+
+# -- sending ---------------------------------------------------------------------------------
+
+
+async def _send(
+    record: WithdrawalRequest, *, actor: Any, client: Any, ip: str | None
+) -> WithdrawalRequest:
+    """Claim the record, reconcile an earlier try, then call the exchange at most once."""
+    claimed = await WithdrawalRequest.objects.filter(
+        pk=record.pk, status__in=[Status.APPROVED, Status.UNKNOWN]
+    ).aupdate(status=Status.SENDING, send_attempts=F("send_attempts") + 1)
+    if not claimed:
+        await record.arefresh_from_db()
+        return record  # another request is sending it right now
+    if record.send_attempts > 0 and await _reconcile(record, actor=actor, client=client, ip=ip):
+        await record.arefresh_from_db()
+        return record
+    try:
+        answer = await client.request_withdrawal(
+            symbol=record.asset,
+            blockchain=record.blockchain,
+            address=record.address,
+            quantity=record.quantity,
+            client_id=record.client_id,
+        )
+    except UNCERTAIN as error:
+        await _finish(
+            record,
+            actor,
+            ip,
+            Status.UNKNOWN,
+            "withdrawal_send",
+            "failed",
+            f"The exchange's answer was lost ({error.message}); checking its history "
+            "before anything is sent again.",
+        )
+        await _reconcile(record, actor=actor, client=client, ip=ip)
+    except NOT_EXECUTED as error:
+        await _finish(
+            record,
+            actor,
+            ip,
+            Status.APPROVED,
+            "withdrawal_send",
+            "failed",
+            f"Not sent: {error.message}. {error.action}",
+        )
+    except BackpackError as error:
+        await _finish(
+            record,
+            actor,
+            ip,
+            Status.FAILED,
+            "withdrawal_send",
+            "failed",
+            f"The exchange refused the withdrawal: {error.message}. {error.action}",
+        )
+    else:
+        await _mark_sent(record, actor, ip, answer, "withdrawal_send")
+    await record.arefresh_from_db()
+    return record
+
+
+async def _reconcile(record: WithdrawalRequest, *, actor: Any, client: Any, ip: str | None) -> bool:
+    """Look for the record's client_id on the exchange. True when it was found (sent)."""
+    await WithdrawalRequest.objects.filter(pk=record.pk).aupdate(status=Status.UNKNOWN)
+    try:
+        found = await find_on_exchange(client=client, record=record)
+    except BackpackError as error:
+        await _finish(
+            record,
+            actor,
+            ip,
+            Status.UNKNOWN,
+            "withdrawal_reconcile",
+            "failed",
+            f"Could not check the exchange's withdrawal history ({error.message}); "
+            "it will be checked again before anything is sent.",
+        )
+        return False
+    if found is not None:
+        await _mark_sent(record, actor, ip, found, "withdrawal_reconcile")
+        return True
+    await _finish(
+        record,
+        actor,
+        ip,
+        Status.APPROVED,
+        "withdrawal_reconcile",
+        "ok",
+        "The exchange never received this withdrawal; nothing left the account. "
+        "Send it again when ready.",
+    )
+    return False
+
+
+def _finish_sync(
+    record: WithdrawalRequest,
+    actor: Any,
+    ip: str | None,
+    status: str,
+    action: str,
+    result: str,
+    message: str,
+) -> None:
+    WithdrawalRequest.objects.filter(pk=record.pk).update(status=status, error=message)
+    audit_record(
+        actor=actor,
+        action=action,
+        subaccount=record.subaccount,
+        result=result,
+        detail=message,
+        ip=ip,
+        parameters={"withdrawal": record.pk, "client_id": record.client_id, "status": status},
+    )
+
+
+def _mark_sent_sync(
+    record: WithdrawalRequest, actor: Any, ip: str | None, answer: Any, action: str
+) -> None:
+    WithdrawalRequest.objects.filter(pk=record.pk).update(
+        status=Status.SENT,
+        exchange_id=str(answer.id),
+        exchange_status=answer.status,
+        sent_at=timezone.now(),
+        error="",
+    )
+    audit_record(
+        actor=actor,
+        action=action,
+        subaccount=record.subaccount,
+        ip=ip,
+        parameters={
+            "withdrawal": record.pk,
+            "client_id": record.client_id,
+            "exchange_id": str(answer.id),
+            "asset": record.asset,
+            "quantity": record.quantity,
+            "address": record.address,
+        },
+    )
+
+
+_finish = sync_to_async(_finish_sync)
+_mark_sent = sync_to_async(_mark_sent_sync)
