@@ -1,6 +1,8 @@
 """Django admin for staff. The sealed secret is never displayed; the audit trail is read-only.
 
 Staff who are not superusers see only subaccounts they admin (and what hangs off them).
+The whole admin site needs a session verified with two-factor (django-otp's OTPAdminSite):
+staff sign in on the dashboard with their code, or give it on the admin's own sign-in form.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django_otp.admin import OTPAdminSite
 
 from accounts import crypto
 from accounts.audit import audit_record
@@ -24,6 +27,8 @@ from accounts.models import (
     WithdrawalPolicy,
 )
 from accounts.permissions import subaccounts_visible_to
+
+admin.site.__class__ = OTPAdminSite
 
 
 class AdminOfSubaccountMixin:

@@ -60,3 +60,15 @@ def test_a_role_change_in_the_admin_is_audited(db):
     assert Membership.objects.get(pk=membership.pk).role == Role.TRADER
     event = AuditEvent.objects.get(action="admin_membership_change")
     assert event.actor == root and event.subaccount == membership.subaccount
+
+
+def test_the_admin_site_needs_a_two_factor_verified_session(db):
+    from tests.accounts.conftest import signed_in_client
+
+    root = SuperuserFactory()
+
+    unverified = signed_in_client(root).get("/admin/")
+    verified = verified_client(root).get("/admin/")
+
+    assert unverified.status_code == 302 and unverified["Location"].startswith("/admin/login/")
+    assert verified.status_code == 200
