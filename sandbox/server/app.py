@@ -65,9 +65,9 @@ def build_app(config: ServerConfig) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
-    routes = [
-        *public_routes(sandbox),
+    routes = [  # Starlette matches in order: the order routes, the hot path, come first
         *private_routes(sandbox),
+        *public_routes(sandbox),
         *control_routes(sandbox),
         WebSocketRoute("/", websocket_endpoint),
     ]

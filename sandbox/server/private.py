@@ -287,12 +287,12 @@ def max_withdrawal_quantity(call: Call) -> dict:
 def private_routes(sandbox: Sandbox) -> list[Route]:
     """Every signed REST route, with its instruction, budget and refusal status."""
     table = [
+        ("/api/v1/order", "POST", place_order, "orderExecute", False, 400),
+        ("/api/v1/order", "DELETE", cancel_order, "orderCancel", False, 400),
+        ("/api/v1/order", "GET", get_order, "orderQuery", False, 400),
         ("/api/v1/capital", "GET", balances, "balanceQuery", False, 400),
         ("/api/v1/capital/collateral", "GET", collateral, "collateralQuery", False, 400),
         ("/api/v1/account", "GET", account, "accountQuery", False, 400),
-        ("/api/v1/order", "GET", get_order, "orderQuery", False, 400),
-        ("/api/v1/order", "POST", place_order, "orderExecute", False, 400),
-        ("/api/v1/order", "DELETE", cancel_order, "orderCancel", False, 400),
         ("/api/v1/orders", "GET", open_orders, "orderQueryAll", False, 400),
         ("/api/v1/orders", "POST", place_orders, "orderExecute", False, 400),
         ("/api/v1/orders", "DELETE", cancel_open_orders, "orderCancelAll", False, 400),

@@ -28,6 +28,7 @@ from sandbox.server.state import Sandbox
 logger = logging.getLogger("sandbox.server")
 
 MAX_BODY_BYTES = 256 * 1024
+_DECIMAL_JSON = json.JSONDecoder(parse_float=Decimal)
 
 
 @dataclass
@@ -76,8 +77,9 @@ async def read_json_body(request: Request, *, decimals: bool = True) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw, parse_float=Decimal) if decimals else json.loads(raw)
-    except (ValueError, RecursionError):
+        text = raw.decode("utf-8")
+        return _DECIMAL_JSON.decode(text) if decimals else json.loads(text)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise ApiError(400, "INVALID_CLIENT_REQUEST", "Invalid JSON body") from None
 
 
