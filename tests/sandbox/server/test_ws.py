@@ -170,3 +170,34 @@ async def test_server_keeps_serving_after_a_client_vanishes(
         assert (
             await request(again, {"method": "SUBSCRIBE", "params": ["depth.SOL_USDC"], "id": 2})
         )["id"] == 2
+
+
+async def test_periodic_streams_and_position_snapshot(
+    sandbox: SandboxProcess, api: Api, other: Api
+) -> None:
+    await other.place(
+        symbol="SOL_USDC_PERP", side="Ask", orderType="Limit", price="150", quantity="2"
+    )
+    await api.place(symbol="SOL_USDC_PERP", side="Bid", orderType="Market", quantity="2")
+    async with connect(sandbox.ws_url) as ws:
+        streams = ["ticker.SOL_USDC_PERP", "kline.1m.SOL_USDC_PERP", "markPrice.SOL_USDC_PERP"]
+        await request(ws, {"method": "SUBSCRIBE", "params": streams, "id": 1})
+        await api.place(
+            symbol="SOL_USDC_PERP", side="Bid", orderType="Limit", price="149", quantity="1"
+        )
+        await other.place(symbol="SOL_USDC_PERP", side="Ask", orderType="Market", quantity="1")
+        seen = {f["stream"]: f["data"] for f in await collect(ws, 2.5) if "stream" in f}
+        assert seen["ticker.SOL_USDC_PERP"]["e"] == "ticker"
+        assert seen["kline.1m.SOL_USDC_PERP"]["e"] == "kline"
+        assert seen["markPrice.SOL_USDC_PERP"]["e"] == "markPrice"
+        frame = {
+            "method": "SUBSCRIBE",
+            "params": ["account.positionUpdate.SOL_USDC_PERP"],
+            "signature": subscribe_signature(sandbox.keys[1]),
+        }
+        await ws.send(json.dumps(frame))
+        snapshot = await receive(
+            ws, lambda m: m.get("stream") == "account.positionUpdate.SOL_USDC_PERP"
+        )
+        assert "e" not in snapshot["data"]
+        assert snapshot["data"]["s"] == "SOL_USDC_PERP" and snapshot["data"]["q"] == "3"
