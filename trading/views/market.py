@@ -184,12 +184,9 @@ def _form_problems(form: TicketForm) -> list[str]:
     return out
 
 
-async def _ticket_context(request: HttpRequest, symbol: str) -> tuple[Market, list[Any]] | None:
-    market, _error = await _market_or_error(symbol)
-    if market is None:
-        return None
+async def _tradable(request: HttpRequest) -> list[SubaccountAccess]:
     accesses = await selectors.subaccount_access_async(user=request.user)
-    return market, [a for a in accesses if a.can_trade]
+    return [a for a in accesses if a.can_trade]
 
 
 @require_POST
@@ -197,15 +194,14 @@ async def _ticket_context(request: HttpRequest, symbol: str) -> tuple[Market, li
 async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
     """The ticket's as-you-type check: rounded values, notional, fee, problems."""
     symbol = _symbol(symbol)
-    found = await _ticket_context(request, symbol)
-    if found is None:
-        _market, error = await _market_or_error(symbol)
+    tradable = await _tradable(request)
+    if not tradable:
+        return refused(request, VIEW_ONLY)
+    market, error = await _market_or_error(symbol)
+    if market is None:
         return await render_async(
             request, "trading/partials/ticket_feedback.html", {"error": error}
         )
-    market, tradable = found
-    if not tradable:
-        return refused(request, VIEW_ONLY)
     form, review, _access = await _review(request, market, tradable)
     context = {"market": market, "review": review, "form_problems": _form_problems(form)}
     return await render_async(request, "trading/partials/ticket_feedback.html", context)
@@ -217,13 +213,12 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
     """Send the ticket: check it again, ask for confirmation when needed, place the order
     exactly once per ticket token, and answer with the outcome next to the ticket."""
     symbol = _symbol(symbol)
-    found = await _ticket_context(request, symbol)
-    if found is None:
-        _market, error = await _market_or_error(symbol)
-        return await _result(request, {"ok": False, "text": error}, token=None)
-    market, tradable = found
+    tradable = await _tradable(request)
     if not tradable:
         return refused(request, VIEW_ONLY)
+    market, error = await _market_or_error(symbol)
+    if market is None:
+        return await _result(request, {"ok": False, "text": error}, token=None)
     form, review, access = await _review(request, market, tradable)
     if review is None or access is None:
         problems = _form_problems(form)

@@ -263,9 +263,12 @@ async def fills_csv(request: HttpRequest) -> HttpResponse:
     try:
         fills = await selectors.fills_all(chosen.subaccount, symbol=symbol)
     except BackpackError as error:
-        return HttpResponse(
-            exchange_error_text(error), status=502, content_type="text/plain; charset=utf-8"
-        )
+        context = {
+            "accesses": accesses, "chosen": chosen, "kind": "fills", "symbol": symbol or "",
+            "page": 1, "rows": [], "has_next": False,
+            "error": f"CSV export failed: {exchange_error_text(error)}",
+        }  # fmt: skip
+        return await render_async(request, "trading/history.html", context)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(FILL_COLUMNS)
