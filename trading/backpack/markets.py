@@ -70,6 +70,10 @@ class MarketCache:
             )
         return market
 
+    def fresh(self, symbol: str) -> Market | None:
+        """The market if loaded and not due for a refresh (no I/O, no await)."""
+        return self._markets.get(symbol) if self._fresh() else None
+
     def cached(self, symbol: str) -> Market | None:
         """The market if already loaded (no I/O)."""
         return self._markets.get(symbol)

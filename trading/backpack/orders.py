@@ -9,6 +9,7 @@ Cancelling an order that is already cancelled or filled returns its final state.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -36,9 +37,13 @@ UNKNOWN_OUTCOME = (ExchangeUnavailableError, ServerError)
 MAX_CLIENT_ID = 2**32 - 1
 
 
+_next_client_id = itertools.count(secrets.randbelow(MAX_CLIENT_ID) + 1)
+
+
 def new_client_id() -> int:
-    """A random, non-zero uint32 client order id."""
-    return secrets.randbelow(MAX_CLIENT_ID) + 1
+    """A non-zero uint32 client order id: a counter from a random start, so ids from this
+    process never repeat until 2**32 orders and two processes rarely collide."""
+    return next(_next_client_id) % MAX_CLIENT_ID + 1
 
 
 class OrderMethods:
@@ -74,7 +79,7 @@ class OrderMethods:
     ) -> dict[str, Any]:
         """Build (and by default validate against the market's rules) one order's body."""
         if validate:
-            market = await self.session.markets.get(symbol)
+            market = self.session.markets.fresh(symbol) or await self.session.markets.get(symbol)
             check = validate_order(
                 market,
                 side=side,

@@ -53,17 +53,31 @@ def plain(value: Decimal) -> str:
     return format(value, "f")
 
 
+_POWER_OF_TEN: dict[Decimal, bool] = {}
+
+
+def _is_power_of_ten(step: Decimal) -> bool:
+    known = _POWER_OF_TEN.get(step)
+    if known is None:
+        known = _POWER_OF_TEN[step] = step.normalize().as_tuple().digits == (1,)
+    return known
+
+
 def floor_to(value: Decimal, step: Decimal) -> Decimal:
-    """Round ``value`` down to a multiple of ``step``."""
+    """Round ``value`` down to a multiple of ``step`` (written with ``step``'s decimals)."""
     if step <= 0:
         return value
+    if _is_power_of_ten(step):
+        return value.quantize(step, ROUND_FLOOR)
     return ((value / step).to_integral_value(ROUND_FLOOR) * step).quantize(step)
 
 
 def ceil_to(value: Decimal, step: Decimal) -> Decimal:
-    """Round ``value`` up to a multiple of ``step``."""
+    """Round ``value`` up to a multiple of ``step`` (written with ``step``'s decimals)."""
     if step <= 0:
         return value
+    if _is_power_of_ten(step):
+        return value.quantize(step, ROUND_CEILING)
     return ((value / step).to_integral_value(ROUND_CEILING) * step).quantize(step)
 
 
@@ -224,8 +238,8 @@ def _enum(cls: Any, value: Any, field: str, problems: list[Problem]) -> Any:
     if value is None or value == "":
         problems.append(Problem(field, f"{field} is required."))
         return None
-    member = cls(value) if isinstance(value, str) else value
-    if member not in cls.__members__.values():
+    member = cls._value2member_map_.get(value) if isinstance(value, str) else None
+    if member is None:
         known = ", ".join(m.value for m in cls.__members__.values())
         problems.append(Problem(field, f"{field} '{value}' is not one of {known}."))
         return None

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 PUBLIC_KEY = "public"
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 _CLOCK_DRIFT_MS = 1000
+_ENCODE_JSON = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class ExchangeSession:
@@ -251,7 +252,7 @@ class ExchangeSession:
             query, body, headers = wire or None, None, {}
         else:
             query, headers = None, _JSON_HEADERS
-            body = json.dumps(wire, separators=(",", ":")).encode() if wire else None
+            body = _ENCODE_JSON(wire).encode() if wire else None
         status, response_headers, content = await self.sender.send(
             route.method, route.path, query, body, headers, signed, route.label
         )
@@ -265,7 +266,7 @@ def _decode(route: Route, status: int, headers: Mapping[str, str], content: byte
         if route is R.TIME:
             return content.decode(errors="replace").strip()
         try:
-            return json.loads(content)
+            return json.loads(content.decode())
         except ValueError:
             raise MalformedResponseError(
                 f"The exchange's answer to {route.label} is not JSON: {content[:60]!r}.",

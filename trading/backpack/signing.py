@@ -33,6 +33,8 @@ Params = Mapping[str, Any]
 
 def encode_value(value: Any) -> str:
     """Encode one parameter value the way the exchange signs it."""
+    if type(value) is str:
+        return value
     if value is True:
         return "true"
     if value is False:
@@ -54,7 +56,14 @@ def encode_value(value: Any) -> str:
 
 def wire_value(value: Any) -> Any:
     """The JSON value sent in a body: booleans and integers stay typed, the rest is text."""
-    if value is True or value is False or (isinstance(value, int) and not isinstance(value, Enum)):
+    kind = type(value)
+    if kind is str or kind is bool or kind is int:
+        return value
+    if kind is Decimal:
+        if not value.is_finite():
+            raise ValueError(f"cannot send the non-finite number {value}")
+        return format(value, "f")
+    if isinstance(value, int) and not isinstance(value, Enum):
         return value
     return encode_value(value)
 
