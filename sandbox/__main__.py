@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from sandbox.server import ServerConfig, build_app
+    from sandbox.server import ServerConfig
+    from sandbox.server.app import asgi_app
 
     config = ServerConfig(
         seed=seed,
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         faults=faults,
         withdrawal_confirm_s=args.withdrawal_confirm_s,
     )
-    app = build_app(config)
+    app = asgi_app(config)
     print(f"sandbox exchange on http://{args.host}:{args.port} (ws://{args.host}:{args.port}/)")
     sys.stdout.flush()
     uvicorn.run(

@@ -30,7 +30,7 @@ Fields (all optional):
     The next N order placements (POST /api/v1/order and /api/v1/orders) are executed but
     their answers are lost (counts down); how is chosen by ``lost_response``.
 ``lost_response`` ("close" | "504" | "hang")
-    "close": the connection is cut after the status line, before a complete body;
+    "close": the connection is closed without a byte of the answer;
     "504": a 504 ``TIMEOUT`` answer; "hang": no answer for 30 s. Default "close".
 ``seed`` (int)
     Seed of the random generator behind ``error_rate`` (deterministic runs).

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.server.control import control_routes
 from sandbox.server.errors import error_response
@@ -79,6 +80,28 @@ def build_app(config: ServerConfig) -> Starlette:
     app.state.sandbox = sandbox
     app.state.hub = hub
     return app
+
+
+RAW_SEND_KEY = "sandbox.raw_send"
+
+
+class KeepRawSend:
+    """Outermost ASGI layer: keeps the server's own ``send`` in the scope, so a lost-response
+    fault can close the connection without any answer (see ``private.LostResponse``)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.state = app.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[RAW_SEND_KEY] = send
+        await self.app(scope, receive, send)
+
+
+def asgi_app(config: ServerConfig) -> ASGIApp:
+    """``build_app`` wrapped for serving by uvicorn."""
+    return KeepRawSend(build_app(config))
 
 
 async def _market_data_loop(sandbox: Sandbox, interval_s: float) -> None:

@@ -20,7 +20,7 @@ SORT_DIRECTIONS = ("Asc", "Desc")
 
 
 class LostResponse(Response):
-    """An answer that never arrives whole: cut after the status line, a 504, or silence."""
+    """An answer that never arrives: connection closed without a byte, a 504, or silence."""
 
     def __init__(self, mode: str) -> None:
         super().__init__(b"", status_code=200)
@@ -32,7 +32,15 @@ class LostResponse(Response):
             return
         if self.mode == "hang":
             await asyncio.sleep(30)
-        # Promise a body and end without it: the server closes the connection mid-answer.
+        cycle = getattr(scope.get("sandbox.raw_send"), "__self__", None)
+        transport = getattr(cycle, "transport", None)
+        if transport is not None and hasattr(cycle, "disconnected"):
+            # uvicorn's request cycle: close the socket before any byte of the answer, and
+            # mark the cycle disconnected so the server does not answer 500 for us.
+            transport.close()
+            cycle.disconnected = True
+            return
+        # Other servers: promise a body and end without it, which makes them cut the line.
         await send(
             {
                 "type": "http.response.start",

@@ -50,8 +50,9 @@ async def test_lost_response_closes_the_connection_but_the_order_exists(
     api: Api, sandbox: SandboxProcess
 ) -> None:
     sandbox.set_faults(lose_order_responses=1)
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx.RemoteProtocolError) as lost:
         await api.place(**ORDER, clientId=4242)
+    assert "without sending a response" in str(lost.value)
     open_orders = await api.open_orders("SOL_USDC")
     assert [o["clientId"] for o in open_orders] == [4242]
     again = await api.place(**ORDER, clientId=4243)
