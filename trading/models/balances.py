@@ -19,11 +19,17 @@ class BalanceSnapshot(models.Model):
     )
     taken_at = models.DateTimeField(db_index=True)
     equity_usdc = models.DecimalField(**MONEY)
+    hourly = models.BooleanField(
+        default=False, help_text="The subaccount's first snapshot of its hour (7-day line)."
+    )
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["subaccount", "taken_at"]
-        indexes = [models.Index(fields=["subaccount", "taken_at"], name="snapshot_sub_time")]
+        indexes = [
+            models.Index(fields=["subaccount", "taken_at"], name="snapshot_sub_time"),
+            models.Index(fields=["subaccount", "hourly", "taken_at"], name="snapshot_sub_hourly"),
+        ]
 
     def __str__(self) -> str:
         equity = format(self.equity_usdc, "f")
