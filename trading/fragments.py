@@ -383,6 +383,8 @@ def account_event_html(subaccount: Any, event: Any) -> str:
     when = _event_field(event, "E", "event_time")
     if isinstance(when, str) and when.isdigit():
         when = int(when)
+    if str(kind).startswith("position"):
+        return _position_event_html(subaccount, event, str(kind), when)
     fill_qty = _event_field(event, "l", "fill_quantity")
     row = {
         "kind": _EVENT_WORDS.get(str(kind), str(kind) or "update"),
@@ -397,6 +399,31 @@ def account_event_html(subaccount: Any, event: Any) -> str:
         "time": fmt_time(when) if isinstance(when, int | datetime) else fmt_time(None),
     }
     row["side_class"] = "bid" if row["side"] in ("Bid", "Long") else "ask"
+    return render_to_string(
+        "trading/partials/account_event.html", {"subaccount": subaccount, "row": row}
+    )
+
+
+def _position_event_html(subaccount: Any, event: Any, kind: str, when: Any) -> str:
+    """A position update (``{"e":"positionOpened","s":..,"q":"-2","B":"95",...}``): the side
+    follows the sign of the net quantity; the price shown is the entry price."""
+    raw = _event_field(event, "q", "net_quantity")
+    try:
+        size = Decimal(str(raw)) if raw not in (None, "") else None
+    except InvalidOperation:
+        size = None
+    side = "" if not size else ("Long" if size > 0 else "Short")
+    row = {
+        "kind": _EVENT_WORDS.get(kind, kind),
+        "event_type": kind,
+        "symbol": _event_field(event, "s", "symbol") or "",
+        "side": side,
+        "side_class": "bid" if side == "Long" else "ask",
+        "quantity": fmt_plain(abs(size)) if size else "",
+        "price": _dec_text(_event_field(event, "B", "entry_price")) if size else "",
+        "order_id": "",
+        "time": fmt_time(when) if isinstance(when, int | datetime) else fmt_time(None),
+    }
     return render_to_string(
         "trading/partials/account_event.html", {"subaccount": subaccount, "row": row}
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from trading import fragments, selectors
@@ -223,11 +225,18 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
     if review is None or access is None:
         problems = _form_problems(form)
         return await _result(request, {"ok": False, "problems": problems}, token=None)
+    # The figures under the ticket always show what was checked for this submit.
+    feedback = await sync_to_async(render_to_string)(
+        "trading/partials/ticket_feedback.html",
+        {"market": market, "review": review, "oob": True},
+    )
     if not review.ok:
-        return await _result(request, {"ok": False, "problems": review.messages}, token=None)
+        return await _result(
+            request, {"ok": False, "problems": review.messages}, token=None, extra=feedback
+        )
     if review.confirm_reasons and not form.cleaned_data.get("confirmed"):
         return await _result(
-            request, {"confirm": review.confirm_reasons, "review": review}, token=None
+            request, {"confirm": review.confirm_reasons}, token=None, extra=feedback
         )
     try:
         result = await order_place(
@@ -238,9 +247,9 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
         )
     except PermissionDenied as denied:
         return refused(request, str(denied))
-    extra = ""
+    extra = feedback
     if result.ok:
-        extra = await _refreshed_regions(access, market)
+        extra += await _refreshed_regions(access, market)
     token = new_ticket_token() if result.final else None
     return await _result(
         request,

@@ -124,3 +124,32 @@ def test_formatting_never_uses_exponents() -> None:
     assert fragments.fmt_plain(Decimal("1.500E+2")) == "150"
     assert fragments.places_of(Decimal("0.00001")) == 5
     assert fragments.places_of(Decimal("1E+1")) == 0
+
+
+def test_a_position_event_shows_side_size_and_entry() -> None:
+    class Sub:
+        pk = 3
+        name = "Main desk"
+
+    opened = {
+        "e": "positionOpened",
+        "E": 1_750_000_000_000_000,
+        "s": "SOL_USDC_PERP",
+        "q": "-2",
+        "B": "95.5",
+        "p": "0",
+        "P": "0",
+    }
+    closed = {
+        "e": "positionClosed",
+        "E": 1_750_000_000_000_000,
+        "s": "SOL_USDC_PERP",
+        "q": "0",
+        "B": "95.5",
+    }
+
+    opened_html = fragments.account_event_html(Sub(), opened)
+    closed_html = fragments.account_event_html(Sub(), closed)
+
+    assert '<span class="ask">Short</span> position opened 2 @ 95.5' in opened_html
+    assert "position closed" in closed_html and "@" not in closed_html

@@ -1,0 +1,168 @@
+"""The trading pages in Chromium against a live sandbox (with its market maker) through a real
+daphne: a trader places and cancels a limit order, sends a market order that fills and sees
+the fill, the position and the balances change without reloading; a viewer has no ticket;
+the book moves by itself (the relay)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from decimal import ROUND_FLOOR, Decimal
+
+import pytest
+
+from tests import services
+from tests.fixtures.dashboard_server import DashboardServer
+
+pytestmark = pytest.mark.browser
+
+PERP = "SOL_USDC_PERP"
+LIVE_TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def live_desk(sandbox_live, tmp_path_factory) -> Iterator[DashboardServer]:
+    """A dashboard on the live sandbox with the demo team (trader on keys 0 and 1, viewer on 2)."""
+    state = tmp_path_factory.mktemp("trading-browser")
+    keys = state / "keys.json"
+    keys.write_text(json.dumps(sandbox_live.keys))
+    server = DashboardServer(state, api_url=sandbox_live.api_url, ws_url=sandbox_live.ws_url)
+    try:
+        server.start()
+        server.manage("seed_demo", "--keys", str(keys))
+        yield server
+    finally:
+        server.stop()
+
+
+def sign_in(page, server: DashboardServer, username: str, next_path: str) -> None:
+    page.goto(f"{server.url}/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"{username}-demo-password")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(next_path) + r"$"))
+
+
+def subaccount_id(page) -> str:
+    return page.locator("#ticket-subaccount").input_value()
+
+
+def best_bid(page) -> Decimal:
+    page.locator(f"#book-{PERP} .book-row.bid").first.wait_for()
+    return Decimal(page.locator(f"#book-{PERP} [data-best-bid]").get_attribute("data-best-bid"))
+
+
+def send_ticket(page) -> str:
+    """Submit the ticket and return the result text once the exchange answered."""
+    page.click(".ticket-submit")
+    result = page.locator("#ticket-result [data-result]")
+    result.wait_for()
+    return result.inner_text()
+
+
+def test_trader_places_cancels_and_fills_without_reloading(live_desk, page) -> None:
+    sign_in(page, live_desk, "trader", f"/trading/market/{PERP}/")
+    pk = subaccount_id(page)
+    page.locator(f"#open-orders-{pk} table").wait_for()  # the account regions have loaded
+    page.evaluate("window.__loadedOnce = true")  # gone if the page reloads
+
+    # A limit order 5% under the best bid rests on the book and shows in open orders.
+    price = (best_bid(page) * Decimal("0.95")).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    page.fill("#ticket-price", format(price, "f"))
+    page.fill("#ticket-quantity", "0.1")
+    page.locator("#ticket-feedback [data-notional]").wait_for()
+    text = send_ticket(page)
+    assert text.startswith("Order placed: Buy 0.1 SOL_USDC_PERP"), text
+    order_id = re.search(r"id (\d+)", text).group(1)
+    row = page.locator(f'#open-orders-{pk} tr[data-order-id="{order_id}"]')
+    row.wait_for()
+
+    # Cancel it from the open orders table.
+    row.locator(".cancel-order").click()
+    row.wait_for(state="detached")
+    assert "Cancelled" in page.locator("#trading-message").inner_text()
+
+    # A market order fills against the market maker: the fill appears in the account feed,
+    # the position and the balances change, all without a reload.
+    balances = page.locator(f"#balances-{pk}")
+    balances_before = balances.inner_text()
+    page.check("input[name=order_type][value=Market]")
+    page.fill("#ticket-quantity", "0.1")
+    page.locator("#ticket-feedback [data-notional]").wait_for()
+    text = send_ticket(page)
+    assert "(Market): Filled" in text, text
+    page.locator(f"#positions-{pk} .position-card[data-symbol={PERP}]").wait_for()
+    page.locator("#account-events .event-row[data-event=orderFill]").first.wait_for(
+        timeout=LIVE_TIMEOUT_MS
+    )
+    page.wait_for_function(
+        "([id, before]) => { const el = document.getElementById(id);"
+        " return el && el.innerText !== before; }",
+        arg=[f"balances-{pk}", balances_before],
+        timeout=LIVE_TIMEOUT_MS,
+    )
+    assert page.evaluate("window.__loadedOnce") is True
+
+    page.screenshot(path=str(services.output_dir() / "market.png"), full_page=True)
+
+
+def test_keyboard_shortcuts_pick_the_side_and_cancel_all(live_desk, page) -> None:
+    sign_in(page, live_desk, "trader", f"/trading/market/{PERP}/")
+    pk = subaccount_id(page)
+    page.locator(f"#open-orders-{pk} table").wait_for()
+    price = (best_bid(page) * Decimal("0.95")).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    page.fill("#ticket-price", format(price, "f"))
+    page.fill("#ticket-quantity", "0.1")
+    page.locator("#ticket-feedback [data-notional]").wait_for()
+    assert send_ticket(page).startswith("Order placed")
+    page.locator(f"#open-orders-{pk} tr[data-order-id]").first.wait_for()
+
+    page.locator("body").click(position={"x": 5, "y": 5})  # focus out of the inputs
+    page.keyboard.press("s")
+    assert page.locator("input[name=side][value=Ask]").is_checked()
+    page.keyboard.press("b")
+    assert page.locator("input[name=side][value=Bid]").is_checked()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("Shift+X")
+    page.locator("#trading-message", has_text="Cancelled").wait_for()
+    page.locator(f"#open-orders-{pk} .no-orders").wait_for()
+
+
+def test_a_viewer_sees_the_market_but_no_ticket(live_desk, page) -> None:
+    sign_in(page, live_desk, "viewer", "/trading/market/SOL_USDC/")
+
+    page.locator("#book-SOL_USDC .book-row").first.wait_for()
+    assert page.locator(".no-ticket").is_visible()
+    assert page.locator("#ticket-form").count() == 0
+
+
+def test_the_book_and_the_chart_update_by_themselves(live_desk, page) -> None:
+    sign_in(page, live_desk, "viewer", "/trading/market/SOL_USDC/")
+    book = page.locator("#book-SOL_USDC")
+    book.locator(".book-row").first.wait_for()
+    page.wait_for_function(
+        "() => Number(document.getElementById('chart-SOL_USDC').dataset.bars || 0) > 0"
+    )
+    before = book.inner_html()
+
+    page.wait_for_function(
+        "(before) => document.getElementById('book-SOL_USDC').innerHTML !== before",
+        arg=before,
+        timeout=LIVE_TIMEOUT_MS,
+    )
+    page.click(".interval-switch button[data-interval='5m']")
+    assert page.locator(".interval-switch button.active").inner_text() == "5m"
+
+
+def test_positions_page_is_usable_at_phone_width(live_desk, page) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, live_desk, "trader", "/trading/positions/")
+
+    page.locator(".positions").first.wait_for()
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    page.screenshot(path=str(services.output_dir() / "positions-phone.png"), full_page=True)
