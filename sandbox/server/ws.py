@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from decimal import Decimal
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -82,6 +83,7 @@ class DepthAggregate:
         self.bids: dict[str, str] = {}
 
     def add(self, data: dict[str, Any]) -> None:
+        """Merge one realtime depth payload (absolute level values: the last one wins)."""
         if self.first_update is None:
             self.first_update = data["U"]
         self.data = data
@@ -91,8 +93,7 @@ class DepthAggregate:
             self.bids[price] = quantity
 
     def message(self, now_us: int) -> dict[str, Any]:
-        from decimal import Decimal
-
+        """The merged payload: ``U`` of the first update, ``u`` and ``T`` of the last."""
         return {
             "e": "depth",
             "E": now_us,
@@ -209,6 +210,7 @@ class StreamHub:
         return f"Invalid stream: {name}"
 
     def subscribe(self, connection: Connection, name: str, subaccount: int | None) -> None:
+        """Add one stream to a connection (private streams belong to ``subaccount``)."""
         if name.startswith("account."):
             assert subaccount is not None
             old = connection.private.get(name)
@@ -221,6 +223,7 @@ class StreamHub:
             self.public.setdefault(name, set()).add(connection)
 
     def unsubscribe(self, connection: Connection, name: str) -> None:
+        """Remove one stream from a connection (unknown names are ignored)."""
         if name in connection.public:
             connection.public.discard(name)
             self.public.get(name, set()).discard(connection)
@@ -229,6 +232,7 @@ class StreamHub:
             self.private.get((subaccount, name), set()).discard(connection)
 
     def forget(self, connection: Connection) -> None:
+        """Drop a closed connection and all its subscriptions."""
         for name in list(connection.public) + list(connection.private):
             self.unsubscribe(connection, name)
         self.connections.discard(connection)
