@@ -29,7 +29,7 @@ from trading.backpack import Budget, Credentials, ExchangeSession
 
 SEQUENTIAL = 300
 CONCURRENT = 600
-ROUNDS = 3
+ROUNDS = 5
 IN_FLIGHT = 32
 SYMBOL = "SOL_USDC"
 

@@ -132,6 +132,23 @@ class ExchangeSession:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    def status(self) -> dict[str, Any]:
+        """Health figures for the dashboard: clock offset and rate budget left per key.
+
+        ``budgets`` maps ``(api key, budget name)`` to requests left in the current window
+        (-1 when the budget lives in Redis; see ``RedisRateLimiter.remaining_async``).
+        """
+        keys = {key for key, _ in getattr(self.limiter, "_sent", {})}
+        return {
+            "clock_offset_ms": self.clock.offset_ms,
+            "clock_round_trip_ms": self.clock.round_trip_ms,
+            "budgets": {
+                (key, name): self.limiter.remaining(key, name)
+                for key in sorted(keys)
+                for name in self.limiter.budgets
+            },
+        }
+
     # -- clock -------------------------------------------------------------------------
 
     async def server_time_ms(self) -> int:
@@ -206,7 +223,11 @@ class ExchangeSession:
                         after = before
                     if abs(after - before) > _CLOCK_DRIFT_MS:
                         continue
-                retryable = may_retry or (isinstance(error, RateLimitedError))
+                # A 429 means the exchange did not run the request: safe to resend even for
+                # orders. The local budget's own refusal already waited; it is final.
+                throttled = isinstance(error, RateLimitedError)
+                local_refusal = throttled and error.status is None
+                retryable = not local_refusal and (may_retry or throttled)
                 if retryable and self.retry.should_retry(error, attempt, elapsed):
                     await asyncio.sleep(self.retry.delay(attempt, error))
                     continue
