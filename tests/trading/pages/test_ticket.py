@@ -211,3 +211,36 @@ async def test_a_trader_cannot_send_on_a_subaccount_they_only_view(desk) -> None
 
     assert "Pick a subaccount you may trade on." in response.content.decode()
     assert await open_orders_on_exchange(desk, index=1) == []
+
+
+async def test_a_perpetual_order_carries_take_profit_and_stop_loss(desk) -> None:
+    from trading.backpack import routes
+
+    client = await client_for_user(desk.trader)
+    data = ticket(desk, price="150", quantity="1", take_profit="165", stop_loss="140.5")
+
+    response = await client.post(SEND.format(symbol="SOL_USDC_PERP"), data, **HX)
+
+    assert "Order placed: Buy 1 SOL_USDC_PERP @ 150" in response.content.decode()
+    async with desk.session() as session:
+        raw = desk.raw_client(session, 0)
+        orders = await session.call(
+            routes.ORDERS_OPEN, {"symbol": "SOL_USDC_PERP"}, credentials=raw.credentials
+        )
+    assert len(orders) == 1
+    assert Decimal(orders[0]["takeProfitTriggerPrice"]) == Decimal("165")
+    assert Decimal(orders[0]["stopLossTriggerPrice"]) == Decimal("140.5")
+
+
+async def test_triggers_on_the_wrong_side_are_explained(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    response = await client.post(
+        CHECK.format(symbol="SOL_USDC_PERP"),
+        ticket(desk, price="150", take_profit="140", stop_loss="155"),
+        **HX,
+    )
+
+    html = response.content.decode()
+    assert "The take-profit trigger must be above 150.00." in html
+    assert "The stop-loss trigger must be below 150.00." in html
