@@ -55,6 +55,15 @@ FIRST_ORDER_ID = 112_000_000_000_000_000
 _CONTEXT = CONTEXT
 
 
+def _levels(changed: dict[Decimal, Decimal]) -> list[list[str]]:
+    if not changed:
+        return []
+    if len(changed) == 1:
+        for price, total in changed.items():
+            return [[format(price, "f"), format(total, "f")]]
+    return [[format(p, "f"), format(q, "f")] for p, q in sorted(changed.items())]
+
+
 def _system_clock() -> int:
     return time.time_ns() // 1000
 
@@ -88,10 +97,14 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
         self._next_funding_ms: dict[str, int] = {}
         self._funding_history: dict[str, list[dict[str, Any]]] = {}
         self._bbo: dict[str, tuple] = {}
+        self._depth_stream: dict[str, str] = {}
+        self._ticker_stream: dict[str, str] = {}
         for market in markets:
             if market.symbol in self._markets:
                 raise ValueError(f"duplicate market {market.symbol}")
             self._markets[market.symbol] = market
+            self._depth_stream[market.symbol] = f"depth.{market.symbol}"
+            self._ticker_stream[market.symbol] = f"bookTicker.{market.symbol}"
             self._books[market.symbol] = OrderBook(market.symbol, 0)
             self._data[market.symbol] = MarketData(market.symbol)
             self._open_interest[market.symbol] = ZERO
@@ -138,47 +151,45 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
                         listener(event)
 
     def _flush_books(self) -> None:
-        if not self._touched:
+        touched = self._touched
+        if not touched:
             return
         now = self._now
         emitting = self._emitting
-        touched = self._touched
+        append = self._batch.append
         for symbol in sorted(touched) if len(touched) > 1 else touched:
             book = self._books[symbol]
             changes = book.take_changes()
             if changes is None or not emitting:
                 continue
             first, last, bids, asks = changes
-            self._batch.append(
-                Event(
-                    f"depth.{symbol}",
-                    {
-                        "e": "depth",
-                        "E": now,
-                        "s": symbol,
-                        "a": [[format(p, "f"), format(q, "f")] for p, q in sorted(asks.items())],
-                        "b": [[format(p, "f"), format(q, "f")] for p, q in sorted(bids.items())],
-                        "U": first,
-                        "u": last,
-                        "T": now,
-                    },
-                    symbol,
-                )
+            depth = {"e": "depth", "E": now, "s": symbol, "a": _levels(asks), "b": _levels(bids)}
+            depth["U"] = first
+            depth["u"] = last
+            depth["T"] = now
+            append(Event(self._depth_stream[symbol], depth, symbol))
+            bid_prices = book.bid_prices
+            ask_prices = book.ask_prices
+            bid = bid_prices[-1] if bid_prices else None
+            ask = ask_prices[0] if ask_prices else None
+            top = (
+                bid,
+                book.bid_totals[bid] if bid is not None else None,
+                ask,
+                book.ask_totals[ask] if ask is not None else None,
             )
-            top = book.top()
             if top != self._bbo.get(symbol):
                 self._bbo[symbol] = top
-                bid, bid_qty, ask, ask_qty = top
                 data: dict[str, Any] = {"e": "bookTicker", "E": now, "s": symbol}
                 if ask is not None:
                     data["a"] = format(ask, "f")
-                    data["A"] = format(ask_qty, "f")
+                    data["A"] = format(top[3], "f")
                 if bid is not None:
                     data["b"] = format(bid, "f")
-                    data["B"] = format(bid_qty, "f")
-                data["u"] = str(book.update_id)
+                    data["B"] = format(top[1], "f")
+                data["u"] = str(last)
                 data["T"] = now
-                self._batch.append(Event(f"bookTicker.{symbol}", data, symbol))
+                append(Event(self._ticker_stream[symbol], data, symbol))
         touched.clear()
 
     def drain_events(self) -> list[Event]:

@@ -151,11 +151,20 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
     combinations Backpack refuses.  Book- and account-dependent checks (price band,
     postOnly, reduceOnly, funds, margin) are the engine's.
     """
-    side = _choice(payload, "side", SIDES, None)
-    order_type = _choice(payload, "orderType", ORDER_TYPES, None)
+    get = payload.get
+    side = get("side")
+    if side != BID and side != ASK:
+        side = _choice(payload, "side", SIDES, None)
+    order_type = get("orderType")
+    if order_type != LIMIT and order_type != MARKET:
+        order_type = _choice(payload, "orderType", ORDER_TYPES, None)
     order = Order(market, subaccount_id, side, order_type)
-    order.time_in_force = _choice(payload, "timeInForce", TIME_IN_FORCE, "GTC")
-    order.stp = _choice(payload, "selfTradePrevention", STP_MODES, REJECT_TAKER)
+    time_in_force = get("timeInForce")
+    if time_in_force is not None:
+        order.time_in_force = _choice(payload, "timeInForce", TIME_IN_FORCE, "GTC")
+    stp = get("selfTradePrevention")
+    if stp is not None:
+        order.stp = _choice(payload, "selfTradePrevention", STP_MODES, REJECT_TAKER)
     if payload.get("clientId") is not None:
         order.client_id = parse_client_id(payload["clientId"])
     if payload.get("postOnly") is not None:
