@@ -45,6 +45,9 @@ class Config:
     backpack_ws_url: str
     encryption_keys: tuple[bytes, ...]
     relay_mode: str
+    alert_webhooks: tuple[str, ...] = ()
+    metrics_token: str = ""
+    monitoring_flush_s: float = 5.0
 
     @property
     def scaled(self) -> bool:
@@ -123,6 +126,31 @@ def _encryption_keys(env: dict[str, str], state_dir: Path) -> tuple[bytes, ...]:
     return tuple(keys)
 
 
+def _alert_webhooks(env: dict[str, str]) -> tuple[str, ...]:
+    urls = _list(env, "DASHBOARD_ALERT_WEBHOOKS", "")
+    for position, url in enumerate(urls, start=1):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"DASHBOARD_ALERT_WEBHOOKS: URL {position} must start with https:// (or "
+                f"http://) and name a host; got {url!r}"
+            )
+    return urls
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number of seconds, got {raw!r}") from None
+    if not 0 <= value <= 3600:
+        raise ConfigError(f"{name}: expected 0 to 3600 seconds, got {raw!r}")
+    return value
+
+
 def load_config(env: dict[str, str] | None = None) -> Config:
     """Parse and validate the environment; raise ConfigError naming the first bad setting."""
     env = dict(os.environ if env is None else env)
@@ -169,6 +197,9 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         backpack_ws_url=ws_url,
         encryption_keys=_encryption_keys(env, state_dir),
         relay_mode=relay_mode,
+        alert_webhooks=_alert_webhooks(env),
+        metrics_token=env.get("DASHBOARD_METRICS_TOKEN", "").strip(),
+        monitoring_flush_s=_seconds(env, "DASHBOARD_MONITORING_FLUSH_S", 5.0),
     )
 
 

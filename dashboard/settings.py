@@ -168,6 +168,9 @@ BACKPACK_API_URL = CONFIG.backpack_api_url
 BACKPACK_WS_URL = CONFIG.backpack_ws_url
 REDIS_URL = CONFIG.redis_url
 DASHBOARD_RELAY = CONFIG.relay_mode
+DASHBOARD_ALERT_WEBHOOKS = CONFIG.alert_webhooks
+DASHBOARD_METRICS_TOKEN = CONFIG.metrics_token
+DASHBOARD_MONITORING_FLUSH_S = CONFIG.monitoring_flush_s
 
 LOGGING = {
     "version": 1,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -15,13 +15,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 while the database answers; a load balancer takes us out otherwise."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        database = "ok"
-    except Exception as exc:  # noqa: BLE001 - any database failure means "unhealthy"
-        database = f"error: {type(exc).__name__}"
-    status = 200 if database == "ok" else 503
-    return JsonResponse({"database": database}, status=status)
+async def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers: 503 when the database or the channel layer fails; the exchange's
+    reachability (and clock offset) is reported but never takes this process out, since
+    every process shares the same exchange."""
+    from trading.monitoring.healthz import channel_layer_check, database_check, exchange_check
+
+    database = await sync_to_async(database_check)()
+    channel_layer = await channel_layer_check()
+    exchange = await exchange_check()
+    status = 200 if database == "ok" and channel_layer == "ok" else 503
+    return JsonResponse(
+        {"database": database, "channel_layer": channel_layer, "exchange": exchange},
+        status=status,
+    )

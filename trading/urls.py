@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.urls import path
 
 from trading.views import balances, market, orders, positions
+from trading.views import monitoring as monitoring_views
+from trading.views import withdrawals as withdrawal_views
 
 app_name = "trading"
 
@@ -47,4 +49,43 @@ urlpatterns = [
         balances.balances_thresholds,
         name="balances_thresholds",
     ),
+    # withdrawals under policy
+    path(
+        "subaccounts/<int:subaccount_id>/withdrawals/",
+        withdrawal_views.withdrawals_page,
+        name="withdrawals",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/withdrawals/request/",
+        withdrawal_views.withdrawal_request_view,
+        name="withdrawal_request",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/withdrawals/<int:withdrawal_id>/approve/",
+        withdrawal_views.withdrawal_decide,
+        {"decision": "approve"},
+        name="withdrawal_approve",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/withdrawals/<int:withdrawal_id>/reject/",
+        withdrawal_views.withdrawal_decide,
+        {"decision": "reject"},
+        name="withdrawal_reject",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/withdrawals/<int:withdrawal_id>/send/",
+        withdrawal_views.withdrawal_decide,
+        {"decision": "send"},
+        name="withdrawal_send",
+    ),
+    # API health, alerts
+    path("health/", monitoring_views.health_page, name="health"),
+    path("health/webhooks/", monitoring_views.webhook_add, name="alert_webhook_add"),
+    path(
+        "health/webhooks/<int:webhook_id>/remove/",
+        monitoring_views.webhook_remove,
+        name="alert_webhook_remove",
+    ),
+    path("alerts/bell/", monitoring_views.alerts_bell, name="alerts_bell"),
+    path("alerts/seen/", monitoring_views.alerts_seen, name="alerts_seen"),
 ]

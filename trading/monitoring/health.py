@@ -15,6 +15,7 @@ from django.db.models import Sum
 from trading.monitoring.sink import bucket_upper_ms
 
 HOUR = timedelta(hours=1)
+STANDARD_BUDGET = 2000  # requests per minute per API key on standard routes (exchange FAQ)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class CallHealth:
     rate_limited: int
     server_errors: int
     unavailable: int
+    requests_last_minute: int
     p50_ms: float | None
     p99_ms: float | None
     error_codes: tuple[tuple[str, int], ...]
@@ -36,6 +38,12 @@ class CallHealth:
     @property
     def error_rate(self) -> float:
         return 0.0 if not self.calls else (self.calls - self.ok) / self.calls
+
+    @property
+    def budget_left(self) -> int:
+        """Standard requests left of the exchange's 2000 a minute for this key (every process
+        of the deployment counted)."""
+        return max(STANDARD_BUDGET - self.requests_last_minute, 0)
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,14 @@ def call_health(
         .values("label", "metric")
         .annotate(n=Sum("count"))
     )
+    last_minute = {
+        row["label"]: row["n"]
+        for row in ApiCallStat.objects.filter(
+            label__in=labels, metric="requests", bucket__gt=now - timedelta(seconds=60)
+        )
+        .values("label")
+        .annotate(n=Sum("count"))
+    }
     sums: dict[str, Counter[str]] = {label: Counter() for label in labels}
     for row in rows:
         sums[row["label"]][row["metric"]] += row["n"]
@@ -96,6 +112,7 @@ def call_health(
             rate_limited=metrics["kind:rate_limited"],
             server_errors=metrics["kind:server_error"],
             unavailable=metrics["kind:unavailable"],
+            requests_last_minute=last_minute.get(label, 0),
             p50_ms=percentile_ms(histogram, 0.50),
             p99_ms=percentile_ms(histogram, 0.99),
             error_codes=tuple(codes),

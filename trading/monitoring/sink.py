@@ -6,8 +6,9 @@ the agent through `sync_to_async`) adds the counters to `ApiCallStat` / `ApiCall
 `count = count + n`, so several processes add up instead of overwriting each other.
 
 Each call is counted under its subaccount label (the client's `label`, the subaccount's pk) as
-`calls`, `outcome:<ok|ErrorClass>`, `status:<http>`, `code:<exchange code>`, `latency:<i>` and,
-for the problems the alerts watch, `kind:<auth|expired|rate_limited|server_error|unavailable>`.
+`calls`, `requests` (HTTP requests including retries: what the exchange's rate limit counts),
+`outcome:<ok|ErrorClass>`, `status:<http>`, `code:<exchange code>`, `latency:<i>` and, for the
+problems the alerts watch, `kind:<auth|expired|rate_limited|server_error|unavailable>`.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class MetricsSink:
         with self._lock:
             for metric in metrics:
                 self._stats[(label, bucket, metric)] += 1
+            self._stats[(label, bucket, "requests")] += max(int(record.attempts or 1), 1)
             self._totals[(label, record.outcome[:60])] += 1
 
     def pending(self) -> int:

@@ -1,0 +1,200 @@
+"""The withdrawals page of a subaccount: request, approve, reject, send again, history.
+
+Admins only, in a session verified with two-factor. Every action posts a form, calls one
+service, and redirects back to the page with a message (or re-renders the form with the error
+beside the field it belongs to).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import client_ip, two_factor_redirect
+from accounts.models import ROLE_RANK, Role, Subaccount, WithdrawalPolicy
+from accounts.permissions import role_of, subaccounts_visible_to
+from trading.backpack.errors import BackpackError
+from trading.withdrawals import selectors
+from trading.withdrawals.services import (
+    WithdrawalError,
+    plain,
+    withdrawal_approve,
+    withdrawal_reject,
+    withdrawal_request,
+    withdrawal_send,
+)
+
+
+def _admin_subaccount(request: HttpRequest, subaccount_id: int) -> Subaccount | HttpResponse:
+    """The subaccount when the user is its admin in a two-factor session (sync)."""
+    user = request.user
+    if not user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    subaccount = subaccounts_visible_to(user).filter(pk=subaccount_id).first()
+    if subaccount is None:
+        raise Http404("No such subaccount.")
+    role = role_of(user, subaccount)
+    if role is None or ROLE_RANK[role] < ROLE_RANK[Role.ADMIN]:
+        raise PermissionDenied("Withdrawals need the admin role.")
+    return two_factor_redirect(request) or subaccount
+
+
+async def _guard(request: HttpRequest, subaccount_id: int) -> Subaccount | HttpResponse:
+    request.user = await request.auser()
+    return await sync_to_async(_admin_subaccount)(request, subaccount_id)
+
+
+def _page_url(subaccount: Subaccount) -> str:
+    return reverse("trading:withdrawals", args=[subaccount.pk])
+
+
+async def _exchange_figures(subaccount: Subaccount, assets: list[str]) -> dict[str, Any]:
+    """Max withdrawable per asset and the exchange's history; errors in words, never raised."""
+    from trading.exchange import client_for
+
+    client = client_for(subaccount)
+    available: dict[str, str] = {}
+    problems: list[str] = []
+    for asset in assets:
+        try:
+            available[asset] = plain((await client.max_withdrawal_quantity(asset)).max_quantity)
+        except BackpackError as error:
+            problems.append(f"Max withdrawable {asset}: {error.message}. {error.action}")
+    try:
+        history = await selectors.withdrawal_history(client=client)
+    except BackpackError as error:
+        history = []
+        problems.append(f"Withdrawal history: {error.message}. {error.action}")
+    return {"available": available, "history": history, "exchange_problems": problems}
+
+
+def _context(request: HttpRequest, subaccount: Subaccount) -> dict[str, Any]:
+    limits = selectors.limits_today(subaccount=subaccount)
+    policy = WithdrawalPolicy.objects.filter(subaccount=subaccount).first()
+    return {
+        "second_admin_required": policy is None or policy.second_admin_required,
+        "subaccount": subaccount,
+        "addresses": selectors.usable_addresses(subaccount=subaccount),
+        "limits": limits,
+        "requests": list(selectors.withdrawal_requests(subaccount=subaccount)),
+        "user_id": request.user.pk,
+    }
+
+
+async def _render_page(
+    request: HttpRequest,
+    subaccount: Subaccount,
+    *,
+    form: dict | None = None,
+    error: WithdrawalError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = await sync_to_async(_context)(request, subaccount)
+    figures = await _exchange_figures(subaccount, [row.asset for row in context["limits"]])
+    context["exchange_problems"] = figures["exchange_problems"]
+    context["limit_rows"] = [
+        {
+            "asset": row.asset,
+            "limit": plain(row.daily_limit),
+            "used": plain(row.used),
+            "left": plain(row.left),
+            "available": figures["available"].get(row.asset, "unknown"),
+        }
+        for row in context["limits"]
+    ]
+    context["request_rows"] = [
+        {"item": item, "quantity": plain(item.quantity)} for item in context["requests"]
+    ]
+    context["history_rows"] = [
+        {"item": item, "quantity": plain(item.quantity), "fee": plain(item.fee)}
+        for item in figures["history"]
+    ]
+    context["form"] = form or {}
+    context["error"] = error
+    return await sync_to_async(render)(request, "trading/withdrawals.html", context, status=status)
+
+
+@require_GET
+async def withdrawals_page(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """The page: request form with the max withdrawable, limits, requests, history."""
+    subaccount = await _guard(request, subaccount_id)
+    if isinstance(subaccount, HttpResponse):
+        return subaccount
+    return await _render_page(request, subaccount)
+
+
+@require_POST
+async def withdrawal_request_view(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """Submit a request confirmed with a two-factor code."""
+    subaccount = await _guard(request, subaccount_id)
+    if isinstance(subaccount, HttpResponse):
+        return subaccount
+    form = {key: request.POST.get(key, "") for key in ("asset", "quantity", "address_id")}
+    try:
+        record = await withdrawal_request(
+            actor=request.user,
+            subaccount=subaccount,
+            asset=form["asset"],
+            quantity=form["quantity"],
+            address_id=form["address_id"],
+            otp_code=request.POST.get("otp_code", ""),
+            ip=client_ip(request),
+        )
+    except WithdrawalError as error:
+        return await _render_page(request, subaccount, form=form, error=error)
+    await sync_to_async(_say)(request, record)
+    return HttpResponseRedirect(_page_url(subaccount))
+
+
+def _say(request: HttpRequest, record: Any) -> None:
+    amount = f"{plain(record.quantity)} {record.asset} to {record.address_label or record.address}"
+    status = record.Status
+    if record.status == status.PENDING:
+        messages.info(request, f"Requested {amount}; it waits for a second admin's approval.")
+    elif record.status == status.SENT:
+        messages.success(request, f"Sent {amount}; the exchange's id is {record.exchange_id}.")
+    elif record.status == status.REJECTED:
+        messages.info(request, f"Rejected the withdrawal of {amount}.")
+    else:
+        messages.error(request, f"{amount}: {record.error}")
+
+
+@require_POST
+async def withdrawal_decide(
+    request: HttpRequest, subaccount_id: int, withdrawal_id: int, decision: str
+) -> HttpResponse:
+    """Approve (with a code), reject, or send again one request."""
+    subaccount = await _guard(request, subaccount_id)
+    if isinstance(subaccount, HttpResponse):
+        return subaccount
+    common = {
+        "actor": request.user,
+        "subaccount": subaccount,
+        "withdrawal_id": withdrawal_id,
+        "ip": client_ip(request),
+    }
+    try:
+        if decision == "approve":
+            record = await withdrawal_approve(**common, otp_code=request.POST.get("otp_code", ""))
+        elif decision == "reject":
+            record = await sync_to_async(withdrawal_reject)(
+                **common, reason=request.POST.get("reason", "")
+            )
+        elif decision == "send":
+            record = await withdrawal_send(**common)
+        else:
+            raise Http404("No such action.")
+    except WithdrawalError as error:
+        await sync_to_async(messages.error)(request, error.message)
+    else:
+        await sync_to_async(_say)(request, record)
+    return HttpResponseRedirect(_page_url(subaccount))
