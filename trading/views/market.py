@@ -198,7 +198,11 @@ async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
     symbol = _symbol(symbol)
     tradable = await _tradable(request)
     if not tradable:
-        return refused(request, VIEW_ONLY)
+        if not getattr(request, "htmx", False):
+            return refused(request, VIEW_ONLY)
+        return await render_async(
+            request, "trading/partials/ticket_feedback.html", {"error": VIEW_ONLY}
+        )
     market, error = await _market_or_error(symbol)
     if market is None:
         return await render_async(
@@ -217,7 +221,7 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
     symbol = _symbol(symbol)
     tradable = await _tradable(request)
     if not tradable:
-        return refused(request, VIEW_ONLY)
+        return await _refused_ticket(request, VIEW_ONLY)
     market, error = await _market_or_error(symbol)
     if market is None:
         return await _result(request, {"ok": False, "text": error}, token=None)
@@ -246,7 +250,7 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
             ip=client_ip(request),
         )
     except PermissionDenied as denied:
-        return refused(request, str(denied))
+        return await _refused_ticket(request, str(denied))
     extra = feedback
     if result.ok:
         extra += await _refreshed_regions(access, market)
@@ -257,6 +261,13 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
         token=token,
         extra=extra,
     )
+
+
+async def _refused_ticket(request: HttpRequest, text: str) -> HttpResponse:
+    """A refusal shown where the ticket's result goes (403 for a request without htmx)."""
+    if not getattr(request, "htmx", False):
+        return refused(request, text)
+    return await _result(request, {"ok": False, "text": text}, token=None)
 
 
 async def _refreshed_regions(access: SubaccountAccess, market: Market) -> str:

@@ -198,6 +198,7 @@ async def test_a_viewer_gets_no_ticket_and_cannot_post_one(desk) -> None:
     assert 'id="ticket-form"' not in page.content.decode()
     assert "You have view access only" in page.content.decode()
     assert "needs the trader role" in refused_htmx.content.decode()
+    assert 'id="ticket-result"' in refused_htmx.content.decode()
     assert refused_plain.status_code == 403
     assert await open_orders_on_exchange(desk) == []
 
@@ -244,3 +245,19 @@ async def test_triggers_on_the_wrong_side_are_explained(desk) -> None:
     html = response.content.decode()
     assert "The take-profit trigger must be above 150.00." in html
     assert "The stop-loss trigger must be below 150.00." in html
+
+
+async def test_a_market_order_by_quote_quantity_fills_against_the_book(desk) -> None:
+    await rest_order(desk, 1, "Ask", "150", "5")
+    client = await client_for_user(desk.trader)
+    data = ticket(desk, order_type="Market", price="", quantity="", quote_quantity="300")
+
+    checked = await client.post(CHECK.format(symbol="SOL_USDC"), data, **HX)
+    sent = await client.post(SEND.format(symbol="SOL_USDC"), data, **HX)
+
+    assert "data-notional>300.00 USDC" in checked.content.decode()
+    html = sent.content.decode()
+    assert "(Market): Filled, filled 2, id" in html, html
+    async with desk.session() as session:
+        resting = await desk.raw_client(session, 1).open_orders("SOL_USDC")
+    assert [o.executed_quantity for o in resting] == [Decimal("2")]  # the maker's ask
