@@ -88,8 +88,9 @@ class Authenticator:
     """Checks signed requests against a registry of public keys -> subaccount ids.
 
     ``clock_ms`` returns the server's time in milliseconds; inject a fixed clock to check
-    recorded vectors. ``status`` picks the HTTP status of a refusal per route (the spec
-    documents 401 on some routes and only 400 on others).
+    recorded vectors. Refusals are HTTP 401 (as the exchange answers them): code
+    ``INVALID_SIGNATURE`` when the signature does not verify, ``UNAUTHORIZED`` for missing
+    or malformed headers, an unknown key or an expired request.
     """
 
     def __init__(self, keys: Mapping[str, int], clock_ms: Callable[[], int]) -> None:
@@ -112,7 +113,7 @@ class Authenticator:
         instruction: str,
         params: Params | list[Mapping[str, Any]] | None,
         *,
-        status: int = 400,
+        status: int = 401,
     ) -> int:
         """Return the subaccount id of a correctly signed request, or raise :class:`ApiError`."""
         api_key = _header(headers, "X-API-Key")
@@ -129,7 +130,7 @@ class Authenticator:
         window: str | None,
         instruction: str,
         params: Params | list[Mapping[str, Any]] | None,
-        status: int = 400,
+        status: int = 401,
     ) -> int:
         """Check the four signature values (headers, or a WS ``signature`` array)."""
         if not api_key:
@@ -148,18 +149,18 @@ class Authenticator:
         except (binascii.Error, ValueError):
             signature_bytes = b""
         if len(signature_bytes) != 64:
-            raise ApiError(status, "INVALID_CLIENT_REQUEST", "Invalid X-Signature Header")
+            raise ApiError(status, "UNAUTHORIZED", "Invalid X-Signature Header")
         timestamp_ms = _parse_ms(timestamp, "X-Timestamp", status)
         if window is None or window == "":
             window = str(DEFAULT_WINDOW_MS)
         window_ms = _parse_ms(window, "X-Window", status)
         if window_ms <= 0 or window_ms > MAX_WINDOW_MS:
-            raise ApiError(status, "INVALID_CLIENT_REQUEST", "Invalid X-Window Header")
+            raise ApiError(status, "UNAUTHORIZED", "Invalid X-Window Header")
         now = self.clock_ms()
         if timestamp_ms + window_ms < now:
-            raise ApiError(status, "INVALID_CLIENT_REQUEST", "Request has expired")
+            raise ApiError(status, "UNAUTHORIZED", "Request has expired")
         if timestamp_ms - window_ms > now:
-            raise ApiError(status, "INVALID_CLIENT_REQUEST", "Request timestamp is in the future")
+            raise ApiError(status, "UNAUTHORIZED", "Request timestamp is in the future")
         message = signing_string(instruction, params, timestamp, window).encode()
         try:
             verify_key.verify(message, signature_bytes)
@@ -170,7 +171,7 @@ class Authenticator:
 
 def _parse_ms(text: str, header: str, status: int) -> int:
     if not text.isdigit() or len(text) > 16:
-        raise ApiError(status, "INVALID_CLIENT_REQUEST", f"Invalid {header} Header")
+        raise ApiError(status, "UNAUTHORIZED", f"Invalid {header} Header")
     return int(text)
 
 

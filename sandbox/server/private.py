@@ -293,40 +293,38 @@ def max_withdrawal_quantity(call: Call) -> dict:
 
 
 def private_routes(sandbox: Sandbox) -> list[Route]:
-    """Every signed REST route, with its instruction, budget and refusal status."""
+    """Every signed REST route, with its instruction and budget (historical or not)."""
     table = [
-        ("/api/v1/order", "POST", place_order, "orderExecute", False, 400),
-        ("/api/v1/order", "DELETE", cancel_order, "orderCancel", False, 400),
-        ("/api/v1/order", "GET", get_order, "orderQuery", False, 400),
-        ("/api/v1/capital", "GET", balances, "balanceQuery", False, 400),
-        ("/api/v1/capital/collateral", "GET", collateral, "collateralQuery", False, 400),
-        ("/api/v1/account", "GET", account, "accountQuery", False, 400),
-        ("/api/v1/orders", "GET", open_orders, "orderQueryAll", False, 400),
-        ("/api/v1/orders", "POST", place_orders, "orderExecute", False, 400),
-        ("/api/v1/orders", "DELETE", cancel_open_orders, "orderCancelAll", False, 400),
-        ("/api/v1/position", "GET", positions, "positionQuery", False, 401),
-        ("/api/v1/account/limits/order", "GET", max_order_quantity, "maxOrderQuantity", False, 400),
+        ("/api/v1/order", "POST", place_order, "orderExecute", False),
+        ("/api/v1/order", "DELETE", cancel_order, "orderCancel", False),
+        ("/api/v1/order", "GET", get_order, "orderQuery", False),
+        ("/api/v1/capital", "GET", balances, "balanceQuery", False),
+        ("/api/v1/capital/collateral", "GET", collateral, "collateralQuery", False),
+        ("/api/v1/account", "GET", account, "accountQuery", False),
+        ("/api/v1/orders", "GET", open_orders, "orderQueryAll", False),
+        ("/api/v1/orders", "POST", place_orders, "orderExecute", False),
+        ("/api/v1/orders", "DELETE", cancel_open_orders, "orderCancelAll", False),
+        ("/api/v1/position", "GET", positions, "positionQuery", False),
+        ("/api/v1/account/limits/order", "GET", max_order_quantity, "maxOrderQuantity", False),
         (
             "/api/v1/account/limits/withdrawal",
             "GET",
             max_withdrawal_quantity,
             "maxWithdrawalQuantity",
             False,
-            400,
         ),
-        ("/wapi/v1/history/fills", "GET", fill_history, "fillHistoryQueryAll", True, 401),
-        ("/wapi/v1/history/orders", "GET", order_history, "orderHistoryQueryAll", True, 401),
-        ("/wapi/v1/capital/deposits", "GET", deposits, "depositQueryAll", False, 401),
+        ("/wapi/v1/history/fills", "GET", fill_history, "fillHistoryQueryAll", True),
+        ("/wapi/v1/history/orders", "GET", order_history, "orderHistoryQueryAll", True),
+        ("/wapi/v1/capital/deposits", "GET", deposits, "depositQueryAll", False),
         (
             "/wapi/v1/capital/deposit/address",
             "GET",
             deposit_address,
             "depositAddressQuery",
             False,
-            401,
         ),
-        ("/wapi/v1/capital/withdrawals", "GET", withdrawals, "withdrawalQueryAll", False, 401),
-        ("/wapi/v1/capital/withdrawals", "POST", request_withdrawal, "withdraw", False, 401),
+        ("/wapi/v1/capital/withdrawals", "GET", withdrawals, "withdrawalQueryAll", False),
+        ("/wapi/v1/capital/withdrawals", "POST", request_withdrawal, "withdraw", False),
     ]
     return [
         exchange_route(
@@ -336,8 +334,7 @@ def private_routes(sandbox: Sandbox) -> list[Route]:
             handler,
             instruction=instruction,
             historical=historical,
-            auth_status=status,
             batch=handler is place_orders,
         )
-        for path, method, handler, instruction, historical, status in table
+        for path, method, handler, instruction, historical in table
     ]

@@ -91,7 +91,7 @@ def exchange_route(
     *,
     instruction: str | None = None,
     historical: bool = False,
-    auth_status: int = 400,
+    auth_status: int = 401,
     batch: bool = False,
 ) -> Route:
     """A Starlette route running ``handler`` behind the exchange's checks."""

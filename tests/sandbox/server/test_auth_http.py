@@ -65,7 +65,7 @@ async def test_recorded_vector_passes_the_live_signature_check(
 
 async def test_missing_headers_unknown_key_and_expiry(api: Api, http: httpx.AsyncClient) -> None:
     bare = Api.checked(await http.get("/api/v1/capital"), "GET", "/api/v1/capital")
-    assert bare.status_code == 400
+    assert bare.status_code == 401
     assert bare.json() == {"code": "UNAUTHORIZED", "message": "Missing X-API-Key Header"}
     headers = api.headers("balanceQuery", None)
     headers["X-API-Key"] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
@@ -78,7 +78,8 @@ async def test_missing_headers_unknown_key_and_expiry(api: Api, http: httpx.Asyn
     expired = Api.checked(
         await http.get("/api/v1/capital", headers=headers), "GET", "/api/v1/capital"
     )
-    assert expired.json() == {"code": "INVALID_CLIENT_REQUEST", "message": "Request has expired"}
+    assert expired.status_code == 401
+    assert expired.json() == {"code": "UNAUTHORIZED", "message": "Request has expired"}
     long_window = api.headers(
         "balanceQuery", None, window=60_000, timestamp=int(time.time() * 1000) - 30_000
     )

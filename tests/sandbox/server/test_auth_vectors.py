@@ -167,7 +167,7 @@ def test_request_outside_its_window_has_expired() -> None:
     with pytest.raises(ApiError) as refused:
         _check(vector, late)
     assert (refused.value.code, refused.value.message) == (
-        "INVALID_CLIENT_REQUEST",
+        "UNAUTHORIZED",
         "Request has expired",
     )
 
