@@ -15,6 +15,7 @@ sent one, the HTTP ``status`` and the ``route`` that failed::
     ├── ExchangeUnavailableError   cannot reach the exchange (connect, timeout, closed)
     ├── MalformedResponseError     the exchange answered something we cannot parse
     └── RequestRejectedError       any other 4xx the exchange refused (bad parameter, ...)
+        └── PermissionDeniedError  FORBIDDEN: not allowed (key permissions, address book)
 
 Classification uses the response's ``code`` field and the HTTP status only, never the
 message text (``error_from_response``).
@@ -119,7 +120,16 @@ class RequestRejectedError(BackpackError):
     default_action = "Check the request's parameters."
 
 
-_AUTH = {"UNAUTHORIZED", "INVALID_SIGNATURE", "FORBIDDEN", "ACCOUNT_DEACTIVATED"}
+class PermissionDeniedError(RequestRejectedError):
+    """The exchange does not allow this request for this account or key."""
+
+    default_action = (
+        "Check the key's permissions on the exchange; for withdrawals, add the address to "
+        "the address book without two-factor authentication."
+    )
+
+
+_AUTH = {"UNAUTHORIZED", "INVALID_SIGNATURE", "ACCOUNT_DEACTIVATED"}
 _FUNDS = {
     "INSUFFICIENT_FUNDS",
     "INSUFFICIENT_MARGIN",
@@ -174,6 +184,8 @@ def error_from_response(
         return RateLimitedError(
             f"Rate limited by the exchange on {route}{said}", retry_after=retry_after, **kw
         )
+    if code == "FORBIDDEN":
+        return PermissionDeniedError(f"The exchange does not allow {route}{said}", **kw)
     if code in _AUTH or (code is None and status in (401, 403)):
         return AuthenticationError(f"The exchange rejected the credentials on {route}{said}", **kw)
     if code in _FUNDS:

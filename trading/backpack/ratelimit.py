@@ -71,7 +71,10 @@ class LocalRateLimiter:
             if pause <= 0 and len(window) < spec.limit:
                 window.append(now)
                 return
-            wait = max(pause, window[0] + spec.period_s - now if window else 0.0, 0.001)
+            if pause > 0:
+                wait = pause
+            else:
+                wait = max(window[0] + spec.period_s - now, 0.001)
             if now + wait > deadline:
                 raise RateLimitedError(
                     f"The {budget} request budget ({spec.limit} per {spec.period_s:g}s) for "

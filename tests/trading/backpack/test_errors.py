@@ -10,6 +10,7 @@ from trading.backpack.errors import (
     MaintenanceError,
     MalformedResponseError,
     OrderNotFoundError,
+    PermissionDeniedError,
     RateLimitedError,
     RequestRejectedError,
     ServerError,
@@ -33,6 +34,7 @@ from trading.backpack.wire import parse
         (500, "SERVER_ERROR", ServerError),
         (502, None, ServerError),
         (400, "INVALID_CLIENT_REQUEST", RequestRejectedError),
+        (403, "FORBIDDEN", PermissionDeniedError),
     ],
 )
 def test_code_and_status_pick_the_exception(status: int, code: str | None, kind: type) -> None:

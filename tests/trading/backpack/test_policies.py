@@ -122,3 +122,12 @@ async def test_market_cache_loads_once_and_refreshes_when_stale(sandbox, session
     session.markets.refresh_s = 0.0
     await session.markets.get("SOL_USDC")
     assert len([r for r in session.metrics.recent if r.route == "markets"]) == 2
+
+
+async def test_a_429_pauses_the_key_briefly_not_for_the_whole_window() -> None:
+    limiter = LocalRateLimiter({"standard": Budget(100, 60.0)}, max_wait_s=1.0)
+    await limiter.acquire("key")
+    limiter.penalize("key", 0.2)
+    started = time.monotonic()
+    await limiter.acquire("key")
+    assert 0.15 <= time.monotonic() - started < 0.5

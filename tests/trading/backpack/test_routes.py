@@ -18,6 +18,7 @@ from trading.backpack.errors import (
     ExchangeUnavailableError,
     InsufficientFundsError,
     InvalidOrderError,
+    PermissionDeniedError,
 )
 from trading.backpack.market_types import MarketType
 
@@ -162,12 +163,24 @@ async def test_limits_deposit_address_and_withdrawal(client, sandbox) -> None:
     sent = await client.request_withdrawal(
         symbol="USDC",
         blockchain="Solana",
-        address="9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin",
+        address="Desk0SoLanaWithdrawa1Address11111111111111",
         quantity=Decimal("12.5"),
         client_id="desk:wd 1",
     )
-    assert sent.quantity == Decimal("12.5")
-    assert len(await client.withdrawals()) == len(before) + 1
+    assert sent.quantity == Decimal("12.5") and sent.client_id == "desk:wd 1"
+    assert [w.id for w in await client.withdrawals()] == [sent.id, *(w.id for w in before)]
+
+
+async def test_withdrawal_to_an_address_outside_the_book_is_refused_in_words(client) -> None:
+    with pytest.raises(PermissionDeniedError) as info:
+        await client.request_withdrawal(
+            symbol="USDC",
+            blockchain="Solana",
+            address="9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin",
+            quantity=Decimal("1"),
+        )
+    assert "not 2FA exempt" in str(info.value)
+    assert "address book" in info.value.action
 
 
 async def test_verify_credentials_accepts_a_good_key(session, sandbox) -> None:
