@@ -160,7 +160,11 @@ class StreamClient:
             connected_at: float | None = None
             try:
                 async with websockets.connect(
-                    self.ws_url, ping_interval=None, max_size=2**23, open_timeout=5
+                    self.ws_url,
+                    ping_interval=None,
+                    max_size=2**23,
+                    open_timeout=5,
+                    close_timeout=1,
                 ) as ws:
                     self._ws = ws
                     connected_at = time.monotonic()
@@ -208,7 +212,17 @@ class StreamClient:
                 raw = await asyncio.wait_for(ws.recv(), self.watchdog_s)
             except TimeoutError:
                 pong = await ws.ping()
-                await asyncio.wait_for(pong, self.pong_timeout_s)
+                try:
+                    await asyncio.wait_for(pong, self.pong_timeout_s)
+                except TimeoutError:
+                    # Silent socket: no close handshake can succeed, drop it at once.
+                    transport = getattr(ws, "transport", None)
+                    if transport is not None:
+                        transport.abort()
+                    raise TimeoutError(
+                        f"no frame for {self.watchdog_s:g}s and no pong within "
+                        f"{self.pong_timeout_s:g}s"
+                    ) from None
                 continue
             await self._dispatch(raw)
 

@@ -227,3 +227,18 @@ async def test_metrics_record_latency_outcome_and_code_per_label(client, session
     ]
     assert seen[-1].code == "INSUFFICIENT_FUNDS" and seen[-1].latency_ms > 0
     assert session.limiter.remaining(client.credentials.api_key) < 2000
+
+
+@pytest.mark.parametrize("transport", ["httpx", "httpx-aiohttp"])
+async def test_the_httpx_senders_sign_with_backpack_auth_and_behave_the_same(
+    sandbox, transport: str
+) -> None:
+    from trading.backpack import ExchangeSession
+
+    async with ExchangeSession(api_url=sandbox.api_url, transport=transport) as session:
+        client = session.client(credentials_of(sandbox), label="A")
+        assert (await client.balances())["USDC"].available > 0
+        order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        assert [o.id for o in await client.open_orders(symbol="SOL_USDC")] == [order.id]
+        with pytest.raises(InsufficientFundsError):
+            await client.place_order("SOL_USDC", "Bid", "Limit", quantity="99999", price="140")

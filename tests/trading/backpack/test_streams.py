@@ -100,3 +100,32 @@ async def test_local_book_equals_the_exchange_after_depth_gaps(sandbox, session,
     finally:
         await keeper.aclose()
         await streams.aclose()
+
+
+async def test_a_silent_socket_is_caught_by_the_watchdog_and_replaced(sandbox, session) -> None:
+    from urllib.parse import urlparse
+
+    from trading.backpack.streams import StreamClient
+
+    from .tcp_proxy import PausableProxy
+
+    target = urlparse(sandbox.ws_url)
+    proxy = await PausableProxy(target.hostname, target.port).start()
+    streams = StreamClient(
+        f"ws://127.0.0.1:{proxy.port}/",
+        watchdog_s=0.3,
+        pong_timeout_s=0.3,
+        backoff_base_s=0.05,
+    )
+    trades = []
+    try:
+        await streams.subscribe("trade.SOL_USDC", trades.append)
+        await streams.wait_connected()
+        proxy.pause()
+        await eventually(lambda: streams.connections == 2, within_s=3.0)
+        assert "Timeout" in (streams.last_error or "")
+        await streams.wait_connected()
+        assert streams.outages and streams.outages[0].streams == ("trade.SOL_USDC",)
+    finally:
+        await streams.aclose()
+        await proxy.aclose()
