@@ -64,6 +64,7 @@ class SandboxProcess:
         extra_args: list[str] | None = None,
     ) -> None:
         self.host = host
+        self.fixed_port = port is not None
         self.port = port or free_port(host)
         self.startup_timeout_s = startup_timeout_s
         args = [sys.executable, "-m", "sandbox", "--host", host, "--port", str(self.port)]
@@ -101,7 +102,24 @@ class SandboxProcess:
 
     # --------------------------------------------------------------- lifecycle
     def start(self) -> SandboxProcess:
-        """Start the process and wait until ``GET /api/v1/ping`` answers."""
+        """Start the process and wait until ``GET /api/v1/ping`` answers.
+
+        A port chosen here that someone else grabbed in the meantime is replaced (3 tries).
+        """
+        for attempt in range(3):
+            try:
+                return self._start_once()
+            except SandboxStartError as exc:
+                taken = "address already in use" in str(exc).lower()
+                if self.fixed_port or not taken or attempt == 2:
+                    raise
+                self.port = free_port(self.host)
+                self.args[self.args.index("--port") + 1] = str(self.port)
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> SandboxProcess:
+        if self._log is not None:
+            self._log.close()
         self._log = tempfile.TemporaryFile()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -118,11 +136,15 @@ class SandboxProcess:
                 )
             try:
                 with urllib.request.urlopen(self.api_url + "/api/v1/ping", timeout=1) as answer:
-                    if answer.read() == b"pong":
-                        self.keys = self._get("/_sandbox/keys")
-                        return self
+                    answered = answer.read() == b"pong"
+            except urllib.error.HTTPError:
+                answered = True  # up, but a fault set at start (5xx share, 429 burst) answered
             except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.05)
+                answered = False
+            if answered:
+                self.keys = self._get("/_sandbox/keys")
+                return self
+            time.sleep(0.05)
         self.stop()
         raise SandboxStartError(
             f"sandbox did not answer within {self.startup_timeout_s}s: {self.output()}"

@@ -143,12 +143,13 @@ class Sandbox:
             sink(event)
 
     def reset(self) -> None:
-        """A fresh ledger and empty books from the seed; faults and limits cleared."""
+        """A fresh ledger and empty books from the seed; faults and rate budgets cleared."""
         for handle in self.pending_confirmations.values():
             handle.cancel()
         self.pending_confirmations.clear()
         self.engine = self._new_engine()
         self.limiter.reset()
+        self.faults.clear()
 
     def deposit_address(self, subaccount_id: int, blockchain: str) -> str:
         """A stable, made-up deposit address for this subaccount on ``blockchain``."""

@@ -130,3 +130,11 @@ def test_rate_limits_and_faults_from_the_command_line(sandbox_factory) -> None: 
         assert standard == [200, 200, 200, 200, 429]  # 5 per minute incl. the first status
         other_desk = client.get("/api/v1/status", headers={"X-API-Key": process.keys[1]["api_key"]})
         assert other_desk.status_code == 200  # budgets are per API key
+
+
+def test_a_sandbox_failing_every_request_still_starts(sandbox_factory) -> None:  # noqa: ANN001
+    process = sandbox_factory(faults={"error_rate": 1.0})
+    with httpx.Client(base_url=process.api_url) as client:
+        answer = Api.checked(client.get("/api/v1/markets"), "GET", "/api/v1/markets")
+    assert answer.status_code == 500
+    assert process.keys and process.clear_faults()["error_rate"] == 0
