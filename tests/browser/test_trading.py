@@ -55,6 +55,7 @@ def best_bid(page) -> Decimal:
 
 def send_ticket(page) -> str:
     """Submit the ticket and return the result text once the exchange answered."""
+    page.evaluate("document.getElementById('ticket-result').innerHTML = ''")  # forget the last
     page.click(".ticket-submit")
     result = page.locator("#ticket-result [data-result]")
     result.wait_for()
@@ -96,9 +97,10 @@ def test_trader_places_cancels_and_fills_without_reloading(live_desk, page) -> N
     page.locator("#account-events .event-row[data-event=orderFill]").first.wait_for(
         timeout=LIVE_TIMEOUT_MS
     )
-    page.wait_for_function(
+    page.wait_for_function(  # figures changed, not merely the "Read at" time
         "([id, before]) => { const el = document.getElementById(id);"
-        " return el && el.innerText !== before; }",
+        " const figures = (t) => t.replace(/Read at .*$/m, '');"
+        " return el && figures(el.innerText) !== figures(before); }",
         arg=[f"balances-{pk}", balances_before],
         timeout=LIVE_TIMEOUT_MS,
     )
