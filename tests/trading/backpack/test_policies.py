@@ -131,3 +131,16 @@ async def test_a_429_pauses_the_key_briefly_not_for_the_whole_window() -> None:
     started = time.monotonic()
     await limiter.acquire("key")
     assert 0.15 <= time.monotonic() - started < 0.5
+
+
+async def test_invalid_market_from_the_exchange_refreshes_the_market_cache(client, session) -> None:
+    from trading.backpack.errors import InvalidOrderError
+
+    await session.markets.load()
+    with pytest.raises(InvalidOrderError) as info:
+        await client.place_order(
+            "NOPE_USDC", "Bid", "Limit", quantity="1", price="1", validate=False
+        )
+    assert info.value.code == "INVALID_MARKET" and info.value.field == "symbol"
+    assert session.markets.fresh("SOL_USDC") is None  # reloaded on next use
+    assert (await session.markets.get("SOL_USDC")).symbol == "SOL_USDC"
