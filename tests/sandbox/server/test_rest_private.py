@@ -162,3 +162,23 @@ async def test_withdrawal_to_other_address_is_refused_and_nothing_moves(api: Api
     assert await api.balances() == before
     listed = await api.signed("GET", "/wapi/v1/capital/withdrawals", "withdrawalQueryAll")
     assert listed.json() == []
+
+
+async def test_control_call_confirms_pending_withdrawals_at_once(
+    api: Api, sandbox: SandboxProcess
+) -> None:
+    body = {
+        "address": "bc1qdesk1sandboxaddress0000000000000",
+        "blockchain": "Bitcoin",
+        "quantity": "0.5",
+        "symbol": "BTC",
+        "clientId": "wd:7 a/b",
+    }
+    requested = await api.signed("POST", "/wapi/v1/capital/withdrawals", "withdraw", body)
+    assert requested.status_code == 200, requested.text
+    assert sandbox.confirm_withdrawals() == 1
+    listed = await api.signed(
+        "GET", "/wapi/v1/capital/withdrawals", "withdrawalQueryAll", {"clientId": "wd:7 a/b"}
+    )
+    assert [(w["status"], w["clientId"]) for w in listed.json()] == [("confirmed", "wd:7 a/b")]
+    assert Decimal((await api.balances())["BTC"]["available"]) == Decimal("25") - Decimal("0.5001")
