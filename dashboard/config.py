@@ -45,6 +45,7 @@ class Config:
     backpack_ws_url: str
     encryption_keys: tuple[bytes, ...]
     relay_mode: str
+    log_level: str
     alert_webhooks: tuple[str, ...] = ()
     metrics_token: str = ""
     monitoring_flush_s: float = 5.0
@@ -184,6 +185,14 @@ def load_config(env: dict[str, str] | None = None) -> Config:
     if relay_mode not in ("embedded", "worker", "off"):
         raise ConfigError(f"DASHBOARD_RELAY: expected embedded, worker or off; got {relay_mode!r}")
 
+    log_level = env.get("DASHBOARD_LOG_LEVEL", "").strip().upper() or (
+        "INFO" if debug else "WARNING"
+    )
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(
+            f"DASHBOARD_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR; got {log_level!r}"
+        )
+
     return Config(
         state_dir=state_dir,
         secret_key=secret_key,
@@ -197,6 +206,7 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         backpack_ws_url=ws_url,
         encryption_keys=_encryption_keys(env, state_dir),
         relay_mode=relay_mode,
+        log_level=log_level,
         alert_webhooks=_alert_webhooks(env),
         metrics_token=env.get("DASHBOARD_METRICS_TOKEN", "").strip(),
         monitoring_flush_s=_seconds(env, "DASHBOARD_MONITORING_FLUSH_S", 5.0),

@@ -93,7 +93,13 @@ if CONFIG.redis_url:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [CONFIG.redis_url], "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, which aborts the
+                # layer's blocking 5 s BZPOPMIN (django/channels_redis#422): allow longer.
+                "hosts": [{"address": CONFIG.redis_url, "socket_timeout": 15}],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
 else:
@@ -159,6 +165,7 @@ AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 
 OTP_TOTP_ISSUER = "Backpack team desk"
 # The admin never shows anyone's TOTP secret or QR code (accounts: enrolment is self-service).
@@ -177,6 +184,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO" if DEBUG else "WARNING"},
+    "root": {"handlers": ["console"], "level": CONFIG.log_level},
     "loggers": {"axes": {"level": "WARNING"}},
 }
