@@ -41,6 +41,7 @@ AGGREGATED_DEPTH_MS = {"200ms": 200, "600ms": 600, "1000ms": 1000}
 PRIVATE_KINDS = {"account.orderUpdate", "account.positionUpdate"}
 MAX_QUEUE = 20_000
 MAX_FRAME = 64 * 1024
+MAX_STREAMS_PER_REQUEST = 200
 
 ERR_BAD_REQUEST = 4000
 ERR_AUTH = 4001
@@ -259,6 +260,10 @@ class StreamHub:
                 raise _WsError(ERR_BAD_REQUEST, "Invalid method: expected SUBSCRIBE or UNSUBSCRIBE")
             if not isinstance(params, list) or not params:
                 raise _WsError(ERR_BAD_REQUEST, "Invalid params: expected a list of streams")
+            if len(params) > MAX_STREAMS_PER_REQUEST:
+                raise _WsError(
+                    ERR_BAD_REQUEST, f"Too many streams: at most {MAX_STREAMS_PER_REQUEST} at once"
+                )
             for name in params:
                 reason = self.stream_error(name)
                 if reason is not None:
