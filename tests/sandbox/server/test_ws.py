@@ -120,6 +120,10 @@ async def test_bad_frames_get_error_frames_and_the_connection_stays(
         assert (await receive(ws, lambda m: "error" in m))["error"]["code"] == 4000
         await ws.send(json.dumps([1, 2, 3]))
         assert (await receive(ws, lambda m: "error" in m))["error"]["code"] == 4000
+        too_many = {"method": "SUBSCRIBE", "params": ["trade.SOL_USDC"] * 201}
+        await ws.send(json.dumps(too_many))
+        error = await receive(ws, lambda m: "error" in m)
+        assert error["error"]["message"] == "Too many streams: at most 200 at once"
         ack = await request(ws, {"method": "SUBSCRIBE", "params": ["trade.SOL_USDC"], "id": 5})
         assert ack == {"id": 5, "result": None}
 
