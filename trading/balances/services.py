@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Subaccount
 from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_for_subaccounts
-from trading.balances.snapshots import balance_snapshots_prune
+from trading.balances.snapshots import balance_snapshots_prune, sparklines_forget
 from trading.models.balances import BalanceSnapshot
 
 EQUITY_QUANTUM = Decimal("1e-18")  # the column's 18 places
@@ -77,6 +77,11 @@ async def balance_snapshots_take(*, now: datetime | None = None) -> SnapshotRepo
     report = SnapshotReport(taken_at=now)
     subaccounts = [s async for s in Subaccount.objects.filter(is_active=True).order_by("name")]
     views = await balances_for_subaccounts(subaccounts, fresh=True, sparklines=False)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    this_hour = BalanceSnapshot.objects.filter(
+        subaccount__in=subaccounts, taken_at__gte=hour, taken_at__lte=now
+    ).values_list("subaccount_id", flat=True)
+    had_one = {pk async for pk in this_hour}
     rows = []
     for view in views:
         equity = view.equity_usdc
@@ -88,11 +93,13 @@ async def balance_snapshots_take(*, now: datetime | None = None) -> SnapshotRepo
                 subaccount_id=view.subaccount_id,
                 taken_at=now,
                 equity_usdc=equity.quantize(EQUITY_QUANTUM),
+                hourly=view.subaccount_id not in had_one,
                 detail=snapshot_detail(view),
             )
         )
         report.taken.append(view.name)
     if rows:
         await BalanceSnapshot.objects.abulk_create(rows)
+    sparklines_forget()
     report.pruned = await balance_snapshots_prune(now=now)
     return report

@@ -1,19 +1,19 @@
 """Equity sparklines: a series of (time, equity) drawn as an inline SVG polyline, server-side.
 
-Coordinates are computed with Decimal and written with one decimal place; no JavaScript.
+Drawn without JavaScript; the money values stay Decimal, pixels are integers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 WIDTH = 160
 HEIGHT = 32
 PAD = 2
-_ONE_PLACE = Decimal("0.1")
 _MICRO = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +42,13 @@ class Sparkline:
         return (self.change or Decimal(0)) >= 0
 
 
-def _coord(value: Decimal) -> str:
-    return format(value.quantize(_ONE_PLACE, rounding=ROUND_HALF_UP), "f")
+def _tenths(value: int) -> str:
+    return f"{value // 10}.{value % 10}"
+
+
+def micros(moment: datetime) -> int:
+    """Epoch microseconds of an aware datetime."""
+    return (moment - _EPOCH) // _MICRO
 
 
 def sparkline(
@@ -58,23 +63,44 @@ def sparkline(
     """Draw `series` (sorted by time) between `start` and `end` in a width x height box.
 
     The x axis is time (so a gap in snapshots shows as a gap in spacing); the y axis spans
-    the series' low to high (a flat series is drawn in the middle).
+    the series' low to high (a flat series is drawn in the middle). At most one point per
+    pixel column is drawn (the last one in it), so a long series costs no more than a short
+    one. Coordinates are integer tenths of a pixel, rounded down.
     """
-    inside = [(t, v) for t, v in series if start <= t <= end]
+    timed = [(micros(t), v) for t, v in series]
+    return draw(timed, label=label, start=start, end=end, width=width, height=height)
+
+
+def draw(
+    timed: list[tuple[int, Decimal]],
+    *,
+    label: str,
+    start: datetime,
+    end: datetime,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> Sparkline:
+    """`sparkline` for points whose times are already epoch microseconds (drawing several
+    windows of one series converts its times once)."""
+    first_us, last_us = micros(start), micros(end)
+    inside = [(t, v) for t, v in timed if first_us <= t <= last_us]
     if not inside:
         return Sparkline(label, "", 0, None, None, None, None, width, height)
     values = [v for _, v in inside]
     low, high = min(values), max(values)
-    span_us = Decimal(max((end - start) // _MICRO, 1))
-    inner_w = Decimal(width - 2 * PAD)
-    inner_h = Decimal(height - 2 * PAD)
+    span_us = max(last_us - first_us, 1)
+    inner_w = width - 2 * PAD
+    columns: dict[int, Decimal] = {}
+    for t, value in inside:
+        columns[inner_w * (t - first_us) // span_us] = value
+    inner_h10 = Decimal((height - 2 * PAD) * 10)
+    spread = high - low
     coords = []
-    for taken_at, value in inside:
-        x = PAD + inner_w * Decimal((taken_at - start) // _MICRO) / span_us
-        if high == low:
-            y = Decimal(height) / 2
+    for column, value in columns.items():
+        if spread:
+            y10 = PAD * 10 + int(inner_h10 * (high - value) / spread)
         else:
-            y = PAD + inner_h * (high - value) / (high - low)
-        coords.append(f"{_coord(x)},{_coord(y)}")
+            y10 = height * 5
+        coords.append(f"{PAD + column}.0,{_tenths(y10)}")
     points = " ".join(coords) if len(coords) >= 2 else ""
     return Sparkline(label, points, len(inside), values[0], values[-1], low, high, width, height)

@@ -116,11 +116,6 @@ class AssetRow:
         return plain(self.total)
 
     @property
-    def places_arg(self) -> str:
-        """`floatformat` argument: this asset's places, grouped thousands."""
-        return f"{self.places}g"
-
-    @property
     def value_text(self) -> str:
         value = self.value_usdc
         return "" if value is None else plain(value)
@@ -193,11 +188,6 @@ class AssetTotal:
     @property
     def total_text(self) -> str:
         return plain(self.total)
-
-    @property
-    def places_arg(self) -> str:
-        """`floatformat` argument: this asset's places, grouped thousands."""
-        return f"{self.places}g"
 
     @property
     def value_text(self) -> str:

@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 
 from accounts.models import Subaccount
 from tests.factories import SubaccountFactory
-from trading.balances import fetch
+from trading.balances import fetch, snapshots
 from trading.exchange import close_session
 
 
@@ -27,6 +27,7 @@ async def exchange(sandbox, settings) -> AsyncIterator[object]:
     settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
     fetch.accounts_cache.clear()
     fetch.market_cache.clear()
+    snapshots.sparklines_forget()
     yield sandbox
     fetch.accounts_cache.clear()
     fetch.market_cache.clear()

@@ -31,7 +31,7 @@ for n, s in enumerate(Subaccount.objects.exclude(name="Old key")):
     for k in range(7 * 24 * 12):  # every 5 minutes for a week, newest first
         equity -= Decimal((k * 7919 + n * 104729) % 2001 - 1000)
         rows.append(BalanceSnapshot(subaccount=s, taken_at=now - timedelta(minutes=5 * k + 1),
-                                    equity_usdc=equity))
+                                    equity_usdc=equity, hourly=k % 12 == 0))
 BalanceSnapshot.objects.bulk_create(rows)
 """
 

@@ -51,6 +51,18 @@ async def test_every_readable_subaccount_gets_a_snapshot_and_unreadable_ones_non
     ]
 
 
+async def test_the_first_snapshot_of_an_hour_is_marked_for_the_week_line(exchange, desk):
+    await desk(1)
+    on_the_hour = timezone.now().replace(minute=0, second=1, microsecond=0)
+
+    await balance_snapshots_take(now=on_the_hour)
+    await balance_snapshots_take(now=on_the_hour + timedelta(minutes=5))
+    await balance_snapshots_take(now=on_the_hour + timedelta(minutes=60))
+
+    marks = [s.hourly async for s in BalanceSnapshot.objects.order_by("taken_at")]
+    assert marks == [True, False, True]
+
+
 async def test_snapshots_older_than_eight_days_are_pruned(exchange, desk):
     desk_a = await desk(1)
     now = timezone.now()
@@ -72,7 +84,10 @@ async def test_sparklines_draw_the_last_day_fully_and_the_week_hourly(exchange, 
     newest = timezone.now() - timedelta(seconds=150)
     rows = [
         BalanceSnapshot(
-            subaccount=desk_a, taken_at=newest - timedelta(minutes=5 * k), equity_usdc=D(k)
+            subaccount=desk_a,
+            taken_at=newest - timedelta(minutes=5 * k),
+            equity_usdc=D(k),
+            hourly=k % 12 == 11,
         )
         for k in range(3 * 24 * 12)
     ]
@@ -82,7 +97,7 @@ async def test_sparklines_draw_the_last_day_fully_and_the_week_hourly(exchange, 
 
     assert view.equity_24h.count == 24 * 12  # every snapshot of the last day
     assert view.equity_7d.count == 24 * 12 + 48  # plus one an hour for the two days before
-    assert view.equity_7d.first >= D(24 * 12 + 12 * 47)  # reaches back into the third day
+    assert view.equity_7d.first == D(3 * 24 * 12 - 1)  # reaches back into the third day
     assert view.equity_7d.last == view.equity_24h.last == D(0)
     assert not view.equity_7d.rising
     html = balances_html(desk_a, view)
