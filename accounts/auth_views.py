@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.views import LoginView
@@ -21,6 +23,8 @@ from accounts.forms import TokenForm
 
 PENDING_USER = "accounts_pending_user"
 PENDING_BACKEND = "accounts_pending_backend"
+PENDING_SINCE = "accounts_pending_since"
+PENDING_SECONDS = 300  # the password step is good for five minutes
 
 
 def _next_url(request: HttpRequest, fallback: str = "home") -> str:
@@ -44,6 +48,7 @@ class PasswordThenCodeLoginView(LoginView):
             return super().form_valid(form)
         self.request.session[PENDING_USER] = user.pk
         self.request.session[PENDING_BACKEND] = user.backend
+        self.request.session[PENDING_SINCE] = time.time()
         next_url = self.request.POST.get("next")
         query = f"?{urlencode({'next': next_url})}" if next_url else ""
         return HttpResponseRedirect(reverse("accounts:login_verify") + query)
@@ -55,6 +60,13 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     has not passed two-factor yet."""
     user = None
     pending_id = request.session.get(PENDING_USER)
+    if pending_id is not None and time.time() - request.session.get(PENDING_SINCE, 0) > (
+        PENDING_SECONDS
+    ):
+        for key in (PENDING_USER, PENDING_BACKEND, PENDING_SINCE):
+            request.session.pop(key, None)
+        messages.error(request, "The sign-in took too long. Enter your password again.")
+        return redirect("accounts:login")
     if pending_id is not None:
         user = get_user_model().objects.filter(pk=pending_id, is_active=True).first()
     elif request.user.is_authenticated:
@@ -75,6 +87,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
                     BACKEND_SESSION_KEY
                 )
                 request.session.pop(PENDING_USER, None)
+                request.session.pop(PENDING_SINCE, None)
                 auth_login(request, user, backend=backend)
             otp_login(request, device)
             return HttpResponseRedirect(_next_url(request))

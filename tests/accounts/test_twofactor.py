@@ -147,6 +147,7 @@ def test_failed_passwords_are_throttled_after_five_tries(db):
     locked = client.post("/accounts/login/", {"username": "erin", "password": DEFAULT_PASSWORD})
 
     assert locked.status_code == 429
+    assert "Too many failed sign-ins for erin. Try again in 15 minutes" in locked.content.decode()
     assert client.get("/").status_code == 302
 
 
@@ -170,3 +171,19 @@ def test_subaccount_add_page_needs_two_factor_for_those_allowed_to_add(db):
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/security/enrol/")
     assert verified_client(user).get("/accounts/subaccounts/add/").status_code == 200
+
+
+def test_the_code_step_expires_five_minutes_after_the_password(db, monkeypatch):
+    import time
+
+    user = UserFactory(username="fay")
+    device = TOTPDeviceFactory(user=user)
+    client = Client()
+    client.post("/accounts/login/", {"username": "fay", "password": DEFAULT_PASSWORD})
+    later = time.time() + 301
+    monkeypatch.setattr("accounts.auth_views.time.time", lambda: later)
+
+    response = client.post("/accounts/login/verify/", {"code": fresh_totp(device)}, follow=True)
+
+    assert "The sign-in took too long. Enter your password again." in response.content.decode()
+    assert client.get("/").status_code == 302
