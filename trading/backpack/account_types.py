@@ -242,6 +242,9 @@ class Order:
     self_trade_prevention: SelfTradePrevention | None
     created_at: datetime | None
     expiry_reason: str | None = None
+    trigger_price: Decimal | None = None
+    take_profit_trigger_price: Decimal | None = None
+    stop_loss_trigger_price: Decimal | None = None
 
     @classmethod
     def from_wire(cls, o: dict[str, Any]) -> Order:
@@ -315,6 +318,9 @@ def _order_fast(cls: type[Order], o: dict[str, Any]) -> Order:
         None if stp is None else _STPS[stp],
         None if created is None else to_datetime(created, "createdAt"),
         expiry,
+        _d(get("triggerPrice")),
+        _d(get("takeProfitTriggerPrice")),
+        _d(get("stopLossTriggerPrice")),
     )
 
 
@@ -337,6 +343,9 @@ def _order_checked(cls: type[Order], o: dict[str, Any]) -> Order:
         self_trade_prevention=enum_opt(SelfTradePrevention, o, "selfTradePrevention"),
         created_at=timestamp_opt(o, "createdAt"),
         expiry_reason=text_opt(o, "expiryReason"),
+        trigger_price=dec_opt(o, "triggerPrice"),
+        take_profit_trigger_price=dec_opt(o, "takeProfitTriggerPrice"),
+        stop_loss_trigger_price=dec_opt(o, "stopLossTriggerPrice"),
     )
 
 

@@ -127,12 +127,19 @@ class OrderMethods:
         self_trade_prevention: str | None = None,
         client_id: int | None = None,
         validate: bool = True,
+        take_profit_trigger_price: Decimal | None = None,
+        take_profit_limit_price: Decimal | None = None,
+        stop_loss_trigger_price: Decimal | None = None,
+        stop_loss_limit_price: Decimal | None = None,
+        **extra: Any,
     ) -> Order:
         """``POST /api/v1/order``: place one order; exactly once even if the answer is lost.
 
         Validates against the market's tick and step first (``InvalidOrderError`` naming
         the field), gives the order a ``clientId`` if none was given, and on a lost answer
-        reconciles by that ``clientId`` before deciding to resend.
+        reconciles by that ``clientId`` before deciding to resend. Other fields of the
+        spec's ``OrderExecutePayload`` may be given in snake case (``auto_borrow=True``,
+        ``trigger_price=...``).
         """
         params = await self.order_params(
             symbol,
@@ -147,6 +154,11 @@ class OrderMethods:
             post_only=post_only,
             reduce_only=reduce_only,
             self_trade_prevention=self_trade_prevention,
+            take_profit_trigger_price=take_profit_trigger_price,
+            take_profit_limit_price=take_profit_limit_price,
+            stop_loss_trigger_price=stop_loss_trigger_price,
+            stop_loss_limit_price=stop_loss_limit_price,
+            **extra,
         )
         last_error: BackpackError | None = None
         for _ in range(self.resend_attempts):

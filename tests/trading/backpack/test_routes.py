@@ -242,3 +242,19 @@ async def test_the_httpx_senders_sign_with_backpack_auth_and_behave_the_same(
         assert [o.id for o in await client.open_orders(symbol="SOL_USDC")] == [order.id]
         with pytest.raises(InsufficientFundsError):
             await client.place_order("SOL_USDC", "Bid", "Limit", quantity="99999", price="140")
+
+
+async def test_a_perp_order_carries_take_profit_and_stop_loss(client) -> None:
+    order = await client.place_order(
+        "SOL_USDC_PERP",
+        "Bid",
+        "Limit",
+        quantity="1",
+        price="140",
+        take_profit_trigger_price=Decimal("170"),
+        stop_loss_trigger_price=Decimal("120"),
+    )
+    assert (order.take_profit_trigger_price, order.stop_loss_trigger_price) == (
+        Decimal("170"),
+        Decimal("120"),
+    )
