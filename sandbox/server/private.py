@@ -52,7 +52,8 @@ class LostResponse(Response):
 
 
 def _subaccount(call: Call) -> int:
-    assert call.subaccount is not None
+    if call.subaccount is None:  # only signed routes call this
+        raise ApiError(401, "UNAUTHORIZED", "Missing X-API-Key Header")
     return call.subaccount
 
 
@@ -66,7 +67,7 @@ def _known_symbol(call: Call, *, required: bool) -> str | None:
 def _order_ref(call: Call) -> tuple[str | None, int | None]:
     order_id = call.params.values.get("orderId")
     client_id = call.params.integer("clientId", maximum=MAX_UINT32)
-    if order_id is not None and not isinstance(order_id, str | int) or isinstance(order_id, bool):
+    if isinstance(order_id, bool) or not isinstance(order_id, str | int | None):
         raise bad_request("Invalid parameter `orderId`: expected a string")
     if order_id is not None and client_id is not None:
         raise bad_request("Specify only one of `orderId` or `clientId`")
@@ -247,8 +248,7 @@ def request_withdrawal(call: Call) -> dict:
     symbol = params.string("symbol", required=True)
     quantity = params.decimal("quantity", required=True)
     client_id = params.string("clientId", max_length=255)
-    assert quantity is not None and blockchain is not None
-    if quantity <= 0:
+    if quantity is None or blockchain is None or quantity <= 0:
         raise ApiError(400, "INVALID_QUANTITY", "Quantity must be positive")
     subaccount = call.sandbox.subaccounts[_subaccount(call)]
     exempt = subaccount.withdrawal_addresses.get(blockchain, ())
