@@ -168,3 +168,59 @@ def test_positions_page_is_usable_at_phone_width(live_desk, page) -> None:
     )
     assert overflow <= 0
     page.screenshot(path=str(services.output_dir() / "positions-phone.png"), full_page=True)
+
+
+def test_a_double_click_sends_one_order(live_desk, page) -> None:
+    sign_in(page, live_desk, "trader", f"/trading/market/{PERP}/")
+    pk = subaccount_id(page)
+    page.locator(f"#open-orders-{pk} table").wait_for()
+    price = (best_bid(page) * Decimal("0.93")).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    page.fill("#ticket-price", format(price, "f"))
+    page.fill("#ticket-quantity", "0.13")
+
+    page.evaluate("document.getElementById('ticket-result').innerHTML = ''")
+    page.dblclick(".ticket-submit")
+    page.locator("#ticket-result [data-result=ok]").wait_for()
+    page.wait_for_timeout(500)  # a second request, had there been one, would be back by now
+
+    shown = format(price.normalize(), "f")  # the table shows prices without trailing zeros
+    price_cell = page.locator("td.num", has_text=re.compile(rf"^{re.escape(shown)}$"))
+    rows = page.locator(f"#open-orders-{pk} tr[data-order-id]").filter(has=price_cell)
+    assert rows.count() == 1
+    rows.first.locator(".cancel-order").click()
+    rows.first.wait_for(state="detached")
+
+
+def test_a_big_order_needs_a_second_confirmation(live_desk, page) -> None:
+    live_desk.manage(
+        "shell", "-c",
+        "from accounts.models import Subaccount; "
+        "Subaccount.objects.update(order_confirm_notional=10)",
+    )  # fmt: skip
+    try:
+        sign_in(page, live_desk, "trader", f"/trading/market/{PERP}/")
+        pk = subaccount_id(page)
+        page.locator(f"#open-orders-{pk} table").wait_for()
+        price = (best_bid(page) * Decimal("0.95")).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+        page.fill("#ticket-price", format(price, "f"))
+        page.fill("#ticket-quantity", "1")
+        page.locator("#ticket-feedback [data-confirm-reason]").wait_for()
+
+        page.click(".ticket-submit")
+        confirm = page.locator("#ticket-result .confirm-order")
+        confirm.wait_for()
+        assert "confirmation limit of 10 USDC" in page.locator("#ticket-result").inner_text()
+        confirm.click()
+        result = page.locator("#ticket-result [data-result=ok]")
+        result.wait_for()
+        order_id = re.search(r"id (\d+)", result.inner_text()).group(1)
+        row = page.locator(f'#open-orders-{pk} tr[data-order-id="{order_id}"]')
+        row.wait_for()
+        row.locator(".cancel-order").click()
+        row.wait_for(state="detached")
+    finally:
+        live_desk.manage(
+            "shell", "-c",
+            "from accounts.models import Subaccount; "
+            "Subaccount.objects.update(order_confirm_notional=None)",
+        )  # fmt: skip
