@@ -9,10 +9,11 @@ from asgiref.sync import sync_to_async
 
 from accounts.models import Role
 from tests.factories import MembershipFactory, SubaccountFactory, UserFactory
+from tests.fixtures.dashboard_server import free_port
 from trading.backpack import Credentials
 from trading.balances.selectors import balances_for_team, balances_view_for
 from trading.balances.valuation import PriceSource
-from trading.exchange import exchange_session
+from trading.exchange import close_session, exchange_session
 from trading.fragments import balances_html
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,3 +127,25 @@ async def test_a_balance_under_its_threshold_is_flagged_and_highlighted(exchange
     html = balances_html(desk_a, view)
     assert 'class="asset-row below-threshold" data-asset="USDC"' in html
     assert 'class="asset-row" data-asset="SOL"' in html
+
+
+async def test_an_unreachable_exchange_is_an_error_on_every_block_not_a_zero(
+    exchange, desk, settings
+):
+    desk_a = await desk(1)
+    boss = await sync_to_async(UserFactory)(is_superuser=True)
+    await close_session()
+    settings.BACKPACK_API_URL = f"http://127.0.0.1:{free_port()}"
+
+    team = await balances_for_team(user=boss)
+
+    (view,) = team.subaccounts
+    # the clock sync before the first signed read is what fails first
+    assert view.error == (
+        "Lost the connection to the exchange on GET /api/v1/time (ClientConnectorError)."
+    )
+    assert team.totals == ()
+    assert team.price_error.startswith("Lost the connection to the exchange")
+    html = balances_html(desk_a, view)
+    assert 'hx-swap-oob="true"' in html  # what the relay pushes replaces the block in place
+    assert "Balances could not be read" in html
