@@ -99,14 +99,17 @@ class DepthAggregate:
             "e": "depth",
             "E": now_us,
             "s": self.data["s"],
-            "a": sorted(([p, q] for p, q in self.asks.items()), key=lambda x: Decimal(x[0])),
-            "b": sorted(
-                ([p, q] for p, q in self.bids.items()), key=lambda x: Decimal(x[0]), reverse=True
-            ),
+            "a": _ascending(self.asks),
+            "b": _ascending(self.bids),
             "U": self.first_update,
             "u": self.data["u"],
             "T": self.data.get("T", now_us),
         }
+
+
+def _ascending(levels: dict[str, str]) -> list[list[str]]:
+    """Levels sorted by price, low to high, as the realtime depth stream sends them."""
+    return [[price, levels[price]] for price in sorted(levels, key=Decimal)]
 
 
 class StreamHub:
