@@ -22,7 +22,10 @@ from sandbox.seed import SeedError, load_seed
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="Run the sandbox exchange: Backpack's REST and WebSocket API on one port.",
+    )
     parser.add_argument("--seed", help="seed file (JSON or YAML); default: the built-in seed")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
@@ -34,13 +37,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="depth updates per second per market from the maker (0: a calm market)",
     )
-    parser.add_argument("--rate-standard", type=int, default=2000, help="requests/minute/key")
-    parser.add_argument("--rate-historical", type=int, default=30, help="history requests/minute")
+    parser.add_argument(
+        "--rate-standard", type=int, default=2000, help="requests per minute per API key (0: off)"
+    )
+    parser.add_argument(
+        "--rate-historical",
+        type=int,
+        default=30,
+        help="klines / trade history / wapi history requests per minute per key (0: off)",
+    )
     parser.add_argument("--faults", help="fault injection as a JSON object (see sandbox.faults)")
     parser.add_argument("--dump-keys", action="store_true", help="print the keys as JSON, exit")
-    parser.add_argument("--ws-ping-interval", type=float, default=60.0)
-    parser.add_argument("--ws-ping-timeout", type=float, default=120.0)
-    parser.add_argument("--withdrawal-confirm-s", type=float, default=1.0)
+    parser.add_argument(
+        "--ws-ping-interval", type=float, default=60.0, help="seconds between server pings"
+    )
+    parser.add_argument(
+        "--ws-ping-timeout", type=float, default=120.0, help="close after this long without pong"
+    )
+    parser.add_argument(
+        "--withdrawal-confirm-s", type=float, default=1.0, help="pending -> confirmed delay"
+    )
     parser.add_argument("--log-level", default="warning")
     return parser
 
@@ -64,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, FaultError) as exc:
             print(f"sandbox: bad --faults: {exc}", file=sys.stderr)
             return 2
-    for name in ("rate_standard", "rate_historical", "port"):
+    for name in ("rate_standard", "rate_historical", "port", "maker_rate", "withdrawal_confirm_s"):
         if getattr(args, name) < 0:
             print(f"sandbox: --{name.replace('_', '-')} must be >= 0", file=sys.stderr)
             return 2
