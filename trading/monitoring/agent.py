@@ -63,7 +63,8 @@ class MonitoringAgent:
 
     def attach(self, session) -> None:
         """Count every call of `session` and (outside tests) start the background task."""
-        session.metrics.add_hook(self.sink.record)
+        window_ms = getattr(session, "window_ms", None) or 5000
+        session.metrics.add_hook(lambda record: self.sink.record(record, window_ms))
         self.sessions.add(session)
         if autostart_allowed():
             self.ensure_running()

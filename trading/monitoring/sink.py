@@ -28,10 +28,12 @@ from trading.backpack import CallRecord
 GROWTH = 1.2
 MAX_BUCKET = 80  # 1.2**80 ms is over 6 hours
 
-# The exchange answers INVALID_CLIENT_REQUEST when it refuses a request's X-Timestamp /
-# X-Window headers (expired, or from the future); the client never sends malformed headers
-# otherwise, so this code on a signed call counts as an expired request.
+# An expired request is told apart by measurement, never by the message: a refused signed
+# call that took at least its signature window (X-Window) could not arrive in time. (A clock
+# that drifted is re-measured and the call resent by the session itself.) The exchange also
+# uses INVALID_CLIENT_REQUEST for refused X-Timestamp / X-Window headers.
 EXPIRED_CODE = "INVALID_CLIENT_REQUEST"
+DEFAULT_WINDOW_MS = 5000
 
 KINDS = ("auth", "expired", "rate_limited", "server_error", "unavailable")
 
@@ -48,12 +50,14 @@ def bucket_upper_ms(index: int) -> float:
     return GROWTH**index
 
 
-def call_kind(record: CallRecord) -> str | None:
-    """Which watched problem a finished call was, if any."""
+def call_kind(record: CallRecord, window_ms: float = DEFAULT_WINDOW_MS) -> str | None:
+    """Which watched problem a finished call was, if any (`window_ms`: the session's
+    signature window)."""
     outcome = record.outcome
     if outcome == "ok":
         return None
-    if record.code == EXPIRED_CODE and outcome in ("AuthenticationError", "RequestRejectedError"):
+    refused = outcome in ("AuthenticationError", "RequestRejectedError")
+    if refused and (record.code == EXPIRED_CODE or record.latency_ms >= window_ms):
         return "expired"
     if outcome == "AuthenticationError":
         return "auth"
@@ -84,7 +88,7 @@ class MetricsSink:
         self._stats: Counter[tuple[str, datetime, str]] = Counter()
         self._totals: Counter[tuple[str, str]] = Counter()
 
-    def record(self, record: CallRecord) -> None:
+    def record(self, record: CallRecord, window_ms: float = DEFAULT_WINDOW_MS) -> None:
         """Count one finished call (a `MetricsCollector` hook; never raises, never blocks)."""
         label = (record.label or "public")[:40]
         bucket = bucket_start(self._now(), self.bucket_s)
@@ -97,7 +101,7 @@ class MetricsSink:
             metrics.append(f"status:{record.status}")
         if record.code:
             metrics.append(f"code:{record.code}"[:80])
-        kind = call_kind(record)
+        kind = call_kind(record, window_ms)
         if kind:
             metrics.append(f"kind:{kind}")
         with self._lock:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.factories import MembershipFactory, UserFactory, keypair_for
 from tests.trading.monitoring.conftest import good_client
-from trading.backpack import AuthenticationError, Credentials, RequestRejectedError
+from trading.backpack import AuthenticationError, Credentials
 from trading.backpack.errors import BackpackError, RateLimitedError
 from trading.models import Alert, AlertWebhook
 from trading.monitoring.alerts import low_balance_report
@@ -104,9 +104,9 @@ async def test_two_expired_requests_do_not_alert_the_third_does(sandbox, desk, a
         client = good_client(session, sandbox, desk)
         sandbox.set_faults(latency_ms=120)
 
-        await _failing_calls(client, RequestRejectedError, 2)
+        await _failing_calls(client, AuthenticationError, 2)
         two = await agent.tick()
-        await _failing_calls(client, RequestRejectedError, 1)
+        await _failing_calls(client, AuthenticationError, 1)
         three = await agent.tick()
 
     assert two == []

@@ -1,0 +1,135 @@
+"""The health page, the bell, /metrics and /healthz, fed by real calls to the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient, Client
+from django.utils import timezone
+
+from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, UserFactory
+from tests.trading.monitoring.conftest import NO_RETRY, good_client
+from trading.backpack import ExchangeSession
+from trading.monitoring.agent import MonitoringAgent
+from trading.monitoring.alerts import low_balance_report
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _two_processes_call(sandbox, desk, calls_each: int) -> None:
+    """Two agents with their own sessions, as two dashboard processes would have."""
+    for _ in range(2):
+        agent = MonitoringAgent(bucket_s=1)
+        async with ExchangeSession(api_url=sandbox.api_url, retry=NO_RETRY) as session:
+            agent.attach(session)
+            client = good_client(session, sandbox, desk)
+            for _ in range(calls_each):
+                await client.balances()
+            await agent.tick()
+
+
+async def test_the_health_page_adds_up_every_process_and_hides_other_subaccounts(sandbox, desk):
+    viewer = await sync_to_async(UserFactory)(username="vera")
+    await sync_to_async(MembershipFactory)(user=viewer, subaccount=desk)
+    hidden = await sync_to_async(SubaccountFactory)(name="Secret desk")
+    await _two_processes_call(sandbox, desk, calls_each=3)
+    client = AsyncClient()
+    await client.aforce_login(viewer)
+
+    response = await client.get("/trading/health/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    row = page.split(f'data-subaccount="{desk.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">6</td>' in row  # 3 calls from each of two processes
+    assert "1994" in row  # standard budget left this minute: 2000 - 6 requests
+    assert " ms</td>" in row  # p50 and p99 are known
+    assert hidden.name not in page
+
+
+async def test_metrics_need_staff_or_the_token_and_count_every_process(sandbox, desk, settings):
+    settings.DASHBOARD_METRICS_TOKEN = "s3cret-token-for-prometheus"
+    await _two_processes_call(sandbox, desk, calls_each=2)
+    staff = await sync_to_async(SuperuserFactory)(username="sam")
+    member = await sync_to_async(UserFactory)(username="mo")
+    as_staff, as_member = AsyncClient(), AsyncClient()
+    await as_staff.aforce_login(staff)
+    await as_member.aforce_login(member)
+
+    anonymous = await AsyncClient().get("/metrics")
+    wrong = await AsyncClient().get("/metrics", headers={"Authorization": "Bearer nope"})
+    by_token = await AsyncClient().get(
+        "/metrics", headers={"Authorization": "Bearer s3cret-token-for-prometheus"}
+    )
+    by_member = await as_member.get("/metrics")
+    by_staff = await as_staff.get("/metrics")
+
+    assert [anonymous.status_code, wrong.status_code, by_member.status_code] == [401, 401, 401]
+    assert by_token.status_code == 200 and by_staff.status_code == 200
+    text = by_token.content.decode()
+    assert 'desk_exchange_calls_total{outcome="ok",subaccount="Desk A"} 4.0' in text
+    assert 'desk_alerts_open{kind="rate_limited"} 0.0' in text
+    assert 'desk_exchange_latency_ms{quantile="0.5",subaccount="Desk A"}' in text
+
+
+def test_healthz_reports_database_channel_layer_and_exchange(sandbox, settings):
+    from trading.monitoring import healthz
+
+    healthz._exchange_cache.clear()
+    settings.BACKPACK_API_URL = sandbox.api_url
+    up = Client().get("/healthz")
+    from tests.fixtures.dashboard_server import free_port
+
+    settings.BACKPACK_API_URL = f"http://127.0.0.1:{free_port()}"
+    down = Client().get("/healthz")
+
+    assert up.status_code == 200
+    assert up.json() == {"database": "ok", "channel_layer": "ok", "exchange": "ok"}
+    assert down.status_code == 200  # the exchange is everyone's: do not leave the pool for it
+    assert down.json()["exchange"] == "error: ConnectError"
+
+
+def test_the_bell_counts_unread_alerts_until_the_member_has_seen_them(desk):
+    member = UserFactory(username="mia")
+    outsider = UserFactory(username="otto")
+    MembershipFactory(user=member, subaccount=desk)
+    from decimal import Decimal
+
+    from trading.balances.readmodel import ThresholdBreach
+
+    low_balance_report(
+        subaccount_id=desk.pk,
+        breaches=[ThresholdBreach(desk.pk, desk.name, "USDC", Decimal("5"), Decimal("100"))],
+        now=timezone.now(),
+    )
+    client, other = Client(), Client()
+    client.force_login(member)
+    other.force_login(outsider)
+
+    before = client.get("/trading/alerts/bell/").content.decode()
+    seen = client.post("/trading/alerts/seen/").content.decode()
+    after = client.get("/trading/alerts/bell/").content.decode()
+    outsider_bell = other.get("/trading/alerts/bell/").content.decode()
+
+    assert 'data-unread="1"' in before and "USDC balance 5 is under its threshold 100" in before
+    assert 'data-unread="0"' in seen and 'data-unread="0"' in after
+    assert 'data-unread="0"' in outsider_bell and "USDC balance" not in outsider_bell
+
+
+def test_staff_add_a_webhook_and_a_bad_url_is_explained(db):
+    staff = SuperuserFactory(username="sam")
+    client = Client()
+    client.force_login(staff)
+
+    bad = client.post(
+        "/trading/health/webhooks/", {"name": "ops", "url": "ftp://x"}, follow=True
+    ).content.decode()
+    good = client.post(
+        "/trading/health/webhooks/",
+        {"name": "ops", "url": "https://hooks.example.test/T1"},
+        follow=True,
+    ).content.decode()
+
+    assert "The webhook URL must start with https:// (or http://)." in bad
+    assert "Alerts now go to ops too." in good
+    assert "https://hooks.example.test/T1" in good

@@ -1,0 +1,113 @@
+"""The withdrawals page through Django's async client, against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import WithdrawalAddressFactory
+from tests.trading.withdrawals.conftest import client_on, code_of
+from trading.exchange import close_session, exchange_session
+from trading.models import WithdrawalRequest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+async def on_sandbox(sandbox, settings) -> AsyncIterator[None]:
+    """The dashboard's exchange session points at the sandbox (closed after the test)."""
+    settings.BACKPACK_API_URL = sandbox.api_url
+    yield
+    await close_session()
+
+
+async def verified(user) -> AsyncClient:
+    """A client signed in as `user` in a session that passed two-factor."""
+    client = AsyncClient()
+    await client.aforce_login(user)
+    device_id = await sync_to_async(lambda: TOTPDevice.objects.get(user=user).persistent_id)()
+    session = await client.asession()
+    await session.aset(DEVICE_ID_SESSION_KEY, device_id)
+    await session.asave()
+    return client
+
+
+def _page_url(desk) -> str:
+    return f"/trading/subaccounts/{desk.subaccount.pk}/withdrawals/"
+
+
+async def test_the_page_offers_only_usable_addresses_and_the_max_withdrawable(
+    sandbox, desk, on_sandbox
+):
+    await sync_to_async(WithdrawalAddressFactory)(
+        subaccount=desk.subaccount,
+        label="not confirmed",
+        confirmed_2fa_exempt=False,
+        added_by=desk.alice,
+    )
+    client = await verified(desk.alice)
+
+    response = await client.get(_page_url(desk))
+    exchange = client_on(exchange_session(), sandbox, desk)
+    available = (await exchange.max_withdrawal_quantity("USDC")).max_quantity
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "treasury · Solana" in page
+    assert "not confirmed" not in page
+    expected = format(available.normalize(), "f")
+    assert f'<span class="max-amount" data-asset="USDC">{expected} USDC</span>' in page
+
+
+async def test_a_refusal_is_shown_beside_its_field(desk, on_sandbox):
+    client = await verified(desk.alice)
+
+    response = await client.post(
+        _page_url(desk) + "request/",
+        {
+            "asset": "USDC",
+            "quantity": "1500",
+            "address_id": desk.address.pk,
+            "otp_code": await sync_to_async(code_of)(desk.alice),
+        },
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    error = page.split('id="withdrawal-error">', 1)[1].split("</p>", 1)[0]
+    assert error == "Over the daily limit: 1000 USDC a day, 0 requested today, 1000 left."
+    assert 'value="1500"' in page  # what was typed stays in the form
+    assert not await WithdrawalRequest.objects.aexists()
+
+
+async def test_request_and_second_admin_approval_through_the_pages(desk, on_sandbox):
+    alice, bob = await verified(desk.alice), await verified(desk.bob)
+
+    requested = await alice.post(
+        _page_url(desk) + "request/",
+        {
+            "asset": "USDC",
+            "quantity": "42",
+            "address_id": desk.address.pk,
+            "otp_code": await sync_to_async(code_of)(desk.alice),
+        },
+    )
+    record = await WithdrawalRequest.objects.aget()
+    alice_page = (await alice.get(_page_url(desk))).content.decode()
+    bob_page = (await bob.get(_page_url(desk))).content.decode()
+    approved = await bob.post(
+        _page_url(desk) + f"{record.pk}/approve/",
+        {"otp_code": await sync_to_async(code_of)(desk.bob)},
+    )
+    final = (await bob.get(_page_url(desk))).content.decode()
+
+    assert requested.status_code == 302 and approved.status_code == 302
+    assert "Approve</button>" not in alice_page  # nobody approves their own request
+    assert "Approve</button>" in bob_page
+    assert "Sent to the exchange" in final
+    assert f'data-client-id="{record.client_id}"' in final  # in the exchange's history
