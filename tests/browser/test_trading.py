@@ -105,8 +105,17 @@ def test_trader_places_cancels_and_fills_without_reloading(live_desk, page) -> N
         timeout=LIVE_TIMEOUT_MS,
     )
     assert page.evaluate("window.__loadedOnce") is True
-
     page.screenshot(path=str(services.output_dir() / "market.png"), full_page=True)
+
+    # Close the position again from its card (a reduce-only market order, after a confirm()).
+    card = page.locator(f"#positions-{pk} .position-card[data-symbol={PERP}]")
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.locator(".close-position").click()
+    card.wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
+    assert (
+        "Closing order sent: Sell 0.1 SOL_USDC_PERP"
+        in page.locator("#trading-message").inner_text()
+    )
 
 
 def test_keyboard_shortcuts_pick_the_side_and_cancel_all(live_desk, page) -> None:
