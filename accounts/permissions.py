@@ -17,6 +17,7 @@ from accounts.models import ROLE_RANK, Membership, Role, Subaccount
 __all__ = [
     "Role",
     "can_create_subaccounts",
+    "has_role",
     "require_role",
     "role_of",
     "roles_at_least",
