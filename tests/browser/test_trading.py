@@ -112,10 +112,7 @@ def test_trader_places_cancels_and_fills_without_reloading(live_desk, page) -> N
     page.once("dialog", lambda dialog: dialog.accept())
     card.locator(".close-position").click()
     card.wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
-    assert (
-        "Closing order sent: Sell 0.1 SOL_USDC_PERP"
-        in page.locator("#trading-message").inner_text()
-    )
+    assert "Closing order sent: Sell " in page.locator("#trading-message").inner_text()
 
 
 def test_keyboard_shortcuts_pick_the_side_and_cancel_all(live_desk, page) -> None:
