@@ -53,7 +53,7 @@ class OrderMethods:
     credentials: Credentials | None
     label: str
     resend_attempts: int = 3
-    reconcile_delay_s: float = 0.2
+    reconcile_delay_s: float = 0.1
 
     async def _call(self, route: Route, params: Any = None, **kw: Any) -> Any:
         raise NotImplementedError
@@ -162,11 +162,12 @@ class OrderMethods:
         )
         last_error: BackpackError | None = None
         for _ in range(self.resend_attempts):
+            sent_at_ms = self.session.clock.now_ms()
             try:
                 payload = await self._call(R.ORDER_PLACE, params, retry=False)
             except UNKNOWN_OUTCOME as error:
                 last_error = error
-                found = await self._reconcile(symbol, params["clientId"])
+                found = await self._reconcile(symbol, params["clientId"], sent_at_ms)
                 if found is not None:
                     return found
                 continue
@@ -188,18 +189,33 @@ class OrderMethods:
                 return order
         return None
 
-    async def _reconcile(self, symbol: str, client_id: int) -> Order | None:
-        """After a lost answer: look for the order twice (the engine may lag a moment)."""
-        for wait in (0.0, self.reconcile_delay_s):
-            if wait:
-                await asyncio.sleep(wait)
+    async def _reconcile(self, symbol: str, client_id: int, sent_at_ms: int) -> Order | None:
+        """After a lost answer: is the order on the exchange?
+
+        Looks at once (usually the order is there). If not, waits until the lost request's
+        signature window has passed - from then on the exchange refuses it, so it can no
+        longer appear - and looks again. ``None`` means resending is safe."""
+        found = await self._look(symbol, client_id)
+        if found is not None:
+            return found
+        session = self.session
+        expires_in_s = (sent_at_ms + session.window_ms - session.clock.now_ms()) / 1000.0
+        await asyncio.sleep(max(expires_in_s, 0.0) + self.reconcile_delay_s)
+        last_error: BackpackError = ServerError("order lookup failed")
+        for _ in range(self.resend_attempts):
             try:
-                found = await self.find_order(symbol, client_id)
-            except (ExchangeUnavailableError, ServerError, RateLimitedError):
-                continue
-            if found is not None:
-                return found
-        return None
+                return await self.find_order(symbol, client_id)
+            except (ExchangeUnavailableError, ServerError, RateLimitedError) as error:
+                last_error = error
+                await asyncio.sleep(self.reconcile_delay_s)
+        # We cannot tell whether the order exists: never guess, let the caller decide.
+        raise last_error
+
+    async def _look(self, symbol: str, client_id: int) -> Order | None:
+        try:
+            return await self.find_order(symbol, client_id)
+        except (ExchangeUnavailableError, ServerError, RateLimitedError):
+            return None
 
     async def place_orders(
         self, orders: Sequence[Mapping[str, Any]]
@@ -221,12 +237,13 @@ class OrderMethods:
         results: dict[int, Order | BackpackError] = {}
         pending = bodies
         for _ in range(self.resend_attempts):
+            sent_at_ms = self.session.clock.now_ms()
             try:
                 payload = await self._call(R.ORDERS_BATCH, pending, retry=False)
             except UNKNOWN_OUTCOME as error:
                 still = []
                 for body in pending:
-                    found = await self._reconcile(body["symbol"], body["clientId"])
+                    found = await self._reconcile(body["symbol"], body["clientId"], sent_at_ms)
                     if found is None:
                         still.append(body)
                         results[body["clientId"]] = error

@@ -101,3 +101,20 @@ async def test_the_clock_moving_mid_session_is_noticed_and_the_order_goes_once(
     order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
     assert abs(session.clock.offset_ms + 20_000) < 1000
     assert [o.id for o in await client.open_orders("SOL_USDC")] == [order.id]
+
+
+async def test_an_order_refused_by_a_5xx_is_resent_only_after_its_window_expired(sandbox) -> None:
+    async with ExchangeSession(
+        api_url=sandbox.api_url, timeout_s=1.0, retry=FAST_RETRY, window_ms=1000
+    ) as s:
+        client = s.client(credentials_of(sandbox), label="A")
+        await s.markets.load()
+        await s.sync_clock()
+        sandbox.set_faults(error_rate=1.0)
+        asyncio.get_running_loop().call_later(0.3, sandbox.clear_faults)
+        started = time.monotonic()
+        order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        assert time.monotonic() - started >= 1.0  # waited for the first attempt to expire
+        assert [o.id for o in await client.open_orders("SOL_USDC")] == [order.id]
+        attempts = [r for r in s.metrics.recent if r.route == "place_order"]
+        assert [r.outcome for r in attempts] == ["ServerError", "ok"]
