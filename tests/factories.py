@@ -12,10 +12,13 @@ from __future__ import annotations
 import base64
 import secrets
 from decimal import Decimal
+from functools import lru_cache
 
 import factory
 import nacl.signing
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import crypto
@@ -39,6 +42,11 @@ def keypair_for(seed: bytes | None = None) -> tuple[str, str]:
     return base64.b64encode(public).decode(), base64.b64encode(seed).decode()
 
 
+@lru_cache(maxsize=32)
+def _hashed(password: str, hasher: str) -> str:
+    return make_password(password)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -52,7 +60,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def password(self, create: bool, extracted: str | None, **kwargs: object) -> None:
-        self.set_password(extracted or DEFAULT_PASSWORD)
+        # Hashing is slow on purpose; one hash per (password, hasher) serves every test user.
+        self.password = _hashed(extracted or DEFAULT_PASSWORD, settings.PASSWORD_HASHERS[0])
         if create:
             self.save(update_fields=["password"])
 
