@@ -9,7 +9,7 @@ from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuditEvent, Role
+from accounts.models import AuditEvent, Membership, Role
 from tests.accounts.conftest import fresh_totp, signed_in_client, totp_now, verified_client
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -187,3 +187,16 @@ def test_the_code_step_expires_five_minutes_after_the_password(db, monkeypatch):
 
     assert "The sign-in took too long. Enter your password again." in response.content.decode()
     assert client.get("/").status_code == 302
+
+
+def test_an_htmx_request_is_sent_to_enrolment_with_a_client_side_redirect(admin_membership):
+    client = signed_in_client(admin_membership.user)
+
+    response = client.post(
+        f"/accounts/subaccounts/{admin_membership.subaccount_id}/members/",
+        {"username": "x", "role": "viewer"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response["HX-Redirect"].startswith("/accounts/security/enrol/?next=")
+    assert not Membership.objects.filter(user__username="x").exists()
