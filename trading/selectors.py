@@ -347,3 +347,22 @@ async def fills_all(
         offset += batch
     out.sort(key=lambda f: f.timestamp, reverse=True)
     return out[:CSV_MAX_ROWS]
+
+
+async def orders_all(
+    subaccount: Subaccount, *, symbol: str | None, batch: int = 1000
+) -> list[Order]:
+    """The subaccount's order history (for the CSV export), newest first, at most
+    CSV_MAX_ROWS."""
+    client = client_for(subaccount)
+    out: list[Order] = []
+    offset = 0
+    while len(out) < CSV_MAX_ROWS:
+        chunk = await client.order_history(symbol=symbol or None, limit=batch, offset=offset)
+        out.extend(chunk)
+        if len(chunk) < batch:
+            break
+        offset += batch
+    epoch = datetime.min.replace(tzinfo=UTC)
+    out.sort(key=lambda o: o.created_at or epoch, reverse=True)
+    return out[:CSV_MAX_ROWS]

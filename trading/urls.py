@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("history/", orders.history_page, name="history"),
     path("history/fills.csv", orders.fills_csv, name="fills_csv"),
+    path("history/orders.csv", orders.orders_csv, name="orders_csv"),
     # positions
     path("positions/", positions.positions_page, name="positions"),
     path(

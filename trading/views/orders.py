@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -232,65 +233,92 @@ async def history_page(request: HttpRequest) -> HttpResponse:
 
 
 FILL_COLUMNS = [
-    "time_utc",
-    "subaccount",
-    "symbol",
-    "side",
-    "price",
-    "quantity",
-    "fee",
-    "fee_symbol",
-    "liquidity",
-    "order_id",
-    "trade_id",
-]
+    "time_utc", "subaccount", "symbol", "side", "price", "quantity", "fee", "fee_symbol",
+    "liquidity", "order_id", "trade_id",
+]  # fmt: skip
+ORDER_COLUMNS = [
+    "created_utc", "subaccount", "symbol", "side", "type", "status", "price", "quantity",
+    "executed_quantity", "executed_quote_quantity", "time_in_force", "post_only",
+    "reduce_only", "order_id", "client_id",
+]  # fmt: skip
 
 
-@require_GET
-@signed_in_async
-async def fills_csv(request: HttpRequest) -> HttpResponse:
-    """The subaccount's fills of the last 30 days as CSV (Decimals as plain strings)."""
+def _utc(value: Any) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else ""
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else plain(value)
+
+
+def _fill_line(name: str, fill: Any) -> list[Any]:
+    return [
+        _utc(fill.timestamp), name, fill.symbol, fill.side.value, plain(fill.price),
+        plain(fill.quantity), plain(fill.fee), fill.fee_symbol,
+        "maker" if fill.is_maker else "taker", fill.order_id,
+        "" if fill.trade_id is None else fill.trade_id,
+    ]  # fmt: skip
+
+
+def _order_line(name: str, order: Any) -> list[Any]:
+    return [
+        _utc(order.created_at), name, order.symbol, order.side.value, order.order_type.value,
+        order.status.value, _text(order.price), _text(order.quantity),
+        plain(order.executed_quantity), plain(order.executed_quote_quantity),
+        order.time_in_force.value if order.time_in_force else "",
+        "true" if order.post_only else "false", "true" if order.reduce_only else "false",
+        order.id, "" if order.client_id is None else order.client_id,
+    ]  # fmt: skip
+
+
+async def _csv_export(request: HttpRequest, kind: str) -> HttpResponse:
+    """Fills (last 30 days) or order history of one subaccount the user may see, as CSV."""
     accesses = await selectors.subaccount_access_async(user=request.user)
     wanted = request.GET.get("subaccount", "")
     chosen = next((a for a in accesses if str(a.subaccount.pk) == wanted), None)
     if chosen is None:
         return HttpResponse(
-            "Pick a subaccount you may see (?subaccount=<id>).",
-            status=404,
+            "Pick a subaccount you may see (?subaccount=<id>).", status=404,
             content_type="text/plain; charset=utf-8",
-        )
+        )  # fmt: skip
     symbol = _clean_symbol(request.GET.get("symbol", ""))
+    subaccount = chosen.subaccount
     try:
-        fills = await selectors.fills_all(chosen.subaccount, symbol=symbol)
+        if kind == "fills":
+            columns = FILL_COLUMNS
+            lines = [_fill_line(subaccount.name, f)
+                     for f in await selectors.fills_all(subaccount, symbol=symbol)]  # fmt: skip
+        else:
+            columns = ORDER_COLUMNS
+            lines = [_order_line(subaccount.name, o)
+                     for o in await selectors.orders_all(subaccount, symbol=symbol)]  # fmt: skip
     except BackpackError as error:
         context = {
-            "accesses": accesses, "chosen": chosen, "kind": "fills", "symbol": symbol or "",
+            "accesses": accesses, "chosen": chosen, "kind": kind, "symbol": symbol or "",
             "page": 1, "rows": [], "has_next": False,
             "error": f"CSV export failed: {exchange_error_text(error)}",
         }  # fmt: skip
         return await render_async(request, "trading/history.html", context)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(FILL_COLUMNS)
-    name = chosen.subaccount.name
-    for fill in fills:
-        writer.writerow(
-            [
-                fill.timestamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                name,
-                fill.symbol,
-                fill.side.value,
-                plain(fill.price),
-                plain(fill.quantity),
-                plain(fill.fee),
-                fill.fee_symbol,
-                "maker" if fill.is_maker else "taker",
-                fill.order_id,
-                "" if fill.trade_id is None else fill.trade_id,
-            ]
-        )
+    writer.writerow(columns)
+    writer.writerows(lines)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    filename = f"fills-{chosen.subaccount.pk}-{symbol or 'all'}-{stamp}.csv"
+    filename = f"{kind}-{subaccount.pk}-{symbol or 'all'}-{stamp}.csv"
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@require_GET
+@signed_in_async
+async def fills_csv(request: HttpRequest) -> HttpResponse:
+    """The subaccount's fills of the last 30 days as CSV (Decimals as plain strings)."""
+    return await _csv_export(request, "fills")
+
+
+@require_GET
+@signed_in_async
+async def orders_csv(request: HttpRequest) -> HttpResponse:
+    """The subaccount's order history as CSV (Decimals as plain strings)."""
+    return await _csv_export(request, "orders")

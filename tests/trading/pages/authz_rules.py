@@ -60,6 +60,7 @@ RULES: dict[str, Rule] = {
     "trading:account_regions": Rule(VIEWER_OF_A, kwargs=on_a()),
     "trading:history": SIGNED_IN,
     "trading:fills_csv": Rule(VIEWER_OF_A, data=lambda w: {"subaccount": str(w.subaccount.pk)}),
+    "trading:orders_csv": Rule(VIEWER_OF_A, data=lambda w: {"subaccount": str(w.subaccount.pk)}),
     "trading:positions": SIGNED_IN,
     "trading:position_close": Rule(
         TRADER_OF_A, method="post", kwargs=on_a(), data=lambda w: {"symbol": "NOPE_USDC_PERP"}

@@ -188,3 +188,21 @@ async def test_order_history_lists_cancelled_orders(desk) -> None:
     ).content.decode()
 
     assert "Cancelled" in html and "140" in html
+
+
+async def test_orders_csv_lists_the_order_history(desk) -> None:
+    resting = await place(desk, 0, "SOL_USDC", "Bid", "Limit", "2.5", "140.5")
+    async with desk.session() as session:
+        await desk.raw_client(session, 0).cancel_order("SOL_USDC", order_id=resting.id)
+    client = await client_for_user(desk.viewer)
+
+    response = await client.get(f"/trading/history/orders.csv?subaccount={desk.main.pk}")
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"].startswith("text/csv")
+    assert [(r["order_id"], r["status"], r["type"]) for r in rows] == [
+        (resting.id, "Cancelled", "Limit")
+    ]
+    assert Decimal(rows[0]["price"]) == Decimal("140.5")
+    assert Decimal(rows[0]["quantity"]) == Decimal("2.5")
+    assert rows[0]["executed_quantity"] == "0"
