@@ -292,40 +292,36 @@ def max_withdrawal_quantity(call: Call) -> dict:
     return call.sandbox.engine.max_withdrawal_quantity(_subaccount(call), symbol=symbol)
 
 
+SIGNED_ROUTES = [  # (path, method, handler, instruction, historical budget)
+    ("/api/v1/order", "POST", place_order, "orderExecute", False),
+    ("/api/v1/order", "DELETE", cancel_order, "orderCancel", False),
+    ("/api/v1/order", "GET", get_order, "orderQuery", False),
+    ("/api/v1/capital", "GET", balances, "balanceQuery", False),
+    ("/api/v1/capital/collateral", "GET", collateral, "collateralQuery", False),
+    ("/api/v1/account", "GET", account, "accountQuery", False),
+    ("/api/v1/orders", "GET", open_orders, "orderQueryAll", False),
+    ("/api/v1/orders", "POST", place_orders, "orderExecute", False),
+    ("/api/v1/orders", "DELETE", cancel_open_orders, "orderCancelAll", False),
+    ("/api/v1/position", "GET", positions, "positionQuery", False),
+    ("/api/v1/account/limits/order", "GET", max_order_quantity, "maxOrderQuantity", False),
+    (
+        "/api/v1/account/limits/withdrawal",
+        "GET",
+        max_withdrawal_quantity,
+        "maxWithdrawalQuantity",
+        False,
+    ),
+    ("/wapi/v1/history/fills", "GET", fill_history, "fillHistoryQueryAll", True),
+    ("/wapi/v1/history/orders", "GET", order_history, "orderHistoryQueryAll", True),
+    ("/wapi/v1/capital/deposits", "GET", deposits, "depositQueryAll", False),
+    ("/wapi/v1/capital/deposit/address", "GET", deposit_address, "depositAddressQuery", False),
+    ("/wapi/v1/capital/withdrawals", "GET", withdrawals, "withdrawalQueryAll", False),
+    ("/wapi/v1/capital/withdrawals", "POST", request_withdrawal, "withdraw", False),
+]
+
+
 def private_routes(sandbox: Sandbox) -> list[Route]:
-    """Every signed REST route, with its instruction and budget (historical or not)."""
-    table = [
-        ("/api/v1/order", "POST", place_order, "orderExecute", False),
-        ("/api/v1/order", "DELETE", cancel_order, "orderCancel", False),
-        ("/api/v1/order", "GET", get_order, "orderQuery", False),
-        ("/api/v1/capital", "GET", balances, "balanceQuery", False),
-        ("/api/v1/capital/collateral", "GET", collateral, "collateralQuery", False),
-        ("/api/v1/account", "GET", account, "accountQuery", False),
-        ("/api/v1/orders", "GET", open_orders, "orderQueryAll", False),
-        ("/api/v1/orders", "POST", place_orders, "orderExecute", False),
-        ("/api/v1/orders", "DELETE", cancel_open_orders, "orderCancelAll", False),
-        ("/api/v1/position", "GET", positions, "positionQuery", False),
-        ("/api/v1/account/limits/order", "GET", max_order_quantity, "maxOrderQuantity", False),
-        (
-            "/api/v1/account/limits/withdrawal",
-            "GET",
-            max_withdrawal_quantity,
-            "maxWithdrawalQuantity",
-            False,
-        ),
-        ("/wapi/v1/history/fills", "GET", fill_history, "fillHistoryQueryAll", True),
-        ("/wapi/v1/history/orders", "GET", order_history, "orderHistoryQueryAll", True),
-        ("/wapi/v1/capital/deposits", "GET", deposits, "depositQueryAll", False),
-        (
-            "/wapi/v1/capital/deposit/address",
-            "GET",
-            deposit_address,
-            "depositAddressQuery",
-            False,
-        ),
-        ("/wapi/v1/capital/withdrawals", "GET", withdrawals, "withdrawalQueryAll", False),
-        ("/wapi/v1/capital/withdrawals", "POST", request_withdrawal, "withdraw", False),
-    ]
+    """Every signed REST route of :data:`SIGNED_ROUTES`."""
     return [
         exchange_route(
             sandbox,
@@ -336,5 +332,5 @@ def private_routes(sandbox: Sandbox) -> list[Route]:
             historical=historical,
             batch=handler is place_orders,
         )
-        for path, method, handler, instruction, historical in table
+        for path, method, handler, instruction, historical in SIGNED_ROUTES
     ]
