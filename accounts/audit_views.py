@@ -50,6 +50,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (typed labels end up in the export)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -64,18 +72,17 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     def rows():
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator():
-            yield writer.writerow(
-                [
-                    event.created_at.isoformat(),
-                    event.actor_name,
-                    event.action,
-                    event.subaccount_name,
-                    event.result,
-                    json.dumps(event.parameters, sort_keys=True),
-                    event.detail,
-                    event.ip_address or "",
-                ]
-            )
+            cells = [
+                event.created_at.isoformat(),
+                event.actor_name,
+                event.action,
+                event.subaccount_name,
+                event.result,
+                json.dumps(event.parameters, sort_keys=True),
+                event.detail,
+                event.ip_address or "",
+            ]
+            yield writer.writerow([csv_safe(cell) for cell in cells])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit.csv"'

@@ -23,7 +23,9 @@ ADDRESS_ACTIONS = {
 
 
 def _page(request, subaccount, *, address_form=None, policy_form=None, action_form=None):
-    policy, _ = WithdrawalPolicy.objects.get_or_create(subaccount=subaccount)
+    policy = WithdrawalPolicy.objects.filter(subaccount=subaccount).first() or WithdrawalPolicy(
+        subaccount=subaccount
+    )
     limits = {limit.asset: limit.daily_limit for limit in subaccount.withdrawal_limits.all()}
     context = {
         "subaccount": subaccount,

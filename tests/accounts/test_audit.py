@@ -112,3 +112,19 @@ def test_a_viewer_sees_no_other_peoples_events(trail):
     html = signed_in_client(viewer.user).get("/accounts/audit/").content.decode()
 
     assert "No events match." in html
+
+
+def test_csv_cells_that_look_like_formulas_are_defused(trail):
+    reader, _ = trail
+    audit_record(
+        actor=reader.user,
+        action="withdrawal_address_add",
+        subaccount=reader.subaccount,
+        detail='=HYPERLINK("http://evil.example")',
+    )
+
+    response = verified_client(reader.user).get("/accounts/audit/export.csv")
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    details = [row["detail"] for row in rows if row["action"] == "withdrawal_address_add"]
+    assert details == ['\'=HYPERLINK("http://evil.example")']
