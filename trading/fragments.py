@@ -436,6 +436,8 @@ def balances_html(subaccount: Any, view: Any, *, oob: bool | str = True) -> str:
     """The balances block ``balances-{pk}`` of one subaccount: assets valued in USDC, the perp
     margin summary, equity sparklines, low-balance highlights, or the read error (never zeros).
     `view` is a ``trading.balances.readmodel.SubaccountBalances`` (``balances_view_for``)."""
-    lines = [line for line in (view.equity_24h, view.equity_7d) if line is not None]
-    context = {"subaccount": subaccount, "view": view, "sparklines": lines, "oob": _oob(oob)}
+    from trading.balances.render import block_context
+
+    block = block_context(view)
+    context = {"view": block, "sparklines": block["sparklines"], "oob": _oob(oob)}
     return render_to_string("trading/partials/balances_subaccount.html", context)
