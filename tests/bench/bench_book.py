@@ -7,6 +7,7 @@ a fifth of them removing a level. Target: >= 500,000 level updates/s.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
@@ -72,6 +73,7 @@ def main() -> None:
     top_cs = 1000 / (time.perf_counter() - start)
 
     print(f"deltas: {len(deltas):,}  level updates: {levels:,}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"OrderBook.apply       {rate:>12,.0f} level updates/s  (target >= 500,000)")
     print(
         f"peer: bare dict write {peer:>12,.0f} level updates/s  (ratio book/peer {rate / peer:.2f})"

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import gc
 import json
+import os
 import statistics
 import sys
 import time
@@ -195,6 +196,7 @@ def main() -> None:
     """Start the sandbox, measure, print."""
     with SandboxProcess(maker=False, rate_standard=10**7, rate_historical=10**7) as sandbox:
         print(f"sandbox {sandbox.api_url}; python {sys.version.split()[0]}")
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         report(asyncio.run(run(sandbox)))
 
 

@@ -35,7 +35,16 @@ class BookGap(Exception):
 class OrderBook:
     """Bids and asks of one market, kept in step with the exchange's update ids."""
 
-    __slots__ = ("symbol", "bids", "asks", "_bid_px", "_ask_px", "last_update_id", "synced")
+    __slots__ = (
+        "symbol",
+        "bids",
+        "asks",
+        "_bid_px",
+        "_ask_px",
+        "_parsed",
+        "last_update_id",
+        "synced",
+    )
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
@@ -43,6 +52,7 @@ class OrderBook:
         self.asks: dict[Decimal, Decimal] = {}
         self._bid_px: list[Decimal] = []  # ascending; best bid is the last
         self._ask_px: list[Decimal] = []  # ascending; best ask is the first
+        self._parsed: dict[Any, Decimal] = {}
         self.last_update_id = 0
         self.synced = False
 
@@ -77,9 +87,9 @@ class OrderBook:
         elif first_id > last + 1:
             raise BookGap(self.symbol, last + 1, first_id, last_id)
         if bids:
-            _update(self.bids, self._bid_px, bids)
+            _update(self.bids, self._bid_px, bids, self._parsed)
         if asks:
-            _update(self.asks, self._ask_px, asks)
+            _update(self.asks, self._ask_px, asks, self._parsed)
         self.last_update_id = last_id
         self.synced = True
         return True
@@ -137,10 +147,27 @@ def _norm(value: Decimal) -> str:
     return text
 
 
-def _update(side: dict[Decimal, Decimal], prices: list[Decimal], levels: Sequence[Any]) -> None:
+_PRICE_CACHE_MAX = 1 << 16
+
+
+def _update(
+    side: dict[Decimal, Decimal],
+    prices: list[Decimal],
+    levels: Sequence[Any],
+    cache: dict[Any, Decimal],
+) -> None:
+    # Prices repeat (a book lives on a small grid): parse each text once. A quantity made
+    # only of zeros removes the level without being parsed.
     for price_text, qty_text in levels:
-        price = Decimal(price_text)
-        qty = Decimal(qty_text)
+        price = cache.get(price_text)
+        if price is None:
+            price = Decimal(price_text)
+            if len(cache) < _PRICE_CACHE_MAX:
+                cache[price_text] = price
+        if type(qty_text) is str and qty_text and not qty_text.strip("0."):
+            qty = None
+        else:
+            qty = Decimal(qty_text)
         if qty:
             if price not in side:
                 insort(prices, price)
