@@ -64,6 +64,42 @@ def _levels(changed: dict[Decimal, Decimal]) -> list[list[str]]:
     return [[format(p, "f"), format(q, "f")] for p, q in sorted(changed.items())]
 
 
+def _depth_payload(
+    symbol: str,
+    now: int,
+    first: int,
+    last: int,
+    bids: dict[Decimal, Decimal],
+    asks: dict[Decimal, Decimal],
+) -> dict[str, Any]:
+    """The ``depth`` stream payload: changed levels, zero for removed ones."""
+    return {
+        "e": "depth",
+        "E": now,
+        "s": symbol,
+        "a": _levels(asks),
+        "b": _levels(bids),
+        "U": first,
+        "u": last,
+        "T": now,
+    }
+
+
+def _book_ticker_payload(symbol: str, now: int, top: tuple, last: int) -> dict[str, Any]:
+    """The ``bookTicker`` stream payload (a side is left out while it is empty)."""
+    bid, bid_total, ask, ask_total = top
+    data: dict[str, Any] = {"e": "bookTicker", "E": now, "s": symbol}
+    if ask is not None:
+        data["a"] = format(ask, "f")
+        data["A"] = format(ask_total, "f")
+    if bid is not None:
+        data["b"] = format(bid, "f")
+        data["B"] = format(bid_total, "f")
+    data["u"] = str(last)
+    data["T"] = now
+    return data
+
+
 def _system_clock() -> int:
     return time.time_ns() // 1000
 
@@ -99,12 +135,14 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
         self._bbo: dict[str, tuple] = {}
         self._depth_stream: dict[str, str] = {}
         self._ticker_stream: dict[str, str] = {}
+        self._trade_stream: dict[str, str] = {}
         for market in markets:
             if market.symbol in self._markets:
                 raise ValueError(f"duplicate market {market.symbol}")
             self._markets[market.symbol] = market
             self._depth_stream[market.symbol] = f"depth.{market.symbol}"
             self._ticker_stream[market.symbol] = f"bookTicker.{market.symbol}"
+            self._trade_stream[market.symbol] = f"trade.{market.symbol}"
             self._books[market.symbol] = OrderBook(market.symbol, 0)
             self._data[market.symbol] = MarketData(market.symbol)
             self._open_interest[market.symbol] = ZERO
@@ -115,6 +153,12 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
                 self._next_funding_ms[market.symbol] = now_ms - now_ms % interval + interval
                 self._funding_history[market.symbol] = []
         self._assets: dict[str, Asset] = {asset.symbol: asset for asset in assets}
+        # collateral weights of the assets that count as collateral at all
+        self._weights: dict[str, Decimal] = {
+            a.symbol: a.collateral_weight for a in self._assets.values() if a.collateral_weight
+        }
+        if collateral_symbol not in self._assets:
+            self._weights[collateral_symbol] = Decimal(1)
         self._fee_subaccount_id = fee_subaccount_id
         self._fee_account = Account(fee_subaccount_id)
         self._accounts: dict[int, Account] = {fee_subaccount_id: self._fee_account}
@@ -163,11 +207,8 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             if changes is None or not emitting:
                 continue
             first, last, bids, asks = changes
-            depth = {"e": "depth", "E": now, "s": symbol, "a": _levels(asks), "b": _levels(bids)}
-            depth["U"] = first
-            depth["u"] = last
-            depth["T"] = now
-            append(Event(self._depth_stream[symbol], depth, symbol))
+            build = (_depth_payload, symbol, now, first, last, bids, asks)
+            append(Event(self._depth_stream[symbol], None, symbol, None, build))
             bid_prices = book.bid_prices
             ask_prices = book.ask_prices
             bid = bid_prices[-1] if bid_prices else None
@@ -180,16 +221,8 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             )
             if top != self._bbo.get(symbol):
                 self._bbo[symbol] = top
-                data: dict[str, Any] = {"e": "bookTicker", "E": now, "s": symbol}
-                if ask is not None:
-                    data["a"] = format(ask, "f")
-                    data["A"] = format(top[3], "f")
-                if bid is not None:
-                    data["b"] = format(bid, "f")
-                    data["B"] = format(top[1], "f")
-                data["u"] = str(last)
-                data["T"] = now
-                append(Event(self._ticker_stream[symbol], data, symbol))
+                build = (_book_ticker_payload, symbol, now, top, last)
+                append(Event(self._ticker_stream[symbol], None, symbol, None, build))
         touched.clear()
 
     def drain_events(self) -> list[Event]:
@@ -382,7 +415,7 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
         (status New / PartiallyFilled / Filled / Expired / TriggerPending)."""
         with localcontext(_CONTEXT):
             self._begin()
-            if not isinstance(payload, Mapping):
+            if type(payload) is not dict and not isinstance(payload, Mapping):
                 raise bad_request("Invalid order payload")
             market = self.market(payload.get("symbol"))
             account = self._account(subaccount_id)

@@ -15,6 +15,7 @@ from .orders import Order, us_to_iso
 
 _FMT = format
 _DISPLAY = Decimal("1e-8")
+_COST_QUANTUM = Decimal("1e-12")
 
 
 class Balance:
@@ -86,26 +87,31 @@ class Position:
         return self.net_quantity * mark - self.net_cost
 
     def apply_fill(self, signed_quantity: Decimal, price: Decimal) -> Decimal:
-        """Add a fill (positive buys, negative sells); returns the PnL it realized."""
+        """Add a fill (positive buys, negative sells); returns the PnL it realized.
+
+        The entry cost taken off a partly closed position is rounded once (to 1e-12) and
+        used for both the PnL and the remaining cost, so USDC plus net cost is conserved
+        exactly across all accounts.
+        """
         net = self.net_quantity
         realized = ZERO
+        opening = signed_quantity
         if net and (net > 0) != (signed_quantity > 0):
-            closing = min(abs(net), abs(signed_quantity))
-            entry = self.net_cost / net
+            size = abs(net)
+            closing = min(size, abs(signed_quantity))
+            if closing == size:
+                removed = self.net_cost
+            else:
+                removed = (self.net_cost * closing / size).quantize(_COST_QUANTUM)
             if net > 0:
-                realized = (price - entry) * closing
-                self.net_cost -= entry * closing
+                realized = price * closing - removed
                 self.net_quantity = net - closing
                 opening = signed_quantity + closing
             else:
-                realized = (entry - price) * closing
-                self.net_cost += entry * closing
+                realized = -removed - price * closing
                 self.net_quantity = net + closing
                 opening = signed_quantity - closing
-            if not self.net_quantity:
-                self.net_cost = ZERO
-        else:
-            opening = signed_quantity
+            self.net_cost -= removed
         if opening:
             self.net_quantity += opening
             self.net_cost += opening * price
@@ -143,31 +149,66 @@ class Position:
             "positionId": str(self.position_id),
         }
 
+    def snapshot(self) -> tuple:
+        """(market, id, net quantity, net cost, realized PnL, fees, funding) now."""
+        return (
+            self.market,
+            self.position_id,
+            self.net_quantity,
+            self.net_cost,
+            self.pnl_realized,
+            self.fees_paid,
+            self.cumulative_funding,
+        )
+
     def update_event(
-        self, kind: str, now_us: int, mark: Decimal, open_bids: Decimal, open_asks: Decimal
+        self, kind: str | None, now_us: int, mark: Decimal, open_bids: Decimal, open_asks: Decimal
     ) -> dict[str, Any]:
         """The ``account.positionUpdate`` payload (``kind`` None for the snapshot sent on
         subscription)."""
-        exposure = max(abs(self.net_quantity + open_bids), abs(self.net_quantity - open_asks))
-        data: dict[str, Any] = {
+        return position_payload(kind, now_us, mark, open_bids, open_asks, *self.snapshot())
+
+
+def position_payload(
+    kind: str | None,
+    now_us: int,
+    mark: Decimal,
+    open_bids: Decimal,
+    open_asks: Decimal,
+    market: Market,
+    position_id: int,
+    net: Decimal,
+    cost: Decimal,
+    realized: Decimal,
+    fees: Decimal,
+    funding: Decimal,
+) -> dict[str, Any]:
+    """The ``account.positionUpdate`` payload from a position's snapshot."""
+    exposure = max(abs(net + open_bids), abs(net - open_asks))
+    entry = cost / net if net else ZERO
+    break_even = (cost + fees - funding) / net if net else ZERO
+    data: dict[str, Any] = {}
+    if kind is not None:
+        data["e"] = kind
+    data.update(
+        {
             "E": now_us,
-            "s": self.market.symbol,
-            "b": _FMT(self.break_even_price.quantize(_DISPLAY), "f"),
-            "B": _FMT(self.entry_price.quantize(_DISPLAY), "f"),
-            "f": _FMT(self.market.imf, "f"),
+            "s": market.symbol,
+            "b": _FMT(break_even.quantize(_DISPLAY), "f"),
+            "B": _FMT(entry.quantize(_DISPLAY), "f"),
+            "f": _FMT(market.imf, "f"),
             "M": _FMT(mark, "f"),
-            "m": _FMT(self.market.mmf, "f"),
-            "q": _FMT(self.net_quantity, "f"),
+            "m": _FMT(market.mmf, "f"),
+            "q": _FMT(net, "f"),
             "Q": _FMT(exposure, "f"),
             "n": _FMT(exposure * mark, "f"),
-            "i": str(self.position_id),
-            "p": _FMT(self.pnl_realized, "f"),
-            "P": _FMT(self.unrealized(mark), "f"),
+            "i": str(position_id),
+            "p": _FMT(realized, "f"),
+            "P": _FMT(net * mark - cost, "f"),
             "T": now_us,
         }
-        if kind is not None:
-            data = {"e": kind, **data}
-        return data
+    )
+    return data
 
 
 class Account:

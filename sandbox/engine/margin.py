@@ -40,10 +40,7 @@ class MarginMixin:
         return data.last_price
 
     def _weight(self, symbol: str) -> Decimal:
-        asset = self._assets.get(symbol)
-        if asset is None:
-            return ONE if symbol == self.collateral_symbol else ZERO
-        return asset.collateral_weight
+        return self._weights.get(symbol, ZERO)
 
     def _reference_mark(self, symbol: str, fallback: Decimal | None = None) -> Decimal:
         mark = self.mark_price_of(symbol)
@@ -59,8 +56,9 @@ class MarginMixin:
         resting order."""
         equity = ZERO
         spot_locked = ZERO
+        weights = self._weights
         for symbol, balance in account.balances.items():
-            weight = self._weight(symbol)
+            weight = weights.get(symbol)
             if weight:
                 price = self._asset_price(symbol) * weight
                 equity += (balance.available + balance.locked + balance.staked) * price

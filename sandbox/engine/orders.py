@@ -238,27 +238,39 @@ class Order:
         self.event_base = data
         return data
 
+    def snapshot(self) -> tuple[str, Decimal, Decimal, str | None]:
+        """The mutable fields an order update shows: (status, executed, executed quote,
+        expiry reason)."""
+        return (
+            self.status,
+            self.executed_quantity,
+            self.executed_quote_quantity,
+            self.expiry_reason,
+        )
+
     def update_event(
         self,
         kind: str,
         now_us: int,
         fill: tuple[int, Decimal, Decimal, bool, Decimal, str] | None = None,
+        snapshot: tuple[str, Decimal, Decimal, str | None] | None = None,
     ) -> dict[str, Any]:
         """The ``account.orderUpdate`` payload; ``fill`` is (tradeId, quantity, price,
-        isMaker, fee, feeSymbol) for ``orderFill``."""
+        isMaker, fee, feeSymbol) for ``orderFill``; ``snapshot`` (from :meth:`snapshot`)
+        the order's state at the time of the event, else its current state."""
+        status, executed, executed_quote, reason = snapshot or self.snapshot()
         data = dict(self.event_base or self._event_base())
         data["e"] = kind
         data["E"] = now_us
-        data["X"] = self.status
-        executed = self.executed_quantity
+        data["X"] = status
         if executed:
             data["z"] = _FMT(executed, "f")
-            data["Z"] = _FMT(self.executed_quote_quantity, "f")
+            data["Z"] = _FMT(executed_quote, "f")
         else:
             data["z"] = data["Z"] = "0"
         data["T"] = now_us
         if kind == "orderExpired" or kind == "triggerFailed":
-            data["R"] = self.expiry_reason or "Unknown"
+            data["R"] = reason or "Unknown"
         if fill is not None:
             trade_id, quantity, price, is_maker, fee, fee_symbol = fill
             data["t"] = trade_id

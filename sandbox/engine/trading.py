@@ -17,7 +17,7 @@ from decimal import Decimal
 from . import errors
 from .errors import EngineError, insufficient_funds, insufficient_margin, invalid_order
 from .events import ORDER_UPDATE, POSITION_UPDATE, Event
-from .ledger import Account, Position
+from .ledger import Account, Position, position_payload
 from .markets import ZERO, Market
 from .orders import (
     ASK,
@@ -52,6 +52,31 @@ _REASONS = {
     "INSUFFICIENT_MARGIN": "InsufficientMargin",
     "INVALID_PRICE": "PriceOutOfBounds",
 }
+
+
+def _trade_payload(
+    symbol: str,
+    now: int,
+    price: Decimal,
+    quantity: Decimal,
+    buyer_id: int,
+    seller_id: int,
+    trade_id: int,
+    buyer_is_maker: bool,
+) -> dict:
+    """The public ``trade`` stream payload."""
+    return {
+        "e": "trade",
+        "E": now,
+        "s": symbol,
+        "p": _FMT(price, "f"),
+        "q": _FMT(quantity, "f"),
+        "b": str(buyer_id),
+        "a": str(seller_id),
+        "t": trade_id,
+        "T": now,
+        "m": buyer_is_maker,
+    }
 
 
 def _floor_step(value: Decimal, step: Decimal) -> Decimal:
@@ -407,33 +432,20 @@ class TradingMixin:
                     else PARTIALLY_FILLED
                 )
             if emitting:
+                fill_data = (trade_id, quantity, price, is_maker, fee, fee_symbol)
+                build = (order.update_event, "orderFill", now, fill_data, order.snapshot())
                 self._batch.append(
-                    Event(
-                        ORDER_UPDATE,
-                        order.update_event(
-                            "orderFill", now, (trade_id, quantity, price, is_maker, fee, fee_symbol)
-                        ),
-                        order.symbol,
-                        order.subaccount_id,
-                    )
+                    Event(ORDER_UPDATE, None, order.symbol, order.subaccount_id, build)
                 )
         if emitting:
+            build = (_trade_payload, market.symbol, now, price, quantity, buyer.id, seller.id)
             self._batch.append(
                 Event(
-                    f"trade.{market.symbol}",
-                    {
-                        "e": "trade",
-                        "E": now,
-                        "s": market.symbol,
-                        "p": _FMT(price, "f"),
-                        "q": _FMT(quantity, "f"),
-                        "b": str(buyer.id),
-                        "a": str(seller.id),
-                        "t": trade_id,
-                        "T": now,
-                        "m": not taker_bid,
-                    },
+                    self._trade_stream[market.symbol],
+                    None,
                     market.symbol,
+                    None,
+                    build + (trade_id, not taker_bid),
                 )
             )
         self._trigger_check.add(market.symbol)
@@ -508,20 +520,16 @@ class TradingMixin:
             kind = "positionOpened" if opened or not before else "positionAdjusted"
         if self._emitting:
             mark = self._reference_mark(symbol, price)
-            self._batch.append(
-                Event(
-                    POSITION_UPDATE,
-                    position.update_event(
-                        kind,
-                        self._now,
-                        mark,
-                        account.open_bid_quantity.get(symbol, ZERO),
-                        account.open_ask_quantity.get(symbol, ZERO),
-                    ),
-                    symbol,
-                    account.subaccount_id,
-                )
+            build = (
+                position_payload,
+                kind,
+                self._now,
+                mark,
+                account.open_bid_quantity.get(symbol, ZERO),
+                account.open_ask_quantity.get(symbol, ZERO),
+                *position.snapshot(),
             )
+            self._batch.append(Event(POSITION_UPDATE, None, symbol, account.subaccount_id, build))
         return fee, collateral
 
     # ---------------------------------------------------------------- triggers
@@ -634,11 +642,8 @@ class TradingMixin:
 
     # ------------------------------------------------------------------ events
     def _private(self, order: Order, kind: str) -> None:
-        self._batch.append(
-            Event(
-                ORDER_UPDATE, order.update_event(kind, self._now), order.symbol, order.subaccount_id
-            )
-        )
+        build = (order.update_event, kind, self._now, None, order.snapshot())
+        self._batch.append(Event(ORDER_UPDATE, None, order.symbol, order.subaccount_id, build))
 
     def _cancel(self, account: Account, order: Order) -> None:
         if order.status == TRIGGER_PENDING:

@@ -244,3 +244,20 @@ def test_position_events(engine):
     mine = [e for e in engine.drain_events() if e.stream == "account.positionUpdate"]
     sub1 = [(e.data["e"], e.data["q"]) for e in mine if e.subaccount_id == 1]
     assert sub1 == [("positionOpened", "2"), ("positionAdjusted", "1"), ("positionClosed", "0")]
+
+
+def test_usdc_plus_net_cost_is_conserved_exactly_over_partial_closes(engine):
+    def usdc_minus_cost():
+        usdc = sum(sum(engine.balance(sub, "USDC")) for sub in (1, 2, 3, -1))
+        cost = sum(Decimal(p["netCost"]) for sub in (1, 2, 3) for p in engine.positions(sub))
+        return usdc - cost
+
+    before = usdc_minus_cost()
+    for price in ("100.01", "100.02", "100.04"):
+        open_long(engine, price=price, quantity="0.1")
+    for price in ("101.03", "99.97", "100.11"):  # close a third at a time: 1/3 of the cost
+        limit(engine, 3, "Bid", price, "0.1", symbol=PERP)
+        limit(engine, 1, "Ask", price, "0.1", symbol=PERP)
+
+    assert engine.positions(1) == []
+    assert usdc_minus_cost() == before
