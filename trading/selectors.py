@@ -42,6 +42,10 @@ from trading.fragments import is_perp
 
 T = TypeVar("T")
 
+# What a read or an action on the exchange may raise: the client's errors, and a subaccount
+# secret that cannot be opened (raised at signing time).
+EXCHANGE_ERRORS = (BackpackError, SecretUnavailableError)
+
 KLINE_INTERVALS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
 KLINE_COUNT = 300
 KLINE_CACHE_S = 20.0
@@ -158,7 +162,7 @@ async def market_snapshot(market: Market) -> MarketSnapshot:
     snapshot = MarketSnapshot(market)
     errors = [r for r in results if isinstance(r, BaseException)]
     for result in errors:
-        if not isinstance(result, BackpackError | SecretUnavailableError):
+        if not isinstance(result, EXCHANGE_ERRORS):
             raise result
     if errors:
         snapshot.error = exchange_error_text(errors[0])
@@ -204,7 +208,7 @@ async def taker_fee_bps(subaccount: Subaccount, market: Market) -> Decimal | Non
 
     try:
         account = await _cached(("account", subaccount.pk), FEE_CACHE_S, load)
-    except (BackpackError, SecretUnavailableError):
+    except EXCHANGE_ERRORS:
         return None
     return account.futures_taker_fee if is_perp(market) else account.spot_taker_fee
 
@@ -233,7 +237,7 @@ async def open_orders_for(subaccount: Subaccount, symbol: str | None = None) -> 
 async def _guarded(block: AccountBlock, read: Awaitable[T]) -> T | None:
     try:
         return await read
-    except (BackpackError, SecretUnavailableError) as error:
+    except EXCHANGE_ERRORS as error:
         block.error = exchange_error_text(error)
         return None
 

@@ -24,7 +24,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from accounts.audit import audit_record
-from accounts.crypto import SecretUnavailableError
 from accounts.models import AuditEvent, Role, Subaccount
 from accounts.permissions import require_role
 from trading.backpack import Order, OrderType, Side, routes
@@ -35,7 +34,7 @@ from trading.exchange import client_for
 from trading.forms import Ticket
 from trading.fragments import fmt_plain
 from trading.models import OrderTicket
-from trading.selectors import exchange_error_text
+from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 
 PENDING_WAIT_S = 8.0
 PENDING_POLL_S = 0.2
@@ -239,7 +238,7 @@ async def order_place(
                 client_id=record.client_id,
                 **extra,
             )
-    except (BackpackError, SecretUnavailableError) as error:
+    except EXCHANGE_ERRORS as error:
         message = exchange_error_text(error)
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
         await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
@@ -277,7 +276,7 @@ async def _repeat_result(
     order = None
     try:
         order = await client_for(subaccount).find_order(record.symbol, record.client_id)
-    except (BackpackError, SecretUnavailableError):
+    except EXCHANGE_ERRORS:
         order = None
     if record.outcome == OrderTicket.Outcome.PLACED:
         current = f"Order placed: {order_summary(order)}." if order else record.message
@@ -314,7 +313,7 @@ async def order_cancel(
     await _require_trader(actor, subaccount, "order_cancel", ip, parameters)
     try:
         order = await client_for(subaccount).cancel_order(symbol, order_id=order_id)
-    except (BackpackError, SecretUnavailableError) as error:
+    except EXCHANGE_ERRORS as error:
         await _audit_failure(actor, subaccount, "order_cancel", ip, parameters, error)
         raise
     await _audit(
@@ -343,7 +342,7 @@ async def orders_cancel_all(
             symbols = sorted({o.symbol for o in await client.open_orders()})
         for each in symbols:
             cancelled.extend(await client.cancel_all_orders(each))
-    except (BackpackError, SecretUnavailableError) as error:
+    except EXCHANGE_ERRORS as error:
         await _audit_failure(actor, subaccount, "orders_cancel_all", ip, parameters, error)
         raise
     await _audit(
@@ -387,7 +386,7 @@ async def position_close(
             ip=ip,
         )
         raise
-    except (BackpackError, SecretUnavailableError) as error:
+    except EXCHANGE_ERRORS as error:
         await _audit_failure(actor, subaccount, "position_close", ip, parameters, error)
         raise
     await _audit(

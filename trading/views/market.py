@@ -12,10 +12,10 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from trading import fragments, selectors
-from trading.backpack.errors import BackpackError, InvalidOrderError
+from trading.backpack.errors import InvalidOrderError
 from trading.backpack.market_types import Market
 from trading.forms import BestPrices, TicketForm, TicketReview, new_ticket_token, review_ticket
-from trading.selectors import SubaccountAccess, exchange_error_text
+from trading.selectors import EXCHANGE_ERRORS, SubaccountAccess, exchange_error_text
 from trading.services import order_place
 from trading.views.common import (
     client_ip,
@@ -43,7 +43,7 @@ async def _market_or_error(symbol: str) -> tuple[Market | None, str]:
         if error.field == "symbol":
             raise Http404(f"There is no market {symbol} on the exchange.") from error
         return None, exchange_error_text(error)
-    except BackpackError as error:
+    except EXCHANGE_ERRORS as error:
         return None, exchange_error_text(error)
 
 
@@ -55,7 +55,7 @@ async def markets_index(request: HttpRequest) -> HttpResponse:
     error = ""
     try:
         rows = await selectors.markets_overview()
-    except BackpackError as exc:
+    except EXCHANGE_ERRORS as exc:
         error = exchange_error_text(exc)
     context = {
         "rows": [
@@ -148,7 +148,7 @@ async def market_klines(request: HttpRequest, symbol: str) -> JsonResponse:
         )
     try:
         klines = await selectors.klines_recent(symbol, interval)
-    except BackpackError as exc:
+    except EXCHANGE_ERRORS as exc:
         error = exchange_error_text(exc)
         return JsonResponse({"symbol": symbol, "interval": interval, "error": error})
     candles = [fragments.kline_point(k) for k in klines if k.open is not None]
@@ -165,7 +165,7 @@ async def _review(
     access = next(a for a in tradable if a.subaccount.pk == form.cleaned_data["subaccount"])
     try:
         prices = await selectors.best_prices(market.symbol)
-    except BackpackError:
+    except EXCHANGE_ERRORS:
         prices = BestPrices()
     fee = await selectors.taker_fee_bps(access.subaccount, market)
     review = review_ticket(
@@ -277,7 +277,7 @@ async def _refreshed_regions(access: SubaccountAccess, market: Market) -> str:
     try:
         orders = await selectors.open_orders_for(subaccount)
         out.append(fragments.open_orders_html(subaccount, orders, can_trade=access.can_trade))
-    except BackpackError as error:
+    except EXCHANGE_ERRORS as error:
         out.append(
             fragments.open_orders_html(
                 subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
@@ -291,7 +291,7 @@ async def _refreshed_regions(access: SubaccountAccess, market: Market) -> str:
                     subaccount, positions, can_trade=access.can_trade, liquidations=estimates
                 )
             )
-        except BackpackError:
+        except EXCHANGE_ERRORS:
             pass
     return "".join(out)
 

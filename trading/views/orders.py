@@ -15,9 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from trading import fragments, selectors
-from trading.backpack.errors import BackpackError
 from trading.backpack.rules import plain
-from trading.selectors import SubaccountAccess, exchange_error_text
+from trading.selectors import EXCHANGE_ERRORS, SubaccountAccess, exchange_error_text
 from trading.services import order_cancel, orders_cancel_all
 from trading.views.common import (
     access_for,
@@ -59,7 +58,7 @@ async def _orders_region(access: SubaccountAccess) -> str:
     subaccount = access.subaccount
     try:
         orders = await selectors.open_orders_for(subaccount)
-    except BackpackError as error:
+    except EXCHANGE_ERRORS as error:
         return fragments.open_orders_html(
             subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
         )
@@ -93,7 +92,7 @@ async def cancel_order(request: HttpRequest, subaccount_id: int) -> HttpResponse
         text, level = f"Order {order.id} in {symbol}: {order.status.value}.", "ok"
     except PermissionDenied as denied:
         return refused(request, str(denied))
-    except BackpackError as error:
+    except EXCHANGE_ERRORS as error:
         text, level = f"Cancel failed: {exchange_error_text(error)}", "error"
     region = await _orders_region(access)
     return HttpResponse(region + message_html(text, level=level))
@@ -124,7 +123,7 @@ async def cancel_all(request: HttpRequest, subaccount_id: int) -> HttpResponse:
         )
     except PermissionDenied as denied:
         return refused(request, str(denied))
-    except BackpackError as error:
+    except EXCHANGE_ERRORS as error:
         text, level = f"Cancel all failed: {exchange_error_text(error)}", "error"
     region = await _orders_region(access)
     return HttpResponse(region + message_html(text, level=level))
@@ -145,7 +144,7 @@ async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpRespo
                 subaccount, positions, can_trade=access.can_trade, liquidations=estimates
             )
         )
-    except BackpackError as error:
+    except EXCHANGE_ERRORS as error:
         out.append(
             fragments.positions_html(
                 subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
@@ -161,7 +160,7 @@ async def _balances_region(subaccount: Any) -> str:
 
     try:
         view = await balances_view_for(subaccount, sparklines=False)
-    except BackpackError:
+    except EXCHANGE_ERRORS:
         return ""
     return fragments.balances_html(subaccount, view)
 
@@ -224,7 +223,7 @@ async def history_page(request: HttpRequest) -> HttpResponse:
                 result = await selectors.orders_page(chosen.subaccount, symbol=symbol, page=page)
                 context["rows"] = [fragments.order_row(o) for o in result.rows]
             context["has_next"] = result.has_next
-        except BackpackError as error:
+        except EXCHANGE_ERRORS as error:
             context["error"] = exchange_error_text(error)
     template = "trading/history.html"
     if getattr(request, "htmx", False):
@@ -292,7 +291,7 @@ async def _csv_export(request: HttpRequest, kind: str) -> HttpResponse:
             columns = ORDER_COLUMNS
             lines = [_order_line(subaccount.name, o)
                      for o in await selectors.orders_all(subaccount, symbol=symbol)]  # fmt: skip
-    except BackpackError as error:
+    except EXCHANGE_ERRORS as error:
         context = {
             "accesses": accesses, "chosen": chosen, "kind": kind, "symbol": symbol or "",
             "page": 1, "rows": [], "has_next": False,

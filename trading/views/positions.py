@@ -7,8 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from trading import fragments, selectors
-from trading.backpack.errors import BackpackError
-from trading.selectors import exchange_error_text
+from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 from trading.services import TradingError, order_summary, position_close
 from trading.views.common import (
     access_for,
@@ -66,11 +65,11 @@ async def close_position(request: HttpRequest, subaccount_id: int) -> HttpRespon
         return refused(request, str(denied))
     except TradingError as error:
         text, level = error.message, "error"
-    except BackpackError as error:
+    except EXCHANGE_ERRORS as error:
         text, level = f"Close failed: {exchange_error_text(error)}", "error"
     block = selectors.AccountBlock(access)
     try:
         block.positions, block.liquidations = await selectors.positions_for(subaccount)
-    except BackpackError as error:
+    except EXCHANGE_ERRORS as error:
         block.error = exchange_error_text(error)
     return HttpResponse(_block_html(block, oob=True) + message_html(text, level=level))

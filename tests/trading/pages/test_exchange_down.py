@@ -80,3 +80,41 @@ async def test_the_candles_endpoint_says_so(exchange_down) -> None:
     response = await client.get("/trading/market/SOL_USDC/klines/?interval=1m")
 
     assert response.json()["error"].startswith("exchange unreachable: ")
+
+
+async def test_the_positions_page_says_so_per_subaccount(exchange_down) -> None:
+    client = await client_for_user(exchange_down.trader)
+
+    html = (await client.get("/trading/positions/")).content.decode()
+
+    assert html.count("exchange unreachable: ") == 2
+
+
+@pytest.fixture
+def sealed_elsewhere(desk):
+    """Main desk's secret sealed under a key-encryption key this dashboard does not have."""
+    import secrets
+
+    from accounts import crypto
+
+    sealed = crypto.seal(desk.keys(0)["api_secret"], keys=[secrets.token_bytes(32)])
+    type(desk.main).objects.filter(pk=desk.main.pk).update(api_secret_sealed=sealed)
+    return desk
+
+
+async def test_a_secret_that_cannot_be_opened_is_named_not_a_crash(sealed_elsewhere) -> None:
+    client = await client_for_user(sealed_elsewhere.trader)
+    missing = "cannot decrypt the API secret of subaccount Main desk: key missing"
+
+    orders = await client.get("/trading/orders/")
+    positions = await client.get("/trading/positions/")
+    cancel = await client.post(
+        f"/trading/subaccounts/{sealed_elsewhere.main.pk}/orders/cancel-all/",
+        {"symbol": "SOL_USDC"},
+        **HX,
+    )
+    history = await client.get(f"/trading/history/?subaccount={sealed_elsewhere.main.pk}")
+
+    for response in (orders, positions, cancel, history):
+        assert response.status_code == 200
+        assert missing in response.content.decode()
