@@ -114,8 +114,23 @@
     load(interval);
   }
 
+  function recolour() {
+    if (!chart || !series) return;
+    chart.applyOptions({
+      layout: { background: { color: cssVar("--panel", "#fff") }, textColor: cssVar("--text", "#222") },
+      grid: {
+        vertLines: { color: cssVar("--border", "#ddd") },
+        horzLines: { color: cssVar("--border", "#ddd") },
+      },
+    });
+  }
+
   makeChart();
   load(interval);
+  // The theme switch (base.html) flips data-theme; the chart follows it.
+  new MutationObserver(recolour).observe(document.documentElement, {
+    attributes: true, attributeFilter: ["data-theme"],
+  });
   // Between live candles (the relay streams one interval) the chart re-reads now and then.
   refreshTimer = setInterval(function () { if (!document.hidden) load(interval); }, 30000);
 
