@@ -162,6 +162,11 @@ def test_the_book_and_the_chart_update_by_themselves(live_desk, page) -> None:
     )
     page.click(".interval-switch button[data-interval='5m']")
     assert page.locator(".interval-switch button.active").inner_text() == "5m"
+    page.wait_for_function("() => document.querySelector('.chart-status').textContent === ''")
+
+    page.click("[data-theme-toggle]")
+    assert page.locator("html").get_attribute("data-theme") == "dark"
+    page.screenshot(path=str(services.output_dir() / "market-dark.png"), full_page=True)
 
 
 def test_positions_page_is_usable_at_phone_width(live_desk, page) -> None:
