@@ -59,9 +59,11 @@ class OrderMethods:
         raise NotImplementedError
 
     async def order_history(self, **kw: Any) -> list[Order]:
+        """Provided by ``BackpackClient``."""
         raise NotImplementedError
 
     async def open_orders(self, symbol: str | None = None) -> list[Order]:
+        """Provided by ``BackpackClient``."""
         raise NotImplementedError
 
     async def order_params(

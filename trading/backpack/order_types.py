@@ -1,0 +1,201 @@
+"""Typed orders: sides, types, statuses and the ``Order`` returned by order routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .wire import (
+    TolerantEnum,
+    boolean,
+    dec_opt,
+    enum,
+    enum_opt,
+    int_opt,
+    text,
+    text_opt,
+    timestamp_opt,
+    to_datetime,
+)
+
+ZERO = Decimal(0)
+
+
+class Side(TolerantEnum):
+    """Order side."""
+
+    BID = "Bid"
+    ASK = "Ask"
+
+
+class OrderType(TolerantEnum):
+    """Order type."""
+
+    MARKET = "Market"
+    LIMIT = "Limit"
+
+
+class OrderStatus(TolerantEnum):
+    """Order state."""
+
+    NEW = "New"
+    PARTIALLY_FILLED = "PartiallyFilled"
+    FILLED = "Filled"
+    CANCELLED = "Cancelled"
+    EXPIRED = "Expired"
+    TRIGGER_PENDING = "TriggerPending"
+    TRIGGER_FAILED = "TriggerFailed"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the order can no longer change."""
+        return self in _FINAL
+
+
+_FINAL = {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED}
+
+
+class TimeInForce(TolerantEnum):
+    """How long an order is good for."""
+
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class SelfTradePrevention(TolerantEnum):
+    """What happens when the account would trade with itself."""
+
+    REJECT_TAKER = "RejectTaker"
+    REJECT_MAKER = "RejectMaker"
+    REJECT_BOTH = "RejectBoth"
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as the exchange reports it (open, from history, or just placed)."""
+
+    id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    status: OrderStatus
+    price: Decimal | None
+    quantity: Decimal | None
+    executed_quantity: Decimal
+    executed_quote_quantity: Decimal
+    quote_quantity: Decimal | None
+    client_id: int | None
+    time_in_force: TimeInForce | None
+    post_only: bool
+    reduce_only: bool
+    self_trade_prevention: SelfTradePrevention | None
+    created_at: datetime | None
+    expiry_reason: str | None = None
+    trigger_price: Decimal | None = None
+    take_profit_trigger_price: Decimal | None = None
+    stop_loss_trigger_price: Decimal | None = None
+
+    @classmethod
+    def from_wire(cls, o: dict[str, Any]) -> Order:
+        """Parse ``{"id":"1111343026172067","clientId":42,"symbol":"SOL_USDC","side":"Bid",
+        "orderType":"Limit","status":"New","price":"95.50","quantity":"0.25",
+        "executedQuantity":"0","executedQuoteQuantity":"0","timeInForce":"GTC",
+        "postOnly":true,"selfTradePrevention":"RejectTaker","createdAt":1750000000003}``.
+
+        A fast path handles the well-formed answer; anything unusual goes through the
+        checked path, which names the offending field."""
+        try:
+            return _order_fast(cls, o)
+        except Exception:  # noqa: BLE001 - the checked path below explains the problem
+            return _order_checked(cls, o)
+
+
+_SIDES = Side._value2member_map_
+_TYPES = OrderType._value2member_map_
+_STATUSES = OrderStatus._value2member_map_
+_TIFS = TimeInForce._value2member_map_
+_STPS = SelfTradePrevention._value2member_map_
+
+
+def _d(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise TypeError("not text")
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError("not finite")
+    return number
+
+
+def _order_fast(cls: type[Order], o: dict[str, Any]) -> Order:
+    get = o.get
+    order_id = o["id"]
+    if type(order_id) is not str:
+        order_id = str(int(order_id))
+    client_id = get("clientId")
+    if client_id is not None and type(client_id) is not int:
+        client_id = int(client_id)
+    created = get("createdAt")
+    post_only = get("postOnly", False)
+    reduce_only = get("reduceOnly", False)
+    if type(post_only) is not bool or type(reduce_only) is not bool:
+        raise TypeError("not a boolean")
+    tif = get("timeInForce")
+    stp = get("selfTradePrevention")
+    expiry = get("expiryReason")
+    if expiry is not None and type(expiry) is not str:
+        raise TypeError("not text")
+    symbol = o["symbol"]
+    if type(symbol) is not str:
+        raise TypeError("not text")
+    return cls(
+        order_id,
+        symbol,
+        _SIDES[o["side"]],
+        _TYPES[o["orderType"]],
+        _STATUSES[o["status"]],
+        _d(get("price")),
+        _d(get("quantity")),
+        _d(get("executedQuantity")) or ZERO,
+        _d(get("executedQuoteQuantity")) or ZERO,
+        _d(get("quoteQuantity")),
+        client_id,
+        None if tif is None else _TIFS[tif],
+        post_only,
+        reduce_only,
+        None if stp is None else _STPS[stp],
+        None if created is None else to_datetime(created, "createdAt"),
+        expiry,
+        _d(get("triggerPrice")),
+        _d(get("takeProfitTriggerPrice")),
+        _d(get("stopLossTriggerPrice")),
+    )
+
+
+def _order_checked(cls: type[Order], o: dict[str, Any]) -> Order:
+    return cls(
+        id=text(o, "id"),
+        symbol=text(o, "symbol"),
+        side=enum(Side, o, "side"),
+        order_type=enum(OrderType, o, "orderType"),
+        status=enum(OrderStatus, o, "status"),
+        price=dec_opt(o, "price"),
+        quantity=dec_opt(o, "quantity"),
+        executed_quantity=dec_opt(o, "executedQuantity") or ZERO,
+        executed_quote_quantity=dec_opt(o, "executedQuoteQuantity") or ZERO,
+        quote_quantity=dec_opt(o, "quoteQuantity"),
+        client_id=int_opt(o, "clientId"),
+        time_in_force=enum_opt(TimeInForce, o, "timeInForce"),
+        post_only=boolean(o, "postOnly", False),
+        reduce_only=boolean(o, "reduceOnly", False),
+        self_trade_prevention=enum_opt(SelfTradePrevention, o, "selfTradePrevention"),
+        created_at=timestamp_opt(o, "createdAt"),
+        expiry_reason=text_opt(o, "expiryReason"),
+        trigger_price=dec_opt(o, "triggerPrice"),
+        take_profit_trigger_price=dec_opt(o, "takeProfitTriggerPrice"),
+        stop_loss_trigger_price=dec_opt(o, "stopLossTriggerPrice"),
+    )
