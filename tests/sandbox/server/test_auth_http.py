@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from sandbox.process import SandboxProcess
 from tests.sandbox.server.api import Api
-from tests.sandbox.server.test_auth_vectors import REST_VECTORS, _flip_byte
+from tests.sandbox.server.test_auth_vectors import REST_VECTORS, VECTORS, WS_VECTORS, _flip_byte
+from tests.sandbox.server.wsclient import request
 
 SEED = json.loads(Path("sandbox/default_seed.json").read_text())
 
@@ -23,7 +25,7 @@ def vector_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Any:
     seed = dict(SEED)
     seed["subaccounts"] = SEED["subaccounts"] + [
         {"id": 100 + i, "apiSecret": v["seed_b64"], "balances": {"USDC": "100000", "SOL": "100"}}
-        for i, v in enumerate(REST_VECTORS)
+        for i, v in enumerate(VECTORS)
     ]
     path = tmp_path_factory.mktemp("seed") / "vectors.json"
     path.write_text(json.dumps(seed))
@@ -104,3 +106,25 @@ async def test_wrong_instruction_or_uppercase_boolean_is_an_invalid_signature(
     response = await http.post("/api/v1/order", content=json.dumps(order), headers=headers)
     assert Api.checked(response, "POST", "/api/v1/order").json()["code"] == "INVALID_SIGNATURE"
     assert await api.open_orders() == []
+
+
+@pytest.mark.parametrize("vector", WS_VECTORS, ids=[v["name"] for v in WS_VECTORS])
+async def test_recorded_ws_subscribe_vector_is_accepted_live(
+    vector_sandbox: SandboxProcess, vector: dict[str, Any]
+) -> None:
+    offset = vector["timestamp"] - int(time.time() * 1000)
+    vector_sandbox.set_faults(clock_offset_ms=offset)
+    try:
+        async with connect(vector_sandbox.ws_url) as ws:
+            ack = await request(ws, dict(vector["ws_message"], id=1))
+            assert ack == {"id": 1, "result": None}
+            forged = dict(vector["ws_message"], id=2)
+            forged["signature"] = [
+                *forged["signature"][:1],
+                _flip_byte(forged["signature"][1], 0),
+                *forged["signature"][2:],
+            ]
+            refused = await request(ws, forged)
+            assert refused["error"] == {"code": 4001, "message": "Invalid signature"}
+    finally:
+        vector_sandbox.clear_faults()
