@@ -174,8 +174,8 @@ def low_balance_report(
         key = f"low_balance:{subaccount_id}:{breach.asset}"
         current.add(key)
         message = (
-            f"{breach.subaccount_name}: {breach.asset} balance {format(breach.balance, 'f')} is "
-            f"under its threshold {format(breach.minimum, 'f')}."
+            f"{breach.subaccount_name}: {breach.asset} balance {_plain(breach.balance)} is "
+            f"under its threshold {_plain(breach.minimum)}."
         )
         changes += _open(key, "low_balance", subaccount_id, message, now)
     prefix = f"low_balance:{subaccount_id}:"
@@ -187,6 +187,11 @@ def low_balance_report(
             name = _subaccount_names([str(subaccount_id)]).get(str(subaccount_id), "")
             changes += _clear(key, f"{name}: {asset} balance is back above its threshold.", now)
     return changes
+
+
+def _plain(value) -> str:
+    """A Decimal without trailing zeros or exponent: 2000000.000 -> "2000000"."""
+    return format(value.normalize(), "f") if value else "0"
 
 
 def _open(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +46,9 @@ def latency_bucket(latency_ms: float) -> int:
     return min(MAX_BUCKET, math.ceil(math.log(latency_ms, GROWTH) - 1e-9))
 
 
+LATENCY_NAMES = tuple(f"latency:{index}" for index in range(MAX_BUCKET + 1))
+
+
 def bucket_upper_ms(index: int) -> float:
     """The upper bound (ms) of a latency bucket."""
     return GROWTH**index
@@ -70,55 +74,63 @@ def call_kind(record: CallRecord, window_ms: float = DEFAULT_WINDOW_MS) -> str |
     return None
 
 
-def bucket_start(moment: datetime, bucket_s: int) -> datetime:
-    """`moment` floored to its bucket of `bucket_s` seconds (UTC)."""
-    epoch = int(moment.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % bucket_s, tz=UTC)
-
-
 class MetricsSink:
     """In-memory counters of exchange calls, flushed to the database by `flush()`."""
 
-    def __init__(self, *, bucket_s: int = 10, now=None) -> None:
+    def __init__(self, *, bucket_s: int = 10, clock=time.time) -> None:
         if bucket_s < 1:
             raise ValueError("bucket_s must be at least 1 second")
         self.bucket_s = bucket_s
-        self._now = now or (lambda: datetime.now(UTC))
+        self._clock = clock
         self._lock = threading.Lock()
-        self._stats: Counter[tuple[str, datetime, str]] = Counter()
+        # (label, bucket start in epoch seconds) -> metric -> count
+        self._stats: dict[tuple[str, int], Counter[str]] = {}
         self._totals: Counter[tuple[str, str]] = Counter()
+        self._names: dict[tuple[str, str | None, int | None], tuple[str, ...]] = {}
+
+    def _metric_names(self, record: CallRecord, window_ms: float) -> tuple[str, ...]:
+        """The metric names of a call's outcome, status, code and kind (cached: few shapes)."""
+        kind = call_kind(record, window_ms)
+        key = (record.outcome, record.code, record.status, kind)
+        names = self._names.get(key)
+        if names is None:
+            found = [f"outcome:{record.outcome}"[:80]]
+            if record.status is not None:
+                found.append(f"status:{record.status}")
+            if record.code:
+                found.append(f"code:{record.code}"[:80])
+            if kind:
+                found.append(f"kind:{kind}")
+            names = self._names[key] = tuple(found)
+        return names
 
     def record(self, record: CallRecord, window_ms: float = DEFAULT_WINDOW_MS) -> None:
         """Count one finished call (a `MetricsCollector` hook; never raises, never blocks)."""
         label = (record.label or "public")[:40]
-        bucket = bucket_start(self._now(), self.bucket_s)
-        metrics = [
-            "calls",
-            f"outcome:{record.outcome}"[:80],
-            f"latency:{latency_bucket(record.latency_ms)}",
-        ]
-        if record.status is not None:
-            metrics.append(f"status:{record.status}")
-        if record.code:
-            metrics.append(f"code:{record.code}"[:80])
-        kind = call_kind(record, window_ms)
-        if kind:
-            metrics.append(f"kind:{kind}")
+        now = int(self._clock())
+        key = (label, now - now % self.bucket_s)
+        names = self._metric_names(record, window_ms)
+        latency = LATENCY_NAMES[latency_bucket(record.latency_ms)]
         with self._lock:
-            for metric in metrics:
-                self._stats[(label, bucket, metric)] += 1
-            self._stats[(label, bucket, "requests")] += max(int(record.attempts or 1), 1)
+            metrics = self._stats.get(key)
+            if metrics is None:
+                metrics = self._stats[key] = Counter()
+            metrics["calls"] += 1
+            metrics["requests"] += record.attempts if record.attempts > 1 else 1
+            metrics[latency] += 1
+            for name in names:
+                metrics[name] += 1
             self._totals[(label, record.outcome[:60])] += 1
 
     def pending(self) -> int:
         """How many counters wait for the next flush."""
         with self._lock:
-            return len(self._stats) + len(self._totals)
+            return sum(len(m) for m in self._stats.values()) + len(self._totals)
 
-    def _take(self) -> tuple[Counter, Counter]:
+    def _take(self) -> tuple[dict, Counter]:
         with self._lock:
             stats, totals = self._stats, self._totals
-            self._stats, self._totals = Counter(), Counter()
+            self._stats, self._totals = {}, Counter()
         return stats, totals
 
     def flush(self) -> int:
@@ -130,23 +142,30 @@ class MetricsSink:
         from trading.models import ApiCallStat, ApiCallTotal
 
         stats, totals = self._take()
+        rows = 0
         try:
-            for (label, bucket, metric), count in stats.items():
-                _add(ApiCallStat, {"label": label, "bucket": bucket, "metric": metric}, count)
+            for (label, epoch), metrics in stats.items():
+                bucket = datetime.fromtimestamp(epoch, tz=UTC)
+                for metric, count in metrics.items():
+                    _add(ApiCallStat, {"label": label, "bucket": bucket, "metric": metric}, count)
+                    rows += 1
             for (label, outcome), count in totals.items():
                 _add(ApiCallTotal, {"label": label, "outcome": outcome}, count)
+                rows += 1
         except Exception:
             with self._lock:
-                self._stats.update(stats)
+                for key, metrics in stats.items():
+                    self._stats.setdefault(key, Counter()).update(metrics)
                 self._totals.update(totals)
             raise
-        return len(stats) + len(totals)
+        return rows
 
     def prune(self, *, keep: timedelta = timedelta(hours=2)) -> int:
         """Delete statistics older than `keep`; returns how many rows went."""
         from trading.models import ApiCallStat
 
-        deleted, _ = ApiCallStat.objects.filter(bucket__lt=self._now() - keep).delete()
+        oldest = datetime.fromtimestamp(self._clock(), tz=UTC) - keep
+        deleted, _ = ApiCallStat.objects.filter(bucket__lt=oldest).delete()
         return deleted
 
 

@@ -185,3 +185,67 @@ def test_a_low_balance_alerts_once_and_clears_when_topped_up(desk):
     assert [change.event for change in cleared] == ["cleared"]
     alert = Alert.objects.get(kind="low_balance")
     assert alert.message == "Desk A: USDC balance 40.5 is under its threshold 100."
+
+
+async def test_the_bell_reaches_a_members_open_page_through_the_account_socket(
+    sandbox, session, desk, agent, settings
+):
+    from channels.testing import WebsocketCommunicator
+    from django.test import Client
+
+    from dashboard.asgi import application
+
+    settings.DASHBOARD_RELAY = "off"
+    member = await sync_to_async(UserFactory)(username="mia")
+    await sync_to_async(MembershipFactory)(user=member, subaccount=desk)
+
+    def session_cookie() -> str:
+        client = Client()
+        client.force_login(member)
+        return client.cookies["sessionid"].value
+
+    cookie = await sync_to_async(session_cookie)()
+    socket = WebsocketCommunicator(
+        application,
+        "/ws/account/",
+        headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
+    connected, _ = await socket.connect(timeout=5)
+    client = good_client(session, sandbox, desk)
+    sandbox.set_faults(burst_429=1000)
+
+    await _failing_calls(client, RateLimitedError, 2)
+    await agent.tick()
+    html = await socket.receive_from(timeout=3)
+    await socket.disconnect()
+
+    assert connected
+    assert html.startswith('<div id="alerts-bell"')
+    assert 'hx-swap-oob="true"' in html and 'data-unread="1"' in html
+
+
+async def test_the_agent_reads_watched_balances_and_alerts_below_the_threshold(
+    sandbox, desk, agent, settings
+):
+    from accounts.models import LowBalanceThreshold
+    from trading.exchange import close_session
+
+    settings.BACKPACK_API_URL = sandbox.api_url
+    threshold = await LowBalanceThreshold.objects.acreate(
+        subaccount=desk, asset="USDC", minimum=Decimal("2000000")
+    )
+    try:
+        await agent._poll_balances()
+        opened = await sync_to_async(list)(Alert.objects.filter(kind="low_balance"))
+        threshold.minimum = Decimal("10")
+        await threshold.asave()
+        agent._balances_at = 0.0  # the next poll is due at once
+        await agent._poll_balances()
+    finally:
+        await close_session()
+
+    assert [a.message for a in opened] == [
+        "Desk A: USDC balance 1000000 is under its threshold 2000000."
+    ]
+    alert = await Alert.objects.aget(kind="low_balance")
+    assert alert.cleared_at is not None
