@@ -195,8 +195,9 @@ def error_from_response(
             return OrderNotFoundError(f"No such order on {route}{said}", **kw)
         return RequestRejectedError(f"Not found on {route}{said}", **kw)
     if code in _ORDER:
+        what = "the order" if "/order" in route else route
         return InvalidOrderError(
-            f"The exchange rejected the order{said}", field=_ORDER_FIELD.get(code), **kw
+            f"The exchange rejected {what}{said}", field=_ORDER_FIELD.get(code), **kw
         )
     if code in _MAINTENANCE or (code is None and status == 503):
         return MaintenanceError(f"The exchange is in maintenance{said}", **kw)

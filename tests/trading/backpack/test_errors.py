@@ -59,7 +59,9 @@ def test_message_text_is_not_used_for_classification() -> None:
 
 def test_invalid_quantity_names_the_field() -> None:
     error = error_from_response(
-        400, {"code": "INVALID_QUANTITY", "message": "Quantity decimal too long"}, route="r"
+        400,
+        {"code": "INVALID_QUANTITY", "message": "Quantity decimal too long"},
+        route="POST /api/v1/order",
     )
     assert error.field == "quantity"
     assert str(error) == "The exchange rejected the order: Quantity decimal too long"

@@ -63,9 +63,12 @@ async def test_depth_trades_klines_after_a_trade(client, public, sandbox) -> Non
     assert candles and candles[-1].close == Decimal("150")
 
 
-async def test_funding_rates_of_a_perp_parse(public) -> None:
-    rates = await public.funding_rates("SOL_USDC_PERP")
-    assert all(r.symbol == "SOL_USDC_PERP" for r in rates)
+async def test_funding_rates_of_a_perp_and_a_typed_refusal_for_a_bad_symbol(public) -> None:
+    assert await public.funding_rates("SOL_USDC_PERP") == []  # a still exchange settled none
+    with pytest.raises(InvalidOrderError) as info:
+        await public.funding_rates("NOPE_PERP")
+    assert info.value.field == "symbol"
+    assert str(info.value).startswith("The exchange rejected GET /api/v1/fundingRates: ")
 
 
 async def test_balances_collateral_account(client) -> None:
