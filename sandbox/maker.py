@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
@@ -99,7 +98,8 @@ class MarketMaker:
     # -------------------------------------------------------------- internals
     def _walk(self, book: _Book, sigma: float) -> None:
         tick = book.market.tick_size
-        moved = book.mid * Decimal(str(math.exp(self.random.gauss(0, sigma))))
+        shock = Decimal(repr(self.random.gauss(0, sigma))).quantize(Decimal("1e-9"))
+        moved = book.mid * shock.exp()  # a log-normal step, in Decimal arithmetic
         book.mid = max(tick, (moved / tick).to_integral_value() * tick)
         if book.market.market_type == "PERP":
             try:
