@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal, localcontext
+from decimal import Decimal, getcontext, localcontext, setcontext
 from typing import Any
 
 from . import errors
@@ -127,6 +127,7 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
         self._data: dict[str, MarketData] = {}
         self._triggers: dict[str, dict[int, Any]] = {}
         self._open_interest: dict[str, Decimal] = {}
+        self._margin_rate: dict[str, Decimal] = {}
         self._mark: dict[str, Decimal] = {}
         self._index_price: dict[str, Decimal] = {}
         self._funding_rate: dict[str, Decimal] = {}
@@ -146,6 +147,9 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             self._books[market.symbol] = OrderBook(market.symbol, 0)
             self._data[market.symbol] = MarketData(market.symbol)
             self._open_interest[market.symbol] = ZERO
+            # initial margin per unit of exposure notional: imf plus fee headroom
+            fee = max(market.taker_fee, market.maker_fee, ZERO)
+            self._margin_rate[market.symbol] = market.imf + fee
             if market.is_perp:
                 self._funding_rate[market.symbol] = ZERO
                 interval = market.funding_interval
@@ -413,7 +417,9 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
         """``POST /api/v1/order``: validate, match, rest.  ``payload`` is the spec's
         ``OrderExecutePayload`` (camelCase keys).  Returns the spec's ``OrderType`` object
         (status New / PartiallyFilled / Filled / Expired / TriggerPending)."""
-        with localcontext(_CONTEXT):
+        caller_context = getcontext()
+        setcontext(_CONTEXT)  # cheaper than localcontext(), which copies the context
+        try:
             self._begin()
             if type(payload) is not dict and not isinstance(payload, Mapping):
                 raise bad_request("Invalid order payload")
@@ -425,6 +431,8 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             finally:
                 self._finish()
             return order.to_wire()
+        finally:
+            setcontext(caller_context)
 
     def execute_orders(
         self, subaccount_id: int, payloads: Iterable[Mapping[str, Any]]
@@ -466,7 +474,9 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
     ) -> dict[str, Any]:
         """``DELETE /api/v1/order``: cancel one open (or trigger-pending) order; returns it
         with status Cancelled.  RESOURCE_NOT_FOUND if not open."""
-        with localcontext(_CONTEXT):
+        caller_context = getcontext()
+        setcontext(_CONTEXT)
+        try:
             self._begin()
             self.market(symbol)
             account = self._account(subaccount_id)
@@ -476,6 +486,8 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             finally:
                 self._finish()
             return order.to_wire()
+        finally:
+            setcontext(caller_context)
 
     def cancel_open_orders(
         self, subaccount_id: int, *, symbol: str, order_type: str | None = None

@@ -43,10 +43,12 @@ class MarginMixin:
         return self._weights.get(symbol, ZERO)
 
     def _reference_mark(self, symbol: str, fallback: Decimal | None = None) -> Decimal:
-        mark = self.mark_price_of(symbol)
-        if mark is not None:
-            return mark
-        return fallback if fallback is not None else ZERO
+        mark = self._mark.get(symbol)
+        if mark is None:
+            mark = self._data[symbol].last_price
+            if mark is None:
+                return fallback if fallback is not None else ZERO
+        return mark
 
     def _margin_state(
         self, account: Account, extra: tuple[str, str, Decimal] | None = None
@@ -87,8 +89,7 @@ class MarginMixin:
                 equity += position.unrealized(mark)
                 net_notional = position.net_quantity * mark
             worst = max(abs(net_notional + bids), abs(net_notional - asks))
-            fee = max(market.taker_fee, market.maker_fee, ZERO)
-            initial += worst * (market.imf + fee)
+            initial += worst * self._margin_rate[symbol]
             maintenance += abs(net_notional) * market.mmf
             exposure_total += worst
         return equity, spot_locked, initial, maintenance, exposure_total
@@ -96,7 +97,6 @@ class MarginMixin:
     def _order_margin_ok(self, account: Account, symbol: str, side: str, notional: Decimal) -> bool:
         """Would resting ``notional`` more on ``side`` of ``symbol`` keep
         ``netEquityAvailable >= 0``?  (Always yes when it does not raise the requirement.)"""
-        market = self._markets[symbol]
         position = account.positions.get(symbol)
         bids = account.open_bid_notional.get(symbol, ZERO)
         asks = account.open_ask_notional.get(symbol, ZERO)
@@ -114,8 +114,7 @@ class MarginMixin:
         if after <= before:
             return True
         equity, spot_locked, initial, _m, _e = self._margin_state(account)
-        fee = max(market.taker_fee, market.maker_fee, ZERO)
-        return equity - spot_locked - initial - (after - before) * (market.imf + fee) >= 0
+        return equity - spot_locked - initial - (after - before) * self._margin_rate[symbol] >= 0
 
     def _has_perp_exposure(self, account: Account) -> bool:
         return bool(account.positions or account.open_bid_notional or account.open_ask_notional)

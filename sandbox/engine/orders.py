@@ -48,43 +48,35 @@ class Order:
     orders lock nothing (they are covered by margin instead).
     """
 
-    __slots__ = (
-        "id",
-        "subaccount_id",
-        "market",
-        "symbol",
-        "side",
-        "order_type",
-        "time_in_force",
-        "price",
-        "quantity",
-        "quote_quantity",
-        "post_only",
-        "reduce_only",
-        "stp",
-        "client_id",
-        "created_us",
-        "status",
-        "executed_quantity",
-        "executed_quote_quantity",
-        "expiry_reason",
-        "locked",
-        "locked_symbol",
-        "trigger_price",
-        "trigger_by",
-        "trigger_quantity",
-        "trigger_above",
-        "triggered_us",
-        "take_profit_trigger_price",
-        "take_profit_limit_price",
-        "take_profit_trigger_by",
-        "stop_loss_trigger_price",
-        "stop_loss_limit_price",
-        "stop_loss_trigger_by",
-        "related_order_id",
-        "exits_attached",
-        "event_base",
-    )
+    # Rarely set fields are class-level defaults (an instance stores only what it sets:
+    # creating an order is the hottest path of the engine).
+    time_in_force = "GTC"
+    price: Decimal | None = None
+    quantity: Decimal | None = None
+    quote_quantity: Decimal | None = None
+    post_only = False
+    reduce_only = False
+    stp = REJECT_TAKER
+    client_id: int | None = None
+    expiry_reason: str | None = None
+    locked = ZERO
+    locked_symbol: str | None = None
+    trigger_price: Decimal | None = None
+    trigger_by: str | None = None
+    trigger_quantity: Decimal | None = None
+    trigger_above = False
+    triggered_us: int | None = None
+    take_profit_trigger_price: Decimal | None = None
+    take_profit_limit_price: Decimal | None = None
+    take_profit_trigger_by: str | None = None
+    stop_loss_trigger_price: Decimal | None = None
+    stop_loss_limit_price: Decimal | None = None
+    stop_loss_trigger_by: str | None = None
+    related_order_id: int | None = None
+    exits_attached = False
+    # the order-update / REST fields that never change, built on first use
+    event_base: dict[str, Any] | None = None
+    wire_base: dict[str, Any] | None = None
 
     def __init__(self, market: Market, subaccount_id: int, side: str, order_type: str) -> None:
         self.id = 0
@@ -93,36 +85,10 @@ class Order:
         self.symbol = market.symbol
         self.side = side
         self.order_type = order_type
-        self.time_in_force = "GTC"
-        self.price: Decimal | None = None
-        self.quantity: Decimal | None = None
-        self.quote_quantity: Decimal | None = None
-        self.post_only = False
-        self.reduce_only = False
-        self.stp = REJECT_TAKER
-        self.client_id: int | None = None
         self.created_us = 0
         self.status = NEW
         self.executed_quantity = ZERO
         self.executed_quote_quantity = ZERO
-        self.expiry_reason: str | None = None
-        self.locked = ZERO
-        self.locked_symbol: str | None = None
-        self.trigger_price: Decimal | None = None
-        self.trigger_by: str | None = None
-        self.trigger_quantity: Decimal | None = None
-        self.trigger_above = False
-        self.triggered_us: int | None = None
-        self.take_profit_trigger_price: Decimal | None = None
-        self.take_profit_limit_price: Decimal | None = None
-        self.take_profit_trigger_by: str | None = None
-        self.stop_loss_trigger_price: Decimal | None = None
-        self.stop_loss_limit_price: Decimal | None = None
-        self.stop_loss_trigger_by: str | None = None
-        self.related_order_id: int | None = None
-        self.exits_attached = False
-        # the order-update fields that never change, built on the first event
-        self.event_base: dict[str, Any] | None = None
 
     @property
     def remaining(self) -> Decimal:
@@ -164,14 +130,14 @@ class Order:
         if self.related_order_id is not None:
             wire["relatedOrderId"] = str(self.related_order_id)
 
-    def to_wire(self) -> dict[str, Any]:
-        """The spec's ``OrderType`` (``POST/GET/DELETE /api/v1/order``): createdAt in ms."""
+    def _wire_base(self) -> dict[str, Any]:
         wire: dict[str, Any] = {
             "orderType": self.order_type,
             "id": str(self.id),
+            "clientId": self.client_id,
             "createdAt": self.created_us // 1000,
-            "executedQuantity": _FMT(self.executed_quantity, "f"),
-            "executedQuoteQuantity": _FMT(self.executed_quote_quantity, "f"),
+            "executedQuantity": "0",
+            "executedQuoteQuantity": "0",
             "reduceOnly": self.reduce_only,
             "selfTradePrevention": self.stp,
             "side": self.side,
@@ -179,8 +145,8 @@ class Order:
             "symbol": self.symbol,
             "timeInForce": self.time_in_force,
         }
-        if self.client_id is not None:
-            wire["clientId"] = self.client_id
+        if self.client_id is None:
+            del wire["clientId"]
         if self.quantity is not None:
             wire["quantity"] = _FMT(self.quantity, "f")
         if self.order_type == LIMIT:
@@ -189,6 +155,16 @@ class Order:
         elif self.quote_quantity is not None:
             wire["quoteQuantity"] = _FMT(self.quote_quantity, "f")
         self._trigger_fields(wire)
+        self.wire_base = wire
+        return wire
+
+    def to_wire(self) -> dict[str, Any]:
+        """The spec's ``OrderType`` (``POST/GET/DELETE /api/v1/order``): createdAt in ms."""
+        wire = dict(self.wire_base or self._wire_base())
+        if self.executed_quantity:
+            wire["executedQuantity"] = _FMT(self.executed_quantity, "f")
+            wire["executedQuoteQuantity"] = _FMT(self.executed_quote_quantity, "f")
+        wire["status"] = self.status
         return wire
 
     def to_history_wire(self) -> dict[str, Any]:

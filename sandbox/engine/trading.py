@@ -630,6 +630,7 @@ class TradingMixin:
         if order.quantity is None:
             order.quantity = order.trigger_quantity
         order.event_base = None
+        order.wire_base = None
         try:
             self._place(account, order, triggered=True)
         except EngineError as error:
