@@ -61,7 +61,7 @@ class BookKeeper:
 
     async def aclose(self) -> None:
         """Stop the keeper (the stream client is the caller's to close)."""
-        await self.streams.unsubscribe(self.stream_name)
+        await self.streams.unsubscribe(self.stream_name, self._on_delta)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -130,15 +130,28 @@ class StreamClient:
         if fresh and ws is not None:
             await self._send_subscribe(ws, fresh)
 
-    async def unsubscribe(self, streams: str | Iterable[str]) -> None:
-        """Stop receiving ``streams``."""
+    async def unsubscribe(
+        self, streams: str | Iterable[str], handler: Handler | None = None
+    ) -> None:
+        """Stop calling ``handler`` (or every handler) for ``streams``; a stream nobody
+        listens to any more is unsubscribed on the exchange."""
         names = [streams] if isinstance(streams, str) else list(streams)
+        gone = []
         for name in names:
-            self.handlers.pop(name, None)
+            handlers = self.handlers.get(name)
+            if handlers is None:
+                continue
+            if handler is not None and handler in handlers:
+                handlers.remove(handler)
+            elif handler is None:
+                handlers.clear()
+            if not handlers:
+                del self.handlers[name]
+                gone.append(name)
         ws = self._ws
-        if ws is not None:
+        if gone and ws is not None:
             with contextlib.suppress(Exception):
-                await ws.send(json.dumps({"method": "UNSUBSCRIBE", "params": names}))
+                await ws.send(json.dumps({"method": "UNSUBSCRIBE", "params": gone}))
 
     async def wait_connected(self, within_s: float = 5.0) -> None:
         """Wait until the connection is up and subscribed."""

@@ -129,3 +129,22 @@ async def test_a_silent_socket_is_caught_by_the_watchdog_and_replaced(sandbox, s
     finally:
         await streams.aclose()
         await proxy.aclose()
+
+
+async def test_two_listeners_on_one_stream_and_unsubscribing_one(session, client, sandbox) -> None:
+    streams = session.streams()
+    first, second = [], []
+    taker = session.client(credentials_of(sandbox, 1), label="Desk B")
+    try:
+        await streams.subscribe("trade.SOL_USDC", first.append)
+        await streams.subscribe("trade.SOL_USDC", second.append)
+        await streams.wait_connected()
+        await client.place_order("SOL_USDC", "Ask", "Limit", quantity="2", price="150")
+        await taker.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="150")
+        await eventually(lambda: len(first) == 1 and len(second) == 1)
+        await streams.unsubscribe("trade.SOL_USDC", first.append)
+        await taker.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="150")
+        await eventually(lambda: len(second) == 2)
+        assert len(first) == 1
+    finally:
+        await streams.aclose()
