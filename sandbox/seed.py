@@ -26,6 +26,12 @@ from nacl.signing import SigningKey
 
 DEFAULT_SEED_PATH = Path(__file__).with_name("default_seed.json")
 MARKET_TYPES = ("SPOT", "PERP")
+BLOCKCHAINS = (  # the spec's Blockchain enum
+    "0G", "Aptos", "Arbitrum", "Avalanche", "Base", "Berachain", "Bitcoin", "BitcoinCash", "Bsc",
+    "Cardano", "Dogecoin", "Eclipse", "EqualsMoney", "Ethereum", "Fogo", "HyperEVM", "Hyperliquid",
+    "Linea", "Litecoin", "Monad", "Near", "Optimism", "Plasma", "Polygon", "Sei", "Sui", "Solana",
+    "Stable", "Story", "Tron", "XRP", "Zcash",
+)  # fmt: skip
 
 
 class SeedError(Exception):
@@ -289,6 +295,9 @@ class _Reader:
         for i, item in enumerate(self.sequence(data.get("tokens"), (*path, "tokens"))):
             token_path = (*path, "tokens", i)
             token = self.mapping(item, token_path)
+            chain = self.text(token, "blockchain", token_path)
+            if chain not in BLOCKCHAINS:
+                raise self.fail((*token_path, "blockchain"), f"unknown blockchain {chain!r}")
             tokens.append(
                 TokenSeed(
                     blockchain=self.text(token, "blockchain", token_path),

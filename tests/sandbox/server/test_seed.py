@@ -76,6 +76,11 @@ def test_an_explicit_api_secret_wins() -> None:
             "subaccounts.0.balances.USDC: 'ten' is not a decimal number",
         ),
         ("assets: [\n", "bad.yaml", "bad.yaml: line 2: invalid syntax"),
+        (
+            "assets:\n  - symbol: USDC\n    tokens:\n      - blockchain: Narnia\n",
+            "chain.yml",
+            "chain.yml: line 4: assets.0.tokens.0.blockchain: unknown blockchain 'Narnia'",
+        ),
     ],
 )
 def test_malformed_seed_names_line_and_reason(text: str, source: str, expected: str) -> None:
