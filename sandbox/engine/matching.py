@@ -1,0 +1,285 @@
+"""Matching and settlement (mixed into :class:`~sandbox.engine.engine.Engine`).
+
+A taker walks the opposite side best price first, oldest order first; the taker's
+self-trade-prevention mode decides what happens when it meets its own subaccount.  Each
+fill settles both sides at once: spot balances (fees from what each side receives) or
+perpetual positions (PnL and fees in USDC), and records the trade.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .events import ORDER_UPDATE, POSITION_UPDATE, Event
+from .ledger import Account, Position, position_payload
+from .markets import ZERO
+from .orders import (
+    BID,
+    EXPIRED,
+    FILLED,
+    LIMIT,
+    MARKET,
+    PARTIALLY_FILLED,
+    REJECT_BOTH,
+    REJECT_MAKER,
+    REJECT_TAKER,
+    Order,
+)
+
+_FMT = format
+
+# why a taker stopped matching
+_DONE = 0
+_BOOK = 1
+_STP = 2
+_FUNDS = 3
+_REDUCE = 4
+
+
+def _trade_payload(
+    symbol: str,
+    now: int,
+    price: Decimal,
+    quantity: Decimal,
+    buyer_id: int,
+    seller_id: int,
+    trade_id: int,
+    buyer_is_maker: bool,
+) -> dict:
+    """The public ``trade`` stream payload."""
+    return {
+        "e": "trade",
+        "E": now,
+        "s": symbol,
+        "p": _FMT(price, "f"),
+        "q": _FMT(quantity, "f"),
+        "b": str(buyer_id),
+        "a": str(seller_id),
+        "t": trade_id,
+        "T": now,
+        "m": buyer_is_maker,
+    }
+
+
+def _floor_step(value: Decimal, step: Decimal) -> Decimal:
+    if value <= 0:
+        return ZERO
+    return (value // step) * step
+
+
+class MatchingMixin:
+    """The matching loop and fill settlement."""
+
+    # ------------------------------------------------------------------ matching
+    def _match(self, account: Account, taker: Order, book) -> int:
+        market = taker.market
+        step = market.step_size
+        bid = taker.side == BID
+        limit = taker.price if taker.order_type == LIMIT else None
+        by_quote = taker.quantity is None
+        spot = not market.is_perp
+        prices = book.ask_prices if bid else book.bid_prices
+        levels = book.asks if bid else book.bids
+        accounts = self._accounts
+        while True:
+            if not by_quote and taker.quantity - taker.executed_quantity <= 0:
+                return _DONE
+            if not prices:
+                return _BOOK
+            best = prices[0] if bid else prices[-1]
+            if limit is not None and (best > limit if bid else best < limit):
+                return _BOOK
+            maker = next(iter(levels[best].values()))
+            if maker.subaccount_id == taker.subaccount_id:
+                stp = taker.stp
+                if stp == REJECT_MAKER or stp == REJECT_BOTH:
+                    self._unrest(account, maker)
+                    self._close(account, maker, EXPIRED, "SelfTradePrevention")
+                if stp == REJECT_TAKER or stp == REJECT_BOTH:
+                    return _STP
+                continue
+            maker_account = accounts[maker.subaccount_id]
+            quantity = maker.quantity - maker.executed_quantity
+            if by_quote:
+                budget = taker.quote_quantity - taker.executed_quote_quantity
+                quantity = min(quantity, _floor_step(budget / best, step))
+                if quantity <= 0:
+                    return _FUNDS
+            else:
+                quantity = min(quantity, taker.quantity - taker.executed_quantity)
+            if spot:
+                if bid and taker.order_type == MARKET:
+                    affordable = _floor_step(taker.locked / best, step)
+                    if affordable < quantity:
+                        quantity = affordable
+                        if quantity <= 0:
+                            return _FUNDS
+                elif not bid and taker.locked < quantity:
+                    quantity = taker.locked
+                    if quantity <= 0:
+                        return _FUNDS
+            else:
+                if taker.reduce_only:
+                    reducible = self._reducible(account, taker.symbol, taker.side)
+                    if reducible <= 0:
+                        return _REDUCE
+                    quantity = min(quantity, reducible)
+                if maker.reduce_only:
+                    reducible = self._reducible(maker_account, maker.symbol, maker.side)
+                    if reducible <= 0:
+                        self._unrest(maker_account, maker)
+                        self._close(maker_account, maker, EXPIRED, "ReduceOnlyNotReduced")
+                        continue
+                    quantity = min(quantity, reducible)
+            self._fill(account, taker, maker_account, maker, best, quantity, book)
+
+    def _fill(
+        self,
+        taker_account: Account,
+        taker: Order,
+        maker_account: Account,
+        maker: Order,
+        price: Decimal,
+        quantity: Decimal,
+        book,
+    ) -> None:
+        market = taker.market
+        now = self._now
+        quote = price * quantity
+        taker_bid = taker.side == BID
+        buyer, seller = (taker, maker) if taker_bid else (maker, taker)
+        trade = self._data[market.symbol].record_trade(
+            price, quantity, now, not taker_bid, buyer.id, seller.id
+        )
+        trade_id = trade[0]
+        taker.executed_quantity += quantity
+        taker.executed_quote_quantity += quote
+        maker.executed_quantity += quantity
+        maker.executed_quote_quantity += quote
+        if market.is_perp and not maker.reduce_only:
+            self._add_open_notional(maker_account, maker, -quantity)
+        book.reduce(maker, quantity)
+        emitting = self._emitting
+        for account, order, rate, is_maker in (
+            (taker_account, taker, market.taker_fee, False),
+            (maker_account, maker, market.maker_fee, True),
+        ):
+            if market.is_perp:
+                fee, fee_symbol = self._settle_perp(account, order, price, quantity, quote, rate)
+            else:
+                fee, fee_symbol = self._settle_spot(account, order, price, quantity, quote, rate)
+            fill = (order, trade_id, quantity, price, is_maker, fee, fee_symbol, now)
+            account.fills.append(fill)
+            if is_maker:
+                if order.quantity - order.executed_quantity <= 0:
+                    order.status = FILLED
+                    del account.open_orders[order.id]
+                    del self._open_orders[order.id]
+                else:
+                    order.status = PARTIALLY_FILLED
+            else:
+                order.status = (
+                    FILLED
+                    if order.quantity is not None and order.remaining <= 0
+                    else PARTIALLY_FILLED
+                )
+            if emitting:
+                fill_data = (trade_id, quantity, price, is_maker, fee, fee_symbol)
+                build = (order.update_event, "orderFill", now, fill_data, order.snapshot())
+                self._batch.append(
+                    Event(ORDER_UPDATE, None, order.symbol, order.subaccount_id, build)
+                )
+        if emitting:
+            build = (_trade_payload, market.symbol, now, price, quantity, buyer.id, seller.id)
+            self._batch.append(
+                Event(
+                    self._trade_stream[market.symbol],
+                    None,
+                    market.symbol,
+                    None,
+                    build + (trade_id, not taker_bid),
+                )
+            )
+        self._trigger_check.add(market.symbol)
+        if maker.status == FILLED and not maker.exits_attached:
+            if maker.take_profit_trigger_price is not None or (
+                maker.stop_loss_trigger_price is not None
+            ):
+                self._attach_exits(maker_account, maker)
+
+    def _settle_spot(
+        self,
+        account: Account,
+        order: Order,
+        price: Decimal,
+        quantity: Decimal,
+        quote: Decimal,
+        rate: Decimal,
+    ) -> tuple[Decimal, str]:
+        market = order.market
+        base_symbol = market.base_symbol
+        quote_symbol = market.quote_symbol
+        balances = account.balances
+        fees = self._fee_account
+        if order.side == BID:
+            release = order.price * quantity if order.order_type == LIMIT else quote
+            order.locked -= release
+            quote_balance = balances[quote_symbol]
+            quote_balance.locked -= release
+            quote_balance.available += release - quote
+            fee = quantity * rate
+            account.balance(base_symbol).available += quantity - fee
+            fees.balance(base_symbol).available += fee
+            return fee, base_symbol
+        order.locked -= quantity
+        balances[base_symbol].locked -= quantity
+        fee = quote * rate
+        account.balance(quote_symbol).available += quote - fee
+        fees.balance(quote_symbol).available += fee
+        return fee, quote_symbol
+
+    def _settle_perp(
+        self,
+        account: Account,
+        order: Order,
+        price: Decimal,
+        quantity: Decimal,
+        quote: Decimal,
+        rate: Decimal,
+    ) -> tuple[Decimal, str]:
+        market = order.market
+        symbol = market.symbol
+        position = account.positions.get(symbol)
+        opened = position is None
+        if opened:
+            self._last_position_id += 1
+            position = account.positions[symbol] = Position(
+                self._last_position_id, account.subaccount_id, market
+            )
+        before = position.net_quantity
+        realized = position.apply_fill(quantity if order.side == BID else -quantity, price)
+        after = position.net_quantity
+        fee = quote * rate
+        position.fees_paid += fee
+        collateral = self.collateral_symbol
+        account.balance(collateral).available += realized - fee
+        self._fee_account.balance(collateral).available += fee
+        self._open_interest[symbol] += max(after, ZERO) - max(before, ZERO)
+        if not after:
+            del account.positions[symbol]
+            kind = "positionClosed"
+        else:
+            kind = "positionOpened" if opened or not before else "positionAdjusted"
+        if self._emitting:
+            mark = self._reference_mark(symbol, price)
+            build = (
+                position_payload,
+                kind,
+                self._now,
+                mark,
+                account.open_bid_quantity.get(symbol, ZERO),
+                account.open_ask_quantity.get(symbol, ZERO),
+                *position.snapshot(),
+            )
+            self._batch.append(Event(POSITION_UPDATE, None, symbol, account.subaccount_id, build))
+        return fee, collateral
