@@ -68,6 +68,8 @@ class MarketFeed:
         self.ticker = ticker
         streams = self.relay.public_streams()
         self.keeper = BookKeeper(public, streams, self.symbol, on_update=self._on_book)
+        # Seen before the keeper's own handler: the engine time of the newest delta.
+        await streams.subscribe(f"depth.{self.symbol}", self._seen)
         await self.keeper.start()
         self._streams = [
             f"trade.{self.symbol}",
@@ -97,9 +99,10 @@ class MarketFeed:
     # -- handlers: parse, keep, offer (rendering happens at flush time) -------------------
     def _seen(self, data: dict[str, Any]) -> None:
         self.last_message_at = time.time()
-        event_us = data.get("E") if isinstance(data, dict) else None
-        if isinstance(event_us, int):
-            self.last_event_us = event_us
+        if isinstance(data, dict):  # the engine's timestamp, else the event time
+            event_us = data.get("T", data.get("E"))
+            if isinstance(event_us, int):
+                self.last_event_us = event_us
 
     def _on_book(self, book: Any) -> None:
         self.last_message_at = time.time()
@@ -110,9 +113,8 @@ class MarketFeed:
         if self.keeper is None or not self.keeper.synced.is_set():
             return None
         html = fragments.book_html(self.market, self.keeper.book)
-        # The engine time of the newest delta, for latency measurement by the benchmark.
-        stamp = self.keeper.last_event_us if hasattr(self.keeper, "last_event_us") else 0
-        return {"type": "push", "html": f"{html}<!--E:{stamp or self.last_event_us}-->"}
+        # The engine time of the newest delta, for the relay benchmark's latency figures.
+        return {"type": "push", "html": f"{html}<!--E:{self.last_event_us}-->"}
 
     def _stats_message(self) -> dict[str, Any]:
         book = self.keeper.book if self.keeper is not None else None
