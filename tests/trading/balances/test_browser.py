@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal as D
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import services
 from tests.fixtures.dashboard_server import DashboardServer
+from trading.backpack import Credentials, ExchangeSession
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +85,39 @@ def test_balances_page_fills_in_and_reads_at_desktop_width(desk_server, page):
     assert page.locator("tr.below-threshold[data-asset=USDC]").count() == 1
     assert page.locator(".sparkline polyline").count() == 6
     page.screenshot(path=str(services.output_dir() / "balances.png"), full_page=True)
+
+
+def place_bid(sandbox, index: int, quantity: str, price: str) -> None:
+    """A resting SOL bid from sandbox subaccount `index` (locks quantity x price USDC)."""
+
+    async def place() -> None:
+        key = sandbox.keys[index]
+        async with ExchangeSession(api_url=sandbox.api_url) as session:
+            client = session.client(Credentials(key["api_key"], key["api_secret"]), label="t")
+            await client.place_order(
+                "SOL_USDC", "Bid", "Limit", quantity=D(quantity), price=D(price), post_only=True
+            )
+
+    # Playwright's sync API owns this thread's event loop: place the order from another thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, place()).result(timeout=30)
+
+
+def test_an_order_updates_its_block_and_the_totals_without_a_reload(
+    desk_server, sandbox_live, page
+):
+    sign_in(page, desk_server)
+    wait_filled(page)
+    desk_a = page.locator(".balances-sub", has=page.locator("h2", has_text="Desk A"))
+    locked = desk_a.locator("tr[data-asset=USDC] td[data-label=Locked]")
+    totals_locked = page.locator("#balances-totals tr[data-asset=USDC] td[data-label=Locked]")
+    mine_before = D(locked.inner_text().replace(",", ""))
+    team_before = D(totals_locked.inner_text().replace(",", ""))
+
+    place_bid(sandbox_live, 1, "0.1", "120")  # inside the price band, below the market
+
+    expect(locked).to_have_text(f"{mine_before + 12:,.2f}", timeout=15_000)
+    expect(totals_locked).to_have_text(f"{team_before + 12:,.2f}", timeout=15_000)
 
 
 def test_balances_page_fits_a_phone_without_sideways_scrolling(desk_server, page):
