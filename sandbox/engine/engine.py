@@ -21,7 +21,8 @@ Times: the injected ``clock`` returns microseconds; stream events carry microsec
 REST shapes milliseconds (or naive ISO datetimes where the spec says so).
 
 The class is assembled from mixins: :mod:`.trading` (placement, matching, triggers),
-:mod:`.margin` (collateral arithmetic), :mod:`.queries` (read models).
+:mod:`.margin` (collateral arithmetic), :mod:`.transfers` (deposits, withdrawals),
+:mod:`.periodic` (funding, periodic market-data streams), :mod:`.queries` (read models).
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ from .errors import EngineError, bad_request, invalid_market, not_found
 from .events import Event, Listener
 from .ledger import Account
 from .margin import MarginMixin
-from .marketdata import INTERVAL_SECONDS, MarketData, interval_start
+from .marketdata import MarketData
 from .markets import CONTEXT, ZERO, Asset, Market
-from .orders import TRIGGER_PENDING, us_to_iso
+from .orders import TRIGGER_PENDING
 from .parsing import parse_client_id, parse_decimal, parse_int_id, parse_order
+from .periodic import PeriodicMixin
 from .queries import QueriesMixin
 from .trading import TradingMixin
+from .transfers import TransfersMixin
 
 Clock = Callable[[], int]
 
@@ -104,7 +107,7 @@ def _system_clock() -> int:
     return time.time_ns() // 1000
 
 
-class Engine(TradingMixin, MarginMixin, QueriesMixin):
+class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMixin):
     """One exchange: numbered subaccounts, one order book per market, a ledger."""
 
     def __init__(
@@ -301,117 +304,6 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             raise EngineError(400, "INVALID_ASSET", errors.ASSET_NOT_FOUND)
         return asset
 
-    def deposit(
-        self,
-        subaccount_id: int,
-        symbol: str,
-        quantity: Decimal | str,
-        *,
-        blockchain: str | None = None,
-        from_address: str | None = None,
-        transaction_hash: str | None = None,
-    ) -> dict[str, Any]:
-        """Credit ``quantity`` of ``symbol``; returns the spec's ``Deposit`` (confirmed)."""
-        with localcontext(_CONTEXT):
-            self._begin()
-            asset = self._asset(symbol)
-            amount = parse_decimal(quantity, "quantity")
-            account = self._account(subaccount_id)
-            if blockchain is not None and asset.tokens and asset.token(blockchain) is None:
-                raise bad_request("Invalid blockchain")
-            account.balance(asset.symbol).available += amount
-            self._last_transfer_id += 1
-            record: dict[str, Any] = {
-                "id": self._last_transfer_id,
-                "source": blockchain.lower() if blockchain else "administrator",
-                "status": "confirmed",
-                "symbol": asset.symbol,
-                "quantity": format(amount, "f"),
-                "createdAt": us_to_iso(self._now),
-                "_us": self._now,
-            }
-            if from_address is not None:
-                record["fromAddress"] = from_address
-            if transaction_hash is not None:
-                record["transactionHash"] = transaction_hash
-            account.deposits.append(record)
-            return {k: v for k, v in record.items() if not k.startswith("_")}
-
-    def request_withdrawal(
-        self,
-        subaccount_id: int,
-        *,
-        symbol: str,
-        quantity: Decimal | str,
-        blockchain: str,
-        address: str,
-        client_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Debit ``quantity`` plus the token's withdrawal fee (fee to the fee account);
-        returns the spec's ``Withdrawal`` with status ``pending``."""
-        with localcontext(_CONTEXT):
-            self._begin()
-            asset = self._asset(symbol)
-            amount = parse_decimal(quantity, "quantity")
-            account = self._account(subaccount_id)
-            token = asset.token(blockchain) if isinstance(blockchain, str) else None
-            if asset.tokens and token is None:
-                raise bad_request("Invalid blockchain")
-            if not isinstance(address, str) or not address:
-                raise bad_request("Invalid address")
-            fee = token.withdrawal_fee if token is not None else ZERO
-            if token is not None:
-                if not token.withdraw_enabled:
-                    raise EngineError(400, "FORBIDDEN", "Withdrawals are disabled for this asset")
-                if amount < token.minimum_withdrawal:
-                    raise bad_request("Quantity is below the minimum withdrawal")
-                if token.maximum_withdrawal is not None and amount > token.maximum_withdrawal:
-                    raise bad_request("Quantity is above the maximum withdrawal")
-            if amount + fee > self._max_withdrawal(account, asset.symbol):
-                raise errors.insufficient_funds()
-            balance = account.balance(asset.symbol)
-            balance.available -= amount + fee
-            self._fee_account.balance(asset.symbol).available += fee
-            self._last_transfer_id += 1
-            record: dict[str, Any] = {
-                "id": self._last_transfer_id,
-                "blockchain": blockchain,
-                "quantity": format(amount, "f"),
-                "fee": format(fee, "f"),
-                "symbol": asset.symbol,
-                "status": "pending",
-                "subaccountId": subaccount_id,
-                "toAddress": address,
-                "createdAt": us_to_iso(self._now),
-                "isInternal": False,
-                "_us": self._now,
-            }
-            if client_id is not None:
-                record["clientId"] = str(client_id)
-            account.withdrawals.append(record)
-            return {k: v for k, v in record.items() if not k.startswith("_")}
-
-    def _max_withdrawal(self, account: Account, symbol: str) -> Decimal:
-        balance = account.balances.get(symbol)
-        available = balance.available if balance is not None else ZERO
-        weight = self._weight(symbol)
-        if weight and self._has_perp_exposure(account):
-            price = self._asset_price(symbol) * weight
-            if price:
-                available = min(available, self._equity_available(account) / price)
-        return max(available, ZERO)
-
-    def confirm_withdrawal(self, withdrawal_id: int | str) -> dict[str, Any]:
-        """Mark a pending withdrawal ``confirmed``; returns the ``Withdrawal``."""
-        wanted = parse_int_id(withdrawal_id, "withdrawal id")
-        for account in self._accounts.values():
-            for record in account.withdrawals:
-                if record["id"] == wanted:
-                    record["status"] = "confirmed"
-                    record.setdefault("transactionHash", f"sandbox-{wanted:016x}")
-                    return {k: v for k, v in record.items() if not k.startswith("_")}
-        raise not_found(errors.WITHDRAWAL_NOT_FOUND)
-
     # ------------------------------------------------------------------- trading
     def execute_order(self, subaccount_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /api/v1/order``: validate, match, rest.  ``payload`` is the spec's
@@ -546,99 +438,6 @@ class Engine(TradingMixin, MarginMixin, QueriesMixin):
             data["n"] = self._next_funding_ms[symbol]
         data["T"] = self._now
         return data
-
-    def set_funding_rate(self, symbol: str, rate: Decimal | str) -> None:
-        """Set the estimated funding rate shown in mark prices for a perpetual."""
-        market = self.market(symbol)
-        if not market.is_perp:
-            raise bad_request("Funding applies to perpetual markets only")
-        self._funding_rate[symbol] = parse_decimal(rate, "fundingRate", positive=False)
-
-    def settle_funding(self, symbol: str, rate: Decimal | str | None = None) -> None:
-        """End a funding interval: longs pay shorts ``rate * notional`` at mark price
-        (negative rate: shorts pay longs); records a funding-rate history row."""
-        with localcontext(_CONTEXT):
-            self._begin()
-            market = self.market(symbol)
-            if not market.is_perp:
-                raise bad_request("Funding applies to perpetual markets only")
-            if rate is not None:
-                self.set_funding_rate(symbol, rate)
-            funding = self._funding_rate[symbol]
-            mark = self.mark_price_of(symbol)
-            end_ms = self._next_funding_ms[symbol]
-            end_iso = us_to_iso(end_ms * 1000)
-            if mark is not None:
-                for account in self._accounts.values():
-                    position = account.positions.get(symbol)
-                    if position is None:
-                        continue
-                    payment = -position.net_quantity * mark * funding
-                    account.balance(self.collateral_symbol).available += payment
-                    position.cumulative_funding += payment
-                    account.funding_payments.append(
-                        {
-                            "userId": 1,
-                            "subaccountId": account.subaccount_id,
-                            "symbol": symbol,
-                            "quantity": format(payment, "f"),
-                            "intervalEndTimestamp": end_iso,
-                            "fundingRate": format(funding, "f"),
-                        }
-                    )
-            self._funding_history[symbol].append(
-                {
-                    "symbol": symbol,
-                    "intervalEndTimestamp": end_iso,
-                    "fundingRate": format(funding, "f"),
-                }
-            )
-            self._next_funding_ms[symbol] = end_ms + market.funding_interval
-            self._finish()
-
-    def publish_market_data(self) -> None:
-        """Emit the periodic streams (ticker, kline, markPrice, openInterest) for markets
-        that changed since the last call; the server calls this about once a second."""
-        with localcontext(_CONTEXT):
-            self._begin()
-            now = self._now
-            now_s = now // 1_000_000
-            for symbol, data in self._data.items():
-                market = self._markets[symbol]
-                if market.is_perp and self.mark_price_of(symbol) is not None:
-                    self._batch.append(
-                        Event(f"markPrice.{symbol}", self._mark_event(market), symbol)
-                    )
-                    self._batch.append(
-                        Event(
-                            f"openInterest.{symbol}",
-                            {
-                                "e": "openInterest",
-                                "E": now,
-                                "s": symbol,
-                                "o": format(self._open_interest[symbol], "f"),
-                            },
-                            symbol,
-                        )
-                    )
-                for interval in INTERVAL_SECONDS:
-                    key = (symbol, interval)
-                    start = interval_start(interval, now_s)
-                    previous = self._published_klines.get(key)
-                    if previous is not None and previous != start:
-                        closed = data.kline_event(interval, now, closed_start=previous)
-                        if closed is not None:
-                            self._batch.append(Event(f"kline.{interval}.{symbol}", closed, symbol))
-                        del self._published_klines[key]
-                    if data.dirty:
-                        event = data.kline_event(interval, now)
-                        if event is not None:
-                            self._published_klines[key] = start
-                            self._batch.append(Event(f"kline.{interval}.{symbol}", event, symbol))
-                if data.dirty:
-                    self._batch.append(Event(f"ticker.{symbol}", data.ticker_event(now), symbol))
-                    data.dirty = False
-            self._finish()
 
     # ----------------------------------------------------------- typed accessors
     def balance(self, subaccount_id: int, symbol: str) -> tuple[Decimal, Decimal, Decimal]:
