@@ -3,7 +3,8 @@
 Public API:
 
 - `stream_state_report(name, connected, last_message_at=None)`: the relay reports a stream
-  (`market.SOL_USDC`, `subaccount.<pk>`) when it connects, drops, or receives a message.
+  (`market.SOL_USDC`, `subaccount.<pk>`) when it connects, drops, or receives a message;
+  `stream_stopped(name)` when it stops one on purpose (no alert, removed from the page).
 - `low_balances_report(subaccount_id, breaches)` (async): the balances under their
   thresholds of one subaccount, as the balances selectors return them (`below_threshold`).
 - `agent()`: this process's `MonitoringAgent`; `install()` attaches it to every exchange
@@ -40,9 +41,11 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from trading.exchange import on_new_session
+    from trading import exchange
 
-    on_new_session(lambda session: agent().attach(session))
+    exchange.on_new_session(lambda session: agent().attach(session))
+    for session in list(getattr(exchange, "_sessions", {}).values()):  # made before import
+        agent().attach(session)
     _installed = True
 
 
@@ -53,6 +56,14 @@ def stream_state_report(
     background). `last_message_at` is a datetime or epoch seconds."""
     current = agent()
     current.streams.report(name, connected, last_message_at)
+    if autostart_allowed():
+        current.ensure_running()
+
+
+def stream_stopped(name: str) -> None:
+    """The relay stopped stream `name` on purpose: it is forgotten, never reported as down."""
+    current = agent()
+    current.streams.stopped(name)
     if autostart_allowed():
         current.ensure_running()
 
@@ -70,4 +81,5 @@ __all__ = [
     "install",
     "low_balances_report",
     "stream_state_report",
+    "stream_stopped",
 ]

@@ -145,7 +145,11 @@ class AlertEngine:
                 "key", flat=True
             )
         )
-        for stream in StreamState.objects.all():
+        streams = list(StreamState.objects.all())
+        for key in open_keys - {f"stream_down:{stream.name}" for stream in streams}:
+            name = key.removeprefix("stream_down:")
+            changes += _clear(key, f"Stream {name} was stopped (nobody watches it).", now)
+        for stream in streams:
             key = f"stream_down:{stream.name}"
             subaccount_id = _stream_subaccount(stream.name)
             if not stream.connected and stream.changed_at <= limit:

@@ -1,10 +1,11 @@
 """Upstream stream states as the relay reports them.
 
 The relay calls `stream_state_report(name, connected, last_message_at)` whenever a stream
-connects, drops, or receives a message (cheap: a dict assignment, no I/O). The agent writes the
-latest state of each stream to `StreamState` every few seconds, so the health page and the
-alerts of every process see it. Names follow the channel-layer groups: `market.SOL_USDC` for a
-public market stream, `subaccount.<pk>` for a subaccount's private stream.
+connects, drops, or receives a message (cheap: a dict assignment, no I/O), and
+`stream_stopped(name)` when it stops a stream on purpose (nobody watches it any more). The
+agent writes the latest state of each stream to `StreamState` every few seconds, so the health
+page and the alerts of every process see it. Names follow the channel-layer groups:
+`market.SOL_USDC` for a public market stream, `subaccount.<pk>` for a subaccount's private one.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class StreamStates:
         self._lock = threading.Lock()
         self._latest: dict[str, StreamReport] = {}
         self._dirty: set[str] = set()
+        self._stopped: set[str] = set()
 
     def report(
         self, name: str, connected: bool, last_message_at: datetime | float | None = None
@@ -57,6 +59,15 @@ class StreamStates:
                 when = before.last_message_at
             self._latest[name] = StreamReport(name, bool(connected), when, changed_at)
             self._dirty.add(name)
+            self._stopped.discard(name)
+
+    def stopped(self, name: str) -> None:
+        """The relay stopped the stream on purpose (nobody watches it): forget it, so it is
+        neither shown nor alerted on as down."""
+        with self._lock:
+            self._latest.pop(name, None)
+            self._dirty.discard(name)
+            self._stopped.add(name)
 
     def latest(self) -> dict[str, StreamReport]:
         """Every stream this process has reported."""
@@ -70,7 +81,10 @@ class StreamStates:
         with self._lock:
             dirty = [self._latest[name] for name in self._dirty]
             self._dirty.clear()
+            stopped, self._stopped = self._stopped, set()
         now = datetime.now(UTC)
+        if stopped:
+            StreamState.objects.filter(name__in=stopped).delete()
         try:
             for report in dirty:
                 row = StreamState.objects.filter(name=report.name).first()

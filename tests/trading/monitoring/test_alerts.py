@@ -249,3 +249,21 @@ async def test_the_agent_reads_watched_balances_and_alerts_below_the_threshold(
     ]
     alert = await Alert.objects.aget(kind="low_balance")
     assert alert.cleared_at is not None
+
+
+async def test_a_stream_stopped_on_purpose_never_alerts_and_leaves_the_page(desk, agent):
+    from trading.models import StreamState
+
+    agent.streams.report("market.SOL_USDC", True, timezone.now())
+    agent.streams.report("market.BTC_USDC", False)
+    dropped = timezone.now()
+    opened = await agent.tick(now=dropped + timedelta(seconds=31))
+    agent.streams.stopped("market.SOL_USDC")
+    agent.streams.stopped("market.BTC_USDC")
+    later = await agent.tick(now=dropped + timedelta(seconds=90))
+
+    assert [change.event for change in opened] == ["opened"]
+    assert [change.event for change in later] == ["cleared"]
+    assert not await StreamState.objects.aexists()
+    alert = await Alert.objects.aget(kind="stream_down")
+    assert alert.key == "stream_down:market.BTC_USDC" and alert.cleared_at is not None
