@@ -6,6 +6,8 @@ on SOL_USDC: first one at a time, then with 32 in flight. Measures client-proces
 (``time.process_time`` around the loop: sign, send, parse), orders/s and p50/p99 latency.
 The three clients run in interleaved rounds against a freshly reset exchange; the table shows
 the median round. Prints the ratios (targets: CPU per order <= 0.6x ccxt, <= 1.3x the floor).
+"via httpx" is this client on ``transport="httpx-aiohttp"`` (httpx.AsyncClient + BackpackAuth
+over httpx_aiohttp), the evidence behind the default transport.
 Asserts nothing.
 """
 
@@ -69,10 +71,14 @@ async def measure(send: Send, count: int, in_flight: int, first_id: int) -> dict
     }
 
 
-async def ours(api_url: str, key: dict) -> tuple[Send, Callable[[], Awaitable[None]]]:
-    """This project's client (default transport, validation on, rate budget kept)."""
+async def ours(
+    api_url: str, key: dict, transport: str = "aiohttp"
+) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    """This project's client (validation on, rate budget kept, clientId reconciliation)."""
     session = ExchangeSession(
-        api_url=api_url, budgets={"standard": Budget(10**9), "historical": Budget(10**9)}
+        api_url=api_url,
+        budgets={"standard": Budget(10**9), "historical": Budget(10**9)},
+        transport=transport,
     )
     client = session.client(Credentials(key["api_key"], key["api_secret"]), label="bench")
     await session.markets.load()
@@ -144,7 +150,12 @@ async def floor(api_url: str, key: dict) -> tuple[Send, Callable[[], Awaitable[N
 async def run(sandbox: SandboxProcess) -> dict[str, dict[str, dict[str, float]]]:
     """Measure every client in interleaved rounds (the exchange reset before each run, so
     all meet the same server state); keep the median round per client and mode."""
-    contenders = [("this client", ours), ("ccxt", with_ccxt), ("bare aiohttp", floor)]
+    contenders = [
+        ("this client", ours),
+        ("ccxt", with_ccxt),
+        ("bare aiohttp", floor),
+        ("via httpx", lambda url, key: ours(url, key, "httpx-aiohttp")),
+    ]
     rounds: dict[str, dict[str, list[dict[str, float]]]] = {}
     for _ in range(ROUNDS):
         for name, factory in contenders:
