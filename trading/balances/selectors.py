@@ -16,10 +16,14 @@ from django.utils import timezone
 
 from accounts.models import LowBalanceThreshold, Subaccount
 from accounts.permissions import subaccounts_visible_to
-from trading.balances.fetch import AccountRead, account_read, price_quotes
+from trading.balances.fetch import AccountRead, account_read, market_data, price_quotes
 from trading.balances.readmodel import PerpSummary, SubaccountBalances, TeamBalances
 from trading.balances.snapshots import equity_sparklines
 from trading.balances.valuation import asset_rows, asset_totals
+
+
+async def _no_sparklines() -> dict:
+    return {}
 
 
 async def _minimums(subaccount_ids: Iterable[int]) -> dict[int, dict[str, Decimal]]:
@@ -75,13 +79,17 @@ async def balances_for_subaccounts(
     if not subaccounts:
         return []
     ids = [s.pk for s in subaccounts]
-    reads, minimums = await asyncio.gather(
-        asyncio.gather(*(account_read(s, fresh=fresh) for s in subaccounts)), _minimums(ids)
+    read_at = timezone.now()
+    # Exchange reads, prices and the database queries all wait on I/O: run them together.
+    reads, minimums, _market, lines = await asyncio.gather(
+        asyncio.gather(*(account_read(s, fresh=fresh) for s in subaccounts)),
+        _minimums(ids),
+        market_data(),
+        equity_sparklines(ids, now=read_at) if sparklines else _no_sparklines(),
     )
     assets = {a for r in reads if r.balances for a in r.balances}
     assets |= {a for m in minimums.values() for a in m}
-    quotes, places, price_error = await price_quotes(assets)
-    read_at = timezone.now()
+    quotes, places, price_error = await price_quotes(assets)  # markets cached by now
     views = [
         _view(
             s,
@@ -95,7 +103,6 @@ async def balances_for_subaccounts(
         for s, r in zip(subaccounts, reads, strict=True)
     ]
     if sparklines:
-        lines = await equity_sparklines(ids, now=read_at)
         views = [v.with_sparklines(*lines.get(v.subaccount_id, (None, None))) for v in views]
     return views
 
