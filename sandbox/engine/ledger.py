@@ -7,6 +7,7 @@ exchange's fee account).
 
 from __future__ import annotations
 
+from collections import deque
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,8 @@ from .markets import ZERO, Market
 from .orders import Order, us_to_iso
 
 _FMT = format
+HISTORY_LIMIT = 20_000
+"""Orders, fills, deposits, withdrawals and funding payments kept per subaccount."""
 _DISPLAY = Decimal("1e-8")
 _COST_QUANTUM = Decimal("1e-12")
 
@@ -235,11 +238,12 @@ class Account:
         self.balances: dict[str, Balance] = {}
         self.positions: dict[str, Position] = {}
         self.open_orders: dict[int, Order] = {}
-        self.orders: list[Order] = []
-        self.fills: list[Fill] = []
-        self.deposits: list[dict[str, Any]] = []
-        self.withdrawals: list[dict[str, Any]] = []
-        self.funding_payments: list[dict[str, Any]] = []
+        # history is capped so a long-running sandbox keeps a bounded memory
+        self.orders: deque[Order] = deque(maxlen=HISTORY_LIMIT)
+        self.fills: deque[Fill] = deque(maxlen=HISTORY_LIMIT)
+        self.deposits: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
+        self.withdrawals: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
+        self.funding_payments: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
         # per perpetual symbol: remaining quantity / notional of open non-reduce-only orders
         self.open_bid_quantity: dict[str, Decimal] = {}
         self.open_ask_quantity: dict[str, Decimal] = {}

@@ -6,6 +6,7 @@ every Backpack interval (1m ... 1month), so recording a trade costs one dict upd
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,8 @@ INTERVAL_SECONDS = {
     "1month": 0,  # calendar month
 }
 TICKER_INTERVALS = {"1d": 86400, "1w": 604800}
+TRADE_HISTORY_LIMIT = 50_000
+"""Trades kept per market (klines and tickers come from candles, which are all kept)."""
 _MONDAY_OFFSET = 4 * 86400  # the epoch was a Thursday; weeks start on Monday
 
 Trade = tuple[int, Decimal, Decimal, Decimal, int, bool, int, int]
@@ -75,7 +78,7 @@ class MarketData:
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
-        self.trades: list[Trade] = []
+        self.trades: deque[Trade] = deque(maxlen=TRADE_HISTORY_LIMIT)
         # minute start (s) -> [open, high, low, close, volume, quoteVolume, trades]
         self.minutes: dict[int, list[Any]] = {}
         self.next_trade_id = 1

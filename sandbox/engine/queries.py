@@ -7,6 +7,7 @@ subaccounts read as empty; unknown markets raise INVALID_MARKET.
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
+from itertools import islice
 from typing import Any
 
 from .errors import bad_request, not_found
@@ -103,7 +104,8 @@ class QueriesMixin:
         self.market(symbol)
         count, _ = _paging(limit, 0)
         data = self._data[symbol]
-        return [data.trade_wire(trade) for trade in data.trades[-count:]]
+        newest = list(islice(reversed(data.trades), count))
+        return [data.trade_wire(trade) for trade in reversed(newest)]
 
     def trade_history(
         self, symbol: str, limit: int | str = 100, offset: int | str = 0
@@ -112,10 +114,7 @@ class QueriesMixin:
         self.market(symbol)
         count, skip = _paging(limit, offset)
         data = self._data[symbol]
-        trades = data.trades
-        end = len(trades) - skip
-        start = max(end - count, 0)
-        return [data.trade_wire(trade) for trade in reversed(trades[start : max(end, 0)])]
+        return [data.trade_wire(t) for t in islice(reversed(data.trades), skip, skip + count)]
 
     def mark_prices(
         self, symbol: str | None = None, market_type: str | None = None

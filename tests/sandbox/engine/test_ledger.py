@@ -91,3 +91,14 @@ def test_max_order_quantity_on_spot(engine):
 
     assert bid["maxOrderQuantity"] == "333.33"
     assert ask["maxOrderQuantity"] == "100.00"
+
+
+def test_history_is_capped_to_the_newest_records(engine, monkeypatch):
+    from sandbox.engine import ledger
+
+    monkeypatch.setattr(ledger, "HISTORY_LIMIT", 3)
+    engine.deposit(7, "SOL", "1")
+    ids = [limit(engine, 7, "Ask", "30", "0.01")["id"] for _ in range(5)]
+
+    assert [o["id"] for o in engine.order_history(7)] == ids[:1:-1]
+    assert len(engine.open_orders(7)) == 5  # open orders are never dropped
