@@ -3,6 +3,19 @@
 (function () {
   "use strict";
 
+  // Shared by every trading page: the message region's dismiss button, and a cap on the
+  // live account events feed so a long session does not grow the page without end.
+  var MAX_EVENTS = 50;
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-dismiss-message]")) return;
+    var box = document.getElementById("trading-message");
+    if (box) box.innerHTML = "";
+  });
+  document.body.addEventListener("htmx:oobAfterSwap", function () {
+    var feed = document.getElementById("account-events");
+    while (feed && feed.children.length > MAX_EVENTS) feed.removeChild(feed.lastElementChild);
+  });
+
   var page = document.querySelector(".market-page");
   if (!page) return;
   var symbol = page.getAttribute("data-symbol");
@@ -140,11 +153,6 @@
     var level = event.target.closest(".book-row[data-price]");
     if (level) {
       document.dispatchEvent(new CustomEvent("ticket:price", { detail: { price: level.getAttribute("data-price") } }));
-      return;
-    }
-    if (event.target.closest("[data-dismiss-message]")) {
-      var box = document.getElementById("trading-message");
-      if (box) box.innerHTML = "";
     }
   });
   document.body.addEventListener("htmx:oobAfterSwap", applyLiveCandle);

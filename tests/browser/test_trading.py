@@ -235,3 +235,46 @@ def test_a_big_order_needs_a_second_confirmation(live_desk, page) -> None:
             "from accounts.models import Subaccount; "
             "Subaccount.objects.update(order_confirm_notional=None)",
         )  # fmt: skip
+
+
+def _place_on_exchange(sandbox, index: int) -> str:
+    """Place a resting perp bid 5% under the best bid straight on the exchange (as another
+    tool would)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trading.backpack import Credentials, ExchangeSession
+
+    async def place() -> str:
+        key = sandbox.keys[index]
+        async with ExchangeSession(api_url=sandbox.api_url) as session:
+            client = session.client(
+                Credentials(api_key=key["api_key"], api_secret=lambda: key["api_secret"])
+            )
+            depth = await client.depth(PERP, limit=5)
+            bid = max(p for p, _ in depth.bids) * Decimal("0.95")
+            price = bid.quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+            order = await client.place_order(
+                PERP, "Bid", "Limit", price=price, quantity=Decimal("0.2")
+            )
+            return order.id
+
+    # Playwright's sync API runs a loop in this thread; the client gets a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, place()).result(timeout=30)
+
+
+def test_open_orders_page_shows_an_order_placed_elsewhere_live(live_desk, sandbox_live, page):
+    sign_in(page, live_desk, "trader", "/trading/orders/")
+    page.locator(".open-orders").first.wait_for()
+    page.wait_for_timeout(1000)  # the account socket is connected and subscribed
+    page.evaluate("window.__loadedOnce = true")
+
+    order_id = _place_on_exchange(sandbox_live, 0)
+
+    row = page.locator(f'tr[data-order-id="{order_id}"]')
+    row.wait_for(timeout=LIVE_TIMEOUT_MS)
+    row.locator(".cancel-order").click()
+    row.wait_for(state="detached")
+    assert page.evaluate("window.__loadedOnce") is True
+    page.screenshot(path=str(services.output_dir() / "orders.png"), full_page=True)
