@@ -59,6 +59,20 @@ class LocalRateLimiter:
         while window and window[0] <= now - period:
             window.popleft()
 
+    def try_acquire(self, key: str, budget: str = STANDARD) -> bool:
+        """Take one request if there is room right now (no waiting); False otherwise."""
+        window = self._sent.get((key, budget))
+        if window is None:
+            return False
+        now = self.clock()
+        spec = self.budgets[budget]
+        if window and window[0] <= now - spec.period_s:
+            self._prune(window, spec.period_s, now)
+        if len(window) < spec.limit and self._penalty_until.get(key, 0.0) <= now:
+            window.append(now)
+            return True
+        return False
+
     async def acquire(self, key: str, budget: str = STANDARD) -> None:
         """Take one request from the budget, waiting for room (at most ``max_wait_s``)."""
         spec = self.budgets[budget]
@@ -151,6 +165,10 @@ class RedisRateLimiter:
                     retry_after=wait,
                 )
             await asyncio.sleep(wait)
+
+    def try_acquire(self, key: str, budget: str = STANDARD) -> bool:
+        """Always False: the shared budget needs a round trip (use ``acquire``)."""
+        return False
 
     def penalize(self, key: str, seconds: float) -> None:
         """Hold every process's requests for ``key`` for ``seconds``."""

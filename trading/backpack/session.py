@@ -198,7 +198,8 @@ class ExchangeSession:
         while True:
             attempt += 1
             try:
-                await self.limiter.acquire(key, route.budget)
+                if not self.limiter.try_acquire(key, route.budget):
+                    await self.limiter.acquire(key, route.budget)
                 if credentials is not None and self.clock.is_stale():
                     await self.sync_clock()
                 result = await self._send(route, params, credentials, label)
@@ -259,7 +260,7 @@ class ExchangeSession:
         label: str | None,
     ) -> Any:
         """One HTTP exchange: sign, send, map the status; no retries here."""
-        if isinstance(params, Mapping) or params is None:
+        if params is None or type(params) is dict or isinstance(params, Mapping):
             wire: Any = clean_params(params)
         else:
             wire = [clean_params(item) for item in params]

@@ -53,10 +53,8 @@ class AiohttpSender:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            connector = aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=30)
-            self._http = aiohttp.ClientSession(
-                connector=connector, timeout=self.timeout, skip_auto_headers=("User-Agent",)
-            )
+            connector = aiohttp.TCPConnector(limit=self.max_connections)
+            self._http = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
         return self._http
 
     async def send(
