@@ -143,6 +143,8 @@ class StreamHub:
     # ------------------------------------------------------------ publishing
     def publish(self, event: Event) -> None:
         """Deliver one engine event to its subscribers (sync: called inside engine commands)."""
+        if not self.connections:
+            return
         if event.subaccount_id is not None and event.stream.startswith("account."):
             self._publish_private(event)
             return
