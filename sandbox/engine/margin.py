@@ -50,6 +50,47 @@ class MarginMixin:
                 return fallback if fallback is not None else ZERO
         return mark
 
+    def _position_mark(self, symbol: str, position) -> Decimal:
+        mark = self._mark.get(symbol)
+        if mark is None:
+            mark = self._data[symbol].last_price
+            if mark is None:
+                return position.entry_price
+        return mark
+
+    def _available_margin(self, account: Account) -> Decimal:
+        """``netEquityAvailable``: what a new order or withdrawal may still use (the hot
+        path of :meth:`_margin_state`)."""
+        available = ZERO
+        weights = self._weights
+        collateral = self.collateral_symbol
+        for symbol, balance in account.balances.items():
+            weight = weights.get(symbol)
+            if weight:
+                if symbol != collateral:
+                    weight *= self._asset_price(symbol)
+                available += (balance.available + balance.staked) * weight
+        bid_notional = account.open_bid_notional
+        ask_notional = account.open_ask_notional
+        rates = self._margin_rate
+        for symbol, position in account.positions.items():
+            mark = self._position_mark(symbol, position)
+            net = position.net_quantity * mark
+            available += net - position.net_cost
+            bids = bid_notional.get(symbol, ZERO)
+            asks = ask_notional.get(symbol, ZERO)
+            available -= max(abs(net + bids), abs(net - asks)) * rates[symbol]
+        for notional in (bid_notional, ask_notional):
+            for symbol in notional:
+                if symbol in account.positions:
+                    continue
+                if notional is ask_notional and symbol in bid_notional:
+                    continue  # counted with the bids below
+                bids = bid_notional.get(symbol, ZERO)
+                asks = ask_notional.get(symbol, ZERO)
+                available -= max(bids, asks) * rates[symbol]
+        return available
+
     def _margin_state(
         self, account: Account, extra: tuple[str, str, Decimal] | None = None
     ) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
@@ -85,7 +126,7 @@ class MarginMixin:
                     asks += extra[2]
             net_notional = ZERO
             if position is not None:
-                mark = self._reference_mark(symbol, position.entry_price)
+                mark = self._position_mark(symbol, position)
                 equity += position.unrealized(mark)
                 net_notional = position.net_quantity * mark
             worst = max(abs(net_notional + bids), abs(net_notional - asks))
@@ -102,9 +143,7 @@ class MarginMixin:
         asks = account.open_ask_notional.get(symbol, ZERO)
         net_notional = ZERO
         if position is not None:
-            net_notional = position.net_quantity * self._reference_mark(
-                symbol, position.entry_price
-            )
+            net_notional = position.net_quantity * self._position_mark(symbol, position)
         before = max(abs(net_notional + bids), abs(net_notional - asks))
         if side == "Bid":
             bids += notional
@@ -113,15 +152,13 @@ class MarginMixin:
         after = max(abs(net_notional + bids), abs(net_notional - asks))
         if after <= before:
             return True
-        equity, spot_locked, initial, _m, _e = self._margin_state(account)
-        return equity - spot_locked - initial - (after - before) * self._margin_rate[symbol] >= 0
+        return self._available_margin(account) >= (after - before) * self._margin_rate[symbol]
 
     def _has_perp_exposure(self, account: Account) -> bool:
         return bool(account.positions or account.open_bid_notional or account.open_ask_notional)
 
     def _equity_available(self, account: Account) -> Decimal:
-        equity, spot_locked, initial, _m, _e = self._margin_state(account)
-        return equity - spot_locked - initial
+        return self._available_margin(account)
 
     def _collateral_wire(self, account: Account) -> dict[str, Any]:
         equity, spot_locked, initial, maintenance, exposure = self._margin_state(account)

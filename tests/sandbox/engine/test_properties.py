@@ -166,6 +166,12 @@ def check_invariants(engine: Engine, withdrawn: dict[str, Decimal]) -> None:
         if asset == "USDC":
             total -= net_cost
         assert total == expected, asset
+    # the fast margin path agrees with the collateral summary
+    for sub in SUBS:
+        summary = engine.collateral(sub)
+        assert engine._available_margin(engine._accounts[sub]) == Decimal(
+            summary["netEquityAvailable"]
+        )
     # books never crossed
     for market in MARKETS:
         depth = engine.depth(market.symbol)
