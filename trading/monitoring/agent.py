@@ -15,6 +15,7 @@ themselves so they stay deterministic); `DASHBOARD_MONITORING_FLUSH_S=0` turns i
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sys
 import weakref
@@ -77,7 +78,11 @@ class MonitoringAgent:
             return
         task = self._tasks.get(loop)
         if task is None or task.done():
-            self._tasks[loop] = loop.create_task(self._run(), name="monitoring-agent")
+            # A fresh context: the task must not inherit the request it was started from
+            # (asgiref ties sync_to_async to that request's executor, gone once it answers).
+            self._tasks[loop] = loop.create_task(
+                self._run(), name="monitoring-agent", context=contextvars.Context()
+            )
 
     async def _run(self) -> None:
         while True:
