@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from asgiref.sync import sync_to_async
+from django.db.models import CharField
+from django.db.models.functions import Cast
 
 from trading.balances.sparkline import Sparkline, draw, micros
 from trading.models.balances import BalanceSnapshot
@@ -34,7 +36,9 @@ async def equity_series(
     series: dict[int, list[tuple[datetime, Decimal]]] = {i: [] for i in ids}
     if not ids:
         return series
-    fields = ("subaccount_id", "taken_at", "equity_usdc")
+    # Equity comes back as text and becomes a Decimal here: exact, and ~4x cheaper than the
+    # DecimalField converter's 18-place quantize on ~20,000 rows.
+    fields = ("subaccount_id", "taken_at", "equity_text")
     older = BalanceSnapshot.objects.filter(
         subaccount_id__in=ids, hourly=True, taken_at__gte=now - WEEK, taken_at__lt=now - DAY
     )
@@ -42,9 +46,13 @@ async def equity_series(
         subaccount_id__in=ids, taken_at__gte=now - DAY, taken_at__lte=now
     )
     for query in (older, recent):
-        rows = query.order_by("subaccount_id", "taken_at").values_list(*fields)
+        rows = (
+            query.annotate(equity_text=Cast("equity_usdc", CharField()))
+            .order_by("subaccount_id", "taken_at")
+            .values_list(*fields)
+        )
         for subaccount_id, taken_at, equity in await sync_to_async(list)(rows):
-            series[subaccount_id].append((taken_at, equity))
+            series[subaccount_id].append((taken_at, Decimal(equity)))
     return series
 
 
