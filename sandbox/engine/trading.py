@@ -171,7 +171,8 @@ class TradingMixin(MatchingMixin, TriggerMixin):
             if order.quantity is not None and fillable < order.remaining:
                 if not triggered:
                     self._accept(account, order)
-                self._private(order, "orderAccepted")
+                if self._emitting:
+                    self._private(order, "orderAccepted")
                 self._close(account, order, EXPIRED, "FillOrKill")
                 return
         else:

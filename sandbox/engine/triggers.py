@@ -126,6 +126,8 @@ class TriggerMixin:
             order.quantity = order.trigger_quantity
         order.event_base = None
         order.wire_base = None
+        if order.related_order_id is not None:
+            self._cancel_siblings(account, order)
         try:
             self._place(account, order, triggered=True)
         except EngineError as error:
@@ -135,3 +137,16 @@ class TriggerMixin:
                 order.expiry_reason = "ReduceOnlyNotReduced"
             if self._emitting:
                 self._private(order, "triggerFailed")
+
+    def _cancel_siblings(self, account: Account, order: Order) -> None:
+        """Take-profit and stop-loss of one order are one-cancels-the-other: when one
+        fires, the other pending leg is cancelled."""
+        pending = self._triggers.get(order.symbol, {})
+        siblings = [
+            other
+            for other in pending.values()
+            if other.related_order_id == order.related_order_id
+            and other.subaccount_id == order.subaccount_id
+        ]
+        for other in siblings:
+            self._cancel(account, other)

@@ -147,7 +147,9 @@ def test_trigger_that_cannot_execute_fails(engine):
     assert kinds == ["triggerFailed"]
 
 
-def test_take_profit_and_stop_loss_are_placed_when_the_order_fills(engine):
+def test_take_profit_and_stop_loss_are_placed_when_the_order_fills_and_one_cancels_the_other(
+    engine,
+):
     limit(engine, 2, "Ask", "100", "2", symbol=PERP)
 
     entry = limit(
@@ -173,8 +175,9 @@ def test_take_profit_and_stop_loss_are_placed_when_the_order_fills(engine):
     limit(engine, 2, "Ask", "110", "0.1", symbol=PERP)  # last price 110: take profit
 
     assert engine.positions(1) == []
-    statuses = sorted(engine.order(1, o["id"])["status"] for o in pending)
-    assert statuses == ["Filled", "TriggerPending"]
+    statuses = {o["triggerPrice"]: engine.order(1, o["id"])["status"] for o in pending}
+    assert statuses == {"110": "Filled", "95": "Cancelled"}  # one cancels the other
+    assert engine.open_orders(1) == []
 
 
 def test_cancel_a_pending_trigger(engine):
