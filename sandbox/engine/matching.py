@@ -29,11 +29,11 @@ from .orders import (
 _FMT = format
 
 # why a taker stopped matching
-_DONE = 0
-_BOOK = 1
-_STP = 2
-_FUNDS = 3
-_REDUCE = 4
+STOP_DONE = 0
+STOP_BOOK = 1
+STOP_STP = 2
+STOP_FUNDS = 3
+STOP_REDUCE = 4
 
 
 def _trade_payload(
@@ -61,7 +61,8 @@ def _trade_payload(
     }
 
 
-def _floor_step(value: Decimal, step: Decimal) -> Decimal:
+def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """``value`` rounded down to a multiple of ``step`` (zero if not positive)."""
     if value <= 0:
         return ZERO
     return (value // step) * step
@@ -83,12 +84,12 @@ class MatchingMixin:
         accounts = self._accounts
         while True:
             if not by_quote and taker.quantity - taker.executed_quantity <= 0:
-                return _DONE
+                return STOP_DONE
             if not prices:
-                return _BOOK
+                return STOP_BOOK
             best = prices[0] if bid else prices[-1]
             if limit is not None and (best > limit if bid else best < limit):
-                return _BOOK
+                return STOP_BOOK
             maker = next(iter(levels[best].values()))
             if maker.subaccount_id == taker.subaccount_id:
                 stp = taker.stp
@@ -96,33 +97,33 @@ class MatchingMixin:
                     self._unrest(account, maker)
                     self._close(account, maker, EXPIRED, "SelfTradePrevention")
                 if stp == REJECT_TAKER or stp == REJECT_BOTH:
-                    return _STP
+                    return STOP_STP
                 continue
             maker_account = accounts[maker.subaccount_id]
             quantity = maker.quantity - maker.executed_quantity
             if by_quote:
                 budget = taker.quote_quantity - taker.executed_quote_quantity
-                quantity = min(quantity, _floor_step(budget / best, step))
+                quantity = min(quantity, floor_to_step(budget / best, step))
                 if quantity <= 0:
-                    return _FUNDS
+                    return STOP_FUNDS
             else:
                 quantity = min(quantity, taker.quantity - taker.executed_quantity)
             if spot:
                 if bid and taker.order_type == MARKET:
-                    affordable = _floor_step(taker.locked / best, step)
+                    affordable = floor_to_step(taker.locked / best, step)
                     if affordable < quantity:
                         quantity = affordable
                         if quantity <= 0:
-                            return _FUNDS
+                            return STOP_FUNDS
                 elif not bid and taker.locked < quantity:
                     quantity = taker.locked
                     if quantity <= 0:
-                        return _FUNDS
+                        return STOP_FUNDS
             else:
                 if taker.reduce_only:
                     reducible = self._reducible(account, taker.symbol, taker.side)
                     if reducible <= 0:
-                        return _REDUCE
+                        return STOP_REDUCE
                     quantity = min(quantity, reducible)
                 if maker.reduce_only:
                     reducible = self._reducible(maker_account, maker.symbol, maker.side)

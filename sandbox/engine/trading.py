@@ -19,7 +19,7 @@ from .errors import EngineError, insufficient_funds, insufficient_margin, invali
 from .events import ORDER_UPDATE, Event
 from .ledger import Account
 from .markets import ZERO, Market
-from .matching import _BOOK, _FUNDS, _REDUCE, _STP, MatchingMixin, _floor_step
+from .matching import STOP_BOOK, STOP_FUNDS, STOP_REDUCE, STOP_STP, MatchingMixin, floor_to_step
 from .orders import (
     BID,
     CANCELLED,
@@ -74,7 +74,7 @@ class TradingMixin(MatchingMixin, TriggerMixin):
             if want is not None:
                 quantity = min(quantity, want - base)
             else:
-                quantity = min(quantity, _floor_step((budget - cost) / price, step))
+                quantity = min(quantity, floor_to_step((budget - cost) / price, step))
             if quantity <= 0:
                 break
             base += quantity
@@ -194,21 +194,21 @@ class TradingMixin(MatchingMixin, TriggerMixin):
         if order.order_type == MARKET or book.crosses(order.side, order.price):
             stop = self._match(account, order, book)
         else:
-            stop = _BOOK
+            stop = STOP_BOOK
         self._touched.add(order.symbol)
         if (
             order.quantity is not None
             and order.remaining <= 0
-            or (order.quantity is None and stop == _FUNDS and order.executed_quantity)
+            or (order.quantity is None and stop == STOP_FUNDS and order.executed_quantity)
         ):
             self._close(account, order, FILLED, None)
-        elif stop == _BOOK and order.order_type == LIMIT and order.time_in_force == "GTC":
+        elif stop == STOP_BOOK and order.order_type == LIMIT and order.time_in_force == "GTC":
             self._rest(account, order, book)
-        elif stop == _STP:
+        elif stop == STOP_STP:
             self._close(account, order, EXPIRED, "SelfTradePrevention")
-        elif stop == _REDUCE:
+        elif stop == STOP_REDUCE:
             self._close(account, order, EXPIRED, "ReduceOnlyNotReduced")
-        elif stop == _FUNDS:
+        elif stop == STOP_FUNDS:
             self._close(account, order, EXPIRED, "InsufficientFunds")
         elif order.order_type == LIMIT:
             self._close(account, order, EXPIRED, "ImmediateOrCancel")
