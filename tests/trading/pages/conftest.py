@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import AsyncClient
 
 from accounts.models import Role, Subaccount
@@ -33,9 +35,12 @@ def exchange_urls(sandbox, settings):
 
 @pytest.fixture
 async def closes_session() -> AsyncIterator[None]:
-    """Close this loop's exchange session after the test (pooled connections)."""
+    """Close this loop's exchange session after the test (pooled connections), and the
+    database connection the ORM opened in asgiref's worker thread (PostgreSQL would keep the
+    test database busy otherwise)."""
     yield
     await exchange.close_session()
+    await sync_to_async(connections.close_all)()
 
 
 @dataclass
