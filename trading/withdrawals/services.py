@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -47,6 +48,7 @@ from trading.models import WithdrawalRequest
 from trading.withdrawals.selectors import day_used, find_on_exchange, usable_address
 
 Status = WithdrawalRequest.Status
+STUCK_AFTER = timedelta(minutes=1)
 UNCERTAIN = (ExchangeUnavailableError, ServerError, MalformedResponseError)
 NOT_EXECUTED = (RateLimitedError, MaintenanceError)
 
@@ -345,7 +347,15 @@ async def withdrawal_send(
     )
     if record is None:
         raise WithdrawalError("That withdrawal is not on this subaccount.")
-    if record.status not in (Status.APPROVED, Status.UNKNOWN):
+    if record.status == Status.SENDING:
+        # A process that stopped in the middle of sending leaves the record "sending": once
+        # it is clearly stale, its outcome is unknown and the history decides.
+        if timezone.now() - record.updated_at < STUCK_AFTER:
+            raise WithdrawalError("It is being sent right now; look again in a minute.")
+        await WithdrawalRequest.objects.filter(
+            pk=record.pk, status=Status.SENDING, updated_at=record.updated_at
+        ).aupdate(status=Status.UNKNOWN)
+    elif record.status not in (Status.APPROVED, Status.UNKNOWN):
         raise WithdrawalError(
             f"This withdrawal is {record.get_status_display().lower()}; there is nothing to send."
         )

@@ -83,3 +83,26 @@ async def test_sending_a_sent_withdrawal_again_is_refused(sandbox, desk, exchang
             actor=desk.alice, subaccount=desk.subaccount, withdrawal_id=record.pk, client=client
         )
     assert len(await client.withdrawals()) == 1
+
+
+async def test_a_send_interrupted_midway_is_settled_from_the_history(sandbox, desk, lossy):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    proxy, session = lossy
+    proxy.lose = 1
+    client = client_on(session, sandbox, desk)
+    record = await _send_now(desk, client)
+    # As if the process had stopped right after calling the exchange, two minutes ago.
+    await WithdrawalRequest.objects.filter(pk=record.pk).aupdate(
+        status=Status.SENDING, exchange_id="", updated_at=timezone.now() - timedelta(minutes=2)
+    )
+
+    settled = await withdrawal_send(
+        actor=desk.alice, subaccount=desk.subaccount, withdrawal_id=record.pk, client=client
+    )
+
+    assert settled.status == Status.SENT
+    assert settled.exchange_id == str((await client.withdrawals())[0].id)
+    assert proxy.withdrawals_seen == 1
