@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -161,7 +162,9 @@ async def test_limits_deposit_address_and_withdrawal(client, sandbox) -> None:
     ).max_quantity > 0
     assert (await client.max_withdrawal_quantity("USDC")).max_quantity > 0
     assert (await client.deposit_address("Solana")).address
-    assert isinstance(await client.deposits(), list)
+    await asyncio.to_thread(sandbox.deposit, sandbox.keys[0]["subaccount"], "USDC", "10.5")
+    deposits = await client.deposits()
+    assert [(d.symbol, d.quantity) for d in deposits][:1] == [("USDC", Decimal("10.5"))]
     before = await client.withdrawals()
     sent = await client.request_withdrawal(
         symbol="USDC",
