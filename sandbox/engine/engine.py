@@ -284,6 +284,8 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         return sorted(i for i in self._accounts if i != self._fee_subaccount_id)
 
     def _account(self, subaccount_id: int) -> Account:
+        if isinstance(subaccount_id, bool) or not isinstance(subaccount_id, int):
+            raise not_found(errors.SUBACCOUNT_NOT_FOUND)
         account = self._accounts.get(subaccount_id)
         if account is None or subaccount_id == self._fee_subaccount_id:
             if subaccount_id == self._fee_subaccount_id:
@@ -295,7 +297,9 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         return account
 
     def _asset(self, symbol: Any) -> Asset:
-        asset = self._assets.get(symbol) if isinstance(symbol, str) else None
+        if not isinstance(symbol, str):
+            raise EngineError(400, "INVALID_ASSET", errors.ASSET_NOT_FOUND)
+        asset = self._assets.get(symbol)
         if asset is None:
             known = {m.base_symbol for m in self._markets.values()}
             known.update(m.quote_symbol for m in self._markets.values())

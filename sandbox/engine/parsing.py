@@ -33,6 +33,7 @@ TIME_IN_FORCE = ("GTC", "IOC", "FOK")
 STP_MODES = (REJECT_TAKER, REJECT_MAKER, REJECT_BOTH)
 TRIGGER_BY = (LAST_PRICE, MARK_PRICE, INDEX_PRICE)
 MAX_CLIENT_ID = 2**32 - 1
+MAX_EXPONENT = 20  # decimals beyond 1e20 or below 1e-20 are refused, not computed with
 
 
 def parse_decimal(value: Any, name: str, *, positive: bool = True) -> Decimal:
@@ -53,7 +54,7 @@ def parse_decimal(value: Any, name: str, *, positive: bool = True) -> Decimal:
             raise bad_request(f"Invalid {name}") from None
     else:
         raise bad_request(f"Invalid {name}")
-    if not number.is_finite():
+    if not number.is_finite() or not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
         raise bad_request(f"Invalid {name}")
     if positive and number <= 0:
         raise bad_request(f"{name[0].upper()}{name[1:]} must be positive")

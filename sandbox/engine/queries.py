@@ -20,7 +20,12 @@ from .parsing import parse_bool, parse_decimal, parse_int_id
 _FMT = format
 
 
+MAX_OFFSET = 10_000_000
+
+
 def _paging(limit: Any, offset: Any, maximum: int = 1000) -> tuple[int, int]:
+    if isinstance(limit, bool) or isinstance(offset, bool):
+        raise bad_request("Invalid limit or offset")
     try:
         limit_value = int(limit)
         offset_value = int(offset)
@@ -28,9 +33,21 @@ def _paging(limit: Any, offset: Any, maximum: int = 1000) -> tuple[int, int]:
         raise bad_request("Invalid limit or offset") from None
     if not 1 <= limit_value <= maximum:
         raise bad_request(f"Limit must be between 1 and {maximum}")
-    if offset_value < 0:
-        raise bad_request("Offset must not be negative")
+    if not 0 <= offset_value <= MAX_OFFSET:
+        raise bad_request(f"Offset must be between 0 and {MAX_OFFSET}")
     return limit_value, offset_value
+
+
+def _millis(value: Any, name: str) -> int | None:
+    """An optional millisecond timestamp as microseconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise bad_request(f"Invalid {name}")
+    try:
+        return int(value) * 1000
+    except ValueError:
+        raise bad_request(f"Invalid {name}") from None
 
 
 def _direction(sort_direction: str) -> bool:
@@ -43,6 +60,8 @@ class QueriesMixin:
     """Public and private read models."""
 
     def _view(self, subaccount_id: int) -> Account:
+        if isinstance(subaccount_id, bool) or not isinstance(subaccount_id, int):
+            raise not_found("Subaccount not found")
         account = self._accounts.get(subaccount_id)
         if account is None or subaccount_id == self._fee_subaccount_id:
             return Account(subaccount_id)
@@ -70,7 +89,7 @@ class QueriesMixin:
     def ticker(self, symbol: str, interval: str = "1d") -> dict[str, Any]:
         """``GET /api/v1/ticker``: the spec's ``Ticker`` over the rolling interval."""
         self.market(symbol)
-        if interval not in TICKER_INTERVALS:
+        if not isinstance(interval, str) or interval not in TICKER_INTERVALS:
             raise bad_request("Invalid interval: expected 1d or 1w")
         with self._context():
             return self._data[symbol].ticker(interval, self.now_us())
@@ -88,9 +107,11 @@ class QueriesMixin:
     ) -> list[dict[str, Any]]:
         """``GET /api/v1/klines``: the spec's ``Kline`` list; times in seconds."""
         self.market(symbol)
-        if interval not in INTERVAL_SECONDS:
+        if not isinstance(interval, str) or interval not in INTERVAL_SECONDS:
             raise bad_request(f"Invalid interval: expected one of {', '.join(INTERVAL_SECONDS)}")
         try:
+            if isinstance(start_time, bool) or isinstance(end_time, bool):
+                raise ValueError
             start = int(start_time)
             end = int(end_time) if end_time is not None else self.now_us() // 1_000_000 + 1
         except (TypeError, ValueError):
@@ -236,8 +257,8 @@ class QueriesMixin:
             self.market(symbol)
         count, skip = _paging(limit, offset)
         wanted = parse_int_id(order_id, "orderId") if order_id is not None else None
-        low = int(from_ms) * 1000 if from_ms is not None else None
-        high = int(to_ms) * 1000 if to_ms is not None else None
+        low = _millis(from_ms, "from")
+        high = _millis(to_ms, "to")
         fills = self._view(subaccount_id).fills
         chosen = [
             fill
@@ -285,11 +306,8 @@ class QueriesMixin:
 
     def _transfers(self, records, limit, offset, from_ms, to_ms) -> list[dict[str, Any]]:
         count, skip = _paging(limit, offset)
-        try:
-            low = int(from_ms) * 1000 if from_ms is not None else None
-            high = int(to_ms) * 1000 if to_ms is not None else None
-        except (TypeError, ValueError):
-            raise bad_request("Invalid from or to") from None
+        low = _millis(from_ms, "from")
+        high = _millis(to_ms, "to")
         chosen = [
             r
             for r in reversed(records)
