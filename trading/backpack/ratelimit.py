@@ -111,6 +111,8 @@ class LocalRateLimiter:
 
 
 _LUA_TAKE = """
+local pause = redis.call('PTTL', KEYS[2])
+if pause > 0 then return {0, pause} end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 if n > tonumber(ARGV[2]) then
@@ -147,16 +149,13 @@ class RedisRateLimiter:
         """Take one request from the shared budget, waiting (bounded) for the next window."""
         spec = self.budgets[budget]
         deadline = time.monotonic() + self.max_wait_s
+        keys = [self._key(key, budget), f"{self.prefix}:penalty:{key}"]
+        args = [int(spec.period_s * 1000), spec.limit]
         while True:
-            pause = await self.redis.pttl(f"{self.prefix}:penalty:{key}")
-            if pause and pause > 0:
-                wait_ms = pause
-            else:
-                ok, wait_ms = await self._take(
-                    keys=[self._key(key, budget)], args=[int(spec.period_s * 1000), spec.limit]
-                )
-                if ok:
-                    return
+            # One round trip: the 429 pause, then the fixed window's counter.
+            ok, wait_ms = await self._take(keys=keys, args=args)
+            if ok:
+                return
             wait = max(int(wait_ms), 1) / 1000.0
             if time.monotonic() + wait > deadline:
                 raise RateLimitedError(

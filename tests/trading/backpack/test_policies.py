@@ -87,6 +87,13 @@ async def test_redis_budget_is_shared_between_sessions(sandbox) -> None:
             await first.balances()
         assert await one.limiter.remaining_async(first.credentials.api_key) == 0
 
+        # A 429 seen by one process pauses the key for the others too.
+        one.limiter.penalize("other key", 0.3)
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await two.limiter.acquire("other key")
+        assert time.monotonic() - started >= 0.15
+
 
 def test_retry_policy_is_bounded_and_only_retries_transient_errors() -> None:
     policy = RetryPolicy(attempts=3, base_s=0.1, cap_s=0.15, total_s=1.0)
