@@ -13,7 +13,8 @@ server process, `balances_for_team` + rendering every block and the totals:
 - warm: within the 2 s read cache (what the totals request costs after the blocks).
 
 Prints the medians against the targets (300 ms cold, 30 ms warm) and against a named peer:
-the same reads done one subaccount after another (no concurrency).
+the same reads done one subaccount after another (no concurrency), on loopback and with
+30 ms of latency injected by the sandbox (closer to a remote exchange).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sandbox.seed import load_seed
 
 TARGET_COLD_MS = 300.0
 TARGET_WARM_MS = 30.0
+LATENCY_MS = 30
 
 
 def write_seed(folder: Path, count: int) -> Path:
@@ -175,7 +177,18 @@ def forget_everything() -> None:
     snapshots.sparklines_forget()
 
 
-async def measure(user: object, rounds: int) -> dict:
+async def concurrent_reads(user: object) -> float:
+    """The same exchange reads, all at once (what the selector does), no render (ms)."""
+    from trading.balances import fetch
+    from trading.balances.selectors import visible_subaccounts
+
+    subs = await visible_subaccounts(user=user)
+    started = time.perf_counter()
+    await asyncio.gather(*(fetch.account_read(sub, fresh=True) for sub in subs))
+    return (time.perf_counter() - started) * 1000
+
+
+async def measure(user: object, rounds: int, sandbox: SandboxProcess) -> dict:
     from trading.exchange import close_session
 
     out: dict = {"fresh": [], "warm": [], "totals_warm": [], "totals_fresh": []}
@@ -191,6 +204,16 @@ async def measure(user: object, rounds: int) -> dict:
         out["totals_fresh"].append(await render_totals(user))
         out["totals_warm"].append(await render_totals(user))
     out["sequential"] = await sequential_reads(user)
+    out["concurrent"] = await concurrent_reads(user)
+    # The real exchange is not on loopback: the same with 30 ms added to every answer.
+    sandbox.set_faults(latency_ms=LATENCY_MS)
+    out["far_fresh"] = []
+    for _ in range(3):
+        forget_everything()
+        out["far_fresh"].append((await render_page_work(user))[0])
+    out["far_concurrent"] = await concurrent_reads(user)
+    out["far_sequential"] = await sequential_reads(user)
+    sandbox.clear_faults()
     await close_session()
     return out
 
@@ -206,7 +229,7 @@ def main() -> int:
             started = time.perf_counter()
             user = seed_rows(sandbox, count)
             setup_s = time.perf_counter() - started
-            result = asyncio.run(measure(user, rounds=7))
+            result = asyncio.run(measure(user, rounds=7, sandbox=sandbox))
     med = {k: statistics.median(v) for k, v in result.items() if isinstance(v, list)}
     cold, seq = result["cold"], result["sequential"]
     print(f"team balances: {result['count']} subaccounts, {result['bytes'] / 1024:.0f} KiB HTML,")
@@ -229,9 +252,18 @@ def main() -> int:
         f"  warm                            {warm:8.1f} ms   target {TARGET_WARM_MS:.0f} ms"
         f"   ratio {warm / TARGET_WARM_MS:.2f}"
     )
+    conc = result["concurrent"]
     print(
-        f"peer: the same 50 reads one after another (no gather, no render) {seq:8.1f} ms;"
-        f" fresh whole page is {med['fresh'] / seq:.2f}x of it"
+        f"exchange reads alone (2 per subaccount): concurrent {conc:7.1f} ms,"
+        f" peer one-after-another {seq:7.1f} ms (ratio {seq / conc:.1f}x)"
+    )
+    far_fresh, far_conc = med["far_fresh"], result["far_concurrent"]
+    far_seq = result["far_sequential"]
+    print(f"with {LATENCY_MS} ms added to every exchange answer (a remote exchange):")
+    print(f"  whole page fresh                {far_fresh:8.1f} ms   (median of 3)")
+    print(
+        f"  reads concurrent {far_conc:7.1f} ms, peer one-after-another {far_seq:8.1f} ms"
+        f" (ratio {far_seq / far_conc:.1f}x)"
     )
     return 0
 
