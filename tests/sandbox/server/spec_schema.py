@@ -1,8 +1,9 @@
 """Contract check: validate a sandbox answer against the spec's response schema.
 
-``assert_matches_spec(method, path, response)`` finds the schema for (method, path,
-status) in /work/shared/spec/backpack-openapi.yml (loaded once, ``$ref`` resolved through
-the document's ``components``) and validates the body with jsonschema, plus formats:
+``assert_matches_spec(method, path, status, body)`` finds the schema for (method, path,
+status) in the shared spec (``../shared/spec/backpack-openapi.yml`` beside the repository;
+loaded once, ``$ref`` resolved through the document's ``components``) and validates the
+body with jsonschema, plus formats:
 ``decimal`` (plain digits, never exponent notation), ``naive-date-time``, unsigned ints.
 Answers on paths the spec does not list (and statuses a route does not document, like a
 rate-limit 429) must still be an ``ApiErrorResponse``.
@@ -19,7 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-SPEC_PATH = Path("/work/shared/spec/backpack-openapi.yml")
+SPEC_PATH = Path(__file__).resolve().parents[4] / "shared/spec/backpack-openapi.yml"
 DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 NAIVE_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?$")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,11 +11,12 @@ import pytest
 from websockets.asyncio.client import connect
 
 from sandbox.process import SandboxProcess
+from sandbox.seed import DEFAULT_SEED_PATH
 from tests.sandbox.server.api import Api
 from tests.sandbox.server.test_auth_vectors import REST_VECTORS, VECTORS, WS_VECTORS, _flip_byte
 from tests.sandbox.server.wsclient import request
 
-SEED = json.loads(Path("sandbox/default_seed.json").read_text())
+SEED = json.loads(DEFAULT_SEED_PATH.read_text())
 
 
 @pytest.fixture(scope="module")

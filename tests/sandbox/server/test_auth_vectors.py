@@ -19,7 +19,7 @@ import pytest
 from sandbox.server.auth import Authenticator, signing_string
 from sandbox.server.errors import ApiError
 
-VECTORS_PATH = Path("/work/shared/spec/signing-vectors.json")
+VECTORS_PATH = Path(__file__).resolve().parents[4] / "shared/spec/signing-vectors.json"
 VECTORS = json.loads(VECTORS_PATH.read_text())["vectors"]
 REST_VECTORS = [v for v in VECTORS if v["method"] != "WS"]
 WS_VECTORS = [v for v in VECTORS if v["method"] == "WS"]
