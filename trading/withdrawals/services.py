@@ -49,8 +49,11 @@ from trading.withdrawals.selectors import day_used, find_on_exchange, usable_add
 
 Status = WithdrawalRequest.Status
 STUCK_AFTER = timedelta(minutes=1)
-UNCERTAIN = (ExchangeUnavailableError, ServerError, MalformedResponseError)
-NOT_EXECUTED = (RateLimitedError, MaintenanceError)
+# A lost connection, a timeout, a 5xx or a 503 may come after the exchange ran the request.
+UNCERTAIN = (ExchangeUnavailableError, ServerError, MalformedResponseError, MaintenanceError)
+# A 429 (or the local budget's refusal) means the request was not run.
+NOT_EXECUTED = (RateLimitedError,)
+FOUND, ABSENT, UNKNOWN = "found", "absent", "unknown"
 
 
 class WithdrawalError(Exception):
@@ -394,9 +397,11 @@ async def _send(
     if not claimed:
         await record.arefresh_from_db()
         return record  # another request is sending it right now
-    if record.send_attempts > 0 and await _reconcile(record, actor=actor, client=client, ip=ip):
-        await record.arefresh_from_db()
-        return record
+    if record.send_attempts > 0:
+        # An earlier try may have reached the exchange: only "absent" allows sending.
+        if await _reconcile(record, actor=actor, client=client, ip=ip) != ABSENT:
+            await record.arefresh_from_db()
+            return record
     try:
         answer = await client.request_withdrawal(
             symbol=record.asset,
@@ -443,8 +448,9 @@ async def _send(
     return record
 
 
-async def _reconcile(record: WithdrawalRequest, *, actor: Any, client: Any, ip: str | None) -> bool:
-    """Look for the record's client_id on the exchange. True when it was found (sent)."""
+async def _reconcile(record: WithdrawalRequest, *, actor: Any, client: Any, ip: str | None) -> str:
+    """Look for the record's client_id on the exchange: FOUND (now marked sent), ABSENT (it
+    never arrived: approved again), or UNKNOWN (the history could not be read)."""
     await WithdrawalRequest.objects.filter(pk=record.pk).aupdate(status=Status.UNKNOWN)
     try:
         found = await find_on_exchange(client=client, record=record)
@@ -459,10 +465,10 @@ async def _reconcile(record: WithdrawalRequest, *, actor: Any, client: Any, ip: 
             f"Could not check the exchange's withdrawal history ({error.message}); "
             "it will be checked again before anything is sent.",
         )
-        return False
+        return UNKNOWN
     if found is not None:
         await _mark_sent(record, actor, ip, found, "withdrawal_reconcile")
-        return True
+        return FOUND
     await _finish(
         record,
         actor,
@@ -473,7 +479,7 @@ async def _reconcile(record: WithdrawalRequest, *, actor: Any, client: Any, ip: 
         "The exchange never received this withdrawal; nothing left the account. "
         "Send it again when ready.",
     )
-    return False
+    return ABSENT
 
 
 def _finish_sync(

@@ -86,12 +86,14 @@ async def exchange(sandbox) -> AsyncIterator[ExchangeSession]:
 @dataclass
 class LossyProxy:
     """Forwards to the sandbox; the next `lose` withdrawal POSTs are executed but their
-    answers cut off, the next `drop` ones are cut off before reaching the exchange."""
+    answers cut off, the next `drop` ones are cut off before reaching the exchange; while
+    `fail_history` is set, reading the withdrawal history answers 500."""
 
     target: str
     url: str = ""
     lose: int = 0
     drop: int = 0
+    fail_history: bool = False
     withdrawals_seen: int = 0
 
 
@@ -101,6 +103,10 @@ async def _start_proxy(proxy: LossyProxy) -> tuple[web.AppRunner, aiohttp.Client
     async def forward(request: web.Request) -> web.StreamResponse:
         body = await request.read()
         is_withdrawal = request.method == "POST" and request.path == WITHDRAW_PATH
+        if request.method == "GET" and request.path == WITHDRAW_PATH and proxy.fail_history:
+            return web.json_response(
+                {"code": "SERVER_ERROR", "message": "Internal server error"}, status=500
+            )
         if is_withdrawal:
             proxy.withdrawals_seen += 1
             if proxy.drop:

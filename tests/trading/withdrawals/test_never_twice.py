@@ -106,3 +106,26 @@ async def test_a_send_interrupted_midway_is_settled_from_the_history(sandbox, de
     assert settled.status == Status.SENT
     assert settled.exchange_id == str((await client.withdrawals())[0].id)
     assert proxy.withdrawals_seen == 1
+
+
+async def test_nothing_is_resent_while_the_history_cannot_be_read(sandbox, desk, lossy):
+    proxy, session = lossy
+    proxy.lose = 1
+    proxy.fail_history = True
+    client = client_on(session, sandbox, desk)
+
+    record = await _send_now(desk, client)
+    retried = await withdrawal_send(
+        actor=desk.alice, subaccount=desk.subaccount, withdrawal_id=record.pk, client=client
+    )
+    proxy.fail_history = False
+    settled = await withdrawal_send(
+        actor=desk.alice, subaccount=desk.subaccount, withdrawal_id=record.pk, client=client
+    )
+
+    assert record.status == Status.UNKNOWN
+    assert record.error.startswith("Could not check the exchange's withdrawal history")
+    assert retried.status == Status.UNKNOWN
+    assert settled.status == Status.SENT
+    assert proxy.withdrawals_seen == 1
+    assert [w.client_id for w in await client.withdrawals()] == [record.client_id]
