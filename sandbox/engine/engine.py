@@ -176,7 +176,8 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         self._events: list[Event] = []
         self._batch: list[Event] = []
         self._touched: set[str] = set()
-        self._trigger_check: set[str] = set()
+        # symbols whose pending triggers must be checked; a dict keeps the order fixed
+        self._trigger_check: dict[str, None] = {}
         self._published_klines: dict[tuple[str, str], int] = {}
         self._emitting = True
 
@@ -428,7 +429,7 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
             if index is not None:
                 self._index_price[symbol] = index
             self._batch.append(Event(f"markPrice.{symbol}", self._mark_event(market), symbol))
-            self._trigger_check.add(symbol)
+            self._trigger_check[symbol] = None
             self._finish()
 
     def _mark_event(self, market: Market) -> dict[str, Any]:

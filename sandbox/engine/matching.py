@@ -201,7 +201,7 @@ class MatchingMixin:
                     build + (trade_id, not taker_bid),
                 )
             )
-        self._trigger_check.add(market.symbol)
+        self._trigger_check[market.symbol] = None
         if maker.status == FILLED and not maker.exits_attached:
             if maker.take_profit_trigger_price is not None or (
                 maker.stop_loss_trigger_price is not None

@@ -47,7 +47,7 @@ class TriggerMixin:
         account.open_orders[order.id] = order
         self._open_orders[order.id] = order
         self._triggers.setdefault(order.symbol, {})[order.id] = order
-        self._trigger_check.add(order.symbol)
+        self._trigger_check[order.symbol] = None
         if self._emitting:
             self._private(order, "triggerPlaced")
 
@@ -98,7 +98,8 @@ class TriggerMixin:
         """Fire every pending trigger whose price was reached (repeats while firing
         trades move prices)."""
         while self._trigger_check:
-            symbol = self._trigger_check.pop()
+            symbol = next(iter(self._trigger_check))
+            del self._trigger_check[symbol]
             pending = self._triggers.get(symbol)
             if not pending:
                 continue
