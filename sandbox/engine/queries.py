@@ -323,16 +323,33 @@ class QueriesMixin:
         if symbol is not None:
             self.market(symbol)
         account = self._view(subaccount_id)
+        out = []
         with self._context():
-            return [
-                position.to_wire(
-                    self._reference_mark(name, position.entry_price),
+            equity = self._margin_state(account)[0] if account.positions else ZERO
+            for name, position in sorted(account.positions.items()):
+                if symbol is not None and name != symbol:
+                    continue
+                mark = self._position_mark(name, position)
+                wire = position.to_wire(
+                    mark,
                     account.open_bid_quantity.get(name, ZERO),
                     account.open_ask_quantity.get(name, ZERO),
                 )
-                for name, position in sorted(account.positions.items())
-                if symbol is None or name == symbol
-            ]
+                liquidation = self._liquidation_price(position, equity - position.unrealized(mark))
+                wire["estLiquidationPrice"] = format(liquidation, "f")
+                out.append(wire)
+        return out
+
+    def _liquidation_price(self, position, other_equity: Decimal) -> Decimal:
+        """Mark price at which equity falls to this position's maintenance margin, the
+        rest of the account unchanged: solve ``other + q*p - cost = |q|*p*mmf``."""
+        quantity = position.net_quantity
+        mmf = position.market.mmf
+        divisor = quantity - abs(quantity) * mmf
+        if not divisor:
+            return ZERO
+        price = (position.net_cost - other_equity) / divisor
+        return max(price, ZERO).quantize(position.market.tick_size)
 
     def position_events(self, subaccount_id: int) -> list[dict[str, Any]]:
         """The ``account.positionUpdate`` snapshot sent on subscription (no ``e`` key)."""

@@ -264,3 +264,17 @@ def test_usdc_plus_net_cost_is_conserved_exactly_over_partial_closes(engine):
 
     assert engine.positions(1) == []
     assert usdc_minus_cost() == before
+
+
+def test_estimated_liquidation_price_is_where_equity_meets_maintenance(engine):
+    open_long(engine, quantity="50")  # 5,000 notional on 10,000 USDC
+
+    position = engine.positions(1)[0]
+
+    # 9,997.5 USDC after the taker fee; long 50 at cost 5,000; mmf 0.05
+    # 9,997.5 + 50p - 5,000 = 50p x 0.05  ->  p = -4,997.5 / 47.5 < 0: cannot be liquidated
+    assert position["estLiquidationPrice"] == "0.00"
+    short = engine.positions(2)[0]
+    # 9,999 + 5,000 - 50p = 2.5p  ->  p = 14,999 / 52.5
+    expected = (Decimal("14999") / Decimal("52.5")).quantize(Decimal("0.01"))
+    assert Decimal(short["estLiquidationPrice"]) == expected
