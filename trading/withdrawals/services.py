@@ -147,6 +147,46 @@ def _check_code(actor: Any, otp_code: str) -> None:
         )
 
 
+async def _exchange_checks(client: Any, checked: _Checked, blockchain: str) -> None:
+    """What only the exchange knows: the asset moves on that blockchain, withdrawals are on,
+    the quantity is above its minimum and at most what can be withdrawn now."""
+    asset, quantity = checked.asset, checked.quantity
+    try:
+        listed = {item.symbol: item for item in await client.assets()}
+        available = (await client.max_withdrawal_quantity(asset)).max_quantity
+    except BackpackError as error:
+        raise WithdrawalError(
+            f"Could not ask the exchange how much {asset} can be withdrawn: "
+            f"{error.message}. {error.action}"
+        ) from error
+    if asset not in listed:
+        raise WithdrawalError(f"The exchange does not list {asset}.", field="asset")
+    tokens = {token.blockchain: token for token in listed[asset].tokens}
+    token = tokens.get(blockchain)
+    if token is None:
+        chains = " or ".join(sorted(tokens)) or "no blockchain"
+        raise WithdrawalError(
+            f"{asset} does not move on {blockchain}; choose an address on {chains}.",
+            field="address",
+        )
+    if not token.withdraw_enabled:
+        raise WithdrawalError(
+            f"The exchange has paused {asset} withdrawals on {blockchain}; try again later.",
+            field="asset",
+        )
+    if token.minimum_withdrawal is not None and quantity < token.minimum_withdrawal:
+        raise WithdrawalError(
+            f"Below the exchange's minimum withdrawal of {plain(token.minimum_withdrawal)} "
+            f"{asset} on {blockchain}.",
+            field="quantity",
+        )
+    if quantity > available:
+        raise WithdrawalError(
+            f"More than available: at most {plain(available)} {asset} can be withdrawn now.",
+            field="quantity",
+        )
+
+
 def _prepare(
     actor: Any, subaccount: Subaccount, address_id: Any, asset: str, quantity: Any, ip: str | None
 ) -> tuple[Any, _Checked]:
@@ -225,27 +265,17 @@ async def withdrawal_request(
     )
     client = _client(subaccount, client)
     try:
-        available = (await client.max_withdrawal_quantity(checked.asset)).max_quantity
-    except BackpackError as error:
-        raise WithdrawalError(
-            f"Could not ask the exchange how much {checked.asset} can be withdrawn: "
-            f"{error.message}. {error.action}"
-        ) from error
-    if checked.quantity > available:
-        error = WithdrawalError(
-            f"More than available: at most {plain(available)} {checked.asset} can be "
-            "withdrawn now.",
-            field="quantity",
-        )
+        await _exchange_checks(client, checked, entry.blockchain)
+    except WithdrawalError as error:
         await sync_to_async(_deny)(
             actor,
             subaccount,
             "withdrawal_request",
             error,
             ip,
-            {"asset": checked.asset, "quantity": checked.quantity, "available": available},
+            {"asset": checked.asset, "quantity": checked.quantity, "address": entry.address},
         )
-        raise error
+        raise
     record = await sync_to_async(_record)(actor, subaccount, entry, checked, otp_code, ip)
     if record.status == Status.APPROVED:
         record = await _send(record, actor=actor, client=client, ip=ip)

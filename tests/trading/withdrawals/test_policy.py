@@ -199,3 +199,24 @@ async def test_only_admins_request_withdrawals(sandbox, exchange, desk):
         await _request(desk, client_on(exchange, sandbox, desk), user=trader, code="000000")
 
     assert not await WithdrawalRequest.objects.aexists()
+
+
+async def test_the_exchange_rules_on_chain_and_minimum_are_explained(sandbox, exchange, desk):
+    from accounts.models import WithdrawalLimit
+
+    await WithdrawalLimit.objects.acreate(
+        subaccount=desk.subaccount, asset="BTC", daily_limit=Decimal("5")
+    )
+    client = client_on(exchange, sandbox, desk)
+
+    with pytest.raises(WithdrawalError) as wrong_chain:
+        await _request(desk, client, asset="BTC", quantity="0.5")
+    with pytest.raises(WithdrawalError) as too_small:
+        await _request(desk, client, quantity="1.5")
+
+    assert wrong_chain.value.message == (
+        "BTC does not move on Solana; choose an address on Bitcoin."
+    )
+    assert wrong_chain.value.field == "address"
+    assert too_small.value.message == "Below the exchange's minimum withdrawal of 2 USDC on Solana."
+    assert not await WithdrawalRequest.objects.aexists()
