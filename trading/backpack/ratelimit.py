@@ -90,11 +90,14 @@ class LocalRateLimiter:
             else:
                 wait = max(window[0] + spec.period_s - now, 0.001)
             if now + wait > deadline:
-                raise RateLimitedError(
-                    f"The {budget} request budget ({spec.limit} per {spec.period_s:g}s) for "
-                    f"this key is used up; next slot in {wait:.1f}s.",
-                    retry_after=wait,
-                )
+                if pause > 0:
+                    message = f"This key is paused after the exchange answered 429 for {wait:.1f}s."
+                else:
+                    message = (
+                        f"The {budget} request budget ({spec.limit} per {spec.period_s:g}s) "
+                        f"for this key is used up; next slot in {wait:.1f}s."
+                    )
+                raise RateLimitedError(message, retry_after=wait)
             await asyncio.sleep(wait)
 
     def penalize(self, key: str, seconds: float) -> None:
@@ -112,14 +115,14 @@ class LocalRateLimiter:
 
 _LUA_TAKE = """
 local pause = redis.call('PTTL', KEYS[2])
-if pause > 0 then return {0, pause} end
+if pause > 0 then return {0, pause, 1} end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 if n > tonumber(ARGV[2]) then
   redis.call('DECR', KEYS[1])
-  return {0, redis.call('PTTL', KEYS[1])}
+  return {0, redis.call('PTTL', KEYS[1]), 0}
 end
-return {1, 0}
+return {1, 0, 0}
 """
 
 
@@ -153,16 +156,19 @@ class RedisRateLimiter:
         args = [int(spec.period_s * 1000), spec.limit]
         while True:
             # One round trip: the 429 pause, then the fixed window's counter.
-            ok, wait_ms = await self._take(keys=keys, args=args)
+            ok, wait_ms, paused = await self._take(keys=keys, args=args)
             if ok:
                 return
             wait = max(int(wait_ms), 1) / 1000.0
             if time.monotonic() + wait > deadline:
-                raise RateLimitedError(
-                    f"The shared {budget} request budget for this key is used up; "
-                    f"next slot in {wait:.1f}s.",
-                    retry_after=wait,
-                )
+                if paused:
+                    message = f"This key is paused after the exchange answered 429 for {wait:.1f}s."
+                else:
+                    message = (
+                        f"The shared {budget} request budget for this key is used up; "
+                        f"next slot in {wait:.1f}s."
+                    )
+                raise RateLimitedError(message, retry_after=wait)
             await asyncio.sleep(wait)
 
     def try_acquire(self, key: str, budget: str = STANDARD) -> bool:
