@@ -5,11 +5,29 @@ Public API::
     from sandbox.engine import Engine, EngineError, Event, Market, Asset, Token
 
     engine = Engine([Market("SOL_USDC", "SOL", "USDC")], [Asset("USDC", ...)], clock=clock_us)
-    engine.listeners.append(callback)              # receives every Event
+    engine.listeners.append(callback)              # receives every Event after each command
     engine.execute_order(subaccount_id, payload)   # -> spec OrderType dict, or EngineError
 
-See :mod:`sandbox.engine.engine` for every command and query, :mod:`.events` for the
-stream events, :mod:`.errors` for the error codes and messages.
+Commands: ``execute_order(s)``, ``cancel_order``, ``cancel_open_orders``, ``deposit``,
+``request_withdrawal``, ``confirm_withdrawal``, ``set_mark_price``, ``set_funding_rate``,
+``settle_funding``, ``publish_market_data`` (call about once a second).
+Queries: ``markets_wire``, ``assets_wire``, ``depth``, ``ticker(s)``, ``klines``,
+``recent_trades``, ``trade_history``, ``mark_prices``, ``open_interest``,
+``funding_rates``, ``open_orders``, ``get_order``, ``order``, ``order_history``,
+``fill_history``, ``positions``, ``position_events``, ``balances``, ``collateral``,
+``account``, ``max_order_quantity``, ``max_withdrawal_quantity``, ``deposits``,
+``withdrawals``; typed ``balance`` / ``net_position`` for tests.
+
+Events (``Event.stream``): ``account.orderUpdate``, ``account.positionUpdate`` (with
+``subaccount_id`` and ``symbol``), ``depth.<s>``, ``bookTicker.<s>``, ``trade.<s>``,
+``ticker.<s>``, ``kline.<interval>.<s>``, ``markPrice.<s>``, ``openInterest.<s>``.
+``Event.data`` is built on first read: route on ``stream`` / ``symbol`` /
+``subaccount_id`` and read ``data`` only for subscribed streams.
+
+Modules: :mod:`.engine` (the class, commands), :mod:`.trading` / :mod:`.matching` /
+:mod:`.triggers` (order rules), :mod:`.margin`, :mod:`.transfers`, :mod:`.periodic`,
+:mod:`.queries`, :mod:`.book`, :mod:`.ledger`, :mod:`.orders`, :mod:`.marketdata`,
+:mod:`.parsing`, :mod:`.events`, :mod:`.errors` (codes and messages), :mod:`.markets`.
 """
 
 from __future__ import annotations
