@@ -167,23 +167,41 @@ def _page(call: Call) -> tuple[int, int]:
     return limit, offset
 
 
-def _single_market_type(call: Call) -> str | None:
+_NO_MARKETS = "<none>"
+
+
+def _market_types(call: Call) -> str | None:
+    """The ``marketType`` filter (the spec allows it repeated) as the engine's one type.
+
+    None: no filter; ``_NO_MARKETS``: only types the sandbox has no markets of.
+    """
     raw = call.params.values.get("marketType")
-    if isinstance(raw, list):
-        raise bad_request("Invalid parameter `marketType`: give one market type")
-    return call.params.choice("marketType", MARKET_TYPES)
+    wanted = raw if isinstance(raw, list) else ([raw] if raw else [])
+    for market_type in wanted:
+        if market_type not in MARKET_TYPES:
+            raise bad_request(f"Invalid parameter `marketType`: {market_type!r} is unknown")
+    listed = {m.market_type for m in call.sandbox.seed.markets}
+    chosen = set(wanted) & listed
+    if not wanted or chosen == listed:
+        return None
+    if not chosen:
+        return _NO_MARKETS
+    return chosen.pop() if len(chosen) == 1 else None
 
 
 def fill_history(call: Call) -> list:
     """GET /wapi/v1/history/fills (fillHistoryQueryAll)."""
     limit, offset = _page(call)
+    market_type = _market_types(call)
+    if market_type == _NO_MARKETS:
+        return []
     return call.sandbox.engine.fill_history(
         _subaccount(call),
         symbol=_known_symbol(call, required=False),
         order_id=call.params.string("orderId"),
         from_ms=call.params.integer("from"),
         to_ms=call.params.integer("to"),
-        market_type=_single_market_type(call),
+        market_type=market_type,
         limit=limit,
         offset=offset,
         sort_direction=call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc",
@@ -193,11 +211,14 @@ def fill_history(call: Call) -> list:
 def order_history(call: Call) -> list:
     """GET /wapi/v1/history/orders (orderHistoryQueryAll)."""
     limit, offset = _page(call)
+    market_type = _market_types(call)
+    if market_type == _NO_MARKETS:
+        return []
     return call.sandbox.engine.order_history(
         _subaccount(call),
         symbol=_known_symbol(call, required=False),
         order_id=call.params.string("orderId"),
-        market_type=_single_market_type(call),
+        market_type=market_type,
         limit=limit,
         offset=offset,
         sort_direction=call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc",

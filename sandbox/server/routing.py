@@ -115,8 +115,10 @@ def exchange_route(
             return response
         try:
             body = await read_json_body(request) if reads_body else None
+            signed: Any = body
             if body is None:
-                params = Params.from_pairs(request.query_params.multi_items())
+                signed = request.query_params.multi_items()  # a repeated key signs repeated
+                params = Params.from_pairs(signed)
             elif isinstance(body, dict) and not batch:
                 params = Params(body)
             elif batch and isinstance(body, list) and all(isinstance(b, dict) for b in body):
@@ -127,7 +129,6 @@ def exchange_route(
                 raise ApiError(400, "INVALID_CLIENT_REQUEST", "Expected a JSON object body")
             subaccount = None
             if instruction is not None:
-                signed = body if isinstance(body, list) else params.values
                 subaccount = sandbox.auth.authenticate(
                     headers, instruction, signed, status=auth_status
                 )

@@ -28,7 +28,10 @@ def sign(secret_b64: str, instruction: str, params: Any, timestamp: int, window:
     """Base64 ED25519 signature of the request per the spec's rule."""
 
     def block(item: dict[str, Any]) -> str:
-        pairs = "".join(f"&{k}={_text(item[k])}" for k in sorted(item) if item[k] is not None)
+        pairs = ""
+        for key in sorted(item):
+            values = item[key] if isinstance(item[key], list) else [item[key]]
+            pairs += "".join(f"&{key}={_text(v)}" for v in values if v is not None)
         return f"instruction={instruction}{pairs}"
 
     if isinstance(params, list):
@@ -75,7 +78,11 @@ class Api:
         """A signed request: query for GET, JSON body otherwise; contract-checked."""
         headers = self.headers(instruction, params, **kw)
         if method == "GET":
-            query = {k: _text(v) for k, v in (params or {}).items()}
+            query = [
+                (k, _text(v))
+                for k, value in (params or {}).items()
+                for v in (value if isinstance(value, list) else [value])
+            ]
             response = await self.client.request(method, path, params=query, headers=headers)
         else:
             body = json.dumps(params if params is not None else {})

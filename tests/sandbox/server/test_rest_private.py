@@ -89,6 +89,16 @@ async def test_fills_history_and_perp_position(api: Api, other: Api) -> None:
     assert orders[0]["status"] == "Filled"
     positions = (await api.signed("GET", "/api/v1/position", "positionQuery")).json()
     assert [(p["symbol"], p["netQuantity"]) for p in positions] == [("SOL_USDC_PERP", "4")]
+    for market_types, expected in [
+        ("SPOT", 0),
+        ("PERP", 1),
+        (["SPOT", "PERP"], 1),
+        (["IPERP", "DATED"], 0),
+    ]:
+        filtered = await api.signed(
+            "GET", "/wapi/v1/history/fills", "fillHistoryQueryAll", {"marketType": market_types}
+        )
+        assert len(filtered.json()) == expected, (market_types, filtered.text)
     theirs = (await other.signed("GET", "/api/v1/position", "positionQuery")).json()
     assert theirs[0]["netQuantity"] == "-4"
     collateral = await api.signed("GET", "/api/v1/capital/collateral", "collateralQuery")
