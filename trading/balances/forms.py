@@ -9,6 +9,8 @@ from typing import Any
 
 from django import forms
 
+from trading.balances.valuation import plain
+
 ASSET = re.compile(r"^[A-Z0-9]{1,20}$")
 EXTRA_ROWS = 3
 MAX_ROWS = 40
@@ -44,7 +46,7 @@ class ThresholdsForm(forms.Form):
             self.fields[f"minimum_{i}"] = forms.CharField(
                 required=False,
                 max_length=40,
-                initial="" if minimum is None else format(minimum, "f"),
+                initial="" if minimum is None else plain(minimum),
                 label="Minimum",
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "e.g. 1000"}),
             )

@@ -139,3 +139,26 @@ def test_a_trader_cannot_change_thresholds():
 
     assert answer.status_code == 403
     assert not LowBalanceThreshold.objects.filter(subaccount=sub).exists()
+
+
+def test_a_user_without_subaccounts_is_told_how_to_get_one():
+    client = Client()
+    client.force_login(UserFactory())
+
+    html = client.get("/trading/balances/").content.decode()
+
+    assert "You are not a member of any active subaccount yet." in html
+    assert "balances-totals" not in html
+
+
+def test_the_thresholds_form_starts_from_the_saved_minimums():
+    sub = SubaccountFactory(name="Desk A")
+    LowBalanceThreshold.objects.create(subaccount=sub, asset="USDC", minimum=D("2500.5"))
+    admin = UserFactory()
+    MembershipFactory(user=admin, subaccount=sub, role=Role.ADMIN)
+
+    html = admin_client(admin).get(f"/trading/balances/{sub.pk}/thresholds/").content.decode()
+
+    assert 'name="asset_0" value="USDC"' in html
+    assert 'name="minimum_0" value="2500.5"' in html
+    assert 'name="asset_3"' in html  # three empty rows to add more
