@@ -128,3 +128,14 @@ def test_withdrawal_with_totp_and_second_admin_approval(desk, page, _sandbox_sti
     assert history.count() == 1
     assert "125.5 USDC" in history.first.inner_text()
     page.screenshot(path=str(services.output_dir() / "withdrawal.png"), full_page=True)
+
+    # The exchange calls behind all this show on the health page once the agent flushed them.
+    row = page.locator(f"#health-subaccounts tr[data-subaccount='{desk.subaccount_id}']")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        page.goto(f"{desk.url}/trading/health/")
+        if row.locator("td").nth(1).inner_text() != "0":
+            break
+        page.wait_for_timeout(500)
+    assert int(row.locator("td").nth(1).inner_text()) > 0
+    page.screenshot(path=str(services.output_dir() / "health.png"), full_page=True)

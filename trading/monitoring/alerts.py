@@ -115,7 +115,9 @@ class AlertEngine:
         changes: list[AlertChange] = []
         for label in sorted(labels | {key.split(":", 1)[1] for key in open_keys}):
             subaccount_id = int(label) if label in names else None
-            who = names.get(label, f"client {label!r}")
+            who = names.get(label) or (
+                "Market data (no key)" if label == "public" else f"Client {label!r}"
+            )
             for kind, threshold_name, text, action in CALL_RULES:
                 key = f"{kind}:{label}"
                 count = in_window.get((label, f"kind:{kind}"), 0)
