@@ -35,6 +35,7 @@ class ThresholdBreach:
     asset: str
     balance: Decimal
     minimum: Decimal
+    places: int = 8  # display places of the asset
 
     @property
     def balance_text(self) -> str:
@@ -95,7 +96,7 @@ class SubaccountBalances:
         if self.error:
             return ()
         return tuple(
-            ThresholdBreach(self.subaccount_id, self.name, r.asset, r.total, r.minimum)
+            ThresholdBreach(self.subaccount_id, self.name, r.asset, r.total, r.minimum, r.places)
             for r in self.rows
             if r.below_threshold and r.minimum is not None
         )

@@ -83,6 +83,8 @@ def test_balances_page_fills_in_and_reads_at_desktop_width(desk_server, page):
     totals = page.locator("#balances-totals").inner_text()
     assert "Totals exclude 1 subaccount whose balances could not be read: Old key." in totals
     assert page.locator("tr.below-threshold[data-asset=USDC]").count() == 1
+    low = page.locator(".low-balances li[data-asset=USDC]").inner_text()
+    assert low.startswith("Desk A USDC: ") and low.endswith(" < 2,000,000.00")
     assert page.locator(".sparkline polyline").count() == 6
     page.screenshot(path=str(services.output_dir() / "balances.png"), full_page=True)
 
