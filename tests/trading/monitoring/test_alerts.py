@@ -267,3 +267,32 @@ async def test_a_stream_stopped_on_purpose_never_alerts_and_leaves_the_page(desk
     assert not await StreamState.objects.aexists()
     alert = await Alert.objects.aget(kind="stream_down")
     assert alert.key == "stream_down:market.BTC_USDC" and alert.cleared_at is not None
+
+
+async def test_two_processes_seeing_the_same_storm_open_one_alert_and_send_one_webhook(
+    sandbox, desk, receivers
+):
+    from tests.trading.monitoring.conftest import NO_RETRY
+    from trading.backpack import ExchangeSession
+    from trading.monitoring.agent import MonitoringAgent
+    from trading.monitoring.alerts import AlertRules
+
+    receiver = await receivers()
+    await _webhook(receiver.url)
+    agents = [MonitoringAgent(bucket_s=1, rules=AlertRules(window_s=2)) for _ in range(2)]
+    sandbox.set_faults(burst_429=1000)
+    changes = []
+    for agent in agents:
+        async with ExchangeSession(api_url=sandbox.api_url, retry=NO_RETRY) as session:
+            agent.attach(session)
+            await _failing_calls(good_client(session, sandbox, desk), RateLimitedError, 2)
+    for agent in agents:
+        changes += await agent.tick()
+    for agent in agents:
+        await agent.deliver_now()
+
+    assert [change.event for change in changes] == ["opened"]
+    assert len(receiver.received) == 1
+    alert = await Alert.objects.aget(kind="rate_limited")
+    # The first process to flush opens it with what it saw; the second only adds its count.
+    assert alert.message.startswith("Desk A: rate limited (HTTP 429) 2 time(s)")
