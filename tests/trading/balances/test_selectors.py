@@ -7,6 +7,7 @@ from decimal import Decimal as D
 import pytest
 from asgiref.sync import sync_to_async
 
+from accounts import crypto
 from accounts.models import Role
 from tests.factories import MembershipFactory, SubaccountFactory, UserFactory
 from tests.fixtures.dashboard_server import free_port
@@ -102,6 +103,18 @@ async def test_an_undecryptable_secret_is_reported_by_name(exchange, desk):
     assert view.error == "cannot decrypt the API secret of subaccount Desk A: key missing"
     assert team.value_usdc == D("0")
     assert [s.name for s in team.excluded] == ["Desk A"]
+
+
+async def test_a_damaged_secret_fails_at_signing_time_with_its_reason(exchange, desk):
+    damaged = f"v1:{crypto.key_id(crypto.configured_keys()[0])}:AAAA"
+    desk_a = await desk(1, api_secret_sealed=damaged)
+
+    view = await balances_view_for(desk_a)
+
+    assert view.error == (
+        "cannot decrypt the API secret of subaccount Desk A: the stored value is damaged"
+    )
+    assert view.rows == ()
 
 
 async def test_a_viewer_of_one_subaccount_never_sees_another(exchange, desk):
