@@ -215,7 +215,10 @@ class StreamClient:
                 down_since = time.time()
             if connected_at is not None and time.monotonic() - connected_at >= self.healthy_after_s:
                 attempt = 0
-            delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_base_s * 2**attempt))
+            # "Equal jitter": half the backoff is kept, half is random, so reconnects of many
+            # clients spread out and a flapping exchange is never hammered.
+            backoff = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
+            delay = backoff / 2 + random.uniform(0, backoff / 2)
             attempt += 1
             await asyncio.sleep(delay)
 

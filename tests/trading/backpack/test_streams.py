@@ -148,3 +148,30 @@ async def test_two_listeners_on_one_stream_and_unsubscribing_one(session, client
         assert len(first) == 1
     finally:
         await streams.aclose()
+
+
+async def test_local_book_heals_after_a_dropped_socket(sandbox, session, client) -> None:
+    streams = session.streams(backoff_base_s=0.6)  # back after 0.3 to 0.6 s
+    keeper = BookKeeper(session.client(), streams, "SOL_USDC")
+    try:
+        await keeper.start()
+        await streams.wait_connected()
+        await keeper.wait_synced()
+        await client.place_order("SOL_USDC", "Ask", "Limit", quantity="1", price="150")
+        sandbox.set_faults(ws_drop=True)
+        await eventually(lambda: not streams.connected.is_set())
+        for price in ("151", "152", "153"):  # while the socket is down
+            await client.place_order("SOL_USDC", "Ask", "Limit", quantity="1", price=price)
+        await eventually(lambda: streams.connections == 2)
+        await client.place_order("SOL_USDC", "Bid", "Limit", quantity="2", price="140")
+
+        snapshot = await session.client().depth("SOL_USDC")
+        expected = OrderBook("SOL_USDC")
+        expected.load_snapshot(snapshot.bids, snapshot.asks, snapshot.last_update_id)
+        await eventually(lambda: keeper.book.last_update_id >= snapshot.last_update_id)
+        assert keeper.book.checksum() == expected.checksum()
+        assert len(keeper.book.asks) == 4
+        assert keeper.gaps == 1 and keeper.resyncs == 2
+    finally:
+        await keeper.aclose()
+        await streams.aclose()
