@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal, getcontext, localcontext, setcontext
 from typing import Any
 
@@ -51,6 +52,8 @@ Clock = Callable[[], int]
 
 FEE_SUBACCOUNT_ID = -1
 """The exchange's own account: every fee is credited here (so assets are conserved)."""
+
+ORDER_BOOK_STATES = ("Open", "Closed", "CancelOnly", "LimitOnly", "PostOnly")
 
 FIRST_ORDER_ID = 112_000_000_000_000_000
 """Order ids are large strictly increasing integers, like Backpack's."""
@@ -413,6 +416,18 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
             finally:
                 self._finish()
             return [order.to_wire() for order in chosen]
+
+    def set_order_book_state(self, symbol: str, state: str) -> None:
+        """Switch a market's ``orderBookState``: ``Open``, ``Closed`` (no orders),
+        ``CancelOnly``, ``LimitOnly`` (no market orders) or ``PostOnly`` (only post-only
+        limit orders).  Resting orders stay; cancels always work."""
+        market = self.market(symbol)
+        if state not in ORDER_BOOK_STATES:
+            raise bad_request(
+                f"Invalid orderBookState: expected one of {', '.join(ORDER_BOOK_STATES)}"
+            )
+        # orders keep the Market they were placed with; the state is read from here
+        self._markets[symbol] = replace(market, order_book_state=state)
 
     # ------------------------------------------------------------ prices, funding
     def set_mark_price(

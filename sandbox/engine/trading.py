@@ -50,6 +50,14 @@ class TradingMixin(MatchingMixin, TriggerMixin):
         if market.min_multiplier is not None and price < reference * market.min_multiplier:
             raise errors.invalid_price(errors.PRICE_OUT_OF_BAND)
 
+    def _check_book_state(self, state: str, order: Order) -> None:
+        if state in ("Closed", "CancelOnly"):
+            raise EngineError(400, "TRADING_PAUSED", f"Market is {state}: no new orders")
+        if state == "LimitOnly" and order.order_type == MARKET:
+            raise EngineError(400, "TRADING_PAUSED", "Market accepts limit orders only")
+        if state == "PostOnly" and not order.post_only:
+            raise EngineError(400, "TRADING_PAUSED", "Market accepts post only orders only")
+
     def _walk(self, order: Order) -> tuple[Decimal, Decimal, Decimal | None]:
         """Simulate matching ``order`` (ignoring funds): (base fillable, quote cost, worst
         price).  Stops where self-trade prevention would stop the taker."""
@@ -99,6 +107,9 @@ class TradingMixin(MatchingMixin, TriggerMixin):
         EngineError and changes nothing."""
         market = order.market
         book = self._books[order.symbol]
+        state = self._markets[order.symbol].order_book_state
+        if state != "Open":
+            self._check_book_state(state, order)
         if order.order_type == LIMIT:
             self._check_band(market, order.price)
             if order.post_only and book.crosses(order.side, order.price):

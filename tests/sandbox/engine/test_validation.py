@@ -255,3 +255,38 @@ def test_query_refusals(engine):
     assert refusal(lambda: engine.max_order_quantity(1, symbol="SOL_USDC", side="Buy"))[1] == (
         "INVALID_CLIENT_REQUEST"
     )
+
+
+def test_order_book_states(engine):
+    resting = limit(engine, 1, "Bid", "19", "1")
+
+    engine.set_order_book_state("SOL_USDC", "PostOnly")
+    assert refusal(lambda: limit(engine, 1, "Bid", "19", "1")) == (
+        400,
+        "TRADING_PAUSED",
+        "Market accepts post only orders only",
+    )
+    assert limit(engine, 1, "Bid", "19", "1", postOnly=True)["status"] == "New"
+
+    engine.set_order_book_state("SOL_USDC", "LimitOnly")
+    assert (
+        refusal(
+            lambda: engine.execute_order(
+                1, {"symbol": "SOL_USDC", "side": "Bid", "orderType": "Market", "quantity": "1"}
+            )
+        )[2]
+        == "Market accepts limit orders only"
+    )
+
+    engine.set_order_book_state("SOL_USDC", "CancelOnly")
+    assert refusal(lambda: limit(engine, 1, "Bid", "19", "1"))[1] == "TRADING_PAUSED"
+    assert engine.cancel_order(1, symbol="SOL_USDC", order_id=resting["id"])["status"] == (
+        "Cancelled"
+    )
+    assert engine.market("SOL_USDC").to_wire()["orderBookState"] == "CancelOnly"
+
+    engine.set_order_book_state("SOL_USDC", "Open")
+    assert limit(engine, 1, "Bid", "19", "1")["status"] == "New"
+    assert refusal(lambda: engine.set_order_book_state("SOL_USDC", "Halted"))[1] == (
+        "INVALID_CLIENT_REQUEST"
+    )
