@@ -156,6 +156,30 @@ async def render_totals(user: object) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+async def browser_fill(user: object) -> float:
+    """The page as a browser fills it: one request per block plus the totals, all at once
+    (each block checks visibility, reads its subaccount and renders itself) (ms)."""
+    from django.template.loader import render_to_string
+
+    from accounts.permissions import subaccounts_visible_to
+    from trading.balances.selectors import balances_for_team, balances_view_for, visible_subaccounts
+    from trading.fragments import balances_html
+
+    subs = await visible_subaccounts(user=user)
+
+    async def block(pk: int) -> str:
+        sub = await subaccounts_visible_to(user).filter(pk=pk, is_active=True).afirst()
+        return balances_html(sub, await balances_view_for(sub), oob=False)
+
+    async def totals() -> str:
+        team = await balances_for_team(user=user, sparklines=False)
+        return render_to_string("trading/partials/balances_totals.html", {"team": team})
+
+    started = time.perf_counter()
+    await asyncio.gather(totals(), *(block(sub.pk) for sub in subs))
+    return (time.perf_counter() - started) * 1000
+
+
 async def sequential_reads(user: object) -> float:
     """The peer: the same exchange reads, one subaccount after another (ms)."""
     from trading.balances import fetch
@@ -203,6 +227,12 @@ async def measure(user: object, rounds: int, sandbox: SandboxProcess) -> dict:
         forget_everything()
         out["totals_fresh"].append(await render_totals(user))
         out["totals_warm"].append(await render_totals(user))
+    out["browser_fresh"] = []
+    out["browser_warm"] = []
+    for _ in range(3):
+        forget_everything()
+        out["browser_fresh"].append(await browser_fill(user))
+        out["browser_warm"].append(await browser_fill(user))
     out["sequential"] = await sequential_reads(user)
     out["concurrent"] = await concurrent_reads(user)
     # The real exchange is not on loopback: the same with 30 ms added to every answer.
@@ -252,6 +282,9 @@ def main() -> int:
         f"  warm                            {warm:8.1f} ms   target {TARGET_WARM_MS:.0f} ms"
         f"   ratio {warm / TARGET_WARM_MS:.2f}"
     )
+    print("page filled as a browser does it (51 concurrent requests: 50 blocks + totals):")
+    print(f"  fresh                           {med['browser_fresh']:8.1f} ms")
+    print(f"  warm                            {med['browser_warm']:8.1f} ms")
     conc = result["concurrent"]
     print(
         f"exchange reads alone (2 per subaccount): concurrent {conc:7.1f} ms,"
