@@ -103,9 +103,17 @@ class ServerError(BackpackError):
 
 
 class ExchangeUnavailableError(BackpackError):
-    """The exchange could not be reached (connection refused, timeout, connection lost)."""
+    """The exchange could not be reached (connection refused, timeout, connection lost).
+
+    ``maybe_sent`` is False when the request certainly never left (no connection could be
+    made); a placed order then needs no reconciliation before it is sent again.
+    """
 
     default_action = "Check the network connection and the exchange's status page."
+
+    def __init__(self, message: str, *, maybe_sent: bool = True, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.maybe_sent = maybe_sent
 
 
 class MalformedResponseError(BackpackError):

@@ -169,6 +169,10 @@ class OrderMethods:
                 payload = await self._call(R.ORDER_PLACE, params, retry=False)
             except UNKNOWN_OUTCOME as error:
                 last_error = error
+                if not getattr(error, "maybe_sent", True):
+                    # Never left this machine: nothing to reconcile, try again shortly.
+                    await asyncio.sleep(self.reconcile_delay_s)
+                    continue
                 found = await self._reconcile(symbol, params["clientId"], sent_at_ms)
                 if found is not None:
                     return found

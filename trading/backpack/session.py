@@ -18,6 +18,7 @@ from .clock import ExchangeClock
 from .errors import (
     AuthenticationError,
     BackpackError,
+    ExchangeUnavailableError,
     MalformedResponseError,
     RateLimitedError,
     RequestRejectedError,
@@ -201,7 +202,11 @@ class ExchangeSession:
                 if not self.limiter.try_acquire(key, route.budget):
                     await self.limiter.acquire(key, route.budget)
                 if credentials is not None and self.clock.is_stale():
-                    await self.sync_clock()
+                    try:
+                        await self.sync_clock()
+                    except ExchangeUnavailableError as error:
+                        error.maybe_sent = False  # the request itself never left
+                        raise
                 result = await self._send(route, params, credentials, label)
             except BackpackError as error:
                 elapsed = time.perf_counter() - started

@@ -80,6 +80,12 @@ class AiohttpSender:
             ) as response:
                 content = await response.read()
                 return response.status, response.headers, content
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise ExchangeUnavailableError(
+                f"Cannot connect to the exchange for {label} ({type(exc).__name__}).",
+                route=label,
+                maybe_sent=False,
+            ) from exc
         except TimeoutError as exc:
             raise ExchangeUnavailableError(
                 f"No answer from the exchange on {label} in time.", route=label
@@ -139,6 +145,12 @@ class HttpxSender:
             response = await self.http.request(
                 method, url, content=body, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ExchangeUnavailableError(
+                f"Cannot connect to the exchange for {label} ({type(exc).__name__}).",
+                route=label,
+                maybe_sent=False,
+            ) from exc
         except httpx.TimeoutException as exc:
             raise ExchangeUnavailableError(
                 f"No answer from the exchange on {label} in time.", route=label

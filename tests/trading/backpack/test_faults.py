@@ -118,3 +118,19 @@ async def test_an_order_refused_by_a_5xx_is_resent_only_after_its_window_expired
         assert [o.id for o in await client.open_orders("SOL_USDC")] == [order.id]
         attempts = [r for r in s.metrics.recent if r.route == "place_order"]
         assert [r.outcome for r in attempts] == ["ServerError", "ok"]
+
+
+async def test_an_order_to_an_unreachable_exchange_fails_fast_without_lookups(sandbox) -> None:
+    from sandbox.process import free_port
+
+    async with ExchangeSession(
+        api_url=f"http://127.0.0.1:{free_port()}", timeout_s=1.0, retry=FAST_RETRY
+    ) as s:
+        client = s.client(credentials_of(sandbox), label="A")
+        started = time.monotonic()
+        with pytest.raises(ExchangeUnavailableError, match="Cannot connect to the exchange"):
+            await client.place_order(
+                "SOL_USDC", "Bid", "Limit", quantity="1", price="140", validate=False
+            )
+        assert time.monotonic() - started < 1.0
+        assert not any(r.route in ("open_orders", "order_history") for r in s.metrics.recent)
