@@ -6,6 +6,7 @@ every Backpack interval (1m ... 1month), so recording a trade costs one dict upd
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -74,13 +75,22 @@ def _stream_time(seconds: int) -> str:
 class MarketData:
     """Trades and candles of one market."""
 
-    __slots__ = ("symbol", "trades", "minutes", "next_trade_id", "last_price", "dirty")
+    __slots__ = (
+        "symbol",
+        "trades",
+        "minutes",
+        "minute_starts",
+        "next_trade_id",
+        "last_price",
+        "dirty",
+    )
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.trades: deque[Trade] = deque(maxlen=TRADE_HISTORY_LIMIT)
         # minute start (s) -> [open, high, low, close, volume, quoteVolume, trades]
         self.minutes: dict[int, list[Any]] = {}
+        self.minute_starts: list[int] = []  # sorted keys of ``minutes``
         self.next_trade_id = 1
         self.last_price: Decimal | None = None
         self.dirty = False
@@ -115,6 +125,11 @@ class MarketData:
         candle = self.minutes.get(minute)
         if candle is None:
             self.minutes[minute] = [price, price, price, price, quantity, quote, 1]
+            starts = self.minute_starts
+            if not starts or minute > starts[-1]:
+                starts.append(minute)
+            else:
+                insort(starts, minute)
         else:
             if price > candle[1]:
                 candle[1] = price
@@ -132,10 +147,12 @@ class MarketData:
         [start, end), ascending."""
         out: dict[int, list[Any]] = {}
         first = interval_start(interval, start) if interval != "1m" else start - start % 60
-        for minute in sorted(self.minutes):
-            if minute < first or minute >= end:
-                continue
-            bucket = interval_start(interval, minute)
+        starts = self.minute_starts
+        bucket = bucket_end = -1
+        for minute in starts[bisect_left(starts, first) : bisect_left(starts, end)]:
+            if minute >= bucket_end:  # minutes ascend: compute each bucket once
+                bucket = interval_start(interval, minute) if interval != "1m" else minute
+                bucket_end = interval_end(interval, bucket)
             if bucket < start:
                 continue
             o, h, low, c, v, qv, n = self.minutes[minute]
