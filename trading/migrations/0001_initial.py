@@ -6,162 +6,320 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StreamState',
+            name="StreamState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('connected', models.BooleanField(default=False)),
-                ('changed_at', models.DateTimeField(help_text='When `connected` last changed.')),
-                ('last_message_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("connected", models.BooleanField(default=False)),
+                ("changed_at", models.DateTimeField(help_text="When `connected` last changed.")),
+                ("last_message_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=160)),
-                ('kind', models.CharField(choices=[('auth', 'Authentication failures'), ('expired', 'Expired requests'), ('rate_limited', 'Rate limited (429)'), ('stream_down', 'Stream down'), ('low_balance', 'Balance under its threshold')], max_length=20)),
-                ('message', models.CharField(max_length=300)),
-                ('opened_at', models.DateTimeField(db_index=True)),
-                ('last_seen_at', models.DateTimeField()),
-                ('cleared_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('subaccount', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='accounts.subaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=160)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("auth", "Authentication failures"),
+                            ("expired", "Expired requests"),
+                            ("rate_limited", "Rate limited (429)"),
+                            ("stream_down", "Stream down"),
+                            ("low_balance", "Balance under its threshold"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("message", models.CharField(max_length=300)),
+                ("opened_at", models.DateTimeField(db_index=True)),
+                ("last_seen_at", models.DateTimeField()),
+                ("cleared_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                (
+                    "subaccount",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="accounts.subaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at', '-id'],
+                "ordering": ["-opened_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AlertSeen',
+            name="AlertSeen",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seen_at', models.DateTimeField()),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='alerts_seen', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seen_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts_seen",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AlertWebhook',
+            name="AlertWebhook",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('url', models.URLField(max_length=500, unique=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                ("url", models.URLField(max_length=500, unique=True)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ApiCallStat',
+            name="ApiCallStat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=40)),
-                ('bucket', models.DateTimeField(db_index=True)),
-                ('metric', models.CharField(max_length=80)),
-                ('count', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=40)),
+                ("bucket", models.DateTimeField(db_index=True)),
+                ("metric", models.CharField(max_length=80)),
+                ("count", models.BigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('label', 'bucket', 'metric'), name='one_stat_per_bucket')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("label", "bucket", "metric"), name="one_stat_per_bucket"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ApiCallTotal',
+            name="ApiCallTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=40)),
-                ('outcome', models.CharField(max_length=60)),
-                ('count', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=40)),
+                ("outcome", models.CharField(max_length=60)),
+                ("count", models.BigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('label', 'outcome'), name='one_total_per_outcome')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("label", "outcome"), name="one_total_per_outcome"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Gauge',
+            name="Gauge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40)),
-                ('label', models.CharField(blank=True, max_length=40)),
-                ('value', models.BigIntegerField()),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40)),
+                ("label", models.CharField(blank=True, max_length=40)),
+                ("value", models.BigIntegerField()),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('name', 'label'), name='one_gauge')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("name", "label"), name="one_gauge")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(choices=[('opened', 'Alert'), ('cleared', 'All clear')], max_length=10)),
-                ('url', models.URLField(max_length=500)),
-                ('text', models.TextField()),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(db_index=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('gave_up_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='trading.alert')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[("opened", "Alert"), ("cleared", "All clear")], max_length=10
+                    ),
+                ),
+                ("url", models.URLField(max_length=500)),
+                ("text", models.TextField()),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(db_index=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("gave_up_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="trading.alert",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='WithdrawalRequest',
+            name="WithdrawalRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('asset', models.CharField(max_length=20)),
-                ('blockchain', models.CharField(max_length=40)),
-                ('address', models.CharField(max_length=200)),
-                ('address_label', models.CharField(blank=True, max_length=80)),
-                ('quantity', models.DecimalField(decimal_places=18, max_digits=36)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for a second admin'), ('approved', 'Approved, not sent yet'), ('sending', 'Being sent'), ('unknown', 'Answer lost, checking the exchange'), ('sent', 'Sent to the exchange'), ('failed', 'Refused by the exchange'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('client_id', models.CharField(max_length=64, unique=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('reject_reason', models.CharField(blank=True, max_length=200)),
-                ('send_attempts', models.PositiveIntegerField(default=0)),
-                ('exchange_id', models.CharField(blank=True, max_length=40)),
-                ('exchange_status', models.CharField(blank=True, max_length=40)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('address_entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.withdrawaladdress')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('subaccount', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='withdrawal_requests', to='accounts.subaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("asset", models.CharField(max_length=20)),
+                ("blockchain", models.CharField(max_length=40)),
+                ("address", models.CharField(max_length=200)),
+                ("address_label", models.CharField(blank=True, max_length=80)),
+                ("quantity", models.DecimalField(decimal_places=18, max_digits=36)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for a second admin"),
+                            ("approved", "Approved, not sent yet"),
+                            ("sending", "Being sent"),
+                            ("unknown", "Answer lost, checking the exchange"),
+                            ("sent", "Sent to the exchange"),
+                            ("failed", "Refused by the exchange"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("client_id", models.CharField(max_length=64, unique=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("reject_reason", models.CharField(blank=True, max_length=200)),
+                ("send_attempts", models.PositiveIntegerField(default=0)),
+                ("exchange_id", models.CharField(blank=True, max_length=40)),
+                ("exchange_status", models.CharField(blank=True, max_length=40)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "address_entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.withdrawaladdress",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "subaccount",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="withdrawal_requests",
+                        to="accounts.subaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('cleared_at__isnull', True)), fields=('key',), name='one_open_alert'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("cleared_at__isnull", True)),
+                fields=("key",),
+                name="one_open_alert",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(fields=('alert', 'event', 'url'), name='one_delivery_per_url'),
+            model_name="webhookdelivery",
+            constraint=models.UniqueConstraint(
+                fields=("alert", "event", "url"), name="one_delivery_per_url"
+            ),
         ),
         migrations.AddIndex(
-            model_name='withdrawalrequest',
-            index=models.Index(fields=['subaccount', 'asset', 'created_at'], name='wdr_sub_asset_day'),
+            model_name="withdrawalrequest",
+            index=models.Index(
+                fields=["subaccount", "asset", "created_at"], name="wdr_sub_asset_day"
+            ),
         ),
     ]
