@@ -172,7 +172,6 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         self._fee_subaccount_id = fee_subaccount_id
         self._fee_account = Account(fee_subaccount_id)
         self._accounts: dict[int, Account] = {fee_subaccount_id: self._fee_account}
-        self._open_orders: dict[int, Any] = {}
         self._last_order_id = FIRST_ORDER_ID
         self._last_position_id = 0
         self._last_transfer_id = 0

@@ -175,7 +175,6 @@ class MatchingMixin:
                 if order.quantity - order.executed_quantity <= 0:
                     order.status = FILLED
                     del account.open_orders[order.id]
-                    del self._open_orders[order.id]
                 else:
                     order.status = PARTIALLY_FILLED
             else:

@@ -229,7 +229,6 @@ class TradingMixin(MatchingMixin, TriggerMixin):
     def _rest(self, account: Account, order: Order, book) -> None:
         book.add(order)
         account.open_orders[order.id] = order
-        self._open_orders[order.id] = order
         if order.market.is_perp and not order.reduce_only:
             self._add_open_notional(account, order, order.remaining)
 
@@ -276,7 +275,6 @@ class TradingMixin(MatchingMixin, TriggerMixin):
         self._books[order.symbol].remove(order)
         self._touched.add(order.symbol)
         del account.open_orders[order.id]
-        del self._open_orders[order.id]
         if order.market.is_perp and not order.reduce_only:
             self._add_open_notional(account, order, -order.remaining)
 
@@ -289,7 +287,6 @@ class TradingMixin(MatchingMixin, TriggerMixin):
         if order.status == TRIGGER_PENDING:
             del self._triggers[order.symbol][order.id]
             del account.open_orders[order.id]
-            del self._open_orders[order.id]
         else:
             self._unrest(account, order)
         self._close(account, order, CANCELLED, None)

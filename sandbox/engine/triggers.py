@@ -45,7 +45,6 @@ class TriggerMixin:
     def _pend(self, account: Account, order: Order) -> None:
         order.status = TRIGGER_PENDING
         account.open_orders[order.id] = order
-        self._open_orders[order.id] = order
         self._triggers.setdefault(order.symbol, {})[order.id] = order
         self._trigger_check[order.symbol] = None
         if self._emitting:
@@ -121,7 +120,6 @@ class TriggerMixin:
     def _fire(self, order: Order) -> None:
         account = self._accounts[order.subaccount_id]
         del account.open_orders[order.id]
-        del self._open_orders[order.id]
         order.triggered_us = self._now
         if order.quantity is None:
             order.quantity = order.trigger_quantity
