@@ -109,6 +109,8 @@ class ExchangeSession:
 
         if not self.ws_url:
             raise ValueError("this session has no ws_url")
+        if credentials is not None:
+            options.setdefault("before_signing", self.sync_clock)
         return StreamClient(
             self.ws_url,
             credentials=credentials,

@@ -71,6 +71,7 @@ class StreamClient:
         watchdog_s: float = 30.0,
         pong_timeout_s: float = 10.0,
         ack_timeout_s: float = 2.0,
+        before_signing: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.ws_url = ws_url
         self.credentials = credentials
@@ -85,6 +86,7 @@ class StreamClient:
         self.watchdog_s = watchdog_s
         self.pong_timeout_s = pong_timeout_s
         self.ack_timeout_s = ack_timeout_s
+        self.before_signing = before_signing
         self.handlers: dict[str, list[Handler]] = {}
         self.connected = asyncio.Event()
         self.connections = 0
@@ -275,6 +277,8 @@ class StreamClient:
         if private:
             if self.credentials is None:
                 raise ValueError("private streams need credentials")
+            if self.before_signing is not None:
+                await self.before_signing()  # e.g. measure the exchange clock if stale
             signature = ws_signature(self.credentials, self.clock_ms(), self.window_ms)
             frame = {"method": "SUBSCRIBE", "params": private, "signature": signature}
             waits.append(await self._request(ws, frame))

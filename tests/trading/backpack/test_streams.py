@@ -175,3 +175,17 @@ async def test_local_book_heals_after_a_dropped_socket(sandbox, session, client)
     finally:
         await keeper.aclose()
         await streams.aclose()
+
+
+async def test_private_stream_subscribes_with_the_exchange_clock(sandbox, session, client) -> None:
+    sandbox.set_faults(clock_offset_ms=30_000)
+    streams = session.streams(client.credentials)
+    updates = []
+    try:
+        await streams.subscribe("account.orderUpdate", updates.append)
+        await streams.wait_connected()
+        order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        await eventually(lambda: any(u.get("i") == order.id for u in updates))
+        assert streams.last_error is None
+    finally:
+        await streams.aclose()
