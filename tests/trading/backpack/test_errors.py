@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from trading.backpack.account_types import Order, OrderStatus, Side
+from trading.backpack.account_types import Order, OrderStatus, Side, parse_balances
 from trading.backpack.errors import (
     AuthenticationError,
     InsufficientFundsError,
@@ -16,6 +16,7 @@ from trading.backpack.errors import (
     ServerError,
     error_from_response,
 )
+from trading.backpack.market_types import Depth
 from trading.backpack.wire import parse
 
 
@@ -108,3 +109,30 @@ def test_ids_as_int_or_string_and_unknown_enums_are_tolerated() -> None:
     assert order.side is Side.BID
     assert order.status == "SomethingNew" and not order.status.is_final
     assert OrderStatus("Filled").is_final
+
+
+@pytest.mark.parametrize(
+    ("parser", "payload", "message"),
+    [
+        (
+            parse_balances,
+            {"SOL": {"available": "1", "locked": "0"}},
+            "field 'staked' should be a decimal, got None.",
+        ),
+        (parse_balances, ["SOL"], "field '(body)' should be an object, got ['SOL']."),
+        (
+            lambda o: Depth.from_wire(o, "SOL_USDC"),
+            {"bids": [["1", "2"]], "asks": [["1"]], "lastUpdateId": "7"},
+            "field 'asks' should be [price, quantity] pairs, got ['1'].",
+        ),
+        (
+            lambda o: Depth.from_wire(o, "SOL_USDC"),
+            {"bids": [], "asks": [], "lastUpdateId": "x"},
+            "field 'lastUpdateId' should be an integer, got 'x'.",
+        ),
+    ],
+)
+def test_shape_problems_name_the_route_and_field(parser, payload, message: str) -> None:
+    with pytest.raises(MalformedResponseError) as info:
+        parse("GET /api/v1/x", parser, payload)
+    assert str(info.value) == f"The exchange's answer to GET /api/v1/x is malformed: {message}"

@@ -264,3 +264,27 @@ async def test_a_perp_order_carries_take_profit_and_stop_loss(client) -> None:
         Decimal("170"),
         Decimal("120"),
     )
+
+
+async def test_a_batch_reports_each_orders_own_outcome(client) -> None:
+    results = await client.place_orders(
+        [
+            {
+                "symbol": "SOL_USDC",
+                "side": "Bid",
+                "order_type": "Limit",
+                "quantity": "1",
+                "price": "140",
+            },
+            {
+                "symbol": "SOL_USDC",
+                "side": "Bid",
+                "order_type": "Limit",
+                "quantity": "90000",
+                "price": "140",
+            },
+        ]
+    )
+    assert results[0].status is OrderStatus.NEW
+    assert isinstance(results[1], InsufficientFundsError)
+    assert [o.id for o in await client.open_orders("SOL_USDC")] == [results[0].id]
