@@ -227,3 +227,36 @@ def test_mark_prices_and_open_interest_shapes(engine):
     )
     assert perp["nextFundingTimestamp"] % 28_800_000 == 0
     assert engine.open_interest("SOL_USDC_PERP")[0]["openInterest"] == "0"
+
+
+def test_trigger_order_event_sequence(engine):
+    limit(engine, 2, "Ask", "100", "1", symbol="SOL_USDC_PERP")
+    limit(engine, 3, "Bid", "100", "1", symbol="SOL_USDC_PERP")  # last price 100
+    limit(engine, 2, "Ask", "105", "1", symbol="SOL_USDC_PERP")
+    engine.drain_events()
+    stop = market(engine, 1, "Bid", symbol="SOL_USDC_PERP", quantity="1", triggerPrice="102")
+
+    limit(engine, 3, "Bid", "102", "0.1", symbol="SOL_USDC_PERP")
+    limit(engine, 2, "Ask", "102", "0.1", symbol="SOL_USDC_PERP")  # trade at 102: fires
+
+    mine = [e.data for e in engine.drain_events() if e.subaccount_id == 1]
+    updates = [(d["e"], d["X"]) for d in mine if d["i"] == stop["id"]]
+    assert updates == [
+        ("triggerPlaced", "TriggerPending"),
+        ("orderAccepted", "New"),
+        ("orderFill", "Filled"),
+    ]
+    placed = next(d for d in mine if d["e"] == "triggerPlaced")
+    assert (placed["P"], placed["B"], placed["Y"]) == ("102", "LastPrice", "1")
+    opened = next(d for d in mine if d.get("e") == "positionOpened")
+    assert (opened["q"], opened["B"]) == ("1", "105.00000000")
+
+
+def test_position_snapshot_for_a_new_subscriber(engine):
+    limit(engine, 2, "Ask", "100", "1", symbol="SOL_USDC_PERP")
+    limit(engine, 1, "Bid", "100", "1", symbol="SOL_USDC_PERP")
+
+    (snapshot,) = engine.position_events(1)
+
+    assert "e" not in snapshot
+    assert (snapshot["s"], snapshot["q"], snapshot["M"]) == ("SOL_USDC_PERP", "1", "100")
