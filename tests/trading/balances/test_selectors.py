@@ -155,10 +155,10 @@ async def test_an_unreachable_exchange_is_an_error_on_every_block_not_a_zero(
     (view,) = team.subaccounts
     # the clock sync before the first signed read is what fails first
     assert view.error == (
-        "Lost the connection to the exchange on GET /api/v1/time (ClientConnectorError)."
+        "Cannot connect to the exchange for GET /api/v1/time (ClientConnectorError)."
     )
     assert team.totals == ()
-    assert team.price_error.startswith("Lost the connection to the exchange")
+    assert team.price_error.startswith("Cannot connect to the exchange")
     html = balances_html(desk_a, view)
     assert 'hx-swap-oob="true"' in html  # what the relay pushes replaces the block in place
     assert "Balances could not be read" in html
