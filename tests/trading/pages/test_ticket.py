@@ -261,3 +261,22 @@ async def test_a_market_order_by_quote_quantity_fills_against_the_book(desk) -> 
     async with desk.session() as session:
         resting = await desk.raw_client(session, 1).open_orders("SOL_USDC")
     assert [o.executed_quantity for o in resting] == [Decimal("2")]  # the maker's ask
+
+
+async def test_a_ticket_token_cannot_be_reused_by_someone_else(desk) -> None:
+    from asgiref.sync import sync_to_async
+
+    from accounts.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    colleague = await sync_to_async(UserFactory)(username="colleague")
+    await sync_to_async(MembershipFactory)(user=colleague, subaccount=desk.main, role=Role.TRADER)
+    data = ticket(desk, token="shared-token-0001")
+    await (await client_for_user(desk.trader)).post(SEND.format(symbol="SOL_USDC"), data, **HX)
+
+    response = await (await client_for_user(colleague)).post(
+        SEND.format(symbol="SOL_USDC"), data, **HX
+    )
+
+    assert "This ticket was already used; reload the page" in response.content.decode()
+    assert len(await open_orders_on_exchange(desk)) == 1
