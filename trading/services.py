@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Role, Subaccount
@@ -37,6 +39,7 @@ from trading.models import OrderTicket
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 
 PENDING_WAIT_S = 8.0
+TICKETS_KEPT = timedelta(days=30)  # a token older than this is forgotten
 PENDING_POLL_S = 0.2
 
 
@@ -124,6 +127,7 @@ def _ticket_claim(
     *, token: str, actor: Any, subaccount: Subaccount, symbol: str
 ) -> tuple[OrderTicket, bool]:
     """Record the token with a fresh clientId, or return the existing record (and False)."""
+    OrderTicket.objects.filter(created_at__lt=timezone.now() - TICKETS_KEPT).delete()
     try:
         with transaction.atomic():
             record = OrderTicket.objects.create(
