@@ -13,7 +13,8 @@ Commands take wire-shaped input (the JSON body / query values, decimals as strin
 Decimal) and return wire-ready dicts (decimals as plain strings, ids as strings).  A refused
 command raises :class:`~sandbox.engine.errors.EngineError` and changes nothing.  Every
 change produces :class:`~sandbox.engine.events.Event` objects: at the end of each command
-they are passed to each callable in ``engine.listeners`` and queued for
+they are passed to each callable in ``engine.listeners`` (an exception in a listener is
+kept in ``engine.listener_errors``, never raised into the command) and queued for
 :meth:`Engine.drain_events` (the queue is kept only while ``engine.keep_events`` is true,
 the default; with no listener and ``keep_events`` false, no event is even built).
 
@@ -28,6 +29,7 @@ The class is assembled from mixins: :mod:`.trading` (placement, matching, trigge
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal, getcontext, localcontext, setcontext
@@ -124,6 +126,8 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
     ) -> None:
         """Markets and assets as data; ``clock`` returns engine time in microseconds."""
         self.listeners: list[Listener] = []
+        # (event, exception) of the latest listener failures, for the server to report
+        self.listener_errors: deque[tuple[Event, Exception]] = deque(maxlen=100)
         self.keep_events = True
         self.collateral_symbol = collateral_symbol
         self._clock: Clock = clock or _system_clock
@@ -202,7 +206,12 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
                     self._events.extend(batch)
                 for listener in self.listeners:
                     for event in batch:
-                        listener(event)
+                        try:
+                            listener(event)
+                        except Exception as error:  # noqa: BLE001 - see listener_errors
+                            # the command is done: a failing listener must not make it
+                            # look failed to its caller, nor starve the other listeners
+                            self.listener_errors.append((event, error))
 
     def _flush_books(self) -> None:
         touched = self._touched

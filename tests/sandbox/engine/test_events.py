@@ -260,3 +260,19 @@ def test_position_snapshot_for_a_new_subscriber(engine):
 
     assert "e" not in snapshot
     assert (snapshot["s"], snapshot["q"], snapshot["M"]) == ("SOL_USDC_PERP", "1", "100")
+
+
+def test_a_failing_listener_neither_fails_the_order_nor_starves_other_listeners(engine):
+    def broken(event):
+        raise RuntimeError("socket gone")
+
+    seen = []
+    engine.listeners[:] = [broken, seen.append]
+
+    order = limit(engine, 1, "Bid", "19", "1")
+
+    assert order["status"] == "New"
+    assert len(seen) == 3
+    assert len(engine.listener_errors) == 3
+    event, error = engine.listener_errors[0]
+    assert (event.stream, str(error)) == ("account.orderUpdate", "socket gone")
