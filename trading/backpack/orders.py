@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -187,22 +187,45 @@ class OrderMethods:
 
     async def find_order(self, symbol: str, client_id: int) -> Order | None:
         """The order with ``client_id`` among open orders, then in order history."""
-        for order in await self.open_orders(symbol):
-            if order.client_id == client_id:
-                return order
-        for order in await self.order_history(symbol=symbol, limit=1000):
-            if order.client_id == client_id:
-                return order
-        return None
+        return (await self.find_orders([(symbol, client_id)])).get(client_id)
+
+    async def find_orders(self, wanted: Iterable[tuple[str, int]]) -> dict[int, Order]:
+        """Orders by ``clientId`` for ``(symbol, clientId)`` pairs: open orders first, then
+        order history - one request of each per symbol, however many orders are sought."""
+        by_symbol: dict[str, set[int]] = {}
+        for symbol, client_id in wanted:
+            by_symbol.setdefault(symbol, set()).add(client_id)
+        found: dict[int, Order] = {}
+        for symbol, ids in by_symbol.items():
+            for order in await self.open_orders(symbol):
+                if order.client_id in ids:
+                    found[order.client_id] = order
+            if ids - found.keys():
+                for order in await self.order_history(symbol=symbol, limit=1000):
+                    if order.client_id in ids and order.client_id not in found:
+                        found[order.client_id] = order
+        return found
 
     async def _reconcile(self, symbol: str, client_id: int, sent_at_ms: int) -> Order | None:
-        """After a lost answer: is the order on the exchange?
+        """After a lost answer: is the order on the exchange? ``None``: resending is safe."""
+        found = await self._reconcile_many([(symbol, client_id)], sent_at_ms)
+        return found.get(client_id)
 
-        Looks at once (usually the order is there). If not, waits until the lost request's
-        signature window has passed - from then on the exchange refuses it, so it can no
-        longer appear - and looks again. ``None`` means resending is safe."""
-        found = await self._look(symbol, client_id)
-        if found is not None:
+    async def _reconcile_many(
+        self, wanted: list[tuple[str, int]], sent_at_ms: int
+    ) -> dict[int, Order]:
+        """Find the orders of a request whose answer was lost.
+
+        Looks at once (usually they are there). For any still missing, waits until the lost
+        request's signature window has passed - from then on the exchange refuses it, so
+        the order can no longer appear - and looks again. Absent orders are safe to resend;
+        when the lookups themselves keep failing, raises rather than guess."""
+        try:
+            found = await self.find_orders(wanted)
+        except (ExchangeUnavailableError, ServerError, RateLimitedError):
+            found = {}
+        missing = [w for w in wanted if w[1] not in found]
+        if not missing:
             return found
         session = self.session
         expires_in_s = (sent_at_ms + session.window_ms - session.clock.now_ms()) / 1000.0
@@ -210,18 +233,12 @@ class OrderMethods:
         last_error: BackpackError = ServerError("order lookup failed")
         for _ in range(self.resend_attempts):
             try:
-                return await self.find_order(symbol, client_id)
+                found.update(await self.find_orders(missing))
+                return found
             except (ExchangeUnavailableError, ServerError, RateLimitedError) as error:
                 last_error = error
                 await asyncio.sleep(self.reconcile_delay_s)
-        # We cannot tell whether the order exists: never guess, let the caller decide.
         raise last_error
-
-    async def _look(self, symbol: str, client_id: int) -> Order | None:
-        try:
-            return await self.find_order(symbol, client_id)
-        except (ExchangeUnavailableError, ServerError, RateLimitedError):
-            return None
 
     async def place_orders(
         self, orders: Sequence[Mapping[str, Any]]
@@ -247,14 +264,18 @@ class OrderMethods:
             try:
                 payload = await self._call(R.ORDERS_BATCH, pending, retry=False)
             except UNKNOWN_OUTCOME as error:
+                if getattr(error, "maybe_sent", True):
+                    wanted = [(body["symbol"], body["clientId"]) for body in pending]
+                    found = await self._reconcile_many(wanted, sent_at_ms)
+                else:
+                    found = {}
+                    await asyncio.sleep(self.reconcile_delay_s)
                 still = []
                 for body in pending:
-                    found = await self._reconcile(body["symbol"], body["clientId"], sent_at_ms)
-                    if found is None:
+                    order = found.get(body["clientId"])
+                    results[body["clientId"]] = error if order is None else order
+                    if order is None:
                         still.append(body)
-                        results[body["clientId"]] = error
-                    else:
-                        results[body["clientId"]] = found
                 pending = still
                 if not pending:
                     break

@@ -72,6 +72,8 @@ async def test_lost_batch_answer_resends_nothing_that_exists(sandbox, client) ->
         ]
     )
     assert sorted(r.price for r in results) == [Decimal("139"), Decimal("140")]
+    lookups = [r.route for r in client.session.metrics.recent if r.label == "Desk A"]
+    assert lookups.count("open_orders") == 1  # one lookup for the whole batch
     assert len(await client.open_orders("SOL_USDC")) == 2
 
 
