@@ -119,6 +119,8 @@ class StreamClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for task in list(self._background):
+            task.cancel()
 
     async def subscribe(self, streams: str | Iterable[str], handler: Handler) -> None:
         """Route ``streams`` to ``handler(data)`` and subscribe them (now, and after every
@@ -130,7 +132,9 @@ class StreamClient:
         self.start()
         ws = self._ws
         if fresh and ws is not None:
-            await self._send_subscribe(ws, fresh)
+            # If the socket dies meanwhile, the supervisor subscribes again on reconnect.
+            with contextlib.suppress(Exception):
+                await self._send_subscribe(ws, fresh)
 
     async def unsubscribe(
         self, streams: str | Iterable[str], handler: Handler | None = None
