@@ -10,14 +10,14 @@ Public API::
 
 Commands: ``execute_order(s)``, ``cancel_order``, ``cancel_open_orders``, ``deposit``,
 ``request_withdrawal``, ``confirm_withdrawal``, ``set_mark_price``, ``set_funding_rate``,
-``settle_funding``, ``set_order_book_state``, ``publish_market_data`` (call about once a
-second).
+``settle_funding``, ``settle_due_funding``, ``set_order_book_state``,
+``publish_market_data`` (call about once a second).
 Queries: ``markets_wire``, ``assets_wire``, ``depth``, ``ticker(s)``, ``klines``,
 ``recent_trades``, ``trade_history``, ``mark_prices``, ``open_interest``,
-``funding_rates``, ``open_orders``, ``get_order``, ``order``, ``order_history``,
-``fill_history``, ``positions``, ``position_events``, ``balances``, ``collateral``,
-``account``, ``max_order_quantity``, ``max_withdrawal_quantity``, ``deposits``,
-``withdrawals``; typed ``balance`` / ``net_position`` for tests.
+``funding_rates``, ``funding_payments``, ``open_orders``, ``get_order``, ``order``,
+``order_history``, ``fill_history``, ``positions``, ``position_events``, ``balances``,
+``collateral``, ``account``, ``max_order_quantity``, ``max_withdrawal_quantity``,
+``deposits``, ``withdrawals``; typed ``balance`` / ``net_position`` for tests.
 
 Events (``Event.stream``): ``account.orderUpdate``, ``account.positionUpdate`` (with
 ``subaccount_id`` and ``symbol``), ``depth.<s>``, ``bookTicker.<s>``, ``trade.<s>``,

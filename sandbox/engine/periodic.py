@@ -71,6 +71,15 @@ class PeriodicMixin:
             self._next_funding_ms[symbol] = end_ms + market.funding_interval
             self._finish()
 
+    def settle_due_funding(self) -> list[str]:
+        """Settle every perpetual whose funding interval has ended by engine time (at its
+        current estimated rate); returns their symbols.  Call it from a periodic task."""
+        now_ms = self.now_us() // 1000
+        due = [s for s, end_ms in self._next_funding_ms.items() if end_ms <= now_ms]
+        for symbol in due:
+            self.settle_funding(symbol)
+        return due
+
     def publish_market_data(self) -> None:
         """Emit the periodic streams (ticker, kline, markPrice, openInterest) for markets
         that changed since the last call; the server calls this about once a second."""

@@ -318,6 +318,27 @@ class QueriesMixin:
             for r in chosen[skip : skip + count]
         ]
 
+    def funding_payments(
+        self,
+        subaccount_id: int,
+        *,
+        symbol: str | None = None,
+        limit: int | str = 100,
+        offset: int | str = 0,
+        sort_direction: str = "Desc",
+    ) -> list[dict[str, Any]]:
+        """``GET /wapi/v1/history/funding``: the spec's ``FundingPayment`` list."""
+        if symbol is not None:
+            self.market(symbol)
+        count, skip = _paging(limit, offset)
+        rows = self._view(subaccount_id).funding_payments
+        chosen = [
+            row
+            for row in (reversed(rows) if _direction(sort_direction) else rows)
+            if symbol is None or row["symbol"] == symbol
+        ]
+        return [dict(row) for row in chosen[skip : skip + count]]
+
     def positions(self, subaccount_id: int, symbol: str | None = None) -> list[dict[str, Any]]:
         """``GET /api/v1/position``: open positions (``FuturePositionWithMargin``)."""
         if symbol is not None:

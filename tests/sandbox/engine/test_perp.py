@@ -278,3 +278,19 @@ def test_estimated_liquidation_price_is_where_equity_meets_maintenance(engine):
     # 9,999 + 5,000 - 50p = 2.5p  ->  p = 14,999 / 52.5
     expected = (Decimal("14999") / Decimal("52.5")).quantize(Decimal("0.01"))
     assert Decimal(short["estLiquidationPrice"]) == expected
+
+
+def test_funding_is_settled_when_the_interval_ends(engine, clock):
+    open_long(engine, quantity="2")
+    engine.set_funding_rate(PERP, "-0.001")  # shorts pay longs
+    next_ms = engine.mark_prices(PERP)[0]["nextFundingTimestamp"]
+
+    assert engine.settle_due_funding() == []
+    clock.now_us = next_ms * 1000
+    assert engine.settle_due_funding() == [PERP]
+
+    (payment,) = engine.funding_payments(1)
+    assert (payment["symbol"], Decimal(payment["quantity"])) == (PERP, Decimal("0.2"))
+    assert Decimal(engine.funding_payments(2)[0]["quantity"]) == Decimal("-0.2")
+    assert engine.mark_prices(PERP)[0]["nextFundingTimestamp"] == next_ms + 28_800_000
+    assert engine.settle_due_funding() == []

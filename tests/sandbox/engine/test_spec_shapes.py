@@ -72,3 +72,4 @@ def test_account_shapes(spec, busy):
     check(spec, "MaxWithdrawalQuantity", busy.max_withdrawal_quantity(1, symbol="USDC"))
     check_all(spec, "Deposit", busy.deposits(1))
     check_all(spec, "Withdrawal", busy.withdrawals(1))
+    check_all(spec, "FundingPayment", busy.funding_payments(1))
