@@ -34,6 +34,15 @@ from trading.monitoring.webhooks import Backoff, WebhookDispatcher
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY = timedelta(minutes=5)
+KEEP_CLEARED_ALERTS = timedelta(days=30)
+
+
+def prune_alerts(now: datetime) -> int:
+    """Forget alerts cleared more than 30 days ago (their deliveries go with them)."""
+    from trading.models import Alert
+
+    deleted, _ = Alert.objects.filter(cleared_at__lt=now - KEEP_CLEARED_ALERTS).delete()
+    return deleted
 
 
 class MonitoringAgent:
@@ -114,6 +123,7 @@ class MonitoringAgent:
         changes = self.engine.evaluate(now)
         if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
             self.sink.prune()
+            prune_alerts(now)
             self._pruned_at = now
         return changes, self._messages(changes)
 

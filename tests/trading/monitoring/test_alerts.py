@@ -296,3 +296,38 @@ async def test_two_processes_seeing_the_same_storm_open_one_alert_and_send_one_w
     alert = await Alert.objects.aget(kind="rate_limited")
     # The first process to flush opens it with what it saw; the second only adds its count.
     assert alert.message.startswith("Desk A: rate limited (HTTP 429) 2 time(s)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alerts_cleared_over_a_month_ago_are_forgotten(desk):
+    from trading.monitoring.agent import prune_alerts
+
+    now = timezone.now()
+    old = Alert.objects.create(
+        key="auth:1",
+        kind="auth",
+        message="old",
+        opened_at=now - timedelta(days=40),
+        last_seen_at=now - timedelta(days=40),
+        cleared_at=now - timedelta(days=31),
+    )
+    recent = Alert.objects.create(
+        key="auth:2",
+        kind="auth",
+        message="recent",
+        opened_at=now - timedelta(days=3),
+        last_seen_at=now,
+        cleared_at=now - timedelta(days=2),
+    )
+    still_open = Alert.objects.create(
+        key="auth:3",
+        kind="auth",
+        message="open",
+        opened_at=now - timedelta(days=60),
+        last_seen_at=now,
+    )
+
+    prune_alerts(now)
+
+    assert set(Alert.objects.values_list("pk", flat=True)) == {recent.pk, still_open.pk}
+    assert not Alert.objects.filter(pk=old.pk).exists()

@@ -56,7 +56,8 @@ def _ok_calls(metrics: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def test_calls_made_for_a_page_are_flushed_and_scraped(server):
+def test_calls_made_for_a_page_are_flushed_and_scraped(server, _sandbox_still):
+    _sandbox_still.reset()  # no fault left over from an earlier test
     with httpx.Client(base_url=server.url, timeout=10) as browser:
         login = browser.get("/accounts/login/")
         csrf = browser.cookies["csrftoken"]
