@@ -230,3 +230,66 @@ def test_random_command_sequences_keep_the_ledger_sound(commands):
         check_invariants(engine, withdrawn)
     trades = sum(len(engine.recent_trades(m.symbol, limit=1000)) for m in MARKETS)
     event(f"trades >= {min(trades, 10)}")
+
+
+def run_commands(engine: Engine, commands) -> None:
+    """Apply a command list, ignoring refusals (their effect is checked above)."""
+    for kind, sub, arg in commands:
+        try:
+            if kind == "place":
+                engine.execute_order(sub, clean(arg))
+            elif kind == "cross":
+                taker_sub, symbol, side, price, resting, taking, order_type = arg
+                maker = {"symbol": symbol, "side": side, "orderType": "Limit"}
+                maker.update(price=str(price), quantity=str(resting))
+                engine.execute_order(sub, maker)
+                taker = {"symbol": symbol, "side": "Ask" if side == "Bid" else "Bid"}
+                taker.update(orderType=order_type, quantity=str(taking))
+                if order_type == "Limit":
+                    taker["price"] = str(price)
+                engine.execute_order(taker_sub, taker)
+            elif kind == "cancel":
+                open_orders = engine.open_orders(sub)
+                if open_orders:
+                    order = open_orders[arg % len(open_orders)]
+                    engine.cancel_order(sub, symbol=order["symbol"], order_id=order["id"])
+            elif kind == "mark":
+                engine.set_mark_price("SOL_USDC_PERP", arg)
+        except EngineError:
+            pass
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(command, min_size=10, max_size=40))
+def test_depth_stream_replayed_from_empty_rebuilds_every_book(commands):
+    engine = fresh_engine()
+    books = {m.symbol: {"b": {}, "a": {}} for m in MARKETS}
+    last_ids = dict.fromkeys(books, 0)
+    tops = {}
+
+    def listener(event) -> None:
+        if event.stream.startswith("depth."):
+            data = event.data
+            assert data["U"] == last_ids[data["s"]] + 1  # no gap, no overlap
+            last_ids[data["s"]] = data["u"]
+            for side in ("b", "a"):
+                for price, quantity in data[side]:
+                    if Decimal(quantity):
+                        books[data["s"]][side][Decimal(price)] = Decimal(quantity)
+                    else:
+                        del books[data["s"]][side][Decimal(price)]
+        elif event.stream.startswith("bookTicker."):
+            tops[event.symbol] = (event.data.get("b"), event.data.get("a"))
+
+    engine.listeners.append(listener)
+    run_commands(engine, commands)
+
+    for market in MARKETS:
+        depth = engine.depth(market.symbol)
+        assert int(depth["lastUpdateId"]) == last_ids[market.symbol]
+        for side, key in (("bids", "b"), ("asks", "a")):
+            live = {Decimal(p): Decimal(q) for p, q in depth[side]}
+            assert books[market.symbol][key] == live
+        best_bid = depth["bids"][-1][0] if depth["bids"] else None
+        best_ask = depth["asks"][0][0] if depth["asks"] else None
+        assert tops.get(market.symbol, (None, None)) == (best_bid, best_ask)
