@@ -25,6 +25,7 @@ from .errors import (
     RateLimitedError,
     ServerError,
 )
+from .market_types import Market
 from .rules import validate_order
 from .wire import list_of, obj_of, parse
 
@@ -79,40 +80,20 @@ class OrderMethods:
         validate: bool = True,
         **extra: Any,
     ) -> dict[str, Any]:
-        """Build (and by default validate against the market's rules) one order's body."""
+        """Build (and by default validate against the market's rules) one order's body.
+
+        ``extra`` takes the other ``OrderExecutePayload`` fields in snake case."""
+        market = None
         if validate:
             market = self.session.markets.fresh(symbol) or await self.session.markets.get(symbol)
-            check = validate_order(
-                market,
-                side=side,
-                order_type=order_type,
-                quantity=quantity,
-                price=price,
-                quote_quantity=quote_quantity,
-            )
-            problem = check.first_problem()
-            if problem is not None:
-                raise InvalidOrderError(
-                    problem.message, field=problem.field, action="Correct the order ticket."
-                )
-            quantity, price, quote_quantity = check.quantity, check.price, check.quote_quantity
-        if client_id is None:
-            client_id = new_client_id()
-        elif not 0 <= client_id <= MAX_CLIENT_ID:
-            raise InvalidOrderError(f"clientId {client_id} is not a uint32.", field="clientId")
-        params: dict[str, Any] = {
-            "symbol": symbol,
-            "side": side,
-            "orderType": order_type,
-            "quantity": quantity,
-            "price": price,
-            "quoteQuantity": quote_quantity,
-            "clientId": client_id,
+        options = {
+            _WIRE_NAMES.get(key) or _camel(key): value
+            for key, value in extra.items()
+            if value is not None
         }
-        for key, value in extra.items():
-            if value is not None:
-                params[_WIRE_NAMES.get(key) or _camel(key)] = value
-        return params
+        return order_body(
+            market, symbol, side, order_type, quantity, price, quote_quantity, client_id, options
+        )
 
     async def place_order(
         self,
@@ -143,24 +124,31 @@ class OrderMethods:
         spec's ``OrderExecutePayload`` may be given in snake case (``auto_borrow=True``,
         ``trigger_price=...``).
         """
-        params = await self.order_params(
-            symbol,
-            side,
-            order_type,
-            quantity=quantity,
-            price=price,
-            quote_quantity=quote_quantity,
-            client_id=client_id,
-            validate=validate,
-            time_in_force=time_in_force,
-            post_only=post_only,
-            reduce_only=reduce_only,
-            self_trade_prevention=self_trade_prevention,
-            take_profit_trigger_price=take_profit_trigger_price,
-            take_profit_limit_price=take_profit_limit_price,
-            stop_loss_trigger_price=stop_loss_trigger_price,
-            stop_loss_limit_price=stop_loss_limit_price,
-            **extra,
+        market = None
+        if validate:
+            market = self.session.markets.fresh(symbol) or await self.session.markets.get(symbol)
+        options: dict[str, Any] = {}
+        if time_in_force is not None:
+            options["timeInForce"] = time_in_force
+        if post_only is not None:
+            options["postOnly"] = post_only
+        if reduce_only is not None:
+            options["reduceOnly"] = reduce_only
+        if self_trade_prevention is not None:
+            options["selfTradePrevention"] = self_trade_prevention
+        if take_profit_trigger_price is not None:
+            options["takeProfitTriggerPrice"] = take_profit_trigger_price
+        if take_profit_limit_price is not None:
+            options["takeProfitLimitPrice"] = take_profit_limit_price
+        if stop_loss_trigger_price is not None:
+            options["stopLossTriggerPrice"] = stop_loss_trigger_price
+        if stop_loss_limit_price is not None:
+            options["stopLossLimitPrice"] = stop_loss_limit_price
+        for key, value in extra.items():
+            if value is not None:
+                options[_WIRE_NAMES.get(key) or _camel(key)] = value
+        params = order_body(
+            market, symbol, side, order_type, quantity, price, quote_quantity, client_id, options
         )
         last_error: BackpackError | None = None
         for _ in range(self.resend_attempts):
@@ -334,6 +322,55 @@ class OrderMethods:
             lambda p: [Order.from_wire(obj_of(o, "(item)")) for o in list_of(p)],
             payload,
         )
+
+
+def order_body(
+    market: Market | None,
+    symbol: str,
+    side: Side | str,
+    order_type: OrderType | str,
+    quantity: Decimal | str | None,
+    price: Decimal | str | None,
+    quote_quantity: Decimal | str | None,
+    client_id: int | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """One order's wire body; with ``market``, checked and put on its tick and step grid
+    first (``InvalidOrderError`` naming the field). Gives it a ``clientId`` if it has none."""
+    if market is not None:
+        check = validate_order(
+            market,
+            side=side,
+            order_type=order_type,
+            quantity=quantity,
+            price=price,
+            quote_quantity=quote_quantity,
+        )
+        if check.problems:
+            problem = check.problems[0]
+            raise InvalidOrderError(
+                problem.message, field=problem.field, action="Correct the order ticket."
+            )
+        quantity, price, quote_quantity = check.quantity, check.price, check.quote_quantity
+    if client_id is None:
+        client_id = new_client_id()
+    elif not 0 <= client_id <= MAX_CLIENT_ID:
+        raise InvalidOrderError(f"clientId {client_id} is not a uint32.", field="clientId")
+    body = {
+        "symbol": symbol,
+        "side": side,
+        "orderType": order_type,
+        "clientId": client_id,
+    }
+    if quantity is not None:
+        body["quantity"] = quantity
+    if price is not None:
+        body["price"] = price
+    if quote_quantity is not None:
+        body["quoteQuantity"] = quote_quantity
+    if options:
+        body.update(options)
+    return body
 
 
 def _batch(payload: Any) -> list[Order | BackpackError]:
