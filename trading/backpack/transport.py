@@ -26,6 +26,8 @@ import httpx
 from .errors import ExchangeUnavailableError
 from .signing import BackpackAuth, Credentials
 
+KEEPALIVE_S = 4.0
+
 Signed = tuple[Credentials, str, Any, Callable[[], int], int] | None
 """(credentials, instruction, params, clock, window) or None for a public request."""
 
@@ -53,7 +55,11 @@ class AiohttpSender:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            connector = aiohttp.TCPConnector(limit=self.max_connections)
+            # Idle connections are dropped before common server idle timeouts (uvicorn: 5 s),
+            # so a request never goes out on a socket the server is just closing.
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, keepalive_timeout=KEEPALIVE_S
+            )
             self._http = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
         return self._http
 
@@ -116,7 +122,9 @@ class HttpxSender:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=KEEPALIVE_S,
         )
         self.http = httpx.AsyncClient(
             base_url=base_url,
