@@ -296,16 +296,12 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         return sorted(i for i in self._accounts if i != self._fee_subaccount_id)
 
     def _account(self, subaccount_id: int) -> Account:
-        if isinstance(subaccount_id, bool) or not isinstance(subaccount_id, int):
+        """The subaccount a command acts for (opened on first use)."""
+        if type(subaccount_id) is not int or subaccount_id == self._fee_subaccount_id:
             raise not_found(errors.SUBACCOUNT_NOT_FOUND)
         account = self._accounts.get(subaccount_id)
-        if account is None or subaccount_id == self._fee_subaccount_id:
-            if subaccount_id == self._fee_subaccount_id:
-                raise not_found(errors.SUBACCOUNT_NOT_FOUND)
-            if isinstance(subaccount_id, int) and not isinstance(subaccount_id, bool):
-                self.open_subaccount(subaccount_id)
-                return self._accounts[subaccount_id]
-            raise not_found(errors.SUBACCOUNT_NOT_FOUND)
+        if account is None:
+            account = self._accounts[subaccount_id] = Account(subaccount_id)
         return account
 
     def _asset(self, symbol: Any) -> Asset:
@@ -331,7 +327,10 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
             self._begin()
             if type(payload) is not dict and not isinstance(payload, Mapping):
                 raise bad_request("Invalid order payload")
-            market = self.market(payload.get("symbol"))
+            symbol = payload.get("symbol")
+            market = self._markets.get(symbol) if type(symbol) is str else None
+            if market is None:
+                raise invalid_market(symbol)
             account = self._account(subaccount_id)
             order = parse_order(market, subaccount_id, payload)
             try:

@@ -280,7 +280,13 @@ class TradingMixin(MatchingMixin, TriggerMixin):
 
     # ------------------------------------------------------------------ events
     def _private(self, order: Order, kind: str) -> None:
-        build = (order.update_event, kind, self._now, None, order.snapshot())
+        snapshot = (
+            order.status,
+            order.executed_quantity,
+            order.executed_quote_quantity,
+            order.expiry_reason,
+        )
+        build = (order.update_event, kind, self._now, None, snapshot)
         self._batch.append(Event(ORDER_UPDATE, None, order.symbol, order.subaccount_id, build))
 
     def _cancel(self, account: Account, order: Order) -> None:
