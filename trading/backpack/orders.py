@@ -161,7 +161,7 @@ class OrderMethods:
                     # Never left this machine: nothing to reconcile, try again shortly.
                     await asyncio.sleep(self.reconcile_delay_s)
                     continue
-                found = await self._reconcile(symbol, params["clientId"], sent_at_ms)
+                found = await self._reconcile(params, sent_at_ms)
                 if found is not None:
                     return found
                 continue
@@ -194,25 +194,37 @@ class OrderMethods:
                         found[order.client_id] = order
         return found
 
-    async def _reconcile(self, symbol: str, client_id: int, sent_at_ms: int) -> Order | None:
+    async def _reconcile(self, body: dict[str, Any], sent_at_ms: int) -> Order | None:
         """After a lost answer: is the order on the exchange? ``None``: resending is safe."""
-        found = await self._reconcile_many([(symbol, client_id)], sent_at_ms)
-        return found.get(client_id)
+        return (await self._reconcile_many([body], sent_at_ms)).get(body["clientId"])
 
     async def _reconcile_many(
-        self, wanted: list[tuple[str, int]], sent_at_ms: int
+        self, bodies: list[dict[str, Any]], sent_at_ms: int
     ) -> dict[int, Order]:
         """Find the orders of a request whose answer was lost.
 
         Looks at once (usually they are there). For any still missing, waits until the lost
         request's signature window has passed - from then on the exchange refuses it, so
         the order can no longer appear - and looks again. Absent orders are safe to resend;
-        when the lookups themselves keep failing, raises rather than guess."""
+        when the lookups themselves keep failing, raises rather than guess. An order only
+        counts when it matches what was sent (side, price, quantity, recent enough), so a
+        clientId reused by another process or an old order is never taken for ours."""
+        not_before_ms = sent_at_ms - self.session.window_ms - 5000
+        expected = {body["clientId"]: body for body in bodies}
+
+        async def look(wanted: list[dict[str, Any]]) -> dict[int, Order]:
+            pairs = [(b["symbol"], b["clientId"]) for b in wanted]
+            return {
+                cid: order
+                for cid, order in (await self.find_orders(pairs)).items()
+                if _matches(order, expected[cid], not_before_ms)
+            }
+
         try:
-            found = await self.find_orders(wanted)
+            found = await look(bodies)
         except (ExchangeUnavailableError, ServerError, RateLimitedError):
             found = {}
-        missing = [w for w in wanted if w[1] not in found]
+        missing = [b for b in bodies if b["clientId"] not in found]
         if not missing:
             return found
         session = self.session
@@ -221,7 +233,7 @@ class OrderMethods:
         last_error: BackpackError = ServerError("order lookup failed")
         for _ in range(self.resend_attempts):
             try:
-                found.update(await self.find_orders(missing))
+                found.update(await look(missing))
                 return found
             except (ExchangeUnavailableError, ServerError, RateLimitedError) as error:
                 last_error = error
@@ -253,8 +265,7 @@ class OrderMethods:
                 payload = await self._call(R.ORDERS_BATCH, pending, retry=False)
             except UNKNOWN_OUTCOME as error:
                 if getattr(error, "maybe_sent", True):
-                    wanted = [(body["symbol"], body["clientId"]) for body in pending]
-                    found = await self._reconcile_many(wanted, sent_at_ms)
+                    found = await self._reconcile_many(pending, sent_at_ms)
                 else:
                     found = {}
                     await asyncio.sleep(self.reconcile_delay_s)
@@ -371,6 +382,18 @@ def order_body(
     if options:
         body.update(options)
     return body
+
+
+def _matches(order: Order, body: dict[str, Any], not_before_ms: int) -> bool:
+    """Is ``order`` the one ``body`` asked for (not another order with the same clientId)?"""
+    if order.symbol != body["symbol"] or order.side != body["side"]:
+        return False
+    for field, value in (("price", order.price), ("quantity", order.quantity)):
+        sent = body.get(field)
+        if sent is not None and value is not None and Decimal(str(sent)) != value:
+            return False
+    created = order.created_at
+    return created is None or created.timestamp() * 1000 >= not_before_ms
 
 
 def _batch(payload: Any) -> list[Order | BackpackError]:

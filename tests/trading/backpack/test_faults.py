@@ -136,3 +136,24 @@ async def test_an_order_to_an_unreachable_exchange_fails_fast_without_lookups(sa
             )
         assert time.monotonic() - started < 1.0
         assert not any(r.route in ("open_orders", "order_history") for r in s.metrics.recent)
+
+
+async def test_a_lost_answer_is_never_matched_to_another_order_with_the_same_client_id(
+    sandbox,
+) -> None:
+    async with ExchangeSession(
+        api_url=sandbox.api_url, timeout_s=1.0, retry=FAST_RETRY, window_ms=1000
+    ) as s:
+        client = s.client(credentials_of(sandbox), label="A")
+        await s.markets.load()
+        other = await client.place_order(
+            "SOL_USDC", "Bid", "Limit", quantity="1", price="131", client_id=77
+        )
+        sandbox.set_faults(error_rate=1.0)
+        asyncio.get_running_loop().call_later(0.3, sandbox.clear_faults)
+        mine = await client.place_order(
+            "SOL_USDC", "Bid", "Limit", quantity="2", price="140", client_id=77
+        )
+        assert mine.id != other.id and mine.price == Decimal("140")
+        open_orders = sorted((o.price, o.client_id) for o in await client.open_orders("SOL_USDC"))
+        assert open_orders == [(Decimal("131"), 77), (Decimal("140"), 77)]
