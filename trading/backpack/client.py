@@ -232,13 +232,21 @@ class BackpackClient(OrderMethods):
     async def withdrawals(
         self,
         *,
+        client_id: str | None = None,
         from_ms: int | None = None,
         to_ms: int | None = None,
         limit: int | None = None,
         offset: int | None = None,
     ) -> list[Withdrawal]:
-        """``GET /wapi/v1/capital/withdrawals``: withdrawals from the account."""
-        params = {"from": from_ms, "to": to_ms, "limit": limit, "offset": offset}
+        """``GET /wapi/v1/capital/withdrawals``: withdrawals from the account (``client_id``
+        finds the one a lost ``request_withdrawal`` answer was about)."""
+        params = {
+            "clientId": client_id,
+            "from": from_ms,
+            "to": to_ms,
+            "limit": limit,
+            "offset": offset,
+        }
         payload = await self._call(R.WITHDRAWALS, params)
         return parse_list(R.WITHDRAWALS.label, Withdrawal.from_wire, payload)
 
@@ -252,7 +260,8 @@ class BackpackClient(OrderMethods):
         client_id: str | None = None,
         two_factor_token: str | None = None,
     ) -> Withdrawal:
-        """``POST /wapi/v1/capital/withdrawals``: request a withdrawal (never retried)."""
+        """``POST /wapi/v1/capital/withdrawals``: request a withdrawal (never retried; after
+        a lost answer, look it up with ``withdrawals(client_id=...)``)."""
         if not isinstance(quantity, Decimal):
             raise TypeError("quantity must be a Decimal")
         params = {

@@ -175,6 +175,7 @@ async def test_limits_deposit_address_and_withdrawal(client, sandbox) -> None:
     )
     assert sent.quantity == Decimal("12.5") and sent.client_id == "desk:wd 1"
     assert [w.id for w in await client.withdrawals()] == [sent.id, *(w.id for w in before)]
+    assert [w.id for w in await client.withdrawals(client_id="desk:wd 1")] == [sent.id]
 
 
 async def test_withdrawal_to_an_address_outside_the_book_is_refused_in_words(client) -> None:
