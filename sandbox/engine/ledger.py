@@ -222,6 +222,7 @@ class Account:
         "balances",
         "positions",
         "open_orders",
+        "reduce_only_orders",
         "orders",
         "fills",
         "deposits",
@@ -238,6 +239,8 @@ class Account:
         self.balances: dict[str, Balance] = {}
         self.positions: dict[str, Position] = {}
         self.open_orders: dict[int, Order] = {}
+        # resting reduce-only perp orders (trimmed when the position shrinks)
+        self.reduce_only_orders: dict[int, Order] = {}
         # history is capped so a long-running sandbox keeps a bounded memory
         self.orders: deque[Order] = deque(maxlen=HISTORY_LIMIT)
         self.fills: deque[Fill] = deque(maxlen=HISTORY_LIMIT)

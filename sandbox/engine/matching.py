@@ -14,6 +14,7 @@ from .events import ORDER_UPDATE, POSITION_UPDATE, Event
 from .ledger import Account, Position, position_payload
 from .markets import ZERO
 from .orders import (
+    ASK,
     BID,
     EXPIRED,
     FILLED,
@@ -175,6 +176,7 @@ class MatchingMixin:
                 if order.quantity - order.executed_quantity <= 0:
                     order.status = FILLED
                     del account.open_orders[order.id]
+                    account.reduce_only_orders.pop(order.id, None)
                 else:
                     order.status = PARTIALLY_FILLED
             else:
@@ -201,11 +203,42 @@ class MatchingMixin:
                 )
             )
         self._trigger_check[market.symbol] = None
+        if market.is_perp:
+            for account in (taker_account, maker_account):
+                if account.reduce_only_orders:
+                    self._trim_reduce_only(account, market.symbol)
         if maker.status == FILLED and not maker.exits_attached:
             if maker.take_profit_trigger_price is not None or (
                 maker.stop_loss_trigger_price is not None
             ):
                 self._attach_exits(maker_account, maker)
+
+    def _trim_reduce_only(self, account: Account, symbol: str) -> None:
+        """Resting reduce-only orders may together close the position, never reverse it:
+        after the position shrank, cut them down oldest first (``orderModified``) and
+        expire those with nothing left to reduce."""
+        position = account.positions.get(symbol)
+        net = position.net_quantity if position is not None else ZERO
+        allowed = {BID: -net if net < 0 else ZERO, ASK: net if net > 0 else ZERO}
+        book = self._books[symbol]
+        for order in sorted(account.reduce_only_orders.values(), key=lambda o: o.id):
+            if order.symbol != symbol:
+                continue
+            remaining = order.quantity - order.executed_quantity
+            keep = min(remaining, allowed[order.side])
+            allowed[order.side] -= keep
+            if keep == remaining:
+                continue
+            if not keep:
+                self._unrest(account, order)
+                self._close(account, order, EXPIRED, "ReduceOnlyNotReduced")
+                continue
+            order.quantity = order.executed_quantity + keep
+            order.wire_base = order.event_base = None
+            book.reduce(order, remaining - keep)
+            self._touched.add(symbol)
+            if self._emitting:
+                self._private(order, "orderModified")
 
     def _settle_spot(
         self,

@@ -229,8 +229,11 @@ class TradingMixin(MatchingMixin, TriggerMixin):
     def _rest(self, account: Account, order: Order, book) -> None:
         book.add(order)
         account.open_orders[order.id] = order
-        if order.market.is_perp and not order.reduce_only:
-            self._add_open_notional(account, order, order.remaining)
+        if order.market.is_perp:
+            if order.reduce_only:
+                account.reduce_only_orders[order.id] = order
+            else:
+                self._add_open_notional(account, order, order.remaining)
 
     def _add_open_notional(self, account: Account, order: Order, quantity: Decimal) -> None:
         """Track (or, with negative ``quantity``, untrack) a resting perp order's exposure."""
@@ -275,8 +278,11 @@ class TradingMixin(MatchingMixin, TriggerMixin):
         self._books[order.symbol].remove(order)
         self._touched.add(order.symbol)
         del account.open_orders[order.id]
-        if order.market.is_perp and not order.reduce_only:
-            self._add_open_notional(account, order, -order.remaining)
+        if order.market.is_perp:
+            if order.reduce_only:
+                del account.reduce_only_orders[order.id]
+            else:
+                self._add_open_notional(account, order, -order.remaining)
 
     # ------------------------------------------------------------------ events
     def _private(self, order: Order, kind: str) -> None:

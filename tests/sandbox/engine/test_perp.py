@@ -294,3 +294,27 @@ def test_funding_is_settled_when_the_interval_ends(engine, clock):
     assert Decimal(engine.funding_payments(2)[0]["quantity"]) == Decimal("-0.2")
     assert engine.mark_prices(PERP)[0]["nextFundingTimestamp"] == next_ms + 28_800_000
     assert engine.settle_due_funding() == []
+
+
+def test_resting_reduce_only_orders_are_cut_down_when_the_position_shrinks(engine):
+    open_long(engine, quantity="2")
+    first = limit(engine, 1, "Ask", "120", "2", symbol=PERP, reduceOnly=True)
+    second = limit(engine, 1, "Ask", "124", "1", symbol=PERP, reduceOnly=True)
+    limit(engine, 3, "Bid", "100", "1.5", symbol=PERP)
+    engine.drain_events()
+
+    limit(engine, 1, "Ask", "100", "1.5", symbol=PERP)  # position 2 -> 0.5
+
+    assert engine.order(1, first["id"])["quantity"] == "0.5"
+    assert engine.order(1, first["id"])["status"] == "New"
+    assert engine.order(1, second["id"])["status"] == "Expired"
+    assert engine.depth(PERP)["asks"] == [["120", "0.5"]]
+    updates = [
+        (e.data["e"], e.data["i"], e.data["q"])
+        for e in engine.drain_events()
+        if e.stream == "account.orderUpdate" and e.data["i"] in (first["id"], second["id"])
+    ]
+    assert updates == [
+        ("orderModified", first["id"], "0.5"),
+        ("orderExpired", second["id"], "1"),
+    ]
