@@ -3,7 +3,9 @@
 A taker walks the opposite side best price first, oldest order first; the taker's
 self-trade-prevention mode decides what happens when it meets its own subaccount.  Each
 fill settles both sides at once: spot balances (fees from what each side receives) or
-perpetual positions (PnL and fees in USDC), and records the trade.
+perpetual positions (PnL and fees in USDC), and records the trade.  When a position
+shrinks, the account's resting reduce-only orders are cut down to it (``orderModified``)
+or expired.
 """
 
 from __future__ import annotations
