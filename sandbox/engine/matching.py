@@ -189,7 +189,13 @@ class MatchingMixin:
                 )
             if emitting:
                 fill_data = (trade_id, quantity, price, is_maker, fee, fee_symbol)
-                build = (order.update_event, "orderFill", now, fill_data, order.snapshot())
+                snapshot = (
+                    order.status,
+                    order.executed_quantity,
+                    order.executed_quote_quantity,
+                    None,
+                )
+                build = (order.update_event, "orderFill", now, fill_data, snapshot)
                 self._batch.append(
                     Event(ORDER_UPDATE, None, order.symbol, order.subaccount_id, build)
                 )
