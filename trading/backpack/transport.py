@@ -26,7 +26,7 @@ import httpx
 from .errors import ExchangeUnavailableError
 from .signing import BackpackAuth, Credentials
 
-KEEPALIVE_S = 4.0
+KEEPALIVE_S = 15.0  # aiohttp's default idle keep-alive
 
 Signed = tuple[Credentials, str, Any, Callable[[], int], int] | None
 """(credentials, instruction, params, clock, window) or None for a public request."""
@@ -55,8 +55,8 @@ class AiohttpSender:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            # Idle connections are dropped before common server idle timeouts (uvicorn: 5 s),
-            # so a request never goes out on a socket the server is just closing.
+            # A connection the server closed while idle is dropped when its FIN arrives; a
+            # request racing that close fails as "connection lost" (reconciled for orders).
             connector = aiohttp.TCPConnector(
                 limit=self.max_connections, keepalive_timeout=KEEPALIVE_S
             )
