@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class TradingConfig(AppConfig):
     name = "trading"
     verbose_name = "Trading"
+
+    def ready(self) -> None:
+        # Installs the metrics hook on every exchange session this process creates.
+        import trading.monitoring  # noqa: F401

@@ -40,7 +40,8 @@ def test_health_check_reports_the_database(client, db):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok"}
+    assert response.json()["database"] == "ok"
+    assert response.json()["channel_layer"] == "ok"
 
 
 @override_settings(DEBUG=False)

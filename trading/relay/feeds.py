@@ -41,6 +41,25 @@ def _report_stream(name: str, connected: bool, last_message_at: float | None = N
         stream_state_report(name, connected, last_message_at)
 
 
+def _report_stopped(name: str) -> None:
+    """Stopped on purpose (nobody watches): forgotten by monitoring, never 'down'."""
+    from trading.monitoring import stream_stopped
+
+    with contextlib.suppress(Exception):
+        stream_stopped(name)
+
+
+async def watch_connection(name: str, streams: Any, last_message_at) -> None:
+    """Report the upstream socket's state to monitoring whenever it changes (drops too)."""
+    was: bool | None = None
+    while True:
+        now = streams.connected.is_set()
+        if now != was:
+            _report_stream(name, now, last_message_at())
+            was = now
+        await asyncio.sleep(1.0)
+
+
 class MarketFeed:
     """Public data of one market, published to `market.<symbol>`."""
 
@@ -56,6 +75,7 @@ class MarketFeed:
         self.last_event_us = 0
         self.last_message_at: float | None = None
         self._streams: list[str] = []
+        self._watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         session = self.relay.session
@@ -70,6 +90,9 @@ class MarketFeed:
         self.keeper = BookKeeper(public, streams, self.symbol, on_update=self._on_book)
         # Seen before the keeper's own handler: the engine time of the newest delta.
         await streams.subscribe(f"depth.{self.symbol}", self._seen)
+        # The snapshot must be taken after the depth subscription is live, or a delta sent
+        # in between is lost; in a quiet market no later delta would reveal the gap.
+        await streams.wait_connected(within_s=10)
         await self.keeper.start()
         self._streams = [
             f"trade.{self.symbol}",
@@ -86,15 +109,21 @@ class MarketFeed:
         if fragments.is_perp(self.market):
             self._streams.append(f"markPrice.{self.symbol}")
             await streams.subscribe(f"markPrice.{self.symbol}", self._on_mark)
-        _report_stream(self.group, True)
+        self._watch = asyncio.create_task(
+            watch_connection(self.group, streams, lambda: self.last_message_at)
+        )
 
     async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         if self.keeper is not None:
             with contextlib.suppress(Exception):
                 await self.keeper.aclose()
         with contextlib.suppress(Exception):
             await self.relay.public_streams().unsubscribe(self._streams)
-        _report_stream(self.group, False, self.last_message_at)
+        _report_stopped(self.group)
 
     # -- handlers: parse, keep, offer (rendering happens at flush time) -------------------
     def _seen(self, data: dict[str, Any]) -> None:
@@ -184,6 +213,7 @@ class AccountFeed:
         self.refreshes = 0
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         from trading.exchange import client_for
@@ -193,16 +223,19 @@ class AccountFeed:
         await self.streams.subscribe("account.orderUpdate", self._on_event)
         await self.streams.subscribe("account.positionUpdate", self._on_event)
         self._task = asyncio.create_task(self._refresh_loop(), name=f"refresh {self.group}")
-        _report_stream(self.group, True)
+        self._watch = asyncio.create_task(
+            watch_connection(self.group, self.streams, lambda: self.last_message_at)
+        )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.streams is not None:
             await self.streams.aclose()
-        _report_stream(self.group, False, self.last_message_at)
+        _report_stopped(self.group)
 
     async def _on_event(self, data: dict[str, Any]) -> None:
         self.last_message_at = time.time()
