@@ -232,7 +232,8 @@ class MarketData:
             TICKER_INTERVALS[interval], now_us
         )
         change = last - first
-        percent = (change / first * 100).quantize(Decimal("0.01")) if first else ZERO
+        # A fraction, as the exchange sends it ("-0.031279" is -3.13 %).
+        percent = (change / first).quantize(Decimal("0.000001")) if first else ZERO
         return {
             "symbol": self.symbol,
             "firstPrice": _FMT(first, "f"),

@@ -150,7 +150,7 @@ class StreamHub:
             return
         stream = event.stream
         if stream.startswith("depth."):
-            symbol = event.data.get("s", "")
+            symbol = event.symbol or ""  # not event.data: that would build every payload
             if self.gap_remaining.get(symbol):
                 self.gap_remaining[symbol] -= 1
                 return
