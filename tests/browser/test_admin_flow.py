@@ -40,6 +40,7 @@ def desk(tmp_path_factory, _sandbox_still):
         api_url=_sandbox_still.api_url,
         ws_url=_sandbox_still.ws_url,
     )
+    server.env["DASHBOARD_RELAY"] = "off"  # no live data needed here
     try:
         server.start()
         server.manage("shell", "-c", SETUP.format(password=PASSWORD))
