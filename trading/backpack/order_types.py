@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -140,6 +140,10 @@ def _order_fast(cls: type[Order], o: dict[str, Any]) -> Order:
     if client_id is not None and type(client_id) is not int:
         client_id = int(client_id)
     created = get("createdAt")
+    if type(created) is int and created < 10**14:
+        created_at = datetime.fromtimestamp(created / 1000, UTC)
+    else:
+        created_at = None if created is None else to_datetime(created, "createdAt")
     post_only = get("postOnly", False)
     reduce_only = get("reduceOnly", False)
     if type(post_only) is not bool or type(reduce_only) is not bool:
@@ -152,27 +156,35 @@ def _order_fast(cls: type[Order], o: dict[str, Any]) -> Order:
     symbol = o["symbol"]
     if type(symbol) is not str:
         raise TypeError("not text")
+    price = get("price")
+    quantity = get("quantity")
+    done = get("executedQuantity")
+    done_quote = get("executedQuoteQuantity")
+    quote = get("quoteQuantity")
+    trigger = get("triggerPrice")
+    take_profit = get("takeProfitTriggerPrice")
+    stop_loss = get("stopLossTriggerPrice")
     return cls(
         order_id,
         symbol,
         _SIDES[o["side"]],
         _TYPES[o["orderType"]],
         _STATUSES[o["status"]],
-        _d(get("price")),
-        _d(get("quantity")),
-        _d(get("executedQuantity")) or ZERO,
-        _d(get("executedQuoteQuantity")) or ZERO,
-        _d(get("quoteQuantity")),
+        None if price is None else _d(price),
+        None if quantity is None else _d(quantity),
+        ZERO if done is None or done == "0" else _d(done),
+        ZERO if done_quote is None or done_quote == "0" else _d(done_quote),
+        None if quote is None else _d(quote),
         client_id,
         None if tif is None else _TIFS[tif],
         post_only,
         reduce_only,
         None if stp is None else _STPS[stp],
-        None if created is None else to_datetime(created, "createdAt"),
+        created_at,
         expiry,
-        _d(get("triggerPrice")),
-        _d(get("takeProfitTriggerPrice")),
-        _d(get("stopLossTriggerPrice")),
+        None if trigger is None else _d(trigger),
+        None if take_profit is None else _d(take_profit),
+        None if stop_loss is None else _d(stop_loss),
     )
 
 

@@ -26,7 +26,7 @@ from .errors import (
     ServerError,
 )
 from .market_types import Market
-from .rules import validate_order
+from .rules import quick_check, validate_order
 from .wire import list_of, obj_of, parse
 
 if TYPE_CHECKING:
@@ -348,7 +348,12 @@ def order_body(
 ) -> dict[str, Any]:
     """One order's wire body; with ``market``, checked and put on its tick and step grid
     first (``InvalidOrderError`` naming the field). Gives it a ``clientId`` if it has none."""
-    if market is not None:
+    fast = None
+    if market is not None and quote_quantity is None:
+        fast = quick_check(market, side, order_type, quantity, price)
+    if fast is not None:
+        quantity, price = fast
+    elif market is not None:
         check = validate_order(
             market,
             side=side,

@@ -111,6 +111,49 @@ def to_decimal_input(value: Any, field: str) -> tuple[Decimal | None, Problem | 
     return number, None
 
 
+def quick_check(
+    market: Market,
+    side: Any,
+    order_type: Any,
+    quantity: Any,
+    price: Any,
+) -> tuple[Decimal, Decimal | None] | None:
+    """The common case, cheaply: Decimal quantity (and price) already on the market's grid
+    and inside its limits, on an open market. Returns the values written with the grid's
+    decimals, or ``None`` when anything needs ``validate_order``'s full check."""
+    if type(quantity) is not Decimal or market.order_book_state != OrderBookState.OPEN:
+        return None
+    if side not in _SIDE_VALUES:
+        return None
+    step = market.step_size
+    try:
+        if order_type == "Limit":
+            if type(price) is not Decimal or not _is_power_of_ten(market.tick_size):
+                return None
+            on_tick = price.quantize(market.tick_size, ROUND_FLOOR)
+            if on_tick != price or not market.min_price <= on_tick or on_tick <= 0:
+                return None
+            if market.max_price is not None and on_tick > market.max_price:
+                return None
+        elif order_type == "Market" and price is None:
+            on_tick = None
+        else:
+            return None
+        if not _is_power_of_ten(step):
+            return None
+        on_step = quantity.quantize(step, ROUND_FLOOR)
+    except ArithmeticError:
+        return None
+    if on_step != quantity or on_step < market.min_quantity or on_step <= 0:
+        return None
+    if market.max_quantity is not None and on_step > market.max_quantity:
+        return None
+    return on_step, on_tick
+
+
+_SIDE_VALUES = frozenset(("Bid", "Ask"))
+
+
 def validate_order(
     market: Market,
     *,

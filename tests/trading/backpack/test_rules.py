@@ -92,3 +92,50 @@ def test_plain_never_uses_exponent_notation() -> None:
     assert plain(Decimal("1E+3")) == "1000"
     assert plain(Decimal("1E-8")) == "0.00000001"
     assert plain(check(quantity="1E+1").quantity) == "10.00"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from trading.backpack.rules import quick_check  # noqa: E402
+
+_decimals = st.one_of(
+    *(
+        st.decimals(
+            min_value=Decimal("-5"), max_value=Decimal("200000"), places=places, allow_nan=False
+        )
+        for places in (0, 2, 4)
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    quantity=_decimals,
+    price=_decimals,
+    side=st.sampled_from(["Bid", "Ask", "Buy"]),
+    order_type=st.sampled_from(["Limit", "Market"]),
+)
+def test_the_fast_check_never_lets_through_what_the_full_check_refuses(
+    quantity: Decimal, price: Decimal, side: str, order_type: str
+) -> None:
+    sent_price = price if order_type == "Limit" else None
+    fast = quick_check(SOL_USDC, side, order_type, quantity, sent_price)
+    if fast is None:
+        return  # passing on to the full check is always allowed (only slower)
+    full = validate_order(
+        SOL_USDC, side=side, order_type=order_type, quantity=quantity, price=sent_price
+    )
+    assert full.ok
+    assert fast == (full.quantity, full.price)
+    assert format(fast[0], "f") == format(full.quantity, "f")
+
+
+def test_the_fast_check_takes_the_common_order_and_passes_on_the_rest() -> None:
+    assert quick_check(SOL_USDC, "Bid", "Limit", Decimal("1.5"), Decimal("140")) == (
+        Decimal("1.50"),
+        Decimal("140.00"),
+    )
+    assert quick_check(SOL_USDC, "Bid", "Limit", Decimal("1.234"), Decimal("140")) is None
+    assert quick_check(SOL_USDC, "Bid", "Limit", "1.5", Decimal("140")) is None
+    assert quick_check(SOL_USDC, "Bid", "Market", Decimal("1"), None) == (Decimal("1.00"), None)
