@@ -2,10 +2,12 @@
 
 Two implementations with the same small interface (``send`` -> status, headers, body):
 
-- ``AiohttpSender`` (default): aiohttp directly. Measured on this machine against a local
-  server, client CPU per signed order: ~200 us, vs ~180 us for a bare aiohttp request
-  carrying the same signature, ~390 us through ``httpx.AsyncClient`` with
-  ``httpx_aiohttp.AiohttpTransport`` and ~1.9 ms through httpx's default transport.
+- ``AiohttpSender`` (default): aiohttp directly. ``tests/bench/bench_client.py`` against the
+  sandbox (2 CPUs, load ~2) measured client CPU per signed order, sequential / 32 in flight:
+  ~200 / ~135 us for this client on aiohttp, ~165 / ~112 us for a bare aiohttp request with
+  the same signature, ~380 / ~300 us for this client through ``httpx.AsyncClient`` over
+  ``httpx_aiohttp.AiohttpTransport`` (and ~1.9 ms through httpx's default transport against
+  a local server). httpx's request/response models cost more than the whole target margin.
 - ``HttpxSender``: one ``httpx.AsyncClient``; requests are signed by ``BackpackAuth``
   (an ``httpx.Auth``). Same signing function, same errors.
 
