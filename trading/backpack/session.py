@@ -40,6 +40,7 @@ PUBLIC_KEY = "public"
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 _CLOCK_DRIFT_MS = 1000
 _ENCODE_JSON = json.JSONEncoder(separators=(",", ":")).encode
+_new_record = tuple.__new__  # CallRecord is a NamedTuple: skip its Python-level __new__
 
 
 class ExchangeSession:
@@ -247,17 +248,13 @@ class ExchangeSession:
     def _record(
         self, label: str, route: Route, started: float, error: BackpackError | None, attempts: int
     ) -> None:
-        self.metrics.record(
-            CallRecord(
-                label=label,
-                route=route.name,
-                latency_ms=(time.perf_counter() - started) * 1000.0,
-                outcome="ok" if error is None else type(error).__name__,
-                status=None if error is None else error.status,
-                code=None if error is None else error.code,
-                attempts=attempts,
-            )
-        )
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        if error is None:
+            fields = (label, route.name, latency_ms, "ok", None, None, attempts)
+        else:
+            kind = type(error).__name__
+            fields = (label, route.name, latency_ms, kind, error.status, error.code, attempts)
+        self.metrics.record(_new_record(CallRecord, fields))
 
     async def _send(
         self,
