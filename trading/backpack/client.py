@@ -7,6 +7,7 @@ retried by the session; order methods live in ``orders.OrderMethods`` (reconcili
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -55,8 +56,9 @@ class BackpackClient(OrderMethods):
         self.credentials = credentials
         self.label = label
 
-    async def _call(self, route: Route, params: Any = None, **kw: Any) -> Any:
-        return await self.session.call(
+    def _call(self, route: Route, params: Any = None, **kw: Any) -> Awaitable[Any]:
+        # Returns the session's coroutine itself (one frame less on every request).
+        return self.session.call(
             route, params, credentials=self.credentials, label=self.label, **kw
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +56,7 @@ class OrderMethods:
     resend_attempts: int = 3
     reconcile_delay_s: float = 0.1
 
-    async def _call(self, route: Route, params: Any = None, **kw: Any) -> Any:
+    def _call(self, route: Route, params: Any = None, **kw: Any) -> Awaitable[Any]:
         raise NotImplementedError
 
     async def order_history(self, **kw: Any) -> list[Order]:
