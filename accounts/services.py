@@ -34,6 +34,7 @@ from accounts.withdrawal_services import (  # re-exported: one place to import s
     withdrawal_address_remove,
     withdrawal_policy_set,
 )
+from dashboard.live import notify_membership_changed
 
 __all__ = [
     "ServiceError",
@@ -250,6 +251,7 @@ def membership_set(
             )
         except IntegrityError as exc:  # a concurrent add of the same member
             raise ServiceError("That member was just added by someone else.") from exc
+        notify_membership_changed(user.pk)  # live connections re-check at once (on commit)
         audit_record(
             actor=actor,
             action="membership_add" if created else "membership_role",
@@ -278,6 +280,7 @@ def membership_remove(
         ):
             raise ServiceError("A subaccount needs at least one admin.")
         membership.delete()
+        notify_membership_changed(membership.user_id)  # its streams stop at once (on commit)
         audit_record(
             actor=actor,
             action="membership_remove",

@@ -12,9 +12,9 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from accounts.models import Membership, Role
-from dashboard.live import notify_membership_changed
+from accounts.services import membership_remove
 from dashboard.routing import websocket_urlpatterns
-from tests.factories import MembershipFactory, SubaccountFactory, UserFactory
+from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, UserFactory
 from trading.exchange import client_for, close_session
 from trading.relay import runtime
 
@@ -134,8 +134,9 @@ async def test_account_events_reach_members_by_role_and_stop_when_removed(relay_
     assert "Cancel" in trader_frame
     await nothing_matching(outsider_ws, rf"open-orders-{sub.pk}|{order.id}")
 
-    await sync_to_async(Membership.objects.filter(user=viewer, subaccount=sub).delete)()
-    await sync_to_async(notify_membership_changed)(viewer.pk)
+    membership = await sync_to_async(Membership.objects.get)(user=viewer, subaccount=sub)
+    boss = await sync_to_async(SuperuserFactory)()
+    await sync_to_async(membership_remove)(actor=boss, subaccount=sub, membership_id=membership.pk)
     await asyncio.sleep(0.2)
     await client_for(sub).cancel_order("SOL_USDC", order_id=order.id)
 
