@@ -29,6 +29,8 @@ class MarketCache:
         self._markets: dict[str, Market] = {}
         self._loaded_at: float | None = None
         self._lock = asyncio.Lock()
+        self.unknown_reload_s = 10.0
+        self._unknown_reload_at = -1e9
 
     def invalidate(self) -> None:
         """Forget the loaded markets; the next ``get`` reloads them."""
@@ -59,7 +61,7 @@ class MarketCache:
         """One market's rules; raises ``InvalidOrderError`` (field ``symbol``) if unknown."""
         markets = await self.all()
         market = markets.get(symbol)
-        if market is None:
+        if market is None and self._may_reload_for_unknown():
             markets = await self.load(force=True)
             market = markets.get(symbol)
         if market is None:
@@ -69,6 +71,15 @@ class MarketCache:
                 action="Pick a market from the list.",
             )
         return market
+
+    def _may_reload_for_unknown(self) -> bool:
+        # An unknown symbol reloads the list (a market may have just been listed), but at
+        # most every ``unknown_reload_s`` so a typo cannot flood the exchange.
+        now = time.monotonic()
+        if now - self._unknown_reload_at < self.unknown_reload_s:
+            return False
+        self._unknown_reload_at = now
+        return True
 
     def fresh(self, symbol: str) -> Market | None:
         """The market if loaded and not due for a refresh (no I/O, no await)."""

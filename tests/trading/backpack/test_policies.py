@@ -153,3 +153,12 @@ async def test_invalid_market_from_the_exchange_refreshes_the_market_cache(clien
     assert info.value.code == "INVALID_MARKET" and info.value.field == "symbol"
     assert session.markets.fresh("SOL_USDC") is None  # reloaded on next use
     assert (await session.markets.get("SOL_USDC")).symbol == "SOL_USDC"
+
+
+async def test_unknown_symbols_reload_the_market_list_at_most_every_ten_seconds(session) -> None:
+    from trading.backpack.errors import InvalidOrderError
+
+    for _ in range(5):
+        with pytest.raises(InvalidOrderError, match="There is no market 'SOL_USDX'"):
+            await session.markets.get("SOL_USDX")
+    assert len([r for r in session.metrics.recent if r.route == "markets"]) == 2
