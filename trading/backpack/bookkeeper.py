@@ -109,7 +109,10 @@ class BookKeeper:
             buffered, self._buffer = self._buffer or [], None
             try:
                 for data in buffered:
-                    self.book.apply_message(data)
+                    try:
+                        self.book.apply_message(data)
+                    except (KeyError, TypeError, ValueError, ArithmeticError):
+                        logger.warning("unreadable depth frame on %s: %r", self.symbol, data)
             except BookGap:
                 # The snapshot is older than the buffered deltas: take another one.
                 self._buffer = buffered
