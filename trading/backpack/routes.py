@@ -7,7 +7,7 @@ instruction from here, so a private route without one cannot be sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 STANDARD = "standard"
 HISTORICAL = "historical"
@@ -24,11 +24,11 @@ class Route:
     private: bool = False
     budget: str = STANDARD
     idempotent: bool = True
+    label: str = field(default="", compare=False)
+    """``METHOD /path`` for messages and metrics (filled in from method and path)."""
 
-    @property
-    def label(self) -> str:
-        """``METHOD /path`` for messages and metrics."""
-        return f"{self.method} {self.path}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", f"{self.method} {self.path}")
 
 
 def _public(name: str, path: str, budget: str = STANDARD) -> Route:

@@ -35,8 +35,11 @@ Params = Mapping[str, Any]
 
 def encode_value(value: Any) -> str:
     """Encode one parameter value the way the exchange signs it."""
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return value
+    if kind is int:
+        return str(value)
     if value is True:
         return "true"
     if value is False:
