@@ -136,20 +136,18 @@ class MarketFeed:
     def _on_book(self, book: Any) -> None:
         self.last_message_at = time.time()
         self.relay.offer(self.group, "book", self._book_message)
-        self.relay.offer(self.group, "stats", self._stats_message)
 
-    def _book_message(self) -> dict[str, Any] | None:
-        if self.keeper is None or not self.keeper.synced.is_set():
-            return None
-        html = fragments.book_html(self.market, self.keeper.book)
-        # The engine time of the newest delta, for the relay benchmark's latency figures.
-        return {"type": "push", "html": f"{html}<!--E:{self.last_event_us}-->"}
-
-    def _stats_message(self) -> dict[str, Any]:
-        book = self.keeper.book if self.keeper is not None else None
+    def _book_message(self) -> dict[str, Any]:
+        """Book and statistics in one message (two out-of-band regions): half the sends of
+        two kinds, and the statistics' best bid/ask always match the book shown."""
+        synced = self.keeper is not None and self.keeper.synced.is_set()
+        book = self.keeper.book if synced else None
         html = fragments.market_stats_html(
             self.market, ticker=self.ticker, mark=self.mark, book=book
         )
+        if book is not None:
+            # The engine time of the newest delta, for the relay benchmark's latency figures.
+            html = f"{fragments.book_html(self.market, book)}{html}<!--E:{self.last_event_us}-->"
         return {"type": "push", "html": html}
 
     def _on_trade(self, data: dict[str, Any]) -> None:
@@ -173,7 +171,7 @@ class MarketFeed:
         except (BackpackError, KeyError, ValueError, TypeError) as exc:
             log.warning("bad ticker frame on %s: %s", self.symbol, exc)
             return
-        self.relay.offer(self.group, "stats", self._stats_message)
+        self.relay.offer(self.group, "book", self._book_message)
 
     def _on_mark(self, data: dict[str, Any]) -> None:
         self._seen(data)
@@ -182,7 +180,7 @@ class MarketFeed:
         except (BackpackError, KeyError, ValueError, TypeError) as exc:
             log.warning("bad markPrice frame on %s: %s", self.symbol, exc)
             return
-        self.relay.offer(self.group, "stats", self._stats_message)
+        self.relay.offer(self.group, "book", self._book_message)
 
     def _on_kline(self, data: dict[str, Any], interval: str) -> None:
         self._seen(data)
