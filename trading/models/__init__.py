@@ -3,9 +3,7 @@
 Add one import line per module (tickets, balances, withdrawals, monitoring).
 """
 
-from trading.models.tickets import OrderTicket  # noqa: F401
 from trading.models.balances import BalanceSnapshot  # noqa: F401
-from trading.models.withdrawals import WithdrawalRequest  # noqa: F401
 from trading.models.monitoring import (  # noqa: F401
     Alert,
     AlertSeen,
@@ -16,3 +14,5 @@ from trading.models.monitoring import (  # noqa: F401
     StreamState,
     WebhookDelivery,
 )
+from trading.models.tickets import OrderTicket  # noqa: F401
+from trading.models.withdrawals import WithdrawalRequest  # noqa: F401
