@@ -14,7 +14,6 @@ submit's result instead of placing again.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -28,10 +27,8 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Role, Subaccount
 from accounts.permissions import require_role
-from trading.backpack import Order, OrderType, Side, routes
-from trading.backpack.errors import BackpackError
-from trading.backpack.orders import UNKNOWN_OUTCOME, new_client_id
-from trading.backpack.wire import parse
+from trading.backpack import Order, OrderType, Side
+from trading.backpack.orders import new_client_id
 from trading.exchange import client_for
 from trading.forms import Ticket
 from trading.fragments import fmt_plain
@@ -156,53 +153,6 @@ def _ticket_reload(record: OrderTicket) -> OrderTicket:
     return OrderTicket.objects.get(pk=record.pk)
 
 
-def _supports_triggers(client: Any) -> bool:
-    parameters = inspect.signature(client.place_order).parameters
-    return "take_profit_trigger_price" in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
-
-
-async def _place_with_triggers(
-    client: Any, ticket: Ticket, client_id: int, extra: dict[str, Any]
-) -> Order:
-    """Place an order carrying take-profit / stop-loss triggers through the client's public
-    parts (its `place_order` has no trigger arguments yet), with the same guarantee: a lost
-    answer is reconciled by `clientId` before anything is resent."""
-    params = await client.order_params(
-        ticket.symbol,
-        ticket.side,
-        ticket.order_type,
-        quantity=ticket.quantity,
-        price=ticket.price if ticket.order_type == OrderType.LIMIT else None,
-        quote_quantity=ticket.quote_quantity,
-        client_id=client_id,
-        time_in_force=ticket.time_in_force,
-        post_only=ticket.post_only or None,
-        reduce_only=ticket.reduce_only or None,
-        **extra,
-    )
-    last_error: BackpackError | None = None
-    for _ in range(3):
-        try:
-            payload = await client.session.call(
-                routes.ORDER_PLACE,
-                params,
-                credentials=client.credentials,
-                label=client.label,
-                retry=False,
-            )
-        except UNKNOWN_OUTCOME as error:
-            last_error = error
-            found = await client.find_order(ticket.symbol, client_id)
-            if found is not None:
-                return found
-            continue
-        return parse(routes.ORDER_PLACE.label, Order.from_wire, payload)
-    assert last_error is not None
-    raise last_error
-
-
 async def order_place(
     *, actor: Any, subaccount: Subaccount, ticket: Ticket, ip: str | None = None
 ) -> OrderResult:
@@ -226,22 +176,19 @@ async def order_place(
     if ticket.stop_loss_trigger_price is not None:
         extra["stop_loss_trigger_price"] = ticket.stop_loss_trigger_price
     try:
-        if extra and not _supports_triggers(client):
-            order = await _place_with_triggers(client, ticket, record.client_id, extra)
-        else:
-            order = await client.place_order(
-                ticket.symbol,
-                ticket.side,
-                ticket.order_type,
-                quantity=ticket.quantity,
-                price=ticket.price if ticket.order_type == OrderType.LIMIT else None,
-                quote_quantity=ticket.quote_quantity,
-                time_in_force=ticket.time_in_force,
-                post_only=ticket.post_only or None,
-                reduce_only=ticket.reduce_only or None,
-                client_id=record.client_id,
-                **extra,
-            )
+        order = await client.place_order(
+            ticket.symbol,
+            ticket.side,
+            ticket.order_type,
+            quantity=ticket.quantity,
+            price=ticket.price if ticket.order_type == OrderType.LIMIT else None,
+            quote_quantity=ticket.quote_quantity,
+            time_in_force=ticket.time_in_force,
+            post_only=ticket.post_only or None,
+            reduce_only=ticket.reduce_only or None,
+            client_id=record.client_id,
+            **extra,
+        )
     except EXCHANGE_ERRORS as error:
         message = exchange_error_text(error)
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
