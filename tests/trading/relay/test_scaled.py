@@ -139,15 +139,17 @@ async def _watch_and_trade(server, cookie, sandbox_live, workers, worker_env, tm
         key = sandbox_live.keys[0]  # the trader trades on the first two demo subaccounts
         client = session.client(Credentials(api_key=key["api_key"], api_secret=key["api_secret"]))
         try:
-            book = await client.depth("SOL_USDC")
-            price = (book.bids[0][0] * Decimal("0.9")).quantize(Decimal("0.01"))
+            best_bid = max(price for price, _ in (await client.depth("SOL_USDC")).bids)
+            price = (best_bid * Decimal("0.97")).quantize(Decimal("0.01"))  # rests, in the band
             await asyncio.sleep(3)  # the worker follows the subaccount's private streams
             order = await client.place_order(
                 "SOL_USDC", "Bid", "Limit", quantity="0.37", price=price, post_only=True
             )
-            await frame_matching(account, rf'id="open-orders-\d+"[\s\S]*{price}', 15)
+            try:
+                await frame_matching(account, rf'id="open-orders-\d+"[\s\S]*{price}', 15)
+            finally:
+                await client.cancel_order("SOL_USDC", order_id=order.id)
         finally:
-            await client.cancel_order("SOL_USDC", order_id=order.id)
             await session.aclose()
 
         workers[0].kill()
