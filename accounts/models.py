@@ -226,3 +226,19 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditEventError("audit events are append-only: they cannot be deleted")
+
+
+class UserPreference(models.Model):
+    """What a user chose for the look of the dashboard, remembered on every device."""
+
+    class Theme(models.TextChoices):
+        LIGHT = "light", "Light"
+        DARK = "dark", "Dark"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.LIGHT)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.theme}"

@@ -313,3 +313,13 @@ def low_balance_thresholds_set(
             ip=ip,
             parameters={"minimums": minimums},
         )
+
+
+def user_theme_set(*, user: Any, theme: str) -> str:
+    """Remember the user's light or dark theme (a look, not a team setting: not audited)."""
+    from accounts.models import UserPreference
+
+    if theme not in UserPreference.Theme.values:
+        raise ServiceError(f"Unknown theme {theme!r}.", field="theme")
+    UserPreference.objects.update_or_create(user=user, defaults={"theme": theme})
+    return theme

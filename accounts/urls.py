@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/verify/", login_views.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("security/", login_views.security, name="security"),
+    path("theme/", views.theme_set, name="theme"),
     path("security/enrol/", login_views.totp_enrol, name="totp_enrol"),
     path("security/backup-codes/", login_views.backup_codes_renew, name="backup_codes"),
     path("subaccounts/", views.subaccount_list, name="subaccount_list"),

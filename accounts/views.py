@@ -199,3 +199,15 @@ def member_remove(
     else:
         messages.success(request, "Member removed.")
     return _members_page(request, subaccount, MemberForm())
+
+
+@require_POST
+def theme_set(request: HttpRequest) -> HttpResponse:
+    """Save the theme the user switched to (sent by the Theme button in the top bar)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    try:
+        services.user_theme_set(user=request.user, theme=request.POST.get("theme", ""))
+    except services.ServiceError as exc:
+        return HttpResponse(exc.message, status=400)
+    return HttpResponse(status=204)

@@ -29,6 +29,10 @@ RULES: dict[str, Rule] = {
     "accounts:login": PUBLIC,
     "accounts:login_verify": Rule(expect(LOGIN, TWO_FACTOR, TWO_FACTOR, OK, OK, OK)),
     "accounts:logout": Rule(expect(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN), method="post"),
+    # anyone signed in saves their own theme (no one else's); visitors get 401
+    "accounts:theme": Rule(
+        expect(DENY, OK, OK, OK, OK, OK), method="post", data=lambda w: {"theme": "dark"}
+    ),
     "accounts:security": SIGNED_IN,
     "accounts:totp_enrol": SIGNED_IN,
     "accounts:backup_codes": Rule(expect(LOGIN, TWO_FACTOR, TWO_FACTOR, OK, OK, OK), method="post"),

@@ -34,3 +34,27 @@ def test_wrong_password_keeps_the_visitor_out(dashboard_server, page):
         "Please enter a correct username and password" in page.locator(".form-error").inner_text()
     )
     assert "/accounts/login/" in page.url
+
+
+def test_the_theme_switch_is_remembered_for_the_user_in_another_browser(dashboard_server, chromium):
+    dashboard_server.create_user("flo", "a long demo password 2")
+    browsers = [chromium.new_context(), chromium.new_context()]
+    try:
+        first, second = (context.new_page() for context in browsers)
+        for page in (first, second):
+            page.goto(dashboard_server.url + "/")
+            page.fill("#id_username", "flo")
+            page.fill("#id_password", "a long demo password 2")
+            page.click("button[type=submit]")
+            page.wait_for_url(re.compile(r"/$"))
+        assert first.locator("html").get_attribute("data-theme") == "light"
+
+        with first.expect_response("**/accounts/theme/"):
+            first.click("[data-theme-toggle]")
+        second.reload()
+
+        assert first.locator("html").get_attribute("data-theme") == "dark"
+        assert second.locator("html").get_attribute("data-theme") == "dark"
+    finally:
+        for context in browsers:
+            context.close()
