@@ -3,15 +3,13 @@ schemas (shared/spec/backpack-openapi.yml)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import jsonschema
 import pytest
 import yaml
 
-from .conftest import limit, market
+from tests.spec_files import SPEC_PATH
 
-SPEC_PATH = Path(__file__).resolve().parents[4] / "shared" / "spec" / "backpack-openapi.yml"
+from .conftest import limit, market
 
 
 @pytest.fixture(scope="module")

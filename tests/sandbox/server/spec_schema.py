@@ -14,13 +14,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-SPEC_PATH = Path(__file__).resolve().parents[4] / "shared/spec/backpack-openapi.yml"
+from tests.spec_files import SPEC_PATH
+
 DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 NAIVE_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?$")
 

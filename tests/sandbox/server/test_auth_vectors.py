@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,8 +17,8 @@ import pytest
 
 from sandbox.server.auth import Authenticator, signing_string
 from sandbox.server.errors import ApiError
+from tests.spec_files import VECTORS_PATH
 
-VECTORS_PATH = Path(__file__).resolve().parents[4] / "shared/spec/signing-vectors.json"
 VECTORS = json.loads(VECTORS_PATH.read_text())["vectors"]
 REST_VECTORS = [v for v in VECTORS if v["method"] != "WS"]
 WS_VECTORS = [v for v in VECTORS if v["method"] == "WS"]

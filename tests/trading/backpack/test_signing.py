@@ -3,11 +3,11 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.spec_files import VECTORS_PATH
 from trading.backpack.errors import AuthenticationError
 from trading.backpack.signing import (
     BackpackAuth,
@@ -18,7 +18,6 @@ from trading.backpack.signing import (
     ws_signature,
 )
 
-VECTORS_PATH = Path(__file__).resolve().parents[4] / "shared/spec/signing-vectors.json"
 VECTORS = json.loads(VECTORS_PATH.read_text())["vectors"]
 
 
