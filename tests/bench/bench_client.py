@@ -72,7 +72,7 @@ async def measure(send: Send, count: int, in_flight: int, first_id: int) -> dict
 
 
 async def ours(
-    api_url: str, key: dict, transport: str = "aiohttp"
+    api_url: str, key: dict, transport: str = "http1"
 ) -> tuple[Send, Callable[[], Awaitable[None]]]:
     """This project's client (validation on, rate budget kept, clientId reconciliation)."""
     session = ExchangeSession(
@@ -154,6 +154,7 @@ async def run(sandbox: SandboxProcess) -> dict[str, dict[str, dict[str, float]]]
         ("this client", ours),
         ("ccxt", with_ccxt),
         ("bare aiohttp", floor),
+        ("on aiohttp", lambda url, key: ours(url, key, "aiohttp")),
         ("via httpx", lambda url, key: ours(url, key, "httpx-aiohttp")),
     ]
     rounds: dict[str, dict[str, list[dict[str, float]]]] = {}

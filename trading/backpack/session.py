@@ -69,7 +69,7 @@ class ExchangeSession:
         clock_refresh_s: float = 300.0,
         market_refresh_s: float = 300.0,
         metrics: MetricsCollector | None = None,
-        transport: str = "aiohttp",
+        transport: str = "http1",
     ) -> None:
         if not 0 < window_ms <= MAX_WINDOW_MS:
             raise ValueError(f"window_ms must be between 1 and {MAX_WINDOW_MS}, got {window_ms}")

@@ -26,6 +26,7 @@ import aiohttp
 import httpx
 
 from .errors import ExchangeUnavailableError
+from .http1 import ConnectFailed, Http1Pool
 from .signing import BackpackAuth, Credentials
 
 KEEPALIVE_S = 15.0  # aiohttp's default idle keep-alive
@@ -111,6 +112,58 @@ class AiohttpSender:
             await asyncio.sleep(0)
 
 
+class Http1Sender:
+    """The lean HTTP/1.1 pool of ``http1.py`` (default): same signing, same errors."""
+
+    def __init__(
+        self, base_url: str, *, timeout_s: float, connect_timeout_s: float, max_connections: int
+    ) -> None:
+        self.base_url = base_url
+        self.pool = Http1Pool(
+            base_url,
+            timeout_s=timeout_s,
+            connect_timeout_s=connect_timeout_s,
+            max_connections=max_connections,
+            keepalive_s=KEEPALIVE_S,
+        )
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, Any] | None,
+        body: bytes | None,
+        headers: dict[str, str],
+        signed: Signed,
+        label: str,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send one request and read the whole answer."""
+        target = f"{path}?{query_string(query)}" if query else path
+        if signed is not None:
+            credentials, instruction, params, clock, window = signed
+            headers = {**headers, **credentials.headers(instruction, params, clock(), window)}
+        try:
+            return await self.pool.request(method, target, headers, body)
+        except ConnectFailed as exc:
+            raise ExchangeUnavailableError(
+                f"Cannot connect to the exchange for {label} ({exc}).",
+                route=label,
+                maybe_sent=False,
+            ) from exc
+        except TimeoutError as exc:
+            raise ExchangeUnavailableError(
+                f"No answer from the exchange on {label} in time.", route=label
+            ) from exc
+        except OSError as exc:
+            raise ExchangeUnavailableError(
+                f"Lost the connection to the exchange on {label} ({exc}).", route=label
+            ) from exc
+
+    async def aclose(self) -> None:
+        """Close the pool."""
+        await self.pool.aclose()
+
+
 class HttpxSender:
     """One ``httpx.AsyncClient`` (keep-alive pool); signing attached as ``BackpackAuth``."""
 
@@ -179,13 +232,15 @@ class HttpxSender:
 
 def make_sender(
     kind: str, base_url: str, *, timeout_s: float, connect_timeout_s: float, max_connections: int
-) -> AiohttpSender | HttpxSender:
-    """``"aiohttp"`` (default), ``"httpx-aiohttp"`` or ``"httpx"``."""
+) -> Http1Sender | AiohttpSender | HttpxSender:
+    """``"http1"`` (default), ``"aiohttp"``, ``"httpx-aiohttp"`` or ``"httpx"``."""
     options = {
         "timeout_s": timeout_s,
         "connect_timeout_s": connect_timeout_s,
         "max_connections": max_connections,
     }
+    if kind == "http1":
+        return Http1Sender(base_url, **options)
     if kind == "aiohttp":
         return AiohttpSender(base_url, **options)
     if kind == "httpx-aiohttp":
@@ -195,7 +250,9 @@ def make_sender(
         return HttpxSender(base_url, transport=AiohttpTransport(limits=limits), **options)
     if kind == "httpx":
         return HttpxSender(base_url, **options)
-    raise ValueError(f"transport must be 'aiohttp', 'httpx-aiohttp' or 'httpx', got {kind!r}")
+    raise ValueError(
+        f"transport must be 'http1', 'aiohttp', 'httpx-aiohttp' or 'httpx', got {kind!r}"
+    )
 
 
-__all__ = ["AiohttpSender", "HttpxSender", "make_sender", "query_string"]
+__all__ = ["AiohttpSender", "Http1Sender", "HttpxSender", "make_sender", "query_string"]
