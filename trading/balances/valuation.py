@@ -53,7 +53,10 @@ class PriceQuote:
 
 
 def plain(value: Decimal) -> str:
-    """A Decimal as plain text without trailing zeros (never exponent notation)."""
+    """A Decimal as plain text without trailing zeros (never exponent notation); zero of
+    either sign is "0" (equal values read the same, whatever their exponent or sign)."""
+    if value.is_zero():
+        return "0"
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -16,6 +16,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
@@ -86,7 +87,10 @@ async def balances_totals(request: HttpRequest) -> HttpResponseBase:
     if user is None:
         return _to_login(request)
     team = await balances_for_team(user=user, sparklines=False)
-    return render(request, "trading/partials/balances_totals.html", {"team": team})
+    # A fragment: no context processors (they may query the database, which an async view
+    # must not do synchronously, and the block needs nothing from them).
+    html = render_to_string("trading/partials/balances_totals.html", {"team": team})
+    return HttpResponse(html)
 
 
 @require_http_methods(["GET", "POST"])
