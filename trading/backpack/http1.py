@@ -29,6 +29,10 @@ class ConnectFailed(OSError):
     """The connection could not be opened: the request never left."""
 
 
+class HeaderError(ValueError):
+    """A header value holds a line break (it would inject headers); names the header."""
+
+
 class ConnectionLost(OSError):
     """The connection broke (or the answer was unreadable) before the answer was complete."""
 
@@ -228,7 +232,7 @@ class Http1Pool:
         lines = [method, " ", self.prefix, target, self._host_line]
         for name, value in headers.items():
             if "\n" in value or "\r" in value:
-                raise ValueError(f"header {name} contains a line break")
+                raise HeaderError(name)
             lines.append(f"{name}: {value}\r\n")
         if body:
             lines.append(f"Content-Length: {len(body)}\r\n\r\n")
@@ -323,4 +327,4 @@ def _expire(waiter: asyncio.Future[Any]) -> None:
         waiter.set_exception(TimeoutError())
 
 
-__all__ = ["ConnectFailed", "ConnectionLost", "Http1Pool"]
+__all__ = ["ConnectFailed", "ConnectionLost", "HeaderError", "Http1Pool"]

@@ -25,8 +25,8 @@ from urllib.parse import quote
 import aiohttp
 import httpx
 
-from .errors import ExchangeUnavailableError
-from .http1 import ConnectFailed, Http1Pool
+from .errors import AuthenticationError, ExchangeUnavailableError
+from .http1 import ConnectFailed, HeaderError, Http1Pool
 from .signing import BackpackAuth, Credentials
 
 KEEPALIVE_S = 15.0  # aiohttp's default idle keep-alive
@@ -144,6 +144,12 @@ class Http1Sender:
             headers = {**headers, **credentials.headers(instruction, params, clock(), window)}
         try:
             return await self.pool.request(method, target, headers, body)
+        except HeaderError as exc:
+            raise AuthenticationError(
+                f"The request header {exc} contains a line break.",
+                route=label,
+                action="Paste the API key again, without line breaks.",
+            ) from None
         except ConnectFailed as exc:
             raise ExchangeUnavailableError(
                 f"Cannot connect to the exchange for {label} ({exc}).",

@@ -1,0 +1,213 @@
+"""The lean HTTP/1.1 sender against a scripted server on a real socket: framing, reuse,
+timeouts and broken connections, as the session sees them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from trading.backpack import ExchangeSession
+from trading.backpack.errors import AuthenticationError, ExchangeUnavailableError
+from trading.backpack.transport import Http1Sender
+
+Answer = Callable[[bytes, asyncio.StreamWriter], "asyncio.Future[None] | None"]
+
+
+class ScriptedServer:
+    """Answers each request with ``answer(request_head_and_body, writer)``; counts
+    connections and remembers the requests it read."""
+
+    def __init__(self, answer) -> None:
+        self.answer = answer
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.server: asyncio.Server | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                request = head + await reader.readexactly(length)
+                self.requests.append(request)
+                await self.answer(request, writer)
+                if writer.is_closing():
+                    return
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass  # the client went away, or the test ended while this answer was held back
+        finally:
+            writer.close()
+
+    @property
+    def url(self) -> str:
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[..., ScriptedServer]]:
+    servers: list[ScriptedServer] = []
+
+    async def start(answer) -> ScriptedServer:
+        scripted = ScriptedServer(answer)
+        scripted.server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+        servers.append(scripted)
+        return scripted
+
+    yield start
+    for scripted in servers:
+        scripted.server.close()
+
+
+def sender(url: str, *, timeout_s: float = 2.0, max_connections: int = 8) -> Http1Sender:
+    return Http1Sender(
+        url, timeout_s=timeout_s, connect_timeout_s=1.0, max_connections=max_connections
+    )
+
+
+async def get(http: Http1Sender, path: str = "/api/v1/time") -> tuple[int, dict, bytes]:
+    return await http.send("GET", path, None, None, {}, None, f"GET {path}")
+
+
+async def test_a_chunked_answer_in_pieces_is_joined_and_the_connection_reused(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[1,2,")
+        await writer.drain()
+        await asyncio.sleep(0.01)
+        writer.write(b"\r\n2;ext=1\r\n3]\r\n0\r\nX-Trailer: t\r\n\r\n")
+        await writer.drain()
+
+    server = await serve(answer)
+    http = sender(server.url)
+    first = await get(http)
+    second = await get(http)
+    await http.aclose()
+    assert first[0] == 200 and first[2] == b"[1,2,3]" and second[2] == b"[1,2,3]"
+    assert server.connections == 1
+
+
+async def test_connection_close_and_close_delimited_bodies_are_read_whole(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n1234")
+        await writer.drain()
+        writer.close()
+
+    server = await serve(answer)
+    http = sender(server.url)
+    assert (await get(http))[2] == b"1234"
+    assert (await get(http))[2] == b"1234"
+    await http.aclose()
+    assert server.connections == 2
+
+
+async def test_the_request_carries_host_length_query_and_signed_headers(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nRetry-After: 3\r\n\r\n{}")
+
+    server = await serve(answer)
+    http = sender(server.url)
+    status, headers, body = await http.send(
+        "POST", "/api/v1/order", None, b'{"a":1}', {"Content-Type": "application/json"}, None, "x"
+    )
+    await http.send("GET", "/api/v1/depth", {"symbol": "SOL_USDC", "x": True}, None, {}, None, "x")
+    await http.aclose()
+    post, query = server.requests
+    assert post.startswith(b"POST /api/v1/order HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert b"\r\nContent-Length: 7\r\n" in post and post.endswith(b'\r\n\r\n{"a":1}')
+    assert query.startswith(b"GET /api/v1/depth?symbol=SOL_USDC&x=true HTTP/1.1\r\n")
+    assert headers["retry-after"] == "3" and body == b"{}"
+
+
+async def test_a_silent_server_times_out_and_a_refused_port_was_never_sent(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+
+    server = await serve(answer)
+    http = sender(server.url, timeout_s=0.3)
+    with pytest.raises(ExchangeUnavailableError, match="No answer from the exchange") as lost:
+        await get(http)
+    assert lost.value.maybe_sent is True
+    await http.aclose()
+    url = server.url
+    server.server.close()
+    await server.server.wait_closed()
+    refused = sender(url)
+    with pytest.raises(ExchangeUnavailableError, match="Cannot connect") as never:
+        await get(refused)
+    assert never.value.maybe_sent is False
+    await refused.aclose()
+
+
+async def test_a_connection_cut_mid_answer_is_reported_as_lost(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        await writer.drain()
+        writer.close()
+
+    server = await serve(answer)
+    http = sender(server.url)
+    with pytest.raises(ExchangeUnavailableError, match="Lost the connection") as lost:
+        await get(http)
+    await http.aclose()
+    assert lost.value.maybe_sent is True
+
+
+async def test_garbage_instead_of_http_is_a_lost_answer_not_a_crash(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
+
+    server = await serve(answer)
+    http = sender(server.url)
+    with pytest.raises(ExchangeUnavailableError, match="not an HTTP/1 answer"):
+        await get(http)
+    await http.aclose()
+
+
+async def test_many_in_flight_share_at_most_max_connections(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(0.01)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n7")
+
+    server = await serve(answer)
+    http = sender(server.url, max_connections=4)
+    results = await asyncio.gather(*(get(http) for _ in range(32)))
+    await http.aclose()
+    assert [body for _, _, body in results] == [b"7"] * 32
+    assert server.connections == 4
+
+
+async def test_an_idle_connection_the_server_closed_is_not_reused(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1")
+        await writer.drain()
+        asyncio.get_running_loop().call_later(0.02, writer.close)
+
+    server = await serve(answer)
+    http = sender(server.url)
+    await get(http)
+    await asyncio.sleep(0.1)
+    assert (await get(http))[2] == b"1"
+    await http.aclose()
+    assert server.connections == 2
+
+
+async def test_a_line_break_in_the_api_key_is_refused_before_sending(serve) -> None:
+    from trading.backpack import Credentials
+
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+    server = await serve(answer)
+    seed = "A" * 43 + "="
+    async with ExchangeSession(api_url=server.url) as session:
+        session.clock.measured_at = session.clock.monotonic()  # no time sync needed here
+        client = session.client(Credentials("key\r\nX-Evil: 1", seed), label="A")
+        with pytest.raises(AuthenticationError, match="X-API-Key contains a line break"):
+            await client.balances()
+    assert server.requests == []
