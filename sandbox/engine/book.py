@@ -119,10 +119,10 @@ class OrderBook:
         if level is None:
             levels[price] = {order.id: order}
             insort(prices, price)
-            total = order.remaining
+            total = order.quantity - order.executed_quantity
         else:
             level[order.id] = order
-            total = totals[price] + order.remaining
+            total = totals[price] + (order.quantity - order.executed_quantity)
         totals[price] = total
         self._changed(order.side, price, total)
 
@@ -131,7 +131,7 @@ class OrderBook:
         price = order.price
         totals = self.bid_totals if order.side == BID else self.ask_totals
         total = totals[price] - quantity
-        if order.remaining <= 0:
+        if order.quantity - order.executed_quantity <= 0:
             self._remove(order, total)
         else:
             totals[price] = total

@@ -196,7 +196,8 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
     def _finish(self) -> None:
         """End of a command: fire triggers, emit depth / bookTicker, deliver events."""
         try:
-            self._run_triggers()
+            if self._trigger_check:  # a symbol whose pending triggers must be checked
+                self._run_triggers()
         finally:
             self._flush_books()
             batch = self._batch
@@ -322,7 +323,8 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         ``OrderExecutePayload`` (camelCase keys).  Returns the spec's ``OrderType`` object
         (status New / PartiallyFilled / Filled / Expired / TriggerPending)."""
         caller_context = getcontext()
-        setcontext(_CONTEXT)  # cheaper than localcontext(), which copies the context
+        if caller_context is not _CONTEXT:
+            setcontext(_CONTEXT)  # cheaper than localcontext(), which copies the context
         try:
             self._begin()
             if type(payload) is not dict and not isinstance(payload, Mapping):
@@ -339,7 +341,8 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
                 self._finish()
             return order.to_wire()
         finally:
-            setcontext(caller_context)
+            if caller_context is not _CONTEXT:
+                setcontext(caller_context)
 
     def execute_orders(
         self, subaccount_id: int, payloads: Iterable[Mapping[str, Any]]

@@ -261,25 +261,37 @@ class Account:
         return balance
 
 
-Fill = tuple[Order, int, Decimal, Decimal, bool, Decimal, str, int]
-"""(order, tradeId, quantity, price, isMaker, fee, feeSymbol, engine time in us)."""
+Fill = tuple[int, int, Decimal, Decimal, bool, Decimal, str, int, str, str, int | None, str]
+"""(orderId, tradeId, quantity, price, isMaker, fee, feeSymbol, engine time in us, symbol,
+side, clientId, market type).
+
+Only atomic values, no reference to the :class:`Order`: the garbage collector stops
+tracking such a tuple after its first pass, so a long fill history costs full
+collections nothing (a tuple holding the order stayed tracked for as long as it lived).
+"""
+
+FILL_ORDER_ID = 0
+FILL_TIME = 7
+FILL_SYMBOL = 8
+FILL_MARKET_TYPE = 11
 
 
 def fill_to_wire(fill: Fill) -> dict[str, Any]:
     """One row of ``GET /wapi/v1/history/fills``: the spec's ``OrderFill``."""
-    order, trade_id, quantity, price, is_maker, fee, fee_symbol, now_us = fill
+    order_id, trade_id, quantity, price, is_maker, fee, fee_symbol, now_us = fill[:8]
+    symbol, side, client_id = fill[8:11]
     row: dict[str, Any] = {
         "fee": _FMT(fee, "f"),
         "feeSymbol": fee_symbol,
         "isMaker": is_maker,
-        "orderId": str(order.id),
+        "orderId": str(order_id),
         "price": _FMT(price, "f"),
         "quantity": _FMT(quantity, "f"),
-        "side": order.side,
-        "symbol": order.symbol,
+        "side": side,
+        "symbol": symbol,
         "timestamp": us_to_iso(now_us),
         "tradeId": trade_id,
     }
-    if order.client_id is not None:
-        row["clientId"] = str(order.client_id)
+    if client_id is not None:
+        row["clientId"] = str(client_id)
     return row

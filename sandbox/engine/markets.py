@@ -87,6 +87,9 @@ class Market:
     order_book_state: str = "Open"
     visible: bool = True
     created_at: datetime = field(default_factory=lambda: datetime(2024, 1, 1, tzinfo=UTC))
+    # True for perpetual futures (positions, margin, reduceOnly, triggers); derived from
+    # market_type once, since the matching loop asks on every fill
+    is_perp: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self) -> None:
         # markets come from seed files too: accept numbers as strings, refuse nonsense
@@ -105,11 +108,7 @@ class Market:
             object.__setattr__(self, name, number)
         if self.market_type not in (SPOT, PERP):
             raise ValueError(f"{self.symbol}: market_type must be SPOT or PERP")
-
-    @property
-    def is_perp(self) -> bool:
-        """True for perpetual futures (positions, margin, reduceOnly, triggers)."""
-        return self.market_type == PERP
+        object.__setattr__(self, "is_perp", self.market_type == PERP)
 
     def to_wire(self) -> dict[str, Any]:
         """The spec's ``Market`` object (``GET /api/v1/market(s)``)."""

@@ -172,8 +172,22 @@ class MatchingMixin:
                 fee, fee_symbol = self._settle_perp(account, order, price, quantity, quote, rate)
             else:
                 fee, fee_symbol = self._settle_spot(account, order, price, quantity, quote, rate)
-            fill = (order, trade_id, quantity, price, is_maker, fee, fee_symbol, now)
-            account.fills.append(fill)
+            account.fills.append(
+                (
+                    order.id,
+                    trade_id,
+                    quantity,
+                    price,
+                    is_maker,
+                    fee,
+                    fee_symbol,
+                    now,
+                    order.symbol,
+                    order.side,
+                    order.client_id,
+                    market.market_type,
+                )
+            )
             if is_maker:
                 if order.quantity - order.executed_quantity <= 0:
                     order.status = FILLED
@@ -184,7 +198,7 @@ class MatchingMixin:
             else:
                 order.status = (
                     FILLED
-                    if order.quantity is not None and order.remaining <= 0
+                    if order.quantity is not None and order.quantity <= order.executed_quantity
                     else PARTIALLY_FILLED
                 )
             if emitting:

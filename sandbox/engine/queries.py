@@ -11,7 +11,7 @@ from itertools import islice
 from typing import Any
 
 from .errors import bad_request, not_found
-from .ledger import Account, fill_to_wire
+from .ledger import FILL_MARKET_TYPE, FILL_ORDER_ID, FILL_SYMBOL, FILL_TIME, Account, fill_to_wire
 from .marketdata import INTERVAL_SECONDS, TICKER_INTERVALS
 from .markets import CONTEXT, ZERO
 from .orders import ASK, BID, TRIGGER_PENDING
@@ -263,11 +263,11 @@ class QueriesMixin:
         chosen = [
             fill
             for fill in (reversed(fills) if _direction(sort_direction) else fills)
-            if (symbol is None or fill[0].symbol == symbol)
-            and (wanted is None or fill[0].id == wanted)
-            and (market_type is None or fill[0].market.market_type == market_type)
-            and (low is None or fill[7] >= low)
-            and (high is None or fill[7] <= high)
+            if (symbol is None or fill[FILL_SYMBOL] == symbol)
+            and (wanted is None or fill[FILL_ORDER_ID] == wanted)
+            and (market_type is None or fill[FILL_MARKET_TYPE] == market_type)
+            and (low is None or fill[FILL_TIME] >= low)
+            and (high is None or fill[FILL_TIME] <= high)
         ]
         return [fill_to_wire(fill) for fill in chosen[skip : skip + count]]
 
