@@ -236,10 +236,45 @@ class HttpxSender:
         await self.http.aclose()
 
 
+class Http1Transport(httpx.AsyncBaseTransport):
+    """An ``httpx`` transport over the lean ``Http1Pool``: httpx's API without its default
+    transport (httpcore) underneath. Transport failures raise httpx's own exceptions."""
+
+    def __init__(self, pool: Http1Pool) -> None:
+        self.pool = pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` on the pool (which writes ``Host`` and ``Content-Length``)."""
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name not in ("host", "content-length", "transfer-encoding")
+        }
+        body = await request.aread()
+        try:
+            status, answer_headers, content = await self.pool.request(
+                request.method, request.url.raw_path.decode("ascii"), headers, body or None
+            )
+        except HeaderError as exc:
+            raise httpx.LocalProtocolError(f"header {exc} contains a line break") from None
+        except ConnectFailed as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout("no answer in time", request=request) from exc
+        except OSError as exc:
+            raise httpx.ReadError(str(exc), request=request) from exc
+        return httpx.Response(status, headers=answer_headers, content=content, request=request)
+
+    async def aclose(self) -> None:
+        """Close the pool."""
+        await self.pool.aclose()
+
+
 def make_sender(
     kind: str, base_url: str, *, timeout_s: float, connect_timeout_s: float, max_connections: int
 ) -> Http1Sender | AiohttpSender | HttpxSender:
-    """``"http1"`` (default), ``"aiohttp"``, ``"httpx-aiohttp"`` or ``"httpx"``."""
+    """``"http1"`` (default), ``"aiohttp"``, ``"httpx-http1"`` (httpx over the lean pool),
+    ``"httpx-aiohttp"`` or ``"httpx"``."""
     options = {
         "timeout_s": timeout_s,
         "connect_timeout_s": connect_timeout_s,
@@ -256,9 +291,20 @@ def make_sender(
         return HttpxSender(base_url, transport=AiohttpTransport(limits=limits), **options)
     if kind == "httpx":
         return HttpxSender(base_url, **options)
+    if kind == "httpx-http1":
+        pool = Http1Pool(base_url, keepalive_s=KEEPALIVE_S, **options)
+        return HttpxSender(base_url, transport=Http1Transport(pool), **options)
     raise ValueError(
-        f"transport must be 'http1', 'aiohttp', 'httpx-aiohttp' or 'httpx', got {kind!r}"
+        "transport must be 'http1', 'aiohttp', 'httpx-http1', 'httpx-aiohttp' or 'httpx', "
+        f"got {kind!r}"
     )
 
 
-__all__ = ["AiohttpSender", "Http1Sender", "HttpxSender", "make_sender", "query_string"]
+__all__ = [
+    "AiohttpSender",
+    "Http1Sender",
+    "Http1Transport",
+    "HttpxSender",
+    "make_sender",
+    "query_string",
+]

@@ -236,10 +236,8 @@ async def test_metrics_record_latency_outcome_and_code_per_label(client, session
     assert session.limiter.remaining(client.credentials.api_key) < 2000
 
 
-@pytest.mark.parametrize("transport", ["httpx", "httpx-aiohttp"])
-async def test_the_httpx_senders_sign_with_backpack_auth_and_behave_the_same(
-    sandbox, transport: str
-) -> None:
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx", "httpx-aiohttp", "httpx-http1"])
+async def test_the_other_senders_sign_and_behave_the_same(sandbox, transport: str) -> None:
     from trading.backpack import ExchangeSession
 
     async with ExchangeSession(api_url=sandbox.api_url, transport=transport) as session:
