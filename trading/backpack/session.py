@@ -48,8 +48,9 @@ class ExchangeSession:
 
     ``session.client(credentials, label=...)`` gives a per-subaccount client; all of them
     share this session's keep-alive pool, clock, rate limiter, market cache and metrics.
-    ``transport``: ``"aiohttp"`` (default, measured cheapest per request; see
-    ``transport.py``), ``"httpx-aiohttp"`` or ``"httpx"`` (signing as an ``httpx.Auth``).
+    ``transport``: ``"http1"`` (default, the lean pool, measured cheapest per request; see
+    ``transport.py``), ``"aiohttp"``, or ``"httpx-http1"``, ``"httpx-aiohttp"``, ``"httpx"``
+    (``httpx.AsyncClient`` with signing as an ``httpx.Auth``).
     """
 
     def __init__(

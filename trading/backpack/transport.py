@@ -1,17 +1,22 @@
 """HTTP senders behind the session: one keep-alive pool per session, explicit timeouts.
 
-Two implementations with the same small interface (``send`` -> status, headers, body):
+Implementations with the same small interface (``send`` -> status, headers, body):
 
-- ``AiohttpSender`` (default): aiohttp directly. ``tests/bench/bench_client.py`` against the
-  sandbox (2 CPUs, load ~2) measured client CPU per signed order, sequential / 32 in flight:
-  ~200 / ~135 us for this client on aiohttp, ~165 / ~112 us for a bare aiohttp request with
-  the same signature, ~380 / ~300 us for this client through ``httpx.AsyncClient`` over
-  ``httpx_aiohttp.AiohttpTransport`` (and ~1.9 ms through httpx's default transport against
-  a local server). httpx's request/response models cost more than the whole target margin.
+- ``Http1Sender`` (default, ``transport="http1"``): the lean HTTP/1.1 pool of ``http1.py``.
+- ``AiohttpSender`` (``"aiohttp"``): aiohttp directly.
 - ``HttpxSender``: one ``httpx.AsyncClient``; requests are signed by ``BackpackAuth``
-  (an ``httpx.Auth``). Same signing function, same errors.
+  (an ``httpx.Auth``), over ``Http1Transport`` (``"httpx-http1"``: the lean pool as an
+  ``httpx.AsyncBaseTransport``), ``httpx_aiohttp`` (``"httpx-aiohttp"``) or httpx's own
+  transport (``"httpx"``).
 
-Both sign at send time through ``Credentials.headers`` and raise only
+``tests/bench/bench_client.py`` (2 CPUs, load 1-3, one run) measured client CPU per signed
+order, sequential / 32 in flight: ~100 / ~70 us on ``http1``; ~150 / ~105 us for a bare
+aiohttp request with the same signature (the floor); ~180 / ~125 us on ``aiohttp``;
+~250 / ~215 us on ``httpx-http1``; ~370 / ~300 us on ``httpx-aiohttp``; ccxt ~300 / ~230 us.
+httpx's request/response models alone cost more than the whole target margin (<= 1.3x the
+floor), so the default signs through ``Credentials.headers`` on the lean pool.
+
+Every sender signs at send time through ``Credentials.headers`` and raises only
 ``ExchangeUnavailableError`` for transport failures.
 """
 
