@@ -5,15 +5,19 @@ Drawn without JavaScript; the money values stay Decimal, pixels are integers.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
+from operator import itemgetter
 
 WIDTH = 160
 HEIGHT = 32
 PAD = 2
 _MICRO = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_time = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,17 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICRO
 
 
+def micros_of_stored(moment: datetime, zone: tzinfo = UTC) -> int:
+    """Epoch microseconds of a time as a database cursor returns it: aware, or naive in the
+    database's `zone` (SQLite: Django stores UTC there unless the database's TIME_ZONE says
+    otherwise)."""
+    if moment.tzinfo is not None:
+        return (moment - _EPOCH) // _MICRO
+    if zone is UTC:
+        return (moment - _NAIVE_EPOCH) // _MICRO
+    return (moment.replace(tzinfo=zone) - _EPOCH) // _MICRO
+
+
 def sparkline(
     series: list[tuple[datetime, Decimal]],
     *,
@@ -80,19 +95,21 @@ def draw(
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> Sparkline:
-    """`sparkline` for points whose times are already epoch microseconds (drawing several
-    windows of one series converts its times once)."""
+    """`sparkline` for points (sorted by time) whose times are already epoch microseconds
+    (drawing several windows of one series converts its times once)."""
     first_us, last_us = micros(start), micros(end)
-    inside = [(t, v) for t, v in timed if first_us <= t <= last_us]
+    # `timed` is sorted by time: the window is one slice.
+    inside = timed[
+        bisect_left(timed, first_us, key=_time) : bisect_right(timed, last_us, key=_time)
+    ]
     if not inside:
         return Sparkline(label, "", 0, None, None, None, None, width, height)
     values = [v for _, v in inside]
     low, high = min(values), max(values)
     span_us = max(last_us - first_us, 1)
     inner_w = width - 2 * PAD
-    columns: dict[int, Decimal] = {}
-    for t, value in inside:
-        columns[inner_w * (t - first_us) // span_us] = value
+    # the last point of each pixel column (a dict keeps the first insertion's order)
+    columns = {inner_w * (t - first_us) // span_us: value for t, value in inside}
     inner_h10 = Decimal((height - 2 * PAD) * 10)
     spread = high - low
     coords = []
