@@ -109,6 +109,13 @@ class _Connection(asyncio.Protocol):
                     return
                 self._read_head(buffer[:end])
                 buffer = buffer[end + 4 :]
+                if 100 <= self._status < 200:
+                    # An interim answer (100 Continue...): the real one follows.
+                    self._headers = None
+                    self._buffer = b""
+                    if buffer:
+                        self.data_received(buffer)
+                    return
             if self._chunked:
                 result = self._read_chunks(buffer)
             elif self._length >= 0:
@@ -297,8 +304,12 @@ class Http1Pool:
     def _release(self, connection: _Connection, ok: bool) -> None:
         connection._waiter = None
         if ok and connection.reusable and not connection.closed and not self._closed:
-            connection.idle_since = time.monotonic()
-            self._idle.append(connection)
+            now = connection.idle_since = time.monotonic()
+            idle = self._idle
+            # The oldest idle connections (left end) may have expired or been closed.
+            while idle and (idle[0].closed or now - idle[0].idle_since >= self.keepalive_s):
+                idle.popleft().transport.close()  # type: ignore[union-attr]
+            idle.append(connection)
         else:
             # Unknown state (timeout, cancelled, broken): never reuse it.
             connection.reusable = False

@@ -211,3 +211,99 @@ async def test_a_line_break_in_the_api_key_is_refused_before_sending(serve) -> N
         with pytest.raises(AuthenticationError, match="X-API-Key contains a line break"):
             await client.balances()
     assert server.requests == []
+
+
+async def test_an_interim_100_answer_is_skipped(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+        )
+
+    server = await serve(answer)
+    http = sender(server.url)
+    status, _, body = await get(http)
+    await http.aclose()
+    assert (status, body) == (201, b"ok")
+
+
+def _self_signed(tmp_path) -> tuple[str, str]:
+    """A throwaway certificate for ``localhost``: (cert file, key file)."""
+    import datetime
+    import ipaddress
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+async def test_https_verifies_the_certificate_and_keeps_the_connection(tmp_path) -> None:
+    import ssl
+
+    from trading.backpack.http1 import Http1Pool
+
+    cert_file, key_file = _self_signed(tmp_path)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+    scripted = ScriptedServer(
+        lambda request, writer: _write(writer, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n1234")
+    )
+    scripted.server = await asyncio.start_server(
+        scripted.handle, "127.0.0.1", 0, ssl=server_context
+    )
+    port = scripted.server.sockets[0].getsockname()[1]
+    trusting = ssl.create_default_context(cafile=cert_file)
+    pool = Http1Pool(
+        f"https://localhost:{port}",
+        timeout_s=2.0,
+        connect_timeout_s=1.0,
+        max_connections=2,
+        ssl_context=trusting,
+    )
+    answers = [await pool.request("GET", "/api/v1/time", {}, None) for _ in range(3)]
+    await pool.aclose()
+    untrusting = Http1Sender(
+        f"https://localhost:{port}", timeout_s=2.0, connect_timeout_s=1.0, max_connections=2
+    )
+    with pytest.raises(ExchangeUnavailableError, match="Cannot connect.*CERTIFICATE") as refused:
+        await get(untrusting)
+    await untrusting.aclose()
+    scripted.server.close()
+    assert [body for _, _, body in answers] == [b"1234"] * 3
+    assert scripted.connections == 1  # three requests on one TLS connection
+    assert refused.value.maybe_sent is False
+
+
+async def _write(writer: asyncio.StreamWriter, data: bytes) -> None:
+    writer.write(data)
