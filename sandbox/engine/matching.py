@@ -30,6 +30,7 @@ from .orders import (
 )
 
 _FMT = format
+_update_event = Order.update_event
 
 # why a taker stopped matching
 STOP_DONE = 0
@@ -164,6 +165,8 @@ class MatchingMixin:
             self._add_open_notional(maker_account, maker, -quantity)
         book.reduce(maker, quantity)
         emitting = self._emitting
+        append = self._batch.append
+        symbol = market.symbol
         for account, order, rate, is_maker in (
             (taker_account, taker, market.taker_fee, False),
             (maker_account, maker, market.maker_fee, True),
@@ -202,28 +205,29 @@ class MatchingMixin:
                     else PARTIALLY_FILLED
                 )
             if emitting:
-                fill_data = (trade_id, quantity, price, is_maker, fee, fee_symbol)
-                snapshot = (
-                    order.status,
-                    order.executed_quantity,
-                    order.executed_quote_quantity,
-                    None,
+                # the unbound function: a bound method would be one more allocation
+                build = (
+                    _update_event,
+                    order,
+                    "orderFill",
+                    now,
+                    (trade_id, quantity, price, is_maker, fee, fee_symbol),
+                    (order.status, order.executed_quantity, order.executed_quote_quantity, None),
                 )
-                build = (order.update_event, "orderFill", now, fill_data, snapshot)
-                self._batch.append(
-                    Event(ORDER_UPDATE, None, order.symbol, order.subaccount_id, build)
-                )
+                append(Event(ORDER_UPDATE, None, symbol, order.subaccount_id, build))
         if emitting:
-            build = (_trade_payload, market.symbol, now, price, quantity, buyer.id, seller.id)
-            self._batch.append(
-                Event(
-                    self._trade_stream[market.symbol],
-                    None,
-                    market.symbol,
-                    None,
-                    build + (trade_id, not taker_bid),
-                )
+            build = (
+                _trade_payload,
+                symbol,
+                now,
+                price,
+                quantity,
+                buyer.id,
+                seller.id,
+                trade_id,
+                not taker_bid,
             )
+            append(Event(self._trade_stream[symbol], None, symbol, None, build))
         self._trigger_check[market.symbol] = None
         if market.is_perp:
             for account in (taker_account, maker_account):
@@ -326,15 +330,25 @@ class MatchingMixin:
         else:
             kind = "positionOpened" if opened or not before else "positionAdjusted"
         if self._emitting:
-            mark = self._reference_mark(symbol, price)
-            build = (
+            mark = self._mark.get(symbol)  # as _reference_mark(symbol, price), inlined
+            if mark is None:
+                mark = self._data[symbol].last_price
+                if mark is None:
+                    mark = price
+            build = (  # position.snapshot(), inlined
                 position_payload,
                 kind,
                 self._now,
                 mark,
                 account.open_bid_quantity.get(symbol, ZERO),
                 account.open_ask_quantity.get(symbol, ZERO),
-                *position.snapshot(),
+                market,
+                position.position_id,
+                position.net_quantity,
+                position.net_cost,
+                position.pnl_realized,
+                position.fees_paid,
+                position.cumulative_funding,
             )
             self._batch.append(Event(POSITION_UPDATE, None, symbol, account.subaccount_id, build))
         return fee, collateral

@@ -34,6 +34,8 @@ from .orders import (
 )
 from .triggers import TriggerMixin
 
+_update_event = Order.update_event  # unbound: a bound method per event is one more allocation
+
 
 class TradingMixin(MatchingMixin, TriggerMixin):
     """Order placement, cancellation; matching and triggers come from the mixins."""
@@ -292,7 +294,7 @@ class TradingMixin(MatchingMixin, TriggerMixin):
             order.executed_quote_quantity,
             order.expiry_reason,
         )
-        build = (order.update_event, kind, self._now, None, snapshot)
+        build = (_update_event, order, kind, self._now, None, snapshot)
         self._batch.append(Event(ORDER_UPDATE, None, order.symbol, order.subaccount_id, build))
 
     def _cancel(self, account: Account, order: Order) -> None:
