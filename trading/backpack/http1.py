@@ -263,8 +263,8 @@ class Http1Pool:
             self._release(connection, ok)
 
     async def _acquire(self, loop: asyncio.AbstractEventLoop, deadline: float) -> _Connection:
-        if self._closed:
-            raise ConnectFailed("the connection pool is closed")
+        # A closed pool opens again on use, as the aiohttp sender's session did.
+        self._closed = False
         while self._busy >= self.max_connections:
             slot = loop.create_future()
             self._slot_waiters.append(slot)
@@ -326,7 +326,8 @@ class Http1Pool:
                 break
 
     async def aclose(self) -> None:
-        """Close every idle connection; requests in flight fail."""
+        """Close every idle connection (requests in flight finish, then their connections
+        close); a later request opens new connections."""
         self._closed = True
         while self._idle:
             self._idle.pop().transport.close()  # type: ignore[union-attr]

@@ -307,3 +307,16 @@ async def test_https_verifies_the_certificate_and_keeps_the_connection(tmp_path)
 
 async def _write(writer: asyncio.StreamWriter, data: bytes) -> None:
     writer.write(data)
+
+
+async def test_a_closed_sender_drops_its_connections_and_opens_again_on_use(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1")
+
+    server = await serve(answer)
+    http = sender(server.url)
+    await get(http)
+    await http.aclose()
+    assert (await get(http))[2] == b"1"
+    await http.aclose()
+    assert server.connections == 2
