@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal, getcontext, localcontext, setcontext
+from types import MappingProxyType
 from typing import Any
 
 from . import errors
@@ -61,6 +62,7 @@ FIRST_ORDER_ID = 112_000_000_000_000_000
 """Order ids are large strictly increasing integers, like Backpack's."""
 
 _CONTEXT = CONTEXT
+_NO_LEVELS: Mapping[Decimal, Decimal] = MappingProxyType({})
 
 
 def _levels(changed: dict[Decimal, Decimal]) -> list[list[str]]:
@@ -223,10 +225,23 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         append = self._batch.append
         for symbol in sorted(touched) if len(touched) > 1 else touched:
             book = self._books[symbol]
-            changes = book.take_changes()
-            if changes is None or not emitting:
+            first = book.first_pending_id  # book.take_changes(), inlined
+            if first is None:
                 continue
-            first, last, bids, asks = changes
+            last, bids, asks = book.update_id, book.changed_bids, book.changed_asks
+            book.first_pending_id = None
+            # a side's dict goes to the (lazily built) event: the book starts a new one,
+            # and an unchanged side is handed out as a read-only empty mapping instead
+            if bids:
+                book.changed_bids = {}
+            else:
+                bids = _NO_LEVELS
+            if asks:
+                book.changed_asks = {}
+            else:
+                asks = _NO_LEVELS
+            if not emitting:
+                continue
             build = (_depth_payload, symbol, now, first, last, bids, asks)
             append(Event(self._depth_stream[symbol], None, symbol, None, build))
             bid_prices = book.bid_prices
@@ -326,7 +341,8 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         if caller_context is not _CONTEXT:
             setcontext(_CONTEXT)  # cheaper than localcontext(), which copies the context
         try:
-            self._begin()
+            self._now = self._clock()  # self._begin(), inlined
+            self._emitting = self.keep_events or bool(self.listeners)
             if type(payload) is not dict and not isinstance(payload, Mapping):
                 raise bad_request("Invalid order payload")
             symbol = payload.get("symbol")

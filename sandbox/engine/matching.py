@@ -287,14 +287,14 @@ class MatchingMixin:
             quote_balance.locked -= release
             quote_balance.available += release - quote
             fee = quantity * rate
-            account.balance(base_symbol).available += quantity - fee
-            fees.balance(base_symbol).available += fee
+            (balances.get(base_symbol) or account.balance(base_symbol)).available += quantity - fee
+            (fees.balances.get(base_symbol) or fees.balance(base_symbol)).available += fee
             return fee, base_symbol
         order.locked -= quantity
         balances[base_symbol].locked -= quantity
         fee = quote * rate
-        account.balance(quote_symbol).available += quote - fee
-        fees.balance(quote_symbol).available += fee
+        (balances.get(quote_symbol) or account.balance(quote_symbol)).available += quote - fee
+        (fees.balances.get(quote_symbol) or fees.balance(quote_symbol)).available += fee
         return fee, quote_symbol
 
     def _settle_perp(

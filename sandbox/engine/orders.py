@@ -77,6 +77,7 @@ class Order:
     # the order-update / REST fields that never change, built on first use
     event_base: dict[str, Any] | None = None
     wire_base: dict[str, Any] | None = None
+    wired = False  # to_wire answered once (a second answer caches ``wire_base``)
 
     def __init__(self, market: Market, subaccount_id: int, side: str, order_type: str) -> None:
         self.id = 0
@@ -130,7 +131,7 @@ class Order:
         if self.related_order_id is not None:
             wire["relatedOrderId"] = str(self.related_order_id)
 
-    def _wire_base(self) -> dict[str, Any]:
+    def _wire_base(self, cache: bool = True) -> dict[str, Any]:
         wire: dict[str, Any] = {
             "orderType": self.order_type,
             "id": str(self.id),
@@ -155,12 +156,20 @@ class Order:
         elif self.quote_quantity is not None:
             wire["quoteQuantity"] = _FMT(self.quote_quantity, "f")
         self._trigger_fields(wire)
-        self.wire_base = wire
+        if cache:
+            self.wire_base = wire
         return wire
 
     def to_wire(self) -> dict[str, Any]:
         """The spec's ``OrderType`` (``POST/GET/DELETE /api/v1/order``): createdAt in ms."""
-        wire = dict(self.wire_base or self._wire_base())
+        base = self.wire_base
+        if base is not None:
+            wire = dict(base)
+        elif self.wired:
+            wire = dict(self._wire_base())
+        else:  # the first answer (the order's placement): no copy of a cached base
+            self.wired = True
+            wire = self._wire_base(cache=False)
         if self.executed_quantity:
             wire["executedQuantity"] = _FMT(self.executed_quantity, "f")
             wire["executedQuoteQuantity"] = _FMT(self.executed_quote_quantity, "f")

@@ -166,26 +166,30 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
     stp = get("selfTradePrevention")
     if stp is not None:
         order.stp = _choice(payload, "selfTradePrevention", STP_MODES, REJECT_TAKER)
-    if payload.get("clientId") is not None:
-        order.client_id = parse_client_id(payload["clientId"])
-    if payload.get("postOnly") is not None:
-        order.post_only = parse_bool(payload["postOnly"], "postOnly")
-    if payload.get("reduceOnly") is not None:
-        order.reduce_only = parse_bool(payload["reduceOnly"], "reduceOnly")
+    client_id = get("clientId")
+    if client_id is not None:
+        order.client_id = parse_client_id(client_id)
+    post_only = get("postOnly")
+    if post_only is not None:
+        order.post_only = parse_bool(post_only, "postOnly")
+    reduce_only = get("reduceOnly")
+    if reduce_only is not None:
+        order.reduce_only = parse_bool(reduce_only, "reduceOnly")
 
-    quantity = payload.get("quantity")
-    quote_quantity = payload.get("quoteQuantity")
+    quantity = get("quantity")
+    quote_quantity = get("quoteQuantity")
     if quantity is not None:
         order.quantity = parse_decimal(quantity, "quantity")
+    price = get("price")
     if order_type == LIMIT:
-        if payload.get("price") is None:
+        if price is None:
             raise bad_request("Limit orders must specify a price")
-        order.price = parse_decimal(payload["price"], "price")
-        check_price(market, order.price)
+        order.price = price = parse_decimal(price, "price")
+        check_price(market, price)
         if quote_quantity is not None:
             raise bad_request("Limit orders cannot specify a quoteQuantity")
     else:
-        if payload.get("price") is not None:
+        if price is not None:
             raise bad_request("Market orders cannot specify a price")
         if order.post_only:
             raise invalid_order("Market orders cannot be post only")
@@ -196,7 +200,7 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
             if order.quote_quantity % market.tick_size:
                 raise bad_request("Quote quantity decimal too long")
 
-    trigger_quantity = payload.get("triggerQuantity")
+    trigger_quantity = get("triggerQuantity")
     if trigger_quantity is not None:
         order.trigger_quantity = parse_decimal(trigger_quantity, "triggerQuantity")
         check_quantity(market, order.trigger_quantity)

@@ -211,7 +211,7 @@ class TradingMixin(MatchingMixin, TriggerMixin):
         self._touched.add(order.symbol)
         if (
             order.quantity is not None
-            and order.remaining <= 0
+            and order.quantity <= order.executed_quantity
             or (order.quantity is None and stop == STOP_FUNDS and order.executed_quantity)
         ):
             self._close(account, order, FILLED, None)

@@ -55,6 +55,18 @@ def test_removed_level_is_sent_with_zero_quantity(engine):
     assert delta["a"] == []
 
 
+def test_depth_payload_read_late_shows_only_its_own_command(engine):
+    limit(engine, 1, "Ask", "21", "1")  # a depth event with asks only
+    (first,) = (e for e in engine.drain_events() if e.stream == "depth.SOL_USDC")
+
+    limit(engine, 2, "Bid", "19", "2")  # later commands change the bids
+    limit(engine, 2, "Ask", "22", "1")
+    first_read_late = first.data  # payloads are built when first read
+
+    assert first_read_late["a"] == [["21", "1"]]
+    assert first_read_late["b"] == []
+
+
 def test_book_ticker_only_when_the_top_changes(engine):
     limit(engine, 1, "Bid", "19", "1")
     limit(engine, 1, "Bid", "18", "1")  # not the top
