@@ -5,11 +5,18 @@
     var headers = document.body.getAttribute("hx-headers");
     try { return JSON.parse(headers)["X-CSRFToken"]; } catch (e) { return ""; }
   }
+  function rememberInCookie(theme) {
+    document.cookie = "theme=" + theme + "; path=/; max-age=31536000; samesite=lax";
+  }
+  // The page was rendered in the user's saved theme: keep the cookie equal to it, so pages
+  // rendered without a database read (and the sign-in page) show the same look.
+  var rendered = document.documentElement.getAttribute("data-theme");
+  if (rendered && document.cookie.indexOf("theme=" + rendered) === -1) rememberInCookie(rendered);
+
   function setTheme(theme) {
     document.documentElement.setAttribute("data-theme", theme);
-    // The cookie keeps the sign-in page in the same look; the user's saved preference
-    // follows them to every browser they sign in from.
-    document.cookie = "theme=" + theme + "; path=/; max-age=31536000; samesite=lax";
+    // The user's saved preference follows them to every browser they sign in from.
+    rememberInCookie(theme);
     var body = new URLSearchParams({ theme: theme });
     fetch("/accounts/theme/", {
       method: "POST",

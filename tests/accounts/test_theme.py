@@ -36,3 +36,17 @@ def test_an_unknown_theme_is_refused_and_nothing_changes(client, db):
     assert refused.status_code == 400
     assert refused.content == b"Unknown theme 'neon'."
     assert b'data-theme="light"' in client.get("/").content
+
+
+def test_pages_rendered_by_async_views_take_the_theme_from_the_cookie(client, db, settings):
+    settings.BACKPACK_API_URL = "http://127.0.0.1:9"  # no exchange: the page says so, no crash
+    user = UserFactory()
+    client.force_login(user)
+    client.post("/accounts/theme/", {"theme": "dark"})
+    client.get("/")  # any page read from the database; the page script syncs the cookie
+    client.cookies["theme"] = "dark"
+
+    page = client.get("/trading/markets/")
+
+    assert page.status_code == 200
+    assert b'data-theme="dark"' in page.content
