@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from django.test import Client
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client, RequestFactory
 
+from accounts.context_processors import theme
+from accounts.services import user_theme_set
 from tests.factories import UserFactory
 
 
@@ -38,15 +42,13 @@ def test_an_unknown_theme_is_refused_and_nothing_changes(client, db):
     assert b'data-theme="light"' in client.get("/").content
 
 
-def test_pages_rendered_by_async_views_take_the_theme_from_the_cookie(client, db, settings):
-    settings.BACKPACK_API_URL = "http://127.0.0.1:9"  # no exchange: the page says so, no crash
-    user = UserFactory()
-    client.force_login(user)
-    client.post("/accounts/theme/", {"theme": "dark"})
-    client.get("/")  # any page read from the database; the page script syncs the cookie
-    client.cookies["theme"] = "dark"
+@pytest.mark.django_db(transaction=True)
+async def test_a_page_rendered_inside_the_event_loop_takes_the_cookie_not_the_database():
+    user = await sync_to_async(UserFactory)()
+    await sync_to_async(user_theme_set)(user=user, theme="light")
+    request = RequestFactory().get("/trading/balances/totals/", HTTP_COOKIE="theme=dark")
+    request.user = user
 
-    page = client.get("/trading/markets/")
+    context = theme(request)  # an async view rendering with context processors
 
-    assert page.status_code == 200
-    assert b'data-theme="dark"' in page.content
+    assert context == {"theme": "dark"}
