@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import LowBalanceThreshold, Subaccount
 from accounts.permissions import subaccounts_visible_to
 from trading.balances.fetch import AccountRead, account_read, market_data, price_quotes
+from trading.balances.grouped import GroupedRead
 from trading.balances.readmodel import PerpSummary, SubaccountBalances, TeamBalances
 from trading.balances.snapshots import equity_sparklines
 from trading.balances.valuation import asset_rows, asset_totals
@@ -26,12 +27,20 @@ async def _no_sparklines() -> dict:
     return {}
 
 
-async def _minimums(subaccount_ids: Iterable[int]) -> dict[int, dict[str, Decimal]]:
+async def _read_minimums(ids: list[int], _unused: object) -> dict[int, dict[str, Decimal]]:
     found: dict[int, dict[str, Decimal]] = {}
-    query = LowBalanceThreshold.objects.filter(subaccount_id__in=list(subaccount_ids))
+    query = LowBalanceThreshold.objects.filter(subaccount_id__in=ids)
     async for threshold in query.only("subaccount_id", "asset", "minimum"):
         found.setdefault(threshold.subaccount_id, {})[threshold.asset] = threshold.minimum
     return found
+
+
+# The page's blocks arrive together, one subaccount each: one query for all their minimums.
+_minimums_read: GroupedRead[int, dict[str, Decimal]] = GroupedRead(_read_minimums)
+
+
+async def _minimums(subaccount_ids: Iterable[int]) -> dict[int, dict[str, Decimal]]:
+    return await _minimums_read.get(subaccount_ids)
 
 
 def _view(

@@ -17,6 +17,7 @@ from django.db import connections
 from django.db.models import CharField
 from django.db.models.functions import Cast
 
+from trading.balances.grouped import GroupedRead
 from trading.balances.sparkline import Sparkline, draw, micros_of_stored
 from trading.models.balances import BalanceSnapshot
 
@@ -66,27 +67,39 @@ async def equity_points(
     return await sync_to_async(_read_points)(ids, now=now)
 
 
+async def _draw(ids: list[int], now: datetime) -> dict[int, tuple[Sparkline, Sparkline]]:
+    clock = time.monotonic()
+    drawn = {}
+    for subaccount_id, timed in (await equity_points(ids, now=now)).items():
+        lines = (
+            draw(timed, label="24 h", start=now - DAY, end=now),
+            draw(timed, label="7 d", start=now - WEEK, end=now),
+        )
+        _drawn[subaccount_id] = (clock, lines)
+        drawn[subaccount_id] = lines
+    return drawn
+
+
+# The page's blocks arrive together, one subaccount each: their lines are read and drawn
+# together (see `grouped`), with the first block's `now`.
+_drawing: GroupedRead[int, tuple[Sparkline, Sparkline]] = GroupedRead(_draw)
+
+
 async def equity_sparklines(
     subaccount_ids: Iterable[int], *, now: datetime
 ) -> dict[int, tuple[Sparkline, Sparkline]]:
     """The 24 h and 7 d equity sparklines of each subaccount.
 
     Drawn lines are kept for a minute (snapshots come every 5); `balance_snapshots_take`
-    forgets them in its process, other processes redraw within the minute.
+    forgets them in its process, other processes redraw within the minute. Concurrent calls
+    (one per block of a page) share their database reads.
     """
     ids = list(subaccount_ids)
     clock = time.monotonic()
     found = {i: hit[1] for i in ids if (hit := _drawn.get(i)) and clock - hit[0] < DRAWN_TTL_S}
     missing = [i for i in ids if i not in found]
     if missing:
-        series = await equity_points(missing, now=now)
-        for subaccount_id, timed in series.items():
-            lines = (
-                draw(timed, label="24 h", start=now - DAY, end=now),
-                draw(timed, label="7 d", start=now - WEEK, end=now),
-            )
-            _drawn[subaccount_id] = (clock, lines)
-            found[subaccount_id] = lines
+        found.update(await _drawing.get(missing, now))
     return found
 
 
