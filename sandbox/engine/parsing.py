@@ -129,6 +129,9 @@ def _optional_price(market: Market, payload: Mapping[str, Any], key: str) -> Dec
     return price
 
 
+_PLAIN_KEYS = frozenset({"symbol", "side", "orderType", "price", "quantity", "selfTradePrevention"})
+"""Keys of the common order; a payload with only these skips the optional-key lookups."""
+
 _TRIGGER_KEYS = frozenset(
     {
         "triggerPrice",
@@ -160,24 +163,32 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
     if order_type != LIMIT and order_type != MARKET:
         order_type = _choice(payload, "orderType", ORDER_TYPES, None)
     order = Order(market, subaccount_id, side, order_type)
-    time_in_force = get("timeInForce")
+    # the common order carries none of the optional keys: skip looking each one up
+    plain = payload.keys() <= _PLAIN_KEYS
+    if plain:
+        time_in_force = client_id = post_only = reduce_only = quote_quantity = None
+    else:
+        time_in_force = get("timeInForce")
+        client_id = get("clientId")
+        post_only = get("postOnly")
+        reduce_only = get("reduceOnly")
+        quote_quantity = get("quoteQuantity")
     if time_in_force is not None:
         order.time_in_force = _choice(payload, "timeInForce", TIME_IN_FORCE, "GTC")
     stp = get("selfTradePrevention")
     if stp is not None:
-        order.stp = _choice(payload, "selfTradePrevention", STP_MODES, REJECT_TAKER)
-    client_id = get("clientId")
+        if stp in STP_MODES:
+            order.stp = stp
+        else:
+            _choice(payload, "selfTradePrevention", STP_MODES, REJECT_TAKER)  # raises
     if client_id is not None:
         order.client_id = parse_client_id(client_id)
-    post_only = get("postOnly")
     if post_only is not None:
         order.post_only = parse_bool(post_only, "postOnly")
-    reduce_only = get("reduceOnly")
     if reduce_only is not None:
         order.reduce_only = parse_bool(reduce_only, "reduceOnly")
 
     quantity = get("quantity")
-    quote_quantity = get("quoteQuantity")
     if quantity is not None:
         order.quantity = parse_decimal(quantity, "quantity")
     price = get("price")
@@ -200,7 +211,7 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
             if order.quote_quantity % market.tick_size:
                 raise bad_request("Quote quantity decimal too long")
 
-    trigger_quantity = get("triggerQuantity")
+    trigger_quantity = None if plain else get("triggerQuantity")
     if trigger_quantity is not None:
         order.trigger_quantity = parse_decimal(trigger_quantity, "triggerQuantity")
         check_quantity(market, order.trigger_quantity)
@@ -214,7 +225,7 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
     if order.post_only and order.time_in_force != "GTC":
         raise invalid_order("Post only orders must be GTC")
 
-    if _TRIGGER_KEYS.isdisjoint(payload):
+    if plain or _TRIGGER_KEYS.isdisjoint(payload):
         if order.reduce_only and not market.is_perp:
             raise invalid_order(errors.REDUCE_ONLY_SPOT)
         return order
