@@ -64,6 +64,22 @@ def snapshot(engine):
             (400, "INVALID_CLIENT_REQUEST", "Invalid timeInForce: expected one of GTC, IOC, FOK"),
         ),
         (
+            {"price": "20", "quantity": "1", "selfTradePrevention": "RejectNone"},
+            (
+                400,
+                "INVALID_CLIENT_REQUEST",
+                "Invalid selfTradePrevention: expected one of RejectTaker, RejectMaker, RejectBoth",
+            ),
+        ),
+        (
+            {"price": "20", "quantity": "1", "selfTradePrevention": ["RejectMaker"]},
+            (
+                400,
+                "INVALID_CLIENT_REQUEST",
+                "Invalid selfTradePrevention: expected one of RejectTaker, RejectMaker, RejectBoth",
+            ),
+        ),
+        (
             {"price": "20", "quantity": "1", "clientId": 2**32},
             (400, "INVALID_CLIENT_REQUEST", "Invalid clientId"),
         ),
