@@ -16,7 +16,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from django.dispatch import receiver
 from django.template.loader import get_template
+from django.utils.autoreload import file_changed
 from django.utils.safestring import SafeString, mark_safe
 
 from trading.balances.readmodel import SubaccountBalances
@@ -78,6 +80,14 @@ def sparkline_html(line: Sparkline) -> SafeString:
     """The `<figure>` of one sparkline (`partials/balances_sparkline.html`), rendered once."""
     html = get_template("trading/partials/balances_sparkline.html").render({"line": _line(line)})
     return mark_safe(html.strip())  # the template escaped every value
+
+
+@receiver(file_changed, dispatch_uid="balances-rendered-rows")
+def _template_edited(sender: object, file_path: Any, **kwargs: Any) -> None:
+    # The development server reloads edited templates without a restart: so do these.
+    if str(file_path).endswith(".html"):
+        row_html.cache_clear()
+        sparkline_html.cache_clear()
 
 
 def block_context(view: SubaccountBalances) -> dict[str, Any]:
