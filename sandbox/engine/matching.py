@@ -27,10 +27,10 @@ from .orders import (
     REJECT_MAKER,
     REJECT_TAKER,
     Order,
+    order_fill_payload,
 )
 
 _FMT = format
-_update_event = Order.update_event
 
 # why a taker stopped matching
 STOP_DONE = 0
@@ -205,14 +205,19 @@ class MatchingMixin:
                     else PARTIALLY_FILLED
                 )
             if emitting:
-                # the unbound function: a bound method would be one more allocation
-                build = (
-                    _update_event,
+                build = (  # one flat tuple: the payload is built only if read
+                    order_fill_payload,
                     order,
-                    "orderFill",
                     now,
-                    (trade_id, quantity, price, is_maker, fee, fee_symbol),
-                    (order.status, order.executed_quantity, order.executed_quote_quantity, None),
+                    order.status,
+                    order.executed_quantity,
+                    order.executed_quote_quantity,
+                    trade_id,
+                    quantity,
+                    price,
+                    is_maker,
+                    fee,
+                    fee_symbol,
                 )
                 append(Event(ORDER_UPDATE, None, symbol, order.subaccount_id, build))
         if emitting:

@@ -265,3 +265,35 @@ class Order:
             data["n"] = _FMT(fee, "f")
             data["N"] = fee_symbol
         return data
+
+
+def order_update_payload(
+    order: Order,
+    kind: str,
+    now_us: int,
+    status: str,
+    executed: Decimal,
+    executed_quote: Decimal,
+    reason: str | None,
+) -> dict[str, Any]:
+    """:meth:`Order.update_event` from the order's state at the time of the event, passed
+    flat: the engine's lazy event keeps one tuple of arguments, not three."""
+    return order.update_event(kind, now_us, None, (status, executed, executed_quote, reason))
+
+
+def order_fill_payload(
+    order: Order,
+    now_us: int,
+    status: str,
+    executed: Decimal,
+    executed_quote: Decimal,
+    trade_id: int,
+    quantity: Decimal,
+    price: Decimal,
+    is_maker: bool,
+    fee: Decimal,
+    fee_symbol: str,
+) -> dict[str, Any]:
+    """The ``orderFill`` update (:meth:`Order.update_event`), its arguments passed flat."""
+    fill = (trade_id, quantity, price, is_maker, fee, fee_symbol)
+    return order.update_event("orderFill", now_us, fill, (status, executed, executed_quote, None))

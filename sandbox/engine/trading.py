@@ -31,10 +31,9 @@ from .orders import (
     REJECT_MAKER,
     TRIGGER_PENDING,
     Order,
+    order_update_payload,
 )
 from .triggers import TriggerMixin
-
-_update_event = Order.update_event  # unbound: a bound method per event is one more allocation
 
 
 class TradingMixin(MatchingMixin, TriggerMixin):
@@ -113,7 +112,8 @@ class TradingMixin(MatchingMixin, TriggerMixin):
         if state != "Open":
             self._check_book_state(state, order)
         if order.order_type == LIMIT:
-            self._check_band(market, order.price)
+            if market.max_multiplier is not None or market.min_multiplier is not None:
+                self._check_band(market, order.price)
             if order.post_only and book.crosses(order.side, order.price):
                 raise invalid_order(errors.POST_ONLY_WOULD_TAKE)
         if order.reduce_only:
@@ -141,7 +141,7 @@ class TradingMixin(MatchingMixin, TriggerMixin):
         balance = account.balances.get(symbol)
         if lock and (balance is None or balance.available < lock):
             raise insufficient_funds()
-        weight = self._weight(symbol)
+        weight = self._weights.get(symbol)
         if weight and lock and self._has_perp_exposure(account):
             if self._equity_available(account) < lock * weight * self._asset_price(symbol):
                 raise insufficient_margin()
@@ -288,13 +288,16 @@ class TradingMixin(MatchingMixin, TriggerMixin):
 
     # ------------------------------------------------------------------ events
     def _private(self, order: Order, kind: str) -> None:
-        snapshot = (
+        build = (  # one flat tuple: the payload is built only if read
+            order_update_payload,
+            order,
+            kind,
+            self._now,
             order.status,
             order.executed_quantity,
             order.executed_quote_quantity,
             order.expiry_reason,
         )
-        build = (_update_event, order, kind, self._now, None, snapshot)
         self._batch.append(Event(ORDER_UPDATE, None, order.symbol, order.subaccount_id, build))
 
     def _cancel(self, account: Account, order: Order) -> None:
