@@ -135,7 +135,6 @@ class Order:
         wire: dict[str, Any] = {
             "orderType": self.order_type,
             "id": str(self.id),
-            "clientId": self.client_id,
             "createdAt": self.created_us // 1000,
             "executedQuantity": "0",
             "executedQuoteQuantity": "0",
@@ -146,8 +145,8 @@ class Order:
             "symbol": self.symbol,
             "timeInForce": self.time_in_force,
         }
-        if self.client_id is None:
-            del wire["clientId"]
+        if self.client_id is not None:
+            wire["clientId"] = self.client_id
         if self.quantity is not None:
             wire["quantity"] = _FMT(self.quantity, "f")
         if self.order_type == LIMIT:
@@ -155,7 +154,14 @@ class Order:
             wire["postOnly"] = self.post_only
         elif self.quote_quantity is not None:
             wire["quoteQuantity"] = _FMT(self.quote_quantity, "f")
-        self._trigger_fields(wire)
+        if (  # the common order has none of these: skip the call
+            self.trigger_price is not None
+            or self.take_profit_trigger_price is not None
+            or self.stop_loss_trigger_price is not None
+            or self.triggered_us is not None
+            or self.related_order_id is not None
+        ):
+            self._trigger_fields(wire)
         if cache:
             self.wire_base = wire
         return wire

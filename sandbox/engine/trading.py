@@ -190,8 +190,10 @@ class TradingMixin(MatchingMixin, TriggerMixin):
                 return
         else:
             lock = self._prepare(account, order)
-        if not triggered:
-            self._accept(account, order)
+        if not triggered:  # self._accept(account, order), inlined: every order passes here
+            self._last_order_id = order.id = self._last_order_id + 1
+            order.created_us = self._now
+            account.orders.append(order)
         order.status = NEW
         market = order.market
         if lock:
