@@ -156,8 +156,14 @@ class Http1Sender:
                 action="Paste the API key again, without line breaks.",
             ) from None
         except ConnectFailed as exc:
+            # The cause's kind (ConnectionRefusedError, or an SSL error with its reason such as
+            # CERTIFICATE_VERIFY_FAILED), not its text with addresses in it.
+            cause = exc.__cause__
+            reason = str(exc) if cause is None else type(cause).__name__
+            if getattr(cause, "reason", None):
+                reason = f"{reason}: {cause.reason}"
             raise ExchangeUnavailableError(
-                f"Cannot connect to the exchange for {label} ({exc}).",
+                f"Cannot connect to the exchange for {label} ({reason}).",
                 route=label,
                 maybe_sent=False,
             ) from exc

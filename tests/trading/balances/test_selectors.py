@@ -155,7 +155,7 @@ async def test_an_unreachable_exchange_is_an_error_on_every_block_not_a_zero(
     (view,) = team.subaccounts
     # the clock sync before the first signed read is what fails first
     assert view.error == (
-        "Cannot connect to the exchange for GET /api/v1/time (ClientConnectorError)."
+        "Cannot connect to the exchange for GET /api/v1/time (ConnectionRefusedError)."
     )
     assert team.totals == ()
     assert team.price_error.startswith("Cannot connect to the exchange")
