@@ -113,8 +113,10 @@ class OrderBook:
         price = order.price
         if order.side == BID:
             levels, prices, totals = self.bids, self.bid_prices, self.bid_totals
+            changed = self.changed_bids
         else:
             levels, prices, totals = self.asks, self.ask_prices, self.ask_totals
+            changed = self.changed_asks
         level = levels.get(price)
         if level is None:
             levels[price] = {order.id: order}
@@ -123,8 +125,10 @@ class OrderBook:
         else:
             level[order.id] = order
             total = totals[price] + (order.quantity - order.executed_quantity)
-        totals[price] = total
-        self._changed(order.side, price, total)
+        totals[price] = changed[price] = total
+        self.update_id += 1  # self._changed(...), inlined: every resting order passes here
+        if self.first_pending_id is None:
+            self.first_pending_id = self.update_id
 
     def reduce(self, order: Order, quantity: Decimal) -> None:
         """A resting order filled ``quantity``; removes it when nothing remains."""

@@ -349,7 +349,11 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
             market = self._markets.get(symbol) if type(symbol) is str else None
             if market is None:
                 raise invalid_market(symbol)
-            account = self._account(subaccount_id)
+            account = None  # an existing subaccount without the call; else self._account
+            if type(subaccount_id) is int and subaccount_id != self._fee_subaccount_id:
+                account = self._accounts.get(subaccount_id)
+            if account is None:
+                account = self._account(subaccount_id)
             order = parse_order(market, subaccount_id, payload)
             try:
                 self._place(account, order)
