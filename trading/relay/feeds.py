@@ -220,6 +220,9 @@ class AccountFeed:
         self.streams = self.relay.session.streams(credentials, on_outage=self._on_outage)
         await self.streams.subscribe("account.orderUpdate", self._on_event)
         await self.streams.subscribe("account.positionUpdate", self._on_event)
+        # The first state pushed to browsers is read after the subscriptions are live, so no
+        # event can fall between that read and the stream.
+        await self.streams.wait_connected(within_s=10)
         self._task = asyncio.create_task(self._refresh_loop(), name=f"refresh {self.group}")
         self._watch = asyncio.create_task(
             watch_connection(self.group, self.streams, lambda: self.last_message_at)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 import pytest
+import redis
 import websockets
 
 from tests import services
@@ -41,6 +42,17 @@ def shared_database():
     yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis database of this test's own: no lease, interest or group of another test's
+    processes (the scaled run shares the server) can stand in its way."""
+    services.require(services.redis_available(), "Redis is not reachable")
+    url = urlunsplit(urlsplit(services.redis_url())._replace(path="/15"))
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    redis.Redis.from_url(url).flushdb()
 
 
 class RelayWorker:
@@ -87,11 +99,11 @@ async def frame_matching(socket, pattern: str, seconds: float) -> str:
 
 
 def test_a_browser_on_another_dashboard_gets_updates_from_a_relay_worker_that_fails_over(
-    tmp_path, shared_database, sandbox_live
+    tmp_path, shared_database, private_redis, sandbox_live
 ):
     env = {
         "DATABASE_URL": shared_database,
-        "REDIS_URL": services.redis_url(),
+        "REDIS_URL": private_redis,
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
         "DASHBOARD_ENCRYPTION_KEYS": base64.b64encode(secrets.token_bytes(32)).decode(),
         "DASHBOARD_RELAY": "worker",
@@ -141,7 +153,8 @@ async def _watch_and_trade(server, cookie, sandbox_live, workers, worker_env, tm
         try:
             best_bid = max(price for price, _ in (await client.depth("SOL_USDC")).bids)
             price = (best_bid * Decimal("0.97")).quantize(Decimal("0.01"))  # rests, in the band
-            await asyncio.sleep(3)  # the worker follows the subaccount's private streams
+            # The worker pushes each subaccount's first state once its private streams are live.
+            await frame_matching(account, r'id="open-orders-\d+"', 20)
             order = await client.place_order(
                 "SOL_USDC", "Bid", "Limit", quantity="0.37", price=price, post_only=True
             )
