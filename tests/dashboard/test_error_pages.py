@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.test import override_settings
+
+from accounts.models import Role
+from tests.factories import MembershipFactory, SubaccountFactory, UserFactory
+
+
+@override_settings(DEBUG=False)
+def test_another_teams_subaccount_is_a_plain_not_found_page(client, db):
+    viewer = UserFactory()
+    MembershipFactory(user=viewer, subaccount=SubaccountFactory(name="Mine"), role=Role.VIEWER)
+    theirs = SubaccountFactory(name="Theirs")
+    client.force_login(viewer)
+
+    page = client.get(f"/accounts/subaccounts/{theirs.pk}/")
+
+    assert page.status_code == 404
+    assert b"<h1>Not found</h1>" in page.content
+    assert b"Theirs" not in page.content
+    assert b'href="/"' in page.content
+
+
+@override_settings(DEBUG=False)
+def test_a_role_too_low_says_so_in_words(client, db):
+    viewer = UserFactory()
+    desk = SubaccountFactory(name="Desk")
+    MembershipFactory(user=viewer, subaccount=desk, role=Role.VIEWER)
+    client.force_login(viewer)
+
+    page = client.get(f"/accounts/subaccounts/{desk.pk}/members/")
+
+    assert page.status_code == 403
+    assert b"<h1>Not allowed</h1>" in page.content
+    assert b"This page needs the admin role." in page.content
