@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from tests import services
 from trading.backpack import Budget, ExchangeSession, RetryPolicy
 from trading.backpack.clock import ExchangeClock
 from trading.backpack.errors import (
@@ -58,15 +59,8 @@ async def test_the_client_stays_inside_the_exchange_budget(sandbox_factory) -> N
 
 
 async def test_redis_budget_is_shared_between_sessions(sandbox) -> None:
-    import redis.asyncio as redis_asyncio
-
-    url = "redis://127.0.0.1:6379/0"
-    try:
-        probe = redis_asyncio.from_url(url)
-        await probe.ping()
-        await probe.aclose()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"Redis is not reachable: {exc}")
+    services.require(services.redis_available(), "Redis is not reachable at 127.0.0.1:6379")
+    url = services.redis_url()
     prefix = f"bpx:test:{uuid.uuid4().hex}"
     options = {
         "budgets": {"standard": Budget(6, 60.0)},
