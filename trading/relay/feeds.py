@@ -14,13 +14,19 @@ import contextlib
 import logging
 import time
 from collections import deque
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from trading import fragments
 from trading.backpack.bookkeeper import BookKeeper
 from trading.backpack.errors import BackpackError
-from trading.backpack.market_types import Kline, MarkPrice, Ticker, Trade
+from trading.backpack.market_types import MarkPrice, Ticker, Trade
+from trading.backpack.stream_types import (
+    kline_from_stream,
+    mark_price_from_stream,
+    ticker_from_stream,
+    trade_from_stream,
+)
+from trading.backpack.wire import FieldError
 from trading.relay.groups import market_group, subaccount_group
 
 if TYPE_CHECKING:
@@ -32,6 +38,8 @@ log = logging.getLogger(__name__)
 KLINE_INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
 TRADES_KEPT = 50
 ACCOUNT_REFRESH_EVERY_S = 0.5
+# What a malformed stream frame can raise while parsing: logged and skipped, never fatal.
+BAD_FRAME = (BackpackError, FieldError, KeyError, ValueError, TypeError, ArithmeticError)
 
 
 def _report_stream(name: str, connected: bool, last_message_at: float | None = None) -> None:
@@ -153,8 +161,8 @@ class MarketFeed:
     def _on_trade(self, data: dict[str, Any]) -> None:
         self._seen(data)
         try:
-            trade = Trade.from_stream(data) if hasattr(Trade, "from_stream") else _trade(data)
-        except (BackpackError, KeyError, ValueError, TypeError) as exc:
+            trade = trade_from_stream(data)
+        except BAD_FRAME as exc:
             log.warning("bad trade frame on %s: %s", self.symbol, exc)
             return
         self.trades.appendleft(trade)
@@ -167,8 +175,8 @@ class MarketFeed:
     def _on_ticker(self, data: dict[str, Any]) -> None:
         self._seen(data)
         try:
-            self.ticker = _ticker(data)
-        except (BackpackError, KeyError, ValueError, TypeError) as exc:
+            self.ticker = ticker_from_stream(data)
+        except BAD_FRAME as exc:
             log.warning("bad ticker frame on %s: %s", self.symbol, exc)
             return
         self.relay.offer(self.group, "book", self._book_message)
@@ -176,8 +184,8 @@ class MarketFeed:
     def _on_mark(self, data: dict[str, Any]) -> None:
         self._seen(data)
         try:
-            self.mark = _mark(data)
-        except (BackpackError, KeyError, ValueError, TypeError) as exc:
+            self.mark = mark_price_from_stream(data)
+        except BAD_FRAME as exc:
             log.warning("bad markPrice frame on %s: %s", self.symbol, exc)
             return
         self.relay.offer(self.group, "book", self._book_message)
@@ -185,8 +193,8 @@ class MarketFeed:
     def _on_kline(self, data: dict[str, Any], interval: str) -> None:
         self._seen(data)
         try:
-            kline = _kline(data)
-        except (BackpackError, KeyError, ValueError, TypeError) as exc:
+            kline = kline_from_stream(data)
+        except BAD_FRAME as exc:
             log.warning("bad kline frame on %s: %s", self.symbol, exc)
             return
         self.relay.offer(
@@ -310,76 +318,3 @@ class AccountFeed:
             await self.relay.send_now(
                 self.group, {"type": "push", "html": html, "subaccount": sub.pk}
             )
-
-
-# -- stream frame parsers (the client's REST parsers know other field names) -----------------
-
-
-def _trade(data: dict[str, Any]) -> Trade:
-    """``{"e":"trade","E":1694687692980000,"s":"SOL_USDC","p":"18.68","q":"0.122","b":"111063114377265150",
-    "a":"111063114585735170","t":12345,"T":1694687692980000,"m":true}``"""
-    return Trade.from_wire(
-        {
-            "id": data.get("t"),
-            "price": data["p"],
-            "quantity": data["q"],
-            "quoteQuantity": format(Decimal(data["p"]) * Decimal(data["q"]), "f"),
-            "timestamp": int(data["T"]) // 1000,
-            "isBuyerMaker": bool(data.get("m")),
-        }
-    )
-
-
-def _ticker(data: dict[str, Any]) -> Ticker:
-    """``{"e":"ticker","E":1694687692980000,"s":"SOL_USD","o":"18.75","c":"19.24","h":"19.80",
-    "l":"18.50","v":"32123","V":"928190","n":93828}``"""
-    open_, close = Decimal(data["o"]), Decimal(data["c"])
-    change = close - open_
-    fraction = (change / open_) if open_ else Decimal(0)  # the exchange sends a fraction
-    return Ticker.from_wire(
-        {
-            "symbol": data["s"],
-            "firstPrice": data["o"],
-            "lastPrice": data["c"],
-            "high": data["h"],
-            "low": data["l"],
-            "volume": data["v"],
-            "quoteVolume": data["V"],
-            "trades": str(data.get("n", 0)),
-            "priceChange": format(change, "f"),
-            "priceChangePercent": format(fraction.quantize(Decimal("0.000001")), "f"),
-        }
-    )
-
-
-def _mark(data: dict[str, Any]) -> MarkPrice:
-    """``{"e":"markPrice","E":1694687965941000,"s":"SOL_USDC_PERP","p":"18.70","f":"1.70",
-    "i":"19.70","n":1694687965941}`` (next funding in milliseconds)"""
-    return MarkPrice.from_wire(
-        {
-            "symbol": data["s"],
-            "markPrice": data["p"],
-            "fundingRate": data.get("f"),
-            "indexPrice": data.get("i"),
-            "nextFundingTimestamp": int(data["n"]) if data.get("n") else None,
-        }
-    )
-
-
-def _kline(data: dict[str, Any]) -> Kline:
-    """``{"e":"kline","E":1694687692980000,"s":"SOL_USD","t":"2024-09-11T12:00:00","T":
-    "2024-09-11T12:01:00","o":"18.75","c":"19.25","h":"19.80","l":"18.50","v":"32123","n":93828,
-    "X":false}``"""
-    return Kline.from_wire(
-        {
-            "start": data["t"],
-            "end": data.get("T"),
-            "open": data.get("o"),
-            "high": data.get("h"),
-            "low": data.get("l"),
-            "close": data.get("c"),
-            "volume": data.get("v", "0"),
-            "quoteVolume": data.get("V", "0"),
-            "trades": str(data.get("n", 0)),
-        }
-    )
