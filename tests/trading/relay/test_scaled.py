@@ -159,7 +159,9 @@ async def _watch_and_trade(server, cookie, sandbox_live, workers, worker_env, tm
                 "SOL_USDC", "Bid", "Limit", quantity="0.37", price=price, post_only=True
             )
             try:
-                await frame_matching(account, rf'id="open-orders-\d+"[\s\S]*{price}', 15)
+                await frame_matching(
+                    account, rf'id="open-orders-\d+"[\s\S]*data-order-id="{order.id}"', 15
+                )
             finally:
                 await client.cancel_order("SOL_USDC", order_id=order.id)
         finally:
