@@ -6,10 +6,11 @@ on SOL_USDC: first one at a time, then with 32 in flight. Measures client-proces
 (``time.process_time`` around the loop: sign, send, parse), orders/s and p50/p99 latency.
 The three clients run in interleaved rounds against a freshly reset exchange; the table shows
 the median round. Prints the ratios (targets: CPU per order <= 0.6x ccxt, <= 1.3x the floor).
-"this client" runs on its default lean HTTP/1.1 sender (``transport="http1"``); "on aiohttp"
-is the same client on ``transport="aiohttp"``; "httpx+http1" and "httpx+aiohttp" are the same
-client through ``httpx.AsyncClient`` + ``BackpackAuth`` over the lean pool
-(``Http1Transport``) and over httpx_aiohttp: the evidence behind the default transport.
+"this client" sends through its ``httpx.AsyncClient`` over the default transport
+(``transport="pool"``, the lean HTTP/1.1 pool); "on httpx_aiohttp" and "on httpcore" are the
+same client over the other transports, and "httpx request()" is a plain
+``httpx.AsyncClient.request`` with ``BackpackAuth`` over the same pool (how a script would
+use httpx): the evidence behind the transport and the way requests are built.
 Asserts nothing.
 """
 
@@ -27,14 +28,18 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import aiohttp
+import httpx
 from nacl.signing import SigningKey
 
 from sandbox.process import SandboxProcess
 from trading.backpack import Budget, Credentials, ExchangeSession
+from trading.backpack.http1 import Http1Pool
+from trading.backpack.signing import BackpackAuth
+from trading.backpack.transport import PoolTransport
 
-SEQUENTIAL = 300
-CONCURRENT = 600
-ROUNDS = 5
+SEQUENTIAL = 500
+CONCURRENT = 1000
+ROUNDS = 7
 IN_FLIGHT = 32
 SYMBOL = "SOL_USDC"
 
@@ -74,7 +79,7 @@ async def measure(send: Send, count: int, in_flight: int, first_id: int) -> dict
 
 
 async def ours(
-    api_url: str, key: dict, transport: str = "http1"
+    api_url: str, key: dict, transport: str = "pool"
 ) -> tuple[Send, Callable[[], Awaitable[None]]]:
     """This project's client (validation on, rate budget kept, clientId reconciliation)."""
     session = ExchangeSession(
@@ -111,6 +116,31 @@ async def with_ccxt(api_url: str, key: dict) -> tuple[Send, Callable[[], Awaitab
         )
 
     return send, exchange.close
+
+
+async def plain_httpx(api_url: str, key: dict) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    """``httpx.AsyncClient.request`` + ``BackpackAuth`` over the same lean pool."""
+    credentials = Credentials(key["api_key"], key["api_secret"])
+    pool = Http1Pool(api_url, timeout_s=10.0, connect_timeout_s=5.0, max_connections=64)
+    http = httpx.AsyncClient(base_url=api_url, transport=PoolTransport(pool))
+
+    async def send(i: int) -> None:
+        params = {
+            "clientId": i,
+            "orderType": "Limit",
+            "price": "140",
+            "quantity": "0.01",
+            "side": "Bid",
+            "symbol": SYMBOL,
+            "timeInForce": "IOC",
+        }
+        auth = BackpackAuth(credentials, "orderExecute", params)
+        response = await http.post("/api/v1/order", content=json.dumps(params), auth=auth)
+        if response.status_code != 200:
+            raise RuntimeError(f"httpx order refused: {response.text}")
+        response.json()
+
+    return send, http.aclose
 
 
 async def floor(api_url: str, key: dict) -> tuple[Send, Callable[[], Awaitable[None]]]:
@@ -156,9 +186,9 @@ async def run(sandbox: SandboxProcess) -> dict[str, dict[str, dict[str, float]]]
         ("this client", ours),
         ("ccxt", with_ccxt),
         ("bare aiohttp", floor),
-        ("on aiohttp", lambda url, key: ours(url, key, "aiohttp")),
-        ("httpx+http1", lambda url, key: ours(url, key, "httpx-http1")),
-        ("httpx+aiohttp", lambda url, key: ours(url, key, "httpx-aiohttp")),
+        ("on httpx_aiohttp", lambda url, key: ours(url, key, "aiohttp")),
+        ("on httpcore", lambda url, key: ours(url, key, "httpcore")),
+        ("httpx request()", plain_httpx),
     ]
     rounds: dict[str, dict[str, list[dict[str, float]]]] = {}
     for _ in range(ROUNDS):
@@ -188,22 +218,22 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
 def report(results: dict[str, dict[str, dict[str, float]]]) -> None:
     """Print the table and the ratios."""
     print(
-        f"{'client':<14}{'mode':<14}{'CPU us/order':>13}{'orders/s':>10}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'client':<18}{'mode':<14}{'CPU us/order':>13}{'orders/s':>10}{'p50 ms':>8}{'p99 ms':>8}"
     )
     for name, modes in results.items():
         for mode, r in modes.items():
             print(
-                f"{name:<14}{mode:<14}{r['cpu_us']:>13.0f}{r['rate']:>10.0f}"
+                f"{name:<18}{mode:<14}{r['cpu_us']:>13.0f}{r['rate']:>10.0f}"
                 f"{r['p50']:>8.2f}{r['p99']:>8.2f}"
             )
     print()
-    for name in ("this client", "on aiohttp", "httpx+http1", "httpx+aiohttp"):
+    for name in ("this client", "on httpx_aiohttp", "on httpcore", "httpx request()"):
         mine = results[name]
         for mode in mine:
             vs_ccxt = mine[mode]["cpu_us"] / results["ccxt"][mode]["cpu_us"]
             vs_floor = mine[mode]["cpu_us"] / results["bare aiohttp"][mode]["cpu_us"]
             print(
-                f"{name:<14}{mode:<14} CPU/order: {vs_ccxt:.2f}x ccxt (target <= 0.6), "
+                f"{name:<18}{mode:<14} CPU/order: {vs_ccxt:.2f}x ccxt (target <= 0.6), "
                 f"{vs_floor:.2f}x the floor (target <= 1.3)"
             )
 

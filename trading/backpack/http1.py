@@ -1,4 +1,5 @@
-"""A lean HTTP/1.1 keep-alive pool on asyncio: the default sender's wire.
+"""A lean HTTP/1.1 keep-alive pool on asyncio: the wire under the session's httpx client
+(``transport.PoolTransport``).
 
 The exchange speaks plain JSON over HTTP/1.1. One request costs aiohttp ~100 us of Python
 (request/response models, a task per body write, stream readers); this pool writes the
@@ -9,7 +10,7 @@ timeout, a connect timeout, idle connections dropped after ``keepalive_s`` or as
 the server closes them. No proxies, no redirects, no compression (none are asked for).
 
 Failures raise ``ConnectFailed`` (nothing was sent), ``TimeoutError`` or
-``ConnectionLost``; the sender maps them to ``ExchangeUnavailableError``.
+``ConnectionLost``; the transport maps them to httpx's exceptions.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import asyncio
 import ssl
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 _MAX_HEAD = 64 * 1024
+_OWN_HEADERS = frozenset((b"host", b"content-length", b"transfer-encoding"))
 
 
 class ConnectFailed(OSError):
@@ -232,24 +234,39 @@ class Http1Pool:
         self._closed = False
 
     async def request(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
+        self,
+        method: str,
+        target: str,
+        headers: Iterable[tuple[bytes, bytes]],
+        body: bytes | None,
+        *,
+        timeout_s: float | None = None,
+        connect_timeout_s: float | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         """Send one request (``target`` is path plus query) and return status, lower-case
-        headers and the whole body."""
-        lines = [method, " ", self.prefix, target, self._host_line]
-        for name, value in headers.items():
-            if "\n" in value or "\r" in value:
-                raise HeaderError(name)
-            lines.append(f"{name}: {value}\r\n")
+        headers and the whole body. ``headers`` are encoded (name, value) pairs, as an
+        ``httpx.Request`` holds them; ``Host``, ``Content-Length`` and ``Transfer-Encoding``
+        among them are ignored (the pool writes its own). ``timeout_s`` (the whole answer)
+        and ``connect_timeout_s`` replace the pool's own for this request."""
+        parts = [f"{method} {self.prefix}{target}{self._host_line}".encode("latin-1")]
+        for name, value in headers:
+            if name.lower() in _OWN_HEADERS:
+                continue
+            if b"\n" in value or b"\r" in value:
+                raise HeaderError(name.decode("latin-1"))
+            parts += (name, b": ", value, b"\r\n")
         if body:
-            lines.append(f"Content-Length: {len(body)}\r\n\r\n")
-            data = "".join(lines).encode("latin-1") + body
+            parts += (b"Content-Length: %d\r\n\r\n" % len(body), body)
         else:
-            lines.append("\r\n" if method == "GET" else "Content-Length: 0\r\n\r\n")
-            data = "".join(lines).encode("latin-1")
+            parts.append(b"\r\n" if method == "GET" else b"Content-Length: 0\r\n\r\n")
+        data = b"".join(parts)
+        if timeout_s is None:
+            timeout_s = self.timeout_s
+        if connect_timeout_s is None:
+            connect_timeout_s = self.connect_timeout_s
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout_s
-        connection = await self._acquire(loop, deadline)
+        deadline = loop.time() + timeout_s
+        connection = await self._acquire(loop, deadline, connect_timeout_s)
         waiter = loop.create_future()
         timer = loop.call_at(deadline, _expire, waiter)
         ok = False
@@ -262,7 +279,9 @@ class Http1Pool:
             timer.cancel()
             self._release(connection, ok)
 
-    async def _acquire(self, loop: asyncio.AbstractEventLoop, deadline: float) -> _Connection:
+    async def _acquire(
+        self, loop: asyncio.AbstractEventLoop, deadline: float, connect_timeout_s: float
+    ) -> _Connection:
         # A closed pool opens again on use, as the aiohttp sender's session did.
         self._closed = False
         while self._busy >= self.max_connections:
@@ -292,7 +311,7 @@ class Http1Pool:
                     ssl=self.ssl,
                     server_hostname=self.host if self.ssl else None,
                 ),
-                min(self.connect_timeout_s, max(deadline - loop.time(), 0.0)),
+                min(connect_timeout_s, max(deadline - loop.time(), 0.0)),
             )
         except BaseException as exc:
             self._free_slot()

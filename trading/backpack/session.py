@@ -30,7 +30,7 @@ from .ratelimit import Budget, LocalRateLimiter, RedisRateLimiter
 from .retry import RetryPolicy
 from .routes import Route
 from .signing import DEFAULT_WINDOW_MS, MAX_WINDOW_MS, Credentials, clean_params
-from .transport import make_sender
+from .transport import HttpxSender
 
 if TYPE_CHECKING:
     from .client import BackpackClient
@@ -48,9 +48,10 @@ class ExchangeSession:
 
     ``session.client(credentials, label=...)`` gives a per-subaccount client; all of them
     share this session's keep-alive pool, clock, rate limiter, market cache and metrics.
-    ``transport``: ``"http1"`` (default, the lean pool, measured cheapest per request; see
-    ``transport.py``), ``"aiohttp"``, or ``"httpx-http1"``, ``"httpx-aiohttp"``, ``"httpx"``
-    (``httpx.AsyncClient`` with signing as an ``httpx.Auth``).
+    Requests go through one ``httpx.AsyncClient`` per session; ``transport`` names the
+    transport under it: ``"pool"`` (default, the lean HTTP/1.1 pool, measured cheapest per
+    request; see ``transport.py``), ``"aiohttp"`` (httpx_aiohttp) or ``"httpcore"`` (httpx's
+    own).
     """
 
     def __init__(
@@ -70,7 +71,7 @@ class ExchangeSession:
         clock_refresh_s: float = 300.0,
         market_refresh_s: float = 300.0,
         metrics: MetricsCollector | None = None,
-        transport: str = "http1",
+        transport: str = "pool",
     ) -> None:
         if not 0 < window_ms <= MAX_WINDOW_MS:
             raise ValueError(f"window_ms must be between 1 and {MAX_WINDOW_MS}, got {window_ms}")
@@ -89,12 +90,12 @@ class ExchangeSession:
         else:
             self.limiter = LocalRateLimiter(budgets, max_wait_s=max_rate_wait_s)
         self.markets = MarketCache(self, refresh_s=market_refresh_s)
-        self.sender = make_sender(
-            transport,
+        self.sender = HttpxSender(
             self.api_url,
             timeout_s=timeout_s,
             connect_timeout_s=connect_timeout_s,
             max_connections=max_connections,
+            transport=transport,
         )
         self._clock_lock = asyncio.Lock()
         self._closed = False

@@ -1,29 +1,32 @@
-"""HTTP senders behind the session: one keep-alive pool per session, explicit timeouts.
+"""The REST wire: one ``httpx.AsyncClient`` per session, over a transport chosen by measurement.
 
-Implementations with the same small interface (``send`` -> status, headers, body):
+Every request goes out through ``httpx.AsyncClient.send`` (httpx's API: ``httpx.Request``,
+``httpx.Response``, timeouts, transports, exceptions). Two things keep it cheap:
 
-- ``Http1Sender`` (default, ``transport="http1"``): the lean HTTP/1.1 pool of ``http1.py``.
-- ``AiohttpSender`` (``"aiohttp"``): aiohttp directly.
-- ``HttpxSender``: one ``httpx.AsyncClient``; requests are signed by ``BackpackAuth``
-  (an ``httpx.Auth``), over ``Http1Transport`` (``"httpx-http1"``: the lean pool as an
-  ``httpx.AsyncBaseTransport``), ``httpx_aiohttp`` (``"httpx-aiohttp"``) or httpx's own
-  transport (``"httpx"``).
+- The transport under it (``transport=``):
+  ``"pool"`` (default): ``PoolTransport``, the lean HTTP/1.1 keep-alive pool of ``http1.py``
+  as an ``httpx.AsyncBaseTransport``; ``"aiohttp"``: ``httpx_aiohttp``; ``"httpcore"``:
+  httpx's own transport.
+- The way requests are made: URLs parsed once per path and query and kept, headers handed
+  to httpx already encoded and complete, the body as a byte stream, the signature added
+  before the ``httpx.Request`` is built, the answer's stream read as it came, and an
+  ``ExchangeHttpClient`` that keeps no cookies (skipping httpx's cookie-jar bookkeeping).
 
-``tests/bench/bench_client.py`` (2 CPUs, load 1-3, one run) measured client CPU per signed
-order, sequential / 32 in flight: ~100 / ~70 us on ``http1``; ~150 / ~105 us for a bare
-aiohttp request with the same signature (the floor); ~180 / ~125 us on ``aiohttp``;
-~250 / ~215 us on ``httpx-http1``; ~370 / ~300 us on ``httpx-aiohttp``; ccxt ~300 / ~230 us.
-httpx's request/response models alone cost more than the whole target margin (<= 1.3x the
-floor), so the default signs through ``Credentials.headers`` on the lean pool.
+``tests/bench/bench_client.py`` measured client CPU per signed order (sign, send, parse)
+against a bare aiohttp request carrying the same signature (the floor): over four runs the
+default stayed within 0.70-1.22x the floor and 0.35-0.56x ccxt, sequentially and with 32 in
+flight. In the last run, sequential / 32 in flight: ``"aiohttp"`` 1.68x / 2.08x the floor,
+``"httpcore"`` 3.77x / 10.35x, and a plain ``client.post`` with ``BackpackAuth`` over the
+same pool 1.64x / 1.98x. Figures in ``trading/backpack/README.md``.
 
-Every sender signs at send time through ``Credentials.headers`` and raises only
-``ExchangeUnavailableError`` for transport failures.
+Every request is signed at send time through ``Credentials.headers``; transport failures
+reach the session only as ``ExchangeUnavailableError`` (``maybe_sent=False`` when the request
+never left) or, for a line break in a header, ``AuthenticationError``.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -32,11 +35,14 @@ import httpx
 
 from .errors import AuthenticationError, ExchangeUnavailableError
 from .http1 import ConnectFailed, HeaderError, Http1Pool
-from .signing import BackpackAuth, Credentials
+from .signing import Credentials
 
 KEEPALIVE_S = 15.0  # aiohttp's default idle keep-alive
+TRANSPORTS = ("pool", "aiohttp", "httpcore")
+_URL_CACHE_SIZE = 1024
+_BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
 
-Signed = tuple[Credentials, str, Any, Callable[[], int], int] | None
+Signed = tuple[Credentials, str, Any, Any, int] | None
 """(credentials, instruction, params, clock, window) or None for a public request."""
 
 
@@ -50,139 +56,84 @@ def query_string(query: Mapping[str, Any]) -> str:
     return "&".join(parts)
 
 
-class AiohttpSender:
-    """aiohttp ``ClientSession`` shared by every client of the session."""
+class _NoCookies(httpx.Cookies):
+    """Cookies that stay empty: an answer's ``Set-Cookie`` is ignored."""
 
-    def __init__(
-        self, base_url: str, *, timeout_s: float, connect_timeout_s: float, max_connections: int
-    ) -> None:
-        self.base_url = base_url
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=connect_timeout_s)
-        self.max_connections = max_connections
-        self._http: aiohttp.ClientSession | None = None
+    def extract_cookies(self, response: httpx.Response) -> None:  # noqa: D102
+        return None
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            # A connection the server closed while idle is dropped when its FIN arrives; a
-            # request racing that close fails as "connection lost" (reconciled for orders).
-            connector = aiohttp.TCPConnector(
-                limit=self.max_connections, keepalive_timeout=KEEPALIVE_S
+    def set_cookie_header(self, request: httpx.Request) -> None:  # noqa: D102
+        return None
+
+
+class ExchangeHttpClient(httpx.AsyncClient):
+    """``httpx.AsyncClient`` that keeps no cookies. The exchange's API uses none, and one
+    client serves every subaccount: a cookie set in one subaccount's answer must never ride
+    on another subaccount's request."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._no_cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:  # noqa: D102
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise TypeError("the exchange client keeps no cookies")
+
+
+class PoolTransport(httpx.AsyncBaseTransport):
+    """``Http1Pool`` as an httpx transport. Honours the request's httpx timeouts: ``connect``
+    for opening a connection, ``read`` as the deadline for the whole answer (stricter than
+    httpx's time between two reads); ``pool`` and ``write`` fall within those."""
+
+    def __init__(self, pool: Http1Pool) -> None:
+        self.pool = pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` on the pool (which writes ``Host`` and ``Content-Length``)."""
+        stream = request.stream
+        body = b"".join(stream) if isinstance(stream, httpx.ByteStream) else await request.aread()
+        timeout = request.extensions.get("timeout") or {}
+        try:
+            status, headers, content = await self.pool.request(
+                request.method,
+                request.url.raw_path.decode("ascii"),
+                request.headers.raw,
+                body or None,
+                timeout_s=timeout.get("read"),
+                connect_timeout_s=timeout.get("connect"),
             )
-            self._http = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
-        return self._http
-
-    async def send(
-        self,
-        method: str,
-        path: str,
-        query: Mapping[str, Any] | None,
-        body: bytes | None,
-        headers: dict[str, str],
-        signed: Signed,
-        label: str,
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        """Send one request and read the whole answer."""
-        url = self.base_url + path
-        if query:
-            url = f"{url}?{query_string(query)}"
-        if signed is not None:
-            credentials, instruction, params, clock, window = signed
-            headers = {**headers, **credentials.headers(instruction, params, clock(), window)}
-        try:
-            async with self._client().request(
-                method, url, data=body, headers=headers, allow_redirects=False
-            ) as response:
-                content = await response.read()
-                return response.status, response.headers, content
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise ExchangeUnavailableError(
-                f"Cannot connect to the exchange for {label} ({type(exc).__name__}).",
-                route=label,
-                maybe_sent=False,
-            ) from exc
-        except TimeoutError as exc:
-            raise ExchangeUnavailableError(
-                f"No answer from the exchange on {label} in time.", route=label
-            ) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise ExchangeUnavailableError(
-                f"Lost the connection to the exchange on {label} ({type(exc).__name__}).",
-                route=label,
-            ) from exc
-
-    async def aclose(self) -> None:
-        """Close the pool."""
-        if self._http is not None:
-            await self._http.close()
-            await asyncio.sleep(0)
-
-
-class Http1Sender:
-    """The lean HTTP/1.1 pool of ``http1.py`` (default): same signing, same errors."""
-
-    def __init__(
-        self, base_url: str, *, timeout_s: float, connect_timeout_s: float, max_connections: int
-    ) -> None:
-        self.base_url = base_url
-        self.pool = Http1Pool(
-            base_url,
-            timeout_s=timeout_s,
-            connect_timeout_s=connect_timeout_s,
-            max_connections=max_connections,
-            keepalive_s=KEEPALIVE_S,
-        )
-
-    async def send(
-        self,
-        method: str,
-        path: str,
-        query: Mapping[str, Any] | None,
-        body: bytes | None,
-        headers: dict[str, str],
-        signed: Signed,
-        label: str,
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        """Send one request and read the whole answer."""
-        target = f"{path}?{query_string(query)}" if query else path
-        if signed is not None:
-            credentials, instruction, params, clock, window = signed
-            headers = {**headers, **credentials.headers(instruction, params, clock(), window)}
-        try:
-            return await self.pool.request(method, target, headers, body)
         except HeaderError as exc:
-            raise AuthenticationError(
-                f"The request header {exc} contains a line break.",
-                route=label,
-                action="Paste the API key again, without line breaks.",
-            ) from None
+            raise httpx.LocalProtocolError(str(exc)) from None  # the header's name
         except ConnectFailed as exc:
-            # The cause's kind (ConnectionRefusedError, or an SSL error with its reason such as
-            # CERTIFICATE_VERIFY_FAILED), not its text with addresses in it.
-            cause = exc.__cause__
-            reason = str(exc) if cause is None else type(cause).__name__
-            if getattr(cause, "reason", None):
-                reason = f"{reason}: {cause.reason}"
-            raise ExchangeUnavailableError(
-                f"Cannot connect to the exchange for {label} ({reason}).",
-                route=label,
-                maybe_sent=False,
-            ) from exc
+            raise httpx.ConnectError(_connect_reason(exc), request=request) from exc
         except TimeoutError as exc:
-            raise ExchangeUnavailableError(
-                f"No answer from the exchange on {label} in time.", route=label
-            ) from exc
+            raise httpx.ReadTimeout("no answer in time", request=request) from exc
         except OSError as exc:
-            raise ExchangeUnavailableError(
-                f"Lost the connection to the exchange on {label} ({exc}).", route=label
-            ) from exc
+            raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
 
     async def aclose(self) -> None:
-        """Close the pool."""
+        """Close the pool's idle connections (it opens new ones on use)."""
         await self.pool.aclose()
 
 
+def _connect_reason(exc: ConnectFailed) -> str:
+    """The cause's kind (ConnectionRefusedError, or an SSL error with its reason such as
+    CERTIFICATE_VERIFY_FAILED), not its text with addresses in it."""
+    cause = exc.__cause__
+    reason = str(exc) if cause is None else type(cause).__name__
+    if getattr(cause, "reason", None):
+        reason = f"{reason}: {cause.reason}"  # type: ignore[union-attr]
+    return reason
+
+
 class HttpxSender:
-    """One ``httpx.AsyncClient`` (keep-alive pool); signing attached as ``BackpackAuth``."""
+    """The session's sender: one ``ExchangeHttpClient`` (keep-alive pool, explicit timeouts)
+    shared by every subaccount's client of the session."""
 
     def __init__(
         self,
@@ -191,19 +142,41 @@ class HttpxSender:
         timeout_s: float,
         connect_timeout_s: float,
         max_connections: int,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: str = "pool",
     ) -> None:
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}; got {transport!r}")
+        self.base_url = base_url.rstrip("/")
+        self.transport = transport
+        self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.max_connections = max_connections
+        self.http: ExchangeHttpClient | None = None
+        self._urls: dict[str, httpx.URL] = {}
+        self._host = (b"Host", httpx.URL(self.base_url).netloc)
+
+    def _open(self) -> ExchangeHttpClient:
+        """The client, created on first use and again after ``aclose``."""
         limits = httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
+            max_connections=self.max_connections,
+            max_keepalive_connections=self.max_connections,
             keepalive_expiry=KEEPALIVE_S,
         )
-        self.http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+        self.http = ExchangeHttpClient(
+            timeout=httpx.Timeout(self.timeout_s, connect=self.connect_timeout_s),
             limits=limits,
-            transport=transport,
+            transport=_transport(self.transport, self.base_url, limits),
+            trust_env=False,  # no proxy or .netrc from the environment for signed requests
         )
+        return self.http
+
+    def _url(self, target: str) -> httpx.URL:
+        url = self._urls.get(target)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            url = self._urls[target] = httpx.URL(self.base_url + target)
+        return url
 
     async def send(
         self,
@@ -211,23 +184,36 @@ class HttpxSender:
         path: str,
         query: Mapping[str, Any] | None,
         body: bytes | None,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         signed: Signed,
         label: str,
     ) -> tuple[int, Mapping[str, str], bytes]:
-        """Send one request and read the whole answer."""
-        auth = None
+        """Send one request and read the whole answer: status, headers, body."""
+        url = self._url(f"{path}?{query_string(query)}" if query else path)
         if signed is not None:
             credentials, instruction, params, clock, window = signed
-            auth = BackpackAuth(credentials, instruction, params, clock=clock, window_ms=window)
-        url = f"{path}?{query_string(query)}" if query else path
+            headers = {**headers, **credentials.headers(instruction, params, clock(), window)}
+        raw = [self._host]
+        for name, value in headers.items():
+            if "\n" in value or "\r" in value:
+                raise _line_break(name, label)
+            raw.append((name.encode("latin-1"), value.encode("latin-1")))
+        if body or method in _BODY_METHODS:
+            raw.append((b"Content-Length", b"%d" % len(body or b"")))
+        # Headers complete and the body as a stream: httpx.Request adds nothing and copies
+        # nothing. The answer's stream is read as it came (no compression was asked for).
+        request = httpx.Request(method, url, headers=raw, stream=httpx.ByteStream(body or b""))
         try:
-            response = await self.http.request(
-                method, url, content=body, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            response = await (self.http or self._open()).send(request, stream=True)
+            try:
+                content = b"".join([chunk async for chunk in response.stream])
+            finally:
+                await response.aclose()
+        except httpx.LocalProtocolError as exc:
+            raise _line_break(str(exc), label) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise ExchangeUnavailableError(
-                f"Cannot connect to the exchange for {label} ({type(exc).__name__}).",
+                f"Cannot connect to the exchange for {label} ({_why(exc)}).",
                 route=label,
                 maybe_sent=False,
             ) from exc
@@ -237,85 +223,45 @@ class HttpxSender:
             ) from exc
         except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
             raise ExchangeUnavailableError(
-                f"Lost the connection to the exchange on {label} ({type(exc).__name__}).",
-                route=label,
+                f"Lost the connection to the exchange on {label} ({_why(exc)}).", route=label
             ) from exc
-        return response.status_code, response.headers, response.content
+        return response.status_code, response.headers, content
 
     async def aclose(self) -> None:
-        """Close the pool."""
-        await self.http.aclose()
+        """Close the connections (a later request opens new ones)."""
+        http, self.http = self.http, None
+        if http is not None:
+            await http.aclose()
 
 
-class Http1Transport(httpx.AsyncBaseTransport):
-    """An ``httpx`` transport over the lean ``Http1Pool``: httpx's API without its default
-    transport (httpcore) underneath. Transport failures raise httpx's own exceptions."""
-
-    def __init__(self, pool: Http1Pool) -> None:
-        self.pool = pool
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` on the pool (which writes ``Host`` and ``Content-Length``)."""
-        headers = {
-            name: value
-            for name, value in request.headers.items()
-            if name not in ("host", "content-length", "transfer-encoding")
-        }
-        body = await request.aread()
-        try:
-            status, answer_headers, content = await self.pool.request(
-                request.method, request.url.raw_path.decode("ascii"), headers, body or None
-            )
-        except HeaderError as exc:
-            raise httpx.LocalProtocolError(f"header {exc} contains a line break") from None
-        except ConnectFailed as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout("no answer in time", request=request) from exc
-        except OSError as exc:
-            raise httpx.ReadError(str(exc), request=request) from exc
-        return httpx.Response(status, headers=answer_headers, content=content, request=request)
-
-    async def aclose(self) -> None:
-        """Close the pool."""
-        await self.pool.aclose()
-
-
-def make_sender(
-    kind: str, base_url: str, *, timeout_s: float, connect_timeout_s: float, max_connections: int
-) -> Http1Sender | AiohttpSender | HttpxSender:
-    """``"http1"`` (default), ``"aiohttp"``, ``"httpx-http1"`` (httpx over the lean pool),
-    ``"httpx-aiohttp"`` or ``"httpx"``."""
-    options = {
-        "timeout_s": timeout_s,
-        "connect_timeout_s": connect_timeout_s,
-        "max_connections": max_connections,
-    }
-    if kind == "http1":
-        return Http1Sender(base_url, **options)
+def _transport(kind: str, base_url: str, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    if kind == "pool":
+        # Timeouts come with each request from the client's httpx.Timeout.
+        pool = Http1Pool(
+            base_url,
+            timeout_s=10.0,
+            connect_timeout_s=5.0,
+            max_connections=limits.max_connections or 64,
+            keepalive_s=KEEPALIVE_S,
+        )
+        return PoolTransport(pool)
     if kind == "aiohttp":
-        return AiohttpSender(base_url, **options)
-    if kind == "httpx-aiohttp":
         from httpx_aiohttp import AiohttpTransport
 
-        limits = httpx.Limits(max_connections=max_connections)
-        return HttpxSender(base_url, transport=AiohttpTransport(limits=limits), **options)
-    if kind == "httpx":
-        return HttpxSender(base_url, **options)
-    if kind == "httpx-http1":
-        pool = Http1Pool(base_url, keepalive_s=KEEPALIVE_S, **options)
-        return HttpxSender(base_url, transport=Http1Transport(pool), **options)
-    raise ValueError(
-        "transport must be 'http1', 'aiohttp', 'httpx-http1', 'httpx-aiohttp' or 'httpx', "
-        f"got {kind!r}"
+        return AiohttpTransport(limits=limits)
+    return httpx.AsyncHTTPTransport(limits=limits)
+
+
+def _why(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _line_break(header: str, label: str) -> AuthenticationError:
+    return AuthenticationError(
+        f"The request header {header} contains a line break.",
+        route=label,
+        action="Paste the API key again, without line breaks.",
     )
 
 
-__all__ = [
-    "AiohttpSender",
-    "Http1Sender",
-    "Http1Transport",
-    "HttpxSender",
-    "make_sender",
-    "query_string",
-]
+__all__ = ["TRANSPORTS", "ExchangeHttpClient", "HttpxSender", "PoolTransport", "query_string"]

@@ -236,8 +236,8 @@ async def test_metrics_record_latency_outcome_and_code_per_label(client, session
     assert session.limiter.remaining(client.credentials.api_key) < 2000
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx", "httpx-aiohttp", "httpx-http1"])
-async def test_the_other_senders_sign_and_behave_the_same(sandbox, transport: str) -> None:
+@pytest.mark.parametrize("transport", ["aiohttp", "httpcore"])
+async def test_the_other_transports_sign_and_behave_the_same(sandbox, transport: str) -> None:
     from trading.backpack import ExchangeSession
 
     async with ExchangeSession(api_url=sandbox.api_url, transport=transport) as session:

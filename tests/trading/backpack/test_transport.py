@@ -1,5 +1,6 @@
-"""The lean HTTP/1.1 sender against a scripted server on a real socket: framing, reuse,
-timeouts and broken connections, as the session sees them."""
+"""The session's sender (one httpx client over the lean HTTP/1.1 pool) against a scripted
+server on a real socket: framing, reuse, timeouts, cookies and broken connections, as the
+session sees them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from trading.backpack import ExchangeSession
 from trading.backpack.errors import AuthenticationError, ExchangeUnavailableError
-from trading.backpack.transport import Http1Sender
+from trading.backpack.transport import HttpxSender
 
 Answer = Callable[[bytes, asyncio.StreamWriter], "asyncio.Future[None] | None"]
 
@@ -65,13 +66,13 @@ async def serve() -> AsyncIterator[Callable[..., ScriptedServer]]:
         scripted.server.close()
 
 
-def sender(url: str, *, timeout_s: float = 2.0, max_connections: int = 8) -> Http1Sender:
-    return Http1Sender(
+def sender(url: str, *, timeout_s: float = 2.0, max_connections: int = 8) -> HttpxSender:
+    return HttpxSender(
         url, timeout_s=timeout_s, connect_timeout_s=1.0, max_connections=max_connections
     )
 
 
-async def get(http: Http1Sender, path: str = "/api/v1/time") -> tuple[int, dict, bytes]:
+async def get(http: HttpxSender, path: str = "/api/v1/time") -> tuple[int, dict, bytes]:
     return await http.send("GET", path, None, None, {}, None, f"GET {path}")
 
 
@@ -291,9 +292,9 @@ async def test_https_verifies_the_certificate_and_keeps_the_connection(tmp_path)
         max_connections=2,
         ssl_context=trusting,
     )
-    answers = [await pool.request("GET", "/api/v1/time", {}, None) for _ in range(3)]
+    answers = [await pool.request("GET", "/api/v1/time", [], None) for _ in range(3)]
     await pool.aclose()
-    untrusting = Http1Sender(
+    untrusting = HttpxSender(
         f"https://localhost:{port}", timeout_s=2.0, connect_timeout_s=1.0, max_connections=2
     )
     with pytest.raises(ExchangeUnavailableError, match="Cannot connect.*CERTIFICATE") as refused:
@@ -320,3 +321,20 @@ async def test_a_closed_sender_drops_its_connections_and_opens_again_on_use(serv
     assert (await get(http))[2] == b"1"
     await http.aclose()
     assert server.connections == 2
+
+
+async def test_a_cookie_one_answer_sets_is_never_sent_back(serve) -> None:
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nSet-Cookie: session=abc; Path=/\r\nContent-Length: 2\r\n\r\n{}"
+        )
+
+    server = await serve(answer)
+    http = sender(server.url)
+    await get(http)
+    await get(http, "/api/v1/capital")
+    kept = dict(http.http.cookies)
+    await http.aclose()
+    assert len(server.requests) == 2
+    assert b"cookie:" not in server.requests[1].lower()
+    assert kept == {}
