@@ -290,6 +290,20 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         """``GET /api/v1/assets``: the spec's ``MarketAsset`` objects."""
         return [asset.to_wire() for asset in self._assets.values()]
 
+    def collateral_parameters_wire(self) -> list[dict[str, Any]]:
+        """``GET /api/v1/collateral``: the spec's ``CollateralSummary`` per asset that counts
+        as collateral. The haircut is the asset's weight (an identity function); the IMF and
+        MMF functions are flat and only reported (margin here uses each market's ``imf``)."""
+        return [
+            {
+                "symbol": symbol,
+                "imfFunction": {"type": "sqrt", "base": "0.02", "factor": "0"},
+                "mmfFunction": {"type": "sqrt", "base": "0.01", "factor": "0"},
+                "haircutFunction": {"weight": format(weight, "f"), "kind": {"type": "identity"}},
+            }
+            for symbol, weight in sorted(self._weights.items())
+        ]
+
     def mark_price_of(self, symbol: str) -> Decimal | None:
         """The market's mark price: the one set by :meth:`set_mark_price`, else the last
         trade price, else None."""

@@ -45,6 +45,11 @@ def assets(call: Call) -> list:
     return call.sandbox.engine.assets_wire()
 
 
+def collateral_parameters(call: Call) -> list:
+    """GET /api/v1/collateral."""
+    return call.sandbox.engine.collateral_parameters_wire()
+
+
 def markets(call: Call) -> list:
     """GET /api/v1/markets (``marketType`` may repeat)."""
     raw = call.params.values.get("marketType")
@@ -145,6 +150,7 @@ def public_routes(sandbox: Sandbox) -> list[Route]:
         ("/api/v1/ping", ping, False),
         ("/api/v1/time", server_time, False),
         ("/api/v1/assets", assets, False),
+        ("/api/v1/collateral", collateral_parameters, False),
         ("/api/v1/markets", markets, False),
         ("/api/v1/market", market, False),
         ("/api/v1/ticker", ticker, False),

@@ -18,6 +18,7 @@ PUBLIC = [
     "/api/v1/market", "/api/v1/ticker", "/api/v1/tickers", "/api/v1/depth", "/api/v1/klines",
     "/api/v1/trades", "/api/v1/trades/history", "/api/v1/markPrices", "/api/v1/openInterest",
     "/api/v1/fundingRates", "/api/v1/markets", "/api/v1/assets", "/api/v1/securities",
+    "/api/v1/collateral",
 ]  # fmt: skip
 PRIVATE_GET = [
     ("/api/v1/capital", "balanceQuery"),

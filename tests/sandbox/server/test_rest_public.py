@@ -31,6 +31,9 @@ async def test_markets_and_assets_list_the_seed(api: Api) -> None:
     assert one["marketType"] == "PERP"
     assets = (await api.public("/api/v1/assets")).json()
     assert {a["symbol"] for a in assets} == {"USDC", "SOL", "BTC", "ETH"}
+    collateral = (await api.public("/api/v1/collateral")).json()
+    haircuts = {c["symbol"]: c["haircutFunction"]["weight"] for c in collateral}
+    assert haircuts == {"BTC": "0.8", "ETH": "0.8", "SOL": "0.8", "USDC": "1"}
 
 
 async def test_trade_shows_in_depth_trades_ticker_and_klines(api: Api, other: Api) -> None:
