@@ -1,6 +1,9 @@
 """Where the relay runs: inside the dashboard process (embedded) or in `manage.py relay`
-workers (scaled). Consumers call `ensure_embedded_relay()`; it starts the relay once per
-process and event loop when DASHBOARD_RELAY is `embedded`, and does nothing otherwise.
+workers (scaled). `ensure_embedded_relay()` starts the relay once per process and event loop
+when DASHBOARD_RELAY is `embedded`, and does nothing otherwise. `StartEmbeddedRelay` wraps the
+ASGI application and calls it on the server's first request (a health check, a page, a
+socket): daphne has no start-up hook, and the relay's account streams, alerts and balance
+snapshots must run whether or not anyone has the dashboard open.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ import asyncio
 import logging
 import os
 import socket
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from redis.asyncio import Redis
@@ -64,6 +68,25 @@ async def ensure_embedded_relay() -> Relay | None:
         relay.start()
         log.info("embedded relay started")
     return relay
+
+
+class StartEmbeddedRelay:
+    """ASGI middleware: the first HTTP or WebSocket request starts the embedded relay."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._started: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:  # noqa: D102
+        if scope["type"] in ("http", "websocket"):
+            loop = asyncio.get_running_loop()
+            if loop not in self._started:
+                self._started.add(loop)
+                try:
+                    await ensure_embedded_relay()
+                except Exception:  # noqa: BLE001 - the request is served regardless
+                    log.exception("could not start the embedded relay")
+        return await self.app(scope, receive, send)
 
 
 async def stop_embedded_relay() -> None:
