@@ -44,6 +44,7 @@ IN_FLIGHT = 32
 SYMBOL = "SOL_USDC"
 
 Send = Callable[[int], Awaitable[None]]
+_JSON = {"Content-Type": "application/json"}
 
 
 async def measure(send: Send, count: int, in_flight: int, first_id: int) -> dict[str, float]:
@@ -118,6 +119,19 @@ async def with_ccxt(api_url: str, key: dict) -> tuple[Send, Callable[[], Awaitab
     return send, exchange.close
 
 
+def _order(client_id: int) -> dict[str, object]:
+    """The order every bare contender sends, keys sorted as the signature wants them."""
+    return {
+        "clientId": client_id,
+        "orderType": "Limit",
+        "price": "140",
+        "quantity": "0.01",
+        "side": "Bid",
+        "symbol": SYMBOL,
+        "timeInForce": "IOC",
+    }
+
+
 async def plain_httpx(api_url: str, key: dict) -> tuple[Send, Callable[[], Awaitable[None]]]:
     """``httpx.AsyncClient.request`` + ``BackpackAuth`` over the same lean pool."""
     credentials = Credentials(key["api_key"], key["api_secret"])
@@ -125,17 +139,11 @@ async def plain_httpx(api_url: str, key: dict) -> tuple[Send, Callable[[], Await
     http = httpx.AsyncClient(base_url=api_url, transport=PoolTransport(pool))
 
     async def send(i: int) -> None:
-        params = {
-            "clientId": i,
-            "orderType": "Limit",
-            "price": "140",
-            "quantity": "0.01",
-            "side": "Bid",
-            "symbol": SYMBOL,
-            "timeInForce": "IOC",
-        }
+        params = _order(i)
         auth = BackpackAuth(credentials, "orderExecute", params)
-        response = await http.post("/api/v1/order", content=json.dumps(params), auth=auth)
+        response = await http.post(
+            "/api/v1/order", content=json.dumps(params), headers=_JSON, auth=auth
+        )
         if response.status_code != 200:
             raise RuntimeError(f"httpx order refused: {response.text}")
         response.json()
@@ -151,15 +159,7 @@ async def floor(api_url: str, key: dict) -> tuple[Send, Callable[[], Awaitable[N
     url = api_url + "/api/v1/order"
 
     async def send(i: int) -> None:
-        params = {
-            "clientId": i,
-            "orderType": "Limit",
-            "price": "140",
-            "quantity": "0.01",
-            "side": "Bid",
-            "symbol": SYMBOL,
-            "timeInForce": "IOC",
-        }
+        params = _order(i)
         ts = time.time_ns() // 1_000_000
         text = "instruction=orderExecute&" + "&".join(f"{k}={v}" for k, v in params.items())
         text += f"&timestamp={ts}&window=5000"
