@@ -42,14 +42,15 @@ class SlotRow:
 @require_GET
 @signed_in
 def balances_page(request: HttpRequest) -> HttpResponse:
-    """The frame: a loading block per visible active subaccount and one for the totals."""
-    rows = [
-        SlotRow(r.subaccount, r.role == Role.ADMIN)
-        for r in subaccount_list(user=request.user)
-        if r.subaccount.is_active
-    ]
+    """The frame: a loading block per visible active subaccount and one for the totals; the
+    inactive ones are named, so nobody wonders where their money went from the totals."""
+    visible = subaccount_list(user=request.user)
+    rows = [SlotRow(r.subaccount, r.role == Role.ADMIN) for r in visible if r.subaccount.is_active]
     rows.sort(key=lambda r: r.subaccount.name)
-    return render(request, "trading/balances.html", {"rows": rows})
+    inactive = sorted(
+        (r.subaccount for r in visible if not r.subaccount.is_active), key=lambda s: s.name
+    )
+    return render(request, "trading/balances.html", {"rows": rows, "inactive": inactive})
 
 
 async def _signed_in_user(request: HttpRequest) -> Any | None:

@@ -37,6 +37,23 @@ async def test_the_frame_lists_only_the_members_subaccounts_as_loading_blocks(ex
     assert "Low-balance thresholds" not in page  # viewers do not edit them
 
 
+async def test_an_inactive_subaccount_is_named_but_neither_read_nor_counted(exchange, desk):
+    desk_a = await desk(1)
+    parked = await sync_to_async(SubaccountFactory)(name="Parked desk", is_active=False)
+    viewer = await sync_to_async(UserFactory)()
+    for subaccount in (desk_a, parked):
+        await sync_to_async(MembershipFactory)(user=viewer, subaccount=subaccount, role=Role.VIEWER)
+    client = await signed_in(viewer)
+
+    page = (await client.get("/trading/balances/")).content.decode()
+    block = await client.get(f"/trading/balances/{parked.pk}/")
+
+    assert f'id="balances-{desk_a.pk}"' in page
+    assert f'id="balances-{parked.pk}"' not in page
+    assert "neither shown nor counted in the totals: Parked desk." in page
+    assert block.status_code == 404
+
+
 async def test_a_block_of_another_subaccount_is_not_found(exchange, desk):
     desk_a, desk_b = await desk(1), await desk(2)
     viewer = await sync_to_async(UserFactory)()
