@@ -93,20 +93,17 @@ def test_balances_page_fills_in_and_reads_at_desktop_width(desk_server, page):
     page.screenshot(path=str(services.output_dir() / "balances.png"), full_page=True)
 
 
-def place_bid(sandbox, index: int, quantity: str, price: str) -> None:
-    """A resting SOL bid from sandbox subaccount `index` (locks quantity x price USDC)."""
+def on_exchange(sandbox, index: int, call) -> None:
+    """Run ``await call(client)`` as sandbox subaccount `index`."""
 
-    async def place() -> None:
+    async def run() -> None:
         key = sandbox.keys[index]
         async with ExchangeSession(api_url=sandbox.api_url) as session:
-            client = session.client(Credentials(key["api_key"], key["api_secret"]), label="t")
-            await client.place_order(
-                "SOL_USDC", "Bid", "Limit", quantity=D(quantity), price=D(price), post_only=True
-            )
+            await call(session.client(Credentials(key["api_key"], key["api_secret"]), label="t"))
 
-    # Playwright's sync API owns this thread's event loop: place the order from another thread.
+    # Playwright's sync API owns this thread's event loop: reach the exchange from another.
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, place()).result(timeout=30)
+        pool.submit(asyncio.run, run()).result(timeout=30)
 
 
 def test_an_order_updates_its_block_and_the_totals_without_a_reload(
@@ -120,10 +117,13 @@ def test_an_order_updates_its_block_and_the_totals_without_a_reload(
     mine_before = D(locked.inner_text().replace(",", ""))
     team_before = D(totals_locked.inner_text().replace(",", ""))
 
-    place_bid(sandbox_live, 1, "0.1", "120")  # inside the price band, below the market
-
-    expect(locked).to_have_text(f"{mine_before + 12:,.2f}", timeout=15_000)
-    expect(totals_locked).to_have_text(f"{team_before + 12:,.2f}", timeout=15_000)
+    bid = {"quantity": D("0.1"), "price": D("120"), "post_only": True}  # below the market
+    on_exchange(sandbox_live, 1, lambda c: c.place_order("SOL_USDC", "Bid", "Limit", **bid))
+    try:
+        expect(locked).to_have_text(f"{mine_before + 12:,.2f}", timeout=15_000)
+        expect(totals_locked).to_have_text(f"{team_before + 12:,.2f}", timeout=15_000)
+    finally:  # the live exchange is shared with later tests
+        on_exchange(sandbox_live, 1, lambda c: c.cancel_all_orders("SOL_USDC"))
 
 
 def test_balances_page_fits_a_phone_without_sideways_scrolling(desk_server, page):
