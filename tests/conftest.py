@@ -28,3 +28,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"CI=true: {skipped} test(s) skipped; a skip is a failure in CI", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_the_async_tests_connection(django_db_setup, django_db_blocker):
+    """Async tests reach the database through asgiref's one sync thread, whose connection
+    pytest-django never closes; PostgreSQL then refuses to drop the test database at the
+    end. Closed here first."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
