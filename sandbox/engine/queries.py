@@ -113,12 +113,14 @@ class QueriesMixin:
             if isinstance(start_time, bool) or isinstance(end_time, bool):
                 raise ValueError
             start = int(start_time)
-            end = int(end_time) if end_time is not None else self.now_us() // 1_000_000 + 1
+            end = int(end_time) if end_time is not None else self.now_us() // 1_000_000
         except (TypeError, ValueError):
             raise bad_request("Invalid startTime or endTime") from None
         if end < start:
             raise bad_request("endTime must not be before startTime")
-        return self._data[symbol].klines(interval, start, end)
+        # endTime includes the candle that opens at it: ccxt asks with endTime = now (whole
+        # seconds) and expects the current candle, even in its first second.
+        return self._data[symbol].klines(interval, start, end + 1)
 
     def recent_trades(self, symbol: str, limit: int | str = 100) -> list[dict[str, Any]]:
         """``GET /api/v1/trades``: newest ``limit`` trades, oldest first."""

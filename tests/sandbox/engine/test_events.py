@@ -170,6 +170,16 @@ def test_klines_aggregate_trades_by_interval(engine, clock):
     assert day["start"] == "2023-11-14 00:00:00"
 
 
+def test_a_candle_that_opens_at_end_time_is_included(engine, clock):
+    clock.advance(60 - (clock.now_us // 1_000_000) % 60)  # the first second of a minute
+    opens_at = clock.now_us // 1_000_000
+    limit(engine, 2, "Ask", "20", "1")
+    limit(engine, 1, "Bid", "20", "1")
+
+    assert [k["close"] for k in engine.klines("SOL_USDC", "1m", 0, opens_at)] == ["20"]
+    assert engine.klines("SOL_USDC", "1m", 0, opens_at - 1) == []
+
+
 def test_ticker_reports_24h_stats(engine):
     for price in ("20", "22"):
         limit(engine, 2, "Ask", price, "1")
