@@ -127,23 +127,17 @@ class OrderMethods:
         market = None
         if validate:
             market = self.session.markets.fresh(symbol) or await self.session.markets.get(symbol)
-        options: dict[str, Any] = {}
-        if time_in_force is not None:
-            options["timeInForce"] = time_in_force
-        if post_only is not None:
-            options["postOnly"] = post_only
-        if reduce_only is not None:
-            options["reduceOnly"] = reduce_only
-        if self_trade_prevention is not None:
-            options["selfTradePrevention"] = self_trade_prevention
-        if take_profit_trigger_price is not None:
-            options["takeProfitTriggerPrice"] = take_profit_trigger_price
-        if take_profit_limit_price is not None:
-            options["takeProfitLimitPrice"] = take_profit_limit_price
-        if stop_loss_trigger_price is not None:
-            options["stopLossTriggerPrice"] = stop_loss_trigger_price
-        if stop_loss_limit_price is not None:
-            options["stopLossLimitPrice"] = stop_loss_limit_price
+        named = (
+            ("timeInForce", time_in_force),
+            ("postOnly", post_only),
+            ("reduceOnly", reduce_only),
+            ("selfTradePrevention", self_trade_prevention),
+            ("takeProfitTriggerPrice", take_profit_trigger_price),
+            ("takeProfitLimitPrice", take_profit_limit_price),
+            ("stopLossTriggerPrice", stop_loss_trigger_price),
+            ("stopLossLimitPrice", stop_loss_limit_price),
+        )
+        options: dict[str, Any] = {name: value for name, value in named if value is not None}
         for key, value in extra.items():
             if value is not None:
                 options[_WIRE_NAMES.get(key) or _camel(key)] = value
