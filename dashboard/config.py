@@ -49,6 +49,7 @@ class Config:
     alert_webhooks: tuple[str, ...] = ()
     metrics_token: str = ""
     monitoring_flush_s: float = 5.0
+    redis_pool_size: int = 20
 
     @property
     def scaled(self) -> bool:
@@ -152,6 +153,18 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _integer(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: expected {low} to {high}, got {raw!r}")
+    return value
+
+
 def load_config(env: dict[str, str] | None = None) -> Config:
     """Parse and validate the environment; raise ConfigError naming the first bad setting."""
     env = dict(os.environ if env is None else env)
@@ -210,6 +223,7 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         alert_webhooks=_alert_webhooks(env),
         metrics_token=env.get("DASHBOARD_METRICS_TOKEN", "").strip(),
         monitoring_flush_s=_seconds(env, "DASHBOARD_MONITORING_FLUSH_S", 5.0),
+        redis_pool_size=_integer(env, "DASHBOARD_REDIS_POOL_SIZE", 20, 2, 1000),
     )
 
 

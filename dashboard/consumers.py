@@ -5,8 +5,10 @@ from __future__ import annotations
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
+from trading.monitoring.live_sockets import ClosesWhenBrokenMixin
 
-class PresenceConsumer(AsyncWebsocketConsumer):
+
+class PresenceConsumer(ClosesWhenBrokenMixin, AsyncWebsocketConsumer):
     """Accepts only signed-in users and tells the page it is live."""
 
     async def connect(self) -> None:

@@ -93,8 +93,11 @@ else:
 if CONFIG.redis_url:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "dashboard.channel_layer.ScaledChannelLayer",
             "CONFIG": {
+                # At most this many Redis connections per process (DASHBOARD_REDIS_POOL_SIZE);
+                # a command beyond them waits for one instead of failing.
+                "pool_size": CONFIG.redis_pool_size,
                 # redis-py 8 reads with a 5 s socket timeout by default, which aborts the
                 # layer's blocking 5 s BZPOPMIN (django/channels_redis#422): allow longer.
                 "hosts": [{"address": CONFIG.redis_url, "socket_timeout": 15}],
@@ -175,6 +178,7 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 BACKPACK_API_URL = CONFIG.backpack_api_url
 BACKPACK_WS_URL = CONFIG.backpack_ws_url
 REDIS_URL = CONFIG.redis_url
+REDIS_POOL_SIZE = CONFIG.redis_pool_size
 DASHBOARD_RELAY = CONFIG.relay_mode
 DASHBOARD_ALERT_WEBHOOKS = CONFIG.alert_webhooks
 DASHBOARD_METRICS_TOKEN = CONFIG.metrics_token

@@ -1,6 +1,11 @@
 """Browser connections for live updates. Thin: authenticate, check membership, join validated
 groups, forward the relay's fragments.
 
+A socket whose set-up or channel-layer receive fails is closed with 4013 ("try again later"),
+logged as one line and counted (`trading.monitoring.live_sockets`); the page shows that live
+updates stopped and reconnects. Sockets are accepted before they join their groups, so a
+failure to join reaches the browser as that close code rather than a refused handshake.
+
 Messages from the relay are ``{"type": "push", "html": str}``; account messages also carry
 ``"subaccount": id`` and, where traders see more (cancel and close buttons), ``"trader_html"``.
 """
@@ -17,6 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts.models import ROLE_RANK, Membership, Role
 from accounts.permissions import subaccounts_visible_to
 from dashboard.live import user_group
+from trading.monitoring.live_sockets import ClosesWhenBrokenMixin
 from trading.relay import runtime
 from trading.relay.groups import BadGroupName, alerts_group, market_group, subaccount_group
 
@@ -54,7 +60,7 @@ class FastPushMixin:
         await super().dispatch(message)
 
 
-class MarketConsumer(FastPushMixin, AsyncWebsocketConsumer):
+class MarketConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsumer):
     """Public market data for one symbol: book, trades, stats, candles."""
 
     async def connect(self) -> None:
@@ -68,8 +74,8 @@ class MarketConsumer(FastPushMixin, AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNKNOWN)
             return
         self.symbol = symbol
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self.channel_layer.group_add(self.group, self.channel_name)
         relay = await runtime.ensure_embedded_relay()
         self._watch = asyncio.create_task(self._keep_watching())
         if relay is not None:
@@ -94,7 +100,7 @@ class MarketConsumer(FastPushMixin, AsyncWebsocketConsumer):
         await self.send(text_data=event["html"])
 
 
-class AccountConsumer(FastPushMixin, AsyncWebsocketConsumer):
+class AccountConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsumer):
     """Orders, positions, balances and events of every subaccount the user may see, and alerts."""
 
     async def connect(self) -> None:
@@ -103,10 +109,10 @@ class AccountConsumer(FastPushMixin, AsyncWebsocketConsumer):
             return
         user = self.scope["user"]
         self.roles: dict[int, Role] = {}
+        await self.accept()
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.channel_layer.group_add(alerts_group(user.pk), self.channel_name)
         await self._refresh_memberships()
-        await self.accept()
         await runtime.ensure_embedded_relay()
 
     async def _refresh_memberships(self) -> None:

@@ -36,6 +36,7 @@ def exchange_session() -> ExchangeSession:
             api_url=settings.BACKPACK_API_URL,
             ws_url=settings.BACKPACK_WS_URL,
             redis_url=settings.REDIS_URL,
+            redis_pool_size=settings.REDIS_POOL_SIZE,
         )
         _sessions[loop] = session
         for hook in _session_hooks:

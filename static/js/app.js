@@ -31,4 +31,71 @@
     var current = document.documentElement.getAttribute("data-theme") || "light";
     setTheme(current === "dark" ? "light" : "dark");
   });
+
+  // Live updates: a socket that closes shows why in one banner until it is open again.
+  // htmx's ws extension reconnects by itself, with growing, jittered delays, after 1006 (the
+  // connection was lost), 1011, 1012 and 1013. The desk closes a socket whose live updates it
+  // could not set up with 4013 (1013 "try again later" in the range daphne may send), which the
+  // extension is handed as 1013 so that it reconnects the same way.
+  var TRY_AGAIN = 4013;
+  var CLOSE_REASONS = {
+    1006: "the connection to the desk was lost",
+    1011: "the desk hit an error",
+    1012: "the desk is restarting",
+    4013: "the desk could not set them up",
+    4401: "you are signed out; sign in again to resume them",
+  };
+  var RECONNECTING = [1006, 1011, 1012, 1013, TRY_AGAIN];
+  if (window.htmx) {
+    htmx.createWebSocket = function (url) {
+      var socket = new WebSocket(url, []);
+      socket.binaryType = htmx.config.wsBinaryType;
+      var onclose = null;
+      Object.defineProperty(socket, "onclose", {
+        get: function () { return onclose; },
+        set: function (handler) { onclose = handler; },
+      });
+      socket.addEventListener("close", function (event) {
+        if (!onclose) return;
+        onclose(event.code !== TRY_AGAIN ? event : {
+          type: "close", code: 1013, reason: event.reason, wasClean: event.wasClean, desk: event,
+        });
+      });
+      return socket;
+    };
+  }
+  var closed = new Map(); // socket element -> the code it closed with, until it opens again
+  function showLiveState() {
+    var banner = document.getElementById("live-banner");
+    if (!banner) return;
+    if (!closed.size) {
+      banner.hidden = true;
+      banner.textContent = "";
+      banner.removeAttribute("data-close-code");
+      return;
+    }
+    var code = Array.from(closed.values()).pop();
+    var why = CLOSE_REASONS[code] || "the connection closed (code " + code + ")";
+    banner.textContent = "Live updates stopped: " + why + "." +
+      (RECONNECTING.indexOf(code) >= 0 ? " Reconnecting\u2026" : "");
+    banner.setAttribute("data-close-code", String(code));
+    banner.hidden = false;
+  }
+  document.addEventListener("htmx:wsClose", function (event) {
+    var closeEvent = event.detail && event.detail.event;
+    var code = closeEvent ? (closeEvent.desk || closeEvent).code : 0;
+    if (code === 1000 || code === 1001) return; // closed on purpose (page left)
+    closed.delete(event.target);
+    closed.set(event.target, code);
+    var status = event.target.querySelector ? event.target.querySelector("#live-status") : null;
+    if (status) { // the presence socket's badge: no longer live until it reconnects
+      status.classList.remove("is-live");
+      status.textContent = "Reconnecting\u2026";
+    }
+    showLiveState();
+  });
+  document.addEventListener("htmx:wsOpen", function (event) {
+    closed.delete(event.target);
+    showLiveState();
+  });
 })();

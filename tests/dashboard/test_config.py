@@ -45,6 +45,13 @@ def test_scaled_mode_needs_both_urls(tmp_path):
     assert not load_config({**env, "REDIS_URL": ""}).scaled
 
 
+def test_redis_pool_size_has_a_deliberate_default(tmp_path):
+    env = {"DASHBOARD_STATE_DIR": str(tmp_path)}
+
+    assert load_config(env).redis_pool_size == 20
+    assert load_config({**env, "DASHBOARD_REDIS_POOL_SIZE": "50"}).redis_pool_size == 50
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -60,6 +67,8 @@ def test_scaled_mode_needs_both_urls(tmp_path):
         ("DASHBOARD_RELAY", "sometimes", "DASHBOARD_RELAY: expected embedded"),
         ("DASHBOARD_ENCRYPTION_KEYS", "not base64!", "DASHBOARD_ENCRYPTION_KEYS: key 1 is not"),
         ("DASHBOARD_ENCRYPTION_KEYS", "c2hvcnQ=", "DASHBOARD_ENCRYPTION_KEYS: key 1 is 5 bytes"),
+        ("DASHBOARD_REDIS_POOL_SIZE", "1e3", "DASHBOARD_REDIS_POOL_SIZE: expected a whole number"),
+        ("DASHBOARD_REDIS_POOL_SIZE", "1", "DASHBOARD_REDIS_POOL_SIZE: expected 2 to 1000"),
     ],
 )
 def test_invalid_setting_is_named(tmp_path, name, value, message):

@@ -10,6 +10,8 @@ Lua script).
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -136,13 +138,22 @@ class RedisRateLimiter:
         *,
         max_wait_s: float = 30.0,
         prefix: str = "bpx:rl",
+        max_connections: int = 20,
     ) -> None:
         import redis.asyncio as redis_asyncio
 
         self.budgets = dict(budgets or DEFAULT_BUDGETS)
         self.max_wait_s = max_wait_s
         self.prefix = prefix
-        self.redis = redis_asyncio.from_url(redis_url)
+        # A bounded pool that makes callers wait: redis-py's default pool fails every command
+        # issued while 100 others are in flight (MaxConnectionsError) instead of queueing it.
+        pool = redis_asyncio.BlockingConnectionPool.from_url(
+            redis_url,
+            max_connections=max_connections,
+            timeout=max_wait_s,
+            client_name=f"desk-budget:{socket.gethostname()}:{os.getpid()}",
+        )
+        self.redis = redis_asyncio.Redis.from_pool(pool)
         self._take = self.redis.register_script(_LUA_TAKE)
 
     def _key(self, key: str, budget: str) -> str:

@@ -67,6 +67,7 @@ class ExchangeSession:
         budgets: Mapping[str, Budget] | None = None,
         redis_url: str | None = None,
         redis_prefix: str = "bpx:rl",
+        redis_pool_size: int = 20,
         max_rate_wait_s: float = 30.0,
         clock_refresh_s: float = 300.0,
         market_refresh_s: float = 300.0,
@@ -85,7 +86,11 @@ class ExchangeSession:
         self.clock = ExchangeClock(refresh_s=clock_refresh_s)
         if redis_url:
             self.limiter: Any = RedisRateLimiter(
-                redis_url, budgets, max_wait_s=max_rate_wait_s, prefix=redis_prefix
+                redis_url,
+                budgets,
+                max_wait_s=max_rate_wait_s,
+                prefix=redis_prefix,
+                max_connections=redis_pool_size,
             )
         else:
             self.limiter = LocalRateLimiter(budgets, max_wait_s=max_rate_wait_s)

@@ -11,6 +11,7 @@ from trading.models.monitoring import (  # noqa: F401
     ApiCallStat,
     ApiCallTotal,
     Gauge,
+    LiveSocketFailure,
     StreamState,
     WebhookDelivery,
 )

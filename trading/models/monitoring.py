@@ -175,3 +175,24 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} of {self.alert.key} to {self.url}"
+
+
+class LiveSocketFailure(models.Model):
+    """Browser sockets closed because their live updates could not be set up or kept going
+    (channel layer or database unavailable), counted per cause since the beginning."""
+
+    class Cause(models.TextChoices):
+        CHANNEL_LAYER = "channel_layer", "channel layer"
+        DATABASE = "database", "database"
+        OTHER = "other", "other error"
+
+    cause = models.CharField(max_length=20, choices=Cause.choices, unique=True)
+    count = models.BigIntegerField(default=0)
+    last_at = models.DateTimeField()
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["cause"]
+
+    def __str__(self) -> str:
+        return f"{self.cause}={self.count}"

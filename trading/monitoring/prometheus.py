@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from accounts.models import Subaccount
 from trading.monitoring.health import call_health, clock_offset_ms, stream_rows
+from trading.monitoring.live_sockets import live_socket_failures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -94,6 +95,15 @@ class DeskCollector:
         for kind, _label in Alert.Kind.choices:
             open_alerts.add_metric([kind], by_kind.get(kind, 0))
         yield open_alerts
+
+        failed_sockets = CounterMetricFamily(
+            "desk_live_socket_failures",
+            "Browser sockets closed because live updates could not be set up or kept going.",
+            labels=["cause"],
+        )
+        for failure in live_socket_failures():
+            failed_sockets.add_metric([failure.cause], failure.count)
+        yield failed_sockets
 
         offset = clock_offset_ms()
         if offset is not None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from redis.asyncio import Redis
 
+from trading.redis_pools import bounded_client
 from trading.relay.interest import Interest, LocalInterest, RedisInterest
 from trading.relay.ownership import RedisOwnership
 
@@ -39,7 +40,9 @@ def _redis() -> Redis | None:
     loop = asyncio.get_running_loop()
     client = _redis_clients.get(loop)
     if client is None:
-        client = _redis_clients[loop] = Redis.from_url(settings.REDIS_URL)
+        client = _redis_clients[loop] = bounded_client(
+            settings.REDIS_URL, size=settings.REDIS_POOL_SIZE, role="relay"
+        )
     return client
 
 

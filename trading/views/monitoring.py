@@ -23,6 +23,7 @@ from accounts.models import Role
 from accounts.permissions import role_of, subaccounts_visible_to
 from trading.monitoring.bell import alerts_bell_html, alerts_visible_to, bell_for, bell_mark_seen
 from trading.monitoring.health import call_health, clock_offset_ms, stream_rows
+from trading.monitoring.live_sockets import live_socket_failures
 from trading.monitoring.prometheus import CONTENT_TYPE, metrics_text
 
 
@@ -57,6 +58,7 @@ def _health_context(user: Any) -> dict[str, Any]:
         "streams": streams,
         "alerts": list(alerts_visible_to(user).select_related("subaccount")[:20]),
         "clock_offset_ms": clock_offset_ms(),
+        "live_socket_failures": live_socket_failures(),
         "webhooks": list(AlertWebhook.objects.all()) if user.is_staff else [],
         "env_webhooks": len(getattr(settings, "DASHBOARD_ALERT_WEBHOOKS", ()) or ()),
         "now": now,

@@ -14,9 +14,9 @@ import socket
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from redis.asyncio import Redis
 
 from trading.exchange import close_session
+from trading.redis_pools import bounded_client
 from trading.relay.interest import RedisInterest
 from trading.relay.ownership import RedisOwnership
 from trading.relay.worker import Relay
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         asyncio.run(self._run(options["lease_ms"]))
 
     async def _run(self, lease_ms: int) -> None:
-        redis = Redis.from_url(settings.REDIS_URL)
+        redis = bounded_client(settings.REDIS_URL, size=settings.REDIS_POOL_SIZE, role="relay")
         worker_id = f"{socket.gethostname()}:{os.getpid()}"
         relay = Relay(
             interest=RedisInterest(redis),
