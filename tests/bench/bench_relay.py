@@ -2,11 +2,13 @@
 
 Run: ``.venv/bin/python -m tests.bench.bench_relay``. Starts a sandbox exchange whose market
 maker produces about 1,000 depth updates a second over 5 markets, a dashboard (daphne, embedded
-relay, SQLite, in-memory channel layer) and, in this process, 200 WebSocket clients signed in
-as one user, 40 on each market page's stream. Each book fragment carries the engine timestamp
-of the newest depth update it shows (``<!--E:...-->``); a client's latency is its receive time
-minus that stamp (one machine, one clock). Prints p50/p99 latency, messages per second, how far
-the slowest clients lag, and CPU per process. Asserts nothing.
+relay) and, in this process, 200 WebSocket clients signed in as one user, 40 on each market
+page's stream. It runs once embedded (SQLite, in-memory channel layer) and once scaled
+(PostgreSQL, Redis) when both answer on 127.0.0.1, and prints the two side by side. Each book
+fragment carries the engine timestamp of the newest depth update it shows (``<!--E:...-->``);
+a client's latency is its receive time minus that stamp (one machine, one clock). Prints
+p50/p99 latency, messages per second, how far the slowest clients lag, and CPU per process.
+Asserts nothing.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import json
 import os
 import re
 import secrets
+import socket
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+import redis
 import websockets
 
 from sandbox.process import SandboxProcess
@@ -34,6 +38,8 @@ UPDATES_PER_MARKET = 200  # x 5 markets = 1,000 depth updates a second
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "200"))
 WARMUP_S = 6.0
 WINDOW_S = float(os.environ.get("BENCH_WINDOW_S", "20"))
+SCALED_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+SCALED_REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of the benchmark's own, flushed
 STAMP = re.compile(r"<!--E:(\d+)-->")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -87,7 +93,7 @@ async def run_client(url: str, cookie: str, symbol: str, client: Client, measuri
                 client.latencies_ms.append((now - int(stamp.group(1)) / 1e6) * 1000)
 
 
-async def load(url: str, cookie: str, pids: dict[str, int]) -> None:
+async def load(url: str, cookie: str, pids: dict[str, int]) -> dict[str, float]:
     clients = [Client() for _ in range(CLIENTS)]
     state = {"measuring": False}
     tasks = [
@@ -106,7 +112,7 @@ async def load(url: str, cookie: str, pids: dict[str, int]) -> None:
     wall = time.monotonic() - started
     ended = time.time()
     cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / wall for name, pid in pids.items()}
-    cpu["load generator (200 clients)"] = (time.process_time() - own_before) / wall
+    cpu[f"load generator ({CLIENTS} clients)"] = (time.process_time() - own_before) / wall
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -116,6 +122,11 @@ async def load(url: str, cookie: str, pids: dict[str, int]) -> None:
     connected = sum(1 for c in clients if c.received)
     total = sum(c.received for c in clients)
     lag = sorted(ended - c.last_at for c in clients if c.last_at)
+    figures = {
+        "receiving": connected,
+        "messages_s": total / wall,
+        "dashboard_cores": cpu["dashboard (daphne)"],
+    }
     print(f"clients connected and receiving: {connected}/{CLIENTS}")
     print(
         f"fragments received: {total} in {wall:.1f} s = {total / wall:,.0f} messages/s "
@@ -124,6 +135,7 @@ async def load(url: str, cookie: str, pids: dict[str, int]) -> None:
     if latencies:
         p50 = statistics.median(latencies)
         p99 = latencies[int(len(latencies) * 0.99) - 1]
+        figures.update(p50_ms=p50, p99_ms=p99)
         print(
             f"engine -> browser latency of book fragments: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
             f"max {latencies[-1]:.1f} ms (target p99 <= 150 ms: {p99 / 150:.2f}x of target)"
@@ -143,42 +155,85 @@ async def load(url: str, cookie: str, pids: dict[str, int]) -> None:
     for name, share in cpu.items():
         print(f"  {name:32} {share:5.2f}")
     print(f"dashboard process under one core: {'yes' if cpu['dashboard (daphne)'] < 1 else 'NO'}")
+    return figures
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def _modes() -> list[tuple[str, dict[str, str]]]:
+    """Embedded always; scaled (PostgreSQL + Redis) when both answer on this machine."""
+    modes = [("embedded (SQLite, in-memory layer)", {"DATABASE_URL": "", "REDIS_URL": ""})]
+    if _reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379):
+        modes.append(("scaled (PostgreSQL, Redis)", {"REDIS_URL": SCALED_REDIS_URL}))
+    else:
+        print("scaled mode left out: PostgreSQL (5432) or Redis (6379) does not answer")
+    return modes
+
+
+def run_mode(label: str, mode_env: dict[str, str], seed: Path, folder: Path) -> dict[str, float]:
+    print(f"\n--- {label} ---", flush=True)
+    if mode_env.get("REDIS_URL"):
+        redis.Redis.from_url(mode_env["REDIS_URL"]).flushdb()
+        os.environ.setdefault("DATABASE_URL", SCALED_POSTGRES_URL)  # a database of its own
+    with SandboxProcess(seed=seed, maker=True, maker_rate=UPDATES_PER_MARKET) as sandbox:
+        state = folder / f"state-{len(list(folder.iterdir()))}"
+        state.mkdir()
+        server = DashboardServer(
+            state,
+            api_url=sandbox.api_url,
+            ws_url=sandbox.ws_url,
+            env={
+                "DASHBOARD_ENCRYPTION_KEYS": base64.b64encode(secrets.token_bytes(32)).decode(),
+                **mode_env,
+                "DASHBOARD_RELAY": "embedded",
+                "DASHBOARD_MONITORING_FLUSH_S": os.environ.get("BENCH_FLUSH_S", "5"),
+            },
+        )
+        try:
+            server.start()
+            server.create_user("bench", "a long bench password 1")
+            cookie = sign_in(server.url, "bench", "a long bench password 1")
+            print(
+                f"sandbox: {len(MARKETS)} markets x {UPDATES_PER_MARKET} depth updates/s; "
+                f"{CLIENTS} clients; warm-up {WARMUP_S:.0f} s, window {WINDOW_S:.0f} s"
+            )
+            pids = {"dashboard (daphne)": server.pid, "sandbox exchange": sandbox.process.pid}
+            figures = asyncio.run(load(server.url, cookie, pids))
+            if "MaxConnectionsError" in server.log():
+                print("the dashboard's log holds MaxConnectionsError (Redis pool exhausted)")
+            return figures
+        finally:
+            server.stop()
 
 
 def main() -> None:
+    results = []
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         seed = five_market_seed(folder)
-        with SandboxProcess(seed=seed, maker=True, maker_rate=UPDATES_PER_MARKET) as sandbox:
-            state = folder / "state"
-            state.mkdir()
-            server = DashboardServer(
-                state,
-                api_url=sandbox.api_url,
-                ws_url=sandbox.ws_url,
-                env={
-                    "DASHBOARD_ENCRYPTION_KEYS": base64.b64encode(secrets.token_bytes(32)).decode(),
-                    "DATABASE_URL": "",
-                    "REDIS_URL": "",
-                    "DASHBOARD_RELAY": "embedded",
-                    "DASHBOARD_MONITORING_FLUSH_S": os.environ.get("BENCH_FLUSH_S", "5"),
-                },
-            )
-            try:
-                server.start()
-                server.create_user("bench", "a long bench password 1")
-                cookie = sign_in(server.url, "bench", "a long bench password 1")
-                print(
-                    f"sandbox: {len(MARKETS)} markets x {UPDATES_PER_MARKET} depth updates/s; "
-                    f"{CLIENTS} clients; warm-up {WARMUP_S:.0f} s, window {WINDOW_S:.0f} s"
-                )
-                pids = {
-                    "dashboard (daphne)": server._process.pid,
-                    "sandbox exchange": sandbox.process.pid,
-                }
-                asyncio.run(load(server.url, cookie, pids))
-            finally:
-                server.stop()
+        for label, mode_env in _modes():
+            results.append((label, run_mode(label, mode_env, seed, folder)))
+    print(f"\nside by side, {CLIENTS} browsers on one dashboard process:")
+    print(f"  {'mode':36} {'receiving':>10} {'msgs/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'cores':>6}")
+    for label, f in results:
+        print(
+            f"  {label:36} {f['receiving']:>6}/{CLIENTS:<3} {f['messages_s']:>8,.0f} "
+            f"{f.get('p50_ms', float('nan')):>7.1f} {f.get('p99_ms', float('nan')):>7.1f} "
+            f"{f['dashboard_cores']:>6.2f}"
+        )
+    if len(results) == 2 and results[0][1].get("p99_ms") and results[1][1].get("p99_ms"):
+        embedded, scaled = results[0][1], results[1][1]
+        print(
+            f"scaled / embedded: p50 {scaled['p50_ms'] / embedded['p50_ms']:.2f}x, "
+            f"p99 {scaled['p99_ms'] / embedded['p99_ms']:.2f}x, dashboard cores "
+            f"{scaled['dashboard_cores'] / embedded['dashboard_cores']:.2f}x"
+        )
 
 
 if __name__ == "__main__":
