@@ -182,6 +182,24 @@ def test_ids_are_ascii_digits_only(engine):
     )
 
 
+def test_query_integers_are_read_strictly(engine):
+    assert refusal(lambda: engine.klines("SOL_USDC", "1m", "\u0661\u0662")) == (
+        400,
+        "INVALID_CLIENT_REQUEST",
+        "Invalid startTime: '\u0661\u0662' has a digit other than 0-9",
+    )
+    assert refusal(lambda: engine.fill_history(1, limit=1.5)) == (  # was read as 1
+        400,
+        "INVALID_CLIENT_REQUEST",
+        "Invalid limit: expected an integer, got a float",
+    )
+    assert refusal(lambda: engine.fill_history(1, from_ms="1_000")) == (
+        400,
+        "INVALID_CLIENT_REQUEST",
+        "Invalid from: '1_000' has an underscore: write digits only",
+    )
+
+
 def test_market_definition_with_bad_numbers_is_refused_clearly():
     with pytest.raises(ValueError, match="X_USDC: tick_size: 'zero' is not a decimal"):
         Market("X_USDC", "X", "USDC", tick_size="zero")
