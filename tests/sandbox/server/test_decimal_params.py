@@ -19,14 +19,38 @@ from hypothesis import strategies as st
 
 from sandbox.process import SandboxProcess
 from sandbox.server.errors import ApiError
-from sandbox.server.params import Params, order_payload
+from sandbox.server.params import ORDER_FIELDS, Params, order_payload
 from tests.sandbox.server.api import Api, sign
+from tests.sandbox.server.spec_schema import spec
 
 GOOD = {"symbol": "SOL_USDC", "side": "Bid", "orderType": "Limit", "price": "140", "quantity": "1"}
 
 
 def _refused(text: str) -> dict[str, str]:
     return {"code": "INVALID_CLIENT_REQUEST", "message": text}
+
+
+def _order_schema_fields() -> dict[str, dict[str, Any]]:
+    schemas = spec()["components"]["schemas"]
+    fields = {}
+    for name, field in schemas["OrderExecutePayload"]["properties"].items():
+        while "allOf" in field or "$ref" in field:
+            field = field["allOf"][0] if "allOf" in field else field
+            if "$ref" in field:
+                field = schemas[field["$ref"].rsplit("/", 1)[1]]
+        fields[name] = field
+    return fields
+
+
+def test_every_decimal_field_of_the_order_payload_is_read_as_a_decimal() -> None:
+    fields = _order_schema_fields()
+    decimals = {name for name, f in fields.items() if f.get("format") == "decimal"}
+    # the spec types trigger prices and quantities as plain strings; they carry decimals too
+    decimals |= {"triggerPrice", "triggerQuantity", "stopLossTriggerPrice"}
+    decimals |= {"takeProfitTriggerPrice"}
+    assert {name for name, kind in ORDER_FIELDS.items() if kind == "decimal"} == decimals
+    integers = {name for name, f in fields.items() if f.get("type") == "integer"}
+    assert {name for name, kind in ORDER_FIELDS.items() if kind.startswith("uint")} == integers
 
 
 @pytest.mark.parametrize(
