@@ -7,7 +7,11 @@ either ``apiSecret`` (base64 32-byte seed) or derived from the file's ``keySeed`
 ``sha256(f"{keySeed}:{subaccount_id}")``. See ``sandbox/default_seed.json`` for a full
 example.
 
-A malformed file raises :class:`SeedError` whose message names the line and the reason.
+Decimal values are quoted strings read by the sandbox's strict parser
+(:mod:`sandbox.numbers`): ``"0.01"``, never ``0.01`` or ``"1e-2"``.
+
+A malformed file raises :class:`SeedError` whose message names the line, the field and the
+reason.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 from nacl.signing import SigningKey
+
+from sandbox.numbers import NumberError, parse_decimal
 
 DEFAULT_SEED_PATH = Path(__file__).with_name("default_seed.json")
 MARKET_TYPES = ("SPOT", "PERP")
@@ -228,15 +234,14 @@ class _Reader:
                 raise self.fail(path, f"missing required field {key!r}")
             return default
         value = data[key]
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.fail((*path, key), "expected a decimal number as a string")
         try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            raise self.fail((*path, key), f"{value!r} is not a decimal number") from None
-        if not number.is_finite() or number < 0:
-            raise self.fail((*path, key), f"{value!r} must be a finite number >= 0")
-        return number
+            return parse_decimal(value)
+        except NumberError as exc:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                reason = f"write the decimal as a quoted string ('{value}'), not a number"
+            else:
+                reason = exc.reason
+            raise self.fail((*path, key), reason) from None
 
     def integer(self, data: dict, key: str, path: tuple, default: Any = ...) -> Any:
         if key not in data:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from decimal import Context, Decimal
 from typing import Any
 
+from sandbox.numbers import NumberError, check_decimal, parse_decimal
+
 CONTEXT = Context(prec=50)
 """The engine's decimal context: exact for any realistic price x quantity."""
 
@@ -98,11 +100,12 @@ class Market:
             if value is None and name in _OPTIONAL_FIELDS:
                 continue
             try:
-                number = value if isinstance(value, Decimal) else Decimal(str(value))
-            except (ArithmeticError, ValueError):
-                number = None
-            if number is None or not number.is_finite():
-                raise ValueError(f"{self.symbol}: {name} must be a decimal, got {value!r}")
+                if isinstance(value, Decimal):
+                    number = check_decimal(value, negative=True)
+                else:
+                    number = parse_decimal(value, negative=True)
+            except NumberError as exc:
+                raise ValueError(f"{self.symbol}: {name}: {exc.reason}") from None
             if name in _POSITIVE_FIELDS and number <= 0:
                 raise ValueError(f"{self.symbol}: {name} must be a positive decimal")
             object.__setattr__(self, name, number)

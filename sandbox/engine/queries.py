@@ -10,6 +10,8 @@ from decimal import Decimal, localcontext
 from itertools import islice
 from typing import Any
 
+from sandbox.numbers import NumberError, parse_int
+
 from .errors import bad_request, not_found
 from .ledger import FILL_MARKET_TYPE, FILL_ORDER_ID, FILL_SYMBOL, FILL_TIME, Account, fill_to_wire
 from .marketdata import INTERVAL_SECONDS, TICKER_INTERVALS
@@ -23,14 +25,17 @@ _FMT = format
 MAX_OFFSET = 10_000_000
 
 
-def _paging(limit: Any, offset: Any, maximum: int = 1000) -> tuple[int, int]:
-    if isinstance(limit, bool) or isinstance(offset, bool):
-        raise bad_request("Invalid limit or offset")
+def _whole(value: Any, name: str) -> int:
+    """An integer argument (ASCII-digit text or an int), by the sandbox's one number rule."""
     try:
-        limit_value = int(limit)
-        offset_value = int(offset)
-    except (TypeError, ValueError):
-        raise bad_request("Invalid limit or offset") from None
+        return parse_int(value, negative=True)
+    except NumberError as exc:
+        raise bad_request(f"Invalid {name}: {exc.reason}") from None
+
+
+def _paging(limit: Any, offset: Any, maximum: int = 1000) -> tuple[int, int]:
+    limit_value = _whole(limit, "limit")
+    offset_value = _whole(offset, "offset")
     if not 1 <= limit_value <= maximum:
         raise bad_request(f"Limit must be between 1 and {maximum}")
     if not 0 <= offset_value <= MAX_OFFSET:
@@ -42,12 +47,7 @@ def _millis(value: Any, name: str) -> int | None:
     """An optional millisecond timestamp as microseconds."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise bad_request(f"Invalid {name}")
-    try:
-        return int(value) * 1000
-    except ValueError:
-        raise bad_request(f"Invalid {name}") from None
+    return _whole(value, name) * 1000
 
 
 def _direction(sort_direction: str) -> bool:
@@ -109,13 +109,8 @@ class QueriesMixin:
         self.market(symbol)
         if not isinstance(interval, str) or interval not in INTERVAL_SECONDS:
             raise bad_request(f"Invalid interval: expected one of {', '.join(INTERVAL_SECONDS)}")
-        try:
-            if isinstance(start_time, bool) or isinstance(end_time, bool):
-                raise ValueError
-            start = int(start_time)
-            end = int(end_time) if end_time is not None else self.now_us() // 1_000_000
-        except (TypeError, ValueError):
-            raise bad_request("Invalid startTime or endTime") from None
+        start = _whole(start_time, "startTime")
+        end = _whole(end_time, "endTime") if end_time is not None else self.now_us() // 1_000_000
         if end < start:
             raise bad_request("endTime must not be before startTime")
         # endTime includes the candle that opens at it: ccxt asks with endTime = now (whole

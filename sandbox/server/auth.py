@@ -5,7 +5,8 @@ or query parameters when there is no body) sorted by key as ``&key=value``, then
 ``&timestamp=<X-Timestamp>&window=<X-Window>``. Values are signed raw: booleans as
 ``true``/``false``, numbers as their JSON text, strings as sent. A batch body (a JSON list)
 signs one ``instruction=...&k=v...`` block per item, the blocks joined by ``&``, with the
-timestamp and window once at the end. ``X-Window`` defaults to 5000 and may not exceed 60000.
+timestamp and window once at the end. ``X-Window`` defaults to 5000 when absent (an empty
+one is refused) and may not exceed 60000; both headers are ASCII digits only.
 
 This module is a second, independent implementation of the rule: it shares no code with the
 project's client, so a signing bug cannot hide behind the same code on both sides.
@@ -23,6 +24,7 @@ from typing import Any
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from sandbox.numbers import NumberError, parse_int
 from sandbox.server.errors import ApiError
 
 DEFAULT_WINDOW_MS = 5000
@@ -151,7 +153,7 @@ class Authenticator:
         if len(signature_bytes) != 64:
             raise ApiError(status, "UNAUTHORIZED", "Invalid X-Signature Header")
         timestamp_ms = _parse_ms(timestamp, "X-Timestamp", status)
-        if window is None or window == "":
+        if window is None:  # absent: the default; present but empty: refused below
             window = str(DEFAULT_WINDOW_MS)
         window_ms = _parse_ms(window, "X-Window", status)
         if window_ms <= 0 or window_ms > MAX_WINDOW_MS:
@@ -170,9 +172,14 @@ class Authenticator:
 
 
 def _parse_ms(text: str, header: str, status: int) -> int:
-    if not text.isdigit() or len(text) > 16:
-        raise ApiError(status, "UNAUTHORIZED", f"Invalid {header} Header")
-    return int(text)
+    # ASCII digits only (the sandbox's one integer rule): str.isdigit() alone lets "²" and
+    # "١٢" through, which int() refuses or reads as another number than the text signed
+    try:
+        if len(text) > 16:
+            raise NumberError("too long")
+        return parse_int(text)
+    except NumberError:
+        raise ApiError(status, "UNAUTHORIZED", f"Invalid {header} Header") from None
 
 
 def _is_b64_of_length(text: str, length: int) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from sandbox.numbers import NumberError, parse_int
+from sandbox.numbers import parse_decimal as parse_number
 from sandbox.server.errors import ApiError, bad_request
 
 MAX_INT64 = 2**63 - 1
@@ -74,17 +76,10 @@ class Params:
         value = self._raw(name, required)
         if value is None:
             return default
-        if isinstance(value, bool):
-            raise bad_request(f"Invalid parameter `{name}`: expected an integer")
-        if isinstance(value, str):
-            text = value.strip()
-            if not (text.isdigit() or (text.startswith("-") and text[1:].isdigit())):
-                raise bad_request(f"Invalid parameter `{name}`: expected an integer")
-            if len(text) > 20:
-                raise bad_request(f"Invalid parameter `{name}`: out of range")
-            value = int(text)
-        if not isinstance(value, int):
-            raise bad_request(f"Invalid parameter `{name}`: expected an integer")
+        try:
+            value = parse_int(value, negative=minimum < 0)
+        except NumberError as exc:
+            raise bad_request(f"Invalid parameter `{name}`: {exc.reason}") from None
         if value < minimum or value > maximum:
             raise bad_request(
                 f"Invalid parameter `{name}`: must be between {minimum} and {maximum}"
@@ -105,24 +100,22 @@ class Params:
         raise bad_request(f"Invalid parameter `{name}`: expected true or false")
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
-        """A decimal parameter given as a string (or JSON number), finite."""
+        """A decimal parameter: decimal text, parsed strictly (a JSON number is refused)."""
         value = self._raw(name, required)
         if value is None:
             return None
         return parse_decimal(name, value)
 
 
-def parse_decimal(name: str, value: Any) -> Decimal:
-    """Read ``value`` as a finite Decimal or raise a 400 naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise bad_request(f"Invalid parameter `{name}`: expected a decimal string")
+def parse_decimal(name: str, value: Any, *, negative: bool = False) -> Decimal:
+    """Read ``value`` (decimal text, never a JSON number) strictly or raise a 400 naming ``name``.
+
+    The rules are :mod:`sandbox.numbers`'; ``negative`` allows a leading minus.
+    """
     try:
-        number = Decimal(value) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
-        raise bad_request(f"Invalid parameter `{name}`: {value!r} is not a decimal") from None
-    if not number.is_finite():
-        raise bad_request(f"Invalid parameter `{name}`: {value!r} is not a decimal")
-    return number
+        return parse_number(value, negative=negative)
+    except NumberError as exc:
+        raise bad_request(f"Invalid parameter `{name}`: {exc.reason}") from None
 
 
 ORDER_FIELDS: dict[str, str] = {
@@ -189,7 +182,7 @@ def _check_field(name: str, kind: str, value: Any) -> Any:
             raise bad_request(f"Invalid parameter `{name}`: expected an integer 0..{top}")
         return value
     if kind == "decimal":
-        number = parse_decimal(name, value)
+        number = parse_decimal(name, value, negative=True)
         if number < 0:
             if "rice" in name:
                 raise ApiError(
@@ -198,7 +191,7 @@ def _check_field(name: str, kind: str, value: Any) -> Any:
             raise ApiError(
                 400, "INVALID_QUANTITY", f"Invalid parameter `{name}`: quantity is negative"
             )
-        return value if isinstance(value, str) else format(number, "f")
+        return value
     if kind == "string":
         if not isinstance(value, str) or len(value) > 64:
             raise bad_request(f"Invalid parameter `{name}`: expected a string")

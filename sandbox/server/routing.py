@@ -64,7 +64,9 @@ async def read_json_body(request: Request, *, decimals: bool = True) -> Any:
     signature covers it); otherwise floats.
     """
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+    if length is not None and (
+        not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY_BYTES
+    ):
         raise ApiError(400, "INVALID_CLIENT_REQUEST", "Request body too large")
     chunks = []
     size = 0

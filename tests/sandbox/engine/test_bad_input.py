@@ -7,7 +7,10 @@ import pytest
 
 from sandbox.engine import EngineError
 
-GARBAGE = ["abc", None, -1, 1.5, True, [], {}, "1e400", "NaN", "", " ", 2**70]
+GARBAGE = [
+    "abc", None, -1, 1.5, True, [], {}, "1e400", "NaN", "", " ", 2**70,
+    "\u00b2", "\u0661\u0662", "1e5", "1_000", "1,5", "9" * 400, "0." + "0" * 30 + "1",
+]  # fmt: skip
 
 ORDER = {"symbol": "SOL_USDC", "side": "Bid", "orderType": "Limit", "price": "1", "quantity": "1"}
 TRIGGER = {"symbol": "SOL_USDC_PERP", "side": "Bid", "orderType": "Market", "quantity": "1"}

@@ -48,13 +48,46 @@ def snapshot(engine):
             {"price": "0.001", "quantity": "1"},
             (400, "INVALID_CLIENT_REQUEST", "Price decimal too long"),
         ),
-        ({"price": "20", "quantity": "abc"}, (400, "INVALID_CLIENT_REQUEST", "Invalid quantity")),
+        (
+            {"price": "20", "quantity": "abc"},
+            (400, "INVALID_CLIENT_REQUEST", "Invalid quantity: 'abc' is not a decimal"),
+        ),
+        (
+            {"price": "2e1", "quantity": "1"},
+            (
+                400,
+                "INVALID_CLIENT_REQUEST",
+                "Invalid price: '2e1' has an exponent: write the number out in full",
+            ),
+        ),
+        (
+            {"price": "20", "quantity": "\u0661"},
+            (
+                400,
+                "INVALID_CLIENT_REQUEST",
+                "Invalid quantity: '\u0661' has a digit other than 0-9",
+            ),
+        ),
+        (
+            {"price": "20", "quantity": 1},
+            (
+                400,
+                "INVALID_CLIENT_REQUEST",
+                "Invalid quantity: expected a decimal string, got the number 1",
+            ),
+        ),
         (
             {"price": "20", "quantity": "-1"},
             (400, "INVALID_CLIENT_REQUEST", "Quantity must be positive"),
         ),
-        ({"price": "NaN", "quantity": "1"}, (400, "INVALID_CLIENT_REQUEST", "Invalid price")),
-        ({"price": True, "quantity": "1"}, (400, "INVALID_CLIENT_REQUEST", "Invalid price")),
+        (
+            {"price": "NaN", "quantity": "1"},
+            (400, "INVALID_CLIENT_REQUEST", "Invalid price: 'NaN' is not a finite number"),
+        ),
+        (
+            {"price": True, "quantity": "1"},
+            (400, "INVALID_CLIENT_REQUEST", "Invalid price: expected a decimal string, got true"),
+        ),
         (
             {"price": "20", "quantity": "1", "side": "Buy"},
             (400, "INVALID_CLIENT_REQUEST", "Invalid side: expected one of Bid, Ask"),
@@ -141,8 +174,34 @@ def test_quantity_below_minimum():
     ) == (400, "INVALID_CLIENT_REQUEST", "Quantity is below the minimum allowed value")
 
 
+def test_ids_are_ascii_digits_only(engine):
+    assert refusal(lambda: engine.cancel_order(1, symbol="SOL_USDC", order_id="\u00b2")) == (
+        400,
+        "INVALID_CLIENT_REQUEST",
+        "Invalid orderId: '\u00b2' has a digit other than 0-9",
+    )
+
+
+def test_query_integers_are_read_strictly(engine):
+    assert refusal(lambda: engine.klines("SOL_USDC", "1m", "\u0661\u0662")) == (
+        400,
+        "INVALID_CLIENT_REQUEST",
+        "Invalid startTime: '\u0661\u0662' has a digit other than 0-9",
+    )
+    assert refusal(lambda: engine.fill_history(1, limit=1.5)) == (  # was read as 1
+        400,
+        "INVALID_CLIENT_REQUEST",
+        "Invalid limit: expected an integer, got a float",
+    )
+    assert refusal(lambda: engine.fill_history(1, from_ms="1_000")) == (
+        400,
+        "INVALID_CLIENT_REQUEST",
+        "Invalid from: '1_000' has an underscore: write digits only",
+    )
+
+
 def test_market_definition_with_bad_numbers_is_refused_clearly():
-    with pytest.raises(ValueError, match="X_USDC: tick_size must be a decimal, got 'zero'"):
+    with pytest.raises(ValueError, match="X_USDC: tick_size: 'zero' is not a decimal"):
         Market("X_USDC", "X", "USDC", tick_size="zero")
     with pytest.raises(ValueError, match="X_USDC: step_size must be a positive decimal"):
         Market("X_USDC", "X", "USDC", step_size="0")

@@ -128,3 +128,14 @@ async def test_recorded_ws_subscribe_vector_is_accepted_live(
             assert refused["error"] == {"code": 4001, "message": "Invalid signature"}
     finally:
         vector_sandbox.clear_faults()
+
+
+async def test_an_empty_window_header_is_refused_over_http(api: Api) -> None:
+    headers = api.headers("balanceQuery", None)
+    headers["X-Window"] = ""
+    refused = await api.client.get("/api/v1/capital", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json() == {"code": "UNAUTHORIZED", "message": "Invalid X-Window Header"}
+    headers = api.headers("balanceQuery", None)
+    del headers["X-Window"]  # absent: the default window, with which it was signed
+    assert (await api.client.get("/api/v1/capital", headers=headers)).status_code == 200

@@ -196,3 +196,35 @@ def test_window_above_60000_is_refused() -> None:
     with pytest.raises(ApiError) as refused:
         auth.authenticate(headers, vector["instruction"], None)
     assert refused.value.message == "Invalid X-Window Header"
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Window", ""),  # present but empty: refused, not read as the default
+        ("X-Window", "\u0665\u0660\u0660\u0660"),  # Arabic-Indic 5000, which int() reads
+        ("X-Window", "\u00b2"),  # "²".isdigit() is True, int("²") raises
+        ("X-Window", "5e3"),
+        ("X-Window", " 5000"),
+        ("X-Window", "-5000"),
+        ("X-Timestamp", "\uff11" * 13),  # fullwidth digits
+        ("X-Timestamp", "\u00b2"),
+        ("X-Timestamp", "1.75e12"),
+    ],
+)
+def test_timestamp_and_window_are_ascii_digits_only(header: str, value: str) -> None:
+    vector = REST_VECTORS[0]
+    headers = dict(vector["headers"], **{header: value})
+    with pytest.raises(ApiError) as refused:
+        _authenticator(vector).authenticate(headers, vector["instruction"], None)
+    assert (refused.value.status, refused.value.code, refused.value.message) == (
+        401,
+        "UNAUTHORIZED",
+        f"Invalid {header} Header",
+    )
+
+
+def test_an_absent_window_is_the_default_5000() -> None:
+    vector = REST_VECTORS[0]  # signed with window=5000
+    headers = {k: v for k, v in vector["headers"].items() if k != "X-Window"}
+    assert _authenticator(vector).authenticate(headers, vector["instruction"], None) == SUBACCOUNT

@@ -30,7 +30,7 @@ GOOD = {"symbol": "SOL_USDC", "side": "Bid", "orderType": "Limit", "price": "140
         ({"clientId": "seven"}, 400, "INVALID_CLIENT_REQUEST", "Invalid parameter `clientId`"),
         ({"clientId": 2**32}, 400, "INVALID_CLIENT_REQUEST", "Invalid parameter `clientId`"),
         ({"price": "abc"}, 400, "INVALID_CLIENT_REQUEST", "is not a decimal"),
-        ({"price": "NaN"}, 400, "INVALID_CLIENT_REQUEST", "is not a decimal"),
+        ({"price": "NaN"}, 400, "INVALID_CLIENT_REQUEST", "is not a finite number"),
         ({"quantity": "90000"}, 400, "INSUFFICIENT_FUNDS", None),
         ({"postOnly": "yes"}, 400, "INVALID_CLIENT_REQUEST", "Invalid parameter `postOnly`"),
         ({"bogus": 1}, 400, "INVALID_CLIENT_REQUEST", "Unknown parameter `bogus`"),

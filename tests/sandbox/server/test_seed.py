@@ -73,7 +73,7 @@ def test_an_explicit_api_secret_wins() -> None:
                 dict(MINIMAL, subaccounts=[{"id": 1, "balances": {"USDC": "ten"}}]), indent=1
             ),
             "bad.json",
-            "subaccounts.0.balances.USDC: 'ten' is not a decimal number",
+            "subaccounts.0.balances.USDC: 'ten' is not a decimal",
         ),
         ("assets: [\n", "bad.yaml", "bad.yaml: line 2: invalid syntax"),
         (
@@ -87,6 +87,45 @@ def test_malformed_seed_names_line_and_reason(text: str, source: str, expected: 
     with pytest.raises(SeedError) as refused:
         parse_seed(text, source=source)
     assert expected in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "assets:\n  - symbol: USDC\n    tokens:\n      - blockchain: Solana\n"
+            "        withdrawalFee: 0.5\n",
+            "seed.yml: line 5: assets.0.tokens.0.withdrawalFee: write the decimal as a quoted"
+            " string ('0.5'), not a number",
+        ),
+        (
+            "assets:\n  - symbol: USDC\n    tokens:\n      - blockchain: Solana\n"
+            "        withdrawalFee: '1e-3'\n",
+            "seed.yml: line 5: assets.0.tokens.0.withdrawalFee: '1e-3' has an exponent: write"
+            " the number out in full",
+        ),
+        (
+            "assets:\n  - symbol: USDC\n    tokens:\n      - blockchain: Solana\n"
+            "        withdrawalFee: '\u0661'\n",
+            "seed.yml: line 5: assets.0.tokens.0.withdrawalFee: '\u0661' has a digit other"
+            " than 0-9",
+        ),
+        (
+            "assets:\n  - symbol: USDC\n    tokens:\n      - blockchain: Solana\n"
+            "        withdrawalFee: '-1'\n",
+            "seed.yml: line 5: assets.0.tokens.0.withdrawalFee: '-1' is negative",
+        ),
+        (
+            "assets:\n  - symbol: USDC\n    tokens:\n      - blockchain: Solana\n"
+            "        withdrawalFee: ''\n",
+            "seed.yml: line 5: assets.0.tokens.0.withdrawalFee: a value is required",
+        ),
+    ],
+)
+def test_a_bad_seed_number_names_the_field_and_why(text: str, expected: str) -> None:
+    with pytest.raises(SeedError) as refused:
+        parse_seed(text, source="seed.yml")
+    assert str(refused.value) == expected
 
 
 def test_cli_stops_on_a_bad_seed_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
