@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dj_database_url
 
-from dashboard.config import BASE_DIR, ConfigError, get_config
+from dashboard.config import BASE_DIR, SQLITE_NAME, ConfigError, get_config, private_file_ensure
 
 CONFIG = get_config()
 
@@ -82,10 +82,13 @@ if CONFIG.database_url:
     except ValueError as exc:
         raise ConfigError(f"DATABASE_URL is malformed: {exc}") from exc
 else:
+    # Created here 0600 so that SQLite, which copies the database's mode to its journal and
+    # WAL files, never makes a file others can read.
+    private_file_ensure(CONFIG.state_dir / SQLITE_NAME)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": CONFIG.state_dir / "dashboard.sqlite3",
+            "NAME": CONFIG.state_dir / SQLITE_NAME,
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
@@ -127,7 +130,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = CONFIG.state_dir / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
 # Production serves collected, hashed, compressed files; the demo and the tests serve straight
 # from the source folders (DEBUG off too), so they work without a collectstatic step.
 STORAGES = {
