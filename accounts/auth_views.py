@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from accounts import twofactor
+from accounts import throttling, twofactor
 from accounts.audit import audit_record
 from accounts.decorators import client_ip, signed_in
 from accounts.forms import TokenForm
@@ -44,6 +44,9 @@ class PasswordThenCodeLoginView(LoginView):
 
     def form_valid(self, form) -> HttpResponse:
         user = form.get_user()
+        throttling.sign_in_failures_forget(
+            request=self.request, username=form.cleaned_data.get("username", "")
+        )
         if not twofactor.has_any_device(user):
             return super().form_valid(form)
         self.request.session[PENDING_USER] = user.pk

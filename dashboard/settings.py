@@ -163,13 +163,16 @@ if CONFIG.production:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# Failed logins: five tries, then a lock-out of fifteen minutes per user and address.
-AXES_FAILURE_LIMIT = 5
+# Failed logins: five for one user name from one address, or twenty from one address across
+# user names, then a pause of fifteen minutes from the last failure (accounts/throttling.py).
+# A refused try during the pause does not restart it, so the time the page names holds.
+AXES_FAILURE_LIMIT = "accounts.throttling.failure_limit"
 AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = False  # accounts.throttling.sign_in_failures_forget instead
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 
 OTP_TOTP_ISSUER = "Backpack team desk"
 # The admin never shows anyone's TOTP secret or QR code (accounts: enrolment is self-service).
