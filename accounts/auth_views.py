@@ -116,6 +116,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
         except ValueError as exc:
             form.add_error("code", str(exc))
         else:
+            twofactor.session_device_stamp_keep(request)
             otp_login(request, device)
             return render(
                 request,
@@ -149,6 +150,7 @@ def backup_codes_renew(request: HttpRequest) -> HttpResponse:
     if not twofactor.session_is_verified(request):
         return redirect(f"{reverse('accounts:login_verify')}?next={reverse('accounts:security')}")
     codes = twofactor.backup_codes_renew(request.user)
+    twofactor.session_device_stamp_keep(request)
     audit_record(actor=request.user, action="backup_codes_renew", ip=client_ip(request))
     return render(
         request,
