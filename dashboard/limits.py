@@ -15,11 +15,14 @@ Two places enforce this, with the same limits and words:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 MAX_URL_BYTES = 8192
 DISCARD_SECONDS = 10  # how long a refused client may go on sending before it is cut off
+
+logger = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -100,6 +103,7 @@ class RequestLimits:
 
 
 async def _refuse(send: Send, status: int, title: str, words: str) -> None:
+    logger.info("Refused %d %s", status, title)
     body = refusal_page(title, words)
     await send(
         {
@@ -122,6 +126,8 @@ def _channel_refuse(channel: Any, status: int, title: str, words: str) -> None:
     """Answer on a Twisted HTTP channel before any request object exists, then read and drop
     whatever the client still sends until it hangs up (or DISCARD_SECONDS pass)."""
     body = refusal_page(title, words)
+    peer = channel.transport.getPeer()
+    logger.info("Refused %d %s: %s", status, title, getattr(peer, "host", peer))
     # Whatever follows, in this read or later ones, is dropped unparsed.
     channel.clearLineBuffer()
     for name in ("dataReceived", "lineReceived", "lineLengthExceeded", "rawDataReceived"):
