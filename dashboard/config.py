@@ -119,6 +119,9 @@ def state_dir_secure(state_dir: Path) -> list[str]:
     tightened (empty when everything was already private)."""
     try:
         state_dir.mkdir(mode=STATE_DIR_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"DASHBOARD_STATE_DIR: cannot create {state_dir}: {exc}") from exc
+    try:
         entries = [state_dir, *state_dir.iterdir()]
         tightened = []
         for entry in entries:
@@ -136,7 +139,7 @@ def state_dir_secure(state_dir: Path) -> list[str]:
         raise ConfigError(f"DASHBOARD_STATE_DIR: cannot secure {state_dir}: {exc}") from exc
     if tightened:
         logger.warning(
-            "DASHBOARD_STATE_DIR: %s was readable by others; now owner-only: %s",
+            "DASHBOARD_STATE_DIR: %s was open to other users; now owner-only: %s",
             state_dir,
             ", ".join(tightened),
         )

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def test_make_demo_serves_the_login_page_and_stops_cleanly_on_ctrl_c(tmp_path):
     port, sandbox_port = free_port(), free_port()
-    state = loose_state_dir(tmp_path)  # left by an older version, readable by others
+    state = loose_state_dir(tmp_path)  # left by an older version, open to other users
     env = {
         **os.environ,
         "DASHBOARD_STATE_DIR": str(state),

@@ -57,7 +57,7 @@ def test_a_loose_state_folder_is_tightened_and_said_once(tmp_path, caplog):
 
     assert_owner_only(state)
     assert [r.getMessage() for r in caplog.records] == [
-        f"DASHBOARD_STATE_DIR: {state} was readable by others; now owner-only: "
+        f"DASHBOARD_STATE_DIR: {state} was open to other users; now owner-only: "
         "state (755), notes (775), secret_key (644)"
     ]
 
