@@ -130,12 +130,16 @@ def device_stamp(user: Any) -> str:
 def session_device_stamp_current(request: Any) -> bool:
     """False when the signed-in user's devices changed since this session last saw them; a
     session that has not seen them yet (just signed in) takes the current ones."""
-    stamp = device_stamp(request.user)
-    seen = request.session.get(DEVICE_STAMP_SESSION_KEY)
-    if seen is None:
-        request.session[DEVICE_STAMP_SESSION_KEY] = stamp
+    if DEVICE_STAMP_SESSION_KEY not in request.session:
+        session_device_stamp_keep(request)
         return True
-    return constant_time_compare(seen, stamp)
+    return session_devices_unchanged(session=request.session, user=request.user)
+
+
+def session_devices_unchanged(*, session: Any, user: Any) -> bool:
+    """False when `user`'s devices changed since `session` noted them (True if it never did)."""
+    seen = session.get(DEVICE_STAMP_SESSION_KEY)
+    return seen is None or constant_time_compare(seen, device_stamp(user))
 
 
 def session_device_stamp_keep(request: Any) -> None:

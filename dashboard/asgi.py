@@ -22,6 +22,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.middleware import DeviceChangeSignOutWebSocket  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
 from trading.relay.runtime import StartEmbeddedRelay  # noqa: E402
 
@@ -33,7 +34,7 @@ application = StartEmbeddedRelay(
         {
             "http": RequestLimits(django_asgi_app),
             "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                AuthMiddlewareStack(DeviceChangeSignOutWebSocket(URLRouter(websocket_urlpatterns)))
             ),
         }
     )

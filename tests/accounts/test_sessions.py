@@ -3,10 +3,14 @@ session that made the change goes on."""
 
 from __future__ import annotations
 
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.middleware import SIGNED_OUT
+from dashboard.asgi import application
 from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -65,3 +69,27 @@ def test_new_backup_codes_keep_this_session(db):
 
     assert renewed.status_code == 200
     assert client.get("/").status_code == 200
+
+
+def _signed_in_session_cookie(user) -> bytes:
+    client = verified_client(user)
+    assert client.get("/").status_code == 200  # the session notes the user's devices
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_sessions_live_socket_is_refused_once_the_devices_changed():
+    user = await sync_to_async(UserFactory)()
+    cookie = await sync_to_async(_signed_in_session_cookie)(user)
+    headers = [(b"origin", b"http://localhost"), (b"cookie", cookie)]
+    before = WebsocketCommunicator(application, "/ws/presence/", headers=headers)
+    assert (await before.connect())[0]  # sentinel: this session's socket is let in
+    await before.disconnect()
+
+    await sync_to_async(TOTPDevice.objects.filter(user=user).delete)()
+    after = WebsocketCommunicator(application, "/ws/presence/", headers=headers)
+    connected, code = await after.connect()
+
+    assert not connected
+    assert code == 4401
+    await after.disconnect()
