@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from accounts import twofactor
+from accounts import throttling, twofactor
 from accounts.audit import audit_record
 from accounts.decorators import client_ip, signed_in
 from accounts.forms import TokenForm
@@ -44,6 +44,9 @@ class PasswordThenCodeLoginView(LoginView):
 
     def form_valid(self, form) -> HttpResponse:
         user = form.get_user()
+        throttling.sign_in_failures_forget(
+            request=self.request, username=form.cleaned_data.get("username", "")
+        )
         if not twofactor.has_any_device(user):
             return super().form_valid(form)
         self.request.session[PENDING_USER] = user.pk
@@ -113,6 +116,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
         except ValueError as exc:
             form.add_error("code", str(exc))
         else:
+            twofactor.session_device_stamp_keep(request)
             otp_login(request, device)
             return render(
                 request,
@@ -146,6 +150,7 @@ def backup_codes_renew(request: HttpRequest) -> HttpResponse:
     if not twofactor.session_is_verified(request):
         return redirect(f"{reverse('accounts:login_verify')}?next={reverse('accounts:security')}")
     codes = twofactor.backup_codes_renew(request.user)
+    twofactor.session_device_stamp_keep(request)
     audit_record(actor=request.user, action="backup_codes_renew", ip=client_ip(request))
     return render(
         request,

@@ -2,6 +2,11 @@
 
 Built on django-otp: a `TOTPDevice` named "authenticator" (confirmed once the user types a
 first code) and a `StaticDevice` named "backup" holding ten one-time backup codes.
+
+A session remembers a stamp of its user's confirmed devices; when they change (an authenticator
+enrolled, replaced or removed, from any session or the admin), every other session of that user
+ends (`DeviceChangeSignOut`), the way Django ends them when the password changes. The session
+that made the change keeps going (`session_device_stamp_keep`, like `update_session_auth_hash`).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp import verify_token
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -16,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
 
+DEVICE_STAMP_SESSION_KEY = "accounts_device_stamp"
 TOTP_NAME = "authenticator"
 BACKUP_NAME = "backup"
 BACKUP_CODE_COUNT = 10
@@ -106,3 +113,35 @@ def session_is_verified(request: Any) -> bool:
     """True when this session passed a two-factor check (django-otp's `is_verified`)."""
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated and user.is_verified())
+
+
+def device_stamp(user: Any) -> str:
+    """A digest of the user's confirmed devices: it changes when one is added or removed."""
+    ids = [
+        f"{model.__name__}/{pk}"
+        for model in (TOTPDevice, StaticDevice)
+        for pk in model.objects.filter(user=user, confirmed=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
+    return salted_hmac(DEVICE_STAMP_SESSION_KEY, ",".join(ids), algorithm="sha256").hexdigest()
+
+
+def session_device_stamp_current(request: Any) -> bool:
+    """False when the signed-in user's devices changed since this session last saw them; a
+    session that has not seen them yet (just signed in) takes the current ones."""
+    if DEVICE_STAMP_SESSION_KEY not in request.session:
+        session_device_stamp_keep(request)
+        return True
+    return session_devices_unchanged(session=request.session, user=request.user)
+
+
+def session_devices_unchanged(*, session: Any, user: Any) -> bool:
+    """False when `user`'s devices changed since `session` noted them (True if it never did)."""
+    seen = session.get(DEVICE_STAMP_SESSION_KEY)
+    return seen is None or constant_time_compare(seen, device_stamp(user))
+
+
+def session_device_stamp_keep(request: Any) -> None:
+    """After this session changed its own user's devices: keep it signed in."""
+    request.session[DEVICE_STAMP_SESSION_KEY] = device_stamp(request.user)

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 from dashboard.config import ConfigError  # noqa: E402
+from dashboard.limits import RequestLimits, twisted_limits_install  # noqa: E402
 
 try:
     django_asgi_app = get_asgi_application()
@@ -21,15 +22,19 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.middleware import DeviceChangeSignOutWebSocket  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
 from trading.relay.runtime import StartEmbeddedRelay  # noqa: E402
+
+if "daphne.server" in sys.modules:  # served by daphne: Twisted reads the request line first
+    twisted_limits_install()
 
 application = StartEmbeddedRelay(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": RequestLimits(django_asgi_app),
             "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                AuthMiddlewareStack(DeviceChangeSignOutWebSocket(URLRouter(websocket_urlpatterns)))
             ),
         }
     )

@@ -5,14 +5,18 @@ value stops start-up with a `ConfigError` whose message names the setting, so an
 sees "DATABASE_URL: ..." instead of a traceback from deep inside a driver.
 
 Embedded defaults: a local state folder (`.state/`, git-ignored) holds the SQLite database,
-a SECRET_KEY generated on first run and the key-encryption key of the demo.
+a SECRET_KEY generated on first run and the key-encryption key of the demo. The folder is
+kept owner-only: 0700, every file in it 0600 (SQLite gives its -journal, -wal and -shm files
+the mode of the database file, so a private database keeps its side files private too).
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -25,6 +29,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SANDBOX_PORT = 8765
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+SQLITE_NAME = "dashboard.sqlite3"
+STATE_DIR_MODE = 0o700
+STATE_FILE_MODE = 0o600
+
+logger = logging.getLogger(__name__)
 
 
 class ConfigError(ImproperlyConfigured):
@@ -99,10 +108,52 @@ def _state_file(state_dir: Path, name: str, make: Callable[[], str]) -> str:
     if path.exists():
         return path.read_text().strip()
     value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, STATE_FILE_MODE)
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def state_dir_secure(state_dir: Path) -> list[str]:
+    """Create the state folder owner-only (0700), or tighten an existing one and every entry
+    in it (files 0600, folders 0700); log what was loosened, in one line. Returns the names
+    tightened (empty when everything was already private)."""
+    try:
+        state_dir.mkdir(mode=STATE_DIR_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"DASHBOARD_STATE_DIR: cannot create {state_dir}: {exc}") from exc
+    try:
+        entries = [state_dir, *state_dir.iterdir()]
+        tightened = []
+        for entry in entries:
+            info = entry.lstat()
+            if stat.S_ISDIR(info.st_mode):
+                wanted = STATE_DIR_MODE
+            elif stat.S_ISREG(info.st_mode):
+                wanted = STATE_FILE_MODE
+            else:
+                continue  # symbolic links, sockets: not ours to change
+            if stat.S_IMODE(info.st_mode) & ~wanted:
+                entry.chmod(stat.S_IMODE(info.st_mode) & wanted)
+                tightened.append(f"{entry.name or entry} ({stat.S_IMODE(info.st_mode):o})")
+    except OSError as exc:
+        raise ConfigError(f"DASHBOARD_STATE_DIR: cannot secure {state_dir}: {exc}") from exc
+    if tightened:
+        logger.warning(
+            "DASHBOARD_STATE_DIR: %s was open to other users; now owner-only: %s",
+            state_dir,
+            ", ".join(tightened),
+        )
+    return tightened
+
+
+def private_file_ensure(path: Path) -> None:
+    """Create `path` empty with mode 0600 when it does not exist yet (an empty file is a valid
+    empty SQLite database, which SQLite would otherwise create 0644)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, STATE_FILE_MODE))
+    except FileExistsError:
+        pass
 
 
 def _encryption_keys(env: dict[str, str], state_dir: Path) -> tuple[bytes, ...]:
@@ -169,10 +220,7 @@ def load_config(env: dict[str, str] | None = None) -> Config:
     """Parse and validate the environment; raise ConfigError naming the first bad setting."""
     env = dict(os.environ if env is None else env)
     state_dir = Path(env.get("DASHBOARD_STATE_DIR") or BASE_DIR / ".state").resolve()
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"DASHBOARD_STATE_DIR: cannot create {state_dir}: {exc}") from exc
+    state_dir_secure(state_dir)
 
     production = _flag(env, "DASHBOARD_PRODUCTION")
     debug = _flag(env, "DJANGO_DEBUG")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dj_database_url
 
-from dashboard.config import BASE_DIR, ConfigError, get_config
+from dashboard.config import BASE_DIR, SQLITE_NAME, ConfigError, get_config, private_file_ensure
 
 CONFIG = get_config()
 
@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.DeviceChangeSignOut",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -82,10 +83,13 @@ if CONFIG.database_url:
     except ValueError as exc:
         raise ConfigError(f"DATABASE_URL is malformed: {exc}") from exc
 else:
+    # Created here 0600 so that SQLite, which copies the database's mode to its journal and
+    # WAL files, never makes a file others can read.
+    private_file_ensure(CONFIG.state_dir / SQLITE_NAME)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": CONFIG.state_dir / "dashboard.sqlite3",
+            "NAME": CONFIG.state_dir / SQLITE_NAME,
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
@@ -130,7 +134,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = CONFIG.state_dir / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
 # Production serves collected, hashed, compressed files; the demo and the tests serve straight
 # from the source folders (DEBUG off too), so they work without a collectstatic step.
 STORAGES = {
@@ -163,13 +167,16 @@ if CONFIG.production:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# Failed logins: five tries, then a lock-out of fifteen minutes per user and address.
-AXES_FAILURE_LIMIT = 5
+# Failed logins: five for one user name from one address, or twenty from one address across
+# user names, then a pause of fifteen minutes from the last failure (accounts/throttling.py).
+# A refused try during the pause does not restart it, so the time the page names holds.
+AXES_FAILURE_LIMIT = "accounts.throttling.failure_limit"
 AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = False  # accounts.throttling.sign_in_failures_forget instead
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 
 OTP_TOTP_ISSUER = "Backpack team desk"
 # The admin never shows anyone's TOTP secret or QR code (accounts: enrolment is self-service).
@@ -188,7 +195,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"permission_denied": {"()": "dashboard.log_filters.PermissionDeniedOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["permission_denied"]},
+    },
 }

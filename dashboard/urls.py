@@ -16,3 +16,5 @@ urlpatterns = [
     path("trading/", include("trading.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "dashboard.views.bad_request"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.http import require_GET
+
+from dashboard.limits import body_too_large, refusal_page
 
 
 @login_required
@@ -29,3 +33,11 @@ async def healthz(request: HttpRequest) -> JsonResponse:
         {"database": database, "channel_layer": channel_layer, "exchange": exchange},
         status=status,
     )
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 page, except for a body over DATA_UPLOAD_MAX_MEMORY_SIZE: that is 413."""
+    if isinstance(exception, RequestDataTooBig):
+        status, title, words = body_too_large()
+        return HttpResponse(refusal_page(title, words), status=status)
+    return defaults.bad_request(request, exception)

@@ -147,7 +147,7 @@ def test_failed_passwords_are_throttled_after_five_tries(db):
     locked = client.post("/accounts/login/", {"username": "erin", "password": DEFAULT_PASSWORD})
 
     assert locked.status_code == 429
-    assert "Too many failed sign-ins for erin. Try again in 15 minutes" in locked.content.decode()
+    assert "Too many failed sign-ins for erin. Try again at " in locked.content.decode()
     assert client.get("/").status_code == 302
 
 

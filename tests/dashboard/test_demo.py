@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.dashboard.test_state_dir import assert_owner_only, loose_state_dir
 from tests.fixtures.dashboard_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -16,9 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def test_make_demo_serves_the_login_page_and_stops_cleanly_on_ctrl_c(tmp_path):
     port, sandbox_port = free_port(), free_port()
+    state = loose_state_dir(tmp_path)  # left by an older version, open to other users
     env = {
         **os.environ,
-        "DASHBOARD_STATE_DIR": str(tmp_path),
+        "DASHBOARD_STATE_DIR": str(state),
         "DEMO_PORT": str(port),
         "DEMO_SANDBOX_PORT": str(sandbox_port),
     }
@@ -41,6 +43,11 @@ def test_make_demo_serves_the_login_page_and_stops_cleanly_on_ctrl_c(tmp_path):
         output = "".join(lines)
         assert f"Backpack team desk is running: http://127.0.0.1:{port}/" in output
         assert "admin" in output and "trader" in output and "viewer" in output
+        assert output.count("now owner-only") == 1
+        assert {"dashboard.sqlite3", "secret_key", "encryption_key"} <= {
+            entry.name for entry in state.iterdir()
+        }
+        assert_owner_only(state)
 
         login = httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)
         assert login.status_code == 200

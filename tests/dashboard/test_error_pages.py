@@ -33,3 +33,21 @@ def test_a_role_too_low_says_so_in_words(client, db):
     assert page.status_code == 403
     assert b"<h1>Not allowed</h1>" in page.content
     assert b"This page needs the admin role." in page.content
+
+
+@override_settings(DEBUG=False)
+def test_a_refused_permission_is_logged_as_one_line_with_user_path_and_reason(client, db, caplog):
+    viewer = UserFactory(username="vera")
+    desk = SubaccountFactory(name="Desk")
+    MembershipFactory(user=viewer, subaccount=desk, role=Role.VIEWER)
+    client.force_login(viewer)
+
+    client.get(f"/accounts/subaccounts/{desk.pk}/members/")
+
+    refused = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.getMessage() for r in refused] == [
+        f"Permission denied: user=vera path=/accounts/subaccounts/{desk.pk}/members/ "
+        "reason=This page needs the admin role."
+    ]
+    assert refused[0].levelname == "WARNING"
+    assert refused[0].exc_info is None and caplog.text.count("Traceback") == 0
