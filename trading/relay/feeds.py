@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 KLINE_INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
 TRADES_KEPT = 50
 ACCOUNT_REFRESH_EVERY_S = 0.5
+ACCOUNT_LIVE_WITHIN_S = 10.0  # a private stream not live by then fails the feed's start
 # What a malformed stream frame can raise while parsing: logged and skipped, never fatal.
 BAD_FRAME = (BackpackError, FieldError, KeyError, ValueError, TypeError, ArithmeticError)
 
@@ -239,7 +240,7 @@ class AccountFeed:
         # The first state pushed to browsers is read after the subscriptions are live, so no
         # event can fall between that read and the stream.
         try:
-            await self.streams.wait_connected(within_s=10)
+            await self.streams.wait_connected(within_s=ACCOUNT_LIVE_WITHIN_S)
         except TimeoutError:
             if self.streams.refusal is None:
                 raise

@@ -14,7 +14,13 @@ from channels.testing import WebsocketCommunicator
 from accounts.models import Membership, Role
 from accounts.services import membership_remove
 from dashboard.routing import websocket_urlpatterns
-from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    SubaccountFactory,
+    SuperuserFactory,
+    UserFactory,
+    keypair_for,
+)
 from trading.exchange import client_for, close_session
 from trading.relay import runtime
 
@@ -144,3 +150,39 @@ async def test_account_events_reach_members_by_role_and_stop_when_removed(relay_
     await nothing_matching(viewer_ws, rf"open-orders-{sub.pk}|{order.id}")
     for ws in (viewer_ws, trader_ws, outsider_ws):
         await ws.disconnect()
+
+
+async def test_a_subaccount_whose_subscription_is_refused_is_kept_and_reported(
+    relay_env, monkeypatch
+):
+    from trading.monitoring import agent
+    from trading.relay import feeds
+
+    monkeypatch.setattr(feeds, "ACCOUNT_LIVE_WITHIN_S", 0.5)
+    known_key = relay_env.keys[0]["api_key"]
+    wrong_secret = keypair_for()[1]  # the exchange knows the key; the signature cannot match
+    sub = await sync_to_async(SubaccountFactory)(name="Desk A", keypair=(known_key, wrong_secret))
+    user = await sync_to_async(UserFactory)()
+    await sync_to_async(MembershipFactory)(user=user, subaccount=sub, role=Role.VIEWER)
+    browser = await connect("/ws/account/", user)  # starts the embedded relay
+    relay = runtime._embedded[asyncio.get_running_loop()]
+    name = f"subaccount.{sub.pk}"
+
+    def reported() -> str:
+        report = agent().streams.latest().get(name)
+        return report.state if report else ""
+
+    for _ in range(200):
+        if reported() == "refused: Invalid signature" and sub.pk in relay.accounts:
+            break
+        await asyncio.sleep(0.05)
+    streams = relay.accounts[sub.pk].streams
+    for _ in range(100):  # still retrying, never left for dead
+        if len(streams.refusals) >= 3:
+            break
+        await asyncio.sleep(0.05)
+
+    assert reported() == "refused: Invalid signature"
+    assert not agent().streams.latest()[name].connected
+    assert set(streams.refusals) == {"Invalid signature"} and len(streams.refusals) >= 3
+    await browser.disconnect()
