@@ -2,11 +2,11 @@
 
 The relay calls `stream_state_report(name, connected, last_message_at, state)` whenever a
 stream connects, drops, is refused by the exchange, or receives a message (cheap: a dict
-assignment, no I/O), and
-`stream_stopped(name)` when it stops a stream on purpose (nobody watches it any more). The
-agent writes the latest state of each stream to `StreamState` every few seconds, so the health
-page and the alerts of every process see it. Names follow the channel-layer groups:
-`market.SOL_USDC` for a public market stream, `subaccount.<pk>` for a subaccount's private one.
+assignment, no I/O), and `stream_stopped(name)` when it stops a stream on purpose (nobody
+watches it any more). The agent writes the latest state of each stream to `StreamState` every
+few seconds, so the health page and the alerts of every process see it. Names follow the
+channel-layer groups: `market.SOL_USDC` for a public market stream, `subaccount.<pk>` for a
+subaccount's private one.
 `state` is the stream client's own word for it: `connected`, `disconnected`, or
 `refused: <reason>` while the exchange refuses a private subscription (it counts as down).
 """

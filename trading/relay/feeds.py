@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 KLINE_INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
 TRADES_KEPT = 50
 ACCOUNT_REFRESH_EVERY_S = 0.5
-ACCOUNT_LIVE_WITHIN_S = 10.0  # a private stream not live by then fails the feed's start
+# How long an account feed's start waits for its private stream: unreachable by then fails
+# the start (retried next tick); refused by then keeps the feed (the client keeps retrying).
+ACCOUNT_LIVE_WITHIN_S = 10.0
 # What a malformed stream frame can raise while parsing: logged and skipped, never fatal.
 BAD_FRAME = (BackpackError, FieldError, KeyError, ValueError, TypeError, ArithmeticError)
 
