@@ -21,6 +21,7 @@ from tests.factories import (
     UserFactory,
     keypair_for,
 )
+from tests.waiting import eventually
 from trading.exchange import client_for, close_session
 from trading.relay import runtime
 
@@ -162,27 +163,18 @@ async def test_a_subaccount_whose_subscription_is_refused_is_kept_and_reported(
     known_key = relay_env.keys[0]["api_key"]
     wrong_secret = keypair_for()[1]  # the exchange knows the key; the signature cannot match
     sub = await sync_to_async(SubaccountFactory)(name="Desk A", keypair=(known_key, wrong_secret))
-    user = await sync_to_async(UserFactory)()
-    await sync_to_async(MembershipFactory)(user=user, subaccount=sub, role=Role.VIEWER)
-    browser = await connect("/ws/account/", user)  # starts the embedded relay
-    relay = runtime._embedded[asyncio.get_running_loop()]
+    relay = await runtime.ensure_embedded_relay()
     name = f"subaccount.{sub.pk}"
 
     def reported() -> str:
         report = agent().streams.latest().get(name)
         return report.state if report else ""
 
-    for _ in range(200):
-        if reported() == "refused: Invalid signature" and sub.pk in relay.accounts:
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: sub.pk in relay.accounts, 10, "the feed kept")
+    await eventually(lambda: reported() == "refused: Invalid signature", 5, "refusal reported")
     streams = relay.accounts[sub.pk].streams
-    for _ in range(100):  # still retrying, never left for dead
-        if len(streams.refusals) >= 3:
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: len(streams.refusals) >= 3, 5, "still retrying")
 
     assert reported() == "refused: Invalid signature"
     assert not agent().streams.latest()[name].connected
     assert set(streams.refusals) == {"Invalid signature"} and len(streams.refusals) >= 3
-    await browser.disconnect()

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trading", "0004_balancesnapshot_hourly"),
+        ("trading", "0005_livesocketfailure"),
     ]
 
     operations = [
