@@ -246,3 +246,27 @@ async def test_a_refusal_heals_at_once_when_the_clock_can_be_measured(
         assert streams.state == "connected" and streams.refusal is None
     finally:
         await streams.aclose()
+
+
+async def test_a_private_stream_added_to_a_live_socket_and_refused_is_healed_too(
+    sandbox, session, client
+) -> None:
+    streams = session.streams(client.credentials, backoff_base_s=0.05, backoff_cap_s=0.4)
+    trades, updates = [], []
+    try:
+        await session.sync_clock()  # measured before the jump, so the offset is now wrong
+        await streams.subscribe("trade.SOL_USDC", trades.append)
+        await streams.wait_connected()
+        sandbox.set_faults(clock_offset_ms=30_000, error_rate=1.0)
+
+        await streams.subscribe("account.orderUpdate", updates.append)
+        await eventually(lambda: streams.state == "refused: Request has expired")
+        sandbox.set_faults(error_rate=0.0)
+        await streams.wait_connected(within_s=3.0)
+        order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        await eventually(lambda: any(u.get("i") == order.id for u in updates))
+
+        assert streams.state == "connected"
+        assert set(streams.refusals) == {"Request has expired"}
+    finally:
+        await streams.aclose()
