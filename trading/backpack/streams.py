@@ -10,11 +10,12 @@ reconnects when no pong comes back. Protocol pings from the server are answered 
 ``websockets`` library.
 
 A private subscription the exchange refuses (expired or future timestamp, bad signature) is
-not left for dead: on the same socket the client re-measures the exchange clock
-(``resync_clock``), re-signs and resubscribes, with the same capped, jittered backoff, and
-reports ``state == "refused: <reason>"`` until the exchange accepts it. A refusal is the
-error frame answering the signed ``SUBSCRIBE`` (by ``id``, or ``"id": null`` while one waits
-for its answer)::
+not left for dead: the client re-measures the exchange clock (``resync_clock``), re-signs
+and resubscribes, with the same capped, jittered backoff, and reports
+``state == "refused: <reason>"`` until the exchange accepts it. A refusal on (re)connect is
+healed on that socket; one of a stream added later to a live socket, through a reconnect.
+A refusal is the error frame answering the signed ``SUBSCRIBE`` (by ``id``, or
+``"id": null`` while one waits for its answer)::
 
     {"id": 2, "error": {"code": 4001, "message": "Request has expired"}}
 
