@@ -8,6 +8,7 @@ reads are retried.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -119,6 +120,7 @@ class ExchangeSession:
             raise ValueError("this session has no ws_url")
         if credentials is not None:
             options.setdefault("before_signing", self.sync_clock)
+            options.setdefault("resync_clock", functools.partial(self.sync_clock, force=True))
         return StreamClient(
             self.ws_url,
             credentials=credentials,

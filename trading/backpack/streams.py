@@ -9,7 +9,17 @@ the owner can reconcile through REST. A watchdog pings a socket that went silent
 reconnects when no pong comes back. Protocol pings from the server are answered by the
 ``websockets`` library.
 
-Supervision (``_supervise``) and message handling (``_dispatch``) are separate.
+A private subscription the exchange refuses (expired or future timestamp, bad signature) is
+not left for dead: the client re-measures the exchange clock (``resync_clock``), re-signs
+and resubscribes, with the same capped, jittered backoff, and reports
+``state == "refused: <reason>"`` until the exchange accepts it. A refusal on (re)connect is
+healed on that socket; one of a stream added later to a live socket, through a reconnect.
+A refusal is the error frame answering the signed ``SUBSCRIBE`` (by ``id``, or
+``"id": null`` while one waits for its answer)::
+
+    {"id": 2, "error": {"code": 4001, "message": "Request has expired"}}
+
+Supervision (``_supervise``, ``_heal``) and message handling (``_dispatch``) are separate.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +83,7 @@ class StreamClient:
         pong_timeout_s: float = 10.0,
         ack_timeout_s: float = 2.0,
         before_signing: Callable[[], Awaitable[Any]] | None = None,
+        resync_clock: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.ws_url = ws_url
         self.credentials = credentials
@@ -87,16 +99,20 @@ class StreamClient:
         self.pong_timeout_s = pong_timeout_s
         self.ack_timeout_s = ack_timeout_s
         self.before_signing = before_signing
+        self.resync_clock = resync_clock
         self.handlers: dict[str, list[Handler]] = {}
         self.connected = asyncio.Event()
         self.connections = 0
         self.outages: list[Outage] = []
         self.last_error: str | None = None
+        self.refusal: str | None = None
+        self.refusals: deque[str] = deque(maxlen=50)  # the latest refusals' reasons
         self._ws: Any = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._next_id = 0
         self._acks: dict[int, asyncio.Future[Any]] = {}
+        self._private_ids: set[int] = set()
         self._background: set[asyncio.Future[None]] = set()
 
     # -- public API ----------------------------------------------------------------------
@@ -127,6 +143,8 @@ class StreamClient:
         reconnect). Waits for the exchange's acknowledgement when it sends one."""
         names = [streams] if isinstance(streams, str) else list(streams)
         fresh = [n for n in names if n not in self.handlers]
+        if self.refusal is not None:  # the supervisor's next attempt signs them all
+            fresh = [n for n in fresh if not n.startswith("account.")]
         for name in names:
             self.handlers.setdefault(name, []).append(handler)
         self.start()
@@ -134,7 +152,12 @@ class StreamClient:
         if fresh and ws is not None:
             # If the socket dies meanwhile, the supervisor subscribes again on reconnect.
             with contextlib.suppress(Exception):
-                await self._send_subscribe(ws, fresh)
+                refusal = await self._send_subscribe(ws, fresh)
+                if refusal is not None:
+                    # The supervisor heals refusals: on reconnect it re-measures the clock
+                    # and re-signs every private stream.
+                    self._refused(refusal)
+                    await ws.close()
 
     async def unsubscribe(
         self, streams: str | Iterable[str], handler: Handler | None = None
@@ -158,6 +181,16 @@ class StreamClient:
         if gone and ws is not None:
             with contextlib.suppress(Exception):
                 await ws.send(json.dumps({"method": "UNSUBSCRIBE", "params": gone}))
+
+    @property
+    def state(self) -> str:
+        """``connected`` (socket up, every subscription live), ``refused: <reason>`` (the
+        exchange refused the private subscription; retrying) or ``disconnected``."""
+        if self.connected.is_set():
+            return "connected"
+        if self.refusal is not None:
+            return f"refused: {self.refusal}"
+        return "disconnected"
 
     async def wait_connected(self, within_s: float = 5.0) -> None:
         """Wait until the connection is up and subscribed."""
@@ -190,8 +223,13 @@ class StreamClient:
                     self.connections += 1
                     reader = asyncio.create_task(self._read(ws))
                     try:
-                        await self._send_subscribe(ws, list(self.handlers))
+                        refusal = await self._send_subscribe(ws, list(self.handlers))
+                        if refusal is not None:
+                            if down_since is None:
+                                down_since, reason = time.time(), f"refused: {refusal}"
+                            await self._heal(ws, reader, refusal)
                         if not reader.done():
+                            self.refusal = None
                             self.connected.set()
                             if down_since is not None:
                                 outage = Outage(down_since, time.time(), self._names(), reason)
@@ -215,18 +253,51 @@ class StreamClient:
                 for future in self._acks.values():
                     future.cancel()
                 self._acks.clear()
+                self._private_ids.clear()
             if self._closing:
                 break
             if down_since is None:
                 down_since = time.time()
             if connected_at is not None and time.monotonic() - connected_at >= self.healthy_after_s:
                 attempt = 0
-            # "Equal jitter": half the backoff is kept, half is random, so reconnects of many
-            # clients spread out and a flapping exchange is never hammered.
-            backoff = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
-            delay = backoff / 2 + random.uniform(0, backoff / 2)
+            await asyncio.sleep(self._backoff(attempt))
             attempt += 1
-            await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        # "Equal jitter": half the backoff is kept, half is random, so reconnects of many
+        # clients spread out and a flapping exchange is never hammered.
+        backoff = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
+        return backoff / 2 + random.uniform(0, backoff / 2)
+
+    async def _heal(self, ws: Any, reader: asyncio.Task[None], refusal: str) -> None:
+        """The exchange refused the private subscription: re-measure the clock, re-sign and
+        resubscribe on this socket, backing off, until it is accepted or the socket dies."""
+        attempt = 0
+        while refusal is not None and not reader.done():
+            self._refused(refusal)
+            await asyncio.sleep(self._backoff(attempt))
+            attempt += 1
+            if reader.done():
+                return  # the socket died: the supervisor reconnects (and re-measures)
+            private = [n for n in self.handlers if n.startswith("account.")]
+            refusal = await self._send_subscribe(ws, private) if private else None
+
+    def _refused(self, reason: str) -> None:
+        self.refusal = reason
+        self.refusals.append(reason)
+        self.last_error = f"refused: {reason}"
+        logger.warning("private stream subscription refused: %s", reason)
+
+    async def _remeasure_clock(self) -> None:
+        """Measure the exchange clock now (a refusal may mean our offset is wrong)."""
+        if self.resync_clock is None:
+            return
+        try:
+            await self.resync_clock()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - sign with the old offset; retried later
+            logger.warning("could not re-measure the exchange clock: %s", exc)
 
     async def _read(self, ws: Any) -> None:
         while True:
@@ -272,29 +343,42 @@ class StreamClient:
     def _names(self) -> tuple[str, ...]:
         return tuple(self.handlers)
 
-    async def _send_subscribe(self, ws: Any, names: list[str]) -> None:
+    async def _send_subscribe(self, ws: Any, names: list[str]) -> str | None:
+        """Subscribe ``names``; returns why the exchange refused the private ones, if so."""
         public = [n for n in names if not n.startswith("account.")]
         private = [n for n in names if n.startswith("account.")]
         waits = []
+        signed: asyncio.Future[Any] | None = None
         if public:
             waits.append(await self._request(ws, {"method": "SUBSCRIBE", "params": public}))
         if private:
             if self.credentials is None:
                 raise ValueError("private streams need credentials")
-            if self.before_signing is not None:
+            if self.refusal is not None:
+                await self._remeasure_clock()  # refused before: the offset is suspect
+            elif self.before_signing is not None:
                 await self.before_signing()  # e.g. measure the exchange clock if stale
             signature = ws_signature(self.credentials, self.clock_ms(), self.window_ms)
             frame = {"method": "SUBSCRIBE", "params": private, "signature": signature}
-            waits.append(await self._request(ws, frame))
+            signed = await self._request(ws, frame, private=True)
+            waits.append(signed)
         if waits:
             # The real exchange sends no acknowledgement; wait briefly for one if it does.
             await asyncio.wait(waits, timeout=self.ack_timeout_s)
+        if signed is None or not signed.done() or signed.cancelled():
+            return None
+        return _refusal_reason(signed.result())
 
-    async def _request(self, ws: Any, frame: dict[str, Any]) -> asyncio.Future[Any]:
+    async def _request(
+        self, ws: Any, frame: dict[str, Any], *, private: bool = False
+    ) -> asyncio.Future[Any]:
         self._next_id += 1
-        frame["id"] = self._next_id
+        ident = frame["id"] = self._next_id
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._acks[self._next_id] = future
+        self._acks[ident] = future
+        if private:
+            self._private_ids.add(ident)
+            future.add_done_callback(lambda _: self._private_ids.discard(ident))
         await ws.send(json.dumps(frame))
         return future
 
@@ -328,11 +412,26 @@ class StreamClient:
                 logger.exception("stream handler for %s failed", stream)
 
     def _control(self, message: dict[str, Any]) -> None:
-        """An acknowledgement ``{"id":1,"result":null}`` or error ``{"id":1,"error":{...}}``."""
+        """An acknowledgement ``{"id":1,"result":null}`` or error ``{"id":1,"error":{...}}``.
+
+        An error with ``"id": null`` answers the signed subscription waiting for its answer,
+        if one does (an exchange that does not echo ids still gets its refusal noticed)."""
         ident = message.get("id")
+        if ident is None and "error" in message and self._private_ids:
+            ident = max(self._private_ids)
         future = self._acks.pop(ident, None) if isinstance(ident, int) else None
         if "error" in message:
             self.last_error = str(message["error"])
             logger.warning("stream request refused: %s", message["error"])
         if future is not None and not future.done():
             future.set_result(message)
+
+
+def _refusal_reason(answer: Any) -> str | None:
+    """The words of an error answer ``{"id":2,"error":{"code":4001,"message":"..."}}``, or
+    None for an acknowledgement."""
+    if not isinstance(answer, dict) or "error" not in answer:
+        return None
+    error = answer["error"]
+    message = error.get("message") if isinstance(error, dict) else None
+    return message if isinstance(message, str) and message else str(error)

@@ -73,6 +73,12 @@ class StreamState(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     connected = models.BooleanField(default=False)
+    state = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="The stream client's words: connected, disconnected, refused: <reason>.",
+    )
     changed_at = models.DateTimeField(help_text="When `connected` last changed.")
     last_message_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()

@@ -2,8 +2,9 @@
 
 Public API:
 
-- `stream_state_report(name, connected, last_message_at=None)`: the relay reports a stream
-  (`market.SOL_USDC`, `subaccount.<pk>`) when it connects, drops, or receives a message;
+- `stream_state_report(name, connected, last_message_at=None, state=None)`: the relay reports
+  a stream (`market.SOL_USDC`, `subaccount.<pk>`) when it connects, drops, is refused
+  (`state="refused: <reason>"`), or receives a message;
   `stream_stopped(name)` when it stops one on purpose (no alert, removed from the page).
 - `low_balances_report(subaccount_id, breaches)` (async): the balances under their
   thresholds of one subaccount, as the balances selectors return them (`below_threshold`).
@@ -50,12 +51,16 @@ def install() -> None:
 
 
 def stream_state_report(
-    name: str, connected: bool, last_message_at: datetime | float | None = None
+    name: str,
+    connected: bool,
+    last_message_at: datetime | float | None = None,
+    state: str | None = None,
 ) -> None:
     """Record the state of an upstream stream (cheap; written to the database in the
-    background). `last_message_at` is a datetime or epoch seconds."""
+    background). `last_message_at` is a datetime or epoch seconds; `state` the stream
+    client's word (`refused: <reason>`), by default `connected` / `disconnected`."""
     current = agent()
-    current.streams.report(name, connected, last_message_at)
+    current.streams.report(name, connected, last_message_at, state)
     if autostart_allowed():
         current.ensure_running()
 

@@ -10,8 +10,9 @@ Rules (thresholds in `AlertRules`):
 - `auth:<label>`: authentication failures in the window; `expired:<label>`: repeated expired
   requests; `rate_limited:<label>`: 429s. Cleared once the window holds none of them *and* a
   call succeeded after the last one (a subaccount that stopped calling is not "healthy").
-- `stream_down:<name>`: a stream disconnected for longer than `stream_down_s`; cleared when it
-  reconnects.
+- `stream_down:<name>`: a stream disconnected (or its private subscription refused by the
+  exchange: state `refused: <reason>`, named in the message) for longer than `stream_down_s`;
+  cleared when it is connected again.
 - `low_balance:<pk>:<asset>`: reported by `low_balance_report` (from the balances readers).
 """
 
@@ -156,9 +157,10 @@ class AlertEngine:
             subaccount_id = _stream_subaccount(stream.name)
             if not stream.connected and stream.changed_at <= limit:
                 down_s = int((now - stream.changed_at).total_seconds())
+                why = f" ({stream.state})" if stream.state.startswith("refused") else ""
                 message = (
-                    f"Stream {stream.name} has been down for {down_s} s; live prices and "
-                    "account events may be stale."
+                    f"Stream {stream.name} has been down for {down_s} s{why}; live prices "
+                    "and account events may be stale."
                 )
                 changes += _open(key, "stream_down", subaccount_id, message, now)
             elif stream.connected and key in open_keys:

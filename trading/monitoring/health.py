@@ -52,6 +52,7 @@ class StreamRow:
 
     name: str
     connected: bool
+    state: str
     since: datetime
     last_message_at: datetime | None
     last_message_age_s: float | None
@@ -131,6 +132,7 @@ def stream_rows(*, now: datetime, names: list[str] | None = None) -> list[Stream
         StreamRow(
             name=s.name,
             connected=s.connected,
+            state=s.state or ("connected" if s.connected else "disconnected"),
             since=s.changed_at,
             last_message_at=s.last_message_at,
             last_message_age_s=(now - s.last_message_at).total_seconds()

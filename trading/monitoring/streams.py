@@ -1,11 +1,14 @@
 """Upstream stream states as the relay reports them.
 
-The relay calls `stream_state_report(name, connected, last_message_at)` whenever a stream
-connects, drops, or receives a message (cheap: a dict assignment, no I/O), and
-`stream_stopped(name)` when it stops a stream on purpose (nobody watches it any more). The
-agent writes the latest state of each stream to `StreamState` every few seconds, so the health
-page and the alerts of every process see it. Names follow the channel-layer groups:
-`market.SOL_USDC` for a public market stream, `subaccount.<pk>` for a subaccount's private one.
+The relay calls `stream_state_report(name, connected, last_message_at, state)` whenever a
+stream connects, drops, is refused by the exchange, or receives a message (cheap: a dict
+assignment, no I/O), and `stream_stopped(name)` when it stops a stream on purpose (nobody
+watches it any more). The agent writes the latest state of each stream to `StreamState` every
+few seconds, so the health page and the alerts of every process see it. Names follow the
+channel-layer groups: `market.SOL_USDC` for a public market stream, `subaccount.<pk>` for a
+subaccount's private one.
+`state` is the stream client's own word for it: `connected`, `disconnected`, or
+`refused: <reason>` while the exchange refuses a private subscription (it counts as down).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class StreamReport:
     connected: bool
     last_message_at: datetime | None
     changed_at: datetime
+    state: str = ""
 
 
 def _as_datetime(value: datetime | float | int | None) -> datetime | None:
@@ -43,11 +47,19 @@ class StreamStates:
         self._stopped: set[str] = set()
 
     def report(
-        self, name: str, connected: bool, last_message_at: datetime | float | None = None
+        self,
+        name: str,
+        connected: bool,
+        last_message_at: datetime | float | None = None,
+        state: str | None = None,
     ) -> None:
-        """Remember the state of stream `name` (see the module docstring)."""
+        """Remember the state of stream `name` (see the module docstring); `state` defaults
+        to `connected` or `disconnected`."""
         if not isinstance(name, str) or not name or len(name) > 100:
             raise ValueError(f"a stream name is 1 to 100 characters, got {name!r}")
+        if not state:
+            state = "connected" if connected else "disconnected"
+        state = state[:200]
         now = datetime.now(UTC)
         when = _as_datetime(last_message_at)
         with self._lock:
@@ -57,7 +69,7 @@ class StreamStates:
             )
             if when is None and before is not None:
                 when = before.last_message_at
-            self._latest[name] = StreamReport(name, bool(connected), when, changed_at)
+            self._latest[name] = StreamReport(name, bool(connected), when, changed_at, state)
             self._dirty.add(name)
             self._stopped.discard(name)
 
@@ -92,6 +104,7 @@ class StreamStates:
                     StreamState.objects.create(
                         name=report.name,
                         connected=report.connected,
+                        state=report.state,
                         changed_at=report.changed_at,
                         last_message_at=report.last_message_at,
                         updated_at=now,
@@ -100,9 +113,18 @@ class StreamStates:
                 if row.connected != report.connected:
                     row.changed_at = report.changed_at
                 row.connected = report.connected
+                row.state = report.state
                 row.last_message_at = report.last_message_at or row.last_message_at
                 row.updated_at = now
-                row.save(update_fields=["connected", "changed_at", "last_message_at", "updated_at"])
+                row.save(
+                    update_fields=[
+                        "connected",
+                        "state",
+                        "changed_at",
+                        "last_message_at",
+                        "updated_at",
+                    ]
+                )
         except Exception:
             with self._lock:
                 self._dirty.update(report.name for report in dirty)

@@ -38,15 +38,20 @@ log = logging.getLogger(__name__)
 KLINE_INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d")
 TRADES_KEPT = 50
 ACCOUNT_REFRESH_EVERY_S = 0.5
+# How long an account feed's start waits for its private stream: unreachable by then fails
+# the start (retried next tick); refused by then keeps the feed (the client keeps retrying).
+ACCOUNT_LIVE_WITHIN_S = 10.0
 # What a malformed stream frame can raise while parsing: logged and skipped, never fatal.
 BAD_FRAME = (BackpackError, FieldError, KeyError, ValueError, TypeError, ArithmeticError)
 
 
-def _report_stream(name: str, connected: bool, last_message_at: float | None = None) -> None:
+def _report_stream(
+    name: str, connected: bool, last_message_at: float | None = None, state: str | None = None
+) -> None:
     from trading.monitoring import stream_state_report
 
     with contextlib.suppress(Exception):  # monitoring never stops the relay
-        stream_state_report(name, connected, last_message_at)
+        stream_state_report(name, connected, last_message_at, state)
 
 
 def _report_stopped(name: str) -> None:
@@ -58,13 +63,16 @@ def _report_stopped(name: str) -> None:
 
 
 async def watch_connection(name: str, streams: Any, last_message_at) -> None:
-    """Report the upstream socket's state to monitoring whenever it changes (drops too)."""
-    was: bool | None = None
+    """Report the upstream socket's state to monitoring whenever it changes: drops, and a
+    private subscription the exchange refuses (`refused: <reason>`, counted as down)."""
+    was: str | None = None
     while True:
-        now = streams.connected.is_set()
-        if now != was:
-            _report_stream(name, now, last_message_at())
-            was = now
+        state = streams.state
+        if state != was:
+            _report_stream(name, streams.connected.is_set(), last_message_at(), state)
+            if state.startswith("refused"):
+                log.warning("%s: %s", name, state)
+            was = state
         await asyncio.sleep(1.0)
 
 
@@ -228,13 +236,19 @@ class AccountFeed:
         self.streams = self.relay.session.streams(credentials, on_outage=self._on_outage)
         await self.streams.subscribe("account.orderUpdate", self._on_event)
         await self.streams.subscribe("account.positionUpdate", self._on_event)
-        # The first state pushed to browsers is read after the subscriptions are live, so no
-        # event can fall between that read and the stream.
-        await self.streams.wait_connected(within_s=10)
-        self._task = asyncio.create_task(self._refresh_loop(), name=f"refresh {self.group}")
         self._watch = asyncio.create_task(
             watch_connection(self.group, self.streams, lambda: self.last_message_at)
         )
+        # The first state pushed to browsers is read after the subscriptions are live, so no
+        # event can fall between that read and the stream.
+        try:
+            await self.streams.wait_connected(within_s=ACCOUNT_LIVE_WITHIN_S)
+        except TimeoutError:
+            if self.streams.refusal is None:
+                raise
+            # Refused (a clock off, a revoked key): the stream client keeps retrying and its
+            # state says why; the feed stays, and re-reads everything once it is accepted.
+        self._task = asyncio.create_task(self._refresh_loop(), name=f"refresh {self.group}")
 
     async def stop(self) -> None:
         for task in (self._task, self._watch):

@@ -6,6 +6,8 @@ import asyncio
 import time
 from decimal import Decimal
 
+import pytest
+
 from trading.backpack import OrderStatus
 from trading.backpack.book import OrderBook
 from trading.backpack.bookkeeper import BookKeeper
@@ -187,5 +189,84 @@ async def test_private_stream_subscribes_with_the_exchange_clock(sandbox, sessio
         order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
         await eventually(lambda: any(u.get("i") == order.id for u in updates))
         assert streams.last_error is None
+    finally:
+        await streams.aclose()
+
+
+@pytest.mark.parametrize(
+    ("shift_ms", "reason"),
+    [(30_000, "Request has expired"), (-30_000, "Request timestamp is in the future")],
+)
+async def test_a_refused_private_subscription_is_retried_until_the_clock_is_remeasured(
+    sandbox, session, client, shift_ms, reason
+) -> None:
+    streams = session.streams(client.credentials, backoff_base_s=0.05, backoff_cap_s=0.4)
+    updates, outages = [], []
+    streams.add_outage_listener(outages.append)
+    try:
+        await streams.subscribe("account.orderUpdate", updates.append)
+        await streams.wait_connected()
+        # The exchange's clock jumps while its time route fails: the re-signed subscription
+        # after the drop is refused, and stays refused while the clock cannot be measured.
+        sandbox.set_faults(clock_offset_ms=shift_ms, error_rate=1.0)
+        sandbox.set_faults(ws_drop=True)
+        await eventually(lambda: streams.state == f"refused: {reason}")
+        await eventually(lambda: len(streams.refusals) >= 3)
+        assert not streams.connected.is_set()
+
+        sandbox.set_faults(error_rate=0.0)
+        await streams.wait_connected(within_s=3.0)
+        order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        await eventually(lambda: any(u.get("i") == order.id for u in updates))
+
+        assert streams.state == "connected"
+        assert set(streams.refusals) == {reason}
+        assert streams.connections == 2  # healed on the socket it had, no reconnect
+        assert abs(session.clock.offset_ms - shift_ms) < 1_000
+        await eventually(lambda: len(outages) == 1)  # the blind interval, for reconciliation
+    finally:
+        await streams.aclose()
+
+
+async def test_a_refusal_heals_at_once_when_the_clock_can_be_measured(
+    sandbox, session, client
+) -> None:
+    streams = session.streams(client.credentials, backoff_base_s=0.05)
+    updates = []
+    try:
+        await streams.subscribe("account.orderUpdate", updates.append)
+        await streams.wait_connected()
+        sandbox.set_faults(clock_offset_ms=30_000)
+        sandbox.set_faults(ws_drop=True)
+        await eventually(lambda: streams.connections == 2 and streams.connected.is_set())
+        order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        await eventually(lambda: any(u.get("i") == order.id for u in updates))
+
+        assert list(streams.refusals) == ["Request has expired"]
+        assert streams.state == "connected" and streams.refusal is None
+    finally:
+        await streams.aclose()
+
+
+async def test_a_private_stream_added_to_a_live_socket_and_refused_is_healed_too(
+    sandbox, session, client
+) -> None:
+    streams = session.streams(client.credentials, backoff_base_s=0.05, backoff_cap_s=0.4)
+    trades, updates = [], []
+    try:
+        await session.sync_clock()  # measured before the jump, so the offset is now wrong
+        await streams.subscribe("trade.SOL_USDC", trades.append)
+        await streams.wait_connected()
+        sandbox.set_faults(clock_offset_ms=30_000, error_rate=1.0)
+
+        await streams.subscribe("account.orderUpdate", updates.append)
+        await eventually(lambda: streams.state == "refused: Request has expired")
+        sandbox.set_faults(error_rate=0.0)
+        await streams.wait_connected(within_s=3.0)
+        order = await client.place_order("SOL_USDC", "Bid", "Limit", quantity="1", price="140")
+        await eventually(lambda: any(u.get("i") == order.id for u in updates))
+
+        assert streams.state == "connected"
+        assert set(streams.refusals) == {"Request has expired"}
     finally:
         await streams.aclose()

@@ -142,6 +142,35 @@ async def test_a_stream_down_over_30_seconds_alerts_once_and_clears_on_reconnect
     assert texts[1] == f"[ALL CLEAR] Stream {name} is connected again."
 
 
+async def test_a_private_stream_refused_over_30_seconds_alerts_with_the_reason(
+    desk, agent, receivers
+):
+    from trading.models import StreamState
+
+    receiver = await receivers()
+    await _webhook(receiver.url)
+    name = f"subaccount.{desk.pk}"
+    agent.streams.report(name, True, timezone.now())
+    agent.streams.report(name, False, state="refused: Request has expired")
+    refused = timezone.now()
+
+    at_29 = await agent.tick(now=refused + timedelta(seconds=29))
+    row = await StreamState.objects.aget(name=name)
+    at_31 = await agent.tick(now=refused + timedelta(seconds=31))
+    agent.streams.report(name, True, state="connected")
+    back = await agent.tick(now=refused + timedelta(seconds=40))
+    await agent.deliver_now()
+
+    assert at_29 == [] and not row.connected and row.state == "refused: Request has expired"
+    assert [change.event for change in at_31] == ["opened"]
+    assert [change.event for change in back] == ["cleared"]
+    assert [message["text"] for message in receiver.received] == [
+        f"[ALERT] Stream {name} has been down for 31 s (refused: Request has expired); live "
+        "prices and account events may be stale.",
+        f"[ALL CLEAR] Stream {name} is connected again.",
+    ]
+
+
 async def test_an_alert_pushes_the_bell_of_the_subaccount_members_only(
     sandbox, session, desk, agent
 ):

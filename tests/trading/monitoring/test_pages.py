@@ -47,6 +47,23 @@ async def test_the_health_page_adds_up_every_process_and_hides_other_subaccounts
     assert hidden.name not in page
 
 
+async def test_the_health_page_shows_a_refused_private_stream_per_subaccount(desk, agent):
+    viewer = await sync_to_async(UserFactory)(username="vera")
+    await sync_to_async(MembershipFactory)(user=viewer, subaccount=desk)
+    agent.streams.report(f"subaccount.{desk.pk}", False, state="refused: Invalid signature")
+    await agent.tick()
+    client = AsyncClient()
+    await client.aforce_login(viewer)
+
+    page = (await client.get("/trading/health/")).content.decode()
+
+    row = page.split(f'data-subaccount="{desk.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-stream-state="refused: Invalid signature"' in row
+    assert '<span class="stream-down">refused: Invalid signature (down since ' in row
+    streams = page.split(f'data-stream="subaccount.{desk.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "refused: Invalid signature (down since " in streams
+
+
 async def test_metrics_need_staff_or_the_token_and_count_every_process(sandbox, desk, settings):
     settings.DASHBOARD_METRICS_TOKEN = "s3cret-token-for-prometheus"
     await _two_processes_call(sandbox, desk, calls_each=2)

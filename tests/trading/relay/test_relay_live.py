@@ -14,7 +14,14 @@ from channels.testing import WebsocketCommunicator
 from accounts.models import Membership, Role
 from accounts.services import membership_remove
 from dashboard.routing import websocket_urlpatterns
-from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    SubaccountFactory,
+    SuperuserFactory,
+    UserFactory,
+    keypair_for,
+)
+from tests.waiting import eventually
 from trading.exchange import client_for, close_session
 from trading.relay import runtime
 
@@ -144,3 +151,30 @@ async def test_account_events_reach_members_by_role_and_stop_when_removed(relay_
     await nothing_matching(viewer_ws, rf"open-orders-{sub.pk}|{order.id}")
     for ws in (viewer_ws, trader_ws, outsider_ws):
         await ws.disconnect()
+
+
+async def test_a_subaccount_whose_subscription_is_refused_is_kept_and_reported(
+    relay_env, monkeypatch
+):
+    from trading.monitoring import agent
+    from trading.relay import feeds
+
+    monkeypatch.setattr(feeds, "ACCOUNT_LIVE_WITHIN_S", 0.5)
+    known_key = relay_env.keys[0]["api_key"]
+    wrong_secret = keypair_for()[1]  # the exchange knows the key; the signature cannot match
+    sub = await sync_to_async(SubaccountFactory)(name="Desk A", keypair=(known_key, wrong_secret))
+    relay = await runtime.ensure_embedded_relay()
+    name = f"subaccount.{sub.pk}"
+
+    def reported() -> str:
+        report = agent().streams.latest().get(name)
+        return report.state if report else ""
+
+    await eventually(lambda: sub.pk in relay.accounts, 10, "the feed kept")
+    await eventually(lambda: reported() == "refused: Invalid signature", 5, "refusal reported")
+    streams = relay.accounts[sub.pk].streams
+    await eventually(lambda: len(streams.refusals) >= 3, 5, "still retrying")
+
+    assert reported() == "refused: Invalid signature"
+    assert not agent().streams.latest()[name].connected
+    assert set(streams.refusals) == {"Invalid signature"} and len(streams.refusals) >= 3
