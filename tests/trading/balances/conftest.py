@@ -45,3 +45,11 @@ def desk(exchange) -> Callable[..., Awaitable[Subaccount]]:
         return await sync_to_async(SubaccountFactory)(keypair=keypair, **fields)
 
     return make
+
+
+@pytest.fixture
+def exchange_urls(sandbox, settings) -> object:
+    """Sync tests: the dashboard pointed at the still sandbox (asset names checked there)."""
+    settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
+    fetch._asset_names.clear()
+    return sandbox
