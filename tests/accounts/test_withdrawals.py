@@ -118,7 +118,10 @@ def test_a_negative_limit_is_refused_with_the_line(admins):
         {"daily_limits": "USDC -5", "otp_code": _code(first.user)},
     )
 
-    assert "Line 1: &#x27;-5&#x27; is negative; give zero or more." in response.content.decode()
+    assert (
+        "Line 1: &#x27;-5&#x27; is negative; this amount cannot be below zero."
+        in response.content.decode()
+    )
 
 
 def test_traders_cannot_see_the_address_book(admins):

@@ -91,7 +91,7 @@ def parse_decimal(
         reason = f"must be a decimal, not {type(value).__name__}."
         raise _refuse(field, f"{field} {reason}", f"It {reason}", "", "type")
     if number.is_signed() and not allow_negative:
-        return _fail(field, text, "is negative; give zero or more.", "negative")
+        return _fail(field, text, "is negative; this amount cannot be below zero.", "negative")
     return _bounded(number, text, field, max_integer_digits, max_places)
 
 

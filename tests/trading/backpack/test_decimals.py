@@ -68,7 +68,7 @@ def refusal(text: str, **kw) -> InvalidNumberError:
         ("NaN", "'NaN' is not a number."),
         ("-Infinity", "'-Infinity' is not a number."),
         ("+5", "'+5' has a plus sign; write the number without it."),
-        ("-5", "'-5' is negative; give zero or more."),
+        ("-5", "'-5' is negative; this amount cannot be below zero."),
         ("1.2.3", "'1.2.3' has more than one decimal point."),
         (
             "1 000",

@@ -165,7 +165,7 @@ def threshold_post(data: dict[str, str]) -> tuple[object, str]:
         ),
         ("١٠٠", "&#x27;١٠٠&#x27; has a digit that is not 0-9; type the number with plain digits."),
         ("NaN", "&#x27;NaN&#x27; is not a number."),
-        ("-5", "&#x27;-5&#x27; is negative; give zero or more."),
+        ("-5", "&#x27;-5&#x27; is negative; this amount cannot be below zero."),
         (
             "1" * 19,
             "&#x27;1111111111111111111&#x27; is too large: at most 18 digits before the "

@@ -111,3 +111,38 @@ async def test_request_and_second_admin_approval_through_the_pages(desk, on_sand
     assert "Approve</button>" in bob_page
     assert "Sent to the exchange" in final
     assert f'data-client-id="{record.client_id}"' in final  # in the exchange's history
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1e2", "&#x27;1e2&#x27; has an exponent; write the number out in full"),
+        ("1_00", "&#x27;1_00&#x27; has an underscore; write only digits and one decimal point."),
+        (
+            "１００",
+            "&#x27;１００&#x27; has a digit that is not 0-9; type the number with plain digits.",
+        ),
+        ("Infinity", "&#x27;Infinity&#x27; is not a number."),
+        ("0", "&#x27;0&#x27; must be above zero."),
+        ("", "A number is required here."),
+    ],
+)
+async def test_a_quantity_that_is_not_a_plain_number_is_refused_and_never_stored(
+    desk, on_sandbox, typed, message
+):
+    client = await verified(desk.alice)
+
+    response = await client.post(
+        _page_url(desk) + "request/",
+        {
+            "asset": "USDC",
+            "quantity": typed,
+            "address_id": desk.address.pk,
+            "otp_code": await sync_to_async(code_of)(desk.alice),
+        },
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page
+    assert not await WithdrawalRequest.objects.aexists()
