@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from accounts.keys import KeyCheckError, key_pair_parse
@@ -67,6 +69,10 @@ class SubaccountSettingsForm(forms.Form):
         what="minimum",
         required=False,
     )
+
+    def __init__(self, *args: Any, known_assets: frozenset[str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["low_balance"].known_assets = known_assets
 
 
 class MemberForm(forms.Form):

@@ -91,15 +91,18 @@ class StrictAssetAmountsField(forms.CharField):
 
     def __init__(self, *, what: str, **kwargs: Any) -> None:
         self.what = what
+        self.known_assets: frozenset[str] | None = None  # the form sets it when it knows them
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> dict[str, Decimal]:
         text = super().clean(value)
-        return parse_asset_amounts(text or "", what=self.what)
+        return parse_asset_amounts(text or "", what=self.what, known_assets=self.known_assets)
 
 
-def parse_asset_amounts(text: str, *, what: str) -> dict[str, Decimal]:
+def parse_asset_amounts(
+    text: str, *, what: str, known_assets: frozenset[str] | None = None
+) -> dict[str, Decimal]:
     """Parse lines of 'ASSET AMOUNT' into asset -> Decimal (zero or more).
 
     The asset and the amount are separated by spaces, a colon or a comma after the asset;
@@ -130,6 +133,8 @@ def parse_asset_amounts(text: str, *, what: str) -> dict[str, Decimal]:
             raise ValidationError(f"Line {number}: {error.messages[0]}") from None
         if asset in result:
             raise ValidationError(f"Line {number}: {asset} is listed twice.")
+        if known_assets is not None and asset not in known_assets:
+            raise ValidationError(f"Line {number}: the exchange has no asset {asset}.")
         result[asset] = amount
     return result
 

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from asgiref.sync import async_to_sync
-from django.conf import settings
-
 from accounts.crypto import SecretUnavailableError
 from accounts.models import Subaccount
-from trading.backpack import BackpackError, Balance, Collateral, ExchangeSession, Market
+from trading.backpack import BackpackError, Balance, Collateral, Market
 from trading.backpack.market_types import MarketType
-from trading.backpack.retry import RetryPolicy
 from trading.balances.cache import ReadCache
 from trading.balances.valuation import (
     QUOTE_ASSET,
@@ -167,31 +162,3 @@ async def price_quotes(assets: set[str]) -> tuple[dict[str, PriceQuote], dict[st
             if quote is not None:
                 quotes[asset] = quote
     return quotes, places, data.error or ""
-
-
-ASSET_NAMES_TTL_S = 60.0
-_asset_names: dict[str, tuple[float, frozenset[str]]] = {}
-
-
-def exchange_asset_names() -> tuple[frozenset[str] | None, str]:
-    """The asset symbols the exchange lists (bases and quotes of its markets) and "", or None
-    and the reason when it cannot be read. For sync views (forms that check asset names);
-    a successful read is shared for a minute."""
-    url = settings.BACKPACK_API_URL
-    hit = _asset_names.get(url)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1], ""
-
-    async def read() -> list[Market]:
-        # A session of its own: this runs in whatever loop async_to_sync provides.
-        session = ExchangeSession(api_url=url, retry=RetryPolicy(attempts=2))
-        async with session:
-            return await session.client(None, label="public").markets()
-
-    try:
-        markets = async_to_sync(read)()
-    except BackpackError as error:
-        return None, error.message
-    names = frozenset(a for m in markets for a in (m.base_symbol, m.quote_symbol))
-    _asset_names[url] = (time.monotonic() + ASSET_NAMES_TTL_S, names)
-    return names, ""

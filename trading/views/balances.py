@@ -26,7 +26,7 @@ from accounts.models import LowBalanceThreshold, Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
 from accounts.selectors import subaccount_list
 from accounts.services import ServiceError, low_balance_thresholds_set
-from trading.balances.fetch import exchange_asset_names
+from dashboard.assets import exchange_asset_names
 from trading.balances.forms import ThresholdsForm
 from trading.balances.selectors import balances_for_team, balances_view_for
 from trading.fragments import balances_html
