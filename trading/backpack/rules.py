@@ -128,7 +128,7 @@ def quick_check(
     decimals, or ``None`` when anything needs ``validate_order``'s full check."""
     if type(quantity) is not Decimal or market.order_book_state != OrderBookState.OPEN:
         return None
-    if side not in _SIDE_VALUES:
+    if not isinstance(side, str) or side not in _SIDE_VALUES:
         return None
     step = market.step_size
     try:

@@ -168,21 +168,39 @@ def test_validate_order_never_raises(quantity, price, quote, side, order_type) -
     assert check.ok or all(p.message for p in check.problems)
 
 
-@settings(max_examples=300, deadline=None)
-@given(ANYTHING, ANYTHING, st.one_of(st.none(), ANYTHING), st.booleans(), ANYTHING)
+ODD = st.one_of(
+    st.sampled_from(["Bid", "Ask", "Limit", "Market", "", "bid"]),
+    st.none(),
+    st.integers(),
+    st.lists(st.text(max_size=3), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    ANYTHING,
+    ANYTHING,
+    st.one_of(st.none(), ANYTHING),
+    st.booleans(),
+    ANYTHING,
+    ODD,
+    ODD,
+    st.one_of(st.none(), st.integers(), st.booleans(), st.text(max_size=3)),
+)
 def test_an_order_body_is_built_or_refused_with_a_backpack_error(
-    quantity, price, quote, validate, trigger
+    quantity, price, quote, validate, trigger, side, order_type, client_id
 ) -> None:
     try:
         body = order_body(
             SOL_USDC if validate else None,
             "SOL_USDC",
-            "Bid",
-            "Limit",
+            side,
+            order_type,
             quantity,
             price,
             quote,
-            None,
+            client_id,
             {"triggerPrice": trigger} if trigger is not None else {},
         )
     except BackpackError as error:
@@ -279,3 +297,39 @@ async def test_a_float_parameter_is_refused_before_signing(client) -> None:
         await client.max_order_quantity("SOL_USDC", "Bid", price=1.5)
 
     assert caught.value.message == "price must be given as a decimal, not a float."
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            {"symbol": ["SOL_USDC"], "quantity": "1", "price": "100"},
+            "The market must be named by its symbol, not list.",
+        ),
+        (
+            {"symbol": "SOL_USDC", "quantity": 1.5, "price": "100"},
+            "quantity must be given as a decimal, not a float.",
+        ),
+        (
+            {"symbol": "SOL_USDC", "quantity": "1", "price": Decimal("NaN")},
+            "price 'NaN' is not a number.",
+        ),
+        (
+            {"symbol": "SOL_USDC", "quantity": "1e3", "price": "100", "validate": False},
+            "quantity '1e3' has an exponent; write the number out in full, like 1500 rather "
+            "than 1.5e3.",
+        ),
+        (
+            {"symbol": "SOL_USDC", "quantity": "1", "price": "100", "trigger_price": "١"},
+            "triggerPrice '١' has a digit that is not 0-9; type the number with plain digits.",
+        ),
+    ],
+)
+async def test_place_order_refuses_what_a_caller_should_not_pass(client, call, message) -> None:
+    symbol = call.pop("symbol")
+
+    with pytest.raises(BackpackError) as caught:
+        await client.place_order(symbol, "Bid", "Limit", **call)
+
+    assert caught.value.message == message
+    assert await client.open_orders("SOL_USDC") == []
