@@ -49,9 +49,7 @@ class TicketForm(forms.Form):
     time_in_force = forms.ChoiceField(choices=TIF_CHOICES, initial="GTC", required=False)
     post_only = forms.BooleanField(required=False)
     reduce_only = forms.BooleanField(required=False)
-    take_profit = StrictDecimalField(
-        label="Take-profit trigger", required=False, allow_negative=True
-    )
+    take_profit = StrictDecimalField(label="Take-profit trigger", required=False)
     stop_loss = StrictDecimalField(label="Stop-loss trigger", required=False)
     token = forms.CharField(max_length=64, widget=forms.HiddenInput)
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -256,6 +254,7 @@ def _ignored_by_type(review: TicketReview, data: dict[str, Any], is_market: bool
             review.add("price", "A market order takes no price; clear the price or choose Limit.")
         if data.get("post_only"):
             review.add("post_only", "Post-only applies to limit orders only.")
+        # GTC is the form's default (what an old page or a script sends without choosing).
         if data.get("time_in_force") not in (None, "", "GTC"):
             review.add(
                 "time_in_force",

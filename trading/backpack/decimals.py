@@ -77,7 +77,9 @@ def parse_decimal(
     if isinstance(value, Decimal):
         if not value.is_finite():
             return _fail(field, str(value), "is not a number.", "not_a_number")
-        number, text = value, format(value, "f")
+        # Plain text for a message, unless that would be a million zeros long.
+        small = abs(value.adjusted()) < MAX_TEXT and abs(value.as_tuple().exponent) < MAX_TEXT
+        number, text = value, format(value, "f") if small else str(value)
     elif isinstance(value, int):
         number, text = Decimal(value), str(value)
     elif isinstance(value, str):
