@@ -63,6 +63,7 @@ class SubaccountSettingsForm(forms.Form):
         label="Ask for confirmation above this order notional",
         required=False,
         above_zero=True,
+        stored=True,
     )
     low_balance = StrictAssetAmountsField(
         label="Warn when a balance falls below (one 'ASSET MINIMUM' per line)",

@@ -13,11 +13,19 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from trading.backpack.decimals import MAX_INTEGER_DIGITS, MAX_PLACES, parse_decimal, shown
 from trading.backpack.errors import InvalidNumberError
 
 ASSET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+SQLITE_DIGITS = 15  # Django reads a SQLite decimal column back through a 15-digit float
+
+
+def storable_digits() -> int | None:
+    """Significant digits the database keeps exactly in a decimal column (None: all of the
+    column's 36). A value the embedded SQLite would round is refused, not stored misread."""
+    return SQLITE_DIGITS if connection.vendor == "sqlite" else None
 
 
 def _widget(attrs: dict[str, Any] | None = None) -> forms.TextInput:
@@ -28,8 +36,10 @@ def _widget(attrs: dict[str, Any] | None = None) -> forms.TextInput:
 class StrictDecimalField(forms.Field):
     """A money amount typed as plain digits with at most one decimal point.
 
-    ``allow_negative`` lets a leading minus through; ``above_zero`` refuses zero too. The
-    cleaned value is the exact `Decimal` typed (or None when empty and not required).
+    ``allow_negative`` lets a leading minus through; ``above_zero`` refuses zero too;
+    ``stored`` (the value goes into a database column) refuses more significant digits than
+    the database keeps exactly. The cleaned value is the exact `Decimal` typed (or None when
+    empty and not required).
     """
 
     default_error_messages = {"required": "A number is required here."}
@@ -41,9 +51,11 @@ class StrictDecimalField(forms.Field):
         above_zero: bool = False,
         max_integer_digits: int = MAX_INTEGER_DIGITS,
         max_places: int = MAX_PLACES,
+        stored: bool = False,
         placeholder: str | None = None,
         **kwargs: Any,
     ) -> None:
+        self.stored = stored
         self.allow_negative = allow_negative
         self.above_zero = above_zero
         self.max_integer_digits = max_integer_digits
@@ -60,6 +72,7 @@ class StrictDecimalField(forms.Field):
             allow_negative=self.allow_negative,
             max_integer_digits=self.max_integer_digits,
             max_places=self.max_places,
+            max_significant=storable_digits() if self.stored else None,
         )
 
     def validate(self, value: Decimal | None) -> None:
@@ -86,8 +99,8 @@ def strict_decimal(value: Any, **rules: Any) -> Decimal:
 
 class StrictAssetAmountsField(forms.CharField):
     """Lines of 'ASSET AMOUNT' (e.g. 'USDC 1000') cleaned into asset -> `Decimal`, each
-    amount read by the strict parser. ``what`` names the amount in messages ("minimum").
-    A message names the line at fault."""
+    amount read by the strict parser (and storable exactly: see `storable_digits`). ``what``
+    names the amount in messages ("minimum"). A message names the line at fault."""
 
     def __init__(self, *, what: str, **kwargs: Any) -> None:
         self.what = what
@@ -128,7 +141,7 @@ def parse_asset_amounts(
         if not set(asset) <= ASSET_CHARS or len(asset) > 20:
             raise ValidationError(f"Line {number}: {shown(words[0])} is not an asset symbol.")
         try:
-            amount = strict_decimal(raw)
+            amount = strict_decimal(raw, max_significant=storable_digits())
         except ValidationError as error:
             raise ValidationError(f"Line {number}: {error.messages[0]}") from None
         if asset in result:

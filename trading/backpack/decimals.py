@@ -56,6 +56,7 @@ def parse_decimal(
     required: bool = True,
     max_integer_digits: int = MAX_INTEGER_DIGITS,
     max_places: int = MAX_PLACES,
+    max_significant: int | None = None,
 ) -> Decimal | None:
     """Read ``value`` (text, int or ``Decimal``) as a ``Decimal`` or raise ``InvalidNumberError``.
 
@@ -63,6 +64,8 @@ def parse_decimal(
     the same sign and size checks; floats and booleans are refused (money is never a float).
     Empty text or ``None`` gives ``None`` when not ``required``. The result is the exact value
     typed; trailing zeros beyond ``max_places`` are dropped (the value does not change).
+    ``max_significant`` bounds the significant digits (where the value is stored in a column
+    that keeps no more, e.g. SQLite's 15).
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -94,7 +97,21 @@ def parse_decimal(
         raise _refuse(field, f"{field} {reason}", f"It {reason}", "", "type")
     if number.is_signed() and not allow_negative:
         return _fail(field, text, "is negative; this amount cannot be below zero.", "negative")
-    return _bounded(number, text, field, max_integer_digits, max_places)
+    number = _bounded(number, text, field, max_integer_digits, max_places)
+    if max_significant is not None and number and _significant(number) > max_significant:
+        return _fail(
+            field,
+            text,
+            f"has more digits than can be stored exactly: at most {max_significant} "
+            "significant digits.",
+            "too_precise",
+        )
+    return number
+
+
+def _significant(number: Decimal) -> int:
+    """Digits from the first non-zero one to the last non-zero one (1200.50 -> 5)."""
+    return len(number.normalize().as_tuple().digits)
 
 
 def _bounded(

@@ -56,6 +56,7 @@ class ThresholdsForm(forms.Form):
             )
             self.fields[f"minimum_{i}"] = StrictDecimalField(
                 required=False,
+                stored=True,
                 initial="" if minimum is None else plain(minimum),
                 label="Minimum",
                 placeholder="e.g. 1000",

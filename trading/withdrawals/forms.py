@@ -12,7 +12,7 @@ class WithdrawalRequestForm(forms.Form):
     checks the rest (limits, address book, the exchange's maximum)."""
 
     asset = forms.CharField(max_length=20, required=False)
-    quantity = StrictDecimalField(label="Quantity", above_zero=True)
+    quantity = StrictDecimalField(label="Quantity", above_zero=True, stored=True)
     address_id = forms.CharField(max_length=20, required=False)
     otp_code = forms.CharField(max_length=20, required=False)
 

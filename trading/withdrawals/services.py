@@ -36,6 +36,7 @@ from accounts.audit import audit_record
 from accounts.models import Role, Subaccount, WithdrawalLimit, WithdrawalPolicy
 from accounts.permissions import require_role
 from accounts.twofactor import code_check
+from dashboard.fields import storable_digits
 from trading.backpack.decimals import parse_decimal
 from trading.backpack.errors import (
     BackpackError,
@@ -92,7 +93,8 @@ def _parse(asset: str, quantity: Any) -> _Checked:
     if not asset or len(asset) > 20 or not asset.isalnum():
         raise WithdrawalError("Choose the asset to withdraw.", field="asset")
     try:
-        amount = parse_decimal(quantity, field="quantity")
+        # Stored, then sent from the record: refuse digits the database would round.
+        amount = parse_decimal(quantity, field="quantity", max_significant=storable_digits())
     except InvalidNumberError as error:
         raise WithdrawalError(error.reason, field="quantity") from None
     if amount is None or amount <= 0:

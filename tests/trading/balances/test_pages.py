@@ -9,9 +9,11 @@ from asgiref.sync import sync_to_async
 from django.contrib.messages import get_messages
 from django.test import AsyncClient, Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from hypothesis import HealthCheck, given, settings
 
 from accounts.models import AuditEvent, LowBalanceThreshold, Role
 from dashboard import assets
+from tests.dashboard.test_number_fields import PLAIN, TYPED
 from tests.factories import MembershipFactory, SubaccountFactory, TOTPDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -236,3 +238,29 @@ def test_the_thresholds_form_starts_from_the_saved_minimums():
     assert 'name="asset_0" value="USDC"' in html
     assert 'name="minimum_0" value="2500.5"' in html
     assert 'name="asset_3"' in html  # three empty rows to add more
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(typed=TYPED)
+def test_whatever_is_typed_as_a_minimum_is_stored_exactly_or_refused(exchange_urls, typed):
+    sub = SubaccountFactory()
+    admin = UserFactory()
+    MembershipFactory(user=admin, subaccount=sub, role=Role.ADMIN)
+
+    answer = admin_client(admin).post(
+        f"/trading/balances/{sub.pk}/thresholds/", {"asset_0": "USDC", "minimum_0": typed}
+    )
+
+    stored = list(LowBalanceThreshold.objects.filter(subaccount=sub))
+    text = typed.strip()
+    if answer.status_code == 302 and not text:
+        assert stored == []  # a row without a minimum removes the threshold
+    elif answer.status_code == 302:
+        assert PLAIN.fullmatch(text) and [t.minimum for t in stored] == [D(text)]
+    else:
+        assert answer.status_code == 200 and 'class="errorlist' in answer.content.decode()
+        assert stored == []
