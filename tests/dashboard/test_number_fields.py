@@ -16,6 +16,7 @@ import pkgutil
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -220,3 +221,26 @@ def test_the_walk_would_catch_a_loose_number_field() -> None:
         note = forms.CharField()
 
     assert sorted(numeric_fields(Loose())) == ["daily_limit", "fee", "size"]
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+NUMBER_INPUT = re.compile(r"<input\b[^>]*>")
+
+
+def hand_written_number_inputs() -> list[tuple[str, str]]:
+    """(template, name) of every `<input>` written in a template for a number."""
+    found = []
+    for template in sorted(TEMPLATES.rglob("*.html")):
+        for tag in NUMBER_INPUT.findall(template.read_text()):
+            if 'inputmode="decimal"' in tag or 'type="number"' in tag:
+                name = re.search(r'name="([^"]+)"', tag)
+                found.append((template.name, name.group(1) if name else "?"))
+    return found
+
+
+def test_every_number_input_in_a_template_posts_to_a_strict_field() -> None:
+    strict_names = {name for _path, name in strict_fields()}
+    inputs = hand_written_number_inputs()
+
+    assert ("withdrawals.html", "quantity") in inputs  # the walk sees the hand-written inputs
+    assert not [tag for tag in inputs if tag[1] not in strict_names]
