@@ -80,11 +80,9 @@ def parse_decimal(
     if isinstance(value, Decimal):
         if not value.is_finite():
             return _fail(field, str(value), "is not a number.", "not_a_number")
-        # Plain text for a message, unless that would be a million zeros long.
-        small = abs(value.adjusted()) < MAX_TEXT and abs(value.as_tuple().exponent) < MAX_TEXT
-        number, text = value, format(value, "f") if small else str(value)
+        number, text = value, ""  # written out only for a message
     elif isinstance(value, int):
-        number, text = Decimal(value), str(value)
+        number, text = Decimal(value), ""
     elif isinstance(value, str):
         text = value.strip()
         if len(text) > MAX_TEXT:
@@ -96,17 +94,24 @@ def parse_decimal(
         reason = f"must be a decimal, not {type(value).__name__}."
         raise _refuse(field, f"{field} {reason}", f"It {reason}", "", "type")
     if number.is_signed() and not allow_negative:
-        return _fail(field, text, "is negative; this amount cannot be below zero.", "negative")
+        said = text or _as_text(number)
+        return _fail(field, said, "is negative; this amount cannot be below zero.", "negative")
     number = _bounded(number, text, field, max_integer_digits, max_places)
     if max_significant is not None and number and _significant(number) > max_significant:
         return _fail(
             field,
-            text,
+            text or _as_text(number),
             f"has more digits than can be stored exactly: at most {max_significant} "
             "significant digits.",
             "too_precise",
         )
     return number
+
+
+def _as_text(number: Decimal) -> str:
+    """A caller's Decimal as plain text for a message, unless that is a million zeros long."""
+    small = abs(number.adjusted()) < MAX_TEXT and abs(number.as_tuple().exponent) < MAX_TEXT
+    return format(number, "f") if small else str(number)
 
 
 def _significant(number: Decimal) -> int:
@@ -120,7 +125,7 @@ def _bounded(
     if number and number.adjusted() + 1 > max_integer_digits:
         return _fail(
             field,
-            text,
+            text or _as_text(number),
             f"is too large: at most {max_integer_digits} digits before the decimal point.",
             "too_large",
         )
@@ -133,7 +138,7 @@ def _bounded(
         except (Inexact, InvalidOperation):
             return _fail(
                 field,
-                text,
+                text or _as_text(number),
                 f"has too many decimals: at most {max_places} after the decimal point.",
                 "too_precise",
             )
