@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import routes as R
 from .account_types import Order, OrderType, Side, parse_order_or_none
+from .decimals import parse_decimal
 from .errors import (
     BackpackError,
     ExchangeUnavailableError,
@@ -341,7 +342,19 @@ def order_body(
     options: dict[str, Any],
 ) -> dict[str, Any]:
     """One order's wire body; with ``market``, checked and put on its tick and step grid
-    first (``InvalidOrderError`` naming the field). Gives it a ``clientId`` if it has none."""
+    first (``InvalidOrderError`` naming the field). Gives it a ``clientId`` if it has none.
+    Numbers are read strictly whether validated or not (``parse_decimal``: a ``Decimal``, an
+    int or plain text; ``InvalidNumberError`` otherwise), so nothing but a plain decimal is
+    ever signed."""
+    quantity = parse_decimal(quantity, field="quantity", required=False)
+    price = parse_decimal(price, field="price", required=False)
+    quote_quantity = parse_decimal(quote_quantity, field="quoteQuantity", required=False)
+    for key in _DECIMAL_OPTIONS.intersection(options):
+        number = parse_decimal(options[key], field=key, required=False)
+        if number is None:
+            del options[key]
+        else:
+            options[key] = number
     fast = None
     if market is not None and quote_quantity is None:
         fast = quick_check(market, side, order_type, quantity, price)
@@ -364,7 +377,7 @@ def order_body(
         quantity, price, quote_quantity = check.quantity, check.price, check.quote_quantity
     if client_id is None:
         client_id = new_client_id()
-    elif not 0 <= client_id <= MAX_CLIENT_ID:
+    elif type(client_id) is not int or not 0 <= client_id <= MAX_CLIENT_ID:
         raise InvalidOrderError(f"clientId {client_id} is not a uint32.", field="clientId")
     body = {
         "symbol": symbol,
@@ -389,7 +402,7 @@ def _matches(order: Order, body: dict[str, Any], not_before_ms: int) -> bool:
         return False
     for field, value in (("price", order.price), ("quantity", order.quantity)):
         sent = body.get(field)
-        if sent is not None and value is not None and Decimal(str(sent)) != value:
+        if sent is not None and value is not None and sent != value:
             return False
     created = order.created_at
     return created is None or created.timestamp() * 1000 >= not_before_ms
@@ -409,6 +422,17 @@ def _batch(payload: Any) -> list[Order | BackpackError]:
             out.append(Order.from_wire(obj))
     return out
 
+
+_DECIMAL_OPTIONS = frozenset(
+    (
+        "triggerPrice",
+        "takeProfitTriggerPrice",
+        "takeProfitLimitPrice",
+        "stopLossTriggerPrice",
+        "stopLossLimitPrice",
+        "slippageTolerance",
+    )
+)
 
 _WIRE_NAMES = {
     "time_in_force": "timeInForce",

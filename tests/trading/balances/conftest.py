@@ -11,6 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from accounts.models import Subaccount
+from dashboard import assets
 from tests.factories import SubaccountFactory
 from trading.balances import fetch, snapshots
 from trading.exchange import close_session
@@ -45,3 +46,11 @@ def desk(exchange) -> Callable[..., Awaitable[Subaccount]]:
         return await sync_to_async(SubaccountFactory)(keypair=keypair, **fields)
 
     return make
+
+
+@pytest.fixture
+def exchange_urls(sandbox, settings) -> object:
+    """Sync tests: the dashboard pointed at the still sandbox (asset names checked there)."""
+    settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
+    assets._asset_names.clear()
+    return sandbox
