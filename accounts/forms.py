@@ -6,14 +6,14 @@ from typing import Any
 
 from django import forms
 
-from accounts.keys import KeyCheckError, key_pair_parse
-from accounts.models import Role
-from dashboard.fields import (
+from accounts.fields import (
     StrictAssetAmountsField,
     StrictDecimalField,
     format_asset_amounts,
     parse_asset_amounts,
 )
+from accounts.keys import KeyCheckError, key_pair_parse
+from accounts.models import Role
 
 __all__ = ["format_asset_amounts", "parse_asset_amounts"]  # used by the views
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import crypto, selectors, services
 from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_redirect
+from accounts.exchange_assets import exchange_asset_names
 from accounts.forms import (
     KeyRotateForm,
     MemberForm,
@@ -24,7 +25,6 @@ from accounts.forms import (
 from accounts.keys import KeyCheckError
 from accounts.models import Role, Subaccount
 from accounts.permissions import can_create_subaccounts
-from dashboard.assets import exchange_asset_names
 
 
 def _key_context(subaccount: Subaccount) -> dict:

@@ -17,7 +17,7 @@ from typing import Any
 
 from django import forms
 
-from dashboard.fields import StrictDecimalField
+from accounts.fields import StrictDecimalField
 from trading.backpack import Market, OrderType, Side
 from trading.backpack.rules import plain, round_price, validate_order
 from trading.fragments import fmt, fmt_plain, is_perp, price_places

@@ -3,7 +3,7 @@
 `test_every_form_is_listed` walks every `Form` class defined in the project's packages: a
 new form without an entry in `FORMS` fails the build, and `test_numeric_fields_are_strict`
 fails on a numeric field (Django's Decimal/Float/Integer fields, a text input for decimals,
-or a field named like an amount) that is not one of `dashboard.fields`' strict fields. The
+or a field named like an amount) that is not one of `accounts.fields`' strict fields. The
 property tests then post arbitrary text (Unicode digits, exponents, separators, huge and
 tiny magnitudes) into every strict field of every form: each value is either accepted as
 exactly the number typed or refused with a message, and nothing raises.
@@ -25,7 +25,7 @@ from django import forms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard.fields import StrictAssetAmountsField, StrictDecimalField
+from accounts.fields import StrictAssetAmountsField, StrictDecimalField
 
 PACKAGES = ("accounts", "dashboard", "trading")
 SKIP = re.compile(r"\.(migrations|management)\b|^trading\.backpack\b")
@@ -116,7 +116,7 @@ def test_numeric_fields_are_strict(path: str) -> None:
         if not isinstance(field, StrictDecimalField | StrictAssetAmountsField)
     ]
 
-    assert not loose, f"{path}: use dashboard.fields' strict fields for {loose}"
+    assert not loose, f"{path}: use accounts.fields' strict fields for {loose}"
 
 
 def strict_fields() -> list[tuple[str, str]]:

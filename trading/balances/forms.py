@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 
-from dashboard.fields import StrictDecimalField
+from accounts.fields import StrictDecimalField
 from trading.balances.valuation import plain
 
 ASSET = re.compile(r"^[A-Z0-9]{1,20}$")

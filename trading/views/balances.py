@@ -22,11 +22,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import client_ip, signed_in, subaccount_role
+from accounts.exchange_assets import exchange_asset_names
 from accounts.models import LowBalanceThreshold, Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
 from accounts.selectors import subaccount_list
 from accounts.services import ServiceError, low_balance_thresholds_set
-from dashboard.assets import exchange_asset_names
 from trading.balances.forms import ThresholdsForm
 from trading.balances.selectors import balances_for_team, balances_view_for
 from trading.fragments import balances_html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from dashboard.fields import StrictDecimalField
+from accounts.fields import StrictDecimalField
 
 
 class WithdrawalRequestForm(forms.Form):

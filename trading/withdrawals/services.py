@@ -33,10 +33,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.fields import storable_digits
 from accounts.models import Role, Subaccount, WithdrawalLimit, WithdrawalPolicy
 from accounts.permissions import require_role
 from accounts.twofactor import code_check
-from dashboard.fields import storable_digits
 from trading.backpack.decimals import parse_decimal
 from trading.backpack.errors import (
     BackpackError,

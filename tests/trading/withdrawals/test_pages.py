@@ -10,7 +10,7 @@ from django.test import AsyncClient
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from dashboard.fields import storable_digits
+from accounts.fields import storable_digits
 from tests.factories import WithdrawalAddressFactory
 from tests.trading.withdrawals.conftest import client_on, code_of
 from trading.exchange import close_session, exchange_session
