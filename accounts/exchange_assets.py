@@ -36,3 +36,8 @@ def exchange_asset_names() -> tuple[frozenset[str] | None, str]:
     names = frozenset(a for m in markets for a in (m.base_symbol, m.quote_symbol))
     _asset_names[url] = (time.monotonic() + ASSET_NAMES_TTL_S, names)
     return names, ""
+
+
+def forget_asset_names() -> None:
+    """Drop the shared read, so the next form asks the exchange again."""
+    _asset_names.clear()

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from accounts import crypto
+from accounts.exchange_assets import forget_asset_names
 from accounts.models import AuditEvent, LowBalanceThreshold, Role, Subaccount
-from dashboard import assets
 from tests.accounts.conftest import signed_in_client, verified_client
 from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, keypair_for
 
@@ -106,7 +106,7 @@ def test_rotation_with_a_key_the_exchange_rejects_keeps_the_old_key(admin, sandb
 def on_sandbox(sandbox, settings):
     """Asset names are checked against the still sandbox's markets."""
     settings.BACKPACK_API_URL = sandbox.api_url
-    assets._asset_names.clear()
+    forget_asset_names()
     return sandbox
 
 

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from asgiref.sync import sync_to_async
 
+from accounts.exchange_assets import forget_asset_names
 from accounts.models import Subaccount
-from dashboard import assets
 from tests.factories import SubaccountFactory
 from trading.balances import fetch, snapshots
 from trading.exchange import close_session
@@ -52,5 +52,5 @@ def desk(exchange) -> Callable[..., Awaitable[Subaccount]]:
 def exchange_urls(sandbox, settings) -> object:
     """Sync tests: the dashboard pointed at the still sandbox (asset names checked there)."""
     settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
-    assets._asset_names.clear()
+    forget_asset_names()
     return sandbox

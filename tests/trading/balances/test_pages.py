@@ -11,8 +11,8 @@ from django.test import AsyncClient, Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from hypothesis import HealthCheck, given, settings
 
+from accounts.exchange_assets import forget_asset_names
 from accounts.models import AuditEvent, LowBalanceThreshold, Role
-from dashboard import assets
 from tests.dashboard.test_number_fields import PLAIN, TYPED
 from tests.factories import MembershipFactory, SubaccountFactory, TOTPDeviceFactory, UserFactory
 
@@ -193,7 +193,7 @@ def test_an_asset_the_exchange_does_not_list_is_refused(exchange_urls):
 
 def test_when_the_exchange_cannot_list_assets_the_minimums_are_saved_with_a_warning(settings):
     settings.BACKPACK_API_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
-    assets._asset_names.clear()
+    forget_asset_names()
 
     answer, _html = threshold_post({"asset_0": "USDC", "minimum_0": "10"})
 
