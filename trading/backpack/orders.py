@@ -2,7 +2,8 @@
 
 Every order carries a ``clientId`` (uint32). When the answer to a placement is lost (timeout,
 connection cut, 5xx) the client does not resend blindly: it looks the ``clientId`` up in the
-open orders and the order history, and resends only when the exchange has no such order.
+open orders and the order history (``reconcile.py``), and resends only when the exchange has
+no such order.
 Cancelling an order that is already cancelled or filled returns its final state.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +24,14 @@ from .errors import (
     ExchangeUnavailableError,
     InvalidOrderError,
     OrderNotFoundError,
-    RateLimitedError,
     ServerError,
 )
 from .market_types import Market
+from .reconcile import find_orders, reconcile
 from .rules import quick_check, validate_order
 from .wire import list_of, obj_of, parse
 
 if TYPE_CHECKING:
-    from .routes import Route
     from .session import ExchangeSession
     from .signing import Credentials
 
@@ -57,16 +57,8 @@ class OrderMethods:
     resend_attempts: int = 3
     reconcile_delay_s: float = 0.1
 
-    def _call(self, route: Route, params: Any = None, **kw: Any) -> Awaitable[Any]:
-        raise NotImplementedError
-
-    async def order_history(self, **kw: Any) -> list[Order]:
-        """Provided by ``BackpackClient``."""
-        raise NotImplementedError
-
-    async def open_orders(self, symbol: str | None = None) -> list[Order]:
-        """Provided by ``BackpackClient``."""
-        raise NotImplementedError
+    # Provided by BackpackClient: the one signed call of every endpoint.
+    _call: Callable[..., Awaitable[Any]]
 
     async def order_params(
         self,
@@ -173,21 +165,8 @@ class OrderMethods:
         return (await self.find_orders([(symbol, client_id)])).get(client_id)
 
     async def find_orders(self, wanted: Iterable[tuple[str, int]]) -> dict[int, Order]:
-        """Orders by ``clientId`` for ``(symbol, clientId)`` pairs: open orders first, then
-        order history - one request of each per symbol, however many orders are sought."""
-        by_symbol: dict[str, set[int]] = {}
-        for symbol, client_id in wanted:
-            by_symbol.setdefault(symbol, set()).add(client_id)
-        found: dict[int, Order] = {}
-        for symbol, ids in by_symbol.items():
-            for order in await self.open_orders(symbol):
-                if order.client_id in ids:
-                    found[order.client_id] = order
-            if ids - found.keys():
-                for order in await self.order_history(symbol=symbol, limit=1000):
-                    if order.client_id in ids and order.client_id not in found:
-                        found[order.client_id] = order
-        return found
+        """Orders by ``clientId`` for ``(symbol, clientId)`` pairs (``reconcile.find_orders``)."""
+        return await find_orders(self, wanted)  # type: ignore[arg-type]
 
     async def _reconcile(self, body: dict[str, Any], sent_at_ms: int) -> Order | None:
         """After a lost answer: is the order on the exchange? ``None``: resending is safe."""
@@ -196,44 +175,16 @@ class OrderMethods:
     async def _reconcile_many(
         self, bodies: list[dict[str, Any]], sent_at_ms: int
     ) -> dict[int, Order]:
-        """Find the orders of a request whose answer was lost.
-
-        Looks at once (usually they are there). For any still missing, waits until the lost
-        request's signature window has passed - from then on the exchange refuses it, so
-        the order can no longer appear - and looks again. Absent orders are safe to resend;
-        when the lookups themselves keep failing, raises rather than guess. An order only
-        counts when it matches what was sent (side, price, quantity, recent enough), so a
-        clientId reused by another process or an old order is never taken for ours."""
-        not_before_ms = sent_at_ms - self.session.window_ms - 5000
-        expected = {body["clientId"]: body for body in bodies}
-
-        async def look(wanted: list[dict[str, Any]]) -> dict[int, Order]:
-            pairs = [(b["symbol"], b["clientId"]) for b in wanted]
-            return {
-                cid: order
-                for cid, order in (await self.find_orders(pairs)).items()
-                if _matches(order, expected[cid], not_before_ms)
-            }
-
-        try:
-            found = await look(bodies)
-        except (ExchangeUnavailableError, ServerError, RateLimitedError):
-            found = {}
-        missing = [b for b in bodies if b["clientId"] not in found]
-        if not missing:
-            return found
-        session = self.session
-        expires_in_s = (sent_at_ms + session.window_ms - session.clock.now_ms()) / 1000.0
-        await asyncio.sleep(max(expires_in_s, 0.0) + self.reconcile_delay_s)
-        last_error: BackpackError = ServerError("order lookup failed")
-        for _ in range(self.resend_attempts):
-            try:
-                found.update(await look(missing))
-                return found
-            except (ExchangeUnavailableError, ServerError, RateLimitedError) as error:
-                last_error = error
-                await asyncio.sleep(self.reconcile_delay_s)
-        raise last_error
+        """Find the orders of a request whose answer was lost (``reconcile.reconcile``)."""
+        return await reconcile(
+            self,  # type: ignore[arg-type]
+            bodies,
+            sent_at_ms,
+            window_ms=self.session.window_ms,
+            now_ms=self.session.clock.now_ms,
+            attempts=self.resend_attempts,
+            delay_s=self.reconcile_delay_s,
+        )
 
     async def place_orders(
         self, orders: Sequence[Mapping[str, Any]]
@@ -394,18 +345,6 @@ def order_body(
     if options:
         body.update(options)
     return body
-
-
-def _matches(order: Order, body: dict[str, Any], not_before_ms: int) -> bool:
-    """Is ``order`` the one ``body`` asked for (not another order with the same clientId)?"""
-    if order.symbol != body["symbol"] or order.side != body["side"]:
-        return False
-    for field, value in (("price", order.price), ("quantity", order.quantity)):
-        sent = body.get(field)
-        if sent is not None and value is not None and sent != value:
-            return False
-    created = order.created_at
-    return created is None or created.timestamp() * 1000 >= not_before_ms
 
 
 def _batch(payload: Any) -> list[Order | BackpackError]:

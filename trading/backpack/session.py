@@ -52,8 +52,8 @@ class ExchangeSession:
     share this session's keep-alive pool, clock, rate limiter, market cache and metrics.
     Requests go through one ``httpx.AsyncClient`` per session; ``transport`` names the
     transport under it: ``"pool"`` (default, the lean HTTP/1.1 pool, measured cheapest per
-    request; see ``transport.py``), ``"aiohttp"`` (httpx_aiohttp) or ``"httpcore"`` (httpx's
-    own).
+    request; see ``transport.py``) or ``"aiohttp"`` (httpx_aiohttp); a proxy set in the
+    environment for ``api_url`` always goes through httpx_aiohttp.
     """
 
     def __init__(
