@@ -71,8 +71,12 @@ def sign_in(page, server: DashboardServer) -> None:
 
 
 def wait_filled(page) -> None:
-    page.locator("#balances-totals:not(.is-loading)").wait_for()
-    page.wait_for_function("document.querySelectorAll('.balances-sub.is-loading').length === 0")
+    # Every block asks the exchange; on a loaded machine (the scaled run, two cores) that took
+    # longer than the page's default 10 s once.
+    page.locator("#balances-totals:not(.is-loading)").wait_for(timeout=30_000)
+    page.wait_for_function(
+        "document.querySelectorAll('.balances-sub.is-loading').length === 0", timeout=30_000
+    )
 
 
 def test_balances_page_fills_in_and_reads_at_desktop_width(desk_server, page):
