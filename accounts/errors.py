@@ -1,4 +1,7 @@
-"""Errors the accounts services raise for requests that break a rule."""
+"""The one base of every service error: a request that breaks a rule, with the message a
+person reads and the form field it belongs to. The apps' own errors (``TradingError``,
+``WithdrawalError``, ``KeyCheckError``) are its subclasses, so a view shows any of them the
+same way: the message beside ``field``, or at the top of the form."""
 
 from __future__ import annotations
 

@@ -18,6 +18,8 @@ import nacl.signing
 from asgiref.sync import async_to_sync
 from django.conf import settings
 
+from accounts.errors import ServiceError
+
 SEED_BYTES = 32
 
 MSG_BAD_BASE64 = "The {what} is not valid base64."
@@ -34,13 +36,8 @@ MSG_UNREACHABLE = (
 MSG_EXCHANGE_ERROR = "The exchange could not check this key: {reason} Nothing was saved."
 
 
-class KeyCheckError(Exception):
+class KeyCheckError(ServiceError):
     """A keypair failed a check; `field` is the form field to show the message on."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ __all__ = [
     "can_create_subaccounts",
     "has_role",
     "require_role",
+    "role_allows",
     "role_of",
     "roles_at_least",
+    "roles_of",
     "subaccounts_visible_to",
 ]
 
@@ -63,16 +65,30 @@ def role_of(user: Any, subaccount: Subaccount | int) -> Role | None:
     return Role(role) if role else None
 
 
+def roles_of(user: Any) -> dict[int, Role]:
+    """Every subaccount the user may see (by id) with the user's role on it."""
+    if not _signed_in(user):
+        return {}
+    if user.is_superuser:
+        return {pk: Role.ADMIN for pk in Subaccount.objects.values_list("pk", flat=True)}
+    rows = Membership.objects.filter(user=user).values_list("subaccount_id", "role")
+    return {pk: Role(role) for pk, role in rows}
+
+
+def role_allows(role: Role | None, min_role: Role | str) -> bool:
+    """True when ``role`` includes ``min_role`` (admin includes trader includes viewer)."""
+    return role is not None and ROLE_RANK[Role(role)] >= ROLE_RANK[Role(min_role)]
+
+
 def has_role(user: Any, subaccount: Subaccount | int, min_role: Role | str) -> bool:
     """True when `user` holds at least `min_role` on the subaccount."""
-    role = role_of(user, subaccount)
-    return role is not None and ROLE_RANK[role] >= ROLE_RANK[Role(min_role)]
+    return role_allows(role_of(user, subaccount), min_role)
 
 
 def require_role(user: Any, subaccount: Subaccount | int, min_role: Role | str) -> Role:
     """Return the user's role, or raise PermissionDenied when it is below `min_role`."""
     role = role_of(user, subaccount)
-    if role is None or ROLE_RANK[role] < ROLE_RANK[Role(min_role)]:
+    if role is None or not role_allows(role, min_role):
         raise PermissionDenied(f"This needs the {Role(min_role).label.lower()} role.")
     return role
 

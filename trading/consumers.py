@@ -20,8 +20,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.live import user_group
-from accounts.models import ROLE_RANK, Membership, Role
-from accounts.permissions import subaccounts_visible_to
+from accounts.models import Role
+from accounts.permissions import role_allows, roles_of
 from trading.monitoring.live_sockets import ClosesWhenBrokenMixin
 from trading.relay import runtime
 from trading.relay.groups import BadGroupName, alerts_group, market_group, subaccount_group
@@ -29,14 +29,6 @@ from trading.relay.groups import BadGroupName, alerts_group, market_group, subac
 WATCH_EVERY_S = 10.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_UNKNOWN = 4404
-
-
-def _roles_of(user: Any) -> dict[int, Role]:
-    """Every subaccount the user may see, with the user's role on it."""
-    if user.is_superuser:
-        return {pk: Role.ADMIN for pk in subaccounts_visible_to(user).values_list("pk", flat=True)}
-    rows = Membership.objects.filter(user=user).values_list("subaccount_id", "role")
-    return {pk: Role(role) for pk, role in rows}
 
 
 def _signed_in(scope: dict[str, Any]) -> bool:
@@ -117,7 +109,7 @@ class AccountConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsum
 
     async def _refresh_memberships(self) -> None:
         """Join the groups of subaccounts the user may see now; leave the others at once."""
-        roles = await database_sync_to_async(_roles_of)(self.scope["user"])
+        roles = await database_sync_to_async(roles_of)(self.scope["user"])
         for pk in set(self.roles) - set(roles):
             await self.channel_layer.group_discard(subaccount_group(pk), self.channel_name)
         for pk in set(roles) - set(self.roles):
@@ -144,6 +136,6 @@ class AccountConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsum
         role = self.roles.get(int(subaccount))
         if role is None:  # a stale group membership never leaks another subaccount's data
             return
-        trader = ROLE_RANK[role] >= ROLE_RANK[Role.TRADER]
+        trader = role_allows(role, Role.TRADER)
         html = event.get("trader_html") if trader and event.get("trader_html") else event["html"]
         await self.send(text_data=html)

@@ -21,7 +21,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from accounts.crypto import SecretUnavailableError
-from accounts.models import ROLE_RANK, Role, Subaccount
+from accounts.models import Role, Subaccount
+from accounts.permissions import role_allows
 from accounts.selectors import subaccount_list
 from trading.backpack import (
     Collateral,
@@ -97,7 +98,7 @@ class SubaccountAccess:
 
     @property
     def can_trade(self) -> bool:
-        return ROLE_RANK[self.role] >= ROLE_RANK[Role.TRADER]
+        return role_allows(self.role, Role.TRADER)
 
 
 def subaccount_access(*, user: Any) -> list[SubaccountAccess]:

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.errors import ServiceError
 from accounts.models import AuditEvent, Role, Subaccount
 from accounts.permissions import require_role
 from trading.backpack import Order, OrderType, Side
@@ -40,12 +41,8 @@ TICKETS_KEPT = timedelta(days=30)  # a token older than this is forgotten
 PENDING_POLL_S = 0.2
 
 
-class TradingError(Exception):
+class TradingError(ServiceError):
     """A request that breaks a trading rule; the message says what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

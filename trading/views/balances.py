@@ -4,7 +4,6 @@ for the team totals (they share each exchange read through the selectors' 2 s ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -19,7 +18,6 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import client_ip, signed_in, subaccount_role
 from accounts.exchange_assets import exchange_asset_names
@@ -54,27 +52,11 @@ def balances_page(request: HttpRequest) -> HttpResponse:
     return render(request, "trading/balances.html", {"rows": rows, "inactive": inactive})
 
 
-async def _signed_in_user(request: HttpRequest) -> Any | None:
-    user = await request.auser()
-    if not (user.is_authenticated and user.is_active):
-        return None
-    return user
-
-
-def _to_login(request: HttpRequest) -> HttpResponseBase:
-    url = reverse("accounts:login")
-    if getattr(request, "htmx", False):
-        return HttpResponseClientRedirect(url)
-    return HttpResponseRedirect(f"{url}?next={reverse('trading:balances')}")
-
-
 @require_GET
+@signed_in
 async def balances_subaccount(request: HttpRequest, subaccount_id: int) -> HttpResponseBase:
     """One subaccount's balances block (404 for subaccounts the user may not see)."""
-    user = await _signed_in_user(request)
-    if user is None:
-        return _to_login(request)
-    query = subaccounts_visible_to(user).filter(pk=subaccount_id, is_active=True)
+    query = subaccounts_visible_to(request.user).filter(pk=subaccount_id, is_active=True)
     subaccount = await query.afirst()
     if subaccount is None:
         raise Http404("No such subaccount.")
@@ -83,12 +65,10 @@ async def balances_subaccount(request: HttpRequest, subaccount_id: int) -> HttpR
 
 
 @require_GET
+@signed_in
 async def balances_totals(request: HttpRequest) -> HttpResponseBase:
     """The team totals block over every subaccount the user may see."""
-    user = await _signed_in_user(request)
-    if user is None:
-        return _to_login(request)
-    team = await balances_for_team(user=user, sparklines=False)
+    team = await balances_for_team(user=request.user, sparklines=False)
     # A fragment: no context processors (they may query the database, which an async view
     # must not do synchronously, and the block needs nothing from them).
     html = render_to_string("trading/partials/balances_totals.html", {"team": team})

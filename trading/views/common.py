@@ -3,43 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import wraps
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
-from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import client_ip
 from trading.selectors import SubaccountAccess, subaccount_access_async
 
 AsyncView = Callable[..., Awaitable[HttpResponse]]
 
-__all__ = ["client_ip", "message_html", "refused", "render_async", "signed_in_async"]
-
-
-def signed_in_async(view: AsyncView) -> AsyncView:
-    """Like login_required for async views; an htmx request gets a client-side redirect.
-
-    The user is resolved once (async) and put on the request, so templates never touch the
-    database lazily from the event loop.
-    """
-
-    @wraps(view)
-    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = await request.auser()
-        if not user.is_authenticated or not user.is_active:
-            if getattr(request, "htmx", False):
-                return HttpResponseClientRedirect(reverse("accounts:login"))
-            return redirect_to_login(request.get_full_path())
-        request.user = user
-        return await view(request, *args, **kwargs)
-
-    return wrapper
+__all__ = ["client_ip", "message_html", "refused", "render_async"]
 
 
 async def render_async(

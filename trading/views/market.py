@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import signed_in
 from trading import fragments, selectors
 from trading.backpack.errors import InvalidOrderError
 from trading.backpack.market_types import Market
@@ -21,7 +22,6 @@ from trading.views.common import (
     client_ip,
     refused,
     render_async,
-    signed_in_async,
 )
 
 SYMBOL = re.compile(r"^[A-Z0-9]{1,20}(_[A-Z0-9]{1,20}){1,3}$")
@@ -48,7 +48,7 @@ async def _market_or_error(symbol: str) -> tuple[Market | None, str]:
 
 
 @require_GET
-@signed_in_async
+@signed_in
 async def markets_index(request: HttpRequest) -> HttpResponse:
     """Every market with last price and 24 h change; links to the market pages."""
     rows: list[selectors.MarketRow] = []
@@ -96,7 +96,7 @@ def _ticket_form(market: Market, tradable: list[SubaccountAccess]) -> TicketForm
 
 
 @require_GET
-@signed_in_async
+@signed_in
 async def market_page(request: HttpRequest, symbol: str) -> HttpResponse:
     """The market page: book, trades, stats and chart from REST, then live over the
     ``ws/market/<symbol>/`` and ``ws/account/`` sockets; the ticket for traders."""
@@ -135,7 +135,7 @@ async def market_page(request: HttpRequest, symbol: str) -> HttpResponse:
 
 
 @require_GET
-@signed_in_async
+@signed_in
 async def market_klines(request: HttpRequest, symbol: str) -> JsonResponse:
     """Candles for the chart: ``{"symbol","interval","candles":[{"time",...}]}`` with prices
     as plain decimal strings, or ``{"error": "..."}``."""
@@ -192,7 +192,7 @@ async def _tradable(request: HttpRequest) -> list[SubaccountAccess]:
 
 
 @require_POST
-@signed_in_async
+@signed_in
 async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
     """The ticket's as-you-type check: rounded values, notional, fee, problems."""
     symbol = _symbol(symbol)
@@ -214,7 +214,7 @@ async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
 
 
 @require_POST
-@signed_in_async
+@signed_in
 async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
     """Send the ticket: check it again, ask for confirmation when needed, place the order
     exactly once per ticket token, and answer with the outcome next to the ticket."""

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import signed_in
 from trading import fragments, selectors
 from trading.backpack.rules import plain
 from trading.selectors import EXCHANGE_ERRORS, SubaccountAccess, exchange_error_text
@@ -24,7 +25,6 @@ from trading.views.common import (
     message_html,
     refused,
     render_async,
-    signed_in_async,
 )
 from trading.views.market import SYMBOL
 
@@ -43,7 +43,7 @@ def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
 
 
 @require_GET
-@signed_in_async
+@signed_in
 async def orders_page(request: HttpRequest) -> HttpResponse:
     """Open orders of every subaccount the user may see, live through ``ws/account/``."""
     blocks = await selectors.open_orders_for_team(user=request.user)
@@ -71,7 +71,7 @@ def _clean_symbol(raw: str) -> str | None:
 
 
 @require_POST
-@signed_in_async
+@signed_in
 async def cancel_order(request: HttpRequest, subaccount_id: int) -> HttpResponse:
     """Cancel one order; answers the refreshed open orders region and a message."""
     access = await access_for(request, subaccount_id)
@@ -99,7 +99,7 @@ async def cancel_order(request: HttpRequest, subaccount_id: int) -> HttpResponse
 
 
 @require_POST
-@signed_in_async
+@signed_in
 async def cancel_all(request: HttpRequest, subaccount_id: int) -> HttpResponse:
     """Cancel every open order of the subaccount (in one market when `symbol` is posted)."""
     access = await access_for(request, subaccount_id)
@@ -130,7 +130,7 @@ async def cancel_all(request: HttpRequest, subaccount_id: int) -> HttpResponse:
 
 
 @require_GET
-@signed_in_async
+@signed_in
 async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpResponse:
     """The account regions of one subaccount (open orders, positions, balances), swapped out
     of band; the market page loads them after its first paint."""
@@ -190,7 +190,7 @@ def _fill_row(fill: Any) -> dict[str, str]:
 
 
 @require_GET
-@signed_in_async
+@signed_in
 async def history_page(request: HttpRequest) -> HttpResponse:
     """Fills or orders (``?kind=orders``) of one subaccount the user may see, 50 a page."""
     accesses = await selectors.subaccount_access_async(user=request.user)
@@ -310,14 +310,14 @@ async def _csv_export(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @require_GET
-@signed_in_async
+@signed_in
 async def fills_csv(request: HttpRequest) -> HttpResponse:
     """The subaccount's fills of the last 30 days as CSV (Decimals as plain strings)."""
     return await _csv_export(request, "fills")
 
 
 @require_GET
-@signed_in_async
+@signed_in
 async def orders_csv(request: HttpRequest) -> HttpResponse:
     """The subaccount's order history as CSV (Decimals as plain strings)."""
     return await _csv_export(request, "orders")

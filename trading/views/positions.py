@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import signed_in
 from trading import fragments, selectors
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 from trading.services import TradingError, order_summary, position_close
@@ -15,7 +16,6 @@ from trading.views.common import (
     message_html,
     refused,
     render_async,
-    signed_in_async,
 )
 from trading.views.market import SYMBOL
 
@@ -33,7 +33,7 @@ def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
 
 
 @require_GET
-@signed_in_async
+@signed_in
 async def positions_page(request: HttpRequest) -> HttpResponse:
     """Open positions of every subaccount the user may see: entry, mark, liquidation
     estimate, unrealized PnL; a close button for traders."""
@@ -46,7 +46,7 @@ async def positions_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@signed_in_async
+@signed_in
 async def close_position(request: HttpRequest, subaccount_id: int) -> HttpResponse:
     """Close one position at market (reduce-only); answers the refreshed region + message."""
     access = await access_for(request, subaccount_id)

@@ -11,15 +11,13 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import client_ip, two_factor_redirect
-from accounts.models import ROLE_RANK, Role, Subaccount, WithdrawalPolicy
-from accounts.permissions import role_of, subaccounts_visible_to
+from accounts.decorators import client_ip, subaccount_role
+from accounts.models import Role, Subaccount, WithdrawalPolicy
 from trading.backpack.errors import BackpackError
 from trading.withdrawals import selectors
 from trading.withdrawals.forms import WithdrawalRequestForm
@@ -31,27 +29,6 @@ from trading.withdrawals.services import (
     withdrawal_request,
     withdrawal_send,
 )
-
-
-def _admin_subaccount(request: HttpRequest, subaccount_id: int) -> Subaccount | HttpResponse:
-    """The subaccount when the user is its admin in a two-factor session (sync)."""
-    user = request.user
-    if not user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(request.get_full_path())
-    subaccount = subaccounts_visible_to(user).filter(pk=subaccount_id).first()
-    if subaccount is None:
-        raise Http404("No such subaccount.")
-    role = role_of(user, subaccount)
-    if role is None or ROLE_RANK[role] < ROLE_RANK[Role.ADMIN]:
-        raise PermissionDenied("Withdrawals need the admin role.")
-    return two_factor_redirect(request) or subaccount
-
-
-async def _guard(request: HttpRequest, subaccount_id: int) -> Subaccount | HttpResponse:
-    request.user = await request.auser()
-    return await sync_to_async(_admin_subaccount)(request, subaccount_id)
 
 
 def _page_url(subaccount: Subaccount) -> str:
@@ -125,20 +102,20 @@ async def _render_page(
 
 
 @require_GET
-async def withdrawals_page(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+@subaccount_role(Role.ADMIN, what="The withdrawals page")
+async def withdrawals_page(
+    request: HttpRequest, subaccount: Subaccount, role: Role
+) -> HttpResponse:
     """The page: request form with the max withdrawable, limits, requests, history."""
-    subaccount = await _guard(request, subaccount_id)
-    if isinstance(subaccount, HttpResponse):
-        return subaccount
     return await _render_page(request, subaccount)
 
 
 @require_POST
-async def withdrawal_request_view(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+@subaccount_role(Role.ADMIN, what="The withdrawals page")
+async def withdrawal_request_view(
+    request: HttpRequest, subaccount: Subaccount, role: Role
+) -> HttpResponse:
     """Submit a request confirmed with a two-factor code."""
-    subaccount = await _guard(request, subaccount_id)
-    if isinstance(subaccount, HttpResponse):
-        return subaccount
     form = {key: request.POST.get(key, "") for key in ("asset", "quantity", "address_id")}
     parsed = WithdrawalRequestForm(request.POST)
     if not parsed.is_valid():
@@ -175,13 +152,11 @@ def _say(request: HttpRequest, record: Any) -> None:
 
 
 @require_POST
+@subaccount_role(Role.ADMIN, what="The withdrawals page")
 async def withdrawal_decide(
-    request: HttpRequest, subaccount_id: int, withdrawal_id: int, decision: str
+    request: HttpRequest, subaccount: Subaccount, role: Role, withdrawal_id: int, decision: str
 ) -> HttpResponse:
     """Approve (with a code), reject, or send again one request."""
-    subaccount = await _guard(request, subaccount_id)
-    if isinstance(subaccount, HttpResponse):
-        return subaccount
     common = {
         "actor": request.user,
         "subaccount": subaccount,

@@ -11,6 +11,8 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Subaccount, WithdrawalAddress, WithdrawalLimit
+from trading.models import WithdrawalRequest
+from trading.withdrawals.errors import WithdrawalError
 
 HISTORY_LOOKBACK = timedelta(minutes=5)
 
@@ -26,8 +28,6 @@ def usable_addresses(*, subaccount: Subaccount) -> list[WithdrawalAddress]:
 
 def usable_address(*, subaccount: Subaccount, address_id: Any) -> WithdrawalAddress:
     """The usable book entry `address_id`, or WithdrawalError saying why not."""
-    from trading.withdrawals.services import WithdrawalError
-
     try:
         pk = int(address_id)
     except (TypeError, ValueError):
@@ -62,7 +62,6 @@ def today_start() -> datetime:
 
 def day_used(*, subaccount: Subaccount, asset: str) -> Decimal:
     """Sum of today's requests of `asset` that were not rejected or refused."""
-    from trading.models import WithdrawalRequest
 
     total = (
         WithdrawalRequest.objects.filter(
@@ -97,7 +96,6 @@ def limits_today(*, subaccount: Subaccount) -> list[LimitRow]:
 
 def withdrawal_requests(*, subaccount: Subaccount, limit: int = 50) -> QuerySet:
     """The subaccount's local withdrawal requests, newest first."""
-    from trading.models import WithdrawalRequest
 
     return WithdrawalRequest.objects.filter(subaccount=subaccount).select_related(
         "requested_by", "decided_by"

@@ -48,6 +48,7 @@ from trading.backpack.errors import (
     ServerError,
 )
 from trading.models import WithdrawalRequest
+from trading.withdrawals.errors import WithdrawalError
 from trading.withdrawals.selectors import day_used, find_on_exchange, usable_address
 
 Status = WithdrawalRequest.Status
@@ -57,15 +58,6 @@ UNCERTAIN = (ExchangeUnavailableError, ServerError, MalformedResponseError, Main
 # A 429 (or the local budget's refusal) means the request was not run.
 NOT_EXECUTED = (RateLimitedError,)
 FOUND, ABSENT, UNKNOWN = "found", "absent", "unknown"
-
-
-class WithdrawalError(Exception):
-    """A refused withdrawal action; `field` names the form field the message belongs to."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
