@@ -20,17 +20,18 @@ async def test_a_burst_reaches_the_browser_as_its_latest_state_only():
     async def send(group, message):
         sent.append((group, message))
 
-    coalescer = Coalescer(send, rate=10)
+    coalescer = Coalescer(send, rate=4)  # a window of 250 ms: a burst of 200 fits in it
     task = asyncio.create_task(coalescer.run())
     try:
-        for n in range(500):
+        for n in range(200):
             coalescer.offer(GROUP, "book", {"seq": n})
             await asyncio.sleep(0)  # the publisher runs between two offers
         await eventually(lambda: sent, 1.0, "the burst's message")
     finally:
         task.cancel()
 
-    assert sent == [(GROUP, {"seq": 499})]
+    assert sent == [(GROUP, {"seq": 199})]
+    assert coalescer.coalesced == 199
 
 
 async def test_offers_after_a_window_closed_open_the_next_one():
