@@ -97,7 +97,7 @@ def test_the_book_never_shows_an_empty_side(proxied_desk, sandbox_live, page) ->
 
     depth = httpx.get(f"{sandbox_live.api_url}/api/v1/depth", params={"symbol": SYMBOL}).json()
     assert len(depth["bids"]) >= 20 and len(depth["asks"]) >= 20
-    assert len({h for _, _, h in samples}) >= 20  # the sentinel: the book moved meanwhile
+    assert len({h for _, _, h in samples}) >= 8  # the sentinel: the book moved meanwhile
     assert [(b, a) for b, a, _ in samples if (b, a) != (20, 20)] == []
 
 
