@@ -121,8 +121,9 @@ class MarketFeed:
         if fragments.is_perp(self.market):
             self._streams.append(f"markPrice.{self.symbol}")
             await streams.subscribe(f"markPrice.{self.symbol}", self._on_mark)
-        # Read after the trade stream is live, so no trade falls between the two; a trade in
-        # both is kept once. After every reconnect the same read fills what the stream missed.
+        # Read after the trade stream is subscribed, not before, so no trade can fall between
+        # the list and the stream; a trade in both is kept once (by id). After every
+        # reconnect the same read fills in what the stream missed.
         self.trades.merge(await public.trades(self.symbol, limit=TRADES_KEPT))
         streams.add_outage_listener(self._backfill_trades)
         self._watch = asyncio.create_task(
