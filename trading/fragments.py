@@ -172,6 +172,7 @@ def trades_html(market: Market, trades: Sequence[Trade], *, oob: bool = True) ->
             "quantity": fmt(t.quantity, qp),
             "time": fmt_time(t.timestamp),
             "side": "ask" if t.is_buyer_maker else "bid",
+            "id": "" if t.id is None else t.id,
         }
         for t in list(trades)[:MAX_TRADES]
     ]

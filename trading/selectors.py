@@ -37,6 +37,7 @@ from trading.backpack import (
     Trade,
 )
 from trading.backpack.errors import BackpackError, ExchangeUnavailableError
+from trading.backpack.recent_trades import newest_first
 from trading.exchange import client_for, exchange_session
 from trading.forms import BestPrices
 from trading.fragments import is_perp
@@ -170,7 +171,7 @@ async def market_snapshot(market: Market) -> MarketSnapshot:
     depth, trades, ticker = results[:3]
     snapshot.depth = None if isinstance(depth, BaseException) else depth
     if not isinstance(trades, BaseException):
-        snapshot.trades = sorted(trades, key=lambda t: t.timestamp, reverse=True)
+        snapshot.trades = newest_first(trades)
     snapshot.ticker = None if isinstance(ticker, BaseException) else ticker
     if len(results) > 3 and not isinstance(results[3], BaseException):
         snapshot.mark = next((m for m in results[3] if m.symbol == symbol), None)

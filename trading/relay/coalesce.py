@@ -1,10 +1,12 @@
 """Coalescing publisher: browsers get at most `rate` updates a second per group, always the
-latest state.
+state at the end of a window.
 
-The relay offers a new state for (group, kind) as often as the exchange produces one; only the
-newest survives until the next flush. A slow consumer therefore never grows a queue: between
-two flushes any number of offers collapse into one message per kind. The channel layer's own
-per-channel capacity drops what a dead browser does not read.
+The relay offers a new state for (group, kind) as often as the exchange produces one. The
+first offer to a quiet group opens a window of `1 / rate` seconds; only the newest offer per
+kind survives until the window closes, and only then is it built and sent. So a burst that
+fits in one window (levels removed and put back, a snapshot replayed) reaches browsers as the
+state after its last update, never as one from its middle, and a slow consumer never grows a
+queue. The channel layer's own per-channel capacity drops what a dead browser does not read.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ Message = dict[str, Any] | Callable[[], dict[str, Any] | None]
 
 
 class Coalescer:
-    """Hold the latest message per (group, kind); flush each group at most `rate` times a second."""
+    """Hold the latest message per (group, kind); send it when the group's window closes."""
 
     def __init__(self, send: Send, *, rate: float = 10.0) -> None:
         self._send = send
-        self._interval = 1.0 / rate
+        self.window_s = 1.0 / rate
         self._pending: dict[str, dict[str, Message]] = {}
-        self._last_flush: dict[str, float] = {}
+        self._closes_at: dict[str, float] = {}  # insertion order is closing order
         self._wake = asyncio.Event()
         self.sent = 0
         self.coalesced = 0
@@ -33,38 +35,40 @@ class Coalescer:
     def offer(self, group: str, kind: str, message: Message) -> None:
         """Replace whatever was waiting for (group, kind) with `message`.
 
-        `message` may be a zero-argument callable that builds the message: it runs only at
-        flush time, so a state offered a thousand times a second is rendered ten times."""
-        kinds = self._pending.setdefault(group, {})
-        if kind in kinds:
+        `message` may be a zero-argument callable that builds the message: it runs only when
+        the window closes, so a state offered a thousand times a second is rendered ten times,
+        and what it renders is the state at the window's end."""
+        kinds = self._pending.get(group)
+        if kinds is None:
+            kinds = self._pending[group] = {}
+            self._closes_at[group] = time.monotonic() + self.window_s
+            self._wake.set()
+        elif kind in kinds:
             self.coalesced += 1
         kinds[kind] = message
-        self._wake.set()
 
     async def run(self) -> None:
         """Flush forever; cancel the task to stop."""
         while True:
             await self._wake.wait()
             self._wake.clear()
-            delay = await self._flush_due()
-            if delay is not None:
-                await asyncio.sleep(delay)
-                self._wake.set()
+            while self._closes_at:
+                # every window is as long as the others: the oldest one closes first
+                delay = next(iter(self._closes_at.values())) - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await self._flush_closed()
 
-    async def _flush_due(self) -> float | None:
+    async def _flush_closed(self) -> None:
         now = time.monotonic()
-        next_due: float | None = None
-        for group in list(self._pending):
-            wait = self._last_flush.get(group, 0.0) + self._interval - now
-            if wait > 0:
-                next_due = wait if next_due is None else min(next_due, wait)
-                continue
+        for group, closes_at in list(self._closes_at.items()):
+            if closes_at > now:
+                break
+            del self._closes_at[group]
             kinds = self._pending.pop(group)
-            self._last_flush[group] = now
             for message in kinds.values():
                 built = message() if callable(message) else message
                 if built is None:
                     continue
                 await self._send(group, built)
                 self.sent += 1
-        return next_due

@@ -13,13 +13,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from trading import fragments
 from trading.backpack.bookkeeper import BookKeeper
 from trading.backpack.errors import BackpackError
-from trading.backpack.market_types import MarkPrice, Ticker, Trade
+from trading.backpack.market_types import MarkPrice, Ticker
+from trading.backpack.recent_trades import RecentTrades
 from trading.backpack.stream_types import (
     kline_from_stream,
     mark_price_from_stream,
@@ -84,7 +84,7 @@ class MarketFeed:
         self.symbol = symbol
         self.group = market_group(symbol)
         self.market: Any = None
-        self.trades: deque[Trade] = deque(maxlen=TRADES_KEPT)
+        self.trades = RecentTrades(keep=TRADES_KEPT)
         self.ticker: Ticker | None = None
         self.mark: MarkPrice | None = None
         self.keeper: BookKeeper | None = None
@@ -97,11 +97,7 @@ class MarketFeed:
         session = self.relay.session
         public = session.client()
         self.market = await session.markets.get(self.symbol)
-        trades, ticker = await asyncio.gather(
-            public.trades(self.symbol, limit=TRADES_KEPT), public.ticker(self.symbol)
-        )
-        self.trades.extend(trades)
-        self.ticker = ticker
+        self.ticker = await public.ticker(self.symbol)
         streams = self.relay.public_streams()
         self.keeper = BookKeeper(public, streams, self.symbol, on_update=self._on_book)
         # Seen before the keeper's own handler: the engine time of the newest delta.
@@ -125,11 +121,18 @@ class MarketFeed:
         if fragments.is_perp(self.market):
             self._streams.append(f"markPrice.{self.symbol}")
             await streams.subscribe(f"markPrice.{self.symbol}", self._on_mark)
+        # Read after the trade stream is subscribed, not before, so no trade can fall between
+        # the list and the stream; a trade in both is kept once (by id). After every
+        # reconnect the same read fills in what the stream missed.
+        self.trades.merge(await public.trades(self.symbol, limit=TRADES_KEPT))
+        streams.add_outage_listener(self._backfill_trades)
         self._watch = asyncio.create_task(
             watch_connection(self.group, streams, lambda: self.last_message_at)
         )
 
     async def stop(self) -> None:
+        with contextlib.suppress(ValueError):  # not added when the start failed early
+            self.relay.public_streams().outage_listeners.remove(self._backfill_trades)
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -173,11 +176,27 @@ class MarketFeed:
         except BAD_FRAME as exc:
             log.warning("bad trade frame on %s: %s", self.symbol, exc)
             return
-        self.trades.appendleft(trade)
+        if self.trades.add(trade):
+            self._offer_trades()
+
+    async def _backfill_trades(self, outage: Any) -> None:
+        """The stream was down: the trades it missed are in the REST list of the newest."""
+        try:
+            trades = await self.relay.session.client().trades(self.symbol, limit=TRADES_KEPT)
+        except BackpackError as error:
+            log.warning("trades backfill of %s after an outage failed: %s", self.symbol, error)
+            return
+        if self.trades.merge(trades):
+            self._offer_trades()
+
+    def _offer_trades(self) -> None:
         self.relay.offer(
             self.group,
             "trades",
-            lambda: {"type": "push", "html": fragments.trades_html(self.market, self.trades)},
+            lambda: {
+                "type": "push",
+                "html": fragments.trades_html(self.market, self.trades.newest_first()),
+            },
         )
 
     def _on_ticker(self, data: dict[str, Any]) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 
 from sandbox.maker import MarketMaker
@@ -59,3 +62,56 @@ async def test_busy_maker_produces_depth_updates_at_the_asked_rate(sandbox_facto
     assert len(frames) >= 60  # asked 100/s: allow for a busy machine
     for before, after in zip(frames, frames[1:], strict=False):
         assert after["data"]["U"] == before["data"]["u"] + 1
+
+
+def _watch_depth(sandbox: Sandbox, symbol: str) -> tuple[dict, list[tuple[int, int]]]:
+    """A book (``{"b": {price: qty}, "a": ...}``) kept from the engine's depth events, and
+    each update's (bid levels, ask levels)."""
+    depth = sandbox.engine.depth(symbol)
+    book = {
+        "b": {Decimal(p): Decimal(q) for p, q in depth["bids"]},
+        "a": {Decimal(p): Decimal(q) for p, q in depth["asks"]},
+    }
+    sides: list[tuple[int, int]] = []
+
+    def listen(event) -> None:  # noqa: ANN001
+        if event.stream == f"depth.{symbol}":
+            for key in ("b", "a"):
+                for price, quantity in event.data[key]:
+                    if Decimal(quantity):
+                        book[key][Decimal(price)] = Decimal(quantity)
+                    else:
+                        book[key].pop(Decimal(price), None)
+            sides.append((len(book["b"]), len(book["a"])))
+
+    sandbox.engine.listeners.append(listen)
+    return book, sides
+
+
+@settings(max_examples=8, deadline=None)
+@given(maker_seed=st.integers(0, 10_000), rate=st.sampled_from([0.0, 200.0]))
+def test_every_update_leaves_at_least_20_levels_a_side(maker_seed: int, rate: float) -> None:
+    sandbox = Sandbox(ServerConfig(seed=load_seed(), maker=False))
+    maker = MarketMaker(sandbox, seed=maker_seed, rate=rate)
+    maker._setup()
+    _, sides = _watch_depth(sandbox, "SOL_USDC")
+
+    for _ in range(40 if rate == 0 else 400):
+        maker.step()
+
+    assert len(sides) >= 40  # the sentinel: the book did move
+    assert min(min(bids, asks) for bids, asks in sides) >= 20
+
+
+def test_size_grows_away_from_the_mid() -> None:
+    sandbox = Sandbox(ServerConfig(seed=load_seed(), maker=False))
+    maker = MarketMaker(sandbox, seed=5)
+    maker._setup()
+    book, _ = _watch_depth(sandbox, "ETH_USDC")
+    for _ in range(100):
+        maker.step()
+
+    for key, nearest_first in (("b", True), ("a", False)):
+        levels = sorted(book[key].items(), reverse=nearest_first)[:20]
+        sizes = [quantity for _, quantity in levels]
+        assert sum(sizes[:5]) * 2 < sum(sizes[15:20])
