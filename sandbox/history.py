@@ -11,8 +11,8 @@ minute:
 
 The history is a function of the history seed, the market's definition and the start
 minute: the same seed gives the same prices, volumes and trades, in the same place relative
-to the start. Only ``random.Random`` integers are drawn (no floats), so it is the same on
-every platform; prices are whole ticks and quantities whole steps of the market.
+to the start. Only integers from ``random.Random.getrandbits`` are drawn (no floats), so it
+is the same on every platform; prices are whole ticks and quantities whole steps of the market.
 
 Usage (what :class:`sandbox.server.state.Sandbox` does when history is on)::
 
@@ -64,9 +64,13 @@ class _Walk:
         self.sigma = max(1, self.anchor * MINUTE_SIGMA_BP // 10_000)
         self.price = self.anchor
 
+    def draw(self, low: int, high: int) -> int:
+        """A whole number in [low, high] (a C-speed draw; its tiny bias does not matter)."""
+        return low + self.random.getrandbits(32) % (high - low + 1)
+
     def back(self, sigma: int) -> int:
         """The price one step earlier than the current one (which it becomes)."""
-        draw = self.random.randint
+        draw = self.draw
         noise = draw(-sigma, sigma) + draw(-sigma, sigma) + draw(-sigma, sigma)
         pull = (self.anchor - self.price) // REVERSION
         self.price = max(self.floor, self.price - noise + pull)
@@ -88,7 +92,7 @@ def _trades(walk: _Walk, first_minute: int) -> list[HistoryTrade]:
     newest_first: list[tuple[int, int]] = []
     for back in range(TRADE_MINUTES, 0, -1):
         start_us = (first_minute + (back - 1) * 60) * 1_000_000
-        count = walk.random.randint(4, 12)
+        count = walk.draw(4, 12)
         for offset in sorted(walk.random.sample(range(60_000_000), count), reverse=True):
             newest_first.append((walk.price, start_us + offset))
             walk.back(sigma)
@@ -96,9 +100,9 @@ def _trades(walk: _Walk, first_minute: int) -> list[HistoryTrade]:
     previous = walk.price  # the price before the oldest trade
     for ticks, at_us in reversed(newest_first):
         price = walk.decimal(ticks)
-        notional = walk.random.randint(100, 8000)
+        notional = walk.draw(100, 8000)
         # a trade below the one before it hit a bid: the buyer was the resting maker
-        buyer_is_maker = ticks < previous or (ticks == previous and walk.random.random() < 0.5)
+        buyer_is_maker = ticks < previous or (ticks == previous and walk.draw(0, 1) == 1)
         trades.append((price, walk.quantity(notional, price), at_us, buyer_is_maker))
         previous = ticks
     return trades
@@ -108,7 +112,7 @@ def _candles(walk: _Walk, starts: range, sigma: int, scale: int) -> list[Candle]
     """Candles starting at ``starts`` (newest first), each ``scale`` minutes' worth of
     volume and trades; the walk continues from the current price backwards."""
     candles: list[Candle] = []
-    draw = walk.random.randint
+    draw = walk.draw
     for start in starts:
         close = walk.price
         open_ = walk.back(sigma)
