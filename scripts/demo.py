@@ -1,4 +1,5 @@
-"""`make demo`: migrate, start the sandbox exchange, seed a demo team, serve the dashboard.
+"""`make demo`: migrate, seed a demo team, start the sandbox exchange (with its market history),
+seed a week of equity snapshots, serve the dashboard.
 
 Ctrl-C (or SIGTERM) stops every process this script started. Ports come from DEMO_PORT
 (dashboard, default 8000) and DEMO_SANDBOX_PORT (exchange, default 8765).
@@ -70,6 +71,19 @@ def wait_http(url: str, process: subprocess.Popen[bytes], what: str, seconds: fl
         except OSError:
             time.sleep(0.2)
     raise StartError(f"demo: the {what} did not answer at {url} within {seconds:.0f} s")
+
+
+def equity_history(manage: list[str], env: dict[str, str], log: IO[bytes]) -> str:
+    """A week of equity snapshots so the sparklines draw at once (needs the exchange up);
+    what it did, in a line or two. A failure is said, and the demo goes on without them."""
+    done = subprocess.run(
+        [*manage, "seed_demo_equity"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        log.write(done.stderr.encode())
+        code = done.returncode
+        return f"Equity history: not seeded (seed_demo_equity exited {code}; see {DEMO_LOG})"
+    return "\n".join(f"Equity history: {line}" for line in done.stdout.splitlines())
 
 
 class StartError(Exception):
@@ -163,6 +177,7 @@ def main() -> int:
             demo_log,
         )
         wait_http(f"http://127.0.0.1:{sandbox_port}/api/v1/ping", sandbox, "sandbox exchange")
+        equity = equity_history(manage, env, demo_log)
         dashboard = processes.start(
             [
                 PYTHON,
@@ -184,6 +199,7 @@ def main() -> int:
         print(f"Backpack team desk is running: http://127.0.0.1:{port}/")
         print(f"Sandbox exchange: http://127.0.0.1:{sandbox_port}/api/v1/markets")
         print(seeded.rstrip())
+        print(equity)
         print(f"Logs: {state / ACCESS_LOG} (requests), {state / DEMO_LOG} (everything else)")
         print("Press Ctrl-C to stop everything.")
         print("=" * 64, flush=True)

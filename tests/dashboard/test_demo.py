@@ -77,6 +77,14 @@ def test_make_demo_serves_the_login_page_stays_quiet_and_restarts_at_once(tmp_pa
             assert "Sign in" in login.text
         markets = httpx.get(f"http://127.0.0.1:{sandbox_port}/api/v1/markets", timeout=5)
         assert markets.status_code == 200
+        # charts and sparklines are full from the first page view
+        day = {"symbol": "SOL_USDC", "interval": "1m", "startTime": int(time.time()) - 86_400}
+        candles = httpx.get(f"http://127.0.0.1:{sandbox_port}/api/v1/klines", params=day)
+        assert len(candles.json()) >= 1439
+        assert (
+            "Equity history: generated a week of equity snapshots for Desk A, Desk B, Main"
+            in output
+        )
 
         rest = ctrl_c(demo)
     finally:
@@ -94,6 +102,10 @@ def test_make_demo_serves_the_login_page_stays_quiet_and_restarts_at_once(tmp_pa
     demo, output = start_demo(env)
     try:
         assert f"Backpack team desk is running: http://127.0.0.1:{port}/" in output, output
+        assert (
+            "Equity history: kept the equity snapshots already there for Desk A, Desk B, Main"
+            in output
+        )
         assert httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5).status_code == 200
         rest = ctrl_c(demo)
     finally:
