@@ -68,6 +68,17 @@ def test_a_day_of_minutes_and_a_week_of_hours_end_at_the_starting_price():
     assert engine.ticker("SOL_USDC")["lastPrice"] == "150.00"
 
 
+def test_a_reset_brings_the_same_history_back():
+    sandbox = _fixed_sandbox()
+    now = START_MS // 1000
+    before = sandbox.engine.klines("ETH_USDC", "15m", now - WEEK, now)
+
+    sandbox.reset()
+
+    assert sandbox.engine.klines("ETH_USDC", "15m", now - WEEK, now) == before
+    assert len(before) == 7 * 24 * 4
+
+
 def test_the_sandbox_answers_full_charts_right_after_start_the_same_each_time():
     now = int(time.time())
     answers = []
