@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,7 +32,8 @@ def start_demo(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     assert demo.stdout is not None
     for line in demo.stdout:
         lines.append(line)
-        if BANNER_END in line or time.monotonic() > deadline:
+        ended = len(lines) > 1 and BANNER_END in lines[-2] and line.startswith("=" * 64)
+        if ended or time.monotonic() > deadline:
             break
     return demo, "".join(lines)
 
@@ -41,6 +43,20 @@ def ctrl_c(demo: subprocess.Popen[str]) -> str:
     demo.send_signal(signal.SIGINT)
     rest, _ = demo.communicate(timeout=30)
     return rest
+
+
+def balance_blocks(url: str, username: str, password: str) -> list[str]:
+    """Sign in as a browser would, then read each subaccount block of the balances page."""
+    with httpx.Client(base_url=url, timeout=10) as browser:
+        form = browser.get("/accounts/login/").text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+        assert token is not None
+        fields = {"username": username, "password": password, "csrfmiddlewaretoken": token[1]}
+        signed_in = browser.post("/accounts/login/", data=fields, headers={"Referer": url})
+        assert signed_in.status_code == 302, signed_in.text
+        page = browser.get("/trading/balances/").text
+        ids = sorted(set(re.findall(r'hx-get="/trading/balances/(\d+)/"', page)))
+        return [browser.get(f"/trading/balances/{pk}/").text for pk in ids]
 
 
 def assert_closed(*ports: int) -> None:
@@ -71,10 +87,11 @@ def test_make_demo_serves_the_login_page_stays_quiet_and_restarts_at_once(tmp_pa
             entry.name for entry in state.iterdir()
         }
 
-        for _ in range(3):
-            login = httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)
-            assert login.status_code == 200
-            assert "Sign in" in login.text
+        login = httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)
+        assert login.status_code == 200
+        assert "Sign in" in login.text
+        blocks = balance_blocks(f"http://127.0.0.1:{port}", "trader", "trader-demo-password")
+        assert [block.count("<polyline") for block in blocks] == [2, 2]  # Desk A, Main
         markets = httpx.get(f"http://127.0.0.1:{sandbox_port}/api/v1/markets", timeout=5)
         assert markets.status_code == 200
         # charts and sparklines are full from the first page view
@@ -93,7 +110,8 @@ def test_make_demo_serves_the_login_page_stays_quiet_and_restarts_at_once(tmp_pa
 
     assert demo.returncode == 0
     # the requests were logged, to the file: the console after the banner has only the goodbye
-    assert (state / "access.log").read_text().count('"GET /accounts/login/" 200') == 3
+    access = (state / "access.log").read_text()
+    assert access.count('"GET /accounts/login/" 200') == 2 and '"GET /trading/balances/' in access
     assert rest.strip().splitlines() == ["demo: stopped every process it started"]
     assert_owner_only(state)
     assert_closed(port, sandbox_port)
