@@ -128,6 +128,11 @@ class Sandbox:
     def _new_engine(self) -> Engine:
         engine = Engine(engine_markets(self.seed), engine_assets(self.seed), clock=self.clock_us)
         engine.keep_events = False
+        if self.config.history:
+            for past in seed_history(
+                self.seed, now_us=engine.now_us(), history_seed=self.config.history_seed
+            ):
+                engine.history_load(past.symbol, past.candles, past.trades)
         for sub in (*self.seed.subaccounts, self.seed.maker):
             engine.open_subaccount(sub.id)
             for asset, amount in sub.balances.items():
@@ -139,11 +144,6 @@ class Sandbox:
             except EngineError:
                 if market.market_type == PERP:
                     raise
-        if self.config.history:
-            for past in seed_history(
-                self.seed, now_us=engine.now_us(), history_seed=self.config.history_seed
-            ):
-                engine.history_load(past.symbol, past.candles, past.trades)
         engine.listeners.append(self._forward)
         return engine
 
