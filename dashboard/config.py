@@ -216,10 +216,15 @@ def _integer(env: dict[str, str], name: str, default: int, low: int, high: int) 
     return value
 
 
+def state_dir_path(env: dict[str, str]) -> Path:
+    """The state folder the environment names: DASHBOARD_STATE_DIR, else `.state/`."""
+    return Path(env.get("DASHBOARD_STATE_DIR") or BASE_DIR / ".state").resolve()
+
+
 def load_config(env: dict[str, str] | None = None) -> Config:
     """Parse and validate the environment; raise ConfigError naming the first bad setting."""
     env = dict(os.environ if env is None else env)
-    state_dir = Path(env.get("DASHBOARD_STATE_DIR") or BASE_DIR / ".state").resolve()
+    state_dir = state_dir_path(env)
     state_dir_secure(state_dir)
 
     production = _flag(env, "DASHBOARD_PRODUCTION")

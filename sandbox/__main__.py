@@ -4,6 +4,7 @@ Examples::
 
     python -m sandbox                                 # default seed, market maker on
     python -m sandbox --no-maker --port 9000          # a still book for tests
+    python -m sandbox --no-history                    # no past: empty charts and trades
     python -m sandbox --seed my_seed.yml --dump-keys  # print the keys and exit
     python -m sandbox --faults '{"latency_ms": 50, "error_rate": 0.1}'
 
@@ -45,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=30,
         help="klines / trade history / wapi history requests per minute per key (0: off)",
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help="no start-up history: empty charts and trades"
+    )
+    parser.add_argument(
+        "--history-seed", type=int, default=1, help="random seed of the start-up history"
     )
     parser.add_argument("--faults", help="fault injection as a JSON object (see sandbox.faults)")
     parser.add_argument("--dump-keys", action="store_true", help="print the keys as JSON, exit")
@@ -99,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         rate_historical=args.rate_historical,
         faults=faults,
         withdrawal_confirm_s=args.withdrawal_confirm_s,
+        history=not args.no_history,
+        history_seed=args.history_seed,
     )
     app = asgi_app(config)
     print(f"sandbox exchange on http://{args.host}:{args.port} (ws://{args.host}:{args.port}/)")

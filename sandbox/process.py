@@ -9,6 +9,9 @@ Sync and async friendly::
         sandbox.clear_faults()
         sandbox.reset()
 
+Unlike ``python -m sandbox``, it starts without market history (empty charts, no public
+trades) unless ``history=True``.
+
 ``api_url`` is ``http://127.0.0.1:PORT``, ``ws_url`` ``ws://127.0.0.1:PORT/``. On exit the
 process is terminated (then killed if it lingers).
 """
@@ -58,6 +61,8 @@ class SandboxProcess:
         ws_ping_interval: float | None = None,
         ws_ping_timeout: float | None = None,
         withdrawal_confirm_s: float | None = None,
+        history: bool = False,
+        history_seed: int = 1,
         host: str = "127.0.0.1",
         port: int | None = None,
         startup_timeout_s: float = 20.0,
@@ -73,6 +78,10 @@ class SandboxProcess:
         if not maker:
             args.append("--no-maker")
         args += ["--maker-seed", str(maker_seed), "--maker-rate", str(maker_rate)]
+        if history:
+            args += ["--history-seed", str(history_seed)]
+        else:
+            args.append("--no-history")
         if faults:
             args += ["--faults", json.dumps(faults)]
         options = {

@@ -312,6 +312,24 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
             return mark
         return self._data[symbol].last_price
 
+    def history_load(
+        self,
+        symbol: str,
+        candles: Iterable[tuple[int, list[Any]]],
+        trades: Iterable[tuple[Decimal, Decimal, int, bool]],
+    ) -> None:
+        """Give a market a past before it trades: whole candles ``(start second, [o, h, l, c,
+        volume, quoteVolume, trades])``, then public trades ``(price, quantity, time us,
+        isBuyerMaker)`` with no orders behind them, both oldest first (see
+        :mod:`sandbox.history`). No events; the last trade sets the last price."""
+        data = self._data[self.market(symbol).symbol]
+        with localcontext(_CONTEXT):
+            for start, candle in candles:
+                data.add_candle(start, candle)
+            for price, quantity, at_us, buyer_is_maker in trades:
+                data.record_trade(price, quantity, at_us, buyer_is_maker, 0, 0)
+        data.dirty = False
+
     # ------------------------------------------------------------------ accounts
     def open_subaccount(self, subaccount_id: int) -> None:
         """Create subaccount ``subaccount_id`` (no-op if it exists)."""

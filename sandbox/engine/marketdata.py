@@ -141,6 +141,15 @@ class MarketData:
             candle[6] += 1
         return trade
 
+    def add_candle(self, start: int, candle: list[Any]) -> None:
+        """Put a whole candle of history, ``[o, h, l, c, volume, quoteVolume, trades]`` from
+        ``start`` (seconds, on a minute, after every candle here, before any trade)."""
+        starts = self.minute_starts
+        if self.trades or (starts and start <= starts[-1]) or start % 60:
+            raise ValueError(f"history candle at {start} is out of order")
+        self.minutes[start] = list(candle)
+        starts.append(start)
+
     # ------------------------------------------------------------------ queries
     def candles(self, interval: str, start: int, end: int) -> list[tuple[int, list[Any]]]:
         """Aggregated (start, [o, h, l, c, v, qv, n]) candles whose start is in

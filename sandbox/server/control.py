@@ -3,8 +3,8 @@
 - ``GET /_sandbox/keys``: the subaccounts' keys, as ``--dump-keys`` prints them.
 - ``GET|POST|DELETE /_sandbox/faults``: read, change, clear fault injection
   (fields in :mod:`sandbox.faults`).
-- ``POST /_sandbox/reset``: fresh ledger and empty books from the seed, faults off, rate
-  budgets cleared.
+- ``POST /_sandbox/reset``: fresh ledger and empty books from the seed (and a fresh
+  start-up history when history is on), faults off, rate budgets cleared.
 - ``POST /_sandbox/withdrawals/confirm``: confirm every pending withdrawal now.
 - ``POST /_sandbox/deposit`` ``{"subaccount": 1, "symbol": "USDC", "quantity": "10"}``.
 - ``POST /_sandbox/markPrice`` ``{"symbol": "SOL_USDC_PERP", "price": "151.5"}``.

@@ -12,6 +12,7 @@ from typing import Any
 
 from sandbox.engine import PERP, Asset, Engine, EngineError, Market, Token
 from sandbox.faults import Faults
+from sandbox.history import seed_history
 from sandbox.seed import Seed
 from sandbox.server.auth import Authenticator
 from sandbox.server.ratelimit import RateLimiter
@@ -32,6 +33,9 @@ class ServerConfig:
     faults: dict[str, Any] = field(default_factory=dict)
     withdrawal_confirm_s: float = 1.0
     market_data_interval_s: float = 1.0
+    history: bool = False
+    """Start with a deterministic market history (see :mod:`sandbox.history`)."""
+    history_seed: int = 1
     clock_ms: Callable[[], int] | None = None
     """A fixed clock for tests; otherwise wall time plus the fault clock offset."""
 
@@ -124,6 +128,11 @@ class Sandbox:
     def _new_engine(self) -> Engine:
         engine = Engine(engine_markets(self.seed), engine_assets(self.seed), clock=self.clock_us)
         engine.keep_events = False
+        if self.config.history:
+            for past in seed_history(
+                self.seed, now_us=engine.now_us(), history_seed=self.config.history_seed
+            ):
+                engine.history_load(past.symbol, past.candles, past.trades)
         for sub in (*self.seed.subaccounts, self.seed.maker):
             engine.open_subaccount(sub.id)
             for asset, amount in sub.balances.items():
@@ -143,7 +152,8 @@ class Sandbox:
             sink(event)
 
     def reset(self) -> None:
-        """A fresh ledger and empty books from the seed; faults and rate budgets cleared."""
+        """A fresh ledger and empty books from the seed (with a new history when history is
+        on); faults and rate budgets cleared."""
         for handle in self.pending_confirmations.values():
             handle.cancel()
         self.pending_confirmations.clear()

@@ -8,14 +8,17 @@ import subprocess
 import sys
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import crypto
-from accounts.models import Membership, Subaccount
+from accounts.models import AuditEvent, Membership, Subaccount
 from accounts.permissions import can_create_subaccounts
+from tests.accounts.conftest import verified_client
 from tests.fixtures.dashboard_server import ROOT
+from trading.models import AlertWebhook
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +104,26 @@ def test_bad_key_files_are_explained(db, tmp_path, content, message):
 def test_a_missing_file_is_explained(db, tmp_path):
     with pytest.raises(CommandError, match="--keys: cannot read"):
         _seed(tmp_path / "absent.json")
+
+
+def test_the_demo_admin_manages_alert_webhooks(db, tmp_path, dumped_keys):
+    path = tmp_path / "keys.json"
+    path.write_text(dumped_keys)
+    output = _seed(path)
+    admin = get_user_model().objects.get(username="admin")
+    client = verified_client(admin)
+
+    health = client.get("/trading/health/").content.decode()
+    added = client.post(
+        "/trading/health/webhooks/", {"name": "desk chat", "url": "https://hooks.example.test/a"}
+    )
+
+    assert "admin is staff: manages alert webhooks on /trading/health/" in output
+    assert "Alert webhooks" in health and "Add webhook" in health
+    assert added.status_code == 302
+    assert list(AlertWebhook.objects.values_list("name", flat=True)) == ["desk chat"]
+    assert AuditEvent.objects.filter(action="alert_webhook_add", actor=admin).exists()
+    trader_health = verified_client(get_user_model().objects.get(username="trader")).get(
+        "/trading/health/"
+    )
+    assert "Add webhook" not in trader_health.content.decode()

@@ -90,6 +90,9 @@ class Command(BaseCommand):
                         subaccount=subaccounts[position],
                         defaults={"role": role},
                     )
+            if not users["admin"].is_staff:  # staff manage alert webhooks (API health page)
+                users["admin"].is_staff = True
+                users["admin"].save(update_fields=["is_staff"])
             users["admin"].user_permissions.add(
                 Permission.objects.get(
                     codename="add_subaccount", content_type__app_label="accounts"
@@ -105,6 +108,7 @@ class Command(BaseCommand):
             role, positions = DEMO_ROLES[name]
             where = ", ".join(subaccounts[p].name for p in positions)
             self.stdout.write(f"  {name:7} password {password!r:24} {role.value} on {where}")
+        self.stdout.write("admin is staff: manages alert webhooks on /trading/health/")
         self.stdout.write(f"admin's TOTP secret (base32): {totp_base32(device)}")
         self.stdout.write(f"admin's TOTP URL: {device.config_url}")
 
