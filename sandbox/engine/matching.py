@@ -311,26 +311,69 @@ class MatchingMixin:
         quote: Decimal,
         rate: Decimal,
     ) -> tuple[Decimal, str]:
+        """Apply a perpetual fill to the account's position; PnL and fee settle in USDC.
+
+        A fill that reverses the position closes it (with the part of the fee its closing
+        quantity pays) and opens a new position with the rest, so each position's history
+        row holds exactly the PnL, fees and funding of its own lifetime."""
         market = order.market
         symbol = market.symbol
         position = account.positions.get(symbol)
+        before = position.net_quantity if position is not None else ZERO
+        signed = quantity if order.side == BID else -quantity
+        fee = quote * rate
+        if before and (before > 0) != (signed > 0) and quantity > abs(before):
+            closing = abs(before)
+            closing_fee = closing * price * rate
+            self._position_fill(account, market, position, -before, price, closing_fee)
+            self._position_fill(account, market, None, signed + before, price, fee - closing_fee)
+        else:
+            self._position_fill(account, market, position, signed, price, fee)
+        after = account.positions[symbol].net_quantity if symbol in account.positions else ZERO
+        self._open_interest[symbol] += max(after, ZERO) - max(before, ZERO)
+        return fee, self.collateral_symbol
+
+    def _position_fill(
+        self,
+        account: Account,
+        market,
+        position: Position | None,
+        signed: Decimal,
+        price: Decimal,
+        fee: Decimal,
+    ) -> None:
+        """One fill (or the closing / opening part of a reversing fill) on one position."""
+        symbol = market.symbol
         opened = position is None
         if opened:
             self._last_position_id += 1
             position = account.positions[symbol] = Position(
-                self._last_position_id, account.subaccount_id, market
+                self._last_position_id, account.subaccount_id, market, self._now
             )
+            account.position_history.append(position)
         before = position.net_quantity
-        realized = position.apply_fill(quantity if order.side == BID else -quantity, price)
+        realized = position.apply_fill(signed, price)
         after = position.net_quantity
-        fee = quote * rate
         position.fees_paid += fee
         collateral = self.collateral_symbol
         account.balance(collateral).available += realized - fee
         self._fee_account.balance(collateral).available += fee
-        self._open_interest[symbol] += max(after, ZERO) - max(before, ZERO)
+        settlements = account.settlements
+        account_id = account.subaccount_id
+        position_id = position.position_id
+        if before and (signed > 0) != (before > 0):  # it reduced the position
+            self._last_sequence += 1
+            settlements.append(
+                (self._last_sequence, self._now, "RealizePnl", realized, position_id, account_id)
+            )
+        if fee:
+            self._last_sequence += 1
+            settlements.append(
+                (self._last_sequence, self._now, "TradingFees", -fee, position_id, account_id)
+            )
         if not after:
             del account.positions[symbol]
+            position.closed_us = self._now
             kind = "positionClosed"
         else:
             kind = "positionOpened" if opened or not before else "positionAdjusted"
@@ -356,4 +399,3 @@ class MatchingMixin:
                 position.cumulative_funding,
             )
             self._batch.append(Event(POSITION_UPDATE, None, symbol, account.subaccount_id, build))
-        return fee, collateral

@@ -31,7 +31,8 @@ class PeriodicMixin:
 
     def settle_funding(self, symbol: str, rate: Decimal | str | None = None) -> None:
         """End a funding interval: longs pay shorts ``rate * notional`` at mark price
-        (negative rate: shorts pay longs); records a funding-rate history row."""
+        (negative rate: shorts pay longs); records a funding-rate history row, and for
+        each position a funding payment and a ``FundingPayment`` settlement."""
         with localcontext(_CONTEXT):
             self._begin()
             market = self.market(symbol)
@@ -51,6 +52,17 @@ class PeriodicMixin:
                     payment = -position.net_quantity * mark * funding
                     account.balance(self.collateral_symbol).available += payment
                     position.cumulative_funding += payment
+                    self._last_sequence += 1
+                    account.settlements.append(
+                        (
+                            self._last_sequence,
+                            self._now,
+                            "FundingPayment",
+                            payment,
+                            position.position_id,
+                            account.subaccount_id,
+                        )
+                    )
                     account.funding_payments.append(
                         {
                             "userId": 1,

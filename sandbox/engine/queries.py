@@ -13,7 +13,16 @@ from typing import Any
 from sandbox.numbers import NumberError, parse_int
 
 from .errors import bad_request, not_found
-from .ledger import FILL_MARKET_TYPE, FILL_ORDER_ID, FILL_SYMBOL, FILL_TIME, Account, fill_to_wire
+from .ledger import (
+    FILL_MARKET_TYPE,
+    FILL_ORDER_ID,
+    FILL_SYMBOL,
+    FILL_TIME,
+    SETTLEMENT_SOURCE,
+    Account,
+    fill_to_wire,
+    settlement_to_wire,
+)
 from .marketdata import INTERVAL_SECONDS, TICKER_INTERVALS
 from .markets import CONTEXT, ZERO
 from .orders import ASK, BID, TRIGGER_PENDING
@@ -48,6 +57,30 @@ def _millis(value: Any, name: str) -> int | None:
     if value is None:
         return None
     return _whole(value, name) * 1000
+
+
+SETTLEMENT_FILTERS: dict[str, frozenset[str]] = {
+    "BackstopLiquidation": frozenset(
+        {"BackstopProviderLiquidation", "BackstopAdlLiquidation", "BackstopLiquidityFundProceeds"}
+    ),
+    "CulledBorrowInterest": frozenset({"CulledBorrowInterest"}),
+    "CulledRealizePnl": frozenset(
+        {
+            "CulledRealizePnlAuto",
+            "CulledRealizePnlAccountThreshold",
+            "CulledRealizePnlSystemThreshold",
+        }
+    ),
+    "CulledRealizePnlBookUtilization": frozenset({"CulledRealizePnlBookUtilisation"}),
+    "FundingPayment": frozenset({"FundingPayment"}),
+    "RealizePnl": frozenset({"RealizePnl"}),
+    "TradingFees": frozenset({"TradingFees"}),
+    "TradingFeesSystem": frozenset({"TradingFeesSystem"}),
+}
+"""The spec's ``SettlementSourceFilter`` values and the ``SettlementSource`` values each
+one selects."""
+
+POSITION_STATES = ("Open", "Closed")
 
 
 def _direction(sort_direction: str) -> bool:
@@ -324,7 +357,9 @@ class QueriesMixin:
         offset: int | str = 0,
         sort_direction: str = "Desc",
     ) -> list[dict[str, Any]]:
-        """``GET /wapi/v1/history/funding``: the spec's ``FundingPayment`` list."""
+        """``GET /wapi/v1/history/funding``: the spec's ``FundingPayment`` list, one row
+        per position per funding interval, newest first unless ``sort_direction`` is
+        ``Asc``."""
         if symbol is not None:
             self.market(symbol)
         count, skip = _paging(limit, offset)
@@ -335,6 +370,70 @@ class QueriesMixin:
             if symbol is None or row["symbol"] == symbol
         ]
         return [dict(row) for row in chosen[skip : skip + count]]
+
+    def settlement_history(
+        self,
+        subaccount_id: int,
+        *,
+        source: str | None = None,
+        limit: int | str = 100,
+        offset: int | str = 0,
+        sort_direction: str = "Desc",
+    ) -> list[dict[str, Any]]:
+        """``GET /wapi/v1/history/settlement``: the spec's ``Settlement`` list (realized
+        PnL, perpetual fees, funding; see :data:`~.ledger.Settlement`), newest first unless
+        ``sort_direction`` is ``Asc``; ``source`` is a ``SettlementSourceFilter`` value."""
+        count, skip = _paging(limit, offset)
+        descending = _direction(sort_direction)
+        wanted = None
+        if source is not None:
+            wanted = SETTLEMENT_FILTERS.get(source) if isinstance(source, str) else None
+            if wanted is None:
+                raise bad_request(
+                    f"Invalid source: expected one of {', '.join(SETTLEMENT_FILTERS)}"
+                )
+        rows = self._view(subaccount_id).settlements
+        chosen = [
+            row
+            for row in (reversed(rows) if descending else rows)
+            if wanted is None or row[SETTLEMENT_SOURCE] in wanted
+        ]
+        with self._context():
+            return [settlement_to_wire(row) for row in chosen[skip : skip + count]]
+
+    def position_history(
+        self,
+        subaccount_id: int,
+        *,
+        symbol: str | None = None,
+        state: str | None = None,
+        market_type: str | None = None,
+        limit: int | str = 100,
+        offset: int | str = 0,
+        sort_direction: str = "Desc",
+    ) -> list[dict[str, Any]]:
+        """``GET /wapi/v1/history/position``: the spec's ``PositionHistoryRow`` for every
+        position the subaccount has held (open ones valued at mark), newest first unless
+        ``sort_direction`` is ``Asc``."""
+        if symbol is not None:
+            self.market(symbol)
+        if state is not None and state not in POSITION_STATES:
+            raise bad_request("Invalid state: expected Open or Closed")
+        count, skip = _paging(limit, offset)
+        descending = _direction(sort_direction)
+        positions = self._view(subaccount_id).position_history
+        chosen = [
+            position
+            for position in (reversed(positions) if descending else positions)
+            if (symbol is None or position.market.symbol == symbol)
+            and (state is None or (position.closed_us is None) == (state == "Open"))
+            and (market_type is None or position.market.market_type == market_type)
+        ]
+        with self._context():
+            return [
+                position.history_wire(self._position_mark(position.market.symbol, position))
+                for position in chosen[skip : skip + count]
+            ]
 
     def positions(self, subaccount_id: int, symbol: str | None = None) -> list[dict[str, Any]]:
         """``GET /api/v1/position``: open positions (``FuturePositionWithMargin``)."""
