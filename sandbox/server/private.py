@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from sandbox.engine.queries import POSITION_STATES, SETTLEMENT_FILTERS
 from sandbox.server.errors import ApiError, bad_request, error_response
 from sandbox.server.params import MAX_UINT32, order_payload
 from sandbox.server.public import MARKET_TYPES
@@ -225,6 +226,56 @@ def order_history(call: Call) -> list:
     )
 
 
+def funding_history(call: Call) -> list:
+    """GET /wapi/v1/history/funding (fundingHistoryQueryAll): funding payments.
+
+    ``subaccountId`` filters: a key sees only its own subaccount, so another id finds
+    nothing."""
+    limit, offset = _page(call)
+    subaccount = _subaccount(call)
+    wanted = call.params.integer("subaccountId", maximum=65535)
+    symbol = _known_symbol(call, required=False)
+    direction = call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc"
+    if wanted is not None and wanted != subaccount:
+        return []
+    return call.sandbox.engine.funding_payments(
+        subaccount, symbol=symbol, limit=limit, offset=offset, sort_direction=direction
+    )
+
+
+def settlement_history(call: Call) -> list:
+    """GET /wapi/v1/history/settlement (settlementHistoryQueryAll): realized PnL, fees and
+    funding settled in USDC."""
+    limit, offset = _page(call)
+    return call.sandbox.engine.settlement_history(
+        _subaccount(call),
+        source=call.params.choice("source", SETTLEMENT_FILTERS),
+        limit=limit,
+        offset=offset,
+        sort_direction=call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc",
+    )
+
+
+def position_history(call: Call) -> list:
+    """GET /wapi/v1/history/position (positionHistoryQueryAll): open and closed positions."""
+    limit, offset = _page(call)
+    market_type = _market_types(call)
+    symbol = _known_symbol(call, required=False)
+    state = call.params.choice("state", POSITION_STATES)
+    direction = call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc"
+    if market_type == _NO_MARKETS:
+        return []
+    return call.sandbox.engine.position_history(
+        _subaccount(call),
+        symbol=symbol,
+        state=state,
+        market_type=market_type,
+        limit=limit,
+        offset=offset,
+        sort_direction=direction,
+    )
+
+
 def deposits(call: Call) -> list:
     """GET /wapi/v1/capital/deposits (depositQueryAll)."""
     limit, offset = _page(call)
@@ -334,6 +385,15 @@ SIGNED_ROUTES = [  # (path, method, handler, instruction, historical budget)
     ),
     ("/wapi/v1/history/fills", "GET", fill_history, "fillHistoryQueryAll", True),
     ("/wapi/v1/history/orders", "GET", order_history, "orderHistoryQueryAll", True),
+    ("/wapi/v1/history/funding", "GET", funding_history, "fundingHistoryQueryAll", True),
+    (
+        "/wapi/v1/history/settlement",
+        "GET",
+        settlement_history,
+        "settlementHistoryQueryAll",
+        True,
+    ),
+    ("/wapi/v1/history/position", "GET", position_history, "positionHistoryQueryAll", True),
     ("/wapi/v1/capital/deposits", "GET", deposits, "depositQueryAll", False),
     ("/wapi/v1/capital/deposit/address", "GET", deposit_address, "depositAddressQuery", False),
     ("/wapi/v1/capital/withdrawals", "GET", withdrawals, "withdrawalQueryAll", False),
