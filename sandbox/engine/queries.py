@@ -59,6 +59,17 @@ def _millis(value: Any, name: str) -> int | None:
     return _whole(value, name) * 1000
 
 
+class Page(list):
+    """One page of a history: its rows, plus ``total`` (rows matching the filters),
+    ``limit`` and ``offset``, from which the server writes the spec's page headers."""
+
+    def __init__(self, rows: list[Any], total: int, limit: int, offset: int) -> None:
+        super().__init__(rows)
+        self.total = total
+        self.limit = limit
+        self.offset = offset
+
+
 SETTLEMENT_FILTERS: dict[str, frozenset[str]] = {
     "BackstopLiquidation": frozenset(
         {"BackstopProviderLiquidation", "BackstopAdlLiquidation", "BackstopLiquidityFundProceeds"}
@@ -267,7 +278,8 @@ class QueriesMixin:
             and (wanted is None or order.id == wanted)
             and (market_type is None or order.market.market_type == market_type)
         ]
-        return [order.to_history_wire() for order in chosen[skip : skip + count]]
+        rows = [order.to_history_wire() for order in chosen[skip : skip + count]]
+        return Page(rows, len(chosen), count, skip)
 
     def fill_history(
         self,
@@ -299,7 +311,8 @@ class QueriesMixin:
             and (low is None or fill[FILL_TIME] >= low)
             and (high is None or fill[FILL_TIME] <= high)
         ]
-        return [fill_to_wire(fill) for fill in chosen[skip : skip + count]]
+        rows = [fill_to_wire(fill) for fill in chosen[skip : skip + count]]
+        return Page(rows, len(chosen), count, skip)
 
     def deposits(
         self,
@@ -369,7 +382,8 @@ class QueriesMixin:
             for row in (reversed(rows) if _direction(sort_direction) else rows)
             if symbol is None or row["symbol"] == symbol
         ]
-        return [dict(row) for row in chosen[skip : skip + count]]
+        rows = [dict(row) for row in chosen[skip : skip + count]]
+        return Page(rows, len(chosen), count, skip)
 
     def settlement_history(
         self,
@@ -399,7 +413,8 @@ class QueriesMixin:
             if wanted is None or row[SETTLEMENT_SOURCE] in wanted
         ]
         with self._context():
-            return [settlement_to_wire(row) for row in chosen[skip : skip + count]]
+            rows = [settlement_to_wire(row) for row in chosen[skip : skip + count]]
+        return Page(rows, len(chosen), count, skip)
 
     def position_history(
         self,
@@ -603,4 +618,4 @@ class QueriesMixin:
         raise not_found()
 
 
-__all__ = ["QueriesMixin"]
+__all__ = ["Page", "QueriesMixin"]

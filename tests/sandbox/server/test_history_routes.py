@@ -12,6 +12,7 @@ from sandbox.process import SandboxProcess
 from sandbox.seed import load_seed
 from sandbox.server import ServerConfig, build_app
 from tests.sandbox.server.api import Api
+from tests.sandbox.server.spec_schema import spec
 from tests.waiting import eventually
 
 PERP = "SOL_USDC_PERP"
@@ -172,3 +173,28 @@ async def test_the_server_charges_funding_when_an_interval_ends() -> None:
     (payment,) = engine.funding_payments(1)
     assert Decimal(payment["quantity"]) == Decimal("-0.03")  # 2 x 150 x 0.0001
     assert engine.mark_prices(PERP)[0]["nextFundingTimestamp"] > mark["nextFundingTimestamp"]
+
+
+async def test_history_answers_carry_the_headers_the_spec_requires(api: Api, other: Api) -> None:
+    for _ in range(3):
+        await trade(other, api, "Ask", "1")  # three fees settled, three fills
+    routes = [
+        ("fills", "fillHistoryQueryAll"),
+        ("orders", "orderHistoryQueryAll"),
+        ("funding", "fundingHistoryQueryAll"),
+        ("settlement", "settlementHistoryQueryAll"),
+        ("position", "positionHistoryQueryAll"),
+    ]
+    for route, instruction in routes:
+        path = f"/wapi/v1/history/{route}"
+        response = await api.signed("GET", path, instruction, {"limit": 2, "offset": 2})
+        required = spec()["paths"][path]["get"]["responses"]["200"]["headers"]
+        missing = [name for name in required if name not in response.headers]
+        assert missing == [], (route, missing)
+
+    response = await api.signed(
+        "GET", "/wapi/v1/history/settlement", "settlementHistoryQueryAll", {"limit": 2, "offset": 2}
+    )
+    pages = {k: response.headers[f"X-{k}"] for k in ("Total", "Page-Size", "Current-Page")}
+    assert pages == {"Total": "3", "Page-Size": "2", "Current-Page": "2"}
+    assert response.headers["X-Page-Count"] == "2" and len(response.json()) == 1
