@@ -3,7 +3,8 @@
 A taker walks the opposite side best price first, oldest order first; the taker's
 self-trade-prevention mode decides what happens when it meets its own subaccount.  Each
 fill settles both sides at once: spot balances (fees from what each side receives) or
-perpetual positions (PnL and fees in USDC), and records the trade.  When a position
+perpetual positions (PnL and fees in USDC, each recorded in the account's settlement
+history against its position), and records the trade.  When a position
 shrinks, the account's resting reduce-only orders are cut down to it (``orderModified``)
 or expired.
 """
@@ -14,7 +15,7 @@ from decimal import Decimal
 
 from .events import ORDER_UPDATE, POSITION_UPDATE, Event
 from .ledger import Account, Position, position_payload
-from .markets import ZERO
+from .markets import ZERO, Market
 from .orders import (
     ASK,
     BID,
@@ -336,7 +337,7 @@ class MatchingMixin:
     def _position_fill(
         self,
         account: Account,
-        market,
+        market: Market,
         position: Position | None,
         signed: Decimal,
         price: Decimal,
