@@ -126,22 +126,28 @@ class Position:
                 removed = self.net_cost
             else:
                 removed = (self.net_cost * closing / size).quantize(_COST_QUANTUM)
+            value = price * closing
             if net > 0:
-                realized = price * closing - removed
+                realized = value - removed
                 self.net_quantity = net - closing
                 opening = signed_quantity + closing
             else:
-                realized = -removed - price * closing
+                realized = -removed - value
                 self.net_quantity = net + closing
                 opening = signed_quantity - closing
             self.net_cost -= removed
             self.closed_volume += closing
-            self.closed_notional += closing * price
+            self.closed_notional += value
         if opening:
+            value = opening * price
             self.net_quantity += opening
-            self.net_cost += opening * price
-            self.opened_volume += abs(opening)
-            self.opened_notional += abs(opening) * price
+            self.net_cost += value
+            if opening > 0:
+                self.opened_volume += opening
+                self.opened_notional += value
+            else:
+                self.opened_volume -= opening
+                self.opened_notional -= value
         self.pnl_realized += realized
         return realized
 

@@ -312,7 +312,8 @@ class MatchingMixin:
         quote: Decimal,
         rate: Decimal,
     ) -> tuple[Decimal, str]:
-        """Apply a perpetual fill to the account's position; PnL and fee settle in USDC.
+        """Apply a perpetual fill to the account's position; PnL and fee settle in USDC,
+        each recorded in the account's settlement history against the position.
 
         A fill that reverses the position closes it (with the part of the fee its closing
         quantity pays) and opens a new position with the rest, so each position's history
@@ -320,83 +321,79 @@ class MatchingMixin:
         market = order.market
         symbol = market.symbol
         position = account.positions.get(symbol)
-        before = position.net_quantity if position is not None else ZERO
+        first = position.net_quantity if position is not None else ZERO
         signed = quantity if order.side == BID else -quantity
         fee = quote * rate
-        if before and (before > 0) != (signed > 0) and quantity > abs(before):
-            closing = abs(before)
-            closing_fee = closing * price * rate
-            self._position_fill(account, market, position, -before, price, closing_fee)
-            self._position_fill(account, market, None, signed + before, price, fee - closing_fee)
+        if first and (first > 0) != (signed > 0) and quantity > abs(first):
+            closing_fee = -first * price * rate if first < 0 else first * price * rate
+            parts: tuple = ((-first, closing_fee), (signed + first, fee - closing_fee))
         else:
-            self._position_fill(account, market, position, signed, price, fee)
-        after = account.positions[symbol].net_quantity if symbol in account.positions else ZERO
-        self._open_interest[symbol] += max(after, ZERO) - max(before, ZERO)
-        return fee, self.collateral_symbol
-
-    def _position_fill(
-        self,
-        account: Account,
-        market: Market,
-        position: Position | None,
-        signed: Decimal,
-        price: Decimal,
-        fee: Decimal,
-    ) -> None:
-        """One fill (or the closing / opening part of a reversing fill) on one position."""
-        symbol = market.symbol
-        opened = position is None
-        if opened:
-            self._last_position_id += 1
-            position = account.positions[symbol] = Position(
-                self._last_position_id, account.subaccount_id, market, self._now
-            )
-            account.position_history.append(position)
-        before = position.net_quantity
-        realized = position.apply_fill(signed, price)
-        after = position.net_quantity
-        position.fees_paid += fee
+            parts = ((signed, fee),)
         collateral = self.collateral_symbol
-        account.balance(collateral).available += realized - fee
-        self._fee_account.balance(collateral).available += fee
         settlements = account.settlements
         account_id = account.subaccount_id
-        position_id = position.position_id
-        if before and (signed > 0) != (before > 0):  # it reduced the position
-            self._last_sequence += 1
-            settlements.append(
-                (self._last_sequence, self._now, "RealizePnl", realized, position_id, account_id)
-            )
-        if fee:
-            self._last_sequence += 1
-            settlements.append(
-                (self._last_sequence, self._now, "TradingFees", -fee, position_id, account_id)
-            )
-        if not after:
-            del account.positions[symbol]
-            position.closed_us = self._now
-            kind = "positionClosed"
-        else:
-            kind = "positionOpened" if opened or not before else "positionAdjusted"
-        if self._emitting:
-            mark = self._mark.get(symbol)  # as _reference_mark(symbol, price), inlined
+        now = self._now
+        for part, part_fee in parts:
+            opened = position is None
+            if opened:
+                self._last_position_id += 1
+                position = account.positions[symbol] = Position(
+                    self._last_position_id, account_id, market, now
+                )
+                account.position_history.append(position)
+            before = position.net_quantity
+            realized = position.apply_fill(part, price)
+            after = position.net_quantity
+            position.fees_paid += part_fee
+            account.balance(collateral).available += realized - part_fee
+            self._fee_account.balance(collateral).available += part_fee
+            position_id = position.position_id
+            sequence = self._last_sequence
+            if before and (part > 0) != (before > 0):  # it reduced the position
+                sequence += 1
+                settlements.append((sequence, now, "RealizePnl", realized, position_id, account_id))
+            if part_fee:
+                sequence += 1
+                settlements.append(
+                    (sequence, now, "TradingFees", -part_fee, position_id, account_id)
+                )
+            self._last_sequence = sequence
+            if not after:
+                del account.positions[symbol]
+                position.closed_us = now
+                kind = "positionClosed"
+            else:
+                kind = "positionOpened" if opened or not before else "positionAdjusted"
+            if self._emitting:
+                self._position_event(account, market, position, kind, price)
+            if not after:
+                position = None
+        last = position.net_quantity if position is not None else ZERO
+        self._open_interest[symbol] += max(last, ZERO) - max(first, ZERO)
+        return fee, collateral
+
+    def _position_event(
+        self, account: Account, market: Market, position: Position, kind: str, price: Decimal
+    ) -> None:
+        symbol = market.symbol
+        mark = self._mark.get(symbol)  # as _reference_mark(symbol, price), inlined
+        if mark is None:
+            mark = self._data[symbol].last_price
             if mark is None:
-                mark = self._data[symbol].last_price
-                if mark is None:
-                    mark = price
-            build = (  # position.snapshot(), inlined
-                position_payload,
-                kind,
-                self._now,
-                mark,
-                account.open_bid_quantity.get(symbol, ZERO),
-                account.open_ask_quantity.get(symbol, ZERO),
-                market,
-                position.position_id,
-                position.net_quantity,
-                position.net_cost,
-                position.pnl_realized,
-                position.fees_paid,
-                position.cumulative_funding,
-            )
-            self._batch.append(Event(POSITION_UPDATE, None, symbol, account.subaccount_id, build))
+                mark = price
+        build = (  # position.snapshot(), inlined
+            position_payload,
+            kind,
+            self._now,
+            mark,
+            account.open_bid_quantity.get(symbol, ZERO),
+            account.open_ask_quantity.get(symbol, ZERO),
+            market,
+            position.position_id,
+            position.net_quantity,
+            position.net_cost,
+            position.pnl_realized,
+            position.fees_paid,
+            position.cumulative_funding,
+        )
+        self._batch.append(Event(POSITION_UPDATE, None, symbol, account.subaccount_id, build))
