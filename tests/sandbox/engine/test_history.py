@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from sandbox.engine import EngineError
+from sandbox.engine.orders import us_to_iso
 
 from .conftest import limit
 
@@ -165,3 +166,19 @@ def test_funding_payment_rows_match_funding_settlements(engine):
         Decimal("0.2"),
         Decimal("-0.1"),
     ]
+
+
+def test_funding_settled_early_ends_the_interval_now_and_keeps_the_schedule(engine, clock):
+    trade(engine, 2, 1, "100", "1")
+    due_ms = engine.mark_prices(PERP)[0]["nextFundingTimestamp"]
+
+    engine.settle_funding(PERP, "0.001")
+
+    (payment,) = engine.funding_payments(1)
+    (settlement,) = engine.settlement_history(1, source="FundingPayment")
+    assert payment["intervalEndTimestamp"] <= settlement["timestamp"]
+    assert engine.mark_prices(PERP)[0]["nextFundingTimestamp"] == due_ms
+    clock.now_us = due_ms * 1000
+    assert engine.settle_due_funding() == [PERP]
+    latest = engine.funding_payments(1)[0]
+    assert latest["intervalEndTimestamp"] == us_to_iso(due_ms * 1000)
