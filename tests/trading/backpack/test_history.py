@@ -182,3 +182,51 @@ def test_a_cursor_survives_being_stored_as_text(history, offset, symbol, state) 
     cursor = HistoryCursor(cursor.history, offset, cursor.filters)
 
     assert HistoryCursor.from_text(cursor.to_text()) == cursor
+
+
+async def test_the_histories_explain_the_change_of_equity_to_the_cent(client, sandbox) -> None:
+    other = client.session.client(credentials_of(sandbox, 1), label="Desk B")
+    subaccount = sandbox.keys[0]["subaccount"]
+    before = await client.collateral()
+    deposits_before = len(await client.deposits())
+
+    await other.place_order(PERP, "Ask", "Limit", quantity="3", price="150")
+    await client.place_order(PERP, "Bid", "Market", quantity="3")  # long 3
+    await asyncio.to_thread(sandbox.set_mark_price, PERP, "151.5")
+    await asyncio.to_thread(sandbox.settle_funding, PERP, "0.0003")
+    await other.place_order(PERP, "Bid", "Limit", quantity="5", price="153.25")
+    await client.place_order(PERP, "Ask", "Market", quantity="5")  # close 3, short 2
+    await asyncio.to_thread(sandbox.deposit, subaccount, "USDC", "125.5")
+    await client.request_withdrawal(
+        symbol="USDC",
+        blockchain="Solana",
+        address="Desk0SoLanaWithdrawa1Address11111111111111",
+        quantity=Decimal("40"),
+    )
+    await asyncio.to_thread(sandbox.set_mark_price, PERP, "149.75")
+    await asyncio.to_thread(sandbox.settle_funding, PERP, "-0.0002")
+
+    after = await client.collateral()
+    settlements, _ = await read_history(client, HistoryCursor.start("settlement_history"))
+    deposits = await client.deposits()  # newest first: the new ones lead
+    deposited = sum(d.quantity for d in deposits[: len(deposits) - deposits_before])
+    withdrawn = sum(w.quantity + w.fee for w in await client.withdrawals())
+    settled = {source: Decimal(0) for source in SettlementSource}
+    for settlement in settlements:
+        settled[settlement.source] += settlement.quantity
+
+    assert deposited == Decimal("125.5") and withdrawn > Decimal("40")
+    assert after.net_equity - before.net_equity - (deposited - withdrawn) == (
+        settled[SettlementSource.REALIZE_PNL]
+        + settled[SettlementSource.FUNDING_PAYMENT]
+        + settled[SettlementSource.TRADING_FEES]
+        + after.pnl_unrealized
+        - before.pnl_unrealized
+    )
+    positions, _ = await read_history(client, HistoryCursor.start("position_history"))
+    assert [p.state for p in positions] == [PositionState.CLOSED, PositionState.OPEN]
+    assert positions[0].pnl_realized == Decimal("9.75")  # 3 x (153.25 - 150)
+    by_position = {p.id: p.pnl_realized + p.funding - p.fees for p in positions}
+    for position_id, own in by_position.items():
+        mine = [s.quantity for s in settlements if s.position_id == position_id]
+        assert sum(mine) == own
