@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import forms
 
+from accounts.fields import (
+    StrictAssetAmountsField,
+    StrictDecimalField,
+    format_asset_amounts,
+    parse_asset_amounts,
+)
 from accounts.keys import KeyCheckError, key_pair_parse
-from accounts.models import MONEY, Role
+from accounts.models import Role
 
-ASSET_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-
-
-def parse_asset_amounts(text: str, *, what: str) -> dict[str, Decimal]:
-    """Parse lines of 'ASSET AMOUNT' (e.g. 'USDC 1000') into asset -> Decimal.
-
-    Raises forms.ValidationError naming the line at fault.
-    """
-    result: dict[str, Decimal] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        words = line.replace(",", " ").replace(":", " ").split()
-        if not words:
-            continue
-        if len(words) != 2:
-            raise forms.ValidationError(
-                f"Line {number}: write the asset and the {what}, e.g. 'USDC 1000'."
-            )
-        asset, raw = words[0].upper(), words[1]
-        if not set(asset) <= ASSET_CHARS or len(asset) > 20:
-            raise forms.ValidationError(f"Line {number}: {words[0]!r} is not an asset symbol.")
-        try:
-            amount = Decimal(raw)
-        except InvalidOperation as exc:
-            raise forms.ValidationError(f"Line {number}: {raw!r} is not a number.") from exc
-        if not amount.is_finite() or amount < 0:
-            raise forms.ValidationError(f"Line {number}: the {what} must be zero or more.")
-        integer_digits = MONEY["max_digits"] - MONEY["decimal_places"]
-        if amount.adjusted() >= integer_digits or -amount.as_tuple().exponent > 18:
-            raise forms.ValidationError(f"Line {number}: {raw!r} has too many digits.")
-        if asset in result:
-            raise forms.ValidationError(f"Line {number}: {asset} is listed twice.")
-        result[asset] = amount
-    return result
-
-
-def format_asset_amounts(amounts: dict[str, Decimal]) -> str:
-    return "\n".join(f"{asset} {format(amount, 'f')}" for asset, amount in amounts.items())
+__all__ = ["format_asset_amounts", "parse_asset_amounts"]  # used by the views
 
 
 class KeyFieldsMixin(forms.Form):
@@ -89,21 +59,21 @@ class SubaccountSettingsForm(forms.Form):
     exchange_label = forms.CharField(label="Label on the exchange", max_length=80, required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     is_active = forms.BooleanField(label="Active", required=False)
-    order_confirm_notional = forms.DecimalField(
+    order_confirm_notional = StrictDecimalField(
         label="Ask for confirmation above this order notional",
         required=False,
-        max_digits=MONEY["max_digits"],
-        decimal_places=MONEY["decimal_places"],
-        min_value=0,
+        above_zero=True,
+        stored=True,
     )
-    low_balance = forms.CharField(
+    low_balance = StrictAssetAmountsField(
         label="Warn when a balance falls below (one 'ASSET MINIMUM' per line)",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        what="minimum",
         required=False,
     )
 
-    def clean_low_balance(self) -> dict[str, Decimal]:
-        return parse_asset_amounts(self.cleaned_data["low_balance"], what="minimum")
+    def __init__(self, *args: Any, known_assets: frozenset[str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["low_balance"].known_assets = known_assets
 
 
 class MemberForm(forms.Form):
@@ -130,15 +100,12 @@ class PolicyForm(OtpCodeForm):
     second_admin_required = forms.BooleanField(
         label="A second admin approves each new address", required=False
     )
-    daily_limits = forms.CharField(
+    daily_limits = StrictAssetAmountsField(
         label="Daily withdrawal limits (one 'ASSET LIMIT' per line)",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        what="limit",
         required=False,
     )
     field_order = ["second_admin_required", "daily_limits", "otp_code"]
-
-    def clean_daily_limits(self) -> dict[str, Decimal]:
-        return parse_asset_amounts(self.cleaned_data["daily_limits"], what="limit")
 
 
 class TokenForm(forms.Form):

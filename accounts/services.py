@@ -19,6 +19,7 @@ from accounts import crypto
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
 from accounts.keys import KeyCheckError, key_pair_parse, key_pair_verify
+from accounts.live import notify_membership_changed
 from accounts.models import (
     LowBalanceThreshold,
     Membership,
@@ -34,7 +35,6 @@ from accounts.withdrawal_services import (  # re-exported: one place to import s
     withdrawal_address_remove,
     withdrawal_policy_set,
 )
-from dashboard.live import notify_membership_changed
 
 __all__ = [
     "ServiceError",

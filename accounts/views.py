@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import crypto, selectors, services
 from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_redirect
+from accounts.exchange_assets import exchange_asset_names
 from accounts.forms import (
     KeyRotateForm,
     MemberForm,
@@ -116,7 +117,8 @@ def subaccount_settings(request: HttpRequest, subaccount: Subaccount, role: Role
             {t.asset: t.minimum for t in subaccount.low_balance_thresholds.all()}
         ),
     }
-    form = SubaccountSettingsForm(request.POST or None, initial=initial)
+    known, unchecked = (None, "") if request.method != "POST" else exchange_asset_names()
+    form = SubaccountSettingsForm(request.POST or None, initial=initial, known_assets=known)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -139,6 +141,11 @@ def subaccount_settings(request: HttpRequest, subaccount: Subaccount, role: Role
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "Settings saved.")
+            if unchecked and data["low_balance"]:
+                messages.warning(
+                    request,
+                    f"The asset names were not checked against the exchange: {unchecked}",
+                )
             return redirect("accounts:subaccount_detail", subaccount_id=subaccount.pk)
     return render(
         request, "accounts/subaccount_settings.html", {"subaccount": subaccount, "form": form}

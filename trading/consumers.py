@@ -19,9 +19,9 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.live import user_group
 from accounts.models import ROLE_RANK, Membership, Role
 from accounts.permissions import subaccounts_visible_to
-from dashboard.live import user_group
 from trading.monitoring.live_sockets import ClosesWhenBrokenMixin
 from trading.relay import runtime
 from trading.relay.groups import BadGroupName, alerts_group, market_group, subaccount_group

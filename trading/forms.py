@@ -1,7 +1,8 @@
 """The order ticket: what the trader typed, checked against the market's rules as they type.
 
-`TicketForm` only parses the raw fields (everything stays text until `review_ticket` reads it,
-so every message can quote what was typed). `review_ticket` is pure: given the market, the
+`TicketForm` reads the amounts strictly (`StrictDecimalField`: plain digits, one decimal
+point; anything else is refused with a message quoting what was typed, and the exact value
+typed is kept, so later messages quote it too). `review_ticket` is pure: given the market, the
 best prices, the fee rate and the subaccount's confirmation limit it returns the rounded
 values, the estimated notional and fee, the problems per field, and the reasons the order needs
 a second confirmation. Nothing here talks to the exchange or the database.
@@ -16,8 +17,9 @@ from typing import Any
 
 from django import forms
 
+from accounts.fields import StrictDecimalField
 from trading.backpack import Market, OrderType, Side
-from trading.backpack.rules import plain, round_price, to_decimal_input, validate_order
+from trading.backpack.rules import plain, round_price, validate_order
 from trading.fragments import fmt, fmt_plain, is_perp, price_places
 
 FAT_FINGER_FRACTION = Decimal("0.05")
@@ -35,19 +37,20 @@ def new_ticket_token() -> str:
 
 
 class TicketForm(forms.Form):
-    """The raw order ticket. Amounts are text here; `review_ticket` reads and checks them."""
+    """The order ticket. Amounts are exact Decimals here; `review_ticket` checks them against
+    the market (sign, grid, minimums, which fields the order type takes)."""
 
     subaccount = forms.TypedChoiceField(coerce=int, choices=())
     side = forms.ChoiceField(choices=SIDE_CHOICES, initial="Bid")
     order_type = forms.ChoiceField(choices=TYPE_CHOICES, initial="Limit")
-    price = forms.CharField(required=False, max_length=40)
-    quantity = forms.CharField(required=False, max_length=40)
-    quote_quantity = forms.CharField(required=False, max_length=40)
+    price = StrictDecimalField(label="Price", required=False)
+    quantity = StrictDecimalField(label="Quantity", required=False)
+    quote_quantity = StrictDecimalField(label="Quote quantity", required=False)
     time_in_force = forms.ChoiceField(choices=TIF_CHOICES, initial="GTC", required=False)
     post_only = forms.BooleanField(required=False)
     reduce_only = forms.BooleanField(required=False)
-    take_profit = forms.CharField(required=False, max_length=40)
-    stop_loss = forms.CharField(required=False, max_length=40)
+    take_profit = StrictDecimalField(label="Take-profit trigger", required=False)
+    stop_loss = StrictDecimalField(label="Stop-loss trigger", required=False)
     token = forms.CharField(max_length=64, widget=forms.HiddenInput)
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -166,21 +169,26 @@ def review_ticket(
     order_type = OrderType(data["order_type"])
     perp = is_perp(market)
     is_market = order_type == OrderType.MARKET
-    quantity_text = (data.get("quantity") or "").strip()
-    quote_text = (data.get("quote_quantity") or "").strip() if is_market else ""
-    price_text = "" if is_market else (data.get("price") or "").strip()
-    if is_market and quantity_text and quote_text:
+    quantity = data.get("quantity")
+    quote = data.get("quote_quantity")
+    price = data.get("price")
+    _ignored_by_type(review, data, is_market)
+    if is_market:
+        price = None
+    else:
+        quote = None
+    if is_market and quantity is not None and quote is not None:
         review.add("quote_quantity", "Give either the quantity or the quote quantity, not both.")
-    if is_market and not quantity_text and not quote_text:
+    if is_market and quantity is None and quote is None:
         review.add("quantity", "Give the quantity (or, for a market order, the quote quantity).")
 
     check = validate_order(
         market,
         side=side,
         order_type=order_type,
-        quantity=quantity_text or None,
-        price=price_text or None,
-        quote_quantity=quote_text or None,
+        quantity=quantity,
+        price=price,
+        quote_quantity=quote,
     )
     for problem in check.problems:
         if problem.field == "quantity" and "quantity" in review.problems:
@@ -239,13 +247,31 @@ def review_ticket(
     return review
 
 
+def _ignored_by_type(review: TicketReview, data: dict[str, Any], is_market: bool) -> None:
+    """A value in a field the chosen order type does not take is named, never dropped."""
+    if is_market:
+        if data.get("price") is not None:
+            review.add("price", "A market order takes no price; clear the price or choose Limit.")
+        if data.get("post_only"):
+            review.add("post_only", "Post-only applies to limit orders only.")
+        # GTC is the form's default (what an old page or a script sends without choosing).
+        if data.get("time_in_force") not in (None, "", "GTC"):
+            review.add(
+                "time_in_force",
+                f"A market order takes no time in force ({data['time_in_force']}); "
+                "choose Limit for IOC or FOK.",
+            )
+    elif data.get("quote_quantity") is not None:
+        review.add(
+            "quote_quantity",
+            "A limit order takes no quote quantity; give the quantity, or choose Market.",
+        )
+
+
 def _trigger(
     review: TicketReview, data: dict[str, Any], name: str, words: str, market: Market, perp: bool
 ) -> Decimal | None:
-    value, problem = to_decimal_input((data.get(name) or "").strip() or None, words)
-    if problem is not None:
-        review.add(name, f"The {words} trigger '{data.get(name)}' is not a number.")
-        return None
+    value = data.get(name)
     if value is None:
         return None
     if not perp:

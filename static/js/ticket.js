@@ -14,7 +14,12 @@
 
   function syncType() {
     var type = form.querySelector("input[name=order_type]:checked");
-    form.classList.toggle("is-market", !!type && type.value === "Market");
+    var market = !!type && type.value === "Market";
+    form.classList.toggle("is-market", market);
+    // Hidden fields are disabled, so they are not sent: the server names any value given
+    // in a field the order type does not take instead of dropping it silently.
+    form.querySelectorAll(".limit-only input, .limit-only select").forEach(function (i) { i.disabled = market; });
+    form.querySelectorAll(".market-only input").forEach(function (i) { i.disabled = !market; });
     var side = form.querySelector("input[name=side]:checked");
     form.classList.toggle("is-sell", !!side && side.value === "Ask");
   }

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from accounts import crypto
+from accounts.exchange_assets import forget_asset_names
 from accounts.models import AuditEvent, LowBalanceThreshold, Role, Subaccount
 from tests.accounts.conftest import signed_in_client, verified_client
 from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, keypair_for
@@ -101,7 +102,15 @@ def test_rotation_with_a_key_the_exchange_rejects_keeps_the_old_key(admin, sandb
     assert admin.subaccount.api_public_key == old_key
 
 
-def test_settings_save_notional_and_low_balance_thresholds_as_decimals(admin):
+@pytest.fixture
+def on_sandbox(sandbox, settings):
+    """Asset names are checked against the still sandbox's markets."""
+    settings.BACKPACK_API_URL = sandbox.api_url
+    forget_asset_names()
+    return sandbox
+
+
+def test_settings_save_notional_and_low_balance_thresholds_as_decimals(admin, on_sandbox):
     response = verified_client(admin.user).post(
         f"/accounts/subaccounts/{admin.subaccount_id}/settings/",
         {
@@ -127,7 +136,39 @@ def test_settings_save_notional_and_low_balance_thresholds_as_decimals(admin):
     }
 
 
-def test_settings_with_a_bad_threshold_line_name_the_line(admin):
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"low_balance": "USDC 10\nDOGE 5"}, "Line 2: the exchange has no asset DOGE."),
+        (
+            {"low_balance": "USDC 1e3"},
+            "Line 1: &#x27;1e3&#x27; has an exponent; write the number out in full",
+        ),
+        (
+            {"low_balance": "USDC 1,000"},
+            "Line 1: &#x27;1,000&#x27; has a comma; write no thousands separators",
+        ),
+        (
+            {"order_confirm_notional": "٥٠٠٠"},
+            "&#x27;٥٠٠٠&#x27; has a digit that is not 0-9; type the number with plain digits.",
+        ),
+        ({"order_confirm_notional": "0"}, "&#x27;0&#x27; must be above zero."),
+        ({"order_confirm_notional": "5_000"}, "&#x27;5_000&#x27; has an underscore"),
+    ],
+)
+def test_settings_refuse_a_misread_number_or_an_unknown_asset(admin, on_sandbox, fields, message):
+    response = verified_client(admin.user).post(
+        f"/accounts/subaccounts/{admin.subaccount_id}/settings/", fields
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not LowBalanceThreshold.objects.exists()
+    admin.subaccount.refresh_from_db()
+    assert admin.subaccount.order_confirm_notional is None
+
+
+def test_settings_with_a_bad_threshold_line_name_the_line(admin, on_sandbox):
     response = verified_client(admin.user).post(
         f"/accounts/subaccounts/{admin.subaccount_id}/settings/",
         {"low_balance": "USDC 10\nSOL lots"},

@@ -118,7 +118,10 @@ def test_a_negative_limit_is_refused_with_the_line(admins):
         {"daily_limits": "USDC -5", "otp_code": _code(first.user)},
     )
 
-    assert "Line 1: the limit must be zero or more." in response.content.decode()
+    assert (
+        "Line 1: &#x27;-5&#x27; is negative; this amount cannot be below zero."
+        in response.content.decode()
+    )
 
 
 def test_traders_cannot_see_the_address_book(admins):
@@ -126,3 +129,36 @@ def test_traders_cannot_see_the_address_book(admins):
     trader = MembershipFactory(role=Role.TRADER, subaccount=first.subaccount)
 
     assert verified_client(trader.user).get(_url(first.subaccount_id)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (
+            "USDC 1e6",
+            "Line 1: &#x27;1e6&#x27; has an exponent; write the number out in full, like 1500 "
+            "rather than 1.5e3.",
+        ),
+        (
+            "USDC 1,000",
+            "Line 1: &#x27;1,000&#x27; has a comma; write no thousands separators and use a "
+            "point for decimals, like 1234.5.",
+        ),
+        (
+            "USDC １０００",
+            "Line 1: &#x27;１０００&#x27; has a digit that is not 0-9; type the number with plain "
+            "digits.",
+        ),
+        ("USDC inf", "Line 1: &#x27;inf&#x27; is not a number."),
+    ],
+)
+def test_a_limit_that_is_not_a_plain_number_is_refused_not_misread(admins, typed, message):
+    first, _ = admins
+
+    response = verified_client(first.user).post(
+        _url(first.subaccount_id, "policy/"),
+        {"daily_limits": typed, "otp_code": _code(first.user)},
+    )
+
+    assert message in response.content.decode()
+    assert not WithdrawalLimit.objects.exists()

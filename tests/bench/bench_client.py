@@ -7,8 +7,8 @@ on SOL_USDC: first one at a time, then with 32 in flight. Measures client-proces
 The three clients run in interleaved rounds against a freshly reset exchange; the table shows
 the median round. Prints the ratios (targets: CPU per order <= 0.6x ccxt, <= 1.3x the floor).
 "this client" sends through its ``httpx.AsyncClient`` over the default transport
-(``transport="pool"``, the lean HTTP/1.1 pool); "on httpx_aiohttp" and "on httpcore" are the
-same client over the other transports, and "httpx request()" is a plain
+(``transport="pool"``, the lean HTTP/1.1 pool); "on httpx_aiohttp" is the same client over
+the other transport (the one a proxy switches to), and "httpx request()" is a plain
 ``httpx.AsyncClient.request`` with ``BackpackAuth`` over the same pool (how a script would
 use httpx): the evidence behind the transport and the way requests are built.
 Asserts nothing.
@@ -187,7 +187,6 @@ async def run(sandbox: SandboxProcess) -> dict[str, dict[str, dict[str, float]]]
         ("ccxt", with_ccxt),
         ("bare aiohttp", floor),
         ("on httpx_aiohttp", lambda url, key: ours(url, key, "aiohttp")),
-        ("on httpcore", lambda url, key: ours(url, key, "httpcore")),
         ("httpx request()", plain_httpx),
     ]
     rounds: dict[str, dict[str, list[dict[str, float]]]] = {}
@@ -227,7 +226,7 @@ def report(results: dict[str, dict[str, dict[str, float]]]) -> None:
                 f"{r['p50']:>8.2f}{r['p99']:>8.2f}"
             )
     print()
-    for name in ("this client", "on httpx_aiohttp", "on httpcore", "httpx request()"):
+    for name in ("this client", "on httpx_aiohttp", "httpx request()"):
         mine = results[name]
         for mode in mine:
             vs_ccxt = mine[mode]["cpu_us"] / results["ccxt"][mode]["cpu_us"]

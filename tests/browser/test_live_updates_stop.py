@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from accounts.live import user_group
 from dashboard.channel_layer import ScaledChannelLayer
-from dashboard.live import user_group
 from tests import services
 from tests.fixtures.dashboard_server import DashboardServer
 from tests.fixtures.tcp_proxy import TcpProxy

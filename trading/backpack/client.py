@@ -26,6 +26,8 @@ from .account_types import (
     Withdrawal,
     parse_balances,
 )
+from .decimals import parse_decimal
+from .errors import InvalidNumberError
 from .history_types import (
     FundingPayment,
     PositionHistory,
@@ -173,6 +175,7 @@ class BackpackClient(OrderMethods):
         reduce_only: bool | None = None,
     ) -> MaxQuantity:
         """``GET /api/v1/account/limits/order``: largest order possible now."""
+        price = parse_decimal(price, field="price", required=False)
         params = {"symbol": symbol, "side": side, "price": price, "reduceOnly": reduce_only}
         payload = await self._call(R.MAX_ORDER, params)
         return parse(R.MAX_ORDER.label, MaxQuantity.order_from_wire, payload)
@@ -349,8 +352,11 @@ class BackpackClient(OrderMethods):
     ) -> Withdrawal:
         """``POST /wapi/v1/capital/withdrawals``: request a withdrawal (never retried; after
         a lost answer, look it up with ``withdrawals(client_id=...)``)."""
-        if not isinstance(quantity, Decimal):
-            raise TypeError("quantity must be a Decimal")
+        quantity = parse_decimal(quantity, field="quantity")
+        if not quantity:
+            raise InvalidNumberError(
+                "quantity must be above zero.", field="quantity", kind="zero", text="0"
+            )
         params = {
             "symbol": symbol,
             "blockchain": blockchain,

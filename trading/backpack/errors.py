@@ -8,7 +8,8 @@ sent one, the HTTP ``status`` and the ``route`` that failed::
     ├── AuthenticationError        key rejected, bad signature, request expired
     ├── RateLimitedError           429 / TOO_MANY_REQUESTS, or the local budget ran out
     ├── InvalidOrderError          the order breaks a market rule (names the field)
-    │   └── OrderNotFoundError     no order with that id / clientId
+    │   ├── OrderNotFoundError     no order with that id / clientId
+    │   └── InvalidNumberError     a number given to the client is not a plain decimal
     ├── InsufficientFundsError     not enough balance or margin
     ├── MaintenanceError           exchange or market paused / in maintenance
     ├── ServerError                5xx, or SERVER_ERROR / TIMEOUT from the exchange
@@ -82,6 +83,24 @@ class OrderNotFoundError(InvalidOrderError):
     """No order with that id or clientId exists on the exchange."""
 
     default_action = "Refresh the order list; the order may already be gone."
+
+
+class InvalidNumberError(InvalidOrderError):
+    """A number given to the client (typed by a person or passed by a caller) is refused
+    before anything is sent: ``reason`` says why without the field's name (for a form that
+    shows its label), ``text`` is what was given, ``kind`` one of ``required``, ``type``,
+    ``not_a_number``, ``digits``, ``exponent``, ``separator``, ``sign``, ``points``,
+    ``negative``, ``too_large``, ``too_precise``, ``too_long``."""
+
+    default_action = "Type the number with plain digits 0-9 and at most one decimal point."
+
+    def __init__(
+        self, message: str, *, reason: str = "", text: str = "", kind: str = "", **kw: Any
+    ) -> None:
+        super().__init__(message, **kw)
+        self.reason = reason or message
+        self.text = text
+        self.kind = kind
 
 
 class InsufficientFundsError(BackpackError):

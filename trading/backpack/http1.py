@@ -3,11 +3,12 @@
 
 The exchange speaks plain JSON over HTTP/1.1. One request costs aiohttp ~100 us of Python
 (request/response models, a task per body write, stream readers); this pool writes the
-request in one ``transport.write`` and parses the answer in ``data_received``: status line,
-headers, then a ``Content-Length`` body, a chunked body, or a body ending with the
-connection. TLS through ``ssl`` (``https://``), one timer per request for the total
-timeout, a connect timeout, idle connections dropped after ``keepalive_s`` or as soon as
-the server closes them. No proxies, no redirects, no compression (none are asked for).
+request in one ``transport.write`` and feeds the answer to ``httptools`` (llhttp) in
+``data_received``: status line, headers, then a ``Content-Length`` body, a chunked body, or a
+body ending with the connection. TLS through ``ssl`` (``https://``), one timer per request for
+the total timeout, a connect timeout, idle connections dropped after ``keepalive_s`` or as soon
+as the server closes them. No redirects, no compression (none are asked for); a proxy from the
+environment switches the session to httpx_aiohttp (``transport.py``).
 
 Failures raise ``ConnectFailed`` (nothing was sent), ``TimeoutError`` or
 ``ConnectionLost``; the transport maps them to httpx's exceptions.
@@ -22,6 +23,8 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
+
+import httptools
 
 _MAX_HEAD = 64 * 1024
 _OWN_HEADERS = frozenset((b"host", b"content-length", b"transfer-encoding"))
@@ -40,20 +43,22 @@ class ConnectionLost(OSError):
 
 
 class _Connection(asyncio.Protocol):
-    """One keep-alive connection carrying one request at a time."""
+    """One keep-alive connection carrying one request at a time; its answers are parsed by
+    ``httptools`` (llhttp, the parser under uvicorn and Node.js): status line, headers, then a
+    ``Content-Length`` body, a chunked body, or a body ending with the connection."""
 
     __slots__ = (
         "transport",
         "closed",
         "reusable",
         "idle_since",
-        "_buffer",
+        "_parser",
         "_waiter",
         "_status",
         "_headers",
-        "_length",
-        "_chunked",
+        "_head_size",
         "_body",
+        "_delimited",
     )
 
     def __init__(self) -> None:
@@ -61,13 +66,13 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.reusable = True
         self.idle_since = 0.0
-        self._buffer = b""
+        self._parser: httptools.HttpResponseParser | None = None
         self._waiter: asyncio.Future[tuple[int, dict[str, str], bytes]] | None = None
         self._status = 0
-        self._headers: dict[str, str] | None = None
-        self._length = -1
-        self._chunked = False
-        self._body = bytearray()
+        self._headers: dict[str, str] = {}
+        self._head_size = 0
+        self._body: list[bytes] = []
+        self._delimited = True  # False: the body ends with the connection
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
         self.transport = transport  # type: ignore[assignment]
@@ -76,9 +81,9 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         waiter = self._waiter
         if waiter is not None and not waiter.done():
-            if self._headers is not None and self._length < 0 and not self._chunked:
+            if self._status and not self._delimited:
                 # A body delimited by the end of the connection is complete now.
-                waiter.set_result((self._status, self._headers, bytes(self._buffer)))
+                waiter.set_result((self._status, self._headers, b"".join(self._body)))
             else:
                 reason = type(exc).__name__ if exc else "server closed the connection"
                 waiter.set_exception(ConnectionLost(reason))
@@ -89,9 +94,16 @@ class _Connection(asyncio.Protocol):
     def start(self, data: bytes, waiter: asyncio.Future) -> None:
         """Send one whole request; ``waiter`` gets ``(status, headers, body)``."""
         self._waiter = waiter
-        self._buffer = b""
-        self._headers = None
+        self._begin()
         self.transport.write(data)  # type: ignore[union-attr]
+
+    def _begin(self) -> None:
+        self._parser = httptools.HttpResponseParser(self)
+        self._status = 0
+        self._headers = {}
+        self._head_size = 0
+        self._body = []
+        self._delimited = True
 
     def data_received(self, data: bytes) -> None:  # noqa: D102
         waiter = self._waiter
@@ -100,103 +112,53 @@ class _Connection(asyncio.Protocol):
             self.reusable = False
             self.transport.close()  # type: ignore[union-attr]
             return
-        buffer = self._buffer + data if self._buffer else data
         try:
-            if self._headers is None:
-                end = buffer.find(b"\r\n\r\n")
-                if end < 0:
-                    if len(buffer) > _MAX_HEAD:
-                        raise ValueError("response head too long")
-                    self._buffer = buffer
-                    return
-                self._read_head(buffer[:end])
-                buffer = buffer[end + 4 :]
-                if 100 <= self._status < 200:
-                    # An interim answer (100 Continue...): the real one follows.
-                    self._headers = None
-                    self._buffer = b""
-                    if buffer:
-                        self.data_received(buffer)
-                    return
-            if self._chunked:
-                result = self._read_chunks(buffer)
-            elif self._length >= 0:
-                if len(buffer) < self._length:
-                    self._buffer = buffer
-                    return
-                if len(buffer) > self._length:
-                    raise ValueError("more bytes than Content-Length")
-                result = buffer
-            else:
-                self._buffer = buffer  # read until the server closes
-                return
-        except (ValueError, UnicodeDecodeError) as exc:
+            self._parser.feed_data(data)  # type: ignore[union-attr]
+        except (httptools.HttpParserError, ValueError) as exc:
             self.reusable = False
             self.transport.close()  # type: ignore[union-attr]
-            waiter.set_exception(ConnectionLost(f"unreadable answer: {exc}"))
+            if not waiter.done():
+                what = f"{exc}" if self._status else f"not an HTTP/1 answer: {exc}"
+                waiter.set_exception(ConnectionLost(f"unreadable answer: {what}"))
+
+    # -- httptools callbacks ------------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:  # noqa: D102
+        self._head_size += len(name) + len(value)
+        if self._head_size > _MAX_HEAD:
+            raise ValueError("response head too long")
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1").strip()
+        headers = self._headers
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+
+    def on_headers_complete(self) -> None:  # noqa: D102
+        parser = self._parser
+        self._status = status = parser.get_status_code()  # type: ignore[union-attr]
+        if not parser.should_keep_alive():  # type: ignore[union-attr]
+            self.reusable = False
+        headers = self._headers
+        if (
+            "content-length" not in headers
+            and "chunked" not in headers.get("transfer-encoding", "").lower()
+            and status not in (204, 304)
+            and not 100 <= status < 200
+        ):
+            self._delimited = False
+            self.reusable = False
+
+    def on_body(self, body: bytes) -> None:  # noqa: D102
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:  # noqa: D102
+        if 100 <= self._status < 200:  # an interim answer (100 Continue...): the real one follows
+            self._status = 0
+            self._headers = {}
+            self._head_size = 0
+            self._body = []
             return
-        if result is not None:
-            self._buffer = b""
-            waiter.set_result((self._status, self._headers, result))  # type: ignore[arg-type]
-
-    def _read_head(self, head: bytes) -> None:
-        lines = head.decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        if not version.startswith("HTTP/1."):
-            raise ValueError(f"not an HTTP/1 answer: {lines[0][:40]!r}")
-        self._status = status = int(rest[:3])
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep:
-                raise ValueError(f"bad header line {line[:40]!r}")
-            name = name.strip().lower()
-            value = value.strip()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        self._headers = headers
-        connection = headers.get("connection", "").lower()
-        if connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive"):
-            self.reusable = False
-        self._chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        length = headers.get("content-length")
-        if self._chunked:
-            self._length = -1
-            self._body = bytearray()
-        elif length is not None:
-            self._length = int(length)
-            if self._length < 0:
-                raise ValueError("negative Content-Length")
-        elif status in (204, 304) or 100 <= status < 200:
-            self._length = 0
-        else:
-            self._length = -1
-            self.reusable = False
-
-    def _read_chunks(self, buffer: bytes) -> bytes | None:
-        body = self._body
-        position = 0
-        while True:
-            line_end = buffer.find(b"\r\n", position)
-            if line_end < 0:
-                break
-            size = int(buffer[position:line_end].split(b";", 1)[0], 16)
-            if size < 0:
-                raise ValueError("negative chunk size")
-            if size == 0:
-                # The last chunk, then optional trailer lines and an empty line.
-                if (
-                    buffer.startswith(b"\r\n", line_end + 2)
-                    or buffer.find(b"\r\n\r\n", line_end) >= 0
-                ):
-                    return bytes(body)
-                break
-            start = line_end + 2
-            if len(buffer) < start + size + 2:
-                break
-            body += buffer[start : start + size]
-            position = start + size + 2
-        self._buffer = buffer[position:]
-        return None
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result((self._status, self._headers, b"".join(self._body)))
 
 
 class Http1Pool:

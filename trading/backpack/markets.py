@@ -59,6 +59,11 @@ class MarketCache:
 
     async def get(self, symbol: str) -> Market:
         """One market's rules; raises ``InvalidOrderError`` (field ``symbol``) if unknown."""
+        if not isinstance(symbol, str):
+            raise InvalidOrderError(
+                f"The market must be named by its symbol, not {type(symbol).__name__}.",
+                field="symbol",
+            )
         markets = await self.all()
         market = markets.get(symbol)
         if market is None and self._may_reload_for_unknown():

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from .decimals import is_plain
 from .wire import (
     TolerantEnum,
     boolean,
@@ -123,12 +124,9 @@ _STPS = SelfTradePrevention._value2member_map_
 def _d(value: Any) -> Decimal | None:
     if value is None:
         return None
-    if type(value) is not str:
-        raise TypeError("not text")
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError("not finite")
-    return number
+    if type(value) is not str or not is_plain(value):
+        raise TypeError("not a plain decimal")
+    return Decimal(value)
 
 
 def _order_fast(cls: type[Order], o: dict[str, Any]) -> Order:

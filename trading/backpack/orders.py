@@ -2,7 +2,8 @@
 
 Every order carries a ``clientId`` (uint32). When the answer to a placement is lost (timeout,
 connection cut, 5xx) the client does not resend blindly: it looks the ``clientId`` up in the
-open orders and the order history, and resends only when the exchange has no such order.
+open orders and the order history (``reconcile.py``), and resends only when the exchange has
+no such order.
 Cancelling an order that is already cancelled or filled returns its final state.
 """
 
@@ -11,26 +12,26 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from . import routes as R
 from .account_types import Order, OrderType, Side, parse_order_or_none
+from .decimals import parse_decimal
 from .errors import (
     BackpackError,
     ExchangeUnavailableError,
     InvalidOrderError,
     OrderNotFoundError,
-    RateLimitedError,
     ServerError,
 )
 from .market_types import Market
+from .reconcile import find_orders, reconcile
 from .rules import quick_check, validate_order
 from .wire import list_of, obj_of, parse
 
 if TYPE_CHECKING:
-    from .routes import Route
     from .session import ExchangeSession
     from .signing import Credentials
 
@@ -56,16 +57,8 @@ class OrderMethods:
     resend_attempts: int = 3
     reconcile_delay_s: float = 0.1
 
-    def _call(self, route: Route, params: Any = None, **kw: Any) -> Awaitable[Any]:
-        raise NotImplementedError
-
-    async def order_history(self, **kw: Any) -> list[Order]:
-        """Provided by ``BackpackClient``."""
-        raise NotImplementedError
-
-    async def open_orders(self, symbol: str | None = None) -> list[Order]:
-        """Provided by ``BackpackClient``."""
-        raise NotImplementedError
+    # Provided by BackpackClient: the one signed call of every endpoint.
+    _call: Callable[..., Awaitable[Any]]
 
     async def order_params(
         self,
@@ -172,21 +165,8 @@ class OrderMethods:
         return (await self.find_orders([(symbol, client_id)])).get(client_id)
 
     async def find_orders(self, wanted: Iterable[tuple[str, int]]) -> dict[int, Order]:
-        """Orders by ``clientId`` for ``(symbol, clientId)`` pairs: open orders first, then
-        order history - one request of each per symbol, however many orders are sought."""
-        by_symbol: dict[str, set[int]] = {}
-        for symbol, client_id in wanted:
-            by_symbol.setdefault(symbol, set()).add(client_id)
-        found: dict[int, Order] = {}
-        for symbol, ids in by_symbol.items():
-            for order in await self.open_orders(symbol):
-                if order.client_id in ids:
-                    found[order.client_id] = order
-            if ids - found.keys():
-                for order in await self.order_history(symbol=symbol, limit=1000):
-                    if order.client_id in ids and order.client_id not in found:
-                        found[order.client_id] = order
-        return found
+        """Orders by ``clientId`` for ``(symbol, clientId)`` pairs (``reconcile.find_orders``)."""
+        return await find_orders(self, wanted)  # type: ignore[arg-type]
 
     async def _reconcile(self, body: dict[str, Any], sent_at_ms: int) -> Order | None:
         """After a lost answer: is the order on the exchange? ``None``: resending is safe."""
@@ -195,44 +175,16 @@ class OrderMethods:
     async def _reconcile_many(
         self, bodies: list[dict[str, Any]], sent_at_ms: int
     ) -> dict[int, Order]:
-        """Find the orders of a request whose answer was lost.
-
-        Looks at once (usually they are there). For any still missing, waits until the lost
-        request's signature window has passed - from then on the exchange refuses it, so
-        the order can no longer appear - and looks again. Absent orders are safe to resend;
-        when the lookups themselves keep failing, raises rather than guess. An order only
-        counts when it matches what was sent (side, price, quantity, recent enough), so a
-        clientId reused by another process or an old order is never taken for ours."""
-        not_before_ms = sent_at_ms - self.session.window_ms - 5000
-        expected = {body["clientId"]: body for body in bodies}
-
-        async def look(wanted: list[dict[str, Any]]) -> dict[int, Order]:
-            pairs = [(b["symbol"], b["clientId"]) for b in wanted]
-            return {
-                cid: order
-                for cid, order in (await self.find_orders(pairs)).items()
-                if _matches(order, expected[cid], not_before_ms)
-            }
-
-        try:
-            found = await look(bodies)
-        except (ExchangeUnavailableError, ServerError, RateLimitedError):
-            found = {}
-        missing = [b for b in bodies if b["clientId"] not in found]
-        if not missing:
-            return found
-        session = self.session
-        expires_in_s = (sent_at_ms + session.window_ms - session.clock.now_ms()) / 1000.0
-        await asyncio.sleep(max(expires_in_s, 0.0) + self.reconcile_delay_s)
-        last_error: BackpackError = ServerError("order lookup failed")
-        for _ in range(self.resend_attempts):
-            try:
-                found.update(await look(missing))
-                return found
-            except (ExchangeUnavailableError, ServerError, RateLimitedError) as error:
-                last_error = error
-                await asyncio.sleep(self.reconcile_delay_s)
-        raise last_error
+        """Find the orders of a request whose answer was lost (``reconcile.reconcile``)."""
+        return await reconcile(
+            self,  # type: ignore[arg-type]
+            bodies,
+            sent_at_ms,
+            window_ms=self.session.window_ms,
+            now_ms=self.session.clock.now_ms,
+            attempts=self.resend_attempts,
+            delay_s=self.reconcile_delay_s,
+        )
 
     async def place_orders(
         self, orders: Sequence[Mapping[str, Any]]
@@ -341,7 +293,19 @@ def order_body(
     options: dict[str, Any],
 ) -> dict[str, Any]:
     """One order's wire body; with ``market``, checked and put on its tick and step grid
-    first (``InvalidOrderError`` naming the field). Gives it a ``clientId`` if it has none."""
+    first (``InvalidOrderError`` naming the field). Gives it a ``clientId`` if it has none.
+    Numbers are read strictly whether validated or not (``parse_decimal``: a ``Decimal``, an
+    int or plain text; ``InvalidNumberError`` otherwise), so nothing but a plain decimal is
+    ever signed."""
+    quantity = parse_decimal(quantity, field="quantity", required=False)
+    price = parse_decimal(price, field="price", required=False)
+    quote_quantity = parse_decimal(quote_quantity, field="quoteQuantity", required=False)
+    for key in _DECIMAL_OPTIONS.intersection(options):
+        number = parse_decimal(options[key], field=key, required=False)
+        if number is None:
+            del options[key]
+        else:
+            options[key] = number
     fast = None
     if market is not None and quote_quantity is None:
         fast = quick_check(market, side, order_type, quantity, price)
@@ -364,7 +328,7 @@ def order_body(
         quantity, price, quote_quantity = check.quantity, check.price, check.quote_quantity
     if client_id is None:
         client_id = new_client_id()
-    elif not 0 <= client_id <= MAX_CLIENT_ID:
+    elif type(client_id) is not int or not 0 <= client_id <= MAX_CLIENT_ID:
         raise InvalidOrderError(f"clientId {client_id} is not a uint32.", field="clientId")
     body = {
         "symbol": symbol,
@@ -383,18 +347,6 @@ def order_body(
     return body
 
 
-def _matches(order: Order, body: dict[str, Any], not_before_ms: int) -> bool:
-    """Is ``order`` the one ``body`` asked for (not another order with the same clientId)?"""
-    if order.symbol != body["symbol"] or order.side != body["side"]:
-        return False
-    for field, value in (("price", order.price), ("quantity", order.quantity)):
-        sent = body.get(field)
-        if sent is not None and value is not None and Decimal(str(sent)) != value:
-            return False
-    created = order.created_at
-    return created is None or created.timestamp() * 1000 >= not_before_ms
-
-
 def _batch(payload: Any) -> list[Order | BackpackError]:
     """Parse ``[{"operation":"Ok","id":"1",...},
     {"operation":"Err","code":"INVALID_ORDER","message":"..."}]``."""
@@ -409,6 +361,17 @@ def _batch(payload: Any) -> list[Order | BackpackError]:
             out.append(Order.from_wire(obj))
     return out
 
+
+_DECIMAL_OPTIONS = frozenset(
+    (
+        "triggerPrice",
+        "takeProfitTriggerPrice",
+        "takeProfitLimitPrice",
+        "stopLossTriggerPrice",
+        "stopLossLimitPrice",
+        "slippageTolerance",
+    )
+)
 
 _WIRE_NAMES = {
     "time_in_force": "timeInForce",

@@ -11,10 +11,12 @@ Rounding: quantity always down to ``stepSize`` (never more than asked); price to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 from .account_types import OrderType, Side
+from .decimals import parse_decimal
+from .errors import InvalidNumberError
 from .market_types import Market, OrderBookState
 
 
@@ -54,6 +56,9 @@ def plain(value: Decimal) -> str:
 
 
 _POWER_OF_TEN: dict[Decimal, bool] = {}
+# Rounding onto a grid needs the value's digits plus the grid's decimals; the default
+# context's 28 digits would make quantize fail for a large value on a fine grid.
+_WIDE = Context(prec=80)
 
 
 def _is_power_of_ten(step: Decimal) -> bool:
@@ -65,20 +70,22 @@ def _is_power_of_ten(step: Decimal) -> bool:
 
 def floor_to(value: Decimal, step: Decimal) -> Decimal:
     """Round ``value`` down to a multiple of ``step`` (written with ``step``'s decimals)."""
-    if step <= 0:
+    if not step > 0:
         return value
     if _is_power_of_ten(step):
-        return value.quantize(step, ROUND_FLOOR)
-    return ((value / step).to_integral_value(ROUND_FLOOR) * step).quantize(step)
+        return value.quantize(step, ROUND_FLOOR, _WIDE)
+    units = _WIDE.divide(value, step).to_integral_value(ROUND_FLOOR, _WIDE)
+    return _WIDE.multiply(units, step).quantize(step, context=_WIDE)
 
 
 def ceil_to(value: Decimal, step: Decimal) -> Decimal:
     """Round ``value`` up to a multiple of ``step`` (written with ``step``'s decimals)."""
-    if step <= 0:
+    if not step > 0:
         return value
     if _is_power_of_ten(step):
-        return value.quantize(step, ROUND_CEILING)
-    return ((value / step).to_integral_value(ROUND_CEILING) * step).quantize(step)
+        return value.quantize(step, ROUND_CEILING, _WIDE)
+    units = _WIDE.divide(value, step).to_integral_value(ROUND_CEILING, _WIDE)
+    return _WIDE.multiply(units, step).quantize(step, context=_WIDE)
 
 
 def round_price(price: Decimal, market: Market, side: Side | str | None = None) -> Decimal:
@@ -88,7 +95,10 @@ def round_price(price: Decimal, market: Market, side: Side | str | None = None) 
         return floor_to(price, tick)
     if side == Side.ASK:
         return ceil_to(price, tick)
-    return ((price / tick).to_integral_value() * tick).quantize(tick)
+    if not tick > 0:
+        return price
+    units = _WIDE.divide(price, tick).to_integral_value(ROUND_HALF_EVEN, _WIDE)
+    return _WIDE.multiply(units, tick).quantize(tick, context=_WIDE)
 
 
 def round_quantity(quantity: Decimal, market: Market) -> Decimal:
@@ -97,17 +107,12 @@ def round_quantity(quantity: Decimal, market: Market) -> Decimal:
 
 
 def to_decimal_input(value: Any, field: str) -> tuple[Decimal | None, Problem | None]:
-    """Read what a user typed (text, int or Decimal) as a Decimal, or explain why not."""
-    if value is None or value == "":
-        return None, None
-    if isinstance(value, float):
-        return None, Problem(field, f"{field} must be given as a decimal, not a float.")
+    """Read what a user typed (plain text, int or Decimal) as a Decimal, or explain why not
+    (``parse_decimal``'s rules; the sign is left to the order's own checks)."""
     try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except InvalidOperation:
-        return None, Problem(field, f"{field} '{value}' is not a number.")
-    if not number.is_finite():
-        return None, Problem(field, f"{field} '{value}' is not a number.")
+        number = parse_decimal(value, field=field, allow_negative=True, required=False)
+    except InvalidNumberError as error:
+        return None, Problem(field, error.message)
     return number, None
 
 
@@ -123,7 +128,7 @@ def quick_check(
     decimals, or ``None`` when anything needs ``validate_order``'s full check."""
     if type(quantity) is not Decimal or market.order_book_state != OrderBookState.OPEN:
         return None
-    if side not in _SIDE_VALUES:
+    if not isinstance(side, str) or side not in _SIDE_VALUES:
         return None
     step = market.step_size
     try:
@@ -194,7 +199,8 @@ def validate_order(
 
     rounded_qty = None
     if qty is not None:
-        rounded_qty = round_quantity(qty, market)
+        rounded_qty = _on_grid(round_quantity, qty, market, "quantity", problems)
+    if qty is not None and rounded_qty is not None:
         if qty <= 0:
             problems.append(Problem("quantity", f"quantity must be above zero, got {plain(qty)}."))
         elif rounded_qty != qty:
@@ -230,7 +236,8 @@ def validate_order(
     if type_v == OrderType.LIMIT and px is None and not _has(problems, "price"):
         problems.append(Problem("price", "price is required for a limit order."))
     if px is not None:
-        rounded_px = round_price(px, market, side_v)
+        rounded_px = _on_grid(round_price, px, market, "price", problems, side_v)
+    if px is not None and rounded_px is not None:
         if px <= 0:
             problems.append(Problem("price", f"price must be above zero, got {plain(px)}."))
         else:
@@ -275,6 +282,19 @@ def _price_limits(market: Market, px: Decimal, reference: Decimal | None) -> lis
                 )
             )
     return out
+
+
+def _on_grid(
+    rounder: Any, value: Decimal, market: Market, field: str, problems: list[Problem], *side: Any
+) -> Decimal | None:
+    """``rounder(value, market)``, or a problem when the value cannot be put on the grid."""
+    try:
+        return rounder(value, market, *side)
+    except ArithmeticError:
+        problems.append(
+            Problem(field, f"{field} {plain(value)} is too large for {market.symbol}'s grid.")
+        )
+        return None
 
 
 def _enum(cls: Any, value: Any, field: str, problems: list[Problem]) -> Any:

@@ -20,6 +20,7 @@ from .errors import (
     AuthenticationError,
     BackpackError,
     ExchangeUnavailableError,
+    InvalidOrderError,
     MalformedResponseError,
     RateLimitedError,
     RequestRejectedError,
@@ -51,8 +52,8 @@ class ExchangeSession:
     share this session's keep-alive pool, clock, rate limiter, market cache and metrics.
     Requests go through one ``httpx.AsyncClient`` per session; ``transport`` names the
     transport under it: ``"pool"`` (default, the lean HTTP/1.1 pool, measured cheapest per
-    request; see ``transport.py``), ``"aiohttp"`` (httpx_aiohttp) or ``"httpcore"`` (httpx's
-    own).
+    request; see ``transport.py``) or ``"aiohttp"`` (httpx_aiohttp); a proxy set in the
+    environment for ``api_url`` always goes through httpx_aiohttp.
     """
 
     def __init__(
@@ -273,10 +274,18 @@ class ExchangeSession:
         label: str | None,
     ) -> Any:
         """One HTTP exchange: sign, send, map the status; no retries here."""
-        if params is None or type(params) is dict or isinstance(params, Mapping):
-            wire: Any = clean_params(params)
-        else:
-            wire = [clean_params(item) for item in params]
+        try:
+            if params is None or type(params) is dict or isinstance(params, Mapping):
+                wire: Any = clean_params(params)
+            else:
+                wire = [clean_params(item) for item in params]
+        except (TypeError, ValueError) as exc:
+            # A float or NaN among the parameters: refused here, never signed or sent.
+            raise InvalidOrderError(
+                f"{route.label} cannot be sent: {exc}.",
+                route=route.label,
+                action="Give amounts as Decimal or plain text.",
+            ) from None
         signed = None
         if route.private:
             if credentials is None or not route.instruction:

@@ -5,8 +5,11 @@ Every request goes out through ``httpx.AsyncClient.send`` (httpx's API: ``httpx.
 
 - The transport under it (``transport=``):
   ``"pool"`` (default): ``PoolTransport``, the lean HTTP/1.1 keep-alive pool of ``http1.py``
-  as an ``httpx.AsyncBaseTransport``; ``"aiohttp"``: ``httpx_aiohttp``; ``"httpcore"``:
-  httpx's own transport.
+  as an ``httpx.AsyncBaseTransport``; ``"aiohttp"``: ``httpx_aiohttp``. A proxy set in the
+  environment for the exchange's URL (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, minus
+  ``NO_PROXY``, as httpx reads them) switches the session to ``httpx_aiohttp`` through that
+  proxy, since the lean pool speaks no proxy protocol: a team behind a corporate proxy can use
+  the desk.
 - The way requests are made: URLs parsed once per path and query and kept, headers handed
   to httpx already encoded and complete, the body as a byte stream, the signature added
   before the ``httpx.Request`` is built, the answer's stream read as it came, and an
@@ -16,8 +19,9 @@ Every request goes out through ``httpx.AsyncClient.send`` (httpx's API: ``httpx.
 against a bare aiohttp request carrying the same signature (the floor): over four runs the
 default stayed within 0.70-1.22x the floor and 0.35-0.56x ccxt, sequentially and with 32 in
 flight. In the last run, sequential / 32 in flight: ``"aiohttp"`` 1.68x / 2.08x the floor,
-``"httpcore"`` 3.77x / 10.35x, and a plain ``client.post`` with ``BackpackAuth`` over the
-same pool 1.64x / 1.98x. Figures in ``trading/backpack/README.md``.
+httpx's own httpcore transport 3.77x / 10.35x (no longer offered), and a plain
+``client.post`` with ``BackpackAuth`` over the same pool 1.64x / 1.98x. Figures in
+``trading/backpack/README.md``.
 
 Every request is signed at send time through ``Credentials.headers``; transport failures
 reach the session only as ``ExchangeUnavailableError`` (``maybe_sent=False`` when the request
@@ -26,9 +30,10 @@ never left) or, for a line break in a header, ``AuthenticationError``.
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import httpx
@@ -38,7 +43,7 @@ from .http1 import ConnectFailed, HeaderError, Http1Pool
 from .signing import Credentials
 
 KEEPALIVE_S = 15.0  # aiohttp's default idle keep-alive
-TRANSPORTS = ("pool", "aiohttp", "httpcore")
+TRANSPORTS = ("pool", "aiohttp")
 _URL_CACHE_SIZE = 1024
 _BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
 
@@ -198,11 +203,13 @@ class HttpxSender:
             if "\n" in value or "\r" in value:
                 raise _line_break(name, label)
             raw.append((name.encode("latin-1"), value.encode("latin-1")))
-        if body or method in _BODY_METHODS:
+        has_body = bool(body) or method in _BODY_METHODS
+        if has_body:
             raw.append((b"Content-Length", b"%d" % len(body or b"")))
         # Headers complete and the body as a stream: httpx.Request adds nothing and copies
         # nothing. The answer's stream is read as it came (no compression was asked for).
-        request = httpx.Request(method, url, headers=raw, stream=httpx.ByteStream(body or b""))
+        stream = httpx.ByteStream(body or b"") if has_body else None  # a GET carries no body
+        request = httpx.Request(method, url, headers=raw, stream=stream)
         try:
             response = await (self.http or self._open()).send(request, stream=True)
             try:
@@ -234,7 +241,22 @@ class HttpxSender:
             await http.aclose()
 
 
+def environment_proxy(base_url: str) -> str | None:
+    """The proxy the environment sets for ``base_url`` (``HTTPS_PROXY`` / ``HTTP_PROXY`` by
+    scheme, else ``ALL_PROXY``; none for a host in ``NO_PROXY``), or None."""
+    proxies = urllib.request.getproxies()
+    parts = urlsplit(base_url)
+    if proxies.get("no") and urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all") or None
+
+
 def _transport(kind: str, base_url: str, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    proxy = environment_proxy(base_url)
+    if proxy is not None:
+        from httpx_aiohttp import AiohttpTransport
+
+        return AiohttpTransport(limits=limits, trust_env=False, proxy=httpx.Proxy(proxy))
     if kind == "pool":
         # Timeouts come with each request from the client's httpx.Timeout.
         pool = Http1Pool(
@@ -245,11 +267,9 @@ def _transport(kind: str, base_url: str, limits: httpx.Limits) -> httpx.AsyncBas
             keepalive_s=KEEPALIVE_S,
         )
         return PoolTransport(pool)
-    if kind == "aiohttp":
-        from httpx_aiohttp import AiohttpTransport
+    from httpx_aiohttp import AiohttpTransport
 
-        return AiohttpTransport(limits=limits)
-    return httpx.AsyncHTTPTransport(limits=limits)
+    return AiohttpTransport(limits=limits, trust_env=False)
 
 
 def _why(exc: Exception) -> str:
@@ -264,4 +284,11 @@ def _line_break(header: str, label: str) -> AuthenticationError:
     )
 
 
-__all__ = ["TRANSPORTS", "ExchangeHttpClient", "HttpxSender", "PoolTransport", "query_string"]
+__all__ = [
+    "TRANSPORTS",
+    "ExchangeHttpClient",
+    "HttpxSender",
+    "PoolTransport",
+    "environment_proxy",
+    "query_string",
+]

@@ -6,15 +6,19 @@ A parser raises ``FieldError`` naming the field; ``parse`` turns it (and any str
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from .decimals import is_plain
 from .errors import MalformedResponseError
 
 T = TypeVar("T")
+_INTEGER = re.compile(r"-?[0-9]{1,30}")
 
 
 class FieldError(Exception):
@@ -58,16 +62,18 @@ def dec_opt(obj: dict[str, Any], key: str) -> Decimal | None:
 
 
 def to_decimal(value: Any, key: str) -> Decimal:
-    """Convert a wire value to ``Decimal`` or raise ``FieldError``."""
+    """Convert a wire value to ``Decimal`` or raise ``FieldError``.
+
+    Text must be a plain decimal (ASCII digits, one point, optional minus): the exchange
+    never sends exponents, separators, other scripts' digits, NaN or infinities, so such a
+    value is a malformed answer rather than a number to guess at."""
     kind = type(value)
-    if kind is str or kind is int:
-        try:
-            result = Decimal(value)
-        except InvalidOperation:
-            raise FieldError(key, value, "a decimal") from None
-        if result.is_finite():
-            return result
-    elif kind is float:
+    if kind is str:
+        if is_plain(value):
+            return Decimal(value)
+    elif kind is int:
+        return Decimal(value)
+    elif kind is float and math.isfinite(value):
         return Decimal(repr(value))
     raise FieldError(key, value, "a decimal")
 
@@ -118,11 +124,8 @@ def to_int(value: Any, key: str) -> int:
     """Convert a wire value (int or digit string) to ``int`` or raise ``FieldError``."""
     if type(value) is int:
         return value
-    if type(value) is str:
-        try:
-            return int(value)
-        except ValueError:
-            pass
+    if type(value) is str and _INTEGER.fullmatch(value):
+        return int(value)
     raise FieldError(key, value, "an integer")
 
 
@@ -175,16 +178,19 @@ def timestamp_opt(obj: dict[str, Any], key: str) -> datetime | None:
 
 def to_datetime(value: Any, key: str) -> datetime:
     """Epoch ms / µs (int or digits) or ISO text to an aware UTC ``datetime``."""
-    if type(value) is str and not value.isdigit():
+    if type(value) is str and not (value.isascii() and value.isdigit()):
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise FieldError(key, value, "a time") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     number = to_int(value, key)
-    if number > 10**14:  # microseconds
-        return datetime.fromtimestamp(number / 1_000_000, UTC)
-    return datetime.fromtimestamp(number / 1000, UTC)
+    try:
+        if number > 10**14:  # microseconds
+            return datetime.fromtimestamp(number / 1_000_000, UTC)
+        return datetime.fromtimestamp(number / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise FieldError(key, value, "a time") from None
 
 
 def obj_of(value: Any, where: str) -> dict[str, Any]:
@@ -213,7 +219,7 @@ def parse(route: str, parser: Callable[[Any], T], payload: Any) -> T:
             route=route,
             field=exc.field,
         ) from None
-    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError, ArithmeticError) as exc:
         raise MalformedResponseError(
             f"The exchange's answer to {route} is malformed ({type(exc).__name__}: {exc}).",
             route=route,

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 
+from accounts.fields import StrictDecimalField
 from trading.balances.valuation import plain
 
 ASSET = re.compile(r"^[A-Z0-9]{1,20}$")
 EXTRA_ROWS = 3
 MAX_ROWS = 40
-LARGEST = Decimal(10) ** 18
 
 
 class ThresholdsForm(forms.Form):
     """One row per existing threshold plus a few empty ones. `cleaned_minimums()` gives
-    asset -> minimum; a row with an asset but no minimum removes that asset's threshold."""
+    asset -> minimum; a row with an asset but no minimum removes that asset's threshold.
 
-    def __init__(self, *args: Any, current: dict[str, Decimal] | None = None, **kwargs: Any):
+    `known_assets` (the exchange's asset symbols) refuses a name the exchange does not list,
+    unless the row removes a threshold; None skips that check (the exchange did not answer).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        current: dict[str, Decimal] | None = None,
+        known_assets: frozenset[str] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
+        self.known_assets = known_assets
         current = current or {}
         posted = 0
         if self.is_bound:
@@ -43,12 +54,12 @@ class ThresholdsForm(forms.Form):
                 label="Asset",
                 widget=forms.TextInput(attrs={"placeholder": "e.g. USDC", "autocomplete": "off"}),
             )
-            self.fields[f"minimum_{i}"] = forms.CharField(
+            self.fields[f"minimum_{i}"] = StrictDecimalField(
                 required=False,
-                max_length=40,
+                stored=True,
                 initial="" if minimum is None else plain(minimum),
                 label="Minimum",
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "e.g. 1000"}),
+                placeholder="e.g. 1000",
             )
         self.row_count = min(count, MAX_ROWS)
 
@@ -63,8 +74,9 @@ class ThresholdsForm(forms.Form):
         minimums: dict[str, Decimal] = {}
         for i in range(self.row_count):
             asset = (data.get(f"asset_{i}") or "").strip().upper()
-            text = (data.get(f"minimum_{i}") or "").strip().replace(",", "")
-            if not asset and not text:
+            typed = str(self.data.get(self.add_prefix(f"minimum_{i}")) or "").strip()
+            minimum = data.get(f"minimum_{i}")
+            if not asset and not typed:
                 continue
             if not asset:
                 self.add_error(f"asset_{i}", "Name the asset this minimum is for.")
@@ -76,20 +88,10 @@ class ThresholdsForm(forms.Form):
                 self.add_error(f"asset_{i}", f"{asset} is already on row {seen[asset] + 1}.")
                 continue
             seen[asset] = i
-            if not text:
-                continue  # removes the threshold
-            try:
-                minimum = Decimal(text)
-            except InvalidOperation:
-                self.add_error(f"minimum_{i}", f"{text!r} is not a number.")
-                continue
-            if not minimum.is_finite() or minimum < 0:
-                self.add_error(f"minimum_{i}", "The minimum must be zero or more.")
-                continue
-            if minimum >= LARGEST or -minimum.normalize().as_tuple().exponent > 18:
-                self.add_error(
-                    f"minimum_{i}", "The minimum must be under 10^18 with at most 18 decimals."
-                )
+            if minimum is None:
+                continue  # removes the threshold (or the minimum's own error is shown)
+            if self.known_assets is not None and asset not in self.known_assets:
+                self.add_error(f"asset_{i}", f"The exchange has no asset {asset}.")
                 continue
             minimums[asset] = minimum
         data["minimums"] = minimums

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import client_ip, signed_in, subaccount_role
+from accounts.exchange_assets import exchange_asset_names
 from accounts.models import LowBalanceThreshold, Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
 from accounts.selectors import subaccount_list
@@ -101,7 +102,8 @@ def balances_thresholds(request: HttpRequest, subaccount: Subaccount, role: Role
     current = {
         t.asset: t.minimum for t in LowBalanceThreshold.objects.filter(subaccount=subaccount)
     }
-    form = ThresholdsForm(request.POST or None, current=current)
+    known, unchecked = (None, "") if request.method != "POST" else exchange_asset_names()
+    form = ThresholdsForm(request.POST or None, current=current, known_assets=known)
     if request.method == "POST" and form.is_valid():
         try:
             low_balance_thresholds_set(
@@ -116,6 +118,11 @@ def balances_thresholds(request: HttpRequest, subaccount: Subaccount, role: Role
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Low-balance thresholds of {subaccount.name} saved.")
+            if unchecked:
+                messages.warning(
+                    request,
+                    f"The asset names were not checked against the exchange: {unchecked}",
+                )
             return HttpResponseRedirect(reverse("trading:balances"))
     return render(
         request, "trading/balances_thresholds.html", {"form": form, "subaccount": subaccount}

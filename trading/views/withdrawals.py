@@ -22,6 +22,7 @@ from accounts.models import ROLE_RANK, Role, Subaccount, WithdrawalPolicy
 from accounts.permissions import role_of, subaccounts_visible_to
 from trading.backpack.errors import BackpackError
 from trading.withdrawals import selectors
+from trading.withdrawals.forms import WithdrawalRequestForm
 from trading.withdrawals.services import (
     WithdrawalError,
     plain,
@@ -139,14 +140,19 @@ async def withdrawal_request_view(request: HttpRequest, subaccount_id: int) -> H
     if isinstance(subaccount, HttpResponse):
         return subaccount
     form = {key: request.POST.get(key, "") for key in ("asset", "quantity", "address_id")}
+    parsed = WithdrawalRequestForm(request.POST)
+    if not parsed.is_valid():
+        field, message = parsed.first_error()
+        error = WithdrawalError(message, field=field)
+        return await _render_page(request, subaccount, form=form, error=error)
     try:
         record = await withdrawal_request(
             actor=request.user,
             subaccount=subaccount,
-            asset=form["asset"],
-            quantity=form["quantity"],
-            address_id=form["address_id"],
-            otp_code=request.POST.get("otp_code", ""),
+            asset=parsed.cleaned_data["asset"],
+            quantity=parsed.cleaned_data["quantity"],
+            address_id=parsed.cleaned_data["address_id"],
+            otp_code=parsed.cleaned_data["otp_code"],
             ip=client_ip(request),
         )
     except WithdrawalError as error:

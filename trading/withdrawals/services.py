@@ -24,7 +24,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -33,12 +33,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.fields import storable_digits
 from accounts.models import Role, Subaccount, WithdrawalLimit, WithdrawalPolicy
 from accounts.permissions import require_role
 from accounts.twofactor import code_check
+from trading.backpack.decimals import parse_decimal
 from trading.backpack.errors import (
     BackpackError,
     ExchangeUnavailableError,
+    InvalidNumberError,
     MaintenanceError,
     MalformedResponseError,
     RateLimitedError,
@@ -90,12 +93,11 @@ def _parse(asset: str, quantity: Any) -> _Checked:
     if not asset or len(asset) > 20 or not asset.isalnum():
         raise WithdrawalError("Choose the asset to withdraw.", field="asset")
     try:
-        amount = quantity if isinstance(quantity, Decimal) else Decimal(str(quantity).strip())
-    except (InvalidOperation, ValueError):
-        raise WithdrawalError(
-            "The quantity must be a number, like 125.5.", field="quantity"
-        ) from None
-    if not amount.is_finite() or amount <= 0:
+        # Stored, then sent from the record: refuse digits the database would round.
+        amount = parse_decimal(quantity, field="quantity", max_significant=storable_digits())
+    except InvalidNumberError as error:
+        raise WithdrawalError(error.reason, field="quantity") from None
+    if amount is None or amount <= 0:
         raise WithdrawalError("The quantity must be above zero.", field="quantity")
     return _Checked(asset, amount)
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 
 from trading.backpack import (
     Balance,
     Credentials,
+    ExchangeSession,
     OrderStatus,
     Side,
     verify_credentials,
@@ -238,10 +241,8 @@ async def test_metrics_record_latency_outcome_and_code_per_label(client, session
     assert session.limiter.remaining(client.credentials.api_key) < 2000
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpcore"])
-async def test_the_other_transports_sign_and_behave_the_same(sandbox, transport: str) -> None:
-    from trading.backpack import ExchangeSession
-
+@pytest.mark.parametrize("transport", ["aiohttp"])
+async def test_the_other_transport_signs_and_behaves_the_same(sandbox, transport: str) -> None:
     async with ExchangeSession(api_url=sandbox.api_url, transport=transport) as session:
         client = session.client(credentials_of(sandbox), label="A")
         assert (await client.balances())["USDC"].available > 0
@@ -289,3 +290,60 @@ async def test_a_batch_reports_each_orders_own_outcome(client) -> None:
     assert results[0].status is OrderStatus.NEW
     assert isinstance(results[1], InsufficientFundsError)
     assert [o.id for o in await client.open_orders("SOL_USDC")] == [results[0].id]
+
+
+async def test_a_proxy_set_in_the_environment_carries_signed_requests(sandbox, monkeypatch):
+    proxy = ForwardProxy()
+    await proxy.start()
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", proxy.url)
+    try:
+        async with ExchangeSession(api_url=sandbox.api_url) as session:
+            client = session.client(credentials_of(sandbox), label="A")
+            balances = await client.balances()
+    finally:
+        await proxy.stop()
+
+    assert balances["USDC"].available > 0
+    assert f"GET {sandbox.api_url}/api/v1/capital HTTP/1.1" in proxy.request_lines
+    assert all(line.startswith(f"GET {sandbox.api_url}/") for line in proxy.request_lines)
+
+
+class ForwardProxy:
+    """A plain-HTTP forward proxy on loopback that records the request lines it forwards."""
+
+    def __init__(self) -> None:
+        self.request_lines: list[str] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                line, _, rest = head.decode("latin-1").partition("\r\n")
+                self.request_lines.append(line)
+                method, target, version = line.split(" ")
+                url = urlsplit(target)
+                length = re.search(r"(?im)^content-length:\s*(\d+)", rest)
+                body = await reader.readexactly(int(length.group(1))) if length else b""
+                upstream_reader, upstream_writer = await asyncio.open_connection(
+                    url.hostname, url.port
+                )
+                path = url.path + (f"?{url.query}" if url.query else "")
+                upstream_writer.write(f"{method} {path} {version}\r\n{rest}".encode("latin-1"))
+                upstream_writer.write(body)
+                answer_head = await upstream_reader.readuntil(b"\r\n\r\n")
+                size = re.search(rb"(?im)^content-length:\s*(\d+)", answer_head)
+                writer.write(answer_head + await upstream_reader.readexactly(int(size.group(1))))
+                upstream_writer.close()
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()

@@ -91,7 +91,17 @@ def test_price_band_against_reference_price() -> None:
 def test_plain_never_uses_exponent_notation() -> None:
     assert plain(Decimal("1E+3")) == "1000"
     assert plain(Decimal("1E-8")) == "0.00000001"
-    assert plain(check(quantity="1E+1").quantity) == "10.00"
+    assert plain(check(quantity=Decimal("1E+1")).quantity) == "10.00"
+
+
+def test_typed_exponents_and_foreign_digits_are_refused_not_read() -> None:
+    assert [p.message for p in check(quantity="1E+1").problems] == [
+        "quantity '1E+1' has an exponent; write the number out in full, like 1500 rather "
+        "than 1.5e3."
+    ]
+    assert [p.message for p in check(price="１５０").problems] == [
+        "price '１５０' has a digit that is not 0-9; type the number with plain digits."
+    ]
 
 
 from hypothesis import given, settings  # noqa: E402

@@ -4,13 +4,13 @@ from decimal import Decimal
 
 import pytest
 
+from trading.backpack.errors import MalformedResponseError
 from trading.backpack.stream_types import (
     kline_from_stream,
     mark_price_from_stream,
     ticker_from_stream,
     trade_from_stream,
 )
-from trading.backpack.wire import FieldError
 
 
 def test_a_trade_frame_becomes_the_same_trade_as_over_rest():
@@ -54,13 +54,41 @@ def test_mark_price_and_candle_frames():
 
 
 @pytest.mark.parametrize(
-    ("parse", "frame", "error"),
+    ("parse", "frame", "message"),
     [
-        (trade_from_stream, {"p": "18.68", "T": 1}, KeyError),
-        (trade_from_stream, {"p": "lots", "q": "1", "T": 1}, ArithmeticError),
-        (mark_price_from_stream, {"s": "SOL_USDC_PERP", "p": "x"}, FieldError),
+        (
+            trade_from_stream,
+            {"p": "18.68", "T": 1},
+            "The exchange's answer to trade stream is malformed (KeyError: 'q').",
+        ),
+        (
+            trade_from_stream,
+            {"p": "lots", "q": "1", "T": 1},
+            "The exchange's answer to trade stream is malformed: field 'p' should be a "
+            "decimal, got 'lots'.",
+        ),
+        (
+            trade_from_stream,
+            {"p": "1.868e1", "q": "1", "T": 1},
+            "The exchange's answer to trade stream is malformed: field 'p' should be a "
+            "decimal, got '1.868e1'.",
+        ),
+        (
+            ticker_from_stream,
+            {"s": "SOL_USDC", "o": "NaN", "c": "1"},
+            "The exchange's answer to ticker stream is malformed: field 'o' should be a "
+            "decimal, got 'NaN'.",
+        ),
+        (
+            mark_price_from_stream,
+            {"s": "SOL_USDC_PERP", "p": "x"},
+            "The exchange's answer to markPrice stream is malformed: field 'markPrice' should "
+            "be a decimal, got 'x'.",
+        ),
     ],
 )
-def test_a_broken_frame_raises_an_error_the_relay_catches(parse, frame, error):
-    with pytest.raises(error):
+def test_a_broken_frame_raises_a_malformed_response_the_relay_catches(parse, frame, message):
+    with pytest.raises(MalformedResponseError) as caught:
         parse(frame)
+
+    assert caught.value.message == message

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from asgiref.sync import sync_to_async
 
+from accounts.exchange_assets import forget_asset_names
 from accounts.models import Subaccount
 from tests.factories import SubaccountFactory
 from trading.balances import fetch, snapshots
@@ -45,3 +46,11 @@ def desk(exchange) -> Callable[..., Awaitable[Subaccount]]:
         return await sync_to_async(SubaccountFactory)(keypair=keypair, **fields)
 
     return make
+
+
+@pytest.fixture
+def exchange_urls(sandbox, settings) -> object:
+    """Sync tests: the dashboard pointed at the still sandbox (asset names checked there)."""
+    settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
+    forget_asset_names()
+    return sandbox

@@ -6,10 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.contrib.messages import get_messages
 from django.test import AsyncClient, Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from hypothesis import HealthCheck, given, settings
 
+from accounts.exchange_assets import forget_asset_names
 from accounts.models import AuditEvent, LowBalanceThreshold, Role
+from tests.dashboard.test_number_fields import PLAIN, TYPED
 from tests.factories import MembershipFactory, SubaccountFactory, TOTPDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -104,7 +108,7 @@ def admin_client(user) -> Client:
     return client
 
 
-def test_an_admin_sets_thresholds_and_they_are_audited():
+def test_an_admin_sets_thresholds_and_they_are_audited(exchange_urls):
     sub = SubaccountFactory(name="Desk A")
     admin = UserFactory()
     MembershipFactory(user=admin, subaccount=sub, role=Role.ADMIN)
@@ -119,7 +123,7 @@ def test_an_admin_sets_thresholds_and_they_are_audited():
     assert AuditEvent.objects.filter(action="low_balance_thresholds_set").count() == 1
 
 
-def test_bad_threshold_rows_are_explained_where_they_were_typed():
+def test_bad_threshold_rows_are_explained_where_they_were_typed(exchange_urls):
     sub = SubaccountFactory(name="Desk A")
     admin = UserFactory()
     MembershipFactory(user=admin, subaccount=sub, role=Role.ADMIN)
@@ -142,6 +146,61 @@ def test_bad_threshold_rows_are_explained_where_they_were_typed():
     assert "USDC is already on row 1." in html
     assert "Name the asset this minimum is for." in html
     assert not LowBalanceThreshold.objects.filter(subaccount=sub).exists()
+
+
+def threshold_post(data: dict[str, str]) -> tuple[object, str]:
+    sub = SubaccountFactory(name="Desk A")
+    admin = UserFactory()
+    MembershipFactory(user=admin, subaccount=sub, role=Role.ADMIN)
+    answer = admin_client(admin).post(f"/trading/balances/{sub.pk}/thresholds/", data)
+    return answer, answer.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1e3", "&#x27;1e3&#x27; has an exponent; write the number out in full"),
+        (
+            "1,000",
+            "&#x27;1,000&#x27; has a comma; write no thousands separators and use a point "
+            "for decimals, like 1234.5.",
+        ),
+        ("١٠٠", "&#x27;١٠٠&#x27; has a digit that is not 0-9; type the number with plain digits."),
+        ("NaN", "&#x27;NaN&#x27; is not a number."),
+        ("-5", "&#x27;-5&#x27; is negative; this amount cannot be below zero."),
+        (
+            "1" * 19,
+            "&#x27;1111111111111111111&#x27; is too large: at most 18 digits before the "
+            "decimal point.",
+        ),
+    ],
+)
+def test_a_minimum_that_is_not_a_plain_number_is_refused_not_misread(exchange_urls, typed, message):
+    answer, html = threshold_post({"asset_0": "USDC", "minimum_0": typed})
+
+    assert answer.status_code == 200
+    assert message in html
+    assert not LowBalanceThreshold.objects.exists()
+
+
+def test_an_asset_the_exchange_does_not_list_is_refused(exchange_urls):
+    answer, html = threshold_post({"asset_0": "DOGE", "minimum_0": "5", "asset_1": "SOL"})
+
+    assert answer.status_code == 200
+    assert "The exchange has no asset DOGE." in html
+    assert not LowBalanceThreshold.objects.exists()
+
+
+def test_when_the_exchange_cannot_list_assets_the_minimums_are_saved_with_a_warning(settings):
+    settings.BACKPACK_API_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    forget_asset_names()
+
+    answer, _html = threshold_post({"asset_0": "USDC", "minimum_0": "10"})
+
+    assert answer.status_code == 302
+    shown = [str(m) for m in get_messages(answer.wsgi_request)]
+    assert shown[1].startswith("The asset names were not checked against the exchange: ")
+    assert LowBalanceThreshold.objects.get().minimum == D("10")
 
 
 def test_a_trader_cannot_change_thresholds():
@@ -179,3 +238,29 @@ def test_the_thresholds_form_starts_from_the_saved_minimums():
     assert 'name="asset_0" value="USDC"' in html
     assert 'name="minimum_0" value="2500.5"' in html
     assert 'name="asset_3"' in html  # three empty rows to add more
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(typed=TYPED)
+def test_whatever_is_typed_as_a_minimum_is_stored_exactly_or_refused(exchange_urls, typed):
+    sub = SubaccountFactory()
+    admin = UserFactory()
+    MembershipFactory(user=admin, subaccount=sub, role=Role.ADMIN)
+
+    answer = admin_client(admin).post(
+        f"/trading/balances/{sub.pk}/thresholds/", {"asset_0": "USDC", "minimum_0": typed}
+    )
+
+    stored = list(LowBalanceThreshold.objects.filter(subaccount=sub))
+    text = typed.strip()
+    if answer.status_code == 302 and not text:
+        assert stored == []  # a row without a minimum removes the threshold
+    elif answer.status_code == 302:
+        assert PLAIN.fullmatch(text) and [t.minimum for t in stored] == [D(text)]
+    else:
+        assert answer.status_code == 200 and 'class="errorlist' in answer.content.decode()
+        assert stored == []

@@ -280,3 +280,57 @@ async def test_a_ticket_token_cannot_be_reused_by_someone_else(desk) -> None:
 
     assert "This ticket was already used; reload the page" in response.content.decode()
     assert len(await open_orders_on_exchange(desk)) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"price": "1.5e2"},
+            "Price: &#x27;1.5e2&#x27; has an exponent; write the number out in full, like 1500 "
+            "rather than 1.5e3.",
+        ),
+        (
+            {"quantity": "1,5"},
+            "Quantity: &#x27;1,5&#x27; has a comma; write no thousands separators and use a "
+            "point for decimals, like 1234.5.",
+        ),
+        (
+            {"quantity": "١"},
+            "Quantity: &#x27;١&#x27; has a digit that is not 0-9; type the number with plain "
+            "digits.",
+        ),
+        ({"price": "NaN"}, "Price: &#x27;NaN&#x27; is not a number."),
+        (
+            {"price": "9" * 40},
+            "Price: &#x27;99999999999999999999999…&#x27; is too large: at most 18 digits "
+            "before the decimal point.",
+        ),
+        (
+            {"order_type": "Market", "quantity": "1", "price": "150"},
+            "A market order takes no price; clear the price or choose Limit.",
+        ),
+        (
+            {"quote_quantity": "300"},
+            "A limit order takes no quote quantity; give the quantity, or choose Market.",
+        ),
+        (
+            {"order_type": "Market", "price": "", "quantity": "1", "post_only": "on"},
+            "Post-only applies to limit orders only.",
+        ),
+    ],
+)
+async def test_a_ticket_with_a_misread_number_or_an_ignored_field_is_explained_and_never_sent(
+    desk, fields, message
+) -> None:
+    client = await client_for_user(desk.trader)
+    data = ticket(desk, **fields)
+
+    checked = await client.post(CHECK.format(symbol="SOL_USDC"), data, **HX)
+    sent = await client.post(SEND.format(symbol="SOL_USDC"), data, **HX)
+
+    assert checked.status_code == sent.status_code == 200
+    assert message in checked.content.decode()
+    assert message in sent.content.decode()
+    assert await open_orders_on_exchange(desk) == []
+    assert not await AuditEvent.objects.filter(action="order_place").aexists()

@@ -10,6 +10,7 @@ from django.test import AsyncClient
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.fields import storable_digits
 from tests.factories import WithdrawalAddressFactory
 from tests.trading.withdrawals.conftest import client_on, code_of
 from trading.exchange import close_session, exchange_session
@@ -111,3 +112,63 @@ async def test_request_and_second_admin_approval_through_the_pages(desk, on_sand
     assert "Approve</button>" in bob_page
     assert "Sent to the exchange" in final
     assert f'data-client-id="{record.client_id}"' in final  # in the exchange's history
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1e2", "&#x27;1e2&#x27; has an exponent; write the number out in full"),
+        ("1_00", "&#x27;1_00&#x27; has an underscore; write only digits and one decimal point."),
+        (
+            "１００",
+            "&#x27;１００&#x27; has a digit that is not 0-9; type the number with plain digits.",
+        ),
+        ("Infinity", "&#x27;Infinity&#x27; is not a number."),
+        ("0", "&#x27;0&#x27; must be above zero."),
+        ("", "A number is required here."),
+    ],
+)
+async def test_a_quantity_that_is_not_a_plain_number_is_refused_and_never_stored(
+    desk, on_sandbox, typed, message
+):
+    client = await verified(desk.alice)
+
+    response = await client.post(
+        _page_url(desk) + "request/",
+        {
+            "asset": "USDC",
+            "quantity": typed,
+            "address_id": desk.address.pk,
+            "otp_code": await sync_to_async(code_of)(desk.alice),
+        },
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page
+    assert not await WithdrawalRequest.objects.aexists()
+
+
+async def test_a_quantity_with_more_digits_than_the_database_keeps_is_refused_not_rounded(
+    desk, on_sandbox
+):
+    if storable_digits() is None:
+        pytest.skip("this database keeps every digit of the column")
+    client = await verified(desk.alice)
+
+    response = await client.post(
+        _page_url(desk) + "request/",
+        {
+            "asset": "USDC",
+            "quantity": "12.3456789012345678",
+            "address_id": desk.address.pk,
+            "otp_code": await sync_to_async(code_of)(desk.alice),
+        },
+    )
+
+    page = response.content.decode()
+    assert (
+        "&#x27;12.3456789012345678&#x27; has more digits than can be stored exactly: at most "
+        "15 significant digits." in page
+    )
+    assert not await WithdrawalRequest.objects.aexists()
