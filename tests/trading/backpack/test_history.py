@@ -15,12 +15,14 @@ from trading.backpack import (
     ExchangeSession,
     HistoryCursor,
     PositionState,
+    Settlement,
     SettlementSource,
     read_history,
     walk_history,
 )
-from trading.backpack.errors import RateLimitedError
+from trading.backpack.errors import MalformedResponseError, RateLimitedError
 from trading.backpack.routes import HISTORICAL, STANDARD
+from trading.backpack.wire import parse_list
 
 from .conftest import credentials_of
 
@@ -230,3 +232,28 @@ async def test_the_histories_explain_the_change_of_equity_to_the_cent(client, sa
     for position_id, own in by_position.items():
         mine = [s.quantity for s in settlements if s.position_id == position_id]
         assert sum(mine) == own
+
+
+def test_history_rows_tolerate_new_sources_and_ids_sent_as_numbers() -> None:
+    row = {
+        "quantity": "-0.25",
+        "source": "SomeNewSource",
+        "timestamp": "2025-06-15T12:00:00.123",
+        "userId": 1,
+        "positionId": 7,
+        "engineSequence": "41",
+    }
+
+    settlement = Settlement.from_wire(row)
+
+    assert settlement.source.value == "SomeNewSource"
+    assert (settlement.position_id, settlement.engine_sequence) == ("7", 41)
+    assert settlement.quantity == Decimal("-0.25")
+    with pytest.raises(MalformedResponseError) as info:
+        parse_list(
+            "GET /wapi/v1/history/settlement", Settlement.from_wire, [{**row, "quantity": "1e3"}]
+        )
+    assert str(info.value) == (
+        "The exchange's answer to GET /wapi/v1/history/settlement is malformed: field "
+        "'quantity' should be a decimal, got '1e3'."
+    )
