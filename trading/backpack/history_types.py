@@ -72,7 +72,9 @@ class PositionState(TolerantEnum):
 
 @dataclass(frozen=True, slots=True)
 class FundingPayment:
-    """One funding interval's payment on one position (positive received, negative paid)."""
+    """One funding interval's payment on one position (positive received, negative paid).
+
+    (``symbol``, ``interval_end``) identifies it within a subaccount."""
 
     symbol: str
     quantity: Decimal
@@ -95,7 +97,10 @@ class FundingPayment:
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """One USDC amount the exchange settled on the account (positive credited)."""
+    """One USDC amount the exchange settled on the account (positive credited).
+
+    ``engine_sequence`` is unique per settlement (the key for an idempotent sync);
+    ``position_id`` ties realized PnL, perpetual fees and funding to their position."""
 
     source: SettlementSource
     quantity: Decimal
