@@ -40,7 +40,6 @@ from trading.backpack.errors import BackpackError, ExchangeUnavailableError
 from trading.backpack.recent_trades import newest_first
 from trading.exchange import client_for, exchange_session
 from trading.forms import BestPrices
-from trading.fragments import is_perp
 
 T = TypeVar("T")
 
@@ -134,7 +133,7 @@ async def markets_overview() -> list[MarketRow]:
     markets, tickers = await asyncio.gather(session.markets.all(), session.client().tickers())
     by_symbol = {t.symbol: t for t in tickers}
     rows = [MarketRow(m, by_symbol.get(m.symbol)) for m in markets.values() if m.visible]
-    return sorted(rows, key=lambda r: (is_perp(r.market), r.market.symbol))
+    return sorted(rows, key=lambda r: (r.market.is_perp, r.market.symbol))
 
 
 @dataclass
@@ -158,7 +157,7 @@ async def market_snapshot(market: Market) -> MarketSnapshot:
         client.trades(symbol, limit=40),
         client.ticker(symbol),
     ]
-    if is_perp(market):
+    if market.is_perp:
         reads.append(client.mark_prices(symbol))
     results = await asyncio.gather(*reads, return_exceptions=True)
     snapshot = MarketSnapshot(market)
@@ -212,7 +211,7 @@ async def taker_fee_bps(subaccount: Subaccount, market: Market) -> Decimal | Non
         account = await _cached(("account", subaccount.pk), FEE_CACHE_S, load)
     except EXCHANGE_ERRORS:
         return None
-    return account.futures_taker_fee if is_perp(market) else account.spot_taker_fee
+    return account.futures_taker_fee if market.is_perp else account.spot_taker_fee
 
 
 # -- account reads -----------------------------------------------------------------------------

@@ -118,7 +118,7 @@ class MarketFeed:
                 f"kline.{interval}.{self.symbol}",
                 lambda data, interval=interval: self._on_kline(data, interval),
             )
-        if fragments.is_perp(self.market):
+        if self.market.is_perp:
             self._streams.append(f"markPrice.{self.symbol}")
             await streams.subscribe(f"markPrice.{self.symbol}", self._on_mark)
         # Read after the trade stream is subscribed, not before, so no trade can fall between

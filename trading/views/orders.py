@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
-from trading import fragments, selectors
-from trading.backpack.rules import plain
+from trading import formatting, fragments, selectors
 from trading.selectors import EXCHANGE_ERRORS, SubaccountAccess, exchange_error_text
 from trading.services import order_cancel, orders_cancel_all
 from trading.views.common import (
@@ -177,13 +176,13 @@ def _page_number(raw: str | None) -> int:
 
 def _fill_row(fill: Any) -> dict[str, str]:
     return {
-        "time": fragments.fmt_time(fill.timestamp, with_date=True),
+        "time": formatting.utc_time(fill.timestamp, with_date=True),
         "symbol": fill.symbol,
         "side": fill.side.value,
         "side_class": "bid" if fill.side.value == "Bid" else "ask",
-        "price": fragments.fmt_plain(fill.price),
-        "quantity": fragments.fmt_plain(fill.quantity),
-        "fee": f"{fragments.fmt_plain(fill.fee)} {fill.fee_symbol}",
+        "price": formatting.plain(fill.price),
+        "quantity": formatting.plain(fill.quantity),
+        "fee": f"{formatting.plain(fill.fee)} {fill.fee_symbol}",
         "maker": "maker" if fill.is_maker else "taker",
         "order_id": fill.order_id,
     }
@@ -247,13 +246,13 @@ def _utc(value: Any) -> str:
 
 
 def _text(value: Decimal | None) -> str:
-    return "" if value is None else plain(value)
+    return formatting.plain(value, empty="")
 
 
 def _fill_line(name: str, fill: Any) -> list[Any]:
     return [
-        _utc(fill.timestamp), name, fill.symbol, fill.side.value, plain(fill.price),
-        plain(fill.quantity), plain(fill.fee), fill.fee_symbol,
+        _utc(fill.timestamp), name, fill.symbol, fill.side.value, formatting.plain(fill.price),
+        formatting.plain(fill.quantity), formatting.plain(fill.fee), fill.fee_symbol,
         "maker" if fill.is_maker else "taker", fill.order_id,
         "" if fill.trade_id is None else fill.trade_id,
     ]  # fmt: skip
@@ -263,7 +262,7 @@ def _order_line(name: str, order: Any) -> list[Any]:
     return [
         _utc(order.created_at), name, order.symbol, order.side.value, order.order_type.value,
         order.status.value, _text(order.price), _text(order.quantity),
-        plain(order.executed_quantity), plain(order.executed_quote_quantity),
+        formatting.plain(order.executed_quantity), formatting.plain(order.executed_quote_quantity),
         order.time_in_force.value if order.time_in_force else "",
         "true" if order.post_only else "false", "true" if order.reduce_only else "false",
         order.id, "" if order.client_id is None else order.client_id,

@@ -119,13 +119,6 @@ def test_open_orders_error_replaces_the_table() -> None:
     assert "<table" not in html
 
 
-def test_formatting_never_uses_exponents() -> None:
-    assert fragments.fmt(Decimal("1E+3"), 2) == "1000.00"
-    assert fragments.fmt_plain(Decimal("1.500E+2")) == "150"
-    assert fragments.places_of(Decimal("0.00001")) == 5
-    assert fragments.places_of(Decimal("1E+1")) == 0
-
-
 def test_a_position_event_shows_side_size_and_entry() -> None:
     class Sub:
         pk = 3
