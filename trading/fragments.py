@@ -28,8 +28,11 @@ from trading.formatting import (
     fixed,
     percent,
     plain,
+    price,
     price_places,
+    quantity,
     quantity_places,
+    usdc,
     utc_time,
 )
 
@@ -58,12 +61,16 @@ def _book_rows(
 ) -> list[BookRow]:
     rows = []
     running = Decimal(0)
-    pp, qp = price_places(market), quantity_places(market)
-    for price, quantity in levels:
-        running += quantity
+    for level_price, level_quantity in levels:
+        running += level_quantity
         pct = (running / max_total * 100) if max_total > 0 else Decimal(0)
         rows.append(
-            BookRow(fixed(price, pp), fixed(quantity, qp), fixed(running, qp), fixed(pct, 1))
+            BookRow(
+                price(level_price, market),
+                quantity(level_quantity, market),
+                quantity(running, market),
+                fixed(pct, 1),
+            )
         )
     return rows
 
@@ -157,7 +164,7 @@ def market_stats_html(
         "high": fixed(ticker.high, pp) if ticker else DASH,
         "low": fixed(ticker.low, pp) if ticker else DASH,
         "volume": fixed(ticker.volume, quantity_places(market)) if ticker else DASH,
-        "quote_volume": fixed(ticker.quote_volume, 2) if ticker else DASH,
+        "quote_volume": usdc(ticker.quote_volume) if ticker else DASH,
         "mark": fixed(mark.mark_price, pp) if mark else DASH,
         "index": fixed(mark.index_price, pp) if mark and mark.index_price is not None else DASH,
         "funding": percent(mark.funding_rate, 4)
@@ -197,8 +204,21 @@ def kline_html(market: Market, kline: Kline, interval: str, *, oob: bool = True)
 # -- account regions -------------------------------------------------------------------------
 
 
-def order_row(order: Order) -> dict[str, Any]:
-    """One open order as the tables show it (plain strings)."""
+Markets = Mapping[str, Market]
+
+
+def _price(value: Decimal | None, market: Market | None) -> str:
+    """With the market's tick decimals; as the exchange sent it when the market is unknown."""
+    return price(value, market) if market is not None else plain(value)
+
+
+def _quantity(value: Decimal | None, market: Market | None) -> str:
+    return quantity(value, market) if market is not None else plain(value)
+
+
+def order_row(order: Order, market: Market | None = None) -> dict[str, Any]:
+    """One order as the tables show it (plain strings): price and quantities by `market`'s
+    tick and step."""
     filled = order.executed_quantity
     return {
         "id": order.id,
@@ -206,9 +226,9 @@ def order_row(order: Order) -> dict[str, Any]:
         "side": order.side.value,
         "side_class": "bid" if order.side.value == "Bid" else "ask",
         "type": order.order_type.value,
-        "price": plain(order.price) if order.price is not None else "market",
-        "quantity": plain(order.quantity) if order.quantity is not None else DASH,
-        "filled": plain(filled),
+        "price": _price(order.price, market) if order.price is not None else "market",
+        "quantity": _quantity(order.quantity, market),
+        "filled": _quantity(filled, market),
         "status": order.status.value,
         "tif": order.time_in_force.value if order.time_in_force else "",
         "flags": " ".join(
@@ -227,15 +247,18 @@ def open_orders_html(
     can_trade: bool,
     error: str = "",
     symbol: str = "",
+    markets: Markets | None = None,
     oob: bool = True,
 ) -> str:
     """The open orders region ``open-orders-{pk}`` of one subaccount; cancel buttons (and
     cancel-all) only when `can_trade`. `symbol` limits the rows to one market (market page);
-    `error` replaces the table with the reason the orders could not be read."""
+    `error` replaces the table with the reason the orders could not be read. `markets` (by
+    symbol) gives each row its tick and step decimals."""
+    markets = markets or {}
     shown = [o for o in orders if not symbol or o.symbol == symbol]
     context = {
         "subaccount": subaccount,
-        "rows": [order_row(o) for o in shown],
+        "rows": [order_row(o, markets.get(o.symbol)) for o in shown],
         "can_trade": can_trade,
         "error": error,
         "symbol": symbol,
@@ -244,8 +267,11 @@ def open_orders_html(
     return render_to_string("trading/partials/open_orders.html", context)
 
 
-def position_row(position: Position, *, liquidation: Decimal | None = None) -> dict[str, Any]:
-    """One position as the table shows it (plain strings)."""
+def position_row(
+    position: Position, market: Market | None = None, *, liquidation: Decimal | None = None
+) -> dict[str, Any]:
+    """One position as the table shows it (plain strings): prices with `market`'s tick
+    decimals, the size with its step decimals, notional and PnL in USDC."""
     size = position.net_quantity
     pnl = position.pnl_unrealized
     exchange_liq = position.est_liquidation_price
@@ -253,15 +279,15 @@ def position_row(position: Position, *, liquidation: Decimal | None = None) -> d
         "symbol": position.symbol,
         "side": "Long" if size > 0 else "Short",
         "side_class": "bid" if size > 0 else "ask",
-        "size": plain(abs(size)),
-        "entry": plain(position.entry_price),
-        "mark": plain(position.mark_price),
-        "notional": fixed(position.net_exposure_notional, 2),
-        "liquidation": fixed(liquidation, 2) if liquidation is not None else DASH,
-        "exchange_liquidation": plain(exchange_liq) if exchange_liq else DASH,
-        "pnl": fixed(pnl, 2),
+        "size": _quantity(abs(size), market),
+        "entry": _price(position.entry_price, market),
+        "mark": _price(position.mark_price, market),
+        "notional": usdc(position.net_exposure_notional),
+        "liquidation": _price(liquidation, market),
+        "exchange_liquidation": _price(exchange_liq, market) if exchange_liq else DASH,
+        "pnl": usdc(pnl),
         "pnl_class": "bid" if pnl > 0 else ("ask" if pnl < 0 else ""),
-        "realized": fixed(position.pnl_realized, 2),
+        "realized": usdc(position.pnl_realized),
     }
 
 
@@ -272,14 +298,17 @@ def positions_html(
     can_trade: bool,
     liquidations: Mapping[str, Decimal | None] | None = None,
     error: str = "",
+    markets: Markets | None = None,
     oob: bool = True,
 ) -> str:
     """The positions region ``positions-{pk}`` of one subaccount; a close button (a
     reduce-only market order) on each row only when `can_trade`. `liquidations` maps symbol to
-    the desk's own liquidation estimate (see `selectors.liquidation_price`)."""
+    the desk's own liquidation estimate (see `selectors.liquidation_price`); `markets` (by
+    symbol) gives each row its tick and step decimals."""
     liquidations = liquidations or {}
+    markets = markets or {}
     rows = [
-        position_row(p, liquidation=liquidations.get(p.symbol))
+        position_row(p, markets.get(p.symbol), liquidation=liquidations.get(p.symbol))
         for p in positions
         if p.net_quantity != 0
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -121,6 +121,18 @@ async def market_get(symbol: str) -> Market:
     return await exchange_session().markets.get(symbol)
 
 
+Markets = dict[str, Market]
+
+
+async def markets_known() -> Markets:
+    """Every market's rules by symbol (cached by the session), for showing prices and
+    quantities with their tick and step decimals; empty when the exchange cannot say."""
+    try:
+        return await exchange_session().markets.all()
+    except EXCHANGE_ERRORS:
+        return {}
+
+
 @dataclass(frozen=True)
 class MarketRow:
     market: Market
@@ -226,6 +238,7 @@ class AccountBlock:
     positions: list[Position] | None = None
     liquidations: dict[str, Decimal | None] | None = None
     error: str = ""
+    markets: dict[str, Market] = field(default_factory=dict)  # by symbol, for the decimals
 
 
 async def open_orders_for(subaccount: Subaccount, symbol: str | None = None) -> list[Order]:
@@ -252,7 +265,9 @@ async def open_orders_for_team(*, user: Any, symbol: str | None = None) -> list[
     async def fill(block: AccountBlock) -> None:
         block.orders = await _guarded(block, open_orders_for(block.access.subaccount, symbol))
 
-    await asyncio.gather(*(fill(b) for b in blocks))
+    _, markets = await asyncio.gather(asyncio.gather(*(fill(b) for b in blocks)), markets_known())
+    for block in blocks:
+        block.markets = markets
     return blocks
 
 
@@ -300,7 +315,9 @@ async def positions_for_team(*, user: Any) -> list[AccountBlock]:
         if result is not None:
             block.positions, block.liquidations = result
 
-    await asyncio.gather(*(fill(b) for b in blocks))
+    _, markets = await asyncio.gather(asyncio.gather(*(fill(b) for b in blocks)), markets_known())
+    for block in blocks:
+        block.markets = markets
     return blocks
 
 

@@ -62,7 +62,7 @@ async def markets_index(request: HttpRequest) -> HttpResponse:
             {
                 "market": row.market,
                 "perp": row.market.is_perp,
-                "last": formatting.fixed(row.ticker.last_price, formatting.price_places(row.market))
+                "last": formatting.price(row.ticker.last_price, row.market)
                 if row.ticker
                 else formatting.DASH,
                 "change": formatting.percent(row.ticker.price_change_percent)
@@ -71,7 +71,7 @@ async def markets_index(request: HttpRequest) -> HttpResponse:
                 "change_class": ""
                 if not row.ticker or not row.ticker.price_change_percent
                 else ("bid" if row.ticker.price_change_percent > 0 else "ask"),
-                "volume": formatting.fixed(row.ticker.quote_volume, 0) if row.ticker else "",
+                "volume": formatting.usdc(row.ticker.quote_volume) if row.ticker else "",
             }
             for row in rows
         ],
@@ -274,9 +274,14 @@ async def _refreshed_regions(access: SubaccountAccess, market: Market) -> str:
     """Open orders (and positions on a perpetual market) of the subaccount, re-read now."""
     out = []
     subaccount = access.subaccount
+    markets = await selectors.markets_known()
     try:
         orders = await selectors.open_orders_for(subaccount)
-        out.append(fragments.open_orders_html(subaccount, orders, can_trade=access.can_trade))
+        out.append(
+            fragments.open_orders_html(
+                subaccount, orders, can_trade=access.can_trade, markets=markets
+            )
+        )
     except EXCHANGE_ERRORS as error:
         out.append(
             fragments.open_orders_html(
@@ -288,7 +293,11 @@ async def _refreshed_regions(access: SubaccountAccess, market: Market) -> str:
             positions, estimates = await selectors.positions_for(subaccount)
             out.append(
                 fragments.positions_html(
-                    subaccount, positions, can_trade=access.can_trade, liquidations=estimates
+                    subaccount,
+                    positions,
+                    can_trade=access.can_trade,
+                    liquidations=estimates,
+                    markets=markets,
                 )
             )
         except EXCHANGE_ERRORS:

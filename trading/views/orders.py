@@ -4,6 +4,7 @@ pagination and CSV export, and the lazily loaded account regions of the market p
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from datetime import UTC
 from decimal import Decimal
@@ -37,6 +38,7 @@ def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
         block.orders or [],
         can_trade=access.can_trade,
         error=block.error,
+        markets=block.markets,
         oob=oob,
     )
 
@@ -53,15 +55,19 @@ async def orders_page(request: HttpRequest) -> HttpResponse:
     return await render_async(request, template, context)
 
 
-async def _orders_region(access: SubaccountAccess) -> str:
+async def _orders_region(access: SubaccountAccess, markets: selectors.Markets | None = None) -> str:
     subaccount = access.subaccount
+    if markets is None:
+        markets = await selectors.markets_known()
     try:
         orders = await selectors.open_orders_for(subaccount)
     except EXCHANGE_ERRORS as error:
         return fragments.open_orders_html(
             subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
         )
-    return fragments.open_orders_html(subaccount, orders, can_trade=access.can_trade)
+    return fragments.open_orders_html(
+        subaccount, orders, can_trade=access.can_trade, markets=markets
+    )
 
 
 def _clean_symbol(raw: str) -> str | None:
@@ -135,12 +141,17 @@ async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpRespo
     of band; the market page loads them after its first paint."""
     access = await access_for(request, subaccount_id)
     subaccount = access.subaccount
-    out = [await _orders_region(access)]
+    markets = await selectors.markets_known()
+    out = [await _orders_region(access, markets)]
     try:
         positions, estimates = await selectors.positions_for(subaccount)
         out.append(
             fragments.positions_html(
-                subaccount, positions, can_trade=access.can_trade, liquidations=estimates
+                subaccount,
+                positions,
+                can_trade=access.can_trade,
+                liquidations=estimates,
+                markets=markets,
             )
         )
     except EXCHANGE_ERRORS as error:
@@ -174,14 +185,18 @@ def _page_number(raw: str | None) -> int:
         return 1
 
 
-def _fill_row(fill: Any) -> dict[str, str]:
+def _fill_row(fill: Any, market: Any) -> dict[str, str]:
+    price, quantity = formatting.plain, formatting.plain
+    if market is not None:
+        price = functools.partial(formatting.price, market=market)
+        quantity = functools.partial(formatting.quantity, market=market)
     return {
         "time": formatting.utc_time(fill.timestamp, with_date=True),
         "symbol": fill.symbol,
         "side": fill.side.value,
         "side_class": "bid" if fill.side.value == "Bid" else "ask",
-        "price": formatting.plain(fill.price),
-        "quantity": formatting.plain(fill.quantity),
+        "price": price(fill.price),
+        "quantity": quantity(fill.quantity),
         "fee": f"{formatting.plain(fill.fee)} {fill.fee_symbol}",
         "maker": "maker" if fill.is_maker else "taker",
         "order_id": fill.order_id,
@@ -217,10 +232,14 @@ async def history_page(request: HttpRequest) -> HttpResponse:
         try:
             if kind == "fills":
                 result = await selectors.fills_page(chosen.subaccount, symbol=symbol, page=page)
-                context["rows"] = [_fill_row(f) for f in result.rows]
+                markets = await selectors.markets_known()
+                context["rows"] = [_fill_row(f, markets.get(f.symbol)) for f in result.rows]
             else:
                 result = await selectors.orders_page(chosen.subaccount, symbol=symbol, page=page)
-                context["rows"] = [fragments.order_row(o) for o in result.rows]
+                markets = await selectors.markets_known()
+                context["rows"] = [
+                    fragments.order_row(o, markets.get(o.symbol)) for o in result.rows
+                ]
             context["has_next"] = result.has_next
         except EXCHANGE_ERRORS as error:
             context["error"] = exchange_error_text(error)
