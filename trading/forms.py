@@ -20,7 +20,7 @@ from django import forms
 from accounts.fields import StrictDecimalField
 from trading.backpack import Market, OrderType, Side
 from trading.backpack.rules import plain, round_price, validate_order
-from trading.formatting import fixed, price_places
+from trading.formatting import fixed, price_places, usdc
 from trading.formatting import plain as plain_text
 
 FAT_FINGER_FRACTION = Decimal("0.05")
@@ -310,10 +310,12 @@ def _estimate(
             review.fee_note = f"at the best {'ask' if side == Side.BID else 'bid'} now"
     elif check.quantity is not None and check.price is not None:
         notional = check.quantity * check.price
+    if review.problems:
+        notional = None  # while an input is invalid, no figure derived from it is shown
     review.notional = notional
     if notional is None:
         return
-    review.notional_text = f"{fixed(notional, 2)} {market.quote_symbol}"
+    review.notional_text = f"{usdc(notional)} {market.quote_symbol}"
     bps = taker_fee_bps if taker_fee_bps is not None else ASSUMED_TAKER_BPS
     fee = notional * bps / BPS
     source = "the account's taker rate" if taker_fee_bps is not None else "an assumed taker rate"
@@ -337,7 +339,7 @@ def _confirmations(
         and review.notional > confirm_notional
     ):
         review.confirm_reasons.append(
-            f"The notional {fixed(review.notional, 2)} {quote} is above this subaccount's "
+            f"The notional {usdc(review.notional)} {quote} is above this subaccount's "
             f"confirmation limit of {plain_text(confirm_notional)} {quote}."
         )
     if is_market or check.price is None:
