@@ -20,7 +20,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from trading.backpack import Kline, Market, MarkPrice, Order, Position, Ticker, Trade
+from trading.backpack import Fill, Kline, Market, MarkPrice, Order, Position, Ticker, Trade
 from trading.backpack.book import OrderBook
 from trading.formatting import (
     DASH,
@@ -237,6 +237,22 @@ def order_row(order: Order, market: Market | None = None) -> dict[str, Any]:
             if on
         ),
         "created": utc_time(order.created_at, with_date=True) if order.created_at else DASH,
+    }
+
+
+def fill_row(fill: Fill, market: Market | None = None) -> dict[str, Any]:
+    """One fill as the history table shows it: price and quantity by `market`'s tick and
+    step, the fee as charged."""
+    return {
+        "time": utc_time(fill.timestamp, with_date=True),
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "side_class": "bid" if fill.side.value == "Bid" else "ask",
+        "price": _price(fill.price, market),
+        "quantity": _quantity(fill.quantity, market),
+        "fee": f"{plain(fill.fee)} {fill.fee_symbol}",
+        "maker": "maker" if fill.is_maker else "taker",
+        "order_id": fill.order_id,
     }
 
 

@@ -4,7 +4,6 @@ pagination and CSV export, and the lazily loaded account regions of the market p
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from datetime import UTC
 from decimal import Decimal
@@ -185,24 +184,6 @@ def _page_number(raw: str | None) -> int:
         return 1
 
 
-def _fill_row(fill: Any, market: Any) -> dict[str, str]:
-    price, quantity = formatting.plain, formatting.plain
-    if market is not None:
-        price = functools.partial(formatting.price, market=market)
-        quantity = functools.partial(formatting.quantity, market=market)
-    return {
-        "time": formatting.utc_time(fill.timestamp, with_date=True),
-        "symbol": fill.symbol,
-        "side": fill.side.value,
-        "side_class": "bid" if fill.side.value == "Bid" else "ask",
-        "price": price(fill.price),
-        "quantity": quantity(fill.quantity),
-        "fee": f"{formatting.plain(fill.fee)} {fill.fee_symbol}",
-        "maker": "maker" if fill.is_maker else "taker",
-        "order_id": fill.order_id,
-    }
-
-
 @require_GET
 @signed_in
 async def history_page(request: HttpRequest) -> HttpResponse:
@@ -233,7 +214,9 @@ async def history_page(request: HttpRequest) -> HttpResponse:
             if kind == "fills":
                 result = await selectors.fills_page(chosen.subaccount, symbol=symbol, page=page)
                 markets = await selectors.markets_known()
-                context["rows"] = [_fill_row(f, markets.get(f.symbol)) for f in result.rows]
+                context["rows"] = [
+                    fragments.fill_row(f, markets.get(f.symbol)) for f in result.rows
+                ]
             else:
                 result = await selectors.orders_page(chosen.subaccount, symbol=symbol, page=page)
                 markets = await selectors.markets_known()
