@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -82,3 +83,18 @@ def audit_actions() -> list[str]:
 def role_label(*, user: Any, subaccount: Subaccount) -> str:
     role = role_of(user, subaccount)
     return role.label if role else ""
+
+
+def _pct(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def confirm_guard_text(*, subaccount: Subaccount) -> str:
+    """The subaccount's fat-finger guard in words (every subaccount has one)."""
+    text = f"Confirm orders above {_pct(subaccount.order_confirm_equity_pct)}% of equity"
+    if subaccount.order_confirm_notional is not None:
+        text += f" or above {_pct(subaccount.order_confirm_notional)} notional"
+    return (
+        f"{text}, and limit prices more than {_pct(subaccount.order_confirm_price_pct)}% "
+        "through the best opposite price."
+    )
