@@ -81,10 +81,14 @@
     fill.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
-  // A fresh result clears the quantity so the next order starts from a clean ticket.
+  // A fresh result clears the quantity so the next order starts from a clean ticket. The
+  // result is swapped outerHTML, so the element to look in is the one now in the page.
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (!event.detail || !event.detail.target || event.detail.target.id !== "ticket-result") return;
-    if (event.detail.target.querySelector("[data-result=ok]")) {
+    var detail = event.detail || {};
+    var fromTicket = detail.elt === form || (detail.target && detail.target.id === "ticket-result");
+    if (!fromTicket) return;
+    var result = document.getElementById("ticket-result");
+    if (result && result.querySelector("[data-result=ok]")) {
       form.querySelectorAll("input[name=quantity], input[name=quote_quantity]").forEach(function (i) { i.value = ""; });
     }
   });
