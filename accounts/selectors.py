@@ -98,3 +98,29 @@ def confirm_guard_text(*, subaccount: Subaccount) -> str:
         f"{text}, and limit prices more than {_pct(subaccount.order_confirm_price_pct)}% "
         "through the best opposite price."
     )
+
+
+def _audit_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{_audit_key(k)}: {_audit_value(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_audit_value(v) for v in value) or "—"
+    return str(value)
+
+
+def _audit_key(key: Any) -> str:
+    words = "".join(f" {c.lower()}" if c.isupper() else c for c in str(key)).replace("_", " ")
+    words = " ".join(words.split())
+    return words[:1].upper() + words[1:]
+
+
+def audit_fields(parameters: Any) -> list[tuple[str, str]]:
+    """An audit record's parameters as (label, value) pairs a person reads: "Order confirm
+    notional" / "5000", booleans as yes/no, nothing as a dash, nested values inline."""
+    if not isinstance(parameters, dict):
+        return [("Parameters", _audit_value(parameters))] if parameters else []
+    return [(_audit_key(k), _audit_value(v)) for k, v in parameters.items()]
