@@ -228,7 +228,14 @@ async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
             request, "trading/partials/ticket_feedback.html", {"error": error}
         )
     form, review, _access = await _review(request, market, tradable)
-    context = {"market": market, "review": review, "form_problems": _form_problems(form)}
+    context = {
+        "market": market,
+        "review": review,
+        "form_problems": _form_problems(form),
+        # The page's first check only fills in the available balance: an untouched ticket
+        # shows no "required" problems before the trader typed anything.
+        "quiet": request.POST.get("probe") == "1",
+    }
     return await render_async(request, "trading/partials/ticket_feedback.html", context)
 
 

@@ -138,3 +138,16 @@ async def test_the_full_quantity_of_a_buy_is_accepted_by_the_exchange(desk) -> N
     response = await client.post(SEND.format(symbol="SOL_USDC"), data, **HX)
 
     assert f"Order placed: Buy {everything} SOL_USDC @ 150" in response.content.decode()
+
+
+async def test_the_pages_first_check_shows_the_available_balance_without_problems(desk) -> None:
+    client = await client_for_user(desk.trader)
+    empty = ticket(desk, price="", quantity="")
+    typed = await client.post(CHECK.format(symbol="SOL_USDC"), empty, **HX)
+    assert "form-error" in typed.content.decode()  # what the trader sees once they type
+
+    response = await client.post(CHECK.format(symbol="SOL_USDC"), {**empty, "probe": "1"}, **HX)
+
+    html = response.content.decode()
+    assert "data-available-text" in html
+    assert "form-error" not in html
