@@ -3,6 +3,7 @@ subaccounts with its value and open orders, and the pages a user of that role ne
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from accounts.models import Role
 from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_for_subaccounts
 from trading.fragments import fmt
-from trading.selectors import AccountBlock, SubaccountAccess, open_orders_for_team
+from trading.selectors import SubaccountAccess, open_orders_for_team, subaccount_access_async
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,12 @@ def pages_for(*, user: Any, roles: set[Role]) -> tuple[PageLink, ...]:
 
 async def overview_for(*, user: Any) -> Overview:
     """The user's subaccounts (value, open orders) and pages, read concurrently."""
-    blocks: list[AccountBlock] = await open_orders_for_team(user=user)
-    subaccounts = [b.access.subaccount for b in blocks]
-    views = await balances_for_subaccounts(subaccounts, fresh=False, sparklines=False)
+    accesses = await subaccount_access_async(user=user)
+    subaccounts = [a.subaccount for a in accesses]
+    blocks, views = await asyncio.gather(
+        open_orders_for_team(user=user),
+        balances_for_subaccounts(subaccounts, fresh=False, sparklines=False),
+    )
     by_id = {v.subaccount_id: v for v in views}
     summaries = []
     for block in blocks:

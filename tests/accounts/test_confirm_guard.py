@@ -60,6 +60,17 @@ def test_the_detail_page_states_the_guard(admin):
     ) in html
 
 
+def test_the_settings_form_shows_the_current_guard(admin):
+    html = (
+        verified_client(admin.user)
+        .get(f"/accounts/subaccounts/{admin.subaccount_id}/settings/")
+        .content.decode()
+    )
+
+    assert 'name="order_confirm_equity_pct" value="10"' in html
+    assert 'name="order_confirm_price_pct" value="5"' in html
+
+
 def test_an_admin_changes_the_guard_and_the_audit_keeps_both_values(admin):
     response = verified_client(admin.user).post(
         f"/accounts/subaccounts/{admin.subaccount_id}/settings/",
