@@ -17,6 +17,7 @@ from tests.trading.pages.conftest import (  # the trading pages' desk on the san
     exchange_urls,
 )
 from tests.trading.pages.test_ticket import SEND, ticket
+from trading.balances.selectors import balances_view_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
 __all__ = ["_fast_passwords", "closes_session", "desk", "exchange_urls"]
@@ -36,8 +37,7 @@ async def test_a_trader_sees_each_subaccount_with_value_and_open_orders(desk) ->
         SEND.format(symbol="SOL_USDC"), ticket(desk, price="145", token="overview-token"), **HX
     )
     assert "Order placed" in placed.content.decode()
-    async with desk.session() as session:
-        collateral = await desk.raw_client(session, 0).collateral()
+    balances = await balances_view_for(desk.main, fresh=True, sparklines=False)
 
     html = (await client.get("/")).content.decode()
 
@@ -45,7 +45,7 @@ async def test_a_trader_sees_each_subaccount_with_value_and_open_orders(desk) ->
     assert "Main desk" in main and "Trader" in main
     assert re.search(r"data-open-orders><a href=\"/trading/orders/\">1</a>", main)
     value = Decimal(re.search(r"data-value>([0-9.]+) USDC", main).group(1))
-    assert abs(value - collateral.net_equity) < collateral.net_equity * Decimal("0.01")
+    assert value == balances.equity_usdc.quantize(Decimal("0.01"))  # as the balances page
     assert "Other desk" in block(html, desk.other.pk)  # the viewer's subaccount too
     assert "Withdrawals" not in html.split('id="overview-pages"')[1]  # not for a trader
     assert (
