@@ -45,7 +45,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    rows = [{"event": e, "fields": selectors.audit_fields(e.parameters)} for e in page]
+    context = {"form": form, "page": page, "rows": rows, "query": query.urlencode()}
     template = "accounts/audit_log.html#events" if request.htmx else "accounts/audit_log.html"
     return render(request, template, context)
 

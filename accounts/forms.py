@@ -65,6 +65,26 @@ class SubaccountSettingsForm(forms.Form):
         above_zero=True,
         stored=True,
     )
+    order_confirm_equity_pct = StrictDecimalField(
+        label="Ask for confirmation above this share of the subaccount's equity (%)",
+        above_zero=True,
+        max_integer_digits=5,
+        max_places=4,
+        error_messages={
+            "required": "The fat-finger guard cannot be removed: give a share of equity "
+            "(10 is the default)."
+        },
+    )
+    order_confirm_price_pct = StrictDecimalField(
+        label="Ask for confirmation for a limit price this far through the book (%)",
+        above_zero=True,
+        max_integer_digits=5,
+        max_places=4,
+        error_messages={
+            "required": "The fat-finger guard cannot be removed: give a price distance "
+            "(5 is the default)."
+        },
+    )
     low_balance = StrictAssetAmountsField(
         label="Warn when a balance falls below (one 'ASSET MINIMUM' per line)",
         what="minimum",

@@ -5,6 +5,7 @@ Models hold data only; the rules that change them live in `accounts.services`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,11 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 1, Role.TRADER: 2, Role.ADMIN: 3}
 
 MONEY = {"max_digits": 36, "decimal_places": 18}
+PERCENT = {"max_digits": 9, "decimal_places": 4}
+
+# The fat-finger guard every subaccount has, new or old, until an admin changes it.
+DEFAULT_CONFIRM_EQUITY_PCT = Decimal("10")
+DEFAULT_CONFIRM_PRICE_PCT = Decimal("5")
 
 
 class Subaccount(models.Model):
@@ -46,6 +52,18 @@ class Subaccount(models.Model):
         null=True,
         blank=True,
         help_text="Orders above this notional ask for a second confirmation.",
+    )
+    order_confirm_equity_pct = models.DecimalField(
+        **PERCENT,
+        default=DEFAULT_CONFIRM_EQUITY_PCT,
+        help_text="Orders whose notional is above this share (%) of the subaccount's equity "
+        "ask for a second confirmation.",
+    )
+    order_confirm_price_pct = models.DecimalField(
+        **PERCENT,
+        default=DEFAULT_CONFIRM_PRICE_PCT,
+        help_text="Limit orders priced more than this (%) through the best opposite price "
+        "ask for a second confirmation.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Membership, Role, Subaccount
 from accounts.permissions import role_of, subaccounts_visible_to
+from trading.formatting import percent, usdc
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,45 @@ def audit_actions() -> list[str]:
 def role_label(*, user: Any, subaccount: Subaccount) -> str:
     role = role_of(user, subaccount)
     return role.label if role else ""
+
+
+def _pct(value: Decimal) -> str:
+    """A setting held in percent (10 -> "10.00"), by the one rule for ratios."""
+    return percent(value / 100, signed=False).removesuffix("%")
+
+
+def confirm_guard_text(*, subaccount: Subaccount) -> str:
+    """The subaccount's fat-finger guard in words (every subaccount has one)."""
+    text = f"Confirm orders above {_pct(subaccount.order_confirm_equity_pct)}% of equity"
+    if subaccount.order_confirm_notional is not None:
+        text += f" or above {usdc(subaccount.order_confirm_notional)} USDC notional"
+    return (
+        f"{text}, and limit prices more than {_pct(subaccount.order_confirm_price_pct)}% "
+        "through the best opposite price."
+    )
+
+
+def _audit_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{_audit_key(k)}: {_audit_value(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_audit_value(v) for v in value) or "—"
+    return str(value)
+
+
+def _audit_key(key: Any) -> str:
+    words = "".join(f" {c.lower()}" if c.isupper() else c for c in str(key)).replace("_", " ")
+    words = " ".join(words.split())
+    return words[:1].upper() + words[1:]
+
+
+def audit_fields(parameters: Any) -> list[tuple[str, str]]:
+    """An audit record's parameters as (label, value) pairs a person reads: "Order confirm
+    notional" / "5000", booleans as yes/no, nothing as a dash, nested values inline."""
+    if not isinstance(parameters, dict):
+        return [("Parameters", _audit_value(parameters))] if parameters else []
+    return [(_audit_key(k), _audit_value(v)) for k, v in parameters.items()]

@@ -173,6 +173,20 @@ def subaccount_key_rotate(
     return subaccount
 
 
+GUARD_MAX_PCT = Decimal("1000")
+
+
+def _guard_pct(value: Decimal | None, current: Decimal, *, field: str, words: str) -> Decimal:
+    """A fat-finger guard setting: None keeps the current one (the guard is never removed)."""
+    if value is None:
+        return current
+    if value <= 0 or value > GUARD_MAX_PCT:
+        raise ServiceError(
+            f"The {words} must be above 0% and at most {GUARD_MAX_PCT}%.", field=field
+        )
+    return value
+
+
 def subaccount_settings_set(
     *,
     actor: Any,
@@ -181,19 +195,41 @@ def subaccount_settings_set(
     notes: str,
     is_active: bool,
     order_confirm_notional: Decimal | None,
+    order_confirm_equity_pct: Decimal | None = None,
+    order_confirm_price_pct: Decimal | None = None,
     ip: str | None = None,
 ) -> Subaccount:
-    """Change a subaccount's label, notes, active flag and order-confirmation notional."""
+    """Change a subaccount's label, notes, active flag and order-confirmation rules.
+
+    The fat-finger guard (share of equity, price distance) can be changed but not removed:
+    None leaves it as it is. The audit record holds the guard's previous and new values.
+    """
     require_role(actor, subaccount, Role.ADMIN)
     if order_confirm_notional is not None and order_confirm_notional <= 0:
         raise ServiceError(
             "The confirmation notional must be above zero.", field="order_confirm_notional"
         )
+    previous_equity_pct = subaccount.order_confirm_equity_pct
+    previous_price_pct = subaccount.order_confirm_price_pct
+    equity_pct = _guard_pct(
+        order_confirm_equity_pct,
+        previous_equity_pct,
+        field="order_confirm_equity_pct",
+        words="share of equity",
+    )
+    price_pct = _guard_pct(
+        order_confirm_price_pct,
+        previous_price_pct,
+        field="order_confirm_price_pct",
+        words="price distance",
+    )
     with transaction.atomic():
         subaccount.exchange_label = exchange_label.strip()
         subaccount.notes = notes
         subaccount.is_active = is_active
         subaccount.order_confirm_notional = order_confirm_notional
+        subaccount.order_confirm_equity_pct = equity_pct
+        subaccount.order_confirm_price_pct = price_pct
         subaccount.save()
         audit_record(
             actor=actor,
@@ -204,6 +240,10 @@ def subaccount_settings_set(
                 "exchange_label": exchange_label,
                 "is_active": is_active,
                 "order_confirm_notional": order_confirm_notional,
+                "order_confirm_equity_pct": equity_pct,
+                "order_confirm_price_pct": price_pct,
+                "previous_order_confirm_equity_pct": previous_equity_pct,
+                "previous_order_confirm_price_pct": previous_price_pct,
             },
         )
     return subaccount

@@ -49,6 +49,7 @@ def subaccount_detail(request: HttpRequest, subaccount: Subaccount, role: Role) 
         "is_admin": role == Role.ADMIN,
         "members": selectors.subaccount_members(subaccount=subaccount),
         "thresholds": subaccount.low_balance_thresholds.all(),
+        "confirm_guard": selectors.confirm_guard_text(subaccount=subaccount),
         **_key_context(subaccount),
     }
     return render(request, "accounts/subaccount_detail.html", context)
@@ -113,6 +114,8 @@ def subaccount_settings(request: HttpRequest, subaccount: Subaccount, role: Role
         "notes": subaccount.notes,
         "is_active": subaccount.is_active,
         "order_confirm_notional": subaccount.order_confirm_notional,
+        "order_confirm_equity_pct": subaccount.order_confirm_equity_pct.normalize(),
+        "order_confirm_price_pct": subaccount.order_confirm_price_pct.normalize(),
         "low_balance": format_asset_amounts(
             {t.asset: t.minimum for t in subaccount.low_balance_thresholds.all()}
         ),
@@ -129,6 +132,8 @@ def subaccount_settings(request: HttpRequest, subaccount: Subaccount, role: Role
                 notes=data["notes"],
                 is_active=data["is_active"],
                 order_confirm_notional=data["order_confirm_notional"],
+                order_confirm_equity_pct=data["order_confirm_equity_pct"],
+                order_confirm_price_pct=data["order_confirm_price_pct"],
                 ip=client_ip(request),
             )
             services.low_balance_thresholds_set(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from dashboard import views
 from trading.views.monitoring import prometheus_metrics
@@ -11,6 +13,12 @@ from trading.views.monitoring import prometheus_metrics
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("favicon.svg"), permanent=True),
+        name="favicon",
+    ),
     path("metrics", prometheus_metrics, name="metrics"),
     path("accounts/", include("accounts.urls")),
     path("trading/", include("trading.urls")),

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
+from accounts.decorators import signed_in
 from dashboard.limits import body_too_large, refusal_page
+from dashboard.overview import overview_for
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+@signed_in
+async def home(request: HttpRequest) -> HttpResponse:
+    """The overview: the user's subaccounts with value and open orders, and their pages."""
+    overview = await overview_for(user=request.user)
+    return await sync_to_async(render)(request, "home.html", {"overview": overview})
 
 
 @require_GET

@@ -3,9 +3,10 @@
 `TicketForm` reads the amounts strictly (`StrictDecimalField`: plain digits, one decimal
 point; anything else is refused with a message quoting what was typed, and the exact value
 typed is kept, so later messages quote it too). `review_ticket` is pure: given the market, the
-best prices, the fee rate and the subaccount's confirmation limit it returns the rounded
-values, the estimated notional and fee, the problems per field, and the reasons the order needs
-a second confirmation. Nothing here talks to the exchange or the database.
+best prices, the fee rate and the subaccount's confirmation rules (its fat-finger guard) it
+returns the rounded values, the estimated notional and fee, the problems per field, and the
+reasons the order needs a second confirmation. `size_shortcuts` turns the available balance
+into the ticket's 25/50/75/100 % quantities. Nothing here talks to the exchange or the database.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from django import forms
 
 from accounts.fields import StrictDecimalField
 from trading.backpack import Market, OrderType, Side
-from trading.backpack.rules import plain, round_price, validate_order
+from trading.backpack.rules import floor_to, plain, round_price, round_quantity, validate_order
 from trading.formatting import fixed, price_places, usdc
 from trading.formatting import plain as plain_text
 
 FAT_FINGER_FRACTION = Decimal("0.05")
+HUNDRED = Decimal("100")
+SHORTCUT_PCTS = (25, 50, 75, 100)
 ASSUMED_TAKER_BPS = Decimal("10")
 BPS = Decimal("10000")
 
@@ -113,6 +116,19 @@ class BestPrices:
     ask: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class ConfirmGuard:
+    """The subaccount's fat-finger guard: a share of its equity (%) and a price distance (%).
+
+    `equity` is the subaccount's net equity in the quote currency now, or None when it could
+    not be read (then every sized order asks for confirmation: the guard never lapses).
+    """
+
+    equity_pct: Decimal
+    price_pct: Decimal
+    equity: Decimal | None
+
+
 @dataclass
 class TicketReview:
     """What the ticket shows under the fields as the trader types."""
@@ -124,8 +140,10 @@ class TicketReview:
     rounded_quantity: str = ""
     notional: Decimal | None = None
     notional_text: str = ""
+    notional_label: str = "Notional"
     fee_text: str = ""
     fee_note: str = ""
+    available: Available | None = None
 
     @property
     def ok(self) -> bool:
@@ -157,13 +175,15 @@ def review_ticket(
     prices: BestPrices,
     taker_fee_bps: Decimal | None,
     confirm_notional: Decimal | None,
+    guard: ConfirmGuard | None = None,
 ) -> TicketReview:
     """Check the cleaned ticket `data` against `market` and the market around it.
 
     Returns rounded values ("use 1.23"), estimated notional (limit: price x quantity; market:
     quantity x best opposite price, or the quote quantity) and taker fee, problems per field,
-    and the reasons for a confirmation step: notional above `confirm_notional`, or a limit
-    price more than 5% through the best opposite price (fat finger).
+    and the reasons for a confirmation step: notional above `confirm_notional`, notional above
+    the guard's share of equity, or a limit price more than the guard's distance (5% without
+    a guard) through the best opposite price (fat finger).
     """
     review = TicketReview()
     side = Side(data["side"])
@@ -229,6 +249,7 @@ def review_ticket(
 
     _estimate(review, check, side, is_market, prices, taker_fee_bps, market)
     _confirmations(review, check, side, is_market, prices, confirm_notional, market)
+    _guarded(review, check, side, is_market, prices, guard, market)
 
     if not review.problems and check.side is not None and check.order_type is not None:
         review.ticket = Ticket(
@@ -310,6 +331,7 @@ def _estimate(
             review.fee_note = f"at the best {'ask' if side == Side.BID else 'bid'} now"
     elif check.quantity is not None and check.price is not None:
         notional = check.quantity * check.price
+        review.notional_label = f"Total ({market.quote_symbol})"
     if review.problems:
         notional = None  # while an input is invalid, no figure derived from it is shown
     review.notional = notional
@@ -342,19 +364,126 @@ def _confirmations(
             f"The notional {usdc(review.notional)} {quote} is above this subaccount's "
             f"confirmation limit of {plain_text(confirm_notional)} {quote}."
         )
+
+
+def _guarded(
+    review: TicketReview,
+    check: Any,
+    side: Side,
+    is_market: bool,
+    prices: BestPrices,
+    guard: ConfirmGuard | None,
+    market: Market,
+) -> None:
+    quote = market.quote_symbol
+    fraction = FAT_FINGER_FRACTION if guard is None else guard.price_pct / HUNDRED
+    if guard is not None and review.notional is not None and review.notional > 0:
+        share = plain_text(guard.equity_pct.normalize())
+        if guard.equity is None:
+            review.confirm_reasons.append(
+                f"The subaccount's equity could not be read, so the notional "
+                f"{usdc(review.notional)} {quote} was not checked against {share}% of it."
+            )
+        elif review.notional > guard.equity * guard.equity_pct / HUNDRED:
+            review.confirm_reasons.append(
+                f"The notional {usdc(review.notional)} {quote} is above {share}% of this "
+                f"subaccount's equity ({usdc(guard.equity)} {quote})."
+            )
     if is_market or check.price is None:
         return
     if side == Side.BID and prices.ask:
         through = (check.price - prices.ask) / prices.ask
-        if through > FAT_FINGER_FRACTION:
+        if through > fraction:
             review.confirm_reasons.append(
                 f"The buy price {plain(check.price)} is {fixed(through * 100, 1)}% above the "
                 f"best ask {plain(prices.ask)}."
             )
     if side == Side.ASK and prices.bid:
         through = (prices.bid - check.price) / prices.bid
-        if through > FAT_FINGER_FRACTION:
+        if through > fraction:
             review.confirm_reasons.append(
                 f"The sell price {plain(check.price)} is {fixed(through * 100, 1)}% below the "
                 f"best bid {plain(prices.bid)}."
             )
+
+
+@dataclass(frozen=True)
+class SizeShortcut:
+    """One of the ticket's percentage buttons: the value it puts in `field`."""
+
+    pct: int
+    field: str  # "quantity" or "quote_quantity"
+    value: str
+
+
+@dataclass(frozen=True)
+class Available:
+    """What the chosen side may spend now, and the ticket's percentage buttons for it."""
+
+    amount: Decimal
+    symbol: str
+    text: str
+    shortcuts: tuple[SizeShortcut, ...]
+
+
+def size_shortcuts(
+    market: Market,
+    *,
+    side: Side,
+    is_market: bool,
+    available: Decimal,
+    price: Decimal | None,
+) -> tuple[SizeShortcut, ...]:
+    """The 25/50/75/100 % buttons for `available` (quote to buy, base to sell on spot; the
+    collateral available, at 1x, on a perpetual), rounded down onto the market's grid so the
+    exchange accepts what they fill in. A buy needs `price` (the limit price, or the best ask
+    for a market order); a market buy on spot fills the quote quantity instead, which spends
+    no more than it says whatever the book looks like."""
+    out = []
+    spends_quote = market.is_perp or side == Side.BID
+    for pct in SHORTCUT_PCTS:
+        amount = available * pct / HUNDRED
+        if not spends_quote:
+            value = round_quantity(amount, market)
+            field_name = "quantity"
+        elif is_market and not market.is_perp and side == Side.BID:
+            value = floor_to(amount, market.tick_size)
+            field_name = "quote_quantity"
+        elif price is not None and price > 0:
+            value = round_quantity(amount / price, market)
+            field_name = "quantity"
+        else:
+            continue
+        if value > 0:
+            out.append(SizeShortcut(pct, field_name, plain_text(value)))
+    return tuple(out)
+
+
+def ticket_available(
+    data: dict[str, Any],
+    market: Market,
+    *,
+    prices: BestPrices,
+    amount: Decimal | None,
+    asset: str,
+) -> Available | None:
+    """The chosen side's available `amount` of `asset` and the percentage buttons for it
+    (a buy is sized at the limit price typed, else at the best ask; a sell at the best bid
+    on a perpetual). None when the amount could not be read."""
+    if amount is None:
+        return None
+    side = Side(data["side"])
+    buying = side == Side.BID
+    is_market = data["order_type"] == OrderType.MARKET.value
+    price = None if is_market else data.get("price")
+    if price is not None and price > 0:
+        price = round_price(price, market, side)
+    else:
+        price = prices.ask if buying else prices.bid
+    shortcuts = size_shortcuts(
+        market, side=side, is_market=is_market, available=amount, price=price
+    )
+    text = f"{plain_text(amount)} {asset}"
+    if market.is_perp:
+        text += " (collateral, at 1x)"
+    return Available(amount=amount, symbol=asset, text=text, shortcuts=shortcuts)

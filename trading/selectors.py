@@ -38,6 +38,7 @@ from trading.backpack import (
 )
 from trading.backpack.errors import BackpackError, ExchangeUnavailableError
 from trading.backpack.recent_trades import newest_first
+from trading.balances.fetch import account_read
 from trading.exchange import client_for, exchange_session
 from trading.forms import BestPrices
 
@@ -224,6 +225,39 @@ async def taker_fee_bps(subaccount: Subaccount, market: Market) -> Decimal | Non
     except EXCHANGE_ERRORS:
         return None
     return account.futures_taker_fee if market.is_perp else account.spot_taker_fee
+
+
+@dataclass(frozen=True)
+class TicketFunds:
+    """What the ticket needs of a subaccount's account now: its net equity (for the
+    fat-finger guard) and what each side may spend, or None where the read failed."""
+
+    equity: Decimal | None
+    spendable: dict[str, Decimal]  # asset -> available (spot balances)
+    collateral_available: Decimal | None  # perpetual markets spend collateral
+    error: str = ""
+
+    def available(self, market: Market, *, buying: bool) -> tuple[Decimal | None, str]:
+        """What an order on `market` may spend, in which asset (perp: collateral)."""
+        if market.is_perp:
+            return self.collateral_available, market.quote_symbol
+        asset = market.quote_symbol if buying else market.base_symbol
+        if self.error:
+            return None, asset
+        return self.spendable.get(asset, Decimal(0)), asset
+
+
+async def ticket_funds(subaccount: Subaccount) -> TicketFunds:
+    """Equity and spendable balances of `subaccount` (shared with the balances reads of the
+    last ~2 s, so typing in the ticket costs no extra exchange reads)."""
+    read = await account_read(subaccount)
+    collateral = read.collateral
+    return TicketFunds(
+        equity=collateral.net_equity if collateral is not None else None,
+        spendable={a: b.available for a, b in (read.balances or {}).items()},
+        collateral_available=collateral.net_equity_available if collateral else None,
+        error=read.error or "",
+    )
 
 
 # -- account reads -----------------------------------------------------------------------------

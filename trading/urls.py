@@ -51,6 +51,7 @@ urlpatterns = [
         name="balances_thresholds",
     ),
     # withdrawals under policy
+    path("withdrawals/", withdrawal_views.withdrawals_index, name="withdrawals_index"),
     path(
         "subaccounts/<int:subaccount_id>/withdrawals/",
         withdrawal_views.withdrawals_page,

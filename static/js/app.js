@@ -25,6 +25,16 @@
       credentials: "same-origin",
     }).catch(function () { /* the look still switched; it is saved next time */ });
   }
+  // At phone width the header is a menu: the button opens and closes it.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-menu-toggle]");
+    if (!button) return;
+    var bar = button.closest(".topbar");
+    var open = !bar.classList.contains("is-open");
+    bar.classList.toggle("is-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-theme-toggle]");
     if (!toggle) return;

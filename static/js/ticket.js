@@ -66,10 +66,29 @@
     }
   });
 
-  // A fresh result clears the quantity so the next order starts from a clean ticket.
+  // The 25/50/75/100 % buttons (in the feedback, computed by the server on the market's
+  // grid) fill the quantity, or the quote quantity for a spot market buy, and clear the other.
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".size-pct") : null;
+    if (!button) return;
+    event.preventDefault();
+    var fill = form.querySelector("input[name=" + button.getAttribute("data-field") + "]");
+    if (!fill) return;
+    form.querySelectorAll("input[name=quantity], input[name=quote_quantity]").forEach(function (i) {
+      if (i !== fill) i.value = "";
+    });
+    fill.value = button.getAttribute("data-value");
+    fill.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // A fresh result clears the quantity so the next order starts from a clean ticket. The
+  // result is swapped outerHTML, so the element to look in is the one now in the page.
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (!event.detail || !event.detail.target || event.detail.target.id !== "ticket-result") return;
-    if (event.detail.target.querySelector("[data-result=ok]")) {
+    var detail = event.detail || {};
+    var fromTicket = detail.elt === form || (detail.target && detail.target.id === "ticket-result");
+    if (!fromTicket) return;
+    var result = document.getElementById("ticket-result");
+    if (result && result.querySelector("[data-result=ok]")) {
       form.querySelectorAll("input[name=quantity], input[name=quote_quantity]").forEach(function (i) { i.value = ""; });
     }
   });

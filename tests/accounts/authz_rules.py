@@ -25,6 +25,7 @@ RULES: dict[str, Rule] = {
     # dashboard
     "home": SIGNED_IN,
     "healthz": PUBLIC,
+    "favicon": PUBLIC,  # a redirect to the static icon
     # sign-in and two-factor
     "accounts:login": PUBLIC,
     "accounts:login_verify": Rule(expect(LOGIN, TWO_FACTOR, TWO_FACTOR, OK, OK, OK)),

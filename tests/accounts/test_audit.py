@@ -128,3 +128,25 @@ def test_csv_cells_that_look_like_formulas_are_defused(trail):
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     details = [row["detail"] for row in rows if row["action"] == "withdrawal_address_add"]
     assert details == ['\'=HYPERLINK("http://evil.example")']
+
+
+def test_the_log_shows_details_as_readable_fields_and_the_time_on_one_line(db):
+    reader = MembershipFactory(role=Role.ADMIN, subaccount__name="Desk Read")
+    audit_record(
+        actor=reader.user,
+        action="subaccount_settings",
+        subaccount=reader.subaccount,
+        parameters={"order_confirm_notional": None, "is_active": True, "orderType": "Limit"},
+        detail="saved",
+    )
+
+    html = verified_client(reader.user).get("/accounts/audit/").content.decode()
+
+    row = html.split('<tr data-action="subaccount_settings">', 1)[1].split("</tr>", 1)[0]
+    assert (
+        '<dl class="audit-fields"><div><dt>Order confirm notional</dt><dd>—</dd></div>'
+        "<div><dt>Is active</dt><dd>yes</dd></div>"
+        "<div><dt>Order type</dt><dd>Limit</dd></div></dl>"
+    ) in row
+    assert '<p class="muted audit-detail">saved</p>' in row
+    assert '<td class="nowrap" data-label="Time (UTC)"><time datetime="' in row

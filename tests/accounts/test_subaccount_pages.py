@@ -117,6 +117,8 @@ def test_settings_save_notional_and_low_balance_thresholds_as_decimals(admin, on
             "exchange_label": "desk-a",
             "is_active": "on",
             "order_confirm_notional": "25000.50",
+            "order_confirm_equity_pct": "12.5",
+            "order_confirm_price_pct": "5",
             "low_balance": "usdc 1000.25\nSOL 0.000000000000000001",
         },
     )
@@ -124,6 +126,7 @@ def test_settings_save_notional_and_low_balance_thresholds_as_decimals(admin, on
     assert response.status_code == 302
     admin.subaccount.refresh_from_db()
     assert admin.subaccount.order_confirm_notional == Decimal("25000.50")
+    assert admin.subaccount.order_confirm_equity_pct == Decimal("12.5")
     minimums = dict(LowBalanceThreshold.objects.values_list("asset", "minimum"))
     assert minimums == {"USDC": Decimal("1000.25"), "SOL": Decimal("1E-18")}
     events = AuditEvent.objects.filter(subaccount=admin.subaccount)
@@ -134,6 +137,9 @@ def test_settings_save_notional_and_low_balance_thresholds_as_decimals(admin, on
     assert events.get(action="low_balance_thresholds_set").parameters == {
         "minimums": {"USDC": "1000.25", "SOL": "0.000000000000000001"}
     }
+
+
+GUARD = {"order_confirm_equity_pct": "10", "order_confirm_price_pct": "5"}
 
 
 @pytest.mark.parametrize(
@@ -158,7 +164,7 @@ def test_settings_save_notional_and_low_balance_thresholds_as_decimals(admin, on
 )
 def test_settings_refuse_a_misread_number_or_an_unknown_asset(admin, on_sandbox, fields, message):
     response = verified_client(admin.user).post(
-        f"/accounts/subaccounts/{admin.subaccount_id}/settings/", fields
+        f"/accounts/subaccounts/{admin.subaccount_id}/settings/", {**GUARD, **fields}
     )
 
     assert response.status_code == 200
@@ -171,7 +177,7 @@ def test_settings_refuse_a_misread_number_or_an_unknown_asset(admin, on_sandbox,
 def test_settings_with_a_bad_threshold_line_name_the_line(admin, on_sandbox):
     response = verified_client(admin.user).post(
         f"/accounts/subaccounts/{admin.subaccount_id}/settings/",
-        {"low_balance": "USDC 10\nSOL lots"},
+        {**GUARD, "low_balance": "USDC 10\nSOL lots"},
     )
 
     assert "Line 2: &#x27;lots&#x27; is not a number." in response.content.decode()

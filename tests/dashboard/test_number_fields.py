@@ -138,6 +138,8 @@ def test_the_walk_finds_the_amount_fields() -> None:
         ("trading.balances.forms.ThresholdsForm", "minimum_0"),
         ("trading.withdrawals.forms.WithdrawalRequestForm", "quantity"),
         ("accounts.forms.SubaccountSettingsForm", "order_confirm_notional"),
+        ("accounts.forms.SubaccountSettingsForm", "order_confirm_equity_pct"),
+        ("accounts.forms.SubaccountSettingsForm", "order_confirm_price_pct"),
         ("accounts.forms.SubaccountSettingsForm", "low_balance"),
         ("accounts.forms.PolicyForm", "daily_limits"),
     } <= found

@@ -70,3 +70,13 @@ async def test_presence_socket_refuses_anonymous_visitors():
     assert not connected
     assert code == 4401
     await communicator.disconnect()
+
+
+def test_the_site_has_a_favicon(client, member):
+    client.force_login(member)
+
+    page = client.get("/").content.decode()
+    icon = client.get("/favicon.ico")
+
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert icon.status_code == 301 and icon["Location"] == "/static/favicon.svg"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.dashboard.test_number_fields import TYPED
 from tests.trading.backpack.test_rules import SOL_USDC
-from trading.forms import BestPrices, TicketForm, review_ticket
+from trading.forms import BestPrices, ConfirmGuard, TicketForm, review_ticket
 
 SUBACCOUNTS = [SimpleNamespace(pk=1, name="Main desk")]
 AMOUNT = st.one_of(st.just(""), TYPED, st.sampled_from(["150", "1", "0.5", "150.005"]))
@@ -122,4 +122,23 @@ def test_the_notional_is_a_value_grouped_with_two_decimals() -> None:
     assert review.fee_text == "≤ 6.0000 USDC (10 bps, the account's taker rate)"
     assert review.confirm_reasons == [
         "The notional 6,000.00 USDC is above this subaccount's confirmation limit of 5000 USDC."
+    ]
+
+
+def test_an_unreadable_equity_asks_for_confirmation_instead_of_waving_the_order_through() -> None:
+    form = ticket(price="150", quantity="1")
+    assert form.is_valid()
+
+    review = review_ticket(
+        form.cleaned_data,
+        SOL_USDC,
+        prices=BestPrices(),
+        taker_fee_bps=None,
+        confirm_notional=None,
+        guard=ConfirmGuard(equity_pct=Decimal("10"), price_pct=Decimal("5"), equity=None),
+    )
+
+    assert review.confirm_reasons == [
+        "The subaccount's equity could not be read, so the notional 150.00 USDC was not "
+        "checked against 10% of it."
     ]

@@ -144,6 +144,17 @@ def stream_rows(*, now: datetime, names: list[str] | None = None) -> list[Stream
     ]
 
 
+def stream_title(name: str, subaccount_names: dict[int, str]) -> str:
+    """A stream as a person names it: "Desk A (account events)", "SOL_USDC (market data)"."""
+    kind, _, rest = name.partition(".")
+    if kind == "subaccount" and rest.isdigit():
+        owner = subaccount_names.get(int(rest), f"subaccount {rest}")
+        return f"{owner} (account events)"
+    if kind == "market" and rest:
+        return f"{rest} (market data)"
+    return name
+
+
 def clock_offset_ms() -> int | None:
     """The last measured offset between this deployment's clock and the exchange's."""
     from trading.models import Gauge

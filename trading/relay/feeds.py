@@ -64,15 +64,19 @@ def _report_stopped(name: str) -> None:
 
 async def watch_connection(name: str, streams: Any, last_message_at) -> None:
     """Report the upstream socket's state to monitoring whenever it changes: drops, and a
-    private subscription the exchange refuses (`refused: <reason>`, counted as down)."""
+    private subscription the exchange refuses (`refused: <reason>`, counted as down); and,
+    once a second at most, the time of the newest message, so the health page shows how
+    old the last message of a connected stream really is (not the time it connected)."""
     was: str | None = None
+    reported_at: float | None = None
     while True:
         state = streams.state
-        if state != was:
-            _report_stream(name, streams.connected.is_set(), last_message_at(), state)
-            if state.startswith("refused"):
+        newest = last_message_at()
+        if state != was or newest != reported_at:
+            _report_stream(name, streams.connected.is_set(), newest, state)
+            if state != was and state.startswith("refused"):
                 log.warning("%s: %s", name, state)
-            was = state
+            was, reported_at = state, newest
         await asyncio.sleep(1.0)
 
 

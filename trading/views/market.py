@@ -15,7 +15,15 @@ from accounts.decorators import signed_in
 from trading import formatting, fragments, selectors
 from trading.backpack.errors import InvalidOrderError
 from trading.backpack.market_types import Market
-from trading.forms import BestPrices, TicketForm, TicketReview, new_ticket_token, review_ticket
+from trading.forms import (
+    BestPrices,
+    ConfirmGuard,
+    TicketForm,
+    TicketReview,
+    new_ticket_token,
+    review_ticket,
+    ticket_available,
+)
 from trading.selectors import EXCHANGE_ERRORS, SubaccountAccess, exchange_error_text
 from trading.services import order_place
 from trading.views.common import (
@@ -168,12 +176,23 @@ async def _review(
     except EXCHANGE_ERRORS:
         prices = BestPrices()
     fee = await selectors.taker_fee_bps(access.subaccount, market)
+    funds = await selectors.ticket_funds(access.subaccount)
+    subaccount = access.subaccount
     review = review_ticket(
         form.cleaned_data,
         market,
         prices=prices,
         taker_fee_bps=fee,
-        confirm_notional=access.subaccount.order_confirm_notional,
+        confirm_notional=subaccount.order_confirm_notional,
+        guard=ConfirmGuard(
+            equity_pct=subaccount.order_confirm_equity_pct,
+            price_pct=subaccount.order_confirm_price_pct,
+            equity=funds.equity,
+        ),
+    )
+    amount, asset = funds.available(market, buying=form.cleaned_data["side"] == "Bid")
+    review.available = ticket_available(
+        form.cleaned_data, market, prices=prices, amount=amount, asset=asset
     )
     return form, review, access
 
@@ -209,7 +228,14 @@ async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
             request, "trading/partials/ticket_feedback.html", {"error": error}
         )
     form, review, _access = await _review(request, market, tradable)
-    context = {"market": market, "review": review, "form_problems": _form_problems(form)}
+    context = {
+        "market": market,
+        "review": review,
+        "form_problems": _form_problems(form),
+        # The page's first check only fills in the available balance: an untouched ticket
+        # shows no "required" problems before the trader typed anything.
+        "quiet": request.POST.get("probe") == "1",
+    }
     return await render_async(request, "trading/partials/ticket_feedback.html", context)
 
 

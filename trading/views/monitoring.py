@@ -22,7 +22,7 @@ from accounts.decorators import client_ip
 from accounts.models import Role
 from accounts.permissions import role_of, subaccounts_visible_to
 from trading.monitoring.bell import alerts_bell_html, alerts_visible_to, bell_for, bell_mark_seen
-from trading.monitoring.health import call_health, clock_offset_ms, stream_rows
+from trading.monitoring.health import call_health, clock_offset_ms, stream_rows, stream_title
 from trading.monitoring.live_sockets import live_socket_failures
 from trading.monitoring.prometheus import CONTENT_TYPE, metrics_text
 
@@ -32,11 +32,15 @@ def _health_context(user: Any) -> dict[str, Any]:
     subaccounts = list(subaccounts_visible_to(user, min_role=Role.VIEWER).order_by("name"))
     health = call_health(labels=[str(s.pk) for s in subaccounts], now=now)
     visible_streams = {f"subaccount.{s.pk}" for s in subaccounts}
-    streams = [
-        row
-        for row in stream_rows(now=now)
-        if row.name.startswith("market.") or row.name in visible_streams
-    ]
+    names = {s.pk: s.name for s in subaccounts}
+    streams = sorted(
+        (
+            {"row": row, "title": stream_title(row.name, names)}
+            for row in stream_rows(now=now)
+            if row.name.startswith("market.") or row.name in visible_streams
+        ),
+        key=lambda s: (not s["row"].name.startswith("subaccount."), s["title"].lower()),
+    )
     rows = []
     for subaccount in subaccounts:
         figures = health[str(subaccount.pk)]
@@ -47,7 +51,8 @@ def _health_context(user: Any) -> dict[str, Any]:
                 "health": figures,
                 "codes": ", ".join(f"{code} ×{n}" for code, n in figures.error_codes[:4]),
                 "stream": next(
-                    (s for s in streams if s.name == f"subaccount.{subaccount.pk}"), None
+                    (s["row"] for s in streams if s["row"].name == f"subaccount.{subaccount.pk}"),
+                    None,
                 ),
             }
         )

@@ -7,6 +7,7 @@ beside the field it belongs to).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -16,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import client_ip, subaccount_role
+from accounts.decorators import client_ip, signed_in, subaccount_role
 from accounts.models import Role, Subaccount, WithdrawalPolicy
 from trading.backpack.errors import BackpackError
 from trading.formatting import plain
@@ -40,11 +41,11 @@ async def _exchange_figures(subaccount: Subaccount, assets: list[str]) -> dict[s
     from trading.exchange import client_for
 
     client = client_for(subaccount)
-    available: dict[str, str] = {}
+    available: dict[str, Decimal] = {}
     problems: list[str] = []
     for asset in assets:
         try:
-            available[asset] = plain((await client.max_withdrawal_quantity(asset)).max_quantity)
+            available[asset] = (await client.max_withdrawal_quantity(asset)).max_quantity
         except BackpackError as error:
             problems.append(f"Max withdrawable {asset}: {error.message}. {error.action}")
     try:
@@ -79,16 +80,7 @@ async def _render_page(
     context = await sync_to_async(_context)(request, subaccount)
     figures = await _exchange_figures(subaccount, [row.asset for row in context["limits"]])
     context["exchange_problems"] = figures["exchange_problems"]
-    context["limit_rows"] = [
-        {
-            "asset": row.asset,
-            "limit": plain(row.daily_limit),
-            "used": plain(row.used),
-            "left": plain(row.left),
-            "available": figures["available"].get(row.asset, "unknown"),
-        }
-        for row in context["limits"]
-    ]
+    context["limit_rows"] = [_limit_row(row, figures["available"]) for row in context["limits"]]
     context["request_rows"] = [
         {"item": item, "quantity": plain(item.quantity)} for item in context["requests"]
     ]
@@ -99,6 +91,28 @@ async def _render_page(
     context["form"] = form or {}
     context["error"] = error
     return await sync_to_async(render)(request, "trading/withdrawals.html", context, status=status)
+
+
+def _limit_row(row: selectors.LimitRow, exchange_max: dict[str, Decimal]) -> dict[str, Any]:
+    most = selectors.max_withdrawable(row=row, exchange_max=exchange_max.get(row.asset))
+    return {
+        "asset": row.asset,
+        "limit": plain(row.daily_limit),
+        "used": plain(row.used),
+        "left": plain(row.left),
+        "available": plain(most.now) if most.now is not None else "unknown",
+        "exchange_max": plain(most.exchange_max) if most.exchange_max is not None else "unknown",
+        "bound_by": most.bound_by,
+    }
+
+
+@require_GET
+@signed_in
+def withdrawals_index(request: HttpRequest) -> HttpResponse:
+    """Where the navigation's "Withdrawals" leads: the subaccounts the user administers, each
+    with its withdrawals page and withdrawal settings."""
+    subaccounts = selectors.subaccounts_for_withdrawals(user=request.user)
+    return render(request, "trading/withdrawals_index.html", {"subaccounts": subaccounts})
 
 
 @require_GET

@@ -10,11 +10,20 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from accounts.models import Subaccount, WithdrawalAddress, WithdrawalLimit
+from accounts.models import Role, Subaccount, WithdrawalAddress, WithdrawalLimit
+from accounts.selectors import subaccount_list
 from trading.models import WithdrawalRequest
 from trading.withdrawals.errors import WithdrawalError
 
 HISTORY_LOOKBACK = timedelta(minutes=5)
+
+
+def subaccounts_for_withdrawals(*, user: Any) -> list[Subaccount]:
+    """The subaccounts whose withdrawals `user` runs (admin role), by name."""
+    rows = subaccount_list(user=user)
+    return sorted(
+        (r.subaccount for r in rows if r.role == Role.ADMIN), key=lambda s: s.name.lower()
+    )
 
 
 def usable_addresses(*, subaccount: Subaccount) -> list[WithdrawalAddress]:
@@ -84,6 +93,35 @@ class LimitRow:
     @property
     def left(self) -> Decimal:
         return max(self.daily_limit - self.used, Decimal(0))
+
+
+@dataclass(frozen=True)
+class MaxWithdrawable:
+    """What can be withdrawn of one asset now: the smaller of the exchange's maximum and what
+    today's limit leaves, with both figures (the exchange's is None when it could not be read,
+    and then nothing is claimed to be withdrawable)."""
+
+    asset: str
+    exchange_max: Decimal | None
+    limit_left: Decimal
+
+    @property
+    def now(self) -> Decimal | None:
+        if self.exchange_max is None:
+            return None
+        return min(self.exchange_max, self.limit_left)
+
+    @property
+    def bound_by(self) -> str:
+        """Which of the two sets the figure: "exchange", "limit", or "" when unknown."""
+        if self.exchange_max is None:
+            return ""
+        return "limit" if self.limit_left < self.exchange_max else "exchange"
+
+
+def max_withdrawable(*, row: LimitRow, exchange_max: Decimal | None) -> MaxWithdrawable:
+    """The max withdrawable now of `row`'s asset, given the exchange's maximum."""
+    return MaxWithdrawable(row.asset, exchange_max, row.left)
 
 
 def limits_today(*, subaccount: Subaccount) -> list[LimitRow]:

@@ -79,4 +79,4 @@ def test_calls_made_for_a_page_are_flushed_and_scraped(server, _sandbox_still):
     assert login.status_code == 200 and block.status_code == 200
     assert _ok_calls(metrics) >= 1
     row = health.split(f'data-subaccount="{server.subaccount_id}"', 1)[1].split("</tr>", 1)[0]
-    assert re.search(r'<td class="num">[1-9]\d*</td>', row)  # the calls, flushed by daphne
+    assert re.search(r'<td data-label="Calls" class="num">[1-9]\d*</td>', row)  # flushed by daphne

@@ -41,7 +41,8 @@ async def test_the_health_page_adds_up_every_process_and_hides_other_subaccounts
     page = response.content.decode()
     assert response.status_code == 200
     row = page.split(f'data-subaccount="{desk.pk}"', 1)[1].split("</tr>", 1)[0]
-    assert '<td class="num">6</td>' in row  # 3 calls from each of two processes
+    assert '<td data-label="Calls" class="num">6</td>' in row  # 3 calls from each of two processes
+
     assert "1994" in row  # standard budget left this minute: 2000 - 6 requests
     assert " ms</td>" in row  # p50 and p99 are known
     assert hidden.name not in page
@@ -150,3 +151,24 @@ def test_staff_add_a_webhook_and_a_bad_url_is_explained(db):
     assert "The webhook URL must start with https:// (or http://)." in bad
     assert "Alerts now go to ops too." in good
     assert "https://hooks.example.test/T1" in good
+
+
+async def test_streams_are_named_by_subaccount_with_the_age_of_their_last_message(desk, agent):
+    viewer = await sync_to_async(UserFactory)(username="vera")
+    await sync_to_async(MembershipFactory)(user=viewer, subaccount=desk)
+    ten_s_ago = timezone.now() - timezone.timedelta(seconds=10)
+    agent.streams.report(f"subaccount.{desk.pk}", True, ten_s_ago)
+    agent.streams.report("market.SOL_USDC", True)
+    await agent.tick()
+    client = AsyncClient()
+    await client.aforce_login(viewer)
+
+    page = (await client.get("/trading/health/")).content.decode()
+
+    private = page.split(f'data-stream="subaccount.{desk.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert '<td data-label="Stream">Desk A (account events)</td>' in private
+    age = float(private.split('data-age="', 1)[1].split('"', 1)[0])
+    assert 10 <= age < 20
+    market = page.split('data-stream="market.SOL_USDC"', 1)[1].split("</tr>", 1)[0]
+    assert '<td data-label="Stream">SOL_USDC (market data)</td>' in market
+    assert ">none since connecting</td>" in market

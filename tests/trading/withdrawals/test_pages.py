@@ -62,8 +62,40 @@ async def test_the_page_offers_only_usable_addresses_and_the_max_withdrawable(
     assert response.status_code == 200
     assert "treasury · Solana" in page
     assert "not confirmed" not in page
+    assert available > Decimal("1000")  # so the daily limit is what binds
+    assert '<span class="max-amount" data-asset="USDC">1000 USDC</span>' in page
+    exchange_max = format(available.normalize(), "f")
+    assert (
+        f"exchange allows <span data-exchange-max>{exchange_max}</span> · "
+        "limit leaves <span data-limit-left>1000</span> (binding)"
+    ) in page
+
+
+async def test_the_exchange_maximum_binds_when_the_limit_leaves_more(sandbox, desk, on_sandbox):
+    await sync_to_async(
+        lambda: desk.subaccount.withdrawal_limits.update(daily_limit=Decimal("1e12"))
+    )()
+    client = await verified(desk.alice)
+
+    response = await client.get(_page_url(desk))
+    exchange = client_on(exchange_session(), sandbox, desk)
+    available = (await exchange.max_withdrawal_quantity("USDC")).max_quantity
+
     expected = format(available.normalize(), "f")
+    page = response.content.decode()
     assert f'<span class="max-amount" data-asset="USDC">{expected} USDC</span>' in page
+    assert f"exchange allows <span data-exchange-max>{expected}</span> (binding)" in page
+
+
+async def test_withdrawals_are_linked_from_the_navigation_and_the_subaccount_page(desk):
+    client = await verified(desk.alice)
+
+    index = (await client.get("/trading/withdrawals/")).content.decode()
+    detail = (await client.get(f"/accounts/subaccounts/{desk.subaccount.pk}/")).content.decode()
+
+    assert '<a href="/trading/withdrawals/">Withdrawals</a>' in index  # the navigation
+    assert f'<a href="{_page_url(desk)}">Desk A</a>' in index
+    assert f'href="{_page_url(desk)}" id="subaccount-withdrawals">Withdrawals</a>' in detail
 
 
 async def test_a_refusal_is_shown_beside_its_field(desk, on_sandbox):
