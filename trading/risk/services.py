@@ -1,0 +1,301 @@
+"""The risk gate in the service layer: every order passes `risk_gate_admit` before it is signed.
+
+Steps for one order (outside any transaction, then one short transaction, then the exchange):
+
+1. Read the subaccount's exposure from the exchange (positions, open orders, net equity) and
+   note when the read started.
+2. In one transaction holding the subaccount's limit row (`SELECT ... FOR UPDATE`, so several
+   dashboard processes queue here): add the reservations of orders in flight that the read
+   cannot have seen, run the pure `risk_gate_check`, and on a pass insert this order's
+   reservation. The check and the reservation are one atomic step; the exchange is not
+   called inside it.
+3. The caller sends the order, then calls `risk_reservation_settle` with the outcome: a
+   refused order frees its headroom at once; a placed one keeps counting for reads that
+   started before it was placed, and is forgotten after `RESERVATION_TTL`.
+
+An order that only reduces risk (reduce-only, a close) passes without reserving anything. A
+refusal is recorded as a `RiskBreach`, audited, and raised as `RiskRefused` whose message
+names the limit, its value and what is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.errors import ServiceError
+from accounts.models import AuditEvent, Subaccount
+from trading.backpack import Side
+from trading.exchange import client_for
+from trading.models import RiskBreach, RiskLimit, RiskReservation
+from trading.risk.gate import (
+    ZERO,
+    Exposure,
+    GateOrder,
+    GateResult,
+    Limits,
+    MarketExposure,
+    risk_gate_check,
+)
+
+RESERVATION_TTL = timedelta(seconds=60)
+
+# Defaults for a subaccount without limits, as fractions of its net equity at first order.
+DEFAULT_ORDER_FRACTION = Decimal("0.25")
+DEFAULT_MARKET_FRACTION = Decimal("1")
+DEFAULT_TOTAL_FRACTION = Decimal("2")
+DEFAULT_LEVERAGE = Decimal("3")
+DEFAULT_OPEN_ORDERS = 50
+DEFAULT_DAILY_LOSS_FRACTION = Decimal("0.05")
+
+
+class RiskRefused(ServiceError):
+    """The gate refused an order; the message names the limit, its value and what is left."""
+
+    def __init__(self, message: str, *, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class ExposureRead:
+    """The exchange's view of a subaccount, and when the read began."""
+
+    exposure: Exposure
+    positions: dict[str, Decimal]  # symbol -> signed net quantity
+    started_at: datetime
+
+
+def limits_of(row: RiskLimit | None) -> Limits:
+    """A `RiskLimit` row as the gate's `Limits` (no row: no limit from this level)."""
+    if row is None:
+        return Limits()
+    markets = [m.strip().upper() for m in row.allowed_markets.split(",") if m.strip()]
+    return Limits(
+        max_order_notional=row.max_order_notional,
+        max_position_notional_market=row.max_position_notional_market,
+        max_position_notional_total=row.max_position_notional_total,
+        max_open_orders=row.max_open_orders,
+        max_leverage=row.max_leverage,
+        allowed_markets=frozenset(markets) if markets else None,
+        daily_loss_limit=row.daily_loss_limit,
+        reduce_only=row.reduce_only,
+        reduce_only_reason=row.reduce_only_reason,
+    )
+
+
+def daily_loss_for(*, subaccount: Subaccount) -> Decimal | None:
+    """Today's realised plus unrealised loss of the subaccount, as a positive amount.
+
+    Hook for issue 15.3: the desk has no PnL ledger yet, so the loss is not measured and the
+    daily loss limit (stored, shown, audited) is not enforced. Return the ledger's figure here
+    and `risk_gate_check` refuses risk-increasing orders once it reaches the limit.
+    """
+    return None
+
+
+async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
+    """Positions, open orders and net equity of the subaccount, read from the exchange."""
+    started_at = timezone.now()
+    client = client_for(subaccount)
+    positions = await client.positions()
+    orders = await client.open_orders()
+    collateral = await client.collateral()
+    markets: dict[str, MarketExposure] = {}
+    quantities: dict[str, Decimal] = {}
+    for p in positions:
+        signed = abs(p.net_exposure_notional) * (1 if p.net_quantity > 0 else -1)
+        markets[p.symbol] = MarketExposure(position=signed)
+        quantities[p.symbol] = p.net_quantity
+    for o in orders:
+        if o.price is None or o.quantity is None or o.reduce_only:
+            continue
+        notional = (o.quantity - o.executed_quantity) * o.price
+        now = markets.get(o.symbol, MarketExposure())
+        markets[o.symbol] = now.plus(buy=o.side == Side.BID, notional=notional)
+    loss = await sync_to_async(daily_loss_for)(subaccount=subaccount)
+    exposure = Exposure(
+        markets=markets,
+        open_orders=len(orders),
+        net_equity=collateral.net_equity,
+        daily_loss=loss,
+    )
+    return ExposureRead(exposure=exposure, positions=quantities, started_at=started_at)
+
+
+def _default_limits(equity: Decimal | None) -> dict[str, Any]:
+    base = max(equity or ZERO, ZERO)
+    return {
+        "max_order_notional": base * DEFAULT_ORDER_FRACTION,
+        "max_position_notional_market": base * DEFAULT_MARKET_FRACTION,
+        "max_position_notional_total": base * DEFAULT_TOTAL_FRACTION,
+        "max_open_orders": DEFAULT_OPEN_ORDERS,
+        "max_leverage": DEFAULT_LEVERAGE,
+        "daily_loss_limit": base * DEFAULT_DAILY_LOSS_FRACTION,
+    }
+
+
+def _subaccount_row_locked(subaccount: Subaccount, equity: Decimal | None) -> RiskLimit:
+    """The subaccount's limit row, locked; created with defaults (audited) when missing."""
+    row = (
+        RiskLimit.objects.select_for_update()
+        .filter(subaccount=subaccount, member__isnull=True)
+        .first()
+    )
+    if row is not None:
+        return row
+    values = _default_limits(equity)
+    row, created = RiskLimit.objects.get_or_create(
+        subaccount=subaccount, member=None, defaults=values
+    )
+    if created:
+        audit_record(
+            actor=None,
+            action="risk_limits_default",
+            subaccount=subaccount,
+            parameters={**values, "net_equity": equity},
+            detail="defaults relative to net equity, set before the first order",
+        )
+    return RiskLimit.objects.select_for_update().get(pk=row.pk)
+
+
+def _in_flight(subaccount: Subaccount, read_started_at: datetime) -> list[RiskReservation]:
+    """Reservations the exchange read may not include (unplaced, or placed after it began)."""
+    now = timezone.now()
+    RiskReservation.objects.filter(
+        subaccount=subaccount, created_at__lt=now - RESERVATION_TTL
+    ).delete()
+    return list(
+        RiskReservation.objects.filter(subaccount=subaccount).filter(
+            Q(placed_at__isnull=True) | Q(placed_at__gte=read_started_at)
+        )
+    )
+
+
+def _with_in_flight(exposure: Exposure, reservations: list[RiskReservation]) -> Exposure:
+    markets = dict(exposure.markets)
+    for r in reservations:
+        markets[r.symbol] = markets.get(r.symbol, MarketExposure()).plus(
+            buy=r.buy, notional=r.notional
+        )
+    return Exposure(
+        markets=markets,
+        open_orders=exposure.open_orders + len(reservations),
+        net_equity=exposure.net_equity,
+        daily_loss=exposure.daily_loss,
+    )
+
+
+@sync_to_async
+def _check_and_reserve(
+    *, actor: Any, subaccount: Subaccount, order: GateOrder, read: ExposureRead
+) -> tuple[GateResult, int | None]:
+    member = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        row = _subaccount_row_locked(subaccount, read.exposure.net_equity)
+        own = (
+            RiskLimit.objects.filter(subaccount=subaccount, member=member).first()
+            if member
+            else None
+        )
+        limits = limits_of(row).stricter(limits_of(own))
+        exposure = _with_in_flight(read.exposure, _in_flight(subaccount, read.started_at))
+        result = risk_gate_check(limits=limits, exposure=exposure, order=order)
+        if not result.allowed:
+            return result, None
+        reservation = RiskReservation.objects.create(
+            subaccount=subaccount,
+            member=member,
+            symbol=order.symbol,
+            buy=order.buy,
+            notional=order.notional,
+        )
+        return result, reservation.pk
+
+
+@sync_to_async
+def _breach_record(
+    *, actor: Any, subaccount: Subaccount, order: GateOrder, result: GateResult, action: str
+) -> None:
+    signed_in = getattr(actor, "is_authenticated", False)
+    RiskBreach.objects.create(
+        subaccount=subaccount,
+        member=actor if signed_in else None,
+        member_name=actor.get_username() if signed_in else "",
+        symbol=order.symbol,
+        limit=result.limit,
+        message=result.message,
+    )
+    audit_record(
+        actor=actor,
+        action=action,
+        subaccount=subaccount,
+        parameters={
+            "symbol": order.symbol,
+            "side": "Bid" if order.buy else "Ask",
+            "notional": order.notional,
+            "limit": result.limit,
+        },
+        result=AuditEvent.Result.DENIED,
+        detail=result.message,
+    )
+
+
+async def risk_gate_admit(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    symbol: str,
+    side: Side,
+    notional: Decimal,
+    quantity: Decimal | None = None,
+    reduce_only: bool = False,
+    quote: str = "USDC",
+    action: str = "order_place",
+) -> int | None:
+    """Pass one order through the gate before it is signed; return its reservation id.
+
+    Reduce-only orders and orders on the opposite side of the position no larger than it
+    pass at once (None: nothing reserved). Others are checked against the stricter of the
+    subaccount's and the member's limits with the exposure read now plus orders in flight;
+    a refusal is recorded and raised as `RiskRefused`. Call `risk_reservation_settle` after
+    the exchange answered.
+    """
+    order = GateOrder(
+        symbol=symbol, buy=side == Side.BID, notional=notional, quote=quote, reduce_only=reduce_only
+    )
+    if reduce_only:
+        return None
+    read = await risk_exposure_read(subaccount=subaccount)
+    held = read.positions.get(symbol, ZERO)
+    if quantity is not None and held != 0 and (held > 0) != order.buy and quantity <= abs(held):
+        return None  # an order against the position, no larger than it, only reduces risk
+    result, reservation_id = await _check_and_reserve(
+        actor=actor, subaccount=subaccount, order=order, read=read
+    )
+    if not result.allowed:
+        await _breach_record(
+            actor=actor, subaccount=subaccount, order=order, result=result, action=action
+        )
+        raise RiskRefused(result.message, limit=result.limit)
+    return reservation_id
+
+
+@sync_to_async
+def risk_reservation_settle(*, reservation_id: int | None, placed: bool) -> None:
+    """The exchange answered: a refused order frees its headroom, a placed one is timestamped."""
+    if reservation_id is None:
+        return
+    reservations = RiskReservation.objects.filter(pk=reservation_id)
+    if placed:
+        reservations.update(placed_at=timezone.now())
+    else:
+        reservations.delete()
