@@ -93,7 +93,11 @@ def risk_limits_set(
         )
     values = _checked(values)
     with transaction.atomic():
-        row = RiskLimit.objects.select_for_update().filter(subaccount=subaccount, member=member)
+        row = (
+            RiskLimit.objects.order_by()
+            .select_for_update(of=("self",))
+            .filter(subaccount=subaccount, member=member)
+        )
         current = row.first()
         previous = {k: getattr(current, k) for k in asdict(values)} if current is not None else None
         limit, _ = RiskLimit.objects.update_or_create(

@@ -146,7 +146,8 @@ def _default_limits(equity: Decimal | None) -> dict[str, Any]:
 def _subaccount_row_locked(subaccount: Subaccount, equity: Decimal | None) -> RiskLimit:
     """The subaccount's limit row, locked; created with defaults (audited) when missing."""
     row = (
-        RiskLimit.objects.select_for_update()
+        RiskLimit.objects.order_by()
+        .select_for_update(of=("self",))
         .filter(subaccount=subaccount, member__isnull=True)
         .first()
     )
@@ -164,7 +165,7 @@ def _subaccount_row_locked(subaccount: Subaccount, equity: Decimal | None) -> Ri
             parameters={**values, "net_equity": equity},
             detail="defaults relative to net equity, set before the first order",
         )
-    return RiskLimit.objects.select_for_update().get(pk=row.pk)
+    return RiskLimit.objects.order_by().select_for_update(of=("self",)).get(pk=row.pk)
 
 
 def _in_flight(subaccount: Subaccount, read_started_at: datetime) -> list[RiskReservation]:
