@@ -1,0 +1,86 @@
+"""The risk page of a subaccount (admins, two-factor session): every limit with its usage as
+a bar, who is reduce-only and why, the breaches, and the form that sets limits with a code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import client_ip, subaccount_role
+from accounts.errors import ServiceError
+from accounts.models import Role, Subaccount
+from trading.risk.forms import RiskLimitsForm
+from trading.risk.limits import risk_limits_set
+from trading.risk.selectors import risk_members_of, risk_page_context
+from trading.risk.services import risk_exposure_read
+from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
+
+WHAT = "The risk page"
+
+
+async def _render(
+    request: HttpRequest,
+    subaccount: Subaccount,
+    *,
+    form: RiskLimitsForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    exposure, problem = None, ""
+    try:
+        exposure = (await risk_exposure_read(subaccount=subaccount)).exposure
+    except EXCHANGE_ERRORS as failure:
+        problem = f"Usage unknown: {exchange_error_text(failure)}"
+    context: dict[str, Any] = await sync_to_async(risk_page_context)(
+        subaccount=subaccount, exposure=exposure
+    )
+    if form is None:
+        form = RiskLimitsForm(members=context["members"])
+    context.update(subaccount=subaccount, form=form, error=error, exchange_problem=problem)
+    return await sync_to_async(render)(request, "trading/risk.html", context, status=status)
+
+
+@require_GET
+@subaccount_role(Role.ADMIN, what=WHAT)
+async def risk_page(request: HttpRequest, subaccount: Subaccount, role: Role) -> HttpResponse:
+    """Limits and usage per subaccount and member, reduce-only members, breaches."""
+    return await _render(request, subaccount)
+
+
+@require_POST
+@subaccount_role(Role.ADMIN, what=WHAT)
+async def risk_limits_view(
+    request: HttpRequest, subaccount: Subaccount, role: Role
+) -> HttpResponse:
+    """Set the limits of the subaccount or of one member (fresh two-factor code)."""
+    members = await sync_to_async(risk_members_of)(subaccount=subaccount)
+    form = RiskLimitsForm(request.POST, members=members)
+    if not form.is_valid():
+        return await _render(request, subaccount, form=form)
+    member_id = form.cleaned_data.get("member")
+    member = await sync_to_async(_member)(subaccount, member_id) if member_id else None
+    try:
+        await sync_to_async(risk_limits_set)(
+            actor=request.user,
+            subaccount=subaccount,
+            member=member,
+            values=form.values(),
+            otp_code=form.cleaned_data["otp_code"],
+            ip=client_ip(request),
+        )
+    except ServiceError as refused:
+        return await _render(request, subaccount, form=form, error=refused.message)
+    who = member.get_username() if member else "the whole subaccount"
+    await sync_to_async(messages.success)(request, f"Limits of {who} saved.")
+    return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
+
+
+def _member(subaccount: Subaccount, user_id: int) -> Any:
+    membership = subaccount.memberships.select_related("user").filter(user_id=user_id).first()
+    return membership.user if membership else None
