@@ -43,6 +43,8 @@ from trading.risk.gate import (
     GateResult,
     Limits,
     MarketExposure,
+    amount_text,
+    headroom,
     risk_gate_check,
 )
 
@@ -300,3 +302,35 @@ def risk_reservation_settle(*, reservation_id: int | None, placed: bool) -> None
         reservations.update(placed_at=timezone.now())
     else:
         reservations.delete()
+
+
+@sync_to_async
+def _limits_now(
+    *, actor: Any, subaccount: Subaccount, read: ExposureRead
+) -> tuple[Limits, Exposure]:
+    """The effective limits (defaults, unsaved, when none are set) and the in-flight exposure."""
+    member = actor if getattr(actor, "is_authenticated", False) else None
+    row = RiskLimit.objects.filter(subaccount=subaccount, member__isnull=True).first()
+    if row is None:
+        row = RiskLimit(subaccount=subaccount, **_default_limits(read.exposure.net_equity))
+    own = RiskLimit.objects.filter(subaccount=subaccount, member=member).first() if member else None
+    exposure = _with_in_flight(read.exposure, _in_flight(subaccount, read.started_at))
+    return limits_of(row).stricter(limits_of(own)), exposure
+
+
+async def risk_headroom_text(
+    *, actor: Any, subaccount: Subaccount, symbol: str, side: Side, quote: str = "USDC"
+) -> str:
+    """What the ticket shows before sending: how much more this member may add here now."""
+    read = await risk_exposure_read(subaccount=subaccount)
+    limits, exposure = await _limits_now(actor=actor, subaccount=subaccount, read=read)
+    if limits.reduce_only:
+        why = f" ({limits.reduce_only_reason})" if limits.reduce_only_reason else ""
+        return f"Reduce-only{why}: only orders that reduce risk will pass."
+    if limits.allowed_markets is not None and symbol not in limits.allowed_markets:
+        return f"{symbol} is not an allowed market: only orders that reduce risk will pass."
+    room = headroom(limits=limits, exposure=exposure, symbol=symbol, buy=side == Side.BID)
+    if room is None:
+        return f"No risk limit on {symbol}."
+    verb = "buy" if side == Side.BID else "sell"
+    return f"Headroom: max {amount_text(room)} {quote} more to {verb} in {symbol}."

@@ -198,3 +198,28 @@ async def test_a_subaccount_without_limits_gets_defaults_from_its_equity(desk) -
     assert row.max_open_orders == 50
     event = await AuditEvent.objects.aget(action="risk_limits_default")
     assert event.parameters["net_equity"] == format(equity, "f")
+
+
+async def test_the_ticket_check_shows_the_headroom_before_sending(desk) -> None:
+    await limits(desk, max_position_notional_market=Decimal("400"))
+    assert 'data-result="ok"' in await send(desk, n=1)
+    client = await client_for_user(desk.trader)
+
+    response = await client.post("/trading/market/SOL_USDC/ticket/check/", ticket(desk, n=2), **HX)
+
+    assert (
+        '<p class="muted" data-headroom>Headroom: max 250 USDC more to buy in SOL_USDC.</p>'
+        in response.content.decode()
+    )
+
+
+async def test_the_ticket_check_says_when_the_member_is_reduce_only(desk) -> None:
+    await limits(desk, member=desk.trader, reduce_only=True, reduce_only_reason="desk review")
+    client = await client_for_user(desk.trader)
+
+    response = await client.post("/trading/market/SOL_USDC/ticket/check/", ticket(desk), **HX)
+
+    assert (
+        "Reduce-only (desk review): only orders that reduce risk will pass."
+        in response.content.decode()
+    )
