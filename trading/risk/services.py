@@ -145,18 +145,20 @@ def _default_limits(equity: Decimal | None) -> dict[str, Any]:
     }
 
 
-def _subaccount_row_locked(subaccount: Subaccount, equity: Decimal | None) -> RiskLimit:
-    """The subaccount's limit row, locked; created with defaults (audited) when missing."""
-    row = (
-        RiskLimit.objects.order_by()
-        .select_for_update(of=("self",))
-        .filter(subaccount=subaccount, member__isnull=True)
-        .first()
-    )
-    if row is not None:
-        return row
+def _limit_rows_locked(
+    subaccount: Subaccount, member: Any | None, equity: Decimal | None
+) -> dict[int | None, RiskLimit]:
+    """The subaccount's row (key None) and the member's (key user id), locked in one query;
+    the subaccount's row is created with defaults (audited) when missing."""
+    wanted = Q(member__isnull=True)
+    if member is not None:
+        wanted |= Q(member=member)
+    locked = RiskLimit.objects.order_by().select_for_update(of=("self",)).filter(wanted)
+    rows = {row.member_id: row for row in locked.filter(subaccount=subaccount)}
+    if None in rows:
+        return rows
     values = _default_limits(equity)
-    row, created = RiskLimit.objects.get_or_create(
+    _row, created = RiskLimit.objects.get_or_create(
         subaccount=subaccount, member=None, defaults=values
     )
     if created:
@@ -167,28 +169,27 @@ def _subaccount_row_locked(subaccount: Subaccount, equity: Decimal | None) -> Ri
             parameters={**values, "net_equity": equity},
             detail="defaults relative to net equity, set before the first order",
         )
-    return RiskLimit.objects.order_by().select_for_update(of=("self",)).get(pk=row.pk)
+    return {row.member_id: row for row in locked.filter(subaccount=subaccount)}
 
 
-def _in_flight(subaccount: Subaccount, read_started_at: datetime) -> list[RiskReservation]:
-    """Reservations the exchange read may not include (unplaced, or placed after it began)."""
-    now = timezone.now()
-    RiskReservation.objects.filter(
-        subaccount=subaccount, created_at__lt=now - RESERVATION_TTL
-    ).delete()
+def _in_flight(
+    subaccount: Subaccount, read_started_at: datetime
+) -> list[tuple[str, bool, Decimal]]:
+    """(symbol, buy, notional) of the reservations the exchange read may not include: not
+    placed yet, or placed after the read began; younger than `RESERVATION_TTL`."""
     return list(
-        RiskReservation.objects.filter(subaccount=subaccount).filter(
-            Q(placed_at__isnull=True) | Q(placed_at__gte=read_started_at)
+        RiskReservation.objects.filter(
+            subaccount=subaccount, created_at__gte=timezone.now() - RESERVATION_TTL
         )
+        .filter(Q(placed_at__isnull=True) | Q(placed_at__gte=read_started_at))
+        .values_list("symbol", "buy", "notional")
     )
 
 
-def _with_in_flight(exposure: Exposure, reservations: list[RiskReservation]) -> Exposure:
+def _with_in_flight(exposure: Exposure, reservations: list[tuple[str, bool, Decimal]]) -> Exposure:
     markets = dict(exposure.markets)
-    for r in reservations:
-        markets[r.symbol] = markets.get(r.symbol, MarketExposure()).plus(
-            buy=r.buy, notional=r.notional
-        )
+    for symbol, buy, notional in reservations:
+        markets[symbol] = markets.get(symbol, MarketExposure()).plus(buy=buy, notional=notional)
     return Exposure(
         markets=markets,
         open_orders=exposure.open_orders + len(reservations),
@@ -203,13 +204,8 @@ def _check_and_reserve(
 ) -> tuple[GateResult, int | None]:
     member = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
-        row = _subaccount_row_locked(subaccount, read.exposure.net_equity)
-        own = (
-            RiskLimit.objects.filter(subaccount=subaccount, member=member).first()
-            if member
-            else None
-        )
-        limits = limits_of(row).stricter(limits_of(own))
+        rows = _limit_rows_locked(subaccount, member, read.exposure.net_equity)
+        limits = limits_of(rows.get(None)).stricter(limits_of(rows.get(getattr(member, "pk", 0))))
         exposure = _with_in_flight(read.exposure, _in_flight(subaccount, read.started_at))
         result = risk_gate_check(limits=limits, exposure=exposure, order=order)
         if not result.allowed:
@@ -302,6 +298,8 @@ def risk_reservation_settle(*, reservation_id: int | None, placed: bool) -> None
         reservations.update(placed_at=timezone.now())
     else:
         reservations.delete()
+    # forget expired reservations here, after the exchange answered, not inside the gate
+    RiskReservation.objects.filter(created_at__lt=timezone.now() - RESERVATION_TTL).delete()
 
 
 @sync_to_async
