@@ -20,6 +20,7 @@ names the limit, its value and what is left.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -108,9 +109,9 @@ async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
     """Positions, open orders and net equity of the subaccount, read from the exchange."""
     started_at = timezone.now()
     client = client_for(subaccount)
-    positions = await client.positions()
-    orders = await client.open_orders()
-    collateral = await client.collateral()
+    positions, orders, collateral = await asyncio.gather(
+        client.positions(), client.open_orders(), client.collateral()
+    )
     markets: dict[str, MarketExposure] = {}
     quantities: dict[str, Decimal] = {}
     for p in positions:
