@@ -50,6 +50,7 @@ from trading.risk.gate import (
 )
 
 RESERVATION_TTL = timedelta(seconds=60)
+CLEANUP_EVERY = 16
 
 # Defaults for a subaccount without limits, as fractions of its net equity at first order.
 DEFAULT_ORDER_FRACTION = Decimal("0.25")
@@ -299,8 +300,10 @@ def risk_reservation_settle(*, reservation_id: int | None, placed: bool) -> None
         reservations.update(placed_at=timezone.now())
     else:
         reservations.delete()
-    # forget expired reservations here, after the exchange answered, not inside the gate
-    RiskReservation.objects.filter(created_at__lt=timezone.now() - RESERVATION_TTL).delete()
+    # Forget expired reservations (they no longer count) after the exchange answered, not
+    # inside the gate, and only on every CLEANUP_EVERY-th order: one query saved per order.
+    if reservation_id % CLEANUP_EVERY == 0:
+        RiskReservation.objects.filter(created_at__lt=timezone.now() - RESERVATION_TTL).delete()
 
 
 @sync_to_async
