@@ -97,4 +97,5 @@ urlpatterns = [
         risk_views.risk_limits_view,
         name="risk_limits",
     ),
+    path("subaccounts/<int:subaccount_id>/risk/kill/", risk_views.kill_switch_view, name="kill"),
 ]

@@ -135,7 +135,8 @@ async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
     return ExposureRead(exposure=exposure, positions=quantities, started_at=started_at)
 
 
-def _default_limits(equity: Decimal | None) -> dict[str, Any]:
+def risk_default_limits(equity: Decimal | None) -> dict[str, Any]:
+    """A new subaccount's limits, relative to its net equity (zero when it is unknown)."""
     base = max(equity or ZERO, ZERO)
     return {
         "max_order_notional": base * DEFAULT_ORDER_FRACTION,
@@ -159,7 +160,7 @@ def _limit_rows_locked(
     rows = {row.member_id: row for row in locked.filter(subaccount=subaccount)}
     if None in rows:
         return rows
-    values = _default_limits(equity)
+    values = risk_default_limits(equity)
     _row, created = RiskLimit.objects.get_or_create(
         subaccount=subaccount, member=None, defaults=values
     )
@@ -314,7 +315,7 @@ def _limits_now(
     member = actor if getattr(actor, "is_authenticated", False) else None
     row = RiskLimit.objects.filter(subaccount=subaccount, member__isnull=True).first()
     if row is None:
-        row = RiskLimit(subaccount=subaccount, **_default_limits(read.exposure.net_equity))
+        row = RiskLimit(subaccount=subaccount, **risk_default_limits(read.exposure.net_equity))
     own = RiskLimit.objects.filter(subaccount=subaccount, member=member).first() if member else None
     exposure = _with_in_flight(read.exposure, _in_flight(subaccount, read.started_at))
     return limits_of(row).stricter(limits_of(own)), exposure

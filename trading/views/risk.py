@@ -16,6 +16,7 @@ from accounts.decorators import client_ip, subaccount_role
 from accounts.errors import ServiceError
 from accounts.models import Role, Subaccount
 from trading.risk.forms import RiskLimitsForm
+from trading.risk.kill import kill_switch_engage, kill_switch_release
 from trading.risk.limits import risk_limits_set
 from trading.risk.selectors import risk_members_of, risk_page_context
 from trading.risk.services import risk_exposure_read
@@ -84,3 +85,32 @@ async def risk_limits_view(
 def _member(subaccount: Subaccount, user_id: int) -> Any:
     membership = subaccount.memberships.select_related("user").filter(user_id=user_id).first()
     return membership.user if membership else None
+
+
+@require_POST
+@subaccount_role(Role.ADMIN, what=WHAT)
+async def kill_switch_view(
+    request: HttpRequest, subaccount: Subaccount, role: Role
+) -> HttpResponse:
+    """Pull the kill switch (reason and a fresh code), or lift it (`release` in the form)."""
+    code = request.POST.get("otp_code", "")
+    try:
+        if request.POST.get("release"):
+            await kill_switch_release(
+                actor=request.user, subaccount=subaccount, otp_code=code, ip=client_ip(request)
+            )
+            text, level = "Kill switch lifted: the subaccount may trade again.", messages.SUCCESS
+        else:
+            report = await kill_switch_engage(
+                actor=request.user,
+                subaccount=subaccount,
+                reason=request.POST.get("reason", ""),
+                otp_code=code,
+                ip=client_ip(request),
+            )
+            text = report.summary()
+            level = messages.SUCCESS if report.clean else messages.ERROR
+    except ServiceError as refused:
+        text, level = refused.message, messages.ERROR
+    await sync_to_async(messages.add_message)(request, level, text)
+    return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
