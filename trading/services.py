@@ -243,7 +243,6 @@ async def _ticket_gate(*, actor: Any, subaccount: Subaccount, ticket: Ticket) ->
         symbol=ticket.symbol,
         side=ticket.side,
         notional=notional,
-        quantity=ticket.quantity,
         reduce_only=ticket.reduce_only,
         quote=ticket.symbol.split("_")[1] if "_" in ticket.symbol else "USDC",
     )
@@ -376,7 +375,6 @@ async def position_close(
             symbol=symbol,
             side=side,
             notional=Decimal(0),
-            quantity=abs(size),
             reduce_only=True,
             action="position_close",
         )

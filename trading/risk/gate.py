@@ -11,8 +11,9 @@ the signed position notional plus every open buy, the short side minus the posit
 open sell; the market's exposure is the larger one. A new buy adds to the long side, a new sell
 to the short side. The total is the sum over markets. Leverage is the total over net equity.
 
-An order that only reduces risk (reduce-only, a close, or an order on the opposite side of the
-position no larger than it) always passes, whatever the limits say and even in reduce-only mode.
+An order that only reduces risk (reduce-only; a close is a reduce-only order) always passes,
+whatever the limits say and even in reduce-only mode. An order without the flag is checked on
+its worst case: a sell against a long position uses no headroom until it would flip it.
 """
 
 from __future__ import annotations
@@ -125,7 +126,6 @@ class GateOrder:
     notional: Decimal
     quote: str = "USDC"
     reduce_only: bool = False
-    position_quantity_after_is_smaller: bool = False  # an opposite order within the position
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
     The first broken limit is reported, in this order: reduce-only mode, allowed markets,
     daily loss, order notional, open orders, position per market, total position, leverage.
     """
-    if order.reduce_only or order.position_quantity_after_is_smaller:
+    if order.reduce_only:
         return GateResult(allowed=True, reduces_risk=True)
     q = order.quote
     if limits.reduce_only:

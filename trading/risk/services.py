@@ -258,15 +258,16 @@ async def risk_gate_admit(
     symbol: str,
     side: Side,
     notional: Decimal,
-    quantity: Decimal | None = None,
     reduce_only: bool = False,
     quote: str = "USDC",
     action: str = "order_place",
 ) -> int | None:
     """Pass one order through the gate before it is signed; return its reservation id.
 
-    Reduce-only orders and orders on the opposite side of the position no larger than it
-    pass at once (None: nothing reserved). Others are checked against the stricter of the
+    Reduce-only orders (closes are reduce-only) pass at once (None: nothing reserved): the
+    exchange itself refuses a reduce-only order that would grow the position. An order
+    without the flag is checked even when it happens to reduce the position, because several
+    of them in flight could together flip it. Others are checked against the stricter of the
     subaccount's and the member's limits with the exposure read now plus orders in flight;
     a refusal is recorded and raised as `RiskRefused`. Call `risk_reservation_settle` after
     the exchange answered.
@@ -277,9 +278,6 @@ async def risk_gate_admit(
     if reduce_only:
         return None
     read = await risk_exposure_read(subaccount=subaccount)
-    held = read.positions.get(symbol, ZERO)
-    if quantity is not None and held != 0 and (held > 0) != order.buy and quantity <= abs(held):
-        return None  # an order against the position, no larger than it, only reduces risk
     result, reservation_id = await _check_and_reserve(
         actor=actor, subaccount=subaccount, order=order, read=read
     )
