@@ -98,4 +98,5 @@ urlpatterns = [
         name="risk_limits",
     ),
     path("subaccounts/<int:subaccount_id>/risk/kill/", risk_views.kill_switch_view, name="kill"),
+    path("risk/kill-all/", risk_views.kill_all_view, name="kill_all"),
 ]

@@ -15,12 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
 from accounts.models import AuditEvent, Role, Subaccount
-from accounts.permissions import require_role
+from accounts.permissions import require_role, subaccounts_visible_to
 from accounts.twofactor import code_check
 from trading.exchange import client_for
 from trading.models import RiskLimit
@@ -58,8 +59,11 @@ class KillReport:
         )
 
 
-def _fresh_code(actor: Any, subaccount: Subaccount, otp_code: str, action: str, ip: str | None):
-    require_role(actor, subaccount, Role.ADMIN)
+def _fresh_code(
+    actor: Any, subaccount: Subaccount | None, otp_code: str, action: str, ip: str | None
+) -> None:
+    if subaccount is not None:
+        require_role(actor, subaccount, Role.ADMIN)
     if code_check(actor, otp_code) is None:
         audit_record(
             actor=actor,
@@ -82,12 +86,13 @@ def _reduce_only_set(
     subaccount: Subaccount,
     on: bool,
     reason: str,
-    otp_code: str,
+    otp_code: str | None,
     ip: str | None,
     equity: Decimal | None = None,
 ) -> None:
     action = "kill_switch_engage" if on else "kill_switch_release"
-    _fresh_code(actor, subaccount, otp_code, action, ip)
+    if otp_code is not None:  # None: the code was checked once for several subaccounts
+        _fresh_code(actor, subaccount, otp_code, action, ip)
     with transaction.atomic():
         row, created = RiskLimit.objects.get_or_create(
             subaccount=subaccount, member=None, defaults=risk_default_limits(equity)
@@ -118,9 +123,42 @@ async def kill_switch_engage(
 ) -> KillReport:
     """Stop the subaccount: reduce-only first, then cancel all orders and close all positions
     through the trading services, then reconcile with the exchange. Admin, fresh code."""
+    return await _stop(
+        actor=actor, subaccount=subaccount, reason=_reason(reason), otp_code=otp_code, ip=ip
+    )
+
+
+def _reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
         raise ServiceError("Say why the kill switch is pulled.", field="reason")
+    return reason
+
+
+async def kill_switch_engage_all(
+    *, actor: Any, reason: str, otp_code: str, ip: str | None = None
+) -> list[tuple[Subaccount, KillReport]]:
+    """One action stops everything: the kill switch on every subaccount the actor admins, at
+    once, with one fresh code. Raises `PermissionDenied` when the actor admins none."""
+    reason = _reason(reason)
+    subaccounts = await sync_to_async(
+        lambda: list(subaccounts_visible_to(actor, min_role=Role.ADMIN))
+    )()
+    if not subaccounts:
+        raise PermissionDenied("The kill switch needs the admin role on a subaccount.")
+    await sync_to_async(_fresh_code)(actor, None, otp_code, "kill_switch_engage", ip)
+    reports = await asyncio.gather(
+        *(
+            _stop(actor=actor, subaccount=s, reason=reason, otp_code=None, ip=ip)
+            for s in subaccounts
+        )
+    )
+    return list(zip(subaccounts, reports, strict=True))
+
+
+async def _stop(
+    *, actor: Any, subaccount: Subaccount, reason: str, otp_code: str | None, ip: str | None
+) -> KillReport:
     client = client_for(subaccount)
     try:
         equity = (await client.collateral()).net_equity

@@ -7,16 +7,19 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import client_ip, subaccount_role
+from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_redirect
 from accounts.errors import ServiceError
 from accounts.models import Role, Subaccount
+from accounts.permissions import subaccounts_visible_to
 from trading.risk.forms import RiskLimitsForm
-from trading.risk.kill import kill_switch_engage, kill_switch_release
+from trading.risk.kill import kill_switch_engage, kill_switch_engage_all, kill_switch_release
 from trading.risk.limits import risk_limits_set
 from trading.risk.selectors import risk_members_of, risk_page_context
 from trading.risk.services import risk_exposure_read
@@ -114,3 +117,35 @@ async def kill_switch_view(
         text, level = refused.message, messages.ERROR
     await sync_to_async(messages.add_message)(request, level, text)
     return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
+
+
+@require_POST
+@signed_in
+async def kill_all_view(request: HttpRequest) -> HttpResponse:
+    """One action stops everything: the kill switch on every subaccount the user admins."""
+    admins_any = await sync_to_async(
+        lambda: subaccounts_visible_to(request.user, min_role=Role.ADMIN).exists()
+    )()
+    if not admins_any:
+        raise PermissionDenied("The kill switch needs the admin role on a subaccount.")
+    redirect = await sync_to_async(two_factor_redirect)(request)
+    if redirect is not None:
+        return redirect
+    try:
+        results = await kill_switch_engage_all(
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            otp_code=request.POST.get("otp_code", ""),
+            ip=client_ip(request),
+        )
+    except ServiceError as refused:
+        await sync_to_async(messages.error)(request, refused.message)
+    else:
+        for subaccount, report in results:
+            level = messages.SUCCESS if report.clean else messages.ERROR
+            text = f"{subaccount.name}: {report.summary()}"
+            await sync_to_async(messages.add_message)(request, level, text)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/"
+    return HttpResponseRedirect(back)

@@ -15,7 +15,7 @@ from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 from tests.trading.risk.test_gate_on_the_sandbox import open_long, open_orders_on_exchange, send
 from trading.models import RiskLimit
-from trading.risk.kill import kill_switch_engage, kill_switch_release
+from trading.risk.kill import kill_switch_engage, kill_switch_engage_all, kill_switch_release
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
 
@@ -105,3 +105,41 @@ def test_the_risk_page_button_pulls_the_switch(desk, admin) -> None:
     html = response.content.decode()
     assert "Kill switch: 0 orders cancelled, positions closed: none. Nothing is left open" in html
     assert '<li data-who="Whole subaccount">Whole subaccount: kill switch: drill</li>' in html
+
+
+async def test_one_action_stops_every_subaccount_the_admin_runs(desk, admin) -> None:
+    await sync_to_async(MembershipFactory)(user=admin, subaccount=desk.other, role=Role.ADMIN)
+    assert 'data-result="ok"' in await send(desk, n=1)
+    async with desk.session() as session:
+        await desk.raw_client(session, 1).place_order(
+            "SOL_USDC", "Ask", "Limit", price=Decimal("170"), quantity=Decimal("1")
+        )
+
+    results = await kill_switch_engage_all(
+        actor=admin, reason="market halt", otp_code=await code(admin)
+    )
+
+    assert [(s.name, r.cancelled, r.clean) for s, r in results] == [
+        ("Main desk", 1, True),
+        ("Other desk", 1, True),
+    ]
+    assert await open_orders_on_exchange(desk) == []
+    async with desk.session() as session:
+        assert await desk.raw_client(session, 1).open_orders() == []
+    reduce_only = RiskLimit.objects.filter(reduce_only=True, member=None)
+    assert await reduce_only.acount() == 2
+
+
+def test_the_stop_everything_button_reports_each_subaccount(desk, admin) -> None:
+    client = verified_client(admin)
+    otp = fresh_totp(TOTPDevice.objects.get(user=admin))
+    page = f"/trading/subaccounts/{desk.main.pk}/risk/"
+
+    response = client.post(
+        "/trading/risk/kill-all/",
+        {"reason": "drill", "otp_code": otp, "next": page},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == page
+    assert "Main desk: Kill switch: 0 orders cancelled" in response.content.decode()
