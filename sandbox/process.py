@@ -228,3 +228,10 @@ class SandboxProcess:
     def set_mark_price(self, symbol: str, price: str) -> None:
         """Set a market's mark price."""
         self._request("POST", "/_sandbox/markPrice", {"symbol": symbol, "price": price})
+
+    def settle_funding(self, symbol: str, rate: str | None = None) -> dict[str, Any]:
+        """End a perpetual's funding interval now and charge it (at ``rate`` if given)."""
+        body: dict[str, Any] = {"symbol": symbol}
+        if rate is not None:
+            body["rate"] = rate
+        return self._request("POST", "/_sandbox/funding", body)

@@ -88,6 +88,8 @@ class MarketSeed:
     mmf: Decimal = Decimal("0.0125")
     funding_interval_ms: int = 28_800_000
     open_interest_limit: Decimal | None = None
+    funding_rate: Decimal = Decimal(0)
+    """The estimated funding rate charged at the end of each interval (perps)."""
 
 
 @dataclass(frozen=True)
@@ -228,14 +230,16 @@ class _Reader:
             raise self.fail((*path, key), "expected a non-empty string")
         return value
 
-    def decimal(self, data: dict, key: str, path: tuple, default: Any = ...) -> Any:
+    def decimal(
+        self, data: dict, key: str, path: tuple, default: Any = ..., *, negative: bool = False
+    ) -> Any:
         if key not in data:
             if default is ...:
                 raise self.fail(path, f"missing required field {key!r}")
             return default
         value = data[key]
         try:
-            return parse_decimal(value)
+            return parse_decimal(value, negative)
         except NumberError as exc:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 reason = f"write the decimal as a quoted string ('{value}'), not a number"
@@ -360,6 +364,7 @@ class _Reader:
             mmf=self.decimal(data, "mmf", path, Decimal("0.0125")),
             funding_interval_ms=self.integer(data, "fundingInterval", path, 28_800_000),
             open_interest_limit=self.decimal(data, "openInterestLimit", path, None),
+            funding_rate=self.decimal(data, "fundingRate", path, Decimal(0), negative=True),
         )
 
     def subaccount(

@@ -14,7 +14,8 @@ Commands: ``execute_order(s)``, ``cancel_order``, ``cancel_open_orders``, ``depo
 ``publish_market_data`` (call about once a second).
 Queries: ``markets_wire``, ``assets_wire``, ``depth``, ``ticker(s)``, ``klines``,
 ``recent_trades``, ``trade_history``, ``mark_prices``, ``open_interest``,
-``funding_rates``, ``funding_payments``, ``open_orders``, ``get_order``, ``order``,
+``funding_rates``, ``funding_payments``, ``settlement_history``, ``position_history``,
+``open_orders``, ``get_order``, ``order``,
 ``order_history``, ``fill_history``, ``positions``, ``position_events``, ``balances``,
 ``collateral``, ``account``, ``max_order_quantity``, ``max_withdrawal_quantity``,
 ``deposits``, ``withdrawals``; typed ``balance`` / ``net_position`` for tests.

@@ -180,6 +180,7 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         self._accounts: dict[int, Account] = {fee_subaccount_id: self._fee_account}
         self._last_order_id = FIRST_ORDER_ID
         self._last_position_id = 0
+        self._last_sequence = 0  # settlements' engineSequence
         self._last_transfer_id = 0
         self._events: list[Event] = []
         self._batch: list[Event] = []

@@ -16,7 +16,8 @@ from .orders import Order, us_to_iso
 
 _FMT = format
 HISTORY_LIMIT = 20_000
-"""Orders, fills, deposits, withdrawals and funding payments kept per subaccount."""
+"""Orders, fills, deposits, withdrawals, funding payments, settlements and positions kept
+per subaccount."""
 _DISPLAY = Decimal("1e-8")
 _COST_QUANTUM = Decimal("1e-12")
 
@@ -48,7 +49,12 @@ class Balance:
 
 class Position:
     """A perpetual position: signed ``net_quantity`` (long > 0) and signed ``net_cost``
-    (entry notional), realized PnL, fees and funding since it opened."""
+    (entry notional), realized PnL, fees and funding since it opened.
+
+    A position lives from the fill that opens it to the fill that brings it back to zero
+    (a fill that reverses it closes it and opens a new one); it stays in the account's
+    position history afterwards, with the volume and notional it opened and closed.
+    """
 
     __slots__ = (
         "position_id",
@@ -59,9 +65,17 @@ class Position:
         "pnl_realized",
         "fees_paid",
         "cumulative_funding",
+        "opened_us",
+        "closed_us",
+        "opened_volume",
+        "opened_notional",
+        "closed_volume",
+        "closed_notional",
     )
 
-    def __init__(self, position_id: int, subaccount_id: int, market: Market) -> None:
+    def __init__(
+        self, position_id: int, subaccount_id: int, market: Market, opened_us: int = 0
+    ) -> None:
         self.position_id = position_id
         self.subaccount_id = subaccount_id
         self.market = market
@@ -70,6 +84,12 @@ class Position:
         self.pnl_realized = ZERO
         self.fees_paid = ZERO
         self.cumulative_funding = ZERO
+        self.opened_us = opened_us
+        self.closed_us: int | None = None
+        self.opened_volume = ZERO
+        self.opened_notional = ZERO
+        self.closed_volume = ZERO
+        self.closed_notional = ZERO
 
     @property
     def entry_price(self) -> Decimal:
@@ -106,18 +126,28 @@ class Position:
                 removed = self.net_cost
             else:
                 removed = (self.net_cost * closing / size).quantize(_COST_QUANTUM)
+            value = price * closing
             if net > 0:
-                realized = price * closing - removed
+                realized = value - removed
                 self.net_quantity = net - closing
                 opening = signed_quantity + closing
             else:
-                realized = -removed - price * closing
+                realized = -removed - value
                 self.net_quantity = net + closing
                 opening = signed_quantity - closing
             self.net_cost -= removed
+            self.closed_volume += closing
+            self.closed_notional += value
         if opening:
+            value = opening * price
             self.net_quantity += opening
-            self.net_cost += opening * price
+            self.net_cost += value
+            if opening > 0:
+                self.opened_volume += opening
+                self.opened_notional += value
+            else:
+                self.opened_volume -= opening
+                self.opened_notional -= value
         self.pnl_realized += realized
         return realized
 
@@ -151,6 +181,48 @@ class Position:
             "userId": user_id,
             "positionId": str(self.position_id),
         }
+
+    def history_wire(self, mark: Decimal) -> dict[str, Any]:
+        """One row of ``GET /wapi/v1/history/position``: the spec's ``PositionHistoryRow``.
+
+        ``cumulativePnlRealized`` is the price PnL of the closing fills against the average
+        entry cost (fees and funding are the separate ``fees`` and ``fundingQuantity``);
+        ``entryPrice`` is the average opening price, ``closingPrice`` the average closing
+        price.  A closed row is valued at its closing price, with nothing unrealized.
+        """
+        market = self.market
+        closed = self.closed_us is not None
+        net = self.net_quantity
+        entry = self.opened_notional / self.opened_volume if self.opened_volume else ZERO
+        if closed and self.closed_volume:
+            mark = self.closed_notional / self.closed_volume
+        row: dict[str, Any] = {
+            "id": str(self.position_id),
+            "symbol": market.symbol,
+            "netQuantity": _FMT(net, "f"),
+            "netExposureQuantity": _FMT(abs(net), "f"),
+            "netExposureNotional": _FMT(abs(net) * mark, "f"),
+            "netCost": _FMT(self.net_cost, "f"),
+            "markPrice": _FMT(mark.quantize(_DISPLAY) if closed else mark, "f"),
+            "entryPrice": _FMT(entry.quantize(_DISPLAY), "f"),
+            "cumulativePnlRealized": _FMT(self.pnl_realized, "f"),
+            "unrealizedPnl": _FMT(ZERO if closed else self.unrealized(mark), "f"),
+            "fundingQuantity": _FMT(self.cumulative_funding, "f"),
+            "interest": "0",
+            "liquidated": "0",
+            "imf": _FMT(market.imf, "f"),
+            "fees": _FMT(self.fees_paid, "f"),
+            "state": "Closed" if closed else "Open",
+            "closedVolume": _FMT(self.closed_volume, "f"),
+            "liquidationFees": "0",
+            "openedAt": us_to_iso(self.opened_us),
+        }
+        if self.closed_volume:
+            closing = self.closed_notional / self.closed_volume
+            row["closingPrice"] = _FMT(closing.quantize(_DISPLAY), "f")
+        if closed:
+            row["closedAt"] = us_to_iso(self.closed_us)
+        return row
 
     def snapshot(self) -> tuple:
         """(market, id, net quantity, net cost, realized PnL, fees, funding) now."""
@@ -228,6 +300,8 @@ class Account:
         "deposits",
         "withdrawals",
         "funding_payments",
+        "settlements",
+        "position_history",
         "open_bid_quantity",
         "open_ask_quantity",
         "open_bid_notional",
@@ -247,6 +321,9 @@ class Account:
         self.deposits: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
         self.withdrawals: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
         self.funding_payments: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
+        self.settlements: deque[Settlement] = deque(maxlen=HISTORY_LIMIT)
+        # every position the account has held, oldest first (open ones too)
+        self.position_history: deque[Position] = deque(maxlen=HISTORY_LIMIT)
         # per perpetual symbol: remaining quantity / notional of open non-reduce-only orders
         self.open_bid_quantity: dict[str, Decimal] = {}
         self.open_ask_quantity: dict[str, Decimal] = {}
@@ -294,4 +371,33 @@ def fill_to_wire(fill: Fill) -> dict[str, Any]:
     }
     if client_id is not None:
         row["clientId"] = str(client_id)
+    return row
+
+
+Settlement = tuple[int, int, str, Decimal, int | None, int]
+"""(engine sequence, engine time in us, source, signed USDC quantity, position id,
+subaccount id): one USDC movement the exchange settled on the account.
+
+Sources (the spec's ``SettlementSource``): ``RealizePnl`` (a fill that reduced a position,
+the price PnL it realized), ``TradingFees`` (a perpetual fill's fee, negative when paid),
+``FundingPayment`` (a funding interval's payment, as in ``/wapi/v1/history/funding``).
+Spot fees are taken from the asset a spot fill delivers and are not settlements.
+"""
+
+SETTLEMENT_SOURCE = 2
+
+
+def settlement_to_wire(settlement: Settlement) -> dict[str, Any]:
+    """One row of ``GET /wapi/v1/history/settlement``: the spec's ``Settlement``."""
+    sequence, now_us, source, quantity, position_id, subaccount_id = settlement
+    row: dict[str, Any] = {
+        "quantity": _FMT(quantity, "f"),
+        "source": source,
+        "subaccountId": subaccount_id,
+        "timestamp": us_to_iso(now_us),
+        "userId": 1,
+        "engineSequence": sequence,
+    }
+    if position_id is not None:
+        row["positionId"] = str(position_id)
     return row

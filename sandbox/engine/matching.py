@@ -3,7 +3,8 @@
 A taker walks the opposite side best price first, oldest order first; the taker's
 self-trade-prevention mode decides what happens when it meets its own subaccount.  Each
 fill settles both sides at once: spot balances (fees from what each side receives) or
-perpetual positions (PnL and fees in USDC), and records the trade.  When a position
+perpetual positions (PnL and fees in USDC, each recorded in the account's settlement
+history against its position), and records the trade.  When a position
 shrinks, the account's resting reduce-only orders are cut down to it (``orderModified``)
 or expired.
 """
@@ -14,7 +15,7 @@ from decimal import Decimal
 
 from .events import ORDER_UPDATE, POSITION_UPDATE, Event
 from .ledger import Account, Position, position_payload
-from .markets import ZERO
+from .markets import ZERO, Market
 from .orders import (
     ASK,
     BID,
@@ -311,49 +312,88 @@ class MatchingMixin:
         quote: Decimal,
         rate: Decimal,
     ) -> tuple[Decimal, str]:
+        """Apply a perpetual fill to the account's position; PnL and fee settle in USDC,
+        each recorded in the account's settlement history against the position.
+
+        A fill that reverses the position closes it (with the part of the fee its closing
+        quantity pays) and opens a new position with the rest, so each position's history
+        row holds exactly the PnL, fees and funding of its own lifetime."""
         market = order.market
         symbol = market.symbol
         position = account.positions.get(symbol)
-        opened = position is None
-        if opened:
-            self._last_position_id += 1
-            position = account.positions[symbol] = Position(
-                self._last_position_id, account.subaccount_id, market
-            )
-        before = position.net_quantity
-        realized = position.apply_fill(quantity if order.side == BID else -quantity, price)
-        after = position.net_quantity
+        first = position.net_quantity if position is not None else ZERO
+        signed = quantity if order.side == BID else -quantity
         fee = quote * rate
-        position.fees_paid += fee
-        collateral = self.collateral_symbol
-        account.balance(collateral).available += realized - fee
-        self._fee_account.balance(collateral).available += fee
-        self._open_interest[symbol] += max(after, ZERO) - max(before, ZERO)
-        if not after:
-            del account.positions[symbol]
-            kind = "positionClosed"
+        if first and (first > 0) != (signed > 0) and quantity > abs(first):
+            closing_fee = -first * price * rate if first < 0 else first * price * rate
+            parts: tuple = ((-first, closing_fee), (signed + first, fee - closing_fee))
         else:
-            kind = "positionOpened" if opened or not before else "positionAdjusted"
-        if self._emitting:
-            mark = self._mark.get(symbol)  # as _reference_mark(symbol, price), inlined
-            if mark is None:
-                mark = self._data[symbol].last_price
-                if mark is None:
-                    mark = price
-            build = (  # position.snapshot(), inlined
-                position_payload,
-                kind,
-                self._now,
-                mark,
-                account.open_bid_quantity.get(symbol, ZERO),
-                account.open_ask_quantity.get(symbol, ZERO),
-                market,
-                position.position_id,
-                position.net_quantity,
-                position.net_cost,
-                position.pnl_realized,
-                position.fees_paid,
-                position.cumulative_funding,
-            )
-            self._batch.append(Event(POSITION_UPDATE, None, symbol, account.subaccount_id, build))
+            parts = ((signed, fee),)
+        collateral = self.collateral_symbol
+        settlements = account.settlements
+        account_id = account.subaccount_id
+        now = self._now
+        for part, part_fee in parts:
+            opened = position is None
+            if opened:
+                self._last_position_id += 1
+                position = account.positions[symbol] = Position(
+                    self._last_position_id, account_id, market, now
+                )
+                account.position_history.append(position)
+            before = position.net_quantity
+            realized = position.apply_fill(part, price)
+            after = position.net_quantity
+            position.fees_paid += part_fee
+            account.balance(collateral).available += realized - part_fee
+            self._fee_account.balance(collateral).available += part_fee
+            position_id = position.position_id
+            sequence = self._last_sequence
+            if before and (part > 0) != (before > 0):  # it reduced the position
+                sequence += 1
+                settlements.append((sequence, now, "RealizePnl", realized, position_id, account_id))
+            if part_fee:
+                sequence += 1
+                settlements.append(
+                    (sequence, now, "TradingFees", -part_fee, position_id, account_id)
+                )
+            self._last_sequence = sequence
+            if not after:
+                del account.positions[symbol]
+                position.closed_us = now
+                kind = "positionClosed"
+            else:
+                kind = "positionOpened" if opened or not before else "positionAdjusted"
+            if self._emitting:
+                self._position_event(account, market, position, kind, price)
+            if not after:
+                position = None
+        last = position.net_quantity if position is not None else ZERO
+        self._open_interest[symbol] += max(last, ZERO) - max(first, ZERO)
         return fee, collateral
+
+    def _position_event(
+        self, account: Account, market: Market, position: Position, kind: str, price: Decimal
+    ) -> None:
+        symbol = market.symbol
+        mark = self._mark.get(symbol)  # as _reference_mark(symbol, price), inlined
+        if mark is None:
+            mark = self._data[symbol].last_price
+            if mark is None:
+                mark = price
+        build = (  # position.snapshot(), inlined
+            position_payload,
+            kind,
+            self._now,
+            mark,
+            account.open_bid_quantity.get(symbol, ZERO),
+            account.open_ask_quantity.get(symbol, ZERO),
+            market,
+            position.position_id,
+            position.net_quantity,
+            position.net_cost,
+            position.pnl_realized,
+            position.fees_paid,
+            position.cumulative_funding,
+        )
+        self._batch.append(Event(POSITION_UPDATE, None, symbol, account.subaccount_id, build))

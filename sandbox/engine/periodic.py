@@ -31,7 +31,12 @@ class PeriodicMixin:
 
     def settle_funding(self, symbol: str, rate: Decimal | str | None = None) -> None:
         """End a funding interval: longs pay shorts ``rate * notional`` at mark price
-        (negative rate: shorts pay longs); records a funding-rate history row."""
+        (negative rate: shorts pay longs); records a funding-rate history row, and for
+        each position a funding payment and a ``FundingPayment`` settlement.
+
+        The interval ends when it was due, or now if that is earlier (then the next one
+        still ends when the current one was due): an interval's end is never in the
+        future, so a payment falls on the day its ``intervalEndTimestamp`` says."""
         with localcontext(_CONTEXT):
             self._begin()
             market = self.market(symbol)
@@ -41,7 +46,10 @@ class PeriodicMixin:
                 self.set_funding_rate(symbol, rate)
             funding = self._funding_rate[symbol]
             mark = self.mark_price_of(symbol)
-            end_ms = self._next_funding_ms[symbol]
+            scheduled_ms = self._next_funding_ms[symbol]
+            # settled early (a test, the control route): the interval ends now, and the
+            # rest of the scheduled one is a new interval ending when it was due
+            end_ms = min(scheduled_ms, self._now // 1000)
             end_iso = us_to_iso(end_ms * 1000)
             if mark is not None:
                 for account in self._accounts.values():
@@ -51,6 +59,17 @@ class PeriodicMixin:
                     payment = -position.net_quantity * mark * funding
                     account.balance(self.collateral_symbol).available += payment
                     position.cumulative_funding += payment
+                    self._last_sequence += 1
+                    account.settlements.append(
+                        (
+                            self._last_sequence,
+                            self._now,
+                            "FundingPayment",
+                            payment,
+                            position.position_id,
+                            account.subaccount_id,
+                        )
+                    )
                     account.funding_payments.append(
                         {
                             "userId": 1,
@@ -68,7 +87,8 @@ class PeriodicMixin:
                     "fundingRate": format(funding, "f"),
                 }
             )
-            self._next_funding_ms[symbol] = end_ms + market.funding_interval
+            if end_ms == scheduled_ms:
+                self._next_funding_ms[symbol] = scheduled_ms + market.funding_interval
             self._finish()
 
     def settle_due_funding(self) -> list[str]:

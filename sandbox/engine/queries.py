@@ -13,7 +13,16 @@ from typing import Any
 from sandbox.numbers import NumberError, parse_int
 
 from .errors import bad_request, not_found
-from .ledger import FILL_MARKET_TYPE, FILL_ORDER_ID, FILL_SYMBOL, FILL_TIME, Account, fill_to_wire
+from .ledger import (
+    FILL_MARKET_TYPE,
+    FILL_ORDER_ID,
+    FILL_SYMBOL,
+    FILL_TIME,
+    SETTLEMENT_SOURCE,
+    Account,
+    fill_to_wire,
+    settlement_to_wire,
+)
 from .marketdata import INTERVAL_SECONDS, TICKER_INTERVALS
 from .markets import CONTEXT, ZERO
 from .orders import ASK, BID, TRIGGER_PENDING
@@ -48,6 +57,41 @@ def _millis(value: Any, name: str) -> int | None:
     if value is None:
         return None
     return _whole(value, name) * 1000
+
+
+class Page(list):
+    """One page of a history: its rows, plus ``total`` (rows matching the filters),
+    ``limit`` and ``offset``, from which the server writes the spec's page headers."""
+
+    def __init__(self, rows: list[Any], total: int, limit: int, offset: int) -> None:
+        super().__init__(rows)
+        self.total = total
+        self.limit = limit
+        self.offset = offset
+
+
+SETTLEMENT_FILTERS: dict[str, frozenset[str]] = {
+    "BackstopLiquidation": frozenset(
+        {"BackstopProviderLiquidation", "BackstopAdlLiquidation", "BackstopLiquidityFundProceeds"}
+    ),
+    "CulledBorrowInterest": frozenset({"CulledBorrowInterest"}),
+    "CulledRealizePnl": frozenset(
+        {
+            "CulledRealizePnlAuto",
+            "CulledRealizePnlAccountThreshold",
+            "CulledRealizePnlSystemThreshold",
+        }
+    ),
+    "CulledRealizePnlBookUtilization": frozenset({"CulledRealizePnlBookUtilisation"}),
+    "FundingPayment": frozenset({"FundingPayment"}),
+    "RealizePnl": frozenset({"RealizePnl"}),
+    "TradingFees": frozenset({"TradingFees"}),
+    "TradingFeesSystem": frozenset({"TradingFeesSystem"}),
+}
+"""The spec's ``SettlementSourceFilter`` values and the ``SettlementSource`` values each
+one selects."""
+
+POSITION_STATES = ("Open", "Closed")
 
 
 def _direction(sort_direction: str) -> bool:
@@ -234,7 +278,8 @@ class QueriesMixin:
             and (wanted is None or order.id == wanted)
             and (market_type is None or order.market.market_type == market_type)
         ]
-        return [order.to_history_wire() for order in chosen[skip : skip + count]]
+        rows = [order.to_history_wire() for order in chosen[skip : skip + count]]
+        return Page(rows, len(chosen), count, skip)
 
     def fill_history(
         self,
@@ -266,7 +311,8 @@ class QueriesMixin:
             and (low is None or fill[FILL_TIME] >= low)
             and (high is None or fill[FILL_TIME] <= high)
         ]
-        return [fill_to_wire(fill) for fill in chosen[skip : skip + count]]
+        rows = [fill_to_wire(fill) for fill in chosen[skip : skip + count]]
+        return Page(rows, len(chosen), count, skip)
 
     def deposits(
         self,
@@ -324,7 +370,9 @@ class QueriesMixin:
         offset: int | str = 0,
         sort_direction: str = "Desc",
     ) -> list[dict[str, Any]]:
-        """``GET /wapi/v1/history/funding``: the spec's ``FundingPayment`` list."""
+        """``GET /wapi/v1/history/funding``: the spec's ``FundingPayment`` list, one row
+        per position per funding interval, newest first unless ``sort_direction`` is
+        ``Asc``."""
         if symbol is not None:
             self.market(symbol)
         count, skip = _paging(limit, offset)
@@ -334,7 +382,73 @@ class QueriesMixin:
             for row in (reversed(rows) if _direction(sort_direction) else rows)
             if symbol is None or row["symbol"] == symbol
         ]
-        return [dict(row) for row in chosen[skip : skip + count]]
+        rows = [dict(row) for row in chosen[skip : skip + count]]
+        return Page(rows, len(chosen), count, skip)
+
+    def settlement_history(
+        self,
+        subaccount_id: int,
+        *,
+        source: str | None = None,
+        limit: int | str = 100,
+        offset: int | str = 0,
+        sort_direction: str = "Desc",
+    ) -> list[dict[str, Any]]:
+        """``GET /wapi/v1/history/settlement``: the spec's ``Settlement`` list (realized
+        PnL, perpetual fees, funding; see :data:`~.ledger.Settlement`), newest first unless
+        ``sort_direction`` is ``Asc``; ``source`` is a ``SettlementSourceFilter`` value."""
+        count, skip = _paging(limit, offset)
+        descending = _direction(sort_direction)
+        wanted = None
+        if source is not None:
+            wanted = SETTLEMENT_FILTERS.get(source) if isinstance(source, str) else None
+            if wanted is None:
+                raise bad_request(
+                    f"Invalid source: expected one of {', '.join(SETTLEMENT_FILTERS)}"
+                )
+        rows = self._view(subaccount_id).settlements
+        chosen = [
+            row
+            for row in (reversed(rows) if descending else rows)
+            if wanted is None or row[SETTLEMENT_SOURCE] in wanted
+        ]
+        with self._context():
+            rows = [settlement_to_wire(row) for row in chosen[skip : skip + count]]
+        return Page(rows, len(chosen), count, skip)
+
+    def position_history(
+        self,
+        subaccount_id: int,
+        *,
+        symbol: str | None = None,
+        state: str | None = None,
+        market_type: str | None = None,
+        limit: int | str = 100,
+        offset: int | str = 0,
+        sort_direction: str = "Desc",
+    ) -> list[dict[str, Any]]:
+        """``GET /wapi/v1/history/position``: the spec's ``PositionHistoryRow`` for every
+        position the subaccount has held (open ones valued at mark), newest first unless
+        ``sort_direction`` is ``Asc``."""
+        if symbol is not None:
+            self.market(symbol)
+        if state is not None and state not in POSITION_STATES:
+            raise bad_request("Invalid state: expected Open or Closed")
+        count, skip = _paging(limit, offset)
+        descending = _direction(sort_direction)
+        positions = self._view(subaccount_id).position_history
+        chosen = [
+            position
+            for position in (reversed(positions) if descending else positions)
+            if (symbol is None or position.market.symbol == symbol)
+            and (state is None or (position.closed_us is None) == (state == "Open"))
+            and (market_type is None or position.market.market_type == market_type)
+        ]
+        with self._context():
+            return [
+                position.history_wire(self._position_mark(position.market.symbol, position))
+                for position in chosen[skip : skip + count]
+            ]
 
     def positions(self, subaccount_id: int, symbol: str | None = None) -> list[dict[str, Any]]:
         """``GET /api/v1/position``: open positions (``FuturePositionWithMargin``)."""
@@ -504,4 +618,4 @@ class QueriesMixin:
         raise not_found()
 
 
-__all__ = ["QueriesMixin"]
+__all__ = ["Page", "QueriesMixin"]

@@ -111,6 +111,10 @@ async def _market_data_loop(sandbox: Sandbox, interval_s: float) -> None:
             sandbox.engine.publish_market_data()
         except Exception:
             logger.exception("publishing market data failed")
+        try:
+            sandbox.engine.settle_due_funding()  # charge funding when an interval ends
+        except Exception:
+            logger.exception("settling funding failed")
 
 
 async def _flush_loop(hub: StreamHub, name: str, period_ms: int) -> None:

@@ -8,6 +8,9 @@
 - ``POST /_sandbox/withdrawals/confirm``: confirm every pending withdrawal now.
 - ``POST /_sandbox/deposit`` ``{"subaccount": 1, "symbol": "USDC", "quantity": "10"}``.
 - ``POST /_sandbox/markPrice`` ``{"symbol": "SOL_USDC_PERP", "price": "151.5"}``.
+- ``POST /_sandbox/funding`` ``{"symbol": "SOL_USDC_PERP", "rate": "0.0001"}``: end the
+  current funding interval now and charge it (at ``rate``, else the estimated rate); the
+  server also charges every interval by itself when it ends.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from starlette.routing import Route
 from sandbox.engine import EngineError
 from sandbox.faults import FaultError
 from sandbox.server.errors import ApiError, error_response
-from sandbox.server.params import Params
+from sandbox.server.params import Params, parse_decimal
 from sandbox.server.routing import json_response, read_json_body
 from sandbox.server.state import Sandbox
 
@@ -86,6 +89,20 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         except EngineError as exc:
             return error_response(exc.http_status, exc.code, exc.message)
 
+    async def funding(request: Request) -> Response:
+        try:
+            body = await read_json_body(request)
+            params = Params(body if isinstance(body, dict) else {})
+            symbol = params.string("symbol", required=True)
+            raw_rate = params.values.get("rate")
+            rate = parse_decimal("rate", raw_rate, negative=True) if raw_rate is not None else None
+            sandbox.engine.settle_funding(symbol, rate)
+            return json_response(sandbox.engine.funding_rates(symbol, limit=1)[0])
+        except ApiError as exc:
+            return exc.response()
+        except EngineError as exc:
+            return error_response(exc.http_status, exc.code, exc.message)
+
     return [
         Route("/_sandbox/keys", keys, methods=["GET"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
@@ -93,4 +110,5 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/withdrawals/confirm", confirm, methods=["POST"]),
         Route("/_sandbox/deposit", deposit, methods=["POST"]),
         Route("/_sandbox/markPrice", mark_price, methods=["POST"]),
+        Route("/_sandbox/funding", funding, methods=["POST"]),
     ]

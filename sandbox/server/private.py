@@ -9,10 +9,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from sandbox.engine.queries import POSITION_STATES, SETTLEMENT_FILTERS, Page
 from sandbox.server.errors import ApiError, bad_request, error_response
 from sandbox.server.params import MAX_UINT32, order_payload
 from sandbox.server.public import MARKET_TYPES
-from sandbox.server.routing import Call, exchange_route
+from sandbox.server.routing import Call, exchange_route, json_response
 from sandbox.server.state import Sandbox
 
 MAX_BATCH = 50
@@ -168,6 +169,22 @@ def _page(call: Call) -> tuple[int, int]:
 
 
 _NO_MARKETS = "<none>"
+PAGE_HEADERS = "X-Page-Count, X-Current-Page, X-Page-Size, X-Total"
+
+
+def _paged(page: Page) -> Response:
+    """A history page with the spec's page headers: ``X-Total`` rows match the filters,
+    ``X-Page-Size`` is the limit, ``X-Current-Page`` the 1-based page the offset falls in,
+    ``X-Page-Count`` the pages of that size the rows fill."""
+    response = json_response(page)
+    size = page.limit
+    response.headers["X-Total"] = str(page.total)
+    response.headers["X-Page-Size"] = str(size)
+    response.headers["X-Current-Page"] = str(page.offset // size + 1)
+    response.headers["X-Page-Count"] = str(-(-page.total // size))
+    response.headers["Access-Control-Expose-Headers"] = PAGE_HEADERS
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _market_types(call: Call) -> str | None:
@@ -189,13 +206,13 @@ def _market_types(call: Call) -> str | None:
     return chosen.pop() if len(chosen) == 1 else None
 
 
-def fill_history(call: Call) -> list:
+def fill_history(call: Call) -> Response:
     """GET /wapi/v1/history/fills (fillHistoryQueryAll)."""
     limit, offset = _page(call)
     market_type = _market_types(call)
     if market_type == _NO_MARKETS:
-        return []
-    return call.sandbox.engine.fill_history(
+        return _paged(Page([], 0, limit, offset))
+    page = call.sandbox.engine.fill_history(
         _subaccount(call),
         symbol=_known_symbol(call, required=False),
         order_id=call.params.string("orderId"),
@@ -206,15 +223,16 @@ def fill_history(call: Call) -> list:
         offset=offset,
         sort_direction=call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc",
     )
+    return _paged(page)
 
 
-def order_history(call: Call) -> list:
+def order_history(call: Call) -> Response:
     """GET /wapi/v1/history/orders (orderHistoryQueryAll)."""
     limit, offset = _page(call)
     market_type = _market_types(call)
     if market_type == _NO_MARKETS:
-        return []
-    return call.sandbox.engine.order_history(
+        return _paged(Page([], 0, limit, offset))
+    page = call.sandbox.engine.order_history(
         _subaccount(call),
         symbol=_known_symbol(call, required=False),
         order_id=call.params.string("orderId"),
@@ -223,6 +241,62 @@ def order_history(call: Call) -> list:
         offset=offset,
         sort_direction=call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc",
     )
+    return _paged(page)
+
+
+def funding_history(call: Call) -> Response:
+    """GET /wapi/v1/history/funding (fundingHistoryQueryAll): funding payments.
+
+    ``subaccountId`` filters: a key sees only its own subaccount, so another id finds
+    nothing."""
+    limit, offset = _page(call)
+    subaccount = _subaccount(call)
+    wanted = call.params.integer("subaccountId", maximum=65535)
+    symbol = _known_symbol(call, required=False)
+    direction = call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc"
+    if wanted is not None and wanted != subaccount:
+        return _paged(Page([], 0, limit, offset))
+    page = call.sandbox.engine.funding_payments(
+        subaccount, symbol=symbol, limit=limit, offset=offset, sort_direction=direction
+    )
+    return _paged(page)
+
+
+def settlement_history(call: Call) -> Response:
+    """GET /wapi/v1/history/settlement (settlementHistoryQueryAll): realized PnL, fees and
+    funding settled in USDC."""
+    limit, offset = _page(call)
+    page = call.sandbox.engine.settlement_history(
+        _subaccount(call),
+        source=call.params.choice("source", SETTLEMENT_FILTERS),
+        limit=limit,
+        offset=offset,
+        sort_direction=call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc",
+    )
+    return _paged(page)
+
+
+def position_history(call: Call) -> Response:
+    """GET /wapi/v1/history/position (positionHistoryQueryAll): open and closed positions."""
+    limit, offset = _page(call)
+    market_type = _market_types(call)
+    symbol = _known_symbol(call, required=False)
+    state = call.params.choice("state", POSITION_STATES)
+    direction = call.params.choice("sortDirection", SORT_DIRECTIONS) or "Desc"
+    rows: list = []
+    if market_type != _NO_MARKETS:
+        rows = call.sandbox.engine.position_history(
+            _subaccount(call),
+            symbol=symbol,
+            state=state,
+            market_type=market_type,
+            limit=limit,
+            offset=offset,
+            sort_direction=direction,
+        )
+    response = json_response(rows)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def deposits(call: Call) -> list:
@@ -334,6 +408,15 @@ SIGNED_ROUTES = [  # (path, method, handler, instruction, historical budget)
     ),
     ("/wapi/v1/history/fills", "GET", fill_history, "fillHistoryQueryAll", True),
     ("/wapi/v1/history/orders", "GET", order_history, "orderHistoryQueryAll", True),
+    ("/wapi/v1/history/funding", "GET", funding_history, "fundingHistoryQueryAll", True),
+    (
+        "/wapi/v1/history/settlement",
+        "GET",
+        settlement_history,
+        "settlementHistoryQueryAll",
+        True,
+    ),
+    ("/wapi/v1/history/position", "GET", position_history, "positionHistoryQueryAll", True),
     ("/wapi/v1/capital/deposits", "GET", deposits, "depositQueryAll", False),
     ("/wapi/v1/capital/deposit/address", "GET", deposit_address, "depositAddressQuery", False),
     ("/wapi/v1/capital/withdrawals", "GET", withdrawals, "withdrawalQueryAll", False),

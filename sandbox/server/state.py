@@ -144,6 +144,8 @@ class Sandbox:
             except EngineError:
                 if market.market_type == PERP:
                     raise
+            if market.market_type == PERP:
+                engine.set_funding_rate(market.symbol, market.funding_rate)
         engine.listeners.append(self._forward)
         return engine
 

@@ -107,3 +107,23 @@ async def test_ccxt_pro_watches_the_book_and_its_orders(exchanges: Any) -> None:
     book = await asyncio.wait_for(watcher.watch_order_book("BTC/USDC"), 10)
     assert [level[0] for level in book["bids"][:3]] == [94200.0, 94100.0, 94000.0]
     assert len(book["bids"]) == len((await desk.fetch_order_book("BTC/USDC"))["bids"])
+
+
+async def test_ccxt_reads_funding_payments_and_deposits(
+    exchanges: Any, sandbox: SandboxProcess
+) -> None:
+    desk, maker = exchanges(1), exchanges(2)
+    await maker.create_order("SOL/USDC:USDC", "limit", "sell", 4, 150)
+    await desk.create_order("SOL/USDC:USDC", "market", "buy", 4)
+    await asyncio.to_thread(sandbox.set_mark_price, "SOL_USDC_PERP", "150")
+    await asyncio.to_thread(sandbox.settle_funding, "SOL_USDC_PERP", "0.0001")
+
+    funding = await desk.fetch_funding_history("SOL/USDC:USDC")
+    deposits = await desk.fetch_deposits("USDC")
+
+    assert [(f["symbol"], f["amount"], f["rate"]) for f in funding] == [
+        ("SOL/USDC:USDC", -0.06, 0.0001)
+    ]
+    assert [(d["currency"], d["amount"], d["status"]) for d in deposits] == [
+        ("USDC", 1000000.0, "ok")
+    ]

@@ -42,6 +42,16 @@ from .errors import (
     RequestRejectedError,
     ServerError,
 )
+from .history import HistoryCursor, HistoryPage, read_history, walk_history
+from .history_types import (
+    FundingPayment,
+    PositionHistory,
+    PositionState,
+    Settlement,
+    SettlementSource,
+    SettlementSourceFilter,
+    SortDirection,
+)
 from .market_types import Asset, Depth, FundingRate, Kline, Market, MarkPrice, Ticker, Trade
 from .metrics import CallRecord, MetricsCollector
 from .ratelimit import Budget
@@ -85,9 +95,9 @@ async def verify_credentials(session: ExchangeSession, credentials: Credentials)
 __all__ = [
     "AccountSettings",
     "Asset",
-    "Balance",
     "BackpackClient",
     "BackpackError",
+    "Balance",
     "Budget",
     "CallRecord",
     "Collateral",
@@ -97,7 +107,10 @@ __all__ = [
     "Depth",
     "ExchangeSession",
     "Fill",
+    "FundingPayment",
     "FundingRate",
+    "HistoryCursor",
+    "HistoryPage",
     "Kline",
     "MarkPrice",
     "Market",
@@ -108,14 +121,22 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "Position",
+    "PositionHistory",
+    "PositionState",
     "Problem",
     "RetryPolicy",
     "SelfTradePrevention",
+    "Settlement",
+    "SettlementSource",
+    "SettlementSourceFilter",
     "Side",
+    "SortDirection",
     "Ticker",
     "TimeInForce",
     "Trade",
     "Withdrawal",
+    "read_history",
     "validate_order",
     "verify_credentials",
+    "walk_history",
 ]

@@ -28,6 +28,14 @@ from .account_types import (
 )
 from .decimals import parse_decimal
 from .errors import InvalidNumberError
+from .history_types import (
+    FundingPayment,
+    PositionHistory,
+    PositionState,
+    Settlement,
+    SettlementSourceFilter,
+    SortDirection,
+)
 from .market_types import (
     Asset,
     CollateralParameters,
@@ -35,6 +43,7 @@ from .market_types import (
     FundingRate,
     Kline,
     Market,
+    MarketType,
     MarkPrice,
     Ticker,
     Trade,
@@ -188,8 +197,10 @@ class BackpackClient(OrderMethods):
         order_id: str | None = None,
         from_ms: int | None = None,
         to_ms: int | None = None,
+        market_type: MarketType | str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        sort_direction: SortDirection | str | None = None,
     ) -> list[Fill]:
         """``GET /wapi/v1/history/fills`` (historical budget): the account's fills."""
         params = {
@@ -197,8 +208,10 @@ class BackpackClient(OrderMethods):
             "orderId": order_id,
             "from": from_ms,
             "to": to_ms,
+            "marketType": market_type,
             "limit": limit,
             "offset": offset,
+            "sortDirection": sort_direction,
         }
         payload = await self._call(R.FILL_HISTORY, params)
         return parse_list(R.FILL_HISTORY.label, Fill.from_wire, payload)
@@ -208,13 +221,85 @@ class BackpackClient(OrderMethods):
         *,
         symbol: str | None = None,
         order_id: str | None = None,
+        market_type: MarketType | str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        sort_direction: SortDirection | str | None = None,
     ) -> list[Order]:
         """``GET /wapi/v1/history/orders`` (historical budget): past orders."""
-        params = {"symbol": symbol, "orderId": order_id, "limit": limit, "offset": offset}
+        params = {
+            "symbol": symbol,
+            "orderId": order_id,
+            "marketType": market_type,
+            "limit": limit,
+            "offset": offset,
+            "sortDirection": sort_direction,
+        }
         payload = await self._call(R.ORDER_HISTORY, params)
         return parse_list(R.ORDER_HISTORY.label, Order.from_wire, payload)
+
+    async def funding_payments(
+        self,
+        *,
+        symbol: str | None = None,
+        subaccount_id: int | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_direction: SortDirection | str | None = None,
+    ) -> list[FundingPayment]:
+        """``GET /wapi/v1/history/funding`` (historical budget): funding paid and received,
+        one row per position per funding interval."""
+        params = {
+            "symbol": symbol,
+            "subaccountId": subaccount_id,
+            "limit": limit,
+            "offset": offset,
+            "sortDirection": sort_direction,
+        }
+        payload = await self._call(R.FUNDING_HISTORY, params)
+        return parse_list(R.FUNDING_HISTORY.label, FundingPayment.from_wire, payload)
+
+    async def settlement_history(
+        self,
+        *,
+        source: SettlementSourceFilter | str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_direction: SortDirection | str | None = None,
+    ) -> list[Settlement]:
+        """``GET /wapi/v1/history/settlement`` (historical budget): realized PnL, fees and
+        funding the exchange settled, each with its position id."""
+        params = {
+            "source": source,
+            "limit": limit,
+            "offset": offset,
+            "sortDirection": sort_direction,
+        }
+        payload = await self._call(R.SETTLEMENT_HISTORY, params)
+        return parse_list(R.SETTLEMENT_HISTORY.label, Settlement.from_wire, payload)
+
+    async def position_history(
+        self,
+        *,
+        symbol: str | None = None,
+        state: PositionState | str | None = None,
+        market_type: MarketType | str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_direction: SortDirection | str | None = None,
+    ) -> list[PositionHistory]:
+        """``GET /wapi/v1/history/position`` (historical budget): every position held, open
+        (valued at mark) and closed (with its realized PnL, fees and funding)."""
+        params = {
+            "symbol": symbol,
+            "state": state,
+            "marketType": market_type,
+            "limit": limit,
+            "offset": offset,
+            "sortDirection": sort_direction,
+        }
+        payload = await self._call(R.POSITION_HISTORY, params)
+        return parse_list(R.POSITION_HISTORY.label, PositionHistory.from_wire, payload)
 
     async def deposits(
         self,

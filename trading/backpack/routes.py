@@ -85,6 +85,27 @@ FILL_HISTORY = _private(
 ORDER_HISTORY = _private(
     "order_history", "GET", "/wapi/v1/history/orders", "orderHistoryQueryAll", budget=HISTORICAL
 )
+FUNDING_HISTORY = _private(
+    "funding_payments",
+    "GET",
+    "/wapi/v1/history/funding",
+    "fundingHistoryQueryAll",
+    budget=HISTORICAL,
+)
+SETTLEMENT_HISTORY = _private(
+    "settlement_history",
+    "GET",
+    "/wapi/v1/history/settlement",
+    "settlementHistoryQueryAll",
+    budget=HISTORICAL,
+)
+POSITION_HISTORY = _private(
+    "position_history",
+    "GET",
+    "/wapi/v1/history/position",
+    "positionHistoryQueryAll",
+    budget=HISTORICAL,
+)
 DEPOSITS = _private("deposits", "GET", "/wapi/v1/capital/deposits", "depositQueryAll")
 DEPOSIT_ADDRESS = _private(
     "deposit_address", "GET", "/wapi/v1/capital/deposit/address", "depositAddressQuery"

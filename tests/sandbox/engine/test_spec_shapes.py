@@ -38,6 +38,8 @@ def busy(engine):
     market(engine, 3, "Bid", quantity="0.5")
     engine.set_mark_price("SOL_USDC_PERP", "101", index_price="100.5")
     engine.settle_funding("SOL_USDC_PERP", "0.0001")
+    limit(engine, 3, "Bid", "101", "1", symbol="SOL_USDC_PERP")
+    limit(engine, 1, "Ask", "101", "1", symbol="SOL_USDC_PERP")  # a partial close: PnL
     engine.request_withdrawal(1, symbol="USDC", quantity="10", blockchain="Solana", address="a")
     return engine
 
@@ -71,3 +73,19 @@ def test_account_shapes(spec, busy):
     check_all(spec, "Deposit", busy.deposits(1))
     check_all(spec, "Withdrawal", busy.withdrawals(1))
     check_all(spec, "FundingPayment", busy.funding_payments(1))
+    check_all(spec, "Settlement", busy.settlement_history(1) + busy.settlement_history(2))
+    assert {row["source"] for row in busy.settlement_history(1)} == {
+        "TradingFees",
+        "RealizePnl",
+        "FundingPayment",
+    }
+
+
+def test_position_history_shapes(spec, busy):
+    limit(busy, 3, "Ask", "101", "2", symbol="SOL_USDC_PERP")
+    limit(busy, 1, "Bid", "101", "2", symbol="SOL_USDC_PERP")  # closes sub 3's long
+
+    rows = busy.position_history(1) + busy.position_history(2) + busy.position_history(3)
+
+    check_all(spec, "PositionHistoryRow", rows)
+    assert {row["state"] for row in rows} == {"Open", "Closed"}

@@ -157,3 +157,24 @@ def test_cli_dump_keys_prints_the_keys_and_exits() -> None:
     for key in keys:
         seed_bytes = base64.b64decode(key["api_secret"])
         assert base64.b64encode(bytes(SigningKey(seed_bytes).verify_key)).decode() == key["api_key"]
+
+
+def test_a_perp_may_carry_a_negative_funding_rate_and_the_default_seed_charges_one() -> None:
+    perp = {
+        "symbol": "SOL_USDC_PERP",
+        "baseSymbol": "SOL",
+        "quoteSymbol": "USDC",
+        "marketType": "PERP",
+        "tickSize": "0.01",
+        "stepSize": "0.01",
+        "initialPrice": "150",
+        "fundingRate": "-0.0002",
+    }
+    sol = {"symbol": "SOL", "tokens": []}
+    data = dict(MINIMAL, assets=[*MINIMAL["assets"], sol], markets=[perp])
+
+    (market,) = parse_seed(json.dumps(data)).markets
+
+    assert market.funding_rate == Decimal("-0.0002")
+    perps = [m for m in load_seed().markets if m.market_type == "PERP"]
+    assert {m.funding_rate for m in perps} == {Decimal("0.0001")}
