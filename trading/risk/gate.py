@@ -19,16 +19,20 @@ its worst case: a sell against a long position uses no headroom until it would f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
+
+from trading.formatting import plain, usdc
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 
 
-def amount_text(value: Decimal) -> str:
-    """12400 -> '12,400', 1234.5 -> '1,234.50' (money in a refusal, thousands separated)."""
-    text = format(value.quantize(CENT), ",f")
-    return text[:-3] if text.endswith(".00") else text
+def amount_text(value: Decimal, *, left: bool = False) -> str:
+    """Money in a refusal by the desk's one format ("12,400.00"); what is left rounds down,
+    so the message never promises more headroom than there is."""
+    if left:
+        value = value.quantize(CENT, rounding=ROUND_DOWN)
+    return usdc(value)
 
 
 @dataclass(frozen=True)
@@ -193,8 +197,8 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
         left = max(cap - now.worst, ZERO)
         return _refuse(
             "max_position_notional_market",
-            f"max {amount_text(left)} {q} more in {order.symbol} (position limit per market "
-            f"{amount_text(cap)} {q}).",
+            f"max {amount_text(left, left=True)} {q} more in {order.symbol} (position limit "
+            f"per market {amount_text(cap)} {q}).",
         )
     total_after = exposure.total + added
     cap = limits.max_position_notional_total
@@ -202,7 +206,7 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
         left = max(cap - exposure.total, ZERO)
         return _refuse(
             "max_position_notional_total",
-            f"max {amount_text(left)} {q} more in all markets (total position limit "
+            f"max {amount_text(left, left=True)} {q} more in all markets (total position limit "
             f"{amount_text(cap)} {q}).",
         )
     cap = limits.max_leverage
@@ -210,14 +214,14 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
         equity = exposure.net_equity
         if equity is None or equity <= 0:
             return _refuse(
-                "max_leverage", f"no net equity to lever (leverage limit {cap.normalize()}x)."
+                "max_leverage", f"no net equity to lever (leverage limit {plain(cap)}x)."
             )
         if added > 0 and total_after > cap * equity:
             left = max(cap * equity - exposure.total, ZERO)
             return _refuse(
                 "max_leverage",
-                f"max {amount_text(left)} {q} more before the leverage limit of "
-                f"{cap.normalize()}x on {amount_text(equity)} {q} net equity.",
+                f"max {amount_text(left, left=True)} {q} more before the leverage limit of "
+                f"{plain(cap)}x on {amount_text(equity)} {q} net equity.",
             )
     return PASS
 

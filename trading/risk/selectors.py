@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from accounts.models import Subaccount
+from trading.formatting import fixed, plain, usdc
 from trading.models import RiskBreach, RiskLimit
-from trading.risk.gate import ZERO, Exposure, amount_text
+from trading.risk.gate import ZERO, Exposure
 
 BREACHES_SHOWN = 50
 
@@ -32,15 +34,20 @@ class LimitRow:
     usages: list[Usage] = field(default_factory=list)
 
 
-def _usage(name: str, limit: Decimal | int | None, used: Decimal, unit: str = "") -> Usage:
-    shown_used = f"{amount_text(Decimal(used))}{unit}"
+def _usage(
+    name: str, limit: Decimal | int | None, used: Decimal, shown: Callable[[Decimal], str]
+) -> Usage:
     if limit is None:
-        return Usage(name, "no limit", shown_used, None)
-    limit_text = f"{amount_text(Decimal(limit))}{unit}"
-    if Decimal(limit) <= 0:
-        return Usage(name, limit_text, shown_used, 100 if used > 0 else 0)
-    percent = int(min(Decimal(100), Decimal(used) * 100 / Decimal(limit)))
-    return Usage(name, limit_text, shown_used, percent)
+        return Usage(name, "no limit", shown(used), None)
+    limit = Decimal(limit)
+    if limit <= 0:
+        return Usage(name, shown(limit), shown(used), 100 if used > 0 else 0)
+    percent = int(min(Decimal(100), used * 100 / limit))
+    return Usage(name, shown(limit), shown(used), percent)
+
+
+def _times(value: Decimal) -> str:
+    return f"{fixed(value, 2)}x"
 
 
 def _usages(row: RiskLimit, exposure: Exposure | None) -> list[Usage]:
@@ -53,12 +60,12 @@ def _usages(row: RiskLimit, exposure: Exposure | None) -> list[Usage]:
         else ZERO
     )
     return [
-        _usage("Order notional", row.max_order_notional, ZERO),
-        _usage("Position, largest market", row.max_position_notional_market, widest),
-        _usage("Position, total", row.max_position_notional_total, exposure.total),
-        _usage("Open orders", row.max_open_orders, Decimal(exposure.open_orders)),
-        _usage("Leverage", row.max_leverage, leverage, "x"),
-        _usage("Daily loss", row.daily_loss_limit, exposure.daily_loss or ZERO),
+        _usage("Order notional", row.max_order_notional, ZERO, usdc),
+        _usage("Position, largest market", row.max_position_notional_market, widest, usdc),
+        _usage("Position, total", row.max_position_notional_total, exposure.total, usdc),
+        _usage("Open orders", row.max_open_orders, Decimal(exposure.open_orders), plain),
+        _usage("Leverage", row.max_leverage, leverage, _times),
+        _usage("Daily loss", row.daily_loss_limit, exposure.daily_loss or ZERO, usdc),
     ]
 
 

@@ -334,4 +334,4 @@ async def risk_headroom_text(
     if room is None:
         return f"No risk limit on {symbol}."
     verb = "buy" if side == Side.BID else "sell"
-    return f"Headroom: max {amount_text(room)} {quote} more to {verb} in {symbol}."
+    return f"Headroom: max {amount_text(room, left=True)} {quote} more to {verb} in {symbol}."

@@ -26,8 +26,9 @@ def test_no_limits_pass() -> None:
 
 
 def test_amounts_are_thousands_separated() -> None:
-    assert amount_text(D("12400")) == "12,400"
-    assert amount_text(D("1234.5")) == "1,234.50"
+    assert amount_text(D("12400")) == "12,400.00"
+    assert amount_text(D("1234.567")) == "1,234.57"
+    assert amount_text(D("1234.567"), left=True) == "1,234.56"  # never more than is left
 
 
 def test_order_notional_limit() -> None:
@@ -36,7 +37,8 @@ def test_order_notional_limit() -> None:
     )
     assert result.limit == "max_order_notional"
     assert result.message == (
-        "Order refused: the order's notional 1,000.01 USDC is above the order limit of 1,000 USDC."
+        "Order refused: the order's notional 1,000.01 USDC is above the order limit of "
+        "1,000.00 USDC."
     )
 
 
@@ -47,8 +49,8 @@ def test_position_limit_per_market_names_what_is_left() -> None:
     result = risk_gate_check(limits=limits, exposure=exposure, order=buy("12401"))
 
     assert result.message == (
-        "Order refused: max 12,400 USDC more in SOL_USDC_PERP (position limit per market "
-        "20,000 USDC)."
+        "Order refused: max 12,400.00 USDC more in SOL_USDC_PERP (position limit per "
+        "market 20,000.00 USDC)."
     )
     assert risk_gate_check(limits=limits, exposure=exposure, order=buy("12400")).allowed
     assert headroom(limits=limits, exposure=exposure, symbol=PERP, buy=True) == D("12400")
@@ -75,7 +77,7 @@ def test_total_position_limit() -> None:
         limits=Limits(max_position_notional_total=D("1000")), exposure=exposure, order=buy("201")
     )
     assert result.message == (
-        "Order refused: max 200 USDC more in all markets (total position limit 1,000 USDC)."
+        "Order refused: max 200.00 USDC more in all markets (total position limit 1,000.00 USDC)."
     )
 
 
@@ -92,7 +94,8 @@ def test_leverage_limit() -> None:
         limits=Limits(max_leverage=D("2")), exposure=exposure, order=buy("600")
     )
     assert result.message == (
-        "Order refused: max 500 USDC more before the leverage limit of 2x on 1,000 USDC net equity."
+        "Order refused: max 500.00 USDC more before the leverage limit of 2x on 1,000.00 USDC "
+        "net equity."
     )
 
 
@@ -110,8 +113,8 @@ def test_daily_loss_limit_once_the_loss_is_measured() -> None:
     assert risk_gate_check(limits=limits, exposure=Exposure(), order=buy("1")).allowed
     result = risk_gate_check(limits=limits, exposure=Exposure(daily_loss=D("500")), order=buy("1"))
     assert result.message == (
-        "Order refused: today's loss 500 USDC has reached the daily loss limit of 500 USDC; "
-        "only orders that reduce risk until tomorrow."
+        "Order refused: today's loss 500.00 USDC has reached the daily loss limit of "
+        "500.00 USDC; only orders that reduce risk until tomorrow."
     )
 
 

@@ -70,7 +70,7 @@ async def test_order_notional_limit(desk) -> None:
     await assert_refused(
         desk,
         html,
-        "Order refused: the order's notional 150 USDC is above the order limit of 100 USDC.",
+        "Order refused: the order's notional 150.00 USDC is above the order limit of 100.00 USDC.",
         "max_order_notional",
     )
 
@@ -81,7 +81,9 @@ async def test_position_limit_per_market_counts_open_orders(desk) -> None:
 
     html = await send(desk, n=2)
 
-    message = "Order refused: max 100 USDC more in SOL_USDC (position limit per market 400 USDC)."
+    message = (
+        "Order refused: max 100.00 USDC more in SOL_USDC (position limit per market 400.00 USDC)."
+    )
     assert message in html
     assert [o.quantity for o in await open_orders_on_exchange(desk)] == [Decimal("2")]
     assert await RiskBreach.objects.filter(limit="max_position_notional_market").aexists()
@@ -94,7 +96,8 @@ async def test_total_position_limit(desk) -> None:
     html = await send(desk, "ETH_USDC", n=2, price="3000", quantity="0.1")
 
     assert (
-        "Order refused: max 100 USDC more in all markets (total position limit 400 USDC)." in html
+        "Order refused: max 100.00 USDC more in all markets (total position limit 400.00 USDC)."
+        in html
     )
     assert [o.symbol for o in await open_orders_on_exchange(desk)] == ["SOL_USDC"]
 
@@ -118,7 +121,7 @@ async def test_leverage_limit(desk) -> None:
 
     assert "Order refused: max " in html
     assert "USDC more before the leverage limit of 0.0001x on " in html
-    assert f"{equity.quantize(Decimal('0.01')):,f}".removesuffix(".00") in html
+    assert f"{equity.quantize(Decimal('0.01')):,f} USDC net equity." in html
     assert await open_orders_on_exchange(desk) == []
 
 
@@ -208,7 +211,7 @@ async def test_the_ticket_check_shows_the_headroom_before_sending(desk) -> None:
     response = await client.post("/trading/market/SOL_USDC/ticket/check/", ticket(desk, n=2), **HX)
 
     assert (
-        '<p class="muted" data-headroom>Headroom: max 250 USDC more to buy in SOL_USDC.</p>'
+        '<p class="muted" data-headroom>Headroom: max 250.00 USDC more to buy in SOL_USDC.</p>'
         in response.content.decode()
     )
 
