@@ -28,13 +28,14 @@ from accounts.audit import audit_record
 from accounts.errors import ServiceError
 from accounts.models import AuditEvent, Role, Subaccount
 from accounts.permissions import require_role
-from trading.backpack import Order, OrderType, Side
+from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side
 from trading.backpack.orders import new_client_id
-from trading.exchange import client_for
+from trading.exchange import client_for, exchange_session
 from trading.formatting import plain
 from trading.forms import Ticket
 from trading.models import OrderTicket
-from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
+from trading.risk.services import RiskRefused, risk_gate_admit, risk_reservation_settle
+from trading.selectors import EXCHANGE_ERRORS, best_prices, exchange_error_text
 
 PENDING_WAIT_S = 8.0
 TICKETS_KEPT = timedelta(days=30)  # a token older than this is forgotten
@@ -167,6 +168,16 @@ async def order_place(
         return await _repeat_result(record, actor=actor, subaccount=subaccount, ticket=ticket)
     parameters["clientId"] = record.client_id
     client = client_for(subaccount)
+    try:
+        reservation = await _ticket_gate(actor=actor, subaccount=subaccount, ticket=ticket)
+    except RiskRefused as refused:
+        await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=refused.message)
+        return OrderResult(ok=False, message=refused.message)
+    except EXCHANGE_ERRORS as error:
+        message = exchange_error_text(error)
+        await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
+        await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
+        return OrderResult(ok=False, message=f"Order not placed: {message}")
     extra: dict[str, Any] = {}
     if ticket.take_profit_trigger_price is not None:
         extra["take_profit_trigger_price"] = ticket.take_profit_trigger_price
@@ -187,10 +198,12 @@ async def order_place(
             **extra,
         )
     except EXCHANGE_ERRORS as error:
+        await _reservation_after_error(reservation, error)
         message = exchange_error_text(error)
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
         await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
         return OrderResult(ok=False, message=f"Order not placed: {message}")
+    await risk_reservation_settle(reservation_id=reservation, placed=True)
     message = f"Order placed: {order_summary(order)}."
     await _ticket_finish(
         record, outcome=OrderTicket.Outcome.PLACED, order_id=order.id, message=message
@@ -204,6 +217,41 @@ async def order_place(
         ip=ip,
     )
     return OrderResult(ok=True, message=message, order=order)
+
+
+async def ticket_notional(ticket: Ticket) -> Decimal:
+    """The ticket's notional in the quote asset: price x quantity, the quote quantity, or for
+    a market order by quantity the best opposite price now (the last price without a book)."""
+    if ticket.quote_quantity is not None:
+        return ticket.quote_quantity
+    quantity = ticket.quantity or Decimal(0)
+    if ticket.order_type == OrderType.LIMIT and ticket.price is not None:
+        return quantity * ticket.price
+    prices = await best_prices(ticket.symbol)
+    price = prices.ask if ticket.side == Side.BID else prices.bid
+    if price is None:
+        price = (await exchange_session().client().ticker(ticket.symbol)).last_price
+    return quantity * price
+
+
+async def _ticket_gate(*, actor: Any, subaccount: Subaccount, ticket: Ticket) -> int | None:
+    """The risk gate for a ticket (before anything is signed); its reservation id."""
+    notional = Decimal(0) if ticket.reduce_only else await ticket_notional(ticket)
+    return await risk_gate_admit(
+        actor=actor,
+        subaccount=subaccount,
+        symbol=ticket.symbol,
+        side=ticket.side,
+        notional=notional,
+        reduce_only=ticket.reduce_only,
+        quote=ticket.symbol.split("_")[1] if "_" in ticket.symbol else "USDC",
+    )
+
+
+async def _reservation_after_error(reservation: int | None, error: BaseException) -> None:
+    """A refused order frees its headroom; an unknown outcome keeps it until it expires."""
+    if not isinstance(error, ExchangeUnavailableError):
+        await risk_reservation_settle(reservation_id=reservation, placed=False)
 
 
 async def _repeat_result(
@@ -320,6 +368,16 @@ async def position_close(
             raise TradingError(f"There is no open position in {symbol} to close.")
         side = Side.ASK if size > 0 else Side.BID
         parameters.update(side=side.value, quantity=format(abs(size), "f"), reduceOnly=True)
+        # A close only reduces risk: the gate lets it pass (nothing reserved), even at a limit.
+        await risk_gate_admit(
+            actor=actor,
+            subaccount=subaccount,
+            symbol=symbol,
+            side=side,
+            notional=Decimal(0),
+            reduce_only=True,
+            action="position_close",
+        )
         order = await client.place_order(
             symbol, side, OrderType.MARKET, quantity=abs(size), reduce_only=True
         )

@@ -7,6 +7,7 @@ from django.urls import path
 
 from trading.views import balances, market, orders, positions
 from trading.views import monitoring as monitoring_views
+from trading.views import risk as risk_views
 from trading.views import withdrawals as withdrawal_views
 
 app_name = "trading"
@@ -90,4 +91,13 @@ urlpatterns = [
     ),
     path("alerts/bell/", monitoring_views.alerts_bell, name="alerts_bell"),
     path("alerts/seen/", monitoring_views.alerts_seen, name="alerts_seen"),
+    # risk gate (issue 15)
+    path("subaccounts/<int:subaccount_id>/risk/", risk_views.risk_page, name="risk"),
+    path(
+        "subaccounts/<int:subaccount_id>/risk/limits/",
+        risk_views.risk_limits_view,
+        name="risk_limits",
+    ),
+    path("subaccounts/<int:subaccount_id>/risk/kill/", risk_views.kill_switch_view, name="kill"),
+    path("risk/kill-all/", risk_views.kill_all_view, name="kill_all"),
 ]

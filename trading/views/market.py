@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
 from trading import formatting, fragments, selectors
+from trading.backpack import Side
 from trading.backpack.errors import InvalidOrderError
 from trading.backpack.market_types import Market
 from trading.forms import (
@@ -24,6 +25,7 @@ from trading.forms import (
     review_ticket,
     ticket_available,
 )
+from trading.risk.services import risk_headroom_text
 from trading.selectors import EXCHANGE_ERRORS, SubaccountAccess, exchange_error_text
 from trading.services import order_place
 from trading.views.common import (
@@ -197,6 +199,22 @@ async def _review(
     return form, review, access
 
 
+async def _headroom(
+    request: HttpRequest, access: SubaccountAccess, market: Market, form: TicketForm
+) -> str:
+    """The risk gate's headroom for this member, market and side (empty when unreadable)."""
+    try:
+        return await risk_headroom_text(
+            actor=request.user,
+            subaccount=access.subaccount,
+            symbol=market.symbol,
+            side=Side(form.cleaned_data["side"]),
+            quote=market.quote_symbol,
+        )
+    except EXCHANGE_ERRORS:
+        return ""
+
+
 def _form_problems(form: TicketForm) -> list[str]:
     out = []
     for name, errors in form.errors.items():
@@ -227,7 +245,7 @@ async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
         return await render_async(
             request, "trading/partials/ticket_feedback.html", {"error": error}
         )
-    form, review, _access = await _review(request, market, tradable)
+    form, review, access = await _review(request, market, tradable)
     context = {
         "market": market,
         "review": review,
@@ -236,6 +254,8 @@ async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
         # shows no "required" problems before the trader typed anything.
         "quiet": request.POST.get("probe") == "1",
     }
+    if review is not None and access is not None:
+        context["headroom"] = await _headroom(request, access, market, form)
     return await render_async(request, "trading/partials/ticket_feedback.html", context)
 
 

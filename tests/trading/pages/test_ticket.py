@@ -10,7 +10,7 @@ import pytest
 
 from accounts.models import AuditEvent
 from tests.trading.pages.conftest import HX, client_for_user
-from trading.models import OrderTicket
+from trading.models import OrderTicket, RiskLimit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
 
@@ -174,6 +174,7 @@ async def test_a_price_far_through_the_book_asks_for_confirmation(desk) -> None:
 
 
 async def test_an_exchange_rejection_is_shown_in_a_traders_words(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)  # "no limit": the exchange decides
     client = await client_for_user(desk.trader)
     data = ticket(desk, price="150", quantity="90000", confirmed="on", token="too-big-token")
 

@@ -1,0 +1,215 @@
+"""The risk gate's server CPU per order (issue 15.2; target under 1 ms).
+
+Run: ``.venv/bin/python -m tests.bench.bench_risk [orders]``
+
+Measures CPU time of this process (``time.process_time``, so waiting on the sandbox or the
+disk is not counted) for three layers of the gate:
+
+- check: the pure `risk_gate_check` with 10 markets of exposure;
+- reserve: the database step of the gate (lock the limit rows, read the orders in flight,
+  check, insert the reservation: one short transaction), on a temporary SQLite database;
+- settle: after the exchange answered, freeing a refused order's reservation (and expired
+  ones), outside the gate;
+- admit: the whole `risk_gate_admit` against a still sandbox, i.e. the three exchange reads
+  (positions, open orders, collateral: signing, HTTP, parsing) plus the reserve step.
+
+On SQLite (the default) the commit's journal writes are this process's CPU too; with
+DATABASE_URL set the bench uses a fresh database on that PostgreSQL server instead.
+
+Prints the median of 5 rounds per order against the 1 ms target and the ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from sandbox.process import SandboxProcess
+
+TARGET_MS = 1.0
+ROUNDS = 5
+
+
+def setup_django(folder: Path, sandbox: SandboxProcess, database: str | None) -> None:
+    os.environ["DASHBOARD_STATE_DIR"] = str(folder / "state")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings"
+    os.environ["BACKPACK_API_URL"] = sandbox.api_url
+    os.environ["BACKPACK_WS_URL"] = sandbox.ws_url
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+    if database:
+        os.environ["DATABASE_URL"] = database
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def cpu_ms_per(call, count: int) -> float:
+    rounds = []
+    for _ in range(ROUNDS):
+        started = time.process_time()
+        for _ in range(count):
+            call()
+        rounds.append((time.process_time() - started) * 1000 / count)
+    return statistics.median(rounds)
+
+
+def show(name: str, ms: float) -> None:
+    print(
+        f"  {name:8s} {ms * 1000:9.1f} µs CPU per order  ({ms / TARGET_MS:.3f} of the 1 ms target)"
+    )
+
+
+def bench_check(count: int) -> float:
+    from trading.risk.gate import Exposure, GateOrder, Limits, MarketExposure, risk_gate_check
+
+    limits = Limits(
+        max_order_notional=Decimal("50000"),
+        max_position_notional_market=Decimal("200000"),
+        max_position_notional_total=Decimal("1000000"),
+        max_open_orders=200,
+        max_leverage=Decimal("5"),
+        allowed_markets=frozenset(f"M{i}_USDC_PERP" for i in range(10)),
+    )
+    exposure = Exposure(
+        markets={f"M{i}_USDC_PERP": MarketExposure(Decimal(1000 * i)) for i in range(10)},
+        open_orders=20,
+        net_equity=Decimal("400000"),
+    )
+    order = GateOrder(symbol="M3_USDC_PERP", buy=True, notional=Decimal("1500"))
+    return cpu_ms_per(lambda: risk_gate_check(limits=limits, exposure=exposure, order=order), count)
+
+
+def bench_reserve(sandbox: SandboxProcess, count: int) -> tuple[float, float]:
+    from django.contrib.auth import get_user_model
+
+    from accounts import crypto
+    from accounts.models import Membership, Subaccount
+    from trading import exchange
+    from trading.backpack import Side
+    from trading.models import RiskLimit
+    from trading.risk import services
+    from trading.risk.gate import GateOrder
+
+    key = sandbox.keys[0]
+    user = get_user_model().objects.create_user("bench")
+    subaccount = Subaccount.objects.create(
+        name="Bench",
+        api_public_key=key["api_key"],
+        api_secret_sealed=crypto.seal(key["api_secret"]),
+    )
+    Membership.objects.create(user=user, subaccount=subaccount, role="trader")
+    RiskLimit.objects.create(subaccount=subaccount, max_open_orders=10**9)
+
+    async def read():
+        try:
+            return await services.risk_exposure_read(subaccount=subaccount)
+        finally:
+            await exchange.close_session()
+
+    exposure_read = asyncio.run(read())
+    order = GateOrder(symbol="SOL_USDC", buy=True, notional=Decimal("150"))
+    check = services._check_and_reserve.func
+    settle = services.risk_reservation_settle.func
+
+    def one_round() -> tuple[float, float]:
+        """CPU of reserving, then of settling, each order (timed apart; one in flight)."""
+        reserving = settling = 0.0
+        for _ in range(count):
+            started = time.process_time()
+            _result, pk = check(actor=user, subaccount=subaccount, order=order, read=exposure_read)
+            reserving += time.process_time() - started
+            started = time.process_time()
+            settle(reservation_id=pk, placed=False)
+            settling += time.process_time() - started
+        return reserving * 1000 / count, settling * 1000 / count
+
+    rounds = [one_round() for _ in range(ROUNDS)]
+    reserve_ms = statistics.median(r for r, _ in rounds)
+    settle_ms = statistics.median(s for _, s in rounds)
+
+    async def admit_many(n: int) -> float:
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(lambda: None)()  # start the worker thread outside the timing
+        started = time.process_time()
+        for _ in range(n):
+            pk = await services.risk_gate_admit(
+                actor=user,
+                subaccount=subaccount,
+                symbol="SOL_USDC",
+                side=Side.BID,
+                notional=Decimal("150"),
+            )
+            await services.risk_reservation_settle(reservation_id=pk, placed=False)
+        spent = time.process_time() - started
+        await exchange.close_session()
+        return spent * 1000 / n
+
+    admit_ms = statistics.median(
+        asyncio.run(admit_many(max(count // 5, 20))) for _ in range(ROUNDS)
+    )
+    return reserve_ms, settle_ms, admit_ms
+
+
+def postgres_database() -> tuple[str | None, str | None]:
+    """With DATABASE_URL set: a fresh database on that server (its URL and the base URL)."""
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        return None, None
+    import psycopg
+
+    name = f"desk_bench_risk_{secrets.token_hex(4)}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(base)._replace(path=f"/{name}")), base
+
+
+def drop_database(url: str | None, base: str | None) -> None:
+    if not url or not base:
+        return
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
+
+
+def main() -> int:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    load = os.getloadavg()[0]
+    print(f"risk gate, server CPU per order (median of {ROUNDS} rounds; load {load:.2f})")
+    show("check", bench_check(count * 50))
+    database, base = postgres_database()
+    with tempfile.TemporaryDirectory() as folder, SandboxProcess(maker=False) as sandbox:
+        try:
+            setup_django(Path(folder), sandbox, database)
+            reserve_ms, settle_ms, admit_ms = bench_reserve(sandbox, count)
+        finally:
+            drop_database(database, base)
+    show("reserve", reserve_ms)
+    show("settle", settle_ms)
+    show("admit", admit_ms)
+    where = (
+        "PostgreSQL (its server's CPU not counted)"
+        if database
+        else "SQLite (commits in this process)"
+    )
+    print(f"  (admit includes the three exchange reads' signing, HTTP and parsing; {where})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The kill switch on the sandbox: reduce-only, every order cancelled, every position closed,
+reconciled with the exchange; a wrong code changes nothing; lifting it lets orders pass."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import sync_to_async
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.errors import ServiceError
+from accounts.models import AuditEvent, Role
+from tests.accounts.conftest import fresh_totp, verified_client
+from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
+from tests.trading.risk.test_gate_on_the_sandbox import open_long, open_orders_on_exchange, send
+from trading.models import RiskLimit
+from trading.risk.kill import kill_switch_engage, kill_switch_engage_all, kill_switch_release
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
+
+PERP = "SOL_USDC_PERP"
+
+
+@pytest.fixture
+def admin(desk):
+    user = UserFactory(username="ada")
+    MembershipFactory(user=user, subaccount=desk.main, role=Role.ADMIN)
+    TOTPDeviceFactory(user=user)
+    return user
+
+
+code = sync_to_async(lambda user: fresh_totp(TOTPDevice.objects.get(user=user)))
+
+
+async def positions_left(desk) -> list[str]:
+    async with desk.session() as session:
+        positions = await desk.raw_client(session, 0).positions()
+    return [p.symbol for p in positions if p.net_quantity != 0]
+
+
+async def test_the_kill_switch_cancels_closes_reconciles_and_blocks_new_risk(desk, admin) -> None:
+    await open_long(desk)
+    assert 'data-result="ok"' in await send(desk, n=1)  # a resting bid on SOL_USDC
+    assert await positions_left(desk) == [PERP]
+
+    report = await kill_switch_engage(
+        actor=admin, subaccount=desk.main, reason="runaway bot", otp_code=await code(admin)
+    )
+
+    assert (report.cancelled, report.closed, report.clean) == (1, [PERP], True)
+    assert report.summary() == (
+        "Kill switch: 1 orders cancelled, positions closed: SOL_USDC_PERP. Nothing is left "
+        "open; the subaccount is reduce-only."
+    )
+    assert await open_orders_on_exchange(desk) == []
+    assert await positions_left(desk) == []
+    html = await send(desk, n=2)
+    assert (
+        "Order refused: reduce-only mode (kill switch: runaway bot): only orders that reduce "
+        "risk." in html
+    )
+    actions = [e.action async for e in AuditEvent.objects.order_by("id")]
+    assert actions.index("kill_switch_engage") < actions.index("orders_cancel_all")
+    assert actions.index("position_close") < actions.index("kill_switch_result")
+
+
+async def test_a_wrong_code_changes_nothing(desk, admin) -> None:
+    assert 'data-result="ok"' in await send(desk, n=1)
+
+    with pytest.raises(ServiceError):
+        await kill_switch_engage(
+            actor=admin, subaccount=desk.main, reason="test", otp_code="000000"
+        )
+
+    assert len(await open_orders_on_exchange(desk)) == 1
+    assert not await RiskLimit.objects.filter(reduce_only=True).aexists()
+    event = await AuditEvent.objects.aget(action="kill_switch_engage")
+    assert event.result == "denied"
+
+
+async def test_lifting_the_kill_switch_lets_orders_pass_again(desk, admin) -> None:
+    await kill_switch_engage(
+        actor=admin, subaccount=desk.main, reason="drill", otp_code=await code(admin)
+    )
+    assert "reduce-only mode (kill switch: drill)" in await send(desk, n=1)
+
+    await kill_switch_release(actor=admin, subaccount=desk.main, otp_code=await code(admin))
+
+    assert 'data-result="ok"' in await send(desk, n=2)
+    row = await RiskLimit.objects.aget(subaccount=desk.main, member=None)
+    assert row.max_leverage == Decimal("3")  # the defaults, never "no limit" by accident
+
+
+def test_the_risk_page_button_pulls_the_switch(desk, admin) -> None:
+    client = verified_client(admin)
+    otp = fresh_totp(TOTPDevice.objects.get(user=admin))
+
+    response = client.post(
+        f"/trading/subaccounts/{desk.main.pk}/risk/kill/",
+        {"reason": "drill", "otp_code": otp},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "Kill switch: 0 orders cancelled, positions closed: none. Nothing is left open" in html
+    assert '<li data-who="Whole subaccount">Whole subaccount: kill switch: drill</li>' in html
+
+
+async def test_one_action_stops_every_subaccount_the_admin_runs(desk, admin) -> None:
+    await sync_to_async(MembershipFactory)(user=admin, subaccount=desk.other, role=Role.ADMIN)
+    assert 'data-result="ok"' in await send(desk, n=1)
+    async with desk.session() as session:
+        await desk.raw_client(session, 1).place_order(
+            "SOL_USDC", "Ask", "Limit", price=Decimal("170"), quantity=Decimal("1")
+        )
+
+    results = await kill_switch_engage_all(
+        actor=admin, reason="market halt", otp_code=await code(admin)
+    )
+
+    assert [(s.name, r.cancelled, r.clean) for s, r in results] == [
+        ("Main desk", 1, True),
+        ("Other desk", 1, True),
+    ]
+    assert await open_orders_on_exchange(desk) == []
+    async with desk.session() as session:
+        assert await desk.raw_client(session, 1).open_orders() == []
+    reduce_only = RiskLimit.objects.filter(reduce_only=True, member=None)
+    assert await reduce_only.acount() == 2
+
+
+def test_the_stop_everything_button_reports_each_subaccount(desk, admin) -> None:
+    client = verified_client(admin)
+    otp = fresh_totp(TOTPDevice.objects.get(user=admin))
+    page = f"/trading/subaccounts/{desk.main.pk}/risk/"
+
+    response = client.post(
+        "/trading/risk/kill-all/",
+        {"reason": "drill", "otp_code": otp, "next": page},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == page
+    assert "Main desk: Kill switch: 0 orders cancelled" in response.content.decode()

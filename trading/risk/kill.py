@@ -1,0 +1,228 @@
+"""The kill switch (issue 15.4): one action stops a subaccount's trading.
+
+`kill_switch_engage` (admin, fresh two-factor code) first puts the whole subaccount in
+reduce-only mode (so nothing new can pass the gate while it works), then cancels every open
+order and closes every position through the same services a trader uses (`orders_cancel_all`,
+`position_close`: each audited), and finally reads the exchange again and reports what is
+left (reconciliation). `kill_switch_release` lifts the reduce-only mode. Both are audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from accounts.audit import audit_record
+from accounts.errors import ServiceError
+from accounts.models import AuditEvent, Role, Subaccount
+from accounts.permissions import require_role, subaccounts_visible_to
+from accounts.twofactor import code_check
+from trading.exchange import client_for
+from trading.models import RiskLimit
+from trading.risk.services import risk_default_limits
+from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
+from trading.services import orders_cancel_all, position_close
+
+KILL_REASON = "kill switch"
+
+
+@dataclass
+class KillReport:
+    """What the kill switch did and what the exchange still shows afterwards."""
+
+    cancelled: int = 0
+    closed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    open_orders_left: int = 0
+    positions_left: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.problems or self.open_orders_left or self.positions_left)
+
+    def summary(self) -> str:
+        closed = ", ".join(self.closed) or "none"
+        text = f"Kill switch: {self.cancelled} orders cancelled, positions closed: {closed}."
+        if self.clean:
+            return f"{text} Nothing is left open; the subaccount is reduce-only."
+        left = ", ".join(self.positions_left) or "none"
+        problems = " ".join(self.problems)
+        return (
+            f"{text} Still open: {self.open_orders_left} orders, positions: {left}. "
+            f"{problems}".strip()
+        )
+
+
+def _fresh_code(
+    actor: Any, subaccount: Subaccount | None, otp_code: str, action: str, ip: str | None
+) -> None:
+    if subaccount is not None:
+        require_role(actor, subaccount, Role.ADMIN)
+    if code_check(actor, otp_code) is None:
+        audit_record(
+            actor=actor,
+            action=action,
+            subaccount=subaccount,
+            result=AuditEvent.Result.DENIED,
+            detail="two-factor code not accepted",
+            ip=ip,
+        )
+        raise ServiceError(
+            "That two-factor code is not right (or was used already). Type the current code.",
+            field="otp_code",
+        )
+
+
+@sync_to_async
+def _reduce_only_set(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    on: bool,
+    reason: str,
+    otp_code: str | None,
+    ip: str | None,
+    equity: Decimal | None = None,
+) -> None:
+    action = "kill_switch_engage" if on else "kill_switch_release"
+    if otp_code is not None:  # None: the code was checked once for several subaccounts
+        _fresh_code(actor, subaccount, otp_code, action, ip)
+    with transaction.atomic():
+        row, created = RiskLimit.objects.get_or_create(
+            subaccount=subaccount, member=None, defaults=risk_default_limits(equity)
+        )
+        if created:  # never "no limit" by accident: the defaults, as before a first order
+            audit_record(
+                actor=None,
+                action="risk_limits_default",
+                subaccount=subaccount,
+                parameters={**risk_default_limits(equity), "net_equity": equity},
+                detail="defaults relative to net equity, set by the kill switch",
+            )
+        row = RiskLimit.objects.order_by().select_for_update(of=("self",)).get(pk=row.pk)
+        row.reduce_only = on
+        row.reduce_only_reason = f"{KILL_REASON}: {reason}" if on else ""
+        row.save(update_fields=["reduce_only", "reduce_only_reason", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=action,
+            subaccount=subaccount,
+            parameters={"reason": reason, "reduce_only": on},
+            ip=ip,
+        )
+
+
+async def kill_switch_engage(
+    *, actor: Any, subaccount: Subaccount, reason: str, otp_code: str, ip: str | None = None
+) -> KillReport:
+    """Stop the subaccount: reduce-only first, then cancel all orders and close all positions
+    through the trading services, then reconcile with the exchange. Admin, fresh code."""
+    return await _stop(
+        actor=actor, subaccount=subaccount, reason=_reason(reason), otp_code=otp_code, ip=ip
+    )
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError("Say why the kill switch is pulled.", field="reason")
+    return reason
+
+
+async def kill_switch_engage_all(
+    *, actor: Any, reason: str, otp_code: str, ip: str | None = None
+) -> list[tuple[Subaccount, KillReport]]:
+    """One action stops everything: the kill switch on every subaccount the actor admins, at
+    once, with one fresh code. Raises `PermissionDenied` when the actor admins none."""
+    reason = _reason(reason)
+    subaccounts = await sync_to_async(
+        lambda: list(subaccounts_visible_to(actor, min_role=Role.ADMIN))
+    )()
+    if not subaccounts:
+        raise PermissionDenied("The kill switch needs the admin role on a subaccount.")
+    await sync_to_async(_fresh_code)(actor, None, otp_code, "kill_switch_engage", ip)
+    reports = await asyncio.gather(
+        *(
+            _stop(actor=actor, subaccount=s, reason=reason, otp_code=None, ip=ip)
+            for s in subaccounts
+        )
+    )
+    return list(zip(subaccounts, reports, strict=True))
+
+
+async def _stop(
+    *, actor: Any, subaccount: Subaccount, reason: str, otp_code: str | None, ip: str | None
+) -> KillReport:
+    client = client_for(subaccount)
+    try:
+        equity = (await client.collateral()).net_equity
+    except EXCHANGE_ERRORS:
+        equity = None
+    await _reduce_only_set(
+        actor=actor,
+        subaccount=subaccount,
+        on=True,
+        reason=reason,
+        otp_code=otp_code,
+        ip=ip,
+        equity=equity,
+    )
+    report = KillReport()
+    try:
+        report.cancelled = len(await orders_cancel_all(actor=actor, subaccount=subaccount, ip=ip))
+    except EXCHANGE_ERRORS as error:
+        report.problems.append(f"Cancelling: {exchange_error_text(error)}")
+    try:
+        positions = [p for p in await client.positions() if p.net_quantity != 0]
+    except EXCHANGE_ERRORS as error:
+        positions = []
+        report.problems.append(f"Reading positions: {exchange_error_text(error)}")
+    for position in positions:
+        try:
+            await position_close(actor=actor, subaccount=subaccount, symbol=position.symbol, ip=ip)
+            report.closed.append(position.symbol)
+        except (ServiceError, *EXCHANGE_ERRORS) as error:
+            text = error.message if isinstance(error, ServiceError) else exchange_error_text(error)
+            report.problems.append(f"Closing {position.symbol}: {text}")
+    await _reconcile(client, report)
+    await sync_to_async(audit_record)(
+        actor=actor,
+        action="kill_switch_result",
+        subaccount=subaccount,
+        parameters={
+            "cancelled": report.cancelled,
+            "closed": report.closed,
+            "open_orders_left": report.open_orders_left,
+            "positions_left": report.positions_left,
+        },
+        result=AuditEvent.Result.OK if report.clean else AuditEvent.Result.FAILED,
+        detail=report.summary(),
+        ip=ip,
+    )
+    return report
+
+
+async def _reconcile(client: Any, report: KillReport) -> None:
+    """Read the exchange again: what is still open after the cancels and closes."""
+    try:
+        orders, positions = await asyncio.gather(client.open_orders(), client.positions())
+    except EXCHANGE_ERRORS as error:
+        report.problems.append(f"Checking what is left: {exchange_error_text(error)}")
+        return
+    report.open_orders_left = len(orders)
+    report.positions_left = sorted(p.symbol for p in positions if p.net_quantity != 0)
+
+
+async def kill_switch_release(
+    *, actor: Any, subaccount: Subaccount, otp_code: str, ip: str | None = None
+) -> None:
+    """Lift the kill switch's reduce-only mode of the subaccount (admin, fresh code)."""
+    await _reduce_only_set(
+        actor=actor, subaccount=subaccount, on=False, reason="", otp_code=otp_code, ip=ip
+    )

@@ -1,0 +1,105 @@
+"""The risk page's read model: every limit row with its current usage, and the breaches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from accounts.models import Subaccount
+from trading.formatting import fixed, plain, usdc
+from trading.models import RiskBreach, RiskLimit
+from trading.risk.gate import ZERO, Exposure
+
+BREACHES_SHOWN = 50
+
+
+@dataclass
+class Usage:
+    """One limit of a row: its value, what is used, and the bar's percentage (None: no bar)."""
+
+    name: str
+    limit: str
+    used: str
+    percent: int | None
+
+
+@dataclass
+class LimitRow:
+    """One `RiskLimit` row with its usage (member rows use the subaccount's exposure)."""
+
+    row: RiskLimit
+    who: str
+    usages: list[Usage] = field(default_factory=list)
+
+
+def _usage(
+    name: str, limit: Decimal | int | None, used: Decimal, shown: Callable[[Decimal], str]
+) -> Usage:
+    if limit is None:
+        return Usage(name, "no limit", shown(used), None)
+    limit = Decimal(limit)
+    if limit <= 0:
+        return Usage(name, shown(limit), shown(used), 100 if used > 0 else 0)
+    percent = int(min(Decimal(100), used * 100 / limit))
+    return Usage(name, shown(limit), shown(used), percent)
+
+
+def _times(value: Decimal) -> str:
+    return f"{fixed(value, 2)}x"
+
+
+def _usages(row: RiskLimit, exposure: Exposure | None) -> list[Usage]:
+    if exposure is None:
+        exposure = Exposure()
+    widest = max((m.worst for m in exposure.markets.values()), default=ZERO)
+    leverage = (
+        exposure.total / exposure.net_equity
+        if exposure.net_equity is not None and exposure.net_equity > 0
+        else ZERO
+    )
+    return [
+        _usage("Order notional", row.max_order_notional, ZERO, usdc),
+        _usage("Position, largest market", row.max_position_notional_market, widest, usdc),
+        _usage("Position, total", row.max_position_notional_total, exposure.total, usdc),
+        _usage("Open orders", row.max_open_orders, Decimal(exposure.open_orders), plain),
+        _usage("Leverage", row.max_leverage, leverage, _times),
+        _usage("Daily loss", row.daily_loss_limit, exposure.daily_loss or ZERO, usdc),
+    ]
+
+
+def risk_rows_for(*, subaccount: Subaccount, exposure: Exposure | None) -> list[LimitRow]:
+    """The subaccount's row first, then one per member with limits of their own."""
+    rows = RiskLimit.objects.filter(subaccount=subaccount).select_related("member")
+    out = [
+        LimitRow(row, row.member.get_username() if row.member else "Whole subaccount")
+        for row in rows
+    ]
+    out.sort(key=lambda r: (r.row.member_id is not None, r.who))
+    for item in out:
+        item.usages = _usages(item.row, exposure)
+    return out
+
+
+def risk_breaches_for(*, subaccount: Subaccount) -> list[RiskBreach]:
+    """The latest refusals of the gate on the subaccount, newest first."""
+    return list(RiskBreach.objects.filter(subaccount=subaccount)[:BREACHES_SHOWN])
+
+
+def risk_members_of(*, subaccount: Subaccount) -> list[tuple[int, str]]:
+    """(user id, username) of every member, for the form's member choice."""
+    return [
+        (m.user_id, m.user.get_username())
+        for m in subaccount.memberships.select_related("user").order_by("user__username")
+    ]
+
+
+def risk_page_context(*, subaccount: Subaccount, exposure: Exposure | None) -> dict[str, Any]:
+    rows = risk_rows_for(subaccount=subaccount, exposure=exposure)
+    return {
+        "rows": rows,
+        "reduce_only": [r for r in rows if r.row.reduce_only],
+        "breaches": risk_breaches_for(subaccount=subaccount),
+        "members": risk_members_of(subaccount=subaccount),
+    }

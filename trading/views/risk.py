@@ -1,0 +1,151 @@
+"""The risk page of a subaccount (admins, two-factor session): every limit with its usage as
+a bar, who is reduce-only and why, the breaches, and the form that sets limits with a code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_redirect
+from accounts.errors import ServiceError
+from accounts.models import Role, Subaccount
+from accounts.permissions import subaccounts_visible_to
+from trading.risk.forms import RiskLimitsForm
+from trading.risk.kill import kill_switch_engage, kill_switch_engage_all, kill_switch_release
+from trading.risk.limits import risk_limits_set
+from trading.risk.selectors import risk_members_of, risk_page_context
+from trading.risk.services import risk_exposure_read
+from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
+
+WHAT = "The risk page"
+
+
+async def _render(
+    request: HttpRequest,
+    subaccount: Subaccount,
+    *,
+    form: RiskLimitsForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    exposure, problem = None, ""
+    try:
+        exposure = (await risk_exposure_read(subaccount=subaccount)).exposure
+    except EXCHANGE_ERRORS as failure:
+        problem = f"Usage unknown: {exchange_error_text(failure)}"
+    context: dict[str, Any] = await sync_to_async(risk_page_context)(
+        subaccount=subaccount, exposure=exposure
+    )
+    if form is None:
+        form = RiskLimitsForm(members=context["members"])
+    context.update(subaccount=subaccount, form=form, error=error, exchange_problem=problem)
+    return await sync_to_async(render)(request, "trading/risk.html", context, status=status)
+
+
+@require_GET
+@subaccount_role(Role.ADMIN, what=WHAT)
+async def risk_page(request: HttpRequest, subaccount: Subaccount, role: Role) -> HttpResponse:
+    """Limits and usage per subaccount and member, reduce-only members, breaches."""
+    return await _render(request, subaccount)
+
+
+@require_POST
+@subaccount_role(Role.ADMIN, what=WHAT)
+async def risk_limits_view(
+    request: HttpRequest, subaccount: Subaccount, role: Role
+) -> HttpResponse:
+    """Set the limits of the subaccount or of one member (fresh two-factor code)."""
+    members = await sync_to_async(risk_members_of)(subaccount=subaccount)
+    form = RiskLimitsForm(request.POST, members=members)
+    if not form.is_valid():
+        return await _render(request, subaccount, form=form)
+    member_id = form.cleaned_data.get("member")
+    member = await sync_to_async(_member)(subaccount, member_id) if member_id else None
+    try:
+        await sync_to_async(risk_limits_set)(
+            actor=request.user,
+            subaccount=subaccount,
+            member=member,
+            values=form.values(),
+            otp_code=form.cleaned_data["otp_code"],
+            ip=client_ip(request),
+        )
+    except ServiceError as refused:
+        return await _render(request, subaccount, form=form, error=refused.message)
+    who = member.get_username() if member else "the whole subaccount"
+    await sync_to_async(messages.success)(request, f"Limits of {who} saved.")
+    return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
+
+
+def _member(subaccount: Subaccount, user_id: int) -> Any:
+    membership = subaccount.memberships.select_related("user").filter(user_id=user_id).first()
+    return membership.user if membership else None
+
+
+@require_POST
+@subaccount_role(Role.ADMIN, what=WHAT)
+async def kill_switch_view(
+    request: HttpRequest, subaccount: Subaccount, role: Role
+) -> HttpResponse:
+    """Pull the kill switch (reason and a fresh code), or lift it (`release` in the form)."""
+    code = request.POST.get("otp_code", "")
+    try:
+        if request.POST.get("release"):
+            await kill_switch_release(
+                actor=request.user, subaccount=subaccount, otp_code=code, ip=client_ip(request)
+            )
+            text, level = "Kill switch lifted: the subaccount may trade again.", messages.SUCCESS
+        else:
+            report = await kill_switch_engage(
+                actor=request.user,
+                subaccount=subaccount,
+                reason=request.POST.get("reason", ""),
+                otp_code=code,
+                ip=client_ip(request),
+            )
+            text = report.summary()
+            level = messages.SUCCESS if report.clean else messages.ERROR
+    except ServiceError as refused:
+        text, level = refused.message, messages.ERROR
+    await sync_to_async(messages.add_message)(request, level, text)
+    return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
+
+
+@require_POST
+@signed_in
+async def kill_all_view(request: HttpRequest) -> HttpResponse:
+    """One action stops everything: the kill switch on every subaccount the user admins."""
+    admins_any = await sync_to_async(
+        lambda: subaccounts_visible_to(request.user, min_role=Role.ADMIN).exists()
+    )()
+    if not admins_any:
+        raise PermissionDenied("The kill switch needs the admin role on a subaccount.")
+    redirect = await sync_to_async(two_factor_redirect)(request)
+    if redirect is not None:
+        return redirect
+    try:
+        results = await kill_switch_engage_all(
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            otp_code=request.POST.get("otp_code", ""),
+            ip=client_ip(request),
+        )
+    except ServiceError as refused:
+        await sync_to_async(messages.error)(request, refused.message)
+    else:
+        for subaccount, report in results:
+            level = messages.SUCCESS if report.clean else messages.ERROR
+            text = f"{subaccount.name}: {report.summary()}"
+            await sync_to_async(messages.add_message)(request, level, text)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/"
+    return HttpResponseRedirect(back)
