@@ -1,0 +1,185 @@
+"""Read models over the ledger: PnL per day / market / member, and the reconciliation of
+equity against what the ledger explains (the arithmetic is in :mod:`trading.ledger.pnl`).
+
+Days are calendar days in ``zone`` (UTC unless the team chooses another). Transfers count
+in USDC only: a deposit or withdrawal of another asset is left out of the net transfers, so
+its value shows in the reconciliation's mismatch rather than vanish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from asgiref.sync import sync_to_async
+
+from accounts.models import Subaccount
+from trading.ledger.pnl import (
+    OUTSIDE,
+    ZERO,
+    FillEvent,
+    FundingEvent,
+    PnlFold,
+    PnlRow,
+    Reconciliation,
+)
+from trading.models.ledger import LedgerEntry
+from trading.models.tickets import OrderTicket
+
+Kind = LedgerEntry.Kind
+QUOTE = "USDC"
+OUTSIDE_LABEL = "outside the desk"
+
+
+@dataclass(frozen=True, slots=True)
+class EquityPoint:
+    """A subaccount's equity (USDC plus holdings at mark) at one moment, with the marks it
+    was valued at (``{symbol: price}``, perpetual and spot markets)."""
+
+    at: datetime
+    equity: Decimal
+    marks: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class PnlLine:
+    """One (day, market, member) of a subaccount's PnL; ``member`` is a username or
+    :data:`OUTSIDE_LABEL`."""
+
+    day: date
+    symbol: str
+    member: str
+    row: PnlRow
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPnl:
+    """A subaccount's PnL from its ledger: the lines, the totals, unrealized at mark."""
+
+    lines: tuple[PnlLine, ...]
+    totals: PnlRow
+    unrealized: Mapping[str, Decimal]
+
+    @property
+    def net(self) -> Decimal:
+        """realized - fees + funding + unrealized."""
+        return self.totals.net + sum(self.unrealized.values(), ZERO)
+
+
+def _members(subaccount_id: int) -> dict[int, str]:
+    tickets = OrderTicket.objects.filter(subaccount_id=subaccount_id, actor__isnull=False)
+    return dict(tickets.values_list("client_id", "actor__username"))
+
+
+_EVENT_FIELDS = (
+    "kind",
+    "occurred_at",
+    "symbol",
+    "side",
+    "quantity",
+    "price",
+    "fee",
+    "fee_symbol",
+    "client_id",
+)
+
+
+def _entries(subaccount_id: int) -> Iterator[tuple]:
+    kinds = (Kind.FILL, Kind.FUNDING, Kind.DEPOSIT, Kind.WITHDRAWAL)
+    rows = LedgerEntry.objects.filter(subaccount_id=subaccount_id, kind__in=kinds)
+    return rows.order_by("occurred_at", "id").values_list(*_EVENT_FIELDS).iterator(2000)
+
+
+def _event(row: tuple, members: Mapping[int, str]) -> FillEvent | FundingEvent:
+    kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id = row
+    if kind == Kind.FUNDING:
+        return FundingEvent(at, symbol, quantity)
+    member = members.get(client_id, OUTSIDE) if client_id is not None else OUTSIDE
+    return FillEvent(at, symbol, side, quantity, price, fee, fee_symbol, member)
+
+
+def _transfer(row: tuple) -> Decimal:
+    kind, _, symbol, _, quantity, _, fee, _, _ = row
+    if symbol != QUOTE:
+        return ZERO
+    return quantity if kind == Kind.DEPOSIT else -(quantity + fee)
+
+
+def _pnl(subaccount_id: int, zone: str, marks: Mapping[str, Decimal]) -> LedgerPnl:
+    fold = PnlFold(zone=ZoneInfo(zone))
+    members = _members(subaccount_id)
+    for row in _entries(subaccount_id):
+        if row[0] in (Kind.FILL, Kind.FUNDING):
+            fold.add(_event(row, members))
+    lines = tuple(
+        PnlLine(day, symbol, member or OUTSIDE_LABEL, row)
+        for (day, symbol, member), row in sorted(fold.rows.items())
+    )
+    return LedgerPnl(lines, fold.totals(), fold.unrealized(marks))
+
+
+async def ledger_pnl(
+    *, subaccount: Subaccount, marks: Mapping[str, Decimal], zone: str = "UTC"
+) -> LedgerPnl:
+    """``subaccount``'s PnL per day (in ``zone``), market and member from its ledger, with
+    unrealized PnL of what it holds now at ``marks``."""
+    return await sync_to_async(_pnl)(subaccount.pk, zone, marks)
+
+
+def _reconcile(subaccount_id: int, points: Sequence[EquityPoint]) -> list[Reconciliation]:
+    fold = PnlFold(zone=ZoneInfo("UTC"))
+    members = _members(subaccount_id)
+    entries = _entries(subaccount_id)
+    pending = next(entries, None)
+    found: list[Reconciliation] = []
+    previous: EquityPoint | None = None
+    unrealized_before = ZERO
+    for point in sorted(points, key=lambda p: p.at):
+        before = fold.totals()
+        transfers = ZERO
+        while pending is not None and pending[1] <= point.at:
+            if pending[0] in (Kind.DEPOSIT, Kind.WITHDRAWAL):
+                transfers += _transfer(pending)
+            else:
+                fold.add(_event(pending, members))
+            pending = next(entries, None)
+        after = fold.totals()
+        unrealized = sum(fold.unrealized(point.marks).values(), ZERO)
+        if previous is not None:
+            found.append(
+                Reconciliation(
+                    start=previous.at,
+                    end=point.at,
+                    equity_change=point.equity - previous.equity,
+                    net_transfers=transfers,
+                    realized=after.realized - before.realized,
+                    fees=after.fees - before.fees,
+                    funding=after.funding - before.funding,
+                    unrealized_change=unrealized - unrealized_before,
+                )
+            )
+        previous, unrealized_before = point, unrealized
+    return found
+
+
+async def ledger_reconcile(
+    *, subaccount: Subaccount, points: Sequence[EquityPoint]
+) -> list[Reconciliation]:
+    """For each pair of consecutive equity points (a day's first and last, or any two):
+    equity change, net USDC transfers and what the ledger explains between them, with the
+    mismatch (never hidden: zero only when every cent is explained). Events at a point's
+    exact time count before it."""
+    return await sync_to_async(_reconcile)(subaccount.pk, points)
+
+
+__all__ = [
+    "OUTSIDE_LABEL",
+    "EquityPoint",
+    "LedgerPnl",
+    "PnlLine",
+    "ledger_pnl",
+    "ledger_reconcile",
+]
