@@ -20,6 +20,7 @@ from accounts.models import Subaccount
 from trading.ledger.pnl import (
     OUTSIDE,
     ZERO,
+    ClosedPosition,
     FillEvent,
     FundingEvent,
     PnlFold,
@@ -57,11 +58,13 @@ class PnlLine:
 
 @dataclass(frozen=True, slots=True)
 class LedgerPnl:
-    """A subaccount's PnL from its ledger: the lines, the totals, unrealized at mark."""
+    """A subaccount's PnL from its ledger: the lines, the totals, unrealized at mark, and
+    every position it saw open and close (oldest first), with its realized PnL."""
 
     lines: tuple[PnlLine, ...]
     totals: PnlRow
     unrealized: Mapping[str, Decimal]
+    closed: tuple[ClosedPosition, ...]
 
     @property
     def net(self) -> Decimal:
@@ -118,7 +121,7 @@ def _pnl(subaccount_id: int, zone: str, marks: Mapping[str, Decimal]) -> LedgerP
         PnlLine(day, symbol, member or OUTSIDE_LABEL, row)
         for (day, symbol, member), row in sorted(fold.rows.items())
     )
-    return LedgerPnl(lines, fold.totals(), fold.unrealized(marks))
+    return LedgerPnl(lines, fold.totals(), fold.unrealized(marks), tuple(fold.closed))
 
 
 async def ledger_pnl(

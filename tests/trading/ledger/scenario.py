@@ -13,11 +13,20 @@ from trading.ledger.selectors import EquityPoint
 PERP = "SOL_USDC_PERP"
 
 
-async def trade(taker: BackpackClient, maker: BackpackClient, side: str, quantity, price) -> None:
-    """``taker`` takes ``quantity`` on ``side`` at ``price`` from ``maker``'s resting order."""
+async def trade(
+    taker: BackpackClient,
+    maker: BackpackClient,
+    side: str,
+    quantity: object,
+    price: object,
+    *,
+    client_id: int | None = None,
+) -> None:
+    """``taker`` takes ``quantity`` on ``side`` at ``price`` from ``maker``'s resting order
+    (the taker's order sent with ``client_id``)."""
     other = "Ask" if side == "Bid" else "Bid"
     await maker.place_order(PERP, other, "Limit", quantity=str(quantity), price=str(price))
-    await taker.place_order(PERP, side, "Market", quantity=str(quantity))
+    await taker.place_order(PERP, side, "Market", quantity=str(quantity), client_id=client_id)
 
 
 async def equity_point(client: BackpackClient) -> EquityPoint:
