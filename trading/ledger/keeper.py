@@ -78,16 +78,21 @@ class LedgerKeeper:
         self._wake.set()
 
     async def run(self) -> None:
-        """Catch up every ``every_s``, and after pokes; runs until cancelled."""
+        """Catch up every ``every_s``, and sync poked subaccounts in between; runs until
+        cancelled."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while True:
-            try:
-                await self.catch_up()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the next round tries again
-                log.exception("ledger catch-up failed")
+            if loop.time() >= due:
+                due = loop.time() + self.every_s
+                try:
+                    await self.catch_up()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - the next round tries again
+                    log.exception("ledger catch-up failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.every_s)
+                await asyncio.wait_for(self._wake.wait(), max(0.0, due - loop.time()))
             if self._wake.is_set():
                 await asyncio.sleep(self.poke_delay_s)
                 self._wake.clear()
