@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,8 @@ class LedgerKeeper:
         self.poke_delay_s = poke_delay_s
         self.renew_every_s = renew_every_s
         self.reports: dict[int, LedgerSyncReport] = {}
+        self.stored: dict[int, Counter[str]] = {}
+        """New rows per subaccount and history since this keeper started."""
         self.synced: list[int] = []
         """Subaccount pks in the order this keeper synced them (tests and health read it)."""
         self._locks: dict[int, asyncio.Lock] = {}
@@ -137,6 +140,7 @@ class LedgerKeeper:
                 log.warning("ledger sync of subaccount %s failed: %s", subaccount.pk, exc)
                 return None
         self.reports[subaccount.pk] = report
+        self.stored.setdefault(subaccount.pk, Counter()).update(report.stored)
         self.synced.append(subaccount.pk)
         return report
 
