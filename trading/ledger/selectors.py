@@ -8,6 +8,7 @@ its value shows in the reconciliation's mismatch rather than vanish.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from asgiref.sync import sync_to_async
 
 from accounts.models import Subaccount
+from trading.ledger.curve import CurvePoint, time_weighted
 from trading.ledger.pnl import (
     OUTSIDE,
     ZERO,
@@ -27,11 +29,13 @@ from trading.ledger.pnl import (
     PnlRow,
     Reconciliation,
 )
+from trading.models.balances import BalanceSnapshot
 from trading.models.ledger import LedgerEntry
 from trading.models.tickets import OrderTicket
 
 Kind = LedgerEntry.Kind
 QUOTE = "USDC"
+ONE = Decimal(1)
 OUTSIDE_LABEL = "outside the desk"
 
 
@@ -178,8 +182,53 @@ async def ledger_reconcile(
     return await sync_to_async(_reconcile)(subaccount.pk, points)
 
 
+def _flows(subaccount_ids: list[int]) -> list[tuple[datetime, int, str, Decimal]]:
+    """(time, subaccount, asset, signed quantity) of every transfer, deposits positive."""
+    rows = LedgerEntry.objects.filter(
+        subaccount_id__in=subaccount_ids, kind__in=(Kind.DEPOSIT, Kind.WITHDRAWAL)
+    ).values_list("occurred_at", "subaccount_id", "symbol", "kind", "quantity", "fee")
+    return [
+        (at, sub, symbol, quantity if kind == Kind.DEPOSIT else -(quantity + fee))
+        for at, sub, symbol, kind, quantity, fee in rows
+    ]
+
+
+def _curve(subaccount_ids: list[int], since: datetime | None) -> list[CurvePoint]:
+    snapshots = BalanceSnapshot.objects.filter(subaccount_id__in=subaccount_ids)
+    if since is not None:
+        snapshots = snapshots.filter(taken_at__gte=since)
+    equity: dict[datetime, Decimal] = {}
+    prices: dict[datetime, dict[str, Decimal]] = {}
+    for at, value, detail in snapshots.values_list("taken_at", "equity_usdc", "detail"):
+        equity[at] = equity.get(at, ZERO) + value
+        for asset, figures in (detail or {}).get("assets", {}).items():
+            if "price" in figures:
+                prices.setdefault(at, {})[asset] = Decimal(figures["price"])
+    times = sorted(equity)
+    flows = []
+    for at, _sub, asset, quantity in _flows(subaccount_ids):
+        closing = bisect_left(times, at)
+        if closing == len(times):
+            continue  # after the last snapshot: the next one will count it
+        price = ONE if asset == QUOTE else prices.get(times[closing], {}).get(asset, ZERO)
+        flows.append((at, quantity * price))
+    return time_weighted(list(equity.items()), flows)
+
+
+async def equity_curve(
+    *, subaccounts: Sequence[Subaccount], since: datetime | None = None
+) -> list[CurvePoint]:
+    """The time-weighted equity curve of ``subaccounts`` together (one for a subaccount,
+    all of them for the team) from their balance snapshots, deposits and withdrawals taken
+    out. Snapshots are taken for every subaccount at once, so the team's points add up
+    snapshots of the same moment. A transfer of another asset than USDC counts at the price
+    of the snapshot that closes its period (unpriced: nothing, so it shows as a gain)."""
+    return await sync_to_async(_curve)([s.pk for s in subaccounts], since)
+
+
 __all__ = [
     "OUTSIDE_LABEL",
+    "equity_curve",
     "EquityPoint",
     "LedgerPnl",
     "PnlLine",

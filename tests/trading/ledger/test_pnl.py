@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trading.ledger.curve import time_weighted
 from trading.ledger.pnl import FillEvent, FundingEvent, PnlFold
 
 T0 = datetime(2026, 6, 15, 23, 30, tzinfo=UTC)
@@ -81,3 +82,23 @@ def test_a_spot_buy_holds_what_it_received_after_a_fee_in_the_base_asset() -> No
     assert fold.unrealized({"SOL_USDC": mark})["SOL_USDC"] - fold.totals().fees == (
         D("-300") + D("1.998") * mark
     )
+
+
+def test_a_deposit_is_not_profit_on_the_equity_curve() -> None:
+    t = [T0 + timedelta(days=n) for n in range(4)]
+    points = [(t[0], D("100")), (t[1], D("210")), (t[2], D("105")), (t[3], D("115.5"))]
+    flows = [(t[0], D("999")), (t[1], D("100")), (t[2], D("-105"))]  # the first is before
+
+    curve = time_weighted(points, flows)
+
+    assert [p.flows for p in curve] == [0, D("100"), D("-105"), 0]
+    assert [p.index for p in curve] == [1, D("1.1"), D("1.1"), D("1.21")]
+    assert curve[-1].return_since_start == D("0.21")
+
+
+def test_a_curve_from_no_equity_starts_at_the_first_deposit() -> None:
+    t = [T0 + timedelta(days=n) for n in range(3)]
+
+    curve = time_weighted([(t[0], D(0)), (t[1], D(50)), (t[2], D(45))], [(t[1], D(50))])
+
+    assert [p.index for p in curve] == [1, 1, D("0.9")]
