@@ -30,7 +30,7 @@ from trading.ledger.pnl import (
     Reconciliation,
 )
 from trading.models.balances import BalanceSnapshot
-from trading.models.ledger import LedgerEntry
+from trading.models.ledger import LedgerCursor, LedgerEntry
 from trading.models.tickets import OrderTicket
 
 Kind = LedgerEntry.Kind
@@ -226,8 +226,36 @@ async def equity_curve(
     return await sync_to_async(_curve)([s.pk for s in subaccounts], since)
 
 
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    """How far one history of a subaccount's ledger has been read: rows so far, whether the
+    last walk reached the end, and when it last stored a page (None: not begun)."""
+
+    history: str
+    rows_read: int
+    done: bool
+    synced_at: datetime | None
+
+
+async def ledger_progress(*, subaccount: Subaccount) -> list[SyncProgress]:
+    """The backfill's progress, one line per history the ledger keeps (in sync order)."""
+    from trading.ledger.services import LEDGER_HISTORIES
+
+    saved = {c.history: c async for c in LedgerCursor.objects.filter(subaccount_id=subaccount.pk)}
+    found = []
+    for history in LEDGER_HISTORIES:
+        cursor = saved.get(history)
+        if cursor is None:
+            found.append(SyncProgress(history, 0, False, None))
+        else:
+            found.append(SyncProgress(history, cursor.rows_read, cursor.done, cursor.synced_at))
+    return found
+
+
 __all__ = [
     "OUTSIDE_LABEL",
+    "SyncProgress",
+    "ledger_progress",
     "equity_curve",
     "EquityPoint",
     "LedgerPnl",

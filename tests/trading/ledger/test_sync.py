@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from trading.backpack import HistoryCursor, read_history
+from trading.ledger.selectors import ledger_progress
 from trading.ledger.services import LEDGER_HISTORIES, ledger_sync
 from trading.models.ledger import LedgerCursor, LedgerEntry
 
@@ -95,8 +96,10 @@ async def test_a_later_sync_adds_only_what_came_since(exchange, desk, clients) -
 
     assert later.stored["fill_history"] == 1
     assert await stored_ids(sub) == await exchange_ids(mine)
-    cursor = await LedgerCursor.objects.aget(subaccount=sub, history="fill_history")
-    assert (cursor.rows_read, cursor.done) == (2, True)
+    progress = {p.history: (p.rows_read, p.done) for p in await ledger_progress(subaccount=sub)}
+    assert progress["fill_history"] == (2, True)
+    assert list(progress) == list(LEDGER_HISTORIES)
+    assert all(done for _, done in progress.values())
 
 
 async def test_server_errors_and_429s_neither_lose_nor_double_a_row(
