@@ -42,11 +42,15 @@ OUTSIDE_LABEL = "outside the desk"
 @dataclass(frozen=True, slots=True)
 class EquityPoint:
     """A subaccount's equity (USDC plus holdings at mark) at one moment, with the marks it
-    was valued at (``{symbol: price}``, perpetual and spot markets)."""
+    was valued at (``{symbol: price}``, perpetual and ``<ASSET>_USDC`` spot markets).
+
+    ``perp_unrealized``, when given, is the exchange's own unrealized PnL of the perpetual
+    positions (a balance snapshot keeps it, not the marks), used instead of the ledger's."""
 
     at: datetime
     equity: Decimal
     marks: Mapping[str, Decimal]
+    perp_unrealized: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +112,28 @@ def _event(row: tuple, members: Mapping[int, str]) -> FillEvent | FundingEvent:
     return FillEvent(at, symbol, side, quantity, price, fee, fee_symbol, member)
 
 
-def _transfer(row: tuple) -> Decimal:
-    kind, _, symbol, _, quantity, _, fee, _, _ = row
-    if symbol != QUOTE:
-        return ZERO
-    return quantity if kind == Kind.DEPOSIT else -(quantity + fee)
+def _transfer(row: tuple, marks: Mapping[str, Decimal], fold: PnlFold) -> Decimal:
+    """A deposit or withdrawal's value in USDC (deposits positive). Another asset than USDC
+    counts at ``marks`` (the prices of the point closing its interval; unpriced: nothing)
+    and enters or leaves the ledger's holding of it at that price, so what it does to equity
+    afterwards is explained as unrealized (or realized, when withdrawn)."""
+    kind, at, symbol, _, quantity, _, fee, _, _ = row
+    moved = quantity if kind == Kind.DEPOSIT else quantity + fee
+    if symbol == QUOTE:
+        return moved if kind == Kind.DEPOSIT else -moved
+    market = f"{symbol}_{QUOTE}"
+    price = marks.get(market, ZERO)
+    side = "Bid" if kind == Kind.DEPOSIT else "Ask"
+    fold.add_fill(FillEvent(at, market, side, moved, price, ZERO, QUOTE))
+    return moved * price if kind == Kind.DEPOSIT else -moved * price
+
+
+def _unrealized(fold: PnlFold, point: EquityPoint) -> Decimal:
+    found = fold.unrealized(point.marks)
+    if point.perp_unrealized is None:
+        return sum(found.values(), ZERO)
+    spot = sum((v for k, v in found.items() if not k.endswith("_PERP")), ZERO)
+    return spot + point.perp_unrealized
 
 
 def _pnl(subaccount_id: int, zone: str, marks: Mapping[str, Decimal]) -> LedgerPnl:
@@ -149,12 +170,12 @@ def _reconcile(subaccount_id: int, points: Sequence[EquityPoint]) -> list[Reconc
         transfers = ZERO
         while pending is not None and pending[1] <= point.at:
             if pending[0] in (Kind.DEPOSIT, Kind.WITHDRAWAL):
-                transfers += _transfer(pending)
+                transfers += _transfer(pending, point.marks, fold)
             else:
                 fold.add(_event(pending, members))
             pending = next(entries, None)
         after = fold.totals()
-        unrealized = sum(fold.unrealized(point.marks).values(), ZERO)
+        unrealized = _unrealized(fold, point)
         if previous is not None:
             found.append(
                 Reconciliation(
@@ -252,8 +273,42 @@ async def ledger_progress(*, subaccount: Subaccount) -> list[SyncProgress]:
     return found
 
 
+def _snapshot_points(subaccount_id: int, zone: str, daily: bool) -> list[EquityPoint]:
+    snapshots = BalanceSnapshot.objects.filter(subaccount_id=subaccount_id).order_by("taken_at")
+    points: list[EquityPoint] = []
+    days: set[date] = set()
+    here = ZoneInfo(zone)
+    for at, equity, detail in snapshots.values_list("taken_at", "equity_usdc", "detail"):
+        if daily:
+            day = at.astimezone(here).date()
+            if day in days:
+                continue
+            days.add(day)
+        detail = detail or {}
+        marks = {
+            f"{asset}_{QUOTE}": Decimal(figures["price"])
+            for asset, figures in detail.get("assets", {}).items()
+            if asset != QUOTE and "price" in figures
+        }
+        perp = detail.get("perp", {}).get("pnl_unrealized")
+        points.append(EquityPoint(at, equity, marks, Decimal(perp) if perp else None))
+    return points
+
+
+async def ledger_reconcile_days(
+    *, subaccount: Subaccount, zone: str = "UTC", daily: bool = True
+) -> list[Reconciliation]:
+    """:func:`ledger_reconcile` between the balance snapshots of ``subaccount``: from each
+    day's first snapshot (in ``zone``) to the next day's (``daily=False``: between every
+    two snapshots). Spot holdings count at the snapshot's prices, perpetuals at the
+    exchange's unrealized PnL it kept."""
+    points = await sync_to_async(_snapshot_points)(subaccount.pk, zone, daily)
+    return await ledger_reconcile(subaccount=subaccount, points=points)
+
+
 __all__ = [
     "OUTSIDE_LABEL",
+    "ledger_reconcile_days",
     "SyncProgress",
     "ledger_progress",
     "equity_curve",

@@ -15,7 +15,14 @@ from asgiref.sync import sync_to_async
 
 from tests.factories import UserFactory
 from trading.backpack import PositionState
-from trading.ledger.selectors import OUTSIDE_LABEL, ledger_pnl, ledger_reconcile
+from trading.balances import fetch
+from trading.balances.services import balance_snapshots_take
+from trading.ledger.selectors import (
+    OUTSIDE_LABEL,
+    ledger_pnl,
+    ledger_reconcile,
+    ledger_reconcile_days,
+)
 from trading.ledger.services import ledger_sync
 from trading.models.tickets import OrderTicket
 
@@ -112,3 +119,44 @@ async def test_fills_belong_to_the_member_who_sent_them_or_to_outside_the_desk(
     assert pnl.unrealized == {PERP: D("1")}
     assert pnl.net == D("2") - D("0.226") + D("1")
     assert by_member["alice"].day == datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+
+
+async def spot(taker, maker, side: str, quantity: str, price: str) -> None:
+    other = "Ask" if side == "Bid" else "Bid"
+    await maker.place_order("SOL_USDC", other, "Limit", quantity=quantity, price=price)
+    await taker.place_order("SOL_USDC", side, "Market", quantity=quantity)
+
+
+async def test_balance_snapshots_reconcile_with_spot_holdings_and_transfers_of_other_assets(
+    exchange, desk, clients
+) -> None:
+    fetch.accounts_cache.clear()
+    fetch.market_cache.clear()
+    sub = await desk(1)
+    mine, other = clients(1), clients(2)
+    await spot(mine, other, "Bid", "1", "150")  # SOL now has a price: 5001 SOL valued
+    await balance_snapshots_take()
+    await trade(mine, other, "Bid", "2", "150")
+    await asyncio.to_thread(exchange.set_mark_price, PERP, "152")
+    await asyncio.to_thread(exchange.settle_funding, PERP, "0.0001")
+    await asyncio.to_thread(exchange.deposit, 1, "USDC", "250")
+    await asyncio.to_thread(exchange.deposit, 1, "SOL", "3")  # worth what SOL is at the close
+    await spot(mine, other, "Ask", "2", "155")  # every SOL held is now worth 155
+    fetch.market_cache.clear()
+    await balance_snapshots_take()
+    await mine.request_withdrawal(symbol="SOL", blockchain="Solana", address=ADDRESS, quantity="10")
+    await spot(mine, other, "Bid", "1", "149.5")
+    fetch.market_cache.clear()
+    await balance_snapshots_take()
+    await window_closed()
+    await ledger_sync(subaccount=sub, client=mine)
+
+    intervals = await ledger_reconcile_days(subaccount=sub, daily=False)
+    same_day = await ledger_reconcile_days(subaccount=sub)
+
+    assert len(intervals) == 2
+    assert [r.mismatch for r in intervals] == [0, 0]
+    assert intervals[0].net_transfers == D("250") + 3 * D("155")
+    assert intervals[0].funding == D("-0.0304")
+    assert intervals[1].net_transfers < -10 * D("149")  # 10 SOL and the fee, at the close
+    assert same_day == [] or len(same_day) == 1  # one day, or two when midnight fell between
