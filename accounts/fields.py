@@ -17,6 +17,7 @@ from django.db import connection
 
 from trading.backpack.decimals import MAX_INTEGER_DIGITS, MAX_PLACES, parse_decimal, shown
 from trading.backpack.errors import InvalidNumberError
+from trading.formatting import plain
 
 ASSET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 SQLITE_DIGITS = 15  # Django reads a SQLite decimal column back through a 15-digit float
@@ -83,7 +84,8 @@ class StrictDecimalField(forms.Field):
             )
 
     def prepare_value(self, value: Any) -> Any:
-        return format(value, "f") if isinstance(value, Decimal) else value
+        # A stored setting reads as typed: 1000, never 1000.000000000000000000.
+        return plain(value) if isinstance(value, Decimal) else value
 
 
 def strict_decimal(value: Any, **rules: Any) -> Decimal:
@@ -154,4 +156,4 @@ def parse_asset_amounts(
 
 def format_asset_amounts(amounts: dict[str, Decimal]) -> str:
     """The inverse of `parse_asset_amounts`, for a form's initial text."""
-    return "\n".join(f"{asset} {format(amount, 'f')}" for asset, amount in amounts.items())
+    return "\n".join(f"{asset} {plain(amount)}" for asset, amount in amounts.items())

@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from trading.formatting import plain
+
 
 class Role(models.TextChoices):
     """A member's role on one subaccount; each role includes the ones before it."""
@@ -146,7 +148,7 @@ class WithdrawalLimit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.asset} {format(self.daily_limit, 'f')}/day"
+        return f"{self.asset} {plain(self.daily_limit)}/day"
 
 
 class LowBalanceThreshold(models.Model):
@@ -165,7 +167,7 @@ class LowBalanceThreshold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.asset} >= {format(self.minimum, 'f')}"
+        return f"{self.asset} >= {plain(self.minimum)}"
 
 
 class AuditEventError(Exception):

@@ -20,7 +20,8 @@ from django import forms
 from accounts.fields import StrictDecimalField
 from trading.backpack import Market, OrderType, Side
 from trading.backpack.rules import plain, round_price, validate_order
-from trading.fragments import fmt, fmt_plain, is_perp, price_places
+from trading.formatting import fixed, price_places, usdc
+from trading.formatting import plain as plain_text
 
 FAT_FINGER_FRACTION = Decimal("0.05")
 ASSUMED_TAKER_BPS = Decimal("10")
@@ -167,7 +168,7 @@ def review_ticket(
     review = TicketReview()
     side = Side(data["side"])
     order_type = OrderType(data["order_type"])
-    perp = is_perp(market)
+    perp = market.is_perp
     is_market = order_type == OrderType.MARKET
     quantity = data.get("quantity")
     quote = data.get("quote_quantity")
@@ -196,9 +197,9 @@ def review_ticket(
         review.add(_FIELD.get(problem.field, problem.field), _words(problem.message))
     pp = price_places(market)
     if check.price is not None:
-        review.rounded_price = fmt(check.price, pp)
+        review.rounded_price = fixed(check.price, pp)
     if check.quantity is not None:
-        review.rounded_quantity = fmt_plain(check.quantity)
+        review.rounded_quantity = plain_text(check.quantity)
 
     tif = data.get("time_in_force") or "GTC"
     post_only = bool(data.get("post_only"))
@@ -309,14 +310,17 @@ def _estimate(
             review.fee_note = f"at the best {'ask' if side == Side.BID else 'bid'} now"
     elif check.quantity is not None and check.price is not None:
         notional = check.quantity * check.price
+    if review.problems:
+        notional = None  # while an input is invalid, no figure derived from it is shown
     review.notional = notional
     if notional is None:
         return
-    review.notional_text = f"{fmt(notional, 2)} {market.quote_symbol}"
+    review.notional_text = f"{usdc(notional)} {market.quote_symbol}"
     bps = taker_fee_bps if taker_fee_bps is not None else ASSUMED_TAKER_BPS
     fee = notional * bps / BPS
     source = "the account's taker rate" if taker_fee_bps is not None else "an assumed taker rate"
-    review.fee_text = f"≤ {fmt(fee, 4)} {market.quote_symbol} ({fmt_plain(bps)} bps, {source})"
+    fee_text = f"≤ {fixed(fee, 4)} {market.quote_symbol}"
+    review.fee_text = f"{fee_text} ({plain_text(bps)} bps, {source})"
 
 
 def _confirmations(
@@ -335,8 +339,8 @@ def _confirmations(
         and review.notional > confirm_notional
     ):
         review.confirm_reasons.append(
-            f"The notional {fmt(review.notional, 2)} {quote} is above this subaccount's "
-            f"confirmation limit of {fmt_plain(confirm_notional)} {quote}."
+            f"The notional {usdc(review.notional)} {quote} is above this subaccount's "
+            f"confirmation limit of {plain_text(confirm_notional)} {quote}."
         )
     if is_market or check.price is None:
         return
@@ -344,13 +348,13 @@ def _confirmations(
         through = (check.price - prices.ask) / prices.ask
         if through > FAT_FINGER_FRACTION:
             review.confirm_reasons.append(
-                f"The buy price {plain(check.price)} is {fmt(through * 100, 1)}% above the "
+                f"The buy price {plain(check.price)} is {fixed(through * 100, 1)}% above the "
                 f"best ask {plain(prices.ask)}."
             )
     if side == Side.ASK and prices.bid:
         through = (prices.bid - check.price) / prices.bid
         if through > FAT_FINGER_FRACTION:
             review.confirm_reasons.append(
-                f"The sell price {plain(check.price)} is {fmt(through * 100, 1)}% below the "
+                f"The sell price {plain(check.price)} is {fixed(through * 100, 1)}% below the "
                 f"best bid {plain(prices.bid)}."
             )

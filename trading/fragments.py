@@ -1,5 +1,7 @@
 """Every live region of the trading pages, rendered by one function each.
 
+Numbers are formatted by `trading.formatting` (the one rule); this module only renders.
+
 Views use these functions for the first render and the relay uses them for every update, so a
 region looks the same however it arrives (see /work/notes/relay-contract.md). They are plain
 synchronous functions: data in, HTML out; they never query the database or the exchange.
@@ -12,81 +14,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.template.loader import render_to_string
 
-from trading.backpack import Kline, Market, MarkPrice, Order, Position, Ticker, Trade
+from trading.backpack import Fill, Kline, Market, MarkPrice, Order, Position, Ticker, Trade
 from trading.backpack.book import OrderBook
+from trading.formatting import (
+    DASH,
+    as_decimal,
+    fixed,
+    percent,
+    plain,
+    price,
+    price_places,
+    quantity,
+    quantity_places,
+    usdc,
+    utc_time,
+)
 
-DASH = "–"
 MAX_TRADES = 40
-
-
-# -- number formatting ----------------------------------------------------------------------
-
-
-def places_of(step: Decimal | None) -> int:
-    """How many decimals a tick or step size has (0.01 -> 2, 1 -> 0, 10 -> 0)."""
-    if step is None or not step.is_finite() or step <= 0:
-        return 2
-    exponent = step.normalize().as_tuple().exponent
-    return max(0, -int(exponent))
-
-
-def fmt(value: Decimal | None, places: int) -> str:
-    """A Decimal as plain text with exactly `places` decimals (never exponent notation)."""
-    if value is None:
-        return DASH
-    try:
-        return format(value.quantize(Decimal(1).scaleb(-places)), "f")
-    except InvalidOperation:
-        return format(value, "f")
-
-
-def fmt_plain(value: Decimal | None) -> str:
-    """A Decimal as plain text without trailing zeros after the point."""
-    if value is None:
-        return DASH
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
-
-
-def fmt_percent(fraction: Decimal | None, places: int = 2) -> str:
-    """0.0123 -> '+1.23%'."""
-    if fraction is None:
-        return DASH
-    value = fraction * 100
-    sign = "+" if value > 0 else ""
-    return f"{sign}{fmt(value, places)}%"
-
-
-def fmt_time(value: datetime | int | None, *, with_date: bool = False) -> str:
-    """A UTC time (datetime, epoch ms or µs) as HH:MM:SS (optionally with the date)."""
-    if value is None:
-        return DASH
-    if isinstance(value, int):
-        seconds = value / 1_000_000 if value > 10**14 else value / 1000
-        value = datetime.fromtimestamp(seconds, UTC)
-    pattern = "%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S"
-    return value.astimezone(UTC).strftime(pattern)
-
-
-def price_places(market: Market) -> int:
-    return places_of(market.tick_size)
-
-
-def quantity_places(market: Market) -> int:
-    return places_of(market.step_size)
-
-
-def is_perp(market: Market) -> bool:
-    """True for perpetual futures markets."""
-    return str(market.market_type.value).upper() in ("PERP", "IPERP")
 
 
 def _oob(oob: bool | str) -> str:
@@ -111,11 +61,17 @@ def _book_rows(
 ) -> list[BookRow]:
     rows = []
     running = Decimal(0)
-    pp, qp = price_places(market), quantity_places(market)
-    for price, quantity in levels:
-        running += quantity
+    for level_price, level_quantity in levels:
+        running += level_quantity
         pct = (running / max_total * 100) if max_total > 0 else Decimal(0)
-        rows.append(BookRow(fmt(price, pp), fmt(quantity, qp), fmt(running, qp), fmt(pct, 1)))
+        rows.append(
+            BookRow(
+                price(level_price, market),
+                quantity(level_quantity, market),
+                quantity(running, market),
+                fixed(pct, 1),
+            )
+        )
     return rows
 
 
@@ -148,10 +104,10 @@ def book_html(market: Market, book: OrderBook, *, levels: int = 20, oob: bool = 
         "oob": _oob(oob),
         "ask_rows": ask_rows,
         "bid_rows": bid_rows,
-        "best_bid": fmt(best_bid[0], pp) if best_bid else DASH,
-        "best_ask": fmt(best_ask[0], pp) if best_ask else DASH,
-        "spread": fmt(spread, pp) if spread is not None else DASH,
-        "spread_pct": fmt_percent(spread_pct, 3) if spread_pct is not None else "",
+        "best_bid": fixed(best_bid[0], pp) if best_bid else DASH,
+        "best_ask": fixed(best_ask[0], pp) if best_ask else DASH,
+        "spread": fixed(spread, pp) if spread is not None else DASH,
+        "spread_pct": percent(spread_pct, 3) if spread_pct is not None else "",
         "empty": not bids and not asks,
     }
     return render_to_string("trading/partials/book.html", context)
@@ -168,9 +124,9 @@ def trades_html(market: Market, trades: Sequence[Trade], *, oob: bool = True) ->
     pp, qp = price_places(market), quantity_places(market)
     rows = [
         {
-            "price": fmt(t.price, pp),
-            "quantity": fmt(t.quantity, qp),
-            "time": fmt_time(t.timestamp),
+            "price": fixed(t.price, pp),
+            "quantity": fixed(t.quantity, qp),
+            "time": utc_time(t.timestamp),
             "side": "ask" if t.is_buyer_maker else "bid",
             "id": "" if t.id is None else t.id,
         }
@@ -199,22 +155,22 @@ def market_stats_html(
     context = {
         "market": market,
         "oob": _oob(oob),
-        "perp": is_perp(market),
-        "best_bid": fmt(best_bid[0], pp) if best_bid else DASH,
-        "best_ask": fmt(best_ask[0], pp) if best_ask else DASH,
-        "last": fmt(ticker.last_price, pp) if ticker else DASH,
-        "change": fmt_percent(change) if change is not None else DASH,
+        "perp": market.is_perp,
+        "best_bid": fixed(best_bid[0], pp) if best_bid else DASH,
+        "best_ask": fixed(best_ask[0], pp) if best_ask else DASH,
+        "last": fixed(ticker.last_price, pp) if ticker else DASH,
+        "change": percent(change) if change is not None else DASH,
         "change_class": "" if not change else ("bid" if change > 0 else "ask"),
-        "high": fmt(ticker.high, pp) if ticker else DASH,
-        "low": fmt(ticker.low, pp) if ticker else DASH,
-        "volume": fmt(ticker.volume, quantity_places(market)) if ticker else DASH,
-        "quote_volume": fmt(ticker.quote_volume, 2) if ticker else DASH,
-        "mark": fmt(mark.mark_price, pp) if mark else DASH,
-        "index": fmt(mark.index_price, pp) if mark and mark.index_price is not None else DASH,
-        "funding": fmt_percent(mark.funding_rate, 4)
+        "high": fixed(ticker.high, pp) if ticker else DASH,
+        "low": fixed(ticker.low, pp) if ticker else DASH,
+        "volume": fixed(ticker.volume, quantity_places(market)) if ticker else DASH,
+        "quote_volume": usdc(ticker.quote_volume) if ticker else DASH,
+        "mark": fixed(mark.mark_price, pp) if mark else DASH,
+        "index": fixed(mark.index_price, pp) if mark and mark.index_price is not None else DASH,
+        "funding": percent(mark.funding_rate, 4)
         if mark and mark.funding_rate is not None
         else DASH,
-        "next_funding": fmt_time(mark.next_funding_timestamp, with_date=True)
+        "next_funding": utc_time(mark.next_funding_timestamp, with_date=True)
         if mark and mark.next_funding_timestamp
         else DASH,
     }
@@ -225,11 +181,11 @@ def kline_point(kline: Kline) -> dict[str, Any]:
     """A candle as the chart reads it: epoch seconds and decimals as plain strings."""
     return {
         "time": int(kline.start.timestamp()),
-        "open": fmt_plain(kline.open) if kline.open is not None else None,
-        "high": fmt_plain(kline.high) if kline.high is not None else None,
-        "low": fmt_plain(kline.low) if kline.low is not None else None,
-        "close": fmt_plain(kline.close) if kline.close is not None else None,
-        "volume": fmt_plain(kline.volume),
+        "open": plain(kline.open) if kline.open is not None else None,
+        "high": plain(kline.high) if kline.high is not None else None,
+        "low": plain(kline.low) if kline.low is not None else None,
+        "close": plain(kline.close) if kline.close is not None else None,
+        "volume": plain(kline.volume),
     }
 
 
@@ -248,8 +204,21 @@ def kline_html(market: Market, kline: Kline, interval: str, *, oob: bool = True)
 # -- account regions -------------------------------------------------------------------------
 
 
-def order_row(order: Order) -> dict[str, Any]:
-    """One open order as the tables show it (plain strings)."""
+Markets = Mapping[str, Market]
+
+
+def _price(value: Decimal | None, market: Market | None) -> str:
+    """With the market's tick decimals; as the exchange sent it when the market is unknown."""
+    return price(value, market) if market is not None else plain(value)
+
+
+def _quantity(value: Decimal | None, market: Market | None) -> str:
+    return quantity(value, market) if market is not None else plain(value)
+
+
+def order_row(order: Order, market: Market | None = None) -> dict[str, Any]:
+    """One order as the tables show it (plain strings): price and quantities by `market`'s
+    tick and step."""
     filled = order.executed_quantity
     return {
         "id": order.id,
@@ -257,9 +226,9 @@ def order_row(order: Order) -> dict[str, Any]:
         "side": order.side.value,
         "side_class": "bid" if order.side.value == "Bid" else "ask",
         "type": order.order_type.value,
-        "price": fmt_plain(order.price) if order.price is not None else "market",
-        "quantity": fmt_plain(order.quantity) if order.quantity is not None else DASH,
-        "filled": fmt_plain(filled),
+        "price": _price(order.price, market) if order.price is not None else "market",
+        "quantity": _quantity(order.quantity, market),
+        "filled": _quantity(filled, market),
         "status": order.status.value,
         "tif": order.time_in_force.value if order.time_in_force else "",
         "flags": " ".join(
@@ -267,7 +236,23 @@ def order_row(order: Order) -> dict[str, Any]:
             for flag, on in (("post-only", order.post_only), ("reduce-only", order.reduce_only))
             if on
         ),
-        "created": fmt_time(order.created_at, with_date=True) if order.created_at else DASH,
+        "created": utc_time(order.created_at, with_date=True) if order.created_at else DASH,
+    }
+
+
+def fill_row(fill: Fill, market: Market | None = None) -> dict[str, Any]:
+    """One fill as the history table shows it: price and quantity by `market`'s tick and
+    step, the fee as charged."""
+    return {
+        "time": utc_time(fill.timestamp, with_date=True),
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "side_class": "bid" if fill.side.value == "Bid" else "ask",
+        "price": _price(fill.price, market),
+        "quantity": _quantity(fill.quantity, market),
+        "fee": f"{plain(fill.fee)} {fill.fee_symbol}",
+        "maker": "maker" if fill.is_maker else "taker",
+        "order_id": fill.order_id,
     }
 
 
@@ -278,15 +263,18 @@ def open_orders_html(
     can_trade: bool,
     error: str = "",
     symbol: str = "",
+    markets: Markets | None = None,
     oob: bool = True,
 ) -> str:
     """The open orders region ``open-orders-{pk}`` of one subaccount; cancel buttons (and
     cancel-all) only when `can_trade`. `symbol` limits the rows to one market (market page);
-    `error` replaces the table with the reason the orders could not be read."""
+    `error` replaces the table with the reason the orders could not be read. `markets` (by
+    symbol) gives each row its tick and step decimals."""
+    markets = markets or {}
     shown = [o for o in orders if not symbol or o.symbol == symbol]
     context = {
         "subaccount": subaccount,
-        "rows": [order_row(o) for o in shown],
+        "rows": [order_row(o, markets.get(o.symbol)) for o in shown],
         "can_trade": can_trade,
         "error": error,
         "symbol": symbol,
@@ -295,8 +283,11 @@ def open_orders_html(
     return render_to_string("trading/partials/open_orders.html", context)
 
 
-def position_row(position: Position, *, liquidation: Decimal | None = None) -> dict[str, Any]:
-    """One position as the table shows it (plain strings)."""
+def position_row(
+    position: Position, market: Market | None = None, *, liquidation: Decimal | None = None
+) -> dict[str, Any]:
+    """One position as the table shows it (plain strings): prices with `market`'s tick
+    decimals, the size with its step decimals, notional and PnL in USDC."""
     size = position.net_quantity
     pnl = position.pnl_unrealized
     exchange_liq = position.est_liquidation_price
@@ -304,15 +295,15 @@ def position_row(position: Position, *, liquidation: Decimal | None = None) -> d
         "symbol": position.symbol,
         "side": "Long" if size > 0 else "Short",
         "side_class": "bid" if size > 0 else "ask",
-        "size": fmt_plain(abs(size)),
-        "entry": fmt_plain(position.entry_price),
-        "mark": fmt_plain(position.mark_price),
-        "notional": fmt(position.net_exposure_notional, 2),
-        "liquidation": fmt(liquidation, 2) if liquidation is not None else DASH,
-        "exchange_liquidation": fmt_plain(exchange_liq) if exchange_liq else DASH,
-        "pnl": fmt(pnl, 2),
+        "size": _quantity(abs(size), market),
+        "entry": _price(position.entry_price, market),
+        "mark": _price(position.mark_price, market),
+        "notional": usdc(position.net_exposure_notional),
+        "liquidation": _price(liquidation, market),
+        "exchange_liquidation": _price(exchange_liq, market) if exchange_liq else DASH,
+        "pnl": usdc(pnl),
         "pnl_class": "bid" if pnl > 0 else ("ask" if pnl < 0 else ""),
-        "realized": fmt(position.pnl_realized, 2),
+        "realized": usdc(position.pnl_realized),
     }
 
 
@@ -323,14 +314,17 @@ def positions_html(
     can_trade: bool,
     liquidations: Mapping[str, Decimal | None] | None = None,
     error: str = "",
+    markets: Markets | None = None,
     oob: bool = True,
 ) -> str:
     """The positions region ``positions-{pk}`` of one subaccount; a close button (a
     reduce-only market order) on each row only when `can_trade`. `liquidations` maps symbol to
-    the desk's own liquidation estimate (see `selectors.liquidation_price`)."""
+    the desk's own liquidation estimate (see `selectors.liquidation_price`); `markets` (by
+    symbol) gives each row its tick and step decimals."""
     liquidations = liquidations or {}
+    markets = markets or {}
     rows = [
-        position_row(p, liquidation=liquidations.get(p.symbol))
+        position_row(p, markets.get(p.symbol), liquidation=liquidations.get(p.symbol))
         for p in positions
         if p.net_quantity != 0
     ]
@@ -367,10 +361,8 @@ def _event_field(event: Any, wire: str, attribute: str) -> Any:
 def _dec_text(value: Any) -> str:
     if value is None or value == "":
         return ""
-    try:
-        return fmt_plain(Decimal(str(value)))
-    except InvalidOperation:
-        return str(value)
+    number = as_decimal(value)
+    return str(value) if number is None else plain(number)
 
 
 def account_event_html(subaccount: Any, event: Any) -> str:
@@ -397,7 +389,7 @@ def account_event_html(subaccount: Any, event: Any) -> str:
         "price": _dec_text(_event_field(event, "L", "fill_price"))
         or _dec_text(_event_field(event, "p", "price")),
         "order_id": _event_field(event, "i", "order_id") or "",
-        "time": fmt_time(when) if isinstance(when, int | datetime) else fmt_time(None),
+        "time": utc_time(when) if isinstance(when, int | datetime) else utc_time(None),
     }
     row["side_class"] = "bid" if row["side"] in ("Bid", "Long") else "ask"
     return render_to_string(
@@ -409,10 +401,7 @@ def _position_event_html(subaccount: Any, event: Any, kind: str, when: Any) -> s
     """A position update (``{"e":"positionOpened","s":..,"q":"-2","B":"95",...}``): the side
     follows the sign of the net quantity; the price shown is the entry price."""
     raw = _event_field(event, "q", "net_quantity")
-    try:
-        size = Decimal(str(raw)) if raw not in (None, "") else None
-    except InvalidOperation:
-        size = None
+    size = as_decimal(raw)
     side = "" if not size else ("Long" if size > 0 else "Short")
     row = {
         "kind": _EVENT_WORDS.get(kind, kind),
@@ -420,10 +409,10 @@ def _position_event_html(subaccount: Any, event: Any, kind: str, when: Any) -> s
         "symbol": _event_field(event, "s", "symbol") or "",
         "side": side,
         "side_class": "bid" if side == "Long" else "ask",
-        "quantity": fmt_plain(abs(size)) if size else "",
+        "quantity": plain(abs(size)) if size else "",
         "price": _dec_text(_event_field(event, "B", "entry_price")) if size else "",
         "order_id": "",
-        "time": fmt_time(when) if isinstance(when, int | datetime) else fmt_time(None),
+        "time": utc_time(when) if isinstance(when, int | datetime) else utc_time(None),
     }
     return render_to_string(
         "trading/partials/account_event.html", {"subaccount": subaccount, "row": row}

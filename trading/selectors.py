@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -40,7 +40,6 @@ from trading.backpack.errors import BackpackError, ExchangeUnavailableError
 from trading.backpack.recent_trades import newest_first
 from trading.exchange import client_for, exchange_session
 from trading.forms import BestPrices
-from trading.fragments import is_perp
 
 T = TypeVar("T")
 
@@ -122,6 +121,18 @@ async def market_get(symbol: str) -> Market:
     return await exchange_session().markets.get(symbol)
 
 
+Markets = dict[str, Market]
+
+
+async def markets_known() -> Markets:
+    """Every market's rules by symbol (cached by the session), for showing prices and
+    quantities with their tick and step decimals; empty when the exchange cannot say."""
+    try:
+        return await exchange_session().markets.all()
+    except EXCHANGE_ERRORS:
+        return {}
+
+
 @dataclass(frozen=True)
 class MarketRow:
     market: Market
@@ -134,7 +145,7 @@ async def markets_overview() -> list[MarketRow]:
     markets, tickers = await asyncio.gather(session.markets.all(), session.client().tickers())
     by_symbol = {t.symbol: t for t in tickers}
     rows = [MarketRow(m, by_symbol.get(m.symbol)) for m in markets.values() if m.visible]
-    return sorted(rows, key=lambda r: (is_perp(r.market), r.market.symbol))
+    return sorted(rows, key=lambda r: (r.market.is_perp, r.market.symbol))
 
 
 @dataclass
@@ -158,7 +169,7 @@ async def market_snapshot(market: Market) -> MarketSnapshot:
         client.trades(symbol, limit=40),
         client.ticker(symbol),
     ]
-    if is_perp(market):
+    if market.is_perp:
         reads.append(client.mark_prices(symbol))
     results = await asyncio.gather(*reads, return_exceptions=True)
     snapshot = MarketSnapshot(market)
@@ -212,7 +223,7 @@ async def taker_fee_bps(subaccount: Subaccount, market: Market) -> Decimal | Non
         account = await _cached(("account", subaccount.pk), FEE_CACHE_S, load)
     except EXCHANGE_ERRORS:
         return None
-    return account.futures_taker_fee if is_perp(market) else account.spot_taker_fee
+    return account.futures_taker_fee if market.is_perp else account.spot_taker_fee
 
 
 # -- account reads -----------------------------------------------------------------------------
@@ -227,6 +238,7 @@ class AccountBlock:
     positions: list[Position] | None = None
     liquidations: dict[str, Decimal | None] | None = None
     error: str = ""
+    markets: dict[str, Market] = field(default_factory=dict)  # by symbol, for the decimals
 
 
 async def open_orders_for(subaccount: Subaccount, symbol: str | None = None) -> list[Order]:
@@ -253,7 +265,9 @@ async def open_orders_for_team(*, user: Any, symbol: str | None = None) -> list[
     async def fill(block: AccountBlock) -> None:
         block.orders = await _guarded(block, open_orders_for(block.access.subaccount, symbol))
 
-    await asyncio.gather(*(fill(b) for b in blocks))
+    _, markets = await asyncio.gather(asyncio.gather(*(fill(b) for b in blocks)), markets_known())
+    for block in blocks:
+        block.markets = markets
     return blocks
 
 
@@ -301,7 +315,9 @@ async def positions_for_team(*, user: Any) -> list[AccountBlock]:
         if result is not None:
             block.positions, block.liquidations = result
 
-    await asyncio.gather(*(fill(b) for b in blocks))
+    _, markets = await asyncio.gather(asyncio.gather(*(fill(b) for b in blocks)), markets_known())
+    for block in blocks:
+        block.markets = markets
     return blocks
 
 

@@ -31,8 +31,8 @@ from accounts.permissions import require_role
 from trading.backpack import Order, OrderType, Side
 from trading.backpack.orders import new_client_id
 from trading.exchange import client_for
+from trading.formatting import plain
 from trading.forms import Ticket
-from trading.fragments import fmt_plain
 from trading.models import OrderTicket
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 
@@ -60,13 +60,13 @@ class OrderResult:
 def order_summary(order: Order) -> str:
     """'Buy 0.5 SOL_USDC @ 150.10 (Limit): New, id 123' in a trader's words."""
     side = "Buy" if order.side == Side.BID else "Sell"
-    amount = fmt_plain(order.quantity) if order.quantity is not None else "quote"
+    amount = plain(order.quantity) if order.quantity is not None else "quote"
     if order.quantity is None and order.quote_quantity is not None:
-        amount = f"{fmt_plain(order.quote_quantity)} (quote)"
-    price = f" @ {fmt_plain(order.price)}" if order.price is not None else ""
+        amount = f"{plain(order.quote_quantity)} (quote)"
+    price = f" @ {plain(order.price)}" if order.price is not None else ""
     return (
         f"{side} {amount} {order.symbol}{price} ({order.order_type.value}): "
-        f"{order.status.value}, filled {fmt_plain(order.executed_quantity)}, id {order.id}"
+        f"{order.status.value}, filled {plain(order.executed_quantity)}, id {order.id}"
     )
 
 

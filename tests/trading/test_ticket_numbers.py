@@ -58,6 +58,7 @@ def test_any_ticket_is_reviewed_or_refused_never_misread(
 
     if review.ticket is None or review.problems:
         assert review.messages
+        assert not review.notional_text and not review.fee_text  # nothing derived from it
         return
     sent = review.ticket
     if order_type == "Limit":
@@ -85,3 +86,40 @@ def test_a_price_on_a_market_order_is_named_not_dropped() -> None:
     assert review.problems == {
         "price": ["A market order takes no price; clear the price or choose Limit."]
     }
+
+
+def test_while_an_input_is_invalid_no_notional_or_fee_is_shown() -> None:
+    form = ticket(price="150", quantity="1.234")
+    assert form.is_valid()
+
+    review = review_ticket(
+        form.cleaned_data,
+        SOL_USDC,
+        prices=BestPrices(bid=Decimal("149.5"), ask=Decimal("150.5")),
+        taker_fee_bps=Decimal("10"),
+        confirm_notional=Decimal("100"),
+    )
+
+    assert review.messages == [
+        "Quantity 1.234 is not a multiple of the step 0.01 for SOL_USDC; use 1.23."
+    ]
+    assert (review.notional_text, review.fee_text, review.confirm_reasons) == ("", "", [])
+
+
+def test_the_notional_is_a_value_grouped_with_two_decimals() -> None:
+    form = ticket(price="150", quantity="40")
+    assert form.is_valid()
+
+    review = review_ticket(
+        form.cleaned_data,
+        SOL_USDC,
+        prices=BestPrices(bid=Decimal("149.5"), ask=Decimal("150.5")),
+        taker_fee_bps=Decimal("10"),
+        confirm_notional=Decimal("5000"),
+    )
+
+    assert review.notional_text == "6,000.00 USDC"
+    assert review.fee_text == "≤ 6.0000 USDC (10 bps, the account's taker rate)"
+    assert review.confirm_reasons == [
+        "The notional 6,000.00 USDC is above this subaccount's confirmation limit of 5000 USDC."
+    ]

@@ -56,7 +56,8 @@ class BookKeeper:
 
     async def wait_synced(self, within_s: float = 5.0) -> OrderBook:
         """Wait until the book is consistent with the exchange, then return it."""
-        await asyncio.wait_for(self.synced.wait(), within_s)
+        async with asyncio.timeout(within_s):
+            await self.synced.wait()
         return self.book
 
     async def aclose(self) -> None:

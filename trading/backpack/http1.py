@@ -250,9 +250,16 @@ class Http1Pool:
             slot = loop.create_future()
             self._slot_waiters.append(slot)
             try:
-                await asyncio.wait_for(slot, max(deadline - loop.time(), 0.0))
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation
+                # that arrives as the awaited future completes.
+                async with asyncio.timeout(max(deadline - loop.time(), 0.0)):
+                    await slot
             except TimeoutError:
                 raise ConnectFailed("no free connection in time") from None
+            except asyncio.CancelledError:
+                if slot.done() and not slot.cancelled():
+                    self._wake_one()  # the wake-up was ours: pass it on
+                raise
             finally:
                 if slot in self._slot_waiters:
                     self._slot_waiters.remove(slot)
@@ -265,16 +272,14 @@ class Http1Pool:
                 return connection
             connection.transport.close()  # type: ignore[union-attr]
         try:
-            _, connection = await asyncio.wait_for(
-                loop.create_connection(
+            async with asyncio.timeout(min(connect_timeout_s, max(deadline - loop.time(), 0.0))):
+                _, connection = await loop.create_connection(
                     _Connection,
                     self.host,
                     self.port,
                     ssl=self.ssl,
                     server_hostname=self.host if self.ssl else None,
-                ),
-                min(connect_timeout_s, max(deadline - loop.time(), 0.0)),
-            )
+                )
         except BaseException as exc:
             self._free_slot()
             if isinstance(exc, OSError | TimeoutError):
@@ -300,6 +305,9 @@ class Http1Pool:
 
     def _free_slot(self) -> None:
         self._busy -= 1
+        self._wake_one()
+
+    def _wake_one(self) -> None:
         while self._slot_waiters:
             slot = self._slot_waiters.popleft()
             if not slot.done():

@@ -66,6 +66,11 @@ class Market:
     visible: bool
     created_at: datetime | None
 
+    @property
+    def is_perp(self) -> bool:
+        """True for perpetual futures markets (``PERP`` and ``IPERP``)."""
+        return str(self.market_type.value).upper() in ("PERP", "IPERP")
+
     @classmethod
     def from_wire(cls, o: dict[str, Any]) -> Market:
         """Parse ``{"symbol":"SOL_USDC","baseSymbol":"SOL","quoteSymbol":"USDC",

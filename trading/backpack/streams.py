@@ -194,7 +194,8 @@ class StreamClient:
 
     async def wait_connected(self, within_s: float = 5.0) -> None:
         """Wait until the connection is up and subscribed."""
-        await asyncio.wait_for(self.connected.wait(), within_s)
+        async with asyncio.timeout(within_s):
+            await self.connected.wait()
 
     async def drop(self) -> None:
         """Close the current socket (the supervisor reconnects); for tests and admin."""
@@ -302,11 +303,13 @@ class StreamClient:
     async def _read(self, ws: Any) -> None:
         while True:
             try:
-                raw = await asyncio.wait_for(ws.recv(), self.watchdog_s)
+                async with asyncio.timeout(self.watchdog_s):
+                    raw = await ws.recv()
             except TimeoutError:
                 pong = await ws.ping()
                 try:
-                    await asyncio.wait_for(pong, self.pong_timeout_s)
+                    async with asyncio.timeout(self.pong_timeout_s):
+                        await pong
                 except TimeoutError:
                     # Silent socket: no close handshake can succeed, drop it at once.
                     transport = getattr(ws, "transport", None)

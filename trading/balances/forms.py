@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 
 from accounts.fields import StrictDecimalField
-from trading.balances.valuation import plain
+from trading.formatting import plain
 
 ASSET = re.compile(r"^[A-Z0-9]{1,20}$")
 EXTRA_ROWS = 3

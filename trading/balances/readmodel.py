@@ -7,7 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from trading.balances.sparkline import Sparkline
-from trading.balances.valuation import ZERO, AssetRow, AssetTotal, PriceQuote, plain, rows_value
+from trading.balances.valuation import ZERO, AssetRow, AssetTotal, PriceQuote, rows_value
+from trading.formatting import plain
 
 
 @dataclass(frozen=True, slots=True)

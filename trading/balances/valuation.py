@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from trading.formatting import places_of, plain
+
 QUOTE_ASSET = "USDC"
 VALUE_PLACES = 2
 DEFAULT_PLACES = 8
@@ -52,17 +54,6 @@ class PriceQuote:
         return plain(self.price)
 
 
-def plain(value: Decimal) -> str:
-    """A Decimal as plain text without trailing zeros (never exponent notation); zero of
-    either sign is "0" (equal values read the same, whatever their exponent or sign)."""
-    if value.is_zero():
-        return "0"
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
-
-
 def usdc_symbol(asset: str) -> str:
     """The spot market that prices `asset`: `<ASSET>_USDC`."""
     return f"{asset}_{QUOTE_ASSET}"
@@ -90,8 +81,7 @@ def places_for_step(step_size: Decimal | None) -> int:
     """Display places of an asset: those of its market's step size, at least 2."""
     if step_size is None or not step_size.is_finite() or step_size <= 0:
         return DEFAULT_PLACES
-    exponent = step_size.normalize().as_tuple().exponent
-    return max(MIN_PLACES, -exponent if isinstance(exponent, int) else DEFAULT_PLACES)
+    return max(MIN_PLACES, places_of(step_size))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from accounts.models import MONEY, Subaccount
+from trading.formatting import usdc
 
 
 class BalanceSnapshot(models.Model):
@@ -32,5 +33,5 @@ class BalanceSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        equity = format(self.equity_usdc, "f")
+        equity = usdc(self.equity_usdc)
         return f"{self.subaccount_id} {self.taken_at:%Y-%m-%d %H:%M} {equity}"

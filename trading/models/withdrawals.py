@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import MONEY, Subaccount, WithdrawalAddress
+from trading.formatting import plain
 
 
 class WithdrawalRequest(models.Model):
@@ -64,4 +65,4 @@ class WithdrawalRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{format(self.quantity, 'f')} {self.asset} to {self.address} ({self.status})"
+        return f"{plain(self.quantity)} {self.asset} to {self.address} ({self.status})"

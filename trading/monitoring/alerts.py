@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 
 from accounts.models import Subaccount
+from trading.formatting import plain
 from trading.monitoring import webhooks
 
 
@@ -182,8 +183,8 @@ def low_balance_report(
         key = f"low_balance:{subaccount_id}:{breach.asset}"
         current.add(key)
         message = (
-            f"{breach.subaccount_name}: {breach.asset} balance {_plain(breach.balance)} is "
-            f"under its threshold {_plain(breach.minimum)}."
+            f"{breach.subaccount_name}: {breach.asset} balance {plain(breach.balance)} is "
+            f"under its threshold {plain(breach.minimum)}."
         )
         changes += _open(key, "low_balance", subaccount_id, message, now)
     prefix = f"low_balance:{subaccount_id}:"
@@ -195,11 +196,6 @@ def low_balance_report(
             name = _subaccount_names([str(subaccount_id)]).get(str(subaccount_id), "")
             changes += _clear(key, f"{name}: {asset} balance is back above its threshold.", now)
     return changes
-
-
-def _plain(value) -> str:
-    """A Decimal without trailing zeros or exponent: 2000000.000 -> "2000000"."""
-    return format(value.normalize(), "f") if value else "0"
 
 
 def _open(

@@ -39,7 +39,8 @@ async def channel_layer_check(timeout_s: float = 2.0) -> str:
         channel = await layer.new_channel("healthz.")
         token = uuid.uuid4().hex
         await layer.send(channel, {"type": "healthz.ping", "token": token})
-        message = await asyncio.wait_for(layer.receive(channel), timeout_s)
+        async with asyncio.timeout(timeout_s):
+            message = await layer.receive(channel)
     except Exception as exc:  # noqa: BLE001 - any failure means "unhealthy"
         return f"error: {type(exc).__name__}"
     return "ok" if message.get("token") == token else "error: wrong message"

@@ -118,7 +118,7 @@ class MarketFeed:
                 f"kline.{interval}.{self.symbol}",
                 lambda data, interval=interval: self._on_kline(data, interval),
             )
-        if fragments.is_perp(self.market):
+        if self.market.is_perp:
             self._streams.append(f"markPrice.{self.symbol}")
             await streams.subscribe(f"markPrice.{self.symbol}", self._on_mark)
         # Read after the trade stream is subscribed, not before, so no trade can fall between
@@ -311,13 +311,20 @@ class AccountFeed:
     async def refresh(self) -> None:
         """Re-read open orders, positions and balances; push both role variants."""
         from trading.balances.selectors import balances_view_for
-        from trading.selectors import exchange_error_text, open_orders_for, positions_for
+        from trading.selectors import (
+            exchange_error_text,
+            markets_known,
+            open_orders_for,
+            positions_for,
+        )
 
         sub = self.subaccount
-        orders, positions, balances = await asyncio.gather(
+        orders, positions, balances, markets = await asyncio.gather(
             open_orders_for(sub), positions_for(sub), balances_view_for(sub, fresh=True),
-            return_exceptions=True,
+            markets_known(), return_exceptions=True,
         )  # fmt: skip
+        if isinstance(markets, BaseException):
+            markets = {}
         self.refreshes += 1
         if isinstance(orders, BaseException):
             error = exchange_error_text(orders)
@@ -326,7 +333,8 @@ class AccountFeed:
             ]
         else:
             orders_pair = [
-                fragments.open_orders_html(sub, orders, can_trade=t) for t in (False, True)
+                fragments.open_orders_html(sub, orders, can_trade=t, markets=markets)
+                for t in (False, True)
             ]
         if isinstance(positions, BaseException):
             error = exchange_error_text(positions)
@@ -336,7 +344,9 @@ class AccountFeed:
         else:
             rows, estimates = positions
             positions_pair = [
-                fragments.positions_html(sub, rows, can_trade=t, liquidations=estimates)
+                fragments.positions_html(
+                    sub, rows, can_trade=t, liquidations=estimates, markets=markets
+                )
                 for t in (False, True)
             ]
         for viewer_html, trader_html in (orders_pair, positions_pair):

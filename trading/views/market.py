@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
-from trading import fragments, selectors
+from trading import formatting, fragments, selectors
 from trading.backpack.errors import InvalidOrderError
 from trading.backpack.market_types import Market
 from trading.forms import BestPrices, TicketForm, TicketReview, new_ticket_token, review_ticket
@@ -61,17 +61,17 @@ async def markets_index(request: HttpRequest) -> HttpResponse:
         "rows": [
             {
                 "market": row.market,
-                "perp": fragments.is_perp(row.market),
-                "last": fragments.fmt(row.ticker.last_price, fragments.price_places(row.market))
+                "perp": row.market.is_perp,
+                "last": formatting.price(row.ticker.last_price, row.market)
                 if row.ticker
-                else fragments.DASH,
-                "change": fragments.fmt_percent(row.ticker.price_change_percent)
+                else formatting.DASH,
+                "change": formatting.percent(row.ticker.price_change_percent)
                 if row.ticker
-                else fragments.DASH,
+                else formatting.DASH,
                 "change_class": ""
                 if not row.ticker or not row.ticker.price_change_percent
                 else ("bid" if row.ticker.price_change_percent > 0 else "ask"),
-                "volume": fragments.fmt(row.ticker.quote_volume, 0) if row.ticker else "",
+                "volume": formatting.usdc(row.ticker.quote_volume) if row.ticker else "",
             }
             for row in rows
         ],
@@ -115,7 +115,7 @@ async def market_page(request: HttpRequest, symbol: str) -> HttpResponse:
         snapshot = await selectors.market_snapshot(market)
         book = fragments.book_from_depth(snapshot.depth) if snapshot.depth else None
         context.update(
-            perp=fragments.is_perp(market),
+            perp=market.is_perp,
             error=snapshot.error,
             book_html=fragments.book_html(market, book, oob=False) if book else "",
             trades_html=fragments.trades_html(market, snapshot.trades, oob=False)
@@ -125,8 +125,8 @@ async def market_page(request: HttpRequest, symbol: str) -> HttpResponse:
                 market, ticker=snapshot.ticker, mark=snapshot.mark, book=book, oob=False
             ),
             form=_ticket_form(market, tradable),
-            price_step=fragments.fmt_plain(market.tick_size),
-            quantity_step=fragments.fmt_plain(market.step_size),
+            price_step=formatting.plain(market.tick_size),
+            quantity_step=formatting.plain(market.step_size),
         )
     template = "trading/market.html"
     if getattr(request, "htmx", False) and request.htmx.target == f"market-{symbol}":
@@ -274,21 +274,30 @@ async def _refreshed_regions(access: SubaccountAccess, market: Market) -> str:
     """Open orders (and positions on a perpetual market) of the subaccount, re-read now."""
     out = []
     subaccount = access.subaccount
+    markets = await selectors.markets_known()
     try:
         orders = await selectors.open_orders_for(subaccount)
-        out.append(fragments.open_orders_html(subaccount, orders, can_trade=access.can_trade))
+        out.append(
+            fragments.open_orders_html(
+                subaccount, orders, can_trade=access.can_trade, markets=markets
+            )
+        )
     except EXCHANGE_ERRORS as error:
         out.append(
             fragments.open_orders_html(
                 subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
             )
         )
-    if fragments.is_perp(market):
+    if market.is_perp:
         try:
             positions, estimates = await selectors.positions_for(subaccount)
             out.append(
                 fragments.positions_html(
-                    subaccount, positions, can_trade=access.can_trade, liquidations=estimates
+                    subaccount,
+                    positions,
+                    can_trade=access.can_trade,
+                    liquidations=estimates,
+                    markets=markets,
                 )
             )
         except EXCHANGE_ERRORS:

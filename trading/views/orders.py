@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
-from trading import fragments, selectors
-from trading.backpack.rules import plain
+from trading import formatting, fragments, selectors
 from trading.selectors import EXCHANGE_ERRORS, SubaccountAccess, exchange_error_text
 from trading.services import order_cancel, orders_cancel_all
 from trading.views.common import (
@@ -38,6 +37,7 @@ def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
         block.orders or [],
         can_trade=access.can_trade,
         error=block.error,
+        markets=block.markets,
         oob=oob,
     )
 
@@ -54,15 +54,19 @@ async def orders_page(request: HttpRequest) -> HttpResponse:
     return await render_async(request, template, context)
 
 
-async def _orders_region(access: SubaccountAccess) -> str:
+async def _orders_region(access: SubaccountAccess, markets: selectors.Markets | None = None) -> str:
     subaccount = access.subaccount
+    if markets is None:
+        markets = await selectors.markets_known()
     try:
         orders = await selectors.open_orders_for(subaccount)
     except EXCHANGE_ERRORS as error:
         return fragments.open_orders_html(
             subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
         )
-    return fragments.open_orders_html(subaccount, orders, can_trade=access.can_trade)
+    return fragments.open_orders_html(
+        subaccount, orders, can_trade=access.can_trade, markets=markets
+    )
 
 
 def _clean_symbol(raw: str) -> str | None:
@@ -136,12 +140,17 @@ async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpRespo
     of band; the market page loads them after its first paint."""
     access = await access_for(request, subaccount_id)
     subaccount = access.subaccount
-    out = [await _orders_region(access)]
+    markets = await selectors.markets_known()
+    out = [await _orders_region(access, markets)]
     try:
         positions, estimates = await selectors.positions_for(subaccount)
         out.append(
             fragments.positions_html(
-                subaccount, positions, can_trade=access.can_trade, liquidations=estimates
+                subaccount,
+                positions,
+                can_trade=access.can_trade,
+                liquidations=estimates,
+                markets=markets,
             )
         )
     except EXCHANGE_ERRORS as error:
@@ -175,20 +184,6 @@ def _page_number(raw: str | None) -> int:
         return 1
 
 
-def _fill_row(fill: Any) -> dict[str, str]:
-    return {
-        "time": fragments.fmt_time(fill.timestamp, with_date=True),
-        "symbol": fill.symbol,
-        "side": fill.side.value,
-        "side_class": "bid" if fill.side.value == "Bid" else "ask",
-        "price": fragments.fmt_plain(fill.price),
-        "quantity": fragments.fmt_plain(fill.quantity),
-        "fee": f"{fragments.fmt_plain(fill.fee)} {fill.fee_symbol}",
-        "maker": "maker" if fill.is_maker else "taker",
-        "order_id": fill.order_id,
-    }
-
-
 @require_GET
 @signed_in
 async def history_page(request: HttpRequest) -> HttpResponse:
@@ -218,10 +213,16 @@ async def history_page(request: HttpRequest) -> HttpResponse:
         try:
             if kind == "fills":
                 result = await selectors.fills_page(chosen.subaccount, symbol=symbol, page=page)
-                context["rows"] = [_fill_row(f) for f in result.rows]
+                markets = await selectors.markets_known()
+                context["rows"] = [
+                    fragments.fill_row(f, markets.get(f.symbol)) for f in result.rows
+                ]
             else:
                 result = await selectors.orders_page(chosen.subaccount, symbol=symbol, page=page)
-                context["rows"] = [fragments.order_row(o) for o in result.rows]
+                markets = await selectors.markets_known()
+                context["rows"] = [
+                    fragments.order_row(o, markets.get(o.symbol)) for o in result.rows
+                ]
             context["has_next"] = result.has_next
         except EXCHANGE_ERRORS as error:
             context["error"] = exchange_error_text(error)
@@ -247,13 +248,13 @@ def _utc(value: Any) -> str:
 
 
 def _text(value: Decimal | None) -> str:
-    return "" if value is None else plain(value)
+    return formatting.plain(value, empty="")
 
 
 def _fill_line(name: str, fill: Any) -> list[Any]:
     return [
-        _utc(fill.timestamp), name, fill.symbol, fill.side.value, plain(fill.price),
-        plain(fill.quantity), plain(fill.fee), fill.fee_symbol,
+        _utc(fill.timestamp), name, fill.symbol, fill.side.value, formatting.plain(fill.price),
+        formatting.plain(fill.quantity), formatting.plain(fill.fee), fill.fee_symbol,
         "maker" if fill.is_maker else "taker", fill.order_id,
         "" if fill.trade_id is None else fill.trade_id,
     ]  # fmt: skip
@@ -263,7 +264,7 @@ def _order_line(name: str, order: Any) -> list[Any]:
     return [
         _utc(order.created_at), name, order.symbol, order.side.value, order.order_type.value,
         order.status.value, _text(order.price), _text(order.quantity),
-        plain(order.executed_quantity), plain(order.executed_quote_quantity),
+        formatting.plain(order.executed_quantity), formatting.plain(order.executed_quote_quantity),
         order.time_in_force.value if order.time_in_force else "",
         "true" if order.post_only else "false", "true" if order.reduce_only else "false",
         order.id, "" if order.client_id is None else order.client_id,

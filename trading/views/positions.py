@@ -28,6 +28,7 @@ def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
         can_trade=access.can_trade,
         liquidations=block.liquidations,
         error=block.error,
+        markets=block.markets,
         oob=oob,
     )
 
@@ -67,7 +68,7 @@ async def close_position(request: HttpRequest, subaccount_id: int) -> HttpRespon
         text, level = error.message, "error"
     except EXCHANGE_ERRORS as error:
         text, level = f"Close failed: {exchange_error_text(error)}", "error"
-    block = selectors.AccountBlock(access)
+    block = selectors.AccountBlock(access, markets=await selectors.markets_known())
     try:
         block.positions, block.liquidations = await selectors.positions_for(subaccount)
     except EXCHANGE_ERRORS as error:

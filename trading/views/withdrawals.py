@@ -19,11 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import client_ip, subaccount_role
 from accounts.models import Role, Subaccount, WithdrawalPolicy
 from trading.backpack.errors import BackpackError
+from trading.formatting import plain
 from trading.withdrawals import selectors
 from trading.withdrawals.forms import WithdrawalRequestForm
 from trading.withdrawals.services import (
     WithdrawalError,
-    plain,
     withdrawal_approve,
     withdrawal_reject,
     withdrawal_request,

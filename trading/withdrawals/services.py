@@ -47,6 +47,7 @@ from trading.backpack.errors import (
     RateLimitedError,
     ServerError,
 )
+from trading.formatting import plain
 from trading.models import WithdrawalRequest
 from trading.withdrawals.errors import WithdrawalError
 from trading.withdrawals.selectors import day_used, find_on_exchange, usable_address
@@ -64,12 +65,6 @@ FOUND, ABSENT, UNKNOWN = "found", "absent", "unknown"
 class _Checked:
     asset: str
     quantity: Decimal
-
-
-def plain(value: Decimal) -> str:
-    """A Decimal as plain text without trailing zeros: 1000.000 -> "1000", never "1E+3"."""
-    text = format(value.normalize(), "f") if value else "0"
-    return text
 
 
 def _client(subaccount: Subaccount, client: Any) -> Any:

@@ -104,6 +104,17 @@ def test_typed_exponents_and_foreign_digits_are_refused_not_read() -> None:
     ]
 
 
+def test_a_market_knows_whether_it_is_perpetual():
+    from dataclasses import replace
+
+    from trading.backpack.market_types import MarketType
+
+    assert SOL_USDC.is_perp is False
+    assert replace(SOL_USDC, market_type=MarketType.PERP).is_perp is True
+    assert replace(SOL_USDC, market_type=MarketType.IPERP).is_perp is True
+    assert replace(SOL_USDC, market_type=MarketType.DATED).is_perp is False
+
+
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 

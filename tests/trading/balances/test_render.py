@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal as D
 
 from trading.balances.readmodel import SubaccountBalances
-from trading.balances.valuation import PriceQuote, PriceSource, asset_rows, plain
+from trading.balances.valuation import PriceQuote, PriceSource, asset_rows
+from trading.formatting import plain
 from trading.fragments import balances_html
 
 READ_AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

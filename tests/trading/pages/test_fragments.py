@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from trading import fragments
-from trading.backpack import Kline, Market, Trade
+from trading.backpack import Kline, Market, Order, Position, Trade
 from trading.backpack.book import OrderBook
 
 MARKET = Market.from_wire(
@@ -119,13 +119,6 @@ def test_open_orders_error_replaces_the_table() -> None:
     assert "<table" not in html
 
 
-def test_formatting_never_uses_exponents() -> None:
-    assert fragments.fmt(Decimal("1E+3"), 2) == "1000.00"
-    assert fragments.fmt_plain(Decimal("1.500E+2")) == "150"
-    assert fragments.places_of(Decimal("0.00001")) == 5
-    assert fragments.places_of(Decimal("1E+1")) == 0
-
-
 def test_a_position_event_shows_side_size_and_entry() -> None:
     class Sub:
         pk = 3
@@ -153,3 +146,34 @@ def test_a_position_event_shows_side_size_and_entry() -> None:
 
     assert '<span class="ask">Short</span> position opened 2 @ 95.5' in opened_html
     assert "position closed" in closed_html and "@" not in closed_html
+
+
+def test_position_rows_show_prices_by_tick_sizes_by_step_and_values_in_usdc() -> None:
+    position = Position.from_wire(
+        {"symbol": "SOL_USDC", "netQuantity": "-2", "entryPrice": "95", "breakEvenPrice": "95.1",
+         "markPrice": "94.5", "estLiquidationPrice": "140.123456", "netExposureNotional": "1890",
+         "pnlRealized": "0", "pnlUnrealized": "1.5", "positionId": "9"}
+    )  # fmt: skip
+
+    row = fragments.position_row(position, MARKET, liquidation=Decimal("139.987654321"))
+
+    assert (row["side"], row["size"], row["entry"], row["mark"]) == (
+        "Short",
+        "2.00",
+        "95.00",
+        "94.50",
+    )
+    assert (row["liquidation"], row["exchange_liquidation"]) == ("139.99", "140.12")
+    assert (row["notional"], row["pnl"], row["realized"]) == ("1,890.00", "1.50", "0.00")
+
+
+def test_order_rows_show_price_and_quantities_by_the_market() -> None:
+    order = Order.from_wire(
+        {"id": "7", "symbol": "SOL_USDC", "side": "Bid", "orderType": "Limit", "price": "120.5",
+         "quantity": "1.250000", "executedQuantity": "0", "status": "New"}
+    )  # fmt: skip
+
+    row = fragments.order_row(order, MARKET)
+
+    assert (row["price"], row["quantity"], row["filled"]) == ("120.50", "1.25", "0.00")
+    assert fragments.order_row(order)["price"] == "120.5"  # market unknown: as sent, no zeros

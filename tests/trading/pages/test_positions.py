@@ -45,7 +45,7 @@ async def test_positions_page_shows_the_position_and_a_close_button_for_traders(
     for html in (trader_html, viewer_html):
         assert f'id="positions-{desk.main.pk}"' in html
         assert f'data-symbol="{PERP}"' in html
-        assert "Long 2" in html
+        assert "Long 2.00" in html
     assert "close-position" in trader_html
     assert "close-position" not in viewer_html
 

@@ -1,0 +1,133 @@
+"""The one formatting rule for every number the desk shows: pages, fragments, CSV and alerts.
+
+    price(value, market)     the market's tick decimals                 "150.10"
+    quantity(value, market)  the market's step decimals                 "0.50"
+    usdc(value)              thousands separators, two decimals         "12,345.60"
+    percent(fraction)        a ratio as a percentage (margin included)  "+1.23%", "4.50%"
+    plain(value)             a stored setting or a typed amount, never
+                             a trailing zero nor an exponent            "1000", "0.5"
+    fixed(value, places)     the rule underneath: exactly `places`
+                             decimals, half-up, optionally grouped      "1,234.50"
+
+Every function takes a ``Decimal`` (or ``None``, shown as a dash) and never goes through a
+float or exponent notation. Domain code (services, alerts, forms) may use these for the words it
+writes; this module imports nothing of Django or of the desk around it, so the accounts app can
+use it too. Templates reach the same functions through ``{% load numbers %}``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Protocol
+
+DASH = "–"
+USDC_PLACES = 2
+PERCENT_PLACES = 2
+
+_STEPS = {places: Decimal(1).scaleb(-places) for places in range(0, 19)}
+
+
+class HasSteps(Protocol):
+    """A market as the rule needs it (``trading.backpack.Market`` has both)."""
+
+    tick_size: Decimal
+    step_size: Decimal
+
+
+def places_of(step: Decimal | None) -> int:
+    """How many decimals a tick or step size has (0.01 -> 2, 1 -> 0, 10 -> 0)."""
+    if step is None or not step.is_finite() or step <= 0:
+        return 2
+    exponent = step.normalize().as_tuple().exponent
+    return max(0, -int(exponent))
+
+
+def price_places(market: HasSteps) -> int:
+    return places_of(market.tick_size)
+
+
+def quantity_places(market: HasSteps) -> int:
+    return places_of(market.step_size)
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    """`value` (Decimal, int or text) as a finite Decimal, or None when it is not one."""
+    if value is None or value == "" or isinstance(value, bool | float):
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def fixed(value: Decimal | None, places: int, *, grouped: bool = False, empty: str = DASH) -> str:
+    """Exactly `places` decimals, half-up; thousands grouped with commas when `grouped`."""
+    number = as_decimal(value)
+    if number is None:
+        return empty
+    step = _STEPS[max(0, min(int(places), 18))]
+    try:
+        number = number.quantize(step, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the context holds: show it unrounded
+        pass
+    if number.is_zero():
+        number = abs(number)  # no "-0.00"
+    return f"{number:,f}" if grouped else f"{number:f}"
+
+
+def plain(value: Decimal | None, *, empty: str = DASH) -> str:
+    """Without trailing zeros after the point and never an exponent: 1000.000 -> "1000",
+    1E+3 -> "1000", 0.50 -> "0.5"; zero of either sign is "0"."""
+    number = as_decimal(value)
+    if number is None:
+        return empty
+    if number.is_zero():
+        return "0"
+    text = f"{number:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def price(value: Decimal | None, market: HasSteps, *, empty: str = DASH) -> str:
+    """A price with the market's tick decimals."""
+    return fixed(value, price_places(market), empty=empty)
+
+
+def quantity(value: Decimal | None, market: HasSteps, *, empty: str = DASH) -> str:
+    """A quantity with the market's step decimals."""
+    return fixed(value, quantity_places(market), empty=empty)
+
+
+def usdc(value: Decimal | None, *, empty: str = DASH) -> str:
+    """A value in USDC: thousands separators and two decimals ("12,345.60")."""
+    return fixed(value, USDC_PLACES, grouped=True, empty=empty)
+
+
+def percent(
+    fraction: Decimal | None,
+    places: int = PERCENT_PLACES,
+    *,
+    signed: bool = True,
+    empty: str = DASH,
+) -> str:
+    """A ratio as a percentage: 0.0123 -> "+1.23%" (signed) or "1.23%"."""
+    number = as_decimal(fraction)
+    if number is None:
+        return empty
+    text = fixed(number * 100, places)
+    sign = "+" if signed and number > 0 else ""
+    return f"{sign}{text}%"
+
+
+def utc_time(value: datetime | int | None, *, with_date: bool = False) -> str:
+    """A UTC time (datetime, epoch ms or µs) as HH:MM:SS (optionally with the date)."""
+    if value is None:
+        return DASH
+    if isinstance(value, int):
+        seconds = value / 1_000_000 if value > 10**14 else value / 1000
+        value = datetime.fromtimestamp(seconds, UTC)
+    pattern = "%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S"
+    return value.astimezone(UTC).strftime(pattern)
