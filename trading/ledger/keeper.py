@@ -94,8 +94,11 @@ class LedgerKeeper:
                     raise
                 except Exception:  # noqa: BLE001 - the next round tries again
                     log.exception("ledger catch-up failed")
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation that
+            # arrives as the awaited call completes (the relay's stop would not stop the loop)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(0.0, due - loop.time()))
+                async with asyncio.timeout(max(0.0, due - loop.time())):
+                    await self._wake.wait()
             if self._wake.is_set():
                 await asyncio.sleep(self.poke_delay_s)
                 self._wake.clear()
