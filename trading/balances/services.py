@@ -30,7 +30,9 @@ class SnapshotReport:
         """Human-readable summary, one line per fact."""
         out = [f"{len(self.taken)} snapshot(s) taken at {self.taken_at:%Y-%m-%d %H:%M:%S} UTC"]
         out += [f"skipped {name}: {reason}" for name, reason in self.skipped]
-        out.append(f"{self.pruned} snapshot(s) older than 8 days pruned")
+        out.append(
+            f"{self.pruned} old snapshot(s) thinned out (hourly after 7 days, daily after 91)"
+        )
         return out
 
 
@@ -68,7 +70,8 @@ def snapshot_detail(view: SubaccountBalances) -> dict:
 
 
 async def balance_snapshots_take(*, now: datetime | None = None) -> SnapshotReport:
-    """Snapshot the equity of every active subaccount, then prune snapshots over 8 days old.
+    """Snapshot the equity of every active subaccount, then thin old snapshots out (every one
+    for 7 days, hourly for a quarter, daily for ever).
 
     A subaccount whose balances or margin summary cannot be read gets no snapshot (never a
     zero); the report says why. Reads are fresh (not from the page's 2 s cache).

@@ -1,4 +1,4 @@
-"""Balance snapshots: reading them back as equity sparklines, and pruning old ones.
+"""Balance snapshots: reading them back as equity sparklines, and thinning old ones.
 
 Snapshots come every ~5 minutes. The 24 h line uses every one; the 7 d line uses every one
 of the last 24 h and, before that, each subaccount's first snapshot of every hour (marked
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from asgiref.sync import sync_to_async
@@ -23,7 +23,12 @@ from trading.models.balances import BalanceSnapshot
 
 DAY = timedelta(hours=24)
 WEEK = timedelta(days=7)
-KEEP = timedelta(days=8)
+KEEP_ALL = timedelta(days=7)
+"""Every snapshot is kept this long (the 24 h and 7 d lines)."""
+KEEP_HOURLY = timedelta(days=91)
+"""After that, each hour's first snapshot (``hourly``) is kept for a quarter; older than
+this, each UTC day's first snapshot is kept for ever (the equity curve and the ledger's
+daily reconciliation)."""
 DRAWN_TTL_S = 60.0
 
 _drawn: dict[int, tuple[float, tuple[Sparkline, Sparkline]]] = {}
@@ -108,7 +113,28 @@ def sparklines_forget() -> None:
     _drawn.clear()
 
 
-async def balance_snapshots_prune(*, now: datetime) -> int:
-    """Delete snapshots older than 8 days; return how many went."""
-    deleted, _ = await BalanceSnapshot.objects.filter(taken_at__lt=now - KEEP).adelete()
+def _thin(now: datetime) -> int:
+    deleted, _ = BalanceSnapshot.objects.filter(taken_at__lt=now - KEEP_ALL, hourly=False).delete()
+    old = (
+        BalanceSnapshot.objects.filter(taken_at__lt=now - KEEP_HOURLY)
+        .order_by("subaccount_id", "taken_at", "id")
+        .values_list("id", "subaccount_id", "taken_at")
+    )
+    kept: set[tuple[int, date]] = set()
+    extra: list[int] = []
+    for pk, subaccount_id, taken_at in old.iterator(2000):
+        day = (subaccount_id, taken_at.astimezone(UTC).date())
+        if day in kept:
+            extra.append(pk)
+        else:
+            kept.add(day)
+    for start in range(0, len(extra), 500):
+        gone, _ = BalanceSnapshot.objects.filter(pk__in=extra[start : start + 500]).delete()
+        deleted += gone
     return deleted
+
+
+async def balance_snapshots_prune(*, now: datetime) -> int:
+    """Thin the snapshots to a falling resolution: every one for 7 days, the first of each
+    hour for a quarter, the first of each UTC day for ever; return how many went."""
+    return await sync_to_async(_thin)(now)

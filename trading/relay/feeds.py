@@ -291,11 +291,14 @@ class AccountFeed:
             self.group, {"type": "push", "html": html, "subaccount": self.subaccount.pk}
         )
         self._dirty.set()
+        if data.get("e") == "orderFill":
+            self.relay.ledger_poke(self.subaccount.pk)
 
     def _on_outage(self, outage: Any) -> None:
         """Events may have been missed while the socket was down: re-read everything."""
         log.info("subaccount %s streams were down %.1f s", self.subaccount.pk, outage.duration_s)
         self._dirty.set()
+        self.relay.ledger_poke(self.subaccount.pk)  # fills may have come meanwhile
 
     async def _refresh_loop(self) -> None:
         while True:

@@ -20,6 +20,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from trading.ledger.keeper import LedgerKeeper
 from trading.relay.coalesce import Coalescer, Message
 from trading.relay.feeds import AccountFeed, MarketFeed
 from trading.relay.groups import market_group, subaccount_group
@@ -33,6 +34,9 @@ MARKETS_EVERY_S = 1.0
 ACCOUNTS_EVERY_S = 3.0
 SNAPSHOT_EVERY_S = 300.0
 SNAPSHOT_FIRST_AFTER_S = 30.0
+LEDGER_FIRST_AFTER_S = 30.0
+"""The ledger's first catch-up (the backfill of new subaccounts) waits as the snapshots do;
+pokes from the account streams that come before it are served after it."""
 
 
 def _active_subaccounts() -> list[Any]:
@@ -53,6 +57,7 @@ class Relay:
         session: Any = None,
         rate: float = 10.0,
         snapshots: bool = True,
+        ledger: bool = True,
     ) -> None:
         self.interest = interest
         self.ownership = ownership or SoleOwnership()
@@ -63,6 +68,7 @@ class Relay:
         self.markets: dict[str, MarketFeed] = {}
         self.accounts: dict[int, AccountFeed] = {}
         self.snapshots = snapshots
+        self.ledger = LedgerKeeper(ownership=self.ownership) if ledger else None
         self._last_wanted: dict[str, float] = {}
         self._public_streams: Any = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -87,6 +93,8 @@ class Relay:
         loops = [self.coalescer.run(), self._markets_loop(), self._accounts_loop()]
         if self.snapshots:
             loops.append(self._snapshots_loop())
+        if self.ledger is not None:
+            loops.append(self._ledger_loop())
         self._tasks = [asyncio.create_task(loop) for loop in loops]
 
     async def stop(self) -> None:
@@ -209,6 +217,17 @@ class Relay:
         if feed is not None:
             await feed.stop()
         await self.ownership.release(subaccount_group(pk))
+
+    # -- the ledger -------------------------------------------------------------------------
+    def ledger_poke(self, pk: int) -> None:
+        """Subaccount ``pk``'s stream reported a fill, or was down: sync its ledger soon."""
+        if self.ledger is not None:
+            self.ledger.poke(pk)
+
+    async def _ledger_loop(self) -> None:
+        assert self.ledger is not None
+        await asyncio.sleep(LEDGER_FIRST_AFTER_S)
+        await self.ledger.run()
 
     # -- balance snapshots ------------------------------------------------------------------
     async def _snapshots_loop(self) -> None:

@@ -1,4 +1,5 @@
-"""Snapshots: exact equity per subaccount, skipped when unreadable, pruned after 8 days,
+"""Snapshots: exact equity per subaccount, skipped when unreadable, thinned to hourly after 7
+days and daily after a quarter,
 and drawn back as 24 h / 7 d sparklines."""
 
 from __future__ import annotations
@@ -63,19 +64,29 @@ async def test_the_first_snapshot_of_an_hour_is_marked_for_the_week_line(exchang
     assert marks == [True, False, True]
 
 
-async def test_snapshots_older_than_eight_days_are_pruned(exchange, desk):
+async def test_old_snapshots_are_kept_hourly_for_a_quarter_then_daily(exchange, desk):
     desk_a = await desk(1)
     now = timezone.now()
-    for age in (timedelta(days=9), timedelta(days=7, hours=23)):
+    midday = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    kept = [
+        (now - timedelta(days=6, hours=23), False),  # within the week: every one
+        (now - timedelta(days=9), True),  # the first of its hour
+        (midday - timedelta(days=200), True),  # the first of its day
+    ]
+    gone = [
+        (now - timedelta(days=9, minutes=5), False),  # after the week, not the first of its hour
+        (midday - timedelta(days=200) + timedelta(hours=1), True),  # the day's second hour
+    ]
+    for at, hourly in kept + gone:
         await BalanceSnapshot.objects.acreate(
-            subaccount=desk_a, taken_at=now - age, equity_usdc=D("1")
+            subaccount=desk_a, taken_at=at, equity_usdc=D("1"), hourly=hourly
         )
 
     report = await balance_snapshots_take(now=now)
 
-    ages = sorted([now - s.taken_at async for s in BalanceSnapshot.objects.all()])
-    assert ages == [timedelta(0), timedelta(days=7, hours=23)]
-    assert report.pruned == 1
+    left = sorted([s.taken_at async for s in BalanceSnapshot.objects.all()])
+    assert left == sorted([at for at, _ in kept] + [now])
+    assert report.pruned == 2
 
 
 async def test_sparklines_draw_the_last_day_fully_and_the_week_hourly(exchange, desk):
@@ -123,5 +134,5 @@ def test_the_management_command_prints_what_it_did(exchange, settings):
 
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("1 snapshot(s) taken at ")
-    assert lines[-1] == "0 snapshot(s) older than 8 days pruned"
+    assert lines[-1] == "0 old snapshot(s) thinned out (hourly after 7 days, daily after 91)"
     assert BalanceSnapshot.objects.get().equity_usdc == D("1000000")

@@ -1,4 +1,4 @@
-"""`manage.py snapshot_balances`: snapshot every active subaccount's equity now, prune old ones.
+"""`manage.py snapshot_balances`: snapshot every active subaccount's equity now, thin old ones.
 
 The relay does the same every 5 minutes; this command is for cron-style setups and checks.
 """
@@ -22,7 +22,10 @@ async def _take() -> SnapshotReport:
 
 
 class Command(BaseCommand):
-    help = "Snapshot the USDC equity of every active subaccount and prune snapshots over 8 days."
+    help = (
+        "Snapshot the USDC equity of every active subaccount and thin old snapshots out "
+        "(hourly after 7 days, daily after 91)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = asyncio.run(_take())

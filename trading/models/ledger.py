@@ -1,0 +1,90 @@
+"""The ledger: each subaccount's own record of what happened on the exchange.
+
+One row per exchange event (a fill, a funding payment, a settlement, a deposit, a
+withdrawal), unique on (subaccount, kind, exchange id) so a sync that reads a row twice
+stores it once; one cursor per (subaccount, history) says where the next sync resumes.
+Rows are written only by `trading.ledger.services.ledger_sync`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from accounts.models import MONEY, Subaccount
+
+
+class LedgerEntry(models.Model):
+    """One exchange event of one subaccount, as the exchange's history gave it.
+
+    ``exchange_id`` per kind: fill ``<symbol>:<tradeId>:<side>``; funding
+    ``<symbol>:<interval end ISO>``; settlement the engine sequence; deposit and withdrawal
+    their id. ``quantity`` is the fill's quantity (positive), the signed USDC amount of a
+    funding payment or settlement (positive received), or the amount moved by a transfer.
+    """
+
+    class Kind(models.TextChoices):
+        FILL = "fill", "Fill"
+        FUNDING = "funding", "Funding payment"
+        SETTLEMENT = "settlement", "Settlement"
+        DEPOSIT = "deposit", "Deposit"
+        WITHDRAWAL = "withdrawal", "Withdrawal"
+
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.CASCADE, related_name="ledger_entries"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    exchange_id = models.CharField(max_length=80)
+    occurred_at = models.DateTimeField()
+    symbol = models.CharField(max_length=40)
+    side = models.CharField(max_length=8, blank=True)
+    quantity = models.DecimalField(**MONEY)
+    price = models.DecimalField(**MONEY, null=True, blank=True)
+    fee = models.DecimalField(**MONEY, default=0)
+    fee_symbol = models.CharField(max_length=20, blank=True)
+    is_maker = models.BooleanField(null=True)
+    order_id = models.CharField(max_length=40, blank=True)
+    client_id = models.PositiveBigIntegerField(null=True, blank=True)
+    position_id = models.CharField(max_length=40, blank=True)
+    source = models.CharField(
+        max_length=60, blank=True, help_text="Settlement source, deposit source or status."
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subaccount", "occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subaccount", "kind", "exchange_id"], name="ledger_entry_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["subaccount", "kind", "occurred_at"], name="ledger_sub_kind_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subaccount_id} {self.kind} {self.exchange_id}"
+
+
+class LedgerCursor(models.Model):
+    """Where the ledger's sync of one history of one subaccount resumes (a
+    ``HistoryCursor`` as text), and how many rows it has read so far (the backfill's
+    progress)."""
+
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.CASCADE, related_name="ledger_cursors"
+    )
+    history = models.CharField(max_length=40)
+    cursor = models.TextField()
+    rows_read = models.PositiveBigIntegerField(default=0)
+    done = models.BooleanField(
+        default=False, help_text="The last walk reached the end of the history."
+    )
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subaccount", "history"], name="ledger_cursor_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subaccount_id} {self.history} {self.rows_read}"
