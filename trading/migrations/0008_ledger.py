@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_userpreference"),
-        ("trading", "0006_streamstate_state"),
+        ("trading", "0007_risk_limits"),
     ]
 
     operations = [
