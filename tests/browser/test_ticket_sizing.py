@@ -12,7 +12,12 @@ import pytest
 from tests.browser.test_trading import LIVE_TIMEOUT_MS, PERP, live_desk, sign_in, subaccount_id
 
 pytestmark = pytest.mark.browser
-__all__ = ["live_desk"]  # the module-scoped dashboard on the live sandbox
+__all__ = ["live_desk"]
+NO_RISK_LIMITS = (
+    "from accounts.models import Subaccount; from trading.models import RiskLimit; "
+    "[RiskLimit.objects.get_or_create(subaccount=s, member=None) "
+    "for s in Subaccount.objects.all()]"
+)  # the module-scoped dashboard on the live sandbox
 
 SPOT = "SOL_USDC"
 
@@ -45,6 +50,9 @@ def cancel(page, pk: str, order_id: str) -> None:
 
 
 def test_the_default_guard_asks_on_an_order_over_a_tenth_of_equity(live_desk, page) -> None:
+    # The fat-finger guard is under test, not the risk gate's default limits (a quarter of
+    # equity per order, positions included; tests/trading/risk covers them): "no limit" set.
+    live_desk.manage("shell", "-c", NO_RISK_LIMITS)
     sign_in(page, live_desk, "trader", f"/trading/market/{PERP}/")
     pk = subaccount_id(page)
     page.locator(f"#open-orders-{pk} table").wait_for()

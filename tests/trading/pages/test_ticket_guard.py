@@ -11,6 +11,7 @@ import pytest
 from accounts.models import Subaccount
 from tests.trading.pages.conftest import HX, client_for_user
 from tests.trading.pages.test_ticket import CHECK, SEND, open_orders_on_exchange, rest_order, ticket
+from trading.models import RiskLimit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
 
@@ -128,6 +129,9 @@ async def test_a_market_buy_on_spot_is_sized_by_quote_quantity(desk) -> None:
 
 
 async def test_the_full_quantity_of_a_buy_is_accepted_by_the_exchange(desk) -> None:
+    # What the exchange accepts is under test here, not the risk gate's default limits
+    # (a quarter of equity per order; tests/trading/risk covers them): "no limit" set.
+    await RiskLimit.objects.acreate(subaccount=desk.main)
     client = await client_for_user(desk.trader)
     check = await client.post(
         CHECK.format(symbol="SOL_USDC"), ticket(desk, price="150", quantity=""), **HX
