@@ -23,6 +23,7 @@ from trading.backpack import Market, OrderType, Side
 from trading.backpack.rules import floor_to, plain, round_price, round_quantity, validate_order
 from trading.formatting import fixed, price_places, usdc
 from trading.formatting import plain as plain_text
+from trading.formatting import quantity as quantity_text
 
 FAT_FINGER_FRACTION = Decimal("0.05")
 HUNDRED = Decimal("100")
@@ -483,7 +484,8 @@ def ticket_available(
     shortcuts = size_shortcuts(
         market, side=side, is_market=is_market, available=amount, price=price
     )
-    text = f"{plain_text(amount)} {asset}"
+    shown = quantity_text(amount, market) if asset == market.base_symbol else usdc(amount)
+    text = f"{shown} {asset}"
     if market.is_perp:
         text += " (collateral, at 1x)"
     return Available(amount=amount, symbol=asset, text=text, shortcuts=shortcuts)

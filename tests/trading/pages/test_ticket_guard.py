@@ -81,8 +81,7 @@ async def test_a_buy_shows_the_quote_available_and_quantities_for_each_share(des
     )
 
     html = response.content.decode()
-    shown = format(usdc, "f").rstrip("0").rstrip(".") if "." in format(usdc, "f") else str(usdc)
-    assert f"<span data-available-text>{shown} USDC</span>" in html
+    assert f"<span data-available-text>{usdc:,.2f} USDC</span>" in html  # a USDC value
     expected = {
         str(pct): (
             "quantity",
