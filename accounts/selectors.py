@@ -122,7 +122,9 @@ def _audit_key(key: Any) -> str:
 
 def audit_fields(parameters: Any) -> list[tuple[str, str]]:
     """An audit record's parameters as (label, value) pairs a person reads: "Order confirm
-    notional" / "5000", booleans as yes/no, nothing as a dash, nested values inline."""
+    notional" / "5000", booleans as yes/no, nothing as a dash, nested values inline; in the
+    order of their labels (PostgreSQL's jsonb keeps no key order, so the order they were
+    recorded in is not there to show)."""
     if not isinstance(parameters, dict):
         return [("Parameters", _audit_value(parameters))] if parameters else []
-    return [(_audit_key(k), _audit_value(v)) for k, v in parameters.items()]
+    return sorted((_audit_key(k), _audit_value(v)) for k, v in parameters.items())

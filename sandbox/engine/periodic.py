@@ -139,6 +139,16 @@ class PeriodicMixin:
                         if event is not None:
                             self._published_klines[key] = start
                             self._batch.append(Event(f"kline.{interval}.{symbol}", event, symbol))
+                        elif data.trades and previous is None:
+                            # The trades since the last tick all fell in an interval that has
+                            # ended since (a trade in a minute's last second): its candle,
+                            # closed, is what changed.
+                            traded = interval_start(interval, data.trades[-1][4] // 1_000_000)
+                            closed = data.kline_event(interval, now, closed_start=traded)
+                            if closed is not None:
+                                self._batch.append(
+                                    Event(f"kline.{interval}.{symbol}", closed, symbol)
+                                )
                 if data.dirty:
                     self._batch.append(Event(f"ticker.{symbol}", data.ticker_event(now), symbol))
                     data.dirty = False

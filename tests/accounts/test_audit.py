@@ -144,8 +144,8 @@ def test_the_log_shows_details_as_readable_fields_and_the_time_on_one_line(db):
 
     row = html.split('<tr data-action="subaccount_settings">', 1)[1].split("</tr>", 1)[0]
     assert (
-        '<dl class="audit-fields"><div><dt>Order confirm notional</dt><dd>—</dd></div>'
-        "<div><dt>Is active</dt><dd>yes</dd></div>"
+        '<dl class="audit-fields"><div><dt>Is active</dt><dd>yes</dd></div>'
+        "<div><dt>Order confirm notional</dt><dd>—</dd></div>"
         "<div><dt>Order type</dt><dd>Limit</dd></div></dl>"
     ) in row
     assert '<p class="muted audit-detail">saved</p>' in row

@@ -213,6 +213,20 @@ def test_periodic_publication_of_ticker_klines_and_mark_price(engine, clock):
     assert (mark["p"], mark["f"]) == ("20", "0")
 
 
+def test_a_trade_in_a_minutes_last_moment_still_publishes_its_candle(engine, clock):
+    engine.publish_market_data()
+    engine.drain_events()
+    limit(engine, 2, "Ask", "20", "1", symbol="SOL_USDC_PERP")
+    limit(engine, 1, "Bid", "20", "1", symbol="SOL_USDC_PERP")
+    engine.drain_events()
+    clock.advance(60)  # the next tick comes after the minute of the trade has ended
+
+    engine.publish_market_data()
+
+    klines = [e.data for e in engine.drain_events() if e.stream == "kline.1m.SOL_USDC_PERP"]
+    assert [(k["c"], k["n"], k["X"]) for k in klines] == [("20", 1, True)]
+
+
 def test_recent_trades_and_history_paging(engine):
     for price in ("20", "21", "22"):
         limit(engine, 2, "Ask", price, "1")
