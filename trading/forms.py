@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from django import forms
@@ -29,6 +29,7 @@ FAT_FINGER_FRACTION = Decimal("0.05")
 HUNDRED = Decimal("100")
 SHORTCUT_PCTS = (25, 50, 75, 100)
 ASSUMED_TAKER_BPS = Decimal("10")
+CENT = Decimal("0.01")
 BPS = Decimal("10000")
 
 SIDE_CHOICES = [("Bid", "Buy"), ("Ask", "Sell")]
@@ -342,7 +343,8 @@ def _estimate(
     bps = taker_fee_bps if taker_fee_bps is not None else ASSUMED_TAKER_BPS
     fee = notional * bps / BPS
     source = "the account's taker rate" if taker_fee_bps is not None else "an assumed taker rate"
-    fee_text = f"≤ {fixed(fee, 4)} {market.quote_symbol}"
+    # An upper bound, so rounded up to the cent and shown as a value ("≤ 0.01" for a tiny fee).
+    fee_text = f"≤ {usdc(fee.quantize(CENT, rounding=ROUND_CEILING))} {market.quote_symbol}"
     review.fee_text = f"{fee_text} ({plain_text(bps)} bps, {source})"
 
 

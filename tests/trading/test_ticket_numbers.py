@@ -119,7 +119,7 @@ def test_the_notional_is_a_value_grouped_with_two_decimals() -> None:
     )
 
     assert review.notional_text == "6,000.00 USDC"
-    assert review.fee_text == "≤ 6.0000 USDC (10 bps, the account's taker rate)"
+    assert review.fee_text == "≤ 6.00 USDC (10 bps, the account's taker rate)"
     assert review.confirm_reasons == [
         "The notional 6,000.00 USDC is above this subaccount's confirmation limit of 5000 USDC."
     ]

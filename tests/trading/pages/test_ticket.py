@@ -4,7 +4,7 @@ one order per ticket token, roles, and exchange rejections in a trader's words."
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import pytest
 
@@ -71,7 +71,7 @@ async def test_check_shows_notional_and_the_accounts_taker_fee(desk) -> None:
 
     html = response.content.decode()
     assert "data-notional>300.00 USDC" in html
-    assert f"{fee.quantize(Decimal('0.0001'))} USDC" in html
+    assert f"≤ {fee.quantize(Decimal('0.01'), rounding=ROUND_CEILING)} USDC" in html
     assert "the account&#x27;s taker rate" in html
     assert "data-problem" not in html
 
