@@ -38,6 +38,13 @@ class RiskLimit(models.Model):
     daily_loss_limit = models.DecimalField(**MONEY, null=True, blank=True)
     reduce_only = models.BooleanField(default=False)
     reduce_only_reason = models.CharField(max_length=200, blank=True)
+    loss_stop_day = models.DateField(
+        null=True, blank=True, help_text="UTC day the daily loss limit made this reduce-only."
+    )
+    loss_stop_reason = models.CharField(max_length=200, blank=True)
+    loss_released_day = models.DateField(
+        null=True, blank=True, help_text="UTC day an admin released the daily loss stop."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
