@@ -21,6 +21,7 @@ from accounts.permissions import subaccounts_visible_to
 from trading.risk.forms import RiskLimitsForm
 from trading.risk.kill import kill_switch_engage, kill_switch_engage_all, kill_switch_release
 from trading.risk.limits import risk_limits_set
+from trading.risk.loss import risk_loss_release
 from trading.risk.selectors import risk_members_of, risk_page_context
 from trading.risk.services import risk_exposure_read
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
@@ -115,6 +116,43 @@ async def kill_switch_view(
             level = messages.SUCCESS if report.clean else messages.ERROR
     except ServiceError as refused:
         text, level = refused.message, messages.ERROR
+    await sync_to_async(messages.add_message)(request, level, text)
+    return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
+
+
+@require_POST
+@subaccount_role(Role.ADMIN, what=WHAT)
+async def loss_release_view(
+    request: HttpRequest, subaccount: Subaccount, role: Role
+) -> HttpResponse:
+    """Release today's daily loss stop of the subaccount or of one member (`member`, a user
+    id; fresh two-factor code)."""
+    member_id = request.POST.get("member", "")
+    member = None
+    if member_id:
+        member = (
+            await sync_to_async(_member)(subaccount, int(member_id))
+            if member_id.isdigit()
+            else None
+        )
+        if member is None:
+            raise PermissionDenied("That user is not a member of this subaccount.")
+    try:
+        await risk_loss_release(
+            actor=request.user,
+            subaccount=subaccount,
+            member=member,
+            otp_code=request.POST.get("otp_code", ""),
+            ip=client_ip(request),
+        )
+    except ServiceError as refused:
+        text, level = refused.message, messages.ERROR
+    else:
+        who = member.get_username() if member else "The whole subaccount"
+        text, level = (
+            f"{who} may trade again: daily loss stop released for today.",
+            messages.SUCCESS,
+        )
     await sync_to_async(messages.add_message)(request, level, text)
     return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
 

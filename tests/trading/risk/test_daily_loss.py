@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent, Role
-from tests.accounts.conftest import fresh_totp
+from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 from tests.trading.risk.test_gate_on_the_sandbox import limits, open_long, send
 from trading.ledger.services import ledger_sync
@@ -115,3 +115,56 @@ async def test_yesterdays_stop_is_over(desk) -> None:
     await row.asave()
 
     assert 'data-result="ok"' in await send(desk, n=1)
+
+
+def test_the_risk_page_shows_the_stop_and_its_button_releases_it(desk, admin) -> None:
+    RiskLimit.objects.create(
+        subaccount=desk.main,
+        daily_loss_limit=Decimal("10"),
+        loss_stop_day=today_utc(),
+        loss_stop_reason="daily loss limit: today's loss 20.15 USDC passed the limit of 10.00 USDC",
+    )
+    client = verified_client(admin)
+    page = client.get(f"/trading/subaccounts/{desk.main.pk}/risk/").content.decode()
+    assert (
+        '<li data-who="Whole subaccount">Whole subaccount: daily loss limit: today&#x27;s loss '
+        "20.15 USDC passed the limit of 10.00 USDC"
+    ) in page
+
+    response = client.post(
+        f"/trading/subaccounts/{desk.main.pk}/risk/loss-release/",
+        {"member": "", "otp_code": fresh_totp(TOTPDevice.objects.get(user=admin))},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "The whole subaccount may trade again: daily loss stop released for today." in html
+    assert '<li class="muted">No daily loss stop today.</li>' in html
+    assert RiskLimit.objects.get(subaccount=desk.main).loss_released_day == today_utc()
+
+
+async def test_a_members_own_loss_stops_only_that_member(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    await RiskLimit.objects.acreate(
+        subaccount=desk.main, member=desk.trader, daily_loss_limit=Decimal("10")
+    )
+    await open_long(desk)  # sent outside the desk: the trader's own loss is nothing yet
+    # the trader buys 2 at 150 from the maker's rest: 2 x 10 + fees lost at a mark of 140
+    assert 'data-result="ok"' in await send(desk, PERP, n=1, price="150", quantity="2")
+    await ledger_sync(subaccount=desk.main, histories=("fill_history",))
+    await asyncio.to_thread(desk.sandbox.set_mark_price, PERP, "140")
+
+    html = await send(desk, n=3)
+
+    assert (
+        escape(
+            "Order refused: reduce-only (daily loss limit of trader: today's loss 20.15 USDC "
+            "passed the limit of 10.00 USDC): only orders that reduce risk until an admin "
+            "releases it or the day ends."
+        )
+        in html
+    ), html
+    row = await RiskLimit.objects.aget(subaccount=desk.main, member=desk.trader)
+    assert row.loss_stop_day == today_utc()
+    whole = await RiskLimit.objects.aget(subaccount=desk.main, member=None)
+    assert whole.loss_stop_day is None
