@@ -177,6 +177,39 @@ def loss_stops_apply(
     return changes
 
 
+def _watch_apply(subaccount: Subaccount, losses: Mapping[int | None, Decimal]) -> list:
+    with transaction.atomic():
+        rows = {
+            row.member_id: row
+            for row in RiskLimit.objects.order_by()
+            .select_for_update(of=("self",))
+            .filter(subaccount=subaccount, daily_loss_limit__isnull=False)
+            .select_related("member")
+        }
+        return loss_stops_apply(subaccount=subaccount, rows=rows, losses=losses)
+
+
+def _watched(subaccount: Subaccount) -> bool:
+    return RiskLimit.objects.filter(subaccount=subaccount, daily_loss_limit__isnull=False).exists()
+
+
+async def risk_loss_watch(*, subaccount: Subaccount, client: Any = None) -> list[AlertChange]:
+    """Check the subaccount's and its members' daily loss now, without an order: read the
+    marks from the exchange (no transaction open), then stop every level past its limit as
+    the gate would (audited, one alert). The ledger keeper calls it after each sync."""
+    if not await sync_to_async(_watched)(subaccount):
+        return []
+    if client is None:
+        from trading.exchange import client_for
+
+        client = client_for(subaccount)
+    marks = {p.symbol: p.mark_price for p in await client.positions()}
+    losses = await sync_to_async(daily_losses)(subaccount=subaccount, marks=marks)
+    changes = await sync_to_async(_watch_apply)(subaccount, losses)
+    await alerts_push(changes)
+    return changes
+
+
 async def alerts_push(changes: list[AlertChange]) -> None:
     """Push the bells of the users concerned by ``changes`` (after the transaction)."""
     if not changes:

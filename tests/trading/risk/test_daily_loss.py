@@ -17,6 +17,7 @@ from accounts.models import AuditEvent, Role
 from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
 from tests.trading.risk.test_gate_on_the_sandbox import limits, open_long, send
+from trading.ledger.keeper import LedgerKeeper
 from trading.ledger.services import ledger_sync
 from trading.models import Alert, RiskBreach, RiskLimit, WebhookDelivery
 from trading.risk.loss import daily_loss_for, risk_loss_release, today_utc
@@ -168,3 +169,20 @@ async def test_a_members_own_loss_stops_only_that_member(desk) -> None:
     assert row.loss_stop_day == today_utc()
     whole = await RiskLimit.objects.aget(subaccount=desk.main, member=None)
     assert whole.loss_stop_day is None
+
+
+async def test_the_ledger_keeper_stops_a_loss_without_any_order(desk) -> None:
+    await limits(desk, daily_loss_limit=Decimal("10"))
+    await open_long(desk)
+    await asyncio.to_thread(desk.sandbox.set_mark_price, PERP, "140")
+    keeper = LedgerKeeper()
+
+    await keeper.sync_one(desk.main)
+
+    row = await RiskLimit.objects.aget(subaccount=desk.main, member=None)
+    assert row.loss_stop_reason == (
+        "daily loss limit: today's loss 20.15 USDC passed the limit of 10.00 USDC"
+    )
+    assert await Alert.objects.filter(kind="daily_loss", cleared_at__isnull=True).acount() == 1
+    await keeper.sync_one(desk.main)
+    assert await Alert.objects.filter(kind="daily_loss").acount() == 1
