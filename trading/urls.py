@@ -105,4 +105,9 @@ urlpatterns = [
         name="loss_release",
     ),
     path("risk/kill-all/", risk_views.kill_all_view, name="kill_all"),
+    path(
+        "risk/kill-progress/<slug:run>/",
+        risk_views.kill_progress_view,
+        name="kill_progress",
+    ),
 ]

@@ -111,3 +111,29 @@ class RiskBreach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_name} {self.limit} {self.symbol}"
+
+
+class KillProgress(models.Model):
+    """How far one pull of the kill switch (`run`, chosen by the page) has got on one
+    subaccount: the step it is at, and once done whether nothing is left open."""
+
+    run = models.CharField(max_length=40)
+    subaccount = models.ForeignKey(
+        "accounts.Subaccount", on_delete=models.CASCADE, related_name="kill_progress"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    step = models.CharField(max_length=300)
+    done = models.BooleanField(default=False)
+    clean = models.BooleanField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["subaccount__name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "subaccount"], name="one_kill_progress_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.subaccount_id}: {self.step}"

@@ -3,6 +3,7 @@ a bar, who is reduce-only and why, the breaches, and the form that sets limits w
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -19,7 +20,12 @@ from accounts.errors import ServiceError
 from accounts.models import Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
 from trading.risk.forms import RiskLimitsForm
-from trading.risk.kill import kill_switch_engage, kill_switch_engage_all, kill_switch_release
+from trading.risk.kill import (
+    kill_progress_for,
+    kill_switch_engage,
+    kill_switch_engage_all,
+    kill_switch_release,
+)
 from trading.risk.limits import risk_limits_set
 from trading.risk.loss import risk_loss_release
 from trading.risk.selectors import risk_members_of, risk_page_context
@@ -47,7 +53,13 @@ async def _render(
     )
     if form is None:
         form = RiskLimitsForm(members=context["members"])
-    context.update(subaccount=subaccount, form=form, error=error, exchange_problem=problem)
+    context.update(
+        subaccount=subaccount,
+        form=form,
+        error=error,
+        exchange_problem=problem,
+        kill_run=uuid.uuid4().hex,
+    )
     return await sync_to_async(render)(request, "trading/risk.html", context, status=status)
 
 
@@ -111,6 +123,7 @@ async def kill_switch_view(
                 reason=request.POST.get("reason", ""),
                 otp_code=code,
                 ip=client_ip(request),
+                run=_run(request),
             )
             text = report.summary()
             level = messages.SUCCESS if report.clean else messages.ERROR
@@ -175,6 +188,7 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
             reason=request.POST.get("reason", ""),
             otp_code=request.POST.get("otp_code", ""),
             ip=client_ip(request),
+            run=_run(request),
         )
     except ServiceError as refused:
         await sync_to_async(messages.error)(request, refused.message)
@@ -187,3 +201,19 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "/"
     return HttpResponseRedirect(back)
+
+
+def _run(request: HttpRequest) -> str:
+    run = request.POST.get("run", "")
+    return run if len(run) == 32 and run.isalnum() else ""
+
+
+@require_GET
+@signed_in
+async def kill_progress_view(request: HttpRequest, run: str) -> HttpResponse:
+    """The progress partial of the user's own pull `run`: one line per subaccount; it asks
+    for itself again until every subaccount is done (htmx polling)."""
+    rows = await sync_to_async(kill_progress_for)(actor=request.user, run=run)
+    done = bool(rows) and all(row.done for row in rows)
+    context = {"kill_run": run, "progress": rows, "polling": not done}
+    return await sync_to_async(render)(request, "trading/risk.html#kill-progress", context)
