@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_redirect
 from accounts.errors import ServiceError
@@ -130,7 +131,15 @@ async def kill_switch_view(
     except ServiceError as refused:
         text, level = refused.message, messages.ERROR
     await sync_to_async(messages.add_message)(request, level, text)
-    return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
+    return _back(request, reverse("trading:risk", args=[subaccount.pk]))
+
+
+def _back(request: HttpRequest, url: str) -> HttpResponse:
+    """To the page again: a redirect, or for htmx (the kill switch's buttons post with htmx so
+    the page stays and shows the progress meanwhile) a client-side one."""
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
 
 
 @require_POST
@@ -200,7 +209,7 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "/"
-    return HttpResponseRedirect(back)
+    return _back(request, back)
 
 
 def _run(request: HttpRequest) -> str:
