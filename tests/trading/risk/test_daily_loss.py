@@ -11,6 +11,7 @@ from html import escape
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent, Role
@@ -20,7 +21,7 @@ from tests.trading.risk.test_gate_on_the_sandbox import limits, open_long, send
 from trading.ledger.keeper import LedgerKeeper
 from trading.ledger.services import ledger_sync
 from trading.models import Alert, RiskBreach, RiskLimit, WebhookDelivery
-from trading.risk.loss import daily_loss_for, risk_loss_release, today_utc
+from trading.risk.loss import daily_loss_for, risk_loss_release, risk_loss_watch, today_utc
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
 
@@ -186,3 +187,22 @@ async def test_the_ledger_keeper_stops_a_loss_without_any_order(desk) -> None:
     assert await Alert.objects.filter(kind="daily_loss", cleared_at__isnull=True).acount() == 1
     await keeper.sync_one(desk.main)
     assert await Alert.objects.filter(kind="daily_loss").acount() == 1
+
+
+async def test_yesterdays_alert_clears_at_the_next_check(desk) -> None:
+    await limits(desk, daily_loss_limit=Decimal("10"))
+    yesterday = (today_utc() - timedelta(days=1)).isoformat()
+    now = timezone.now()
+    await Alert.objects.acreate(
+        key=f"daily_loss:{desk.main.pk}:subaccount:{yesterday}",
+        kind="daily_loss",
+        subaccount=desk.main,
+        message="Main desk: the whole subaccount switched to reduce-only: ...",
+        opened_at=now,
+        last_seen_at=now,
+    )
+
+    await risk_loss_watch(subaccount=desk.main)
+
+    alert = await Alert.objects.aget(kind="daily_loss")
+    assert alert.cleared_at is not None
