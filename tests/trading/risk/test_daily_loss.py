@@ -17,7 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import AuditEvent, Role
 from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
-from tests.trading.risk.test_gate_on_the_sandbox import limits, open_long, send
+from tests.trading.pages.conftest import HX, client_for_user
+from tests.trading.risk.test_gate_on_the_sandbox import limits, open_long, send, ticket
 from trading.ledger.keeper import LedgerKeeper
 from trading.ledger.services import ledger_sync
 from trading.models import Alert, RiskBreach, RiskLimit, WebhookDelivery
@@ -206,3 +207,20 @@ async def test_yesterdays_alert_clears_at_the_next_check(desk) -> None:
 
     alert = await Alert.objects.aget(kind="daily_loss")
     assert alert.cleared_at is not None
+
+
+async def test_the_ticket_check_says_the_loss_stop_before_sending(desk) -> None:
+    await limits(desk, daily_loss_limit=Decimal("10"))
+    await losing_long(desk)
+    assert escape(STOP) in await send(desk, n=1)
+    client = await client_for_user(desk.trader)
+
+    response = await client.post("/trading/market/SOL_USDC/ticket/check/", ticket(desk, n=2), **HX)
+
+    assert (
+        escape(
+            "Reduce-only (daily loss limit: today's loss 20.15 USDC passed the limit of "
+            "10.00 USDC): only orders that reduce risk will pass."
+        )
+        in response.content.decode()
+    )
