@@ -99,5 +99,15 @@ urlpatterns = [
         name="risk_limits",
     ),
     path("subaccounts/<int:subaccount_id>/risk/kill/", risk_views.kill_switch_view, name="kill"),
+    path(
+        "subaccounts/<int:subaccount_id>/risk/loss-release/",
+        risk_views.loss_release_view,
+        name="loss_release",
+    ),
     path("risk/kill-all/", risk_views.kill_all_view, name="kill_all"),
+    path(
+        "risk/kill-progress/<slug:run>/",
+        risk_views.kill_progress_view,
+        name="kill_progress",
+    ),
 ]

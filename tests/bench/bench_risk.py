@@ -128,7 +128,9 @@ def bench_reserve(sandbox: SandboxProcess, count: int) -> tuple[float, float]:
         reserving = settling = 0.0
         for _ in range(count):
             started = time.process_time()
-            _result, pk = check(actor=user, subaccount=subaccount, order=order, read=exposure_read)
+            _result, pk, _stops = check(
+                actor=user, subaccount=subaccount, order=order, read=exposure_read
+            )
             reserving += time.process_time() - started
             started = time.process_time()
             settle(reservation_id=pk, placed=False)

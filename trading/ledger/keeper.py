@@ -145,7 +145,20 @@ class LedgerKeeper:
         self.reports[subaccount.pk] = report
         self.stored.setdefault(subaccount.pk, Counter()).update(report.stored)
         self.synced.append(subaccount.pk)
+        await self._loss_watch(subaccount, client)
         return report
+
+    async def _loss_watch(self, subaccount: Subaccount, client: Any) -> None:
+        """The ledger just caught up: check the daily loss limits (issue 15.3) now, so a
+        loss stops new risk and alerts even while nobody sends an order."""
+        from trading.risk.loss import risk_loss_watch
+
+        try:
+            await risk_loss_watch(subaccount=subaccount, client=client)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the next sync checks again
+            log.warning("daily loss check of subaccount %s failed: %s", subaccount.pk, exc)
 
 
 __all__ = ["LedgerKeeper", "lease_name"]

@@ -16,6 +16,6 @@ from trading.models.monitoring import (  # noqa: F401
     StreamState,
     WebhookDelivery,
 )
-from trading.models.risk import RiskBreach, RiskLimit, RiskReservation  # noqa: F401
+from trading.models.risk import KillProgress, RiskBreach, RiskLimit, RiskReservation  # noqa: F401
 from trading.models.tickets import OrderTicket  # noqa: F401
 from trading.models.withdrawals import WithdrawalRequest  # noqa: F401

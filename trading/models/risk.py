@@ -38,6 +38,13 @@ class RiskLimit(models.Model):
     daily_loss_limit = models.DecimalField(**MONEY, null=True, blank=True)
     reduce_only = models.BooleanField(default=False)
     reduce_only_reason = models.CharField(max_length=200, blank=True)
+    loss_stop_day = models.DateField(
+        null=True, blank=True, help_text="UTC day the daily loss limit made this reduce-only."
+    )
+    loss_stop_reason = models.CharField(max_length=200, blank=True)
+    loss_released_day = models.DateField(
+        null=True, blank=True, help_text="UTC day an admin released the daily loss stop."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -104,3 +111,29 @@ class RiskBreach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_name} {self.limit} {self.symbol}"
+
+
+class KillProgress(models.Model):
+    """How far one pull of the kill switch (`run`, chosen by the page) has got on one
+    subaccount: the step it is at, and once done whether nothing is left open."""
+
+    run = models.CharField(max_length=40)
+    subaccount = models.ForeignKey(
+        "accounts.Subaccount", on_delete=models.CASCADE, related_name="kill_progress"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    step = models.CharField(max_length=300)
+    done = models.BooleanField(default=False)
+    clean = models.BooleanField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["subaccount__name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "subaccount"], name="one_kill_progress_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.subaccount_id}: {self.step}"

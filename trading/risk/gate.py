@@ -48,6 +48,7 @@ class Limits:
     daily_loss_limit: Decimal | None = None
     reduce_only: bool = False
     reduce_only_reason: str = ""
+    loss_stop: str = ""  # today's daily loss stop of a level ("": none), see trading.risk.loss
 
     def stricter(self, other: Limits) -> Limits:
         """The tighter of each limit of `self` and `other` (subaccount and member rows)."""
@@ -75,6 +76,7 @@ class Limits:
             daily_loss_limit=low(self.daily_loss_limit, other.daily_loss_limit),
             reduce_only=self.reduce_only or other.reduce_only,
             reduce_only_reason="; ".join(reasons),
+            loss_stop="; ".join(s for s in (self.loss_stop, other.loss_stop) if s),
         )
 
 
@@ -111,7 +113,7 @@ class Exposure:
     markets: dict[str, MarketExposure] = field(default_factory=dict)
     open_orders: int = 0
     net_equity: Decimal | None = None
-    daily_loss: Decimal | None = None  # None until the PnL ledger measures it (issue 15.3)
+    daily_loss: Decimal | None = None  # today's loss from the ledger (shown on the risk page)
 
     def market(self, symbol: str) -> MarketExposure:
         return self.markets.get(symbol, MarketExposure())
@@ -166,16 +168,11 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
         return _refuse(
             "allowed_markets", f"{order.symbol} is not an allowed market (allowed: {allowed})."
         )
-    if (
-        limits.daily_loss_limit is not None
-        and exposure.daily_loss is not None
-        and exposure.daily_loss >= limits.daily_loss_limit
-    ):
+    if limits.loss_stop:
         return _refuse(
             "daily_loss_limit",
-            f"today's loss {amount_text(exposure.daily_loss)} {q} has reached the daily loss "
-            f"limit of {amount_text(limits.daily_loss_limit)} {q}; only orders that reduce "
-            "risk until tomorrow.",
+            f"reduce-only ({limits.loss_stop}): only orders that reduce risk until an admin "
+            "releases it or the day ends.",
         )
     cap = limits.max_order_notional
     if cap is not None and order.notional > cap:

@@ -24,7 +24,7 @@ from accounts.models import AuditEvent, Role, Subaccount
 from accounts.permissions import require_role, subaccounts_visible_to
 from accounts.twofactor import code_check
 from trading.exchange import client_for
-from trading.models import RiskLimit
+from trading.models import KillProgress, RiskLimit
 from trading.risk.services import risk_default_limits
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 from trading.services import orders_cancel_all, position_close
@@ -119,13 +119,52 @@ def _reduce_only_set(
 
 
 async def kill_switch_engage(
-    *, actor: Any, subaccount: Subaccount, reason: str, otp_code: str, ip: str | None = None
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    reason: str,
+    otp_code: str,
+    ip: str | None = None,
+    run: str = "",
 ) -> KillReport:
     """Stop the subaccount: reduce-only first, then cancel all orders and close all positions
-    through the trading services, then reconcile with the exchange. Admin, fresh code."""
+    through the trading services, then reconcile with the exchange. Admin, fresh code.
+
+    ``run`` (the page's id of this pull) makes every step readable while it works:
+    `kill_progress_for`."""
     return await _stop(
-        actor=actor, subaccount=subaccount, reason=_reason(reason), otp_code=otp_code, ip=ip
+        actor=actor,
+        subaccount=subaccount,
+        reason=_reason(reason),
+        otp_code=otp_code,
+        ip=ip,
+        run=run,
     )
+
+
+@sync_to_async
+def _progress(
+    run: str,
+    actor: Any,
+    subaccount: Subaccount,
+    step: str,
+    *,
+    done: bool = False,
+    clean: bool | None = None,
+) -> None:
+    if not run:
+        return
+    KillProgress.objects.update_or_create(
+        run=run[:40],
+        subaccount=subaccount,
+        defaults={"actor": actor, "step": step[:300], "done": done, "clean": clean},
+    )
+
+
+def kill_progress_for(*, actor: Any, run: str) -> list[KillProgress]:
+    """The steps of the actor's own pull ``run``, one row per subaccount."""
+    rows = KillProgress.objects.filter(run=run, actor=actor).select_related("subaccount")
+    return list(rows)
 
 
 def _reason(reason: str) -> str:
@@ -136,7 +175,7 @@ def _reason(reason: str) -> str:
 
 
 async def kill_switch_engage_all(
-    *, actor: Any, reason: str, otp_code: str, ip: str | None = None
+    *, actor: Any, reason: str, otp_code: str, ip: str | None = None, run: str = ""
 ) -> list[tuple[Subaccount, KillReport]]:
     """One action stops everything: the kill switch on every subaccount the actor admins, at
     once, with one fresh code. Raises `PermissionDenied` when the actor admins none."""
@@ -149,7 +188,7 @@ async def kill_switch_engage_all(
     await sync_to_async(_fresh_code)(actor, None, otp_code, "kill_switch_engage", ip)
     reports = await asyncio.gather(
         *(
-            _stop(actor=actor, subaccount=s, reason=reason, otp_code=None, ip=ip)
+            _stop(actor=actor, subaccount=s, reason=reason, otp_code=None, ip=ip, run=run)
             for s in subaccounts
         )
     )
@@ -157,9 +196,17 @@ async def kill_switch_engage_all(
 
 
 async def _stop(
-    *, actor: Any, subaccount: Subaccount, reason: str, otp_code: str | None, ip: str | None
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    reason: str,
+    otp_code: str | None,
+    ip: str | None,
+    run: str = "",
 ) -> KillReport:
     client = client_for(subaccount)
+    if otp_code is None:  # the code was checked for all: show every subaccount at once
+        await _progress(run, actor, subaccount, "Starting")
     try:
         equity = (await client.collateral()).net_equity
     except EXCHANGE_ERRORS:
@@ -174,6 +221,7 @@ async def _stop(
         equity=equity,
     )
     report = KillReport()
+    await _progress(run, actor, subaccount, "Reduce-only; cancelling every open order")
     try:
         report.cancelled = len(await orders_cancel_all(actor=actor, subaccount=subaccount, ip=ip))
     except EXCHANGE_ERRORS as error:
@@ -183,14 +231,18 @@ async def _stop(
     except EXCHANGE_ERRORS as error:
         positions = []
         report.problems.append(f"Reading positions: {exchange_error_text(error)}")
-    for position in positions:
+    for i, position in enumerate(positions, 1):
+        step = f"{report.cancelled} orders cancelled; closing {position.symbol}"
+        await _progress(run, actor, subaccount, f"{step} ({i} of {len(positions)})")
         try:
             await position_close(actor=actor, subaccount=subaccount, symbol=position.symbol, ip=ip)
             report.closed.append(position.symbol)
         except (ServiceError, *EXCHANGE_ERRORS) as error:
             text = error.message if isinstance(error, ServiceError) else exchange_error_text(error)
             report.problems.append(f"Closing {position.symbol}: {text}")
+    await _progress(run, actor, subaccount, "Checking what the exchange still shows")
     await _reconcile(client, report)
+    await _progress(run, actor, subaccount, report.summary(), done=True, clean=report.clean)
     await sync_to_async(audit_record)(
         actor=actor,
         action="kill_switch_result",

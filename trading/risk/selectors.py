@@ -11,6 +11,7 @@ from accounts.models import Subaccount
 from trading.formatting import fixed, plain, usdc
 from trading.models import RiskBreach, RiskLimit
 from trading.risk.gate import ZERO, Exposure
+from trading.risk.loss import loss_stop_in_effect, today_utc
 
 BREACHES_SHOWN = 50
 
@@ -97,9 +98,11 @@ def risk_members_of(*, subaccount: Subaccount) -> list[tuple[int, str]]:
 
 def risk_page_context(*, subaccount: Subaccount, exposure: Exposure | None) -> dict[str, Any]:
     rows = risk_rows_for(subaccount=subaccount, exposure=exposure)
+    today = today_utc()
     return {
         "rows": rows,
         "reduce_only": [r for r in rows if r.row.reduce_only],
+        "loss_stops": [r for r in rows if loss_stop_in_effect(r.row, today)],
         "breaches": risk_breaches_for(subaccount=subaccount),
         "members": risk_members_of(subaccount=subaccount),
     }

@@ -21,8 +21,8 @@ names the limit, its value and what is left.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from accounts.models import AuditEvent, Subaccount
 from trading.backpack import Side
 from trading.exchange import client_for
 from trading.models import RiskBreach, RiskLimit, RiskReservation
+from trading.monitoring.alerts import AlertChange
 from trading.risk.gate import (
     ZERO,
     Exposure,
@@ -46,6 +47,13 @@ from trading.risk.gate import (
     amount_text,
     headroom,
     risk_gate_check,
+)
+from trading.risk.loss import (
+    alerts_push,
+    daily_losses,
+    loss_stop_in_effect,
+    loss_stops_apply,
+    today_utc,
 )
 
 RESERVATION_TTL = timedelta(seconds=60)
@@ -75,10 +83,12 @@ class ExposureRead:
     exposure: Exposure
     positions: dict[str, Decimal]  # symbol -> signed net quantity
     started_at: datetime
+    losses: dict[int | None, Decimal] = field(default_factory=dict)  # today's, by member id
 
 
-def limits_of(row: RiskLimit | None) -> Limits:
-    """A `RiskLimit` row as the gate's `Limits` (no row: no limit from this level)."""
+def limits_of(row: RiskLimit | None, day: date | None = None) -> Limits:
+    """A `RiskLimit` row as the gate's `Limits` (no row: no limit from this level); its daily
+    loss stop counts when it holds on ``day`` (today in UTC by default)."""
     if row is None:
         return Limits()
     markets = [m.strip().upper() for m in row.allowed_markets.split(",") if m.strip()]
@@ -92,17 +102,8 @@ def limits_of(row: RiskLimit | None) -> Limits:
         daily_loss_limit=row.daily_loss_limit,
         reduce_only=row.reduce_only,
         reduce_only_reason=row.reduce_only_reason,
+        loss_stop=loss_stop_in_effect(row, day or today_utc()),
     )
-
-
-def daily_loss_for(*, subaccount: Subaccount) -> Decimal | None:
-    """Today's realised plus unrealised loss of the subaccount, as a positive amount.
-
-    Hook for issue 15.3: the desk has no PnL ledger yet, so the loss is not measured and the
-    daily loss limit (stored, shown, audited) is not enforced. Return the ledger's figure here
-    and `risk_gate_check` refuses risk-increasing orders once it reaches the limit.
-    """
-    return None
 
 
 async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
@@ -114,7 +115,9 @@ async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
     )
     markets: dict[str, MarketExposure] = {}
     quantities: dict[str, Decimal] = {}
+    marks: dict[str, Decimal] = {}
     for p in positions:
+        marks[p.symbol] = p.mark_price
         signed = abs(p.net_exposure_notional) * (1 if p.net_quantity > 0 else -1)
         markets[p.symbol] = MarketExposure(position=signed)
         quantities[p.symbol] = p.net_quantity
@@ -124,14 +127,16 @@ async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
         notional = (o.quantity - o.executed_quantity) * o.price
         now = markets.get(o.symbol, MarketExposure())
         markets[o.symbol] = now.plus(buy=o.side == Side.BID, notional=notional)
-    loss = await sync_to_async(daily_loss_for)(subaccount=subaccount)
+    losses = await sync_to_async(daily_losses)(subaccount=subaccount, marks=marks)
     exposure = Exposure(
         markets=markets,
         open_orders=len(orders),
         net_equity=collateral.net_equity,
-        daily_loss=loss,
+        daily_loss=losses[None],
     )
-    return ExposureRead(exposure=exposure, positions=quantities, started_at=started_at)
+    return ExposureRead(
+        exposure=exposure, positions=quantities, started_at=started_at, losses=losses
+    )
 
 
 def risk_default_limits(equity: Decimal | None) -> dict[str, Any]:
@@ -224,15 +229,16 @@ def _with_in_flight(exposure: Exposure, reservations: list[tuple[str, bool, Deci
 @sync_to_async
 def _check_and_reserve(
     *, actor: Any, subaccount: Subaccount, order: GateOrder, read: ExposureRead
-) -> tuple[GateResult, int | None]:
+) -> tuple[GateResult, int | None, list[AlertChange]]:
     member = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
         rows = _limit_rows_locked(subaccount, member, read.exposure.net_equity)
+        stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses)
         limits = limits_of(rows.get(None)).stricter(limits_of(rows.get(getattr(member, "pk", 0))))
         exposure = _with_in_flight(read.exposure, _in_flight(subaccount, read.started_at))
         result = risk_gate_check(limits=limits, exposure=exposure, order=order)
         if not result.allowed:
-            return result, None
+            return result, None, stops
         reservation = RiskReservation.objects.create(
             subaccount=subaccount,
             member=member,
@@ -240,7 +246,7 @@ def _check_and_reserve(
             buy=order.buy,
             notional=order.notional,
         )
-        return result, reservation.pk
+        return result, reservation.pk, stops
 
 
 @sync_to_async
@@ -298,9 +304,10 @@ async def risk_gate_admit(
     if reduce_only:
         return None
     read = await risk_exposure_read(subaccount=subaccount)
-    result, reservation_id = await _check_and_reserve(
+    result, reservation_id, stops = await _check_and_reserve(
         actor=actor, subaccount=subaccount, order=order, read=read
     )
+    await alerts_push(stops)
     if not result.allowed:
         await _breach_record(
             actor=actor, subaccount=subaccount, order=order, result=result, action=action
@@ -348,6 +355,8 @@ async def risk_headroom_text(
     if limits.reduce_only:
         why = f" ({limits.reduce_only_reason})" if limits.reduce_only_reason else ""
         return f"Reduce-only{why}: only orders that reduce risk will pass."
+    if limits.loss_stop:
+        return f"Reduce-only ({limits.loss_stop}): only orders that reduce risk will pass."
     if limits.allowed_markets is not None and symbol not in limits.allowed_markets:
         return f"{symbol} is not an allowed market: only orders that reduce risk will pass."
     room = headroom(limits=limits, exposure=exposure, symbol=symbol, buy=side == Side.BID)

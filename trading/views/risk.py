@@ -3,6 +3,7 @@ a bar, who is reduce-only and why, the breaches, and the form that sets limits w
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -13,14 +14,21 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_redirect
 from accounts.errors import ServiceError
 from accounts.models import Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
 from trading.risk.forms import RiskLimitsForm
-from trading.risk.kill import kill_switch_engage, kill_switch_engage_all, kill_switch_release
+from trading.risk.kill import (
+    kill_progress_for,
+    kill_switch_engage,
+    kill_switch_engage_all,
+    kill_switch_release,
+)
 from trading.risk.limits import risk_limits_set
+from trading.risk.loss import risk_loss_release
 from trading.risk.selectors import risk_members_of, risk_page_context
 from trading.risk.services import risk_exposure_read
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
@@ -46,7 +54,13 @@ async def _render(
     )
     if form is None:
         form = RiskLimitsForm(members=context["members"])
-    context.update(subaccount=subaccount, form=form, error=error, exchange_problem=problem)
+    context.update(
+        subaccount=subaccount,
+        form=form,
+        error=error,
+        exchange_problem=problem,
+        kill_run=uuid.uuid4().hex,
+    )
     return await sync_to_async(render)(request, "trading/risk.html", context, status=status)
 
 
@@ -110,11 +124,57 @@ async def kill_switch_view(
                 reason=request.POST.get("reason", ""),
                 otp_code=code,
                 ip=client_ip(request),
+                run=_run(request),
             )
             text = report.summary()
             level = messages.SUCCESS if report.clean else messages.ERROR
     except ServiceError as refused:
         text, level = refused.message, messages.ERROR
+    await sync_to_async(messages.add_message)(request, level, text)
+    return _back(request, reverse("trading:risk", args=[subaccount.pk]))
+
+
+def _back(request: HttpRequest, url: str) -> HttpResponse:
+    """To the page again: a redirect, or for htmx (the kill switch's buttons post with htmx so
+    the page stays and shows the progress meanwhile) a client-side one."""
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+@require_POST
+@subaccount_role(Role.ADMIN, what=WHAT)
+async def loss_release_view(
+    request: HttpRequest, subaccount: Subaccount, role: Role
+) -> HttpResponse:
+    """Release today's daily loss stop of the subaccount or of one member (`member`, a user
+    id; fresh two-factor code)."""
+    member_id = request.POST.get("member", "")
+    member = None
+    if member_id:
+        member = (
+            await sync_to_async(_member)(subaccount, int(member_id))
+            if member_id.isdigit()
+            else None
+        )
+        if member is None:
+            raise PermissionDenied("That user is not a member of this subaccount.")
+    try:
+        await risk_loss_release(
+            actor=request.user,
+            subaccount=subaccount,
+            member=member,
+            otp_code=request.POST.get("otp_code", ""),
+            ip=client_ip(request),
+        )
+    except ServiceError as refused:
+        text, level = refused.message, messages.ERROR
+    else:
+        who = member.get_username() if member else "The whole subaccount"
+        text, level = (
+            f"{who} may trade again: daily loss stop released for today.",
+            messages.SUCCESS,
+        )
     await sync_to_async(messages.add_message)(request, level, text)
     return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
 
@@ -137,6 +197,7 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
             reason=request.POST.get("reason", ""),
             otp_code=request.POST.get("otp_code", ""),
             ip=client_ip(request),
+            run=_run(request),
         )
     except ServiceError as refused:
         await sync_to_async(messages.error)(request, refused.message)
@@ -148,4 +209,20 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "/"
-    return HttpResponseRedirect(back)
+    return _back(request, back)
+
+
+def _run(request: HttpRequest) -> str:
+    run = request.POST.get("run", "")
+    return run if len(run) == 32 and run.isalnum() else ""
+
+
+@require_GET
+@signed_in
+async def kill_progress_view(request: HttpRequest, run: str) -> HttpResponse:
+    """The progress partial of the user's own pull `run`: one line per subaccount; it asks
+    for itself again until every subaccount is done (htmx polling)."""
+    rows = await sync_to_async(kill_progress_for)(actor=request.user, run=run)
+    done = bool(rows) and all(row.done for row in rows)
+    context = {"kill_run": run, "progress": rows, "polling": not done}
+    return await sync_to_async(render)(request, "trading/risk.html#kill-progress", context)

@@ -108,14 +108,26 @@ def test_allowed_markets() -> None:
     )
 
 
-def test_daily_loss_limit_once_the_loss_is_measured() -> None:
-    limits = Limits(daily_loss_limit=D("500"))
-    assert risk_gate_check(limits=limits, exposure=Exposure(), order=buy("1")).allowed
-    result = risk_gate_check(limits=limits, exposure=Exposure(daily_loss=D("500")), order=buy("1"))
-    assert result.message == (
-        "Order refused: today's loss 500.00 USDC has reached the daily loss limit of "
-        "500.00 USDC; only orders that reduce risk until tomorrow."
+def test_a_daily_loss_stop_refuses_naming_the_limit() -> None:
+    stopped = Limits(
+        daily_loss_limit=D("500"),
+        loss_stop="daily loss limit: today's loss 600.00 USDC passed the limit of 500.00 USDC",
     )
+    assert risk_gate_check(
+        limits=Limits(daily_loss_limit=D("500")), exposure=Exposure(), order=buy("1")
+    ).allowed
+
+    result = risk_gate_check(limits=stopped, exposure=Exposure(), order=buy("1"))
+
+    assert (result.allowed, result.limit) == (False, "daily_loss_limit")
+    assert result.message == (
+        "Order refused: reduce-only (daily loss limit: today's loss 600.00 USDC passed the "
+        "limit of 500.00 USDC): only orders that reduce risk until an admin releases it or the "
+        "day ends."
+    )
+    assert risk_gate_check(
+        limits=stopped, exposure=Exposure(), order=buy("1", reduce_only=True)
+    ).allowed
 
 
 def test_reduce_only_mode_names_the_reason() -> None:

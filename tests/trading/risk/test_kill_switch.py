@@ -13,6 +13,7 @@ from accounts.errors import ServiceError
 from accounts.models import AuditEvent, Role
 from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
+from tests.trading.pages.conftest import client_for_user
 from tests.trading.risk.test_gate_on_the_sandbox import open_long, open_orders_on_exchange, send
 from trading.models import RiskLimit
 from trading.risk.kill import kill_switch_engage, kill_switch_engage_all, kill_switch_release
@@ -143,3 +144,30 @@ def test_the_stop_everything_button_reports_each_subaccount(desk, admin) -> None
 
     assert response.redirect_chain[-1][0] == page
     assert "Main desk: Kill switch: 0 orders cancelled" in response.content.decode()
+
+
+async def test_the_progress_partial_shows_each_subaccount_of_the_pull(desk, admin) -> None:
+    await sync_to_async(MembershipFactory)(user=admin, subaccount=desk.other, role=Role.ADMIN)
+    run = "a" * 32
+    await kill_switch_engage_all(actor=admin, reason="drill", otp_code=await code(admin), run=run)
+    client = await client_for_user(admin)
+
+    response = await client.get(
+        f"/trading/risk/kill-progress/{run}/", headers={"HX-Request": "true"}
+    )
+
+    html = response.content.decode()
+    done = "Kill switch: 0 orders cancelled, positions closed: none. Nothing is left open"
+    assert (
+        f'<li data-subaccount="Main desk" data-done="yes" data-clean="yes">Main desk: {done}'
+        in html
+    )
+    assert (
+        f'<li data-subaccount="Other desk" data-done="yes" data-clean="yes">Other desk: {done}'
+        in html
+    )
+    assert "hx-get" not in html  # done: it stops asking
+    other = await client_for_user(desk.outsider)
+    assert (
+        "Main desk" not in (await other.get(f"/trading/risk/kill-progress/{run}/")).content.decode()
+    )
