@@ -64,6 +64,7 @@ def pages_for(*, user: Any, roles: set[Role]) -> tuple[PageLink, ...]:
     pages = [
         PageLink(reverse("trading:markets"), "Markets", "prices, books and charts"),
         PageLink(reverse("trading:balances"), "Balances", "every subaccount's assets"),
+        PageLink(reverse("trading:pnl"), "PnL", "by day, subaccount, market and member"),
         PageLink(reverse("trading:orders"), "Open orders", "across the team"),
         PageLink(reverse("trading:positions"), "Positions", "perpetual positions"),
         PageLink(reverse("trading:history"), "History", "fills and past orders"),

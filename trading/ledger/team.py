@@ -71,6 +71,7 @@ class SubaccountFigures:
     margin_used: Decimal | None
     mismatch: Decimal | None
     mismatch_day: datetime | None
+    pnl: LedgerPnl | None = None  # the ledger's lines, for the PnL page
 
     @property
     def nearest(self) -> PositionRisk | None:
@@ -211,6 +212,7 @@ async def _figures(
         margin_used=_margin_used(view),
         mismatch=mismatch,
         mismatch_day=day,
+        pnl=pnl,
     )
 
 
