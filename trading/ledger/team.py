@@ -27,7 +27,8 @@ from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_for_subaccounts
 from trading.formatting import quantity_places
 from trading.ledger.pnl import ZERO
-from trading.ledger.selectors import LedgerPnl, ledger_pnl, ledger_reconcile_days
+from trading.ledger.running import ledger_pnl_running, ledger_reconcile_last
+from trading.ledger.selectors import LedgerPnl
 from trading.selectors import (
     EXCHANGE_ERRORS,
     SubaccountAccess,
@@ -174,10 +175,9 @@ async def _positions(sub: Subaccount) -> tuple[list[Position], dict[str, Any], s
 
 
 async def _mismatch(sub: Subaccount) -> tuple[Decimal | None, datetime | None]:
-    days = await ledger_reconcile_days(subaccount=sub)
-    if not days:
+    last = await ledger_reconcile_last(subaccount=sub)
+    if last is None:
         return None, None
-    last = days[-1]
     return last.mismatch, last.end
 
 
@@ -195,7 +195,7 @@ async def _figures(
     (positions, liquidations, error), (mismatch, day) = await asyncio.gather(
         _positions(sub), _mismatch(sub)
     )
-    pnl = await ledger_pnl(subaccount=sub, marks=_marks(view, positions))
+    pnl = await ledger_pnl_running(subaccount=sub, marks=_marks(view, positions))
     equity, equity_error = _equity(view)
     read = equity is not None  # else the ledger's figures cannot be checked against anything
     risks = tuple(

@@ -1,0 +1,169 @@
+"""The ledger's PnL kept folded in memory between reads: the overview and the PnL page
+read every subaccount's PnL every few seconds, and refolding 100,000 fills each time would
+cost seconds. Each process keeps, per subaccount, the fold of the fills and funding payments
+it has seen, and folds in only the rows stored since.
+
+The fold is exact only when rows arrive in time order. A row stored later that happened
+before the last one folded (a backfill reaching further back) refolds from the start, and
+so does a fold that no longer matches the table (rows deleted, or a fresh database in
+tests): the number of rows up to the last folded id must be the number folded, and that
+row's ``recorded_at`` the one seen when it was folded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from asgiref.sync import sync_to_async
+from django.db.models import Count, Max
+
+from accounts.models import Subaccount
+from trading.ledger.pnl import OUTSIDE, FillEvent, FundingEvent, PnlFold, PnlRow, Reconciliation
+from trading.ledger.selectors import OUTSIDE_LABEL, LedgerPnl, PnlLine, ledger_reconcile_days
+from trading.models.balances import BalanceSnapshot
+from trading.models.ledger import LedgerEntry
+from trading.models.tickets import OrderTicket
+
+Kind = LedgerEntry.Kind
+KINDS = (Kind.FILL, Kind.FUNDING)
+FIELDS = (
+    "id",
+    "kind",
+    "occurred_at",
+    "symbol",
+    "side",
+    "quantity",
+    "price",
+    "fee",
+    "fee_symbol",
+    "client_id",
+)
+
+
+@dataclass
+class _Running:
+    zone: str
+    fold: PnlFold
+    last_id: int = 0
+    last_at: datetime | None = None
+    count: int = 0
+    last_recorded: datetime | None = None  # of row last_id: a new database's row differs
+    members: dict[int, str] = field(default_factory=dict)
+
+
+_RUNNING: dict[int, _Running] = {}
+_LOCK = threading.Lock()
+
+
+def _rows(subaccount_id: int, after_id: int) -> list[tuple]:
+    rows = LedgerEntry.objects.filter(subaccount_id=subaccount_id, kind__in=KINDS, id__gt=after_id)
+    return list(rows.order_by("occurred_at", "id").values_list(*FIELDS))
+
+
+def _members(subaccount_id: int, client_ids: set[int]) -> dict[int, str]:
+    tickets = OrderTicket.objects.filter(
+        subaccount_id=subaccount_id, actor__isnull=False, client_id__in=client_ids
+    )
+    return dict(tickets.values_list("client_id", "actor__username"))
+
+
+def _still_matches(subaccount_id: int, state: _Running) -> bool:
+    folded = LedgerEntry.objects.filter(
+        subaccount_id=subaccount_id, kind__in=KINDS, id__lte=state.last_id
+    )
+    if folded.count() != state.count:
+        return False
+    if not state.last_id:
+        return True
+    last = LedgerEntry.objects.filter(pk=state.last_id).values_list("recorded_at", flat=True)
+    return last.first() == state.last_recorded
+
+
+def _fold_in(subaccount_id: int, state: _Running, rows: list[tuple]) -> None:
+    wanted = {r[9] for r in rows if r[9] is not None} - set(state.members)
+    if wanted:
+        state.members.update(_members(subaccount_id, wanted))
+    for row_id, kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id in rows:
+        if kind == Kind.FUNDING:
+            state.fold.add(FundingEvent(at, symbol, quantity))
+        else:
+            member = state.members.get(client_id, OUTSIDE) if client_id is not None else OUTSIDE
+            state.fold.add(FillEvent(at, symbol, side, quantity, price, fee, fee_symbol, member))
+        state.last_id = max(state.last_id, row_id)
+        state.last_at = at
+    state.count += len(rows)
+    state.last_recorded = (
+        LedgerEntry.objects.filter(pk=state.last_id).values_list("recorded_at", flat=True).first()
+    )
+
+
+def _current(subaccount_id: int, zone: str) -> _Running:
+    state = _RUNNING.get(subaccount_id)
+    if state is not None and (state.zone != zone or not _still_matches(subaccount_id, state)):
+        state = None
+    rows = _rows(subaccount_id, state.last_id if state else 0)
+    if state is not None and rows and state.last_at is not None and rows[0][2] < state.last_at:
+        state = None  # an older row arrived late: refold in time order
+        rows = _rows(subaccount_id, 0)
+    if state is None:
+        state = _RUNNING[subaccount_id] = _Running(zone, PnlFold(zone=ZoneInfo(zone)))
+    if rows:
+        _fold_in(subaccount_id, state, rows)
+    return state
+
+
+def _pnl(subaccount_id: int, zone: str, marks: Mapping[str, Decimal]) -> LedgerPnl:
+    with _LOCK:
+        fold = _current(subaccount_id, zone).fold
+        lines = tuple(
+            PnlLine(day, symbol, member or OUTSIDE_LABEL, PnlRow(r.realized, r.fees, r.funding))
+            for (day, symbol, member), r in sorted(fold.rows.items())
+        )
+        return LedgerPnl(lines, fold.totals(), fold.unrealized(marks), tuple(fold.closed))
+
+
+async def ledger_pnl_running(
+    *, subaccount: Subaccount, marks: Mapping[str, Decimal], zone: str = "UTC"
+) -> LedgerPnl:
+    """:func:`trading.ledger.selectors.ledger_pnl`, from this process's running fold of
+    ``subaccount`` (only the rows stored since the last read are folded in)."""
+    return await sync_to_async(_pnl)(subaccount.pk, zone, marks)
+
+
+_MISMATCH: dict[int, tuple[tuple, Reconciliation | None]] = {}
+
+
+def _stamp(subaccount_id: int) -> tuple:
+    entries = LedgerEntry.objects.filter(subaccount_id=subaccount_id).aggregate(
+        last=Max("id"), count=Count("id")
+    )
+    snapshots = BalanceSnapshot.objects.filter(subaccount_id=subaccount_id)
+    return entries["last"], entries["count"], snapshots.aggregate(last=Max("id"))["last"]
+
+
+async def ledger_reconcile_last(*, subaccount: Subaccount) -> Reconciliation | None:
+    """The latest day of :func:`trading.ledger.selectors.ledger_reconcile_days` (None: fewer
+    than two days of snapshots), recomputed only when the ledger or the snapshots changed."""
+    stamp = await sync_to_async(_stamp)(subaccount.pk)
+    found = _MISMATCH.get(subaccount.pk)
+    if found is not None and found[0] == stamp:
+        return found[1]
+    days = await ledger_reconcile_days(subaccount=subaccount)
+    last = days[-1] if days else None
+    _MISMATCH[subaccount.pk] = (stamp, last)
+    return last
+
+
+def running_clear() -> None:
+    """Forget every running fold and reconciliation (tests, benchmarks' cold runs)."""
+    with _LOCK:
+        _RUNNING.clear()
+        _MISMATCH.clear()
+
+
+__all__ = ["ledger_pnl_running", "ledger_reconcile_last", "running_clear"]
