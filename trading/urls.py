@@ -83,6 +83,7 @@ urlpatterns = [
     ),
     # PnL from the ledger (issue 14)
     path("pnl/", pnl.pnl_page, name="pnl"),
+    path("pnl/funding/", pnl.funding_page, name="funding"),
     # API health, alerts
     path("health/", monitoring_views.health_page, name="health"),
     path("health/webhooks/", monitoring_views.webhook_add, name="alert_webhook_add"),

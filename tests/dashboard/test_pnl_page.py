@@ -81,3 +81,21 @@ async def test_a_user_sees_only_their_subaccounts(desk) -> None:
     assert "Main desk" not in html and PERP not in html
     assert [r[0] for r in _rows(html, "subaccount")] == ["Other desk"]
     assert "Main desk" not in exported
+
+
+async def test_the_funding_page_estimates_the_next_payment_of_an_open_position(desk) -> None:
+    async with desk.session() as session:
+        maker, taker = desk.raw_client(session, 2), desk.raw_client(session, 0)
+        await maker.place_order(PERP, "Ask", "Limit", price=Decimal("150"), quantity=Decimal("2"))
+        await taker.place_order(PERP, "Bid", "Market", quantity=Decimal("2"))
+        mark = next(m for m in await taker.mark_prices(PERP) if m.symbol == PERP)
+        position = next(p for p in await taker.positions() if p.symbol == PERP)
+    expected = (-Decimal(2) * position.mark_price * mark.funding_rate).quantize(CENT)
+    client = await client_for_user(desk.trader)
+
+    html = (await client.get("/trading/pnl/funding/")).content.decode()
+    outsider = (await (await client_for_user(desk.outsider)).get("/trading/pnl/funding/")).content
+
+    row = html.split(f'data-position="Main desk:{PERP}"')[1].split("</tr>")[0]
+    assert f"data-next>{expected:,}<" in row.replace("data-next>-0.00<", "data-next>0.00<")
+    assert b"Main desk" not in outsider

@@ -1,5 +1,6 @@
 """The PnL page: a calendar of daily PnL, the team's equity curve and breakdown tables by
-subaccount, market and member from the ledger, each table also as CSV (`?export=<table>`)."""
+subaccount, market and member from the ledger, each table also as CSV (`?export=<table>`);
+and the funding page."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import signed_in
 from trading.formatting import USDC_PLACES, fixed
+from trading.ledger.funding import funding_report
 from trading.ledger.report import BreakdownRow, PnlReport, pnl_report
 from trading.views.common import render_async
 
@@ -66,3 +68,11 @@ async def pnl_page(request: HttpRequest) -> HttpResponse:
     tables = [(key, title, _table(report, key)) for key, title in TABLES.items()]
     context = {"report": report, "tables": tables, "curve": _curve_data(report)}
     return await render_async(request, "trading/pnl.html", context)
+
+
+@require_GET
+@signed_in
+async def funding_page(request: HttpRequest) -> HttpResponse:
+    """Funding paid and received per position over 24 h and 7 d, and the next estimate."""
+    report = await funding_report(user=request.user)
+    return await render_async(request, "trading/funding.html", {"report": report})

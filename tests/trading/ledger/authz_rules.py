@@ -8,4 +8,5 @@ from tests.accounts.authz import SIGNED_IN, Rule
 RULES: dict[str, Rule] = {
     # every signed-in user gets the page; its figures are over their own subaccounts only
     "trading:pnl": SIGNED_IN,
+    "trading:funding": SIGNED_IN,
 }
