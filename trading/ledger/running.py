@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -54,6 +54,7 @@ class _Running:
     count: int = 0
     last_recorded: datetime | None = None  # of row last_id: a new database's row differs
     members: dict[int, str] = field(default_factory=dict)
+    built: LedgerPnl | None = None  # the lines and totals as of the last fold
 
 
 _RUNNING: dict[int, _Running] = {}
@@ -97,6 +98,7 @@ def _fold_in(subaccount_id: int, state: _Running, rows: list[tuple]) -> None:
         state.last_id = max(state.last_id, row_id)
         state.last_at = at
     state.count += len(rows)
+    state.built = None
     state.last_recorded = (
         LedgerEntry.objects.filter(pk=state.last_id).values_list("recorded_at", flat=True).first()
     )
@@ -119,12 +121,15 @@ def _current(subaccount_id: int, zone: str) -> _Running:
 
 def _pnl(subaccount_id: int, zone: str, marks: Mapping[str, Decimal]) -> LedgerPnl:
     with _LOCK:
-        fold = _current(subaccount_id, zone).fold
-        lines = tuple(
-            PnlLine(day, symbol, member or OUTSIDE_LABEL, PnlRow(r.realized, r.fees, r.funding))
-            for (day, symbol, member), r in sorted(fold.rows.items())
-        )
-        return LedgerPnl(lines, fold.totals(), fold.unrealized(marks), tuple(fold.closed))
+        state = _current(subaccount_id, zone)
+        fold = state.fold
+        if state.built is None:
+            lines = tuple(
+                PnlLine(day, symbol, member or OUTSIDE_LABEL, PnlRow(r.realized, r.fees, r.funding))
+                for (day, symbol, member), r in sorted(fold.rows.items())
+            )
+            state.built = LedgerPnl(lines, fold.totals(), {}, tuple(fold.closed))
+        return replace(state.built, unrealized=fold.unrealized(marks))
 
 
 async def ledger_pnl_running(
