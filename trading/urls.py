@@ -84,6 +84,7 @@ urlpatterns = [
     # PnL from the ledger (issue 14)
     path("pnl/", pnl.pnl_page, name="pnl"),
     path("pnl/funding/", pnl.funding_page, name="funding"),
+    path("pnl/closed/", pnl.closed_page, name="closed_positions"),
     # API health, alerts
     path("health/", monitoring_views.health_page, name="health"),
     path("health/webhooks/", monitoring_views.webhook_add, name="alert_webhook_add"),

@@ -99,3 +99,29 @@ async def test_the_funding_page_estimates_the_next_payment_of_an_open_position(d
     row = html.split(f'data-position="Main desk:{PERP}"')[1].split("</tr>")[0]
     assert f"data-next>{expected:,}<" in row.replace("data-next>-0.00<", "data-next>0.00<")
     assert b"Main desk" not in outsider
+
+
+async def test_a_round_trip_is_a_closed_position(desk) -> None:
+    await _round_trip(desk)
+    await ledger_sync(subaccount=desk.main)
+    fees = sum([e.fee async for e in LedgerEntry.objects.filter(subaccount=desk.main)], Decimal(0))
+    client = await client_for_user(desk.trader)
+
+    html = (await client.get("/trading/pnl/closed/")).content.decode()
+    outsider = (await (await client_for_user(desk.outsider)).get("/trading/pnl/closed/")).content
+
+    row = html.split(f'<tr data-symbol="{PERP}">')[1].split("</tr>")[0]
+    cells = [re.sub(r"<[^>]+>", "", c) for c in row.split("</td>")[:-1]]
+    assert cells[:10] == [
+        "Main desk",
+        PERP,
+        "Long",
+        "2.00",
+        "150.00",
+        "151.00",
+        "2.00",
+        f"{fees.quantize(CENT)}",
+        "0.00",
+        f"{(2 - fees).quantize(CENT)}",
+    ]
+    assert b"Main desk" not in outsider

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import signed_in
 from trading.formatting import USDC_PLACES, fixed
+from trading.ledger.closed import closed_positions
 from trading.ledger.funding import funding_report
 from trading.ledger.report import BreakdownRow, PnlReport, pnl_report
 from trading.views.common import render_async
@@ -76,3 +77,21 @@ async def funding_page(request: HttpRequest) -> HttpResponse:
     """Funding paid and received per position over 24 h and 7 d, and the next estimate."""
     report = await funding_report(user=request.user)
     return await render_async(request, "trading/funding.html", {"report": report})
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+@require_GET
+@signed_in
+async def closed_page(request: HttpRequest) -> HttpResponse:
+    """Closed perpetual positions: entry, exit, size, realized PnL, fees, funding, duration."""
+    rows = await closed_positions(user=request.user)
+    shown = [(row, _duration(row.duration.total_seconds())) for row in rows]
+    return await render_async(request, "trading/closed_positions.html", {"rows": shown})

@@ -9,4 +9,5 @@ RULES: dict[str, Rule] = {
     # every signed-in user gets the page; its figures are over their own subaccounts only
     "trading:pnl": SIGNED_IN,
     "trading:funding": SIGNED_IN,
+    "trading:closed_positions": SIGNED_IN,
 }
