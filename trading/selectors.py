@@ -339,6 +339,17 @@ async def positions_for(subaccount: Subaccount) -> tuple[list[Position], dict[st
     return open_positions, estimates
 
 
+POSITIONS_CACHE_S = 2.0
+
+
+async def positions_recent(subaccount: Subaccount) -> tuple[list[Position], dict[str, Any]]:
+    """:func:`positions_for`, read at most once per 2 s per subaccount (the team overview's
+    poll and the funding page read every subaccount's positions)."""
+    return await _cached(
+        ("positions", subaccount.pk), POSITIONS_CACHE_S, lambda: positions_for(subaccount)
+    )
+
+
 async def positions_for_team(*, user: Any) -> list[AccountBlock]:
     """Positions of every subaccount the user may see, read concurrently."""
     accesses = await subaccount_access_async(user=user)

@@ -22,7 +22,7 @@ from trading.models.ledger import LedgerEntry
 from trading.selectors import (
     EXCHANGE_ERRORS,
     exchange_error_text,
-    positions_for,
+    positions_recent,
     subaccount_access_async,
 )
 
@@ -72,7 +72,7 @@ def _payments(ids: list[int], since: datetime) -> list[tuple[int, str, datetime,
 
 async def _open_positions(sub: Subaccount) -> tuple[list[Position], str]:
     try:
-        positions, _ = await positions_for(sub)
+        positions, _ = await positions_recent(sub)
     except EXCHANGE_ERRORS as error:
         return [], exchange_error_text(error)
     return positions, ""

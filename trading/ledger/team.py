@@ -34,7 +34,7 @@ from trading.selectors import (
     SubaccountAccess,
     exchange_error_text,
     markets_known,
-    positions_for,
+    positions_recent,
     subaccount_access_async,
 )
 
@@ -168,7 +168,7 @@ def _margin_used(view: SubaccountBalances | None) -> Decimal | None:
 
 async def _positions(sub: Subaccount) -> tuple[list[Position], dict[str, Any], str]:
     try:
-        positions, liquidations = await positions_for(sub)
+        positions, liquidations = await positions_recent(sub)
     except EXCHANGE_ERRORS as error:
         return [], {}, exchange_error_text(error)
     return positions, liquidations, ""
