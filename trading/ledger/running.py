@@ -55,6 +55,7 @@ class _Running:
     last_recorded: datetime | None = None  # of row last_id: a new database's row differs
     members: dict[int, str] = field(default_factory=dict)
     built: LedgerPnl | None = None  # the lines and totals as of the last fold
+    stamp: tuple | None = None  # the ledger_stamps it was last checked against
 
 
 _RUNNING: dict[int, _Running] = {}
@@ -119,9 +120,14 @@ def _current(subaccount_id: int, zone: str) -> _Running:
     return state
 
 
-def _pnl(subaccount_id: int, zone: str, marks: Mapping[str, Decimal]) -> LedgerPnl:
+def _pnl(
+    subaccount_id: int, zone: str, marks: Mapping[str, Decimal], stamp: tuple | None
+) -> LedgerPnl:
     with _LOCK:
-        state = _current(subaccount_id, zone)
+        state = _RUNNING.get(subaccount_id)
+        if stamp is None or state is None or state.stamp != stamp or state.zone != zone:
+            state = _current(subaccount_id, zone)
+            state.stamp = stamp
         fold = state.fold
         if state.built is None:
             lines = tuple(
@@ -133,28 +139,52 @@ def _pnl(subaccount_id: int, zone: str, marks: Mapping[str, Decimal]) -> LedgerP
 
 
 async def ledger_pnl_running(
-    *, subaccount: Subaccount, marks: Mapping[str, Decimal], zone: str = "UTC"
+    *,
+    subaccount: Subaccount,
+    marks: Mapping[str, Decimal],
+    zone: str = "UTC",
+    stamp: tuple | None = None,
 ) -> LedgerPnl:
     """:func:`trading.ledger.selectors.ledger_pnl`, from this process's running fold of
-    ``subaccount`` (only the rows stored since the last read are folded in)."""
-    return await sync_to_async(_pnl)(subaccount.pk, zone, marks)
+    ``subaccount`` (only the rows stored since the last read are folded in; with an
+    unchanged ``stamp`` from :func:`ledger_stamps`, no query at all)."""
+    return await sync_to_async(_pnl)(subaccount.pk, zone, marks, stamp)
 
 
 _MISMATCH: dict[int, tuple[tuple, Reconciliation | None]] = {}
 
 
-def _stamp(subaccount_id: int) -> tuple:
-    entries = LedgerEntry.objects.filter(subaccount_id=subaccount_id).aggregate(
-        last=Max("id"), count=Count("id")
+def _stamps(subaccount_ids: list[int]) -> dict[int, tuple]:
+    entries = (
+        LedgerEntry.objects.filter(subaccount_id__in=subaccount_ids)
+        .values("subaccount_id")
+        .annotate(last=Max("id"), count=Count("id"), recorded=Max("recorded_at"))
     )
-    snapshots = BalanceSnapshot.objects.filter(subaccount_id=subaccount_id)
-    return entries["last"], entries["count"], snapshots.aggregate(last=Max("id"))["last"]
+    found = {e["subaccount_id"]: (e["last"], e["count"], e["recorded"]) for e in entries}
+    snapshots = (
+        BalanceSnapshot.objects.filter(subaccount_id__in=subaccount_ids)
+        .values("subaccount_id")
+        .annotate(last=Max("id"))
+    )
+    last_snapshot = {s["subaccount_id"]: s["last"] for s in snapshots}
+    return {pk: (*found.get(pk, (None, 0, None)), last_snapshot.get(pk)) for pk in subaccount_ids}
 
 
-async def ledger_reconcile_last(*, subaccount: Subaccount) -> Reconciliation | None:
+async def ledger_stamps(*, subaccounts: list[Subaccount]) -> dict[int, tuple]:
+    """What changes when a subaccount's ledger or snapshots change (last ids, row count, last
+    recorded time), for all of ``subaccounts`` in two queries: a read given an unchanged
+    stamp answers from memory without asking the database again."""
+    return await sync_to_async(_stamps)([s.pk for s in subaccounts])
+
+
+async def ledger_reconcile_last(
+    *, subaccount: Subaccount, stamp: tuple | None = None
+) -> Reconciliation | None:
     """The latest day of :func:`trading.ledger.selectors.ledger_reconcile_days` (None: fewer
-    than two days of snapshots), recomputed only when the ledger or the snapshots changed."""
-    stamp = await sync_to_async(_stamp)(subaccount.pk)
+    than two days of snapshots), recomputed only when the ledger or the snapshots changed
+    (``stamp`` from :func:`ledger_stamps`, read here when not given)."""
+    if stamp is None:
+        stamp = (await ledger_stamps(subaccounts=[subaccount]))[subaccount.pk]
     found = _MISMATCH.get(subaccount.pk)
     if found is not None and found[0] == stamp:
         return found[1]
@@ -171,4 +201,4 @@ def running_clear() -> None:
         _MISMATCH.clear()
 
 
-__all__ = ["ledger_pnl_running", "ledger_reconcile_last", "running_clear"]
+__all__ = ["ledger_pnl_running", "ledger_reconcile_last", "ledger_stamps", "running_clear"]

@@ -27,7 +27,7 @@ from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_for_subaccounts
 from trading.formatting import quantity_places
 from trading.ledger.pnl import ZERO
-from trading.ledger.running import ledger_pnl_running, ledger_reconcile_last
+from trading.ledger.running import ledger_pnl_running, ledger_reconcile_last, ledger_stamps
 from trading.ledger.selectors import LedgerPnl
 from trading.selectors import (
     EXCHANGE_ERRORS,
@@ -174,8 +174,8 @@ async def _positions(sub: Subaccount) -> tuple[list[Position], dict[str, Any], s
     return positions, liquidations, ""
 
 
-async def _mismatch(sub: Subaccount) -> tuple[Decimal | None, datetime | None]:
-    last = await ledger_reconcile_last(subaccount=sub)
+async def _mismatch(sub: Subaccount, stamp: tuple) -> tuple[Decimal | None, datetime | None]:
+    last = await ledger_reconcile_last(subaccount=sub, stamp=stamp)
     if last is None:
         return None, None
     return last.mismatch, last.end
@@ -190,12 +190,13 @@ async def _figures(
     view: SubaccountBalances | None,
     today: Any,
     markets: dict[str, Market],
+    stamp: tuple,
 ) -> SubaccountFigures:
     sub = access.subaccount
     (positions, liquidations, error), (mismatch, day) = await asyncio.gather(
-        _positions(sub), _mismatch(sub)
+        _positions(sub), _mismatch(sub, stamp)
     )
-    pnl = await ledger_pnl_running(subaccount=sub, marks=_marks(view, positions))
+    pnl = await ledger_pnl_running(subaccount=sub, marks=_marks(view, positions), stamp=stamp)
     equity, equity_error = _equity(view)
     read = equity is not None  # else the ledger's figures cannot be checked against anything
     risks = tuple(
@@ -255,14 +256,19 @@ async def team_figures(*, user: Any, now: datetime | None = None) -> TeamFigures
     superuser), read concurrently."""
     accesses = await subaccount_access_async(user=user)
     subs = [a.subaccount for a in accesses]
-    views, markets = await asyncio.gather(
-        balances_for_subaccounts(subs, fresh=False, sparklines=False), markets_known()
+    views, markets, stamps = await asyncio.gather(
+        balances_for_subaccounts(subs, fresh=False, sparklines=False),
+        markets_known(),
+        ledger_stamps(subaccounts=subs),
     )
     by_id = {v.subaccount_id: v for v in views}
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     figures = tuple(
         await asyncio.gather(
-            *(_figures(a, by_id.get(a.subaccount.pk), today, markets) for a in accesses)
+            *(
+                _figures(a, by_id.get(a.subaccount.pk), today, markets, stamps[a.subaccount.pk])
+                for a in accesses
+            )
         )
     )
     positions = [p for f in figures for p in f.positions]

@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from tests.factories import SubaccountFactory
-from trading.ledger.running import ledger_pnl_running, running_clear
+from trading.ledger.running import ledger_pnl_running, ledger_stamps, running_clear
 from trading.ledger.selectors import ledger_pnl
 from trading.models.ledger import LedgerEntry
 
@@ -57,3 +57,20 @@ async def test_the_running_fold_follows_the_ledger() -> None:
     await LedgerEntry.objects.filter(exchange_id__startswith=f"{PERP}:2:").adelete()
     await _same(sub)
     assert (await ledger_pnl_running(subaccount=sub, marks=MARKS)).totals.fees == Decimal("0.10")
+
+
+async def test_an_unchanged_stamp_answers_from_memory_and_a_new_row_changes_it() -> None:
+    running_clear()
+    sub = await sync_to_async(SubaccountFactory)()
+    await sync_to_async(_fill)(sub, 1, "Bid", "150", 0)
+    stamp = (await ledger_stamps(subaccounts=[sub]))[sub.pk]
+    first = await ledger_pnl_running(subaccount=sub, marks=MARKS, stamp=stamp)
+
+    await sync_to_async(_fill)(sub, 2, "Ask", "152", 10)
+    same = await ledger_pnl_running(subaccount=sub, marks=MARKS, stamp=stamp)  # not asked
+    stamp = (await ledger_stamps(subaccounts=[sub]))[sub.pk]
+    later = await ledger_pnl_running(subaccount=sub, marks=MARKS, stamp=stamp)
+
+    assert same == first
+    assert later == await ledger_pnl(subaccount=sub, marks=MARKS)
+    assert later.totals.realized == Decimal("2")
