@@ -87,7 +87,7 @@ async def overview_for(*, user: Any) -> Overview:
     """The team figures, the user's subaccounts (value, open orders, figures), unread
     alerts and pages, read concurrently; only subaccounts the user is a member of."""
     blocks, team, bell = await asyncio.gather(
-        open_orders_for_team(user=user),
+        open_orders_for_team(user=user, recent=True),
         team_figures(user=user),
         sync_to_async(bell_for)(user),
     )
