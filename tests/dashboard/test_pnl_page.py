@@ -83,13 +83,16 @@ async def test_a_user_sees_only_their_subaccounts(desk) -> None:
     assert "Main desk" not in exported
 
 
-async def test_the_funding_page_estimates_the_next_payment_of_an_open_position(desk) -> None:
+async def test_the_funding_page_shows_what_was_paid_and_the_next_estimate(desk) -> None:
     async with desk.session() as session:
         maker, taker = desk.raw_client(session, 2), desk.raw_client(session, 0)
         await maker.place_order(PERP, "Ask", "Limit", price=Decimal("150"), quantity=Decimal("2"))
         await taker.place_order(PERP, "Bid", "Market", quantity=Decimal("2"))
+        desk.sandbox.settle_funding(PERP, "0.0001")  # the long pays
+        await ledger_sync(subaccount=desk.main)
         mark = next(m for m in await taker.mark_prices(PERP) if m.symbol == PERP)
         position = next(p for p in await taker.positions() if p.symbol == PERP)
+    payment = await LedgerEntry.objects.aget(subaccount=desk.main, kind=LedgerEntry.Kind.FUNDING)
     expected = (-Decimal(2) * position.mark_price * mark.funding_rate).quantize(CENT)
     client = await client_for_user(desk.trader)
 
@@ -97,7 +100,11 @@ async def test_the_funding_page_estimates_the_next_payment_of_an_open_position(d
     outsider = (await (await client_for_user(desk.outsider)).get("/trading/pnl/funding/")).content
 
     row = html.split(f'data-position="Main desk:{PERP}"')[1].split("</tr>")[0]
-    assert f"data-next>{expected:,}<" in row.replace("data-next>-0.00<", "data-next>0.00<")
+    cells = [re.sub(r"<[^>]+>", "", c) for c in row.split("</td>")[:-1]]
+    paid = (-payment.quantity).quantize(CENT)
+    assert payment.quantity < 0
+    assert cells[2:7] == [f"{paid}", "0.00", f"{paid}", "0.00", f"{-paid}"]
+    assert cells[8] == f"{abs(expected) if expected == 0 else expected:,}"
     assert b"Main desk" not in outsider
 
 
