@@ -45,6 +45,8 @@ def _card(html: str, pk: int) -> str:
 
 async def test_a_fill_shows_in_todays_pnl_positions_and_exposure(desk) -> None:
     await _main_buys_two(desk)
+    client = await client_for_user(desk.trader)
+    unsynced = _card((await client.get("/")).content.decode(), desk.main.pk)
     await ledger_sync(subaccount=desk.main)
     fill = await LedgerEntry.objects.aget(subaccount=desk.main, kind=LedgerEntry.Kind.FILL)
 
@@ -62,9 +64,9 @@ async def test_a_fill_shows_in_todays_pnl_positions_and_exposure(desk) -> None:
     assert [p.subaccount_name for p in team.largest] == ["Main desk"]
     assert team.today == -fill.fee  # Other desk made nothing today
 
-    client = await client_for_user(desk.trader)
     html = (await client.get("/")).content.decode()
     card = _card(html, desk.main.pk)
+    assert "(ledger still reading history)" in unsynced and "data-ledger-syncing" not in card
     assert f"data-today>-{fill.fee.quantize(Decimal('0.01'))} USDC<" in card
     assert '<a href="/trading/positions/">1</a>' in card
     assert "data-nearest-liquidation>—<" in card

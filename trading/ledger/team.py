@@ -21,6 +21,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.db.models import Count
+
 from accounts.models import Subaccount
 from trading.backpack import Market, Position
 from trading.balances.readmodel import SubaccountBalances
@@ -29,6 +32,8 @@ from trading.formatting import quantity_places
 from trading.ledger.pnl import ZERO
 from trading.ledger.running import ledger_pnl_running, ledger_reconcile_last, ledger_stamps
 from trading.ledger.selectors import LedgerPnl
+from trading.ledger.services import LEDGER_HISTORIES
+from trading.models.ledger import LedgerCursor
 from trading.selectors import (
     EXCHANGE_ERRORS,
     SubaccountAccess,
@@ -73,6 +78,7 @@ class SubaccountFigures:
     mismatch: Decimal | None
     mismatch_day: datetime | None
     pnl: LedgerPnl | None = None  # the ledger's lines, for the PnL page
+    ledger_ready: bool = True  # every history read to its end at least once
 
     @property
     def nearest(self) -> PositionRisk | None:
@@ -191,6 +197,7 @@ async def _figures(
     today: Any,
     markets: dict[str, Market],
     stamp: tuple,
+    ready: bool,
 ) -> SubaccountFigures:
     sub = access.subaccount
     (positions, liquidations, error), (mismatch, day) = await asyncio.gather(
@@ -214,6 +221,7 @@ async def _figures(
         mismatch=mismatch,
         mismatch_day=day,
         pnl=pnl,
+        ledger_ready=ready,
     )
 
 
@@ -251,22 +259,37 @@ def _exposure(
     return tuple(found)
 
 
+def _ledgers_ready(subaccount_ids: list[int]) -> set[int]:
+    """The subaccounts whose every ledger history has been read to its end once."""
+    done = LedgerCursor.objects.filter(subaccount_id__in=subaccount_ids, done=True)
+    counts = done.values("subaccount_id").annotate(n=Count("history"))
+    return {c["subaccount_id"] for c in counts if c["n"] >= len(LEDGER_HISTORIES)}
+
+
 async def team_figures(*, user: Any, now: datetime | None = None) -> TeamFigures:
     """The team overview over the subaccounts ``user`` is a member of (all, for a
     superuser), read concurrently."""
     accesses = await subaccount_access_async(user=user)
     subs = [a.subaccount for a in accesses]
-    views, markets, stamps = await asyncio.gather(
+    views, markets, stamps, ready = await asyncio.gather(
         balances_for_subaccounts(subs, fresh=False, sparklines=False),
         markets_known(),
         ledger_stamps(subaccounts=subs),
+        sync_to_async(_ledgers_ready)([s.pk for s in subs]),
     )
     by_id = {v.subaccount_id: v for v in views}
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     figures = tuple(
         await asyncio.gather(
             *(
-                _figures(a, by_id.get(a.subaccount.pk), today, markets, stamps[a.subaccount.pk])
+                _figures(
+                    a,
+                    by_id.get(a.subaccount.pk),
+                    today,
+                    markets,
+                    stamps[a.subaccount.pk],
+                    a.subaccount.pk in ready,
+                )
                 for a in accesses
             )
         )
