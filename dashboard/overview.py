@@ -1,5 +1,7 @@
-"""The overview page's read model until the team overview exists: each of the user's
-subaccounts with its value and open orders, and the pages a user of that role needs."""
+"""The overview page's read model: the team figures (equity, today's PnL, exposure, the
+largest positions, per-subaccount cards from `trading.ledger.team`), each of the user's
+subaccounts with its open orders, the unread alerts, and the pages a user of that role
+needs."""
 
 from __future__ import annotations
 
@@ -7,13 +9,14 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.urls import reverse
 
 from accounts.models import Role
-from trading.balances.readmodel import SubaccountBalances
-from trading.balances.selectors import balances_for_subaccounts
 from trading.formatting import usdc
-from trading.selectors import SubaccountAccess, open_orders_for_team, subaccount_access_async
+from trading.ledger.team import SubaccountFigures, TeamFigures, team_figures
+from trading.monitoring.bell import Bell, bell_for
+from trading.selectors import SubaccountAccess, open_orders_for_team
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class SubaccountSummary:
     value_error: str
     open_orders: int | None
     orders_error: str
+    figures: SubaccountFigures | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -45,13 +49,14 @@ class SubaccountSummary:
 class Overview:
     subaccounts: tuple[SubaccountSummary, ...]
     pages: tuple[PageLink, ...]
+    team: TeamFigures | None = None
+    bell: Bell | None = None
 
 
-def _value(view: SubaccountBalances | None) -> tuple[str, str]:
-    if view is None or not view.ok:
-        return "", (view.error if view is not None else "") or "could not be read"
-    value = view.equity_usdc if view.equity_usdc is not None else view.value_usdc
-    return f"{usdc(value)} USDC", ""
+def _value(figures: SubaccountFigures | None) -> tuple[str, str]:
+    if figures is None or figures.equity is None:
+        return "", (figures.equity_error if figures is not None else "") or "could not be read"
+    return f"{usdc(figures.equity)} USDC", ""
 
 
 def pages_for(*, user: Any, roles: set[Role]) -> tuple[PageLink, ...]:
@@ -59,6 +64,7 @@ def pages_for(*, user: Any, roles: set[Role]) -> tuple[PageLink, ...]:
     pages = [
         PageLink(reverse("trading:markets"), "Markets", "prices, books and charts"),
         PageLink(reverse("trading:balances"), "Balances", "every subaccount's assets"),
+        PageLink(reverse("trading:pnl"), "PnL", "by day, subaccount, market and member"),
         PageLink(reverse("trading:orders"), "Open orders", "across the team"),
         PageLink(reverse("trading:positions"), "Positions", "perpetual positions"),
         PageLink(reverse("trading:history"), "History", "fills and past orders"),
@@ -78,17 +84,18 @@ def pages_for(*, user: Any, roles: set[Role]) -> tuple[PageLink, ...]:
 
 
 async def overview_for(*, user: Any) -> Overview:
-    """The user's subaccounts (value, open orders) and pages, read concurrently."""
-    accesses = await subaccount_access_async(user=user)
-    subaccounts = [a.subaccount for a in accesses]
-    blocks, views = await asyncio.gather(
-        open_orders_for_team(user=user),
-        balances_for_subaccounts(subaccounts, fresh=False, sparklines=False),
+    """The team figures, the user's subaccounts (value, open orders, figures), unread
+    alerts and pages, read concurrently; only subaccounts the user is a member of."""
+    blocks, team, bell = await asyncio.gather(
+        open_orders_for_team(user=user, recent=True),
+        team_figures(user=user),
+        sync_to_async(bell_for)(user),
     )
-    by_id = {v.subaccount_id: v for v in views}
+    by_id = {f.access.subaccount.pk: f for f in team.subaccounts}
     summaries = []
     for block in blocks:
-        value_text, value_error = _value(by_id.get(block.access.subaccount.pk))
+        figures = by_id.get(block.access.subaccount.pk)
+        value_text, value_error = _value(figures)
         summaries.append(
             SubaccountSummary(
                 access=block.access,
@@ -96,7 +103,8 @@ async def overview_for(*, user: Any) -> Overview:
                 value_error=value_error,
                 open_orders=len(block.orders) if block.orders is not None else None,
                 orders_error=block.error,
+                figures=figures,
             )
         )
     roles = {Role(b.access.role) for b in blocks}
-    return Overview(tuple(summaries), pages_for(user=user, roles=roles))
+    return Overview(tuple(summaries), pages_for(user=user, roles=roles), team, bell)

@@ -16,9 +16,13 @@ from dashboard.overview import overview_for
 
 @signed_in
 async def home(request: HttpRequest) -> HttpResponse:
-    """The overview: the user's subaccounts with value and open orders, and their pages."""
+    """The overview: team figures, the user's subaccounts and their pages; for htmx's poll of
+    `#overview-team`, only that region."""
     overview = await overview_for(user=request.user)
-    return await sync_to_async(render)(request, "home.html", {"overview": overview})
+    template = "home.html"
+    if getattr(request, "htmx", False) and request.htmx.target == "overview-team":
+        template = "home.html#team"
+    return await sync_to_async(render)(request, template, {"overview": overview})
 
 
 @require_GET

@@ -290,14 +290,29 @@ async def _guarded(block: AccountBlock, read: Awaitable[T]) -> T | None:
         return None
 
 
-async def open_orders_for_team(*, user: Any, symbol: str | None = None) -> list[AccountBlock]:
+OPEN_ORDERS_CACHE_S = 2.0
+
+
+async def open_orders_for_team(
+    *, user: Any, symbol: str | None = None, recent: bool = False
+) -> list[AccountBlock]:
     """Open orders of every subaccount the user may see, read concurrently; a subaccount
-    whose read failed carries the reason instead of rows."""
+    whose read failed carries the reason instead of rows. ``recent``: a read of the last
+    2 s will do (the overview's poll), never for a page that acts on the orders."""
     accesses = await subaccount_access_async(user=user)
     blocks = [AccountBlock(access) for access in accesses]
 
+    def read(subaccount: Subaccount) -> Awaitable[list[Order]]:
+        if not recent:
+            return open_orders_for(subaccount, symbol)
+        return _cached(
+            ("open_orders", subaccount.pk, symbol),
+            OPEN_ORDERS_CACHE_S,
+            lambda: open_orders_for(subaccount, symbol),
+        )
+
     async def fill(block: AccountBlock) -> None:
-        block.orders = await _guarded(block, open_orders_for(block.access.subaccount, symbol))
+        block.orders = await _guarded(block, read(block.access.subaccount))
 
     _, markets = await asyncio.gather(asyncio.gather(*(fill(b) for b in blocks)), markets_known())
     for block in blocks:
@@ -337,6 +352,17 @@ async def positions_for(subaccount: Subaccount) -> tuple[list[Position], dict[st
     open_positions = [p for p in positions if p.net_quantity != 0]
     estimates = {p.symbol: liquidation_price(p, collateral) for p in open_positions}
     return open_positions, estimates
+
+
+POSITIONS_CACHE_S = 2.0
+
+
+async def positions_recent(subaccount: Subaccount) -> tuple[list[Position], dict[str, Any]]:
+    """:func:`positions_for`, read at most once per 2 s per subaccount (the team overview's
+    poll and the funding page read every subaccount's positions)."""
+    return await _cached(
+        ("positions", subaccount.pk), POSITIONS_CACHE_S, lambda: positions_for(subaccount)
+    )
 
 
 async def positions_for_team(*, user: Any) -> list[AccountBlock]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trading.views import balances, market, orders, positions
+from trading.views import balances, market, orders, pnl, positions
 from trading.views import monitoring as monitoring_views
 from trading.views import risk as risk_views
 from trading.views import withdrawals as withdrawal_views
@@ -81,6 +81,10 @@ urlpatterns = [
         {"decision": "send"},
         name="withdrawal_send",
     ),
+    # PnL from the ledger (issue 14)
+    path("pnl/", pnl.pnl_page, name="pnl"),
+    path("pnl/funding/", pnl.funding_page, name="funding"),
+    path("pnl/closed/", pnl.closed_page, name="closed_positions"),
     # API health, alerts
     path("health/", monitoring_views.health_page, name="health"),
     path("health/webhooks/", monitoring_views.webhook_add, name="alert_webhook_add"),

@@ -1,0 +1,97 @@
+"""The team figures on the overview (`/`) against the still sandbox: a fill on a member's
+subaccount moves today's PnL, open positions and the net exposure; every figure and every
+total is over the subaccounts the user is a member of only."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
+    _fast_passwords,
+    client_for_user,
+    closes_session,
+    desk,
+    exchange_urls,
+)
+from trading.ledger.services import ledger_sync
+from trading.ledger.team import team_figures
+from trading.models.ledger import LedgerEntry
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
+__all__ = ["_fast_passwords", "closes_session", "desk", "exchange_urls"]
+
+PERP = "SOL_USDC_PERP"
+PARTIAL = {"headers": {"HX-Request": "true", "HX-Target": "overview-team"}}
+
+
+async def _main_buys_two(desk) -> None:
+    """Sandbox key 2 (not on the desk) rests an ask; Main desk (key 0) buys 2 at market."""
+    async with desk.session() as session:
+        maker, taker = desk.raw_client(session, 2), desk.raw_client(session, 0)
+        await maker.place_order(PERP, "Ask", "Limit", price=Decimal("150"), quantity=Decimal("5"))
+        await taker.place_order(PERP, "Bid", "Market", quantity=Decimal("2"))
+
+
+def _card(html: str, pk: int) -> str:
+    found = re.search(
+        rf'<article class="overview-subaccount" data-subaccount="{pk}">(.*?)</article>', html, re.S
+    )
+    assert found, html
+    return found.group(1)
+
+
+async def test_a_fill_shows_in_todays_pnl_positions_and_exposure(desk) -> None:
+    await _main_buys_two(desk)
+    client = await client_for_user(desk.trader)
+    unsynced = _card((await client.get("/")).content.decode(), desk.main.pk)
+    await ledger_sync(subaccount=desk.main)
+    fill = await LedgerEntry.objects.aget(subaccount=desk.main, kind=LedgerEntry.Kind.FILL)
+
+    team = await team_figures(user=desk.trader)
+
+    main = next(f for f in team.subaccounts if f.access.subaccount.pk == desk.main.pk)
+    assert fill.fee > 0 and fill.fee_symbol == "USDC"
+    assert main.today == -fill.fee  # nothing realized yet: the fee
+    assert [(p.symbol, p.net_quantity) for p in main.positions] == [(PERP, Decimal("2"))]
+    assert main.nearest is None  # 2 SOL against the sandbox's equity: no liquidation price
+    assert main.margin_used is not None and main.margin_used > 0
+    sol = next(e for e in team.exposure if e.asset == "SOL")
+    assert sol.perp == Decimal("2")
+    assert sol.value == (sol.spot + 2) * main.positions[0].mark_price
+    assert [p.subaccount_name for p in team.largest] == ["Main desk"]
+    assert team.today == -fill.fee  # Other desk made nothing today
+
+    html = (await client.get("/")).content.decode()
+    card = _card(html, desk.main.pk)
+    assert "(ledger still reading history)" in unsynced and "data-ledger-syncing" not in card
+    assert f"data-today>-{fill.fee.quantize(Decimal('0.01'))} USDC<" in card
+    assert '<a href="/trading/positions/">1</a>' in card
+    assert "data-nearest-liquidation>—<" in card
+    assert '<tr data-asset="SOL">' in html
+
+
+async def test_totals_are_over_the_users_subaccounts_only(desk) -> None:
+    await _main_buys_two(desk)
+    await ledger_sync(subaccount=desk.main)
+
+    team = await team_figures(user=desk.outsider)  # admin of Other desk only
+
+    assert [f.access.subaccount.name for f in team.subaccounts] == ["Other desk"]
+    assert team.equity == team.subaccounts[0].equity
+    assert team.today == 0 and team.largest == ()
+    assert all(e.perp == 0 for e in team.exposure)  # Main desk's position is not theirs
+    html = (await (await client_for_user(desk.outsider)).get("/")).content.decode()
+    assert "Main desk" not in html and 'id="overview-largest"' in html
+
+
+async def test_the_poll_gets_only_the_team_region(desk) -> None:
+    client = await client_for_user(desk.viewer)
+
+    html = (await client.get("/", **PARTIAL)).content.decode()
+
+    assert html.lstrip().startswith('<div id="overview-team"')
+    assert 'hx-trigger="every 5s"' in html
+    assert "Main desk" in html and 'id="overview-pages"' not in html
