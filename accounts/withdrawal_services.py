@@ -13,27 +13,15 @@ from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
+from accounts.fresh_code import fresh_code_require
 from accounts.models import Role, Subaccount, WithdrawalAddress, WithdrawalLimit, WithdrawalPolicy
 from accounts.permissions import require_role
-from accounts.twofactor import code_check
 
 
 def _fresh_code(
     actor: Any, otp_code: str, subaccount: Subaccount, action: str, ip: str | None
 ) -> None:
-    if code_check(actor, otp_code) is None:
-        audit_record(
-            actor=actor,
-            action=action,
-            subaccount=subaccount,
-            result="denied",
-            detail="two-factor code not accepted",
-            ip=ip,
-        )
-        raise ServiceError(
-            "That two-factor code is not right (or was used already). Type the current code.",
-            field="otp_code",
-        )
+    fresh_code_require(actor=actor, otp_code=otp_code, subaccount=subaccount, action=action, ip=ip)
 
 
 def withdrawal_address_add(

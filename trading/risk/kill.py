@@ -20,9 +20,9 @@ from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
+from accounts.fresh_code import fresh_code_require
 from accounts.models import AuditEvent, Role, Subaccount
 from accounts.permissions import require_role, subaccounts_visible_to
-from accounts.twofactor import code_check
 from trading.exchange import client_for
 from trading.models import KillProgress, RiskLimit
 from trading.risk.services import risk_default_limits
@@ -64,19 +64,7 @@ def _fresh_code(
 ) -> None:
     if subaccount is not None:
         require_role(actor, subaccount, Role.ADMIN)
-    if code_check(actor, otp_code) is None:
-        audit_record(
-            actor=actor,
-            action=action,
-            subaccount=subaccount,
-            result=AuditEvent.Result.DENIED,
-            detail="two-factor code not accepted",
-            ip=ip,
-        )
-        raise ServiceError(
-            "That two-factor code is not right (or was used already). Type the current code.",
-            field="otp_code",
-        )
+    fresh_code_require(actor=actor, otp_code=otp_code, subaccount=subaccount, action=action, ip=ip)
 
 
 @sync_to_async

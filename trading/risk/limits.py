@@ -14,9 +14,9 @@ from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
+from accounts.fresh_code import fresh_code_require
 from accounts.models import Membership, Role, Subaccount
 from accounts.permissions import require_role
-from accounts.twofactor import code_check
 from trading.models import RiskLimit
 
 NO_LIMIT = "no limit"
@@ -78,19 +78,9 @@ def risk_limits_set(
         and not Membership.objects.filter(user=member, subaccount=subaccount).exists()
     ):
         raise ServiceError("That user is not a member of this subaccount.", field="member")
-    if code_check(actor, otp_code) is None:
-        audit_record(
-            actor=actor,
-            action="risk_limits_set",
-            subaccount=subaccount,
-            result="denied",
-            detail="two-factor code not accepted",
-            ip=ip,
-        )
-        raise ServiceError(
-            "That two-factor code is not right (or was used already). Type the current code.",
-            field="otp_code",
-        )
+    fresh_code_require(
+        actor=actor, otp_code=otp_code, subaccount=subaccount, action="risk_limits_set", ip=ip
+    )
     values = _checked(values)
     with transaction.atomic():
         row = (

@@ -33,9 +33,9 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
+from accounts.fresh_code import fresh_code_require
 from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
-from accounts.twofactor import code_check
 from trading.ledger.pnl import ZERO, FillEvent, FundingEvent, PnlFold
 from trading.models import RiskLimit
 from trading.models.ledger import LedgerEntry
@@ -225,19 +225,13 @@ def _release(
     actor: Any, subaccount: Subaccount, member: Any | None, otp_code: str, ip: str | None
 ) -> list[AlertChange]:
     require_role(actor, subaccount, Role.ADMIN)
-    if code_check(actor, otp_code) is None:
-        audit_record(
-            actor=actor,
-            action="risk_daily_loss_release",
-            subaccount=subaccount,
-            result="denied",
-            detail="two-factor code not accepted",
-            ip=ip,
-        )
-        raise ServiceError(
-            "That two-factor code is not right (or was used already). Type the current code.",
-            field="otp_code",
-        )
+    fresh_code_require(
+        actor=actor,
+        otp_code=otp_code,
+        subaccount=subaccount,
+        action="risk_daily_loss_release",
+        ip=ip,
+    )
     now = timezone.now()
     day = today_utc(now)
     with transaction.atomic():

@@ -1,0 +1,29 @@
+"""The one check of a fresh two-factor code before a money or limit setting changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.audit import audit_record
+from accounts.errors import ServiceError
+from accounts.twofactor import code_check
+
+WRONG_CODE = "That two-factor code is not right (or was used already). Type the current code."
+
+
+def fresh_code_require(
+    *, actor: Any, otp_code: str, subaccount: Any | None, action: str, ip: str | None
+) -> None:
+    """Accept ``otp_code`` (TOTP or a backup code, each usable once) or record the refused
+    ``action`` in the audit trail and raise a ``ServiceError`` on the code's field."""
+    if code_check(actor, otp_code) is not None:
+        return
+    audit_record(
+        actor=actor,
+        action=action,
+        subaccount=subaccount,
+        result="denied",
+        detail="two-factor code not accepted",
+        ip=ip,
+    )
+    raise ServiceError(WRONG_CODE, field="otp_code")
