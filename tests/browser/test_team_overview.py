@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.test_trading import send_ticket, sign_in, subaccount_id
-from tests.fixtures.dashboard_server import DashboardServer
+from tests.browser.test_trading import live_desk, send_ticket, sign_in, subaccount_id
 
 pytestmark = pytest.mark.browser
 
@@ -22,20 +19,7 @@ PERP = "SOL_USDC_PERP"
 # its first catch-up, 30 s after the relay started (LEDGER_FIRST_AFTER_S).
 LIVE_TIMEOUT_MS = 60_000
 
-
-@pytest.fixture(scope="module")
-def live_desk(sandbox_live, tmp_path_factory) -> Iterator[DashboardServer]:
-    """A dashboard on the live sandbox with the demo team (trader on keys 0 and 1)."""
-    state = tmp_path_factory.mktemp("overview-browser")
-    keys = state / "keys.json"
-    keys.write_text(json.dumps(sandbox_live.keys))
-    server = DashboardServer(state, api_url=sandbox_live.api_url, ws_url=sandbox_live.ws_url)
-    try:
-        server.start()
-        server.manage("seed_demo", "--keys", str(keys))
-        yield server
-    finally:
-        server.stop()
+__all__ = ["live_desk"]  # the module-scoped dashboard on the live sandbox, shared
 
 
 def _text(page, selector: str) -> str:

@@ -24,25 +24,20 @@ from django.db.models import Count, Max
 
 from accounts.models import Subaccount
 from trading.ledger.pnl import OUTSIDE, FillEvent, FundingEvent, PnlFold, PnlRow, Reconciliation
-from trading.ledger.selectors import OUTSIDE_LABEL, LedgerPnl, PnlLine, ledger_reconcile_days
+from trading.ledger.selectors import (
+    EVENT_FIELDS,
+    OUTSIDE_LABEL,
+    LedgerPnl,
+    PnlLine,
+    ledger_reconcile_days,
+)
 from trading.models.balances import BalanceSnapshot
 from trading.models.ledger import LedgerEntry
 from trading.models.tickets import OrderTicket
 
 Kind = LedgerEntry.Kind
 KINDS = (Kind.FILL, Kind.FUNDING)
-FIELDS = (
-    "id",
-    "kind",
-    "occurred_at",
-    "symbol",
-    "side",
-    "quantity",
-    "price",
-    "fee",
-    "fee_symbol",
-    "client_id",
-)
+FIELDS = ("id", *EVENT_FIELDS)
 
 
 @dataclass

@@ -85,7 +85,7 @@ def _members(subaccount_id: int) -> dict[int, str]:
     return dict(tickets.values_list("client_id", "actor__username"))
 
 
-_EVENT_FIELDS = (
+EVENT_FIELDS = (
     "kind",
     "occurred_at",
     "symbol",
@@ -101,7 +101,7 @@ _EVENT_FIELDS = (
 def _entries(subaccount_id: int) -> Iterator[tuple]:
     kinds = (Kind.FILL, Kind.FUNDING, Kind.DEPOSIT, Kind.WITHDRAWAL)
     rows = LedgerEntry.objects.filter(subaccount_id=subaccount_id, kind__in=kinds)
-    return rows.order_by("occurred_at", "id").values_list(*_EVENT_FIELDS).iterator(2000)
+    return rows.order_by("occurred_at", "id").values_list(*EVENT_FIELDS).iterator(2000)
 
 
 def _event(row: tuple, members: Mapping[int, str]) -> FillEvent | FundingEvent:
