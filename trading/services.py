@@ -31,11 +31,12 @@ from accounts.permissions import require_role
 from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side
 from trading.backpack.orders import new_client_id
 from trading.exchange import client_for, exchange_session
+from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.formatting import plain
 from trading.forms import Ticket
 from trading.models import OrderTicket
 from trading.risk.services import RiskRefused, risk_gate_admit, risk_reservation_settle
-from trading.selectors import EXCHANGE_ERRORS, best_prices, exchange_error_text
+from trading.selectors import best_prices
 
 PENDING_WAIT_S = 8.0
 TICKETS_KEPT = timedelta(days=30)  # a token older than this is forgotten
@@ -109,7 +110,7 @@ async def _audit_failure(
         subaccount=subaccount,
         parameters=parameters,
         result=AuditEvent.Result.FAILED,
-        detail=exchange_error_text(error),
+        detail=failure_text(error),
         ip=ip,
     )
 
@@ -174,7 +175,7 @@ async def order_place(
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=refused.message)
         return OrderResult(ok=False, message=refused.message)
     except EXCHANGE_ERRORS as error:
-        message = exchange_error_text(error)
+        message = failure_text(error)
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
         await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
         return OrderResult(ok=False, message=f"Order not placed: {message}")
@@ -199,7 +200,7 @@ async def order_place(
         )
     except EXCHANGE_ERRORS as error:
         await _reservation_after_error(reservation, error)
-        message = exchange_error_text(error)
+        message = failure_text(error)
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
         await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
         return OrderResult(ok=False, message=f"Order not placed: {message}")

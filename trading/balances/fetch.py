@@ -1,8 +1,9 @@
 """Reading balances, margin summaries and prices from the exchange (through short caches).
 
 A failed read never becomes a zero: it becomes an `AccountRead` whose `error` holds the
-client's trader-readable message, or the accounts app's "cannot decrypt the API secret..."
-message when the stored secret cannot be opened.
+failure in a trader's words (`trading.failures.failure_text`: the client's message and what
+to do, or the accounts app's "cannot decrypt the API secret..." when the stored secret cannot
+be opened).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from trading.balances.valuation import (
     usdc_symbol,
 )
 from trading.exchange import client_for, exchange_session
+from trading.failures import failure_text
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +44,11 @@ class AccountRead:
     collateral_error: str | None = None
 
 
-def error_text(error: BaseException) -> str:
-    """The words shown for a failed read: the client's message, or the decrypt failure."""
-    if isinstance(error, BackpackError):
-        return error.message
-    if isinstance(error, SecretUnavailableError):
-        return str(error)
-    return f"unexpected error while reading the exchange ({type(error).__name__})"
-
-
 async def _read_account(subaccount: Subaccount) -> AccountRead:
     try:
         client = client_for(subaccount)
     except SecretUnavailableError as exc:
-        return AccountRead(None, None, error=error_text(exc))
+        return AccountRead(None, None, error=failure_text(exc))
     balances, collateral = await asyncio.gather(
         client.balances(), client.collateral(), return_exceptions=True
     )
@@ -67,9 +60,9 @@ async def _read_account(subaccount: Subaccount) -> AccountRead:
         ):
             log.error("balances read of %s failed", subaccount.pk, exc_info=outcome)
     if isinstance(balances, BaseException):
-        return AccountRead(None, None, error=error_text(balances))
+        return AccountRead(None, None, error=failure_text(balances))
     if isinstance(collateral, BaseException):
-        return AccountRead(balances, None, collateral_error=error_text(collateral))
+        return AccountRead(balances, None, collateral_error=failure_text(collateral))
     return AccountRead(balances, collateral)
 
 
@@ -102,14 +95,14 @@ async def _read_market_data() -> MarketData:
         if isinstance(outcome, asyncio.CancelledError):
             raise outcome
     if isinstance(markets, BaseException):
-        return MarketData({}, {}, error=error_text(markets))
+        return MarketData({}, {}, error=failure_text(markets))
     spot = {
         symbol: market
         for symbol, market in markets.items()
         if market.market_type == MarketType.SPOT and market.quote_symbol == QUOTE_ASSET
     }
     if isinstance(tickers, BaseException):
-        return MarketData(spot, {}, error=error_text(tickers))
+        return MarketData(spot, {}, error=failure_text(tickers))
     last = {t.symbol: t.last_price for t in tickers if t.symbol in spot}
     return MarketData(spot, last)
 

@@ -24,9 +24,9 @@ from accounts.fresh_code import fresh_code_require
 from accounts.models import AuditEvent, Role, Subaccount
 from accounts.permissions import require_role, subaccounts_visible_to
 from trading.exchange import client_for
+from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.models import KillProgress, RiskLimit
 from trading.risk.services import risk_default_limits
-from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 from trading.services import orders_cancel_all, position_close
 
 KILL_REASON = "kill switch"
@@ -213,12 +213,12 @@ async def _stop(
     try:
         report.cancelled = len(await orders_cancel_all(actor=actor, subaccount=subaccount, ip=ip))
     except EXCHANGE_ERRORS as error:
-        report.problems.append(f"Cancelling: {exchange_error_text(error)}")
+        report.problems.append(f"Cancelling: {failure_text(error)}")
     try:
         positions = [p for p in await client.positions() if p.net_quantity != 0]
     except EXCHANGE_ERRORS as error:
         positions = []
-        report.problems.append(f"Reading positions: {exchange_error_text(error)}")
+        report.problems.append(f"Reading positions: {failure_text(error)}")
     for i, position in enumerate(positions, 1):
         step = f"{report.cancelled} orders cancelled; closing {position.symbol}"
         await _progress(run, actor, subaccount, f"{step} ({i} of {len(positions)})")
@@ -226,7 +226,7 @@ async def _stop(
             await position_close(actor=actor, subaccount=subaccount, symbol=position.symbol, ip=ip)
             report.closed.append(position.symbol)
         except (ServiceError, *EXCHANGE_ERRORS) as error:
-            text = error.message if isinstance(error, ServiceError) else exchange_error_text(error)
+            text = failure_text(error)
             report.problems.append(f"Closing {position.symbol}: {text}")
     await _progress(run, actor, subaccount, "Checking what the exchange still shows")
     await _reconcile(client, report)
@@ -253,7 +253,7 @@ async def _reconcile(client: Any, report: KillReport) -> None:
     try:
         orders, positions = await asyncio.gather(client.open_orders(), client.positions())
     except EXCHANGE_ERRORS as error:
-        report.problems.append(f"Checking what is left: {exchange_error_text(error)}")
+        report.problems.append(f"Checking what is left: {failure_text(error)}")
         return
     report.open_orders_left = len(orders)
     report.positions_left = sorted(p.symbol for p in positions if p.net_quantity != 0)

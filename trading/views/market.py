@@ -16,6 +16,7 @@ from trading import formatting, fragments, selectors
 from trading.backpack import Side
 from trading.backpack.errors import InvalidOrderError
 from trading.backpack.market_types import Market
+from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.forms import (
     BestPrices,
     ConfirmGuard,
@@ -26,7 +27,7 @@ from trading.forms import (
     ticket_available,
 )
 from trading.risk.services import risk_headroom_text
-from trading.selectors import EXCHANGE_ERRORS, SubaccountAccess, exchange_error_text
+from trading.selectors import SubaccountAccess
 from trading.services import order_place
 from trading.views.common import (
     client_ip,
@@ -52,9 +53,9 @@ async def _market_or_error(symbol: str) -> tuple[Market | None, str]:
     except InvalidOrderError as error:
         if error.field == "symbol":
             raise Http404(f"There is no market {symbol} on the exchange.") from error
-        return None, exchange_error_text(error)
+        return None, failure_text(error)
     except EXCHANGE_ERRORS as error:
-        return None, exchange_error_text(error)
+        return None, failure_text(error)
 
 
 @require_GET
@@ -66,7 +67,7 @@ async def markets_index(request: HttpRequest) -> HttpResponse:
     try:
         rows = await selectors.markets_overview()
     except EXCHANGE_ERRORS as exc:
-        error = exchange_error_text(exc)
+        error = failure_text(exc)
     context = {
         "rows": [
             {
@@ -159,7 +160,7 @@ async def market_klines(request: HttpRequest, symbol: str) -> JsonResponse:
     try:
         klines = await selectors.klines_recent(symbol, interval)
     except EXCHANGE_ERRORS as exc:
-        error = exchange_error_text(exc)
+        error = failure_text(exc)
         return JsonResponse({"symbol": symbol, "interval": interval, "error": error})
     candles = [fragments.kline_point(k) for k in klines if k.open is not None]
     return JsonResponse({"symbol": symbol, "interval": interval, "candles": candles})
@@ -331,7 +332,7 @@ async def _refreshed_regions(access: SubaccountAccess, market: Market) -> str:
     except EXCHANGE_ERRORS as error:
         out.append(
             fragments.open_orders_html(
-                subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
+                subaccount, [], can_trade=access.can_trade, error=failure_text(error)
             )
         )
     if market.is_perp:

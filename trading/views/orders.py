@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
 from trading import formatting, fragments, selectors
-from trading.selectors import EXCHANGE_ERRORS, SubaccountAccess, exchange_error_text
+from trading.failures import EXCHANGE_ERRORS, failure_text
+from trading.selectors import SubaccountAccess
 from trading.services import order_cancel, orders_cancel_all
 from trading.views.common import (
     access_for,
@@ -62,7 +63,7 @@ async def _orders_region(access: SubaccountAccess, markets: selectors.Markets | 
         orders = await selectors.open_orders_for(subaccount)
     except EXCHANGE_ERRORS as error:
         return fragments.open_orders_html(
-            subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
+            subaccount, [], can_trade=access.can_trade, error=failure_text(error)
         )
     return fragments.open_orders_html(
         subaccount, orders, can_trade=access.can_trade, markets=markets
@@ -97,7 +98,7 @@ async def cancel_order(request: HttpRequest, subaccount_id: int) -> HttpResponse
     except PermissionDenied as denied:
         return refused(request, str(denied))
     except EXCHANGE_ERRORS as error:
-        text, level = f"Cancel failed: {exchange_error_text(error)}", "error"
+        text, level = f"Cancel failed: {failure_text(error)}", "error"
     region = await _orders_region(access)
     return HttpResponse(region + message_html(text, level=level))
 
@@ -128,7 +129,7 @@ async def cancel_all(request: HttpRequest, subaccount_id: int) -> HttpResponse:
     except PermissionDenied as denied:
         return refused(request, str(denied))
     except EXCHANGE_ERRORS as error:
-        text, level = f"Cancel all failed: {exchange_error_text(error)}", "error"
+        text, level = f"Cancel all failed: {failure_text(error)}", "error"
     region = await _orders_region(access)
     return HttpResponse(region + message_html(text, level=level))
 
@@ -156,7 +157,7 @@ async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpRespo
     except EXCHANGE_ERRORS as error:
         out.append(
             fragments.positions_html(
-                subaccount, [], can_trade=access.can_trade, error=exchange_error_text(error)
+                subaccount, [], can_trade=access.can_trade, error=failure_text(error)
             )
         )
     out.append(await _balances_region(subaccount))
@@ -225,7 +226,7 @@ async def history_page(request: HttpRequest) -> HttpResponse:
                 ]
             context["has_next"] = result.has_next
         except EXCHANGE_ERRORS as error:
-            context["error"] = exchange_error_text(error)
+            context["error"] = failure_text(error)
     template = "trading/history.html"
     if getattr(request, "htmx", False):
         template = "trading/history.html#history_table"
@@ -296,7 +297,7 @@ async def _csv_export(request: HttpRequest, kind: str) -> HttpResponse:
         context = {
             "accesses": accesses, "chosen": chosen, "kind": kind, "symbol": symbol or "",
             "page": 1, "rows": [], "has_next": False,
-            "error": f"CSV export failed: {exchange_error_text(error)}",
+            "error": f"CSV export failed: {failure_text(error)}",
         }  # fmt: skip
         return await render_async(request, "trading/history.html", context)
     buffer = io.StringIO()

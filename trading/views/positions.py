@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
 from trading import fragments, selectors
-from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
+from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.services import TradingError, order_summary, position_close
 from trading.views.common import (
     access_for,
@@ -65,12 +65,12 @@ async def close_position(request: HttpRequest, subaccount_id: int) -> HttpRespon
     except PermissionDenied as denied:
         return refused(request, str(denied))
     except TradingError as error:
-        text, level = error.message, "error"
+        text, level = failure_text(error), "error"
     except EXCHANGE_ERRORS as error:
-        text, level = f"Close failed: {exchange_error_text(error)}", "error"
+        text, level = f"Close failed: {failure_text(error)}", "error"
     block = selectors.AccountBlock(access, markets=await selectors.markets_known())
     try:
         block.positions, block.liquidations = await selectors.positions_for(subaccount)
     except EXCHANGE_ERRORS as error:
-        block.error = exchange_error_text(error)
+        block.error = failure_text(error)
     return HttpResponse(_block_html(block, oob=True) + message_html(text, level=level))

@@ -20,6 +20,7 @@ from accounts.decorators import client_ip, signed_in, subaccount_role, two_facto
 from accounts.errors import ServiceError
 from accounts.models import Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
+from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.risk.forms import RiskLimitsForm
 from trading.risk.kill import (
     kill_progress_for,
@@ -31,7 +32,6 @@ from trading.risk.limits import risk_limits_set
 from trading.risk.loss import risk_loss_release
 from trading.risk.selectors import risk_members_of, risk_page_context
 from trading.risk.services import risk_exposure_read
-from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 
 WHAT = "The risk page"
 
@@ -48,7 +48,7 @@ async def _render(
     try:
         exposure = (await risk_exposure_read(subaccount=subaccount)).exposure
     except EXCHANGE_ERRORS as failure:
-        problem = f"Usage unknown: {exchange_error_text(failure)}"
+        problem = f"Usage unknown: {failure_text(failure)}"
     context: dict[str, Any] = await sync_to_async(risk_page_context)(
         subaccount=subaccount, exposure=exposure
     )

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils.html import escape
 
 from accounts import crypto
 from accounts.models import Role
@@ -81,7 +82,9 @@ async def test_a_rejected_key_shows_its_error_and_totals_leave_it_out(exchange, 
     assert broken.rows == ()
     assert broken.error == (
         "The exchange rejected the credentials on GET /api/v1/capital: "
-        "Invalid X-API-Key Header: unknown API key"
+        "Invalid X-API-Key Header: unknown API key "
+        "Check that the API key and secret belong together and are still active on the "
+        "exchange, and that this machine's clock is right."
     )
     assert [s.name for s in team.excluded] == ["Old key"]
     assert team.value_usdc == D("1000000")  # Desk A's USDC only (no prices yet)
@@ -89,7 +92,7 @@ async def test_a_rejected_key_shows_its_error_and_totals_leave_it_out(exchange, 
     assert usdc.total == D("1000000")
     html = balances_html(broken, broken)
     assert "Balances could not be read" in html
-    assert broken.error in html
+    assert escape(broken.error) in html  # the words contain an apostrophe
     assert "0.00" not in html
 
 
@@ -155,10 +158,11 @@ async def test_an_unreachable_exchange_is_an_error_on_every_block_not_a_zero(
     (view,) = team.subaccounts
     # the clock sync before the first signed read is what fails first
     assert view.error == (
-        "Cannot connect to the exchange for GET /api/v1/time (ConnectionRefusedError)."
+        "exchange unreachable: Cannot connect to the exchange for GET /api/v1/time "
+        "(ConnectionRefusedError). Check the network connection and the exchange's status page."
     )
     assert team.totals == ()
-    assert team.price_error.startswith("Cannot connect to the exchange")
+    assert team.price_error.startswith("exchange unreachable: Cannot connect to the exchange")
     html = balances_html(desk_a, view)
     assert 'hx-swap-oob="true"' in html  # what the relay pushes replaces the block in place
     assert "Balances could not be read" in html
