@@ -33,10 +33,10 @@ from trading.backpack.orders import new_client_id
 from trading.exchange import client_for, exchange_session
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.formatting import plain
-from trading.forms import Ticket
 from trading.models import OrderTicket
 from trading.risk.services import RiskRefused, risk_gate_admit, risk_reservation_settle
 from trading.selectors import best_prices
+from trading.ticket import Ticket
 
 PENDING_WAIT_S = 8.0
 TICKETS_KEPT = timedelta(days=30)  # a token older than this is forgotten

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from tests.dashboard.test_number_fields import TYPED
 from tests.trading.backpack.test_rules import SOL_USDC
-from trading.forms import BestPrices, ConfirmGuard, TicketForm, review_ticket
+from trading.forms import TicketForm
+from trading.ticket import BestPrices, ConfirmGuard, review_ticket
 
 SUBACCOUNTS = [SimpleNamespace(pk=1, name="Main desk")]
 AMOUNT = st.one_of(st.just(""), TYPED, st.sampled_from(["150", "1", "0.5", "150.005"]))

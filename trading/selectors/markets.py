@@ -13,8 +13,8 @@ from trading.backpack import Depth, Kline, Market, MarkPrice, Ticker, Trade
 from trading.backpack.recent_trades import newest_first
 from trading.exchange import exchange_session
 from trading.failures import EXCHANGE_ERRORS, failure_text
-from trading.forms import BestPrices
 from trading.selectors.cache import cached
+from trading.ticket import BestPrices
 
 KLINE_INTERVALS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
 KLINE_COUNT = 300

@@ -17,18 +17,11 @@ from trading.backpack import Side
 from trading.backpack.errors import InvalidOrderError
 from trading.backpack.market_types import Market
 from trading.failures import EXCHANGE_ERRORS, failure_text
-from trading.forms import (
-    BestPrices,
-    ConfirmGuard,
-    TicketForm,
-    TicketReview,
-    new_ticket_token,
-    review_ticket,
-    ticket_available,
-)
+from trading.forms import TicketForm, new_ticket_token
 from trading.risk.services import risk_headroom_text
 from trading.selectors import SubaccountAccess
 from trading.services import order_place
+from trading.ticket import BestPrices, ConfirmGuard, TicketReview, ticket_available
 from trading.views.common import (
     client_ip,
     refused,
@@ -181,8 +174,7 @@ async def _review(
     fee = await selectors.taker_fee_bps(access.subaccount, market)
     funds = await selectors.ticket_funds(access.subaccount)
     subaccount = access.subaccount
-    review = review_ticket(
-        form.cleaned_data,
+    review = form.review(
         market,
         prices=prices,
         taker_fee_bps=fee,
