@@ -1,7 +1,7 @@
 """What the relay keeps per upstream subscription.
 
 `MarketFeed`: one market's public streams (depth through the client's BookKeeper, trades,
-ticker, mark price, candles), rendered into the market page's fragments.
+ticker, mark price, candles), rendered into the market page's live regions.
 `AccountFeed`: one subaccount's private streams; each event is pushed at once to the account
 feed, then the subaccount's open orders, positions and balances are re-read over REST
 (coalesced) and pushed, so every table shows the exchange's latest state.
@@ -15,7 +15,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from trading import fragments
 from trading.backpack.bookkeeper import BookKeeper
 from trading.backpack.errors import BackpackError
 from trading.backpack.market_types import MarkPrice, Ticker
@@ -27,7 +26,16 @@ from trading.backpack.stream_types import (
     trade_from_stream,
 )
 from trading.backpack.wire import FieldError
+from trading.live_regions import (
+    account_event_html,
+    account_regions_render,
+    book_html,
+    kline_html,
+    market_stats_html,
+    trades_html,
+)
 from trading.relay.groups import market_group, subaccount_group
+from trading.selectors.account import account_state_read
 
 if TYPE_CHECKING:
     from accounts.models import Subaccount
@@ -165,12 +173,10 @@ class MarketFeed:
         two kinds, and the statistics' best bid/ask always match the book shown."""
         synced = self.keeper is not None and self.keeper.synced.is_set()
         book = self.keeper.book if synced else None
-        html = fragments.market_stats_html(
-            self.market, ticker=self.ticker, mark=self.mark, book=book
-        )
+        html = market_stats_html(self.market, ticker=self.ticker, mark=self.mark, book=book)
         if book is not None:
             # The engine time of the newest delta, for the relay benchmark's latency figures.
-            html = f"{fragments.book_html(self.market, book)}{html}<!--E:{self.last_event_us}-->"
+            html = f"{book_html(self.market, book)}{html}<!--E:{self.last_event_us}-->"
         return {"type": "push", "html": html}
 
     def _on_trade(self, data: dict[str, Any]) -> None:
@@ -199,7 +205,7 @@ class MarketFeed:
             "trades",
             lambda: {
                 "type": "push",
-                "html": fragments.trades_html(self.market, self.trades.newest_first()),
+                "html": trades_html(self.market, self.trades.newest_first()),
             },
         )
 
@@ -233,7 +239,7 @@ class MarketFeed:
             f"kline.{interval}",
             lambda: {
                 "type": "push",
-                "html": fragments.kline_html(self.market, kline, interval),
+                "html": kline_html(self.market, kline, interval),
             },
         )
 
@@ -286,7 +292,7 @@ class AccountFeed:
     async def _on_event(self, data: dict[str, Any]) -> None:
         self.last_message_at = time.time()
         _report_stream(self.group, True, self.last_message_at)
-        html = fragments.account_event_html(self.subaccount, data)
+        html = account_event_html(self.subaccount, data)
         await self.relay.send_now(
             self.group, {"type": "push", "html": html, "subaccount": self.subaccount.pk}
         )
@@ -314,57 +320,20 @@ class AccountFeed:
 
     async def refresh(self) -> None:
         """Re-read open orders, positions and balances; push both role variants."""
-        from trading.balances.selectors import balances_view_for
-        from trading.selectors import (
-            exchange_error_text,
-            markets_known,
-            open_orders_for,
-            positions_for,
-        )
-
-        sub = self.subaccount
-        orders, positions, balances, markets = await asyncio.gather(
-            open_orders_for(sub), positions_for(sub), balances_view_for(sub, fresh=True),
-            markets_known(), return_exceptions=True,
-        )  # fmt: skip
-        if isinstance(markets, BaseException):
-            markets = {}
+        state = await account_state_read(self.subaccount, fresh=True)
         self.refreshes += 1
-        if isinstance(orders, BaseException):
-            error = exchange_error_text(orders)
-            orders_pair = [
-                fragments.open_orders_html(sub, [], can_trade=t, error=error) for t in (False, True)
-            ]
-        else:
-            orders_pair = [
-                fragments.open_orders_html(sub, orders, can_trade=t, markets=markets)
-                for t in (False, True)
-            ]
-        if isinstance(positions, BaseException):
-            error = exchange_error_text(positions)
-            positions_pair = [
-                fragments.positions_html(sub, [], can_trade=t, error=error) for t in (False, True)
-            ]
-        else:
-            rows, estimates = positions
-            positions_pair = [
-                fragments.positions_html(
-                    sub, rows, can_trade=t, liquidations=estimates, markets=markets
-                )
-                for t in (False, True)
-            ]
-        for viewer_html, trader_html in (orders_pair, positions_pair):
+        viewer = account_regions_render(state, can_trade=False)
+        trader = account_regions_render(state, can_trade=True, balances=False)
+        pk = self.subaccount.pk
+        for viewer_html, trader_html in (
+            (viewer.open_orders, trader.open_orders),
+            (viewer.positions, trader.positions),
+        ):
             await self.relay.send_now(
                 self.group,
-                {
-                    "type": "push",
-                    "html": viewer_html,
-                    "trader_html": trader_html,
-                    "subaccount": sub.pk,
-                },
+                {"type": "push", "html": viewer_html, "trader_html": trader_html, "subaccount": pk},
             )
-        if not isinstance(balances, BaseException):
-            html = fragments.balances_html(sub, balances)
+        if viewer.balances:
             await self.relay.send_now(
-                self.group, {"type": "push", "html": html, "subaccount": sub.pk}
+                self.group, {"type": "push", "html": viewer.balances, "subaccount": pk}
             )

@@ -27,7 +27,7 @@ from accounts.selectors import subaccount_list
 from accounts.services import ServiceError, low_balance_thresholds_set
 from trading.balances.forms import ThresholdsForm
 from trading.balances.selectors import balances_for_team, balances_view_for
-from trading.fragments import balances_html
+from trading.live_regions import balances_html
 
 
 @dataclass(frozen=True)

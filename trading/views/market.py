@@ -12,13 +12,15 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
-from trading import formatting, fragments, selectors
+from trading import formatting, selectors
 from trading.backpack import Side
 from trading.backpack.errors import InvalidOrderError
 from trading.backpack.market_types import Market
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.forms import TicketForm, new_ticket_token
+from trading.live_regions import book_html, market_stats_html, trades_html
 from trading.risk.services import risk_headroom_text
+from trading.rows import book_from_depth, kline_point
 from trading.selectors import SubaccountAccess
 from trading.services import order_place
 from trading.ticket import BestPrices, ConfirmGuard, TicketReview, ticket_available
@@ -117,15 +119,15 @@ async def market_page(request: HttpRequest, symbol: str) -> HttpResponse:
     }
     if market is not None:
         snapshot = await selectors.market_snapshot(market)
-        book = fragments.book_from_depth(snapshot.depth) if snapshot.depth else None
+        book = book_from_depth(snapshot.depth) if snapshot.depth else None
         context.update(
             perp=market.is_perp,
             error=snapshot.error,
-            book_html=fragments.book_html(market, book, oob=False) if book else "",
-            trades_html=fragments.trades_html(market, snapshot.trades, oob=False)
+            book_html=book_html(market, book, oob=False) if book else "",
+            trades_html=trades_html(market, snapshot.trades, oob=False)
             if snapshot.trades is not None
             else "",
-            stats_html=fragments.market_stats_html(
+            stats_html=market_stats_html(
                 market, ticker=snapshot.ticker, mark=snapshot.mark, book=book, oob=False
             ),
             form=_ticket_form(market, tradable),
@@ -155,7 +157,7 @@ async def market_klines(request: HttpRequest, symbol: str) -> JsonResponse:
     except EXCHANGE_ERRORS as exc:
         error = failure_text(exc)
         return JsonResponse({"symbol": symbol, "interval": interval, "error": error})
-    candles = [fragments.kline_point(k) for k in klines if k.open is not None]
+    candles = [kline_point(k) for k in klines if k.open is not None]
     return JsonResponse({"symbol": symbol, "interval": interval, "candles": candles})
 
 
@@ -256,7 +258,8 @@ async def ticket_validate(request: HttpRequest, symbol: str) -> HttpResponse:
 @signed_in
 async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
     """Send the ticket: check it again, ask for confirmation when needed, place the order
-    exactly once per ticket token, and answer with the outcome next to the ticket."""
+    exactly once per ticket token, and answer with the outcome next to the ticket (accepted
+    or refused, the order id, the message); the account's regions follow from the relay."""
     symbol = _symbol(symbol)
     tradable = await _tradable(request)
     if not tradable:
@@ -290,16 +293,16 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
         )
     except PermissionDenied as denied:
         return await _refused_ticket(request, str(denied))
-    extra = feedback
-    if result.ok:
-        extra += await _refreshed_regions(access, market)
+    # The answer carries the outcome only: the open orders and positions regions arrive
+    # once, from the order update the relay receives (trading/relay/feeds.py).
     token = new_ticket_token() if result.final else None
-    return await _result(
-        request,
-        {"ok": result.ok, "text": result.message, "repeated": result.repeated},
-        token=token,
-        extra=extra,
-    )
+    outcome = {
+        "ok": result.ok,
+        "text": result.message,
+        "repeated": result.repeated,
+        "order_id": result.order.id if result.order is not None else "",
+    }
+    return await _result(request, outcome, token=token, extra=feedback)
 
 
 async def _refused_ticket(request: HttpRequest, text: str) -> HttpResponse:
@@ -307,41 +310,6 @@ async def _refused_ticket(request: HttpRequest, text: str) -> HttpResponse:
     if not getattr(request, "htmx", False):
         return refused(request, text)
     return await _result(request, {"ok": False, "text": text}, token=None)
-
-
-async def _refreshed_regions(access: SubaccountAccess, market: Market) -> str:
-    """Open orders (and positions on a perpetual market) of the subaccount, re-read now."""
-    out = []
-    subaccount = access.subaccount
-    markets = await selectors.markets_known()
-    try:
-        orders = await selectors.open_orders_for(subaccount)
-        out.append(
-            fragments.open_orders_html(
-                subaccount, orders, can_trade=access.can_trade, markets=markets
-            )
-        )
-    except EXCHANGE_ERRORS as error:
-        out.append(
-            fragments.open_orders_html(
-                subaccount, [], can_trade=access.can_trade, error=failure_text(error)
-            )
-        )
-    if market.is_perp:
-        try:
-            positions, estimates = await selectors.positions_for(subaccount)
-            out.append(
-                fragments.positions_html(
-                    subaccount,
-                    positions,
-                    can_trade=access.can_trade,
-                    liquidations=estimates,
-                    markets=markets,
-                )
-            )
-        except EXCHANGE_ERRORS:
-            pass
-    return "".join(out)
 
 
 async def _result(

@@ -15,9 +15,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
-from trading import formatting, fragments, selectors
+from trading import formatting, selectors
 from trading.failures import EXCHANGE_ERRORS, failure_text
+from trading.live_regions import account_regions_render, open_orders_html
+from trading.rows import fill_row, order_row
 from trading.selectors import SubaccountAccess
+from trading.selectors.account import account_state_read
 from trading.services import order_cancel, orders_cancel_all
 from trading.views.common import (
     access_for,
@@ -33,7 +36,7 @@ TRADER_ONLY = "Cancelling orders needs the trader role on {name}."
 
 def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
     access = block.access
-    return fragments.open_orders_html(
+    return open_orders_html(
         access.subaccount,
         block.orders or [],
         can_trade=access.can_trade,
@@ -62,12 +65,10 @@ async def _orders_region(access: SubaccountAccess, markets: selectors.Markets | 
     try:
         orders = await selectors.open_orders_for(subaccount)
     except EXCHANGE_ERRORS as error:
-        return fragments.open_orders_html(
+        return open_orders_html(
             subaccount, [], can_trade=access.can_trade, error=failure_text(error)
         )
-    return fragments.open_orders_html(
-        subaccount, orders, can_trade=access.can_trade, markets=markets
-    )
+    return open_orders_html(subaccount, orders, can_trade=access.can_trade, markets=markets)
 
 
 def _clean_symbol(raw: str) -> str | None:
@@ -140,39 +141,9 @@ async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpRespo
     """The account regions of one subaccount (open orders, positions, balances), swapped out
     of band; the market page loads them after its first paint."""
     access = await access_for(request, subaccount_id)
-    subaccount = access.subaccount
-    markets = await selectors.markets_known()
-    out = [await _orders_region(access, markets)]
-    try:
-        positions, estimates = await selectors.positions_for(subaccount)
-        out.append(
-            fragments.positions_html(
-                subaccount,
-                positions,
-                can_trade=access.can_trade,
-                liquidations=estimates,
-                markets=markets,
-            )
-        )
-    except EXCHANGE_ERRORS as error:
-        out.append(
-            fragments.positions_html(
-                subaccount, [], can_trade=access.can_trade, error=failure_text(error)
-            )
-        )
-    out.append(await _balances_region(subaccount))
-    return HttpResponse("".join(out))
-
-
-async def _balances_region(subaccount: Any) -> str:
-    """The balances block of the subaccount (the balances helper's read model and fragment)."""
-    from trading.balances.selectors import balances_view_for
-
-    try:
-        view = await balances_view_for(subaccount, sparklines=False)
-    except EXCHANGE_ERRORS:
-        return ""
-    return fragments.balances_html(subaccount, view)
+    state = await account_state_read(access.subaccount, sparklines=False)
+    regions = account_regions_render(state, can_trade=access.can_trade)
+    return HttpResponse(regions.html())
 
 
 # -- history -----------------------------------------------------------------------------------
@@ -215,15 +186,11 @@ async def history_page(request: HttpRequest) -> HttpResponse:
             if kind == "fills":
                 result = await selectors.fills_page(chosen.subaccount, symbol=symbol, page=page)
                 markets = await selectors.markets_known()
-                context["rows"] = [
-                    fragments.fill_row(f, markets.get(f.symbol)) for f in result.rows
-                ]
+                context["rows"] = [fill_row(f, markets.get(f.symbol)) for f in result.rows]
             else:
                 result = await selectors.orders_page(chosen.subaccount, symbol=symbol, page=page)
                 markets = await selectors.markets_known()
-                context["rows"] = [
-                    fragments.order_row(o, markets.get(o.symbol)) for o in result.rows
-                ]
+                context["rows"] = [order_row(o, markets.get(o.symbol)) for o in result.rows]
             context["has_next"] = result.has_next
         except EXCHANGE_ERRORS as error:
             context["error"] = failure_text(error)

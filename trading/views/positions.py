@@ -7,8 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
-from trading import fragments, selectors
+from trading import selectors
 from trading.failures import EXCHANGE_ERRORS, failure_text
+from trading.live_regions import positions_html
 from trading.services import TradingError, order_summary, position_close
 from trading.views.common import (
     access_for,
@@ -22,7 +23,7 @@ from trading.views.market import SYMBOL
 
 def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
     access = block.access
-    return fragments.positions_html(
+    return positions_html(
         access.subaccount,
         block.positions or [],
         can_trade=access.can_trade,

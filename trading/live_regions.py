@@ -1,0 +1,260 @@
+"""Every live region of the trading pages, rendered from its partial by one function each.
+
+Views use these functions for the first render and the relay for every update, so a region
+looks the same however it arrives. They are plain synchronous functions: data in, HTML out;
+they never query the database or the exchange. Rows come from `trading.rows`, numbers are
+formatted by `trading.formatting`.
+
+By default the root element carries ``hx-swap-oob="true"`` (what the relay and the htmx action
+responses send); views pass ``oob=False`` when the fragment is part of a full page.
+
+`account_regions_html` is the one renderer of a subaccount's regions (open orders, positions,
+balances) from an `AccountState` (`trading.selectors.account`), for the market page's first
+load and every relay push alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from trading.backpack import Kline, Market, MarkPrice, Order, Position, Ticker, Trade
+from trading.backpack.book import OrderBook
+from trading.balances.render import block_context
+from trading.formatting import DASH, fixed, percent, price_places, quantity_places, usdc, utc_time
+from trading.rows import (
+    Markets,
+    account_event_row,
+    book_rows,
+    kline_point,
+    order_row,
+    position_row,
+    trade_rows,
+)
+from trading.selectors.account import AccountState
+
+
+def _oob(oob: bool | str) -> str:
+    if oob is True:
+        return "true"
+    return oob or ""
+
+
+# -- market regions --------------------------------------------------------------------------
+
+
+def book_html(market: Market, book: OrderBook, *, levels: int = 20, oob: bool = True) -> str:
+    """The order book region ``book-{symbol}``: `levels` per side with cumulative depth bars.
+
+    Asks are listed highest first so the best ask sits just above the spread line and the best
+    bid just below it; each price carries ``data-price`` for the ticket's click-to-fill.
+    """
+    bids, asks = book.top(levels)
+    cumulative_bids = sum((q for _, q in bids), Decimal(0))
+    cumulative_asks = sum((q for _, q in asks), Decimal(0))
+    max_total = max(cumulative_bids, cumulative_asks)
+    ask_rows = list(reversed(book_rows(asks, market, max_total)))
+    bid_rows = book_rows(bids, market, max_total)
+    best_bid, best_ask, spread = book.best_bid(), book.best_ask(), book.spread()
+    pp = price_places(market)
+    spread_pct = None
+    if spread is not None and best_bid and best_bid[0] > 0:
+        spread_pct = spread / best_bid[0]
+    context = {
+        "market": market,
+        "oob": _oob(oob),
+        "ask_rows": ask_rows,
+        "bid_rows": bid_rows,
+        "best_bid": fixed(best_bid[0], pp) if best_bid else DASH,
+        "best_ask": fixed(best_ask[0], pp) if best_ask else DASH,
+        "spread": fixed(spread, pp) if spread is not None else DASH,
+        "spread_pct": percent(spread_pct, 3) if spread_pct is not None else "",
+        "empty": not bids and not asks,
+    }
+    return render_to_string("trading/partials/book.html", context)
+
+
+def trades_html(market: Market, trades: Sequence[Trade], *, oob: bool = True) -> str:
+    """The recent trades region ``trades-{symbol}``, newest first."""
+    rows = trade_rows(market, trades)
+    return render_to_string(
+        "trading/partials/trades.html", {"market": market, "rows": rows, "oob": _oob(oob)}
+    )
+
+
+def market_stats_html(
+    market: Market,
+    *,
+    ticker: Ticker | None = None,
+    mark: MarkPrice | None = None,
+    book: OrderBook | None = None,
+    oob: bool = True,
+) -> str:
+    """The statistics region ``stats-{symbol}``: best bid/ask (when a book is given), last
+    price, 24 h change and volume; mark and index price, funding rate and next funding time for
+    perpetuals."""
+    pp = price_places(market)
+    best_bid = book.best_bid() if book is not None else None
+    best_ask = book.best_ask() if book is not None else None
+    change = ticker.price_change_percent if ticker else None
+    context = {
+        "market": market,
+        "oob": _oob(oob),
+        "perp": market.is_perp,
+        "best_bid": fixed(best_bid[0], pp) if best_bid else DASH,
+        "best_ask": fixed(best_ask[0], pp) if best_ask else DASH,
+        "last": fixed(ticker.last_price, pp) if ticker else DASH,
+        "change": percent(change) if change is not None else DASH,
+        "change_class": "" if not change else ("bid" if change > 0 else "ask"),
+        "high": fixed(ticker.high, pp) if ticker else DASH,
+        "low": fixed(ticker.low, pp) if ticker else DASH,
+        "volume": fixed(ticker.volume, quantity_places(market)) if ticker else DASH,
+        "quote_volume": usdc(ticker.quote_volume) if ticker else DASH,
+        "mark": fixed(mark.mark_price, pp) if mark else DASH,
+        "index": fixed(mark.index_price, pp) if mark and mark.index_price is not None else DASH,
+        "funding": percent(mark.funding_rate, 4)
+        if mark and mark.funding_rate is not None
+        else DASH,
+        "next_funding": utc_time(mark.next_funding_timestamp, with_date=True)
+        if mark and mark.next_funding_timestamp
+        else DASH,
+    }
+    return render_to_string("trading/partials/stats.html", context)
+
+
+def kline_html(market: Market, kline: Kline, interval: str, *, oob: bool = True) -> str:
+    """The hidden region ``kline-{symbol}`` carrying one candle as data-* attributes; the
+    page's chart script picks it up after each swap and updates the series."""
+    context = {
+        "market": market,
+        "oob": _oob(oob),
+        "interval": interval,
+        "point": kline_point(kline),
+    }
+    return render_to_string("trading/partials/kline.html", context)
+
+
+# -- account regions -------------------------------------------------------------------------
+
+
+def open_orders_html(
+    subaccount: Any,
+    orders: Sequence[Order],
+    *,
+    can_trade: bool,
+    error: str = "",
+    symbol: str = "",
+    markets: Markets | None = None,
+    oob: bool = True,
+) -> str:
+    """The open orders region ``open-orders-{pk}`` of one subaccount; cancel buttons (and
+    cancel-all) only when `can_trade`. `symbol` limits the rows to one market (market page);
+    `error` replaces the table with the reason the orders could not be read. `markets` (by
+    symbol) gives each row its tick and step decimals."""
+    markets = markets or {}
+    shown = [o for o in orders if not symbol or o.symbol == symbol]
+    context = {
+        "subaccount": subaccount,
+        "rows": [order_row(o, markets.get(o.symbol)) for o in shown],
+        "can_trade": can_trade,
+        "error": error,
+        "symbol": symbol,
+        "oob": _oob(oob),
+    }
+    return render_to_string("trading/partials/open_orders.html", context)
+
+
+def positions_html(
+    subaccount: Any,
+    positions: Sequence[Position],
+    *,
+    can_trade: bool,
+    liquidations: Mapping[str, Decimal | None] | None = None,
+    error: str = "",
+    markets: Markets | None = None,
+    oob: bool = True,
+) -> str:
+    """The positions region ``positions-{pk}`` of one subaccount; a close button (a
+    reduce-only market order) on each row only when `can_trade`. `liquidations` maps symbol to
+    the desk's own liquidation estimate (see `selectors.liquidation_price`); `markets` (by
+    symbol) gives each row its tick and step decimals."""
+    liquidations = liquidations or {}
+    markets = markets or {}
+    rows = [
+        position_row(p, markets.get(p.symbol), liquidation=liquidations.get(p.symbol))
+        for p in positions
+        if p.net_quantity != 0
+    ]
+    context = {
+        "subaccount": subaccount,
+        "rows": rows,
+        "can_trade": can_trade,
+        "error": error,
+        "oob": _oob(oob),
+    }
+    return render_to_string("trading/partials/positions.html", context)
+
+
+@dataclass(frozen=True)
+class AccountRegions:
+    """One subaccount's regions, rendered: open orders, positions, balances ("" when the
+    balances could not be read: the block already on the page stays)."""
+
+    open_orders: str
+    positions: str
+    balances: str = ""
+
+    def html(self) -> str:
+        return self.open_orders + self.positions + self.balances
+
+
+def account_regions_render(
+    state: AccountState, *, can_trade: bool, balances: bool = True, oob: bool = True
+) -> AccountRegions:
+    """The one renderer of a subaccount's live regions from its `AccountState`: the market
+    page's first load and every relay push (one variant per role) go through here.
+    `balances=False` leaves the balances block out (it does not depend on the role)."""
+    sub = state.subaccount
+    open_orders = open_orders_html(
+        sub,
+        state.orders,
+        can_trade=can_trade,
+        error=state.orders_error,
+        markets=state.markets,
+        oob=oob,
+    )
+    positions = positions_html(
+        sub,
+        state.positions,
+        can_trade=can_trade,
+        liquidations=state.liquidations,
+        error=state.positions_error,
+        markets=state.markets,
+        oob=oob,
+    )
+    block = ""
+    if balances and state.balances is not None:
+        block = balances_html(sub, state.balances, oob=oob)
+    return AccountRegions(open_orders, positions, block)
+
+
+def account_event_html(subaccount: Any, event: Any) -> str:
+    """One row for the account events feed ``account-events`` (``hx-swap-oob="afterbegin"``
+    puts it on top); `event` as `trading.rows.account_event_row` reads it."""
+    return render_to_string(
+        "trading/partials/account_event.html",
+        {"subaccount": subaccount, "row": account_event_row(event)},
+    )
+
+
+def balances_html(subaccount: Any, view: Any, *, oob: bool | str = True) -> str:
+    """The balances block ``balances-{pk}`` of one subaccount: assets valued in USDC, the perp
+    margin summary, equity sparklines, low-balance highlights, or the read error (never zeros).
+    `view` is a ``trading.balances.readmodel.SubaccountBalances`` (``balances_view_for``)."""
+    block = block_context(view)
+    context = {"view": block, "sparklines": block["sparklines"], "oob": _oob(oob)}
+    return render_to_string("trading/partials/balances_subaccount.html", context)

@@ -1,0 +1,248 @@
+"""What the live regions show, as rows of plain strings: orders, fills, positions, the
+book's levels, trades, candles and account events.
+
+Pure functions from the exchange client's typed objects to dicts the partials read; numbers
+are formatted by `trading.formatting` (the one rule). `trading.live_regions` renders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from trading.backpack import Fill, Kline, Market, Order, Position, Trade
+from trading.backpack.book import OrderBook
+from trading.formatting import (
+    DASH,
+    as_decimal,
+    fixed,
+    plain,
+    price,
+    price_places,
+    quantity,
+    quantity_places,
+    usdc,
+    utc_time,
+)
+
+MAX_TRADES = 40
+
+
+@dataclass(frozen=True)
+class BookRow:
+    price: str
+    quantity: str
+    total: str
+    depth_pct: str
+
+
+def book_rows(
+    levels: Sequence[tuple[Decimal, Decimal]], market: Market, max_total: Decimal
+) -> list[BookRow]:
+    rows = []
+    running = Decimal(0)
+    for level_price, level_quantity in levels:
+        running += level_quantity
+        pct = (running / max_total * 100) if max_total > 0 else Decimal(0)
+        rows.append(
+            BookRow(
+                price(level_price, market),
+                quantity(level_quantity, market),
+                quantity(running, market),
+                fixed(pct, 1),
+            )
+        )
+    return rows
+
+
+def book_from_depth(depth: Any) -> OrderBook:
+    """A local order book loaded from a REST depth snapshot (first render)."""
+    book = OrderBook(depth.symbol)
+    book.load_snapshot(depth.bids, depth.asks, depth.last_update_id)
+    return book
+
+
+def trade_rows(market: Market, trades: Sequence[Trade]) -> list[dict[str, Any]]:
+    """The recent trades as the table shows them, newest first (at most MAX_TRADES).
+
+    A trade whose buyer was the maker was a sell by the taker (shown in the ask colour).
+    """
+    pp, qp = price_places(market), quantity_places(market)
+    return [
+        {
+            "price": fixed(t.price, pp),
+            "quantity": fixed(t.quantity, qp),
+            "time": utc_time(t.timestamp),
+            "side": "ask" if t.is_buyer_maker else "bid",
+            "id": "" if t.id is None else t.id,
+        }
+        for t in list(trades)[:MAX_TRADES]
+    ]
+
+
+def kline_point(kline: Kline) -> dict[str, Any]:
+    """A candle as the chart reads it: epoch seconds and decimals as plain strings."""
+    return {
+        "time": int(kline.start.timestamp()),
+        "open": plain(kline.open) if kline.open is not None else None,
+        "high": plain(kline.high) if kline.high is not None else None,
+        "low": plain(kline.low) if kline.low is not None else None,
+        "close": plain(kline.close) if kline.close is not None else None,
+        "volume": plain(kline.volume),
+    }
+
+
+Markets = Mapping[str, Market]
+
+
+def _price(value: Decimal | None, market: Market | None) -> str:
+    """With the market's tick decimals; as the exchange sent it when the market is unknown."""
+    return price(value, market) if market is not None else plain(value)
+
+
+def _quantity(value: Decimal | None, market: Market | None) -> str:
+    return quantity(value, market) if market is not None else plain(value)
+
+
+def order_row(order: Order, market: Market | None = None) -> dict[str, Any]:
+    """One order as the tables show it (plain strings): price and quantities by `market`'s
+    tick and step."""
+    filled = order.executed_quantity
+    return {
+        "id": order.id,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "side_class": "bid" if order.side.value == "Bid" else "ask",
+        "type": order.order_type.value,
+        "price": _price(order.price, market) if order.price is not None else "market",
+        "quantity": _quantity(order.quantity, market),
+        "filled": _quantity(filled, market),
+        "status": order.status.value,
+        "tif": order.time_in_force.value if order.time_in_force else "",
+        "flags": " ".join(
+            flag
+            for flag, on in (("post-only", order.post_only), ("reduce-only", order.reduce_only))
+            if on
+        ),
+        "created": utc_time(order.created_at, with_date=True) if order.created_at else DASH,
+    }
+
+
+def fill_row(fill: Fill, market: Market | None = None) -> dict[str, Any]:
+    """One fill as the history table shows it: price and quantity by `market`'s tick and
+    step, the fee as charged."""
+    return {
+        "time": utc_time(fill.timestamp, with_date=True),
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "side_class": "bid" if fill.side.value == "Bid" else "ask",
+        "price": _price(fill.price, market),
+        "quantity": _quantity(fill.quantity, market),
+        "fee": f"{plain(fill.fee)} {fill.fee_symbol}",
+        "maker": "maker" if fill.is_maker else "taker",
+        "order_id": fill.order_id,
+    }
+
+
+def position_row(
+    position: Position, market: Market | None = None, *, liquidation: Decimal | None = None
+) -> dict[str, Any]:
+    """One position as the table shows it (plain strings): prices with `market`'s tick
+    decimals, the size with its step decimals, notional and PnL in USDC."""
+    size = position.net_quantity
+    pnl = position.pnl_unrealized
+    exchange_liq = position.est_liquidation_price
+    return {
+        "symbol": position.symbol,
+        "side": "Long" if size > 0 else "Short",
+        "side_class": "bid" if size > 0 else "ask",
+        "size": _quantity(abs(size), market),
+        "entry": _price(position.entry_price, market),
+        "mark": _price(position.mark_price, market),
+        "notional": usdc(position.net_exposure_notional),
+        "liquidation": _price(liquidation, market),
+        "exchange_liquidation": _price(exchange_liq, market) if exchange_liq else DASH,
+        "pnl": usdc(pnl),
+        "pnl_class": "bid" if pnl > 0 else ("ask" if pnl < 0 else ""),
+        "realized": usdc(position.pnl_realized),
+    }
+
+
+_EVENT_WORDS = {
+    "orderAccepted": "accepted",
+    "orderCancelled": "cancelled",
+    "orderExpired": "expired",
+    "orderFill": "filled",
+    "orderModified": "modified",
+    "triggerPlaced": "trigger placed",
+    "triggerFailed": "trigger failed",
+    "positionOpened": "position opened",
+    "positionAdjusted": "position adjusted",
+    "positionClosed": "position closed",
+}
+
+
+def _event_field(event: Any, wire: str, attribute: str) -> Any:
+    if isinstance(event, Mapping):
+        return event.get(wire)
+    return getattr(event, attribute, None)
+
+
+def _dec_text(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    number = as_decimal(value)
+    return str(value) if number is None else plain(number)
+
+
+def account_event_row(event: Any) -> dict[str, Any]:
+    """One row of the account events feed ``account-events``. `event` is an order or
+    position update, either the stream payload
+    (``{"e":"orderFill","s":"SOL_USDC","S":"Bid","l":"0.5","L":"150.1","i":"111",...}``) or
+    an object with the same meaning as attributes (event_type, symbol, side, fill_quantity,
+    fill_price, quantity, price, order_id, event_time)."""
+    kind = _event_field(event, "e", "event_type") or ""
+    kind = getattr(kind, "value", kind)
+    when = _event_field(event, "E", "event_time")
+    if isinstance(when, str) and when.isdigit():
+        when = int(when)
+    if str(kind).startswith("position"):
+        return _position_event_row(event, str(kind), when)
+    fill_qty = _event_field(event, "l", "fill_quantity")
+    row = {
+        "kind": _EVENT_WORDS.get(str(kind), str(kind) or "update"),
+        "event_type": str(kind),
+        "symbol": _event_field(event, "s", "symbol") or "",
+        "side": getattr(_event_field(event, "S", "side"), "value", _event_field(event, "S", "side"))
+        or "",
+        "quantity": _dec_text(fill_qty) or _dec_text(_event_field(event, "q", "quantity")),
+        "price": _dec_text(_event_field(event, "L", "fill_price"))
+        or _dec_text(_event_field(event, "p", "price")),
+        "order_id": _event_field(event, "i", "order_id") or "",
+        "time": utc_time(when) if isinstance(when, int | datetime) else utc_time(None),
+    }
+    row["side_class"] = "bid" if row["side"] in ("Bid", "Long") else "ask"
+    return row
+
+
+def _position_event_row(event: Any, kind: str, when: Any) -> dict[str, Any]:
+    """A position update (``{"e":"positionOpened","s":..,"q":"-2","B":"95",...}``): the side
+    follows the sign of the net quantity; the price shown is the entry price."""
+    raw = _event_field(event, "q", "net_quantity")
+    size = as_decimal(raw)
+    side = "" if not size else ("Long" if size > 0 else "Short")
+    row = {
+        "kind": _EVENT_WORDS.get(kind, kind),
+        "event_type": kind,
+        "symbol": _event_field(event, "s", "symbol") or "",
+        "side": side,
+        "side_class": "bid" if side == "Long" else "ask",
+        "quantity": plain(abs(size)) if size else "",
+        "price": _dec_text(_event_field(event, "B", "entry_price")) if size else "",
+        "order_id": "",
+        "time": utc_time(when) if isinstance(when, int | datetime) else utc_time(None),
+    }
+    return row
