@@ -34,12 +34,18 @@ from trading.exchange import client_for, exchange_session
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.formatting import plain
 from trading.models import OrderTicket
-from trading.risk.services import RiskRefused, risk_gate_admit, risk_reservation_settle
+from trading.risk.services import (
+    RiskRefused,
+    risk_gate_admit,
+    risk_reservation_settle,
+    risk_reservation_settle_now,
+)
 from trading.selectors import best_prices
 from trading.ticket import Ticket
 
 PENDING_WAIT_S = 8.0
 TICKETS_KEPT = timedelta(days=30)  # a token older than this is forgotten
+TICKETS_CLEANUP_EVERY = 100
 PENDING_POLL_S = 0.2
 
 
@@ -78,13 +84,14 @@ def order_summary(order: Order) -> str:
 _audit = sync_to_async(audit_record)
 
 
-async def _require_trader(
+def _require_trader_now(
     actor: Any, subaccount: Subaccount, action: str, ip: str | None, parameters: dict[str, Any]
 ) -> None:
+    """The role check (in a worker thread): a refusal is audited as denied and raised."""
     try:
-        await sync_to_async(require_role)(actor, subaccount, Role.TRADER)
+        require_role(actor, subaccount, Role.TRADER)
     except PermissionDenied as denied:
-        await _audit(
+        audit_record(
             actor=actor,
             action=action,
             subaccount=subaccount,
@@ -94,6 +101,9 @@ async def _require_trader(
             ip=ip,
         )
         raise
+
+
+_require_trader = sync_to_async(_require_trader_now)
 
 
 async def _audit_failure(
@@ -120,10 +130,17 @@ async def _audit_failure(
 
 @sync_to_async
 def _ticket_claim(
-    *, token: str, actor: Any, subaccount: Subaccount, symbol: str
+    *,
+    token: str,
+    actor: Any,
+    subaccount: Subaccount,
+    symbol: str,
+    ip: str | None,
+    parameters: dict[str, Any],
 ) -> tuple[OrderTicket, bool]:
-    """Record the token with a fresh clientId, or return the existing record (and False)."""
-    OrderTicket.objects.filter(created_at__lt=timezone.now() - TICKETS_KEPT).delete()
+    """Check the role, then record the token with a fresh clientId, or return the existing
+    record (and False): one trip to the database before the order is signed."""
+    _require_trader_now(actor, subaccount, "order_place", ip, parameters)
     try:
         with transaction.atomic():
             record = OrderTicket.objects.create(
@@ -133,9 +150,42 @@ def _ticket_claim(
                 actor=actor,
                 symbol=symbol,
             )
-        return record, True
     except IntegrityError:
         return OrderTicket.objects.get(token=token), False
+    # Forget old tokens now and then (not on every order: one write saved per order).
+    if record.pk % TICKETS_CLEANUP_EVERY == 0:
+        OrderTicket.objects.filter(created_at__lt=timezone.now() - TICKETS_KEPT).delete()
+    return record, True
+
+
+@sync_to_async
+def _order_placed_record(
+    record: OrderTicket,
+    *,
+    reservation: int | None,
+    order: Order,
+    message: str,
+    actor: Any,
+    subaccount: Subaccount,
+    parameters: dict[str, Any],
+    ip: str | None,
+) -> None:
+    """After the exchange accepted the order: the reservation timestamped, the ticket's
+    outcome and the audit record, in one transaction (the order exists whatever happens
+    here; this only records it)."""
+    with transaction.atomic():
+        risk_reservation_settle_now(reservation_id=reservation, placed=True)
+        OrderTicket.objects.filter(pk=record.pk).update(
+            outcome=OrderTicket.Outcome.PLACED, order_id=order.id, message=message
+        )
+        audit_record(
+            actor=actor,
+            action="order_place",
+            subaccount=subaccount,
+            parameters={**parameters, "orderId": order.id},
+            detail=order.status.value,
+            ip=ip,
+        )
 
 
 @sync_to_async
@@ -161,9 +211,13 @@ async def order_place(
     an exchange rejection is a result with ok=False (audited as failed), not an exception.
     """
     parameters = ticket.audit_parameters()
-    await _require_trader(actor, subaccount, "order_place", ip, parameters)
     record, created = await _ticket_claim(
-        token=ticket.token, actor=actor, subaccount=subaccount, symbol=ticket.symbol
+        token=ticket.token,
+        actor=actor,
+        subaccount=subaccount,
+        symbol=ticket.symbol,
+        ip=ip,
+        parameters=parameters,
     )
     if not created:
         return await _repeat_result(record, actor=actor, subaccount=subaccount, ticket=ticket)
@@ -204,17 +258,15 @@ async def order_place(
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
         await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
         return OrderResult(ok=False, message=f"Order not placed: {message}")
-    await risk_reservation_settle(reservation_id=reservation, placed=True)
     message = f"Order placed: {order_summary(order)}."
-    await _ticket_finish(
-        record, outcome=OrderTicket.Outcome.PLACED, order_id=order.id, message=message
-    )
-    await _audit(
+    await _order_placed_record(
+        record,
+        reservation=reservation,
+        order=order,
+        message=message,
         actor=actor,
-        action="order_place",
         subaccount=subaccount,
-        parameters={**parameters, "orderId": order.id},
-        detail=order.status.value,
+        parameters=parameters,
         ip=ip,
     )
     return OrderResult(ok=True, message=message, order=order)

@@ -2,8 +2,8 @@
 
 Run: ``.venv/bin/python -m tests.bench.bench_ticket [orders] [--profile]``
 
-Starts a sandbox (no market maker), sets up Django on a temporary SQLite database with one
-subaccount and a trader, and sends ``orders`` limit buys that rest on the book, alternating
+Starts a sandbox (no market maker), sets up Django on a temporary SQLite database (or on
+DATABASE_URL's PostgreSQL database when it is set) with one subaccount and a trader, and sends ``orders`` limit buys that rest on the book, alternating
 two ways, in the same process and the same run:
 
 - ticket: an htmx POST to ``/trading/market/SOL_USDC/ticket/`` through Django's ASGI handler
@@ -48,8 +48,7 @@ def setup_django(folder: Path, sandbox: SandboxProcess) -> None:
     os.environ["DASHBOARD_RELAY"] = "off"  # the ticket alone; the relay is timed elsewhere
     os.environ["DASHBOARD_MONITORING_FLUSH_S"] = "0"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"  # the host Django's test client sends
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(name, None)
+    os.environ.pop("REDIS_URL", None)  # DATABASE_URL, when set, is used (PostgreSQL)
     import django
 
     django.setup()
@@ -67,11 +66,12 @@ def seed(sandbox: SandboxProcess) -> tuple[object, object]:
 
     key = sandbox.keys[0]
     subaccount = Subaccount.objects.create(
-        name="Bench desk",
+        name=f"Bench desk {secrets.token_hex(4)}",
         api_public_key=key["api_key"],
         api_secret_sealed=crypto.seal(key["api_secret"]),
     )
-    trader = get_user_model().objects.create_user("trader", password=secrets.token_hex(8))
+    name = f"trader-{secrets.token_hex(4)}"
+    trader = get_user_model().objects.create_user(name, password=secrets.token_hex(8))
     Membership.objects.create(user=trader, subaccount=subaccount, role=Role.TRADER)
     return subaccount, trader
 

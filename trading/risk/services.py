@@ -316,9 +316,9 @@ async def risk_gate_admit(
     return reservation_id
 
 
-@sync_to_async
-def risk_reservation_settle(*, reservation_id: int | None, placed: bool) -> None:
-    """The exchange answered: a refused order frees its headroom, a placed one is timestamped."""
+def risk_reservation_settle_now(*, reservation_id: int | None, placed: bool) -> None:
+    """The exchange answered: a refused order frees its headroom, a placed one is timestamped
+    (synchronous, for a caller that records the outcome in the same transaction)."""
     if reservation_id is None:
         return
     reservations = RiskReservation.objects.filter(pk=reservation_id)
@@ -330,6 +330,9 @@ def risk_reservation_settle(*, reservation_id: int | None, placed: bool) -> None
     # inside the gate, and only on every CLEANUP_EVERY-th order: one query saved per order.
     if reservation_id % CLEANUP_EVERY == 0:
         RiskReservation.objects.filter(created_at__lt=timezone.now() - RESERVATION_TTL).delete()
+
+
+risk_reservation_settle = sync_to_async(risk_reservation_settle_now)
 
 
 @sync_to_async

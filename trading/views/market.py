@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
@@ -272,17 +270,14 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
         problems = _form_problems(form)
         return await _result(request, {"ok": False, "problems": problems}, token=None)
     # The figures under the ticket always show what was checked for this submit.
-    feedback = await sync_to_async(render_to_string)(
-        "trading/partials/ticket_feedback.html",
-        {"market": market, "review": review, "oob": True},
-    )
+    feedback = {"market": market, "review": review}
     if not review.ok:
         return await _result(
-            request, {"ok": False, "problems": review.messages}, token=None, extra=feedback
+            request, {"ok": False, "problems": review.messages}, token=None, feedback=feedback
         )
     if review.confirm_reasons and not form.cleaned_data.get("confirmed"):
         return await _result(
-            request, {"confirm": review.confirm_reasons}, token=None, extra=feedback
+            request, {"confirm": review.confirm_reasons}, token=None, feedback=feedback
         )
     try:
         result = await order_place(
@@ -302,7 +297,7 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
         "repeated": result.repeated,
         "order_id": result.order.id if result.order is not None else "",
     }
-    return await _result(request, outcome, token=token, extra=feedback)
+    return await _result(request, outcome, token=token, feedback=feedback)
 
 
 async def _refused_ticket(request: HttpRequest, text: str) -> HttpResponse:
@@ -313,11 +308,15 @@ async def _refused_ticket(request: HttpRequest, text: str) -> HttpResponse:
 
 
 async def _result(
-    request: HttpRequest, outcome: dict[str, Any], *, token: str | None, extra: str = ""
+    request: HttpRequest,
+    outcome: dict[str, Any],
+    *,
+    token: str | None,
+    feedback: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    response = await render_async(
-        request, "trading/partials/ticket_result.html", {"outcome": outcome, "token": token}
-    )
-    if extra:
-        response.content += extra.encode()
-    return response
+    """The ticket's answer: its outcome, a fresh token when the order was final, and (after
+    a check) the figures under the ticket, swapped out of band; one template, one render."""
+    context: dict[str, Any] = {"outcome": outcome, "token": token}
+    if feedback is not None:
+        context.update(feedback, feedback=True, oob=True)
+    return await render_async(request, "trading/partials/ticket_result.html", context)
