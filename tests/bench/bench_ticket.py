@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python -m tests.bench.bench_ticket [orders] [--profile]``
 
 Starts a sandbox (no market maker), sets up Django on a temporary SQLite database (or on
-DATABASE_URL's PostgreSQL database when it is set) with one subaccount and a trader, and sends ``orders`` limit buys that rest on the book, alternating
-two ways, in the same process and the same run:
+DATABASE_URL's PostgreSQL database when it is set) with one subaccount and a trader, and
+sends ``orders`` limit buys that rest on the book, alternating two ways, in the same process
+and the same run:
 
 - ticket: an htmx POST to ``/trading/market/SOL_USDC/ticket/`` through Django's ASGI handler
   (session, middleware, the ticket's review, the risk gate, the order, the answer), signed
