@@ -90,7 +90,15 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": CONFIG.state_dir / SQLITE_NAME,
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                # Write-ahead log: a commit appends to the log instead of syncing the
+                # journal and the database file (about 10 ms a commit on a plain disk, three
+                # commits per order); the database stays consistent after any crash, and a
+                # power cut can only lose the last commits. Scaled runs use PostgreSQL.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 
