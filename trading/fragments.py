@@ -1,7 +1,7 @@
 """The older home of the live regions, kept as one import for callers that use it.
 
 Rendering lives in `trading.live_regions` (one function per region, and
-`account_regions_render` for a subaccount's regions); the rows they show in `trading.rows`;
+`account_live_regions` for a subaccount's regions); the rows they show in `trading.rows`;
 numbers are formatted by `trading.formatting`.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from trading.live_regions import (
     AccountRegions,
+    Region,
     account_event_html,
-    account_regions_render,
+    account_live_regions,
     balances_html,
     book_html,
     kline_html,
@@ -39,7 +40,8 @@ __all__ = [
     "Markets",
     "account_event_html",
     "account_event_row",
-    "account_regions_render",
+    "account_live_regions",
+    "Region",
     "balances_html",
     "book_from_depth",
     "book_html",

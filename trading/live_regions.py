@@ -8,7 +8,7 @@ formatted by `trading.formatting`.
 By default the root element carries ``hx-swap-oob="true"`` (what the relay and the htmx action
 responses send); views pass ``oob=False`` when the fragment is part of a full page.
 
-`account_regions_html` is the one renderer of a subaccount's regions (open orders, positions,
+`account_live_regions` is the one renderer of a subaccount's regions (open orders, positions,
 balances) from an `AccountState` (`trading.selectors.account`), for the market page's first
 load and every relay push alike.
 """
@@ -44,10 +44,23 @@ def _oob(oob: bool | str) -> str:
     return oob or ""
 
 
+@dataclass(frozen=True)
+class Region:
+    """A live region: its partial and the context it is rendered with. Pages include it
+    with ``{% live_region region %}`` (``trading/templatetags/regions.py``); the relay and
+    htmx answers send `render()`: the same partial either way."""
+
+    template: str
+    context: dict[str, Any]
+
+    def render(self) -> str:
+        return render_to_string(self.template, self.context)
+
+
 # -- market regions --------------------------------------------------------------------------
 
 
-def book_html(market: Market, book: OrderBook, *, levels: int = 20, oob: bool = True) -> str:
+def book_region(market: Market, book: OrderBook, *, levels: int = 20, oob: bool = True) -> Region:
     """The order book region ``book-{symbol}``: `levels` per side with cumulative depth bars.
 
     Asks are listed highest first so the best ask sits just above the spread line and the best
@@ -75,25 +88,35 @@ def book_html(market: Market, book: OrderBook, *, levels: int = 20, oob: bool = 
         "spread_pct": percent(spread_pct, 3) if spread_pct is not None else "",
         "empty": not bids and not asks,
     }
-    return render_to_string("trading/partials/book.html", context)
+    return Region("trading/partials/book.html", context)
 
 
-def trades_html(market: Market, trades: Sequence[Trade], *, oob: bool = True) -> str:
+def book_html(market: Market, book: OrderBook, *, levels: int = 20, oob: bool = True) -> str:
+    """`book_region`, rendered."""
+    return book_region(market, book, levels=levels, oob=oob).render()
+
+
+def trades_region(market: Market, trades: Sequence[Trade], *, oob: bool = True) -> Region:
     """The recent trades region ``trades-{symbol}``, newest first."""
     rows = trade_rows(market, trades)
-    return render_to_string(
+    return Region(
         "trading/partials/trades.html", {"market": market, "rows": rows, "oob": _oob(oob)}
     )
 
 
-def market_stats_html(
+def trades_html(market: Market, trades: Sequence[Trade], *, oob: bool = True) -> str:
+    """`trades_region`, rendered."""
+    return trades_region(market, trades, oob=oob).render()
+
+
+def market_stats_region(
     market: Market,
     *,
     ticker: Ticker | None = None,
     mark: MarkPrice | None = None,
     book: OrderBook | None = None,
     oob: bool = True,
-) -> str:
+) -> Region:
     """The statistics region ``stats-{symbol}``: best bid/ask (when a book is given), last
     price, 24 h change and volume; mark and index price, funding rate and next funding time for
     perpetuals."""
@@ -123,7 +146,19 @@ def market_stats_html(
         if mark and mark.next_funding_timestamp
         else DASH,
     }
-    return render_to_string("trading/partials/stats.html", context)
+    return Region("trading/partials/stats.html", context)
+
+
+def market_stats_html(
+    market: Market,
+    *,
+    ticker: Ticker | None = None,
+    mark: MarkPrice | None = None,
+    book: OrderBook | None = None,
+    oob: bool = True,
+) -> str:
+    """`market_stats_region`, rendered."""
+    return market_stats_region(market, ticker=ticker, mark=mark, book=book, oob=oob).render()
 
 
 def kline_html(market: Market, kline: Kline, interval: str, *, oob: bool = True) -> str:
@@ -141,7 +176,7 @@ def kline_html(market: Market, kline: Kline, interval: str, *, oob: bool = True)
 # -- account regions -------------------------------------------------------------------------
 
 
-def open_orders_html(
+def open_orders_region(
     subaccount: Any,
     orders: Sequence[Order],
     *,
@@ -150,7 +185,7 @@ def open_orders_html(
     symbol: str = "",
     markets: Markets | None = None,
     oob: bool = True,
-) -> str:
+) -> Region:
     """The open orders region ``open-orders-{pk}`` of one subaccount; cancel buttons (and
     cancel-all) only when `can_trade`. `symbol` limits the rows to one market (market page);
     `error` replaces the table with the reason the orders could not be read. `markets` (by
@@ -165,10 +200,32 @@ def open_orders_html(
         "symbol": symbol,
         "oob": _oob(oob),
     }
-    return render_to_string("trading/partials/open_orders.html", context)
+    return Region("trading/partials/open_orders.html", context)
 
 
-def positions_html(
+def open_orders_html(
+    subaccount: Any,
+    orders: Sequence[Order],
+    *,
+    can_trade: bool,
+    error: str = "",
+    symbol: str = "",
+    markets: Markets | None = None,
+    oob: bool = True,
+) -> str:
+    """`open_orders_region`, rendered."""
+    return open_orders_region(
+        subaccount,
+        orders,
+        can_trade=can_trade,
+        error=error,
+        symbol=symbol,
+        markets=markets,
+        oob=oob,
+    ).render()
+
+
+def positions_region(
     subaccount: Any,
     positions: Sequence[Position],
     *,
@@ -177,7 +234,7 @@ def positions_html(
     error: str = "",
     markets: Markets | None = None,
     oob: bool = True,
-) -> str:
+) -> Region:
     """The positions region ``positions-{pk}`` of one subaccount; a close button (a
     reduce-only market order) on each row only when `can_trade`. `liquidations` maps symbol to
     the desk's own liquidation estimate (see `selectors.liquidation_price`); `markets` (by
@@ -196,30 +253,52 @@ def positions_html(
         "error": error,
         "oob": _oob(oob),
     }
-    return render_to_string("trading/partials/positions.html", context)
+    return Region("trading/partials/positions.html", context)
+
+
+def positions_html(
+    subaccount: Any,
+    positions: Sequence[Position],
+    *,
+    can_trade: bool,
+    liquidations: Mapping[str, Decimal | None] | None = None,
+    error: str = "",
+    markets: Markets | None = None,
+    oob: bool = True,
+) -> str:
+    """`positions_region`, rendered."""
+    return positions_region(
+        subaccount,
+        positions,
+        can_trade=can_trade,
+        liquidations=liquidations,
+        error=error,
+        markets=markets,
+        oob=oob,
+    ).render()
 
 
 @dataclass(frozen=True)
 class AccountRegions:
-    """One subaccount's regions, rendered: open orders, positions, balances ("" when the
-    balances could not be read: the block already on the page stays)."""
+    """One subaccount's regions: open orders, positions, and balances (None when they could
+    not be read: the block already on the page stays)."""
 
-    open_orders: str
-    positions: str
-    balances: str = ""
+    open_orders: Region
+    positions: Region
+    balances: Region | None = None
 
-    def html(self) -> str:
-        return self.open_orders + self.positions + self.balances
+    def all(self) -> list[Region]:
+        return [r for r in (self.open_orders, self.positions, self.balances) if r is not None]
 
 
-def account_regions_render(
+def account_live_regions(
     state: AccountState, *, can_trade: bool, balances: bool = True, oob: bool = True
 ) -> AccountRegions:
     """The one renderer of a subaccount's live regions from its `AccountState`: the market
     page's first load and every relay push (one variant per role) go through here.
     `balances=False` leaves the balances block out (it does not depend on the role)."""
     sub = state.subaccount
-    open_orders = open_orders_html(
+    open_orders = open_orders_region(
         sub,
         state.orders,
         can_trade=can_trade,
@@ -227,7 +306,7 @@ def account_regions_render(
         markets=state.markets,
         oob=oob,
     )
-    positions = positions_html(
+    positions = positions_region(
         sub,
         state.positions,
         can_trade=can_trade,
@@ -236,9 +315,9 @@ def account_regions_render(
         markets=state.markets,
         oob=oob,
     )
-    block = ""
+    block = None
     if balances and state.balances is not None:
-        block = balances_html(sub, state.balances, oob=oob)
+        block = balances_region(sub, state.balances, oob=oob)
     return AccountRegions(open_orders, positions, block)
 
 
@@ -251,10 +330,15 @@ def account_event_html(subaccount: Any, event: Any) -> str:
     )
 
 
-def balances_html(subaccount: Any, view: Any, *, oob: bool | str = True) -> str:
+def balances_region(subaccount: Any, view: Any, *, oob: bool | str = True) -> Region:
     """The balances block ``balances-{pk}`` of one subaccount: assets valued in USDC, the perp
     margin summary, equity sparklines, low-balance highlights, or the read error (never zeros).
     `view` is a ``trading.balances.readmodel.SubaccountBalances`` (``balances_view_for``)."""
     block = block_context(view)
     context = {"view": block, "sparklines": block["sparklines"], "oob": _oob(oob)}
-    return render_to_string("trading/partials/balances_subaccount.html", context)
+    return Region("trading/partials/balances_subaccount.html", context)
+
+
+def balances_html(subaccount: Any, view: Any, *, oob: bool | str = True) -> str:
+    """`balances_region`, rendered."""
+    return balances_region(subaccount, view, oob=oob).render()

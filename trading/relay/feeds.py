@@ -28,7 +28,7 @@ from trading.backpack.stream_types import (
 from trading.backpack.wire import FieldError
 from trading.live_regions import (
     account_event_html,
-    account_regions_render,
+    account_live_regions,
     book_html,
     kline_html,
     market_stats_html,
@@ -322,18 +322,20 @@ class AccountFeed:
         """Re-read open orders, positions and balances; push both role variants."""
         state = await account_state_read(self.subaccount, fresh=True)
         self.refreshes += 1
-        viewer = account_regions_render(state, can_trade=False)
-        trader = account_regions_render(state, can_trade=True, balances=False)
+        viewer = account_live_regions(state, can_trade=False)
+        trader = account_live_regions(state, can_trade=True, balances=False)
         pk = self.subaccount.pk
-        for viewer_html, trader_html in (
+        for viewer_region, trader_region in (
             (viewer.open_orders, trader.open_orders),
             (viewer.positions, trader.positions),
         ):
-            await self.relay.send_now(
-                self.group,
-                {"type": "push", "html": viewer_html, "trader_html": trader_html, "subaccount": pk},
-            )
-        if viewer.balances:
-            await self.relay.send_now(
-                self.group, {"type": "push", "html": viewer.balances, "subaccount": pk}
-            )
+            message = {
+                "type": "push",
+                "html": viewer_region.render(),
+                "trader_html": trader_region.render(),
+                "subaccount": pk,
+            }
+            await self.relay.send_now(self.group, message)
+        if viewer.balances is not None:
+            message = {"type": "push", "html": viewer.balances.render(), "subaccount": pk}
+            await self.relay.send_now(self.group, message)

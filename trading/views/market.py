@@ -16,7 +16,7 @@ from trading.backpack.errors import InvalidOrderError
 from trading.backpack.market_types import Market
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.forms import TicketForm, new_ticket_token
-from trading.live_regions import book_html, market_stats_html, trades_html
+from trading.live_regions import book_region, market_stats_region, trades_region
 from trading.risk.services import risk_headroom_text
 from trading.rows import book_from_depth, kline_point
 from trading.selectors import SubaccountAccess
@@ -121,11 +121,11 @@ async def market_page(request: HttpRequest, symbol: str) -> HttpResponse:
         context.update(
             perp=market.is_perp,
             error=snapshot.error,
-            book_html=book_html(market, book, oob=False) if book else "",
-            trades_html=trades_html(market, snapshot.trades, oob=False)
+            book_region=book_region(market, book, oob=False) if book else None,
+            trades_region=trades_region(market, snapshot.trades, oob=False)
             if snapshot.trades is not None
-            else "",
-            stats_html=market_stats_html(
+            else None,
+            stats_region=market_stats_region(
                 market, ticker=snapshot.ticker, mark=snapshot.mark, book=book, oob=False
             ),
             form=_ticket_form(market, tradable),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import signed_in
 from trading import formatting, selectors
 from trading.failures import EXCHANGE_ERRORS, failure_text
-from trading.live_regions import account_regions_render, open_orders_html
+from trading.live_regions import Region, account_live_regions, open_orders_region
 from trading.rows import fill_row, order_row
 from trading.selectors import SubaccountAccess
 from trading.selectors.account import account_state_read
@@ -25,7 +25,6 @@ from trading.services import order_cancel, orders_cancel_all
 from trading.views.common import (
     access_for,
     client_ip,
-    message_html,
     refused,
     render_async,
 )
@@ -34,9 +33,9 @@ from trading.views.market import SYMBOL
 TRADER_ONLY = "Cancelling orders needs the trader role on {name}."
 
 
-def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
+def _block_region(block: selectors.AccountBlock, *, oob: bool) -> Region:
     access = block.access
-    return open_orders_html(
+    return open_orders_region(
         access.subaccount,
         block.orders or [],
         can_trade=access.can_trade,
@@ -51,24 +50,32 @@ def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
 async def orders_page(request: HttpRequest) -> HttpResponse:
     """Open orders of every subaccount the user may see, live through ``ws/account/``."""
     blocks = await selectors.open_orders_for_team(user=request.user)
-    context = {"regions": [_block_html(b, oob=False) for b in blocks], "blocks": blocks}
+    context = {"regions": [_block_region(b, oob=False) for b in blocks], "blocks": blocks}
     template = "trading/orders.html"
     if getattr(request, "htmx", False):
         template = "trading/orders.html#regions"
     return await render_async(request, template, context)
 
 
-async def _orders_region(access: SubaccountAccess, markets: selectors.Markets | None = None) -> str:
+async def _orders_region(access: SubaccountAccess) -> Region:
     subaccount = access.subaccount
-    if markets is None:
-        markets = await selectors.markets_known()
+    markets = await selectors.markets_known()
     try:
         orders = await selectors.open_orders_for(subaccount)
     except EXCHANGE_ERRORS as error:
-        return open_orders_html(
+        return open_orders_region(
             subaccount, [], can_trade=access.can_trade, error=failure_text(error)
         )
-    return open_orders_html(subaccount, orders, can_trade=access.can_trade, markets=markets)
+    return open_orders_region(subaccount, orders, can_trade=access.can_trade, markets=markets)
+
+
+async def _regions_answer(
+    request: HttpRequest, regions: list[Region], text: str = "", level: str = "info"
+) -> HttpResponse:
+    """An htmx answer: regions swapped out of band, and the page's message when given."""
+    message = {"text": text, "level": level} if text else None
+    context = {"regions": regions, "message": message}
+    return await render_async(request, "trading/partials/regions.html", context)
 
 
 def _clean_symbol(raw: str) -> str | None:
@@ -101,7 +108,7 @@ async def cancel_order(request: HttpRequest, subaccount_id: int) -> HttpResponse
     except EXCHANGE_ERRORS as error:
         text, level = f"Cancel failed: {failure_text(error)}", "error"
     region = await _orders_region(access)
-    return HttpResponse(region + message_html(text, level=level))
+    return await _regions_answer(request, [region], text, level)
 
 
 @require_POST
@@ -132,7 +139,7 @@ async def cancel_all(request: HttpRequest, subaccount_id: int) -> HttpResponse:
     except EXCHANGE_ERRORS as error:
         text, level = f"Cancel all failed: {failure_text(error)}", "error"
     region = await _orders_region(access)
-    return HttpResponse(region + message_html(text, level=level))
+    return await _regions_answer(request, [region], text, level)
 
 
 @require_GET
@@ -142,8 +149,8 @@ async def account_regions(request: HttpRequest, subaccount_id: int) -> HttpRespo
     of band; the market page loads them after its first paint."""
     access = await access_for(request, subaccount_id)
     state = await account_state_read(access.subaccount, sparklines=False)
-    regions = account_regions_render(state, can_trade=access.can_trade)
-    return HttpResponse(regions.html())
+    regions = account_live_regions(state, can_trade=access.can_trade)
+    return await _regions_answer(request, regions.all())
 
 
 # -- history -----------------------------------------------------------------------------------

@@ -9,21 +9,20 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import signed_in
 from trading import selectors
 from trading.failures import EXCHANGE_ERRORS, failure_text
-from trading.live_regions import positions_html
+from trading.live_regions import Region, positions_region
 from trading.services import TradingError, order_summary, position_close
 from trading.views.common import (
     access_for,
     client_ip,
-    message_html,
     refused,
     render_async,
 )
 from trading.views.market import SYMBOL
 
 
-def _block_html(block: selectors.AccountBlock, *, oob: bool) -> str:
+def _block_region(block: selectors.AccountBlock, *, oob: bool) -> Region:
     access = block.access
-    return positions_html(
+    return positions_region(
         access.subaccount,
         block.positions or [],
         can_trade=access.can_trade,
@@ -40,7 +39,7 @@ async def positions_page(request: HttpRequest) -> HttpResponse:
     """Open positions of every subaccount the user may see: entry, mark, liquidation
     estimate, unrealized PnL; a close button for traders."""
     blocks = await selectors.positions_for_team(user=request.user)
-    context = {"regions": [_block_html(b, oob=False) for b in blocks], "blocks": blocks}
+    context = {"regions": [_block_region(b, oob=False) for b in blocks], "blocks": blocks}
     template = "trading/positions.html"
     if getattr(request, "htmx", False):
         template = "trading/positions.html#regions"
@@ -74,4 +73,8 @@ async def close_position(request: HttpRequest, subaccount_id: int) -> HttpRespon
         block.positions, block.liquidations = await selectors.positions_for(subaccount)
     except EXCHANGE_ERRORS as error:
         block.error = failure_text(error)
-    return HttpResponse(_block_html(block, oob=True) + message_html(text, level=level))
+    context = {
+        "regions": [_block_region(block, oob=True)],
+        "message": {"text": text, "level": level},
+    }
+    return await render_async(request, "trading/partials/regions.html", context)
