@@ -12,9 +12,10 @@ import functools
 import json
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import routes as R
+from .client import BackpackClient
 from .clock import ExchangeClock
 from .errors import (
     AuthenticationError,
@@ -32,11 +33,8 @@ from .ratelimit import Budget, LocalRateLimiter, RedisRateLimiter
 from .retry import RetryPolicy
 from .routes import Route
 from .signing import DEFAULT_WINDOW_MS, MAX_WINDOW_MS, Credentials, clean_params
+from .streams import StreamClient
 from .transport import HttpxSender
-
-if TYPE_CHECKING:
-    from .client import BackpackClient
-    from .streams import StreamClient
 
 PUBLIC_KEY = "public"
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -109,14 +107,10 @@ class ExchangeSession:
 
     def client(self, credentials: Credentials | None = None, *, label: str = "") -> BackpackClient:
         """A client for one subaccount (or public data only when ``credentials`` is None)."""
-        from .client import BackpackClient
-
         return BackpackClient(self, credentials, label=label or "public")
 
     def streams(self, credentials: Credentials | None = None, **options: Any) -> StreamClient:
         """A supervised WebSocket connection to ``ws_url`` (signing with the session clock)."""
-        from .streams import StreamClient
-
         if not self.ws_url:
             raise ValueError("this session has no ws_url")
         if credentials is not None:

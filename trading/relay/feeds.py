@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trading.backpack.bookkeeper import BookKeeper
 from trading.backpack.errors import BackpackError
@@ -26,6 +26,7 @@ from trading.backpack.stream_types import (
     trade_from_stream,
 )
 from trading.backpack.wire import FieldError
+from trading.exchange import client_for
 from trading.live_regions import (
     account_event_html,
     account_live_regions,
@@ -34,12 +35,13 @@ from trading.live_regions import (
     market_stats_html,
     trades_html,
 )
+from trading.monitoring import stream_state_report, stream_stopped
+from trading.relay.coalesce import Message
 from trading.relay.groups import market_group, subaccount_group
 from trading.selectors.account import account_state_read
 
 if TYPE_CHECKING:
     from accounts.models import Subaccount
-    from trading.relay.worker import Relay
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +55,31 @@ ACCOUNT_LIVE_WITHIN_S = 10.0
 BAD_FRAME = (BackpackError, FieldError, KeyError, ValueError, TypeError, ArithmeticError)
 
 
+class Relay(Protocol):
+    """What a feed needs of the relay that owns it (`trading.relay.worker.Relay`): the
+    exchange session, the public streams' connection, and the ways to publish."""
+
+    @property
+    def session(self) -> Any: ...
+
+    def public_streams(self) -> Any: ...
+
+    def offer(self, group: str, kind: str, message: Message) -> None: ...
+
+    async def send_now(self, group: str, message: dict[str, Any]) -> None: ...
+
+    def ledger_poke(self, pk: int) -> None: ...
+
+
 def _report_stream(
     name: str, connected: bool, last_message_at: float | None = None, state: str | None = None
 ) -> None:
-    from trading.monitoring import stream_state_report
-
     with contextlib.suppress(Exception):  # monitoring never stops the relay
         stream_state_report(name, connected, last_message_at, state)
 
 
 def _report_stopped(name: str) -> None:
     """Stopped on purpose (nobody watches): forgotten by monitoring, never 'down'."""
-    from trading.monitoring import stream_stopped
-
     with contextlib.suppress(Exception):
         stream_stopped(name)
 
@@ -259,8 +273,6 @@ class AccountFeed:
         self._watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        from trading.exchange import client_for
-
         credentials = client_for(self.subaccount).credentials
         self.streams = self.relay.session.streams(credentials, on_outage=self._on_outage)
         await self.streams.subscribe("account.orderUpdate", self._on_event)

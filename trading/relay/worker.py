@@ -20,6 +20,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from trading.exchange import exchange_session
 from trading.ledger.keeper import LedgerKeeper
 from trading.relay.coalesce import Coalescer, Message
 from trading.relay.feeds import AccountFeed, MarketFeed
@@ -77,8 +78,6 @@ class Relay:
     @property
     def session(self) -> Any:
         if self._session is None:
-            from trading.exchange import exchange_session
-
             self._session = exchange_session()
         return self._session
 
