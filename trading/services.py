@@ -35,7 +35,9 @@ from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.formatting import plain
 from trading.models import OrderTicket
 from trading.risk.services import (
+    ExposureRead,
     RiskRefused,
+    risk_exposure_read,
     risk_gate_admit,
     risk_reservation_settle,
     risk_reservation_settle_now,
@@ -211,20 +213,33 @@ async def order_place(
     an exchange rejection is a result with ok=False (audited as failed), not an exception.
     """
     parameters = ticket.audit_parameters()
-    record, created = await _ticket_claim(
-        token=ticket.token,
-        actor=actor,
-        subaccount=subaccount,
-        symbol=ticket.symbol,
-        ip=ip,
-        parameters=parameters,
-    )
+    # The gate's exchange reads (positions, open orders, equity) go out while the token is
+    # claimed; only the gate's check, after the claim, decides and reserves.
+    exposure = None
+    if not ticket.reduce_only:
+        exposure = asyncio.ensure_future(risk_exposure_read(subaccount=subaccount))
+    try:
+        record, created = await _ticket_claim(
+            token=ticket.token,
+            actor=actor,
+            subaccount=subaccount,
+            symbol=ticket.symbol,
+            ip=ip,
+            parameters=parameters,
+        )
+    except BaseException:
+        _discard(exposure)
+        raise
     if not created:
+        _discard(exposure)
         return await _repeat_result(record, actor=actor, subaccount=subaccount, ticket=ticket)
     parameters["clientId"] = record.client_id
     client = client_for(subaccount)
     try:
-        reservation = await _ticket_gate(actor=actor, subaccount=subaccount, ticket=ticket)
+        read = await exposure if exposure is not None else None
+        reservation = await _ticket_gate(
+            actor=actor, subaccount=subaccount, ticket=ticket, read=read
+        )
     except RiskRefused as refused:
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=refused.message)
         return OrderResult(ok=False, message=refused.message)
@@ -287,8 +302,22 @@ async def ticket_notional(ticket: Ticket) -> Decimal:
     return quantity * price
 
 
-async def _ticket_gate(*, actor: Any, subaccount: Subaccount, ticket: Ticket) -> int | None:
-    """The risk gate for a ticket (before anything is signed); its reservation id."""
+def _discard(task: asyncio.Future[Any] | None) -> None:
+    """A read no longer wanted: cancelled, or its failure taken (never left unretrieved)."""
+    if task is None:
+        return
+    if task.done():
+        if not task.cancelled():
+            task.exception()
+    else:
+        task.cancel()
+
+
+async def _ticket_gate(
+    *, actor: Any, subaccount: Subaccount, ticket: Ticket, read: ExposureRead | None = None
+) -> int | None:
+    """The risk gate for a ticket (before anything is signed); its reservation id. `read`:
+    the subaccount's exposure, read from the exchange while the ticket was claimed."""
     notional = Decimal(0) if ticket.reduce_only else await ticket_notional(ticket)
     return await risk_gate_admit(
         actor=actor,
@@ -298,6 +327,7 @@ async def _ticket_gate(*, actor: Any, subaccount: Subaccount, ticket: Ticket) ->
         notional=notional,
         reduce_only=ticket.reduce_only,
         quote=ticket.symbol.split("_")[1] if "_" in ticket.symbol else "USDC",
+        read=read,
     )
 
 

@@ -287,6 +287,7 @@ async def risk_gate_admit(
     reduce_only: bool = False,
     quote: str = "USDC",
     action: str = "order_place",
+    read: ExposureRead | None = None,
 ) -> int | None:
     """Pass one order through the gate before it is signed; return its reservation id.
 
@@ -296,14 +297,16 @@ async def risk_gate_admit(
     of them in flight could together flip it. Others are checked against the stricter of the
     subaccount's and the member's limits with the exposure read now plus orders in flight;
     a refusal is recorded and raised as `RiskRefused`. Call `risk_reservation_settle` after
-    the exchange answered.
+    the exchange answered. `read`: the exposure when the caller read it already (the ticket
+    reads it while it claims its token); read now when None.
     """
     order = GateOrder(
         symbol=symbol, buy=side == Side.BID, notional=notional, quote=quote, reduce_only=reduce_only
     )
     if reduce_only:
         return None
-    read = await risk_exposure_read(subaccount=subaccount)
+    if read is None:
+        read = await risk_exposure_read(subaccount=subaccount)
     result, reservation_id, stops = await _check_and_reserve(
         actor=actor, subaccount=subaccount, order=order, read=read
     )
