@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
@@ -319,4 +321,7 @@ async def _result(
     context: dict[str, Any] = {"outcome": outcome, "token": token}
     if feedback is not None:
         context.update(feedback, feedback=True, oob=True)
-    return await render_async(request, "trading/partials/ticket_result.html", context)
+    # A partial that needs nothing of the request: no context processors (the theme one
+    # reads the database from a worker thread).
+    html = await sync_to_async(render_to_string)("trading/partials/ticket_result.html", context)
+    return HttpResponse(html)
