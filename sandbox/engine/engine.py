@@ -49,7 +49,7 @@ from .orders import TRIGGER_PENDING
 from .parsing import parse_client_id, parse_decimal, parse_int_id, parse_order
 from .periodic import PeriodicMixin
 from .queries import QueriesMixin
-from .strategies import FIRST_STRATEGY_ID, StrategyMixin
+from .strategies import FIRST_STRATEGY_ID, STRATEGIES_KEPT, StrategyMixin
 from .strategy_types import Strategy
 from .trading import TradingMixin
 from .transfers import TransfersMixin
@@ -192,7 +192,8 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         self._trigger_check: dict[str, None] = {}
         self._published_klines: dict[tuple[str, str], int] = {}
         self._running_strategies: dict[int, Strategy] = {}
-        self._strategy_log: list[Strategy] = []  # every strategy, oldest first
+        # every strategy, oldest first (capped, so a long-running sandbox stays bounded)
+        self._strategy_log: deque[Strategy] = deque(maxlen=STRATEGIES_KEPT)
         self._last_strategy_id = FIRST_STRATEGY_ID
         self._emitting = True
 

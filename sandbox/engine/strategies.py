@@ -16,6 +16,7 @@ sizes: :mod:`.strategy_types`.
 
 from __future__ import annotations
 
+from collections import deque
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
@@ -38,6 +39,8 @@ from .strategy_types import (
 )
 
 FIRST_STRATEGY_ID = 6_000_000_000
+STRATEGIES_KEPT = 20_000
+"""How many strategies (running and ended) the engine remembers, newest kept."""
 STRATEGY_NOT_FOUND = "Strategy not found"
 
 _REASONS = {
@@ -51,7 +54,7 @@ _REASONS = {
 class StrategyMixin:
     """Scheduled strategies and their slices."""
 
-    def _strategy_state(self) -> tuple[dict[int, Strategy], list[Strategy]]:
+    def _strategy_state(self) -> tuple[dict[int, Strategy], deque[Strategy]]:
         return self._running_strategies, self._strategy_log
 
     # ------------------------------------------------------------------ commands
@@ -301,4 +304,4 @@ def _reason(error: EngineError) -> str:
     return _REASONS.get(error.code, "Unknown")
 
 
-__all__ = ["FIRST_STRATEGY_ID", "StrategyMixin"]
+__all__ = ["FIRST_STRATEGY_ID", "STRATEGIES_KEPT", "StrategyMixin"]
