@@ -16,6 +16,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Subaccount
 from trading.models import RiskReservation
@@ -30,7 +31,6 @@ from trading.risk.services import (
     _with_in_flight,
     limits_of,
     risk_exposure_read,
-    risk_reservation_settle,
 )
 
 PASS_ALL = GateResult(allowed=True)
@@ -82,19 +82,21 @@ def _check_and_reserve_all(
         result, index = risk_gate_check_all(limits=limits, exposure=exposure, orders=orders)
         if not result.allowed:
             return result, index, [], stops
-        ids: list[int | None] = []
-        for order in orders:
-            if order.reduce_only:
-                ids.append(None)
-                continue
-            reservation = RiskReservation.objects.create(
+        made = RiskReservation.objects.bulk_create(
+            RiskReservation(
                 subaccount=subaccount,
                 member=member,
                 symbol=order.symbol,
                 buy=order.buy,
                 notional=order.notional,
             )
-            ids.append(reservation.pk)
+            for order in orders
+            if not order.reduce_only
+        )
+        if any(reservation.pk is None for reservation in made):  # a database without RETURNING
+            raise RuntimeError("the database gave the reservations no ids")
+        pks = iter(reservation.pk for reservation in made)
+        ids = [None if order.reduce_only else next(pks) for order in orders]
         return result, None, ids, stops
 
 
@@ -126,8 +128,13 @@ async def risk_gate_admit_all(
     return ids
 
 
-async def risk_reservations_settle(*, outcomes: Sequence[tuple[int | None, bool]]) -> None:
+@sync_to_async
+def risk_reservations_settle(*, outcomes: Sequence[tuple[int | None, bool]]) -> None:
     """The exchange answered a set: each (reservation id, placed) settles as
-    `risk_reservation_settle` settles one order."""
-    for reservation_id, placed in outcomes:
-        await risk_reservation_settle(reservation_id=reservation_id, placed=placed)
+    `risk_reservation_settle` settles one order, in two statements for the whole set."""
+    placed = [pk for pk, ok in outcomes if pk is not None and ok]
+    refused = [pk for pk, ok in outcomes if pk is not None and not ok]
+    if placed:
+        RiskReservation.objects.filter(pk__in=placed).update(placed_at=timezone.now())
+    if refused:
+        RiskReservation.objects.filter(pk__in=refused).delete()
