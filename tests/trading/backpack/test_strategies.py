@@ -102,3 +102,21 @@ async def test_bad_twaps_are_refused(client) -> None:
         "The exchange refused POST /api/v1/strategy (HTTP 400): Interval must be at least 1000 ms"
     )
     assert await client.open_strategies() == []
+
+
+def test_a_slice_update_on_the_stream_names_its_strategy() -> None:
+    from trading.backpack.orderfeed import OrderUpdate
+
+    update = OrderUpdate.from_stream(
+        {
+            "e": "orderFill",
+            "s": "SOL_USDC",
+            "S": "Bid",
+            "X": "Filled",
+            "i": "112000000000000007",
+            "q": "1",
+            "z": "1",
+            "H": 6000000001,
+        }
+    )
+    assert (update.strategy_id, update.trigger_price) == ("6000000001", None)

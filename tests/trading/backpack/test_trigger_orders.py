@@ -134,3 +134,21 @@ async def test_a_batch_answers_each_order_typed_stops_included(client) -> None:
     assert [r.status for r in results] == [OrderStatus.NEW, OrderStatus.TRIGGER_PENDING]
     assert results[1].trigger_price == Decimal("160")
     assert len(await client.open_orders()) == 2
+
+
+def test_a_trigger_update_on_the_stream_carries_its_price() -> None:
+    from trading.backpack.orderfeed import OrderUpdate
+
+    update = OrderUpdate.from_stream(
+        {
+            "e": "triggerPlaced",
+            "s": PERP,
+            "S": "Ask",
+            "X": "TriggerPending",
+            "i": "112000000000000007",
+            "P": "140",
+            "B": "MarkPrice",
+            "Y": "50%",
+        }
+    )
+    assert (update.status, update.trigger_price) == (OrderStatus.TRIGGER_PENDING, Decimal("140"))
