@@ -1,6 +1,7 @@
-"""Every function of the desk that sends a batch of orders (`place_orders`) passes the whole
-batch through the gate first (`risk_gate_admit_all`, or `risk_gate_admit`), as
-`test_every_order_path_passes_the_gate` requires of single orders."""
+"""Every function of the desk that sends a batch of orders (`place_orders`) or starts a
+strategy whose orders the exchange sends (`create_twap`) passes it through the gate first
+(`risk_gate_admit_all`, or `risk_gate_admit`), as `test_every_order_path_passes_the_gate`
+requires of single orders."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tests.trading.risk.test_every_order_path_passes_the_gate import (
 )
 
 GATES = {"risk_gate_admit_all", "risk_gate_admit"}
-SENDS = "place_orders"
+SENDS = {"place_orders", "create_twap"}
 
 
 def ungated_batch_paths(sources: dict[str, str]) -> list[str]:
@@ -23,7 +24,7 @@ def ungated_batch_paths(sources: dict[str, str]) -> list[str]:
     bad = []
     for path, fn in functions:
         calls = _called(fn)
-        sends = [line for name, line in calls if name == SENDS]
+        sends = [line for name, line in calls if name in SENDS]
         if not sends:
             continue
         gated = [line for name, line in calls if name in gates and name != fn.name]
@@ -34,14 +35,18 @@ def ungated_batch_paths(sources: dict[str, str]) -> list[str]:
 
 def test_the_checker_finds_a_batch_without_the_gate() -> None:
     ungated = "async def ladder(client):\n    await client.place_orders([])\n"
+    twap = "async def twap(client):\n    await client.create_twap('SOL_USDC', 'Bid')\n"
     gated = (
         "async def ladder(client):\n    await risk_gate_admit_all()\n"
         "    await client.place_orders([])\n"
     )
-    assert ungated_batch_paths({"a.py": ungated, "b.py": gated}) == ["a.py:ladder"]
+    assert ungated_batch_paths({"a.py": ungated, "b.py": gated, "c.py": twap}) == [
+        "a.py:ladder",
+        "c.py:twap",
+    ]
 
 
 def test_every_batch_of_the_desk_passes_the_gate() -> None:
     sources = desk_sources()
-    assert "trading/ladder/services.py" in sources
+    assert {"trading/ladder/services.py", "trading/twap/services.py"} <= set(sources)
     assert ungated_batch_paths(sources) == []
