@@ -9,12 +9,14 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from sandbox.engine import EngineError
+from sandbox.engine import Engine, EngineError
 from sandbox.engine.strategy_types import RANDOM_HIGH, RANDOM_LOW
 from tests.spec_files import SPEC_PATH
 
-from .conftest import limit, market
+from .conftest import ASSETS, SPOT, FakeClock, limit, market
 
 PERP = "SOL_USDC_PERP"
 
@@ -231,3 +233,39 @@ def test_bad_strategies_are_refused_with_a_clear_message(engine, changes, messag
         engine.create_strategy(1, payload)
     assert refused.value.message == message
     assert engine.open_strategies(1) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    steps=st.integers(min_value=100, max_value=100_000),
+    slices=st.integers(min_value=1, max_value=30),
+    randomized=st.booleans(),
+)
+def test_any_twap_fills_exactly_its_quantity_in_its_slices_within_bounds(
+    steps: int, slices: int, randomized: bool
+) -> None:
+    clock = FakeClock()
+    engine = Engine([SPOT], ASSETS, clock=clock)
+    engine.deposit(1, "USDC", "100000")
+    engine.deposit(2, "SOL", "1000")
+    limit(engine, 2, "Ask", "20", "1000")
+    quantity = Decimal(steps) / 100
+    assume(quantity / slices >= SPOT.min_quantity)
+    created = twap(
+        engine,
+        quantity=format(quantity, "f"),
+        duration=slices * 1000,
+        randomizedIntervalQuantity=randomized,
+    )
+    for _ in range(slices):
+        clock.advance(1)
+        engine.run_due_strategies()
+    (done,) = engine.strategy_history(1)
+    assert (done["status"], Decimal(done["executedQuantity"])) == ("Completed", quantity)
+    sizes = [Decimal(o["executedQuantity"]) for o in slices_of(engine, created["id"])]
+    left = quantity
+    for index, size in enumerate(sizes[:-1]):
+        even = left / (slices - index)
+        low, high = (RANDOM_LOW, RANDOM_HIGH) if randomized else (Decimal(1), Decimal(1))
+        assert low * even - SPOT.step_size <= size <= high * even
+        left -= size
