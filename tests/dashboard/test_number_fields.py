@@ -62,6 +62,7 @@ _form(
     "trading.ladder.forms.LadderForm",
     {"side": "Bid", "distribution": "flat", "count": "10", "from_price": "1", "to_price": "2"},
 )
+_form("trading.twap.forms.TwapForm", {"side": "Bid", "duration_s": "60", "interval_s": "10"})
 _form("accounts.forms.SubaccountSettingsForm")
 _form("accounts.forms.PolicyForm", {"otp_code": "123456"})
 _form("accounts.forms.KeyFieldsMixin")
