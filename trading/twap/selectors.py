@@ -20,6 +20,14 @@ class TwapRow:
     arrival_price: Decimal | None
 
     @property
+    def interval_s(self) -> Decimal:
+        return Decimal(self.strategy.interval_ms) / 1000
+
+    @property
+    def duration_s(self) -> Decimal:
+        return Decimal(self.strategy.duration_ms) / 1000
+
+    @property
     def percent_done(self) -> int:
         """Executed share of the size, in whole percent (0 to 100)."""
         total = self.strategy.quantity
