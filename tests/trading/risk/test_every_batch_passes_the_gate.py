@@ -1,5 +1,6 @@
-"""Every function of the desk that sends a batch of orders (`place_orders`) or starts a
-strategy whose orders the exchange sends (`create_twap`) passes it through the gate first
+"""Every function of the desk that sends a batch of orders (`place_orders`), a trigger order
+(`place_trigger_order`, `place_position_exit`) or starts a strategy whose orders the exchange
+sends (`create_twap`) passes it through the gate first
 (`risk_gate_admit_all`, or `risk_gate_admit`), as `test_every_order_path_passes_the_gate`
 requires of single orders."""
 
@@ -14,7 +15,7 @@ from tests.trading.risk.test_every_order_path_passes_the_gate import (
 )
 
 GATES = {"risk_gate_admit_all", "risk_gate_admit"}
-SENDS = {"place_orders", "create_twap"}
+SENDS = {"place_orders", "create_twap", "place_trigger_order", "place_position_exit"}
 
 
 def ungated_batch_paths(sources: dict[str, str]) -> list[str]:
@@ -48,5 +49,9 @@ def test_the_checker_finds_a_batch_without_the_gate() -> None:
 
 def test_every_batch_of_the_desk_passes_the_gate() -> None:
     sources = desk_sources()
-    assert {"trading/ladder/services.py", "trading/twap/services.py"} <= set(sources)
+    assert {
+        "trading/ladder/services.py",
+        "trading/twap/services.py",
+        "trading/exits/services.py",
+    } <= set(sources)
     assert ungated_batch_paths(sources) == []
