@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trading.views import balances, market, orders, pnl, positions
+from trading.views import balances, ladder, market, orders, pnl, positions, twap
 from trading.views import monitoring as monitoring_views
 from trading.views import risk as risk_views
 from trading.views import withdrawals as withdrawal_views
@@ -19,6 +19,39 @@ urlpatterns = [
     path("market/<str:symbol>/klines/", market.market_klines, name="market_klines"),
     path("market/<str:symbol>/ticket/check/", market.ticket_validate, name="ticket_validate"),
     path("market/<str:symbol>/ticket/", market.ticket_submit, name="ticket_submit"),
+    # ladder (scaled) orders of one subaccount on one market
+    path(
+        "subaccounts/<int:subaccount_id>/ladder/<str:symbol>/",
+        ladder.ladder_page,
+        name="ladder",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/ladder/<str:symbol>/preview/",
+        ladder.ladder_preview_view,
+        name="ladder_preview",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/ladder/<str:symbol>/send/",
+        ladder.ladder_send,
+        name="ladder_send",
+    ),
+    # TWAP (the exchange's scheduled strategy) of one subaccount on one market
+    path("subaccounts/<int:subaccount_id>/twap/<str:symbol>/", twap.twap_page, name="twap"),
+    path(
+        "subaccounts/<int:subaccount_id>/twap/<str:symbol>/running/",
+        twap.twap_list,
+        name="twap_list",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/twap/<str:symbol>/start/",
+        twap.twap_start_view,
+        name="twap_start",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/twap/<str:symbol>/cancel/",
+        twap.twap_cancel_view,
+        name="twap_cancel",
+    ),
     # open orders, history
     path("orders/", orders.orders_page, name="orders"),
     path(

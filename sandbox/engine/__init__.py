@@ -11,14 +11,17 @@ Public API::
 Commands: ``execute_order(s)``, ``cancel_order``, ``cancel_open_orders``, ``deposit``,
 ``request_withdrawal``, ``confirm_withdrawal``, ``set_mark_price``, ``set_funding_rate``,
 ``settle_funding``, ``settle_due_funding``, ``set_order_book_state``,
-``publish_market_data`` (call about once a second).
+``publish_market_data`` (call about once a second), ``create_strategy``,
+``cancel_strategy``, ``cancel_strategies``, ``run_due_strategies`` (call often: it runs
+the TWAP slices that fell due), ``step_strategies`` (tests).
 Queries: ``markets_wire``, ``assets_wire``, ``depth``, ``ticker(s)``, ``klines``,
 ``recent_trades``, ``trade_history``, ``mark_prices``, ``open_interest``,
 ``funding_rates``, ``funding_payments``, ``settlement_history``, ``position_history``,
 ``open_orders``, ``get_order``, ``order``,
 ``order_history``, ``fill_history``, ``positions``, ``position_events``, ``balances``,
 ``collateral``, ``account``, ``max_order_quantity``, ``max_withdrawal_quantity``,
-``deposits``, ``withdrawals``; typed ``balance`` / ``net_position`` for tests.
+``deposits``, ``withdrawals``, ``get_strategy``, ``open_strategies``,
+``strategy_history``; typed ``balance`` / ``net_position`` for tests.
 
 Events (``Event.stream``): ``account.orderUpdate``, ``account.positionUpdate`` (with
 ``subaccount_id`` and ``symbol``), ``depth.<s>``, ``bookTicker.<s>``, ``trade.<s>``,
@@ -28,8 +31,9 @@ Events (``Event.stream``): ``account.orderUpdate``, ``account.positionUpdate`` (
 
 Modules: :mod:`.engine` (the class, commands), :mod:`.trading` / :mod:`.matching` /
 :mod:`.triggers` (order rules), :mod:`.margin`, :mod:`.transfers`, :mod:`.periodic`,
-:mod:`.queries`, :mod:`.book`, :mod:`.ledger`, :mod:`.orders`, :mod:`.marketdata`,
-:mod:`.parsing`, :mod:`.events`, :mod:`.errors` (codes and messages), :mod:`.markets`.
+:mod:`.queries`, :mod:`.strategies` / :mod:`.strategy_types` (TWAP), :mod:`.book`,
+:mod:`.ledger`, :mod:`.orders`, :mod:`.marketdata`, :mod:`.parsing`, :mod:`.events`,
+:mod:`.errors` (codes and messages), :mod:`.markets`.
 """
 
 from __future__ import annotations

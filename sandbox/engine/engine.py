@@ -23,7 +23,8 @@ REST shapes milliseconds (or naive ISO datetimes where the spec says so).
 
 The class is assembled from mixins: :mod:`.trading` (placement, matching, triggers),
 :mod:`.margin` (collateral arithmetic), :mod:`.transfers` (deposits, withdrawals),
-:mod:`.periodic` (funding, periodic market-data streams), :mod:`.queries` (read models).
+:mod:`.periodic` (funding, periodic market-data streams), :mod:`.queries` (read models),
+:mod:`.strategies` (scheduled strategies, TWAP).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from .orders import TRIGGER_PENDING
 from .parsing import parse_client_id, parse_decimal, parse_int_id, parse_order
 from .periodic import PeriodicMixin
 from .queries import QueriesMixin
+from .strategies import FIRST_STRATEGY_ID, STRATEGIES_KEPT, StrategyMixin
+from .strategy_types import Strategy
 from .trading import TradingMixin
 from .transfers import TransfersMixin
 
@@ -114,7 +117,7 @@ def _system_clock() -> int:
     return time.time_ns() // 1000
 
 
-class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMixin):
+class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMixin, StrategyMixin):
     """One exchange: numbered subaccounts, one order book per market, a ledger."""
 
     def __init__(
@@ -188,6 +191,10 @@ class Engine(TradingMixin, MarginMixin, TransfersMixin, PeriodicMixin, QueriesMi
         # symbols whose pending triggers must be checked; a dict keeps the order fixed
         self._trigger_check: dict[str, None] = {}
         self._published_klines: dict[tuple[str, str], int] = {}
+        self._running_strategies: dict[int, Strategy] = {}
+        # every strategy, oldest first (capped, so a long-running sandbox stays bounded)
+        self._strategy_log: deque[Strategy] = deque(maxlen=STRATEGIES_KEPT)
+        self._last_strategy_id = FIRST_STRATEGY_ID
         self._emitting = True
 
     # ----------------------------------------------------------------- events, time

@@ -361,6 +361,8 @@ class MatchingMixin:
             if not after:
                 del account.positions[symbol]
                 position.closed_us = now
+                if symbol in self._triggers:
+                    self._expire_stops(account, symbol)
                 kind = "positionClosed"
             else:
                 kind = "positionOpened" if opened or not before else "positionAdjusted"

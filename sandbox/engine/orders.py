@@ -64,6 +64,7 @@ class Order:
     trigger_price: Decimal | None = None
     trigger_by: str | None = None
     trigger_quantity: Decimal | None = None
+    trigger_percent: Decimal | None = None  # triggerQuantity "N%": of the position at firing
     trigger_above = False
     triggered_us: int | None = None
     take_profit_trigger_price: Decimal | None = None
@@ -73,6 +74,7 @@ class Order:
     stop_loss_limit_price: Decimal | None = None
     stop_loss_trigger_by: str | None = None
     related_order_id: int | None = None
+    strategy_id: int | None = None
     exits_attached = False
     # the order-update / REST fields that never change, built on first use
     event_base: dict[str, Any] | None = None
@@ -116,6 +118,8 @@ class Order:
             wire["triggerBy"] = self.trigger_by
             if self.trigger_quantity is not None:
                 wire["triggerQuantity"] = _FMT(self.trigger_quantity, "f")
+            elif self.trigger_percent is not None:
+                wire["triggerQuantity"] = _FMT(self.trigger_percent, "f") + "%"
         if self.take_profit_trigger_price is not None:
             wire["takeProfitTriggerPrice"] = _FMT(self.take_profit_trigger_price, "f")
             wire["takeProfitTriggerBy"] = self.take_profit_trigger_by
@@ -130,6 +134,8 @@ class Order:
             wire["triggeredAt"] = self.triggered_us // 1000
         if self.related_order_id is not None:
             wire["relatedOrderId"] = str(self.related_order_id)
+        if self.strategy_id is not None:
+            wire["strategyId"] = str(self.strategy_id)
 
     def _wire_base(self, cache: bool = True) -> dict[str, Any]:
         wire: dict[str, Any] = {
@@ -160,6 +166,7 @@ class Order:
             or self.stop_loss_trigger_price is not None
             or self.triggered_us is not None
             or self.related_order_id is not None
+            or self.strategy_id is not None
         ):
             self._trigger_fields(wire)
         if cache:
@@ -213,7 +220,10 @@ class Order:
         if self.trigger_price is not None:
             data["P"] = _FMT(self.trigger_price, "f")
             data["B"] = self.trigger_by
-            data["Y"] = _FMT(self.trigger_quantity or self.quantity or ZERO, "f")
+            if self.trigger_percent is not None and self.quantity is None:
+                data["Y"] = _FMT(self.trigger_percent, "f") + "%"
+            else:
+                data["Y"] = _FMT(self.trigger_quantity or self.quantity or ZERO, "f")
         if self.take_profit_trigger_price is not None:
             data["a"] = _FMT(self.take_profit_trigger_price, "f")
             data["d"] = self.take_profit_trigger_by
@@ -226,6 +236,8 @@ class Order:
                 data["k"] = _FMT(self.stop_loss_limit_price, "f")
         if self.related_order_id is not None:
             data["I"] = str(self.related_order_id)
+        if self.strategy_id is not None:
+            data["H"] = self.strategy_id
         self.event_base = data
         return data
 

@@ -204,11 +204,13 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
                 raise bad_request("Quote quantity decimal too long")
 
     trigger_quantity = None if plain else get("triggerQuantity")
-    if trigger_quantity is not None:
+    if type(trigger_quantity) is str and trigger_quantity.endswith("%"):
+        order.trigger_percent = _percent(trigger_quantity)
+    elif trigger_quantity is not None:
         order.trigger_quantity = parse_decimal(trigger_quantity, "triggerQuantity")
         check_quantity(market, order.trigger_quantity)
     if order.quantity is None and order.quote_quantity is None:
-        if order.trigger_quantity is None:
+        if order.trigger_quantity is None and order.trigger_percent is None:
             if order_type == LIMIT:
                 raise bad_request("Limit orders must specify a quantity")
             raise bad_request("Market orders must specify a quantity or quoteQuantity")
@@ -224,8 +226,13 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
     order.trigger_price = _optional_price(market, payload, "triggerPrice")
     if order.trigger_price is not None:
         order.trigger_by = _choice(payload, "triggerBy", TRIGGER_BY, LAST_PRICE)
-    elif order.trigger_quantity is not None:
+    elif order.trigger_quantity is not None or order.trigger_percent is not None:
         raise bad_request("triggerQuantity requires a triggerPrice")
+    if order.trigger_percent is not None:
+        if not order.reduce_only:
+            raise invalid_order("A triggerQuantity in percent requires reduceOnly")
+        if order.quantity is not None:
+            raise bad_request("Specify either quantity or a triggerQuantity in percent")
     order.take_profit_trigger_price = _optional_price(market, payload, "takeProfitTriggerPrice")
     order.stop_loss_trigger_price = _optional_price(market, payload, "stopLossTriggerPrice")
     if order.take_profit_trigger_price is not None:
@@ -248,6 +255,14 @@ def parse_order(market: Market, subaccount_id: int, payload: Mapping[str, Any]) 
     if order.quote_quantity is not None and order.reduce_only:
         raise invalid_order("Reduce only orders must specify a quantity")
     return order
+
+
+def _percent(text: str) -> Decimal:
+    """A ``triggerQuantity`` given as ``"N%"`` (of the position when it fires): 0 < N <= 100."""
+    percent = parse_decimal(text[:-1], "triggerQuantity")
+    if percent > 100:
+        raise bad_request("Invalid triggerQuantity: a percent must be at most 100")
+    return percent
 
 
 def split_trigger_quantity(order: Order) -> Decimal:

@@ -15,7 +15,19 @@ from decimal import Decimal
 from . import errors
 from .errors import EngineError
 from .ledger import Account
-from .orders import ASK, BID, LIMIT, MARK_PRICE, MARKET, TRIGGER_FAILED, TRIGGER_PENDING, Order
+from .markets import ZERO
+from .matching import floor_to_step
+from .orders import (
+    ASK,
+    BID,
+    EXPIRED,
+    LIMIT,
+    MARK_PRICE,
+    MARKET,
+    TRIGGER_FAILED,
+    TRIGGER_PENDING,
+    Order,
+)
 
 _REASONS = {
     "INSUFFICIENT_FUNDS": "InsufficientFunds",
@@ -30,7 +42,7 @@ class TriggerMixin:
     # ---------------------------------------------------------------- triggers
     def _place_trigger(self, account: Account, order: Order) -> None:
         quantity = order.trigger_quantity if order.quantity is None else order.quantity
-        if quantity is None:
+        if quantity is None and order.trigger_percent is None:
             raise errors.bad_request("Trigger orders must specify a quantity")
         if order.order_type == LIMIT:
             self._check_band(order.market, order.price)
@@ -114,6 +126,8 @@ class TriggerMixin:
                 ):
                     fired.append(order)
             for order in fired:
+                if order.id not in pending:  # expired by an earlier one's fill
+                    continue
                 del pending[order.id]
                 self._fire(order)
 
@@ -123,17 +137,27 @@ class TriggerMixin:
         order.triggered_us = self._now
         if order.quantity is None:
             order.quantity = order.trigger_quantity
+        if order.quantity is None:  # a percent of the position, as it is now
+            position = account.positions.get(order.symbol)
+            size = abs(position.net_quantity) if position is not None else ZERO
+            order.quantity = floor_to_step(
+                size * order.trigger_percent / 100, order.market.step_size
+            ).normalize()
         order.event_base = None
         order.wire_base = None
         if order.related_order_id is not None:
             self._cancel_siblings(account, order)
         try:
+            if not order.quantity:
+                raise errors.invalid_order(errors.STOP_WITHOUT_POSITION)
             self._place(account, order, triggered=True)
         except EngineError as error:
             order.status = TRIGGER_FAILED
             order.expiry_reason = _REASONS.get(error.code, "Unknown")
             if error.message == errors.REDUCE_ONLY_NOT_REDUCED:
                 order.expiry_reason = "ReduceOnlyNotReduced"
+            elif error.message == errors.STOP_WITHOUT_POSITION:
+                order.expiry_reason = "StopWithoutPosition"
             if self._emitting:
                 self._private(order, "triggerFailed")
 
@@ -149,3 +173,19 @@ class TriggerMixin:
         ]
         for other in siblings:
             self._cancel(account, other)
+
+    def _expire_stops(self, account: Account, symbol: str) -> None:
+        """The position is closed: its pending reduce-only triggers (take-profit, stop-loss
+        on the position) expire with ``StopWithoutPosition``."""
+        pending = self._triggers.get(symbol)
+        if not pending:
+            return
+        stops = [
+            order
+            for order in pending.values()
+            if order.subaccount_id == account.subaccount_id and order.reduce_only
+        ]
+        for order in stops:
+            del pending[order.id]
+            del account.open_orders[order.id]
+            self._close(account, order, EXPIRED, "StopWithoutPosition")

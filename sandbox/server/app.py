@@ -45,6 +45,7 @@ def build_app(config: ServerConfig) -> Starlette:
         tasks = [
             asyncio.create_task(_market_data_loop(sandbox, config.market_data_interval_s)),
             asyncio.create_task(_ws_drop_loop(sandbox, hub)),
+            asyncio.create_task(_strategy_loop(sandbox)),
         ]
         tasks += [
             asyncio.create_task(_flush_loop(hub, name, ms))
@@ -115,6 +116,19 @@ async def _market_data_loop(sandbox: Sandbox, interval_s: float) -> None:
             sandbox.engine.settle_due_funding()  # charge funding when an interval ends
         except Exception:
             logger.exception("settling funding failed")
+
+
+STRATEGY_TICK_S = 0.05
+
+
+async def _strategy_loop(sandbox: Sandbox) -> None:
+    """Run the strategies' slices when they fall due (within a tick)."""
+    while True:
+        await asyncio.sleep(STRATEGY_TICK_S)
+        try:
+            sandbox.engine.run_due_strategies()
+        except Exception:
+            logger.exception("running strategies failed")
 
 
 async def _flush_loop(hub: StreamHub, name: str, period_ms: int) -> None:

@@ -11,6 +11,8 @@
 - ``POST /_sandbox/funding`` ``{"symbol": "SOL_USDC_PERP", "rate": "0.0001"}``: end the
   current funding interval now and charge it (at ``rate``, else the estimated rate); the
   server also charges every interval by itself when it ends.
+- ``POST /_sandbox/strategies/step``: run the next slice of every running strategy now
+  (the rest of each schedule moves as much earlier); answers ``{"slices": n}``.
 """
 
 from __future__ import annotations
@@ -103,7 +105,11 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         except EngineError as exc:
             return error_response(exc.http_status, exc.code, exc.message)
 
+    async def step_strategies(request: Request) -> Response:
+        return json_response({"slices": sandbox.engine.step_strategies()})
+
     return [
+        Route("/_sandbox/strategies/step", step_strategies, methods=["POST"]),
         Route("/_sandbox/keys", keys, methods=["GET"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),

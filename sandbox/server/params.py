@@ -148,6 +148,8 @@ ORDER_FIELDS: dict[str, str] = {
     "slippageToleranceType": "enum:TickSize,Percent",
 }
 ORDER_REQUIRED = ("orderType", "side", "symbol")
+PERCENT_FIELDS = frozenset({"triggerQuantity"})
+"""Decimal fields that may also be a percent (``"50%"``), as Backpack's clients send them."""
 
 
 def order_payload(raw: Any) -> dict[str, Any]:
@@ -166,6 +168,10 @@ def order_payload(raw: Any) -> dict[str, Any]:
         if kind is None:
             raise bad_request(f"Unknown parameter `{name}`")
         if value is None:
+            continue
+        if name in PERCENT_FIELDS and isinstance(value, str) and value.endswith("%"):
+            _check_field(name, kind, value[:-1])  # "50%": of the position when it fires
+            clean[name] = value
             continue
         clean[name] = _check_field(name, kind, value)
     return clean

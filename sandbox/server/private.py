@@ -14,10 +14,17 @@ from sandbox.server.errors import ApiError, bad_request, error_response
 from sandbox.server.params import MAX_UINT32, order_payload
 from sandbox.server.public import MARKET_TYPES
 from sandbox.server.routing import Call, exchange_route, json_response
+from sandbox.server.signed import NO_MARKETS as _NO_MARKETS
+from sandbox.server.signed import SORT_DIRECTIONS
+from sandbox.server.signed import known_symbol as _known_symbol
+from sandbox.server.signed import market_types_filter as _market_types
+from sandbox.server.signed import page_params as _page
+from sandbox.server.signed import paged as _paged
+from sandbox.server.signed import subaccount_of as _subaccount
 from sandbox.server.state import Sandbox
+from sandbox.server.strategies import STRATEGY_ROUTES
 
 MAX_BATCH = 50
-SORT_DIRECTIONS = ("Asc", "Desc")
 
 
 class LostResponse(Response):
@@ -50,19 +57,6 @@ class LostResponse(Response):
             }
         )
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-def _subaccount(call: Call) -> int:
-    if call.subaccount is None:  # only signed routes call this
-        raise ApiError(401, "UNAUTHORIZED", "Missing X-API-Key Header")
-    return call.subaccount
-
-
-def _known_symbol(call: Call, *, required: bool) -> str | None:
-    symbol = call.params.string("symbol", required=required)
-    if symbol is not None:
-        call.sandbox.engine.market(symbol)
-    return symbol
 
 
 def _order_ref(call: Call) -> tuple[str | None, int | None]:
@@ -160,50 +154,6 @@ def positions(call: Call) -> list:
     symbol = _known_symbol(call, required=False)
     call.params.choice("marketType", MARKET_TYPES)
     return call.sandbox.engine.positions(_subaccount(call), symbol)
-
-
-def _page(call: Call) -> tuple[int, int]:
-    limit = call.params.integer("limit", minimum=1, maximum=1000, default=100)
-    offset = call.params.integer("offset", default=0)
-    return limit, offset
-
-
-_NO_MARKETS = "<none>"
-PAGE_HEADERS = "X-Page-Count, X-Current-Page, X-Page-Size, X-Total"
-
-
-def _paged(page: Page) -> Response:
-    """A history page with the spec's page headers: ``X-Total`` rows match the filters,
-    ``X-Page-Size`` is the limit, ``X-Current-Page`` the 1-based page the offset falls in,
-    ``X-Page-Count`` the pages of that size the rows fill."""
-    response = json_response(page)
-    size = page.limit
-    response.headers["X-Total"] = str(page.total)
-    response.headers["X-Page-Size"] = str(size)
-    response.headers["X-Current-Page"] = str(page.offset // size + 1)
-    response.headers["X-Page-Count"] = str(-(-page.total // size))
-    response.headers["Access-Control-Expose-Headers"] = PAGE_HEADERS
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _market_types(call: Call) -> str | None:
-    """The ``marketType`` filter (the spec allows it repeated) as the engine's one type.
-
-    None: no filter; ``_NO_MARKETS``: only types the sandbox has no markets of.
-    """
-    raw = call.params.values.get("marketType")
-    wanted = raw if isinstance(raw, list) else ([raw] if raw else [])
-    for market_type in wanted:
-        if market_type not in MARKET_TYPES:
-            raise bad_request(f"Invalid parameter `marketType`: {market_type!r} is unknown")
-    listed = {m.market_type for m in call.sandbox.seed.markets}
-    chosen = set(wanted) & listed
-    if not wanted or chosen == listed:
-        return None
-    if not chosen:
-        return _NO_MARKETS
-    return chosen.pop() if len(chosen) == 1 else None
 
 
 def fill_history(call: Call) -> Response:
@@ -421,6 +371,7 @@ SIGNED_ROUTES = [  # (path, method, handler, instruction, historical budget)
     ("/wapi/v1/capital/deposit/address", "GET", deposit_address, "depositAddressQuery", False),
     ("/wapi/v1/capital/withdrawals", "GET", withdrawals, "withdrawalQueryAll", False),
     ("/wapi/v1/capital/withdrawals", "POST", request_withdrawal, "withdraw", False),
+    *STRATEGY_ROUTES,
 ]
 
 

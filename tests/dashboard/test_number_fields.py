@@ -58,6 +58,11 @@ _form("trading.forms.TicketForm", TICKET, subaccounts=SUBACCOUNTS)
 _form("trading.balances.forms.ThresholdsForm", {"asset_0": "USDC"})
 _form("trading.risk.forms.RiskLimitsForm", {"otp_code": "123456"})
 _form("trading.withdrawals.forms.WithdrawalRequestForm", {"asset": "USDC", "address_id": "1"})
+_form(
+    "trading.ladder.forms.LadderForm",
+    {"side": "Bid", "distribution": "flat", "count": "10", "from_price": "1", "to_price": "2"},
+)
+_form("trading.twap.forms.TwapForm", {"side": "Bid", "duration_s": "60", "interval_s": "10"})
 _form("accounts.forms.SubaccountSettingsForm")
 _form("accounts.forms.PolicyForm", {"otp_code": "123456"})
 _form("accounts.forms.KeyFieldsMixin")

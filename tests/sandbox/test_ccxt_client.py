@@ -127,3 +127,44 @@ async def test_ccxt_reads_funding_payments_and_deposits(
     assert [(d["currency"], d["amount"], d["status"]) for d in deposits] == [
         ("USDC", 1000000.0, "ok")
     ]
+
+
+async def test_ccxt_places_a_stop_order_and_attached_take_profit_and_stop_loss(
+    exchanges: Any,
+) -> None:
+    desk, maker = exchanges(1), exchanges(2)
+    stop = await desk.create_order("SOL/USDC:USDC", "market", "buy", 1, None, {"triggerPrice": 160})
+    assert stop["triggerPrice"] == 160.0
+    (pending,) = await desk.fetch_open_orders("SOL/USDC:USDC")
+    assert (pending["id"], pending["info"]["status"]) == (stop["id"], "TriggerPending")
+    await desk.cancel_order(stop["id"], "SOL/USDC:USDC")
+    assert await desk.fetch_open_orders("SOL/USDC:USDC") == []
+
+    await maker.create_order("SOL/USDC:USDC", "limit", "sell", 2, 150)
+    await desk.create_order(
+        "SOL/USDC:USDC",
+        "market",
+        "buy",
+        2,
+        None,
+        {"takeProfit": {"triggerPrice": 170}, "stopLoss": {"triggerPrice": 140, "price": 139}},
+    )
+    exits = await desk.fetch_open_orders("SOL/USDC:USDC")
+    assert sorted((o["triggerPrice"], o["type"], o["reduceOnly"]) for o in exits) == [
+        (140.0, "limit", True),
+        (170.0, "market", True),
+    ]
+
+
+async def test_ccxt_creates_a_batch_of_orders(exchanges: Any) -> None:
+    desk = exchanges(1)
+    await desk.load_markets()
+    placed = await desk.create_orders(
+        [
+            {"symbol": "ETH/USDC", "type": "limit", "side": "buy", "amount": 0.5, "price": 3400},
+            {"symbol": "ETH/USDC", "type": "limit", "side": "buy", "amount": 0.5, "price": 3390},
+        ]
+    )
+    assert [o["price"] for o in placed] == [3400.0, 3390.0]
+    resting = await desk.fetch_open_orders("ETH/USDC")
+    assert sorted(o["price"] for o in resting) == [3390.0, 3400.0]

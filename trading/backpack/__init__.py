@@ -54,11 +54,13 @@ from .history_types import (
 )
 from .market_types import Asset, Depth, FundingRate, Kline, Market, MarkPrice, Ticker, Trade
 from .metrics import CallRecord, MetricsCollector
+from .order_types import TriggerBy
 from .ratelimit import Budget
 from .retry import RetryPolicy
 from .rules import OrderCheck, Problem, validate_order
 from .session import ExchangeSession
 from .signing import Credentials
+from .strategy_types import SlippageToleranceType, Strategy, StrategyStatus, StrategyType
 
 
 async def verify_credentials(session: ExchangeSession, credentials: Credentials) -> None:
@@ -130,10 +132,15 @@ __all__ = [
     "SettlementSource",
     "SettlementSourceFilter",
     "Side",
+    "SlippageToleranceType",
     "SortDirection",
+    "Strategy",
+    "StrategyStatus",
+    "StrategyType",
     "Ticker",
     "TimeInForce",
     "Trade",
+    "TriggerBy",
     "Withdrawal",
     "read_history",
     "validate_order",

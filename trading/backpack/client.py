@@ -2,7 +2,8 @@
 
 Obtain it from ``ExchangeSession.client(credentials, label=...)``. Read methods are
 retried by the session; order methods live in ``orders.OrderMethods`` (reconciliation by
-``clientId``, idempotent cancels).
+``clientId``, idempotent cancels), stop orders and position exits in
+``trigger_orders.TriggerMethods``, strategies (TWAP) in ``strategies.StrategyMethods``.
 """
 
 from __future__ import annotations
@@ -51,13 +52,15 @@ from .market_types import (
 from .orders import OrderMethods
 from .routes import Route
 from .signing import Credentials
+from .strategies import StrategyMethods
+from .trigger_orders import TriggerMethods
 from .wire import parse, parse_list
 
 if TYPE_CHECKING:
     from .session import ExchangeSession
 
 
-class BackpackClient(OrderMethods):
+class BackpackClient(OrderMethods, TriggerMethods, StrategyMethods):
     """Typed access to one subaccount (``credentials``) or to public data only."""
 
     def __init__(

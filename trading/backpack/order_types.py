@@ -66,6 +66,14 @@ class TimeInForce(TolerantEnum):
     FOK = "FOK"
 
 
+class TriggerBy(TolerantEnum):
+    """The reference price a trigger order watches."""
+
+    LAST_PRICE = "LastPrice"
+    MARK_PRICE = "MarkPrice"
+    INDEX_PRICE = "IndexPrice"
+
+
 class SelfTradePrevention(TolerantEnum):
     """What happens when the account would trade with itself."""
 
@@ -98,6 +106,24 @@ class Order:
     trigger_price: Decimal | None = None
     take_profit_trigger_price: Decimal | None = None
     stop_loss_trigger_price: Decimal | None = None
+    trigger_by: TriggerBy | None = None
+    trigger_quantity: Decimal | None = None
+    trigger_percent: Decimal | None = None
+    """``triggerQuantity`` given as a percent (``"50%"``) of the position when it fires."""
+    take_profit_limit_price: Decimal | None = None
+    take_profit_trigger_by: TriggerBy | None = None
+    stop_loss_limit_price: Decimal | None = None
+    stop_loss_trigger_by: TriggerBy | None = None
+    triggered_at: datetime | None = None
+    related_order_id: str | None = None
+    """The order a take-profit / stop-loss leg belongs to."""
+    strategy_id: str | None = None
+    """The strategy (TWAP) this order is a slice of."""
+
+    @property
+    def is_trigger_pending(self) -> bool:
+        """Waiting off the book for its trigger price."""
+        return self.status == OrderStatus.TRIGGER_PENDING
 
     @classmethod
     def from_wire(cls, o: dict[str, Any]) -> Order:
@@ -162,6 +188,15 @@ def _order_fast(cls: type[Order], o: dict[str, Any]) -> Order:
     trigger = get("triggerPrice")
     take_profit = get("takeProfitTriggerPrice")
     stop_loss = get("stopLossTriggerPrice")
+    extras = (
+        _trigger_fields(o)
+        if trigger is not None
+        or take_profit is not None
+        or stop_loss is not None
+        or "strategyId" in o
+        or "relatedOrderId" in o
+        else _NO_EXTRAS
+    )
     return cls(
         order_id,
         symbol,
@@ -183,6 +218,7 @@ def _order_fast(cls: type[Order], o: dict[str, Any]) -> Order:
         None if trigger is None else _d(trigger),
         None if take_profit is None else _d(take_profit),
         None if stop_loss is None else _d(stop_loss),
+        **extras,
     )
 
 
@@ -208,4 +244,36 @@ def _order_checked(cls: type[Order], o: dict[str, Any]) -> Order:
         trigger_price=dec_opt(o, "triggerPrice"),
         take_profit_trigger_price=dec_opt(o, "takeProfitTriggerPrice"),
         stop_loss_trigger_price=dec_opt(o, "stopLossTriggerPrice"),
+        **_trigger_fields(o),
     )
+
+
+_NO_EXTRAS: dict[str, Any] = {}
+
+
+def _trigger_fields(o: dict[str, Any]) -> dict[str, Any]:
+    """The trigger, take-profit / stop-loss and strategy fields of an order, checked:
+    ``{"triggerPrice":"160","triggerBy":"MarkPrice","triggerQuantity":"50%",
+    "takeProfitLimitPrice":"169","stopLossTriggerBy":"LastPrice","triggeredAt":1750000000003,
+    "relatedOrderId":"112000000000000002","strategyId":"6000000001"}``."""
+    quantity = o.get("triggerQuantity")
+    percent = None
+    if isinstance(quantity, str) and quantity.endswith("%"):
+        percent = dec_opt({"triggerQuantity": quantity[:-1]}, "triggerQuantity")
+        amount = None
+    else:
+        amount = dec_opt(o, "triggerQuantity")
+    related = o.get("relatedOrderId")
+    strategy = o.get("strategyId")
+    return {
+        "trigger_by": enum_opt(TriggerBy, o, "triggerBy"),
+        "trigger_quantity": amount,
+        "trigger_percent": percent,
+        "take_profit_limit_price": dec_opt(o, "takeProfitLimitPrice"),
+        "take_profit_trigger_by": enum_opt(TriggerBy, o, "takeProfitTriggerBy"),
+        "stop_loss_limit_price": dec_opt(o, "stopLossLimitPrice"),
+        "stop_loss_trigger_by": enum_opt(TriggerBy, o, "stopLossTriggerBy"),
+        "triggered_at": timestamp_opt(o, "triggeredAt"),
+        "related_order_id": None if related is None else str(related),
+        "strategy_id": None if strategy is None else str(strategy),
+    }

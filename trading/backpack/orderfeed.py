@@ -39,12 +39,17 @@ class OrderUpdate:
     executed_quantity: Decimal | None
     event: str
     source: str
+    trigger_price: Decimal | None = None
+    strategy_id: str | None = None
+    """The strategy (TWAP) the order is a slice of (``H`` on the stream)."""
 
     @classmethod
     def from_stream(cls, data: dict[str, Any]) -> OrderUpdate:
         """Parse ``{"e":"orderAccepted","E":1694687692980000,"s":"SOL_USD","c":123,"S":"Bid",
         "o":"LIMIT","f":"GTC","q":"32123","p":"20","X":"New","i":"1111343026172067",
-        "z":"0","T":1694687692989999,"O":"USER"}``."""
+        "z":"0","T":1694687692989999,"O":"USER"}`` (a trigger order adds ``"P":"21"``, a
+        strategy's slice ``"H":6023471188``)."""
+        strategy = data.get("H")
         return cls(
             order_id=text(data, "i"),
             symbol=text(data, "s"),
@@ -56,6 +61,8 @@ class OrderUpdate:
             executed_quantity=dec_opt(data, "z"),
             event=text_opt(data, "e") or "",
             source="stream",
+            trigger_price=dec_opt(data, "P"),
+            strategy_id=None if strategy is None else str(strategy),
         )
 
     @classmethod
@@ -72,6 +79,8 @@ class OrderUpdate:
             executed_quantity=order.executed_quantity,
             event="rest",
             source="rest",
+            trigger_price=order.trigger_price,
+            strategy_id=order.strategy_id,
         )
 
 

@@ -137,6 +137,11 @@ class OrderMethods:
         params = order_body(
             market, symbol, side, order_type, quantity, price, quote_quantity, client_id, options
         )
+        return await self.send_order(params)
+
+    async def send_order(self, params: dict[str, Any]) -> Order:
+        """``POST /api/v1/order`` with a body from ``order_body`` / ``order_params`` (which
+        gave it a ``clientId``): exactly once, reconciling a lost answer by that id."""
         last_error: BackpackError | None = None
         for _ in range(self.resend_attempts):
             sent_at_ms = self.session.clock.now_ms()

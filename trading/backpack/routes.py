@@ -114,3 +114,21 @@ WITHDRAWALS = _private("withdrawals", "GET", "/wapi/v1/capital/withdrawals", "wi
 WITHDRAW = _private(
     "request_withdrawal", "POST", "/wapi/v1/capital/withdrawals", "withdraw", idempotent=False
 )
+STRATEGY_GET = _private("strategy", "GET", "/api/v1/strategy", "strategyQuery")
+STRATEGY_CREATE = _private(
+    "create_strategy", "POST", "/api/v1/strategy", "strategyCreate", idempotent=False
+)
+STRATEGY_CANCEL = _private(
+    "cancel_strategy", "DELETE", "/api/v1/strategy", "strategyCancel", idempotent=False
+)
+STRATEGIES_OPEN = _private("open_strategies", "GET", "/api/v1/strategies", "strategyQueryAll")
+STRATEGIES_CANCEL_ALL = _private(
+    "cancel_all_strategies", "DELETE", "/api/v1/strategies", "strategyCancelAll", idempotent=False
+)
+STRATEGY_HISTORY = _private(
+    "strategy_history",
+    "GET",
+    "/wapi/v1/history/strategies",
+    "strategyHistoryQueryAll",
+    budget=HISTORICAL,
+)

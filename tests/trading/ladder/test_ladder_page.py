@@ -1,0 +1,76 @@
+"""The ladder page: a trader previews a ladder (prices on the tick, sizes on the step,
+totals), sends it and finds its orders open on the exchange; bad input is refused where it
+was typed; a viewer cannot use the page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.trading.pages.conftest import HX, client_for_user
+from trading.models import RiskLimit
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
+
+LADDER = {
+    "side": "Bid",
+    "from_price": "149",
+    "to_price": "140",
+    "count": "10",
+    "distribution": "flat",
+    "total_quantity": "5",
+}
+
+
+def url(desk, action: str = "") -> str:
+    return f"/trading/subaccounts/{desk.main.pk}/ladder/SOL_USDC/{action}"
+
+
+async def open_orders(desk):
+    async with desk.session() as session:
+        return await desk.raw_client(session, 0).open_orders()
+
+
+async def test_the_page_shows_the_form_to_a_trader(desk) -> None:
+    client = await client_for_user(desk.trader)
+    page = (await client.get(url(desk))).content.decode()
+    assert "Ladder on SOL_USDC" in page and 'name="from_price"' in page
+
+
+async def test_preview_shows_each_child_on_the_grid_and_sends_nothing(desk) -> None:
+    client = await client_for_user(desk.trader)
+    html = (await client.post(url(desk, "preview/"), LADDER, **HX)).content.decode()
+    assert html.count("<tr><td>") == 10
+    assert '<td class="num">149.00</td>' in html and '<td class="num">140.00</td>' in html
+    assert '<td class="num">0.50</td>' in html
+    assert await open_orders(desk) == []
+
+
+async def test_send_places_the_ladder_as_previewed(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    client = await client_for_user(desk.trader)
+    html = (await client.post(url(desk, "send/"), LADDER, **HX)).content.decode()
+    assert "Ladder sent: 10 of 10 orders placed." in html and 'data-sent="yes"' in html
+    orders = await open_orders(desk)
+    assert sorted(o.price for o in orders) == [Decimal(140 + i) for i in range(10)]
+    assert {o.quantity for o in orders} == {Decimal("0.5")}
+
+
+async def test_bad_ladders_are_refused_where_typed(desk) -> None:
+    client = await client_for_user(desk.trader)
+    bad = {**LADDER, "from_price": "1e2", "count": "60"}
+    html = (await client.post(url(desk, "send/"), bad, **HX)).content.decode()
+    assert "From price:" in html and "Orders:" in html
+    narrow = {**LADDER, "to_price": "148.95"}
+    html = (await client.post(url(desk, "preview/"), narrow, **HX)).content.decode()
+    assert "10 orders do not fit between 149 and 148.95" in html
+    assert await open_orders(desk) == []
+
+
+async def test_a_viewer_cannot_use_the_ladder(desk) -> None:
+    client = await client_for_user(desk.viewer)
+    answer = await client.post(url(desk, "send/"), LADDER)
+    assert answer.status_code == 403
+    assert "Ladders need the trader role on Main desk." in answer.content.decode()
+    assert await open_orders(desk) == []

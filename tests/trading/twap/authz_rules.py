@@ -1,0 +1,25 @@
+"""Who may use the TWAP page: traders (and admins) of the subaccount."""
+
+from __future__ import annotations
+
+from tests.accounts.authz import TRADER_OF_A, Rule
+
+
+def _on_a_sol(world) -> dict:
+    return {"subaccount_id": world.subaccount.pk, "symbol": "SOL_USDC"}
+
+
+def _twap(world) -> dict[str, str]:
+    # an interval longer than the duration: refused by the form before the exchange
+    return {"side": "Bid", "quantity": "1", "duration_s": "10", "interval_s": "60"}
+
+
+RULES = {
+    "trading:twap": Rule(TRADER_OF_A, kwargs=_on_a_sol),
+    "trading:twap_list": Rule(TRADER_OF_A, kwargs=_on_a_sol),
+    "trading:twap_start": Rule(TRADER_OF_A, method="post", kwargs=_on_a_sol, data=_twap),
+    # no such strategy: the exchange answers not found, shown as a message
+    "trading:twap_cancel": Rule(
+        TRADER_OF_A, method="post", kwargs=_on_a_sol, data=lambda w: {"strategy_id": "1"}
+    ),
+}

@@ -1,0 +1,79 @@
+"""The TWAP page: a trader starts a TWAP, watches its progress (executed, remaining, average
+against the arrival price) move as the exchange runs slices, and cancels it; bad input is
+refused where typed; a viewer cannot use the page."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.trading.pages.conftest import HX, client_for_user
+from trading.models import RiskLimit
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
+
+TWAP = {"side": "Bid", "quantity": "2", "duration_s": "600", "interval_s": "300"}
+
+
+def url(desk, action: str = "") -> str:
+    return f"/trading/subaccounts/{desk.main.pk}/twap/SOL_USDC/{action}"
+
+
+async def offer(desk) -> None:
+    async with desk.session() as session:
+        seller = desk.raw_client(session, 1)
+        await seller.place_order("SOL_USDC", "Ask", "Limit", quantity="10", price="150")
+
+
+async def running(desk):
+    async with desk.session() as session:
+        return await desk.raw_client(session, 0).open_strategies()
+
+
+async def step(desk) -> None:
+    async with httpx.AsyncClient(base_url=desk.sandbox.api_url) as http:
+        await http.post("/_sandbox/strategies/step")
+
+
+async def test_the_page_shows_the_form_and_no_twap(desk) -> None:
+    client = await client_for_user(desk.trader)
+    page = (await client.get(url(desk))).content.decode()
+    assert 'name="duration_s"' in page and "No TWAP running on SOL_USDC." in page
+
+
+async def test_start_watch_the_progress_and_cancel(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    await offer(desk)
+    client = await client_for_user(desk.trader)
+
+    started = (await client.post(url(desk, "start/"), TWAP, **HX)).content.decode()
+    (strategy,) = await running(desk)
+    assert f"TWAP started: 2 SOL_USDC, id {strategy.id}." in started
+    assert 'value="0"' in started and "executed 0, remaining 2" in started
+
+    await step(desk)
+    listed = (await client.get(url(desk, "running/"), **HX)).content.decode()
+    assert 'value="50"' in listed and "executed 1, remaining 1" in listed
+    assert "avg 150.0000 against arrival 150 (0.0 bps)" in listed
+
+    data = {"strategy_id": strategy.id}
+    cancelled = (await client.post(url(desk, "cancel/"), data, **HX)).content.decode()
+    assert f"TWAP {strategy.id}: Cancelled." in cancelled
+    assert "No TWAP running on SOL_USDC." in cancelled
+    assert await running(desk) == []
+
+
+async def test_bad_twaps_are_refused_where_typed(desk) -> None:
+    client = await client_for_user(desk.trader)
+    bad = {**TWAP, "quantity": "1e3", "interval_s": "900"}
+    html = (await client.post(url(desk, "start/"), bad, **HX)).content.decode()
+    assert "Size:" in html and "Duration (s): At least one interval." in html
+    assert await running(desk) == []
+
+
+async def test_a_viewer_cannot_use_the_twap_page(desk) -> None:
+    client = await client_for_user(desk.viewer)
+    answer = await client.post(url(desk, "start/"), TWAP)
+    assert answer.status_code == 403
+    assert "TWAPs need the trader role on Main desk." in answer.content.decode()
+    assert await running(desk) == []

@@ -1,0 +1,144 @@
+"""Sending a previewed ladder: trader role, the risk gate for the whole ladder, ONE batch
+request, each child's reservation settled by its outcome, one audit record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
+
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Role, Subaccount
+from accounts.permissions import require_role
+from trading.backpack import BackpackError, ExchangeUnavailableError, Order, OrderType, Side
+from trading.backpack.orders import new_client_id
+from trading.exchange import client_for
+from trading.ladder.preview import LadderPreview
+from trading.risk.batch import risk_gate_admit_all, risk_reservations_settle
+from trading.risk.gate import GateOrder
+
+ACTION = "ladder_place"
+
+_audit = sync_to_async(audit_record)
+
+
+@dataclass(frozen=True)
+class LadderResult:
+    """What sending a ladder did: the orders placed, and each refused child's reason."""
+
+    placed: tuple[Order, ...]
+    refused: tuple[str, ...]
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+def _gate_orders(preview: LadderPreview) -> list[GateOrder]:
+    spec = preview.spec
+    quote = spec.symbol.split("_")[1] if "_" in spec.symbol else "USDC"
+    return [
+        GateOrder(symbol=spec.symbol, buy=spec.side == Side.BID, notional=row.notional, quote=quote)
+        for row in preview.rows
+    ]
+
+
+def _parameters(preview: LadderPreview) -> dict[str, Any]:
+    spec = preview.spec
+    return {
+        "symbol": spec.symbol,
+        "side": str(spec.side),
+        "count": spec.count,
+        "from": spec.from_price,
+        "to": spec.to_price,
+        "distribution": str(spec.distribution),
+        "quantity": preview.total_quantity,
+        "notional": preview.total_notional,
+    }
+
+
+async def _audit_outcome(
+    actor: Any,
+    subaccount: Subaccount,
+    parameters: dict[str, Any],
+    result: str,
+    detail: str,
+    ip: str | None,
+) -> None:
+    await _audit(
+        actor=actor,
+        action=ACTION,
+        subaccount=subaccount,
+        parameters=parameters,
+        result=result,
+        detail=detail,
+        ip=ip,
+    )
+
+
+async def ladder_place(
+    *, actor: Any, subaccount: Subaccount, preview: LadderPreview, ip: str | None = None
+) -> LadderResult:
+    """Send every child of ``preview`` as limit orders in one ``POST /api/v1/orders``.
+
+    Trader role or above (else audited as denied, `PermissionDenied`). The whole ladder
+    passes the risk gate first, or nothing is sent (`RiskRefused`, naming the child that
+    breaks a limit). A child the exchange refuses frees its headroom and is reported; the
+    others stay placed. Exchange failures of the request are audited and re-raised."""
+    parameters = _parameters(preview)
+    try:
+        await sync_to_async(require_role)(actor, subaccount, Role.TRADER)
+    except PermissionDenied as denied:
+        await _audit_outcome(
+            actor, subaccount, parameters, AuditEvent.Result.DENIED, str(denied), ip
+        )
+        raise
+    spec = preview.spec
+    reservations = await risk_gate_admit_all(  # RiskRefused: nothing reserved, nothing sent
+        actor=actor, subaccount=subaccount, orders=_gate_orders(preview), action=ACTION
+    )
+    client_ids = [new_client_id() for _ in preview.rows]
+    children = [
+        {
+            "symbol": spec.symbol,
+            "side": spec.side,
+            "order_type": OrderType.LIMIT,
+            "quantity": row.quantity,
+            "price": row.price,
+            "post_only": spec.post_only or None,
+            "client_id": client_id,
+        }
+        for row, client_id in zip(preview.rows, client_ids, strict=True)
+    ]
+    try:
+        results = await client_for(subaccount).place_orders(children)
+    except BackpackError as error:
+        if not isinstance(error, ExchangeUnavailableError):
+            await risk_reservations_settle(outcomes=[(r, False) for r in reservations])
+        await _audit_outcome(
+            actor, subaccount, parameters, AuditEvent.Result.FAILED, error.message, ip
+        )
+        raise
+    placed = tuple(r for r in results if isinstance(r, Order))
+    refused = tuple(
+        f"{row.quantity} @ {row.price}: {r.message}"
+        for row, r in zip(preview.rows, results, strict=True)
+        if not isinstance(r, Order)
+    )
+    await risk_reservations_settle(
+        outcomes=[(res, isinstance(r, Order)) for res, r in zip(reservations, results, strict=True)]
+    )
+    message = f"Ladder sent: {len(placed)} of {len(preview.rows)} orders placed"
+    message += f", {len(refused)} refused." if refused else "."
+    await _audit_outcome(
+        actor,
+        subaccount,
+        {**parameters, "placed": len(placed), "orderIds": [o.id for o in placed]},
+        AuditEvent.Result.OK if not refused else AuditEvent.Result.FAILED,
+        message if not refused else f"{message} {'; '.join(refused)}",
+        ip,
+    )
+    return LadderResult(placed=placed, refused=refused, message=message)

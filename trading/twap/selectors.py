@@ -1,0 +1,66 @@
+"""The running TWAPs of a subaccount with their progress (read model for the TWAP page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from asgiref.sync import sync_to_async
+
+from accounts.models import AuditEvent, Subaccount
+from trading.backpack import Side, Strategy
+from trading.exchange import client_for
+
+
+@dataclass(frozen=True)
+class TwapRow:
+    """One TWAP: the exchange's strategy and the arrival price the desk started it at."""
+
+    strategy: Strategy
+    arrival_price: Decimal | None
+
+    @property
+    def interval_s(self) -> Decimal:
+        return Decimal(self.strategy.interval_ms) / 1000
+
+    @property
+    def duration_s(self) -> Decimal:
+        return Decimal(self.strategy.duration_ms) / 1000
+
+    @property
+    def percent_done(self) -> int:
+        """Executed share of the size, in whole percent (0 to 100)."""
+        total = self.strategy.quantity
+        if not total:
+            return 0
+        return min(100, int(self.strategy.executed_quantity * 100 / total))
+
+    @property
+    def slippage_bps(self) -> Decimal | None:
+        """Average price against the arrival price, in basis points (positive: worse)."""
+        average = self.strategy.average_price
+        if average is None or not self.arrival_price:
+            return None
+        sign = 1 if self.strategy.side == Side.BID else -1
+        return (average - self.arrival_price) * sign * 10_000 / self.arrival_price
+
+
+@sync_to_async
+def _arrival_prices(subaccount: Subaccount) -> dict[str, Decimal]:
+    events = AuditEvent.objects.filter(
+        action="twap_start", subaccount=subaccount, result=AuditEvent.Result.OK
+    ).order_by("-pk")[:200]
+    prices = {}
+    for event in events:
+        strategy_id = event.parameters.get("strategyId")
+        arrival = event.parameters.get("arrivalPrice")
+        if strategy_id and arrival not in (None, ""):
+            prices[str(strategy_id)] = Decimal(str(arrival))
+    return prices
+
+
+async def twaps_running(*, subaccount: Subaccount, symbol: str | None = None) -> list[TwapRow]:
+    """The subaccount's running strategies (standard rate budget: fine to poll)."""
+    strategies = await client_for(subaccount).open_strategies(symbol=symbol)
+    arrivals = await _arrival_prices(subaccount) if strategies else {}
+    return [TwapRow(strategy=s, arrival_price=arrivals.get(s.id)) for s in strategies]

@@ -1,0 +1,163 @@
+"""Starting and cancelling a TWAP (the exchange's ``Scheduled`` strategy) on a subaccount.
+
+Trader role or above. Before anything is signed the whole TWAP passes the risk gate as one
+order: its quantity at the best opposite price now (the last price without a book), the
+worst case of every slice filling there; a reduce-only TWAP passes at once. The exchange
+then runs the slices by itself; each one it sends is an order of the subaccount like any
+other, so the gate's next exposure read sees what has been executed. The reservation is
+kept as for a placed order (it stops counting after the gate's reservation lifetime).
+Every start and cancel leaves one audit record.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
+
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Role, Subaccount
+from accounts.permissions import require_role
+from trading.backpack import BackpackError, ExchangeUnavailableError, Side, Strategy
+from trading.exchange import client_for, exchange_session
+from trading.risk.services import risk_gate_admit, risk_reservation_settle
+
+_audit = sync_to_async(audit_record)
+MS = 1000
+
+
+async def _require_trader(
+    actor: Any, subaccount: Subaccount, action: str, parameters: dict[str, Any], ip: str | None
+) -> None:
+    try:
+        await sync_to_async(require_role)(actor, subaccount, Role.TRADER)
+    except PermissionDenied as denied:
+        await _audit(
+            actor=actor,
+            action=action,
+            subaccount=subaccount,
+            parameters=parameters,
+            result=AuditEvent.Result.DENIED,
+            detail=str(denied),
+            ip=ip,
+        )
+        raise
+
+
+async def twap_arrival_price(symbol: str, side: Side) -> Decimal:
+    """The price a TWAP starts against: the best opposite price now, else the last price."""
+    client = exchange_session().client()
+    depth = await client.depth(symbol, limit=5)
+    prices = [p for p, _ in (depth.asks if side == Side.BID else depth.bids)]
+    if prices:
+        return min(prices) if side == Side.BID else max(prices)
+    return (await client.ticker(symbol)).last_price
+
+
+async def twap_start(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    symbol: str,
+    side: Side,
+    quantity: Decimal,
+    duration_s: int,
+    interval_s: int,
+    randomized: bool = False,
+    reduce_only: bool = False,
+    slippage_percent: Decimal | None = None,
+    ip: str | None = None,
+) -> Strategy:
+    """Start a TWAP of ``quantity`` over ``duration_s`` seconds, one slice every
+    ``interval_s`` seconds. Raises `RiskRefused` (nothing sent), `PermissionDenied`, or the
+    client's `BackpackError` (audited as failed)."""
+    parameters: dict[str, Any] = {
+        "symbol": symbol,
+        "side": str(side),
+        "quantity": quantity,
+        "duration_s": duration_s,
+        "interval_s": interval_s,
+        "randomized": randomized,
+        "reduceOnly": reduce_only,
+        "slippagePercent": slippage_percent,
+    }
+    await _require_trader(actor, subaccount, "twap_start", parameters, ip)
+    arrival = Decimal(0) if reduce_only else await twap_arrival_price(symbol, side)
+    parameters["arrivalPrice"] = arrival
+    reservation = await risk_gate_admit(
+        actor=actor,
+        subaccount=subaccount,
+        symbol=symbol,
+        side=side,
+        notional=quantity * arrival,
+        reduce_only=reduce_only,
+        quote=symbol.split("_")[1] if "_" in symbol else "USDC",
+        action="twap_start",
+    )
+    try:
+        strategy = await client_for(subaccount).create_twap(
+            symbol,
+            side,
+            quantity=quantity,
+            duration_ms=duration_s * MS,
+            interval_ms=interval_s * MS,
+            randomized=randomized,
+            reduce_only=reduce_only or None,
+            slippage_tolerance=slippage_percent,
+            slippage_tolerance_type="Percent" if slippage_percent is not None else None,
+        )
+    except BackpackError as error:
+        if not isinstance(error, ExchangeUnavailableError):
+            await risk_reservation_settle(reservation_id=reservation, placed=False)
+        await _audit(
+            actor=actor,
+            action="twap_start",
+            subaccount=subaccount,
+            parameters=parameters,
+            result=AuditEvent.Result.FAILED,
+            detail=error.message,
+            ip=ip,
+        )
+        raise
+    await risk_reservation_settle(reservation_id=reservation, placed=True)
+    await _audit(
+        actor=actor,
+        action="twap_start",
+        subaccount=subaccount,
+        parameters={**parameters, "strategyId": strategy.id},
+        detail=strategy.status.value,
+        ip=ip,
+    )
+    return strategy
+
+
+async def twap_cancel(
+    *, actor: Any, subaccount: Subaccount, symbol: str, strategy_id: str, ip: str | None = None
+) -> Strategy:
+    """Stop a running TWAP (trader+); one already ended answers its final state."""
+    parameters = {"symbol": symbol, "strategyId": strategy_id}
+    await _require_trader(actor, subaccount, "twap_cancel", parameters, ip)
+    try:
+        strategy = await client_for(subaccount).cancel_strategy(symbol, strategy_id=strategy_id)
+    except BackpackError as error:
+        await _audit(
+            actor=actor,
+            action="twap_cancel",
+            subaccount=subaccount,
+            parameters=parameters,
+            result=AuditEvent.Result.FAILED,
+            detail=error.message,
+            ip=ip,
+        )
+        raise
+    await _audit(
+        actor=actor,
+        action="twap_cancel",
+        subaccount=subaccount,
+        parameters=parameters,
+        detail=strategy.status.value,
+        ip=ip,
+    )
+    return strategy
