@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trading.views import balances, ladder, market, orders, pnl, positions, twap
+from trading.views import balances, chart, ladder, market, orders, pnl, positions, twap
 from trading.views import monitoring as monitoring_views
 from trading.views import risk as risk_views
 from trading.views import withdrawals as withdrawal_views
@@ -17,6 +17,7 @@ urlpatterns = [
     path("markets/", market.markets_index, name="markets"),
     path("market/<str:symbol>/", market.market_page, name="market"),
     path("market/<str:symbol>/klines/", market.market_klines, name="market_klines"),
+    path("market/<str:symbol>/fills/", chart.market_fills, name="market_fills"),
     path("market/<str:symbol>/ticket/check/", market.ticket_validate, name="ticket_validate"),
     path("market/<str:symbol>/ticket/", market.ticket_submit, name="ticket_submit"),
     # ladder (scaled) orders of one subaccount on one market

@@ -139,6 +139,8 @@
   }
 
   makeChart();
+  // market_marks.js draws the user's own orders and fills on the same chart.
+  if (container && series) container.deskChart = { chart: chart, series: series };
   load(interval);
   // The theme switch (base.html) flips data-theme; the chart follows it.
   new MutationObserver(recolour).observe(document.documentElement, {
