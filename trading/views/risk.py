@@ -125,6 +125,7 @@ async def kill_switch_view(
                 otp_code=code,
                 ip=client_ip(request),
                 run=_run(request),
+                close_positions=_close_positions(request),
             )
             text = report.summary()
             level = messages.SUCCESS if report.clean else messages.ERROR
@@ -198,6 +199,7 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
             otp_code=request.POST.get("otp_code", ""),
             ip=client_ip(request),
             run=_run(request),
+            close_positions=_close_positions(request),
         )
     except ServiceError as refused:
         await sync_to_async(messages.error)(request, refused.message)
@@ -210,6 +212,17 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "/"
     return _back(request, back)
+
+
+KILL_CHOICES = {"close": True, "cancel": False}
+
+
+def _close_positions(request: HttpRequest) -> bool:
+    """The kill form's choice: cancel and close positions (the default) or cancel only."""
+    what = request.POST.get("what", "close")
+    if what not in KILL_CHOICES:
+        raise ServiceError("Choose what the kill switch does: cancel only, or cancel and close.")
+    return KILL_CHOICES[what]
 
 
 def _run(request: HttpRequest) -> str:
