@@ -34,6 +34,7 @@ from trading.exchange import client_for, exchange_session
 from trading.formatting import plain
 from trading.forms import Ticket
 from trading.models import OrderTicket
+from trading.risk.exposure import risk_exposure_forget
 from trading.risk.services import RiskRefused, risk_gate_admit, risk_reservation_settle
 from trading.selectors import EXCHANGE_ERRORS, best_prices, exchange_error_text
 
@@ -204,6 +205,8 @@ async def order_place(
         await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
         return OrderResult(ok=False, message=f"Order not placed: {message}")
     await risk_reservation_settle(reservation_id=reservation, placed=True)
+    if order.executed_quantity:  # a fill changed positions and the day's loss at once
+        risk_exposure_forget(subaccount_id=subaccount.pk)
     message = f"Order placed: {order_summary(order)}."
     await _ticket_finish(
         record, outcome=OrderTicket.Outcome.PLACED, order_id=order.id, message=message
@@ -312,6 +315,8 @@ async def order_cancel(
     except EXCHANGE_ERRORS as error:
         await _audit_failure(actor, subaccount, "order_cancel", ip, parameters, error)
         raise
+    finally:
+        risk_exposure_forget(subaccount_id=subaccount.pk)
     await _audit(
         actor=actor,
         action="order_cancel",
@@ -341,6 +346,8 @@ async def orders_cancel_all(
     except EXCHANGE_ERRORS as error:
         await _audit_failure(actor, subaccount, "orders_cancel_all", ip, parameters, error)
         raise
+    finally:
+        risk_exposure_forget(subaccount_id=subaccount.pk)
     await _audit(
         actor=actor,
         action="orders_cancel_all",
@@ -381,6 +388,7 @@ async def position_close(
         order = await client.place_order(
             symbol, side, OrderType.MARKET, quantity=abs(size), reduce_only=True
         )
+        risk_exposure_forget(subaccount_id=subaccount.pk)
     except TradingError as error:
         await _audit(
             actor=actor,

@@ -20,8 +20,8 @@ names the limit, its value and what is left.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+import decimal
+from datetime import UTC as UTC_ZONE
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,9 +34,13 @@ from accounts.audit import audit_record
 from accounts.errors import ServiceError
 from accounts.models import AuditEvent, Subaccount
 from trading.backpack import Side
-from trading.exchange import client_for
-from trading.models import RiskBreach, RiskLimit, RiskReservation
+from trading.models import RiskBreach, RiskLimit
 from trading.monitoring.alerts import AlertChange
+from trading.risk.exposure import (
+    ExposureRead,
+    risk_exposure_current,
+    risk_exposure_read,
+)
 from trading.risk.gate import (
     ZERO,
     Exposure,
@@ -48,13 +52,7 @@ from trading.risk.gate import (
     headroom,
     risk_gate_check,
 )
-from trading.risk.loss import (
-    alerts_push,
-    daily_losses,
-    loss_stop_in_effect,
-    loss_stops_apply,
-    today_utc,
-)
+from trading.risk.loss import alerts_push, loss_stop_in_effect, loss_stops_apply, today_utc
 
 RESERVATION_TTL = timedelta(seconds=60)
 CLEANUP_EVERY = 16
@@ -74,16 +72,6 @@ class RiskRefused(ServiceError):
     def __init__(self, message: str, *, limit: str) -> None:
         super().__init__(message)
         self.limit = limit
-
-
-@dataclass(frozen=True)
-class ExposureRead:
-    """The exchange's view of a subaccount, and when the read began."""
-
-    exposure: Exposure
-    positions: dict[str, Decimal]  # symbol -> signed net quantity
-    started_at: datetime
-    losses: dict[int | None, Decimal] = field(default_factory=dict)  # today's, by member id
 
 
 def limits_of(row: RiskLimit | None, day: date | None = None) -> Limits:
@@ -106,39 +94,6 @@ def limits_of(row: RiskLimit | None, day: date | None = None) -> Limits:
     )
 
 
-async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
-    """Positions, open orders and net equity of the subaccount, read from the exchange."""
-    started_at = timezone.now()
-    client = client_for(subaccount)
-    positions, orders, collateral = await asyncio.gather(
-        client.positions(), client.open_orders(), client.collateral()
-    )
-    markets: dict[str, MarketExposure] = {}
-    quantities: dict[str, Decimal] = {}
-    marks: dict[str, Decimal] = {}
-    for p in positions:
-        marks[p.symbol] = p.mark_price
-        signed = abs(p.net_exposure_notional) * (1 if p.net_quantity > 0 else -1)
-        markets[p.symbol] = MarketExposure(position=signed)
-        quantities[p.symbol] = p.net_quantity
-    for o in orders:
-        if o.price is None or o.quantity is None or o.reduce_only:
-            continue
-        notional = (o.quantity - o.executed_quantity) * o.price
-        now = markets.get(o.symbol, MarketExposure())
-        markets[o.symbol] = now.plus(buy=o.side == Side.BID, notional=notional)
-    losses = await sync_to_async(daily_losses)(subaccount=subaccount, marks=marks)
-    exposure = Exposure(
-        markets=markets,
-        open_orders=len(orders),
-        net_equity=collateral.net_equity,
-        daily_loss=losses[None],
-    )
-    return ExposureRead(
-        exposure=exposure, positions=quantities, started_at=started_at, losses=losses
-    )
-
-
 def risk_default_limits(equity: Decimal | None) -> dict[str, Any]:
     """A new subaccount's limits, relative to its net equity (zero when it is unknown)."""
     base = max(equity or ZERO, ZERO)
@@ -152,16 +107,31 @@ def risk_default_limits(equity: Decimal | None) -> dict[str, Any]:
     }
 
 
-# The gate's two reads are plain SQL: the ORM spent ~0.5 ms of CPU compiling each of them,
-# half the budget of the whole gate (tests/bench/bench_risk.py). Both run in either database.
+# The gate's statements are plain SQL on a plain cursor: the ORM spent more CPU compiling
+# them and building rows (a raw queryset resolves its columns each time) than the whole check
+# (tests/bench/bench_risk.py). All run in either database.
+_LIMIT_FIELDS = [f for f in RiskLimit._meta.concrete_fields]
+_LIMIT_NAMES = [f.attname for f in _LIMIT_FIELDS]
+_LIMIT_KINDS = [f.get_internal_type() for f in _LIMIT_FIELDS]
 _LIMITS_SQL = (
-    "SELECT * FROM trading_risklimit WHERE subaccount_id = %s"
-    " AND (member_id IS NULL OR member_id = %s)"
+    f"SELECT {', '.join(f.column for f in _LIMIT_FIELDS)} FROM trading_risklimit"
+    " WHERE subaccount_id = %s AND (member_id IS NULL OR member_id = %s)"
 )
 _IN_FLIGHT_SQL = (
-    "SELECT symbol, buy, notional FROM trading_riskreservation WHERE subaccount_id = %s"
-    " AND created_at >= %s AND (placed_at IS NULL OR placed_at >= %s)"
+    "SELECT symbol, buy, notional, member_id FROM trading_riskreservation"
+    " WHERE subaccount_id = %s AND created_at >= %s AND (placed_at IS NULL OR placed_at >= %s)"
 )
+# One statement inserts the reservation and answers its id (RETURNING: PostgreSQL, SQLite
+# 3.35+), instead of the ORM's create (compiling it cost more than the whole check).
+_RESERVE_SQL = (
+    "INSERT INTO trading_riskreservation (subaccount_id, member_id, symbol, buy, notional,"
+    " created_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
+)
+_FREE_SQL = "DELETE FROM trading_riskreservation WHERE id = %s"
+_PLACED_SQL = "UPDATE trading_riskreservation SET placed_at = %s WHERE id = %s"
+_EXPIRED_SQL = "DELETE FROM trading_riskreservation WHERE created_at < %s"
+
+InFlight = tuple[str, bool, Decimal, int | None]
 
 
 def _limit_rows(subaccount: Subaccount, member: Any | None) -> dict[int | None, RiskLimit]:
@@ -170,8 +140,38 @@ def _limit_rows(subaccount: Subaccount, member: Any | None) -> dict[int | None, 
     sql = _LIMITS_SQL
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    rows = RiskLimit.objects.raw(sql, [subaccount.pk, getattr(member, "pk", None)])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [subaccount.pk, getattr(member, "pk", None)])
+        fetched = cursor.fetchall()
+    rows = [
+        RiskLimit.from_db(
+            connection.alias,
+            _LIMIT_NAMES,
+            [_value(kind, v) for kind, v in zip(_LIMIT_KINDS, r, strict=True)],
+        )
+        for r in fetched
+    ]
     return {row.member_id: row for row in rows}
+
+
+_FLOAT_DIGITS = decimal.Context(prec=15)
+
+
+def _value(kind: str, value: Any) -> Any:
+    """A column as the ORM would give it (SQLite answers dates as text, decimals as numbers)."""
+    if value is None or isinstance(value, (Decimal, date, bool)):
+        return value
+    if kind == "DecimalField":
+        if isinstance(value, float):
+            return _FLOAT_DIGITS.create_decimal_from_float(value)
+        return Decimal(str(value))
+    if kind == "DateField":
+        return date.fromisoformat(value)
+    if kind == "DateTimeField":
+        return datetime.fromisoformat(value).replace(tzinfo=UTC_ZONE)
+    if kind == "BooleanField":
+        return bool(value)
+    return value
 
 
 def _limit_rows_locked(
@@ -202,28 +202,62 @@ def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _in_flight(
-    subaccount: Subaccount, read_started_at: datetime
-) -> list[tuple[str, bool, Decimal]]:
-    """(symbol, buy, notional) of the reservations the exchange read may not include: not
-    placed yet, or placed after the read began; younger than `RESERVATION_TTL`."""
+def _in_flight(subaccount: Subaccount, read_started_at: datetime) -> list[InFlight]:
+    """(symbol, buy, notional, member id) of the reservations the exchange read may not
+    include: not placed yet, or placed after the read began; younger than `RESERVATION_TTL`."""
     adapt = connection.ops.adapt_datetimefield_value
     params = [subaccount.pk, adapt(timezone.now() - RESERVATION_TTL), adapt(read_started_at)]
     with connection.cursor() as cursor:
         cursor.execute(_IN_FLIGHT_SQL, params)
-        return [(symbol, bool(buy), _decimal(n)) for symbol, buy, n in cursor.fetchall()]
+        return [(sym, bool(buy), _decimal(n), who) for sym, buy, n, who in cursor.fetchall()]
 
 
-def _with_in_flight(exposure: Exposure, reservations: list[tuple[str, bool, Decimal]]) -> Exposure:
+def _with_in_flight(
+    exposure: Exposure, reservations: list[InFlight], member_id: int | None = None
+) -> Exposure:
+    """The exposure plus the reservations in flight (only ``member_id``'s when given)."""
     markets = dict(exposure.markets)
-    for symbol, buy, notional in reservations:
+    count = 0
+    for symbol, buy, notional, who in reservations:
+        if member_id is not None and who != member_id:
+            continue
         markets[symbol] = markets.get(symbol, MarketExposure()).plus(buy=buy, notional=notional)
+        count += 1
     return Exposure(
         markets=markets,
-        open_orders=exposure.open_orders + len(reservations),
+        open_orders=exposure.open_orders + count,
         net_equity=exposure.net_equity,
         daily_loss=exposure.daily_loss,
     )
+
+
+def _gate_check(
+    *,
+    rows: dict[int | None, RiskLimit],
+    member_id: int | None,
+    read: ExposureRead,
+    in_flight: list[InFlight],
+    order: GateOrder,
+) -> GateResult:
+    """The subaccount's limits against the whole subaccount's exposure, then the member's own
+    limits (when the member has a row) against what the member's own orders built."""
+    whole = _with_in_flight(read.exposure, in_flight)
+    result = risk_gate_check(limits=limits_of(rows.get(None)), exposure=whole, order=order)
+    own = rows.get(member_id) if member_id is not None else None
+    if not result.allowed or own is None:
+        return result
+    mine = _with_in_flight(read.member(member_id), in_flight, member_id)
+    return risk_gate_check(limits=limits_of(own), exposure=mine, order=order)
+
+
+def _reserve(subaccount: Subaccount, member_id: int | None, order: GateOrder) -> int:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    notional = connection.ops.adapt_decimalfield_value(order.notional, 36, 18)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RESERVE_SQL, [subaccount.pk, member_id, order.symbol, order.buy, notional, now]
+        )
+        return cursor.fetchone()[0]
 
 
 @sync_to_async
@@ -231,22 +265,17 @@ def _check_and_reserve(
     *, actor: Any, subaccount: Subaccount, order: GateOrder, read: ExposureRead
 ) -> tuple[GateResult, int | None, list[AlertChange]]:
     member = actor if getattr(actor, "is_authenticated", False) else None
+    member_id = getattr(member, "pk", None)
     with transaction.atomic():
         rows = _limit_rows_locked(subaccount, member, read.exposure.net_equity)
         stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses)
-        limits = limits_of(rows.get(None)).stricter(limits_of(rows.get(getattr(member, "pk", 0))))
-        exposure = _with_in_flight(read.exposure, _in_flight(subaccount, read.started_at))
-        result = risk_gate_check(limits=limits, exposure=exposure, order=order)
+        in_flight = _in_flight(subaccount, read.started_at)
+        result = _gate_check(
+            rows=rows, member_id=member_id, read=read, in_flight=in_flight, order=order
+        )
         if not result.allowed:
             return result, None, stops
-        reservation = RiskReservation.objects.create(
-            subaccount=subaccount,
-            member=member,
-            symbol=order.symbol,
-            buy=order.buy,
-            notional=order.notional,
-        )
-        return result, reservation.pk, stops
+        return result, _reserve(subaccount, member_id, order), stops
 
 
 @sync_to_async
@@ -303,7 +332,7 @@ async def risk_gate_admit(
     )
     if reduce_only:
         return None
-    read = await risk_exposure_read(subaccount=subaccount)
+    read = await risk_exposure_current(subaccount=subaccount)
     result, reservation_id, stops = await _check_and_reserve(
         actor=actor, subaccount=subaccount, order=order, read=read
     )
@@ -321,29 +350,35 @@ def risk_reservation_settle(*, reservation_id: int | None, placed: bool) -> None
     """The exchange answered: a refused order frees its headroom, a placed one is timestamped."""
     if reservation_id is None:
         return
-    reservations = RiskReservation.objects.filter(pk=reservation_id)
-    if placed:
-        reservations.update(placed_at=timezone.now())
-    else:
-        reservations.delete()
-    # Forget expired reservations (they no longer count) after the exchange answered, not
-    # inside the gate, and only on every CLEANUP_EVERY-th order: one query saved per order.
-    if reservation_id % CLEANUP_EVERY == 0:
-        RiskReservation.objects.filter(created_at__lt=timezone.now() - RESERVATION_TTL).delete()
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        if placed:
+            cursor.execute(_PLACED_SQL, [adapt(timezone.now()), reservation_id])
+        else:
+            cursor.execute(_FREE_SQL, [reservation_id])
+        # Forget expired reservations (they no longer count) after the exchange answered, not
+        # inside the gate, and only on every CLEANUP_EVERY-th order: one query saved per order.
+        if reservation_id % CLEANUP_EVERY == 0:
+            cursor.execute(_EXPIRED_SQL, [adapt(timezone.now() - RESERVATION_TTL)])
 
 
 @sync_to_async
 def _limits_now(
     *, actor: Any, subaccount: Subaccount, read: ExposureRead
-) -> tuple[Limits, Exposure]:
-    """The effective limits (defaults, unsaved, when none are set) and the in-flight exposure."""
+) -> tuple[Limits, list[tuple[Limits, Exposure]]]:
+    """The effective limits (defaults, unsaved, when none are set) and each level's limits
+    with the exposure they are checked against (whole subaccount; the member's own)."""
     member = actor if getattr(actor, "is_authenticated", False) else None
     row = RiskLimit.objects.filter(subaccount=subaccount, member__isnull=True).first()
     if row is None:
         row = RiskLimit(subaccount=subaccount, **risk_default_limits(read.exposure.net_equity))
     own = RiskLimit.objects.filter(subaccount=subaccount, member=member).first() if member else None
-    exposure = _with_in_flight(read.exposure, _in_flight(subaccount, read.started_at))
-    return limits_of(row).stricter(limits_of(own)), exposure
+    in_flight = _in_flight(subaccount, read.started_at)
+    levels = [(limits_of(row), _with_in_flight(read.exposure, in_flight))]
+    if own is not None:
+        mine = _with_in_flight(read.member(member.pk), in_flight, member.pk)
+        levels.append((limits_of(own), mine))
+    return limits_of(row).stricter(limits_of(own)), levels
 
 
 async def risk_headroom_text(
@@ -351,7 +386,7 @@ async def risk_headroom_text(
 ) -> str:
     """What the ticket shows before sending: how much more this member may add here now."""
     read = await risk_exposure_read(subaccount=subaccount)
-    limits, exposure = await _limits_now(actor=actor, subaccount=subaccount, read=read)
+    limits, levels = await _limits_now(actor=actor, subaccount=subaccount, read=read)
     if limits.reduce_only:
         why = f" ({limits.reduce_only_reason})" if limits.reduce_only_reason else ""
         return f"Reduce-only{why}: only orders that reduce risk will pass."
@@ -359,8 +394,13 @@ async def risk_headroom_text(
         return f"Reduce-only ({limits.loss_stop}): only orders that reduce risk will pass."
     if limits.allowed_markets is not None and symbol not in limits.allowed_markets:
         return f"{symbol} is not an allowed market: only orders that reduce risk will pass."
-    room = headroom(limits=limits, exposure=exposure, symbol=symbol, buy=side == Side.BID)
-    if room is None:
+    buy = side == Side.BID
+    rooms = [
+        room
+        for level, exposure in levels
+        if (room := headroom(limits=level, exposure=exposure, symbol=symbol, buy=buy)) is not None
+    ]
+    if not rooms:
         return f"No risk limit on {symbol}."
-    verb = "buy" if side == Side.BID else "sell"
-    return f"Headroom: max {amount_text(room, left=True)} {quote} more to {verb} in {symbol}."
+    verb = "buy" if buy else "sell"
+    return f"Headroom: max {amount_text(min(rooms), left=True)} {quote} more to {verb} in {symbol}."

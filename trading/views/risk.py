@@ -20,6 +20,7 @@ from accounts.decorators import client_ip, signed_in, subaccount_role, two_facto
 from accounts.errors import ServiceError
 from accounts.models import Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
+from trading.risk.exposure import risk_exposure_read
 from trading.risk.forms import RiskLimitsForm
 from trading.risk.kill import (
     kill_progress_for,
@@ -30,7 +31,6 @@ from trading.risk.kill import (
 from trading.risk.limits import risk_limits_set
 from trading.risk.loss import risk_loss_release
 from trading.risk.selectors import risk_members_of, risk_page_context
-from trading.risk.services import risk_exposure_read
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 
 WHAT = "The risk page"
