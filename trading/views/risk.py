@@ -44,13 +44,13 @@ async def _render(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    exposure, problem = None, ""
+    read, problem = None, ""
     try:
-        exposure = (await risk_exposure_read(subaccount=subaccount)).exposure
+        read = await risk_exposure_read(subaccount=subaccount)
     except EXCHANGE_ERRORS as failure:
         problem = f"Usage unknown: {exchange_error_text(failure)}"
     context: dict[str, Any] = await sync_to_async(risk_page_context)(
-        subaccount=subaccount, exposure=exposure
+        subaccount=subaccount, exposure=read.exposure if read else None, read=read
     )
     if form is None:
         form = RiskLimitsForm(members=context["members"])
