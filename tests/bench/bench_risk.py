@@ -168,7 +168,7 @@ def bench_reserve(sandbox: SandboxProcess, count: int) -> tuple[tuple[float, flo
         await exchange.close_session()
         return samples
 
-    n = max(count // 5, 20)
+    n = count
     kept = [ms for _ in range(ROUNDS) for ms in asyncio.run(admit_many(n, fresh=False))]
     fresh = [ms for _ in range(ROUNDS) for ms in asyncio.run(admit_many(n, fresh=True))]
     return (
