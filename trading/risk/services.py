@@ -3,12 +3,14 @@
 Steps for one order (outside any transaction, then one short transaction, then the exchange):
 
 1. Read the subaccount's exposure from the exchange (positions, open orders, net equity) and
-   note when the read started.
+   note when the read started; a read of this process younger than a second is used again
+   (`trading.risk.exposure`).
 2. In one transaction holding the subaccount's limit row (`SELECT ... FOR UPDATE`, so several
    dashboard processes queue here): add the reservations of orders in flight that the read
-   cannot have seen, run the pure `risk_gate_check`, and on a pass insert this order's
-   reservation. The check and the reservation are one atomic step; the exchange is not
-   called inside it.
+   cannot have seen, run the pure `risk_gate_check` (the subaccount's limits against the
+   whole subaccount, the member's own limits against what the member's orders built), and on
+   a pass insert this order's reservation (`trading.risk.reservations`). The check and the
+   reservation are one atomic step; the exchange is not called inside it.
 3. The caller sends the order, then calls `risk_reservation_settle` with the outcome: a
    refused order frees its headroom at once; a placed one keeps counting for reads that
    started before it was placed, and is forgotten after `RESERVATION_TTL`.
@@ -20,15 +22,12 @@ names the limit, its value and what is left.
 
 from __future__ import annotations
 
-import decimal
-from datetime import UTC as UTC_ZONE
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
@@ -53,9 +52,15 @@ from trading.risk.gate import (
     risk_gate_check,
 )
 from trading.risk.loss import alerts_push, loss_stop_in_effect, loss_stops_apply, today_utc
-
-RESERVATION_TTL = timedelta(seconds=60)
-CLEANUP_EVERY = 16
+from trading.risk.reservations import (
+    InFlight,
+    limit_rows,
+    reservations_in_flight,
+    reserve,
+)
+from trading.risk.reservations import (  # the gate's callers settle through this module
+    risk_reservation_settle as risk_reservation_settle,
+)
 
 # Defaults for a subaccount without limits, as fractions of its net equity at first order.
 DEFAULT_ORDER_FRACTION = Decimal("0.25")
@@ -107,79 +112,12 @@ def risk_default_limits(equity: Decimal | None) -> dict[str, Any]:
     }
 
 
-# The gate's statements are plain SQL on a plain cursor: the ORM spent more CPU compiling
-# them and building rows (a raw queryset resolves its columns each time) than the whole check
-# (tests/bench/bench_risk.py). All run in either database.
-_LIMIT_FIELDS = [f for f in RiskLimit._meta.concrete_fields]
-_LIMIT_NAMES = [f.attname for f in _LIMIT_FIELDS]
-_LIMIT_KINDS = [f.get_internal_type() for f in _LIMIT_FIELDS]
-_LIMITS_SQL = (
-    f"SELECT {', '.join(f.column for f in _LIMIT_FIELDS)} FROM trading_risklimit"
-    " WHERE subaccount_id = %s AND (member_id IS NULL OR member_id = %s)"
-)
-_IN_FLIGHT_SQL = (
-    "SELECT symbol, buy, notional, member_id FROM trading_riskreservation"
-    " WHERE subaccount_id = %s AND created_at >= %s AND (placed_at IS NULL OR placed_at >= %s)"
-)
-# One statement inserts the reservation and answers its id (RETURNING: PostgreSQL, SQLite
-# 3.35+), instead of the ORM's create (compiling it cost more than the whole check).
-_RESERVE_SQL = (
-    "INSERT INTO trading_riskreservation (subaccount_id, member_id, symbol, buy, notional,"
-    " created_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
-)
-_FREE_SQL = "DELETE FROM trading_riskreservation WHERE id = %s"
-_PLACED_SQL = "UPDATE trading_riskreservation SET placed_at = %s WHERE id = %s"
-_EXPIRED_SQL = "DELETE FROM trading_riskreservation WHERE created_at < %s"
-
-InFlight = tuple[str, bool, Decimal, int | None]
-
-
-def _limit_rows(subaccount: Subaccount, member: Any | None) -> dict[int | None, RiskLimit]:
-    """The subaccount's row (key None) and the member's (key user id), locked FOR UPDATE
-    where the database has it (SQLite's IMMEDIATE transactions hold its one write lock)."""
-    sql = _LIMITS_SQL
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [subaccount.pk, getattr(member, "pk", None)])
-        fetched = cursor.fetchall()
-    rows = [
-        RiskLimit.from_db(
-            connection.alias,
-            _LIMIT_NAMES,
-            [_value(kind, v) for kind, v in zip(_LIMIT_KINDS, r, strict=True)],
-        )
-        for r in fetched
-    ]
-    return {row.member_id: row for row in rows}
-
-
-_FLOAT_DIGITS = decimal.Context(prec=15)
-
-
-def _value(kind: str, value: Any) -> Any:
-    """A column as the ORM would give it (SQLite answers dates as text, decimals as numbers)."""
-    if value is None or isinstance(value, (Decimal, date, bool)):
-        return value
-    if kind == "DecimalField":
-        if isinstance(value, float):
-            return _FLOAT_DIGITS.create_decimal_from_float(value)
-        return Decimal(str(value))
-    if kind == "DateField":
-        return date.fromisoformat(value)
-    if kind == "DateTimeField":
-        return datetime.fromisoformat(value).replace(tzinfo=UTC_ZONE)
-    if kind == "BooleanField":
-        return bool(value)
-    return value
-
-
 def _limit_rows_locked(
     subaccount: Subaccount, member: Any | None, equity: Decimal | None
 ) -> dict[int | None, RiskLimit]:
     """The limit rows, locked; the subaccount's is created with defaults (audited) when
     missing."""
-    rows = _limit_rows(subaccount, member)
+    rows = limit_rows(subaccount, member)
     if None in rows:
         return rows
     values = risk_default_limits(equity)
@@ -194,22 +132,7 @@ def _limit_rows_locked(
             parameters={**values, "net_equity": equity},
             detail="defaults relative to net equity, set before the first order",
         )
-    return _limit_rows(subaccount, member)
-
-
-def _decimal(value: Any) -> Decimal:
-    # PostgreSQL answers a Decimal; SQLite an int or a float of the stored digits.
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _in_flight(subaccount: Subaccount, read_started_at: datetime) -> list[InFlight]:
-    """(symbol, buy, notional, member id) of the reservations the exchange read may not
-    include: not placed yet, or placed after the read began; younger than `RESERVATION_TTL`."""
-    adapt = connection.ops.adapt_datetimefield_value
-    params = [subaccount.pk, adapt(timezone.now() - RESERVATION_TTL), adapt(read_started_at)]
-    with connection.cursor() as cursor:
-        cursor.execute(_IN_FLIGHT_SQL, params)
-        return [(sym, bool(buy), _decimal(n), who) for sym, buy, n, who in cursor.fetchall()]
+    return limit_rows(subaccount, member)
 
 
 def _with_in_flight(
@@ -250,16 +173,6 @@ def _gate_check(
     return risk_gate_check(limits=limits_of(own), exposure=mine, order=order)
 
 
-def _reserve(subaccount: Subaccount, member_id: int | None, order: GateOrder) -> int:
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    notional = connection.ops.adapt_decimalfield_value(order.notional, 36, 18)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _RESERVE_SQL, [subaccount.pk, member_id, order.symbol, order.buy, notional, now]
-        )
-        return cursor.fetchone()[0]
-
-
 @sync_to_async
 def _check_and_reserve(
     *, actor: Any, subaccount: Subaccount, order: GateOrder, read: ExposureRead
@@ -269,13 +182,13 @@ def _check_and_reserve(
     with transaction.atomic():
         rows = _limit_rows_locked(subaccount, member, read.exposure.net_equity)
         stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses)
-        in_flight = _in_flight(subaccount, read.started_at)
+        in_flight = reservations_in_flight(subaccount, read.started_at)
         result = _gate_check(
             rows=rows, member_id=member_id, read=read, in_flight=in_flight, order=order
         )
         if not result.allowed:
             return result, None, stops
-        return result, _reserve(subaccount, member_id, order), stops
+        return result, reserve(subaccount, member_id, order), stops
 
 
 @sync_to_async
@@ -346,23 +259,6 @@ async def risk_gate_admit(
 
 
 @sync_to_async
-def risk_reservation_settle(*, reservation_id: int | None, placed: bool) -> None:
-    """The exchange answered: a refused order frees its headroom, a placed one is timestamped."""
-    if reservation_id is None:
-        return
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        if placed:
-            cursor.execute(_PLACED_SQL, [adapt(timezone.now()), reservation_id])
-        else:
-            cursor.execute(_FREE_SQL, [reservation_id])
-        # Forget expired reservations (they no longer count) after the exchange answered, not
-        # inside the gate, and only on every CLEANUP_EVERY-th order: one query saved per order.
-        if reservation_id % CLEANUP_EVERY == 0:
-            cursor.execute(_EXPIRED_SQL, [adapt(timezone.now() - RESERVATION_TTL)])
-
-
-@sync_to_async
 def _limits_now(
     *, actor: Any, subaccount: Subaccount, read: ExposureRead
 ) -> tuple[Limits, list[tuple[Limits, Exposure]]]:
@@ -373,7 +269,7 @@ def _limits_now(
     if row is None:
         row = RiskLimit(subaccount=subaccount, **risk_default_limits(read.exposure.net_equity))
     own = RiskLimit.objects.filter(subaccount=subaccount, member=member).first() if member else None
-    in_flight = _in_flight(subaccount, read.started_at)
+    in_flight = reservations_in_flight(subaccount, read.started_at)
     levels = [(limits_of(row), _with_in_flight(read.exposure, in_flight))]
     if own is not None:
         mine = _with_in_flight(read.member(member.pk), in_flight, member.pk)
