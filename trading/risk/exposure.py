@@ -37,7 +37,7 @@ from trading.backpack import Side
 from trading.exchange import client_for, exchange_session
 from trading.models.tickets import OrderTicket
 from trading.risk.gate import ZERO, Exposure, MarketExposure
-from trading.risk.loss import ledger_digest, losses_of
+from trading.risk.loss import ledger_digest_current, losses_of
 
 EXPOSURE_FRESH_S = 1.0
 
@@ -97,7 +97,7 @@ def _ledger_part(
     subaccount: Subaccount, marks: dict[str, Decimal], client_ids: list[int]
 ) -> tuple[dict[int | None, Decimal], dict[int, dict[str, Decimal]], dict[int, int]]:
     """Today's losses, each member's positions from the ledger, and who sent each open order."""
-    digest = ledger_digest(subaccount=subaccount)
+    digest = ledger_digest_current(subaccount=subaccount)
     losses = losses_of(subaccount=subaccount, digest=digest, marks=marks)
     built = {m: digest.positions_of(m) for m in digest.levels if m is not None}
     senders: dict[int, int] = {}

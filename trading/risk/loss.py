@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -42,7 +43,7 @@ from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
 from trading.ledger.pnl import ZERO, FillEvent, FundingEvent, Holding, PnlFold
 from trading.models import RiskDayStart, RiskLimit
-from trading.models.ledger import LedgerEntry
+from trading.models.ledger import LedgerCursor, LedgerEntry
 from trading.models.tickets import OrderTicket
 from trading.monitoring.alerts import AlertChange, _clear, _open
 from trading.monitoring.bell import alert_recipients, bell_messages, push_bells
@@ -133,6 +134,35 @@ def ledger_digest(*, subaccount: Subaccount, day: date | None = None) -> LedgerD
     return LedgerDigest(day=day, levels=levels)
 
 
+# subaccount id -> (the ledger's version when folded, the digest)
+_digests: dict[int, tuple[tuple[Any, ...], LedgerDigest]] = {}
+
+
+def _ledger_version(subaccount_id: int, day: date) -> tuple[Any, ...]:
+    """What changes whenever the ledger of the subaccount does: every sync moves its history
+    cursors, and every new entry has a higher id."""
+    cursors = tuple(
+        LedgerCursor.objects.filter(subaccount_id=subaccount_id)
+        .order_by("history")
+        .values_list("history", "rows_read", "synced_at")
+    )
+    newest = LedgerEntry.objects.filter(subaccount_id=subaccount_id).aggregate(Max("id"))
+    return day, cursors, newest["id__max"]
+
+
+def ledger_digest_current(*, subaccount: Subaccount, day: date | None = None) -> LedgerDigest:
+    """`ledger_digest`, folded again only when the ledger changed (or the day did): a large
+    ledger is not read again at every exposure read."""
+    day = day or today_utc()
+    version = _ledger_version(subaccount.pk, day)
+    kept = _digests.get(subaccount.pk)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    digest = ledger_digest(subaccount=subaccount, day=day)
+    _digests[subaccount.pk] = (version, digest)
+    return digest
+
+
 def _day_starts(
     subaccount: Subaccount, digest: LedgerDigest, marks: Mapping[str, Decimal]
 ) -> dict[int | None, Decimal]:
@@ -191,7 +221,7 @@ def daily_losses(
     """Today's loss (positive: lost, negative: made) of the subaccount (key None) and of each
     member who sent an order that filled (key the user id), from the ledger, with unrealized
     PnL at ``marks`` ({symbol: mark price}) counted as its change since the day began."""
-    digest = ledger_digest(subaccount=subaccount, day=day)
+    digest = ledger_digest_current(subaccount=subaccount, day=day)
     return losses_of(subaccount=subaccount, digest=digest, marks=marks)
 
 
