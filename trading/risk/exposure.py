@@ -1,15 +1,16 @@
 """What a subaccount holds, as the risk gate sees it: read from the exchange, kept a moment.
 
 `risk_exposure_read` asks the exchange (positions with their marks, open orders, net
-equity) and folds the ledger once (today's loss of every level, and what each member's own
-fills built). `risk_exposure_current` is what the gate uses: the last read of this process,
-while it is younger than `EXPOSURE_FRESH_S`, else a new read. Keeping a read is safe for the
-gate's atomicity because the read carries the time it started: every order the desk reserved
-or placed after that time still counts through its reservation (`trading.risk.services`),
-whichever process sent it. What a kept read cannot know (a mark that moved, an order sent
-outside the desk) is at most `EXPOSURE_FRESH_S` old; the desk's own changes that a
-reservation does not cover (a fill, a cancel, a close) drop the kept read at once
-(`risk_exposure_forget`).
+equity) and takes the ledger's fold (folded again only when the ledger changed:
+`trading.risk.loss.ledger_digest_current`) for today's loss of every level and what each
+member's own fills built. `risk_exposure_current` is what the gate uses: the last read of
+this process, while it is younger than `EXPOSURE_FRESH_S`, else a new read. Keeping a read
+is safe for the gate's atomicity because the read carries the time it started: every order
+the desk reserved or placed after that time still counts through its reservation
+(`trading.risk.services`), whichever process sent it. What a kept read cannot know (a mark
+that moved, an order sent outside the desk) is at most `EXPOSURE_FRESH_S` old; the desk's
+own changes that a reservation does not cover (a fill, a cancel, a close) drop the kept
+read at once (`risk_exposure_forget`).
 
 A member's own exposure (checked against the member's own limits) is what that member's
 orders built: the positions of their fills in the ledger (attributed by ``clientId``, never
