@@ -169,17 +169,33 @@ async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
 
 # subaccount id -> (monotonic time the read began, its exchange session, the read)
 _kept: dict[int, tuple[float, Any, ExposureRead]] = {}
+# (subaccount id, event loop id) -> the read under way, shared by the orders that need one
+_reading: dict[tuple[int, int], asyncio.Task[ExposureRead]] = {}
 
 
 async def risk_exposure_current(*, subaccount: Subaccount) -> ExposureRead:
     """The gate's view: this process's last read while younger than `EXPOSURE_FRESH_S` (and
-    of the same exchange session), else a new read."""
+    of the same exchange session), else a new read; orders arriving while one is under way
+    share it (like a kept read: what was placed after it began counts by reservation)."""
     kept = _kept.get(subaccount.pk)
     if kept is not None:
         started, session, read = kept
         if session() is exchange_session() and time.monotonic() - started < EXPOSURE_FRESH_S:
             return read
-    return await risk_exposure_read(subaccount=subaccount)
+    key = (subaccount.pk, id(asyncio.get_running_loop()))
+    task = _reading.get(key)
+    if task is None or task.done():
+        task = asyncio.ensure_future(risk_exposure_read(subaccount=subaccount))
+        _reading[key] = task
+        task.add_done_callback(lambda done: _forget_task(key, done))
+    return await asyncio.shield(task)
+
+
+def _forget_task(key: tuple[int, int], done: asyncio.Task[ExposureRead]) -> None:
+    if _reading.get(key) is done:
+        del _reading[key]
+    if not done.cancelled():
+        done.exception()  # retrieved here too: every waiter may have gone
 
 
 def risk_exposure_forget(*, subaccount_id: int) -> None:
