@@ -4,12 +4,16 @@ fills too: tests/trading/risk/test_daily_loss.py, a member's own loss)."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
 
 from tests.trading.risk.test_gate_on_the_sandbox import limits, open_orders_on_exchange, send
+from trading.backpack import Side
+from trading.exchange import exchange_session
 from trading.risk import exposure
+from trading.risk.services import risk_gate_admit
 from trading.services import order_cancel
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
@@ -40,3 +44,29 @@ async def test_a_cancel_frees_its_headroom_at_once(desk) -> None:
     html = await send(desk, n=2, quantity="2")
 
     assert 'data-result="ok"' in html, html
+
+
+async def test_a_burst_of_orders_shares_one_exchange_read(desk) -> None:
+    await limits(desk, max_position_notional_market=Decimal("10000"))
+    routes: list[str] = []
+    exchange_session().metrics.add_hook(
+        lambda call: routes.append(call.route) if call.label == str(desk.main.pk) else None
+    )
+    exposure.risk_exposure_forget(subaccount_id=desk.main.pk)
+
+    reservations = await asyncio.gather(
+        *(
+            risk_gate_admit(
+                actor=desk.trader,
+                subaccount=desk.main,
+                symbol="SOL_USDC",
+                side=Side.BID,
+                notional=Decimal("150"),
+            )
+            for _ in range(10)
+        )
+    )
+
+    assert len(set(reservations)) == 10  # every order passed with its own reservation
+    assert sorted(routes) == sorted(set(routes))  # each of the read's three calls once
+    assert len(routes) == 3, routes
