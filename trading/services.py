@@ -34,10 +34,10 @@ from trading.exchange import client_for, exchange_session
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.formatting import plain
 from trading.models import OrderTicket
+from trading.risk.exposure import risk_exposure_current, risk_exposure_forget
 from trading.risk.services import (
     ExposureRead,
     RiskRefused,
-    risk_exposure_read,
     risk_gate_admit,
     risk_reservation_settle,
     risk_reservation_settle_now,
@@ -217,7 +217,7 @@ async def order_place(
     # claimed; only the gate's check, after the claim, decides and reserves.
     exposure = None
     if not ticket.reduce_only:
-        exposure = asyncio.ensure_future(risk_exposure_read(subaccount=subaccount))
+        exposure = asyncio.ensure_future(risk_exposure_current(subaccount=subaccount))
     try:
         record, created = await _ticket_claim(
             token=ticket.token,
@@ -273,6 +273,8 @@ async def order_place(
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
         await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
         return OrderResult(ok=False, message=f"Order not placed: {message}")
+    if order.executed_quantity:  # a fill changed positions and the day's loss at once
+        risk_exposure_forget(subaccount_id=subaccount.pk)
     message = f"Order placed: {order_summary(order)}."
     await _order_placed_record(
         record,
@@ -395,6 +397,8 @@ async def order_cancel(
     except EXCHANGE_ERRORS as error:
         await _audit_failure(actor, subaccount, "order_cancel", ip, parameters, error)
         raise
+    finally:
+        risk_exposure_forget(subaccount_id=subaccount.pk)
     await _audit(
         actor=actor,
         action="order_cancel",
@@ -424,6 +428,8 @@ async def orders_cancel_all(
     except EXCHANGE_ERRORS as error:
         await _audit_failure(actor, subaccount, "orders_cancel_all", ip, parameters, error)
         raise
+    finally:
+        risk_exposure_forget(subaccount_id=subaccount.pk)
     await _audit(
         actor=actor,
         action="orders_cancel_all",
@@ -464,6 +470,7 @@ async def position_close(
         order = await client.place_order(
             symbol, side, OrderType.MARKET, quantity=abs(size), reduce_only=True
         )
+        risk_exposure_forget(subaccount_id=subaccount.pk)
     except TradingError as error:
         await _audit(
             actor=actor,

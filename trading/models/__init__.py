@@ -16,6 +16,12 @@ from trading.models.monitoring import (  # noqa: F401
     StreamState,
     WebhookDelivery,
 )
-from trading.models.risk import KillProgress, RiskBreach, RiskLimit, RiskReservation  # noqa: F401
+from trading.models.risk import (  # noqa: F401
+    KillProgress,
+    RiskBreach,
+    RiskDayStart,
+    RiskLimit,
+    RiskReservation,
+)
 from trading.models.tickets import OrderTicket  # noqa: F401
 from trading.models.withdrawals import WithdrawalRequest  # noqa: F401

@@ -20,17 +20,16 @@ from django.utils import timezone
 
 from accounts.models import Subaccount
 from trading.models import RiskReservation
+from trading.risk.exposure import ExposureRead, risk_exposure_current
 from trading.risk.gate import Exposure, GateOrder, GateResult, Limits, risk_gate_check
 from trading.risk.loss import alerts_push, loss_stops_apply
+from trading.risk.reservations import reservations_in_flight
 from trading.risk.services import (
-    ExposureRead,
     RiskRefused,
     _breach_record,
-    _in_flight,
     _limit_rows_locked,
     _with_in_flight,
     limits_of,
-    risk_exposure_read,
 )
 
 PASS_ALL = GateResult(allowed=True)
@@ -74,12 +73,21 @@ def _check_and_reserve_all(
     *, actor: Any, subaccount: Subaccount, orders: Sequence[GateOrder], read: ExposureRead
 ) -> tuple[GateResult, int | None, list[int | None], list[Any]]:
     member = actor if getattr(actor, "is_authenticated", False) else None
+    member_id = getattr(member, "pk", None)
     with transaction.atomic():
         rows = _limit_rows_locked(subaccount, member, read.exposure.net_equity)
         stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses)
-        limits = limits_of(rows.get(None)).stricter(limits_of(rows.get(getattr(member, "pk", 0))))
-        exposure = _with_in_flight(read.exposure, _in_flight(subaccount, read.started_at))
-        result, index = risk_gate_check_all(limits=limits, exposure=exposure, orders=orders)
+        in_flight = reservations_in_flight(subaccount, read.started_at)
+        # the subaccount's limits against the whole subaccount, then the member's own limits
+        # against what the member's own orders built (as `risk_gate_admit` checks one order)
+        whole = _with_in_flight(read.exposure, in_flight)
+        result, index = risk_gate_check_all(
+            limits=limits_of(rows.get(None)), exposure=whole, orders=orders
+        )
+        own = rows.get(member_id) if member_id is not None else None
+        if result.allowed and own is not None:
+            mine = _with_in_flight(read.member(member_id), in_flight, member_id)
+            result, index = risk_gate_check_all(limits=limits_of(own), exposure=mine, orders=orders)
         if not result.allowed:
             return result, index, [], stops
         made = RiskReservation.objects.bulk_create(
@@ -114,7 +122,7 @@ async def risk_gate_admit_all(
     limit) and raised as `RiskRefused` naming the limit, what is left and which child."""
     if all(order.reduce_only for order in orders):
         return [None] * len(orders)
-    read = await risk_exposure_read(subaccount=subaccount)
+    read = await risk_exposure_current(subaccount=subaccount)
     result, index, ids, stops = await _check_and_reserve_all(
         actor=actor, subaccount=subaccount, orders=orders, read=read
     )

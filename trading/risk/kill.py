@@ -2,9 +2,10 @@
 
 `kill_switch_engage` (admin, fresh two-factor code) first puts the whole subaccount in
 reduce-only mode (so nothing new can pass the gate while it works), then cancels every open
-order and closes every position through the same services a trader uses (`orders_cancel_all`,
-`position_close`: each audited), and finally reads the exchange again and reports what is
-left (reconciliation). `kill_switch_release` lifts the reduce-only mode. Both are audited.
+order and, unless the admin chose to only cancel (`close_positions=False`), closes every
+position through the same services a trader uses (`orders_cancel_all`, `position_close`:
+each audited), and finally reads the exchange again and reports what is left
+(reconciliation). `kill_switch_release` lifts the reduce-only mode. Both are audited.
 """
 
 from __future__ import annotations
@@ -41,12 +42,28 @@ class KillReport:
     problems: list[str] = field(default_factory=list)
     open_orders_left: int = 0
     positions_left: list[str] = field(default_factory=list)
+    close_positions: bool = True  # False: the admin chose to cancel orders only
 
     @property
     def clean(self) -> bool:
-        return not (self.problems or self.open_orders_left or self.positions_left)
+        """Nothing is left that the admin asked to stop (positions count only when closing)."""
+        positions = self.positions_left if self.close_positions else []
+        return not (self.problems or self.open_orders_left or positions)
 
     def summary(self) -> str:
+        if not self.close_positions:
+            text = f"Kill switch (cancel orders only): {self.cancelled} orders cancelled."
+            kept = ", ".join(self.positions_left) or "none"
+            if self.clean:
+                return (
+                    f"{text} No open order is left; positions kept open: {kept}; the "
+                    "subaccount is reduce-only."
+                )
+            problems = " ".join(self.problems)
+            return (
+                f"{text} Still open: {self.open_orders_left} orders; positions kept open: "
+                f"{kept}. {problems}".strip()
+            )
         closed = ", ".join(self.closed) or "none"
         text = f"Kill switch: {self.cancelled} orders cancelled, positions closed: {closed}."
         if self.clean:
@@ -77,6 +94,7 @@ def _reduce_only_set(
     otp_code: str | None,
     ip: str | None,
     equity: Decimal | None = None,
+    close_positions: bool | None = None,
 ) -> None:
     action = "kill_switch_engage" if on else "kill_switch_release"
     if otp_code is not None:  # None: the code was checked once for several subaccounts
@@ -101,9 +119,18 @@ def _reduce_only_set(
             actor=actor,
             action=action,
             subaccount=subaccount,
-            parameters={"reason": reason, "reduce_only": on},
+            parameters={
+                "reason": reason,
+                "reduce_only": on,
+                **({} if close_positions is None else {"what": _what(close_positions)}),
+            },
             ip=ip,
         )
+
+
+def _what(close_positions: bool) -> str:
+    """The admin's choice as the audit trail records it."""
+    return "cancel orders and close positions" if close_positions else "cancel orders only"
 
 
 async def kill_switch_engage(
@@ -114,9 +141,11 @@ async def kill_switch_engage(
     otp_code: str,
     ip: str | None = None,
     run: str = "",
+    close_positions: bool = True,
 ) -> KillReport:
-    """Stop the subaccount: reduce-only first, then cancel all orders and close all positions
-    through the trading services, then reconcile with the exchange. Admin, fresh code.
+    """Stop the subaccount: reduce-only first, then cancel all orders and (unless
+    ``close_positions`` is False: cancel only) close all positions through the trading
+    services, then reconcile with the exchange. Admin, fresh code.
 
     ``run`` (the page's id of this pull) makes every step readable while it works:
     `kill_progress_for`."""
@@ -127,6 +156,7 @@ async def kill_switch_engage(
         otp_code=otp_code,
         ip=ip,
         run=run,
+        close_positions=close_positions,
     )
 
 
@@ -163,10 +193,17 @@ def _reason(reason: str) -> str:
 
 
 async def kill_switch_engage_all(
-    *, actor: Any, reason: str, otp_code: str, ip: str | None = None, run: str = ""
+    *,
+    actor: Any,
+    reason: str,
+    otp_code: str,
+    ip: str | None = None,
+    run: str = "",
+    close_positions: bool = True,
 ) -> list[tuple[Subaccount, KillReport]]:
     """One action stops everything: the kill switch on every subaccount the actor admins, at
-    once, with one fresh code. Raises `PermissionDenied` when the actor admins none."""
+    once, with one fresh code (``close_positions`` False: cancel orders only, positions stay).
+    Raises `PermissionDenied` when the actor admins none."""
     reason = _reason(reason)
     subaccounts = await sync_to_async(
         lambda: list(subaccounts_visible_to(actor, min_role=Role.ADMIN))
@@ -176,7 +213,15 @@ async def kill_switch_engage_all(
     await sync_to_async(_fresh_code)(actor, None, otp_code, "kill_switch_engage", ip)
     reports = await asyncio.gather(
         *(
-            _stop(actor=actor, subaccount=s, reason=reason, otp_code=None, ip=ip, run=run)
+            _stop(
+                actor=actor,
+                subaccount=s,
+                reason=reason,
+                otp_code=None,
+                ip=ip,
+                run=run,
+                close_positions=close_positions,
+            )
             for s in subaccounts
         )
     )
@@ -191,6 +236,7 @@ async def _stop(
     otp_code: str | None,
     ip: str | None,
     run: str = "",
+    close_positions: bool = True,
 ) -> KillReport:
     client = client_for(subaccount)
     if otp_code is None:  # the code was checked for all: show every subaccount at once
@@ -207,13 +253,42 @@ async def _stop(
         otp_code=otp_code,
         ip=ip,
         equity=equity,
+        close_positions=close_positions,
     )
-    report = KillReport()
-    await _progress(run, actor, subaccount, "Reduce-only; cancelling every open order")
+    report = KillReport(close_positions=close_positions)
+    step = "Reduce-only; cancelling every open order"
+    await _progress(run, actor, subaccount, step if close_positions else f"{step} (cancel only)")
     try:
         report.cancelled = len(await orders_cancel_all(actor=actor, subaccount=subaccount, ip=ip))
     except EXCHANGE_ERRORS as error:
         report.problems.append(f"Cancelling: {failure_text(error)}")
+    if close_positions:
+        await _close_all(actor, subaccount, client, report, run, ip)
+    await _progress(run, actor, subaccount, "Checking what the exchange still shows")
+    await _reconcile(client, report)
+    await _progress(run, actor, subaccount, report.summary(), done=True, clean=report.clean)
+    await sync_to_async(audit_record)(
+        actor=actor,
+        action="kill_switch_result",
+        subaccount=subaccount,
+        parameters={
+            "what": _what(close_positions),
+            "cancelled": report.cancelled,
+            "closed": report.closed,
+            "open_orders_left": report.open_orders_left,
+            "positions_left": report.positions_left,
+        },
+        result=AuditEvent.Result.OK if report.clean else AuditEvent.Result.FAILED,
+        detail=report.summary(),
+        ip=ip,
+    )
+    return report
+
+
+async def _close_all(
+    actor: Any, subaccount: Subaccount, client: Any, report: KillReport, run: str, ip: str | None
+) -> None:
+    """Close every open position with a reduce-only market order (each audited)."""
     try:
         positions = [p for p in await client.positions() if p.net_quantity != 0]
     except EXCHANGE_ERRORS as error:
@@ -228,24 +303,6 @@ async def _stop(
         except (ServiceError, *EXCHANGE_ERRORS) as error:
             text = failure_text(error)
             report.problems.append(f"Closing {position.symbol}: {text}")
-    await _progress(run, actor, subaccount, "Checking what the exchange still shows")
-    await _reconcile(client, report)
-    await _progress(run, actor, subaccount, report.summary(), done=True, clean=report.clean)
-    await sync_to_async(audit_record)(
-        actor=actor,
-        action="kill_switch_result",
-        subaccount=subaccount,
-        parameters={
-            "cancelled": report.cancelled,
-            "closed": report.closed,
-            "open_orders_left": report.open_orders_left,
-            "positions_left": report.positions_left,
-        },
-        result=AuditEvent.Result.OK if report.clean else AuditEvent.Result.FAILED,
-        detail=report.summary(),
-        ip=ip,
-    )
-    return report
 
 
 async def _reconcile(client: Any, report: KillReport) -> None:

@@ -1,12 +1,16 @@
 """The daily loss limit (issue 15.3): measured from the ledger, enforced by the gate.
 
-Today's loss of a subaccount is minus its PnL for the UTC day from its ledger: realized
-minus fees plus funding of today's lines, plus the unrealized PnL of what it holds now at
-the exchange's mark prices. A position opened before today counts its whole unrealized PnL
-(the ledger keeps no marks of the day's start): the figure errs on the side of stopping.
-Spot holdings have no mark here and count at cost. A member's loss is the same fold over
-the fills of the orders that member sent (found by ``clientId``); funding belongs to the
-subaccount only.
+Today's loss of a subaccount is minus its PnL for the UTC day from its ledger::
+
+    loss today = -(realized today + funding today - fees today
+                   + (unrealized now - unrealized at the day's start))
+
+Unrealized now is what it holds at the exchange's mark prices. Unrealized at the day's start
+is what it held at 00:00 UTC (the ledger's fills before today) valued at the marks of the
+day's first evaluation, stored then (`RiskDayStart`) so that a loss accrued before today does
+not count again today. Spot holdings have no mark here and count at cost. A member's loss is
+the same fold over the fills of the orders that member sent (found by ``clientId``); funding
+belongs to the subaccount only.
 
 When the loss of a level (the whole subaccount, or a member with a limit of their own)
 passes its ``daily_loss_limit``, the gate switches that `RiskLimit` row to reduce-only for
@@ -22,13 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -36,9 +41,9 @@ from accounts.errors import ServiceError
 from accounts.fresh_code import fresh_code_require
 from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
-from trading.ledger.pnl import ZERO, FillEvent, FundingEvent, PnlFold
-from trading.models import RiskLimit
-from trading.models.ledger import LedgerEntry
+from trading.ledger.pnl import ZERO, FillEvent, FundingEvent, Holding, PnlFold
+from trading.models import RiskDayStart, RiskLimit
+from trading.models.ledger import LedgerCursor, LedgerEntry
 from trading.models.tickets import OrderTicket
 from trading.monitoring.alerts import AlertChange, _clear, _open
 from trading.monitoring.bell import alert_recipients, bell_messages, push_bells
@@ -55,31 +60,67 @@ def today_utc(now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(UTC).date()
 
 
-def _loss(fold: PnlFold, day: date, marks: Mapping[str, Decimal]) -> Decimal:
-    made = sum((row.net for (d, _s, _m), row in fold.rows.items() if d == day), ZERO)
-    return -(made + sum(fold.unrealized(marks).values(), ZERO))
+@dataclass
+class LevelLedger:
+    """One level's fold of the ledger (the whole subaccount, or one member's fills) and what
+    it held when the day began (``start``: copies of the holdings at 00:00 UTC)."""
+
+    fold: PnlFold
+    start: dict[str, Holding] | None = None  # None: the day has not begun in the ledger yet
+
+    def held_at_start(self) -> dict[str, Holding]:
+        return self.start if self.start is not None else _copy(self.fold.holdings)
 
 
-def daily_losses(
-    *, subaccount: Subaccount, marks: Mapping[str, Decimal], day: date | None = None
-) -> dict[int | None, Decimal]:
-    """Today's loss (positive: lost, negative: made) of the subaccount (key None) and of each
-    member who sent an order that filled (key the user id), from the ledger, with unrealized
-    PnL at ``marks`` ({symbol: mark price})."""
+@dataclass
+class LedgerDigest:
+    """The subaccount's ledger folded once: per level (None: whole subaccount; a user id)."""
+
+    day: date
+    levels: dict[int | None, LevelLedger]
+
+    def positions_of(self, member_id: int) -> dict[str, Decimal]:
+        """The signed quantity per market that ``member_id``'s own fills built."""
+        level = self.levels.get(member_id)
+        if level is None:
+            return {}
+        return {s: h.quantity for s, h in level.fold.holdings.items() if h.quantity}
+
+
+def _copy(holdings: Mapping[str, Holding]) -> dict[str, Holding]:
+    return {s: Holding(quantity=h.quantity, cost=h.cost) for s, h in holdings.items()}
+
+
+def _unrealized(holdings: Mapping[str, Holding], marks: Mapping[str, Decimal]) -> Decimal:
+    return sum(
+        (h.unrealized(marks[s]) for s, h in holdings.items() if s in marks and h.quantity), ZERO
+    )
+
+
+def ledger_digest(*, subaccount: Subaccount, day: date | None = None) -> LedgerDigest:
+    """Fold the subaccount's fills and funding once, for the whole subaccount and for each
+    member who sent an order that filled (found by ``clientId``), noting the holdings at the
+    start of ``day`` (UTC)."""
     day = day or today_utc()
+    day_start = datetime.combine(day, time.min, tzinfo=UTC)
     senders = dict(
         OrderTicket.objects.filter(subaccount_id=subaccount.pk, actor__isnull=False).values_list(
             "client_id", "actor_id"
         )
     )
-    whole = PnlFold(zone=UTC)
-    members: dict[int, PnlFold] = {}
+    levels: dict[int | None, LevelLedger] = {None: LevelLedger(PnlFold(zone=UTC))}
     entries = LedgerEntry.objects.filter(
         subaccount_id=subaccount.pk, kind__in=(Kind.FILL, Kind.FUNDING)
     ).order_by("occurred_at", "id")
     fields = ("kind", "occurred_at", "symbol", "side", "quantity", "price", "fee", "fee_symbol")
+    begun = False
     for row in entries.values_list(*fields, "client_id").iterator(2000):
         kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id = row
+        if not begun and at >= day_start:
+            begun = True
+            for level in levels.values():
+                level.start = _copy(level.fold.holdings)
+        whole = levels[None].fold
         if kind == Kind.FUNDING:
             whole.add(FundingEvent(at, symbol, quantity))
             continue
@@ -87,11 +128,101 @@ def daily_losses(
         whole.add_fill(fill)
         member = senders.get(client_id) if client_id is not None else None
         if member is not None:
-            members.setdefault(member, PnlFold(zone=UTC)).add_fill(fill)
-    found: dict[int | None, Decimal] = {None: _loss(whole, day, marks)}
-    for member, fold in members.items():
-        found[member] = _loss(fold, day, marks)
+            if member not in levels:
+                levels[member] = LevelLedger(PnlFold(zone=UTC), {} if begun else None)
+            levels[member].fold.add_fill(fill)
+    return LedgerDigest(day=day, levels=levels)
+
+
+# subaccount id -> (the ledger's version when folded, the digest)
+_digests: dict[int, tuple[tuple[Any, ...], LedgerDigest]] = {}
+
+
+def _ledger_version(subaccount_id: int, day: date) -> tuple[Any, ...]:
+    """What changes whenever the ledger of the subaccount does: every sync moves its history
+    cursors, and every new entry has a higher id."""
+    cursors = tuple(
+        LedgerCursor.objects.filter(subaccount_id=subaccount_id)
+        .order_by("history")
+        .values_list("history", "rows_read", "synced_at")
+    )
+    newest = LedgerEntry.objects.filter(subaccount_id=subaccount_id).aggregate(Max("id"))
+    return day, cursors, newest["id__max"]
+
+
+def ledger_digest_current(*, subaccount: Subaccount, day: date | None = None) -> LedgerDigest:
+    """`ledger_digest`, folded again only when the ledger changed (or the day did): a large
+    ledger is not read again at every exposure read."""
+    day = day or today_utc()
+    version = _ledger_version(subaccount.pk, day)
+    kept = _digests.get(subaccount.pk)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    digest = ledger_digest(subaccount=subaccount, day=day)
+    _digests[subaccount.pk] = (version, digest)
+    return digest
+
+
+def _day_starts(
+    subaccount: Subaccount, digest: LedgerDigest, marks: Mapping[str, Decimal]
+) -> dict[int | None, Decimal]:
+    """Each level's unrealized PnL at the day's start: stored at the day's first evaluation
+    (what it held at 00:00 UTC, at that evaluation's marks), read back afterwards. Not stored
+    while a perpetual held at the day's start has no mark (it would count as zero)."""
+    found: dict[int | None, Decimal] = {}
+    stored = dict(
+        RiskDayStart.objects.filter(subaccount_id=subaccount.pk, day=digest.day).values_list(
+            "level", "unrealized"
+        )
+    )
+    new: list[RiskDayStart] = []
+    for member, level in digest.levels.items():
+        key = member or 0
+        if key in stored:
+            found[member] = stored[key]
+            continue
+        held = level.held_at_start()
+        found[member] = _unrealized(held, marks)
+        if all(s in marks for s, h in held.items() if h.quantity and s.endswith("_PERP")):
+            new.append(
+                RiskDayStart(
+                    subaccount_id=subaccount.pk, level=key, day=digest.day, unrealized=found[member]
+                )
+            )
+    if new:
+        RiskDayStart.objects.bulk_create(new, ignore_conflicts=True)
+        # Another process may have stored a level first: its value is the day's.
+        keys = [r.level for r in new]
+        for key, value in RiskDayStart.objects.filter(
+            subaccount_id=subaccount.pk, day=digest.day, level__in=keys
+        ).values_list("level", "unrealized"):
+            found[key or None] = value
     return found
+
+
+def losses_of(
+    *, subaccount: Subaccount, digest: LedgerDigest, marks: Mapping[str, Decimal]
+) -> dict[int | None, Decimal]:
+    """Today's loss of every level of the digest: minus (realized - fees + funding of today's
+    lines + unrealized now at ``marks`` - unrealized at the day's start)."""
+    starts = _day_starts(subaccount, digest, marks)
+    found: dict[int | None, Decimal] = {}
+    for member, level in digest.levels.items():
+        rows = level.fold.rows.items()
+        made = sum((row.net for (d, _s, _m), row in rows if d == digest.day), ZERO)
+        now = _unrealized(level.fold.holdings, marks)
+        found[member] = -(made + now - starts.get(member, ZERO))
+    return found
+
+
+def daily_losses(
+    *, subaccount: Subaccount, marks: Mapping[str, Decimal], day: date | None = None
+) -> dict[int | None, Decimal]:
+    """Today's loss (positive: lost, negative: made) of the subaccount (key None) and of each
+    member who sent an order that filled (key the user id), from the ledger, with unrealized
+    PnL at ``marks`` ({symbol: mark price}) counted as its change since the day began."""
+    digest = ledger_digest_current(subaccount=subaccount, day=day)
+    return losses_of(subaccount=subaccount, digest=digest, marks=marks)
 
 
 def daily_loss_for(

@@ -28,7 +28,8 @@ class Usage:
 
 @dataclass
 class LimitRow:
-    """One `RiskLimit` row with its usage (member rows use the subaccount's exposure)."""
+    """One `RiskLimit` row with its usage (a member's row: what the member's own orders
+    built, and the member's own loss today)."""
 
     row: RiskLimit
     who: str
@@ -70,8 +71,20 @@ def _usages(row: RiskLimit, exposure: Exposure | None) -> list[Usage]:
     ]
 
 
-def risk_rows_for(*, subaccount: Subaccount, exposure: Exposure | None) -> list[LimitRow]:
-    """The subaccount's row first, then one per member with limits of their own."""
+def _own(row: RiskLimit, exposure: Exposure | None, read: Any) -> Exposure | None:
+    """The exposure a row's limits bind: the whole subaccount's, or the member's own."""
+    if row.member_id is None or read is None or exposure is None:
+        return exposure
+    mine = read.member(row.member_id)
+    loss = read.losses.get(row.member_id, ZERO)
+    return Exposure(mine.markets, mine.open_orders, mine.net_equity, daily_loss=loss)
+
+
+def risk_rows_for(
+    *, subaccount: Subaccount, exposure: Exposure | None, read: Any = None
+) -> list[LimitRow]:
+    """The subaccount's row first, then one per member with limits of their own (``read``, an
+    `ExposureRead`, gives each member's own usage)."""
     rows = RiskLimit.objects.filter(subaccount=subaccount).select_related("member")
     out = [
         LimitRow(row, row.member.get_username() if row.member else "Whole subaccount")
@@ -79,7 +92,7 @@ def risk_rows_for(*, subaccount: Subaccount, exposure: Exposure | None) -> list[
     ]
     out.sort(key=lambda r: (r.row.member_id is not None, r.who))
     for item in out:
-        item.usages = _usages(item.row, exposure)
+        item.usages = _usages(item.row, _own(item.row, exposure, read))
     return out
 
 
@@ -96,8 +109,10 @@ def risk_members_of(*, subaccount: Subaccount) -> list[tuple[int, str]]:
     ]
 
 
-def risk_page_context(*, subaccount: Subaccount, exposure: Exposure | None) -> dict[str, Any]:
-    rows = risk_rows_for(subaccount=subaccount, exposure=exposure)
+def risk_page_context(
+    *, subaccount: Subaccount, exposure: Exposure | None, read: Any = None
+) -> dict[str, Any]:
+    rows = risk_rows_for(subaccount=subaccount, exposure=exposure, read=read)
     today = today_utc()
     return {
         "rows": rows,

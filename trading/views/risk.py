@@ -21,6 +21,7 @@ from accounts.errors import ServiceError
 from accounts.models import Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
 from trading.failures import EXCHANGE_ERRORS, failure_text
+from trading.risk.exposure import risk_exposure_read
 from trading.risk.forms import RiskLimitsForm
 from trading.risk.kill import (
     kill_progress_for,
@@ -31,7 +32,6 @@ from trading.risk.kill import (
 from trading.risk.limits import risk_limits_set
 from trading.risk.loss import risk_loss_release
 from trading.risk.selectors import risk_members_of, risk_page_context
-from trading.risk.services import risk_exposure_read
 
 WHAT = "The risk page"
 
@@ -44,13 +44,13 @@ async def _render(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    exposure, problem = None, ""
+    read, problem = None, ""
     try:
-        exposure = (await risk_exposure_read(subaccount=subaccount)).exposure
+        read = await risk_exposure_read(subaccount=subaccount)
     except EXCHANGE_ERRORS as failure:
         problem = f"Usage unknown: {failure_text(failure)}"
     context: dict[str, Any] = await sync_to_async(risk_page_context)(
-        subaccount=subaccount, exposure=exposure
+        subaccount=subaccount, exposure=read.exposure if read else None, read=read
     )
     if form is None:
         form = RiskLimitsForm(members=context["members"])
@@ -125,6 +125,7 @@ async def kill_switch_view(
                 otp_code=code,
                 ip=client_ip(request),
                 run=_run(request),
+                close_positions=_close_positions(request),
             )
             text = report.summary()
             level = messages.SUCCESS if report.clean else messages.ERROR
@@ -198,6 +199,7 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
             otp_code=request.POST.get("otp_code", ""),
             ip=client_ip(request),
             run=_run(request),
+            close_positions=_close_positions(request),
         )
     except ServiceError as refused:
         await sync_to_async(messages.error)(request, refused.message)
@@ -210,6 +212,17 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "/"
     return _back(request, back)
+
+
+KILL_CHOICES = {"close": True, "cancel": False}
+
+
+def _close_positions(request: HttpRequest) -> bool:
+    """The kill form's choice: cancel and close positions (the default) or cancel only."""
+    what = request.POST.get("what", "close")
+    if what not in KILL_CHOICES:
+        raise ServiceError("Choose what the kill switch does: cancel only, or cancel and close.")
+    return KILL_CHOICES[what]
 
 
 def _run(request: HttpRequest) -> str:

@@ -32,9 +32,17 @@ user = get_user_model().objects.create_user("tess", password={password!r})
 desk = Subaccount.objects.create(name="Risk desk", api_public_key={api_key!r},
                                  api_secret_sealed=crypto.seal({api_secret!r}))
 Membership.objects.create(user=user, subaccount=desk, role="trader")
-RiskLimit.objects.create(subaccount=desk, max_position_notional_market=Decimal({limit!r}))
+{limits}
 print(desk.pk)
 """
+SUBACCOUNT_LIMIT = (
+    "RiskLimit.objects.create(subaccount=desk, max_position_notional_market=Decimal({limit!r}))"
+)
+MEMBER_LIMIT = (
+    "RiskLimit.objects.create(subaccount=desk)\n"
+    "RiskLimit.objects.create(subaccount=desk, member=user,"
+    " max_position_notional_market=Decimal({limit!r}))"
+)
 
 
 def _shared_database() -> str | None:
@@ -63,6 +71,15 @@ def _drop(url: str | None) -> None:
 
 @pytest.fixture
 def two_servers(tmp_path, sandbox):
+    yield from _two_servers(tmp_path, sandbox, SUBACCOUNT_LIMIT)
+
+
+@pytest.fixture
+def two_servers_member_limit(tmp_path, sandbox):
+    yield from _two_servers(tmp_path, sandbox, MEMBER_LIMIT)
+
+
+def _two_servers(tmp_path, sandbox, limits: str):
     database = _shared_database()
     env = {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
@@ -86,7 +103,7 @@ def two_servers(tmp_path, sandbox):
                 password=PASSWORD,
                 api_key=key["api_key"],
                 api_secret=key["api_secret"],
-                limit=str(LIMIT),
+                limits=limits.format(limit=str(LIMIT)),
             ),
         )
         subaccount_id = int(output.strip().splitlines()[-1])
@@ -164,5 +181,22 @@ def test_twenty_orders_at_once_on_two_processes_never_pass_the_limit_together(
     assert len(placed) + len(refused) == 20, [a[:400] for a in answers]
     print(f"{len(placed)} placed, {len(refused)} refused")
     assert placed  # the sentinel: orders do pass, so the refusals are the limit's doing
+    assert on_exchange == ORDER * len(placed)
+    assert on_exchange <= LIMIT
+
+
+def test_twenty_orders_at_once_never_pass_a_members_own_limit_together(
+    two_servers_member_limit, sandbox
+) -> None:
+    first, second, subaccount_id = two_servers_member_limit
+
+    answers = asyncio.run(_storm([first, second], subaccount_id))
+
+    placed = [a for a in answers if 'data-result="ok"' in a]
+    refused = [a for a in answers if "Order refused: max " in a]
+    orders = asyncio.run(_open_orders(sandbox))
+    on_exchange = sum((o.price * o.quantity for o in orders), Decimal(0))
+    assert len(placed) + len(refused) == 20, [a[:400] for a in answers]
+    assert placed
     assert on_exchange == ORDER * len(placed)
     assert on_exchange <= LIMIT

@@ -21,7 +21,7 @@ from tests.trading.pages.conftest import HX, client_for_user
 from tests.trading.risk.test_gate_on_the_sandbox import limits, open_long, send, ticket
 from trading.ledger.keeper import LedgerKeeper
 from trading.ledger.services import ledger_sync
-from trading.models import Alert, RiskBreach, RiskLimit, WebhookDelivery
+from trading.models import Alert, LedgerEntry, RiskBreach, RiskDayStart, RiskLimit, WebhookDelivery
 from trading.risk.loss import daily_loss_for, risk_loss_release, risk_loss_watch, today_utc
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
@@ -224,3 +224,46 @@ async def test_the_ticket_check_says_the_loss_stop_before_sending(desk) -> None:
         )
         in response.content.decode()
     )
+
+
+async def test_a_loss_accrued_before_today_does_not_count_again_today(desk) -> None:
+    await limits(desk, daily_loss_limit=Decimal("100"))
+    await open_long(desk, quantity="5")  # 5 SOL perp at 150 ...
+    await ledger_sync(subaccount=desk.main, histories=("fill_history",))
+    yesterday = timezone.now() - timedelta(days=1)
+    await LedgerEntry.objects.filter(subaccount=desk.main).aupdate(occurred_at=yesterday)
+    await asyncio.to_thread(desk.sandbox.set_mark_price, PERP, "50")  # ... down 500 yesterday
+
+    html = await send(desk, n=1)
+
+    assert 'data-result="ok"' in html, html
+    assert await sync_to_async(daily_loss_for)(
+        subaccount=desk.main, marks={PERP: Decimal("50")}
+    ) == Decimal("0")
+    start = await RiskDayStart.objects.aget(subaccount=desk.main, level=0, day=today_utc())
+    assert start.unrealized == Decimal("-500")
+    row = await RiskLimit.objects.aget(subaccount=desk.main, member=None)
+    assert row.loss_stop_day is None
+    # The sentinel: the same position losing 105 more today does trip the limit.
+    await asyncio.to_thread(desk.sandbox.set_mark_price, PERP, "29")
+    await risk_loss_watch(subaccount=desk.main)
+    row = await RiskLimit.objects.aget(subaccount=desk.main, member=None)
+    assert row.loss_stop_reason == (
+        "daily loss limit: today's loss 105.00 USDC passed the limit of 100.00 USDC"
+    )
+
+
+async def test_todays_fills_count_their_whole_change_next_to_yesterdays_position(desk) -> None:
+    await open_long(desk, quantity="1")  # 1 SOL perp at 150 yesterday
+    await ledger_sync(subaccount=desk.main, histories=("fill_history",))
+    yesterday = timezone.now() - timedelta(days=1)
+    await LedgerEntry.objects.filter(subaccount=desk.main).aupdate(occurred_at=yesterday)
+    first = {PERP: Decimal("140")}  # down 10 yesterday: the day's first evaluation
+    assert await sync_to_async(daily_loss_for)(subaccount=desk.main, marks=first) == 0
+    await open_long(desk, quantity="1")  # 1 more at 150 today, taker fee 0.075
+    await ledger_sync(subaccount=desk.main, histories=("fill_history",))
+
+    loss = await sync_to_async(daily_loss_for)(subaccount=desk.main, marks={PERP: Decimal("130")})
+
+    # yesterday's unit: 140 -> 130 today; today's unit: 150 -> 130 and its fee
+    assert loss == Decimal("10") + Decimal("20") + Decimal("0.075")

@@ -171,3 +171,96 @@ async def test_the_progress_partial_shows_each_subaccount_of_the_pull(desk, admi
     assert (
         "Main desk" not in (await other.get(f"/trading/risk/kill-progress/{run}/")).content.decode()
     )
+
+
+async def test_cancel_only_cancels_every_order_and_keeps_the_positions_open(desk, admin) -> None:
+    await open_long(desk)
+    assert 'data-result="ok"' in await send(desk, n=1)  # a resting bid on SOL_USDC
+
+    report = await kill_switch_engage(
+        actor=admin,
+        subaccount=desk.main,
+        reason="pause the bots",
+        otp_code=await code(admin),
+        close_positions=False,
+    )
+
+    assert (report.cancelled, report.closed, report.positions_left, report.clean) == (
+        1,
+        [],
+        [PERP],
+        True,
+    )
+    assert report.summary() == (
+        "Kill switch (cancel orders only): 1 orders cancelled. No open order is left; positions "
+        "kept open: SOL_USDC_PERP; the subaccount is reduce-only."
+    )
+    assert await open_orders_on_exchange(desk) == []
+    assert await positions_left(desk) == [PERP]
+    assert "reduce-only mode (kill switch: pause the bots)" in await send(desk, n=2)
+    engage = await AuditEvent.objects.aget(action="kill_switch_engage")
+    result = await AuditEvent.objects.aget(action="kill_switch_result")
+    assert engage.parameters["what"] == result.parameters["what"] == "cancel orders only"
+    assert not await AuditEvent.objects.filter(action="position_close").aexists()
+
+
+async def test_stop_everything_cancel_only_keeps_every_position(desk, admin) -> None:
+    await sync_to_async(MembershipFactory)(user=admin, subaccount=desk.other, role=Role.ADMIN)
+    await open_long(desk)  # main long, other (the maker) short
+    run = "c" * 32
+
+    results = await kill_switch_engage_all(
+        actor=admin,
+        reason="market halt",
+        otp_code=await code(admin),
+        run=run,
+        close_positions=False,
+    )
+
+    assert [(s.name, r.closed, r.positions_left, r.clean) for s, r in results] == [
+        ("Main desk", [], [PERP], True),
+        ("Other desk", [], [PERP], True),
+    ]
+    assert await positions_left(desk) == [PERP]
+    async with desk.session() as session:
+        assert await desk.raw_client(session, 1).open_orders() == []
+    client = await client_for_user(admin)
+    html = (await client.get(f"/trading/risk/kill-progress/{run}/")).content.decode()
+    assert "Main desk: Kill switch (cancel orders only): 0 orders cancelled." in html
+    assert "Other desk: Kill switch (cancel orders only): 2 orders cancelled." in html
+
+
+def test_the_risk_page_offers_both_choices_and_the_button_cancels_only(desk, admin) -> None:
+    client = verified_client(admin)
+    page = client.get(f"/trading/subaccounts/{desk.main.pk}/risk/").content.decode()
+    assert 'name="what" value="close" id="id_kill_what_close" checked' in page
+    assert 'name="what" value="cancel" id="id_kill_what_cancel"' in page
+    otp = fresh_totp(TOTPDevice.objects.get(user=admin))
+
+    response = client.post(
+        f"/trading/subaccounts/{desk.main.pk}/risk/kill/",
+        {"reason": "drill", "otp_code": otp, "what": "cancel"},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "Kill switch (cancel orders only): 0 orders cancelled. No open order is left" in html
+    event = AuditEvent.objects.get(action="kill_switch_result")
+    assert event.parameters["what"] == "cancel orders only"
+
+
+def test_an_unknown_choice_is_refused_with_a_message_and_changes_nothing(desk, admin) -> None:
+    client = verified_client(admin)
+    otp = fresh_totp(TOTPDevice.objects.get(user=admin))
+
+    response = client.post(
+        f"/trading/subaccounts/{desk.main.pk}/risk/kill/",
+        {"reason": "drill", "otp_code": otp, "what": "everything"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Choose what the kill switch does: cancel only, or cancel and close." in (
+        response.content.decode()
+    )
+    assert not RiskLimit.objects.filter(reduce_only=True).exists()
