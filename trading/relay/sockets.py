@@ -1,9 +1,9 @@
 """Writing fragments to one browser socket: framed once per process, latest state only when the
 socket backs up.
 
-Under daphne a consumer's ASGI ``send`` is ``functools.partial(server.handle_reply, protocol)``,
-where ``protocol`` is the socket's autobahn protocol. The writer uses two of autobahn's and
-Twisted's public interfaces on it:
+Under daphne a consumer's ASGI ``send`` is ``functools.partial(server.handle_reply, protocol)``
+(behind Channels' session wrapper), where ``protocol`` is the socket's autobahn protocol. The
+writer uses two of autobahn's and Twisted's public interfaces on it:
 
 - ``factory.prepareMessage`` frames a fragment once; ``sendPreparedMessage`` writes those bytes
   to each socket (autobahn's own broadcast path), instead of one framing per browser;
@@ -12,6 +12,10 @@ Twisted's public interfaces on it:
   once drained. While paused the writer keeps only the newest fragment per region (and the
   newest `EVENTS_KEPT` feed rows), so a browser that stops reading costs a bounded amount of
   memory; daphne's ping timeout closes it if it never reads again.
+
+The socket's kernel send buffer is capped at `SEND_BUFFER` bytes: left to the kernel's
+autotuning it grows to megabytes for a browser that stops reading (4 MiB on a default Linux),
+all of it stale fragments that browser would have to read through before the current state.
 
 Under another ASGI server (no such protocol) the writer falls back to the ASGI ``send``, one
 task per write, without backpressure; tests/trading/relay/test_socket_writer.py pins the shape
@@ -24,9 +28,14 @@ import asyncio
 import functools
 import itertools
 import logging
+import socket
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+SEND_BUFFER = 128 * 1024
+"""Bytes the kernel may hold for one browser socket (Linux doubles it for its bookkeeping):
+at ten fragments a second per region, more than a second's worth for a browser that reads."""
 
 EVENTS_KEPT = 50
 """Feed rows kept for a paused socket (the page shows the newest 50; static/js/market.js)."""
@@ -35,7 +44,15 @@ _event_numbers = itertools.count()
 
 
 def autobahn_protocol(send: Any) -> Any | None:
-    """The socket's autobahn protocol behind daphne's ASGI send, or None."""
+    """The socket's autobahn protocol behind daphne's ASGI send, or None.
+
+    Channels' session middleware hands consumers its own ``send`` (to save the session on HTTP
+    answers), which calls daphne's as ``real_send``: looked through, as far as it goes."""
+    for _ in range(5):
+        wrapper = getattr(send, "__self__", None)
+        if wrapper is None or not hasattr(wrapper, "real_send"):
+            break
+        send = wrapper.real_send
     if not isinstance(send, functools.partial) or not send.args:
         return None
     protocol = send.args[0]
@@ -75,7 +92,14 @@ class SocketWriter:
         self._pending: dict[str, tuple[str, str]] = {}  # region kind -> (key, text)
         if self._protocol is not None:
             try:
+                transport = self._protocol.transport
+                if getattr(transport, "producer", None) is not None:
+                    # Twisted's HTTP channel of the request that was upgraded is still there:
+                    # it would stop reading the socket (and its pongs) when writes back up.
+                    transport.unregisterProducer()
                 self._protocol.registerProducer(self, True)
+                handle = transport.getHandle()
+                handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
             except Exception as exc:  # noqa: BLE001 - e.g. a producer already registered
                 log.debug("no backpressure for this socket: %s", exc)
 
