@@ -1,13 +1,20 @@
 """Browser connections for live updates. Thin: authenticate, check membership, join validated
 groups, forward the relay's fragments.
 
-A socket whose set-up or channel-layer receive fails is closed with 4013 ("try again later"),
-logged as one line and counted (`trading.monitoring.live_sockets`); the page shows that live
-updates stopped and reconnects. Sockets are accepted before they join their groups, so a
-failure to join reaches the browser as that close code rather than a refused handshake.
+Market and subaccount fragments reach a socket through this process's fan-out hub
+(`trading.relay.fanout`), written by its `SocketWriter` (framed once per process, newest state
+only when the browser stops reading). What is addressed to one user (membership changes,
+alerts) comes through the channel layer.
 
-Messages from the relay are ``{"type": "push", "html": str}``; account messages also carry
-``"subaccount": id`` and, where traders see more (cancel and close buttons), ``"trader_html"``.
+A socket whose set-up, channel-layer receive or fan-out subscription fails is closed with 4013
+("try again later"), logged as one line and counted (`trading.monitoring.live_sockets`); the
+page shows that live updates stopped and reconnects. Sockets are accepted before they join
+their groups, so a failure to join reaches the browser as that close code rather than a
+refused handshake.
+
+Messages from the relay are ``{"type": "push", "html": str, "kind": str}``; account messages
+also carry ``"subaccount": id`` and, where traders see more (cancel and close buttons),
+``"trader_html"``.
 """
 
 from __future__ import annotations
@@ -22,9 +29,16 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts.live import user_group
 from accounts.models import Role
 from accounts.permissions import role_allows, roles_of
-from trading.monitoring.live_sockets import ClosesWhenBrokenMixin
+from trading.monitoring.live_sockets import (
+    CLOSE_TRY_AGAIN,
+    ClosesWhenBrokenMixin,
+    live_socket_failed,
+)
 from trading.relay import runtime
+from trading.relay.connections import hub_ready
+from trading.relay.fanout import Hub
 from trading.relay.groups import BadGroupName, alerts_group, market_group, subaccount_group
+from trading.relay.sockets import Frames, SocketWriter
 
 WATCH_EVERY_S = 10.0
 CLOSE_UNAUTHENTICATED = 4401
@@ -52,8 +66,41 @@ class FastPushMixin:
         await super().dispatch(message)
 
 
-class MarketConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsumer):
-    """Public market data for one symbol: book, trades, stats, candles."""
+class FanoutMemberMixin:
+    """A socket fed by the process's fan-out hub."""
+
+    hub: Hub | None = None
+    writer: SocketWriter | None = None
+
+    async def join_fanout(self) -> Hub:
+        self.writer = SocketWriter(self.base_send)
+        self.hub = await hub_ready()
+        return self.hub
+
+    def leave_fanout(self, *groups: str) -> None:
+        if self.hub is not None:
+            for group in groups:
+                self.hub.leave(group, self)
+        if self.writer is not None:
+            self.writer.close()
+
+    def broken(self, exc: BaseException) -> None:
+        """The hub lost Redis: this socket gets nothing more; close it as a failed one."""
+        asyncio.ensure_future(self._close_broken(exc))
+
+    async def _close_broken(self, exc: BaseException) -> None:
+        user = self.scope.get("user")
+        who = user.get_username() if user is not None and user.is_authenticated else "-"
+        await live_socket_failed(path=self.scope.get("path", ""), user=who, exc=exc)
+        with contextlib.suppress(Exception):
+            await self.close(code=CLOSE_TRY_AGAIN)
+
+
+class MarketConsumer(ClosesWhenBrokenMixin, FanoutMemberMixin, AsyncWebsocketConsumer):
+    """Public market data for one symbol: book, trades, stats, candles. Needs no channel layer:
+    everything it sends comes from the fan-out hub."""
+
+    channel_layer_alias = "market sockets use the fan-out hub only"
 
     async def connect(self) -> None:
         if not _signed_in(self.scope):
@@ -67,7 +114,8 @@ class MarketConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsume
             return
         self.symbol = symbol
         await self.accept()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        hub = await self.join_fanout()
+        hub.join(self.group, self)
         relay = await runtime.ensure_embedded_relay()
         self._watch = asyncio.create_task(self._keep_watching())
         if relay is not None:
@@ -85,14 +133,16 @@ class MarketConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsume
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.leave_fanout(*([self.group] if hasattr(self, "group") else []))
 
-    async def push(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=event["html"])
+    def deliver(self, group: str, message: dict[str, Any], frames: Frames | None = None) -> None:
+        assert self.writer is not None
+        self.writer.write(message["html"], kind=message.get("kind"), key="html", frames=frames)
 
 
-class AccountConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsumer):
+class AccountConsumer(
+    ClosesWhenBrokenMixin, FanoutMemberMixin, FastPushMixin, AsyncWebsocketConsumer
+):
     """Orders, positions, balances and events of every subaccount the user may see, and alerts."""
 
     async def connect(self) -> None:
@@ -104,24 +154,25 @@ class AccountConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsum
         await self.accept()
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.channel_layer.group_add(alerts_group(user.pk), self.channel_name)
+        await self.join_fanout()
         await self._refresh_memberships()
         await runtime.ensure_embedded_relay()
 
     async def _refresh_memberships(self) -> None:
         """Join the groups of subaccounts the user may see now; leave the others at once."""
         roles = await database_sync_to_async(roles_of)(self.scope["user"])
+        assert self.hub is not None
         for pk in set(self.roles) - set(roles):
-            await self.channel_layer.group_discard(subaccount_group(pk), self.channel_name)
+            self.hub.leave(subaccount_group(pk), self)
         for pk in set(roles) - set(self.roles):
-            await self.channel_layer.group_add(subaccount_group(pk), self.channel_name)
+            self.hub.join(subaccount_group(pk), self)
         self.roles = roles
 
     async def disconnect(self, code: int) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return
-        for pk in getattr(self, "roles", {}):
-            await self.channel_layer.group_discard(subaccount_group(pk), self.channel_name)
+        self.leave_fanout(*(subaccount_group(pk) for pk in getattr(self, "roles", {})))
         await self.channel_layer.group_discard(user_group(user.pk), self.channel_name)
         await self.channel_layer.group_discard(alerts_group(user.pk), self.channel_name)
 
@@ -129,13 +180,17 @@ class AccountConsumer(ClosesWhenBrokenMixin, FastPushMixin, AsyncWebsocketConsum
         await self._refresh_memberships()
 
     async def push(self, event: dict[str, Any]) -> None:
-        subaccount = event.get("subaccount")
-        if subaccount is None:  # addressed to this user (alerts)
-            await self.send(text_data=event["html"])
-            return
-        role = self.roles.get(int(subaccount))
+        """A message addressed to this user through the channel layer (alerts)."""
+        await self.send(text_data=event["html"])
+
+    def deliver(self, group: str, message: dict[str, Any], frames: Frames | None = None) -> None:
+        """A subaccount's fragment from the hub, in the variant the user's role sees."""
+        subaccount = message.get("subaccount")
+        role = self.roles.get(int(subaccount)) if subaccount is not None else None
         if role is None:  # a stale group membership never leaks another subaccount's data
             return
-        trader = role_allows(role, Role.TRADER)
-        html = event.get("trader_html") if trader and event.get("trader_html") else event["html"]
-        await self.send(text_data=html)
+        key = "html"
+        if role_allows(role, Role.TRADER) and message.get("trader_html"):
+            key = "trader_html"
+        assert self.writer is not None
+        self.writer.write(message[key], kind=message.get("kind"), key=key, frames=frames)

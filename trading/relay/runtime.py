@@ -16,9 +16,8 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from redis.asyncio import Redis
 
-from trading.redis_pools import bounded_client
+from trading.relay.connections import redis_client
 from trading.relay.interest import Interest, LocalInterest, RedisInterest
 from trading.relay.ownership import RedisOwnership
 
@@ -27,28 +26,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _embedded: dict[asyncio.AbstractEventLoop, Relay] = {}
-
-
-_redis_clients: dict[asyncio.AbstractEventLoop, Redis] = {}
 _local_interest = LocalInterest()
-
-
-def _redis() -> Redis | None:
-    """This event loop's Redis client (redis.asyncio connections belong to one loop)."""
-    if not settings.REDIS_URL:
-        return None
-    loop = asyncio.get_running_loop()
-    client = _redis_clients.get(loop)
-    if client is None:
-        client = _redis_clients[loop] = bounded_client(
-            settings.REDIS_URL, size=settings.REDIS_POOL_SIZE, role="relay"
-        )
-    return client
 
 
 def interest() -> Interest:
     """The interest store this process shares with its relay(s)."""
-    redis = _redis()
+    redis = redis_client()
     return RedisInterest(redis) if redis is not None else _local_interest
 
 
@@ -61,7 +44,7 @@ async def ensure_embedded_relay() -> Relay | None:
     if relay is None:
         from trading.relay.worker import Relay
 
-        redis = _redis()
+        redis = redis_client()
         worker_id = f"embedded:{socket.gethostname()}:{os.getpid()}"
         # Several dashboard processes with embedded relays share the work through Redis
         # leases, so no two publish the same stream; alone, the relay owns everything.

@@ -1,5 +1,6 @@
-"""The relay: exactly one upstream subscription per market and per subaccount, published to
-channel-layer groups.
+"""The relay: exactly one upstream subscription per market and per subaccount, its fragments
+handed out once per group and window (`trading.relay.fanout`: to this process's sockets, or
+once on Redis for every dashboard process).
 
 Loops (each a task, all cancelled by `stop()`):
 - markets: every second, subscribe the markets some browser watches (interest) and this relay
@@ -18,11 +19,12 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 
 from trading.exchange import exchange_session
 from trading.ledger.keeper import LedgerKeeper
 from trading.relay.coalesce import Coalescer, Message
+from trading.relay.connections import fragment_publisher
+from trading.relay.fanout import Publish
 from trading.relay.feeds import AccountFeed, MarketFeed
 from trading.relay.groups import market_group, subaccount_group
 from trading.relay.interest import Interest
@@ -35,6 +37,7 @@ MARKETS_EVERY_S = 1.0
 ACCOUNTS_EVERY_S = 3.0
 SNAPSHOT_EVERY_S = 300.0
 SNAPSHOT_FIRST_AFTER_S = 30.0
+STATS_EVERY_S = 10.0
 LEDGER_FIRST_AFTER_S = 30.0
 """The ledger's first catch-up (the backfill of new subaccounts) waits as the snapshots do;
 pokes from the account streams that come before it are served after it."""
@@ -64,7 +67,9 @@ class Relay:
         self.ownership = ownership or SoleOwnership()
         self.worker_id = worker_id
         self._session = session
-        self.layer = get_channel_layer()
+        self._publish: Publish | None = None
+        self._stats_since = time.monotonic()
+        self._stats = {"rendered": 0, "render_s": 0.0, "published": 0, "publish_s": 0.0}
         self.coalescer = Coalescer(self._group_send, rate=rate)
         self.markets: dict[str, MarketFeed] = {}
         self.accounts: dict[int, AccountFeed] = {}
@@ -111,15 +116,52 @@ class Relay:
 
     # -- publishing -------------------------------------------------------------------------
     async def _group_send(self, group: str, message: dict[str, Any]) -> None:
-        await self.layer.group_send(group, message)
+        if self._publish is None:
+            self._publish = fragment_publisher()
+        started = time.perf_counter()
+        await self._publish(group, message)
+        stats = self._stats
+        stats["publish_s"] += time.perf_counter() - started
+        stats["published"] += 1
+        if time.monotonic() - self._stats_since >= STATS_EVERY_S:
+            self._report_stats()
+
+    def _report_stats(self) -> None:
+        """One log line of what fragments cost (tests/bench/bench_relay.py reads it)."""
+        now, stats = time.monotonic(), self._stats
+        log.info(
+            "relay stats: %d fragments rendered in %.3f s, %d published in %.3f s, over %.1f s",
+            stats["rendered"],
+            stats["render_s"],
+            stats["published"],
+            stats["publish_s"],
+            now - self._stats_since,
+        )
+        self._stats_since = now
+        self._stats = {"rendered": 0, "render_s": 0.0, "published": 0, "publish_s": 0.0}
+
+    def _with_kind(self, message: Message, kind: str) -> Message:
+        """The message with its `kind`; a builder is timed (rendering) when the window closes."""
+        if not callable(message):
+            return {**message, "kind": kind}
+
+        def build() -> dict[str, Any] | None:
+            started = time.perf_counter()
+            built = message()
+            self._stats["render_s"] += time.perf_counter() - started
+            self._stats["rendered"] += 1
+            return None if built is None else {**built, "kind": kind}
+
+        return build
 
     def offer(self, group: str, kind: str, message: Message) -> None:
-        """Latest-state update, coalesced to the relay's rate per group."""
-        self.coalescer.offer(group, kind, message)
+        """Latest-state update, coalesced to the relay's rate per group. The message carries its
+        `kind`: a socket that backs up keeps only the newest of each kind."""
+        self.coalescer.offer(group, kind, self._with_kind(message, kind))
 
     async def send_now(self, group: str, message: dict[str, Any]) -> None:
         """An event that must not be merged with others (an account event row)."""
-        await self.layer.group_send(group, message)
+        await self._group_send(group, message)
 
     # -- markets ----------------------------------------------------------------------------
     async def market_watched(self, symbol: str) -> None:

@@ -23,7 +23,7 @@ from trading.relay.worker import Relay
 
 
 class Command(BaseCommand):
-    help = "Run a relay worker: exchange streams -> channel layer (needs REDIS_URL)."
+    help = "Run a relay worker: exchange streams -> fragments on Redis (needs REDIS_URL)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--lease-ms", type=int, default=5000, help="ownership lease length")
