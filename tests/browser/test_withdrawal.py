@@ -23,8 +23,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import crypto
-from accounts.models import (Membership, Subaccount, WithdrawalAddress, WithdrawalLimit,
-                             WithdrawalPolicy)
+from accounts.models import Membership, Subaccount
+from trading.withdrawals.models import WithdrawalAddress, WithdrawalLimit, WithdrawalPolicy
 U = get_user_model()
 users = {{}}
 for name, key in {keys!r}.items():

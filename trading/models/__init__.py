@@ -18,4 +18,9 @@ from trading.models.monitoring import (  # noqa: F401
 )
 from trading.models.risk import KillProgress, RiskBreach, RiskLimit, RiskReservation  # noqa: F401
 from trading.models.tickets import OrderTicket  # noqa: F401
-from trading.models.withdrawals import WithdrawalRequest  # noqa: F401
+from trading.withdrawals.models import (  # noqa: F401
+    WithdrawalAddress,
+    WithdrawalLimit,
+    WithdrawalPolicy,
+    WithdrawalRequest,
+)

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.fields import storable_digits
-from accounts.models import Role, Subaccount, WithdrawalLimit, WithdrawalPolicy
+from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
 from accounts.twofactor import code_check
 from trading.backpack.decimals import parse_decimal
@@ -47,10 +47,16 @@ from trading.backpack.errors import (
     RateLimitedError,
     ServerError,
 )
+from trading.exchange import client_for
 from trading.formatting import plain
-from trading.models import WithdrawalRequest
 from trading.withdrawals.errors import WithdrawalError
-from trading.withdrawals.selectors import day_used, find_on_exchange, usable_address
+from trading.withdrawals.models import WithdrawalLimit, WithdrawalRequest
+from trading.withdrawals.selectors import (
+    day_used,
+    find_on_exchange,
+    usable_address,
+    withdrawal_policy_of,
+)
 
 Status = WithdrawalRequest.Status
 STUCK_AFTER = timedelta(minutes=1)
@@ -70,8 +76,6 @@ class _Checked:
 def _client(subaccount: Subaccount, client: Any) -> Any:
     if client is not None:
         return client
-    from trading.exchange import client_for
-
     return client_for(subaccount)
 
 
@@ -203,8 +207,7 @@ def _record(
         _check_code(actor, otp_code)
     except WithdrawalError as error:
         raise _deny(actor, subaccount, "withdrawal_request", error, ip, parameters) from None
-    policy = WithdrawalPolicy.objects.filter(subaccount=subaccount).first()
-    needs_second = policy is None or policy.second_admin_required
+    needs_second = withdrawal_policy_of(subaccount=subaccount).second_admin_required
     with transaction.atomic():
         # Lock the asset's limit row so two requests at once cannot both fit the limit.
         WithdrawalLimit.objects.select_for_update().filter(
