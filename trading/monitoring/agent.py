@@ -176,6 +176,11 @@ class MonitoringAgent:
         ):
             return
         self._balances_at = loop.time()
+        await self.poll_balances()
+
+    async def poll_balances(self) -> None:
+        """Read now the subaccounts that have low-balance thresholds; alert below them and
+        clear what is above again."""
         from accounts.models import Subaccount
         from trading.balances.selectors import balances_view_for
 

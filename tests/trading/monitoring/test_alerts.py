@@ -264,12 +264,11 @@ async def test_the_agent_reads_watched_balances_and_alerts_below_the_threshold(
         subaccount=desk, asset="USDC", minimum=Decimal("2000000")
     )
     try:
-        await agent._poll_balances()
+        await agent.poll_balances()
         opened = await sync_to_async(list)(Alert.objects.filter(kind="low_balance"))
         threshold.minimum = Decimal("10")
         await threshold.asave()
-        agent._balances_at = 0.0  # the next poll is due at once
-        await agent._poll_balances()
+        await agent.poll_balances()
     finally:
         await close_session()
 
