@@ -22,9 +22,6 @@ from accounts.models import (
     Membership,
     Role,
     Subaccount,
-    WithdrawalAddress,
-    WithdrawalLimit,
-    WithdrawalPolicy,
 )
 from accounts.permissions import subaccounts_visible_to
 
@@ -119,42 +116,6 @@ class MembershipAdmin(AuditedAdminMixin, AdminOfSubaccountMixin, admin.ModelAdmi
     list_display = ["user", "subaccount", "role"]
     list_filter = ["role", "subaccount"]
     search_fields = ["user__username", "subaccount__name"]
-
-
-@admin.register(WithdrawalAddress)
-class WithdrawalAddressAdmin(AdminOfSubaccountMixin, admin.ModelAdmin):
-    list_display = [
-        "subaccount",
-        "blockchain",
-        "address",
-        "label",
-        "confirmed_2fa_exempt",
-        "added_by",
-        "approved_by",
-    ]
-    readonly_fields = ["added_by", "approved_by", "confirmed_2fa_exempt"]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # changes need a fresh two-factor code: use the dashboard's page
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-@admin.register(WithdrawalPolicy)
-class WithdrawalPolicyAdmin(AdminOfSubaccountMixin, admin.ModelAdmin):
-    list_display = ["subaccount", "second_admin_required", "updated_at"]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-@admin.register(WithdrawalLimit)
-class WithdrawalLimitAdmin(WithdrawalPolicyAdmin):
-    list_display = ["subaccount", "asset", "daily_limit"]
 
 
 @admin.register(LowBalanceThreshold)

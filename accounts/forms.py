@@ -109,25 +109,6 @@ class OtpCodeForm(forms.Form):
     )
 
 
-class AddressForm(OtpCodeForm):
-    blockchain = forms.CharField(max_length=40)
-    address = forms.CharField(max_length=200)
-    label = forms.CharField(max_length=80, required=False)
-    field_order = ["blockchain", "address", "label", "otp_code"]
-
-
-class PolicyForm(OtpCodeForm):
-    second_admin_required = forms.BooleanField(
-        label="A second admin approves each new address", required=False
-    )
-    daily_limits = StrictAssetAmountsField(
-        label="Daily withdrawal limits (one 'ASSET LIMIT' per line)",
-        what="limit",
-        required=False,
-    )
-    field_order = ["second_admin_required", "daily_limits", "otp_code"]
-
-
 class TokenForm(forms.Form):
     code = forms.CharField(
         label="Code from your authenticator app (or a backup code)",

@@ -1,4 +1,7 @@
-"""Who may do what with which subaccount: records, members, withdrawal settings, audit trail.
+"""Who may do what with which subaccount: records, members, thresholds, audit trail.
+
+The withdrawal address book, policy and limits live with the withdrawals
+(`trading.withdrawals.models`).
 
 Models hold data only; the rules that change them live in `accounts.services`.
 """
@@ -93,80 +96,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} on {self.subaccount}"
-
-
-class WithdrawalAddress(models.Model):
-    """An entry of a subaccount's withdrawal address book."""
-
-    subaccount = models.ForeignKey(
-        Subaccount, on_delete=models.CASCADE, related_name="withdrawal_addresses"
-    )
-    blockchain = models.CharField(max_length=40)
-    address = models.CharField(max_length=200)
-    label = models.CharField(max_length=80, blank=True)
-    confirmed_2fa_exempt = models.BooleanField(
-        default=False, help_text="Confirmed as a 2FA-exempt address on the exchange."
-    )
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["subaccount__name", "blockchain", "label"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["subaccount", "blockchain", "address"], name="one_address_per_chain"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.label or self.address} ({self.blockchain})"
-
-    @property
-    def usable(self) -> bool:
-        """Confirmed on the exchange and, when the policy asks for it, approved."""
-        if not self.confirmed_2fa_exempt:
-            return False
-        policy = getattr(self.subaccount, "withdrawal_policy", None)
-        return self.approved_by_id is not None or not (policy and policy.second_admin_required)
-
-
-class WithdrawalPolicy(models.Model):
-    """Per-subaccount withdrawal rules; limits per asset are `WithdrawalLimit` rows."""
-
-    subaccount = models.OneToOneField(
-        Subaccount, on_delete=models.CASCADE, related_name="withdrawal_policy"
-    )
-    second_admin_required = models.BooleanField(
-        default=True, help_text="A second admin approves each new address."
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"withdrawal policy of {self.subaccount}"
-
-
-class WithdrawalLimit(models.Model):
-    """Daily withdrawal limit of one asset on one subaccount."""
-
-    subaccount = models.ForeignKey(
-        Subaccount, on_delete=models.CASCADE, related_name="withdrawal_limits"
-    )
-    asset = models.CharField(max_length=20)
-    daily_limit = models.DecimalField(**MONEY)
-
-    class Meta:
-        ordering = ["asset"]
-        constraints = [
-            models.UniqueConstraint(fields=["subaccount", "asset"], name="one_limit_per_asset")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.asset} {plain(self.daily_limit)}/day"
 
 
 class LowBalanceThreshold(models.Model):

@@ -25,16 +25,8 @@ from accounts.models import (
     Membership,
     Role,
     Subaccount,
-    WithdrawalPolicy,
 )
 from accounts.permissions import can_create_subaccounts, require_role
-from accounts.withdrawal_services import (  # re-exported: one place to import services from
-    withdrawal_address_add,
-    withdrawal_address_approve,
-    withdrawal_address_confirm,
-    withdrawal_address_remove,
-    withdrawal_policy_set,
-)
 
 __all__ = [
     "ServiceError",
@@ -44,11 +36,6 @@ __all__ = [
     "subaccount_create",
     "subaccount_key_rotate",
     "subaccount_settings_set",
-    "withdrawal_address_add",
-    "withdrawal_address_approve",
-    "withdrawal_address_confirm",
-    "withdrawal_address_remove",
-    "withdrawal_policy_set",
 ]
 
 
@@ -120,7 +107,6 @@ def subaccount_create(
             api_secret_sealed=crypto.seal(pair.api_secret),
             notes=notes,
         )
-        WithdrawalPolicy.objects.create(subaccount=subaccount)
         if not actor.is_superuser:
             Membership.objects.create(user=actor, subaccount=subaccount, role=Role.ADMIN)
         audit_record(

@@ -1,11 +1,15 @@
-"""Sign-in, two-factor, subaccounts, members, withdrawal settings and the audit log."""
+"""Sign-in, two-factor, subaccounts, members and the audit log.
+
+The withdrawal settings pages join this namespace from `trading.withdrawals.urls` (the root
+URLconf adds them), so their paths and names are unchanged.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import audit_views, views, withdrawal_views
+from accounts import audit_views, views
 from accounts import auth_views as login_views
 
 app_name = "accounts"
@@ -32,21 +36,6 @@ urlpatterns = [
         "subaccounts/<int:subaccount_id>/members/<int:membership_id>/remove/",
         views.member_remove,
         name="member_remove",
-    ),
-    path(
-        "subaccounts/<int:subaccount_id>/withdrawals/",
-        withdrawal_views.withdrawals,
-        name="withdrawals",
-    ),
-    path(
-        "subaccounts/<int:subaccount_id>/withdrawals/policy/",
-        withdrawal_views.withdrawal_policy,
-        name="withdrawal_policy",
-    ),
-    path(
-        "subaccounts/<int:subaccount_id>/withdrawals/<int:address_id>/<slug:action>/",
-        withdrawal_views.withdrawal_address_action,
-        name="withdrawal_address_action",
     ),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("audit/export.csv", audit_views.audit_export, name="audit_export"),

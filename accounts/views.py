@@ -1,4 +1,4 @@
-"""Subaccount pages: list, detail, add, key rotation, settings, members, withdrawals.
+"""Subaccount pages: list, detail, add, key rotation, settings, members.
 
 Views parse input, call `accounts.services` / `accounts.selectors` and render; the guards in
 `accounts.decorators` enforce sign-in, the role and two-factor for admin pages.

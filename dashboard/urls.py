@@ -7,8 +7,10 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import urls as accounts_urls
 from dashboard import views
 from trading.views.monitoring import prometheus_metrics
+from trading.withdrawals import urls as withdrawal_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,7 +22,12 @@ urlpatterns = [
         name="favicon",
     ),
     path("metrics", prometheus_metrics, name="metrics"),
-    path("accounts/", include("accounts.urls")),
+    # The withdrawal settings pages (address book, policy) live with the withdrawals but keep
+    # the paths and names they were published with: /accounts/..., `accounts:withdrawals`.
+    path(
+        "accounts/",
+        include((accounts_urls.urlpatterns + withdrawal_urls.settings_urlpatterns, "accounts")),
+    ),
     path("trading/", include("trading.urls")),
     path("admin/", admin.site.urls),
 ]

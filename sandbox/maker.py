@@ -72,7 +72,8 @@ class MarketMaker:
         self.engine: Any = None
         self.steps = 0
 
-    def _setup(self) -> None:
+    def setup(self) -> None:
+        """Open the taker's account on the sandbox's current ledger and quote every market."""
         engine = self.sandbox.engine
         self.engine = engine
         engine.open_subaccount(self.taker)
@@ -92,7 +93,7 @@ class MarketMaker:
         next_at = loop.time()
         while True:
             if self.engine is not self.sandbox.engine:
-                self._setup()
+                self.setup()
             try:
                 self.step()
             except Exception:

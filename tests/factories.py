@@ -27,10 +27,8 @@ from accounts.models import (
     Membership,
     Role,
     Subaccount,
-    WithdrawalAddress,
-    WithdrawalLimit,
-    WithdrawalPolicy,
 )
+from trading.withdrawals.models import WithdrawalAddress, WithdrawalLimit, WithdrawalPolicy
 
 DEFAULT_PASSWORD = "a long test password 1"
 

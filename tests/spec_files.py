@@ -1,7 +1,8 @@
 """Where the tests find the exchange's API description and the independent signing vectors.
 
-The truth is `../shared/spec/` beside the repository; a checkout without it (a CI clone placed
-elsewhere) uses the copies in `tests/spec/`, taken from it unchanged.
+They are `tests/spec/backpack-openapi.yml` and `tests/spec/signing-vectors.json`. A checkout
+that has the team's shared originals one folder above the repository (`shared/spec/`) reads
+those instead, so a change there is tested before it is copied in.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Trading pages, mounted at /trading/. Keep one block per page family; the balances and
-withdrawals pages add their own lines below."""
+"""Trading pages, mounted at /trading/. Keep one block per page family; a family that lives
+in its own package (withdrawals) brings its own list."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.urls import path
 from trading.views import balances, chart, ladder, market, orders, pnl, positions, twap
 from trading.views import monitoring as monitoring_views
 from trading.views import risk as risk_views
-from trading.views import withdrawals as withdrawal_views
+from trading.withdrawals.urls import request_urlpatterns
 
 app_name = "trading"
 
@@ -85,36 +85,8 @@ urlpatterns = [
         balances.balances_thresholds,
         name="balances_thresholds",
     ),
-    # withdrawals under policy
-    path("withdrawals/", withdrawal_views.withdrawals_index, name="withdrawals_index"),
-    path(
-        "subaccounts/<int:subaccount_id>/withdrawals/",
-        withdrawal_views.withdrawals_page,
-        name="withdrawals",
-    ),
-    path(
-        "subaccounts/<int:subaccount_id>/withdrawals/request/",
-        withdrawal_views.withdrawal_request_view,
-        name="withdrawal_request",
-    ),
-    path(
-        "subaccounts/<int:subaccount_id>/withdrawals/<int:withdrawal_id>/approve/",
-        withdrawal_views.withdrawal_decide,
-        {"decision": "approve"},
-        name="withdrawal_approve",
-    ),
-    path(
-        "subaccounts/<int:subaccount_id>/withdrawals/<int:withdrawal_id>/reject/",
-        withdrawal_views.withdrawal_decide,
-        {"decision": "reject"},
-        name="withdrawal_reject",
-    ),
-    path(
-        "subaccounts/<int:subaccount_id>/withdrawals/<int:withdrawal_id>/send/",
-        withdrawal_views.withdrawal_decide,
-        {"decision": "send"},
-        name="withdrawal_send",
-    ),
+    # withdrawals under policy (their address book and policy pages are under /accounts/)
+    *request_urlpatterns,
     # PnL from the ledger (issue 14)
     path("pnl/", pnl.pnl_page, name="pnl"),
     path("pnl/funding/", pnl.funding_page, name="funding"),

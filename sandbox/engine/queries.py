@@ -510,6 +510,11 @@ class QueriesMixin:
         with self._context():
             return self._collateral_wire(self._view(subaccount_id))
 
+    def available_margin(self, subaccount_id: int) -> Decimal:
+        """``netEquityAvailable`` as orders and withdrawals are checked against it (the fast
+        path), to compare with :meth:`collateral`'s figure."""
+        return self._available_margin(self._view(subaccount_id))
+
     def account(self, subaccount_id: int) -> dict[str, Any]:
         """``GET /api/v1/account``: the spec's ``AccountSummary`` (fees in bps, counts)."""
         account = self._view(subaccount_id)

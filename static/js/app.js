@@ -1,10 +1,6 @@
 // Small behaviours shared by every page. No framework: htmx does the requests.
 (function () {
   "use strict";
-  function csrfToken() {
-    var headers = document.body.getAttribute("hx-headers");
-    try { return JSON.parse(headers)["X-CSRFToken"]; } catch (e) { return ""; }
-  }
   function rememberInCookie(theme) {
     document.cookie = "theme=" + theme + "; path=/; max-age=31536000; samesite=lax";
   }
@@ -13,17 +9,15 @@
   var rendered = document.documentElement.getAttribute("data-theme");
   if (rendered && document.cookie.indexOf("theme=" + rendered) === -1) rememberInCookie(rendered);
 
-  function setTheme(theme) {
+  function setTheme(toggle, theme) {
     document.documentElement.setAttribute("data-theme", theme);
-    // The user's saved preference follows them to every browser they sign in from.
+    // The user's saved preference follows them to every browser they sign in from. htmx
+    // sends it with the CSRF header of <body hx-headers>; the look switched whatever the answer.
     rememberInCookie(theme);
-    var body = new URLSearchParams({ theme: theme });
-    fetch("/accounts/theme/", {
-      method: "POST",
-      body: body,
-      headers: { "X-CSRFToken": csrfToken() },
-      credentials: "same-origin",
-    }).catch(function () { /* the look still switched; it is saved next time */ });
+    var url = toggle.getAttribute("data-theme-url");
+    if (url && window.htmx) {
+      htmx.ajax("POST", url, { source: toggle, values: { theme: theme }, swap: "none" });
+    }
   }
   // At phone width the header is a menu: the button opens and closes it.
   document.addEventListener("click", function (event) {
@@ -39,8 +33,19 @@
     var toggle = event.target.closest("[data-theme-toggle]");
     if (!toggle) return;
     var current = document.documentElement.getAttribute("data-theme") || "light";
-    setTheme(current === "dark" ? "light" : "dark");
+    setTheme(toggle, current === "dark" ? "light" : "dark");
   });
+
+  // The alerts bell is pushed over the account socket; open it on the bell's holder only when
+  // the page does not open the same socket itself (one socket per page, so account events
+  // never arrive twice). Runs before htmx processes the page (both are deferred, htmx first,
+  // and htmx starts on DOMContentLoaded).
+  var alertsSocket = document.getElementById("alerts-socket");
+  var accountSocket = alertsSocket && alertsSocket.getAttribute("data-ws-url");
+  if (accountSocket && !document.querySelector('[ws-connect="' + accountSocket + '"]')) {
+    alertsSocket.setAttribute("hx-ext", "ws");
+    alertsSocket.setAttribute("ws-connect", accountSocket);
+  }
 
   // Live updates: a socket that closes shows why in one banner until it is open again.
   // htmx's ws extension reconnects by itself, with growing, jittered delays, after 1006 (the

@@ -59,9 +59,12 @@
       event.preventDefault();
       var select = form.querySelector("select[name=subaccount]");
       if (!select || !select.value) return;
+      // Each subaccount's block carries its cancel-all URL, rendered by the server.
+      var block = page.querySelector('.account-block[data-subaccount="' + select.value + '"]');
+      if (!block) return;
       var name = select.options[select.selectedIndex].text;
       if (!window.confirm("Cancel all open orders of " + name + " in " + symbol + "?")) return;
-      var url = page.getAttribute("data-cancel-all-url").replace("/0/", "/" + select.value + "/");
+      var url = block.getAttribute("data-cancel-all-url");
       htmx.ajax("POST", url, { source: page, values: { symbol: symbol }, swap: "none" });
     }
   });

@@ -151,7 +151,7 @@ def classify(status: int, location: str) -> Outcome | str:
     return f"HTTP {status}"
 
 
-def _url_for(key: str, rule: Rule, world: World) -> str:
+def url_for(key: str, rule: Rule, world: World) -> str:
     if rule.path is not None:
         return rule.path(world)
     return reverse(key, kwargs=rule.kwargs(world) if rule.kwargs else None)
@@ -160,7 +160,7 @@ def _url_for(key: str, rule: Rule, world: World) -> str:
 @pytest.mark.parametrize("key", [k for k in url_keys() if k in RULES])
 def test_url_answers_each_actor_as_the_table_says(key, world):
     rule = RULES[key]
-    url = _url_for(key, rule, world)
+    url = url_for(key, rule, world)
     data = rule.data(world) if rule.data else {}
     seen = {}
     for actor in ACTORS:

@@ -18,6 +18,7 @@ from tests.factories import (
     WithdrawalAddressFactory,
     keypair_for,
 )
+from trading.withdrawals import settings_services as withdrawal_settings
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ CASES = {
         ip="10.0.0.1",
         membership_id=MembershipFactory(subaccount=m.subaccount).pk,
     ),
-    "withdrawal_address_add": lambda m: services.withdrawal_address_add(
+    "withdrawal_address_add": lambda m: withdrawal_settings.withdrawal_address_add(
         actor=m.user,
         subaccount=m.subaccount,
         blockchain="Solana",
@@ -71,14 +72,14 @@ CASES = {
         otp_code=_code(m.user),
         ip="10.0.0.1",
     ),
-    "withdrawal_address_remove": lambda m: services.withdrawal_address_remove(
+    "withdrawal_address_remove": lambda m: withdrawal_settings.withdrawal_address_remove(
         actor=m.user,
         subaccount=m.subaccount,
         otp_code=_code(m.user),
         ip="10.0.0.1",
         address_id=WithdrawalAddressFactory(subaccount=m.subaccount).pk,
     ),
-    "withdrawal_policy_set": lambda m: services.withdrawal_policy_set(
+    "withdrawal_policy_set": lambda m: withdrawal_settings.withdrawal_policy_set(
         actor=m.user,
         subaccount=m.subaccount,
         second_admin_required=True,

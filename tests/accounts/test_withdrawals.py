@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuditEvent, Role, WithdrawalAddress, WithdrawalLimit
+from accounts.models import AuditEvent, Role
 from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import MembershipFactory, WithdrawalAddressFactory, WithdrawalPolicyFactory
+from trading.withdrawals.models import WithdrawalAddress, WithdrawalLimit
 
 
 @pytest.fixture

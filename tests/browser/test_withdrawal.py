@@ -11,6 +11,7 @@ from django_otp.oath import TOTP
 
 from tests import services
 from tests.fixtures.dashboard_server import DashboardServer
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +24,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import crypto
-from accounts.models import (Membership, Subaccount, WithdrawalAddress, WithdrawalLimit,
-                             WithdrawalPolicy)
+from accounts.models import Membership, Subaccount
+from trading.withdrawals.models import WithdrawalAddress, WithdrawalLimit, WithdrawalPolicy
 U = get_user_model()
 users = {{}}
 for name, key in {keys!r}.items():
@@ -131,11 +132,11 @@ def test_withdrawal_with_totp_and_second_admin_approval(desk, page, _sandbox_sti
 
     # The exchange calls behind all this show on the health page once the agent flushed them.
     row = page.locator(f"#health-subaccounts tr[data-subaccount='{desk.subaccount_id}']")
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
+
+    def counted() -> bool:
         page.goto(f"{desk.url}/trading/health/")
-        if row.locator("td").nth(1).inner_text() != "0":
-            break
-        page.wait_for_timeout(500)
+        return row.locator("td").nth(1).inner_text() != "0"
+
+    eventually(counted, within_s=15, what="the calls on the health page", every_s=0.5).blocking()
     assert int(row.locator("td").nth(1).inner_text()) > 0
     page.screenshot(path=str(services.output_dir() / "health.png"), full_page=True)

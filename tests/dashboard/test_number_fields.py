@@ -64,13 +64,13 @@ _form(
 )
 _form("trading.twap.forms.TwapForm", {"side": "Bid", "duration_s": "60", "interval_s": "10"})
 _form("accounts.forms.SubaccountSettingsForm")
-_form("accounts.forms.PolicyForm", {"otp_code": "123456"})
+_form("trading.withdrawals.forms.PolicyForm", {"otp_code": "123456"})
 _form("accounts.forms.KeyFieldsMixin")
 _form("accounts.forms.SubaccountAddForm")
 _form("accounts.forms.KeyRotateForm")
 _form("accounts.forms.MemberForm")
 _form("accounts.forms.OtpCodeForm")
-_form("accounts.forms.AddressForm")
+_form("trading.withdrawals.forms.AddressForm")
 _form("accounts.forms.TokenForm")
 _form("accounts.forms.AuditFilterForm")
 
@@ -147,7 +147,7 @@ def test_the_walk_finds_the_amount_fields() -> None:
         ("accounts.forms.SubaccountSettingsForm", "order_confirm_equity_pct"),
         ("accounts.forms.SubaccountSettingsForm", "order_confirm_price_pct"),
         ("accounts.forms.SubaccountSettingsForm", "low_balance"),
-        ("accounts.forms.PolicyForm", "daily_limits"),
+        ("trading.withdrawals.forms.PolicyForm", "daily_limits"),
     } <= found
 
 

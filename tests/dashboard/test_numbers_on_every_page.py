@@ -201,7 +201,7 @@ def _get_pages(world: World) -> dict[str, str]:
         rule = matrix.RULES.get(key)
         if rule is None or rule.method != "get" or key.startswith(NOT_DESK_PAGES):
             continue
-        url = matrix._url_for(key, rule, world)
+        url = matrix.url_for(key, rule, world)
         response = client.get(url, rule.data(world) if rule.data else {})
         if response.status_code != 200 or not response["Content-Type"].startswith("text/"):
             continue

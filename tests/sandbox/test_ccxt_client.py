@@ -13,6 +13,7 @@ import ccxt.pro as ccxt_pro
 import pytest
 
 from sandbox.process import SandboxProcess
+from tests.waiting import eventually
 
 
 def _point_at(exchange: Any, sandbox: SandboxProcess) -> Any:
@@ -88,12 +89,15 @@ async def test_ccxt_pro_watches_the_book_and_its_orders(exchanges: Any) -> None:
     await asyncio.sleep(0.5)  # let both subscriptions go live
     placed = await desk.create_order("BTC/USDC", "limit", "buy", 0.02, 94100)
     placed_ids = {placed["id"]}
-    for _ in range(10):  # a slow machine may take longer to subscribe: place again
+
+    async def orders_seen() -> bool:  # a slow machine may take longer to subscribe: place again
         done, _pending = await asyncio.wait({orders_task}, timeout=1.0)
-        if done:
-            break
-        extra = await desk.create_order("BTC/USDC", "limit", "buy", 0.001, 92000)
-        placed_ids.add(extra["id"])
+        if not done:
+            extra = await desk.create_order("BTC/USDC", "limit", "buy", 0.001, 92000)
+            placed_ids.add(extra["id"])
+        return bool(done)
+
+    await eventually(orders_seen, within_s=20, what="an order update watched", every_s=0)
     orders = await asyncio.wait_for(orders_task, 10)
     assert placed_ids & {o["id"] for o in orders}
     assert {o["symbol"] for o in orders} == {"BTC/USDC"}

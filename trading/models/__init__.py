@@ -24,4 +24,9 @@ from trading.models.risk import (  # noqa: F401
     RiskReservation,
 )
 from trading.models.tickets import OrderTicket  # noqa: F401
-from trading.models.withdrawals import WithdrawalRequest  # noqa: F401
+from trading.withdrawals.models import (  # noqa: F401
+    WithdrawalAddress,
+    WithdrawalLimit,
+    WithdrawalPolicy,
+    WithdrawalRequest,
+)

@@ -18,12 +18,13 @@ import asyncio
 import contextvars
 import logging
 import sys
+import time
 import weakref
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.utils import timezone
 
 from trading.monitoring.alerts import AlertChange, AlertEngine, AlertRules, low_balance_report
 from trading.monitoring.bell import alert_recipients, bell_messages, push_bells
@@ -56,8 +57,10 @@ class MonitoringAgent:
         rules: AlertRules | None = None,
         backoff: Backoff | None = None,
         low_balance_every_s: float = 60.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.sink = MetricsSink(bucket_s=bucket_s)
+        self.clock = clock  # seconds since the epoch: the buckets' time and a tick's "now"
+        self.sink = MetricsSink(bucket_s=bucket_s, clock=clock)
         self.streams = StreamStates()
         self.engine = AlertEngine(rules)
         self.dispatcher = WebhookDispatcher(backoff)
@@ -106,6 +109,9 @@ class MonitoringAgent:
 
     # -- one round -----------------------------------------------------------------------
 
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), tz=UTC)
+
     async def tick(self, now: datetime | None = None) -> list[AlertChange]:
         """Flush, evaluate, push bells; start delivering webhooks. Returns alert changes."""
         changes, messages = await sync_to_async(self._tick_db)(now)
@@ -116,7 +122,7 @@ class MonitoringAgent:
         return changes
 
     def _tick_db(self, now: datetime | None) -> tuple[list[AlertChange], list]:
-        now = now or timezone.now()
+        now = now or self._now()
         self.sink.flush()
         self.streams.flush()
         self._gauges(now)
@@ -161,7 +167,7 @@ class MonitoringAgent:
         """Record the balances under their thresholds of one subaccount (from a balances read)
         and push the bells of the alerts that opened or cleared."""
         changes = await sync_to_async(low_balance_report)(
-            subaccount_id=subaccount_id, breaches=list(breaches), now=now or timezone.now()
+            subaccount_id=subaccount_id, breaches=list(breaches), now=now or self._now()
         )
         if changes:
             await push_bells(await sync_to_async(self._messages)(changes))
@@ -176,6 +182,11 @@ class MonitoringAgent:
         ):
             return
         self._balances_at = loop.time()
+        await self.poll_balances()
+
+    async def poll_balances(self) -> None:
+        """Read now the subaccounts that have low-balance thresholds; alert below them and
+        clear what is above again."""
         from accounts.models import Subaccount
         from trading.balances.selectors import balances_view_for
 

@@ -46,6 +46,11 @@ async def channel_layer_check(timeout_s: float = 2.0) -> str:
     return "ok" if message.get("token") == token else "error: wrong message"
 
 
+def exchange_check_forget() -> None:
+    """Drop the cached answers of the exchange check, so the next one asks the exchange."""
+    _exchange_cache.clear()
+
+
 async def exchange_check() -> str:
     """ "ok" when the exchange answered its time route lately, else why not (cached)."""
     url = f"{settings.BACKPACK_API_URL}/api/v1/time"

@@ -138,7 +138,7 @@ async def kill_switch_view(
 def _back(request: HttpRequest, url: str) -> HttpResponse:
     """To the page again: a redirect, or for htmx (the kill switch's buttons post with htmx so
     the page stays and shows the progress meanwhile) a client-side one."""
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)
 

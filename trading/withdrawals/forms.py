@@ -1,10 +1,11 @@
-"""The withdrawal request form: what an admin typed, with the quantity read strictly."""
+"""Withdrawal forms: the request (quantity read strictly), the address book and the policy."""
 
 from __future__ import annotations
 
 from django import forms
 
-from accounts.fields import StrictDecimalField
+from accounts.fields import StrictAssetAmountsField, StrictDecimalField
+from accounts.forms import OtpCodeForm
 
 
 class WithdrawalRequestForm(forms.Form):
@@ -21,3 +22,22 @@ class WithdrawalRequestForm(forms.Form):
         for name, errors in self.errors.items():
             return name, errors[0]
         return "", ""
+
+
+class AddressForm(OtpCodeForm):
+    blockchain = forms.CharField(max_length=40)
+    address = forms.CharField(max_length=200)
+    label = forms.CharField(max_length=80, required=False)
+    field_order = ["blockchain", "address", "label", "otp_code"]
+
+
+class PolicyForm(OtpCodeForm):
+    second_admin_required = forms.BooleanField(
+        label="A second admin approves each new address", required=False
+    )
+    daily_limits = StrictAssetAmountsField(
+        label="Daily withdrawal limits (one 'ASSET LIMIT' per line)",
+        what="limit",
+        required=False,
+    )
+    field_order = ["second_admin_required", "daily_limits", "otp_code"]

@@ -10,10 +10,15 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from accounts.models import Role, Subaccount, WithdrawalAddress, WithdrawalLimit
+from accounts.models import Role, Subaccount
 from accounts.selectors import subaccount_list
-from trading.models import WithdrawalRequest
 from trading.withdrawals.errors import WithdrawalError
+from trading.withdrawals.models import (
+    WithdrawalAddress,
+    WithdrawalLimit,
+    WithdrawalPolicy,
+    WithdrawalRequest,
+)
 
 HISTORY_LOOKBACK = timedelta(minutes=5)
 
@@ -23,6 +28,14 @@ def subaccounts_for_withdrawals(*, user: Any) -> list[Subaccount]:
     rows = subaccount_list(user=user)
     return sorted(
         (r.subaccount for r in rows if r.role == Role.ADMIN), key=lambda s: s.name.lower()
+    )
+
+
+def withdrawal_policy_of(*, subaccount: Subaccount) -> WithdrawalPolicy:
+    """The subaccount's policy; an unsaved one with the defaults (a second admin approves each
+    address) when no admin has set it yet."""
+    return WithdrawalPolicy.objects.filter(subaccount=subaccount).first() or WithdrawalPolicy(
+        subaccount=subaccount
     )
 
 

@@ -11,10 +11,8 @@ Rules, in the order they are checked:
 - when the policy asks for a second admin, the request waits (pending -> approved -> sent, or
   rejected) and nobody approves their own request.
 
-Never sent twice: the local record with its `client_id` exists before the exchange is called.
-When the answer is lost (connection cut, timeout, 5xx) the record turns `unknown` and the
-exchange's withdrawal history is searched for that `client_id` before anything is resent. By
-then the request's signature window has passed, so a late copy can no longer be executed.
+Never sent twice: the local record with its `client_id` exists before the exchange is called,
+and `trading.withdrawals.sending` calls the exchange at most once for it.
 
 The exchange is never called inside a database transaction.
 """
@@ -29,36 +27,27 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.fields import storable_digits
-from accounts.models import Role, Subaccount, WithdrawalLimit, WithdrawalPolicy
+from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
 from accounts.twofactor import code_check
 from trading.backpack.decimals import parse_decimal
 from trading.backpack.errors import (
     BackpackError,
-    ExchangeUnavailableError,
     InvalidNumberError,
-    MaintenanceError,
-    MalformedResponseError,
-    RateLimitedError,
-    ServerError,
 )
+from trading.exchange import client_for
 from trading.formatting import plain
-from trading.models import WithdrawalRequest
 from trading.withdrawals.errors import WithdrawalError
-from trading.withdrawals.selectors import day_used, find_on_exchange, usable_address
+from trading.withdrawals.models import WithdrawalLimit, WithdrawalRequest
+from trading.withdrawals.selectors import day_used, usable_address, withdrawal_policy_of
+from trading.withdrawals.sending import send_once
 
 Status = WithdrawalRequest.Status
 STUCK_AFTER = timedelta(minutes=1)
-# A lost connection, a timeout, a 5xx or a 503 may come after the exchange ran the request.
-UNCERTAIN = (ExchangeUnavailableError, ServerError, MalformedResponseError, MaintenanceError)
-# A 429 (or the local budget's refusal) means the request was not run.
-NOT_EXECUTED = (RateLimitedError,)
-FOUND, ABSENT, UNKNOWN = "found", "absent", "unknown"
 
 
 @dataclass(frozen=True)
@@ -70,8 +59,6 @@ class _Checked:
 def _client(subaccount: Subaccount, client: Any) -> Any:
     if client is not None:
         return client
-    from trading.exchange import client_for
-
     return client_for(subaccount)
 
 
@@ -203,8 +190,7 @@ def _record(
         _check_code(actor, otp_code)
     except WithdrawalError as error:
         raise _deny(actor, subaccount, "withdrawal_request", error, ip, parameters) from None
-    policy = WithdrawalPolicy.objects.filter(subaccount=subaccount).first()
-    needs_second = policy is None or policy.second_admin_required
+    needs_second = withdrawal_policy_of(subaccount=subaccount).second_admin_required
     with transaction.atomic():
         # Lock the asset's limit row so two requests at once cannot both fit the limit.
         WithdrawalLimit.objects.select_for_update().filter(
@@ -267,7 +253,7 @@ async def withdrawal_request(
         raise
     record = await sync_to_async(_record)(actor, subaccount, entry, checked, otp_code, ip)
     if record.status == Status.APPROVED:
-        record = await _send(record, actor=actor, client=client, ip=ip)
+        record = await send_once(record, actor=actor, client=client, ip=ip)
     return record
 
 
@@ -317,7 +303,7 @@ async def withdrawal_approve(
 ) -> WithdrawalRequest:
     """A second admin approves a pending withdrawal with a fresh code; it is sent at once."""
     record = await sync_to_async(_approve)(actor, subaccount, withdrawal_id, otp_code, ip)
-    return await _send(record, actor=actor, client=_client(subaccount, client), ip=ip)
+    return await send_once(record, actor=actor, client=_client(subaccount, client), ip=ip)
 
 
 def withdrawal_reject(
@@ -381,7 +367,7 @@ async def withdrawal_send(
         raise WithdrawalError(
             f"This withdrawal is {record.get_status_display().lower()}; there is nothing to send."
         )
-    return await _send(record, actor=actor, client=_client(subaccount, client), ip=ip)
+    return await send_once(record, actor=actor, client=_client(subaccount, client), ip=ip)
 
 
 def _int(value: Any) -> int:
@@ -401,152 +387,3 @@ def _pending(subaccount: Subaccount, withdrawal_id: Any) -> WithdrawalRequest:
             "already; only a waiting one can be decided."
         )
     return record
-
-
-# -- sending ---------------------------------------------------------------------------------
-
-
-async def _send(
-    record: WithdrawalRequest, *, actor: Any, client: Any, ip: str | None
-) -> WithdrawalRequest:
-    """Claim the record, reconcile an earlier try, then call the exchange at most once."""
-    claimed = await WithdrawalRequest.objects.filter(
-        pk=record.pk, status__in=[Status.APPROVED, Status.UNKNOWN]
-    ).aupdate(status=Status.SENDING, send_attempts=F("send_attempts") + 1)
-    if not claimed:
-        await record.arefresh_from_db()
-        return record  # another request is sending it right now
-    if record.send_attempts > 0:
-        # An earlier try may have reached the exchange: only "absent" allows sending.
-        if await _reconcile(record, actor=actor, client=client, ip=ip) != ABSENT:
-            await record.arefresh_from_db()
-            return record
-    try:
-        answer = await client.request_withdrawal(
-            symbol=record.asset,
-            blockchain=record.blockchain,
-            address=record.address,
-            quantity=record.quantity,
-            client_id=record.client_id,
-        )
-    except UNCERTAIN as error:
-        await _finish(
-            record,
-            actor,
-            ip,
-            Status.UNKNOWN,
-            "withdrawal_send",
-            "failed",
-            f"The exchange's answer was lost ({error.message}); checking its history "
-            "before anything is sent again.",
-        )
-        await _reconcile(record, actor=actor, client=client, ip=ip)
-    except NOT_EXECUTED as error:
-        await _finish(
-            record,
-            actor,
-            ip,
-            Status.APPROVED,
-            "withdrawal_send",
-            "failed",
-            f"Not sent: {error.message}. {error.action}",
-        )
-    except BackpackError as error:
-        await _finish(
-            record,
-            actor,
-            ip,
-            Status.FAILED,
-            "withdrawal_send",
-            "failed",
-            f"The exchange refused the withdrawal: {error.message}. {error.action}",
-        )
-    else:
-        await _mark_sent(record, actor, ip, answer, "withdrawal_send")
-    await record.arefresh_from_db()
-    return record
-
-
-async def _reconcile(record: WithdrawalRequest, *, actor: Any, client: Any, ip: str | None) -> str:
-    """Look for the record's client_id on the exchange: FOUND (now marked sent), ABSENT (it
-    never arrived: approved again), or UNKNOWN (the history could not be read)."""
-    await WithdrawalRequest.objects.filter(pk=record.pk).aupdate(status=Status.UNKNOWN)
-    try:
-        found = await find_on_exchange(client=client, record=record)
-    except BackpackError as error:
-        await _finish(
-            record,
-            actor,
-            ip,
-            Status.UNKNOWN,
-            "withdrawal_reconcile",
-            "failed",
-            f"Could not check the exchange's withdrawal history ({error.message}); "
-            "it will be checked again before anything is sent.",
-        )
-        return UNKNOWN
-    if found is not None:
-        await _mark_sent(record, actor, ip, found, "withdrawal_reconcile")
-        return FOUND
-    await _finish(
-        record,
-        actor,
-        ip,
-        Status.APPROVED,
-        "withdrawal_reconcile",
-        "ok",
-        "The exchange never received this withdrawal; nothing left the account. "
-        "Send it again when ready.",
-    )
-    return ABSENT
-
-
-def _finish_sync(
-    record: WithdrawalRequest,
-    actor: Any,
-    ip: str | None,
-    status: str,
-    action: str,
-    result: str,
-    message: str,
-) -> None:
-    WithdrawalRequest.objects.filter(pk=record.pk).update(status=status, error=message)
-    audit_record(
-        actor=actor,
-        action=action,
-        subaccount=record.subaccount,
-        result=result,
-        detail=message,
-        ip=ip,
-        parameters={"withdrawal": record.pk, "client_id": record.client_id, "status": status},
-    )
-
-
-def _mark_sent_sync(
-    record: WithdrawalRequest, actor: Any, ip: str | None, answer: Any, action: str
-) -> None:
-    WithdrawalRequest.objects.filter(pk=record.pk).update(
-        status=Status.SENT,
-        exchange_id=str(answer.id),
-        exchange_status=answer.status,
-        sent_at=timezone.now(),
-        error="",
-    )
-    audit_record(
-        actor=actor,
-        action=action,
-        subaccount=record.subaccount,
-        ip=ip,
-        parameters={
-            "withdrawal": record.pk,
-            "client_id": record.client_id,
-            "exchange_id": str(answer.id),
-            "asset": record.asset,
-            "quantity": record.quantity,
-            "address": record.address,
-        },
-    )
-
-
-_finish = sync_to_async(_finish_sync)
-_mark_sent = sync_to_async(_mark_sent_sync)

@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import crypto
 from accounts.audit import audit_record
 from accounts.keys import KeyCheckError, key_pair_parse
-from accounts.models import Membership, Role, Subaccount, WithdrawalPolicy
+from accounts.models import Membership, Role, Subaccount
 from accounts.twofactor import TOTP_NAME, totp_base32
 
 DEMO_USERS = {
@@ -143,7 +143,6 @@ class Command(BaseCommand):
                 subaccount=subaccount,
                 parameters={"api_public_key": pair.api_public_key},
             )
-        WithdrawalPolicy.objects.get_or_create(subaccount=subaccount)
         return subaccount
 
     def _user(self, name: str, password: str) -> Any:

@@ -169,9 +169,7 @@ def check_invariants(engine: Engine, withdrawn: dict[str, Decimal]) -> None:
     # the fast margin path agrees with the collateral summary
     for sub in SUBS:
         summary = engine.collateral(sub)
-        assert engine._available_margin(engine._accounts[sub]) == Decimal(
-            summary["netEquityAvailable"]
-        )
+        assert engine.available_margin(sub) == Decimal(summary["netEquityAvailable"])
     # books never crossed
     for market in MARKETS:
         depth = engine.depth(market.symbol)

@@ -1,5 +1,5 @@
 """Every wire shape the engine returns validates against the exchange's own OpenAPI
-schemas (shared/spec/backpack-openapi.yml)."""
+schemas (tests/spec/backpack-openapi.yml)."""
 
 from __future__ import annotations
 

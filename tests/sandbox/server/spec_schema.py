@@ -1,7 +1,7 @@
 """Contract check: validate a sandbox answer against the spec's response schema.
 
 ``assert_matches_spec(method, path, status, body)`` finds the schema for (method, path,
-status) in the shared spec (``../shared/spec/backpack-openapi.yml`` beside the repository;
+status) in the exchange's API description (``tests/spec/backpack-openapi.yml``;
 loaded once, ``$ref`` resolved through the document's ``components``) and validates the
 body with jsonschema, plus formats:
 ``decimal`` (plain digits, never exponent notation), ``naive-date-time``, unsigned ints.

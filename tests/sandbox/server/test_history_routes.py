@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 import httpx
@@ -164,8 +163,15 @@ async def test_the_server_charges_funding_when_an_interval_ends() -> None:
     (mark,) = engine.mark_prices(PERP)
     assert mark["fundingRate"] == "0.0001"  # the seed's rate
 
+    marks = []  # the loop publishes the marks, then settles funding, at every round
+    engine.listeners.append(lambda event: marks.append(event) if event.symbol == PERP else None)
+
     async with app.router.lifespan_context(app):  # runs the periodic loop
-        await asyncio.sleep(0.05)
+        # A second round's marks prove the first round settled, and charged nothing.
+        await eventually(
+            lambda: sum(e.stream == f"markPrice.{PERP}" for e in marks) >= 2,
+            what="two rounds of the periodic loop",
+        )
         assert engine.funding_payments(1) == []  # not before the interval ends
         now_ms[0] = mark["nextFundingTimestamp"]
         await eventually(lambda: engine.funding_payments(1), what="funding charged")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 import httpx
@@ -15,12 +14,13 @@ from sandbox.process import SandboxProcess
 from sandbox.seed import load_seed
 from sandbox.server.state import Sandbox, ServerConfig
 from tests.sandbox.server.wsclient import collect, request
+from tests.waiting import eventually
 
 
 def _books_after(maker_seed: int, steps: int) -> dict[str, tuple]:
     sandbox = Sandbox(ServerConfig(seed=load_seed(), maker=False))
     maker = MarketMaker(sandbox, seed=maker_seed)
-    maker._setup()
+    maker.setup()
     for _ in range(steps):
         maker.step()
     books = {}
@@ -44,14 +44,12 @@ async def test_live_market_is_two_sided_and_trades(sandbox_live: SandboxProcess)
         for symbol in ("SOL_USDC", "BTC_USDC_PERP"):
             depth = (await client.get("/api/v1/depth", params={"symbol": symbol})).json()
             assert depth["bids"] and depth["asks"]
-        traded = False
-        for _ in range(50):
+
+        async def traded() -> bool:
             tickers = (await client.get("/api/v1/tickers")).json()
-            if any(int(t["trades"]) > 0 for t in tickers):
-                traded = True
-                break
-            await asyncio.sleep(0.2)
-        assert traded, "the maker did not trade within 10 s"
+            return any(int(t["trades"]) > 0 for t in tickers)
+
+        await eventually(traded, within_s=10.0, what="the maker traded", every_s=0.2)
 
 
 async def test_busy_maker_produces_depth_updates_at_the_asked_rate(sandbox_factory) -> None:  # noqa: ANN001
@@ -93,7 +91,7 @@ def _watch_depth(sandbox: Sandbox, symbol: str) -> tuple[dict, list[tuple[int, i
 def test_every_update_leaves_at_least_20_levels_a_side(maker_seed: int, rate: float) -> None:
     sandbox = Sandbox(ServerConfig(seed=load_seed(), maker=False))
     maker = MarketMaker(sandbox, seed=maker_seed, rate=rate)
-    maker._setup()
+    maker.setup()
     _, sides = _watch_depth(sandbox, "SOL_USDC")
 
     for _ in range(40 if rate == 0 else 400):
@@ -106,7 +104,7 @@ def test_every_update_leaves_at_least_20_levels_a_side(maker_seed: int, rate: fl
 def test_size_grows_away_from_the_mid() -> None:
     sandbox = Sandbox(ServerConfig(seed=load_seed(), maker=False))
     maker = MarketMaker(sandbox, seed=5)
-    maker._setup()
+    maker.setup()
     book, _ = _watch_depth(sandbox, "ETH_USDC")
     for _ in range(100):
         maker.step()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 from sandbox.process import SandboxProcess
 from tests.sandbox.server.api import Api
+from tests.waiting import eventually
 
 
 async def test_balances_match_the_seed(api: Api) -> None:
@@ -148,11 +148,12 @@ async def test_withdrawal_to_exempt_address_is_debited_and_confirmed(
     assert Decimal(requested.json()["fee"]) == Decimal("1")
     balances = await api.balances()
     assert Decimal(balances["USDC"]["available"]) == Decimal("1000000") - 101
-    for _ in range(40):
+
+    async def confirmed():
         listed = await api.signed("GET", "/wapi/v1/capital/withdrawals", "withdrawalQueryAll")
-        if listed.json()[0]["status"] == "confirmed":
-            break
-        await asyncio.sleep(0.1)
+        return listed if listed.json()[0]["status"] == "confirmed" else None
+
+    listed = await eventually(confirmed, within_s=4.0, what="withdrawal confirmed", every_s=0.1)
     assert listed.json()[0]["status"] == "confirmed"
 
 

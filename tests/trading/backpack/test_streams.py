@@ -8,20 +8,13 @@ from decimal import Decimal
 
 import pytest
 
+from tests.waiting import eventually
 from trading.backpack import OrderStatus
 from trading.backpack.book import OrderBook
 from trading.backpack.bookkeeper import BookKeeper
 from trading.backpack.orderfeed import OrderFeed
 
 from .conftest import credentials_of
-
-
-async def eventually(check, within_s: float = 3.0) -> None:
-    """Wait until ``check()`` is true (polling), or fail."""
-    deadline = time.monotonic() + within_s
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_public_and_private_streams_share_one_connection(session, client) -> None:
@@ -127,6 +120,7 @@ async def test_a_silent_socket_is_caught_by_the_watchdog_and_replaced(sandbox, s
         await eventually(lambda: streams.connections == 2, within_s=3.0)
         assert "Timeout" in (streams.last_error or "")
         await streams.wait_connected()
+        await eventually(lambda: streams.outages, what="the outage reported after reconnecting")
         assert streams.outages and streams.outages[0].streams == ("trade.SOL_USDC",)
     finally:
         await streams.aclose()

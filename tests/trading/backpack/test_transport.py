@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from tests.waiting import eventually
 from trading.backpack import ExchangeSession
 from trading.backpack.errors import AuthenticationError, ExchangeUnavailableError
 from trading.backpack.transport import HttpxSender
@@ -18,11 +19,12 @@ Answer = Callable[[bytes, asyncio.StreamWriter], "asyncio.Future[None] | None"]
 
 class ScriptedServer:
     """Answers each request with ``answer(request_head_and_body, writer)``; counts
-    connections and remembers the requests it read."""
+    connections (open and closed) and remembers the requests it read."""
 
     def __init__(self, answer) -> None:
         self.answer = answer
         self.connections = 0
+        self.closed = 0
         self.requests: list[bytes] = []
         self.server: asyncio.Server | None = None
 
@@ -44,6 +46,7 @@ class ScriptedServer:
             pass  # the client went away, or the test ended while this answer was held back
         finally:
             writer.close()
+            self.closed += 1
 
     @property
     def url(self) -> str:
@@ -192,7 +195,7 @@ async def test_an_idle_connection_the_server_closed_is_not_reused(serve) -> None
     server = await serve(answer)
     http = sender(server.url)
     await get(http)
-    await asyncio.sleep(0.1)
+    await eventually(lambda: server.closed == 1, what="the server closed the idle connection")
     assert (await get(http))[2] == b"1"
     await http.aclose()
     assert server.connections == 2

@@ -4,6 +4,7 @@ local webhook receiver (a real aiohttp server on a free port)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -19,10 +20,30 @@ from trading.monitoring.webhooks import Backoff
 NO_RETRY = RetryPolicy(attempts=1)
 
 
+class ShiftedClock:
+    """The real time plus what a test moved it forward by (`advance`), in epoch seconds."""
+
+    def __init__(self) -> None:
+        self.shift_s = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.shift_s
+
+    def advance(self, seconds: float) -> None:
+        self.shift_s += seconds
+
+
 @pytest.fixture
-def agent() -> MonitoringAgent:
-    """An agent with 1 s buckets, a 2 s alert window and quick webhook retries."""
+def clock() -> ShiftedClock:
+    return ShiftedClock()
+
+
+@pytest.fixture
+def agent(clock) -> MonitoringAgent:
+    """An agent with 1 s buckets, a 2 s alert window, quick webhook retries, and the test's
+    clock."""
     return MonitoringAgent(
+        clock=clock,
         bucket_s=1,
         rules=AlertRules(window_s=2),
         backoff=Backoff(base_s=0.05, cap_s=0.2, max_attempts=3, lease_s=1.0, timeout_s=1.0),

@@ -32,7 +32,7 @@ async def _failing_calls(client, error: type[BackpackError], count: int) -> None
 
 
 async def test_a_429_storm_gives_one_alert_and_recovery_one_all_clear(
-    sandbox, session, desk, agent, receivers
+    sandbox, session, desk, agent, receivers, clock
 ):
     receiver = await receivers()
     await _webhook(receiver.url)
@@ -44,9 +44,9 @@ async def test_a_429_storm_gives_one_alert_and_recovery_one_all_clear(
     await _failing_calls(client, RateLimitedError, 3)
     during_storm = await agent.tick()
     sandbox.clear_faults()
-    await asyncio.sleep(1.1)
+    clock.advance(1.1)
     await client.balances()
-    await asyncio.sleep(2.1)  # the storm leaves the 2 s window
+    clock.advance(2.1)  # the storm leaves the 2 s window
     await client.balances()
     recovered = await agent.tick()
     after = await agent.tick()
@@ -65,7 +65,7 @@ async def test_a_429_storm_gives_one_alert_and_recovery_one_all_clear(
 
 
 async def test_authentication_failures_alert_once_and_clear_when_the_key_works(
-    sandbox, session, desk, agent, receivers
+    sandbox, session, desk, agent, receivers, clock
 ):
     receiver = await receivers()
     await _webhook(receiver.url)
@@ -76,7 +76,7 @@ async def test_authentication_failures_alert_once_and_clear_when_the_key_works(
     opened = await agent.tick()
     await _failing_calls(wrong_key, AuthenticationError, 2)
     still_failing = await agent.tick()
-    await asyncio.sleep(2.1)
+    clock.advance(2.1)
     no_proof_yet = await agent.tick()  # no successful call yet: stays open
     await client.balances()
     cleared = await agent.tick()
@@ -193,8 +193,10 @@ async def test_an_alert_pushes_the_bell_of_the_subaccount_members_only(
     assert 'id="alerts-bell"' in pushed["html"]
     assert 'data-unread="1"' in pushed["html"]
     assert "Desk A: rate limited (HTTP 429) 1 time(s)" in pushed["html"]
-    with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(layer.receive(outsider_channel), 0.3)
+    # A sentinel sent to the outsider after the tick arrives first: no bell came before it.
+    await layer.group_send(f"alerts.{outsider.pk}", {"type": "sentinel"})
+    first = await asyncio.wait_for(layer.receive(outsider_channel), 2)
+    assert first["type"] == "sentinel"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -264,12 +266,11 @@ async def test_the_agent_reads_watched_balances_and_alerts_below_the_threshold(
         subaccount=desk, asset="USDC", minimum=Decimal("2000000")
     )
     try:
-        await agent._poll_balances()
+        await agent.poll_balances()
         opened = await sync_to_async(list)(Alert.objects.filter(kind="low_balance"))
         threshold.minimum = Decimal("10")
         await threshold.asave()
-        agent._balances_at = 0.0  # the next poll is due at once
-        await agent._poll_balances()
+        await agent.poll_balances()
     finally:
         await close_session()
 

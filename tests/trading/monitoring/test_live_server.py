@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
 
 import httpx
 import pytest
 
 from tests.fixtures.dashboard_server import DashboardServer
+from tests.waiting import eventually
 
 PASSWORD = "a long demo password 1"
 TOKEN = "scrape-token-for-the-live-test"
@@ -67,13 +67,14 @@ def test_calls_made_for_a_page_are_flushed_and_scraped(server, _sandbox_still):
             headers={"Referer": f"{server.url}/accounts/login/"},
         )
         block = browser.get(f"/trading/balances/{server.subaccount_id}/")
-        deadline = time.monotonic() + 10
-        metrics = ""
-        while time.monotonic() < deadline:
-            metrics = browser.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
-            if _ok_calls(metrics) > 0:
-                break
-            time.sleep(0.25)
+
+        def scraped() -> str | None:
+            text = browser.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+            return text if _ok_calls(text) > 0 else None
+
+        metrics = eventually(
+            scraped, within_s=10, what="an ok call counted", every_s=0.25
+        ).blocking()
         health = browser.get("/trading/health/").text
 
     assert login.status_code == 200 and block.status_code == 200

@@ -93,7 +93,7 @@ async def test_metrics_need_staff_or_the_token_and_count_every_process(sandbox, 
 def test_healthz_reports_database_channel_layer_and_exchange(sandbox, settings):
     from trading.monitoring import healthz
 
-    healthz._exchange_cache.clear()
+    healthz.exchange_check_forget()
     settings.BACKPACK_API_URL = sandbox.api_url
     up = Client().get("/healthz")
     from tests.fixtures.dashboard_server import free_port

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 from asgiref.sync import sync_to_async
 
 from tests.trading.monitoring.conftest import good_client
+from tests.waiting import eventually
 from trading.backpack.errors import RateLimitedError
 from trading.models import AlertWebhook, WebhookDelivery
 
@@ -24,15 +24,13 @@ async def _storm(sandbox, session, desk, agent) -> None:
 
 
 async def _deliver_until_settled(agent, seconds: float = 3.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    async def settled() -> bool:
         await agent.deliver_now()
-        pending = await WebhookDelivery.objects.filter(
+        return not await WebhookDelivery.objects.filter(
             delivered_at__isnull=True, gave_up_at__isnull=True
         ).aexists()
-        if not pending:
-            return
-        await asyncio.sleep(0.05)
+
+    await eventually(settled, within_s=seconds, what="every delivery settled", every_s=0.05)
 
 
 async def test_a_failing_receiver_gets_the_alert_on_a_later_try(

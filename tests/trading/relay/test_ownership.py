@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import asyncio
 import secrets
 
 import pytest
 from redis.asyncio import Redis
 
 from tests import services
+from tests.waiting import eventually
 from trading.relay.ownership import RedisOwnership
 
 
@@ -27,7 +27,8 @@ async def test_only_one_worker_owns_a_subscription_and_a_dead_ones_expire(redis)
     assert not await second.claim(name)
     assert await first.claim(name)  # renewal by the holder
 
-    await asyncio.sleep(0.4)  # w1 died: its lease runs out
+    # w1 died: its lease runs out, then w2 gets it
+    await eventually(lambda: second.claim(name), within_s=2.0, what="w1's lease ran out")
 
     assert await second.claim(name)
     assert not await first.claim(name)

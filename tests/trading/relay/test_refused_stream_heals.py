@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -20,6 +19,7 @@ import websockets
 
 from tests.fixtures.dashboard_server import DashboardServer
 from tests.trading.relay.test_scaled import frame_matching, sign_in
+from tests.waiting import eventually
 from trading.backpack import Credentials, ExchangeSession
 
 PASSWORD = "a long demo password 1"
@@ -64,15 +64,19 @@ def server(tmp_path, sandbox):
 
 async def health_state_until(http: httpx.AsyncClient, pk: int, state: str, within_s: float):
     """Reload the health page until the subaccount's stream reads `state`; return the row."""
-    deadline = time.monotonic() + within_s
-    row = ""
-    while time.monotonic() < deadline:
+    last = [""]
+
+    async def showing() -> str | None:
         page = (await http.get("/trading/health/")).text
-        row = page.split(f'data-subaccount="{pk}"', 1)[1].split("</tr>", 1)[0]
-        if f'data-stream-state="{state}"' in row:
-            return row
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"the health page never showed {state!r}; last row: {row}")
+        last[0] = page.split(f'data-subaccount="{pk}"', 1)[1].split("</tr>", 1)[0]
+        return last[0] if f'data-stream-state="{state}"' in last[0] else None
+
+    try:
+        return await eventually(showing, within_s=within_s, every_s=0.25)
+    except AssertionError:
+        raise AssertionError(
+            f"the health page never showed {state!r}; last row: {last[0]}"
+        ) from None
 
 
 @pytest.mark.parametrize(

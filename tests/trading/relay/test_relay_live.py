@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
@@ -24,6 +26,7 @@ from tests.factories import (
 from tests.waiting import eventually
 from trading.exchange import client_for, close_session
 from trading.relay import runtime
+from trading.relay.groups import alerts_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 APP = URLRouter(websocket_urlpatterns)
@@ -70,14 +73,26 @@ async def receive_until(communicator, pattern: str, seconds: float = 8.0) -> str
             return frame
 
 
-async def nothing_matching(communicator, pattern: str, seconds: float = 1.5) -> None:
-    """Drain what arrives for `seconds` (without cancelling the consumer, as a receive
-    timeout would) and check that none of it matches `pattern`."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        if await communicator.receive_nothing(timeout=0.1):
-            continue
-        frame = await communicator.receive_from()
+async def through_sentinel(communicator, user) -> list[str]:
+    """Send the user's socket a sentinel after everything already on its way to it, and return
+    the frames that arrived before the sentinel: whatever was sent to it earlier is among them
+    (a consumer handles its messages in order)."""
+    sentinel = f"sentinel-{uuid.uuid4().hex}"
+    await get_channel_layer().group_send(
+        alerts_group(user.pk), {"type": "push", "html": f'<div id="{sentinel}"></div>'}
+    )
+    frames: list[str] = []
+    while True:
+        frame = await receive_until(communicator, r".")
+        if sentinel in frame:
+            return frames
+        frames.append(frame)
+
+
+async def nothing_matching(communicator, user, pattern: str) -> None:
+    """Check that no frame sent to the user's socket so far matches `pattern`: a sentinel sent
+    after them proves they had arrived."""
+    for frame in await through_sentinel(communicator, user):
         assert not re.search(pattern, frame), f"unexpected frame: {frame[:200]}"
 
 
@@ -123,11 +138,12 @@ async def test_account_events_reach_members_by_role_and_stop_when_removed(relay_
     viewer_ws = await connect("/ws/account/", viewer)
     trader_ws = await connect("/ws/account/", trader)
     outsider_ws = await connect("/ws/account/", outsider)
-    relay = runtime._embedded[asyncio.get_running_loop()]
-    for _ in range(100):  # the relay follows each active subaccount's private streams
-        if sub.pk in relay.accounts and other.pk in relay.accounts:
-            break
-        await asyncio.sleep(0.05)
+    relay = await runtime.ensure_embedded_relay()  # the one the sockets started
+    await eventually(  # the relay follows each active subaccount's private streams
+        lambda: sub.pk in relay.accounts and other.pk in relay.accounts,
+        within_s=5.0,
+        what="the relay follows both subaccounts",
+    )
     await relay.accounts[sub.pk].streams.wait_connected()
 
     order = await client_for(sub).place_order(
@@ -139,16 +155,16 @@ async def test_account_events_reach_members_by_role_and_stop_when_removed(relay_
     trader_frame = await receive_until(trader_ws, orders_pattern)
     assert "Cancel" not in viewer_frame
     assert "Cancel" in trader_frame
-    await nothing_matching(outsider_ws, rf"open-orders-{sub.pk}|{order.id}")
+    await nothing_matching(outsider_ws, outsider, rf"open-orders-{sub.pk}|{order.id}")
 
     membership = await sync_to_async(Membership.objects.get)(user=viewer, subaccount=sub)
     boss = await sync_to_async(SuperuserFactory)()
     await sync_to_async(membership_remove)(actor=boss, subaccount=sub, membership_id=membership.pk)
-    await asyncio.sleep(0.2)
+    await through_sentinel(viewer_ws, viewer)  # the socket has handled the change
     await client_for(sub).cancel_order("SOL_USDC", order_id=order.id)
 
     await receive_until(trader_ws, rf"open-orders-{sub.pk}")
-    await nothing_matching(viewer_ws, rf"open-orders-{sub.pk}|{order.id}")
+    await nothing_matching(viewer_ws, viewer, rf"open-orders-{sub.pk}|{order.id}")
     for ws in (viewer_ws, trader_ws, outsider_ws):
         await ws.disconnect()
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from tests.fixtures.dashboard_server import DashboardServer
+from tests.waiting import eventually
 
 TOKEN = "scrape-token-for-the-relay-test"
 
@@ -51,13 +51,17 @@ def test_a_subaccounts_stream_runs_with_no_browser_open(tmp_path, _sandbox_still
             "shell", "-c", SETUP.format(api_key=key["api_key"], api_secret=key["api_secret"])
         )
         stream = f"subaccount.{int(output.strip().splitlines()[-1])}"
-        deadline = time.monotonic() + 20
         with httpx.Client(base_url=server.url, timeout=10) as scraper:
-            while time.monotonic() < deadline:
+
+            def scraped() -> bool:
+                nonlocal metrics
                 metrics = scraper.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
-                if _stream_connected(metrics, stream):
-                    break
-                time.sleep(0.5)
+                return _stream_connected(metrics, stream)
+
+            try:
+                eventually(scraped, within_s=20, every_s=0.5).blocking()
+            except AssertionError:
+                pass  # the assertion below shows what the last scrape said
     finally:
         server.stop()
     assert _stream_connected(metrics, stream), metrics[-2000:]

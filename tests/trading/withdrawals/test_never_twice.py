@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 
-from accounts.models import WithdrawalPolicy
 from tests.trading.withdrawals.conftest import client_on, code_of
-from trading.models import WithdrawalRequest
+from trading.withdrawals.models import WithdrawalPolicy, WithdrawalRequest
 from trading.withdrawals.services import withdrawal_request, withdrawal_send
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,7 +15,7 @@ from accounts.fields import storable_digits
 from tests.factories import WithdrawalAddressFactory
 from tests.trading.withdrawals.conftest import client_on, code_of
 from trading.exchange import close_session, exchange_session
-from trading.models import WithdrawalRequest
+from trading.withdrawals.models import WithdrawalRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

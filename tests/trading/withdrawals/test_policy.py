@@ -8,10 +8,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
 
-from accounts.models import AuditEvent, Role, WithdrawalPolicy
+from accounts.models import AuditEvent, Role
 from tests.factories import MembershipFactory, UserFactory, WithdrawalAddressFactory
 from tests.trading.withdrawals.conftest import EXEMPT_ADDRESS, client_on, code_of
-from trading.models import WithdrawalRequest
+from trading.withdrawals.models import WithdrawalLimit, WithdrawalPolicy, WithdrawalRequest
 from trading.withdrawals.services import (
     WithdrawalError,
     plain,
@@ -131,8 +131,6 @@ async def test_a_rejected_request_is_never_sent_and_frees_the_daily_limit(sandbo
 
 async def test_more_than_the_exchange_allows_is_refused_with_the_maximum(sandbox, exchange, desk):
     await WithdrawalRequest.objects.all().adelete()
-    from accounts.models import WithdrawalLimit
-
     await WithdrawalLimit.objects.filter(subaccount=desk.subaccount).aupdate(
         daily_limit=Decimal("100000000")
     )
@@ -202,8 +200,6 @@ async def test_only_admins_request_withdrawals(sandbox, exchange, desk):
 
 
 async def test_the_exchange_rules_on_chain_and_minimum_are_explained(sandbox, exchange, desk):
-    from accounts.models import WithdrawalLimit
-
     await WithdrawalLimit.objects.acreate(
         subaccount=desk.subaccount, asset="BTC", daily_limit=Decimal("5")
     )

@@ -1,4 +1,5 @@
-"""Withdrawal address book and policy pages (admins; every change asks for a fresh code)."""
+"""Withdrawal settings pages: the address book and the policy (admins; every change asks for
+a fresh code). Their URLs keep the names and paths they had under /accounts/ (see `urls`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services
 from accounts.decorators import client_ip, subaccount_role
-from accounts.forms import AddressForm, OtpCodeForm, PolicyForm, format_asset_amounts
-from accounts.models import Role, Subaccount, WithdrawalPolicy
+from accounts.errors import ServiceError
+from accounts.fields import format_asset_amounts
+from accounts.forms import OtpCodeForm
+from accounts.models import Role, Subaccount
+from trading.withdrawals import settings_services as services
+from trading.withdrawals.forms import AddressForm, PolicyForm
+from trading.withdrawals.selectors import withdrawal_policy_of
 
 ADDRESS_ACTIONS = {
     "confirm": (
@@ -23,9 +28,7 @@ ADDRESS_ACTIONS = {
 
 
 def _page(request, subaccount, *, address_form=None, policy_form=None, action_form=None):
-    policy = WithdrawalPolicy.objects.filter(subaccount=subaccount).first() or WithdrawalPolicy(
-        subaccount=subaccount
-    )
+    policy = withdrawal_policy_of(subaccount=subaccount)
     limits = {limit.asset: limit.daily_limit for limit in subaccount.withdrawal_limits.all()}
     context = {
         "subaccount": subaccount,
@@ -42,7 +45,7 @@ def _page(request, subaccount, *, address_form=None, policy_form=None, action_fo
         ),
         "action_form": action_form or OtpCodeForm(),
     }
-    return render(request, "accounts/withdrawals.html", context)
+    return render(request, "trading/withdrawals/settings.html", context)
 
 
 @subaccount_role(Role.ADMIN)
@@ -64,7 +67,7 @@ def withdrawals(request: HttpRequest, subaccount: Subaccount, role: Role) -> Htt
                 otp_code=data["otp_code"],
                 ip=client_ip(request),
             )
-        except services.ServiceError as exc:
+        except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(
@@ -89,7 +92,7 @@ def withdrawal_policy(request: HttpRequest, subaccount: Subaccount, role: Role) 
                 otp_code=data["otp_code"],
                 ip=client_ip(request),
             )
-        except services.ServiceError as exc:
+        except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "Withdrawal policy saved.")
@@ -116,7 +119,7 @@ def withdrawal_address_action(
                 otp_code=form.cleaned_data["otp_code"],
                 ip=client_ip(request),
             )
-        except services.ServiceError as exc:
+        except ServiceError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, done)

@@ -1,4 +1,4 @@
-"""Withdrawal address book and policy use cases (admins; each change needs a fresh code).
+"""Withdrawal settings: the address book and the policy (admins; each change needs a fresh code).
 
 A fresh code is a TOTP code (or a backup code) checked now, on top of the verified session;
 django-otp refuses a TOTP code of a time step already used, so a code works once.
@@ -14,8 +14,9 @@ from django.db import transaction
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
 from accounts.fresh_code import fresh_code_require
-from accounts.models import Role, Subaccount, WithdrawalAddress, WithdrawalLimit, WithdrawalPolicy
+from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
+from trading.withdrawals.models import WithdrawalAddress, WithdrawalLimit, WithdrawalPolicy
 
 
 def _fresh_code(

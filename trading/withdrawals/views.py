@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import client_ip, signed_in, subaccount_role
-from accounts.models import Role, Subaccount, WithdrawalPolicy
+from accounts.models import Role, Subaccount
 from trading.backpack.errors import BackpackError
+from trading.exchange import client_for
 from trading.formatting import plain
 from trading.withdrawals import selectors
 from trading.withdrawals.forms import WithdrawalRequestForm
@@ -38,8 +39,6 @@ def _page_url(subaccount: Subaccount) -> str:
 
 async def _exchange_figures(subaccount: Subaccount, assets: list[str]) -> dict[str, Any]:
     """Max withdrawable per asset and the exchange's history; errors in words, never raised."""
-    from trading.exchange import client_for
-
     client = client_for(subaccount)
     available: dict[str, Decimal] = {}
     problems: list[str] = []
@@ -58,9 +57,9 @@ async def _exchange_figures(subaccount: Subaccount, assets: list[str]) -> dict[s
 
 def _context(request: HttpRequest, subaccount: Subaccount) -> dict[str, Any]:
     limits = selectors.limits_today(subaccount=subaccount)
-    policy = WithdrawalPolicy.objects.filter(subaccount=subaccount).first()
+    policy = selectors.withdrawal_policy_of(subaccount=subaccount)
     return {
-        "second_admin_required": policy is None or policy.second_admin_required,
+        "second_admin_required": policy.second_admin_required,
         "subaccount": subaccount,
         "addresses": selectors.usable_addresses(subaccount=subaccount),
         "limits": limits,
@@ -90,7 +89,9 @@ async def _render_page(
     ]
     context["form"] = form or {}
     context["error"] = error
-    return await sync_to_async(render)(request, "trading/withdrawals.html", context, status=status)
+    return await sync_to_async(render)(
+        request, "trading/withdrawals/withdrawals.html", context, status=status
+    )
 
 
 def _limit_row(row: selectors.LimitRow, exchange_max: dict[str, Decimal]) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def withdrawals_index(request: HttpRequest) -> HttpResponse:
     """Where the navigation's "Withdrawals" leads: the subaccounts the user administers, each
     with its withdrawals page and withdrawal settings."""
     subaccounts = selectors.subaccounts_for_withdrawals(user=request.user)
-    return render(request, "trading/withdrawals_index.html", {"subaccounts": subaccounts})
+    return render(request, "trading/withdrawals/index.html", {"subaccounts": subaccounts})
 
 
 @require_GET

@@ -1,0 +1,182 @@
+"""Sending a withdrawal at most once: claim the record, reconcile an earlier try, then call the
+exchange once.
+
+The local record with its `client_id` exists before the exchange is called. When the answer is
+lost (connection cut, timeout, 5xx) the record turns `unknown` and the exchange's withdrawal
+history is searched for that `client_id` before anything is resent. By then the request's
+signature window has passed, so a late copy can no longer be executed. The exchange is never
+called inside a database transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from trading.backpack.errors import (
+    BackpackError,
+    ExchangeUnavailableError,
+    MaintenanceError,
+    MalformedResponseError,
+    RateLimitedError,
+    ServerError,
+)
+from trading.withdrawals.models import WithdrawalRequest
+from trading.withdrawals.selectors import find_on_exchange
+
+Status = WithdrawalRequest.Status
+# A lost connection, a timeout, a 5xx or a 503 may come after the exchange ran the request.
+UNCERTAIN = (ExchangeUnavailableError, ServerError, MalformedResponseError, MaintenanceError)
+# A 429 (or the local budget's refusal) means the request was not run.
+NOT_EXECUTED = (RateLimitedError,)
+FOUND, ABSENT, UNKNOWN = "found", "absent", "unknown"
+
+
+async def send_once(
+    record: WithdrawalRequest, *, actor: Any, client: Any, ip: str | None
+) -> WithdrawalRequest:
+    """Claim the record, reconcile an earlier try, then call the exchange at most once."""
+    claimed = await WithdrawalRequest.objects.filter(
+        pk=record.pk, status__in=[Status.APPROVED, Status.UNKNOWN]
+    ).aupdate(status=Status.SENDING, send_attempts=F("send_attempts") + 1)
+    if not claimed:
+        await record.arefresh_from_db()
+        return record  # another request is sending it right now
+    if record.send_attempts > 0:
+        # An earlier try may have reached the exchange: only "absent" allows sending.
+        if await _reconcile(record, actor=actor, client=client, ip=ip) != ABSENT:
+            await record.arefresh_from_db()
+            return record
+    try:
+        answer = await client.request_withdrawal(
+            symbol=record.asset,
+            blockchain=record.blockchain,
+            address=record.address,
+            quantity=record.quantity,
+            client_id=record.client_id,
+        )
+    except UNCERTAIN as error:
+        await _finish(
+            record,
+            actor,
+            ip,
+            Status.UNKNOWN,
+            "withdrawal_send",
+            "failed",
+            f"The exchange's answer was lost ({error.message}); checking its history "
+            "before anything is sent again.",
+        )
+        await _reconcile(record, actor=actor, client=client, ip=ip)
+    except NOT_EXECUTED as error:
+        await _finish(
+            record,
+            actor,
+            ip,
+            Status.APPROVED,
+            "withdrawal_send",
+            "failed",
+            f"Not sent: {error.message}. {error.action}",
+        )
+    except BackpackError as error:
+        await _finish(
+            record,
+            actor,
+            ip,
+            Status.FAILED,
+            "withdrawal_send",
+            "failed",
+            f"The exchange refused the withdrawal: {error.message}. {error.action}",
+        )
+    else:
+        await _mark_sent(record, actor, ip, answer, "withdrawal_send")
+    await record.arefresh_from_db()
+    return record
+
+
+async def _reconcile(record: WithdrawalRequest, *, actor: Any, client: Any, ip: str | None) -> str:
+    """Look for the record's client_id on the exchange: FOUND (now marked sent), ABSENT (it
+    never arrived: approved again), or UNKNOWN (the history could not be read)."""
+    await WithdrawalRequest.objects.filter(pk=record.pk).aupdate(status=Status.UNKNOWN)
+    try:
+        found = await find_on_exchange(client=client, record=record)
+    except BackpackError as error:
+        await _finish(
+            record,
+            actor,
+            ip,
+            Status.UNKNOWN,
+            "withdrawal_reconcile",
+            "failed",
+            f"Could not check the exchange's withdrawal history ({error.message}); "
+            "it will be checked again before anything is sent.",
+        )
+        return UNKNOWN
+    if found is not None:
+        await _mark_sent(record, actor, ip, found, "withdrawal_reconcile")
+        return FOUND
+    await _finish(
+        record,
+        actor,
+        ip,
+        Status.APPROVED,
+        "withdrawal_reconcile",
+        "ok",
+        "The exchange never received this withdrawal; nothing left the account. "
+        "Send it again when ready.",
+    )
+    return ABSENT
+
+
+def _finish_sync(
+    record: WithdrawalRequest,
+    actor: Any,
+    ip: str | None,
+    status: str,
+    action: str,
+    result: str,
+    message: str,
+) -> None:
+    WithdrawalRequest.objects.filter(pk=record.pk).update(status=status, error=message)
+    audit_record(
+        actor=actor,
+        action=action,
+        subaccount=record.subaccount,
+        result=result,
+        detail=message,
+        ip=ip,
+        parameters={"withdrawal": record.pk, "client_id": record.client_id, "status": status},
+    )
+
+
+def _mark_sent_sync(
+    record: WithdrawalRequest, actor: Any, ip: str | None, answer: Any, action: str
+) -> None:
+    WithdrawalRequest.objects.filter(pk=record.pk).update(
+        status=Status.SENT,
+        exchange_id=str(answer.id),
+        exchange_status=answer.status,
+        sent_at=timezone.now(),
+        error="",
+    )
+    audit_record(
+        actor=actor,
+        action=action,
+        subaccount=record.subaccount,
+        ip=ip,
+        parameters={
+            "withdrawal": record.pk,
+            "client_id": record.client_id,
+            "exchange_id": str(answer.id),
+            "asset": record.asset,
+            "quantity": record.quantity,
+            "address": record.address,
+        },
+    )
+
+
+_finish = sync_to_async(_finish_sync)
+_mark_sent = sync_to_async(_mark_sent_sync)
