@@ -69,8 +69,10 @@ def test_own_order_is_a_price_line_and_a_marked_level_and_the_book_groups(
     chart = page.locator(f"#chart-{PERP}")
     chart.and_(page.locator("[data-bars]")).wait_for()
 
-    # A bid one tick under the best bid rests inside the 20 levels the book shows.
-    price = best_bid(page) - TICK
+    # A bid joining the book's tenth bid level rests inside the 20 levels the book shows, far
+    # enough from the touch that the maker's walk does not fill it while the test looks at it.
+    best_bid(page)  # the book has arrived
+    price = Decimal(page.locator(f"#book-{PERP} .book-row.bid").nth(9).get_attribute("data-price"))
     text_price = format(price.quantize(TICK), "f")
     page.fill("#ticket-price", text_price)
     page.fill("#ticket-quantity", "0.1")
@@ -89,10 +91,12 @@ def test_own_order_is_a_price_line_and_a_marked_level_and_the_book_groups(
     own.wait_for(timeout=LIVE_TIMEOUT_MS)
     assert "0.1" in (own.get_attribute("title") or "")
 
-    # Grouped by 10 ticks: every level a multiple of 0.10, sizes the exact sums of the single
-    # levels, and our order's group marked.
+    # Grouped by 10 ticks: our order's group marked (at once: the maker's walk may fill the
+    # order within seconds), every level a multiple of 0.10, sizes the exact sums of the single
+    # levels.
     page.click(".book-grouping button[data-group='10']")
-    page.locator(f"#book-{PERP} .book-row.grouped").first.wait_for()
+    group_price = format((price / (TICK * 10)).to_integral_value(ROUND_FLOOR) * TICK * 10, "f")
+    page.locator(f'#book-{PERP} .book-row.bid.own[data-price="{group_price}"]').wait_for()
     for _ in range(3):  # three different pushes of the book, each checked whole
         now = page.evaluate(BOOK_NOW, PERP)
         assert now["grouping"] == "10"
@@ -103,8 +107,6 @@ def test_own_order_is_a_price_line_and_a_marked_level_and_the_book_groups(
         assert shown_asks == grouped(now["singleAsks"], size, asks=True)
         assert len(shown_bids) < len(now["singleBids"])
         page.wait_for_timeout(150)
-    group_price = format((price / (TICK * 10)).to_integral_value(ROUND_FLOOR) * TICK * 10, "f")
-    page.locator(f'#book-{PERP} .book-row.bid.own[data-price="{group_price}"]').wait_for()
 
     # Back to single levels.
     page.click(".book-grouping button[data-group='1']")
@@ -114,9 +116,11 @@ def test_own_order_is_a_price_line_and_a_marked_level_and_the_book_groups(
         arg=PERP,
     )
 
-    # Cancelled, the line and the mark go.
-    page.locator(f'#open-orders-{pk} tr[data-price="{text_price}"] .cancel-order').click()
-    page.locator(f'#open-orders-{pk} tr[data-price="{text_price}"]').wait_for(state="detached")
+    # Gone from the open orders (cancelled here, unless the maker's walk filled it), the line
+    # and the mark go.
+    row = f'#open-orders-{pk} tr[data-price="{text_price}"]'
+    page.evaluate("(row) => document.querySelector(row + ' .cancel-order')?.click()", row)
+    page.locator(row).wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
     page.wait_for_function(
         "([id, price]) => !(document.getElementById(id).dataset.orderLinePrices || '')"
         ".split(' ').includes(price)",

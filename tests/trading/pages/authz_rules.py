@@ -37,6 +37,7 @@ RULES: dict[str, Rule] = {
     "trading:market_klines": Rule(
         SIGNED_IN.expect, kwargs=lambda w: {"symbol": "SOL_USDC"}, data=lambda w: {"interval": "1m"}
     ),
+    "trading:market_fills": Rule(SIGNED_IN.expect, kwargs=lambda w: {"symbol": "SOL_USDC"}),
     "trading:ticket_validate": Rule(
         TRADER_SOMEWHERE, method="post", kwargs=lambda w: {"symbol": "SOL_USDC"}, data=_ticket
     ),
