@@ -22,6 +22,7 @@ urlpatterns = [
     path("metrics", prometheus_metrics, name="metrics"),
     path("accounts/", include("accounts.urls")),
     path("trading/", include("trading.urls")),
+    path("", include("trading.gateway.urls")),
     path("admin/", admin.site.urls),
 ]
 
