@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trading.gateway import pages
+from trading.gateway import endpoint, pages
 
 app_name = "gateway"
 
@@ -16,4 +16,5 @@ urlpatterns = [
         pages.script_key_revoke_view,
         name="script_key_revoke",
     ),
+    path("bpx/<path:route>", endpoint.bpx_endpoint, name="bpx"),
 ]

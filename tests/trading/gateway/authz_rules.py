@@ -11,4 +11,8 @@ RULES = {
     "gateway:script_key_revoke": Rule(
         expect(LOGIN, DENY, DENY, DENY, DENY, DENY), method="post", kwargs=lambda w: {"key_id": 0}
     ),
+    # the exchange's protocol: a browser session is no signature, a private route is refused
+    "gateway:bpx": Rule(
+        expect(DENY, DENY, DENY, DENY, DENY, DENY), kwargs=lambda w: {"route": "api/v1/capital"}
+    ),
 }
