@@ -2,33 +2,25 @@
 
 An async view (daphne, the desk's per-process exchange session). Public routes are forwarded
 as they are. A signed one is checked in the exchange's order (headers, window, signature),
-then replay, then the desk key (`admit.py`); orders pass the risk gate (`orders.py`); the
-request is re-signed with the subaccount's real key and forwarded within its rate budget,
+then replay, then the desk key (`authenticate.py`); orders pass the risk gate (`orders.py`);
+the request is re-signed with the subaccount's real key and forwarded within its rate budget,
 and the exchange's answer returned unchanged. Every refusal of the desk's own is in the
 exchange's error shape.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.decorators import client_ip
 from trading.backpack import routes as R
-from trading.exchange import exchange_session
-from trading.gateway.admit import script_key_admit
-from trading.gateway.errors import Refusal, unauthorized
+from trading.gateway.authenticate import script_request_admit
+from trading.gateway.errors import Refusal
 from trading.gateway.forward import answer, exchange_forward
 from trading.gateway.orders import orders_cancel, orders_place
-from trading.gateway.replay import signature_first_use
 from trading.gateway.routes import Scope, served
-from trading.gateway.verify import request_params, signature_headers, signature_verify
-
-_admit = sync_to_async(script_key_admit)
+from trading.gateway.verify import request_params
 
 
 @csrf_exempt
@@ -49,15 +41,11 @@ async def _serve(request: HttpRequest, path: str) -> tuple[int, str, bytes]:
     params = request_params(method, query, request.body, batch=target.batch)
     if target.scope is Scope.PUBLIC:
         return await exchange_forward(target.route, params, subaccount=None)
-    instruction = target.route.instruction or ""
-    signed = signature_headers(request.headers, exchange_session().clock.now_ms())
-    signature_verify(_verify_key(signed.api_key), signed, instruction, params)
-    valid_for = signed.timestamp_ms + signed.window_ms - exchange_session().clock.now_ms()
-    if not await signature_first_use(signed.signature, valid_for_ms=valid_for):
-        raise unauthorized("Request has already been received: a signature is accepted once")
     ip = client_ip(request)
-    caller = await _admit(
-        api_key=signed.api_key,
+    caller = await script_request_admit(
+        headers=request.headers,
+        instruction=target.route.instruction or "",
+        params=params,
         served=target,
         subaccount=request.headers.get("X-Subaccount"),
         ip=ip,
@@ -68,13 +56,3 @@ async def _serve(request: HttpRequest, path: str) -> tuple[int, str, bytes]:
         assert isinstance(params, dict)
         return await orders_cancel(caller, target.route, params, ip=ip)
     return await exchange_forward(target.route, params, subaccount=caller.subaccount)
-
-
-def _verify_key(api_key: str) -> str:
-    """The claimed key, if it can be an ED25519 public key at all."""
-    try:
-        if len(base64.b64decode(api_key, validate=True)) == 32:
-            return api_key
-    except (binascii.Error, ValueError):
-        pass
-    raise unauthorized("Invalid X-API-Key Header")

@@ -85,3 +85,7 @@ assert all(s.route.budget in (R.STANDARD, HISTORICAL) for s in SERVED.values())
 def served(method: str, path: str) -> Served | None:
     """The served route for ``METHOD /api/v1/...`` (None: the desk does not serve it)."""
     return SERVED.get((method.upper(), path))
+
+
+SUBSCRIBE = Served(Route("subscribe", "WS", "/ws", "subscribe", True), Scope.READ)
+"""A private stream subscription on ``/bpx/ws`` (signed with instruction ``subscribe``)."""

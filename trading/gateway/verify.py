@@ -110,7 +110,9 @@ def signature_headers(headers: Mapping[str, str], now_ms: int) -> Signed:
     return Signed(api_key, raw_signature, timestamp_ms, window_ms)
 
 
-def signature_verify(public_key: str, signed: Signed, instruction: str, params: Params) -> None:
+def signature_verify(
+    public_key: str, signed: Signed, instruction: str, params: Params | None
+) -> None:
     """Raise 401 ``INVALID_SIGNATURE`` unless `signed` covers this request with this key."""
     try:
         message = signing_string(instruction, params, signed.timestamp_ms, signed.window_ms)

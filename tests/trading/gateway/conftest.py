@@ -1,6 +1,7 @@
-"""A live dashboard (daphne) in front of the sandbox, with a trader, a subaccount on the
-sandbox's first key, a risk limit, and desk keys issued through the service: trade, read-only,
-revoked and expired."""
+"""A live dashboard (daphne, embedded relay) in front of the sandbox, with a trader, a
+subaccount on the sandbox's first key, a risk limit, and desk keys issued through the service:
+trade, read-only, revoked and expired. The desk reaches the sandbox's WebSocket through a TCP
+proxy that counts the upstream connections."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.fixtures.dashboard_server import DashboardServer
+from tests.fixtures.tcp_proxy import TcpProxy
 
 MAX_ORDER = "2000"
 
@@ -34,7 +37,8 @@ desk = Subaccount.objects.create(name="Script desk", api_public_key={api_key!r},
 Membership.objects.create(user=user, subaccount=desk, role="trader")
 RiskLimit.objects.create(subaccount=desk, max_order_notional=Decimal({limit!r}))
 out = {{"subaccount": desk.pk}}
-for name, trade in (("trade", True), ("read", False), ("revoked", True), ("expired", True)):
+for name, trade in (("trade", True), ("read", False), ("watch", False), ("revoked", True),
+                    ("expired", True)):
     issued = script_key_create(actor=user, name=name, subaccounts=[desk], can_trade=trade, days=30)
     out[name] = {{"api_key": issued.key.public_key, "secret": issued.secret, "id": issued.key.pk}}
 script_key_revoke(actor=user, key_id=out["revoked"]["id"])
@@ -50,6 +54,11 @@ class Desk:
     sandbox: Any
     subaccount_id: int
     keys: dict[str, dict[str, Any]]
+    upstream: TcpProxy
+
+    @property
+    def ws_url(self) -> str:
+        return f"{self.server.url.replace('http://', 'ws://')}/bpx/ws"
 
     @property
     def bpx_url(self) -> str:
@@ -61,32 +70,40 @@ class Desk:
 
 
 @pytest.fixture(scope="module")
-def _desk_server(tmp_path_factory, _sandbox_still) -> Iterator[tuple[DashboardServer, dict]]:
+def _desk_server(
+    tmp_path_factory, _sandbox_still
+) -> Iterator[tuple[DashboardServer, dict, TcpProxy]]:
     env = {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
         "DASHBOARD_ENCRYPTION_KEYS": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "DASHBOARD_RELAY": "off",
     }
+    target = urlsplit(_sandbox_still.ws_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 80).__enter__()
     state = tmp_path_factory.mktemp("gateway-state")
     server = DashboardServer(
-        state, env=env, api_url=_sandbox_still.api_url, ws_url=_sandbox_still.ws_url
+        state,
+        env=env,
+        api_url=_sandbox_still.api_url,
+        ws_url=f"ws://127.0.0.1:{proxy.port}{target.path or '/'}",
     )
     key = _sandbox_still.keys[0]
     try:
-        server.start()
+        server.prepare()
         output = server.manage(
             "shell",
             "-c",
             SETUP.format(api_key=key["api_key"], api_secret=key["api_secret"], limit=MAX_ORDER),
         )
-        yield server, json.loads(output.strip().splitlines()[-1])
+        server.start(migrate=False)  # its relay follows the subaccount from the start
+        yield server, json.loads(output.strip().splitlines()[-1]), proxy
     finally:
         server.stop()
+        proxy.__exit__(None, None, None)
 
 
 @pytest.fixture
 def desk(_desk_server, sandbox) -> Desk:
     """The live desk, in front of a sandbox reset to its seed for this test."""
-    server, seeded = _desk_server
+    server, seeded, proxy = _desk_server
     keys = {k: v for k, v in seeded.items() if k != "subaccount"}
-    return Desk(server, sandbox, seeded["subaccount"], keys)
+    return Desk(server, sandbox, seeded["subaccount"], keys, proxy)

@@ -110,7 +110,8 @@ async def test_a_replayed_request_is_refused(desk: Desk) -> None:
     assert again.status_code == 401
     assert again.json() == {
         "code": "UNAUTHORIZED",
-        "message": "Request has already been received: a signature is accepted once",
+        "message": "Request has already been received: a signature is accepted once (sign each "
+        "request afresh)",
     }
 
 

@@ -1,0 +1,185 @@
+"""``/bpx/ws``: the exchange's WebSocket protocol for scripts, private streams only.
+
+Frames in (as on the exchange)::
+
+    {"method": "SUBSCRIBE", "params": ["account.orderUpdate.SOL_USDC"], "id": 1,
+     "signature": ["<desk key>", "<signature>", "<timestamp>", "<window>"]}
+    {"method": "UNSUBSCRIBE", "params": ["account.orderUpdate.SOL_USDC"]}
+
+Frames out: ``{"stream": "<name>", "data": {...}}``, the event exactly as the exchange sent
+it; ``{"id": 1, "result": null}`` once a request with an id is done; a refusal
+``{"id": <id or null>, "error": {"code": 4xxx, "message": "..."}}``, the connection staying
+open. The signature is checked as for REST (window, replay, the desk key's state, its scope
+and the member's role, `X-Subaccount` from the handshake for a key with several
+subaccounts). Events come from the relay's one upstream subscription per subaccount
+(`AccountFeed`), through the channel layer: no upstream connection per script. While
+subscribed, the key is checked again every `RECHECK_S`: revoked or expired, the socket closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from trading.gateway.admit import Caller
+from trading.gateway.authenticate import script_request_admit
+from trading.gateway.errors import Refusal
+from trading.gateway.models import ScriptKey
+from trading.gateway.routes import SUBSCRIBE
+from trading.relay import runtime
+from trading.relay.groups import script_stream_group
+
+KINDS = ("account.orderUpdate", "account.positionUpdate")
+ERR_BAD_REQUEST = 4000
+ERR_AUTH = 4001
+ERR_STREAM = 4006
+CLOSE_REVOKED = 4401
+MAX_FRAME = 64 * 1024
+RECHECK_S = 5.0
+
+
+class _Refused(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _kind(name: Any) -> tuple[str, str | None]:
+    """(kind, symbol or None) of a private stream name; `_Refused` for anything else."""
+    if not isinstance(name, str) or not name:
+        raise _Refused(ERR_STREAM, "Invalid stream")
+    for kind in KINDS:
+        if name == kind:
+            return kind, None
+        if name.startswith(kind + ".") and name.count(".") == 2:
+            return kind, name.rsplit(".", 1)[1]
+    raise _Refused(
+        ERR_STREAM,
+        f"Invalid stream: {name} (the desk serves the private streams "
+        "account.orderUpdate and account.positionUpdate; public streams come from the exchange)",
+    )
+
+
+def _event_kind(data: dict[str, Any]) -> str:
+    return "account.positionUpdate" if str(data.get("e", "")).startswith("position") else KINDS[0]
+
+
+@sync_to_async
+def _still_valid(key_id: int) -> bool:
+    key = ScriptKey.objects.filter(pk=key_id).first()
+    return key is not None and key.revoked_at is None and not key.is_expired()
+
+
+class ScriptStreamConsumer(AsyncWebsocketConsumer):
+    """One script's socket: its subscriptions and the subaccount it signed for."""
+
+    async def connect(self) -> None:
+        self.streams: set[str] = set()
+        self.caller: Caller | None = None
+        self._watch: asyncio.Task[None] | None = None
+        await self.accept()
+        await runtime.ensure_embedded_relay()
+
+    async def disconnect(self, code: int) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        if self.caller is not None:
+            group = script_stream_group(self.caller.subaccount.pk)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        request_id: Any = None
+        try:
+            message = self._parse(text_data if text_data is not None else bytes_data or b"")
+            request_id = message.get("id")
+            if not isinstance(request_id, int | str) or isinstance(request_id, bool):
+                request_id = None
+            names = message["params"]
+            for name in names:
+                _kind(name)
+            if message["method"] == "UNSUBSCRIBE":
+                self.streams.difference_update(names)
+            else:
+                await self._sign_in(message.get("signature"))
+                self.streams.update(names)
+            if "id" in message:
+                await self.send(text_data=json.dumps({"id": request_id, "result": None}))
+        except _Refused as refused:
+            error = {"code": refused.code, "message": refused.message}
+            await self.send(text_data=json.dumps({"id": request_id, "error": error}))
+
+    @staticmethod
+    def _parse(raw: str | bytes) -> dict[str, Any]:
+        if len(raw) > MAX_FRAME:
+            raise _Refused(ERR_BAD_REQUEST, "Frame too large")
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            raise _Refused(ERR_BAD_REQUEST, "Invalid JSON") from None
+        if not isinstance(message, dict):
+            raise _Refused(ERR_BAD_REQUEST, "Expected a JSON object")
+        if message.get("method") not in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            raise _Refused(ERR_BAD_REQUEST, "Invalid method: expected SUBSCRIBE or UNSUBSCRIBE")
+        if not isinstance(message.get("params"), list) or not message["params"]:
+            raise _Refused(ERR_BAD_REQUEST, "Invalid params: expected a list of streams")
+        return message
+
+    async def _sign_in(self, signature: Any) -> None:
+        if (
+            not isinstance(signature, list)
+            or len(signature) != 4
+            or not all(isinstance(part, str | int) for part in signature)
+        ):
+            raise _Refused(
+                ERR_AUTH, "Private streams need a signature: [key, signature, timestamp, window]"
+            )
+        key, sig, timestamp, window = (str(part) for part in signature)
+        headers = {"X-API-Key": key, "X-Signature": sig, "X-Timestamp": timestamp}
+        headers["X-Window"] = window
+        handshake = dict(self.scope.get("headers") or [])
+        wanted = handshake.get(b"x-subaccount")
+        client = self.scope.get("client") or [None]
+        try:
+            caller = await script_request_admit(
+                headers=headers,
+                instruction=SUBSCRIBE.route.instruction or "subscribe",
+                params=None,
+                served=SUBSCRIBE,
+                subaccount=wanted.decode("latin-1") if wanted else None,
+                ip=client[0],
+            )
+        except Refusal as refusal:
+            raise _Refused(ERR_AUTH, refusal.message) from None
+        if self.caller is not None and self.caller.subaccount.pk != caller.subaccount.pk:
+            raise _Refused(ERR_AUTH, "One socket follows one subaccount: open another socket.")
+        if self.caller is None:
+            self.caller = caller
+            group = script_stream_group(caller.subaccount.pk)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self._watch = asyncio.create_task(self._keep_checking(caller.key.pk))
+
+    async def _keep_checking(self, key_id: int) -> None:
+        while True:
+            await asyncio.sleep(RECHECK_S)
+            if not await _still_valid(key_id):
+                await self.close(code=CLOSE_REVOKED)
+                return
+
+    async def bpx_event(self, event: dict[str, Any]) -> None:
+        """An upstream event of the subaccount: sent under each subscribed name it matches."""
+        data = event.get("data")
+        if not isinstance(data, dict):
+            return
+        kind = _event_kind(data)
+        for name in (kind, f"{kind}.{data.get('s', '')}"):
+            if name in self.streams:
+                text = json.dumps({"stream": name, "data": data}, separators=(",", ":"))
+                await self.send(text_data=text)
