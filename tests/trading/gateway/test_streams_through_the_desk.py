@@ -99,3 +99,31 @@ async def test_a_revoked_key_or_a_forged_signature_gets_an_error_frame(desk: Des
     }
     assert second == {"id": 2, "error": {"code": 4001, "message": "Invalid signature"}}
     assert third == {"id": 3, "result": None}
+
+
+async def test_a_socket_closes_once_its_key_is_revoked(desk: Desk) -> None:
+    issued = desk.shell(
+        "import json; from django.contrib.auth import get_user_model; "
+        "from accounts.models import Subaccount; "
+        "from trading.gateway.keys import script_key_create; "
+        "u = get_user_model().objects.get(username='scripter'); "
+        "k = script_key_create(actor=u, name='soon revoked', can_trade=False, days=1, "
+        f"subaccounts=[Subaccount.objects.get(pk={desk.subaccount_id})]); "
+        "print(json.dumps([k.key.pk, k.key.public_key, k.secret]))"
+    )
+    key_id, api_key, secret = issued
+
+    async with websockets.connect(desk.ws_url) as socket:
+        await socket.send(_subscribe(api_key, secret))
+        subscribed = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        desk.shell(
+            "from django.contrib.auth import get_user_model; "
+            "from trading.gateway.keys import script_key_revoke; "
+            "script_key_revoke(actor=get_user_model().objects.get(username='scripter'), "
+            f"key_id={key_id}); print(1)"
+        )
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 15)
+
+    assert subscribed == {"id": 1, "result": None}
+    assert closed.value.rcvd.code == 4401
