@@ -38,7 +38,6 @@ class ScriptKey(models.Model):
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
-    uses = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

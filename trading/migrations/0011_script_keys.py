@@ -40,7 +40,6 @@ class Migration(migrations.Migration):
                 ("revoked_at", models.DateTimeField(blank=True, null=True)),
                 ("last_used_at", models.DateTimeField(blank=True, null=True)),
                 ("last_used_ip", models.GenericIPAddressField(blank=True, null=True)),
-                ("uses", models.PositiveBigIntegerField(default=0)),
                 (
                     "member",
                     models.ForeignKey(
