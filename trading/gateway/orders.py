@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.models import AuditEvent
@@ -128,6 +129,40 @@ def _tickets_finish(tickets: list[OrderTicket], results: list[tuple[str, str, st
         )
 
 
+# After the exchange answered: settle the reservations, finish the tickets and audit, in one
+# transaction (one commit where it was three; each is a synced write on SQLite, measured by
+# bench_gateway). The gate's settle is called in this thread (`.func` of its sync_to_async).
+_settle = risk_reservation_settle.func
+
+
+@sync_to_async
+def _answered(
+    caller: Caller,
+    orders: list[dict[str, Any]],
+    tickets: list[OrderTicket],
+    reservations: list[int | None],
+    results: list[tuple[str, str, str]],
+    ip: str | None,
+) -> None:
+    with transaction.atomic():
+        rows = zip(orders, tickets, reservations, results, strict=True)
+        for order, ticket, reservation, (outcome, order_id, message) in rows:
+            placed = outcome == OrderTicket.Outcome.PLACED
+            _settle(reservation_id=reservation, placed=placed)
+            OrderTicket.objects.filter(pk=ticket.pk).update(
+                outcome=outcome, order_id=order_id, message=message[:2000]
+            )
+            audit_record(
+                actor=caller.member,
+                action="order_place",
+                subaccount=caller.subaccount,
+                parameters={**order, "orderId": order_id, "via": caller.via},
+                result=AuditEvent.Result.OK if placed else AuditEvent.Result.FAILED,
+                detail=message,
+                ip=ip,
+            )
+
+
 def _results(status: int, content: bytes, count: int) -> list[tuple[str, str, str]]:
     """(outcome, order id, message) per order from the exchange's answer."""
     try:
@@ -181,21 +216,7 @@ async def orders_place(
         await _audit_orders(caller, orders, ip, AuditEvent.Result.FAILED, refusal.message)
         raise
     results = _results(status, content, len(orders))
-    for reservation, (outcome, _, _) in zip(reservations, results, strict=True):
-        placed = outcome == OrderTicket.Outcome.PLACED
-        await risk_reservation_settle(reservation_id=reservation, placed=placed)
-    await _tickets_finish(tickets, results)
-    for order, (outcome, order_id, message) in zip(orders, results, strict=True):
-        placed = outcome == OrderTicket.Outcome.PLACED
-        await _audit(
-            actor=caller.member,
-            action="order_place",
-            subaccount=caller.subaccount,
-            parameters={**order, "orderId": order_id, "via": caller.via},
-            result=AuditEvent.Result.OK if placed else AuditEvent.Result.FAILED,
-            detail=message,
-            ip=ip,
-        )
+    await _answered(caller, orders, tickets, reservations, results, ip)
     return status, content_type, content
 
 
