@@ -12,10 +12,13 @@ from django.test import Client
 from django.urls import reverse
 from nacl.signing import SigningKey
 
-from accounts.models import AuditEvent, Role
+from accounts.models import AuditEvent, Membership, Role
 from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, UserFactory
+from trading.gateway.admit import script_key_admit
+from trading.gateway.errors import Refusal
 from trading.gateway.keys import ScriptKeyError, script_key_create, script_key_revoke
 from trading.gateway.models import ScriptKey
+from trading.gateway.routes import served
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +142,57 @@ def test_the_owner_or_an_admin_revokes_and_no_one_else(team) -> None:
     assert states == {"a": "tina", "b": "ada"}
     revoked = AuditEvent.objects.filter(action="script_key_revoke").order_by("pk")
     assert [(e.actor_name, e.parameters["key"]) for e in revoked] == [("tina", "a"), ("ada", "b")]
+
+
+def _admit(key, route=("GET", "/api/v1/capital"), ip="127.0.0.1", subaccount=None):
+    return script_key_admit(
+        api_key=key.public_key, served=served(*route), subaccount=subaccount, ip=ip
+    )
+
+
+def test_a_key_is_refused_outside_its_allow_list_and_once_the_role_is_gone(team) -> None:
+    desk, _other, trader, _viewer, _admin = team
+    key = script_key_create(
+        actor=trader,
+        name="ip",
+        subaccounts=[desk],
+        can_trade=True,
+        days=1,
+        ip_allowlist="10.1.0.0/16",
+    ).key
+
+    caller = _admit(key, ip="10.1.2.3")
+    with pytest.raises(Refusal) as elsewhere:
+        _admit(key, ip="192.0.2.9")
+    Membership.objects.filter(user=trader, subaccount=desk).update(role=Role.VIEWER)
+    with pytest.raises(Refusal) as demoted:
+        _admit(key, route=("POST", "/api/v1/order"), ip="10.1.2.3")
+
+    assert (caller.member, caller.subaccount) == (trader, desk)
+    assert (elsewhere.value.status, elsewhere.value.code) == (403, "FORBIDDEN")
+    assert elsewhere.value.message == (
+        "This key may not be used from 192.0.2.9: not in its IP allow-list."
+    )
+    assert (demoted.value.status, demoted.value.code) == (403, "FORBIDDEN")
+    assert demoted.value.message == "tina no longer has the trader role on Desk A."
+    denied = AuditEvent.objects.filter(action="bpx_request", result=AuditEvent.Result.DENIED)
+    assert [e.detail for e in denied.order_by("pk")] == [
+        elsewhere.value.message,
+        demoted.value.message,
+    ]
+
+
+def test_a_key_on_several_subaccounts_names_one(team) -> None:
+    desk, other, trader, _viewer, _admin = team
+    MembershipFactory(user=trader, subaccount=other, role=Role.VIEWER)
+    key = script_key_create(
+        actor=trader, name="two", subaccounts=[desk, other], can_trade=False, days=1
+    ).key
+
+    with pytest.raises(Refusal) as unnamed:
+        _admit(key)
+    named = _admit(key, subaccount="Desk B")
+
+    assert unnamed.value.code == "INVALID_CLIENT_REQUEST"
+    assert "X-Subaccount" in unnamed.value.message
+    assert named.subaccount == other
