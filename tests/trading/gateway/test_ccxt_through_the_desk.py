@@ -131,3 +131,35 @@ async def test_an_order_over_a_risk_limit_is_refused_in_the_exchanges_error_shap
     assert '"code": "ORDER_LIMIT"' in str(refused.value)
     assert "above the order limit of 2,000.00 USDC" in str(refused.value)
     assert open_orders == []
+
+
+async def test_ccxt_places_a_batch_through_the_desk_each_order_gated(scripts: Any) -> None:
+    script = scripts("trade")
+    await script.load_markets()
+
+    placed = await script.create_orders(
+        [
+            {"symbol": "ETH/USDC", "type": "limit", "side": "buy", "amount": 0.1, "price": 3300},
+            {"symbol": "ETH/USDC", "type": "limit", "side": "buy", "amount": 0.1, "price": 3310},
+        ]
+    )
+    listed = await script.fetch_open_orders("ETH/USDC")
+    with pytest.raises(ccxt.OperationRejected) as refused:
+        await script.create_orders(
+            [
+                {
+                    "symbol": "ETH/USDC",
+                    "type": "limit",
+                    "side": "buy",
+                    "amount": 0.1,
+                    "price": 3300,
+                },
+                {"symbol": "ETH/USDC", "type": "limit", "side": "buy", "amount": 1, "price": 3300},
+            ]
+        )
+    after = await script.fetch_open_orders("ETH/USDC")
+
+    assert len(placed) == 2
+    assert {o["id"] for o in listed} == {o["id"] for o in placed}
+    assert '"code": "ORDER_LIMIT"' in str(refused.value)
+    assert {o["id"] for o in after} == {o["id"] for o in placed}  # nothing of the refused batch
