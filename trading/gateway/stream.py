@@ -1,4 +1,4 @@
-"""``/bpx/ws``: the exchange's WebSocket protocol for scripts, private streams only.
+"""``/bpx/ws``: the exchange's WebSocket protocol for scripts.
 
 Frames in (as on the exchange)::
 
@@ -11,21 +11,27 @@ it; ``{"id": 1, "result": null}`` once a request with an id is done; a refusal
 ``{"id": <id or null>, "error": {"code": 4xxx, "message": "..."}}``, the connection staying
 open. The signature is checked as for REST (window, replay, the desk key's state, its scope
 and the member's role, `X-Subaccount` from the handshake for a key with several
-subaccounts). Events come from the relay's one upstream subscription per subaccount
+subaccounts). Private events come from the relay's one upstream subscription per subaccount
 (`AccountFeed`), through the channel layer: no upstream connection per script. While
 subscribed, the key is checked again every `RECHECK_S`: revoked or expired, the socket closes.
+Public streams (depth, trades, ticker...) need no signature; a socket that asks for some gets
+its own upstream connection for them (the session's `StreamClient`, which reconnects and
+resubscribes), frames relayed as they come.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import re
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from trading.exchange import exchange_session
 from trading.gateway.admit import Caller
 from trading.gateway.authenticate import script_request_admit
 from trading.gateway.errors import Refusal
@@ -41,6 +47,10 @@ ERR_STREAM = 4006
 CLOSE_REVOKED = 4401
 MAX_FRAME = 64 * 1024
 RECHECK_S = 5.0
+PUBLIC = re.compile(
+    r"^(bookTicker|depth|trade|ticker|markPrice|openInterest|depth\.(200|600|1000)ms"
+    r"|kline\.[0-9a-z]{2,6})\.[A-Z0-9]{1,20}(_[A-Z0-9]{1,20}){1,2}$"
+)
 
 
 class _Refused(Exception):
@@ -50,20 +60,16 @@ class _Refused(Exception):
         self.message = message
 
 
-def _kind(name: Any) -> tuple[str, str | None]:
-    """(kind, symbol or None) of a private stream name; `_Refused` for anything else."""
+def _private(name: Any) -> bool:
+    """True for a private stream name, False for a public one; `_Refused` for anything else."""
     if not isinstance(name, str) or not name:
         raise _Refused(ERR_STREAM, "Invalid stream")
     for kind in KINDS:
-        if name == kind:
-            return kind, None
-        if name.startswith(kind + ".") and name.count(".") == 2:
-            return kind, name.rsplit(".", 1)[1]
-    raise _Refused(
-        ERR_STREAM,
-        f"Invalid stream: {name} (the desk serves the private streams "
-        "account.orderUpdate and account.positionUpdate; public streams come from the exchange)",
-    )
+        if name == kind or (name.startswith(kind + ".") and name.count(".") == 2):
+            return True
+    if PUBLIC.match(name):
+        return False
+    raise _Refused(ERR_STREAM, f"Invalid stream: {name}")
 
 
 def _event_kind(data: dict[str, Any]) -> str:
@@ -83,6 +89,7 @@ class ScriptStreamConsumer(AsyncWebsocketConsumer):
         self.streams: set[str] = set()
         self.caller: Caller | None = None
         self._watch: asyncio.Task[None] | None = None
+        self.upstream: Any = None  # public streams, opened on first use
         await self.accept()
         await runtime.ensure_embedded_relay()
 
@@ -94,6 +101,8 @@ class ScriptStreamConsumer(AsyncWebsocketConsumer):
         if self.caller is not None:
             group = script_stream_group(self.caller.subaccount.pk)
             await self.channel_layer.group_discard(group, self.channel_name)
+        if self.upstream is not None:
+            await self.upstream.aclose()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         request_id: Any = None
@@ -103,13 +112,18 @@ class ScriptStreamConsumer(AsyncWebsocketConsumer):
             if not isinstance(request_id, int | str) or isinstance(request_id, bool):
                 request_id = None
             names = message["params"]
-            for name in names:
-                _kind(name)
+            private = [name for name in names if _private(name)]
+            public = [name for name in names if name not in private]
             if message["method"] == "UNSUBSCRIBE":
-                self.streams.difference_update(names)
+                self.streams.difference_update(private)
+                if public and self.upstream is not None:
+                    await self.upstream.unsubscribe(public)  # its own client: every handler
             else:
-                await self._sign_in(message.get("signature"))
-                self.streams.update(names)
+                if private:
+                    await self._sign_in(message.get("signature"))
+                    self.streams.update(private)
+                if public:
+                    await self._subscribe_public(public)
             if "id" in message:
                 await self.send(text_data=json.dumps({"id": request_id, "result": None}))
         except _Refused as refused:
@@ -165,6 +179,16 @@ class ScriptStreamConsumer(AsyncWebsocketConsumer):
             group = script_stream_group(caller.subaccount.pk)
             await self.channel_layer.group_add(group, self.channel_name)
             self._watch = asyncio.create_task(self._keep_checking(caller.key.pk))
+
+    async def _subscribe_public(self, names: list[str]) -> None:
+        if self.upstream is None:
+            self.upstream = exchange_session().streams(None)
+        for name in names:
+            await self.upstream.subscribe(name, functools.partial(self._relay_public, name))
+
+    async def _relay_public(self, name: str, data: Any) -> None:
+        text = json.dumps({"stream": name, "data": data}, separators=(",", ":"))
+        await self.send(text_data=text)
 
     async def _keep_checking(self, key_id: int) -> None:
         while True:

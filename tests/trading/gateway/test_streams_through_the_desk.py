@@ -1,7 +1,7 @@
 """Scripts watch their orders through the desk's /bpx/ws: unmodified ccxt.pro (its private
 WebSocket URL pointed at the desk) sees its orders; several scripts are served from the
-desk's one upstream connection for the subaccount; a bad signature or a revoked key gets
-the exchange's error frame (issue 17)."""
+desk's one upstream connection for the subaccount; public streams come through the same
+socket; a bad signature or a revoked key gets the exchange's error frame (issue 17)."""
 
 from __future__ import annotations
 
@@ -127,3 +127,30 @@ async def test_a_socket_closes_once_its_key_is_revoked(desk: Desk) -> None:
 
     assert subscribed == {"id": 1, "result": None}
     assert closed.value.rcvd.code == 4401
+
+
+async def test_a_script_with_one_websocket_url_gets_public_streams_too(
+    desk: Desk, scripts: Any
+) -> None:
+    watcher = scripts("read", pro=True)
+    watcher.urls["api"]["ws"]["public"] = desk.ws_url  # everything through the desk
+    script = scripts("trade")
+    await script.load_markets()
+    maker = ccxt_async.backpack(
+        {"apiKey": desk.sandbox.keys[1]["api_key"], "secret": desk.sandbox.keys[1]["api_secret"]}
+    )
+    maker.urls["api"] = {"public": desk.sandbox.api_url, "private": desk.sandbox.api_url}
+    try:
+        trades = asyncio.create_task(watcher.watch_trades("SOL/USDC"))
+        for step in range(20):  # a slow machine subscribes late: trade again until seen
+            done, _ = await asyncio.wait({trades}, timeout=0.5)
+            if done:
+                break
+            await maker.create_order("SOL/USDC", "limit", "sell", 0.1, 150 + step / 100)
+            await script.create_order("SOL/USDC", "market", "buy", 0.1)
+        seen = await asyncio.wait_for(trades, 10)
+    finally:
+        await maker.close()
+
+    assert seen and {t["symbol"] for t in seen} == {"SOL/USDC"}
+    assert all(t["amount"] == 0.1 for t in seen)
