@@ -4,14 +4,17 @@ desk's refusals reach it as the exchange's own errors (issue 17)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import ccxt
 import ccxt.async_support as ccxt_async
+import httpx
 import pytest
 
 from tests.trading.gateway.conftest import Desk
+from tests.waiting import eventually
 
 
 def _point_at(exchange: Any, base_url: str) -> Any:
@@ -163,3 +166,50 @@ async def test_ccxt_places_a_batch_through_the_desk_each_order_gated(scripts: An
     assert {o["id"] for o in listed} == {o["id"] for o in placed}
     assert '"code": "ORDER_LIMIT"' in str(refused.value)
     assert {o["id"] for o in after} == {o["id"] for o in placed}  # nothing of the refused batch
+
+
+async def test_a_script_fill_counts_for_its_member_in_pnl_by_member(
+    desk: Desk, scripts: Any
+) -> None:
+    script = scripts("trade")
+    await script.load_markets()
+    maker = _point_at(
+        ccxt_async.backpack(
+            {
+                "apiKey": desk.sandbox.keys[1]["api_key"],
+                "secret": desk.sandbox.keys[1]["api_secret"],
+            }
+        ),
+        desk.sandbox.api_url,
+    )
+    try:
+        await maker.create_order("SOL/USDC", "limit", "sell", 2, 150)
+    finally:
+        await maker.close()
+    await script.create_order("SOL/USDC", "market", "buy", 2)
+
+    http = await asyncio.to_thread(_signed_in, desk.server.url)
+
+    def scripter_row() -> bool:
+        csv = http.get("/trading/pnl/", params={"export": "member"}).text
+        return any(line.startswith("scripter,") for line in csv.splitlines())
+
+    try:
+        await eventually(scripter_row, 60, "the script's fill under its member in PnL")
+    finally:
+        http.close()
+
+
+def _signed_in(url: str) -> httpx.Client:
+    """A browser session of the script's member (a plain HTTP client with its cookies)."""
+    http = httpx.Client(base_url=url, timeout=30)
+    http.get("/accounts/login/")
+    http.post(
+        "/accounts/login/",
+        data={
+            "username": "scripter",
+            "password": "a long script password 1",
+            "csrfmiddlewaretoken": http.cookies["csrftoken"],
+        },
+    )
+    return http
