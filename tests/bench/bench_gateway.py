@@ -11,7 +11,8 @@ request freshly signed with the client's signing code) sends, one after another:
   maker), so nothing fills or rests and every order does the same work; the desk's path
   includes the risk gate (its three exchange reads), the ticket record, the audit record
   and the re-signed forward;
-- a balance read both ways (no gate: the proxy alone).
+- a balance read both ways (no gate: the proxy alone);
+- and, as the floor, a /bpx/ route the desk refuses at once (daphne and Django alone).
 
 Prints p50 / p99 of each, what the desk adds (desk minus direct, per percentile) against the
 2 ms / 5 ms targets with the ratio, and the desk process's CPU per proxied request (from
@@ -104,6 +105,22 @@ async def timed(
     return out
 
 
+async def floor(http: httpx.AsyncClient, server: DashboardServer, count: int) -> None:
+    """daphne and Django's middleware alone: a /bpx/ route the desk refuses at once (404,
+    no database, no exchange)."""
+    before = cpu_s(server.pid)
+    started = time.perf_counter()
+    for _ in range(WARMUP + count):
+        answer = await http.get(server.url + "/bpx/api/v1/nothing")
+        assert answer.status_code == 404, answer.text
+    wall = (time.perf_counter() - started) * 1000 / (WARMUP + count)
+    cpu = (cpu_s(server.pid) - before) * 1000 / (WARMUP + count)
+    print(
+        f"floor (daphne + Django, a refused route): {cpu:.2f} ms desk CPU, "
+        f"{wall:.2f} ms wall per request"
+    )
+
+
 async def measure(
     sandbox: SandboxProcess, server: DashboardServer, desk_key: Credentials, count: int
 ) -> None:
@@ -111,6 +128,7 @@ async def measure(
     direct_key = Credentials(sandbox.keys[1]["api_key"], sandbox.keys[1]["api_secret"])
     limits = httpx.Limits(max_connections=1)
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        await floor(http, server, count)
         for what, order in (("order (IOC limit)", True), ("balance read", False)):
             exchange_pid = sandbox.process.pid
             before = cpu_s(exchange_pid)
