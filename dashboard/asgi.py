@@ -24,6 +24,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from accounts.middleware import DeviceChangeSignOutWebSocket  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
+from trading.gateway.bare import ScriptHttpRouter  # noqa: E402
 from trading.gateway.routing import ScriptSocketRouter  # noqa: E402
 from trading.relay.runtime import StartEmbeddedRelay  # noqa: E402
 
@@ -33,7 +34,7 @@ if "daphne.server" in sys.modules:  # served by daphne: Twisted reads the reques
 application = StartEmbeddedRelay(
     ProtocolTypeRouter(
         {
-            "http": RequestLimits(django_asgi_app),
+            "http": RequestLimits(ScriptHttpRouter(django_asgi_app)),
             "websocket": ScriptSocketRouter(
                 AllowedHostsOriginValidator(
                     AuthMiddlewareStack(
