@@ -24,6 +24,8 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from accounts.middleware import DeviceChangeSignOutWebSocket  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
+from trading.gateway.bare import ScriptHttpRouter  # noqa: E402
+from trading.gateway.routing import ScriptSocketRouter  # noqa: E402
 from trading.relay.runtime import StartEmbeddedRelay  # noqa: E402
 
 if "daphne.server" in sys.modules:  # served by daphne: Twisted reads the request line first
@@ -32,9 +34,13 @@ if "daphne.server" in sys.modules:  # served by daphne: Twisted reads the reques
 application = StartEmbeddedRelay(
     ProtocolTypeRouter(
         {
-            "http": RequestLimits(django_asgi_app),
-            "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(DeviceChangeSignOutWebSocket(URLRouter(websocket_urlpatterns)))
+            "http": RequestLimits(ScriptHttpRouter(django_asgi_app)),
+            "websocket": ScriptSocketRouter(
+                AllowedHostsOriginValidator(
+                    AuthMiddlewareStack(
+                        DeviceChangeSignOutWebSocket(URLRouter(websocket_urlpatterns))
+                    )
+                )
             ),
         }
     )

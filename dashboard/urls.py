@@ -29,6 +29,7 @@ urlpatterns = [
         include((accounts_urls.urlpatterns + withdrawal_urls.settings_urlpatterns, "accounts")),
     ),
     path("trading/", include("trading.urls")),
+    path("", include("trading.gateway.urls")),
     path("admin/", admin.site.urls),
 ]
 

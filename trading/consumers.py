@@ -29,16 +29,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts.live import user_group
 from accounts.models import Role
 from accounts.permissions import role_allows, roles_of
-from trading.monitoring.live_sockets import (
-    CLOSE_TRY_AGAIN,
-    ClosesWhenBrokenMixin,
-    live_socket_failed,
-)
+from trading.monitoring.live_sockets import ClosesWhenBrokenMixin
 from trading.relay import runtime
-from trading.relay.connections import hub_ready
-from trading.relay.fanout import Hub
 from trading.relay.groups import BadGroupName, alerts_group, market_group, subaccount_group
-from trading.relay.sockets import Frames, SocketWriter
+from trading.relay.members import FanoutMemberMixin
+from trading.relay.sockets import Frames
 
 WATCH_EVERY_S = 10.0
 CLOSE_UNAUTHENTICATED = 4401
@@ -64,36 +59,6 @@ class FastPushMixin:
             await self.push(message)
             return
         await super().dispatch(message)
-
-
-class FanoutMemberMixin:
-    """A socket fed by the process's fan-out hub."""
-
-    hub: Hub | None = None
-    writer: SocketWriter | None = None
-
-    async def join_fanout(self) -> Hub:
-        self.writer = SocketWriter(self.base_send)
-        self.hub = await hub_ready()
-        return self.hub
-
-    def leave_fanout(self, *groups: str) -> None:
-        if self.hub is not None:
-            for group in groups:
-                self.hub.leave(group, self)
-        if self.writer is not None:
-            self.writer.close()
-
-    def broken(self, exc: BaseException) -> None:
-        """The hub lost Redis: this socket gets nothing more; close it as a failed one."""
-        asyncio.ensure_future(self._close_broken(exc))
-
-    async def _close_broken(self, exc: BaseException) -> None:
-        user = self.scope.get("user")
-        who = user.get_username() if user is not None and user.is_authenticated else "-"
-        await live_socket_failed(path=self.scope.get("path", ""), user=who, exc=exc)
-        with contextlib.suppress(Exception):
-            await self.close(code=CLOSE_TRY_AGAIN)
 
 
 class MarketConsumer(ClosesWhenBrokenMixin, FanoutMemberMixin, AsyncWebsocketConsumer):

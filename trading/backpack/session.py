@@ -249,6 +249,43 @@ class ExchangeSession:
             self._record(label, route, started, None, attempt)
             return result
 
+    async def forward(
+        self,
+        route: Route,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+        *,
+        credentials: Credentials | None,
+        label: str,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send ``route`` once for a relaying caller and return the exchange's answer raw
+        (status, headers, body), whatever its status.
+
+        The same budget (waiting within ``max_rate_wait_s``; ``RateLimitedError`` past it),
+        clock and signing as ``call``, never retried; an exchange 429 pauses the key as in
+        ``call``. Transport failures raise ``ExchangeUnavailableError``.
+        """
+        key = credentials.api_key if credentials else PUBLIC_KEY
+        started = time.perf_counter()
+        if not self.limiter.try_acquire(key, route.budget):
+            await self.limiter.acquire(key, route.budget)
+        if credentials is not None and self.clock.is_stale():
+            await self.sync_clock()
+        try:
+            answer = await self._send(route, params, credentials, label, raw=True)
+        except BackpackError as error:
+            self._record(label, route, started, error, 1)
+            raise
+        status, headers, _content = answer
+        if status == 429:
+            retry_after = headers.get("retry-after") or headers.get("Retry-After")
+            try:
+                pause = float(retry_after) if retry_after else self.retry.base_s * 4
+            except ValueError:
+                pause = self.retry.base_s * 4
+            self.limiter.penalize(key, pause)
+        self._record(label, route, started, None, 1)
+        return answer
+
     def _record(
         self, label: str, route: Route, started: float, error: BackpackError | None, attempts: int
     ) -> None:
@@ -266,8 +303,11 @@ class ExchangeSession:
         params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
         credentials: Credentials | None,
         label: str | None,
+        *,
+        raw: bool = False,
     ) -> Any:
-        """One HTTP exchange: sign, send, map the status; no retries here."""
+        """One HTTP exchange: sign, send, map the status (``raw``: return status, headers and
+        body as they came); no retries here."""
         try:
             if params is None or type(params) is dict or isinstance(params, Mapping):
                 wire: Any = clean_params(params)
@@ -294,6 +334,8 @@ class ExchangeSession:
         status, response_headers, content = await self.sender.send(
             route.method, route.path, query, body, headers, signed, route.label
         )
+        if raw:
+            return status, response_headers, content
         return _decode(route, status, response_headers, content)
 
 

@@ -37,7 +37,7 @@ from trading.live_regions import (
 )
 from trading.monitoring import stream_state_report, stream_stopped
 from trading.relay.coalesce import Message
-from trading.relay.groups import market_group, subaccount_group
+from trading.relay.groups import market_group, script_stream_group, subaccount_group
 from trading.selectors.account import account_state_read
 
 if TYPE_CHECKING:
@@ -265,6 +265,7 @@ class AccountFeed:
         self.relay = relay
         self.subaccount = subaccount
         self.group = subaccount_group(subaccount.pk)
+        self.script_group = script_stream_group(subaccount.pk)
         self.streams: Any = None
         self.last_message_at: float | None = None
         self.refreshes = 0
@@ -308,6 +309,9 @@ class AccountFeed:
         await self.relay.send_now(
             self.group, {"type": "push", "html": html, "subaccount": self.subaccount.pk}
         )
+        # The event as the exchange sent it, for scripts on /bpx/ws: served from this one
+        # upstream subscription, whatever the number of scripts.
+        await self.relay.send_now(self.script_group, {"type": "bpx.event", "data": data})
         self._dirty.set()
         if data.get("e") == "orderFill":
             self.relay.ledger_poke(self.subaccount.pk)

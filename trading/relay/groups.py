@@ -25,5 +25,10 @@ def subaccount_group(subaccount_id: int) -> str:
     return f"subaccount.{subaccount_id}"
 
 
+def script_stream_group(subaccount_id: int) -> str:
+    """Raw private events of one subaccount for scripts on ``/bpx/ws`` (issue 17)."""
+    return f"bpx.{subaccount_group(subaccount_id)}"
+
+
 def alerts_group(user_id: int) -> str:
     return f"alerts.{int(user_id)}"

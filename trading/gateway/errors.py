@@ -1,0 +1,48 @@
+"""The desk's own refusals to scripts, in the exchange's error shape.
+
+The exchange answers ``{"code": "...", "message": "..."}`` (ApiErrorResponse) with:
+401 ``UNAUTHORIZED`` (missing or bad headers, unknown key, expired request, a key that may
+not do this), 401 ``INVALID_SIGNATURE``, 403 ``FORBIDDEN``, 400 ``INVALID_CLIENT_REQUEST``,
+404 ``RESOURCE_NOT_FOUND``, 429 ``TOO_MANY_REQUESTS``, 503 ``SERVICE_UNAVAILABLE``. Clients
+such as ccxt map these codes to their own errors, so the desk uses the same.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpResponse
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+class Refusal(Exception):  # noqa: N818 - the exchange's word
+    """The desk refuses a script's request; rendered once, at the view's edge."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+    def response(self) -> HttpResponse:
+        body = json.dumps({"code": self.code, "message": self.message})
+        response = HttpResponse(body, status=self.status, content_type=JSON_TYPE)
+        if self.retry_after is not None:
+            response["Retry-After"] = str(max(1, round(self.retry_after)))
+        return response
+
+
+def unauthorized(message: str) -> Refusal:
+    return Refusal(401, "UNAUTHORIZED", message)
+
+
+def forbidden(message: str) -> Refusal:
+    return Refusal(403, "FORBIDDEN", message)
+
+
+def bad_request(message: str) -> Refusal:
+    return Refusal(400, "INVALID_CLIENT_REQUEST", message)
