@@ -88,7 +88,7 @@ async def overview_for(*, user: Any) -> Overview:
     alerts and pages, read concurrently; only subaccounts the user is a member of."""
     blocks, team, bell = await asyncio.gather(
         open_orders_for_team(user=user, recent=True),
-        team_figures(user=user),
+        team_figures(user=user, detail=False),
         sync_to_async(bell_for)(user),
     )
     by_id = {f.access.subaccount.pk: f for f in team.subaccounts}

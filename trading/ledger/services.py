@@ -23,6 +23,7 @@ from accounts.models import Subaccount
 from trading.backpack import HistoryCursor, walk_history
 from trading.backpack.history import MAX_PAGE
 from trading.exchange import client_for
+from trading.ledger.checkpoints import checkpoints_update
 from trading.models.ledger import LedgerCursor, LedgerEntry
 
 Kind = LedgerEntry.Kind
@@ -35,6 +36,9 @@ LEDGER_HISTORIES: dict[str, str] = {
     "withdrawals": Kind.WITHDRAWAL,
 }
 """Each history the ledger keeps (a ``BackpackClient`` method) and the kind of its rows."""
+
+CHECKPOINT_ZONE = "UTC"
+"""The time zone whose days the PnL checkpoints are kept in."""
 
 
 def _iso(moment: Any) -> str:
@@ -192,6 +196,8 @@ async def ledger_sync(
             report.read[history] += len(page.rows)
             if on_page is not None:
                 on_page(history, report.read[history])
+    if report.stored.get("fill_history") or report.stored.get("funding_payments"):
+        await sync_to_async(checkpoints_update)(subaccount.pk, CHECKPOINT_ZONE)
     return report
 
 

@@ -30,7 +30,12 @@ from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_for_subaccounts
 from trading.formatting import quantity_places
 from trading.ledger.pnl import ZERO
-from trading.ledger.running import ledger_pnl_running, ledger_reconcile_last, ledger_stamps
+from trading.ledger.running import (
+    ledger_day_running,
+    ledger_pnl_running,
+    ledger_reconcile_last,
+    ledger_stamps,
+)
 from trading.ledger.selectors import LedgerPnl
 from trading.ledger.services import LEDGER_HISTORIES
 from trading.models.ledger import LedgerCursor
@@ -198,12 +203,20 @@ async def _figures(
     markets: dict[str, Market],
     stamp: tuple,
     ready: bool,
+    detail: bool,
 ) -> SubaccountFigures:
     sub = access.subaccount
     (positions, liquidations, error), (mismatch, day) = await asyncio.gather(
         _positions(sub), _mismatch(sub, stamp)
     )
-    pnl = await ledger_pnl_running(subaccount=sub, marks=_marks(view, positions), stamp=stamp)
+    marks = _marks(view, positions)
+    pnl: LedgerPnl | None = None
+    if detail:
+        pnl = await ledger_pnl_running(subaccount=sub, marks=marks, stamp=stamp)
+        today_net, unrealized = _today(pnl, today), pnl.unrealized
+    else:
+        found = await ledger_day_running(subaccount=sub, day=today, marks=marks, stamp=stamp)
+        today_net, unrealized = found.net, found.unrealized
     equity, equity_error = _equity(view)
     read = equity is not None  # else the ledger's figures cannot be checked against anything
     risks = tuple(
@@ -213,8 +226,8 @@ async def _figures(
         access=access,
         equity=equity,
         equity_error=equity_error,
-        today=_today(pnl, today) if read else None,
-        unrealized=sum(pnl.unrealized.values(), ZERO) if read and not error else None,
+        today=today_net if read else None,
+        unrealized=sum(unrealized.values(), ZERO) if read and not error else None,
         positions=risks,
         positions_error=error,
         margin_used=_margin_used(view),
@@ -266,9 +279,13 @@ def _ledgers_ready(subaccount_ids: list[int]) -> set[int]:
     return {c["subaccount_id"] for c in counts if c["n"] >= len(LEDGER_HISTORIES)}
 
 
-async def team_figures(*, user: Any, now: datetime | None = None) -> TeamFigures:
+async def team_figures(
+    *, user: Any, now: datetime | None = None, detail: bool = True
+) -> TeamFigures:
     """The team overview over the subaccounts ``user`` is a member of (all, for a
-    superuser), read concurrently."""
+    superuser), read concurrently. ``detail=False`` leaves out each subaccount's PnL lines
+    (``pnl`` None): the overview needs only today's figures, read from the running fold
+    without the lines of every past day."""
     accesses = await subaccount_access_async(user=user)
     subs = [a.subaccount for a in accesses]
     views, markets, stamps, ready = await asyncio.gather(
@@ -289,6 +306,7 @@ async def team_figures(*, user: Any, now: datetime | None = None) -> TeamFigures
                     markets,
                     stamps[a.subaccount.pk],
                     a.subaccount.pk in ready,
+                    detail,
                 )
                 for a in accesses
             )
