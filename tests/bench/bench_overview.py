@@ -12,7 +12,8 @@ snapshots; then builds each subaccount's daily PnL checkpoints as the ledger's s
 after storing rows (timed and printed apart; the fills of today are in today's checkpoint,
 so a cold read folds no row: it reads one checkpoint per subaccount). The process has
 imported and rendered once before (a server that has served a request); every cache of
-figures is empty for the cold run. Times, in the server process, what `/` does for an htmx poll of ``#overview-team``:
+figures is empty for the cold run. Times, in the server process, what `/` does for an htmx
+poll of ``#overview-team``:
 ``overview_for`` (open orders, balances, positions, the ledger's PnL of every subaccount,
 the latest reconciliation, the alerts) plus rendering the region:
 
