@@ -100,11 +100,23 @@ def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text is not None else None
 
 
-def state_of(fold: PnlFold, day: date) -> dict[str, Any]:
-    """What a checkpoint of ``day`` keeps of ``fold``: holdings, that day's lines and the
-    positions closed that day (numbers as exact text)."""
+def _sum(rows: Iterable[PnlRow], start: PnlRow | None = None) -> PnlRow:
+    total = PnlRow()
+    for row in (start, *rows) if start is not None else rows:
+        total.realized += row.realized
+        total.fees += row.fees
+        total.funding += row.funding
+    return total
+
+
+def state_of(fold: PnlFold, day: date, before: PnlRow) -> dict[str, Any]:
+    """What a checkpoint of ``day`` keeps of ``fold``: holdings, that day's lines, the
+    positions closed that day, and the totals since the first row (``before``: up to the
+    day before), numbers as exact text."""
     zone = fold.zone
+    made = _sum((r for k, r in fold.rows.items() if k[0] == day), before)
     return {
+        "totals": [str(made.realized), str(made.fees), str(made.funding)],
         "holdings": [
             [symbol, str(h.quantity), str(h.cost), str(h.realized), _text(h.opened_at)]
             for symbol, h in fold.holdings.items()
@@ -161,7 +173,9 @@ class Base:
     through: Key | None = None
     folded: int = 0
     seen_id: int = 0
-    earlier: list[tuple[date, dict[str, Any]]] | None = field(default=None, repr=False)
+    before: PnlRow = field(default_factory=PnlRow)
+    """Realized, fees and funding of every row before the base's day: ``before`` plus the
+    fold's totals is the whole ledger's, however many rows are folded on top."""
 
 
 def _checkpoints(subaccount_id: int, zone: str) -> Any:
@@ -200,12 +214,16 @@ def checkpoint_base(subaccount_id: int, zone: str, before: Key | None = None) ->
     found = _latest_valid(subaccount_id, zone, before)
     if found is None:
         return Base(PnlFold(zone=ZoneInfo(zone)))
+    fold = fold_of(zone, found.day, found.state)
+    realized, fees, funding = (Decimal(v) for v in found.state["totals"])
+    day_made = fold.totals()  # the base's day, in the fold already
     return Base(
-        fold_of(zone, found.day, found.state),
+        fold,
         found.day,
         (found.through_at, found.through_id),
         found.folded,
         found.seen_id,
+        PnlRow(realized - day_made.realized, fees - day_made.fees, funding - day_made.funding),
     )
 
 
@@ -235,11 +253,15 @@ def checkpoints_update(subaccount_id: int, zone: str = "UTC") -> int:
     members = members_of(subaccount_id)
     written: list[PnlCheckpoint] = []
     day: date | None = base.day
+    before = base.before  # the totals of the days before ``day``
     last: tuple | None = None
     count = 0
 
     def write() -> None:
+        nonlocal before
         assert day is not None and last is not None
+        state = state_of(fold, day, before)
+        before = PnlRow(*(Decimal(v) for v in state["totals"]))
         written.append(
             PnlCheckpoint(
                 subaccount_id=subaccount_id,
@@ -249,7 +271,7 @@ def checkpoints_update(subaccount_id: int, zone: str = "UTC") -> int:
                 through_id=last[0],
                 seen_id=seen,
                 folded=folded + count,
-                state=state_of(fold, day),
+                state=state,
             )
         )
         for key in [k for k in fold.rows if k[0] == day]:
@@ -260,6 +282,8 @@ def checkpoints_update(subaccount_id: int, zone: str = "UTC") -> int:
         on = row[2].astimezone(fold.zone).date()
         if last is not None and on != day:
             write()
+        elif last is None and on != day and base.day is not None:
+            before = _sum(fold.rows.values(), before)  # the base's day is complete
         fold_row(fold, row, members)
         day, last = on, row
         count += 1

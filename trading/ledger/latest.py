@@ -2,9 +2,9 @@
 the PnL checkpoints instead of a fold of the whole ledger.
 
 It is :func:`trading.ledger.selectors.ledger_reconcile_days`'s last interval, from the first
-balance snapshot of the latest UTC day with one back to the first of the day before: the
-ledger's holdings at the interval's start come from the checkpoint before it plus the rows
-after that; then only the interval's rows are folded. A deposit or withdrawal of another
+balance snapshot of the latest UTC day with one back to the first of the day before. The
+ledger's totals and holdings at each end come from the checkpoint before it (which keeps the
+totals since the first row) plus the few rows after that. A deposit or withdrawal of another
 asset than USDC enters the holdings at the price of the point closing its interval (see
 ``selectors._transfer``), which no checkpoint can know in advance: a subaccount with one
 takes the full fold instead.
@@ -13,9 +13,10 @@ takes the full fold instead.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from decimal import Decimal
 
-from trading.ledger.checkpoints import Key, checkpoint_base, fold_row, rows_after
-from trading.ledger.pnl import ZERO, Reconciliation
+from trading.ledger.checkpoints import checkpoint_base, fold_row, rows_after
+from trading.ledger.pnl import ZERO, PnlRow, Reconciliation
 from trading.ledger.selectors import (
     EquityPoint,
     _reconcile,
@@ -66,7 +67,7 @@ def _other_transfers(subaccount_id: int, until: datetime) -> bool:
     return transfers.exclude(symbol=QUOTE).exists()
 
 
-def _usdc_transfers(subaccount_id: int, start: datetime, end: datetime) -> object:
+def _usdc_transfers(subaccount_id: int, start: datetime, end: datetime) -> Decimal:
     rows = LedgerEntry.objects.filter(
         subaccount_id=subaccount_id,
         kind__in=(Kind.DEPOSIT, Kind.WITHDRAWAL),
@@ -80,40 +81,43 @@ def _usdc_transfers(subaccount_id: int, start: datetime, end: datetime) -> objec
     )
 
 
+def _at(subaccount_id: int, zone: str, point: EquityPoint) -> tuple[PnlRow, Decimal]:
+    """The ledger's totals since its first row and its unrealized PnL at ``point``, events
+    at the point's exact time counting before it: the checkpoint before it, and only the
+    rows between."""
+    base = checkpoint_base(subaccount_id, zone, before=(point.at, LAST))
+    rows = rows_after(subaccount_id, base.through).filter(occurred_at__lte=point.at)
+    for row in rows.iterator(2000):
+        fold_row(base.fold, row, {})
+    made = base.fold.totals()
+    total = PnlRow(
+        base.before.realized + made.realized,
+        base.before.fees + made.fees,
+        base.before.funding + made.funding,
+    )
+    return total, unrealized_at(base.fold, point)
+
+
 def reconcile_last(subaccount_id: int, zone: str = "UTC") -> Reconciliation | None:
-    """The latest daily reconciliation (None: fewer than two days of snapshots), folding
-    from the checkpoints of ``zone`` (any zone's holdings are the same)."""
+    """The latest daily reconciliation (None: fewer than two days of snapshots), from the
+    checkpoints of ``zone`` (any zone's holdings and totals are the same)."""
     points = _last_two_days(subaccount_id)
     if points is None:
         return None
     start, end = points
     if _other_transfers(subaccount_id, end.at):
         return _reconcile(subaccount_id, _snapshot_points(subaccount_id, "UTC", True))[-1]
-    until: Key = (start.at, LAST)
-    base = checkpoint_base(subaccount_id, zone, before=until)
-    fold = base.fold
-    rows = rows_after(subaccount_id, base.through).filter(occurred_at__lte=end.at)
-    interval = []
-    for row in rows.iterator(2000):
-        if row[2] <= start.at:
-            fold_row(fold, row, {})
-        else:
-            interval.append(row)
-    unrealized_before = unrealized_at(fold, start)
-    fold.rows.clear()
-    fold.closed.clear()
-    for row in interval:
-        fold_row(fold, row, {})
-    made = fold.totals()
+    before, unrealized_before = _at(subaccount_id, zone, start)
+    after, unrealized_after = _at(subaccount_id, zone, end)
     return Reconciliation(
         start=start.at,
         end=end.at,
         equity_change=end.equity - start.equity,
         net_transfers=_usdc_transfers(subaccount_id, start.at, end.at),
-        realized=made.realized,
-        fees=made.fees,
-        funding=made.funding,
-        unrealized_change=unrealized_at(fold, end) - unrealized_before,
+        realized=after.realized - before.realized,
+        fees=after.fees - before.fees,
+        funding=after.funding - before.funding,
+        unrealized_change=unrealized_after - unrealized_before,
     )
 
 

@@ -11,8 +11,10 @@ from asgiref.sync import sync_to_async
 
 from tests.factories import SubaccountFactory, UserFactory
 from trading.ledger.checkpoints import checkpoints_update
+from trading.ledger.latest import reconcile_last
 from trading.ledger.running import ledger_day_running, ledger_pnl_running, running_clear
-from trading.ledger.selectors import ledger_pnl
+from trading.ledger.selectors import ledger_pnl, ledger_reconcile_days
+from trading.models.balances import BalanceSnapshot
 from trading.models.ledger import LedgerEntry, PnlCheckpoint
 from trading.models.tickets import OrderTicket
 
@@ -112,3 +114,36 @@ async def test_a_late_fill_for_a_past_day_rebuilds_the_checkpoints_from_that_day
     late_day = late_at.date()
     day = await ledger_day_running(subaccount=sub, day=late_day, marks=MARKS)
     assert day.net == sum((line.row.net for line in full.lines if line.day == late_day), 0)
+
+
+def _snapshots_and_a_deposit(sub) -> None:
+    for days in range(4):
+        for hour in (1, 12):
+            BalanceSnapshot.objects.create(
+                subaccount=sub,
+                taken_at=START.replace(hour=hour) + timedelta(days=days),
+                equity_usdc=Decimal("1000") + days * 7 + hour,
+                detail={"perp": {"pnl_unrealized": str(Decimal("0.31") * (days + hour))}},
+            )
+    LedgerEntry.objects.create(
+        subaccount=sub,
+        kind=LedgerEntry.Kind.DEPOSIT,
+        exchange_id="d1",
+        occurred_at=START + timedelta(days=2, hours=2),
+        symbol="USDC",
+        quantity=Decimal("250"),
+    )
+
+
+async def test_the_latest_reconciliation_from_checkpoints_is_the_full_folds() -> None:
+    sub = await sync_to_async(SubaccountFactory)()
+    await sync_to_async(_four_days)(sub)
+    await sync_to_async(_snapshots_and_a_deposit)(sub)
+    await sync_to_async(checkpoints_update)(sub.pk, "UTC")
+
+    latest = await sync_to_async(reconcile_last)(sub.pk)
+
+    full = await ledger_reconcile_days(subaccount=sub)
+    assert latest == full[-1]
+    assert (latest.net_transfers, latest.funding) == (Decimal("250"), Decimal("0.0127"))
+    assert latest.realized != 0
