@@ -31,6 +31,7 @@ import asyncio
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -166,11 +167,11 @@ def run(count: int, fills: int) -> None:
 
 def main() -> None:
     if len(sys.argv) > 1:
-        sizes = [(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)]
-    else:
-        sizes = [(50, 2_000), (50, 100_000)]
-    for count, fills in sizes:
-        run(count, fills)
+        run(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)
+        return
+    for count, fills in ((50, 2_000), (50, 100_000)):  # each in its own process and database
+        module = "tests.bench.bench_overview"
+        subprocess.run([sys.executable, "-m", module, str(count), str(fills)], check=True)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ FIELDS = (
     "fee",
     "fee_symbol",
     "client_id",
+    "recorded_at",
 )
 Key = tuple[datetime, int]
 
@@ -84,7 +85,7 @@ def members_of(subaccount_id: int, client_ids: Iterable[int] | None = None) -> d
 
 def fold_row(fold: PnlFold, row: tuple, members: Mapping[int, str]) -> None:
     """Fold one ledger row (``FIELDS``) in."""
-    _id, kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id = row
+    _id, kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id = row[:10]
     if kind == Kind.FUNDING:
         fold.add(FundingEvent(at, symbol, quantity))
         return
@@ -211,7 +212,45 @@ def _latest_valid(subaccount_id: int, zone: str, before: Key | None = None) -> A
 def checkpoint_base(subaccount_id: int, zone: str, before: Key | None = None) -> Base:
     """The fold to start reading from: the latest valid checkpoint (sorting before
     ``before`` when given), or an empty fold."""
-    found = _latest_valid(subaccount_id, zone, before)
+    return _base_of(zone, _latest_valid(subaccount_id, zone, before))
+
+
+def checkpoint_start(
+    subaccount_id: int, zone: str, until: datetime | None = None
+) -> tuple[Base, list[tuple]]:
+    """The latest valid checkpoint sorting at or before ``until`` (any, when None) and the
+    rows (``FIELDS``) to fold on top of it up to ``until``, in two queries when no late row
+    made it stale. The rows may start with the one of ``seen_id`` (sorting at or before the
+    base: not to be folded again, its ``recorded_at`` is the one to remember)."""
+    checkpoints = _checkpoints(subaccount_id, zone).order_by("-through_at", "-through_id")
+    if until is not None:
+        checkpoints = checkpoints.filter(through_at__lte=until)
+    found = checkpoints.first()
+    if found is None:
+        base = Base(PnlFold(zone=ZoneInfo(zone)))
+        rows = _entries(subaccount_id)
+    else:
+        base = _base_of(zone, found)
+        at, row_id = base.through
+        rows = _entries(subaccount_id).filter(
+            Q(occurred_at__gt=at) | Q(occurred_at=at, id__gt=row_id) | Q(id__gte=found.seen_id)
+        )
+    if until is not None:
+        rows = rows.filter(occurred_at__lte=until)
+    found_rows = list(rows.order_by("occurred_at", "id").values_list(*FIELDS))
+    if base.through is not None:
+        late = [r for r in found_rows if r[0] > base.seen_id and (r[2], r[0]) <= base.through]
+        if late:  # stale: start from the checkpoint before the late row
+            base = checkpoint_base(subaccount_id, zone, before=(late[0][2], late[0][0]))
+            found_rows = list(
+                rows_after(subaccount_id, base.through).filter(
+                    **({"occurred_at__lte": until} if until is not None else {})
+                )
+            )
+    return base, found_rows
+
+
+def _base_of(zone: str, found: Any) -> Base:
     if found is None:
         return Base(PnlFold(zone=ZoneInfo(zone)))
     fold = fold_of(zone, found.day, found.state)
@@ -316,6 +355,7 @@ def checkpoints_rebuild(subaccount_id: int, zone: str = "UTC") -> int:
 __all__ = [
     "Base",
     "checkpoint_base",
+    "checkpoint_start",
     "checkpoints_earlier",
     "checkpoints_rebuild",
     "checkpoints_update",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
-from trading.ledger.checkpoints import checkpoint_base, fold_row, rows_after
+from trading.ledger.checkpoints import checkpoint_start, fold_row
 from trading.ledger.pnl import ZERO, PnlRow, Reconciliation
 from trading.ledger.selectors import (
     EquityPoint,
@@ -29,7 +29,6 @@ from trading.models.ledger import LedgerEntry
 
 Kind = LedgerEntry.Kind
 QUOTE = "USDC"
-LAST = 2**63 - 1
 
 
 def _first_of_day(subaccount_id: int, at: datetime) -> EquityPoint:
@@ -58,37 +57,31 @@ def _last_two_days(subaccount_id: int) -> tuple[EquityPoint, EquityPoint] | None
     return _first_of_day(subaccount_id, previous), end
 
 
-def _other_transfers(subaccount_id: int, until: datetime) -> bool:
-    transfers = LedgerEntry.objects.filter(
-        subaccount_id=subaccount_id,
-        kind__in=(Kind.DEPOSIT, Kind.WITHDRAWAL),
-        occurred_at__lte=until,
-    )
-    return transfers.exclude(symbol=QUOTE).exists()
-
-
-def _usdc_transfers(subaccount_id: int, start: datetime, end: datetime) -> Decimal:
+def _transfers(subaccount_id: int, start: datetime, end: datetime) -> Decimal | None:
+    """Net USDC transfers after ``start`` up to ``end`` (None: a transfer of another asset
+    up to ``end``, which only the full fold can value)."""
     rows = LedgerEntry.objects.filter(
         subaccount_id=subaccount_id,
         kind__in=(Kind.DEPOSIT, Kind.WITHDRAWAL),
-        symbol=QUOTE,
-        occurred_at__gt=start,
         occurred_at__lte=end,
-    ).values_list("kind", "quantity", "fee")
-    return sum(
-        (quantity if kind == Kind.DEPOSIT else -(quantity + fee) for kind, quantity, fee in rows),
-        ZERO,
-    )
+    ).values_list("occurred_at", "symbol", "kind", "quantity", "fee")
+    net = ZERO
+    for at, symbol, kind, quantity, fee in rows:
+        if symbol != QUOTE:
+            return None
+        if at > start:
+            net += quantity if kind == Kind.DEPOSIT else -(quantity + fee)
+    return net
 
 
 def _at(subaccount_id: int, zone: str, point: EquityPoint) -> tuple[PnlRow, Decimal]:
     """The ledger's totals since its first row and its unrealized PnL at ``point``, events
     at the point's exact time counting before it: the checkpoint before it, and only the
     rows between."""
-    base = checkpoint_base(subaccount_id, zone, before=(point.at, LAST))
-    rows = rows_after(subaccount_id, base.through).filter(occurred_at__lte=point.at)
-    for row in rows.iterator(2000):
-        fold_row(base.fold, row, {})
+    base, rows = checkpoint_start(subaccount_id, zone, until=point.at)
+    for row in rows:
+        if base.through is None or (row[2], row[0]) > base.through:
+            fold_row(base.fold, row, {})
     made = base.fold.totals()
     total = PnlRow(
         base.before.realized + made.realized,
@@ -105,7 +98,8 @@ def reconcile_last(subaccount_id: int, zone: str = "UTC") -> Reconciliation | No
     if points is None:
         return None
     start, end = points
-    if _other_transfers(subaccount_id, end.at):
+    transfers = _transfers(subaccount_id, start.at, end.at)
+    if transfers is None:
         return _reconcile(subaccount_id, _snapshot_points(subaccount_id, "UTC", True))[-1]
     before, unrealized_before = _at(subaccount_id, zone, start)
     after, unrealized_after = _at(subaccount_id, zone, end)
@@ -113,7 +107,7 @@ def reconcile_last(subaccount_id: int, zone: str = "UTC") -> Reconciliation | No
         start=start.at,
         end=end.at,
         equity_change=end.equity - start.equity,
-        net_transfers=_usdc_transfers(subaccount_id, start.at, end.at),
+        net_transfers=transfers,
         realized=after.realized - before.realized,
         fees=after.fees - before.fees,
         funding=after.funding - before.funding,

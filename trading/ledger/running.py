@@ -28,6 +28,7 @@ from trading.ledger.checkpoints import (
     FIELDS,
     Key,
     checkpoint_base,
+    checkpoint_start,
     checkpoints_earlier,
     checkpoints_rebuild,
     checkpoints_update,
@@ -45,7 +46,7 @@ from trading.ledger.selectors import (
     PnlLine,
 )
 from trading.models.balances import BalanceSnapshot
-from trading.models.ledger import LedgerEntry, PnlCheckpoint
+from trading.models.ledger import LedgerEntry
 
 Kind = LedgerEntry.Kind
 CHECKPOINT_ZONE = "UTC"
@@ -91,26 +92,30 @@ def _fold_in(subaccount_id: int, state: _Running, rows: list[tuple]) -> None:
         state.members.update(members_of(subaccount_id, wanted))
     for row in rows:
         fold_row(state.fold, row, state.members)
-        state.top = max(state.top, row[0])
+        if row[0] > state.top:
+            state.top, state.top_recorded = row[0], row[10]
     state.last = (rows[-1][2], rows[-1][0])
     state.count += len(rows)
     state.built = None
-    state.top_recorded = _recorded(state.top)
 
 
 def _load(subaccount_id: int, zone: str, before: Key | None = None) -> _Running:
     """The fold from the latest valid checkpoint (before ``before``), with every row after
     it folded in; the checkpoints are written first when there are none in ``zone``."""
-    if (
-        before is None
-        and not PnlCheckpoint.objects.filter(subaccount_id=subaccount_id, zone=zone).exists()
-    ):
-        checkpoints_update(subaccount_id, zone)
-    base = checkpoint_base(subaccount_id, zone, before)
+    if before is None:
+        base, rows = checkpoint_start(subaccount_id, zone)
+        if base.through is None and rows:  # none in this zone yet
+            checkpoints_update(subaccount_id, zone)
+            base, rows = checkpoint_start(subaccount_id, zone)
+    else:
+        base = checkpoint_base(subaccount_id, zone, before)
+        rows = list(rows_after(subaccount_id, base.through))
     state = _Running(zone, base.fold, base.day, base.through, base.seen_id, base.folded)
-    if base.seen_id:
+    if rows and base.through is not None and (rows[0][2], rows[0][0]) <= base.through:
+        state.top_recorded = rows[0][10]  # the row of seen_id, already in the checkpoint
+        rows = rows[1:]
+    elif base.seen_id:
         state.top_recorded = _recorded(base.seen_id)
-    rows = list(rows_after(subaccount_id, base.through))
     if rows:
         _fold_in(subaccount_id, state, rows)
     _RUNNING[subaccount_id] = state
@@ -280,8 +285,6 @@ async def ledger_reconcile_last(
 
 
 def _reconcile_last(subaccount_id: int) -> Reconciliation | None:
-    if not PnlCheckpoint.objects.filter(subaccount_id=subaccount_id, zone=CHECKPOINT_ZONE).exists():
-        checkpoints_update(subaccount_id, CHECKPOINT_ZONE)
     return reconcile_last(subaccount_id, CHECKPOINT_ZONE)
 
 
