@@ -24,6 +24,7 @@ from asgiref.sync import sync_to_async
 from django.db.models import OuterRef, Subquery
 
 from accounts.models import Subaccount
+from accounts.team import team_time_zone
 from trading.ledger.checkpoints import (
     FIELDS,
     Key,
@@ -49,7 +50,6 @@ from trading.models.balances import BalanceSnapshot
 from trading.models.ledger import LedgerEntry
 
 Kind = LedgerEntry.Kind
-CHECKPOINT_ZONE = "UTC"
 KINDS = (Kind.FILL, Kind.FUNDING)
 
 
@@ -285,7 +285,7 @@ async def ledger_reconcile_last(
 
 
 def _reconcile_last(subaccount_id: int) -> Reconciliation | None:
-    return reconcile_last(subaccount_id, CHECKPOINT_ZONE)
+    return reconcile_last(subaccount_id, team_time_zone())  # where the checkpoints are
 
 
 def running_clear() -> None:

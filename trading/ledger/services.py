@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Subaccount
+from accounts.team import team_time_zone
 from trading.backpack import HistoryCursor, walk_history
 from trading.backpack.history import MAX_PAGE
 from trading.exchange import client_for
@@ -36,9 +37,6 @@ LEDGER_HISTORIES: dict[str, str] = {
     "withdrawals": Kind.WITHDRAWAL,
 }
 """Each history the ledger keeps (a ``BackpackClient`` method) and the kind of its rows."""
-
-CHECKPOINT_ZONE = "UTC"
-"""The time zone whose days the PnL checkpoints are kept in."""
 
 
 def _iso(moment: Any) -> str:
@@ -197,7 +195,8 @@ async def ledger_sync(
             if on_page is not None:
                 on_page(history, report.read[history])
     if report.stored.get("fill_history") or report.stored.get("funding_payments"):
-        await sync_to_async(checkpoints_update)(subaccount.pk, CHECKPOINT_ZONE)
+        zone = await sync_to_async(team_time_zone)()
+        await sync_to_async(checkpoints_update)(subaccount.pk, zone)
     return report
 
 
