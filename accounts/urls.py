@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import audit_views, views, withdrawal_views
+from accounts import audit_views, team_views, views, withdrawal_views
 from accounts import auth_views as login_views
 
 app_name = "accounts"
@@ -48,6 +48,7 @@ urlpatterns = [
         withdrawal_views.withdrawal_address_action,
         name="withdrawal_address_action",
     ),
+    path("team/", team_views.team_settings, name="team_settings"),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("audit/export.csv", audit_views.audit_export, name="audit_export"),
 ]

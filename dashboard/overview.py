@@ -76,6 +76,7 @@ def pages_for(*, user: Any, roles: set[Role]) -> tuple[PageLink, ...]:
             PageLink(reverse("trading:withdrawals_index"), "Withdrawals", "request and approve"),
             PageLink(reverse("accounts:subaccount_list"), "Subaccounts", "keys, members, rules"),
             PageLink(reverse("accounts:audit_log"), "Audit log", "who changed what"),
+            PageLink(reverse("accounts:team_settings"), "Team settings", "the team's time zone"),
         ]
     pages.append(PageLink(reverse("trading:health"), "API health", "streams and the exchange"))
     if user.is_staff:
