@@ -28,6 +28,7 @@ def history_limit_set(rows: int) -> None:
         raise ValueError("the history limit must be at least 1")
     HISTORY_LIMIT = rows
 
+
 _DISPLAY = Decimal("1e-8")
 _COST_QUANTUM = Decimal("1e-12")
 
