@@ -291,6 +291,7 @@ class AccountFeed:
             self.group, {"type": "push", "html": html, "subaccount": self.subaccount.pk}
         )
         self._dirty.set()
+        self.relay.overview_changed(self.subaccount.pk)  # a fill, an order, a position
         if data.get("e") == "orderFill":
             self.relay.ledger_poke(self.subaccount.pk)
 
@@ -368,3 +369,4 @@ class AccountFeed:
             await self.relay.send_now(
                 self.group, {"type": "push", "html": html, "subaccount": sub.pk}
             )
+        self.relay.overview_changed(sub.pk)  # balances, positions and orders read afresh
