@@ -20,7 +20,7 @@ Usage::
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -66,13 +66,27 @@ def _entries(subaccount_id: int) -> Any:
     return LedgerEntry.objects.filter(subaccount_id=subaccount_id, kind__in=KINDS)
 
 
-def rows_after(subaccount_id: int, key: Key | None) -> Any:
-    """The ledger rows sorting after ``key`` (all of them for None), in fold order."""
+def rows_after(
+    subaccount_id: int,
+    key: Key | None,
+    *,
+    until: datetime | None = None,
+    upto_id: int | None = None,
+) -> Iterator[tuple]:
+    """The ledger rows (``FIELDS``) sorting after ``key`` (all of them for None), up to
+    ``until`` and ``upto_id`` when given, in fold order. One range of the (subaccount, kind,
+    time) index: the rows at ``key``'s exact time are sorted out here, not by an ``OR`` the
+    database could only answer by reading every row of the subaccount."""
     rows = _entries(subaccount_id)
     if key is not None:
-        at, row_id = key
-        rows = rows.filter(Q(occurred_at__gt=at) | Q(occurred_at=at, id__gt=row_id))
-    return rows.order_by("occurred_at", "id").values_list(*FIELDS)
+        rows = rows.filter(occurred_at__gte=key[0])
+    if until is not None:
+        rows = rows.filter(occurred_at__lte=until)
+    if upto_id is not None:
+        rows = rows.filter(id__lte=upto_id)
+    for row in rows.order_by("occurred_at", "id").values_list(*FIELDS).iterator(2000):
+        if key is None or (row[2], row[0]) > key:
+            yield row
 
 
 def members_of(subaccount_id: int, client_ids: Iterable[int] | None = None) -> dict[int, str]:
@@ -196,14 +210,12 @@ def _latest_valid(subaccount_id: int, zone: str, before: Key | None = None) -> A
         checkpoints = _before(checkpoints, before)
     found = checkpoints.first()
     while found is not None:
-        late = (
-            _entries(subaccount_id)
-            .filter(id__gt=found.seen_id, occurred_at__lte=found.through_at)
-            .order_by("occurred_at", "id")
-            .values_list("occurred_at", "id")
-            .first()
+        through = (found.through_at, found.through_id)
+        stored_since = _entries(subaccount_id).filter(id__gt=found.seen_id)  # the id index
+        late = min(
+            (k for k in stored_since.values_list("occurred_at", "id") if k <= through), default=None
         )
-        if late is None or late > (found.through_at, found.through_id):
+        if late is None:
             return found
         found = _before(checkpoints, late).first()
     return None
@@ -226,27 +238,23 @@ def checkpoint_start(
     if until is not None:
         checkpoints = checkpoints.filter(through_at__lte=until)
     found = checkpoints.first()
-    if found is None:
-        base = Base(PnlFold(zone=ZoneInfo(zone)))
-        rows = _entries(subaccount_id)
-    else:
-        base = _base_of(zone, found)
-        at, row_id = base.through
-        rows = _entries(subaccount_id).filter(
-            Q(occurred_at__gt=at) | Q(occurred_at=at, id__gt=row_id) | Q(id__gte=found.seen_id)
-        )
-    if until is not None:
-        rows = rows.filter(occurred_at__lte=until)
-    found_rows = list(rows.order_by("occurred_at", "id").values_list(*FIELDS))
-    if base.through is not None:
-        late = [r for r in found_rows if r[0] > base.seen_id and (r[2], r[0]) <= base.through]
+    base = _base_of(zone, found)
+    found_rows = list(rows_after(subaccount_id, base.through, until=until))
+    if found is not None:
+        # rows stored since it was written (the id index) that sort at or before it: late
+        stored_since = _entries(subaccount_id).filter(id__gte=found.seen_id)
+        if until is not None:
+            stored_since = stored_since.filter(occurred_at__lte=until)
+        earlier = [
+            r
+            for r in stored_since.order_by("occurred_at", "id").values_list(*FIELDS)
+            if (r[2], r[0]) <= base.through
+        ]
+        late = [r for r in earlier if r[0] > base.seen_id]
         if late:  # stale: start from the checkpoint before the late row
             base = checkpoint_base(subaccount_id, zone, before=(late[0][2], late[0][0]))
-            found_rows = list(
-                rows_after(subaccount_id, base.through).filter(
-                    **({"occurred_at__lte": until} if until is not None else {})
-                )
-            )
+            return base, list(rows_after(subaccount_id, base.through, until=until))
+        found_rows = earlier + found_rows  # the row of seen_id first, when it is there
     return base, found_rows
 
 
@@ -288,7 +296,7 @@ def checkpoints_update(subaccount_id: int, zone: str = "UTC") -> int:
         return 0
     base = checkpoint_base(subaccount_id, zone)
     fold, folded = base.fold, base.folded
-    wanted = rows_after(subaccount_id, base.through).filter(id__lte=seen)
+    wanted = rows_after(subaccount_id, base.through, upto_id=seen)
     members = members_of(subaccount_id)
     written: list[PnlCheckpoint] = []
     day: date | None = base.day
@@ -317,7 +325,7 @@ def checkpoints_update(subaccount_id: int, zone: str = "UTC") -> int:
             del fold.rows[key]  # kept in the checkpoint: the fold stays one day small
         fold.closed.clear()
 
-    for row in wanted.iterator(2000):
+    for row in wanted:
         on = row[2].astimezone(fold.zone).date()
         if last is not None and on != day:
             write()
