@@ -191,3 +191,15 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.theme}"
+
+
+class TeamSetting(models.Model):
+    """The team's own settings, one row (pk 1): the time zone its days are counted in
+    (today's PnL on the overview, the PnL calendar, per-day tables). Changed only through
+    `accounts.team.team_time_zone_set` (audited)."""
+
+    time_zone = models.CharField(max_length=64, default="UTC")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"team settings (time zone {self.time_zone})"

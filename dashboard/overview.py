@@ -76,6 +76,7 @@ def pages_for(*, user: Any, roles: set[Role]) -> tuple[PageLink, ...]:
             PageLink(reverse("trading:withdrawals_index"), "Withdrawals", "request and approve"),
             PageLink(reverse("accounts:subaccount_list"), "Subaccounts", "keys, members, rules"),
             PageLink(reverse("accounts:audit_log"), "Audit log", "who changed what"),
+            PageLink(reverse("accounts:team_settings"), "Team settings", "the team's time zone"),
         ]
     pages.append(PageLink(reverse("trading:health"), "API health", "streams and the exchange"))
     if user.is_staff:
@@ -88,7 +89,7 @@ async def overview_for(*, user: Any) -> Overview:
     alerts and pages, read concurrently; only subaccounts the user is a member of."""
     blocks, team, bell = await asyncio.gather(
         open_orders_for_team(user=user, recent=True),
-        team_figures(user=user),
+        team_figures(user=user, detail=False),
         sync_to_async(bell_for)(user),
     )
     by_id = {f.access.subaccount.pk: f for f in team.subaccounts}

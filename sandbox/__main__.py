@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--history-seed", type=int, default=1, help="random seed of the start-up history"
     )
+    parser.add_argument(
+        "--history-limit",
+        type=int,
+        default=20_000,
+        help="rows of each account history kept per subaccount (fills, orders, funding, ...)",
+    )
     parser.add_argument("--faults", help="fault injection as a JSON object (see sandbox.faults)")
     parser.add_argument("--dump-keys", action="store_true", help="print the keys as JSON, exit")
     parser.add_argument(
@@ -91,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) < 0:
             print(f"sandbox: --{name.replace('_', '-')} must be >= 0", file=sys.stderr)
             return 2
+    if args.history_limit < 1:
+        print("sandbox: --history-limit must be >= 1", file=sys.stderr)
+        return 2
+    from sandbox.engine.ledger import history_limit_set
+
+    history_limit_set(args.history_limit)
 
     import uvicorn
 

@@ -61,6 +61,7 @@ class SandboxProcess:
         ws_ping_interval: float | None = None,
         ws_ping_timeout: float | None = None,
         withdrawal_confirm_s: float | None = None,
+        history_limit: int | None = None,
         history: bool = False,
         history_seed: int = 1,
         host: str = "127.0.0.1",
@@ -90,6 +91,7 @@ class SandboxProcess:
             "--ws-ping-interval": ws_ping_interval,
             "--ws-ping-timeout": ws_ping_timeout,
             "--withdrawal-confirm-s": withdrawal_confirm_s,
+            "--history-limit": history_limit,
         }
         for flag, value in options.items():
             if value is not None:

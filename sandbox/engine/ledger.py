@@ -17,7 +17,18 @@ from .orders import Order, us_to_iso
 _FMT = format
 HISTORY_LIMIT = 20_000
 """Orders, fills, deposits, withdrawals, funding payments, settlements and positions kept
-per subaccount."""
+per subaccount (``python -m sandbox --history-limit``; see :func:`history_limit_set`)."""
+
+
+def history_limit_set(rows: int) -> None:
+    """Keep ``rows`` of each history per subaccount in the accounts made from now on (the
+    sandbox sets it once at start-up, before any account exists)."""
+    global HISTORY_LIMIT
+    if rows < 1:
+        raise ValueError("the history limit must be at least 1")
+    HISTORY_LIMIT = rows
+
+
 _DISPLAY = Decimal("1e-8")
 _COST_QUANTUM = Decimal("1e-12")
 

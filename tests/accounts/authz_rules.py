@@ -60,6 +60,8 @@ RULES: dict[str, Rule] = {
         data=lambda w: {"otp_code": "000000"},
     ),
     # the audit log is open to every member; its rows are filtered by membership
+    # an admin of any subaccount sets the team's time zone (the admins here use two-factor)
+    "accounts:team_settings": Rule(expect(LOGIN, DENY, DENY, OK, OK, OK)),
     "accounts:audit_log": SIGNED_IN,
     "accounts:audit_export": SIGNED_IN,
 }

@@ -1,6 +1,7 @@
 """The team overview in Chromium against a live sandbox through a real daphne: a trader's
 market order fills, and today's PnL, the net exposure and the subaccount's card on the open
-overview change without a reload; the CSV of the PnL page's table carries its figures."""
+overview change without a reload, pushed by the relay (the page's fall-back poll is cut off,
+so only the push can bring them); the CSV of the PnL page's table carries its figures."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from tests.browser.test_trading import live_desk, send_ticket, sign_in, subaccou
 pytestmark = pytest.mark.browser
 
 PERP = "SOL_USDC_PERP"
-# The overview polls every 5 s; the relay's ledger keeper syncs on the fill, but not before
-# its first catch-up, 30 s after the relay started (LEDGER_FIRST_AFTER_S).
+# The relay pushes the region when the fill, the position and the ledger's sync arrive; the
+# keeper syncs on the fill, but not before its first catch-up, 30 s after the relay started
+# (LEDGER_FIRST_AFTER_S).
 LIVE_TIMEOUT_MS = 60_000
 
 __all__ = ["live_desk"]  # the module-scoped dashboard on the live sandbox, shared
@@ -49,6 +51,17 @@ def test_a_fill_moves_the_overview_without_reloading(live_desk, page) -> None:
     card = f'#overview-team article[data-subaccount="{pk}"]'
     overview.locator(card).wait_for()
     overview.evaluate("window.__loadedOnce = true")  # gone if the page reloads
+    polls: list[str] = []
+
+    def no_polls(route) -> None:  # the region's fall-back poll: refused, so only a push helps
+        if route.request.headers.get("hx-request"):
+            polls.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    overview.route(lambda url: url.rstrip("/") == live_desk.url.rstrip("/"), no_polls)
+    overview.wait_for_function("document.body.dataset.overviewPush === 'live'")
     before = {
         "today": _text(overview, "#overview-totals [data-team-today]"),
         "card": _text(overview, f"{card} [data-today]"),
@@ -64,6 +77,7 @@ def test_a_fill_moves_the_overview_without_reloading(live_desk, page) -> None:
 
     _wait(overview, card, before)
     assert overview.evaluate("window.__loadedOnce") is True
+    assert polls == []  # the socket was live: the page did not even try to poll
     assert _text(overview, f"{card} [data-open-positions]") != "0"
 
     overview.goto(f"{live_desk.url}/trading/pnl/")

@@ -15,4 +15,7 @@ WS_RULES: dict[str, WsRule] = {
         SIGNED_IN_SOCKET, path=lambda w: "/ws/market/SOL_USDC/"
     ),
     "ws/account/": WsRule(SIGNED_IN_SOCKET, path=lambda w: "/ws/account/"),
+    # the overview's pushes: joins only the subaccounts the user may see
+    # (tests/dashboard/test_overview_push.py checks what each receives)
+    "ws/overview/": WsRule(SIGNED_IN_SOCKET, path=lambda w: "/ws/overview/"),
 }

@@ -17,6 +17,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from accounts.models import Subaccount
+from accounts.team import team_time_zone
 from trading.backpack import Market
 from trading.ledger.pnl import ZERO
 from trading.ledger.running import ledger_pnl_running
@@ -115,7 +116,8 @@ def _positions(rows: list[tuple]) -> list[tuple[str, _Open, datetime]]:
 
 async def _closed_of(sub: Subaccount, markets: dict[str, Market]) -> list[ClosedRow]:
     positions = _positions(await sync_to_async(_rows)(sub.pk))
-    pnl = await ledger_pnl_running(subaccount=sub, marks={})
+    zone = await sync_to_async(team_time_zone)()
+    pnl = await ledger_pnl_running(subaccount=sub, marks={}, zone=zone)
     realized: dict[str, list[Decimal]] = {}
     for found in pnl.closed:
         realized.setdefault(found.symbol, []).append(found.realized)

@@ -60,12 +60,15 @@ class LedgerKeeper:
         every_s: float = CATCH_UP_EVERY_S,
         poke_delay_s: float = POKE_DELAY_S,
         renew_every_s: float = RENEW_EVERY_S,
+        on_synced: Callable[[int], None] | None = None,
     ) -> None:
         self.ownership = ownership or SoleOwnership()
         self._client_of = client_of
         self.every_s = every_s
         self.poke_delay_s = poke_delay_s
         self.renew_every_s = renew_every_s
+        self.on_synced = on_synced
+        """Called with a subaccount's pk after a sync stored new rows (the overview's push)."""
         self.reports: dict[int, LedgerSyncReport] = {}
         self.stored: dict[int, Counter[str]] = {}
         """New rows per subaccount and history since this keeper started."""
@@ -145,6 +148,8 @@ class LedgerKeeper:
         self.reports[subaccount.pk] = report
         self.stored.setdefault(subaccount.pk, Counter()).update(report.stored)
         self.synced.append(subaccount.pk)
+        if self.on_synced is not None and sum(report.stored.values()):
+            self.on_synced(subaccount.pk)
         await self._loss_watch(subaccount, client)
         return report
 

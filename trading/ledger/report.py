@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from trading.ledger.curve import CurvePoint
 from trading.ledger.pnl import ZERO, PnlRow
@@ -124,7 +125,8 @@ def _lines(subaccounts: Iterable[SubaccountFigures]) -> Iterable[Any]:
 
 
 async def pnl_report(*, user: Any, now: datetime | None = None) -> PnlReport:
-    """The PnL page of ``user``: only subaccounts they are a member of (days in UTC)."""
+    """The PnL page of ``user``: only subaccounts they are a member of (days in the team's
+    time zone)."""
     now = now or datetime.now(UTC)
     team = await team_figures(user=user, now=now)
     days: dict[date, Decimal] = {}
@@ -138,7 +140,7 @@ async def pnl_report(*, user: Any, now: datetime | None = None) -> PnlReport:
     curve = await equity_curve(subaccounts=subs) if subs else []
     return PnlReport(
         team=team,
-        weeks=_calendar(days, now.astimezone(UTC).date()),
+        weeks=_calendar(days, now.astimezone(ZoneInfo(team.zone)).date()),
         by_subaccount=tuple(_subaccount_row(f) for f in team.subaccounts),
         by_market=_rows(markets),
         by_member=_rows(members),

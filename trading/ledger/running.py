@@ -1,13 +1,15 @@
-"""The ledger's PnL kept folded in memory between reads: the overview and the PnL page
-read every subaccount's PnL every few seconds, and refolding 100,000 fills each time would
-cost seconds. Each process keeps, per subaccount, the fold of the fills and funding payments
-it has seen, and folds in only the rows stored since.
+"""The ledger's PnL kept folded in memory between reads, started from the stored daily
+checkpoints (:mod:`trading.ledger.checkpoints`): the overview and the PnL page read every
+subaccount's PnL every few seconds, and refolding 100,000 fills each time (or once per
+process) would cost seconds. Each process keeps, per subaccount, the fold from the latest
+checkpoint on, and folds in only the rows stored since.
 
-The fold is exact only when rows arrive in time order. A row stored later that happened
-before the last one folded (a backfill reaching further back) refolds from the start, and
-so does a fold that no longer matches the table (rows deleted, or a fresh database in
-tests): the number of rows up to the last folded id must be the number folded, and that
-row's ``recorded_at`` the one seen when it was folded.
+The fold is exact only when rows arrive in ``(occurred_at, id)`` order. A row stored later
+that sorts before the last one folded (a late fill, a backfill reaching further back)
+starts again from the checkpoint before it, and a fold that no longer matches the table
+(rows deleted, or a fresh database in tests) rebuilds the checkpoints: the number of rows up
+to the last folded id must be the number folded, and that row's ``recorded_at`` the one
+seen when it was folded.
 """
 
 from __future__ import annotations
@@ -15,40 +17,53 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
-from django.db.models import Count, Max
+from django.db.models import OuterRef, Subquery
 
 from accounts.models import Subaccount
-from trading.ledger.pnl import OUTSIDE, FillEvent, FundingEvent, PnlFold, PnlRow, Reconciliation
+from accounts.team import team_time_zone
+from trading.ledger.checkpoints import (
+    FIELDS,
+    Key,
+    checkpoint_base,
+    checkpoint_start,
+    checkpoints_earlier,
+    checkpoints_rebuild,
+    checkpoints_update,
+    closed_of,
+    fold_row,
+    lines_of,
+    members_of,
+    rows_after,
+)
+from trading.ledger.latest import reconcile_last
+from trading.ledger.pnl import ZERO, ClosedPosition, PnlFold, PnlRow, Reconciliation
 from trading.ledger.selectors import (
-    EVENT_FIELDS,
     OUTSIDE_LABEL,
     LedgerPnl,
     PnlLine,
-    ledger_reconcile_days,
 )
 from trading.models.balances import BalanceSnapshot
 from trading.models.ledger import LedgerEntry
-from trading.models.tickets import OrderTicket
 
 Kind = LedgerEntry.Kind
 KINDS = (Kind.FILL, Kind.FUNDING)
-FIELDS = ("id", *EVENT_FIELDS)
 
 
 @dataclass
 class _Running:
     zone: str
-    fold: PnlFold
-    last_id: int = 0
-    last_at: datetime | None = None
+    fold: PnlFold  # from the base checkpoint's day on
+    day: date | None = None  # the base checkpoint's day (None: folded from the first row)
+    last: Key | None = None  # the last row folded
+    top: int = 0  # the largest id folded
     count: int = 0
-    last_recorded: datetime | None = None  # of row last_id: a new database's row differs
+    top_recorded: datetime | None = None  # of row ``top``: a new database's row differs
     members: dict[int, str] = field(default_factory=dict)
+    earlier: tuple[dict, list[ClosedPosition]] | None = None  # the days before ``day``
     built: LedgerPnl | None = None  # the lines and totals as of the last fold
     stamp: tuple | None = None  # the ledger_stamps it was last checked against
 
@@ -57,61 +72,113 @@ _RUNNING: dict[int, _Running] = {}
 _LOCK = threading.Lock()
 
 
-def _rows(subaccount_id: int, after_id: int) -> list[tuple]:
-    rows = LedgerEntry.objects.filter(subaccount_id=subaccount_id, kind__in=KINDS, id__gt=after_id)
-    return list(rows.order_by("occurred_at", "id").values_list(*FIELDS))
-
-
-def _members(subaccount_id: int, client_ids: set[int]) -> dict[int, str]:
-    tickets = OrderTicket.objects.filter(
-        subaccount_id=subaccount_id, actor__isnull=False, client_id__in=client_ids
-    )
-    return dict(tickets.values_list("client_id", "actor__username"))
+def _recorded(row_id: int) -> datetime | None:
+    found = LedgerEntry.objects.filter(pk=row_id).values_list("recorded_at", flat=True)
+    return found.first()
 
 
 def _still_matches(subaccount_id: int, state: _Running) -> bool:
     folded = LedgerEntry.objects.filter(
-        subaccount_id=subaccount_id, kind__in=KINDS, id__lte=state.last_id
+        subaccount_id=subaccount_id, kind__in=KINDS, id__lte=state.top
     )
     if folded.count() != state.count:
         return False
-    if not state.last_id:
-        return True
-    last = LedgerEntry.objects.filter(pk=state.last_id).values_list("recorded_at", flat=True)
-    return last.first() == state.last_recorded
+    return not state.top or _recorded(state.top) == state.top_recorded
 
 
 def _fold_in(subaccount_id: int, state: _Running, rows: list[tuple]) -> None:
     wanted = {r[9] for r in rows if r[9] is not None} - set(state.members)
     if wanted:
-        state.members.update(_members(subaccount_id, wanted))
-    for row_id, kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id in rows:
-        if kind == Kind.FUNDING:
-            state.fold.add(FundingEvent(at, symbol, quantity))
-        else:
-            member = state.members.get(client_id, OUTSIDE) if client_id is not None else OUTSIDE
-            state.fold.add(FillEvent(at, symbol, side, quantity, price, fee, fee_symbol, member))
-        state.last_id = max(state.last_id, row_id)
-        state.last_at = at
+        state.members.update(members_of(subaccount_id, wanted))
+    for row in rows:
+        fold_row(state.fold, row, state.members)
+        if row[0] > state.top:
+            state.top, state.top_recorded = row[0], row[10]
+    state.last = (rows[-1][2], rows[-1][0])
     state.count += len(rows)
     state.built = None
-    state.last_recorded = (
-        LedgerEntry.objects.filter(pk=state.last_id).values_list("recorded_at", flat=True).first()
-    )
+
+
+def _load(subaccount_id: int, zone: str, before: Key | None = None) -> _Running:
+    """The fold from the latest valid checkpoint (before ``before``), with every row after
+    it folded in; the checkpoints are written first when there are none in ``zone``."""
+    if before is None:
+        base, rows = checkpoint_start(subaccount_id, zone)
+        if base.through is None and rows:  # none in this zone yet
+            checkpoints_update(subaccount_id, zone)
+            base, rows = checkpoint_start(subaccount_id, zone)
+    else:
+        base = checkpoint_base(subaccount_id, zone, before)
+        rows = list(rows_after(subaccount_id, base.through))
+    state = _Running(zone, base.fold, base.day, base.through, base.seen_id, base.folded)
+    if rows and base.through is not None and (rows[0][2], rows[0][0]) <= base.through:
+        state.top_recorded = rows[0][10]  # the row of seen_id, already in the checkpoint
+        rows = rows[1:]
+    elif base.seen_id:
+        state.top_recorded = _recorded(base.seen_id)
+    if rows:
+        _fold_in(subaccount_id, state, rows)
+    _RUNNING[subaccount_id] = state
+    return state
 
 
 def _current(subaccount_id: int, zone: str) -> _Running:
     state = _RUNNING.get(subaccount_id)
-    if state is not None and (state.zone != zone or not _still_matches(subaccount_id, state)):
+    if state is not None and state.zone == zone and not _still_matches(subaccount_id, state):
+        checkpoints_rebuild(subaccount_id, zone)  # rows deleted, or another database
         state = None
-    rows = _rows(subaccount_id, state.last_id if state else 0)
-    if state is not None and rows and state.last_at is not None and rows[0][2] < state.last_at:
-        state = None  # an older row arrived late: refold in time order
-        rows = _rows(subaccount_id, 0)
-    if state is None:
-        state = _RUNNING[subaccount_id] = _Running(zone, PnlFold(zone=ZoneInfo(zone)))
+    if state is None or state.zone != zone:
+        return _load(subaccount_id, zone)
+    rows = list(
+        LedgerEntry.objects.filter(subaccount_id=subaccount_id, kind__in=KINDS, id__gt=state.top)
+        .order_by("occurred_at", "id")
+        .values_list(*FIELDS)
+    )
+    if rows and state.last is not None and (rows[0][2], rows[0][0]) < state.last:
+        return _load(subaccount_id, zone, before=(rows[0][2], rows[0][0]))  # a late row
     if rows:
         _fold_in(subaccount_id, state, rows)
+    return state
+
+
+def _earlier(subaccount_id: int, state: _Running) -> tuple[dict, list[ClosedPosition]]:
+    if state.earlier is None:
+        lines: dict = {}
+        closed: list[ClosedPosition] = []
+        if state.day is not None:
+            for day, saved in checkpoints_earlier(subaccount_id, state.zone, state.day):
+                lines.update(lines_of(day, saved))
+                closed.extend(closed_of(saved))
+        state.earlier = (lines, closed)
+    return state.earlier
+
+
+def _built(subaccount_id: int, state: _Running) -> LedgerPnl:
+    if state.built is None:
+        lines, closed = _earlier(subaccount_id, state)
+        every = {**lines, **state.fold.rows}
+        total = PnlRow()
+        for row in every.values():
+            total.realized += row.realized
+            total.fees += row.fees
+            total.funding += row.funding
+        state.built = LedgerPnl(
+            tuple(
+                PnlLine(day, symbol, member or OUTSIDE_LABEL, PnlRow(r.realized, r.fees, r.funding))
+                for (day, symbol, member), r in sorted(every.items())
+            ),
+            total,
+            {},
+            (*closed, *state.fold.closed),
+        )
+    return state.built
+
+
+def _state(subaccount_id: int, zone: str, stamp: tuple | None) -> _Running:
+    state = _RUNNING.get(subaccount_id)
+    if stamp is None or state is None or state.stamp != stamp or state.zone != zone:
+        state = _current(subaccount_id, zone)
+        state.stamp = stamp
     return state
 
 
@@ -119,18 +186,8 @@ def _pnl(
     subaccount_id: int, zone: str, marks: Mapping[str, Decimal], stamp: tuple | None
 ) -> LedgerPnl:
     with _LOCK:
-        state = _RUNNING.get(subaccount_id)
-        if stamp is None or state is None or state.stamp != stamp or state.zone != zone:
-            state = _current(subaccount_id, zone)
-            state.stamp = stamp
-        fold = state.fold
-        if state.built is None:
-            lines = tuple(
-                PnlLine(day, symbol, member or OUTSIDE_LABEL, PnlRow(r.realized, r.fees, r.funding))
-                for (day, symbol, member), r in sorted(fold.rows.items())
-            )
-            state.built = LedgerPnl(lines, fold.totals(), {}, tuple(fold.closed))
-        return replace(state.built, unrealized=fold.unrealized(marks))
+        state = _state(subaccount_id, zone, stamp)
+        return replace(_built(subaccount_id, state), unrealized=state.fold.unrealized(marks))
 
 
 async def ledger_pnl_running(
@@ -146,29 +203,68 @@ async def ledger_pnl_running(
     return await sync_to_async(_pnl)(subaccount.pk, zone, marks, stamp)
 
 
+@dataclass(frozen=True, slots=True)
+class DayPnl:
+    """One day of a subaccount's PnL (realized - fees + funding) and its unrealized PnL
+    now at mark, per market."""
+
+    day: date
+    net: Decimal
+    unrealized: Mapping[str, Decimal]
+
+
+def _day(
+    subaccount_id: int, zone: str, day: date, marks: Mapping[str, Decimal], stamp: tuple | None
+) -> DayPnl:
+    with _LOCK:
+        state = _state(subaccount_id, zone, stamp)
+        rows = state.fold.rows.items()
+        net = sum((r.net for (on, _, _), r in rows if on == day), ZERO)
+        if state.day is not None and day < state.day:  # a day the checkpoints hold
+            lines, _ = _earlier(subaccount_id, state)
+            net = sum((r.net for (on, _, _), r in lines.items() if on == day), ZERO)
+        return DayPnl(day, net, state.fold.unrealized(marks))
+
+
+async def ledger_day_running(
+    *,
+    subaccount: Subaccount,
+    day: date,
+    marks: Mapping[str, Decimal],
+    zone: str = "UTC",
+    stamp: tuple | None = None,
+) -> DayPnl:
+    """``subaccount``'s PnL of ``day`` (in ``zone``) and unrealized at ``marks``, from the
+    running fold without building the lines of every day (the overview's figures)."""
+    return await sync_to_async(_day)(subaccount.pk, zone, day, marks, stamp)
+
+
 _MISMATCH: dict[int, tuple[tuple, Reconciliation | None]] = {}
 
 
+def _last(model: type, field_name: str, subaccount: str = "subaccount") -> Subquery:
+    rows = model.objects.filter(**{subaccount: OuterRef("pk")}).order_by("-id")
+    return Subquery(rows.values(field_name)[:1])
+
+
 def _stamps(subaccount_ids: list[int]) -> dict[int, tuple]:
-    entries = (
-        LedgerEntry.objects.filter(subaccount_id__in=subaccount_ids)
-        .values("subaccount_id")
-        .annotate(last=Max("id"), count=Count("id"), recorded=Max("recorded_at"))
+    rows = Subaccount.objects.filter(pk__in=subaccount_ids).annotate(
+        last=_last(LedgerEntry, "id"),
+        recorded=_last(LedgerEntry, "recorded_at"),
+        snapshot=_last(BalanceSnapshot, "id"),
     )
-    found = {e["subaccount_id"]: (e["last"], e["count"], e["recorded"]) for e in entries}
-    snapshots = (
-        BalanceSnapshot.objects.filter(subaccount_id__in=subaccount_ids)
-        .values("subaccount_id")
-        .annotate(last=Max("id"))
-    )
-    last_snapshot = {s["subaccount_id"]: s["last"] for s in snapshots}
-    return {pk: (*found.get(pk, (None, 0, None)), last_snapshot.get(pk)) for pk in subaccount_ids}
+    found = {
+        pk: (last, recorded, snapshot)
+        for pk, last, recorded, snapshot in rows.values_list("pk", "last", "recorded", "snapshot")
+    }
+    return {pk: found.get(pk, (None, None, None)) for pk in subaccount_ids}
 
 
 async def ledger_stamps(*, subaccounts: list[Subaccount]) -> dict[int, tuple]:
-    """What changes when a subaccount's ledger or snapshots change (last ids, row count, last
-    recorded time), for all of ``subaccounts`` in two queries: a read given an unchanged
-    stamp answers from memory without asking the database again."""
+    """What changes when a subaccount's ledger or snapshots change (its last row's id and
+    recorded time, its last snapshot's id), for all of ``subaccounts`` in one query of
+    index look-ups: a read given an unchanged stamp answers from memory without asking the
+    database again."""
     return await sync_to_async(_stamps)([s.pk for s in subaccounts])
 
 
@@ -183,10 +279,13 @@ async def ledger_reconcile_last(
     found = _MISMATCH.get(subaccount.pk)
     if found is not None and found[0] == stamp:
         return found[1]
-    days = await ledger_reconcile_days(subaccount=subaccount)
-    last = days[-1] if days else None
+    last = await sync_to_async(_reconcile_last)(subaccount.pk)
     _MISMATCH[subaccount.pk] = (stamp, last)
     return last
+
+
+def _reconcile_last(subaccount_id: int) -> Reconciliation | None:
+    return reconcile_last(subaccount_id, team_time_zone())  # where the checkpoints are
 
 
 def running_clear() -> None:
@@ -196,4 +295,11 @@ def running_clear() -> None:
         _MISMATCH.clear()
 
 
-__all__ = ["ledger_pnl_running", "ledger_reconcile_last", "ledger_stamps", "running_clear"]
+__all__ = [
+    "DayPnl",
+    "ledger_day_running",
+    "ledger_pnl_running",
+    "ledger_reconcile_last",
+    "ledger_stamps",
+    "running_clear",
+]

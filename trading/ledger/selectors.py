@@ -128,7 +128,7 @@ def _transfer(row: tuple, marks: Mapping[str, Decimal], fold: PnlFold) -> Decima
     return moved * price if kind == Kind.DEPOSIT else -moved * price
 
 
-def _unrealized(fold: PnlFold, point: EquityPoint) -> Decimal:
+def unrealized_at(fold: PnlFold, point: EquityPoint) -> Decimal:
     found = fold.unrealized(point.marks)
     if point.perp_unrealized is None:
         return sum(found.values(), ZERO)
@@ -175,7 +175,7 @@ def _reconcile(subaccount_id: int, points: Sequence[EquityPoint]) -> list[Reconc
                 fold.add(_event(pending, members))
             pending = next(entries, None)
         after = fold.totals()
-        unrealized = _unrealized(fold, point)
+        unrealized = unrealized_at(fold, point)
         if previous is not None:
             found.append(
                 Reconciliation(
@@ -284,15 +284,21 @@ def _snapshot_points(subaccount_id: int, zone: str, daily: bool) -> list[EquityP
             if day in days:
                 continue
             days.add(day)
-        detail = detail or {}
-        marks = {
-            f"{asset}_{QUOTE}": Decimal(figures["price"])
-            for asset, figures in detail.get("assets", {}).items()
-            if asset != QUOTE and "price" in figures
-        }
-        perp = detail.get("perp", {}).get("pnl_unrealized")
-        points.append(EquityPoint(at, equity, marks, Decimal(perp) if perp else None))
+        points.append(snapshot_point(at, equity, detail))
     return points
+
+
+def snapshot_point(at: datetime, equity: Decimal, detail: Mapping | None) -> EquityPoint:
+    """The equity point a balance snapshot makes (its spot prices as marks, the exchange's
+    unrealized PnL of the perpetuals)."""
+    detail = detail or {}
+    marks = {
+        f"{asset}_{QUOTE}": Decimal(figures["price"])
+        for asset, figures in detail.get("assets", {}).items()
+        if asset != QUOTE and "price" in figures
+    }
+    perp = detail.get("perp", {}).get("pnl_unrealized")
+    return EquityPoint(at, equity, marks, Decimal(perp) if perp else None)
 
 
 async def ledger_reconcile_days(
@@ -317,4 +323,6 @@ __all__ = [
     "PnlLine",
     "ledger_pnl",
     "ledger_reconcile",
+    "snapshot_point",
+    "unrealized_at",
 ]

@@ -20,9 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Subaccount
+from accounts.team import team_time_zone
 from trading.backpack import HistoryCursor, walk_history
 from trading.backpack.history import MAX_PAGE
 from trading.exchange import client_for
+from trading.ledger.checkpoints import checkpoints_update
 from trading.models.ledger import LedgerCursor, LedgerEntry
 
 Kind = LedgerEntry.Kind
@@ -192,6 +194,9 @@ async def ledger_sync(
             report.read[history] += len(page.rows)
             if on_page is not None:
                 on_page(history, report.read[history])
+    if report.stored.get("fill_history") or report.stored.get("funding_payments"):
+        zone = await sync_to_async(team_time_zone)()
+        await sync_to_async(checkpoints_update)(subaccount.pk, zone)
     return report
 
 

@@ -2,7 +2,8 @@
 one user may see (team totals only over those).
 
 Per subaccount: equity (the balances read model's, as on the balances page), today's PnL
-from the ledger (realized - fees + funding of the fills and payments of today, UTC),
+from the ledger (realized - fees + funding of the fills and payments of today, in the
+team's time zone),
 unrealized PnL at mark of what the ledger holds, open positions, margin used, and the
 distance of the nearest position to its liquidation estimate; today's PnL and unrealized
 only when the equity was read (and unrealized only when the positions were too). Across
@@ -20,17 +21,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
 from django.db.models import Count
 
 from accounts.models import Subaccount
+from accounts.team import team_time_zone
 from trading.backpack import Market, Position
 from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_for_subaccounts
 from trading.formatting import quantity_places
 from trading.ledger.pnl import ZERO
-from trading.ledger.running import ledger_pnl_running, ledger_reconcile_last, ledger_stamps
+from trading.ledger.running import (
+    ledger_day_running,
+    ledger_pnl_running,
+    ledger_reconcile_last,
+    ledger_stamps,
+)
 from trading.ledger.selectors import LedgerPnl
 from trading.ledger.services import LEDGER_HISTORIES
 from trading.models.ledger import LedgerCursor
@@ -110,6 +118,7 @@ class TeamFigures:
     subaccounts: tuple[SubaccountFigures, ...]
     exposure: tuple[Exposure, ...]
     largest: tuple[PositionRisk, ...]
+    zone: str = "UTC"  # the team's time zone: the days are its days
 
     @property
     def equity(self) -> Decimal:
@@ -198,12 +207,23 @@ async def _figures(
     markets: dict[str, Market],
     stamp: tuple,
     ready: bool,
+    detail: bool,
+    zone: str,
 ) -> SubaccountFigures:
     sub = access.subaccount
     (positions, liquidations, error), (mismatch, day) = await asyncio.gather(
         _positions(sub), _mismatch(sub, stamp)
     )
-    pnl = await ledger_pnl_running(subaccount=sub, marks=_marks(view, positions), stamp=stamp)
+    marks = _marks(view, positions)
+    pnl: LedgerPnl | None = None
+    if detail:
+        pnl = await ledger_pnl_running(subaccount=sub, marks=marks, zone=zone, stamp=stamp)
+        today_net, unrealized = _today(pnl, today), pnl.unrealized
+    else:
+        found = await ledger_day_running(
+            subaccount=sub, day=today, marks=marks, zone=zone, stamp=stamp
+        )
+        today_net, unrealized = found.net, found.unrealized
     equity, equity_error = _equity(view)
     read = equity is not None  # else the ledger's figures cannot be checked against anything
     risks = tuple(
@@ -213,8 +233,8 @@ async def _figures(
         access=access,
         equity=equity,
         equity_error=equity_error,
-        today=_today(pnl, today) if read else None,
-        unrealized=sum(pnl.unrealized.values(), ZERO) if read and not error else None,
+        today=today_net if read else None,
+        unrealized=sum(unrealized.values(), ZERO) if read and not error else None,
         positions=risks,
         positions_error=error,
         margin_used=_margin_used(view),
@@ -266,19 +286,24 @@ def _ledgers_ready(subaccount_ids: list[int]) -> set[int]:
     return {c["subaccount_id"] for c in counts if c["n"] >= len(LEDGER_HISTORIES)}
 
 
-async def team_figures(*, user: Any, now: datetime | None = None) -> TeamFigures:
+async def team_figures(
+    *, user: Any, now: datetime | None = None, detail: bool = True
+) -> TeamFigures:
     """The team overview over the subaccounts ``user`` is a member of (all, for a
-    superuser), read concurrently."""
+    superuser), read concurrently. ``detail=False`` leaves out each subaccount's PnL lines
+    (``pnl`` None): the overview needs only today's figures, read from the running fold
+    without the lines of every past day."""
     accesses = await subaccount_access_async(user=user)
     subs = [a.subaccount for a in accesses]
-    views, markets, stamps, ready = await asyncio.gather(
+    views, markets, stamps, ready, zone = await asyncio.gather(
         balances_for_subaccounts(subs, fresh=False, sparklines=False),
         markets_known(),
         ledger_stamps(subaccounts=subs),
         sync_to_async(_ledgers_ready)([s.pk for s in subs]),
+        sync_to_async(team_time_zone)(),
     )
     by_id = {v.subaccount_id: v for v in views}
-    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(zone)).date()
     figures = tuple(
         await asyncio.gather(
             *(
@@ -289,6 +314,8 @@ async def team_figures(*, user: Any, now: datetime | None = None) -> TeamFigures
                     markets,
                     stamps[a.subaccount.pk],
                     a.subaccount.pk in ready,
+                    detail,
+                    zone,
                 )
                 for a in accesses
             )
@@ -296,7 +323,7 @@ async def team_figures(*, user: Any, now: datetime | None = None) -> TeamFigures
     )
     positions = [p for f in figures for p in f.positions]
     largest = tuple(sorted(positions, key=lambda p: p.notional, reverse=True)[:LARGEST])
-    return TeamFigures(figures, _exposure(views, figures), largest)
+    return TeamFigures(figures, _exposure(views, figures), largest, zone)
 
 
 __all__ = ["Exposure", "PositionRisk", "SubaccountFigures", "TeamFigures", "team_figures"]

@@ -88,3 +88,40 @@ class LedgerCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subaccount_id} {self.history} {self.rows_read}"
+
+
+class PnlCheckpoint(models.Model):
+    """The PnL fold of one subaccount's ledger (fills and funding payments, oldest first)
+    as it stood after its last row of one day, in one time zone, so a reader starts from
+    here instead of the ledger's first row.
+
+    ``state`` holds what the fold held after the row ``(through_at, through_id)`` (the
+    ``(occurred_at, id)`` order the ledger is folded in): the open holdings, that day's
+    (market, member) lines and the positions closed that day, every number as exact text.
+    ``seen_id`` is the largest ledger id there was when it was written: a row stored since
+    (a larger id) that sorts at or before ``through`` makes it stale, and it is rebuilt
+    from the checkpoint before that row. Written only by
+    :mod:`trading.ledger.checkpoints`.
+    """
+
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.CASCADE, related_name="pnl_checkpoints"
+    )
+    zone = models.CharField(max_length=64)
+    day = models.DateField()
+    through_at = models.DateTimeField()
+    through_id = models.BigIntegerField()
+    seen_id = models.BigIntegerField()
+    folded = models.PositiveBigIntegerField(help_text="Ledger rows folded up to through.")
+    state = models.JSONField()
+    written_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subaccount", "zone", "day"], name="pnl_checkpoint_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subaccount_id} {self.zone} {self.day}"

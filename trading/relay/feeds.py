@@ -70,6 +70,8 @@ class Relay(Protocol):
 
     def ledger_poke(self, pk: int) -> None: ...
 
+    def overview_changed(self, pk: int) -> None: ...
+
 
 def _report_stream(
     name: str, connected: bool, last_message_at: float | None = None, state: str | None = None
@@ -313,6 +315,7 @@ class AccountFeed:
         # upstream subscription, whatever the number of scripts.
         await self.relay.send_now(self.script_group, {"type": "bpx.event", "data": data})
         self._dirty.set()
+        self.relay.overview_changed(self.subaccount.pk)  # a fill, an order, a position
         if data.get("e") == "orderFill":
             self.relay.ledger_poke(self.subaccount.pk)
 
@@ -355,3 +358,4 @@ class AccountFeed:
         if viewer.balances is not None:
             message = {"type": "push", "html": viewer.balances.render(), "subaccount": pk}
             await self.relay.send_now(self.group, message)
+        self.relay.overview_changed(pk)  # balances, positions and orders read afresh

@@ -30,5 +30,12 @@ def script_stream_group(subaccount_id: int) -> str:
     return f"bpx.{subaccount_group(subaccount_id)}"
 
 
+def overview_group(subaccount_id: int) -> str:
+    """Overview pages showing this subaccount: told (coalesced) that its figures changed."""
+    if not isinstance(subaccount_id, int) or subaccount_id <= 0:
+        raise BadGroupName(f"not a subaccount id: {subaccount_id!r}")
+    return f"overview.{subaccount_id}"
+
+
 def alerts_group(user_id: int) -> str:
     return f"alerts.{int(user_id)}"

@@ -26,7 +26,7 @@ from trading.relay.coalesce import Coalescer, Message
 from trading.relay.connections import fragment_publisher
 from trading.relay.fanout import Publish
 from trading.relay.feeds import AccountFeed, MarketFeed
-from trading.relay.groups import market_group, subaccount_group
+from trading.relay.groups import market_group, overview_group, subaccount_group
 from trading.relay.interest import Interest
 from trading.relay.ownership import Ownership, SoleOwnership
 
@@ -74,7 +74,11 @@ class Relay:
         self.markets: dict[str, MarketFeed] = {}
         self.accounts: dict[int, AccountFeed] = {}
         self.snapshots = snapshots
-        self.ledger = LedgerKeeper(ownership=self.ownership) if ledger else None
+        self.ledger = (
+            LedgerKeeper(ownership=self.ownership, on_synced=self.overview_changed)
+            if ledger
+            else None
+        )
         self._last_wanted: dict[str, float] = {}
         self._public_streams: Any = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -260,6 +264,12 @@ class Relay:
         await self.ownership.release(subaccount_group(pk))
 
     # -- the ledger -------------------------------------------------------------------------
+    def overview_changed(self, pk: int) -> None:
+        """Subaccount ``pk``'s figures changed (a fill, a position, balances, its ledger):
+        tell the overview pages showing it, coalesced to the relay's window."""
+        message = {"type": "overview.changed", "subaccount": pk}
+        self.offer(overview_group(pk), "overview", message)
+
     def ledger_poke(self, pk: int) -> None:
         """Subaccount ``pk``'s stream reported a fill, or was down: sync its ledger soon."""
         if self.ledger is not None:

@@ -1,0 +1,80 @@
+"""The team's settings: the time zone its days are counted in.
+
+``team_time_zone()`` is what every read model asks (UTC until an admin chooses another);
+``team_time_zone_set`` is the one way to change it: an admin of any subaccount (or a
+superuser), an IANA zone name that ``zoneinfo`` knows, and an audit record either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django.core.exceptions import PermissionDenied
+
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Role, TeamSetting
+from accounts.permissions import subaccounts_visible_to
+
+DEFAULT_ZONE = "UTC"
+ACTION = "team.time_zone"
+
+
+class TeamSettingError(ValueError):
+    """A team setting that cannot be taken, with the message to show beside the field."""
+
+
+def team_time_zone() -> str:
+    """The team's time zone (an IANA name; UTC when none was chosen)."""
+    found = TeamSetting.objects.filter(pk=1).values_list("time_zone", flat=True).first()
+    return found or DEFAULT_ZONE
+
+
+def can_set_team(user: Any) -> bool:
+    """Superusers and admins of at least one subaccount set the team's settings."""
+    return subaccounts_visible_to(user, min_role=Role.ADMIN).exists()
+
+
+def zone_parse(text: str) -> str:
+    """``text`` as an IANA time zone name, or :class:`TeamSettingError` saying why not."""
+    name = (text or "").strip()
+    if not name:
+        raise TeamSettingError("Enter a time zone, such as UTC or Europe/Berlin.")
+    if name not in available_timezones():
+        raise TeamSettingError(
+            f"“{name[:64]}” is not a time zone name; use one like UTC, Europe/Berlin or "
+            "America/New_York."
+        )
+    return name
+
+
+def team_time_zone_set(*, actor: Any, zone: str, ip: str | None = None) -> str:
+    """Set the team's time zone to ``zone`` (validated, audited); returns the name kept."""
+    if not can_set_team(actor):
+        raise PermissionDenied("Only an admin may change the team's settings.")
+    before = team_time_zone()
+    try:
+        name = zone_parse(zone)
+    except TeamSettingError as error:
+        audit_record(
+            actor=actor,
+            action=ACTION,
+            parameters={"from": before, "to": (zone or "")[:64]},
+            result=AuditEvent.Result.FAILED,
+            detail=str(error),
+            ip=ip,
+        )
+        raise
+    TeamSetting.objects.update_or_create(pk=1, defaults={"time_zone": name})
+    audit_record(actor=actor, action=ACTION, parameters={"from": before, "to": name}, ip=ip)
+    return name
+
+
+__all__ = [
+    "DEFAULT_ZONE",
+    "TeamSettingError",
+    "can_set_team",
+    "team_time_zone",
+    "team_time_zone_set",
+    "zone_parse",
+]

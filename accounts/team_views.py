@@ -1,0 +1,38 @@
+"""The team settings page (`/accounts/team/`): the team's time zone, set by an admin.
+
+Parses the form, calls `accounts.team.team_time_zone_set`, renders; the field's message is
+the service's own when the zone is refused.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import client_ip, signed_in, two_factor_redirect
+from accounts.team import TeamSettingError, can_set_team, team_time_zone, team_time_zone_set
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def team_settings(request: HttpRequest) -> HttpResponse:
+    if not can_set_team(request.user):
+        raise PermissionDenied("Only an admin may change the team's settings.")
+    two_factor = two_factor_redirect(request)
+    if two_factor is not None:
+        return two_factor
+    zone = team_time_zone()
+    error = ""
+    if request.method == "POST":
+        typed = request.POST.get("time_zone", "")
+        try:
+            kept = team_time_zone_set(actor=request.user, zone=typed, ip=client_ip(request))
+        except TeamSettingError as exc:
+            error, zone = str(exc), typed
+        else:
+            messages.success(request, f"The team's days now run in {kept}.")
+            return redirect("accounts:team_settings")
+    return render(request, "accounts/team_settings.html", {"zone": zone, "error": error})

@@ -1,0 +1,63 @@
+"""The overview's pushes (`/ws/overview/`): when the relay says a subaccount's figures
+changed, each user who may see it gets the team region rendered for them; nobody else gets
+anything."""
+
+from __future__ import annotations
+
+import pytest
+from channels.layers import channel_layers, get_channel_layer
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from dashboard.routing import websocket_urlpatterns
+from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
+    _fast_passwords,
+    closes_session,
+    desk,
+    exchange_urls,
+)
+from trading.relay.groups import overview_group
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
+__all__ = ["_fast_passwords", "closes_session", "desk", "exchange_urls"]
+APP = URLRouter(websocket_urlpatterns)
+
+
+@pytest.fixture
+def in_memory_layer(settings):
+    settings.DASHBOARD_RELAY = "worker"  # no relay in this process: the test plays it
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+async def _connect(user) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(APP, "/ws/overview/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    assert connected, code
+    return communicator
+
+
+async def test_a_change_reaches_only_the_users_who_may_see_the_subaccount(
+    desk, in_memory_layer
+) -> None:
+    trader, outsider = await _connect(desk.trader), await _connect(desk.outsider)
+    layer = get_channel_layer()
+
+    message = {"type": "overview.changed", "subaccount": desk.main.pk}
+    await layer.group_send(overview_group(desk.main.pk), message)
+    pushed = await trader.receive_from(timeout=10)
+    outsider_got_nothing = await outsider.receive_nothing(timeout=1.0)
+    message = {"type": "overview.changed", "subaccount": desk.other.pk}
+    await layer.group_send(overview_group(desk.other.pk), message)
+    sentinel = await outsider.receive_from(timeout=10)  # their own subaccount does reach them
+
+    assert pushed.lstrip().startswith('<div id="overview-team"')
+    assert f'data-subaccount="{desk.main.pk}"' in pushed
+    assert outsider_got_nothing
+    assert f'data-subaccount="{desk.other.pk}"' in sentinel
+    assert "Main desk" not in sentinel
+    await trader.disconnect()
+    await outsider.disconnect()

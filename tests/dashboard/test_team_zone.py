@@ -1,0 +1,88 @@
+"""The team's time zone: admins set it (validated, audited), and the overview's "today" and
+the PnL calendar count days in it: a fill at 23:30 UTC is the next day's in Berlin."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
+
+from accounts.models import AuditEvent
+from accounts.team import TeamSettingError, team_time_zone, team_time_zone_set
+from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
+    _fast_passwords,
+    closes_session,
+    desk,
+    exchange_urls,
+)
+from trading.ledger.report import pnl_report
+from trading.ledger.running import running_clear
+from trading.ledger.team import team_figures
+from trading.models.ledger import LedgerEntry
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
+__all__ = ["_fast_passwords", "closes_session", "desk", "exchange_urls"]
+
+PERP = "SOL_USDC_PERP"
+LATE_EVENING = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)  # 01:30 on 2 June in Berlin
+NOW = datetime(2026, 6, 2, 0, 10, tzinfo=UTC)  # 2 June in both zones
+
+
+def _evening_fill(sub) -> LedgerEntry:
+    return LedgerEntry.objects.create(
+        subaccount=sub,
+        kind=LedgerEntry.Kind.FILL,
+        exchange_id=f"{PERP}:1:Bid",
+        occurred_at=LATE_EVENING,
+        symbol=PERP,
+        side="Bid",
+        quantity=Decimal("1"),
+        price=Decimal("150"),
+        fee=Decimal("0.075"),
+        fee_symbol="USDC",
+    )
+
+
+async def _today_and_calendar(desk) -> tuple[Decimal | None, dict]:
+    running_clear()
+    team = await team_figures(user=desk.trader, now=NOW)
+    main = next(f for f in team.subaccounts if f.access.subaccount.pk == desk.main.pk)
+    report = await pnl_report(user=desk.trader, now=NOW)
+    days = {d.day.isoformat(): d.net for week in report.weeks for d in week if d.net is not None}
+    return main.today, days
+
+
+async def test_a_fill_at_2330_utc_is_the_next_days_for_a_team_in_berlin(desk) -> None:
+    await sync_to_async(_evening_fill)(desk.main)
+    utc_today, utc_days = await _today_and_calendar(desk)
+
+    await sync_to_async(team_time_zone_set)(actor=desk.outsider, zone="Europe/Berlin")
+    berlin_today, berlin_days = await _today_and_calendar(desk)
+
+    assert (utc_today, utc_days) == (Decimal(0), {"2026-06-01": Decimal("-0.075")})
+    assert (berlin_today, berlin_days) == (Decimal("-0.075"), {"2026-06-02": Decimal("-0.075")})
+
+
+async def test_only_admins_set_a_zone_that_zoneinfo_knows_and_each_try_is_audited(desk) -> None:
+    with pytest.raises(PermissionDenied):
+        await sync_to_async(team_time_zone_set)(actor=desk.viewer, zone="Europe/Berlin")
+    with pytest.raises(TeamSettingError) as refused:
+        await sync_to_async(team_time_zone_set)(actor=desk.outsider, zone="Europe/Atlantis")
+    kept = await sync_to_async(team_time_zone_set)(actor=desk.outsider, zone=" Asia/Tokyo ")
+
+    assert str(refused.value) == (
+        "“Europe/Atlantis” is not a time zone name; use one like UTC, Europe/Berlin or "
+        "America/New_York."
+    )
+    assert (kept, await sync_to_async(team_time_zone)()) == ("Asia/Tokyo", "Asia/Tokyo")
+    events = [
+        (e.actor_name, e.result, e.parameters)
+        async for e in AuditEvent.objects.filter(action="team.time_zone").order_by("id")
+    ]
+    assert events == [
+        ("outsider", "failed", {"from": "UTC", "to": "Europe/Atlantis"}),
+        ("outsider", "ok", {"from": "UTC", "to": "Asia/Tokyo"}),
+    ]
