@@ -5,7 +5,7 @@ anything."""
 from __future__ import annotations
 
 import pytest
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import channel_layers
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
@@ -16,6 +16,8 @@ from tests.trading.pages.conftest import (  # the trading pages' desk on the san
     desk,
     exchange_urls,
 )
+from tests.waiting import eventually
+from trading.relay.connections import close_hub, fragment_publisher, hub
 from trading.relay.groups import overview_group
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
@@ -44,14 +46,22 @@ async def test_a_change_reaches_only_the_users_who_may_see_the_subaccount(
     desk, in_memory_layer
 ) -> None:
     trader, outsider = await _connect(desk.trader), await _connect(desk.outsider)
-    layer = get_channel_layer()
+    publish = fragment_publisher()  # as the relay hands out its word (hub, or Redis)
+    await eventually(  # sockets are accepted first, then join their groups
+        lambda: (
+            hub().watchers(overview_group(desk.main.pk)) == 1
+            and hub().watchers(overview_group(desk.other.pk)) == 2
+        ),
+        within_s=10,
+        what="both sockets in their overview groups",
+    )
 
     message = {"type": "overview.changed", "subaccount": desk.main.pk}
-    await layer.group_send(overview_group(desk.main.pk), message)
+    await publish(overview_group(desk.main.pk), message)
     pushed = await trader.receive_from(timeout=10)
     outsider_got_nothing = await outsider.receive_nothing(timeout=1.0)
     message = {"type": "overview.changed", "subaccount": desk.other.pk}
-    await layer.group_send(overview_group(desk.other.pk), message)
+    await publish(overview_group(desk.other.pk), message)
     sentinel = await outsider.receive_from(timeout=10)  # their own subaccount does reach them
 
     assert pushed.lstrip().startswith('<div id="overview-team"')
@@ -61,3 +71,4 @@ async def test_a_change_reaches_only_the_users_who_may_see_the_subaccount(
     assert "Main desk" not in sentinel
     await trader.disconnect()
     await outsider.disconnect()
+    await close_hub()
