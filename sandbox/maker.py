@@ -237,6 +237,7 @@ class MarketMaker:
             self._requote(book)
         elif roll < 0.02:
             self._trade(book)
+            self._requote(book)  # put back what the trade took before the next one comes
         elif len(book.resting) > MAX_RESTING_BUSY or (roll < 0.5 and book.resting):
             order_id = book.resting.popleft()
             try:

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.fields import StrictAssetAmountsField, StrictDecimalField
+from accounts.models import Subaccount
 
 PACKAGES = ("accounts", "dashboard", "trading")
 SKIP = re.compile(r"\.(migrations|management)\b|^trading\.backpack\b")
@@ -63,6 +64,11 @@ _form(
     {"side": "Bid", "distribution": "flat", "count": "10", "from_price": "1", "to_price": "2"},
 )
 _form("trading.twap.forms.TwapForm", {"side": "Bid", "duration_s": "60", "interval_s": "10"})
+_form(
+    "trading.gateway.forms.ScriptKeyForm",
+    {"name": "grid bot", "permissions": "read", "days": "30"},
+    subaccounts=Subaccount.objects.none(),
+)
 _form("accounts.forms.SubaccountSettingsForm")
 _form("trading.withdrawals.forms.PolicyForm", {"otp_code": "123456"})
 _form("accounts.forms.KeyFieldsMixin")
