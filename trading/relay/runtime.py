@@ -13,16 +13,14 @@ import logging
 import os
 import socket
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 
 from trading.relay.connections import redis_client
 from trading.relay.interest import Interest, LocalInterest, RedisInterest
 from trading.relay.ownership import RedisOwnership
-
-if TYPE_CHECKING:
-    from trading.relay.worker import Relay
+from trading.relay.worker import Relay
 
 log = logging.getLogger(__name__)
 _embedded: dict[asyncio.AbstractEventLoop, Relay] = {}
@@ -42,8 +40,6 @@ async def ensure_embedded_relay() -> Relay | None:
     loop = asyncio.get_running_loop()
     relay = _embedded.get(loop)
     if relay is None:
-        from trading.relay.worker import Relay
-
         redis = redis_client()
         worker_id = f"embedded:{socket.gethostname()}:{os.getpid()}"
         # Several dashboard processes with embedded relays share the work through Redis

@@ -7,7 +7,7 @@ region for each of them instead of queueing every fragment, and the kernel holds
 capped send buffer per socket (left alone it grows to 4 MiB of stale fragments). Meanwhile a
 reading browser on the same market must keep receiving (the dashboard was producing all
 along), and the dashboard's resident memory must stay within a few MiB of where it was, where
-queueing grew it by 3.3 MiB in the same time (0.3 MiB without).
+a writer that queued every fragment grew it by 3.3 MiB in the same time (this one: 0.3 MiB).
 """
 
 from __future__ import annotations
