@@ -196,10 +196,9 @@ def test_a_double_click_sends_one_order(live_desk, page) -> None:
     page.dblclick(".ticket-submit")
     page.locator("#ticket-result [data-result=ok]").wait_for()
 
-    shown = format(price.normalize(), "f")  # the table shows prices without trailing zeros
-    price_cell = page.locator("td.num", has_text=re.compile(rf"^{re.escape(shown)}$"))
-    rows = page.locator(f"#open-orders-{pk} tr[data-order-id]").filter(has=price_cell)
-    rows.first.wait_for()  # the order arrives live, from its order update
+    # rows carry the price as the table shows it (the tick's decimals: "135.70")
+    rows = page.locator(f'#open-orders-{pk} tr[data-order-id][data-price="{price:f}"]')
+    rows.first.wait_for(timeout=LIVE_TIMEOUT_MS)  # the order arrives live, from its update
     page.wait_for_timeout(500)  # a second request, had there been one, would be back by now
     assert rows.count() == 1
     rows.first.locator(".cancel-order").click()
