@@ -111,12 +111,14 @@ class Client:
         self.bytes = 0
         self.last_at = 0.0
         self.samples: list[str] = []
+        self.connected = False
 
 
 async def run_client(ws_url: str, headers: dict[str, str], client: Client, measuring) -> None:
     async with websockets.connect(
         ws_url, additional_headers=headers, max_size=2**22, compression=None, open_timeout=60
     ) as socket:
+        client.connected = True
         async for frame in socket:
             now = time.time()
             if not measuring():
@@ -147,8 +149,11 @@ async def load(
         tasks.append(
             asyncio.create_task(run_client(ws_url, headers, client, lambda: state["measuring"]))
         )
-        if i % 50 == 49:
-            await asyncio.sleep(0.05)  # browsers arrive over a moment, not in one instant
+        if i % 50 == 49:  # browsers arrive in batches, each let in before the next knocks
+            batch = clients[i - 49 : i + 1]
+            deadline = time.monotonic() + 15
+            while not all(c.connected for c in batch) and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
     await asyncio.sleep(WARMUP_S)
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     own_before = time.process_time()
@@ -287,7 +292,13 @@ def desk_run(label: str, desk: Desk, count: int) -> tuple[dict[str, float], list
     time.sleep(0.2)
     figures["rss_mib"] = sum(rss_mib(s.pid) for s in desk.servers)
     figures["rss_growth_mib"] = figures["rss_mib"] - rss_before
-    stats = _stats_in_window("".join(s.log() for s in desk.servers), since)
+    logs = "".join(s.log() for s in desk.servers)
+    stats = _stats_in_window(logs, since)
+    if figures["receiving"] < count:  # say why, from the dashboard's own words
+        trouble = [line for line in logs.splitlines() if " WARNING " in line or " ERROR " in line]
+        print(f"    {count - figures['receiving']} clients received nothing; the dashboard logged:")
+        for line in trouble[-5:]:
+            print(f"      {line[:300]}")
     figures.update({f"stats {k}": v for k, v in stats.items()})
     describe(label, figures)
     if stats["writes"]:
