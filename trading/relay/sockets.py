@@ -18,8 +18,8 @@ autotuning it grows to megabytes for a browser that stops reading (4 MiB on a de
 all of it stale fragments that browser would have to read through before the current state.
 
 Under another ASGI server (no such protocol) the writer falls back to the ASGI ``send``, one
-task per write, without backpressure; tests/trading/relay/test_socket_writer.py pins the shape
-it relies on.
+task per write, without backpressure, and says so in the log once;
+tests/trading/relay/test_socket_writer.py pins the shape it relies on under daphne.
 """
 
 from __future__ import annotations
@@ -41,6 +41,20 @@ EVENTS_KEPT = 50
 """Feed rows kept for a paused socket (the page shows the newest 50; static/js/market.js)."""
 
 _event_numbers = itertools.count()
+_told: set[bool] = set()  # which way of writing this process has logged (once each)
+
+
+def _tell_how(direct: bool) -> None:
+    if direct in _told:
+        return
+    _told.add(direct)
+    if direct:
+        log.info("socket writes: direct to daphne's protocol, framed once per process")
+    else:
+        log.info(
+            "socket writes: through the ASGI send, one task per write and no backpressure "
+            "(the server is not daphne, or daphne's protocol changed shape)"
+        )
 
 
 def autobahn_protocol(send: Any) -> Any | None:
@@ -56,7 +70,16 @@ def autobahn_protocol(send: Any) -> Any | None:
     if not isinstance(send, functools.partial) or not send.args:
         return None
     protocol = send.args[0]
-    needed = ("sendPreparedMessage", "registerProducer", "factory", "state", "STATE_OPEN")
+    needed = (
+        "sendPreparedMessage",
+        "registerProducer",
+        "factory",
+        "state",
+        "STATE_OPEN",
+        "websocket_extensions_in_use",
+        "send_queue",
+        "transport",
+    )
     if all(hasattr(protocol, name) for name in needed) and hasattr(
         protocol.factory, "prepareMessage"
     ):
@@ -90,6 +113,7 @@ class SocketWriter:
         self.stopped = False
         self.dropped = 0  # fragments replaced by newer ones while paused
         self._pending: dict[str, tuple[str, str]] = {}  # region kind -> (key, text)
+        _tell_how(self._protocol is not None)
         if self._protocol is not None:
             try:
                 transport = self._protocol.transport
@@ -139,8 +163,14 @@ class SocketWriter:
             return
         if frames is None:
             protocol.sendMessage(text.encode("utf-8"), False)
+            return
+        frame = frames.prepared(protocol.factory, key, text)
+        if protocol.websocket_extensions_in_use or protocol.send_queue:
+            protocol.sendPreparedMessage(frame)  # compressed, or behind autobahn's own queue
         else:
-            protocol.sendPreparedMessage(frames.prepared(protocol.factory, key, text))
+            # What autobahn's sendData does for a frame already framed, without the debug
+            # line it formats on every write whether or not debug logging is on.
+            protocol.transport.write(frame.payloadHybi)
 
     # -- Twisted's IPushProducer ------------------------------------------------------------
     def pauseProducing(self) -> None:  # noqa: N802 - Twisted's interface
