@@ -64,11 +64,12 @@ SCALED_REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of the benchmark's o
 STAMP = re.compile(r"<!--E:(\d+)-->")
 RELAY_STATS = re.compile(
     r"(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ INFO trading\.relay\.worker: relay stats: "
-    r"(?P<rendered>\d+) fragments rendered in (?P<render_s>[\d.]+) s"
+    r"(?P<rendered>\d+) fragments rendered in (?P<render_s>[\d.]+) s, .* over (?P<over>[\d.]+) s"
 )
 FANOUT_STATS = re.compile(
     r"(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ INFO trading\.relay\.fanout: fan-out stats: "
-    r"(?P<messages>\d+) messages, (?P<writes>\d+) socket writes in (?P<seconds>[\d.]+) s"
+    r"(?P<messages>\d+) messages, (?P<writes>\d+) socket writes in (?P<seconds>[\d.]+) s "
+    r"of (?P<over>[\d.]+) s"
 )
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -158,6 +159,7 @@ async def load(
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     own_before = time.process_time()
     started = time.monotonic()
+    window_from = time.time()
     state["measuring"] = True
     await asyncio.sleep(WINDOW_S)
     state["measuring"] = False
@@ -183,6 +185,8 @@ async def load(
         "per_core_s": total / wall / servers if servers else float("nan"),
         "worst_lag_ms": lag[-1] * 1000 if lag else float("nan"),
         "wall": wall,
+        "window_from": window_from,
+        "window_to": ended,
     }
     if latencies:
         figures["p50_ms"] = statistics.median(latencies)
@@ -211,22 +215,27 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-def _stats_in_window(log: str, since: float) -> dict[str, float]:
-    """Sum the dashboard's relay and fan-out stats lines logged after `since` (epoch s)."""
-    totals = {"rendered": 0.0, "render_s": 0.0, "messages": 0.0, "writes": 0.0, "fanout_s": 0.0}
+def _stats_in_window(log: str, since: float, until: float) -> dict[str, float]:
+    """Rates from the dashboard's relay and fan-out stats lines logged within [since, until]
+    (epoch s): each line covers the seconds it names, so the rates hold whatever the window's
+    alignment with the lines."""
+    totals = {"rendered": 0.0, "render_s": 0.0, "render_over": 0.0}
+    totals.update({"messages": 0.0, "writes": 0.0, "fanout_s": 0.0, "fanout_over": 0.0})
 
-    def after(at: str) -> bool:
-        return time.mktime(time.strptime(at, "%Y-%m-%d %H:%M:%S")) >= since
+    def inside(at: str) -> bool:
+        return since <= time.mktime(time.strptime(at, "%Y-%m-%d %H:%M:%S")) <= until + 1
 
     for match in RELAY_STATS.finditer(log):
-        if after(match["at"]):
+        if inside(match["at"]):
             totals["rendered"] += int(match["rendered"])
             totals["render_s"] += float(match["render_s"])
+            totals["render_over"] += float(match["over"])
     for match in FANOUT_STATS.finditer(log):
-        if after(match["at"]):
+        if inside(match["at"]):
             totals["messages"] += int(match["messages"])
             totals["writes"] += int(match["writes"])
             totals["fanout_s"] += float(match["seconds"])
+            totals["fanout_over"] += float(match["over"])
     return totals
 
 
@@ -285,15 +294,15 @@ class Desk:
 
 def desk_run(label: str, desk: Desk, count: int) -> tuple[dict[str, float], list[Client]]:
     rss_before = sum(rss_mib(s.pid) for s in desk.servers)
-    since = time.time() + WARMUP_S
     figures, clients = asyncio.run(
         load([s.url for s in desk.servers], desk.cookie, desk.pids(), count)
     )
+    since, until = figures["window_from"], figures["window_to"]
     time.sleep(0.2)
     figures["rss_mib"] = sum(rss_mib(s.pid) for s in desk.servers)
     figures["rss_growth_mib"] = figures["rss_mib"] - rss_before
     logs = "".join(s.log() for s in desk.servers)
-    stats = _stats_in_window(logs, since)
+    stats = _stats_in_window(logs, since, until)
     if figures["receiving"] < count:  # say why, from the dashboard's own words
         trouble = [line for line in logs.splitlines() if " WARNING " in line or " ERROR " in line]
         print(f"    {count - figures['receiving']} clients received nothing; the dashboard logged:")
@@ -301,13 +310,17 @@ def desk_run(label: str, desk: Desk, count: int) -> tuple[dict[str, float], list
             print(f"      {line[:300]}")
     figures.update({f"stats {k}": v for k, v in stats.items()})
     describe(label, figures)
-    if stats["writes"]:
-        wall, cores = figures["wall"], figures["server_cores"]
-        render_share = stats["render_s"] / wall / cores if cores else 0
-        fanout_share = stats["fanout_s"] / wall / cores if cores else 0
+    if stats["writes"] and stats["render_over"]:
+        cores = figures["server_cores"]
+        processes = len(desk.servers)  # each logs its own lines over the same seconds
+        render_wall = stats["render_over"] / processes
+        fanout_wall = stats["fanout_over"] / processes
+        render_share = stats["render_s"] / render_wall / cores if cores else 0
+        fanout_share = stats["fanout_s"] / fanout_wall / cores if cores else 0
+        rendered, writes = stats["rendered"] / render_wall, stats["writes"] / fanout_wall
         print(
-            f"    where the dashboard's CPU went: rendering {stats['rendered'] / wall:,.0f} "
-            f"fragments/s ({render_share:.0%}), fan-out {stats['writes'] / wall:,.0f} socket "
+            f"    where the dashboard's CPU went: rendering {rendered:,.0f} "
+            f"fragments/s ({render_share:.0%}), fan-out {writes:,.0f} socket "
             f"writes/s at {stats['fanout_s'] / stats['writes'] * 1e6:.1f} us each, framing "
             f"included ({fanout_share:.0%}); the rest ({1 - render_share - fanout_share:.0%}) "
             "is the exchange streams, the book, Twisted's I/O and the event loop"
