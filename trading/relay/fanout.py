@@ -107,7 +107,7 @@ class Hub:
         members = self._groups.get(group)
         if not members:
             return 0
-        started = time.perf_counter()
+        started = time.thread_time()  # CPU: the figure holds on a busy machine
         count = 0
         frames = Frames()  # each variant framed once for all of them
         for member in list(members):
@@ -117,7 +117,7 @@ class Hub:
                 log.exception("fan-out: delivery to one socket failed")
             count += 1
         self.delivered += count
-        self._stats_seconds += time.perf_counter() - started
+        self._stats_seconds += time.thread_time() - started
         self._stats_messages += 1
         self._stats_writes += count
         if time.monotonic() - self._stats_since >= STATS_EVERY_S:

@@ -41,6 +41,9 @@ EVENTS_KEPT = 50
 """Feed rows kept for a paused socket (the page shows the newest 50; static/js/market.js)."""
 
 _event_numbers = itertools.count()
+_TWISTED_BUFFER = ("connected", "_writeDisconnected", "_tempDataLen", "offset", "dataBuffer")
+"""Twisted's `FileDescriptor` write buffer (twisted/internet/abstract.py), read to know that
+nothing waits ahead of a direct send; a transport without them is written through Twisted."""
 _told: set[bool] = set()  # which way of writing this process has logged (once each)
 
 
@@ -113,6 +116,7 @@ class SocketWriter:
         self.stopped = False
         self.dropped = 0  # fragments replaced by newer ones while paused
         self._pending: dict[str, tuple[str, str]] = {}  # region kind -> (key, text)
+        self._socket: socket.socket | None = None  # set when Twisted's buffer can be seen
         _tell_how(self._protocol is not None)
         if self._protocol is not None:
             try:
@@ -124,6 +128,10 @@ class SocketWriter:
                 self._protocol.registerProducer(self, True)
                 handle = transport.getHandle()
                 handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+                if isinstance(handle, socket.socket) and all(
+                    hasattr(transport, name) for name in _TWISTED_BUFFER
+                ):
+                    self._socket = handle
             except Exception as exc:  # noqa: BLE001 - e.g. a producer already registered
                 log.debug("no backpressure for this socket: %s", exc)
 
@@ -170,7 +178,35 @@ class SocketWriter:
         else:
             # What autobahn's sendData does for a frame already framed, without the debug
             # line it formats on every write whether or not debug logging is on.
-            protocol.transport.write(frame.payloadHybi)
+            self._send_bytes(protocol.transport, frame.payloadHybi)
+
+    def _send_bytes(self, transport: Any, payload: bytes) -> None:
+        """Hand `payload` to the kernel now when nothing of Twisted's waits ahead of it; what
+        the kernel does not take goes to Twisted's buffer, as every write did before.
+
+        Twisted's `write` only buffers and asks the reactor to watch the socket; the send
+        comes on the loop's next turn, at the price of registering and unregistering the
+        socket with epoll and a reactor callback, per socket and fragment. Trying the send
+        first (as asyncio's own transports do) skips all three when the socket has room, which
+        is nearly always; order is kept because the send is tried only behind an empty
+        buffer, and backpressure is unchanged: a socket that backs up fills Twisted's buffer,
+        which pauses this writer."""
+        sock = self._socket
+        if (
+            sock is not None
+            and transport.connected
+            and not transport._writeDisconnected  # noqa: SLF001 - see _TWISTED_BUFFER
+            and not transport._tempDataLen  # noqa: SLF001
+            and transport.offset == len(transport.dataBuffer)
+        ):
+            try:
+                sent = sock.send(payload)
+            except OSError:  # full (EAGAIN) or lost: Twisted's write finds out which
+                sent = 0
+            if sent == len(payload):
+                return
+            payload = payload[sent:]
+        transport.write(payload)
 
     # -- Twisted's IPushProducer ------------------------------------------------------------
     def pauseProducing(self) -> None:  # noqa: N802 - Twisted's interface
