@@ -35,12 +35,6 @@ audit = sync_to_async(audit_record)
 ErrorTypes = type[BaseException] | tuple[type[BaseException], ...]
 
 
-def error_message(error: Any) -> str:
-    """The failure's own message alone (what some actions' records have always carried,
-    without the advice `failure_text` adds)."""
-    return error.message
-
-
 def require_trader_now(
     actor: Any, subaccount: Subaccount, action: str, ip: str | None, parameters: dict[str, Any]
 ) -> None:

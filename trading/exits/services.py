@@ -15,9 +15,10 @@ from typing import Any
 
 from accounts.errors import ServiceError
 from accounts.models import Subaccount
-from trading.audited import audited, error_message, require_trader
+from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, Order, Side, TriggerBy
 from trading.exchange import client_for
+from trading.failures import failure_reason
 from trading.risk.services import risk_gate_admit
 
 
@@ -57,7 +58,7 @@ async def position_exit_set(
         ip=ip,
         parameters=parameters,
         errors=(ExitError, BackpackError),
-        detail=error_message,
+        detail=failure_reason,
     ) as call:
         positions = [p for p in await client.positions(symbol) if p.symbol == symbol]
         size = sum((p.net_quantity for p in positions), Decimal(0))
@@ -99,7 +100,7 @@ async def position_exit_remove(
         ip=ip,
         parameters=parameters,
         errors=BackpackError,
-        detail=error_message,
+        detail=failure_reason,
     ) as call:
         order = await client_for(subaccount).cancel_order(symbol, order_id=order_id)
         call.outcome(detail=order.status.value)

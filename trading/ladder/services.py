@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import AuditEvent, Subaccount
-from trading.audited import audited, error_message, require_trader
+from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Order, OrderType, Side
 from trading.backpack.orders import new_client_id
 from trading.exchange import client_for
+from trading.failures import failure_reason
 from trading.ladder.preview import LadderPreview
 from trading.risk.batch import risk_gate_admit_all, risk_reservations_settle
 from trading.risk.gate import GateOrder
@@ -94,7 +95,7 @@ async def ladder_place(
         ip=ip,
         parameters=parameters,
         errors=BackpackError,
-        detail=error_message,
+        detail=failure_reason,
         on_error=free_reservations,
     ) as call:
         results = await client_for(subaccount).place_orders(children)

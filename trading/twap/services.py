@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from accounts.models import Subaccount
-from trading.audited import audited, error_message, require_trader
+from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Side, Strategy
 from trading.exchange import client_for, exchange_session
+from trading.failures import failure_reason
 from trading.risk.services import risk_gate_admit, risk_reservation_settle
 
 MS = 1000
@@ -85,7 +86,7 @@ async def twap_start(
         ip=ip,
         parameters=parameters,
         errors=BackpackError,
-        detail=error_message,
+        detail=failure_reason,
         on_error=free_reservation,
     ) as call:
         strategy = await client_for(subaccount).create_twap(
@@ -117,7 +118,7 @@ async def twap_cancel(
         ip=ip,
         parameters=parameters,
         errors=BackpackError,
-        detail=error_message,
+        detail=failure_reason,
     ) as call:
         strategy = await client_for(subaccount).cancel_strategy(symbol, strategy_id=strategy_id)
         call.outcome(detail=strategy.status.value)
