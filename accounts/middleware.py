@@ -18,8 +18,12 @@ SIGNED_OUT = "You were signed out because your two-factor settings changed. Sign
 
 
 class DeviceChangeSignOut:
-    """After AuthenticationMiddleware and MessageMiddleware. Django ends a user's other
-    sessions when the password changes; this does the same when the devices change."""
+    """After AuthenticationMiddleware, OTPMiddleware and MessageMiddleware. Django ends a
+    user's other sessions when the password changes; this does the same when the devices
+    change.
+
+    Sync only, on purpose: the middleware above it then runs in one worker thread per request
+    (in Django's async mode each one's request and response steps go to the thread apart)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -28,6 +32,13 @@ class DeviceChangeSignOut:
         if request.user.is_authenticated and not twofactor.session_device_stamp_current(request):
             logout(request)
             messages.info(request, SIGNED_OUT)
+
+        # The user is resolved now (here, in the middleware's thread): an async view's
+        # `request.auser()` answers it instead of reading it from the database again.
+        async def auser() -> Any:
+            return request.user
+
+        request.auser = auser  # type: ignore[attr-defined]
         response = self.get_response(request)
         if (
             request.user.is_authenticated

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
+from django.db.models import Value
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp import verify_token
 from django_otp.models import Device
@@ -116,14 +117,20 @@ def session_is_verified(request: Any) -> bool:
 
 
 def device_stamp(user: Any) -> str:
-    """A digest of the user's confirmed devices: it changes when one is added or removed."""
-    ids = [
-        f"{model.__name__}/{pk}"
-        for model in (TOTPDevice, StaticDevice)
-        for pk in model.objects.filter(user=user, confirmed=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    ]
+    """A digest of the user's confirmed devices: it changes when one is added or removed.
+    One query (both device tables at once): it runs on every request of a signed-in user."""
+    totp = (
+        TOTPDevice.objects.filter(user=user, confirmed=True)
+        .annotate(kind=Value(0))
+        .values_list("kind", "pk")
+    )
+    static = (
+        StaticDevice.objects.filter(user=user, confirmed=True)
+        .annotate(kind=Value(1))
+        .values_list("kind", "pk")
+    )
+    names = (TOTPDevice.__name__, StaticDevice.__name__)
+    ids = [f"{names[kind]}/{pk}" for kind, pk in sorted(totp.union(static, all=True))]
     return salted_hmac(DEVICE_STAMP_SESSION_KEY, ",".join(ids), algorithm="sha256").hexdigest()
 
 

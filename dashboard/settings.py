@@ -47,8 +47,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "accounts.middleware.DeviceChangeSignOut",
+    # Above the sync-only DeviceChangeSignOut: it runs in the same worker thread (below it,
+    # Django would move its response step to the thread on its own).
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.DeviceChangeSignOut",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

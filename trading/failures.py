@@ -17,8 +17,13 @@ from trading.backpack.errors import BackpackError, ExchangeUnavailableError
 EXCHANGE_ERRORS = (BackpackError, SecretUnavailableError)
 
 
-def failure_text(error: BaseException) -> str:
-    """What a page shows when a read or an action failed, in a trader's words."""
+def failure_text(error: BaseException, *, sentences: bool = False) -> str:
+    """What a page shows when a read or an action failed, in a trader's words.
+
+    ``sentences``: an exchange error as two sentences, "what failed. What to do." (the
+    withdrawal pages' words, where the text is part of a longer message)."""
+    if sentences and isinstance(error, BackpackError):
+        return f"{error.message}. {error.action}"
     if isinstance(error, ExchangeUnavailableError):
         return f"exchange unreachable: {error.message} {error.action}"
     if isinstance(error, BackpackError):
@@ -28,6 +33,14 @@ def failure_text(error: BaseException) -> str:
     if isinstance(error, SecretUnavailableError):
         return str(error)
     return f"Unexpected error: {type(error).__name__}: {error}"
+
+
+def failure_reason(error: BaseException) -> str:
+    """What failed, without what to do about it (for a record, or a sentence that goes on to
+    say what happens next)."""
+    if isinstance(error, BackpackError | ServiceError):
+        return error.message
+    return failure_text(error)
 
 
 # The name the trading pages have used for it.

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from trading.backpack import Fill, Kline, Market, Order, Position, Trade
+from trading.backpack.account_events import AccountEvent, PositionEvent, account_event_from_stream
 from trading.backpack.book import OrderBook
+from trading.backpack.errors import MalformedResponseError
 from trading.formatting import (
     DASH,
-    as_decimal,
     fixed,
     plain,
     price,
@@ -185,64 +185,69 @@ _EVENT_WORDS = {
 }
 
 
-def _event_field(event: Any, wire: str, attribute: str) -> Any:
+def account_event_row(event: Mapping[str, Any] | AccountEvent) -> dict[str, Any]:
+    """One row of the account events feed ``account-events``. `event` is an order or position
+    update: the stream frame (``{"e":"orderFill","s":"SOL_USDC","S":"Bid","l":"0.5",
+    "L":"150.1","i":"111",...}``, read by the client's `account_event_from_stream`) or the
+    event it reads. A frame that does not read gives a row saying so, never an exception."""
     if isinstance(event, Mapping):
-        return event.get(wire)
-    return getattr(event, attribute, None)
-
-
-def _dec_text(value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    number = as_decimal(value)
-    return str(value) if number is None else plain(number)
-
-
-def account_event_row(event: Any) -> dict[str, Any]:
-    """One row of the account events feed ``account-events``. `event` is an order or
-    position update, either the stream payload
-    (``{"e":"orderFill","s":"SOL_USDC","S":"Bid","l":"0.5","L":"150.1","i":"111",...}``) or
-    an object with the same meaning as attributes (event_type, symbol, side, fill_quantity,
-    fill_price, quantity, price, order_id, event_time)."""
-    kind = _event_field(event, "e", "event_type") or ""
-    kind = getattr(kind, "value", kind)
-    when = _event_field(event, "E", "event_time")
-    if isinstance(when, str) and when.isdigit():
-        when = int(when)
-    if str(kind).startswith("position"):
-        return _position_event_row(event, str(kind), when)
-    fill_qty = _event_field(event, "l", "fill_quantity")
-    row = {
-        "kind": _EVENT_WORDS.get(str(kind), str(kind) or "update"),
-        "event_type": str(kind),
-        "symbol": _event_field(event, "s", "symbol") or "",
-        "side": getattr(_event_field(event, "S", "side"), "value", _event_field(event, "S", "side"))
-        or "",
-        "quantity": _dec_text(fill_qty) or _dec_text(_event_field(event, "q", "quantity")),
-        "price": _dec_text(_event_field(event, "L", "fill_price"))
-        or _dec_text(_event_field(event, "p", "price")),
-        "order_id": _event_field(event, "i", "order_id") or "",
-        "time": utc_time(when) if isinstance(when, int | datetime) else utc_time(None),
+        try:
+            event = account_event_from_stream(dict(event))
+        except MalformedResponseError as error:
+            return _unreadable_event_row(event, error)
+    if isinstance(event, PositionEvent):
+        return _position_event_row(event)
+    side = event.side.value if event.side is not None else ""
+    return {
+        "kind": _EVENT_WORDS.get(event.event_type, event.event_type),
+        "event_type": event.event_type,
+        "symbol": event.symbol,
+        "side": side,
+        "side_class": "bid" if side == "Bid" else "ask",
+        "quantity": _number(event.fill_quantity) or _number(event.quantity),
+        "price": _number(event.fill_price) or _number(event.price),
+        "order_id": event.order_id,
+        "time": utc_time(event.event_time),
     }
-    row["side_class"] = "bid" if row["side"] in ("Bid", "Long") else "ask"
-    return row
 
 
-def _position_event_row(event: Any, kind: str, when: Any) -> dict[str, Any]:
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else plain(value)
+
+
+def _position_event_row(event: PositionEvent) -> dict[str, Any]:
     """A position update (``{"e":"positionOpened","s":..,"q":"-2","B":"95",...}``): the side
     follows the sign of the net quantity; the price shown is the entry price."""
-    raw = _event_field(event, "q", "net_quantity")
-    size = as_decimal(raw)
+    size = event.net_quantity
     side = "" if not size else ("Long" if size > 0 else "Short")
-    row = {
-        "kind": _EVENT_WORDS.get(kind, kind),
-        "event_type": kind,
-        "symbol": _event_field(event, "s", "symbol") or "",
+    return {
+        "kind": _EVENT_WORDS.get(event.event_type, event.event_type),
+        "event_type": event.event_type,
+        "symbol": event.symbol,
         "side": side,
         "side_class": "bid" if side == "Long" else "ask",
         "quantity": plain(abs(size)) if size else "",
-        "price": _dec_text(_event_field(event, "B", "entry_price")) if size else "",
+        "price": _number(event.entry_price) if size else "",
         "order_id": "",
-        "time": utc_time(when) if isinstance(when, int | datetime) else utc_time(None),
+        "time": utc_time(event.event_time),
     }
-    return row
+
+
+def _unreadable_event_row(
+    frame: Mapping[str, Any], error: MalformedResponseError
+) -> dict[str, Any]:
+    """A frame the client could not read: shown as such (which field), with its market when
+    that much is readable."""
+    symbol = frame.get("s") if isinstance(frame, Mapping) else None
+    what = f" (field '{error.field}')" if error.field else ""
+    return {
+        "kind": f"unreadable update{what}",
+        "event_type": "unreadable",
+        "symbol": symbol if isinstance(symbol, str) else "",
+        "side": "",
+        "side_class": "",
+        "quantity": "",
+        "price": "",
+        "order_id": "",
+        "time": utc_time(None),
+    }

@@ -20,14 +20,13 @@ from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
-from accounts.models import AuditEvent, Role, Subaccount
-from accounts.permissions import require_role
+from accounts.models import Subaccount
+from trading.audited import audit_failed, audited, require_trader, require_trader_now
 from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side
 from trading.backpack.orders import new_client_id
 from trading.exchange import client_for, exchange_session
@@ -80,53 +79,6 @@ def order_summary(order: Order) -> str:
     )
 
 
-# -- audit and role helpers ----------------------------------------------------------------------
-
-
-_audit = sync_to_async(audit_record)
-
-
-def _require_trader_now(
-    actor: Any, subaccount: Subaccount, action: str, ip: str | None, parameters: dict[str, Any]
-) -> None:
-    """The role check (in a worker thread): a refusal is audited as denied and raised."""
-    try:
-        require_role(actor, subaccount, Role.TRADER)
-    except PermissionDenied as denied:
-        audit_record(
-            actor=actor,
-            action=action,
-            subaccount=subaccount,
-            parameters=parameters,
-            result=AuditEvent.Result.DENIED,
-            detail=str(denied),
-            ip=ip,
-        )
-        raise
-
-
-_require_trader = sync_to_async(_require_trader_now)
-
-
-async def _audit_failure(
-    actor: Any,
-    subaccount: Subaccount,
-    action: str,
-    ip: str | None,
-    parameters: dict[str, Any],
-    error: BaseException,
-) -> None:
-    await _audit(
-        actor=actor,
-        action=action,
-        subaccount=subaccount,
-        parameters=parameters,
-        result=AuditEvent.Result.FAILED,
-        detail=failure_text(error),
-        ip=ip,
-    )
-
-
 # -- placing -------------------------------------------------------------------------------------
 
 
@@ -142,7 +94,7 @@ def _ticket_claim(
 ) -> tuple[OrderTicket, bool]:
     """Check the role, then record the token with a fresh clientId, or return the existing
     record (and False): one trip to the database before the order is signed."""
-    _require_trader_now(actor, subaccount, "order_place", ip, parameters)
+    require_trader_now(actor, subaccount, "order_place", ip, parameters)
     try:
         with transaction.atomic():
             record = OrderTicket.objects.create(
@@ -204,6 +156,28 @@ def _ticket_reload(record: OrderTicket) -> OrderTicket:
     return OrderTicket.objects.get(pk=record.pk)
 
 
+async def _ticket_refused(
+    record: OrderTicket,
+    actor: Any,
+    subaccount: Subaccount,
+    ip: str | None,
+    parameters: dict[str, Any],
+    error: BaseException,
+) -> OrderResult:
+    """The exchange (or the gate's reads) failed: the ticket is rejected and audited so."""
+    message = failure_text(error)
+    await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
+    await audit_failed(
+        actor=actor,
+        subaccount=subaccount,
+        action="order_place",
+        ip=ip,
+        parameters=parameters,
+        error=error,
+    )
+    return OrderResult(ok=False, message=f"Order not placed: {message}")
+
+
 async def order_place(
     *, actor: Any, subaccount: Subaccount, ticket: Ticket, ip: str | None = None
 ) -> OrderResult:
@@ -244,10 +218,7 @@ async def order_place(
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=refused.message)
         return OrderResult(ok=False, message=refused.message)
     except EXCHANGE_ERRORS as error:
-        message = failure_text(error)
-        await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
-        await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
-        return OrderResult(ok=False, message=f"Order not placed: {message}")
+        return await _ticket_refused(record, actor, subaccount, ip, parameters, error)
     extra: dict[str, Any] = {}
     if ticket.take_profit_trigger_price is not None:
         extra["take_profit_trigger_price"] = ticket.take_profit_trigger_price
@@ -269,10 +240,7 @@ async def order_place(
         )
     except EXCHANGE_ERRORS as error:
         await _reservation_after_error(reservation, error)
-        message = failure_text(error)
-        await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
-        await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
-        return OrderResult(ok=False, message=f"Order not placed: {message}")
+        return await _ticket_refused(record, actor, subaccount, ip, parameters, error)
     if order.executed_quantity:  # a fill changed positions and the day's loss at once
         risk_exposure_forget(subaccount_id=subaccount.pk)
     message = f"Order placed: {order_summary(order)}."
@@ -391,22 +359,15 @@ async def order_cancel(
 ) -> Order:
     """Cancel one open order (trader+). An order already gone returns its final state."""
     parameters = {"symbol": symbol, "orderId": order_id}
-    await _require_trader(actor, subaccount, "order_cancel", ip, parameters)
-    try:
-        order = await client_for(subaccount).cancel_order(symbol, order_id=order_id)
-    except EXCHANGE_ERRORS as error:
-        await _audit_failure(actor, subaccount, "order_cancel", ip, parameters, error)
-        raise
-    finally:
-        risk_exposure_forget(subaccount_id=subaccount.pk)
-    await _audit(
-        actor=actor,
-        action="order_cancel",
-        subaccount=subaccount,
-        parameters=parameters,
-        detail=order.status.value,
-        ip=ip,
-    )
+    await require_trader(actor, subaccount, "order_cancel", ip, parameters)
+    async with audited(
+        actor=actor, subaccount=subaccount, action="order_cancel", ip=ip, parameters=parameters
+    ) as call:
+        try:
+            order = await client_for(subaccount).cancel_order(symbol, order_id=order_id)
+        finally:
+            risk_exposure_forget(subaccount_id=subaccount.pk)
+        call.outcome(detail=order.status.value)
     return order
 
 
@@ -415,28 +376,22 @@ async def orders_cancel_all(
 ) -> list[Order]:
     """Cancel every open order of the subaccount in `symbol` (or in every market when None)."""
     parameters = {"symbol": symbol or "(all markets)"}
-    await _require_trader(actor, subaccount, "orders_cancel_all", ip, parameters)
+    await require_trader(actor, subaccount, "orders_cancel_all", ip, parameters)
     client = client_for(subaccount)
     cancelled: list[Order] = []
-    try:
-        if symbol:
-            symbols = [symbol]
-        else:
-            symbols = sorted({o.symbol for o in await client.open_orders()})
-        for each in symbols:
-            cancelled.extend(await client.cancel_all_orders(each))
-    except EXCHANGE_ERRORS as error:
-        await _audit_failure(actor, subaccount, "orders_cancel_all", ip, parameters, error)
-        raise
-    finally:
-        risk_exposure_forget(subaccount_id=subaccount.pk)
-    await _audit(
-        actor=actor,
-        action="orders_cancel_all",
-        subaccount=subaccount,
-        parameters={**parameters, "cancelled": len(cancelled)},
-        ip=ip,
-    )
+    async with audited(
+        actor=actor, subaccount=subaccount, action="orders_cancel_all", ip=ip, parameters=parameters
+    ) as call:
+        try:
+            if symbol:
+                symbols = [symbol]
+            else:
+                symbols = sorted({o.symbol for o in await client.open_orders()})
+            for each in symbols:
+                cancelled.extend(await client.cancel_all_orders(each))
+        finally:
+            risk_exposure_forget(subaccount_id=subaccount.pk)
+        call.outcome(cancelled=len(cancelled))
     return cancelled
 
 
@@ -448,9 +403,16 @@ async def position_close(
     Raises `TradingError` when there is no open position in that market.
     """
     parameters: dict[str, Any] = {"symbol": symbol}
-    await _require_trader(actor, subaccount, "position_close", ip, parameters)
+    await require_trader(actor, subaccount, "position_close", ip, parameters)
     client = client_for(subaccount)
-    try:
+    async with audited(
+        actor=actor,
+        subaccount=subaccount,
+        action="position_close",
+        ip=ip,
+        parameters=parameters,
+        errors=(TradingError, *EXCHANGE_ERRORS),
+    ) as call:
         positions = await client.positions(symbol)
         size = sum((p.net_quantity for p in positions if p.symbol == symbol), Decimal(0))
         if size == 0:
@@ -471,26 +433,5 @@ async def position_close(
             symbol, side, OrderType.MARKET, quantity=abs(size), reduce_only=True
         )
         risk_exposure_forget(subaccount_id=subaccount.pk)
-    except TradingError as error:
-        await _audit(
-            actor=actor,
-            action="position_close",
-            subaccount=subaccount,
-            parameters=parameters,
-            result=AuditEvent.Result.FAILED,
-            detail=error.message,
-            ip=ip,
-        )
-        raise
-    except EXCHANGE_ERRORS as error:
-        await _audit_failure(actor, subaccount, "position_close", ip, parameters, error)
-        raise
-    await _audit(
-        actor=actor,
-        action="position_close",
-        subaccount=subaccount,
-        parameters={**parameters, "orderId": order.id},
-        detail=order.status.value,
-        ip=ip,
-    )
+        call.outcome(detail=order.status.value, orderId=order.id)
     return order

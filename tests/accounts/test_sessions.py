@@ -6,13 +6,16 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.test import Client
+from django.contrib.auth import get_user_model
+from django.test import AsyncClient, Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.middleware import SIGNED_OUT
 from dashboard.asgi import application
 from tests.accounts.conftest import fresh_totp, verified_client
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, TOTPDeviceFactory, UserFactory
+
+User = get_user_model()
 
 
 def signed_in_with_password(username: str) -> Client:
@@ -93,3 +96,37 @@ async def test_a_sessions_live_socket_is_refused_once_the_devices_changed():
     assert not connected
     assert code == 4401
     await after.disconnect()
+
+
+# Through the ASGI handler (the middleware stack runs async there, as under daphne).
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_through_asgi_a_removed_authenticator_ends_the_session():
+    user = await sync_to_async(UserFactory)()
+    browser = AsyncClient()
+    browser.cookies = (await sync_to_async(verified_client)(user)).cookies
+    assert (await browser.get("/")).status_code == 200  # sentinel: signed in and verified
+
+    await TOTPDevice.objects.filter(user=user).adelete()
+    answer = await browser.get("/")
+
+    assert answer.status_code == 302
+    assert answer["Location"] == "/accounts/login/?next=/"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_through_asgi_a_session_signed_in_there_notes_its_devices():
+    await sync_to_async(UserFactory)(username="kit")
+    browser = AsyncClient()
+    answer = await browser.post(
+        "/accounts/login/", {"username": "kit", "password": DEFAULT_PASSWORD}
+    )
+    assert answer["Location"] == "/"
+    assert (await browser.get("/")).status_code == 200  # sentinel
+
+    await sync_to_async(TOTPDeviceFactory)(user=await User.objects.aget(username="kit"))
+    signed_out = await browser.get("/")
+
+    assert signed_out.status_code == 302
+    assert SIGNED_OUT in (await browser.get("/accounts/login/")).content.decode()

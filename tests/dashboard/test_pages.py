@@ -52,6 +52,15 @@ def test_static_files_are_served_with_debug_off(client):
     assert b"htmx" in b"".join(response.streaming_content)
 
 
+@override_settings(DEBUG=False)
+async def test_static_files_are_served_through_the_asgi_handler(async_client):
+    response = await async_client.get("/static/vendor/htmx-2.0.11.min.js")
+
+    assert response.status_code == 200
+    assert b"htmx" in b"".join(response.streaming_content)
+    assert response["Content-Type"].startswith("text/javascript")
+
+
 def test_admin_is_there_for_staff(client, db):
     response = client.get("/admin/")
 

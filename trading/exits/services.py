@@ -13,59 +13,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.core.exceptions import PermissionDenied
-
-from accounts.audit import audit_record
 from accounts.errors import ServiceError
-from accounts.models import AuditEvent, Role, Subaccount
-from accounts.permissions import require_role
+from accounts.models import Subaccount
+from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, Order, Side, TriggerBy
 from trading.exchange import client_for
+from trading.failures import failure_reason
 from trading.risk.services import risk_gate_admit
-
-_audit = sync_to_async(audit_record)
 
 
 class ExitError(ServiceError):
     """An exit that cannot be set as asked; the message says why."""
-
-
-async def _require_trader(
-    actor: Any, subaccount: Subaccount, action: str, parameters: dict[str, Any], ip: str | None
-) -> None:
-    try:
-        await sync_to_async(require_role)(actor, subaccount, Role.TRADER)
-    except PermissionDenied as denied:
-        await _audit(
-            actor=actor,
-            action=action,
-            subaccount=subaccount,
-            parameters=parameters,
-            result=AuditEvent.Result.DENIED,
-            detail=str(denied),
-            ip=ip,
-        )
-        raise
-
-
-async def _failed(
-    actor: Any,
-    subaccount: Subaccount,
-    action: str,
-    parameters: dict[str, Any],
-    detail: str,
-    ip: str | None,
-) -> None:
-    await _audit(
-        actor=actor,
-        action=action,
-        subaccount=subaccount,
-        parameters=parameters,
-        result=AuditEvent.Result.FAILED,
-        detail=detail,
-        ip=ip,
-    )
 
 
 async def position_exit_set(
@@ -91,9 +49,17 @@ async def position_exit_set(
         "limitPrice": limit_price,
         "triggerBy": str(trigger_by),
     }
-    await _require_trader(actor, subaccount, action, parameters, ip)
+    await require_trader(actor, subaccount, action, ip, parameters)
     client = client_for(subaccount)
-    try:
+    async with audited(
+        actor=actor,
+        subaccount=subaccount,
+        action=action,
+        ip=ip,
+        parameters=parameters,
+        errors=(ExitError, BackpackError),
+        detail=failure_reason,
+    ) as call:
         positions = [p for p in await client.positions(symbol) if p.symbol == symbol]
         size = sum((p.net_quantity for p in positions), Decimal(0))
         if not size:
@@ -117,20 +83,7 @@ async def position_exit_set(
             limit_price=limit_price,
             trigger_by=trigger_by,
         )
-    except ExitError as error:
-        await _failed(actor, subaccount, action, parameters, error.message, ip)
-        raise
-    except BackpackError as error:
-        await _failed(actor, subaccount, action, parameters, error.message, ip)
-        raise
-    await _audit(
-        actor=actor,
-        action=action,
-        subaccount=subaccount,
-        parameters={**parameters, "orderId": order.id},
-        detail=order.status.value,
-        ip=ip,
-    )
+        call.outcome(detail=order.status.value, orderId=order.id)
     return order
 
 
@@ -139,20 +92,18 @@ async def position_exit_remove(
 ) -> Order:
     """Remove one exit (cancel its trigger order); one already gone answers its final state."""
     parameters = {"symbol": symbol, "orderId": order_id}
-    await _require_trader(actor, subaccount, "position_exit_remove", parameters, ip)
-    try:
-        order = await client_for(subaccount).cancel_order(symbol, order_id=order_id)
-    except BackpackError as error:
-        await _failed(actor, subaccount, "position_exit_remove", parameters, error.message, ip)
-        raise
-    await _audit(
+    await require_trader(actor, subaccount, "position_exit_remove", ip, parameters)
+    async with audited(
         actor=actor,
-        action="position_exit_remove",
         subaccount=subaccount,
-        parameters=parameters,
-        detail=order.status.value,
+        action="position_exit_remove",
         ip=ip,
-    )
+        parameters=parameters,
+        errors=BackpackError,
+        detail=failure_reason,
+    ) as call:
+        order = await client_for(subaccount).cancel_order(symbol, order_id=order_id)
+        call.outcome(detail=order.status.value)
     return order
 
 

@@ -6,22 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.core.exceptions import PermissionDenied
-
-from accounts.audit import audit_record
-from accounts.models import AuditEvent, Role, Subaccount
-from accounts.permissions import require_role
+from accounts.models import AuditEvent, Subaccount
+from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Order, OrderType, Side
 from trading.backpack.orders import new_client_id
 from trading.exchange import client_for
+from trading.failures import failure_reason
 from trading.ladder.preview import LadderPreview
 from trading.risk.batch import risk_gate_admit_all, risk_reservations_settle
 from trading.risk.gate import GateOrder
 
 ACTION = "ladder_place"
-
-_audit = sync_to_async(audit_record)
 
 
 @dataclass(frozen=True)
@@ -60,25 +55,6 @@ def _parameters(preview: LadderPreview) -> dict[str, Any]:
     }
 
 
-async def _audit_outcome(
-    actor: Any,
-    subaccount: Subaccount,
-    parameters: dict[str, Any],
-    result: str,
-    detail: str,
-    ip: str | None,
-) -> None:
-    await _audit(
-        actor=actor,
-        action=ACTION,
-        subaccount=subaccount,
-        parameters=parameters,
-        result=result,
-        detail=detail,
-        ip=ip,
-    )
-
-
 async def ladder_place(
     *, actor: Any, subaccount: Subaccount, preview: LadderPreview, ip: str | None = None
 ) -> LadderResult:
@@ -89,13 +65,7 @@ async def ladder_place(
     breaks a limit). A child the exchange refuses frees its headroom and is reported; the
     others stay placed. Exchange failures of the request are audited and re-raised."""
     parameters = _parameters(preview)
-    try:
-        await sync_to_async(require_role)(actor, subaccount, Role.TRADER)
-    except PermissionDenied as denied:
-        await _audit_outcome(
-            actor, subaccount, parameters, AuditEvent.Result.DENIED, str(denied), ip
-        )
-        raise
+    await require_trader(actor, subaccount, ACTION, ip, parameters)
     spec = preview.spec
     reservations = await risk_gate_admit_all(  # RiskRefused: nothing reserved, nothing sent
         actor=actor, subaccount=subaccount, orders=_gate_orders(preview), action=ACTION
@@ -113,32 +83,39 @@ async def ladder_place(
         }
         for row, client_id in zip(preview.rows, client_ids, strict=True)
     ]
-    try:
-        results = await client_for(subaccount).place_orders(children)
-    except BackpackError as error:
-        if not isinstance(error, ExchangeUnavailableError):
+
+    async def free_reservations(error: BaseException) -> None:
+        if not isinstance(error, ExchangeUnavailableError):  # unknown outcome: kept
             await risk_reservations_settle(outcomes=[(r, False) for r in reservations])
-        await _audit_outcome(
-            actor, subaccount, parameters, AuditEvent.Result.FAILED, error.message, ip
+
+    async with audited(
+        actor=actor,
+        subaccount=subaccount,
+        action=ACTION,
+        ip=ip,
+        parameters=parameters,
+        errors=BackpackError,
+        detail=failure_reason,
+        on_error=free_reservations,
+    ) as call:
+        results = await client_for(subaccount).place_orders(children)
+        placed = tuple(r for r in results if isinstance(r, Order))
+        refused = tuple(
+            f"{row.quantity} @ {row.price}: {r.message}"
+            for row, r in zip(preview.rows, results, strict=True)
+            if not isinstance(r, Order)
         )
-        raise
-    placed = tuple(r for r in results if isinstance(r, Order))
-    refused = tuple(
-        f"{row.quantity} @ {row.price}: {r.message}"
-        for row, r in zip(preview.rows, results, strict=True)
-        if not isinstance(r, Order)
-    )
-    await risk_reservations_settle(
-        outcomes=[(res, isinstance(r, Order)) for res, r in zip(reservations, results, strict=True)]
-    )
-    message = f"Ladder sent: {len(placed)} of {len(preview.rows)} orders placed"
-    message += f", {len(refused)} refused." if refused else "."
-    await _audit_outcome(
-        actor,
-        subaccount,
-        {**parameters, "placed": len(placed), "orderIds": [o.id for o in placed]},
-        AuditEvent.Result.OK if not refused else AuditEvent.Result.FAILED,
-        message if not refused else f"{message} {'; '.join(refused)}",
-        ip,
-    )
+        await risk_reservations_settle(
+            outcomes=[
+                (res, isinstance(r, Order)) for res, r in zip(reservations, results, strict=True)
+            ]
+        )
+        message = f"Ladder sent: {len(placed)} of {len(preview.rows)} orders placed"
+        message += f", {len(refused)} refused." if refused else "."
+        call.outcome(
+            detail=message if not refused else f"{message} {'; '.join(refused)}",
+            result=AuditEvent.Result.OK if not refused else AuditEvent.Result.FAILED,
+            placed=len(placed),
+            orderIds=[o.id for o in placed],
+        )
     return LadderResult(placed=placed, refused=refused, message=message)

@@ -14,36 +14,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.core.exceptions import PermissionDenied
-
-from accounts.audit import audit_record
-from accounts.models import AuditEvent, Role, Subaccount
-from accounts.permissions import require_role
+from accounts.models import Subaccount
+from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Side, Strategy
 from trading.exchange import client_for, exchange_session
+from trading.failures import failure_reason
 from trading.risk.services import risk_gate_admit, risk_reservation_settle
 
-_audit = sync_to_async(audit_record)
 MS = 1000
-
-
-async def _require_trader(
-    actor: Any, subaccount: Subaccount, action: str, parameters: dict[str, Any], ip: str | None
-) -> None:
-    try:
-        await sync_to_async(require_role)(actor, subaccount, Role.TRADER)
-    except PermissionDenied as denied:
-        await _audit(
-            actor=actor,
-            action=action,
-            subaccount=subaccount,
-            parameters=parameters,
-            result=AuditEvent.Result.DENIED,
-            detail=str(denied),
-            ip=ip,
-        )
-        raise
 
 
 async def twap_arrival_price(symbol: str, side: Side) -> Decimal:
@@ -83,7 +61,7 @@ async def twap_start(
         "reduceOnly": reduce_only,
         "slippagePercent": slippage_percent,
     }
-    await _require_trader(actor, subaccount, "twap_start", parameters, ip)
+    await require_trader(actor, subaccount, "twap_start", ip, parameters)
     arrival = Decimal(0) if reduce_only else await twap_arrival_price(symbol, side)
     parameters["arrivalPrice"] = arrival
     reservation = await risk_gate_admit(
@@ -96,7 +74,21 @@ async def twap_start(
         quote=symbol.split("_")[1] if "_" in symbol else "USDC",
         action="twap_start",
     )
-    try:
+
+    async def free_reservation(error: BaseException) -> None:
+        if not isinstance(error, ExchangeUnavailableError):  # unknown outcome: kept
+            await risk_reservation_settle(reservation_id=reservation, placed=False)
+
+    async with audited(
+        actor=actor,
+        subaccount=subaccount,
+        action="twap_start",
+        ip=ip,
+        parameters=parameters,
+        errors=BackpackError,
+        detail=failure_reason,
+        on_error=free_reservation,
+    ) as call:
         strategy = await client_for(subaccount).create_twap(
             symbol,
             side,
@@ -108,28 +100,8 @@ async def twap_start(
             slippage_tolerance=slippage_percent,
             slippage_tolerance_type="Percent" if slippage_percent is not None else None,
         )
-    except BackpackError as error:
-        if not isinstance(error, ExchangeUnavailableError):
-            await risk_reservation_settle(reservation_id=reservation, placed=False)
-        await _audit(
-            actor=actor,
-            action="twap_start",
-            subaccount=subaccount,
-            parameters=parameters,
-            result=AuditEvent.Result.FAILED,
-            detail=error.message,
-            ip=ip,
-        )
-        raise
-    await risk_reservation_settle(reservation_id=reservation, placed=True)
-    await _audit(
-        actor=actor,
-        action="twap_start",
-        subaccount=subaccount,
-        parameters={**parameters, "strategyId": strategy.id},
-        detail=strategy.status.value,
-        ip=ip,
-    )
+        await risk_reservation_settle(reservation_id=reservation, placed=True)
+        call.outcome(detail=strategy.status.value, strategyId=strategy.id)
     return strategy
 
 
@@ -138,26 +110,16 @@ async def twap_cancel(
 ) -> Strategy:
     """Stop a running TWAP (trader+); one already ended answers its final state."""
     parameters = {"symbol": symbol, "strategyId": strategy_id}
-    await _require_trader(actor, subaccount, "twap_cancel", parameters, ip)
-    try:
-        strategy = await client_for(subaccount).cancel_strategy(symbol, strategy_id=strategy_id)
-    except BackpackError as error:
-        await _audit(
-            actor=actor,
-            action="twap_cancel",
-            subaccount=subaccount,
-            parameters=parameters,
-            result=AuditEvent.Result.FAILED,
-            detail=error.message,
-            ip=ip,
-        )
-        raise
-    await _audit(
+    await require_trader(actor, subaccount, "twap_cancel", ip, parameters)
+    async with audited(
         actor=actor,
-        action="twap_cancel",
         subaccount=subaccount,
-        parameters=parameters,
-        detail=strategy.status.value,
+        action="twap_cancel",
         ip=ip,
-    )
+        parameters=parameters,
+        errors=BackpackError,
+        detail=failure_reason,
+    ) as call:
+        strategy = await client_for(subaccount).cancel_strategy(symbol, strategy_id=strategy_id)
+        call.outcome(detail=strategy.status.value)
     return strategy

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,20 +13,12 @@ from trading import selectors
 from trading.ladder.forms import LadderForm
 from trading.ladder.preview import LadderError, LadderPreview, ladder_preview
 from trading.ladder.services import ladder_place
-from trading.risk.services import RiskRefused
-from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
-from trading.views.common import access_for, client_ip, message_html, refused, render_async
-from trading.views.market import _market_or_error, _symbol
+from trading.views.common import client_ip, render_async
+from trading.views.market import _market_or_error
+from trading.views.trader import outcome_of, trader_view
 
 TRADER_ONLY = "Ladders need the trader role on {name}."
 ASSUMED_FEE_BPS = Decimal("10")
-
-
-async def _trader_access(request: HttpRequest, subaccount_id: int):
-    access = await access_for(request, subaccount_id)
-    if not access.can_trade:
-        raise PermissionDenied(TRADER_ONLY.format(name=access.subaccount.name))
-    return access
 
 
 async def _preview(
@@ -54,28 +45,18 @@ def _context(access, symbol: str, **more) -> dict:
 
 @require_GET
 @signed_in
-async def ladder_page(request: HttpRequest, subaccount_id: int, symbol: str) -> HttpResponse:
+@trader_view(TRADER_ONLY)
+async def ladder_page(request: HttpRequest, access, symbol: str) -> HttpResponse:
     """The ladder form for a subaccount the user trades, on one market."""
-    symbol = _symbol(symbol)
-    try:
-        access = await _trader_access(request, subaccount_id)
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
     context = _context(access, symbol, form=LadderForm(initial={"count": 10}))
     return await render_async(request, "trading/ladder.html", context)
 
 
 @require_POST
 @signed_in
-async def ladder_preview_view(
-    request: HttpRequest, subaccount_id: int, symbol: str
-) -> HttpResponse:
+@trader_view(TRADER_ONLY)
+async def ladder_preview_view(request: HttpRequest, access, symbol: str) -> HttpResponse:
     """The preview table of the ladder in the form (nothing is sent)."""
-    symbol = _symbol(symbol)
-    try:
-        access = await _trader_access(request, subaccount_id)
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
     preview, problems = await _preview(request, symbol, access.subaccount)
     context = _context(access, symbol, preview=preview, problems=problems)
     return await render_async(request, "trading/ladder.html#preview", context)
@@ -83,29 +64,22 @@ async def ladder_preview_view(
 
 @require_POST
 @signed_in
-async def ladder_send(request: HttpRequest, subaccount_id: int, symbol: str) -> HttpResponse:
+@trader_view(TRADER_ONLY)
+async def ladder_send(request: HttpRequest, access, symbol: str) -> HttpResponse:
     """Preview again and send the ladder as one batch after the risk gate admitted it."""
-    symbol = _symbol(symbol)
-    try:
-        access = await _trader_access(request, subaccount_id)
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
     preview, problems = await _preview(request, symbol, access.subaccount)
     if preview is None:
         context = _context(access, symbol, preview=None, problems=problems)
         return await render_async(request, "trading/ladder.html#preview", context)
-    try:
-        result = await ladder_place(
+    outcome = await outcome_of(
+        ladder_place(
             actor=request.user, subaccount=access.subaccount, preview=preview, ip=client_ip(request)
-        )
-        text, level = result.message, "ok" if result.ok else "error"
-        problems = list(result.refused)
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
-    except RiskRefused as refusal:
-        text, level = refusal.message, "error"
-    except EXCHANGE_ERRORS as error:
-        text, level = f"Ladder not sent: {exchange_error_text(error)}", "error"
-    context = _context(access, symbol, preview=preview, problems=problems, sent=level == "ok")
+        ),
+        failed="Ladder not sent",
+        said=lambda result: (result.message, "ok" if result.ok else "error"),
+    )
+    if outcome.result is not None:
+        problems = list(outcome.result.refused)
+    context = _context(access, symbol, preview=preview, problems=problems, sent=outcome.ok)
     page = await render_async(request, "trading/ladder.html#preview", context)
-    return HttpResponse(page.content.decode() + message_html(text, level=level))
+    return HttpResponse(page.content.decode() + outcome.html())

@@ -4,28 +4,19 @@ them (trader role)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
-from trading.risk.services import RiskRefused
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 from trading.twap.forms import TwapForm
 from trading.twap.selectors import twaps_running
 from trading.twap.services import twap_cancel, twap_start
-from trading.views.common import access_for, client_ip, message_html, refused, render_async
-from trading.views.market import _symbol
+from trading.views.common import client_ip, refused, render_async
+from trading.views.trader import Outcome, outcome_of, trader_view
 
 TRADER_ONLY = "TWAPs need the trader role on {name}."
 STRATEGY_ID = 20
-
-
-async def _trader_access(request: HttpRequest, subaccount_id: int):
-    access = await access_for(request, subaccount_id)
-    if not access.can_trade:
-        raise PermissionDenied(TRADER_ONLY.format(name=access.subaccount.name))
-    return access
 
 
 async def _list_html(request: HttpRequest, access, symbol: str) -> str:
@@ -40,13 +31,9 @@ async def _list_html(request: HttpRequest, access, symbol: str) -> str:
 
 @require_GET
 @signed_in
-async def twap_page(request: HttpRequest, subaccount_id: int, symbol: str) -> HttpResponse:
+@trader_view(TRADER_ONLY)
+async def twap_page(request: HttpRequest, access, symbol: str) -> HttpResponse:
     """The TWAP form and the running TWAPs of a subaccount the user trades."""
-    symbol = _symbol(symbol)
-    try:
-        access = await _trader_access(request, subaccount_id)
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
     context = {
         "subaccount": access.subaccount,
         "symbol": symbol,
@@ -58,72 +45,55 @@ async def twap_page(request: HttpRequest, subaccount_id: int, symbol: str) -> Ht
 
 @require_GET
 @signed_in
-async def twap_list(request: HttpRequest, subaccount_id: int, symbol: str) -> HttpResponse:
+@trader_view(TRADER_ONLY)
+async def twap_list(request: HttpRequest, access, symbol: str) -> HttpResponse:
     """The running TWAPs (the page polls this)."""
-    symbol = _symbol(symbol)
-    try:
-        access = await _trader_access(request, subaccount_id)
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
     return HttpResponse(await _list_html(request, access, symbol))
 
 
 @require_POST
 @signed_in
-async def twap_start_view(request: HttpRequest, subaccount_id: int, symbol: str) -> HttpResponse:
+@trader_view(TRADER_ONLY)
+async def twap_start_view(request: HttpRequest, access, symbol: str) -> HttpResponse:
     """Start the TWAP in the form; answers the refreshed list and the outcome."""
-    symbol = _symbol(symbol)
-    try:
-        access = await _trader_access(request, subaccount_id)
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
     form = TwapForm(request.POST)
     if not form.is_valid():
-        text, level = " ".join(form.problems()), "error"
+        outcome = Outcome(" ".join(form.problems()), "error")
     else:
-        try:
-            strategy = await twap_start(
+        outcome = await outcome_of(
+            twap_start(
                 actor=request.user,
                 subaccount=access.subaccount,
                 symbol=symbol,
                 ip=client_ip(request),
                 **form.arguments(),
-            )
-            text, level = f"TWAP started: {strategy.quantity} {symbol}, id {strategy.id}.", "ok"
-        except PermissionDenied as denied:
-            return refused(request, str(denied))
-        except RiskRefused as refusal:
-            text, level = refusal.message, "error"
-        except EXCHANGE_ERRORS as error:
-            text, level = f"TWAP not started: {exchange_error_text(error)}", "error"
-    html = await _list_html(request, access, symbol)
-    return HttpResponse(html + message_html(text, level=level))
+            ),
+            failed="TWAP not started",
+            said=lambda strategy: (
+                f"TWAP started: {strategy.quantity} {symbol}, id {strategy.id}.",
+                "ok",
+            ),
+        )
+    return HttpResponse(await _list_html(request, access, symbol) + outcome.html())
 
 
 @require_POST
 @signed_in
-async def twap_cancel_view(request: HttpRequest, subaccount_id: int, symbol: str) -> HttpResponse:
+@trader_view(TRADER_ONLY)
+async def twap_cancel_view(request: HttpRequest, access, symbol: str) -> HttpResponse:
     """Cancel one running TWAP; answers the refreshed list and the outcome."""
-    symbol = _symbol(symbol)
-    try:
-        access = await _trader_access(request, subaccount_id)
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
     strategy_id = (request.POST.get("strategy_id") or "").strip()
     if not strategy_id.isascii() or not strategy_id.isdigit() or len(strategy_id) > STRATEGY_ID:
         return refused(request, "Say which TWAP to cancel.", status=400)
-    try:
-        strategy = await twap_cancel(
+    outcome = await outcome_of(
+        twap_cancel(
             actor=request.user,
             subaccount=access.subaccount,
             symbol=symbol,
             strategy_id=strategy_id,
             ip=client_ip(request),
-        )
-        text, level = f"TWAP {strategy.id}: {strategy.status.value}.", "ok"
-    except PermissionDenied as denied:
-        return refused(request, str(denied))
-    except EXCHANGE_ERRORS as error:
-        text, level = f"TWAP not cancelled: {exchange_error_text(error)}", "error"
-    html = await _list_html(request, access, symbol)
-    return HttpResponse(html + message_html(text, level=level))
+        ),
+        failed="TWAP not cancelled",
+        said=lambda strategy: (f"TWAP {strategy.id}: {strategy.status.value}.", "ok"),
+    )
+    return HttpResponse(await _list_html(request, access, symbol) + outcome.html())

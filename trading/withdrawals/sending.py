@@ -25,6 +25,7 @@ from trading.backpack.errors import (
     RateLimitedError,
     ServerError,
 )
+from trading.failures import failure_reason, failure_text
 from trading.withdrawals.models import WithdrawalRequest
 from trading.withdrawals.selectors import find_on_exchange
 
@@ -67,7 +68,7 @@ async def send_once(
             Status.UNKNOWN,
             "withdrawal_send",
             "failed",
-            f"The exchange's answer was lost ({error.message}); checking its history "
+            f"The exchange's answer was lost ({failure_reason(error)}); checking its history "
             "before anything is sent again.",
         )
         await _reconcile(record, actor=actor, client=client, ip=ip)
@@ -79,7 +80,7 @@ async def send_once(
             Status.APPROVED,
             "withdrawal_send",
             "failed",
-            f"Not sent: {error.message}. {error.action}",
+            f"Not sent: {failure_text(error, sentences=True)}",
         )
     except BackpackError as error:
         await _finish(
@@ -89,7 +90,7 @@ async def send_once(
             Status.FAILED,
             "withdrawal_send",
             "failed",
-            f"The exchange refused the withdrawal: {error.message}. {error.action}",
+            f"The exchange refused the withdrawal: {failure_text(error, sentences=True)}",
         )
     else:
         await _mark_sent(record, actor, ip, answer, "withdrawal_send")
@@ -111,7 +112,7 @@ async def _reconcile(record: WithdrawalRequest, *, actor: Any, client: Any, ip: 
             Status.UNKNOWN,
             "withdrawal_reconcile",
             "failed",
-            f"Could not check the exchange's withdrawal history ({error.message}); "
+            f"Could not check the exchange's withdrawal history ({failure_reason(error)}); "
             "it will be checked again before anything is sent.",
         )
         return UNKNOWN

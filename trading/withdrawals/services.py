@@ -40,6 +40,7 @@ from trading.backpack.errors import (
     InvalidNumberError,
 )
 from trading.exchange import client_for
+from trading.failures import failure_text
 from trading.formatting import plain
 from trading.withdrawals.errors import WithdrawalError
 from trading.withdrawals.models import WithdrawalLimit, WithdrawalRequest
@@ -89,7 +90,7 @@ def _deny(
         action=action,
         subaccount=subaccount,
         result="denied",
-        detail=error.message,
+        detail=failure_text(error),
         parameters=parameters or {},
         ip=ip,
     )
@@ -133,7 +134,7 @@ async def _exchange_checks(client: Any, checked: _Checked, blockchain: str) -> N
     except BackpackError as error:
         raise WithdrawalError(
             f"Could not ask the exchange how much {asset} can be withdrawn: "
-            f"{error.message}. {error.action}"
+            f"{failure_text(error, sentences=True)}"
         ) from error
     if asset not in listed:
         raise WithdrawalError(f"The exchange does not list {asset}.", field="asset")

@@ -6,8 +6,9 @@ django-otp refuses a TOTP code of a time step already used, so a code works once
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 
@@ -18,11 +19,36 @@ from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
 from trading.withdrawals.models import WithdrawalAddress, WithdrawalLimit, WithdrawalPolicy
 
+T = TypeVar("T")
+E = TypeVar("E")
 
-def _fresh_code(
-    actor: Any, otp_code: str, subaccount: Subaccount, action: str, ip: str | None
-) -> None:
+
+def _admin_change(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    action: str,
+    otp_code: str,
+    ip: str | None,
+    check: Callable[[], T],
+    apply: Callable[[T], tuple[E, dict[str, Any]]],
+) -> E:
+    """The one shape of every settings change: admin role, the input checked (`check`
+    returns what `apply` changes), a fresh code, then the change and its audit record in one
+    transaction (`apply` returns the result and the audited parameters)."""
+    require_role(actor, subaccount, Role.ADMIN)
+    target = check()
     fresh_code_require(actor=actor, otp_code=otp_code, subaccount=subaccount, action=action, ip=ip)
+    with transaction.atomic():
+        result, parameters = apply(target)
+        audit_record(
+            actor=actor, action=action, subaccount=subaccount, ip=ip, parameters=parameters
+        )
+    return result
+
+
+def _where(entry: WithdrawalAddress) -> dict[str, Any]:
+    return {"address": entry.address, "blockchain": entry.blockchain}
 
 
 def withdrawal_address_add(
@@ -36,16 +62,18 @@ def withdrawal_address_add(
     ip: str | None = None,
 ) -> WithdrawalAddress:
     """Add an address to the book (not usable until confirmed and, if required, approved)."""
-    require_role(actor, subaccount, Role.ADMIN)
     blockchain, address = blockchain.strip(), address.strip()
-    if not blockchain or not address:
-        raise ServiceError("Give both the blockchain and the address.", field="address")
-    _fresh_code(actor, otp_code, subaccount, "withdrawal_address_add", ip)
-    if WithdrawalAddress.objects.filter(
-        subaccount=subaccount, blockchain=blockchain, address=address
-    ).exists():
-        raise ServiceError("That address is in the book already.", field="address")
-    with transaction.atomic():
+
+    def check() -> None:
+        if not blockchain or not address:
+            raise ServiceError("Give both the blockchain and the address.", field="address")
+
+    def apply(_: None) -> tuple[WithdrawalAddress, dict[str, Any]]:
+        # Looked up after the code is checked, as always: a duplicate still uses the code.
+        if WithdrawalAddress.objects.filter(
+            subaccount=subaccount, blockchain=blockchain, address=address
+        ).exists():
+            raise ServiceError("That address is in the book already.", field="address")
         entry = WithdrawalAddress.objects.create(
             subaccount=subaccount,
             blockchain=blockchain,
@@ -53,14 +81,17 @@ def withdrawal_address_add(
             label=label.strip(),
             added_by=actor,
         )
-        audit_record(
-            actor=actor,
-            action="withdrawal_address_add",
-            subaccount=subaccount,
-            ip=ip,
-            parameters={"blockchain": blockchain, "address": address, "label": label},
-        )
-    return entry
+        return entry, {"blockchain": blockchain, "address": address, "label": label}
+
+    return _admin_change(
+        actor=actor,
+        subaccount=subaccount,
+        action="withdrawal_address_add",
+        otp_code=otp_code,
+        ip=ip,
+        check=check,
+        apply=apply,
+    )
 
 
 def withdrawal_address_confirm(
@@ -72,20 +103,21 @@ def withdrawal_address_confirm(
     ip: str | None = None,
 ) -> WithdrawalAddress:
     """Record that the address is configured as 2FA-exempt on the exchange."""
-    require_role(actor, subaccount, Role.ADMIN)
-    entry = _address(subaccount, address_id)
-    _fresh_code(actor, otp_code, subaccount, "withdrawal_address_confirm", ip)
-    with transaction.atomic():
+
+    def apply(entry: WithdrawalAddress) -> tuple[WithdrawalAddress, dict[str, Any]]:
         entry.confirmed_2fa_exempt = True
         entry.save(update_fields=["confirmed_2fa_exempt"])
-        audit_record(
-            actor=actor,
-            action="withdrawal_address_confirm",
-            subaccount=subaccount,
-            ip=ip,
-            parameters={"address": entry.address, "blockchain": entry.blockchain},
-        )
-    return entry
+        return entry, _where(entry)
+
+    return _admin_change(
+        actor=actor,
+        subaccount=subaccount,
+        action="withdrawal_address_confirm",
+        otp_code=otp_code,
+        ip=ip,
+        check=lambda: _address(subaccount, address_id),
+        apply=apply,
+    )
 
 
 def withdrawal_address_approve(
@@ -97,22 +129,29 @@ def withdrawal_address_approve(
     ip: str | None = None,
 ) -> WithdrawalAddress:
     """A second admin (not the one who added it) approves an address."""
-    require_role(actor, subaccount, Role.ADMIN)
-    entry = _address(subaccount, address_id)
-    if entry.added_by_id == actor.pk:
-        raise ServiceError("A second admin must approve this address, not the one who added it.")
-    _fresh_code(actor, otp_code, subaccount, "withdrawal_address_approve", ip)
-    with transaction.atomic():
+
+    def check() -> WithdrawalAddress:
+        entry = _address(subaccount, address_id)
+        if entry.added_by_id == actor.pk:
+            raise ServiceError(
+                "A second admin must approve this address, not the one who added it."
+            )
+        return entry
+
+    def apply(entry: WithdrawalAddress) -> tuple[WithdrawalAddress, dict[str, Any]]:
         entry.approved_by = actor
         entry.save(update_fields=["approved_by"])
-        audit_record(
-            actor=actor,
-            action="withdrawal_address_approve",
-            subaccount=subaccount,
-            ip=ip,
-            parameters={"address": entry.address, "blockchain": entry.blockchain},
-        )
-    return entry
+        return entry, _where(entry)
+
+    return _admin_change(
+        actor=actor,
+        subaccount=subaccount,
+        action="withdrawal_address_approve",
+        otp_code=otp_code,
+        ip=ip,
+        check=check,
+        apply=apply,
+    )
 
 
 def withdrawal_address_remove(
@@ -124,18 +163,20 @@ def withdrawal_address_remove(
     ip: str | None = None,
 ) -> None:
     """Delete an address from the book."""
-    require_role(actor, subaccount, Role.ADMIN)
-    entry = _address(subaccount, address_id)
-    _fresh_code(actor, otp_code, subaccount, "withdrawal_address_remove", ip)
-    with transaction.atomic():
+
+    def apply(entry: WithdrawalAddress) -> tuple[None, dict[str, Any]]:
         entry.delete()
-        audit_record(
-            actor=actor,
-            action="withdrawal_address_remove",
-            subaccount=subaccount,
-            ip=ip,
-            parameters={"address": entry.address, "blockchain": entry.blockchain},
-        )
+        return None, _where(entry)
+
+    _admin_change(
+        actor=actor,
+        subaccount=subaccount,
+        action="withdrawal_address_remove",
+        otp_code=otp_code,
+        ip=ip,
+        check=lambda: _address(subaccount, address_id),
+        apply=apply,
+    )
 
 
 def _address(subaccount: Subaccount, address_id: int) -> WithdrawalAddress:
@@ -155,14 +196,15 @@ def withdrawal_policy_set(
     ip: str | None = None,
 ) -> WithdrawalPolicy:
     """Replace the policy: second-admin approval and the daily limit per asset."""
-    require_role(actor, subaccount, Role.ADMIN)
-    for asset, limit in daily_limits.items():
-        if not isinstance(limit, Decimal) or not limit.is_finite() or limit < 0:
-            raise ServiceError(
-                f"The daily limit of {asset} must be zero or more.", field="daily_limits"
-            )
-    _fresh_code(actor, otp_code, subaccount, "withdrawal_policy_set", ip)
-    with transaction.atomic():
+
+    def check() -> None:
+        for asset, limit in daily_limits.items():
+            if not isinstance(limit, Decimal) or not limit.is_finite() or limit < 0:
+                raise ServiceError(
+                    f"The daily limit of {asset} must be zero or more.", field="daily_limits"
+                )
+
+    def apply(_: None) -> tuple[WithdrawalPolicy, dict[str, Any]]:
         policy, _ = WithdrawalPolicy.objects.get_or_create(subaccount=subaccount)
         policy.second_admin_required = second_admin_required
         policy.save()
@@ -173,14 +215,15 @@ def withdrawal_policy_set(
             WithdrawalLimit.objects.update_or_create(
                 subaccount=subaccount, asset=asset, defaults={"daily_limit": limit}
             )
-        audit_record(
-            actor=actor,
-            action="withdrawal_policy_set",
-            subaccount=subaccount,
-            ip=ip,
-            parameters={
-                "second_admin_required": second_admin_required,
-                "daily_limits": daily_limits,
-            },
-        )
-    return policy
+        parameters = {"second_admin_required": second_admin_required, "daily_limits": daily_limits}
+        return policy, parameters
+
+    return _admin_change(
+        actor=actor,
+        subaccount=subaccount,
+        action="withdrawal_policy_set",
+        otp_code=otp_code,
+        ip=ip,
+        check=check,
+        apply=apply,
+    )

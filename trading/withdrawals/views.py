@@ -21,6 +21,7 @@ from accounts.decorators import client_ip, signed_in, subaccount_role
 from accounts.models import Role, Subaccount
 from trading.backpack.errors import BackpackError
 from trading.exchange import client_for
+from trading.failures import failure_text
 from trading.formatting import plain
 from trading.withdrawals import selectors
 from trading.withdrawals.forms import WithdrawalRequestForm
@@ -46,12 +47,12 @@ async def _exchange_figures(subaccount: Subaccount, assets: list[str]) -> dict[s
         try:
             available[asset] = (await client.max_withdrawal_quantity(asset)).max_quantity
         except BackpackError as error:
-            problems.append(f"Max withdrawable {asset}: {error.message}. {error.action}")
+            problems.append(f"Max withdrawable {asset}: {failure_text(error, sentences=True)}")
     try:
         history = await selectors.withdrawal_history(client=client)
     except BackpackError as error:
         history = []
-        problems.append(f"Withdrawal history: {error.message}. {error.action}")
+        problems.append(f"Withdrawal history: {failure_text(error, sentences=True)}")
     return {"available": available, "history": history, "exchange_problems": problems}
 
 
@@ -190,7 +191,7 @@ async def withdrawal_decide(
         else:
             raise Http404("No such action.")
     except WithdrawalError as error:
-        await sync_to_async(messages.error)(request, error.message)
+        await sync_to_async(messages.error)(request, failure_text(error))
     else:
         await sync_to_async(_say)(request, record)
     return HttpResponseRedirect(_page_url(subaccount))

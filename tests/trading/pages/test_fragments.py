@@ -177,3 +177,19 @@ def test_order_rows_show_price_and_quantities_by_the_market() -> None:
 
     assert (row["price"], row["quantity"], row["filled"]) == ("120.50", "1.25", "0.00")
     assert fragments.order_row(order)["price"] == "120.5"  # market unknown: as sent, no zeros
+
+
+def test_an_account_event_frame_that_does_not_read_gives_a_row_saying_so() -> None:
+    class Sub:
+        pk = 3
+        name = "Main desk"
+
+    bad_price = {"e": "orderFill", "E": 1_750_000_000_000_000, "s": "SOL_USDC", "L": "abc"}
+    no_kind = {"s": "SOL_USDC", "q": "1"}
+
+    bad_html = fragments.account_event_html(Sub(), bad_price)
+    no_kind_html = fragments.account_event_html(Sub(), no_kind)
+
+    assert "SOL_USDC" in bad_html and "unreadable update (field &#x27;L&#x27;)" in bad_html
+    assert 'data-event="unreadable"' in bad_html and "abc" not in bad_html
+    assert "unreadable update (field &#x27;e&#x27;)" in no_kind_html
