@@ -10,6 +10,13 @@ starts again from the checkpoint before it, and a fold that no longer matches th
 (rows deleted, or a fresh database in tests) rebuilds the checkpoints: the number of rows up
 to the last folded id must be the number folded, and that row's ``recorded_at`` the one
 seen when it was folded.
+
+Right after the team's time zone changed, the new zone has no checkpoints yet (they are built
+in the background: `trading.ledger.zones`). Meanwhile a subaccount's fold is *bridged*: its
+holdings from another zone's latest checkpoint before today began in the new zone (holdings
+and totals are the same in every zone), today's rows folded on top in the new zone. It
+answers today's figures exactly; past days' lines (the PnL page) build the zone's
+checkpoints first. Once they exist the next read starts from them.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
 from django.db.models import OuterRef, Subquery
@@ -47,7 +55,7 @@ from trading.ledger.selectors import (
     PnlLine,
 )
 from trading.models.balances import BalanceSnapshot
-from trading.models.ledger import LedgerEntry
+from trading.models.ledger import LedgerEntry, PnlCheckpoint
 
 Kind = LedgerEntry.Kind
 KINDS = (Kind.FILL, Kind.FUNDING)
@@ -66,6 +74,7 @@ class _Running:
     earlier: tuple[dict, list[ClosedPosition]] | None = None  # the days before ``day``
     built: LedgerPnl | None = None  # the lines and totals as of the last fold
     stamp: tuple | None = None  # the ledger_stamps it was last checked against
+    bridged: bool = False  # from another zone's checkpoint: only days from ``day`` on
 
 
 _RUNNING: dict[int, _Running] = {}
@@ -99,12 +108,49 @@ def _fold_in(subaccount_id: int, state: _Running, rows: list[tuple]) -> None:
     state.built = None
 
 
+def _has_checkpoints(subaccount_id: int, zone: str) -> bool:
+    return PnlCheckpoint.objects.filter(subaccount_id=subaccount_id, zone=zone).exists()
+
+
+def _other_zone(subaccount_id: int, zone: str) -> str | None:
+    """A zone the subaccount has checkpoints in, other than ``zone`` (the latest written)."""
+    others = PnlCheckpoint.objects.filter(subaccount_id=subaccount_id).exclude(zone=zone)
+    return others.order_by("-through_at").values_list("zone", flat=True).first()
+
+
+def _bridge(subaccount_id: int, zone: str, other: str) -> _Running:
+    """The fold of ``zone`` from ``other``'s latest valid checkpoint before today (in
+    ``zone``) began, today's rows folded on top: exact for today on, no line before."""
+    where = ZoneInfo(zone)
+    today = datetime.now(UTC).astimezone(where).date()
+    # a margin before midnight: a zone whose midnight is skipped starts its day a bit later
+    begins = datetime.combine(today, time.min, tzinfo=where) - timedelta(hours=3)
+    base = checkpoint_base(subaccount_id, other, before=(begins.astimezone(UTC), 0))
+    fold = PnlFold(zone=where, holdings=base.fold.holdings)
+    state = _Running(zone, fold, today, base.through, base.seen_id, base.folded, bridged=True)
+    if base.seen_id:
+        state.top_recorded = _recorded(base.seen_id)
+    rows = list(rows_after(subaccount_id, base.through))
+    if rows:
+        _fold_in(subaccount_id, state, rows)
+    for key in [k for k in fold.rows if k[0] < today]:
+        del fold.rows[key]  # days only partly folded here
+    fold.closed[:] = [c for c in fold.closed if c.closed_at.astimezone(where).date() >= today]
+    state.earlier = ({}, [])
+    _RUNNING[subaccount_id] = state
+    return state
+
+
 def _load(subaccount_id: int, zone: str, before: Key | None = None) -> _Running:
     """The fold from the latest valid checkpoint (before ``before``), with every row after
-    it folded in; the checkpoints are written first when there are none in ``zone``."""
+    it folded in. When there are none in ``zone`` yet: bridged from another zone's while
+    they are being built, else they are written first."""
     if before is None:
         base, rows = checkpoint_start(subaccount_id, zone)
         if base.through is None and rows:  # none in this zone yet
+            other = _other_zone(subaccount_id, zone)
+            if other is not None:
+                return _bridge(subaccount_id, zone, other)
             checkpoints_update(subaccount_id, zone)
             base, rows = checkpoint_start(subaccount_id, zone)
     else:
@@ -122,8 +168,16 @@ def _load(subaccount_id: int, zone: str, before: Key | None = None) -> _Running:
     return state
 
 
+def _full(subaccount_id: int, zone: str) -> _Running:
+    """A fold holding every day's lines: the zone's checkpoints built first if missing."""
+    checkpoints_update(subaccount_id, zone)
+    return _load(subaccount_id, zone)
+
+
 def _current(subaccount_id: int, zone: str) -> _Running:
     state = _RUNNING.get(subaccount_id)
+    if state is not None and state.bridged and _has_checkpoints(subaccount_id, zone):
+        state = None  # the zone's checkpoints are built: start from them
     if state is not None and state.zone == zone and not _still_matches(subaccount_id, state):
         checkpoints_rebuild(subaccount_id, zone)  # rows deleted, or another database
         state = None
@@ -135,6 +189,8 @@ def _current(subaccount_id: int, zone: str) -> _Running:
         .values_list(*FIELDS)
     )
     if rows and state.last is not None and (rows[0][2], rows[0][0]) < state.last:
+        if state.bridged:
+            return _load(subaccount_id, zone)  # bridged again, from before the late row
         return _load(subaccount_id, zone, before=(rows[0][2], rows[0][0]))  # a late row
     if rows:
         _fold_in(subaccount_id, state, rows)
@@ -187,6 +243,9 @@ def _pnl(
 ) -> LedgerPnl:
     with _LOCK:
         state = _state(subaccount_id, zone, stamp)
+        if state.bridged:  # every day's lines: the zone's checkpoints are needed
+            state = _full(subaccount_id, zone)
+            state.stamp = stamp
         return replace(_built(subaccount_id, state), unrealized=state.fold.unrealized(marks))
 
 
@@ -218,6 +277,9 @@ def _day(
 ) -> DayPnl:
     with _LOCK:
         state = _state(subaccount_id, zone, stamp)
+        if state.bridged and state.day is not None and day < state.day:
+            state = _full(subaccount_id, zone)  # a day before the bridge
+            state.stamp = stamp
         rows = state.fold.rows.items()
         net = sum((r.net for (on, _, _), r in rows if on == day), ZERO)
         if state.day is not None and day < state.day:  # a day the checkpoints hold
@@ -285,7 +347,12 @@ async def ledger_reconcile_last(
 
 
 def _reconcile_last(subaccount_id: int) -> Reconciliation | None:
-    return reconcile_last(subaccount_id, team_time_zone())  # where the checkpoints are
+    # any zone's checkpoints give the same holdings and totals: the team's, or while they
+    # are being built another zone's, never a fold of the whole ledger
+    zone = team_time_zone()
+    if not _has_checkpoints(subaccount_id, zone):
+        zone = _other_zone(subaccount_id, zone) or zone
+    return reconcile_last(subaccount_id, zone)
 
 
 def running_clear() -> None:
