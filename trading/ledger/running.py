@@ -47,7 +47,7 @@ from trading.ledger.checkpoints import (
     members_of,
     rows_after,
 )
-from trading.ledger.latest import reconcile_last
+from trading.ledger.latest import reconcile_last, reconcile_last_many
 from trading.ledger.pnl import ZERO, ClosedPosition, PnlFold, PnlRow, Reconciliation
 from trading.ledger.selectors import (
     OUTSIDE_LABEL,
@@ -301,6 +301,51 @@ async def ledger_day_running(
     return await sync_to_async(_day)(subaccount.pk, zone, day, marks, stamp)
 
 
+def _days(
+    ids: list[int],
+    zone: str,
+    day: date,
+    marks: Mapping[int, Mapping[str, Decimal]],
+    stamps: Mapping[int, tuple],
+) -> dict[int, DayPnl]:
+    return {pk: _day(pk, zone, day, marks[pk], stamps.get(pk)) for pk in ids}
+
+
+async def ledger_days_running(
+    *,
+    subaccounts: list[Subaccount],
+    day: date,
+    marks: Mapping[int, Mapping[str, Decimal]],
+    zone: str = "UTC",
+    stamps: Mapping[int, tuple] | None = None,
+) -> dict[int, DayPnl]:
+    """:func:`ledger_day_running` of every subaccount (``marks`` and ``stamps`` by its id),
+    in one hop to the database thread for all of them."""
+    ids = [s.pk for s in subaccounts]
+    return await sync_to_async(_days)(ids, zone, day, marks, stamps or {})
+
+
+def _pnls(
+    ids: list[int],
+    zone: str,
+    marks: Mapping[int, Mapping[str, Decimal]],
+    stamps: Mapping[int, tuple],
+) -> dict[int, LedgerPnl]:
+    return {pk: _pnl(pk, zone, marks[pk], stamps.get(pk)) for pk in ids}
+
+
+async def ledger_pnls_running(
+    *,
+    subaccounts: list[Subaccount],
+    marks: Mapping[int, Mapping[str, Decimal]],
+    zone: str = "UTC",
+    stamps: Mapping[int, tuple] | None = None,
+) -> dict[int, LedgerPnl]:
+    """:func:`ledger_pnl_running` of every subaccount, in one hop to the database thread."""
+    ids = [s.pk for s in subaccounts]
+    return await sync_to_async(_pnls)(ids, zone, marks, stamps or {})
+
+
 _MISMATCH: dict[int, tuple[tuple, Reconciliation | None]] = {}
 
 
@@ -346,6 +391,41 @@ async def ledger_reconcile_last(
     return last
 
 
+async def ledger_reconcile_many(
+    *, subaccounts: list[Subaccount], stamps: Mapping[int, tuple]
+) -> dict[int, Reconciliation | None]:
+    """`ledger_reconcile_last` of every subaccount (``stamps`` from :func:`ledger_stamps`):
+    those whose stamp changed are recomputed together, in a few queries for all of them."""
+    found: dict[int, Reconciliation | None] = {}
+    missing: list[int] = []
+    for sub in subaccounts:
+        kept = _MISMATCH.get(sub.pk)
+        if kept is not None and kept[0] == stamps[sub.pk]:
+            found[sub.pk] = kept[1]
+        else:
+            missing.append(sub.pk)
+    if missing:
+        computed = await sync_to_async(_reconcile_many)(missing)
+        for pk in missing:
+            _MISMATCH[pk] = (stamps[pk], computed[pk])
+            found[pk] = computed[pk]
+    return found
+
+
+def _reconcile_many(subaccount_ids: list[int]) -> dict[int, Reconciliation | None]:
+    zone = team_time_zone()
+    with_zone = set(
+        PnlCheckpoint.objects.filter(subaccount_id__in=subaccount_ids, zone=zone)
+        .values_list("subaccount_id", flat=True)
+        .distinct()
+    )
+    found = reconcile_last_many([s for s in subaccount_ids if s in with_zone], zone)
+    for s in subaccount_ids:
+        if s not in with_zone:
+            found[s] = _reconcile_last(s)  # while the zone's checkpoints are being built
+    return found
+
+
 def _reconcile_last(subaccount_id: int) -> Reconciliation | None:
     # any zone's checkpoints give the same holdings and totals: the team's, or while they
     # are being built another zone's, never a fold of the whole ledger
@@ -365,8 +445,11 @@ def running_clear() -> None:
 __all__ = [
     "DayPnl",
     "ledger_day_running",
+    "ledger_days_running",
     "ledger_pnl_running",
+    "ledger_pnls_running",
     "ledger_reconcile_last",
+    "ledger_reconcile_many",
     "ledger_stamps",
     "running_clear",
 ]
