@@ -17,9 +17,17 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min
 
-from trading.ledger.checkpoints import FIELDS, Base, _base_of, checkpoint_start, fold_row
+from trading.ledger.checkpoints import (
+    FIELDS,
+    Base,
+    _base_of,
+    any_of,
+    checkpoint_start,
+    fold_row,
+    latest_many,
+)
 from trading.ledger.pnl import ZERO, PnlRow, Reconciliation
 from trading.ledger.selectors import (
     EquityPoint,
@@ -29,7 +37,7 @@ from trading.ledger.selectors import (
     unrealized_at,
 )
 from trading.models.balances import BalanceSnapshot
-from trading.models.ledger import LedgerEntry, PnlCheckpoint
+from trading.models.ledger import LedgerEntry
 
 Kind = LedgerEntry.Kind
 QUOTE = "USDC"
@@ -120,14 +128,6 @@ def reconcile_last(subaccount_id: int, zone: str = "UTC") -> Reconciliation | No
     )
 
 
-def _any_of(pairs: Iterable[tuple[int, dict[str, Any]]]) -> Q:
-    """One ``OR`` of per-subaccount conditions (``subaccount_id`` and the lookups given)."""
-    found = Q(pk__in=[])
-    for subaccount_id, lookups in pairs:
-        found |= Q(subaccount_id=subaccount_id, **lookups)
-    return found
-
-
 def _day_start(at: datetime) -> datetime:
     return datetime.combine(at.astimezone(UTC).date(), time(), tzinfo=UTC)
 
@@ -145,7 +145,7 @@ def _points_many(ids: list[int]) -> dict[int, tuple[EquityPoint, EquityPoint]]:
         return {}
     end_day = {s: _day_start(at) for s, at in last.items()}
     previous = dict(
-        snapshots.filter(_any_of((s, {"taken_at__lt": d}) for s, d in end_day.items()))
+        snapshots.filter(any_of((s, {"taken_at__lt": d}) for s, d in end_day.items()))
         .values("subaccount_id")
         .annotate(at=Max("taken_at"))
         .values_list("subaccount_id", "at")
@@ -154,7 +154,7 @@ def _points_many(ids: list[int]) -> dict[int, tuple[EquityPoint, EquityPoint]]:
 
     def first(days: dict[int, datetime]) -> dict[int, datetime]:
         return dict(
-            snapshots.filter(_any_of((s, {"taken_at__gte": d}) for s, d in days.items()))
+            snapshots.filter(any_of((s, {"taken_at__gte": d}) for s, d in days.items()))
             .values("subaccount_id")
             .annotate(at=Min("taken_at"))
             .values_list("subaccount_id", "at")
@@ -162,7 +162,7 @@ def _points_many(ids: list[int]) -> dict[int, tuple[EquityPoint, EquityPoint]]:
 
     starts, ends = first(start_day), first({s: end_day[s] for s in start_day})
     wanted = [(s, at) for s, at in (*starts.items(), *ends.items())]
-    rows = snapshots.filter(_any_of((s, {"taken_at": at}) for s, at in wanted)).values_list(
+    rows = snapshots.filter(any_of((s, {"taken_at": at}) for s, at in wanted)).values_list(
         "subaccount_id", "taken_at", "equity_usdc", "detail"
     )
     points: dict[tuple[int, datetime], EquityPoint] = {}
@@ -177,7 +177,7 @@ def _transfers_many(
     """`_transfers` of every subaccount (``ends``: its interval), in one query."""
     found: dict[int, Decimal | None] = {s: ZERO for s in ends}
     rows = LedgerEntry.objects.filter(
-        _any_of((s, {"occurred_at__lte": end}) for s, (_, end) in ends.items()),
+        any_of((s, {"occurred_at__lte": end}) for s, (_, end) in ends.items()),
         kind__in=(Kind.DEPOSIT, Kind.WITHDRAWAL),
     ).values_list("subaccount_id", "occurred_at", "symbol", "kind", "quantity", "fee")
     for s, at, symbol, kind, quantity, fee in rows:
@@ -194,18 +194,7 @@ def _transfers_many(
 def _bases_many(zone: str, untils: dict[int, datetime]) -> dict[int, tuple[Base, int | None]]:
     """Each subaccount's latest checkpoint in ``zone`` through at or before its ``until``
     (as `checkpoint_start` picks it), with its ``seen_id`` (None: no checkpoint)."""
-    checkpoints = PnlCheckpoint.objects.order_by().filter(zone=zone)
-    latest = dict(
-        checkpoints.filter(_any_of((s, {"through_at__lte": u}) for s, u in untils.items()))
-        .values("subaccount_id")
-        .annotate(at=Max("through_at"))
-        .values_list("subaccount_id", "at")
-    )
-    chosen: dict[int, Any] = {}
-    for found in checkpoints.filter(_any_of((s, {"through_at": at}) for s, at in latest.items())):
-        kept = chosen.get(found.subaccount_id)
-        if kept is None or found.through_id > kept.through_id:
-            chosen[found.subaccount_id] = found
+    chosen = latest_many(untils, zone, untils)
     out: dict[int, tuple[Base, int | None]] = {}
     for s in untils:
         found = chosen.get(s)
@@ -248,7 +237,7 @@ def _reconcile_many(subaccount_ids: list[int], zone: str) -> dict[int, Any]:
         if through is not None:
             since[s]["occurred_at__gte"] = through[0]
     rows: dict[int, list[tuple]] = {s: [] for s in ready}
-    entries = LedgerEntry.objects.filter(_any_of(since.items()), kind__in=(Kind.FILL, Kind.FUNDING))
+    entries = LedgerEntry.objects.filter(any_of(since.items()), kind__in=(Kind.FILL, Kind.FUNDING))
     for row in entries.order_by("subaccount_id", "occurred_at", "id").values_list(
         "subaccount_id", *FIELDS
     ):
@@ -259,7 +248,7 @@ def _reconcile_many(subaccount_ids: list[int], zone: str) -> dict[int, Any]:
         if starts[s][1] is not None or ends[s][1] is not None
     }
     late = LedgerEntry.objects.filter(
-        _any_of((s, {"id__gt": v, "occurred_at__lte": ready[s][1].at}) for s, v in seen.items()),
+        any_of((s, {"id__gt": v, "occurred_at__lte": ready[s][1].at}) for s, v in seen.items()),
         kind__in=(Kind.FILL, Kind.FUNDING),
     ).values_list("subaccount_id", "occurred_at", "id")
     for s, at, row_id in late:

@@ -36,6 +36,8 @@ from accounts.team import team_time_zone
 from trading.ledger.checkpoints import (
     FIELDS,
     Key,
+    _base_of,
+    any_of,
     checkpoint_base,
     checkpoint_start,
     checkpoints_earlier,
@@ -43,6 +45,7 @@ from trading.ledger.checkpoints import (
     checkpoints_update,
     closed_of,
     fold_row,
+    latest_many,
     lines_of,
     members_of,
     rows_after,
@@ -166,6 +169,52 @@ def _load(subaccount_id: int, zone: str, before: Key | None = None) -> _Running:
         _fold_in(subaccount_id, state, rows)
     _RUNNING[subaccount_id] = state
     return state
+
+
+def _load_many(ids: list[int], zone: str, stamps: Mapping[int, tuple]) -> None:
+    """`_load` of every subaccount of ``ids`` in a few queries for all of them: the latest
+    checkpoints, the rows after them, the rows stored since each was written (a late one
+    sorting at or before it makes it stale: that subaccount takes `_load`), and the
+    ``recorded_at`` of each one's last row. Each fold is current as of ``stamps``."""
+    chosen = latest_many(ids, zone)
+    alone = [s for s in ids if s not in chosen]  # none in this zone yet: bridge or build
+    bases = {s: _base_of(zone, found) for s, found in chosen.items()}
+    after: dict[int, list[tuple]] = {s: [] for s in chosen}
+    since: dict[int, list[tuple]] = {s: [] for s in chosen}
+    entries = LedgerEntry.objects.order_by("subaccount_id", "occurred_at", "id")
+    entries = entries.filter(kind__in=KINDS)
+    wanted = any_of((s, {"occurred_at__gte": b.through[0]}) for s, b in bases.items() if b.through)
+    for row in entries.filter(wanted).values_list("subaccount_id", *FIELDS):
+        through = bases[row[0]].through
+        if through is not None and (row[3], row[1]) > through:
+            after[row[0]].append(row[1:])
+    stored = any_of((s, {"id__gte": found.seen_id}) for s, found in chosen.items())
+    for row in entries.filter(stored).values_list("subaccount_id", *FIELDS):
+        through = bases[row[0]].through
+        if through is not None and (row[3], row[1]) <= through:
+            since[row[0]].append(row[1:])
+    recorded = dict(
+        LedgerEntry.objects.filter(
+            pk__in=[b.seen_id for b in bases.values() if b.seen_id]
+        ).values_list("pk", "recorded_at")
+    )
+    for s, base in bases.items():
+        if any(r[0] > base.seen_id for r in since[s]):  # stale: from the checkpoint before
+            alone.append(s)
+            continue
+        state = _Running(zone, base.fold, base.day, base.through, base.seen_id, base.folded)
+        state.top_recorded = since[s][0][10] if since[s] else recorded.get(base.seen_id)
+        if after[s]:
+            _fold_in(s, state, after[s])
+        state.stamp = stamps.get(s)
+        _RUNNING[s] = state
+    for s in alone:
+        _load(s, zone).stamp = stamps.get(s)
+
+
+def _missing(ids: list[int], zone: str) -> list[int]:
+    """The subaccounts of ``ids`` this process has no running fold of in ``zone``."""
+    return [pk for pk in ids if (state := _RUNNING.get(pk)) is None or state.zone != zone]
 
 
 def _full(subaccount_id: int, zone: str) -> _Running:
@@ -308,6 +357,10 @@ def _days(
     marks: Mapping[int, Mapping[str, Decimal]],
     stamps: Mapping[int, tuple],
 ) -> dict[int, DayPnl]:
+    with _LOCK:
+        missing = _missing(ids, zone)
+        if missing and stamps:
+            _load_many(missing, zone, stamps)
     return {pk: _day(pk, zone, day, marks[pk], stamps.get(pk)) for pk in ids}
 
 
@@ -331,6 +384,10 @@ def _pnls(
     marks: Mapping[int, Mapping[str, Decimal]],
     stamps: Mapping[int, tuple],
 ) -> dict[int, LedgerPnl]:
+    with _LOCK:
+        missing = _missing(ids, zone)
+        if missing and stamps:
+            _load_many(missing, zone, stamps)
     return {pk: _pnl(pk, zone, marks[pk], stamps.get(pk)) for pk in ids}
 
 

@@ -1,7 +1,8 @@
-"""The overview's latest reconciliation of every subaccount at once (a few queries for all)
-equals each one's own (`reconcile_last`) and the full fold's last day, to the cent: with
-checkpoints, without any, with a late fill that made one stale, with a transfer of another
-asset than USDC, with one day of snapshots or none."""
+"""The overview reads every subaccount at once (a few queries for all): the latest
+reconciliation equals each one's own (`reconcile_last`) and the full fold's last day, and the
+running folds started together give the full fold's lines, days and unrealized, to the cent:
+with checkpoints, without any, with a late fill that made one stale, with a transfer of
+another asset than USDC, with one day of snapshots or none."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Subaccount
 from tests.factories import SubaccountFactory
 from tests.trading.ledger.test_checkpoints import (
+    MARKS,
     START,
     _fill,
     _four_days,
@@ -23,7 +26,13 @@ from tests.trading.ledger.test_checkpoints import (
 )
 from trading.ledger.checkpoints import checkpoints_update
 from trading.ledger.latest import reconcile_last, reconcile_last_many
-from trading.ledger.selectors import ledger_reconcile_days
+from trading.ledger.running import (
+    ledger_days_running,
+    ledger_pnls_running,
+    ledger_stamps,
+    running_clear,
+)
+from trading.ledger.selectors import ledger_pnl, ledger_reconcile_days
 from trading.models.balances import BalanceSnapshot
 from trading.models.ledger import LedgerEntry
 
@@ -76,8 +85,30 @@ async def test_every_subaccounts_latest_reconciliation_at_once_is_each_ones_own(
     alone = {pk: await sync_to_async(reconcile_last)(pk) for pk in ids}
     assert together == alone
     for name in ("plain", "unchecked", "stale", "sol_deposit"):
-        sub = await sync_to_async(SubaccountFactory._meta.model.objects.get)(pk=subs[name])
+        sub = await Subaccount.objects.aget(pk=subs[name])
         assert together[subs[name]] == (await ledger_reconcile_days(subaccount=sub))[-1], name
     assert (together[subs["one_day"]], together[subs["none"]]) == (None, None)
     assert together[subs["stale"]] != together[subs["plain"]]  # the late rows count
     assert queries <= 40  # not a dozen per subaccount (the two odd ones take their own)
+
+
+async def test_every_subaccounts_running_fold_read_at_once_is_the_full_folds() -> None:
+    subs = await sync_to_async(_desk)()
+    rows = await sync_to_async(list)(Subaccount.objects.filter(pk__in=subs.values()))
+    marks = {s.pk: MARKS for s in rows}
+    running_clear()  # a new process: every fold starts from the checkpoints at once
+
+    stamps = await ledger_stamps(subaccounts=rows)
+    days = {
+        day: await ledger_days_running(subaccounts=rows, day=day, marks=marks, stamps=stamps)
+        for day in (START.date() + timedelta(days=n) for n in range(4))
+    }
+    running_clear()
+    pnls = await ledger_pnls_running(subaccounts=rows, marks=marks, stamps=stamps)
+
+    for sub in rows:
+        full = await ledger_pnl(subaccount=sub, marks=MARKS)
+        assert (pnls[sub.pk].lines, pnls[sub.pk].totals) == (full.lines, full.totals), sub.name
+        for day, found in days.items():
+            net = sum((line.row.net for line in full.lines if line.day == day), Decimal(0))
+            assert (found[sub.pk].net, found[sub.pk].unrealized) == (net, full.unrealized)
