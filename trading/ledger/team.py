@@ -172,7 +172,9 @@ def _marks(view: SubaccountBalances | None, positions: list[Position]) -> dict[s
 def _equity(view: SubaccountBalances | None) -> tuple[Decimal | None, str]:
     if view is None or not view.ok:
         return None, (view.error if view is not None else "") or "could not be read"
-    value = view.equity_usdc if view.equity_usdc is not None else view.value_usdc
+    value = view.equity_usdc  # a sum over every asset: computed once
+    if value is None:
+        value = view.value_usdc
     return value, ""
 
 
