@@ -2,7 +2,9 @@
 
 ``team_time_zone()`` is what every read model asks (UTC until an admin chooses another);
 ``team_time_zone_set`` is the one way to change it: an admin of any subaccount (or a
-superuser), an IANA zone name that ``zoneinfo`` knows, and an audit record either way.
+superuser), an IANA zone name that ``zoneinfo`` knows, and an audit record either way. The
+settings page calls it through ``trading.ledger.zones.team_zone_set``, which also builds the
+new zone's PnL checkpoints in the background.
 """
 
 from __future__ import annotations

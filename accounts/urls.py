@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import audit_views, team_views, views
+from accounts import audit_views, views
 from accounts import auth_views as login_views
 
 app_name = "accounts"
@@ -37,7 +37,6 @@ urlpatterns = [
         views.member_remove,
         name="member_remove",
     ),
-    path("team/", team_views.team_settings, name="team_settings"),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("audit/export.csv", audit_views.audit_export, name="audit_export"),
 ]

@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 from accounts import urls as accounts_urls
 from dashboard import views
 from trading.views.monitoring import prometheus_metrics
+from trading.views.team import team_settings
 from trading.withdrawals import urls as withdrawal_urls
 
 urlpatterns = [
@@ -22,11 +23,21 @@ urlpatterns = [
         name="favicon",
     ),
     path("metrics", prometheus_metrics, name="metrics"),
-    # The withdrawal settings pages (address book, policy) live with the withdrawals but keep
-    # the paths and names they were published with: /accounts/..., `accounts:withdrawals`.
+    # The withdrawal settings pages (address book, policy) live with the withdrawals, and the
+    # team settings page with the ledger whose checkpoints a new zone needs, but they keep the
+    # paths and names they were published with: /accounts/..., `accounts:withdrawals`.
     path(
         "accounts/",
-        include((accounts_urls.urlpatterns + withdrawal_urls.settings_urlpatterns, "accounts")),
+        include(
+            (
+                [
+                    *accounts_urls.urlpatterns,
+                    *withdrawal_urls.settings_urlpatterns,
+                    path("team/", team_settings, name="team_settings"),
+                ],
+                "accounts",
+            )
+        ),
     ),
     path("trading/", include("trading.urls")),
     path("", include("trading.gateway.urls")),

@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from trading.ledger.pnl import (
     OUTSIDE,
@@ -60,6 +60,40 @@ FIELDS = (
     "recorded_at",
 )
 Key = tuple[datetime, int]
+
+
+def any_of(pairs: Iterable[tuple[int, dict[str, Any]]]) -> Q:
+    """One ``OR`` of per-subaccount conditions (``subaccount_id`` and the lookups given):
+    one query for many subaccounts, each with its own bounds."""
+    found = Q(pk__in=[])
+    for subaccount_id, lookups in pairs:
+        found |= Q(subaccount_id=subaccount_id, **lookups)
+    return found
+
+
+def latest_many(
+    subaccount_ids: Iterable[int], zone: str, untils: Mapping[int, datetime] | None = None
+) -> dict[int, Any]:
+    """The latest checkpoint in ``zone`` of each subaccount (through at or before its
+    ``untils`` entry when given), as `checkpoint_start` picks it, in two queries for all."""
+    checkpoints = PnlCheckpoint.objects.order_by().filter(zone=zone)
+    if untils is not None:
+        checkpoints_upto = checkpoints.filter(
+            any_of((s, {"through_at__lte": u}) for s, u in untils.items())
+        )
+    else:
+        checkpoints_upto = checkpoints.filter(subaccount_id__in=list(subaccount_ids))
+    latest = dict(
+        checkpoints_upto.values("subaccount_id")
+        .annotate(at=Max("through_at"))
+        .values_list("subaccount_id", "at")
+    )
+    chosen: dict[int, Any] = {}
+    for found in checkpoints.filter(any_of((s, {"through_at": at}) for s, at in latest.items())):
+        kept = chosen.get(found.subaccount_id)
+        if kept is None or found.through_id > kept.through_id:
+            chosen[found.subaccount_id] = found
+    return chosen
 
 
 def _entries(subaccount_id: int) -> Any:
@@ -362,6 +396,7 @@ def checkpoints_rebuild(subaccount_id: int, zone: str = "UTC") -> int:
 
 __all__ = [
     "Base",
+    "any_of",
     "checkpoint_base",
     "checkpoint_start",
     "checkpoints_earlier",
@@ -370,6 +405,7 @@ __all__ = [
     "closed_of",
     "fold_of",
     "fold_row",
+    "latest_many",
     "lines_of",
     "members_of",
     "rows_after",

@@ -17,6 +17,7 @@ A read that failed carries its reason and is left out of the totals, never count
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -32,11 +33,11 @@ from trading.backpack import Market, Position
 from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_for_subaccounts
 from trading.formatting import quantity_places
-from trading.ledger.pnl import ZERO
+from trading.ledger.pnl import ZERO, Reconciliation
 from trading.ledger.running import (
-    ledger_day_running,
-    ledger_pnl_running,
-    ledger_reconcile_last,
+    ledger_days_running,
+    ledger_pnls_running,
+    ledger_reconcile_many,
     ledger_stamps,
 )
 from trading.ledger.selectors import LedgerPnl
@@ -171,7 +172,9 @@ def _marks(view: SubaccountBalances | None, positions: list[Position]) -> dict[s
 def _equity(view: SubaccountBalances | None) -> tuple[Decimal | None, str]:
     if view is None or not view.ok:
         return None, (view.error if view is not None else "") or "could not be read"
-    value = view.equity_usdc if view.equity_usdc is not None else view.value_usdc
+    value = view.equity_usdc  # a sum over every asset: computed once
+    if value is None:
+        value = view.value_usdc
     return value, ""
 
 
@@ -189,8 +192,7 @@ async def _positions(sub: Subaccount) -> tuple[list[Position], dict[str, Any], s
     return positions, liquidations, ""
 
 
-async def _mismatch(sub: Subaccount, stamp: tuple) -> tuple[Decimal | None, datetime | None]:
-    last = await ledger_reconcile_last(subaccount=sub, stamp=stamp)
+def _mismatch(last: Reconciliation | None) -> tuple[Decimal | None, datetime | None]:
     if last is None:
         return None, None
     return last.mismatch, last.end
@@ -200,32 +202,21 @@ def _today(pnl: LedgerPnl, today: Any) -> Decimal:
     return sum((line.row.net for line in pnl.lines if line.day == today), ZERO)
 
 
-async def _figures(
+def _figures(
     access: SubaccountAccess,
     view: SubaccountBalances | None,
-    today: Any,
     markets: dict[str, Market],
-    stamp: tuple,
     ready: bool,
-    detail: bool,
-    zone: str,
+    last: Reconciliation | None,
+    read: tuple[list[Position], dict[str, Any], str],
+    made: tuple[Decimal, Mapping[str, Decimal], LedgerPnl | None],
 ) -> SubaccountFigures:
     sub = access.subaccount
-    (positions, liquidations, error), (mismatch, day) = await asyncio.gather(
-        _positions(sub), _mismatch(sub, stamp)
-    )
-    marks = _marks(view, positions)
-    pnl: LedgerPnl | None = None
-    if detail:
-        pnl = await ledger_pnl_running(subaccount=sub, marks=marks, zone=zone, stamp=stamp)
-        today_net, unrealized = _today(pnl, today), pnl.unrealized
-    else:
-        found = await ledger_day_running(
-            subaccount=sub, day=today, marks=marks, zone=zone, stamp=stamp
-        )
-        today_net, unrealized = found.net, found.unrealized
+    positions, liquidations, error = read
+    today_net, unrealized, pnl = made
+    mismatch, day = _mismatch(last)
     equity, equity_error = _equity(view)
-    read = equity is not None  # else the ledger's figures cannot be checked against anything
+    read_ok = equity is not None  # else the ledger's figures cannot be checked against anything
     risks = tuple(
         _risk(sub, p, liquidations.get(p.symbol), markets.get(p.symbol)) for p in positions
     )
@@ -233,8 +224,8 @@ async def _figures(
         access=access,
         equity=equity,
         equity_error=equity_error,
-        today=today_net if read else None,
-        unrealized=sum(unrealized.values(), ZERO) if read and not error else None,
+        today=today_net if read_ok else None,
+        unrealized=sum(unrealized.values(), ZERO) if read_ok and not error else None,
         positions=risks,
         positions_error=error,
         margin_used=_margin_used(view),
@@ -243,6 +234,25 @@ async def _figures(
         pnl=pnl,
         ledger_ready=ready,
     )
+
+
+async def _made(
+    subs: list[Subaccount],
+    today: Any,
+    marks: dict[int, dict[str, Decimal]],
+    zone: str,
+    stamps: dict[int, tuple],
+    detail: bool,
+) -> dict[int, tuple[Decimal, Mapping[str, Decimal], LedgerPnl | None]]:
+    """Each subaccount's PnL of ``today`` and unrealized at its marks (and its lines, with
+    ``detail``), from the running folds in one hop to the database thread."""
+    if detail:
+        pnls = await ledger_pnls_running(subaccounts=subs, marks=marks, zone=zone, stamps=stamps)
+        return {pk: (_today(p, today), p.unrealized, p) for pk, p in pnls.items()}
+    days = await ledger_days_running(
+        subaccounts=subs, day=today, marks=marks, zone=zone, stamps=stamps
+    )
+    return {pk: (d.net, d.unrealized, None) for pk, d in days.items()}
 
 
 def _exposure(
@@ -295,6 +305,8 @@ async def team_figures(
     without the lines of every past day."""
     accesses = await subaccount_access_async(user=user)
     subs = [a.subaccount for a in accesses]
+    # the exchange reads start at once and run while the database answers the rest
+    reads = asyncio.gather(*(_positions(sub) for sub in subs))
     views, markets, stamps, ready, zone = await asyncio.gather(
         balances_for_subaccounts(subs, fresh=False, sparklines=False),
         markets_known(),
@@ -303,23 +315,22 @@ async def team_figures(
         sync_to_async(team_time_zone)(),
     )
     by_id = {v.subaccount_id: v for v in views}
+    lasts = await ledger_reconcile_many(subaccounts=subs, stamps=stamps)
+    read = dict(zip([s.pk for s in subs], await reads, strict=True))
+    marks = {pk: _marks(by_id.get(pk), found[0]) for pk, found in read.items()}
     today = (now or datetime.now(UTC)).astimezone(ZoneInfo(zone)).date()
+    made = await _made(subs, today, marks, zone, stamps, detail)
     figures = tuple(
-        await asyncio.gather(
-            *(
-                _figures(
-                    a,
-                    by_id.get(a.subaccount.pk),
-                    today,
-                    markets,
-                    stamps[a.subaccount.pk],
-                    a.subaccount.pk in ready,
-                    detail,
-                    zone,
-                )
-                for a in accesses
-            )
+        _figures(
+            a,
+            by_id.get(a.subaccount.pk),
+            markets,
+            a.subaccount.pk in ready,
+            lasts[a.subaccount.pk],
+            read[a.subaccount.pk],
+            made[a.subaccount.pk],
         )
+        for a in accesses
     )
     positions = [p for f in figures for p in f.positions]
     largest = tuple(sorted(positions, key=lambda p: p.notional, reverse=True)[:LARGEST])

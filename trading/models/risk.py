@@ -140,23 +140,25 @@ class KillProgress(models.Model):
 
 
 class RiskDayStart(models.Model):
-    """Unrealized PnL at the start of a UTC day of one level of a subaccount (``level`` 0: the
-    whole subaccount; otherwise a member's user id): what it held when the day began, valued
-    at the marks of the day's first evaluation. The daily loss counts only today's change of
-    unrealized PnL against it, not what accrued before today (`trading.risk.loss`)."""
+    """Unrealized PnL at the start of a day (in the team's time zone ``zone``) of one level of
+    a subaccount (``level`` 0: the whole subaccount; otherwise a member's user id): what it
+    held when the day began, valued at the marks of the day's first evaluation. The daily
+    loss counts only today's change of unrealized PnL against it, not what accrued before
+    today (`trading.risk.loss`)."""
 
     subaccount = models.ForeignKey(
         "accounts.Subaccount", on_delete=models.CASCADE, related_name="risk_day_starts"
     )
     level = models.BigIntegerField()
     day = models.DateField()
+    zone = models.CharField(max_length=64, default="UTC")  # the day's time zone
     unrealized = models.DecimalField(**MONEY)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["subaccount", "level", "day"], name="one_risk_day_start_per_level"
+                fields=["subaccount", "level", "day", "zone"], name="one_risk_day_start_per_zone"
             )
         ]
 

@@ -22,7 +22,7 @@ from accounts.models import Subaccount
 from trading.models import RiskReservation
 from trading.risk.exposure import ExposureRead, risk_exposure_current
 from trading.risk.gate import Exposure, GateOrder, GateResult, Limits, risk_gate_check
-from trading.risk.loss import alerts_push, loss_stops_apply
+from trading.risk.loss import alerts_push, loss_day, loss_stops_apply
 from trading.risk.reservations import reservations_in_flight
 from trading.risk.services import (
     RiskRefused,
@@ -76,18 +76,21 @@ def _check_and_reserve_all(
     member_id = getattr(member, "pk", None)
     with transaction.atomic():
         rows = _limit_rows_locked(subaccount, member, read.exposure.net_equity)
-        stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses)
+        stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses, day=read.day)
+        day = read.day or loss_day()
         in_flight = reservations_in_flight(subaccount, read.started_at)
         # the subaccount's limits against the whole subaccount, then the member's own limits
         # against what the member's own orders built (as `risk_gate_admit` checks one order)
         whole = _with_in_flight(read.exposure, in_flight)
         result, index = risk_gate_check_all(
-            limits=limits_of(rows.get(None)), exposure=whole, orders=orders
+            limits=limits_of(rows.get(None), day), exposure=whole, orders=orders
         )
         own = rows.get(member_id) if member_id is not None else None
         if result.allowed and own is not None:
             mine = _with_in_flight(read.member(member_id), in_flight, member_id)
-            result, index = risk_gate_check_all(limits=limits_of(own), exposure=mine, orders=orders)
+            result, index = risk_gate_check_all(
+                limits=limits_of(own, day), exposure=mine, orders=orders
+            )
         if not result.allowed:
             return result, index, [], stops
         made = RiskReservation.objects.bulk_create(

@@ -26,7 +26,7 @@ import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +52,7 @@ class ExposureRead:
     started_at: datetime
     losses: dict[int | None, Decimal] = field(default_factory=dict)  # today's, by member id
     members: dict[int, Exposure] = field(default_factory=dict)  # each member's own
+    day: date | None = None  # the day ``losses`` count (in the team's zone)
 
     def member(self, member_id: int) -> Exposure:
         """The exposure ``member_id``'s own orders built (nothing: an empty one)."""
@@ -96,8 +97,9 @@ def _member_exposures(
 
 def _ledger_part(
     subaccount: Subaccount, marks: dict[str, Decimal], client_ids: list[int]
-) -> tuple[dict[int | None, Decimal], dict[int, dict[str, Decimal]], dict[int, int]]:
-    """Today's losses, each member's positions from the ledger, and who sent each open order."""
+) -> tuple[dict[int | None, Decimal], dict[int, dict[str, Decimal]], dict[int, int], date]:
+    """Today's losses, each member's positions from the ledger, who sent each open order, and
+    the day the losses count."""
     digest = ledger_digest_current(subaccount=subaccount)
     losses = losses_of(subaccount=subaccount, digest=digest, marks=marks)
     built = {m: digest.positions_of(m) for m in digest.levels if m is not None}
@@ -108,7 +110,7 @@ def _ledger_part(
                 subaccount_id=subaccount.pk, client_id__in=client_ids, actor__isnull=False
             ).values_list("client_id", "actor_id")
         )
-    return losses, built, senders
+    return losses, built, senders, digest.day
 
 
 async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
@@ -138,7 +140,7 @@ async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
         markets[o.symbol] = markets.get(o.symbol, MarketExposure()).plus(buy=buy, notional=notional)
         counted.append((o.client_id, o.symbol, buy, notional))
     client_ids = [o.client_id for o in orders if o.client_id is not None]
-    losses, built, senders = await sync_to_async(_ledger_part)(subaccount, marks, client_ids)
+    losses, built, senders, day = await sync_to_async(_ledger_part)(subaccount, marks, client_ids)
     member_orders = [
         (senders[cid], symbol, buy, notional)
         for cid, symbol, buy, notional in counted
@@ -162,6 +164,7 @@ async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
             orders=member_orders,
             net_equity=collateral.net_equity,
         ),
+        day=day,
     )
     _kept[subaccount.pk] = (started, weakref.ref(session), read)
     return read

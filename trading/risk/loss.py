@@ -1,16 +1,18 @@
 """The daily loss limit (issue 15.3): measured from the ledger, enforced by the gate.
 
-Today's loss of a subaccount is minus its PnL for the UTC day from its ledger::
+Today's loss of a subaccount is minus its PnL for the day from its ledger, the day counted in
+the team's time zone (`accounts.team.team_time_zone`, as the overview, the PnL calendar and
+the checkpoints count it)::
 
     loss today = -(realized today + funding today - fees today
                    + (unrealized now - unrealized at the day's start))
 
 Unrealized now is what it holds at the exchange's mark prices. Unrealized at the day's start
-is what it held at 00:00 UTC (the ledger's fills before today) valued at the marks of the
-day's first evaluation, stored then (`RiskDayStart`) so that a loss accrued before today does
-not count again today. Spot holdings have no mark here and count at cost. A member's loss is
-the same fold over the fills of the orders that member sent (found by ``clientId``); funding
-belongs to the subaccount only.
+is what it held at 00:00 in the team's zone (the ledger's fills before today) valued at the
+marks of the day's first evaluation, stored then (`RiskDayStart`, per zone) so that a loss
+accrued before today does not count again today. Spot holdings have no mark here and count at
+cost. A member's loss is the same fold over the fills of the orders that member sent (found
+by ``clientId``); funding belongs to the subaccount only.
 
 When the loss of a level (the whole subaccount, or a member with a limit of their own)
 passes its ``daily_loss_limit``, the gate switches that `RiskLimit` row to reduce-only for
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +43,7 @@ from accounts.errors import ServiceError
 from accounts.fresh_code import fresh_code_require
 from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
+from accounts.team import team_time_zone
 from trading.ledger.pnl import ZERO, FillEvent, FundingEvent, Holding, PnlFold
 from trading.models import RiskDayStart, RiskLimit
 from trading.models.ledger import LedgerCursor, LedgerEntry
@@ -56,14 +59,20 @@ SUBACCOUNT = "subaccount"
 
 
 def today_utc(now: datetime | None = None) -> date:
-    """The UTC day the daily loss limit counts in."""
+    """The UTC day of ``now`` (the daily loss limit counts in the team's zone: `loss_day`)."""
     return (now or timezone.now()).astimezone(UTC).date()
+
+
+def loss_day(now: datetime | None = None, zone: str | None = None) -> date:
+    """The day the daily loss limit counts in: today in the team's time zone (``zone`` when
+    the caller read it already)."""
+    return (now or timezone.now()).astimezone(ZoneInfo(zone or team_time_zone())).date()
 
 
 @dataclass
 class LevelLedger:
     """One level's fold of the ledger (the whole subaccount, or one member's fills) and what
-    it held when the day began (``start``: copies of the holdings at 00:00 UTC)."""
+    it held when the day began (``start``: copies of the holdings when the day began)."""
 
     fold: PnlFold
     start: dict[str, Holding] | None = None  # None: the day has not begun in the ledger yet
@@ -74,10 +83,12 @@ class LevelLedger:
 
 @dataclass
 class LedgerDigest:
-    """The subaccount's ledger folded once: per level (None: whole subaccount; a user id)."""
+    """The subaccount's ledger folded once: per level (None: whole subaccount; a user id),
+    its days counted in ``zone``."""
 
     day: date
     levels: dict[int | None, LevelLedger]
+    zone: str = "UTC"
 
     def positions_of(self, member_id: int) -> dict[str, Decimal]:
         """The signed quantity per market that ``member_id``'s own fills built."""
@@ -97,18 +108,21 @@ def _unrealized(holdings: Mapping[str, Holding], marks: Mapping[str, Decimal]) -
     )
 
 
-def ledger_digest(*, subaccount: Subaccount, day: date | None = None) -> LedgerDigest:
+def ledger_digest(
+    *, subaccount: Subaccount, day: date | None = None, zone: str | None = None
+) -> LedgerDigest:
     """Fold the subaccount's fills and funding once, for the whole subaccount and for each
     member who sent an order that filled (found by ``clientId``), noting the holdings at the
-    start of ``day`` (UTC)."""
-    day = day or today_utc()
-    day_start = datetime.combine(day, time.min, tzinfo=UTC)
+    start of ``day`` (today by default), days counted in ``zone`` (the team's by default)."""
+    zone = zone or team_time_zone()
+    where = ZoneInfo(zone)
+    day = day or loss_day(zone=zone)
     senders = dict(
         OrderTicket.objects.filter(subaccount_id=subaccount.pk, actor__isnull=False).values_list(
             "client_id", "actor_id"
         )
     )
-    levels: dict[int | None, LevelLedger] = {None: LevelLedger(PnlFold(zone=UTC))}
+    levels: dict[int | None, LevelLedger] = {None: LevelLedger(PnlFold(zone=where))}
     entries = LedgerEntry.objects.filter(
         subaccount_id=subaccount.pk, kind__in=(Kind.FILL, Kind.FUNDING)
     ).order_by("occurred_at", "id")
@@ -116,7 +130,9 @@ def ledger_digest(*, subaccount: Subaccount, day: date | None = None) -> LedgerD
     begun = False
     for row in entries.values_list(*fields, "client_id").iterator(2000):
         kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id = row
-        if not begun and at >= day_start:
+        # the fold's own day rule (a row's day is its time's date in the zone): the day
+        # begins where the fold's lines of ``day`` do, whatever the zone's midnight does
+        if not begun and at.astimezone(where).date() >= day:
             begun = True
             for level in levels.values():
                 level.start = _copy(level.fold.holdings)
@@ -129,16 +145,16 @@ def ledger_digest(*, subaccount: Subaccount, day: date | None = None) -> LedgerD
         member = senders.get(client_id) if client_id is not None else None
         if member is not None:
             if member not in levels:
-                levels[member] = LevelLedger(PnlFold(zone=UTC), {} if begun else None)
+                levels[member] = LevelLedger(PnlFold(zone=where), {} if begun else None)
             levels[member].fold.add_fill(fill)
-    return LedgerDigest(day=day, levels=levels)
+    return LedgerDigest(day=day, levels=levels, zone=zone)
 
 
 # subaccount id -> (the ledger's version when folded, the digest)
 _digests: dict[int, tuple[tuple[Any, ...], LedgerDigest]] = {}
 
 
-def _ledger_version(subaccount_id: int, day: date) -> tuple[Any, ...]:
+def _ledger_version(subaccount_id: int, day: date, zone: str) -> tuple[Any, ...]:
     """What changes whenever the ledger of the subaccount does: every sync moves its history
     cursors, and every new entry has a higher id."""
     cursors = tuple(
@@ -147,18 +163,19 @@ def _ledger_version(subaccount_id: int, day: date) -> tuple[Any, ...]:
         .values_list("history", "rows_read", "synced_at")
     )
     newest = LedgerEntry.objects.filter(subaccount_id=subaccount_id).aggregate(Max("id"))
-    return day, cursors, newest["id__max"]
+    return day, zone, cursors, newest["id__max"]
 
 
 def ledger_digest_current(*, subaccount: Subaccount, day: date | None = None) -> LedgerDigest:
-    """`ledger_digest`, folded again only when the ledger changed (or the day did): a large
-    ledger is not read again at every exposure read."""
-    day = day or today_utc()
-    version = _ledger_version(subaccount.pk, day)
+    """`ledger_digest`, folded again only when the ledger changed (or the day, or the team's
+    time zone did): a large ledger is not read again at every exposure read."""
+    zone = team_time_zone()
+    day = day or loss_day(zone=zone)
+    version = _ledger_version(subaccount.pk, day, zone)
     kept = _digests.get(subaccount.pk)
     if kept is not None and kept[0] == version:
         return kept[1]
-    digest = ledger_digest(subaccount=subaccount, day=day)
+    digest = ledger_digest(subaccount=subaccount, day=day, zone=zone)
     _digests[subaccount.pk] = (version, digest)
     return digest
 
@@ -167,13 +184,14 @@ def _day_starts(
     subaccount: Subaccount, digest: LedgerDigest, marks: Mapping[str, Decimal]
 ) -> dict[int | None, Decimal]:
     """Each level's unrealized PnL at the day's start: stored at the day's first evaluation
-    (what it held at 00:00 UTC, at that evaluation's marks), read back afterwards. Not stored
+    (what it held at 00:00 in the digest's zone, at that evaluation's marks), read back
+    afterwards (per zone: the team's day of another zone starts at another moment). Not stored
     while a perpetual held at the day's start has no mark (it would count as zero)."""
     found: dict[int | None, Decimal] = {}
     stored = dict(
-        RiskDayStart.objects.filter(subaccount_id=subaccount.pk, day=digest.day).values_list(
-            "level", "unrealized"
-        )
+        RiskDayStart.objects.filter(
+            subaccount_id=subaccount.pk, day=digest.day, zone=digest.zone
+        ).values_list("level", "unrealized")
     )
     new: list[RiskDayStart] = []
     for member, level in digest.levels.items():
@@ -186,7 +204,11 @@ def _day_starts(
         if all(s in marks for s, h in held.items() if h.quantity and s.endswith("_PERP")):
             new.append(
                 RiskDayStart(
-                    subaccount_id=subaccount.pk, level=key, day=digest.day, unrealized=found[member]
+                    subaccount_id=subaccount.pk,
+                    level=key,
+                    day=digest.day,
+                    zone=digest.zone,
+                    unrealized=found[member],
                 )
             )
     if new:
@@ -194,7 +216,7 @@ def _day_starts(
         # Another process may have stored a level first: its value is the day's.
         keys = [r.level for r in new]
         for key, value in RiskDayStart.objects.filter(
-            subaccount_id=subaccount.pk, day=digest.day, level__in=keys
+            subaccount_id=subaccount.pk, day=digest.day, zone=digest.zone, level__in=keys
         ).values_list("level", "unrealized"):
             found[key or None] = value
     return found
@@ -266,12 +288,14 @@ def loss_stops_apply(
     rows: Mapping[int | None, RiskLimit],
     losses: Mapping[int | None, Decimal],
     now: datetime | None = None,
+    day: date | None = None,
 ) -> list[AlertChange]:
     """Inside the gate's transaction, with ``rows`` locked: switch every row whose level's loss
-    passed its limit today to reduce-only (audited, one alert). Returns the alerts opened
-    (their bells are pushed by the caller once the transaction is over)."""
+    passed its limit today (``day``: the day ``losses`` were counted for, today in the team's
+    zone by default) to reduce-only (audited, one alert). Returns the alerts opened (their
+    bells are pushed by the caller once the transaction is over)."""
     now = now or timezone.now()
-    day = today_utc(now)
+    day = day or loss_day(now)
     changes: list[AlertChange] = []
     for member_id, row in rows.items():
         limit = row.daily_loss_limit
@@ -308,8 +332,8 @@ def loss_stops_apply(
     return changes
 
 
-def _watch_apply(subaccount: Subaccount, losses: Mapping[int | None, Decimal]) -> list:
-    expired = loss_alerts_expire(timezone.now())
+def _watch_apply(subaccount: Subaccount, losses: Mapping[int | None, Decimal], day: date) -> list:
+    expired = loss_alerts_expire(timezone.now(), day)
     with transaction.atomic():
         rows = {
             row.member_id: row
@@ -318,7 +342,7 @@ def _watch_apply(subaccount: Subaccount, losses: Mapping[int | None, Decimal]) -
             .filter(subaccount=subaccount, daily_loss_limit__isnull=False)
             .select_related("member")
         }
-        return expired + loss_stops_apply(subaccount=subaccount, rows=rows, losses=losses)
+        return expired + loss_stops_apply(subaccount=subaccount, rows=rows, losses=losses, day=day)
 
 
 def _watched(subaccount: Subaccount) -> bool:
@@ -336,8 +360,9 @@ async def risk_loss_watch(*, subaccount: Subaccount, client: Any = None) -> list
 
         client = client_for(subaccount)
     marks = {p.symbol: p.mark_price for p in await client.positions()}
-    losses = await sync_to_async(daily_losses)(subaccount=subaccount, marks=marks)
-    changes = await sync_to_async(_watch_apply)(subaccount, losses)
+    digest = await sync_to_async(ledger_digest_current)(subaccount=subaccount)
+    losses = await sync_to_async(losses_of)(subaccount=subaccount, digest=digest, marks=marks)
+    changes = await sync_to_async(_watch_apply)(subaccount, losses, digest.day)
     await alerts_push(changes)
     return changes
 
@@ -364,7 +389,7 @@ def _release(
         ip=ip,
     )
     now = timezone.now()
-    day = today_utc(now)
+    day = loss_day(now)
     with transaction.atomic():
         row = (
             RiskLimit.objects.order_by()
@@ -409,12 +434,13 @@ async def risk_loss_release(
     await alerts_push(changes)
 
 
-def loss_alerts_expire(now: datetime) -> list[AlertChange]:
-    """Clear the daily loss alerts of days that are over (the stop ended with its day); run
-    by `risk_loss_watch` after each ledger sync, not in the gate (one query less per order)."""
+def loss_alerts_expire(now: datetime, today: date | None = None) -> list[AlertChange]:
+    """Clear the daily loss alerts of days that are over (the stop ended with its day; days
+    in the team's zone); run by `risk_loss_watch` after each ledger sync, not in the gate
+    (one query less per order)."""
     from trading.models import Alert
 
-    day = today_utc(now).isoformat()
+    day = (today or loss_day(now)).isoformat()
     changes: list[AlertChange] = []
     for key in Alert.objects.filter(kind=ALERT_KIND, cleared_at__isnull=True).values_list(
         "key", flat=True

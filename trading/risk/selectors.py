@@ -11,7 +11,7 @@ from accounts.models import Subaccount
 from trading.formatting import fixed, plain, usdc
 from trading.models import RiskBreach, RiskLimit
 from trading.risk.gate import ZERO, Exposure
-from trading.risk.loss import loss_stop_in_effect, today_utc
+from trading.risk.loss import loss_day, loss_stop_in_effect
 
 BREACHES_SHOWN = 50
 
@@ -113,7 +113,7 @@ def risk_page_context(
     *, subaccount: Subaccount, exposure: Exposure | None, read: Any = None
 ) -> dict[str, Any]:
     rows = risk_rows_for(subaccount=subaccount, exposure=exposure, read=read)
-    today = today_utc()
+    today = loss_day()
     return {
         "rows": rows,
         "reduce_only": [r for r in rows if r.row.reduce_only],

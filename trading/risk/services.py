@@ -51,7 +51,7 @@ from trading.risk.gate import (
     headroom,
     risk_gate_check,
 )
-from trading.risk.loss import alerts_push, loss_stop_in_effect, loss_stops_apply, today_utc
+from trading.risk.loss import alerts_push, loss_day, loss_stop_in_effect, loss_stops_apply
 from trading.risk.reservations import (
     InFlight,
     limit_rows,
@@ -84,7 +84,7 @@ class RiskRefused(ServiceError):
 
 def limits_of(row: RiskLimit | None, day: date | None = None) -> Limits:
     """A `RiskLimit` row as the gate's `Limits` (no row: no limit from this level); its daily
-    loss stop counts when it holds on ``day`` (today in UTC by default)."""
+    loss stop counts when it holds on ``day`` (today in the team's time zone by default)."""
     if row is None:
         return Limits()
     markets = [m.strip().upper() for m in row.allowed_markets.split(",") if m.strip()]
@@ -98,7 +98,7 @@ def limits_of(row: RiskLimit | None, day: date | None = None) -> Limits:
         daily_loss_limit=row.daily_loss_limit,
         reduce_only=row.reduce_only,
         reduce_only_reason=row.reduce_only_reason,
-        loss_stop=loss_stop_in_effect(row, day or today_utc()),
+        loss_stop=loss_stop_in_effect(row, day or loss_day()),
     )
 
 
@@ -168,12 +168,13 @@ def _gate_check(
     """The subaccount's limits against the whole subaccount's exposure, then the member's own
     limits (when the member has a row) against what the member's own orders built."""
     whole = _with_in_flight(read.exposure, in_flight)
-    result = risk_gate_check(limits=limits_of(rows.get(None)), exposure=whole, order=order)
+    day = read.day or loss_day()
+    result = risk_gate_check(limits=limits_of(rows.get(None), day), exposure=whole, order=order)
     own = rows.get(member_id) if member_id is not None else None
     if not result.allowed or own is None:
         return result
     mine = _with_in_flight(read.member(member_id), in_flight, member_id)
-    return risk_gate_check(limits=limits_of(own), exposure=mine, order=order)
+    return risk_gate_check(limits=limits_of(own, day), exposure=mine, order=order)
 
 
 @sync_to_async
@@ -184,7 +185,7 @@ def _check_and_reserve(
     member_id = getattr(member, "pk", None)
     with transaction.atomic():
         rows = _limit_rows_locked(subaccount, member, read.exposure.net_equity)
-        stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses)
+        stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses, day=read.day)
         in_flight = reservations_in_flight(subaccount, read.started_at)
         result = _gate_check(
             rows=rows, member_id=member_id, read=read, in_flight=in_flight, order=order
@@ -276,11 +277,12 @@ def _limits_now(
         row = RiskLimit(subaccount=subaccount, **risk_default_limits(read.exposure.net_equity))
     own = RiskLimit.objects.filter(subaccount=subaccount, member=member).first() if member else None
     in_flight = reservations_in_flight(subaccount, read.started_at)
-    levels = [(limits_of(row), _with_in_flight(read.exposure, in_flight))]
+    day = read.day or loss_day()
+    levels = [(limits_of(row, day), _with_in_flight(read.exposure, in_flight))]
     if own is not None:
         mine = _with_in_flight(read.member(member.pk), in_flight, member.pk)
-        levels.append((limits_of(own), mine))
-    return limits_of(row).stricter(limits_of(own)), levels
+        levels.append((limits_of(own, day), mine))
+    return limits_of(row, day).stricter(limits_of(own, day)), levels
 
 
 async def risk_headroom_text(

@@ -52,9 +52,10 @@ def _funding(sub, at: datetime, amount: str) -> None:
     )
 
 
-def _four_days(sub) -> None:
-    trader = UserFactory(username="checkpoint-trader")
-    OrderTicket.objects.create(subaccount=sub, actor=trader, client_id=77, symbol=PERP)
+def _four_days(sub, trader: str = "checkpoint-trader") -> None:
+    name, trader = trader, UserFactory(username=trader)
+    token = "" if name == "checkpoint-trader" else f"ticket-{name}"  # one desk, several subs
+    OrderTicket.objects.create(subaccount=sub, actor=trader, client_id=77, symbol=PERP, token=token)
     day = timedelta(days=1)
     _fill(sub, 1, "Bid", "2", "150.1", START, client_id=77)
     _fill(sub, 2, "Ask", "0.7", "151.3", START + timedelta(hours=3))

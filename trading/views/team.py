@@ -1,7 +1,9 @@
-"""The team settings page (`/accounts/team/`): the team's time zone, set by an admin.
+"""The team settings page (`/accounts/team/`, mounted in the `accounts` namespace by the
+root URLconf where it was first published): the team's time zone, set by an admin.
 
-Parses the form, calls `accounts.team.team_time_zone_set`, renders; the field's message is
-the service's own when the zone is refused.
+Parses the form, calls `trading.ledger.zones.team_zone_set` (the setting, and the new zone's
+PnL checkpoints built in the background), renders; the field's message is the service's own
+when the zone is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import client_ip, signed_in, two_factor_redirect
-from accounts.team import TeamSettingError, can_set_team, team_time_zone, team_time_zone_set
+from accounts.team import TeamSettingError, can_set_team, team_time_zone
+from trading.ledger.zones import team_zone_set
 
 
 @signed_in
@@ -29,7 +32,7 @@ def team_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         typed = request.POST.get("time_zone", "")
         try:
-            kept = team_time_zone_set(actor=request.user, zone=typed, ip=client_ip(request))
+            kept = team_zone_set(actor=request.user, zone=typed, ip=client_ip(request))
         except TeamSettingError as exc:
             error, zone = str(exc), typed
         else:
