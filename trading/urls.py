@@ -76,6 +76,16 @@ urlpatterns = [
         positions.close_position,
         name="position_close",
     ),
+    path(
+        "subaccounts/<int:subaccount_id>/positions/exit/",
+        positions.exit_set,
+        name="position_exit_set",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/positions/exit/remove/",
+        positions.exit_remove,
+        name="position_exit_remove",
+    ),
     # team balances
     path("balances/", balances.balances_page, name="balances"),
     path("balances/totals/", balances.balances_totals, name="balances_totals"),
