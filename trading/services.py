@@ -28,7 +28,7 @@ from accounts.audit import audit_record
 from accounts.errors import ServiceError
 from accounts.models import AuditEvent, Role, Subaccount
 from accounts.permissions import require_role
-from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side
+from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side, TriggerBy
 from trading.backpack.orders import new_client_id
 from trading.exchange import client_for, exchange_session
 from trading.failures import EXCHANGE_ERRORS, failure_text
@@ -73,9 +73,14 @@ def order_summary(order: Order) -> str:
     amount = plain(order.quantity) if order.quantity is not None else "quote"
     if order.quantity is None and order.quote_quantity is not None:
         amount = f"{plain(order.quote_quantity)} (quote)"
+    elif order.quantity is None and order.trigger_quantity is not None:
+        amount = plain(order.trigger_quantity)
     price = f" @ {plain(order.price)}" if order.price is not None else ""
+    kind = order.order_type.value
+    if order.trigger_price is not None and order.related_order_id is None:
+        kind = f"Stop {kind.lower()}, trigger {plain(order.trigger_price)}"
     return (
-        f"{side} {amount} {order.symbol}{price} ({order.order_type.value}): "
+        f"{side} {amount} {order.symbol}{price} ({kind}): "
         f"{order.status.value}, filled {plain(order.executed_quantity)}, id {order.id}"
     )
 
@@ -248,25 +253,8 @@ async def order_place(
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=message)
         await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
         return OrderResult(ok=False, message=f"Order not placed: {message}")
-    extra: dict[str, Any] = {}
-    if ticket.take_profit_trigger_price is not None:
-        extra["take_profit_trigger_price"] = ticket.take_profit_trigger_price
-    if ticket.stop_loss_trigger_price is not None:
-        extra["stop_loss_trigger_price"] = ticket.stop_loss_trigger_price
     try:
-        order = await client.place_order(
-            ticket.symbol,
-            ticket.side,
-            ticket.order_type,
-            quantity=ticket.quantity,
-            price=ticket.price if ticket.order_type == OrderType.LIMIT else None,
-            quote_quantity=ticket.quote_quantity,
-            time_in_force=ticket.time_in_force,
-            post_only=ticket.post_only or None,
-            reduce_only=ticket.reduce_only or None,
-            client_id=record.client_id,
-            **extra,
-        )
+        order = await _ticket_send(client, ticket, record.client_id)
     except EXCHANGE_ERRORS as error:
         await _reservation_after_error(reservation, error)
         message = failure_text(error)
@@ -289,6 +277,42 @@ async def order_place(
     return OrderResult(ok=True, message=message, order=order)
 
 
+async def _ticket_send(client: Any, ticket: Ticket, client_id: int) -> Order:
+    """The ticket's order on the wire: a stop as a trigger order (its size as
+    ``triggerQuantity``), any other with its take-profit / stop-loss legs."""
+    price = ticket.price if ticket.order_type == OrderType.LIMIT else None
+    if ticket.trigger_price is not None:
+        return await client.place_trigger_order(
+            ticket.symbol,
+            ticket.side,
+            trigger_price=ticket.trigger_price,
+            quantity=ticket.quantity,
+            price=price,
+            trigger_by=ticket.trigger_by or TriggerBy.LAST_PRICE,
+            reduce_only=ticket.reduce_only or None,
+            client_id=client_id,
+        )
+    legs = {
+        "take_profit_trigger_price": ticket.take_profit_trigger_price,
+        "take_profit_limit_price": ticket.take_profit_limit_price,
+        "stop_loss_trigger_price": ticket.stop_loss_trigger_price,
+        "stop_loss_limit_price": ticket.stop_loss_limit_price,
+    }
+    return await client.place_order(
+        ticket.symbol,
+        ticket.side,
+        ticket.order_type,
+        quantity=ticket.quantity,
+        price=price,
+        quote_quantity=ticket.quote_quantity,
+        time_in_force=ticket.time_in_force,
+        post_only=ticket.post_only or None,
+        reduce_only=ticket.reduce_only or None,
+        client_id=client_id,
+        **{name: value for name, value in legs.items() if value is not None},
+    )
+
+
 async def ticket_notional(ticket: Ticket) -> Decimal:
     """The ticket's notional in the quote asset: price x quantity, the quote quantity, or for
     a market order by quantity the best opposite price now (the last price without a book)."""
@@ -297,6 +321,8 @@ async def ticket_notional(ticket: Ticket) -> Decimal:
     quantity = ticket.quantity or Decimal(0)
     if ticket.order_type == OrderType.LIMIT and ticket.price is not None:
         return quantity * ticket.price
+    if ticket.trigger_price is not None:  # a stop-market fills around its trigger, not now
+        return quantity * ticket.trigger_price
     prices = await best_prices(ticket.symbol)
     price = prices.ask if ticket.side == Side.BID else prices.bid
     if price is None:
