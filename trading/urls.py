@@ -37,6 +37,12 @@ urlpatterns = [
         name="ladder_send",
     ),
     # TWAP (the exchange's scheduled strategy) of one subaccount on one market
+    path("orders/twaps/", twap.team_twaps, name="team_twaps"),
+    path(
+        "subaccounts/<int:subaccount_id>/twaps/cancel/",
+        twap.team_twap_cancel,
+        name="team_twap_cancel",
+    ),
     path("subaccounts/<int:subaccount_id>/twap/<str:symbol>/", twap.twap_page, name="twap"),
     path(
         "subaccounts/<int:subaccount_id>/twap/<str:symbol>/running/",

@@ -1,6 +1,7 @@
 """The TWAP page of one subaccount and market: start a TWAP (the exchange's strategy), watch
 the running ones (progress, average against arrival price; the list polls itself) and cancel
-them (trader role)."""
+them (trader role); and the running TWAPs of the whole team on the orders page (every
+member sees them, traders cancel them)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from accounts.decorators import signed_in
 from trading.risk.services import RiskRefused
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 from trading.twap.forms import TwapForm
-from trading.twap.selectors import twaps_running
+from trading.twap.selectors import TeamTwaps, twaps_for_team, twaps_running
 from trading.twap.services import twap_cancel, twap_start
 from trading.views.common import access_for, client_ip, message_html, refused, render_async
-from trading.views.market import _symbol
+from trading.views.market import SYMBOL, _symbol
 
 TRADER_ONLY = "TWAPs need the trader role on {name}."
 STRATEGY_ID = 20
@@ -127,3 +128,53 @@ async def twap_cancel_view(request: HttpRequest, subaccount_id: int, symbol: str
         text, level = f"TWAP not cancelled: {exchange_error_text(error)}", "error"
     html = await _list_html(request, access, symbol)
     return HttpResponse(html + message_html(text, level=level))
+
+
+def _team_context(blocks: list[TeamTwaps]) -> dict:
+    return {
+        "blocks": blocks,
+        "running": any(b.rows for b in blocks),
+        "errors": any(b.error for b in blocks),
+    }
+
+
+async def _team_html(request: HttpRequest) -> str:
+    blocks = await twaps_for_team(user=request.user)
+    page = await render_async(request, "trading/partials/team_twaps.html", _team_context(blocks))
+    return page.content.decode()
+
+
+@require_GET
+@signed_in
+async def team_twaps(request: HttpRequest) -> HttpResponse:
+    """The running TWAPs of every subaccount the user may see (the orders page polls this)."""
+    return HttpResponse(await _team_html(request))
+
+
+@require_POST
+@signed_in
+async def team_twap_cancel(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """Cancel one running TWAP from the orders page; answers the refreshed list and the
+    outcome."""
+    access = await access_for(request, subaccount_id)
+    if not access.can_trade:
+        return refused(request, TRADER_ONLY.format(name=access.subaccount.name))
+    symbol = (request.POST.get("symbol") or "").strip().upper()
+    strategy_id = (request.POST.get("strategy_id") or "").strip()
+    known_id = strategy_id.isascii() and strategy_id.isdigit() and len(strategy_id) <= STRATEGY_ID
+    if not SYMBOL.match(symbol) or not known_id:
+        return refused(request, "Say which TWAP to cancel.", status=400)
+    try:
+        strategy = await twap_cancel(
+            actor=request.user,
+            subaccount=access.subaccount,
+            symbol=symbol,
+            strategy_id=strategy_id,
+            ip=client_ip(request),
+        )
+        text, level = f"TWAP {strategy.id} on {symbol}: {strategy.status.value}.", "ok"
+    except PermissionDenied as denied:
+        return refused(request, str(denied))
+    except EXCHANGE_ERRORS as error:
+        text, level = f"TWAP not cancelled: {exchange_error_text(error)}", "error"
+    return HttpResponse(await _team_html(request) + message_html(text, level=level))
