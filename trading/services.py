@@ -254,7 +254,10 @@ async def order_place(
         await _audit_failure(actor, subaccount, "order_place", ip, parameters, error)
         return OrderResult(ok=False, message=f"Order not placed: {message}")
     try:
-        order = await _ticket_send(client, ticket, record.client_id)
+        if ticket.is_stop:
+            order = await client.place_trigger_order(**_stop_arguments(ticket, record.client_id))
+        else:
+            order = await client.place_order(**_order_arguments(ticket, record.client_id))
     except EXCHANGE_ERRORS as error:
         await _reservation_after_error(reservation, error)
         message = failure_text(error)
@@ -277,40 +280,43 @@ async def order_place(
     return OrderResult(ok=True, message=message, order=order)
 
 
-async def _ticket_send(client: Any, ticket: Ticket, client_id: int) -> Order:
-    """The ticket's order on the wire: a stop as a trigger order (its size as
-    ``triggerQuantity``), any other with its take-profit / stop-loss legs."""
-    price = ticket.price if ticket.order_type == OrderType.LIMIT else None
-    if ticket.trigger_price is not None:
-        return await client.place_trigger_order(
-            ticket.symbol,
-            ticket.side,
-            trigger_price=ticket.trigger_price,
-            quantity=ticket.quantity,
-            price=price,
-            trigger_by=ticket.trigger_by or TriggerBy.LAST_PRICE,
-            reduce_only=ticket.reduce_only or None,
-            client_id=client_id,
-        )
+def _order_arguments(ticket: Ticket, client_id: int) -> dict[str, Any]:
+    """`place_order`'s arguments for a ticket that is no stop: with its take-profit /
+    stop-loss legs (and their limit prices) when given."""
     legs = {
         "take_profit_trigger_price": ticket.take_profit_trigger_price,
         "take_profit_limit_price": ticket.take_profit_limit_price,
         "stop_loss_trigger_price": ticket.stop_loss_trigger_price,
         "stop_loss_limit_price": ticket.stop_loss_limit_price,
     }
-    return await client.place_order(
-        ticket.symbol,
-        ticket.side,
-        ticket.order_type,
-        quantity=ticket.quantity,
-        price=price,
-        quote_quantity=ticket.quote_quantity,
-        time_in_force=ticket.time_in_force,
-        post_only=ticket.post_only or None,
-        reduce_only=ticket.reduce_only or None,
-        client_id=client_id,
+    return {
+        "symbol": ticket.symbol,
+        "side": ticket.side,
+        "order_type": ticket.order_type,
+        "quantity": ticket.quantity,
+        "price": ticket.price if ticket.order_type == OrderType.LIMIT else None,
+        "quote_quantity": ticket.quote_quantity,
+        "time_in_force": ticket.time_in_force,
+        "post_only": ticket.post_only or None,
+        "reduce_only": ticket.reduce_only or None,
+        "client_id": client_id,
         **{name: value for name, value in legs.items() if value is not None},
-    )
+    }
+
+
+def _stop_arguments(ticket: Ticket, client_id: int) -> dict[str, Any]:
+    """`place_trigger_order`'s arguments for a stop ticket (its size goes as
+    ``triggerQuantity``; a stop-limit rests at its price once triggered)."""
+    return {
+        "symbol": ticket.symbol,
+        "side": ticket.side,
+        "trigger_price": ticket.trigger_price,
+        "quantity": ticket.quantity,
+        "price": ticket.price if ticket.order_type == OrderType.LIMIT else None,
+        "trigger_by": ticket.trigger_by or TriggerBy.LAST_PRICE,
+        "reduce_only": ticket.reduce_only or None,
+        "client_id": client_id,
+    }
 
 
 async def ticket_notional(ticket: Ticket) -> Decimal:
