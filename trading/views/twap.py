@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
@@ -14,7 +15,7 @@ from trading.risk.services import RiskRefused
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 from trading.twap.forms import TwapForm
 from trading.twap.selectors import TeamTwaps, twaps_for_team, twaps_running
-from trading.twap.services import twap_cancel, twap_start
+from trading.twap.services import twap_cancel, twap_reservations_sync, twap_start
 from trading.views.common import access_for, client_ip, message_html, refused, render_async
 from trading.views.market import SYMBOL, _symbol
 
@@ -31,10 +32,15 @@ async def _trader_access(request: HttpRequest, subaccount_id: int):
 
 async def _list_html(request: HttpRequest, access, symbol: str) -> str:
     context = {"subaccount": access.subaccount, "symbol": symbol}
+    started = timezone.now()
     try:
-        context["rows"] = await twaps_running(subaccount=access.subaccount, symbol=symbol)
+        context["rows"] = rows = await twaps_running(subaccount=access.subaccount, symbol=symbol)
     except EXCHANGE_ERRORS as error:
         context["error"] = exchange_error_text(error)
+    else:
+        await twap_reservations_sync(
+            subaccount=access.subaccount, running=rows, read_started_at=started, symbol=symbol
+        )
     page = await render_async(request, "trading/twap.html#running", context)
     return page.content.decode()
 
@@ -139,7 +145,13 @@ def _team_context(blocks: list[TeamTwaps]) -> dict:
 
 
 async def _team_html(request: HttpRequest) -> str:
+    started = timezone.now()
     blocks = await twaps_for_team(user=request.user)
+    for block in blocks:
+        if not block.error:
+            await twap_reservations_sync(
+                subaccount=block.access.subaccount, running=block.rows, read_started_at=started
+            )
     page = await render_async(request, "trading/partials/team_twaps.html", _team_context(blocks))
     return page.content.decode()
 
