@@ -1,5 +1,7 @@
 """The ladder page of one subaccount and market: the form, the preview table (prices on
-tick, sizes on step, notional, fee) and sending it as one batch (trader role)."""
+tick, sizes on step, notional, fee), sending it as one batch (trader role), and the
+subaccount's open orders in that market (live through the relay; the send's answer carries
+them refreshed, so the ladder shows as open orders as soon as the exchange placed it)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
 from trading import selectors
+from trading.failures import failure_text
 from trading.ladder.forms import LadderForm
 from trading.ladder.preview import LadderError, LadderPreview, ladder_preview
 from trading.ladder.services import ladder_place
+from trading.live_regions import Region, open_orders_region
 from trading.risk.services import RiskRefused
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 from trading.views.common import access_for, client_ip, message_html, refused, render_async
@@ -52,6 +56,21 @@ def _context(access, symbol: str, **more) -> dict:
     return {"subaccount": access.subaccount, "symbol": symbol, **more}
 
 
+async def _orders_region(access, symbol: str, *, oob: bool) -> Region:
+    """The subaccount's open orders in `symbol` (the reason instead, when unreadable)."""
+    subaccount = access.subaccount
+    markets = await selectors.markets_known()
+    try:
+        orders = await selectors.open_orders_for(subaccount, symbol)
+    except EXCHANGE_ERRORS as error:
+        return open_orders_region(
+            subaccount, [], can_trade=True, error=failure_text(error), symbol=symbol, oob=oob
+        )
+    return open_orders_region(
+        subaccount, orders, can_trade=True, symbol=symbol, markets=markets, oob=oob
+    )
+
+
 @require_GET
 @signed_in
 async def ladder_page(request: HttpRequest, subaccount_id: int, symbol: str) -> HttpResponse:
@@ -61,7 +80,12 @@ async def ladder_page(request: HttpRequest, subaccount_id: int, symbol: str) -> 
         access = await _trader_access(request, subaccount_id)
     except PermissionDenied as denied:
         return refused(request, str(denied))
-    context = _context(access, symbol, form=LadderForm(initial={"count": 10}))
+    context = _context(
+        access,
+        symbol,
+        form=LadderForm(initial={"count": 10}),
+        orders_region=await _orders_region(access, symbol, oob=False),
+    )
     return await render_async(request, "trading/ladder.html", context)
 
 
@@ -108,4 +132,5 @@ async def ladder_send(request: HttpRequest, subaccount_id: int, symbol: str) -> 
         text, level = f"Ladder not sent: {exchange_error_text(error)}", "error"
     context = _context(access, symbol, preview=preview, problems=problems, sent=level == "ok")
     page = await render_async(request, "trading/ladder.html#preview", context)
-    return HttpResponse(page.content.decode() + message_html(text, level=level))
+    orders = (await _orders_region(access, symbol, oob=True)).render()
+    return HttpResponse(page.content.decode() + orders + message_html(text, level=level))
