@@ -54,7 +54,8 @@ def test_a_stop_loss_set_on_the_card_fires_when_the_mark_crosses_it(
     stop = card.locator(".exit-row[data-kind=stop_loss]")
     stop.wait_for(timeout=LIVE_TIMEOUT_MS)
     assert stop.locator(".exit-trigger").inner_text() == format(first, "f")
-    assert "Exit set: at " in page.locator("#trading-message").inner_text()
+    # the relay's push may show the row before the answer brings the message: wait for it
+    page.locator(f"#trading-message:has-text('Exit set: at {first:f}')").wait_for()
 
     # Moved up to 12% under the market: still one stop-loss, at the new price.
     stop.locator(".exit-move input[name=trigger_price]").fill(format(moved_to, "f"))
@@ -63,6 +64,7 @@ def test_a_stop_loss_set_on_the_card_fires_when_the_mark_crosses_it(
     stop = card.locator(".exit-row[data-kind=stop_loss]")
     stop.locator(f".exit-trigger:text-is('{moved_to:f}')").wait_for(timeout=LIVE_TIMEOUT_MS)
     assert stop.count() == 1
+    page.screenshot(path=str(services.output_dir() / "position-exits.png"), full_page=True)
 
     # The mark crosses it: the stop fires, sells the long at market, and the card goes.
     sandbox_live.set_mark_price(PERP, format(below(moved_to, "0.99"), "f"))
