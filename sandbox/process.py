@@ -227,6 +227,10 @@ class SandboxProcess:
         body = {"subaccount": subaccount, "symbol": symbol, "quantity": quantity}
         return self._request("POST", "/_sandbox/deposit", body)
 
+    def requests(self, *, clear: bool = False) -> dict[str, int]:
+        """The exchange requests received by ``"METHOD /path"`` (then cleared, with ``clear``)."""
+        return self._request("DELETE" if clear else "GET", "/_sandbox/requests", None)
+
     def set_mark_price(self, symbol: str, price: str) -> None:
         """Set a market's mark price."""
         self._request("POST", "/_sandbox/markPrice", {"symbol": symbol, "price": price})

@@ -22,7 +22,13 @@ from trading.ticket import BestPrices, ConfirmGuard, Ticket, TicketReview, revie
 __all__ = ["BestPrices", "Ticket", "TicketForm", "new_ticket_token"]
 
 SIDE_CHOICES = [("Bid", "Buy"), ("Ask", "Sell")]
-TYPE_CHOICES = [("Limit", "Limit"), ("Market", "Market")]
+TYPE_CHOICES = [
+    ("Limit", "Limit"),
+    ("Market", "Market"),
+    ("StopMarket", "Stop market"),
+    ("StopLimit", "Stop limit"),
+]
+TRIGGER_BY_CHOICES = [("LastPrice", "Last price"), ("MarkPrice", "Mark price")]
 TIF_CHOICES = [("GTC", "GTC"), ("IOC", "IOC"), ("FOK", "FOK")]
 
 
@@ -46,7 +52,11 @@ class TicketForm(forms.Form):
     post_only = forms.BooleanField(required=False)
     reduce_only = forms.BooleanField(required=False)
     take_profit = StrictDecimalField(label="Take-profit trigger", required=False)
+    take_profit_limit = StrictDecimalField(label="Take-profit limit price", required=False)
     stop_loss = StrictDecimalField(label="Stop-loss trigger", required=False)
+    stop_loss_limit = StrictDecimalField(label="Stop-loss limit price", required=False)
+    trigger_price = StrictDecimalField(label="Trigger price", required=False)
+    trigger_by = forms.ChoiceField(choices=TRIGGER_BY_CHOICES, initial="LastPrice", required=False)
     token = forms.CharField(max_length=64, widget=forms.HiddenInput)
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 

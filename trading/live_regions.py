@@ -30,6 +30,7 @@ from trading.rows import (
     Markets,
     account_event_row,
     book_rows,
+    exit_rows,
     kline_point,
     order_row,
     position_row,
@@ -233,19 +234,25 @@ def positions_region(
     liquidations: Mapping[str, Decimal | None] | None = None,
     error: str = "",
     markets: Markets | None = None,
+    orders: Sequence[Order] | None = None,
     oob: bool = True,
 ) -> Region:
     """The positions region ``positions-{pk}`` of one subaccount; a close button (a
-    reduce-only market order) on each row only when `can_trade`. `liquidations` maps symbol to
-    the desk's own liquidation estimate (see `selectors.liquidation_price`); `markets` (by
-    symbol) gives each row its tick and step decimals."""
+    reduce-only market order) and the take-profit / stop-loss controls (set, move, remove)
+    on each row only when `can_trade`. `liquidations` maps symbol to the desk's own
+    liquidation estimate (see `selectors.liquidation_price`); `markets` (by symbol) gives each
+    row its tick and step decimals; `orders` are the subaccount's open orders, where each
+    position's exits are found (`trading.rows.exit_rows`)."""
     liquidations = liquidations or {}
     markets = markets or {}
-    rows = [
-        position_row(p, markets.get(p.symbol), liquidation=liquidations.get(p.symbol))
-        for p in positions
-        if p.net_quantity != 0
-    ]
+    rows = []
+    for p in positions:
+        if p.net_quantity == 0:
+            continue
+        market = markets.get(p.symbol)
+        row = position_row(p, market, liquidation=liquidations.get(p.symbol))
+        row["exits"] = exit_rows(p, orders or (), market)
+        rows.append(row)
     context = {
         "subaccount": subaccount,
         "rows": rows,
@@ -264,6 +271,7 @@ def positions_html(
     liquidations: Mapping[str, Decimal | None] | None = None,
     error: str = "",
     markets: Markets | None = None,
+    orders: Sequence[Order] | None = None,
     oob: bool = True,
 ) -> str:
     """`positions_region`, rendered."""
@@ -274,6 +282,7 @@ def positions_html(
         liquidations=liquidations,
         error=error,
         markets=markets,
+        orders=orders,
         oob=oob,
     ).render()
 
@@ -313,6 +322,7 @@ def account_live_regions(
         liquidations=state.liquidations,
         error=state.positions_error,
         markets=state.markets,
+        orders=state.orders,
         oob=oob,
     )
     block = None

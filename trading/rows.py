@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from trading.backpack import Fill, Kline, Market, Order, Position, Trade
+from trading.backpack import Fill, Kline, Market, Order, Position, Side, Trade
 from trading.backpack.account_events import AccountEvent, PositionEvent, account_event_from_stream
 from trading.backpack.book import OrderBook
 from trading.backpack.errors import MalformedResponseError
@@ -169,6 +169,46 @@ def position_row(
         "pnl_class": "bid" if pnl > 0 else ("ask" if pnl < 0 else ""),
         "realized": usdc(position.pnl_realized),
     }
+
+
+def exit_rows(
+    position: Position, orders: Sequence[Order], market: Market | None = None
+) -> list[dict[str, Any]]:
+    """The position's take-profit / stop-loss orders (reduce-only, waiting for their trigger,
+    on its closing side) as the card lists them: a trigger on the profitable side of the
+    mark is the take-profit, the other the stop-loss; nearest the mark first."""
+    long = position.net_quantity > 0
+    closing = Side.ASK if long else Side.BID
+    mark = position.mark_price
+    rows = []
+    for order in orders:
+        if not (order.symbol == position.symbol and order.reduce_only):
+            continue
+        if not order.is_trigger_pending or order.trigger_price is None:
+            continue
+        if order.side != closing:
+            continue
+        above = order.trigger_price > mark
+        take_profit = above if long else not above
+        limit = order.take_profit_limit_price if take_profit else order.stop_loss_limit_price
+        limit = limit if limit is not None else order.price
+        rows.append(
+            {
+                "order_id": order.id,
+                "kind": "take_profit" if take_profit else "stop_loss",
+                "label": "Take profit" if take_profit else "Stop loss",
+                "trigger": _price(order.trigger_price, market),
+                "trigger_plain": plain(order.trigger_price),
+                "percent": plain(order.trigger_percent) if order.trigger_percent else "",
+                "quantity": _quantity(order.trigger_quantity, market)
+                if order.trigger_quantity and not order.trigger_percent
+                else "",
+                "limit": _price(limit, market) if limit is not None else "",
+                "distance": abs(order.trigger_price - mark),
+            }
+        )
+    rows.sort(key=lambda r: r["distance"])
+    return rows
 
 
 _EVENT_WORDS = {

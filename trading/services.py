@@ -27,7 +27,7 @@ from accounts.audit import audit_record
 from accounts.errors import ServiceError
 from accounts.models import Subaccount
 from trading.audited import audit_failed, audited, require_trader, require_trader_now
-from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side
+from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side, TriggerBy
 from trading.backpack.orders import new_client_id
 from trading.exchange import client_for, exchange_session
 from trading.failures import EXCHANGE_ERRORS, failure_text
@@ -72,9 +72,14 @@ def order_summary(order: Order) -> str:
     amount = plain(order.quantity) if order.quantity is not None else "quote"
     if order.quantity is None and order.quote_quantity is not None:
         amount = f"{plain(order.quote_quantity)} (quote)"
+    elif order.quantity is None and order.trigger_quantity is not None:
+        amount = plain(order.trigger_quantity)
     price = f" @ {plain(order.price)}" if order.price is not None else ""
+    kind = order.order_type.value
+    if order.trigger_price is not None and order.related_order_id is None:
+        kind = f"Stop {kind.lower()}, trigger {plain(order.trigger_price)}"
     return (
-        f"{side} {amount} {order.symbol}{price} ({order.order_type.value}): "
+        f"{side} {amount} {order.symbol}{price} ({kind}): "
         f"{order.status.value}, filled {plain(order.executed_quantity)}, id {order.id}"
     )
 
@@ -219,25 +224,11 @@ async def order_place(
         return OrderResult(ok=False, message=refused.message)
     except EXCHANGE_ERRORS as error:
         return await _ticket_refused(record, actor, subaccount, ip, parameters, error)
-    extra: dict[str, Any] = {}
-    if ticket.take_profit_trigger_price is not None:
-        extra["take_profit_trigger_price"] = ticket.take_profit_trigger_price
-    if ticket.stop_loss_trigger_price is not None:
-        extra["stop_loss_trigger_price"] = ticket.stop_loss_trigger_price
     try:
-        order = await client.place_order(
-            ticket.symbol,
-            ticket.side,
-            ticket.order_type,
-            quantity=ticket.quantity,
-            price=ticket.price if ticket.order_type == OrderType.LIMIT else None,
-            quote_quantity=ticket.quote_quantity,
-            time_in_force=ticket.time_in_force,
-            post_only=ticket.post_only or None,
-            reduce_only=ticket.reduce_only or None,
-            client_id=record.client_id,
-            **extra,
-        )
+        if ticket.is_stop:
+            order = await client.place_trigger_order(**_stop_arguments(ticket, record.client_id))
+        else:
+            order = await client.place_order(**_order_arguments(ticket, record.client_id))
     except EXCHANGE_ERRORS as error:
         await _reservation_after_error(reservation, error)
         return await _ticket_refused(record, actor, subaccount, ip, parameters, error)
@@ -257,6 +248,45 @@ async def order_place(
     return OrderResult(ok=True, message=message, order=order)
 
 
+def _order_arguments(ticket: Ticket, client_id: int) -> dict[str, Any]:
+    """`place_order`'s arguments for a ticket that is no stop: with its take-profit /
+    stop-loss legs (and their limit prices) when given."""
+    legs = {
+        "take_profit_trigger_price": ticket.take_profit_trigger_price,
+        "take_profit_limit_price": ticket.take_profit_limit_price,
+        "stop_loss_trigger_price": ticket.stop_loss_trigger_price,
+        "stop_loss_limit_price": ticket.stop_loss_limit_price,
+    }
+    return {
+        "symbol": ticket.symbol,
+        "side": ticket.side,
+        "order_type": ticket.order_type,
+        "quantity": ticket.quantity,
+        "price": ticket.price if ticket.order_type == OrderType.LIMIT else None,
+        "quote_quantity": ticket.quote_quantity,
+        "time_in_force": ticket.time_in_force,
+        "post_only": ticket.post_only or None,
+        "reduce_only": ticket.reduce_only or None,
+        "client_id": client_id,
+        **{name: value for name, value in legs.items() if value is not None},
+    }
+
+
+def _stop_arguments(ticket: Ticket, client_id: int) -> dict[str, Any]:
+    """`place_trigger_order`'s arguments for a stop ticket (its size goes as
+    ``triggerQuantity``; a stop-limit rests at its price once triggered)."""
+    return {
+        "symbol": ticket.symbol,
+        "side": ticket.side,
+        "trigger_price": ticket.trigger_price,
+        "quantity": ticket.quantity,
+        "price": ticket.price if ticket.order_type == OrderType.LIMIT else None,
+        "trigger_by": ticket.trigger_by or TriggerBy.LAST_PRICE,
+        "reduce_only": ticket.reduce_only or None,
+        "client_id": client_id,
+    }
+
+
 async def ticket_notional(ticket: Ticket) -> Decimal:
     """The ticket's notional in the quote asset: price x quantity, the quote quantity, or for
     a market order by quantity the best opposite price now (the last price without a book)."""
@@ -265,6 +295,8 @@ async def ticket_notional(ticket: Ticket) -> Decimal:
     quantity = ticket.quantity or Decimal(0)
     if ticket.order_type == OrderType.LIMIT and ticket.price is not None:
         return quantity * ticket.price
+    if ticket.trigger_price is not None:  # a stop-market fills around its trigger, not now
+        return quantity * ticket.trigger_price
     prices = await best_prices(ticket.symbol)
     price = prices.ask if ticket.side == Side.BID else prices.bid
     if price is None:

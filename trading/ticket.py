@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from trading.backpack import Market, OrderType, Side
+from trading.backpack import Market, OrderType, Side, TriggerBy
 from trading.backpack.rules import floor_to, plain, round_price, round_quantity, validate_order
 from trading.formatting import fixed, price_places, usdc
 from trading.formatting import plain as plain_text
@@ -27,6 +27,15 @@ SHORTCUT_PCTS = (25, 50, 75, 100)
 ASSUMED_TAKER_BPS = Decimal("10")
 CENT = Decimal("0.01")
 BPS = Decimal("10000")
+
+# The ticket's order types: the exchange's two, and each of them waiting for a trigger price.
+STOP_MARKET, STOP_LIMIT = "StopMarket", "StopLimit"
+EXCHANGE_TYPE = {
+    "Limit": OrderType.LIMIT,
+    "Market": OrderType.MARKET,
+    STOP_MARKET: OrderType.MARKET,
+    STOP_LIMIT: OrderType.LIMIT,
+}
 
 
 @dataclass(frozen=True)
@@ -45,10 +54,19 @@ class Ticket:
     reduce_only: bool
     take_profit_trigger_price: Decimal | None = None
     stop_loss_trigger_price: Decimal | None = None
+    take_profit_limit_price: Decimal | None = None
+    stop_loss_limit_price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    """A stop order's trigger: it waits off the book until `trigger_by` reaches it."""
+    trigger_by: TriggerBy | None = None
+
+    @property
+    def is_stop(self) -> bool:
+        return self.trigger_price is not None
 
     def audit_parameters(self) -> dict[str, Any]:
         """The order as the audit trail records it (Decimals as plain strings)."""
-        return {
+        parameters = {
             "symbol": self.symbol,
             "side": self.side.value,
             "orderType": self.order_type.value,
@@ -66,6 +84,17 @@ class Ticket:
             else None,
             "ticket": self.token[:8],
         }
+        stop_and_limits = {  # recorded only when given (older records have none of them)
+            "takeProfitLimitPrice": _plain_or_none(self.take_profit_limit_price),
+            "stopLossLimitPrice": _plain_or_none(self.stop_loss_limit_price),
+            "triggerPrice": _plain_or_none(self.trigger_price),
+            "triggerBy": self.trigger_by.value if self.trigger_by else None,
+        }
+        return {**parameters, **{k: v for k, v in stop_and_limits.items() if v is not None}}
+
+
+def _plain_or_none(value: Decimal | None) -> str | None:
+    return plain(value) if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -147,13 +176,19 @@ def review_ticket(
     """
     review = TicketReview()
     side = Side(data["side"])
-    order_type = OrderType(data["order_type"])
+    kind = data["order_type"]
+    order_type = EXCHANGE_TYPE[kind]
+    stop = kind in (STOP_MARKET, STOP_LIMIT)
     perp = market.is_perp
     is_market = order_type == OrderType.MARKET
     quantity = data.get("quantity")
     quote = data.get("quote_quantity")
     price = data.get("price")
     _ignored_by_type(review, data, is_market)
+    trigger, trigger_by = _stop_trigger(review, data, kind, market)
+    if stop and quote is not None:
+        review.add("quote_quantity", "A stop order takes the quantity, not a quote quantity.")
+        quote = None
     if is_market:
         price = None
     else:
@@ -161,7 +196,12 @@ def review_ticket(
     if is_market and quantity is not None and quote is not None:
         review.add("quote_quantity", "Give either the quantity or the quote quantity, not both.")
     if is_market and quantity is None and quote is None:
-        review.add("quantity", "Give the quantity (or, for a market order, the quote quantity).")
+        review.add(
+            "quantity",
+            "Give the quantity."
+            if stop
+            else "Give the quantity (or, for a market order, the quote quantity).",
+        )
 
     check = validate_order(
         market,
@@ -187,14 +227,31 @@ def review_ticket(
     if is_market:
         post_only = False
         tif = None
+    elif stop:
+        if post_only:
+            review.add("post_only", "A stop-limit order cannot be post-only.")
+        if tif != "GTC":
+            review.add(
+                "time_in_force", f"A stop-limit order rests as GTC once triggered, not {tif}."
+            )
+        post_only, tif = False, "GTC"
     elif post_only and tif != "GTC":
         review.add("post_only", f"A post-only order rests on the book; it cannot be {tif}.")
     if reduce_only and not perp:
         review.add("reduce_only", "Reduce-only applies to perpetual markets only.")
         reduce_only = False
 
-    take_profit = _trigger(review, data, "take_profit", "take-profit", market, perp)
-    stop_loss = _trigger(review, data, "stop_loss", "stop-loss", market, perp)
+    take_profit = _trigger(review, data, "take_profit", "take-profit trigger", market, perp)
+    stop_loss = _trigger(review, data, "stop_loss", "stop-loss trigger", market, perp)
+    take_profit_limit = _exit_limit(review, data, "take_profit", take_profit, market, perp)
+    stop_loss_limit = _exit_limit(review, data, "stop_loss", stop_loss, market, perp)
+    if stop and (take_profit is not None or stop_loss is not None):
+        field_name = "take_profit" if take_profit is not None else "stop_loss"
+        review.add(
+            field_name,
+            "Take-profit and stop-loss go with limit and market orders; set them on the "
+            "position once the stop has filled.",
+        )
     reference = check.price if not is_market else (prices.ask if side == Side.BID else prices.bid)
     if reference is not None:
         above, below = (take_profit, stop_loss) if side == Side.BID else (stop_loss, take_profit)
@@ -207,9 +264,10 @@ def review_ticket(
             field_name = "stop_loss" if side == Side.BID else "take_profit"
             review.add(field_name, f"The {word_below} trigger must be below {plain(reference)}.")
 
-    _estimate(review, check, side, is_market, prices, taker_fee_bps, market)
+    _estimate(review, check, side, is_market, prices, taker_fee_bps, market, trigger)
     _confirmations(review, check, side, is_market, prices, confirm_notional, market)
-    _guarded(review, check, side, is_market, prices, guard, market)
+    # A stop-limit's price is set against its trigger, not today's book: no fat-finger check.
+    _guarded(review, check, side, is_market or stop, prices, guard, market)
 
     if not review.problems and check.side is not None and check.order_type is not None:
         review.ticket = Ticket(
@@ -225,8 +283,66 @@ def review_ticket(
             reduce_only=reduce_only,
             take_profit_trigger_price=take_profit,
             stop_loss_trigger_price=stop_loss,
+            take_profit_limit_price=take_profit_limit,
+            stop_loss_limit_price=stop_loss_limit,
+            trigger_price=trigger,
+            trigger_by=trigger_by,
         )
     return review
+
+
+def _stop_trigger(
+    review: TicketReview, data: dict[str, Any], kind: str, market: Market
+) -> tuple[Decimal | None, TriggerBy | None]:
+    """A stop order's trigger price (on the tick) and reference; a trigger price on another
+    order type is named, never dropped."""
+    value = data.get("trigger_price")
+    if kind not in (STOP_MARKET, STOP_LIMIT):
+        if value is not None:
+            review.add(
+                "trigger_price",
+                "A trigger price is for stop orders; choose Stop market or Stop limit, "
+                "or clear it.",
+            )
+        return None, None
+    trigger_by = TriggerBy(data.get("trigger_by") or TriggerBy.LAST_PRICE.value)
+    if trigger_by != TriggerBy.LAST_PRICE and not market.is_perp:
+        review.add("trigger_by", "A spot market's stop triggers on the last price only.")
+    if value is None:
+        review.add("trigger_price", "A stop order needs its trigger price.")
+        return None, trigger_by
+    if value <= 0:
+        review.add("trigger_price", "The trigger price must be above zero.")
+        return None, trigger_by
+    rounded = round_price(value, market)
+    if rounded != value:
+        review.add(
+            "trigger_price",
+            f"The trigger price {plain(value)} is not a multiple of the tick "
+            f"{plain(market.tick_size)}; use {plain(rounded)}.",
+        )
+    return rounded, trigger_by
+
+
+def _exit_limit(
+    review: TicketReview,
+    data: dict[str, Any],
+    name: str,
+    trigger: Decimal | None,
+    market: Market,
+    perp: bool,
+) -> Decimal | None:
+    """The limit price a take-profit / stop-loss closes at (none: at market)."""
+    words = name.replace("_", "-")
+    field_name = f"{name}_limit"
+    if data.get(field_name) is None:
+        return None
+    if data.get(name) is None:
+        review.add(field_name, f"A {words} limit price needs the {words} trigger too.")
+        return None
+    if trigger is None:  # the trigger itself was refused: its message says why
+        return None
+    return _trigger(review, data, field_name, f"{words} limit price", market, perp)
 
 
 def _ignored_by_type(review: TicketReview, data: dict[str, Any], is_market: bool) -> None:
@@ -257,16 +373,16 @@ def _trigger(
     if value is None:
         return None
     if not perp:
-        review.add(name, f"A {words} trigger applies to perpetual markets only.")
+        review.add(name, f"A {words} applies to perpetual markets only.")
         return None
     if value <= 0:
-        review.add(name, f"The {words} trigger must be above zero.")
+        review.add(name, f"The {words} must be above zero.")
         return None
     rounded = round_price(value, market)
     if rounded != value:
         review.add(
             name,
-            f"The {words} trigger {plain(value)} is not a multiple of the tick "
+            f"The {words} {plain(value)} is not a multiple of the tick "
             f"{plain(market.tick_size)}; use {plain(rounded)}.",
         )
     return rounded
@@ -280,10 +396,15 @@ def _estimate(
     prices: BestPrices,
     taker_fee_bps: Decimal | None,
     market: Market,
+    trigger: Decimal | None = None,
 ) -> None:
     notional = None
     opposite = prices.ask if side == Side.BID else prices.bid
-    if is_market:
+    if is_market and trigger is not None:
+        if check.quantity is not None:
+            notional = check.quantity * trigger
+            review.fee_note = "at the trigger price"
+    elif is_market:
         if check.quote_quantity is not None:
             notional = check.quote_quantity
         elif check.quantity is not None and opposite is not None:

@@ -37,6 +37,12 @@ urlpatterns = [
         name="ladder_send",
     ),
     # TWAP (the exchange's scheduled strategy) of one subaccount on one market
+    path("orders/twaps/", twap.team_twaps, name="team_twaps"),
+    path(
+        "subaccounts/<int:subaccount_id>/twaps/cancel/",
+        twap.team_twap_cancel,
+        name="team_twap_cancel",
+    ),
     path("subaccounts/<int:subaccount_id>/twap/<str:symbol>/", twap.twap_page, name="twap"),
     path(
         "subaccounts/<int:subaccount_id>/twap/<str:symbol>/running/",
@@ -75,6 +81,16 @@ urlpatterns = [
         "subaccounts/<int:subaccount_id>/positions/close/",
         positions.close_position,
         name="position_close",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/positions/exit/",
+        positions.exit_set,
+        name="position_exit_set",
+    ),
+    path(
+        "subaccounts/<int:subaccount_id>/positions/exit/remove/",
+        positions.exit_remove,
+        name="position_exit_remove",
     ),
     # team balances
     path("balances/", balances.balances_page, name="balances"),

@@ -11,6 +11,8 @@
 - ``POST /_sandbox/funding`` ``{"symbol": "SOL_USDC_PERP", "rate": "0.0001"}``: end the
   current funding interval now and charge it (at ``rate``, else the estimated rate); the
   server also charges every interval by itself when it ends.
+- ``GET|DELETE /_sandbox/requests``: the exchange requests received since start, reset or
+  the last DELETE, by ``"METHOD /path"`` (``{"POST /api/v1/orders": 1}``); DELETE clears.
 - ``POST /_sandbox/strategies/step``: run the next slice of every running strategy now
   (the rest of each schedule moves as much earlier); answers ``{"slices": n}``.
 """
@@ -54,6 +56,12 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         except ApiError as exc:
             return exc.response()
         return json_response(sandbox.faults.as_dict())
+
+    async def requests(request: Request) -> Response:
+        counts = dict(sandbox.requests)
+        if request.method == "DELETE":
+            sandbox.requests.clear()
+        return json_response(counts)
 
     async def reset(request: Request) -> Response:
         sandbox.reset()
@@ -113,6 +121,7 @@ def control_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/keys", keys, methods=["GET"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
+        Route("/_sandbox/requests", requests, methods=["GET", "DELETE"]),
         Route("/_sandbox/withdrawals/confirm", confirm, methods=["POST"]),
         Route("/_sandbox/deposit", deposit, methods=["POST"]),
         Route("/_sandbox/markPrice", mark_price, methods=["POST"]),

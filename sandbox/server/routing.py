@@ -100,7 +100,10 @@ def exchange_route(
     category = "historical" if historical else "standard"
     reads_body = method in ("POST", "DELETE", "PATCH", "PUT")
 
+    counted = f"{method} {path}"
+
     async def endpoint(request: Request) -> Response:
+        sandbox.requests[counted] += 1
         faults = sandbox.faults
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)

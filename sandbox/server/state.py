@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -112,6 +113,8 @@ class Sandbox:
         self.event_sinks: list[Callable[[Any], None]] = []
         self.engine = self._new_engine()
         self.pending_confirmations: dict[str, asyncio.TimerHandle] = {}
+        # exchange requests received, by "METHOD /path" (benchmarks count what a click cost)
+        self.requests: Counter[str] = Counter()
 
     def clock_ms(self) -> int:
         """Server time in milliseconds (fault clock offset applied)."""
@@ -162,6 +165,7 @@ class Sandbox:
         self.engine = self._new_engine()
         self.limiter.reset()
         self.faults.clear()
+        self.requests.clear()
 
     def deposit_address(self, subaccount_id: int, blockchain: str) -> str:
         """A stable, made-up deposit address for this subaccount on ``blockchain``."""

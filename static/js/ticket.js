@@ -14,12 +14,17 @@
 
   function syncType() {
     var type = form.querySelector("input[name=order_type]:checked");
-    var market = !!type && type.value === "Market";
-    form.classList.toggle("is-market", market);
-    // Hidden fields are disabled, so they are not sent: the server names any value given
-    // in a field the order type does not take instead of dropping it silently.
-    form.querySelectorAll(".limit-only input, .limit-only select").forEach(function (i) { i.disabled = market; });
-    form.querySelectorAll(".market-only input").forEach(function (i) { i.disabled = !market; });
+    var value = type ? type.value : "Limit";
+    form.classList.toggle("is-market", value === "Market");
+    form.classList.toggle("is-stop", value === "StopMarket" || value === "StopLimit");
+    // Each group lists the order types that take it (data-types). Hidden fields are
+    // disabled, so they are not sent: the server names any value given in a field the
+    // order type does not take instead of dropping it silently.
+    form.querySelectorAll("[data-types]").forEach(function (group) {
+      var on = group.getAttribute("data-types").split(" ").indexOf(value) >= 0;
+      group.hidden = !on;
+      group.querySelectorAll("input, select").forEach(function (i) { i.disabled = !on; });
+    });
     var side = form.querySelector("input[name=side]:checked");
     form.classList.toggle("is-sell", !!side && side.value === "Ask");
   }
@@ -45,7 +50,8 @@
   document.addEventListener("ticket:price", function (event) {
     var price = form.querySelector("input[name=price]");
     if (!price) return;
-    setRadio("order_type", "Limit");
+    var current = form.querySelector("input[name=order_type]:checked");
+    if (!current || current.value !== "StopLimit") setRadio("order_type", "Limit");
     price.value = event.detail.price;
     price.focus();
     changed();

@@ -64,6 +64,7 @@ _form(
     {"side": "Bid", "distribution": "flat", "count": "10", "from_price": "1", "to_price": "2"},
 )
 _form("trading.twap.forms.TwapForm", {"side": "Bid", "duration_s": "60", "interval_s": "10"})
+_form("trading.exits.forms.ExitForm", {"symbol": "SOL_USDC_PERP", "trigger_price": "140"})
 _form(
     "trading.gateway.forms.ScriptKeyForm",
     {"name": "grid bot", "permissions": "read", "days": "30"},

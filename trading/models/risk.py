@@ -69,7 +69,8 @@ class RiskReservation(models.Model):
 
     Created in the same short transaction as the check; deleted when the exchange refuses the
     order; once placed it still counts for exposure reads that started before `placed_at`
-    (they cannot have seen it) and is forgotten after a short time.
+    (they cannot have seen it) and is forgotten after a short time; a running strategy's
+    counts its remaining notional until the strategy ends.
     """
 
     subaccount = models.ForeignKey(
@@ -83,6 +84,11 @@ class RiskReservation(models.Model):
     notional = models.DecimalField(**MONEY)
     created_at = models.DateTimeField(auto_now_add=True)
     placed_at = models.DateTimeField(null=True, blank=True)
+    # A running strategy (TWAP): the exchange's reads of positions and open orders never show
+    # what it has still to execute, so its reservation counts, placed or not, until it ends
+    # (cancelled, seen finished) or until `until` (its end with some slack) at the latest.
+    strategy_id = models.CharField(max_length=40, blank=True, default="", db_default="")
+    until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["subaccount", "created_at"])]

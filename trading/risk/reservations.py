@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Subaccount
-from trading.models import RiskLimit
+from trading.models import RiskLimit, RiskReservation
 from trading.risk.gate import GateOrder
 
 RESERVATION_TTL = timedelta(seconds=60)
@@ -34,7 +34,8 @@ _LIMITS_SQL = (
 )
 _IN_FLIGHT_SQL = (
     "SELECT symbol, buy, notional, member_id FROM trading_riskreservation"
-    " WHERE subaccount_id = %s AND created_at >= %s AND (placed_at IS NULL OR placed_at >= %s)"
+    " WHERE subaccount_id = %s AND ((created_at >= %s AND (placed_at IS NULL OR placed_at >= %s))"
+    " OR until >= %s)"
 )
 # One statement inserts the reservation and answers its id (RETURNING: PostgreSQL, SQLite
 # 3.35+), instead of the ORM's create (compiling it cost more than the whole check).
@@ -44,7 +45,13 @@ _RESERVE_SQL = (
 )
 _FREE_SQL = "DELETE FROM trading_riskreservation WHERE id = %s"
 _PLACED_SQL = "UPDATE trading_riskreservation SET placed_at = %s WHERE id = %s"
-_EXPIRED_SQL = "DELETE FROM trading_riskreservation WHERE created_at < %s"
+_EXPIRED_SQL = (
+    "DELETE FROM trading_riskreservation WHERE created_at < %s AND (until IS NULL OR until < %s)"
+)
+# A running strategy's reservation: placed, and counting until it ends.
+_HOLD_SQL = (
+    "UPDATE trading_riskreservation SET placed_at = %s, strategy_id = %s, until = %s WHERE id = %s"
+)
 
 InFlight = tuple[str, bool, Decimal, int | None]
 
@@ -96,9 +103,11 @@ def _decimal(value: Any) -> Decimal:
 
 def reservations_in_flight(subaccount: Subaccount, read_started_at: datetime) -> list[InFlight]:
     """(symbol, buy, notional, member id) of the reservations the exchange read may not
-    include: not placed yet, or placed after the read began; younger than `RESERVATION_TTL`."""
+    include: not placed yet, or placed after the read began; younger than `RESERVATION_TTL`;
+    and those of running strategies (the read never includes what they have still to do)."""
     adapt = connection.ops.adapt_datetimefield_value
-    params = [subaccount.pk, adapt(timezone.now() - RESERVATION_TTL), adapt(read_started_at)]
+    now = timezone.now()
+    params = [subaccount.pk, adapt(now - RESERVATION_TTL), adapt(read_started_at), adapt(now)]
     with connection.cursor() as cursor:
         cursor.execute(_IN_FLIGHT_SQL, params)
         return [(sym, bool(buy), _decimal(n), who) for sym, buy, n, who in cursor.fetchall()]
@@ -128,7 +137,64 @@ def risk_reservation_settle_now(*, reservation_id: int | None, placed: bool) -> 
         # Forget expired reservations (they no longer count) after the exchange answered, not
         # inside the gate, and only on every CLEANUP_EVERY-th order: one query saved per order.
         if reservation_id % CLEANUP_EVERY == 0:
-            cursor.execute(_EXPIRED_SQL, [adapt(timezone.now() - RESERVATION_TTL)])
+            now = timezone.now()
+            cursor.execute(_EXPIRED_SQL, [adapt(now - RESERVATION_TTL), adapt(now)])
 
 
 risk_reservation_settle = sync_to_async(risk_reservation_settle_now)
+
+
+def risk_reservation_hold_now(
+    *, reservation_id: int | None, strategy_id: str, until: datetime
+) -> None:
+    """A strategy (TWAP) started: its reservation keeps counting, though placed, until the
+    strategy ends (`risk_reservation_strategies_seen`, `risk_reservation_strategy_end`) or
+    until `until` at the latest."""
+    if reservation_id is None:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HOLD_SQL, [adapt(timezone.now()), strategy_id, adapt(until), reservation_id]
+        )
+
+
+risk_reservation_hold = sync_to_async(risk_reservation_hold_now)
+
+
+def risk_reservation_strategy_end_now(*, subaccount: Subaccount, strategy_id: str) -> None:
+    """A strategy was cancelled: what it had still to do no longer counts."""
+    RiskReservation.objects.filter(subaccount=subaccount, strategy_id=strategy_id).delete()
+
+
+risk_reservation_strategy_end = sync_to_async(risk_reservation_strategy_end_now)
+
+
+def risk_reservation_strategies_seen_now(
+    *,
+    subaccount: Subaccount,
+    remaining: dict[str, Decimal | None],
+    read_started_at: datetime,
+    symbol: str | None = None,
+) -> None:
+    """The exchange's list of the subaccount's running strategies (of `symbol`, or all) was
+    read from `read_started_at`: `remaining` maps each running one to the notional it has
+    still to execute (None: not known). A strategy's reservation shrinks to that (what it
+    executed is in the positions now); one no longer running (completed, cancelled
+    elsewhere) stops counting. A reservation held after the read began is left alone."""
+    held = RiskReservation.objects.filter(
+        subaccount=subaccount, until__isnull=False, placed_at__lt=read_started_at
+    ).exclude(strategy_id="")
+    if symbol is not None:
+        held = held.filter(symbol=symbol)
+    for row in held:
+        if row.strategy_id not in remaining:
+            row.delete()
+            continue
+        left = remaining[row.strategy_id]
+        if left is not None and left < row.notional:
+            row.notional = left
+            row.save(update_fields=["notional"])
+
+
+risk_reservation_strategies_seen = sync_to_async(risk_reservation_strategies_seen_now)

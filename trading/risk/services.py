@@ -13,7 +13,8 @@ Steps for one order (outside any transaction, then one short transaction, then t
    reservation are one atomic step; the exchange is not called inside it.
 3. The caller sends the order, then calls `risk_reservation_settle` with the outcome: a
    refused order frees its headroom at once; a placed one keeps counting for reads that
-   started before it was placed, and is forgotten after `RESERVATION_TTL`.
+   started before it was placed, and is forgotten after `RESERVATION_TTL`. A strategy's
+   (TWAP) is held instead (`risk_reservation_hold`): it counts until the strategy ends.
 
 An order that only reduces risk (reduce-only, a close) passes without reserving anything. A
 refusal is recorded as a `RiskBreach`, audited, and raised as `RiskRefused` whose message
@@ -58,11 +59,20 @@ from trading.risk.reservations import (
     reservations_in_flight,
     reserve,
 )
+from trading.risk.reservations import (  # a running strategy's reservation (TWAP)
+    risk_reservation_hold as risk_reservation_hold,
+)
 from trading.risk.reservations import (  # the gate's callers settle through this module
     risk_reservation_settle as risk_reservation_settle,
 )
 from trading.risk.reservations import (
     risk_reservation_settle_now as risk_reservation_settle_now,
+)
+from trading.risk.reservations import (
+    risk_reservation_strategies_seen as risk_reservation_strategies_seen,
+)
+from trading.risk.reservations import (
+    risk_reservation_strategy_end as risk_reservation_strategy_end,
 )
 
 # Defaults for a subaccount without limits, as fractions of its net equity at first order.

@@ -10,9 +10,11 @@ from typing import Any
 from accounts.models import Subaccount
 from trading.backpack import Collateral, Position
 from trading.exchange import client_for
+from trading.failures import EXCHANGE_ERRORS
 from trading.selectors.access import AccountBlock, guarded, subaccount_access_async
 from trading.selectors.cache import cached
 from trading.selectors.markets import markets_known
+from trading.selectors.orders import open_orders_for
 
 POSITIONS_CACHE_S = 2.0
 
@@ -60,7 +62,8 @@ async def positions_recent(subaccount: Subaccount) -> tuple[list[Position], dict
 
 
 async def positions_for_team(*, user: Any) -> list[AccountBlock]:
-    """Positions of every subaccount the user may see, read concurrently."""
+    """Positions of every subaccount the user may see, read concurrently, with the open
+    orders of each subaccount that has a position (where its take-profit / stop-loss are)."""
     accesses = await subaccount_access_async(user=user)
     blocks = [AccountBlock(access) for access in accesses]
 
@@ -68,6 +71,11 @@ async def positions_for_team(*, user: Any) -> list[AccountBlock]:
         result = await guarded(block, positions_for(block.access.subaccount))
         if result is not None:
             block.positions, block.liquidations = result
+        if block.positions:
+            try:  # without them the positions still show, only their exits do not
+                block.orders = await open_orders_for(block.access.subaccount)
+            except EXCHANGE_ERRORS:
+                block.orders = None
 
     _, markets = await asyncio.gather(asyncio.gather(*(fill(b) for b in blocks)), markets_known())
     for block in blocks:

@@ -1,8 +1,10 @@
-"""The running TWAPs of a subaccount with their progress (read model for the TWAP page)."""
+"""The running TWAPs of a subaccount with their progress (read model for the TWAP page), and
+those of every subaccount a user may see (the orders page)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from asgiref.sync import sync_to_async
@@ -10,6 +12,8 @@ from asgiref.sync import sync_to_async
 from accounts.models import AuditEvent, Subaccount
 from trading.backpack import Side, Strategy
 from trading.exchange import client_for
+from trading.failures import EXCHANGE_ERRORS, failure_text
+from trading.selectors.access import SubaccountAccess, subaccount_access_async
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,27 @@ async def twaps_running(*, subaccount: Subaccount, symbol: str | None = None) ->
     strategies = await client_for(subaccount).open_strategies(symbol=symbol)
     arrivals = await _arrival_prices(subaccount) if strategies else {}
     return [TwapRow(strategy=s, arrival_price=arrivals.get(s.id)) for s in strategies]
+
+
+@dataclass
+class TeamTwaps:
+    """One subaccount's running TWAPs on a team page, or why they could not be read."""
+
+    access: SubaccountAccess
+    rows: list[TwapRow] = field(default_factory=list)
+    error: str = ""
+
+
+async def twaps_for_team(*, user: object) -> list[TeamTwaps]:
+    """The running TWAPs of every subaccount the user may see (viewers too), read
+    concurrently; a subaccount whose read failed carries the reason instead of rows."""
+    blocks = [TeamTwaps(access) for access in await subaccount_access_async(user=user)]
+
+    async def fill(block: TeamTwaps) -> None:
+        try:
+            block.rows = await twaps_running(subaccount=block.access.subaccount)
+        except EXCHANGE_ERRORS as error:
+            block.error = failure_text(error)
+
+    await asyncio.gather(*(fill(b) for b in blocks))
+    return blocks

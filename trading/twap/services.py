@@ -4,22 +4,36 @@ Trader role or above. Before anything is signed the whole TWAP passes the risk g
 order: its quantity at the best opposite price now (the last price without a book), the
 worst case of every slice filling there; a reduce-only TWAP passes at once. The exchange
 then runs the slices by itself; each one it sends is an order of the subaccount like any
-other, so the gate's next exposure read sees what has been executed. The reservation is
-kept as for a placed order (it stops counting after the gate's reservation lifetime).
+other, so the gate's next exposure read sees what has been executed. What the strategy has
+still to execute is never in that read, so its reservation keeps counting, however long the
+TWAP runs: until it is cancelled here, or seen finished in the exchange's list of running
+strategies (`twap_reservations_sync`, which also shrinks it to the remaining quantity), or at
+the latest a minute after its scheduled end.
 Every start and cancel leaves one audit record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from django.utils import timezone
 
 from accounts.models import Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Side, Strategy
 from trading.exchange import client_for, exchange_session
 from trading.failures import failure_reason
-from trading.risk.services import risk_gate_admit, risk_reservation_settle
+from trading.risk.reservations import RESERVATION_TTL
+from trading.risk.services import (
+    risk_gate_admit,
+    risk_reservation_hold,
+    risk_reservation_settle,
+    risk_reservation_strategies_seen,
+    risk_reservation_strategy_end,
+)
 
 MS = 1000
 
@@ -100,7 +114,10 @@ async def twap_start(
             slippage_tolerance=slippage_percent,
             slippage_tolerance_type="Percent" if slippage_percent is not None else None,
         )
-        await risk_reservation_settle(reservation_id=reservation, placed=True)
+        until = timezone.now() + timedelta(seconds=duration_s) + RESERVATION_TTL
+        await risk_reservation_hold(
+            reservation_id=reservation, strategy_id=strategy.id, until=until
+        )
         call.outcome(detail=strategy.status.value, strategyId=strategy.id)
     return strategy
 
@@ -121,5 +138,26 @@ async def twap_cancel(
         detail=failure_reason,
     ) as call:
         strategy = await client_for(subaccount).cancel_strategy(symbol, strategy_id=strategy_id)
+        await risk_reservation_strategy_end(subaccount=subaccount, strategy_id=strategy_id)
         call.outcome(detail=strategy.status.value)
     return strategy
+
+
+async def twap_reservations_sync(
+    *,
+    subaccount: Subaccount,
+    running: Sequence[Any],
+    read_started_at: datetime,
+    symbol: str | None = None,
+) -> None:
+    """The exchange's running TWAPs of the subaccount (of `symbol`, or all; `TwapRow`s read
+    from `read_started_at`) were read: each one's reservation shrinks to what it has still
+    to execute at its arrival price, and those of TWAPs no longer running stop counting."""
+    remaining: dict[str, Decimal | None] = {}
+    for row in running:
+        left = row.strategy.remaining_quantity
+        price = row.arrival_price
+        remaining[row.strategy.id] = left * price if left is not None and price else None
+    await risk_reservation_strategies_seen(
+        subaccount=subaccount, remaining=remaining, read_started_at=read_started_at, symbol=symbol
+    )

@@ -1,5 +1,7 @@
 """The ladder page of one subaccount and market: the form, the preview table (prices on
-tick, sizes on step, notional, fee) and sending it as one batch (trader role)."""
+tick, sizes on step, notional, fee), sending it as one batch (trader role), and the
+subaccount's open orders in that market (live through the relay; the send's answer carries
+them refreshed, so the ladder shows as open orders as soon as the exchange placed it)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
 from trading import selectors
+from trading.failures import failure_text
 from trading.ladder.forms import LadderForm
 from trading.ladder.preview import LadderError, LadderPreview, ladder_preview
 from trading.ladder.services import ladder_place
+from trading.live_regions import Region, open_orders_region
+from trading.selectors import EXCHANGE_ERRORS
 from trading.views.common import client_ip, render_async
 from trading.views.market import _market_or_error
 from trading.views.trader import outcome_of, trader_view
@@ -43,12 +48,32 @@ def _context(access, symbol: str, **more) -> dict:
     return {"subaccount": access.subaccount, "symbol": symbol, **more}
 
 
+async def _orders_region(access, symbol: str, *, oob: bool) -> Region:
+    """The subaccount's open orders in `symbol` (the reason instead, when unreadable)."""
+    subaccount = access.subaccount
+    markets = await selectors.markets_known()
+    try:
+        orders = await selectors.open_orders_for(subaccount, symbol)
+    except EXCHANGE_ERRORS as error:
+        return open_orders_region(
+            subaccount, [], can_trade=True, error=failure_text(error), symbol=symbol, oob=oob
+        )
+    return open_orders_region(
+        subaccount, orders, can_trade=True, symbol=symbol, markets=markets, oob=oob
+    )
+
+
 @require_GET
 @signed_in
 @trader_view(TRADER_ONLY)
 async def ladder_page(request: HttpRequest, access, symbol: str) -> HttpResponse:
     """The ladder form for a subaccount the user trades, on one market."""
-    context = _context(access, symbol, form=LadderForm(initial={"count": 10}))
+    context = _context(
+        access,
+        symbol,
+        form=LadderForm(initial={"count": 10}),
+        orders_region=await _orders_region(access, symbol, oob=False),
+    )
     return await render_async(request, "trading/ladder.html", context)
 
 
@@ -82,4 +107,5 @@ async def ladder_send(request: HttpRequest, access, symbol: str) -> HttpResponse
         problems = list(outcome.result.refused)
     context = _context(access, symbol, preview=preview, problems=problems, sent=outcome.ok)
     page = await render_async(request, "trading/ladder.html#preview", context)
-    return HttpResponse(page.content.decode() + outcome.html())
+    orders = (await _orders_region(access, symbol, oob=True)).render()
+    return HttpResponse(page.content.decode() + orders + outcome.html())

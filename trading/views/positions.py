@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
+from accounts.errors import ServiceError
 from trading import selectors
+from trading.backpack import Order
+from trading.exits.forms import ExitForm
+from trading.exits.services import position_exit_move, position_exit_remove, position_exit_set
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.live_regions import Region, positions_region
 from trading.services import TradingError, order_summary, position_close
@@ -19,6 +27,8 @@ from trading.views.common import (
 )
 from trading.views.market import SYMBOL
 
+ORDER_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+
 
 def _block_region(block: selectors.AccountBlock, *, oob: bool) -> Region:
     access = block.access
@@ -29,6 +39,7 @@ def _block_region(block: selectors.AccountBlock, *, oob: bool) -> Region:
         liquidations=block.liquidations,
         error=block.error,
         markets=block.markets,
+        orders=block.orders,
         oob=oob,
     )
 
@@ -37,7 +48,7 @@ def _block_region(block: selectors.AccountBlock, *, oob: bool) -> Region:
 @signed_in
 async def positions_page(request: HttpRequest) -> HttpResponse:
     """Open positions of every subaccount the user may see: entry, mark, liquidation
-    estimate, unrealized PnL; a close button for traders."""
+    estimate, unrealized PnL, take-profit / stop-loss; close and exit controls for traders."""
     blocks = await selectors.positions_for_team(user=request.user)
     context = {"regions": [_block_region(b, oob=False) for b in blocks], "blocks": blocks}
     template = "trading/positions.html"
@@ -68,9 +79,19 @@ async def close_position(request: HttpRequest, subaccount_id: int) -> HttpRespon
         text, level = failure_text(error), "error"
     except EXCHANGE_ERRORS as error:
         text, level = f"Close failed: {failure_text(error)}", "error"
+    return await _answer(request, access, text, level)
+
+
+async def _answer(
+    request: HttpRequest, access: selectors.SubaccountAccess, text: str, level: str
+) -> HttpResponse:
+    """The subaccount's refreshed positions region (with its exits) and the message."""
     block = selectors.AccountBlock(access, markets=await selectors.markets_known())
     try:
-        block.positions, block.liquidations = await selectors.positions_for(subaccount)
+        (block.positions, block.liquidations), block.orders = await asyncio.gather(
+            selectors.positions_for(access.subaccount),
+            selectors.open_orders_for(access.subaccount),
+        )
     except EXCHANGE_ERRORS as error:
         block.error = failure_text(error)
     context = {
@@ -78,3 +99,76 @@ async def close_position(request: HttpRequest, subaccount_id: int) -> HttpRespon
         "message": {"text": text, "level": level},
     }
     return await render_async(request, "trading/partials/regions.html", context)
+
+
+def _exit_words(order: Order) -> str:
+    share = f" for {order.trigger_percent}% of the position" if order.trigger_percent else ""
+    at = f", closing at {order.price}" if order.price is not None else ", closing at market"
+    return f"at {order.trigger_price}{share}{at}"
+
+
+@require_POST
+@signed_in
+async def exit_set(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """Set a take-profit / stop-loss on one position, or move one (``order_id``)."""
+    access = await access_for(request, subaccount_id)
+    subaccount = access.subaccount
+    if not access.can_trade:
+        return refused(request, f"Setting exits needs the trader role on {subaccount.name}.")
+    form = ExitForm(request.POST)
+    if not form.is_valid():
+        return refused(request, " ".join(form.problems()), status=400)
+    data = form.cleaned_data
+    common = {
+        "actor": request.user,
+        "subaccount": subaccount,
+        "symbol": data["symbol"],
+        "trigger_price": data["trigger_price"],
+        "limit_price": data["limit_price"],
+        "ip": client_ip(request),
+    }
+    try:
+        if data["order_id"]:
+            order = await position_exit_move(
+                order_id=data["order_id"], percent=data["percent"], **common
+            )
+            text = f"Exit moved: {_exit_words(order)}."
+        else:
+            order = await position_exit_set(percent=data["percent"] or Decimal(100), **common)
+            text = f"Exit set: {_exit_words(order)}."
+        level = "ok"
+    except PermissionDenied as denied:
+        return refused(request, str(denied))
+    except ServiceError as error:
+        text, level = failure_text(error), "error"
+    except EXCHANGE_ERRORS as error:
+        text, level = f"The exit was not set: {failure_text(error)}", "error"
+    return await _answer(request, access, text, level)
+
+
+@require_POST
+@signed_in
+async def exit_remove(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """Remove one take-profit / stop-loss (cancel its trigger order)."""
+    access = await access_for(request, subaccount_id)
+    subaccount = access.subaccount
+    if not access.can_trade:
+        return refused(request, f"Removing exits needs the trader role on {subaccount.name}.")
+    symbol = (request.POST.get("symbol") or "").strip().upper()
+    order_id = (request.POST.get("order_id") or "").strip()
+    if not SYMBOL.match(symbol) or not ORDER_ID.match(order_id):
+        return refused(request, "Say which exit to remove.", status=400)
+    try:
+        await position_exit_remove(
+            actor=request.user,
+            subaccount=subaccount,
+            symbol=symbol,
+            order_id=order_id,
+            ip=client_ip(request),
+        )
+        text, level = f"Exit removed from the {symbol} position.", "ok"
+    except PermissionDenied as denied:
+        return refused(request, str(denied))
+    except EXCHANGE_ERRORS as error:
+        text, level = f"The exit was not removed: {failure_text(error)}", "error"
+    return await _answer(request, access, text, level)

@@ -4,15 +4,18 @@ them (trader role)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
 from trading.twap.forms import TwapForm
-from trading.twap.selectors import twaps_running
-from trading.twap.services import twap_cancel, twap_start
-from trading.views.common import client_ip, refused, render_async
+from trading.twap.selectors import TeamTwaps, twaps_for_team, twaps_running
+from trading.twap.services import twap_cancel, twap_reservations_sync, twap_start
+from trading.views.common import access_for, client_ip, refused, render_async
+from trading.views.market import SYMBOL
 from trading.views.trader import Outcome, outcome_of, trader_view
 
 TRADER_ONLY = "TWAPs need the trader role on {name}."
@@ -21,10 +24,15 @@ STRATEGY_ID = 20
 
 async def _list_html(request: HttpRequest, access, symbol: str) -> str:
     context = {"subaccount": access.subaccount, "symbol": symbol}
+    started = timezone.now()
     try:
-        context["rows"] = await twaps_running(subaccount=access.subaccount, symbol=symbol)
+        context["rows"] = rows = await twaps_running(subaccount=access.subaccount, symbol=symbol)
     except EXCHANGE_ERRORS as error:
         context["error"] = exchange_error_text(error)
+    else:
+        await twap_reservations_sync(
+            subaccount=access.subaccount, running=rows, read_started_at=started, symbol=symbol
+        )
     page = await render_async(request, "trading/twap.html#running", context)
     return page.content.decode()
 
@@ -97,3 +105,65 @@ async def twap_cancel_view(request: HttpRequest, access, symbol: str) -> HttpRes
         said=lambda strategy: (f"TWAP {strategy.id}: {strategy.status.value}.", "ok"),
     )
     return HttpResponse(await _list_html(request, access, symbol) + outcome.html())
+
+
+def _team_context(blocks: list[TeamTwaps]) -> dict:
+    return {
+        "blocks": blocks,
+        "running": any(b.rows for b in blocks),
+        "errors": any(b.error for b in blocks),
+    }
+
+
+async def _team_html(request: HttpRequest) -> str:
+    started = timezone.now()
+    blocks = await twaps_for_team(user=request.user)
+    for block in blocks:
+        if not block.error:
+            await twap_reservations_sync(
+                subaccount=block.access.subaccount, running=block.rows, read_started_at=started
+            )
+    page = await render_async(request, "trading/partials/team_twaps.html", _team_context(blocks))
+    return page.content.decode()
+
+
+@require_GET
+@signed_in
+async def team_twaps(request: HttpRequest) -> HttpResponse:
+    """The running TWAPs of every subaccount the user may see (the orders page polls this)."""
+    return HttpResponse(await _team_html(request))
+
+
+@require_POST
+@signed_in
+async def team_twap_cancel(request: HttpRequest, subaccount_id: int) -> HttpResponse:
+    """Cancel one running TWAP from the orders page; answers the refreshed list and the
+    outcome."""
+    try:
+        access = await access_for(request, subaccount_id)
+        if not access.can_trade:
+            raise PermissionDenied(TRADER_ONLY.format(name=access.subaccount.name))
+        symbol = (request.POST.get("symbol") or "").strip().upper()
+        strategy_id = (request.POST.get("strategy_id") or "").strip()
+        known_id = (
+            strategy_id.isascii() and strategy_id.isdigit() and len(strategy_id) <= STRATEGY_ID
+        )
+        if not SYMBOL.match(symbol) or not known_id:
+            return refused(request, "Say which TWAP to cancel.", status=400)
+        outcome = await outcome_of(
+            twap_cancel(
+                actor=request.user,
+                subaccount=access.subaccount,
+                symbol=symbol,
+                strategy_id=strategy_id,
+                ip=client_ip(request),
+            ),
+            failed="TWAP not cancelled",
+            said=lambda strategy: (
+                f"TWAP {strategy.id} on {symbol}: {strategy.status.value}.",
+                "ok",
+            ),
+        )
+    except PermissionDenied as denied:
+        return refused(request, str(denied))
+    return HttpResponse(await _team_html(request) + outcome.html())

@@ -27,3 +27,16 @@ def test_a_bad_seed_fails_to_start_with_the_reason(tmp_path) -> None:  # noqa: A
     with pytest.raises(SandboxStartError) as failed:
         SandboxProcess(seed=bad).start()
     assert "exited with 2" in str(failed.value) and "invalid JSON" in str(failed.value)
+
+
+def test_the_sandbox_counts_the_exchange_requests_it_received(sandbox) -> None:  # noqa: ANN001
+    sandbox.requests(clear=True)
+    with httpx.Client(base_url=sandbox.api_url) as client:
+        client.get("/api/v1/ping")
+        client.get("/api/v1/ping")
+        client.get("/api/v1/markets")
+
+    counts = sandbox.requests(clear=True)
+
+    assert counts == {"GET /api/v1/ping": 2, "GET /api/v1/markets": 1}
+    assert sandbox.requests() == {}

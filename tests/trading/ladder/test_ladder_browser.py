@@ -99,5 +99,7 @@ def test_a_trader_previews_and_sends_a_ladder(desk, exchange, page) -> None:
 
     page.click("text=Send ladder")
     expect(page.locator("#trading-message")).to_contain_text("Ladder sent: 10 of 10 orders placed.")
+    shown = page.locator(f"#open-orders-{desk.subaccount_id} tr[data-order-id]")
+    expect(shown).to_have_count(10)  # the page's open orders show the ladder at once
     page.screenshot(path=str(services.output_dir() / "ladder_sent.png"), full_page=True)
     assert open_prices(exchange) == [Decimal(140 + i) for i in range(10)]

@@ -66,4 +66,16 @@ RULES: dict[str, Rule] = {
     "trading:position_close": Rule(
         TRADER_OF_A, method="post", kwargs=on_a(), data=lambda w: {"symbol": "NOPE_USDC_PERP"}
     ),
+    "trading:position_exit_set": Rule(
+        TRADER_OF_A,
+        method="post",
+        kwargs=on_a(),
+        data=lambda w: {"symbol": "NOPE_USDC_PERP", "trigger_price": "1"},
+    ),
+    "trading:position_exit_remove": Rule(
+        TRADER_OF_A,
+        method="post",
+        kwargs=on_a(),
+        data=lambda w: {"symbol": "NOPE_USDC_PERP", "order_id": "1"},
+    ),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.accounts.authz import TRADER_OF_A, Rule
+from tests.accounts.authz import SIGNED_IN, TRADER_OF_A, Rule
 
 
 def _on_a_sol(world) -> dict:
@@ -15,6 +15,14 @@ def _twap(world) -> dict[str, str]:
 
 
 RULES = {
+    # every member sees the team's running TWAPs on the orders page; traders cancel them
+    "trading:team_twaps": SIGNED_IN,
+    "trading:team_twap_cancel": Rule(
+        TRADER_OF_A,
+        method="post",
+        kwargs=lambda w: {"subaccount_id": w.subaccount.pk},
+        data=lambda w: {"symbol": "SOL_USDC", "strategy_id": "1"},
+    ),
     "trading:twap": Rule(TRADER_OF_A, kwargs=_on_a_sol),
     "trading:twap_list": Rule(TRADER_OF_A, kwargs=_on_a_sol),
     "trading:twap_start": Rule(TRADER_OF_A, method="post", kwargs=_on_a_sol, data=_twap),

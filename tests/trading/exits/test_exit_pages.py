@@ -1,0 +1,114 @@
+"""The positions table's take-profit / stop-loss controls over HTTP: the card lists a
+position's exits and, for traders, the forms to set, move and remove them; typed numbers are
+read strictly and refused with the field's words before anything reaches the exchange."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import AuditEvent
+from tests.trading.exits.test_exits_on_the_sandbox import exit_at, position
+from tests.trading.pages.conftest import HX, client_for_user
+from tests.trading.pages.test_positions import open_long
+from trading.exits.selectors import position_exits
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
+
+D = Decimal
+PERP = "SOL_USDC_PERP"
+
+
+def exit_url(desk, what: str = "") -> str:
+    return f"/trading/subaccounts/{desk.main.pk}/positions/exit/{what}"
+
+
+async def test_the_card_lists_exits_and_only_traders_get_the_controls(desk) -> None:
+    await open_long(desk)
+    stop = await exit_at(desk, "140", percent=D(50))
+    trader = await client_for_user(desk.trader)
+    viewer = await client_for_user(desk.viewer)
+
+    trader_html = (await trader.get("/trading/positions/")).content.decode()
+    viewer_html = (await viewer.get("/trading/positions/")).content.decode()
+
+    for html in (trader_html, viewer_html):
+        row = re.search(rf'data-exit-id="{stop.id}" data-kind="(\w+)"', html)
+        assert row is not None and row.group(1) == "stop_loss"
+        assert "Stop loss</span> at" in html
+        assert "for 50%" in html
+    assert 'class="exit-set' in trader_html and "exit-remove" in trader_html
+    assert 'class="exit-set' not in viewer_html and "exit-remove" not in viewer_html
+
+
+async def test_set_move_and_remove_through_the_card(desk) -> None:
+    await open_long(desk)
+    client = await client_for_user(desk.trader)
+
+    answer = await client.post(
+        exit_url(desk),
+        {"symbol": PERP, "trigger_price": "165", "percent": "50", "limit_price": "164"},
+        **HX,
+    )
+    html = answer.content.decode()
+    assert "Exit set: at 165 for 50% of the position, closing at 164." in html
+    (take_profit,) = await position_exits(subaccount=desk.main)
+    assert f'data-exit-id="{take_profit.id}" data-kind="take_profit"' in html
+
+    answer = await client.post(
+        exit_url(desk), {"symbol": PERP, "trigger_price": "170", "order_id": take_profit.id}, **HX
+    )
+    assert "Exit moved: at 170 for 50% of the position, closing at market." in (
+        answer.content.decode()
+    )
+    (moved,) = await position_exits(subaccount=desk.main)
+    assert (moved.trigger_price, moved.trigger_percent) == (D("170"), D("50"))
+
+    answer = await client.post(
+        exit_url(desk, "remove/"), {"symbol": PERP, "order_id": moved.id}, **HX
+    )
+    html = answer.content.decode()
+    assert "Exit removed from the SOL_USDC_PERP position." in html
+    assert "data-exit-id" not in html
+    assert await position_exits(subaccount=desk.main) == []
+    actions = [e.action async for e in AuditEvent.objects.order_by("pk")]
+    assert actions == [
+        "position_exit_set",
+        "position_exit_remove",
+        "position_exit_move",
+        "position_exit_remove",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ({"trigger_price": "1e3"}, "Trigger price: "),
+        ({"trigger_price": ""}, "Trigger price: A number is required here."),
+        ({"trigger_price": "140", "percent": "150"}, "Between 0 and 100"),
+        ({"trigger_price": "140", "limit_price": "１４０"}, "Limit price: "),
+    ],
+)
+async def test_bad_numbers_are_refused_in_words_before_the_exchange(desk, typed, words) -> None:
+    await open_long(desk)
+    client = await client_for_user(desk.trader)
+
+    answer = await client.post(exit_url(desk), {"symbol": PERP, **typed}, **HX)
+
+    assert answer.status_code == 200
+    assert words in answer.content.decode()
+    assert await position_exits(subaccount=desk.main) == []
+    assert not await AuditEvent.objects.filter(action="position_exit_set").aexists()
+
+
+async def test_a_viewer_is_refused_and_nothing_is_set(desk) -> None:
+    await open_long(desk)
+    client = await client_for_user(desk.viewer)
+
+    answer = await client.post(exit_url(desk), {"symbol": PERP, "trigger_price": "140"})
+
+    assert answer.status_code == 403
+    assert await position_exits(subaccount=desk.main) == []
+    assert await position(desk) == D("2")

@@ -1,0 +1,44 @@
+"""The take-profit / stop-loss form of a position card: every number read strictly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from accounts.fields import StrictDecimalField
+
+SYMBOL_PATTERN = r"^[A-Z0-9]{1,20}_[A-Z0-9]{1,20}(_PERP)?$"
+
+
+class ExitForm(forms.Form):
+    """Set or move one exit: where it triggers, how much of the position it closes (percent,
+    all of it when empty) and, optionally, the limit price it closes at (at market when
+    empty). `order_id` names the exit being moved."""
+
+    symbol = forms.RegexField(regex=SYMBOL_PATTERN, max_length=48)
+    trigger_price = StrictDecimalField(label="Trigger price", above_zero=True)
+    percent = StrictDecimalField(label="Share of the position (%)", required=False)
+    limit_price = StrictDecimalField(label="Limit price", required=False, above_zero=True)
+    order_id = forms.RegexField(regex=r"^[0-9A-Za-z_-]{1,64}$", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["symbol"].error_messages["invalid"] = "Say which market's position."
+        self.fields["symbol"].error_messages["required"] = "Say which market's position."
+
+    def clean_percent(self) -> Decimal | None:
+        percent = self.cleaned_data.get("percent")
+        if percent is not None and not Decimal(0) < percent <= Decimal(100):
+            raise forms.ValidationError("Between 0 and 100: the share of the position it closes.")
+        return percent
+
+    def problems(self) -> list[str]:
+        """Each field's problem as one line ("Trigger price: A number is required here.")."""
+        return [
+            f"{self.fields[name].label or name}: {' '.join(errors)}"
+            if name in self.fields and self.fields[name].label
+            else " ".join(errors)
+            for name, errors in self.errors.items()
+        ]
