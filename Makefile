@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # unchanged ED25519 API, so it goes beside the virtualenv without its dependencies.
 BPX_PY := $(VENV)/bpx-py
 $(BPX_PY)/.installed: | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --no-deps --target $(BPX_PY) 'bpx-py==2.0.11'
+	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target $(BPX_PY) 'bpx-py==2.0.11'
 	@touch $@
 
 setup: $(STAMP) $(BPX_PY)/.installed
