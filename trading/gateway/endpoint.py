@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.decorators import client_ip
 from trading.backpack import routes as R
-from trading.gateway.authenticate import script_request_admit
+from trading.gateway.authenticate import script_request_admit, script_request_verify
 from trading.gateway.errors import Refusal
 from trading.gateway.forward import exchange_forward
 from trading.gateway.orders import orders_cancel, orders_place
@@ -90,16 +90,23 @@ async def _serve(request: ScriptRequest) -> tuple[int, str, bytes]:
     if target.scope is Scope.PUBLIC:
         return await exchange_forward(target.route, params, subaccount=None)
     ip = request.ip
+    instruction = target.route.instruction or ""
+    wanted = request.headers.get("X-Subaccount")
+    if target.route in (R.ORDER_PLACE, R.ORDERS_BATCH):
+        signed = await script_request_verify(
+            headers=request.headers, instruction=instruction, params=params
+        )
+        return await orders_place(
+            api_key=signed.api_key, served=target, subaccount=wanted, params=params, ip=ip
+        )
     caller = await script_request_admit(
         headers=request.headers,
-        instruction=target.route.instruction or "",
+        instruction=instruction,
         params=params,
         served=target,
-        subaccount=request.headers.get("X-Subaccount"),
+        subaccount=wanted,
         ip=ip,
     )
-    if target.route in (R.ORDER_PLACE, R.ORDERS_BATCH):
-        return await orders_place(caller, params, batch=target.batch, ip=ip)
     if target.route in (R.ORDER_CANCEL, R.ORDERS_CANCEL_ALL):
         assert isinstance(params, dict)
         return await orders_cancel(caller, target.route, params, ip=ip)
