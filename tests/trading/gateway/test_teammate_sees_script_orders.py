@@ -25,7 +25,9 @@ user, made = get_user_model().objects.get_or_create(username="teammate")
 if made:
     user.set_password({password!r})
     user.save()
-Membership.objects.get_or_create(user=user, subaccount_id={subaccount}, defaults={{"role": "viewer"}})
+Membership.objects.get_or_create(
+    user=user, subaccount_id={subaccount}, defaults={{"role": "viewer"}}
+)
 print(json.dumps(user.pk))
 """
 
@@ -49,9 +51,7 @@ def _script(desk: Desk) -> ccxt.backpack:
     return script
 
 
-def test_a_script_order_shows_live_to_a_teammate_attributed_to_its_member(
-    desk: Desk, page
-) -> None:
+def test_a_script_order_shows_live_to_a_teammate_attributed_to_its_member(desk: Desk, page) -> None:
     _teammate(desk)
     _sign_in(page, desk, "/trading/orders/")
     region = f"#open-orders-{desk.subaccount_id}"
