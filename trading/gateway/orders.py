@@ -192,16 +192,7 @@ def _not_sent(
         for reservation in reservations:
             _settle(reservation_id=reservation, placed=False)
         _tickets_finish_now(tickets, [(OrderTicket.Outcome.REJECTED, "", message)] * len(tickets))
-        for order in orders:
-            audit_record(
-                actor=caller.member,
-                action="order_place",
-                subaccount=caller.subaccount,
-                parameters={**order, "via": caller.via},
-                result=result,
-                detail=message,
-                ip=ip,
-            )
+        _audit_each(caller, orders, ip, result, message)
 
 
 @sync_to_async
@@ -291,11 +282,11 @@ async def orders_place(
     return status, content_type, content
 
 
-async def _audit_orders(
+def _audit_each(
     caller: Caller, orders: list[dict[str, Any]], ip: str | None, result: str, detail: str
 ) -> None:
     for order in orders:
-        await _audit(
+        audit_record(
             actor=caller.member,
             action="order_place",
             subaccount=caller.subaccount,
@@ -304,6 +295,9 @@ async def _audit_orders(
             detail=detail,
             ip=ip,
         )
+
+
+_audit_orders = sync_to_async(_audit_each)
 
 
 async def orders_cancel(

@@ -37,6 +37,18 @@ def bpx() -> Iterator[SimpleNamespace]:
         yield SimpleNamespace(Account=Account, Public=Public)
 
 
+async def _place(script: Any) -> Any:
+    """A resting limit buy of 0.5 ETH at 3400, as bpx-py sends it."""
+    return await script.execute_order(
+        symbol="ETH_USDC",
+        side="Bid",
+        order_type="Limit",
+        time_in_force="GTC",
+        quantity="0.5",
+        price="3400",
+    )
+
+
 def _account(bpx: SimpleNamespace, api_key: str, secret: str, base_url: str) -> Any:
     account = bpx.Account(api_key, secret)
     account.BPX_API_URL = base_url + "/"  # the only change: where it sends its requests
@@ -56,14 +68,7 @@ async def test_bpx_py_loads_markets_reads_balances_places_lists_and_cancels(
     markets = await public.get_markets()
     balances = await script.get_balances()
     exchange_balances = await straight.get_balances()
-    placed = await script.execute_order(
-        symbol="ETH_USDC",
-        side="Bid",
-        order_type="Limit",
-        time_in_force="GTC",
-        quantity="0.5",
-        price="3400",
-    )
+    placed = await _place(script)
     listed = await script.get_open_orders(symbol="ETH_USDC")
     cancelled = await script.cancel_order(symbol="ETH_USDC", order_id=placed["id"])
     after = await script.get_open_orders(symbol="ETH_USDC")
@@ -83,14 +88,7 @@ async def test_bpx_py_gets_the_exchanges_unauthorized_error_with_a_read_only_key
     script = _account(bpx, pair["api_key"], pair["secret"], desk.bpx_url)
     await script.get_balances()  # reading is allowed
 
-    refused = await script.execute_order(
-        symbol="ETH_USDC",
-        side="Bid",
-        order_type="Limit",
-        time_in_force="GTC",
-        quantity="0.5",
-        price="3400",
-    )
+    refused = await _place(script)
 
     assert refused["code"] == "UNAUTHORIZED"
     assert "read-only" in refused["message"]
