@@ -7,12 +7,15 @@ proxied order (bench_gateway): the browsers' middleware, and per request a new t
 hops for the start and end signals. Here a request is read from the ASGI scope into a
 `ScriptRequest`, served by `endpoint.script_request_serve` (the same code as Django's view),
 and answered. Its sync steps run on asgiref's one shared sync thread, whose database
-connection stays open (`admit.connection_sound` closes a broken one). An unexpected error is
-logged and answered 500 in the exchange's error shape.
+connection stays open (`admit.connection_sound` closes a broken one). An order's outcome
+(reservations settled, tickets finished, audit) is recorded right after its answer is sent,
+within the same request (`endpoint.Answer.after`). An unexpected error is logged and answered
+500 in the exchange's error shape.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -90,6 +93,13 @@ async def script_http_app(scope: dict[str, Any], receive: Any, send: Any) -> Non
         headers.append((b"retry-after", answer.retry_after.encode()))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})
+    if answer.after is not None:
+        # The order's outcome is recorded after its answer left, within this request (not
+        # cancelled by the server's clean-up of a finished request: shielded).
+        try:
+            await asyncio.shield(answer.after())
+        except Exception:
+            logger.exception("Recording the outcome of %s failed", scope.get("path"))
 
 
 class ScriptHttpRouter:

@@ -11,7 +11,7 @@ desk's own is in the exchange's error shape.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
@@ -42,18 +42,21 @@ class ScriptRequest:
 
 @dataclass(frozen=True)
 class Answer:
-    """The exchange's answer as it came, or the desk's refusal in the exchange's shape."""
+    """The exchange's answer as it came, or the desk's refusal in the exchange's shape;
+    `after`: what must still be recorded once the answer is sent (an order's outcome), awaited
+    by whoever sends it, before the request ends."""
 
     status: int
     content_type: str
     body: bytes
     retry_after: str | None = None
+    after: Callable[[], Awaitable[None]] | None = None
 
 
 async def script_request_serve(request: ScriptRequest) -> Answer:
     """Serve one exchange route to a script (see the module docstring)."""
     try:
-        return Answer(*await _serve(request))
+        return await _serve(request)
     except Refusal as refusal:
         status, content_type, body, retry_after = refusal.parts()
         return Answer(status, content_type, body, retry_after)
@@ -78,17 +81,19 @@ async def bpx_endpoint(request: HttpRequest, route: str) -> HttpResponse:
     )
     if served_answer.retry_after is not None:
         response["Retry-After"] = served_answer.retry_after
+    if served_answer.after is not None:
+        await served_answer.after()
     return response
 
 
-async def _serve(request: ScriptRequest) -> tuple[int, str, bytes]:
+async def _serve(request: ScriptRequest) -> Answer:
     method = request.method
     target = served(method, request.path)
     if target is None:
         raise Refusal(404, "RESOURCE_NOT_FOUND", "Not found")
     params = request_params(method, request.query, request.body, batch=target.batch)
     if target.scope is Scope.PUBLIC:
-        return await exchange_forward(target.route, params, subaccount=None)
+        return Answer(*await exchange_forward(target.route, params, subaccount=None))
     ip = request.ip
     instruction = target.route.instruction or ""
     wanted = request.headers.get("X-Subaccount")
@@ -96,9 +101,10 @@ async def _serve(request: ScriptRequest) -> tuple[int, str, bytes]:
         signed = await script_request_verify(
             headers=request.headers, instruction=instruction, params=params
         )
-        return await orders_place(
+        status, content_type, body, after = await orders_place(
             api_key=signed.api_key, served=target, subaccount=wanted, params=params, ip=ip
         )
+        return Answer(status, content_type, body, after=after)
     caller = await script_request_admit(
         headers=request.headers,
         instruction=instruction,
@@ -109,5 +115,5 @@ async def _serve(request: ScriptRequest) -> tuple[int, str, bytes]:
     )
     if target.route in (R.ORDER_CANCEL, R.ORDERS_CANCEL_ALL):
         assert isinstance(params, dict)
-        return await orders_cancel(caller, target.route, params, ip=ip)
-    return await exchange_forward(target.route, params, subaccount=caller.subaccount)
+        return Answer(*await orders_cancel(caller, target.route, params, ip=ip))
+    return Answer(*await exchange_forward(target.route, params, subaccount=caller.subaccount))

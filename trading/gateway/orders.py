@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -248,9 +249,12 @@ async def orders_place(
     subaccount: str | None,
     params: dict[str, Any] | list[dict[str, Any]],
     ip: str | None,
-) -> tuple[int, str, bytes]:
+) -> tuple[int, str, bytes, Callable[[], Awaitable[None]]]:
     """Admit the key of a verified order request (`authenticate.script_request_verify`),
-    record, gate, forward and audit one order (or a batch); the exchange's answer."""
+    record, gate and forward one order (or a batch); the exchange's answer, and the step
+    that records it (reservations settled, tickets finished, audit), which the endpoint runs
+    once the answer is on its way (`endpoint.Answer.after`). Until it ran, the reservations
+    still count in full, so the gate only errs on the strict side."""
     orders = [dict(o) for o in (params if isinstance(params, list) else [params])]
     for order in orders:
         order.setdefault("clientId", new_client_id())
@@ -278,8 +282,11 @@ async def orders_place(
             await _not_sent(caller, orders, tickets, reservations, ip, failed, refusal.message)
         raise
     results = _results(status, content, len(orders))
-    await _answered(caller, orders, tickets, reservations, results, ip)
-    return status, content_type, content
+
+    async def record() -> None:
+        await _answered(caller, orders, tickets, reservations, results, ip)
+
+    return status, content_type, content, record
 
 
 def _audit_each(
