@@ -15,7 +15,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-setup: $(STAMP)
+# bpx-py (Backpack's official client, tests/trading/gateway/test_bpx_py_through_the_desk.py)
+# pins cryptography<44, which the other packages outgrew; it signs with cryptography's
+# unchanged ED25519 API, so it goes beside the virtualenv without its dependencies.
+BPX_PY := $(VENV)/bpx-py
+$(BPX_PY)/.installed: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target $(BPX_PY) 'bpx-py==2.0.11'
+	@touch $@
+
+setup: $(STAMP) $(BPX_PY)/.installed
 
 demo: setup
 	$(BIN)/python scripts/demo.py

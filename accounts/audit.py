@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+
 from accounts.models import AuditEvent, Subaccount
 
 SECRET_WORDS = ("secret", "password", "token", "otp", "seed", "code", "private")
@@ -41,7 +43,7 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to the audit trail; secret parameters are replaced by '[removed]'."""
     signed_in = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=actor if signed_in else None,
         actor_name=actor.get_username() if signed_in else "",
         action=action,
@@ -52,3 +54,32 @@ def audit_record(
         detail=detail[:2000],
         ip_address=ip or None,
     )
+    _insert(event)
+    return event
+
+
+# One INSERT ... RETURNING per event with the statement built once: the ORM's create compiled
+# it on every call, the largest part of an audited script order's database step
+# (bench_gateway). Each value is prepared by its field, exactly as the ORM prepares it.
+_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+_statements: dict[str, str] = {}
+
+
+def _insert(event: AuditEvent) -> None:
+    if not connection.features.can_return_columns_from_insert:
+        event.save(force_insert=True)
+        return
+    sql = _statements.get(connection.alias)
+    if sql is None:
+        quote = connection.ops.quote_name
+        meta = AuditEvent._meta
+        sql = _statements[connection.alias] = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in _FIELDS)})"
+            f" VALUES ({', '.join(['%s'] * len(_FIELDS))}) RETURNING {quote(meta.pk.column)}"
+        )
+    values = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in _FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias

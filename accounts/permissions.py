@@ -52,17 +52,25 @@ def subaccounts_visible_to(
 
 def role_of(user: Any, subaccount: Subaccount | int) -> Role | None:
     """The user's role on the subaccount, `Role.ADMIN` for superusers, None for non-members."""
-    if not _signed_in(user):
-        return None
-    if user.is_superuser:
-        return Role.ADMIN
+    if not _signed_in(user) or user.is_superuser:
+        return role_given(user, None)
     subaccount_id = subaccount if isinstance(subaccount, int) else subaccount.pk
     role = (
         Membership.objects.filter(user=user, subaccount_id=subaccount_id)
         .values_list("role", flat=True)
         .first()
     )
-    return Role(role) if role else None
+    return role_given(user, role)
+
+
+def role_given(user: Any, membership_role: str | None) -> Role | None:
+    """`role_of` for a caller that read the user's membership role itself (None: no
+    membership): `Role.ADMIN` for superusers, None for a user not signed in or inactive."""
+    if not _signed_in(user):
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    return Role(membership_role) if membership_role else None
 
 
 def roles_of(user: Any) -> dict[int, Role]:

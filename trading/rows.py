@@ -107,9 +107,9 @@ def _quantity(value: Decimal | None, market: Market | None) -> str:
     return quantity(value, market) if market is not None else plain(value)
 
 
-def order_row(order: Order, market: Market | None = None) -> dict[str, Any]:
+def order_row(order: Order, market: Market | None = None, *, by: str = "") -> dict[str, Any]:
     """One order as the tables show it (plain strings): price and quantities by `market`'s
-    tick and step."""
+    tick and step; `by`: the member who sent it through the desk (a dash when unknown)."""
     filled = order.executed_quantity
     return {
         "id": order.id,
@@ -128,6 +128,7 @@ def order_row(order: Order, market: Market | None = None) -> dict[str, Any]:
             if on
         ),
         "created": utc_time(order.created_at, with_date=True) if order.created_at else DASH,
+        "by": by or DASH,
     }
 
 

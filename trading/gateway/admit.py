@@ -1,8 +1,9 @@
 """Who is calling: the desk key behind a verified signature, and whether it may do this.
 
-One database round trip per request (`script_key_admit`): the key with its member and
-subaccounts, then in order revoked, expired, IP allow-list, the route's scope against the
-key's permissions, the subaccount, and the member's role there now. The use is recorded on
+One database statement per request (`script_key_admit`): the key with its member, its
+subaccounts and the member's role on each; then in order revoked, expired, IP allow-list,
+the route's scope against the key's permissions, the subaccount, and the member's role there
+now. The use is recorded on
 the key (last used, from where; at most every 10 s); a refusal of a known key is audited.
 """
 
@@ -13,11 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import AuditEvent, Role, Subaccount
-from accounts.permissions import role_allows, role_of
+from accounts.models import AuditEvent, Membership, Role, Subaccount
+from accounts.permissions import role_allows, role_given
 from trading.gateway.errors import Refusal, bad_request, forbidden, unauthorized
 from trading.gateway.models import ScriptKey
 from trading.gateway.routes import Scope, Served
@@ -38,23 +40,96 @@ class Caller:
         return f"script key {self.key.name} ({self.key.fingerprint})"
 
 
-# Plain SQL: compiling the ORM's queries was most of this step's CPU (bench_gateway).
-_KEY_SQL = "SELECT * FROM trading_scriptkey WHERE public_key = %s"
-_SUBACCOUNTS_SQL = (
-    "SELECT s.* FROM accounts_subaccount s JOIN trading_scriptkey_subaccounts k"
-    " ON k.subaccount_id = s.id WHERE k.scriptkey_id = %s ORDER BY s.id"
-)
+# One plain SQL statement for the key, its member, its subaccounts and the member's role on
+# each: the ORM's four queries (compiling them, building their rows) were most of this step's
+# CPU and the largest part of what the desk added to an order (bench_gateway).
+@dataclass(frozen=True)
+class _Reader:
+    """The statement and, per model, its fields with the database's value converters."""
+
+    sql: str
+    parts: tuple[tuple[type, list[str], list[tuple[Any, list[Any]]]], ...]
+
+
+_readers: dict[str, _Reader] = {}
+
+
+def _reader() -> _Reader:
+    reader = _readers.get(connection.alias)
+    if reader is not None:
+        return reader
+    users = get_user_model()
+    through = ScriptKey.subaccounts.through._meta.db_table
+    membership = Membership._meta.db_table
+    columns: list[str] = []
+    parts = []
+    for alias, model in zip("kus", (ScriptKey, users, Subaccount), strict=True):
+        fields = model._meta.concrete_fields
+        columns += [f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields]
+        converters = []
+        for f in fields:
+            col = f.get_col(model._meta.db_table)
+            found = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+            converters.append((col, found))
+        parts.append((model, [f.attname for f in fields], converters))
+    sql = (
+        f"SELECT {', '.join(columns)}, m.role FROM {ScriptKey._meta.db_table} k"
+        f" JOIN {users._meta.db_table} u ON u.{users._meta.pk.column} = k.member_id"
+        f" LEFT JOIN {through} ks ON ks.scriptkey_id = k.id"
+        f" LEFT JOIN {Subaccount._meta.db_table} s ON s.id = ks.subaccount_id"
+        f" LEFT JOIN {membership} m ON m.subaccount_id = s.id AND m.user_id = k.member_id"
+        " WHERE k.public_key = %s ORDER BY s.id"
+    )
+    reader = _readers[connection.alias] = _Reader(sql, tuple(parts))
+    return reader
+
+
+def _instance(part: tuple[type, list[str], list[tuple[Any, list[Any]]]], values: tuple) -> Any:
+    model, names, converters = part
+    converted = []
+    for value, (col, found) in zip(values, converters, strict=True):
+        for converter in found:
+            value = converter(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, names, converted)
+
+
+def connection_sound() -> None:
+    """Close this thread's database connection if an error left it unusable.
+
+    `/bpx/` runs outside Django's request cycle (`bare.py`), whose start and end close such a
+    connection; there the connection of asgiref's shared sync thread stays open between
+    requests, so the first step of every signed request checks it instead."""
+    if connection.connection is not None and connection.errors_occurred:
+        if connection.is_usable():
+            connection.errors_occurred = False
+        else:
+            connection.close()
 
 
 def _key(api_key: str) -> ScriptKey | None:
-    """The key with its member and its subaccounts (`scoped`), or None."""
-    key = next(iter(ScriptKey.objects.raw(_KEY_SQL, [api_key])), None)
-    if key is None:
+    """The key with its member, its subaccounts (`scoped`) and the member's stored role on
+    each (`roles`, by subaccount id), or None."""
+    reader = _reader()
+    with connection.cursor() as cursor:
+        cursor.execute(reader.sql, [api_key])
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    users = get_user_model()
-    member_sql = f"SELECT * FROM {users._meta.db_table} WHERE id = %s"
-    key.member = next(iter(users.objects.raw(member_sql, [key.member_id])))
-    key.scoped = list(Subaccount.objects.raw(_SUBACCOUNTS_SQL, [key.pk]))
+    (key_part, member_part, subaccount_part) = reader.parts
+    widths = [len(part[1]) for part in reader.parts]
+    first = rows[0]
+    key = _instance(key_part, first[: widths[0]])
+    key.member = _instance(member_part, first[widths[0] : widths[0] + widths[1]])
+    key.scoped = []
+    key.roles = {}
+    for row in rows:
+        values = row[widths[0] + widths[1] : -1]
+        if values[0] is None:  # a key scoped to no subaccount
+            continue
+        subaccount = _instance(subaccount_part, values)
+        key.scoped.append(subaccount)
+        key.roles[subaccount.pk] = row[-1]
     return key
 
 
@@ -89,7 +164,7 @@ def _check(key: ScriptKey, served: Served, wanted: str | None, ip: str | None) -
         raise unauthorized("This desk key is read-only: it may not place or cancel orders.")
     subaccount = _subaccount(key, wanted)
     need = Role.TRADER if served.scope is Scope.TRADE else Role.VIEWER
-    if not role_allows(role_of(key.member, subaccount), need):
+    if not role_allows(role_given(key.member, key.roles.get(subaccount.pk)), need):
         raise forbidden(
             f"{key.member.get_username()} no longer has the {need.label.lower()} role on "
             f"{subaccount.name}."
@@ -101,6 +176,7 @@ def script_key_admit(
     *, api_key: str, served: Served, subaccount: str | None, ip: str | None
 ) -> Caller:
     """The caller of a correctly signed request, or a `Refusal` in the exchange's shape."""
+    connection_sound()
     key = _key(api_key)
     if key is None:
         raise unauthorized("Invalid X-API-Key Header: unknown API key")

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpResponse
-
 JSON_TYPE = "application/json; charset=utf-8"
 
 
 class Refusal(Exception):  # noqa: N818 - the exchange's word
-    """The desk refuses a script's request; rendered once, at the view's edge."""
+    """The desk refuses a script's request; rendered once, at the endpoint's edge."""
 
     def __init__(
         self, status: int, code: str, message: str, *, retry_after: float | None = None
@@ -28,12 +26,11 @@ class Refusal(Exception):  # noqa: N818 - the exchange's word
         self.message = message
         self.retry_after = retry_after
 
-    def response(self) -> HttpResponse:
-        body = json.dumps({"code": self.code, "message": self.message})
-        response = HttpResponse(body, status=self.status, content_type=JSON_TYPE)
-        if self.retry_after is not None:
-            response["Retry-After"] = str(max(1, round(self.retry_after)))
-        return response
+    def parts(self) -> tuple[int, str, bytes, str | None]:
+        """(status, content type, body, Retry-After or None) of the refusal."""
+        body = json.dumps({"code": self.code, "message": self.message}).encode()
+        retry = None if self.retry_after is None else str(max(1, round(self.retry_after)))
+        return self.status, JSON_TYPE, body, retry
 
 
 def unauthorized(message: str) -> Refusal:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
-
 from accounts.crypto import SecretUnavailableError, subaccount_credentials
 from accounts.models import Subaccount
 from trading.backpack import ExchangeUnavailableError
@@ -43,8 +41,3 @@ async def exchange_forward(
     except BackpackError as error:
         raise Refusal(400, "INVALID_CLIENT_REQUEST", error.message) from None
     return status, headers.get("content-type") or JSON_TYPE, content
-
-
-def answer(status: int, content_type: str, content: bytes) -> HttpResponse:
-    """The exchange's answer, unchanged."""
-    return HttpResponse(content, status=status, content_type=content_type)

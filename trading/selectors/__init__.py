@@ -49,6 +49,7 @@ from trading.selectors.orders import (
     fills_page,
     open_orders_for,
     open_orders_for_team,
+    order_senders,
     orders_all,
     orders_page,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "markets_overview",
     "open_orders_for",
     "open_orders_for_team",
+    "order_senders",
     "orders_all",
     "orders_page",
     "positions_for",

@@ -53,6 +53,7 @@ class AccountBlock:
     liquidations: dict[str, Decimal | None] | None = None
     error: str = ""
     markets: dict[str, Market] = field(default_factory=dict)  # by symbol, for the decimals
+    senders: dict[int, str] = field(default_factory=dict)  # clientId -> who sent the order
 
 
 async def guarded(block: AccountBlock, read: Awaitable[T]) -> T | None:

@@ -16,7 +16,7 @@ from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_view_for
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.selectors.markets import markets_known
-from trading.selectors.orders import open_orders_for
+from trading.selectors.orders import open_orders_for, order_senders
 from trading.selectors.positions import positions_for
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class AccountState:
     positions_error: str = ""
     balances: SubaccountBalances | None = None  # None: unreadable, the region is left as is
     markets: dict[str, Market] = field(default_factory=dict)
+    senders: dict[int, str] = field(default_factory=dict)  # clientId -> who sent the order
 
 
 def _failure(outcome: Any, subaccount: Subaccount, what: str) -> str:
@@ -63,6 +64,7 @@ async def account_state_read(
         state.orders_error = _failure(orders, subaccount, "open orders read")
     else:
         state.orders = orders
+        state.senders = await order_senders(subaccount, orders)
     if isinstance(positions, BaseException):
         state.positions_error = _failure(positions, subaccount, "positions read")
     else:

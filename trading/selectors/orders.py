@@ -1,5 +1,5 @@
-"""Read models of orders and fills: open orders (one subaccount or the team), and the
-history pages and CSV exports of fills and orders."""
+"""Read models of orders and fills: open orders (one subaccount or the team) and who sent
+them, and the history pages and CSV exports of fills and orders."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from asgiref.sync import sync_to_async
+
 from accounts.models import Subaccount
 from trading.backpack import Fill, Order
 from trading.exchange import client_for
+from trading.models.tickets import OrderTicket
 from trading.selectors.access import AccountBlock, guarded, subaccount_access_async
 from trading.selectors.cache import cached
 from trading.selectors.markets import markets_known
@@ -27,6 +30,27 @@ async def open_orders_for(subaccount: Subaccount, symbol: str | None = None) -> 
     """The subaccount's open orders (all markets, or one), newest first."""
     orders = await client_for(subaccount).open_orders(symbol)
     return sorted(orders, key=lambda o: o.created_at or _EPOCH, reverse=True)
+
+
+def _senders(subaccount_id: int, client_ids: list[int]) -> dict[int, str]:
+    rows = (
+        OrderTicket.objects.filter(
+            subaccount_id=subaccount_id, client_id__in=client_ids, actor__isnull=False
+        )
+        .order_by("pk")
+        .values_list("client_id", "actor__username")
+    )
+    return dict(rows)  # the latest ticket of a clientId wins
+
+
+async def order_senders(subaccount: Subaccount, orders: list[Order] | None) -> dict[int, str]:
+    """Who sent each of `orders` through the desk (ticket, ladder, script key...): clientId
+    -> the member's user name, from the order tickets; an order sent outside the desk has
+    none."""
+    client_ids = sorted({o.client_id for o in orders or [] if o.client_id is not None})
+    if not client_ids:
+        return {}
+    return await sync_to_async(_senders)(subaccount.pk, client_ids)
 
 
 async def open_orders_for_team(
@@ -49,6 +73,8 @@ async def open_orders_for_team(
 
     async def fill(block: AccountBlock) -> None:
         block.orders = await guarded(block, read(block.access.subaccount))
+        if not recent:  # the overview counts orders; a page that lists them names senders
+            block.senders = await order_senders(block.access.subaccount, block.orders)
 
     _, markets = await asyncio.gather(asyncio.gather(*(fill(b) for b in blocks)), markets_known())
     for block in blocks:

@@ -42,6 +42,7 @@ def _block_region(block: selectors.AccountBlock, *, oob: bool) -> Region:
         error=block.error,
         markets=block.markets,
         oob=oob,
+        senders=block.senders,
     )
 
 
@@ -66,7 +67,10 @@ async def _orders_region(access: SubaccountAccess) -> Region:
         return open_orders_region(
             subaccount, [], can_trade=access.can_trade, error=failure_text(error)
         )
-    return open_orders_region(subaccount, orders, can_trade=access.can_trade, markets=markets)
+    senders = await selectors.order_senders(subaccount, orders)
+    return open_orders_region(
+        subaccount, orders, can_trade=access.can_trade, markets=markets, senders=senders
+    )
 
 
 async def _regions_answer(
