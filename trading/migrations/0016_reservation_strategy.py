@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trading", "0014_pnl_checkpoint"),
+        ("trading", "0015_risk_day_start_zone"),
     ]
 
     operations = [
