@@ -76,7 +76,12 @@ async def receive_until(communicator, pattern: str, seconds: float = 8.0) -> str
 async def through_sentinel(communicator, user) -> list[str]:
     """Send the user's socket a sentinel after everything already on its way to it, and return
     the frames that arrived before the sentinel: whatever was sent to it earlier is among them
-    (a consumer handles its messages in order)."""
+    (a consumer handles its messages in order).
+
+    The sentinel travels through the channel layer (the user's own group), fragments through
+    the process's fan-out hub. The proof still holds for the checks below: the hub writes a
+    group's fragment to every member's socket in one call, so once another member has
+    received a fragment, any copy for this socket was already written ahead of the sentinel."""
     sentinel = f"sentinel-{uuid.uuid4().hex}"
     await get_channel_layer().group_send(
         alerts_group(user.pk), {"type": "push", "html": f'<div id="{sentinel}"></div>'}
