@@ -32,6 +32,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sandbox.process import SandboxProcess
 
@@ -108,7 +109,12 @@ async def measure(subaccount: object, trader: object, orders: int, profiler: obj
             "token": secrets.token_urlsafe(18),
         }
         started, cpu = time.perf_counter(), time.process_time()
-        response = await browser.post(url, data, headers={"HX-Request": "true"})
+        response = await browser.post(  # as htmx sends a form: urlencoded, not multipart
+            url,
+            urlencode(data),
+            content_type="application/x-www-form-urlencoded",
+            headers={"HX-Request": "true"},
+        )
         spent, cpu_spent = time.perf_counter() - started, time.process_time() - cpu
         body = response.content.decode()
         if 'data-result="ok"' not in body:
