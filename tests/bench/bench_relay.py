@@ -134,12 +134,12 @@ async def run_client(ws_url: str, headers: dict[str, str], client: Client, measu
                 client.latencies_ms.append((now - int(stamp.group(1)) / 1e6) * 1000)
 
 
-async def load(
-    urls: list[str], cookie: str | None, pids: dict[str, int], count: int
-) -> tuple[dict[str, float], list[Client]]:
-    """`count` clients over the 5 markets (and over `urls` in turn); figures over the window."""
+async def arrive(
+    urls: list[str], cookie: str | None, count: int, measuring
+) -> tuple[list[Client], list[asyncio.Task]]:
+    """`count` clients over the 5 markets (and over `urls` in turn), arriving in batches of 50,
+    each let in before the next knocks (all at once they overflow the listen backlog)."""
     clients = [Client(MARKETS[i % len(MARKETS)]) for i in range(count)]
-    state = {"measuring": False}
     tasks = []
     for i, client in enumerate(clients):
         url = urls[i % len(urls)]
@@ -147,14 +147,21 @@ async def load(
         if cookie:
             headers["Cookie"] = f"sessionid={cookie}"
         ws_url = url.replace("http://", "ws://") + f"/ws/market/{client.symbol}/"
-        tasks.append(
-            asyncio.create_task(run_client(ws_url, headers, client, lambda: state["measuring"]))
-        )
-        if i % 50 == 49:  # browsers arrive in batches, each let in before the next knocks
-            batch = clients[i - 49 : i + 1]
+        tasks.append(asyncio.create_task(run_client(ws_url, headers, client, measuring)))
+        if i % 50 == 49 or i == count - 1:
+            batch = clients[i - i % 50 : i + 1]
             deadline = time.monotonic() + 15
             while not all(c.connected for c in batch) and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
+    return clients, tasks
+
+
+async def load(
+    urls: list[str], cookie: str | None, pids: dict[str, int], count: int
+) -> tuple[dict[str, float], list[Client]]:
+    """`count` clients over the 5 markets (and over `urls` in turn); figures over the window."""
+    state = {"measuring": False}
+    clients, tasks = await arrive(urls, cookie, count, lambda: state["measuring"])
     await asyncio.sleep(WARMUP_S)
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     own_before = time.process_time()
@@ -370,29 +377,18 @@ def soak(folder: Path, seed: Path) -> None:
         samples: list[tuple[float, float]] = []
 
         async def run() -> None:
-            clients = [Client(MARKETS[i % len(MARKETS)]) for i in range(count)]
-            url = desk.servers[0].url
-            headers = {"Origin": url, "Cookie": f"sessionid={desk.cookie}"}
-            tasks = [
-                asyncio.create_task(
-                    run_client(
-                        url.replace("http://", "ws://") + f"/ws/market/{c.symbol}/",
-                        headers,
-                        c,
-                        lambda: True,
-                    )
-                )
-                for c in clients
-            ]
+            clients, tasks = await arrive([desk.servers[0].url], desk.cookie, count, lambda: True)
+            print(f"  {sum(c.connected for c in clients)} of {count} connected", flush=True)
             started = time.monotonic()
             while time.monotonic() - started < SOAK_S:
                 await asyncio.sleep(SOAK_EVERY_S)
                 at = time.monotonic() - started
                 samples.append((at, rss_mib(pid)))
                 received = sum(c.received for c in clients)
+                receiving = sum(1 for c in clients if c.received)
                 print(
                     f"  {at / 60:6.1f} min: resident {samples[-1][1]:7.1f} MiB, "
-                    f"{received:,} messages so far",
+                    f"{received:,} messages so far, {receiving} browsers receiving",
                     flush=True,
                 )
             for task in tasks:
