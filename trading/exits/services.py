@@ -4,22 +4,27 @@ An exit is a reduce-only trigger order on the closing side for a percent of the 
 it is when the trigger fires (`BackpackClient.place_position_exit`); the exchange expires it
 when the position closes. It only reduces risk, so the gate lets it pass (nothing reserved),
 but it goes through the gate like every order. Moving is cancel then place (the exchange has
-no amend); if the new one is refused the old one is already gone, which the message says.
+no amend); if the new one is refused (a limit outside the price band, say) the old one is put
+back where it was, so a failed move never leaves a position without the exit it had (audited
+as ``position_exit_restore``; a restore the exchange refuses too is logged and audited).
 Every change leaves one audit record.
 """
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
 from accounts.errors import ServiceError
 from accounts.models import Subaccount
 from trading.audited import audited, require_trader
-from trading.backpack import BackpackError, Order, Side, TriggerBy
+from trading.backpack import BackpackError, Order, OrderStatus, Side, TriggerBy
 from trading.exchange import client_for
 from trading.failures import failure_reason
 from trading.risk.services import risk_gate_admit
+
+log = logging.getLogger(__name__)
 
 
 class ExitError(ServiceError):
@@ -123,14 +128,35 @@ async def position_exit_move(
     old = await position_exit_remove(
         actor=actor, subaccount=subaccount, symbol=symbol, order_id=order_id, ip=ip
     )
-    return await position_exit_set(
-        actor=actor,
-        subaccount=subaccount,
-        symbol=symbol,
-        trigger_price=trigger_price,
-        percent=percent if percent is not None else (old.trigger_percent or Decimal(100)),
-        limit_price=limit_price,
-        trigger_by=old.trigger_by or TriggerBy.MARK_PRICE,
-        ip=ip,
-        action="position_exit_move",
-    )
+    same = {
+        "actor": actor,
+        "subaccount": subaccount,
+        "symbol": symbol,
+        "percent": percent if percent is not None else (old.trigger_percent or Decimal(100)),
+        "trigger_by": old.trigger_by or TriggerBy.MARK_PRICE,
+        "ip": ip,
+    }
+    try:
+        return await position_exit_set(
+            trigger_price=trigger_price,
+            limit_price=limit_price,
+            action="position_exit_move",
+            **same,
+        )
+    except (ExitError, BackpackError):
+        if old.trigger_price is not None and old.status is OrderStatus.CANCELLED:
+            await _restore(old, same)
+        raise
+
+
+async def _restore(old: Order, same: dict[str, Any]) -> None:
+    """Put a moved exit back where it was (its own percent, limit and reference)."""
+    try:
+        await position_exit_set(
+            **{**same, "percent": old.trigger_percent or Decimal(100)},
+            trigger_price=old.trigger_price,
+            limit_price=old.price,
+            action="position_exit_restore",
+        )
+    except (ExitError, BackpackError) as error:  # audited as failed by the set
+        log.warning("exit %s of %s not put back after a failed move: %s", old.id, old.symbol, error)

@@ -142,7 +142,9 @@ async def exit_set(request: HttpRequest, subaccount_id: int) -> HttpResponse:
     except ServiceError as error:
         text, level = failure_text(error), "error"
     except EXCHANGE_ERRORS as error:
-        text, level = f"The exit was not set: {failure_text(error)}", "error"
+        # a refused move is put back where it was by the service; the card shows it
+        verb = "moved" if data["order_id"] else "set"
+        text, level = f"The exit was not {verb}: {failure_text(error)}", "error"
     return await _answer(request, access, text, level)
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import AuditEvent
-from trading.backpack import OrderStatus
+from trading.backpack import BackpackError, OrderStatus
 from trading.exits.selectors import position_exits
 from trading.exits.services import (
     ExitError,
@@ -86,6 +86,26 @@ async def test_move_keeps_the_share_and_remove_takes_it_away(desk) -> None:
     )
     assert removed.status is OrderStatus.CANCELLED
     assert await position_exits(subaccount=desk.main) == []
+
+
+async def test_a_move_the_exchange_refuses_leaves_the_exit_where_it_was(desk) -> None:
+    await open_long(desk)
+    stop_loss = await exit_at(desk, "140", percent=D(25), limit_price=D("139.5"))
+
+    with pytest.raises(BackpackError):  # a limit far outside the exchange's price band
+        await position_exit_move(
+            actor=desk.trader,
+            subaccount=desk.main,
+            symbol=PERP,
+            order_id=stop_loss.id,
+            trigger_price=D("145"),
+            limit_price=D("1"),
+        )
+
+    (only,) = await position_exits(subaccount=desk.main)
+    assert (only.trigger_price, only.trigger_percent, only.price) == (D("140"), D("25"), D("139.5"))
+    actions = [e.action async for e in AuditEvent.objects.order_by("pk")]
+    assert actions[-3:] == ["position_exit_remove", "position_exit_move", "position_exit_restore"]
 
 
 async def test_no_position_no_exit(desk) -> None:
