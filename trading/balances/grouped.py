@@ -69,7 +69,14 @@ class GroupedRead(Generic[K, V]):
         if state.pump is None or state.pump.done():
             state.pump = loop.create_task(self._pump(state))
         # A caller that goes away must not cancel the read others wait for.
-        found = await asyncio.shield(group.future)
+        try:
+            found = await asyncio.shield(group.future)
+        except RuntimeError as exc:
+            if "CurrentThreadExecutor" not in str(exc):
+                raise
+            # The read ran in the first caller's context, whose request (and with it Django's
+            # thread for its database work) had ended: read this caller's keys itself.
+            found = await self._read(wanted, argument)
         return {key: found[key] for key in wanted if key in found}
 
     async def _pump(self, state: _LoopState) -> None:
