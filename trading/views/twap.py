@@ -85,15 +85,16 @@ async def twap_start_view(request: HttpRequest, access, symbol: str) -> HttpResp
     return HttpResponse(await _list_html(request, access, symbol) + outcome.html())
 
 
-@require_POST
-@signed_in
-@trader_view(TRADER_ONLY)
-async def twap_cancel_view(request: HttpRequest, access, symbol: str) -> HttpResponse:
-    """Cancel one running TWAP; answers the refreshed list and the outcome."""
+def _strategy_id(request: HttpRequest) -> str | None:
+    """The posted strategy id, or None when it names no strategy."""
     strategy_id = (request.POST.get("strategy_id") or "").strip()
-    if not strategy_id.isascii() or not strategy_id.isdigit() or len(strategy_id) > STRATEGY_ID:
-        return refused(request, "Say which TWAP to cancel.", status=400)
-    outcome = await outcome_of(
+    known = strategy_id.isascii() and strategy_id.isdigit() and len(strategy_id) <= STRATEGY_ID
+    return strategy_id if known else None
+
+
+async def _cancel(request: HttpRequest, access, symbol: str, strategy_id: str, label: str):
+    """Cancel one running TWAP through the service, as the page's outcome."""
+    return await outcome_of(
         twap_cancel(
             actor=request.user,
             subaccount=access.subaccount,
@@ -102,8 +103,19 @@ async def twap_cancel_view(request: HttpRequest, access, symbol: str) -> HttpRes
             ip=client_ip(request),
         ),
         failed="TWAP not cancelled",
-        said=lambda strategy: (f"TWAP {strategy.id}: {strategy.status.value}.", "ok"),
+        said=lambda strategy: (f"TWAP {strategy.id}{label}: {strategy.status.value}.", "ok"),
     )
+
+
+@require_POST
+@signed_in
+@trader_view(TRADER_ONLY)
+async def twap_cancel_view(request: HttpRequest, access, symbol: str) -> HttpResponse:
+    """Cancel one running TWAP; answers the refreshed list and the outcome."""
+    strategy_id = _strategy_id(request)
+    if strategy_id is None:
+        return refused(request, "Say which TWAP to cancel.", status=400)
+    outcome = await _cancel(request, access, symbol, strategy_id, "")
     return HttpResponse(await _list_html(request, access, symbol) + outcome.html())
 
 
@@ -144,26 +156,10 @@ async def team_twap_cancel(request: HttpRequest, subaccount_id: int) -> HttpResp
         if not access.can_trade:
             raise PermissionDenied(TRADER_ONLY.format(name=access.subaccount.name))
         symbol = (request.POST.get("symbol") or "").strip().upper()
-        strategy_id = (request.POST.get("strategy_id") or "").strip()
-        known_id = (
-            strategy_id.isascii() and strategy_id.isdigit() and len(strategy_id) <= STRATEGY_ID
-        )
-        if not SYMBOL.match(symbol) or not known_id:
+        strategy_id = _strategy_id(request)
+        if not SYMBOL.match(symbol) or strategy_id is None:
             return refused(request, "Say which TWAP to cancel.", status=400)
-        outcome = await outcome_of(
-            twap_cancel(
-                actor=request.user,
-                subaccount=access.subaccount,
-                symbol=symbol,
-                strategy_id=strategy_id,
-                ip=client_ip(request),
-            ),
-            failed="TWAP not cancelled",
-            said=lambda strategy: (
-                f"TWAP {strategy.id} on {symbol}: {strategy.status.value}.",
-                "ok",
-            ),
-        )
+        outcome = await _cancel(request, access, symbol, strategy_id, f" on {symbol}")
     except PermissionDenied as denied:
         return refused(request, str(denied))
     return HttpResponse(await _team_html(request) + outcome.html())
