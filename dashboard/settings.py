@@ -77,6 +77,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The order book and recent trades only: rendered by the relay up to ten times a
+        # second per market, where Jinja2 is about five times cheaper (trading/jinja.py).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "trading.jinja.environment"},
+    },
 ]
 
 if CONFIG.database_url:

@@ -7,9 +7,11 @@ are formatted by `trading.formatting` (the one rule). `trading.live_regions` ren
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from trading.backpack import Fill, Kline, Market, Order, Position, Side, Trade
@@ -44,15 +46,13 @@ def book_rows(
 ) -> list[BookRow]:
     rows = []
     running = Decimal(0)
+    pp, qp = price_places(market), quantity_places(market)  # once, not per level
     for level_price, level_quantity in levels:
         running += level_quantity
         pct = (running / max_total * 100) if max_total > 0 else Decimal(0)
         rows.append(
             BookRow(
-                price(level_price, market),
-                quantity(level_quantity, market),
-                quantity(running, market),
-                fixed(pct, 1),
+                fixed(level_price, pp), fixed(level_quantity, qp), fixed(running, qp), fixed(pct, 1)
             )
         )
     return rows
@@ -65,13 +65,20 @@ def book_from_depth(depth: Any) -> OrderBook:
     return book
 
 
-def trade_rows(market: Market, trades: Sequence[Trade]) -> list[dict[str, Any]]:
+def trade_rows(market: Market, trades: Sequence[Trade]) -> list[Mapping[str, Any]]:
     """The recent trades as the table shows them, newest first (at most MAX_TRADES).
 
     A trade whose buyer was the maker was a sell by the taker (shown in the ask colour).
     """
     pp, qp = price_places(market), quantity_places(market)
-    return [
+    return [_trade_row(t, pp, qp) for t in list(trades)[:MAX_TRADES]]
+
+
+@functools.lru_cache(maxsize=4096)
+def _trade_row(t: Trade, pp: int, qp: int) -> Mapping[str, Any]:
+    """One trade's row. A trade never changes, and the relay renders a market's forty newest
+    up to ten times a second: each is formatted once (kept read-only, shared by renders)."""
+    return MappingProxyType(
         {
             "price": fixed(t.price, pp),
             "quantity": fixed(t.quantity, qp),
@@ -79,8 +86,7 @@ def trade_rows(market: Market, trades: Sequence[Trade]) -> list[dict[str, Any]]:
             "side": "ask" if t.is_buyer_maker else "bid",
             "id": "" if t.id is None else t.id,
         }
-        for t in list(trades)[:MAX_TRADES]
-    ]
+    )
 
 
 def kline_point(kline: Kline) -> dict[str, Any]:

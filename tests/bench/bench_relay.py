@@ -426,7 +426,9 @@ def main() -> None:
             peer = peer_run(count, plan)
             rows.append((f"embedded, {count}", desk_figures, peer))
         scaled = None
-        if _reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379):
+        if not SCALED_CLIENTS:
+            print("scaled mode left out: BENCH_SCALED_CLIENTS=0")
+        elif _reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379):
             label = f"scaled, 2 processes, {SCALED_CLIENTS}"
             print(f"\n--- {label} browsers (PostgreSQL, Redis) ---", flush=True)
             env = {"REDIS_URL": SCALED_REDIS_URL, "DATABASE_URL": SCALED_POSTGRES_URL}
