@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.template import engines
 from django.template.loader import render_to_string
 
 from trading.backpack import Kline, Market, MarkPrice, Order, Position, Ticker, Trade
@@ -53,9 +54,10 @@ class Region:
 
     template: str
     context: dict[str, Any]
+    engine: str = "django"  # "jinja2": the market regions the relay renders most (trading/jinja.py)
 
     def render(self) -> str:
-        return render_to_string(self.template, self.context)
+        return engines[self.engine].get_template(self.template).render(self.context)
 
 
 # -- market regions --------------------------------------------------------------------------
@@ -89,7 +91,7 @@ def book_region(market: Market, book: OrderBook, *, levels: int = 20, oob: bool 
         "spread_pct": percent(spread_pct, 3) if spread_pct is not None else "",
         "empty": not bids and not asks,
     }
-    return Region("trading/partials/book.html", context)
+    return Region("trading/partials/book.html", context, engine="jinja2")
 
 
 def book_html(market: Market, book: OrderBook, *, levels: int = 20, oob: bool = True) -> str:
@@ -101,7 +103,9 @@ def trades_region(market: Market, trades: Sequence[Trade], *, oob: bool = True) 
     """The recent trades region ``trades-{symbol}``, newest first."""
     rows = trade_rows(market, trades)
     return Region(
-        "trading/partials/trades.html", {"market": market, "rows": rows, "oob": _oob(oob)}
+        "trading/partials/trades.html",
+        {"market": market, "rows": rows, "oob": _oob(oob)},
+        engine="jinja2",
     )
 
 
@@ -147,7 +151,7 @@ def market_stats_region(
         if mark and mark.next_funding_timestamp
         else DASH,
     }
-    return Region("trading/partials/stats.html", context)
+    return Region("trading/partials/stats.html", context, engine="jinja2")
 
 
 def market_stats_html(

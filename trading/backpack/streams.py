@@ -110,6 +110,8 @@ class StreamClient:
         self._ws: Any = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._heard_at = 0.0  # loop time of the newest frame (the silence watchdog reads it)
+        self._silent: str | None = None  # why the watchdog dropped the socket
         self._next_id = 0
         self._acks: dict[int, asyncio.Future[Any]] = {}
         self._private_ids: set[int] = set()
@@ -301,26 +303,51 @@ class StreamClient:
             logger.warning("could not re-measure the exchange clock: %s", exc)
 
     async def _read(self, ws: Any) -> None:
-        while True:
-            try:
-                async with asyncio.timeout(self.watchdog_s):
-                    raw = await ws.recv()
-            except TimeoutError:
-                pong = await ws.ping()
+        """Receive and dispatch every frame until the socket ends. Silence is watched beside
+        it (`_watch_silence`), not by a timeout around each receive: at a thousand frames a
+        second, arming and cancelling a timer per frame cost more than parsing the frame."""
+        loop = asyncio.get_running_loop()
+        self._heard_at = loop.time()
+        self._silent = None
+        watch = asyncio.create_task(self._watch_silence(ws))
+        try:
+            while True:
                 try:
-                    async with asyncio.timeout(self.pong_timeout_s):
-                        await pong
-                except TimeoutError:
-                    # Silent socket: no close handshake can succeed, drop it at once.
-                    transport = getattr(ws, "transport", None)
-                    if transport is not None:
-                        transport.abort()
-                    raise TimeoutError(
-                        f"no frame for {self.watchdog_s:g}s and no pong within "
-                        f"{self.pong_timeout_s:g}s"
-                    ) from None
+                    raw = await ws.recv()
+                except websockets.ConnectionClosed:
+                    if self._silent is not None:  # the watchdog dropped it
+                        raise TimeoutError(self._silent) from None
+                    raise
+                self._heard_at = loop.time()
+                await self._dispatch(raw)
+        finally:
+            watch.cancel()
+
+    async def _watch_silence(self, ws: Any) -> None:
+        """No frame for `watchdog_s`: ping; no pong within `pong_timeout_s` either: the socket
+        is dead without knowing it; abort it at once (no close handshake can succeed) and the
+        reader ends with why."""
+        loop = asyncio.get_running_loop()
+        while True:
+            quiet_until = self._heard_at + self.watchdog_s
+            if loop.time() < quiet_until:
+                await asyncio.sleep(quiet_until - loop.time())
                 continue
-            await self._dispatch(raw)
+            try:
+                pong = await ws.ping()
+                async with asyncio.timeout(self.pong_timeout_s):
+                    await pong
+            except websockets.ConnectionClosed:
+                return  # the reader sees it too
+            except TimeoutError:
+                self._silent = (
+                    f"no frame for {self.watchdog_s:g}s and no pong within {self.pong_timeout_s:g}s"
+                )
+                transport = getattr(ws, "transport", None)
+                if transport is not None:
+                    transport.abort()
+                return
+            self._heard_at = loop.time()  # alive: another full wait for a frame
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)

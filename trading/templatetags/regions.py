@@ -8,7 +8,6 @@ partial rendered (``Region.render``), so a region looks the same however it arri
 from __future__ import annotations
 
 from django import template
-from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 
 from trading.live_regions import Region
@@ -21,7 +20,6 @@ def live_region(region: Region | None) -> SafeString | str:
     """The region's partial rendered with its context (nothing for None)."""
     if region is None:
         return ""
-    html = get_template(region.template).render(region.context)
     # A template's output, escaped by that template: Django's backend returns it as a
-    # SafeString already, the Jinja2 backend (the book and trades, trading/jinja.py) as str.
-    return mark_safe(html)  # noqa: S308
+    # SafeString already, the Jinja2 backend (book, trades, statistics: trading/jinja.py) as str.
+    return mark_safe(region.render())  # noqa: S308
