@@ -90,9 +90,10 @@ def order_summary(order: Order) -> str:
 def _commit_without_waiting_for_disk() -> None:
     """The open transaction's commit returns before its write-ahead log reaches the disk
     (PostgreSQL's asynchronous commit; other databases commit as before). Only for a
-    transaction that a synchronous commit follows before anything depends on it."""
+    transaction that a synchronous commit follows before anything depends on it; inside an
+    outer transaction (whose commit would then not wait either) it changes nothing."""
     connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
