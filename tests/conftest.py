@@ -46,6 +46,21 @@ def _close_the_async_tests_connection(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _close_the_grouped_reads_connection(django_db_blocker):
+    """Grouped reads (trading.balances.grouped) keep one connection on their own thread, as a
+    server keeps it between requests; a test's connection ends with the test, so the next test
+    (perhaps one without database access) finds none open, and PostgreSQL can drop the test
+    database at the end."""
+    yield
+    from django.db import connections
+
+    from trading.balances.grouped import READ_THREAD
+
+    with django_db_blocker.unblock():
+        READ_THREAD.submit(connections.close_all).result(timeout=30)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_budgets() -> None:
     """Each test starts with the exchange's request budgets unspent, as its sandbox does (reset
     to its seed): in the scaled run the desk keeps them in Redis under ``bpx:rl:`` for every

@@ -87,6 +87,17 @@ def order_summary(order: Order) -> str:
 # -- placing -------------------------------------------------------------------------------------
 
 
+def _commit_without_waiting_for_disk() -> None:
+    """The open transaction's commit returns before its write-ahead log reaches the disk
+    (PostgreSQL's asynchronous commit; other databases commit as before). Only for a
+    transaction that a synchronous commit follows before anything depends on it; inside an
+    outer transaction (whose commit would then not wait either) it changes nothing."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 @sync_to_async
 def _ticket_claim(
     *,
@@ -96,12 +107,21 @@ def _ticket_claim(
     symbol: str,
     ip: str | None,
     parameters: dict[str, Any],
+    gated: bool,
 ) -> tuple[OrderTicket, bool]:
     """Check the role, then record the token with a fresh clientId, or return the existing
-    record (and False): one trip to the database before the order is signed."""
+    record (and False): one trip to the database before the order is signed.
+
+    `gated`: the risk gate's transaction commits after this one and before anything is
+    signed. On PostgreSQL the claim's commit then does not wait for the disk: the gate's
+    commit flushes the write-ahead log in order, the claim with it, so both are durable
+    before the order goes out, for one disk flush instead of two (about 2-4 ms each here).
+    """
     require_trader_now(actor, subaccount, "order_place", ip, parameters)
     try:
         with transaction.atomic():
+            if gated:
+                _commit_without_waiting_for_disk()
             record = OrderTicket.objects.create(
                 token=token,
                 client_id=new_client_id(),
@@ -205,6 +225,7 @@ async def order_place(
             symbol=ticket.symbol,
             ip=ip,
             parameters=parameters,
+            gated=not ticket.reduce_only,  # reduce-only orders pass the gate without writing
         )
     except BaseException:
         _discard(exposure)

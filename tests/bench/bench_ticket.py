@@ -15,8 +15,8 @@ and the same run:
 
 Open orders are cancelled every few orders, outside the timing. Prints p50 and p99 of each,
 the median CPU time of this process per order (the server's work, whatever else the machine
-runs), the desk's addition (ticket minus direct, at p50) against the 10 ms goal, and the
-ratio.
+runs), the database statements per ticket (load does not change them), the desk's addition
+(ticket minus direct, at p50) against the 10 ms goal, and the ratio.
 ``--profile`` also prints a pyinstrument profile of the ticket requests (pip install
 pyinstrument).
 """
@@ -44,6 +44,18 @@ PRICE = Decimal("140")  # under the start price, inside the price band: rests
 QUANTITY = Decimal("0.01")
 
 
+STATEMENTS = [0]  # database statements run so far, on every thread's connection
+
+
+def _count_statement(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+    STATEMENTS[0] += 1
+    return execute(sql, params, many, context)
+
+
+def _count_statements_on(sender, connection, **kwargs) -> None:  # noqa: ANN001
+    connection.execute_wrappers.append(_count_statement)
+
+
 def setup_django(folder: Path, sandbox: SandboxProcess) -> None:
     os.environ["DASHBOARD_STATE_DIR"] = str(folder / "state")
     os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings"
@@ -57,6 +69,9 @@ def setup_django(folder: Path, sandbox: SandboxProcess) -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_count_statements_on)
 
     call_command("migrate", verbosity=0)
 
@@ -96,7 +111,9 @@ async def measure(subaccount: object, trader: object, orders: int, profiler: obj
     await browser.aforce_login(trader)
     client = client_for(subaccount)
     url = f"/trading/market/{SYMBOL}/ticket/"
-    times: dict[str, list[float]] = {"ticket": [], "direct": [], "ticket_cpu": [], "direct_cpu": []}
+    times: dict[str, list[float]] = {
+        "ticket": [], "direct": [], "ticket_cpu": [], "direct_cpu": [], "statements": []
+    }  # fmt: skip
 
     async def ticket() -> tuple[float, float]:
         data = {
@@ -136,7 +153,9 @@ async def measure(subaccount: object, trader: object, orders: int, profiler: obj
         timed = i >= WARMUP
         if timed and profiler is not None:
             profiler.start()
+        statements = STATEMENTS[0]
         ticket_s, ticket_cpu = await ticket()
+        statements = STATEMENTS[0] - statements
         if timed and profiler is not None:
             profiler.stop()
         direct_s, direct_cpu = await direct()
@@ -145,6 +164,7 @@ async def measure(subaccount: object, trader: object, orders: int, profiler: obj
             times["direct"].append(direct_s * 1000)
             times["ticket_cpu"].append(ticket_cpu * 1000)
             times["direct_cpu"].append(direct_cpu * 1000)
+            times["statements"].append(statements)
     await client.cancel_all_orders(SYMBOL)
     await close_session()
     return times
@@ -174,6 +194,10 @@ def main() -> int:
     print(
         f"  CPU of this process per order (median): ticket {cpu['ticket']:.2f} ms, "
         f"direct {cpu['direct']:.2f} ms (less sensitive to other load than wall time)"
+    )
+    print(
+        f"  database statements per ticket (median): {statistics.median(times['statements']):.0f}"
+        f" (commits not counted)"
     )
     added = rows["ticket"] - rows["direct"]
     ratio = rows["ticket"] / rows["direct"] if rows["direct"] else float("inf")

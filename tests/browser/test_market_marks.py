@@ -4,6 +4,7 @@ and the book groups its levels by 10 and 100 ticks with exact sizes."""
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pytest
@@ -97,8 +98,15 @@ def test_own_order_is_a_price_line_and_a_marked_level_and_the_book_groups(
     page.click(".book-grouping button[data-group='10']")
     group_price = format((price / (TICK * 10)).to_integral_value(ROUND_FLOOR) * TICK * 10, "f")
     page.locator(f'#book-{PERP} .book-row.bid.own[data-price="{group_price}"]').wait_for()
+    shown = ""
     for _ in range(3):  # three different pushes of the book, each checked whole
-        now = page.evaluate(BOOK_NOW, PERP)
+        page.wait_for_function(
+            f"([symbol, shown]) => JSON.stringify(({BOOK_NOW})(symbol)) !== shown",
+            arg=[PERP, shown],
+            timeout=LIVE_TIMEOUT_MS,
+        )
+        shown = page.evaluate(f"(symbol) => JSON.stringify(({BOOK_NOW})(symbol))", PERP)
+        now = json.loads(shown)
         assert now["grouping"] == "10"
         size = TICK * 10
         shown_bids = [(Decimal(p), Decimal(q)) for p, q, _ in now["bids"]]
@@ -106,7 +114,6 @@ def test_own_order_is_a_price_line_and_a_marked_level_and_the_book_groups(
         assert shown_bids == grouped(now["singleBids"], size, asks=False)
         assert shown_asks == grouped(now["singleAsks"], size, asks=True)
         assert len(shown_bids) < len(now["singleBids"])
-        page.wait_for_timeout(150)
 
     # Back to single levels.
     page.click(".book-grouping button[data-group='1']")

@@ -11,14 +11,25 @@ from collections.abc import Iterator
 from decimal import ROUND_FLOOR, Decimal
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests import services
 from tests.fixtures.dashboard_server import DashboardServer
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
 PERP = "SOL_USDC_PERP"
 LIVE_TIMEOUT_MS = 15_000
+# Counts the ticket's htmx requests: sent, and ended (answered, failed or aborted).
+COUNT_TICKET_REQUESTS = """() => {
+  window.__ticketRequests = {sent: 0, ended: 0};
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (!event.detail.pathInfo.requestPath.endsWith("/ticket/")) return;
+    window.__ticketRequests.sent += 1;
+    event.detail.xhr.addEventListener("loadend", () => { window.__ticketRequests.ended += 1; });
+  });
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -193,16 +204,30 @@ def test_a_double_click_sends_one_order(live_desk, page) -> None:
     page.fill("#ticket-quantity", "0.13")
 
     page.evaluate("document.getElementById('ticket-result').innerHTML = ''")
+    page.evaluate(COUNT_TICKET_REQUESTS)
     page.dblclick(".ticket-submit")
     page.locator("#ticket-result [data-result=ok]").wait_for()
 
     # rows carry the price as the table shows it (the tick's decimals: "135.70")
     rows = page.locator(f'#open-orders-{pk} tr[data-order-id][data-price="{price:f}"]')
     rows.first.wait_for(timeout=LIVE_TIMEOUT_MS)  # the order arrives live, from its update
-    page.wait_for_timeout(500)  # a second request, had there been one, would be back by now
+    # The sentinel: once every ticket request the page sent has its answer, a second order, had
+    # there been one, is on the exchange; an order sent after that arriving on the page shows
+    # that the second one would have arrived too.
+    page.wait_for_function(
+        "() => window.__ticketRequests.sent === window.__ticketRequests.ended",
+        timeout=LIVE_TIMEOUT_MS,
+    )
+    sentinel_price = price + Decimal("0.50")
+    page.fill("#ticket-price", format(sentinel_price, "f"))
+    page.fill("#ticket-quantity", "0.13")
+    assert send_ticket(page).startswith("Order placed")
+    sentinel = page.locator(f'#open-orders-{pk} tr[data-order-id][data-price="{sentinel_price:f}"]')
+    sentinel.first.wait_for(timeout=LIVE_TIMEOUT_MS)
     assert rows.count() == 1
-    rows.first.locator(".cancel-order").click()
-    rows.first.wait_for(state="detached")
+    for placed in (rows, sentinel):
+        placed.first.locator(".cancel-order").click()
+        placed.first.wait_for(state="detached")
 
 
 def test_a_big_order_needs_a_second_confirmation(live_desk, page) -> None:
@@ -270,14 +295,24 @@ def _place_on_exchange(sandbox, index: int) -> str:
 def test_open_orders_page_shows_an_order_placed_elsewhere_live(live_desk, sandbox_live, page):
     sign_in(page, live_desk, "trader", "/trading/orders/")
     page.locator(".open-orders").first.wait_for()
-    page.wait_for_timeout(1000)  # the account socket is connected and subscribed
     page.evaluate("window.__loadedOnce = true")
+    placed: list[str] = []
 
-    order_id = _place_on_exchange(sandbox_live, 0)
+    def shown_live() -> bool:  # an order placed before the socket subscribed: place again
+        placed.append(_place_on_exchange(sandbox_live, 0))
+        try:
+            page.locator(f'tr[data-order-id="{placed[-1]}"]').wait_for(timeout=3000)
+        except PlaywrightTimeoutError:
+            return False
+        return True
 
-    row = page.locator(f'tr[data-order-id="{order_id}"]')
-    row.wait_for(timeout=LIVE_TIMEOUT_MS)
-    row.locator(".cancel-order").click()
-    row.wait_for(state="detached")
+    within_s = LIVE_TIMEOUT_MS / 1000
+    eventually(shown_live, within_s, "an order placed elsewhere shown", every_s=0).blocking()
+
+    for order_id in placed:  # the open orders region shows every open order, earlier ones too
+        row = page.locator(f'tr[data-order-id="{order_id}"]')
+        row.wait_for(timeout=LIVE_TIMEOUT_MS)
+        row.locator(".cancel-order").click()
+        row.wait_for(state="detached")
     assert page.evaluate("window.__loadedOnce") is True
     page.screenshot(path=str(services.output_dir() / "orders.png"), full_page=True)

@@ -80,13 +80,23 @@ async def test_ccxt_places_lists_cancels_and_sees_fills_and_positions(exchanges:
     ]
 
 
+def _socket_open(watcher: Any) -> Callable[[], bool]:
+    def check() -> bool:
+        client = watcher.clients.get(watcher.urls["api"]["ws"]["public"])
+        return client is not None and client.connected.done()
+
+    return check
+
+
 async def test_ccxt_pro_watches_the_book_and_its_orders(exchanges: Any) -> None:
     watcher, desk = exchanges(1, pro=True), exchanges(1)
     await desk.load_markets()
     await desk.create_order("BTC/USDC", "limit", "buy", 0.01, 94000)
     book_task = asyncio.create_task(watcher.watch_order_book("BTC/USDC"))
     orders_task = asyncio.create_task(watcher.watch_orders("BTC/USDC"))
-    await asyncio.sleep(0.5)  # let both subscriptions go live
+    # Both subscriptions go out once the watcher's socket is open (ccxt sends them then); the
+    # server may take a moment more, which the place-again wait below covers.
+    await eventually(_socket_open(watcher), within_s=10, what="the watcher's socket open")
     placed = await desk.create_order("BTC/USDC", "limit", "buy", 0.02, 94100)
     placed_ids = {placed["id"]}
 

@@ -6,18 +6,35 @@ block needs its subaccount's sparklines and low-balance minimums; queried one bl
 next turn of the event loop with every key asked for until then, and keys asked for while a
 read runs go together in the next one: no added wait, and a burst of blocks costs a couple
 of queries. Groups belong to an event loop (tests and management commands run their own).
+
+A read serves many requests, so it borrows none of their threads: its pump runs as a task
+in a fresh context (not the first caller's), and its thread-sensitive database work (the ORM's
+async methods, ``sync_to_async``) runs on the grouped reads' own database thread. Run in the
+first caller's context, a read after that request had ended went to Django's per-request
+thread, which had quit with the request: the other callers got "CurrentThreadExecutor already
+quit". (An empty context alone is not enough: its database work would go to asgiref's one
+sync thread, which an in-process request may be holding while it waits for this read.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.db import InterfaceError, OperationalError, close_old_connections
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+# The database thread of every grouped read, whichever request asked: one thread, so one
+# database connection.
+READ_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grouped-read")
 
 
 @dataclass
@@ -67,23 +84,18 @@ class GroupedRead(Generic[K, V]):
             group.future.add_done_callback(_retrieve)
         group.keys.update(dict.fromkeys(wanted))
         if state.pump is None or state.pump.done():
-            state.pump = loop.create_task(self._pump(state))
+            # A fresh context: nothing of the first caller's request (its sync thread above
+            # all) goes with the pump, which outlives that request.
+            state.pump = loop.create_task(self._pump(state), context=contextvars.Context())
         # A caller that goes away must not cancel the read others wait for.
-        try:
-            found = await asyncio.shield(group.future)
-        except RuntimeError as exc:
-            if "CurrentThreadExecutor" not in str(exc):
-                raise
-            # The read ran in the first caller's context, whose request (and with it Django's
-            # thread for its database work) had ended: read this caller's keys itself.
-            found = await self._read(wanted, argument)
+        found = await asyncio.shield(group.future)
         return {key: found[key] for key in wanted if key in found}
 
     async def _pump(self, state: _LoopState) -> None:
         while state.waiting is not None:
             group, state.waiting = state.waiting, None
             try:
-                found = await self._read(list(group.keys), group.argument)
+                found = await self._read_on_own_thread(list(group.keys), group.argument)
             except asyncio.CancelledError:
                 group.future.cancel()
                 if state.waiting is not None:
@@ -94,3 +106,14 @@ class GroupedRead(Generic[K, V]):
                 group.future.set_exception(exc)
             else:
                 group.future.set_result(found)
+
+    async def _read_on_own_thread(self, keys: list[K], argument: Any) -> dict[K, V]:
+        async with ThreadSensitiveContext(executor=READ_THREAD):
+            try:
+                return await self._read(keys, argument)
+            except (InterfaceError, OperationalError):
+                # The thread's connection, kept between reads as CONN_MAX_AGE says (no request
+                # ends here to replace it), broke since the last read: as at the start of a
+                # request, a broken one is closed, and the read (it changes nothing) runs again.
+                await sync_to_async(close_old_connections)()
+                return await self._read(keys, argument)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from websockets.asyncio.client import connect
 
 from sandbox.process import SandboxProcess
 from tests.sandbox.server.api import Api
-from tests.sandbox.server.wsclient import collect, receive, request, subscribe_signature
+from tests.sandbox.server.wsclient import (
+    collect_until,
+    frames_before_ack,
+    receive,
+    request,
+    subscribe_signature,
+)
 
 
 async def test_depth_stream_continues_the_rest_snapshot(sandbox: SandboxProcess, api: Api) -> None:
@@ -51,7 +56,8 @@ async def test_book_ticker_trade_and_unsubscribe(
         assert trade["data"]["q"] in ("0.5", "0.5000") and trade["data"]["m"] is False
         await request(ws, {"method": "UNSUBSCRIBE", "params": streams, "id": "b"})
         await api.place(symbol="ETH_USDC", side="Bid", orderType="Market", quantity="0.1")
-        assert await collect(ws, 0.5) == []
+        sentinel = {"method": "SUBSCRIBE", "params": ["bookTicker.SOL_USDC"], "id": "c"}
+        assert await frames_before_ack(ws, sentinel) == []
 
 
 async def test_private_order_updates_need_a_valid_signature(
@@ -99,7 +105,8 @@ async def test_other_subaccounts_events_are_not_delivered(
         await other.place(
             symbol="SOL_USDC", side="Bid", orderType="Limit", price="120", quantity="1"
         )
-        assert await collect(ws, 0.4) == []
+        sentinel = {"method": "SUBSCRIBE", "params": ["bookTicker.SOL_USDC"], "id": 2}
+        assert await frames_before_ack(ws, sentinel) == []
 
 
 async def test_bad_frames_get_error_frames_and_the_connection_stays(
@@ -138,8 +145,11 @@ async def test_aggregated_depth_merges_updates(sandbox: SandboxProcess, api: Api
             await api.place(
                 symbol="BTC_USDC", side="Bid", orderType="Limit", price=price, quantity="0.01"
             )
-        frames = [f for f in await collect(ws, 0.7) if f.get("stream") == "depth.200ms.BTC_USDC"]
-        assert frames, "no aggregated depth frame within 0.7 s"
+        received = await collect_until(
+            ws, lambda f: bool(f) and f[-1].get("data", {}).get("u", 0) >= start + 3
+        )
+        frames = [f for f in received if f.get("stream") == "depth.200ms.BTC_USDC"]
+        assert frames, "no aggregated depth frame"
         assert frames[0]["data"]["U"] == start + 1
         assert frames[-1]["data"]["u"] == start + 3
         bids = {p: q for f in frames for p, q in f["data"]["b"]}
@@ -164,11 +174,15 @@ async def test_server_keeps_serving_after_a_client_vanishes(
 ) -> None:
     ws = await connect(sandbox.ws_url)
     await request(ws, {"method": "SUBSCRIBE", "params": ["depth.SOL_USDC"], "id": 1})
-    ws.transport.abort()
-    await asyncio.sleep(0.1)
-    placed = await api.place(
-        symbol="SOL_USDC", side="Bid", orderType="Limit", price="130", quantity="1"
-    )
+    async with connect(sandbox.ws_url) as watching:
+        await request(watching, {"method": "SUBSCRIBE", "params": ["depth.SOL_USDC"], "id": 3})
+        ws.transport.abort()
+        placed = await api.place(
+            symbol="SOL_USDC", side="Bid", orderType="Limit", price="130", quantity="1"
+        )
+        # The sentinel: the update reached the client still there, so its publishing went
+        # past the vanished one (noticed by then or not).
+        await receive(watching, lambda m: m.get("stream") == "depth.SOL_USDC")
     assert placed.status_code == 200
     async with connect(sandbox.ws_url) as again:
         assert (
@@ -190,7 +204,9 @@ async def test_periodic_streams_and_position_snapshot(
             symbol="SOL_USDC_PERP", side="Bid", orderType="Limit", price="149", quantity="1"
         )
         await other.place(symbol="SOL_USDC_PERP", side="Ask", orderType="Market", quantity="1")
-        seen = {f["stream"]: f["data"] for f in await collect(ws, 2.5) if "stream" in f}
+        wanted = set(streams)
+        received = await collect_until(ws, lambda f: wanted <= {x.get("stream") for x in f})
+        seen = {f["stream"]: f["data"] for f in received if "stream" in f}
         assert seen["ticker.SOL_USDC_PERP"]["e"] == "ticker"
         assert seen["kline.1m.SOL_USDC_PERP"]["e"] == "kline"
         assert seen["markPrice.SOL_USDC_PERP"]["e"] == "markPrice"

@@ -38,6 +38,30 @@ async def receive(
                 return message
 
 
+async def collect_until(
+    ws: ClientConnection, done: Callable[[list[dict[str, Any]]], bool], within_s: float = 5.0
+) -> list[dict[str, Any]]:
+    """Every frame, in order, until ``done(frames)`` holds (or fail after ``within_s``)."""
+    frames: list[dict[str, Any]] = []
+    async with asyncio.timeout(within_s):
+        while not done(frames):
+            frames.append(json.loads(await ws.recv()))
+    return frames
+
+
+async def frames_before_ack(
+    ws: ClientConnection, frame: dict[str, Any], within_s: float = 5.0
+) -> list[dict[str, Any]]:
+    """Send a frame with an ``id``; every frame that arrived before its acknowledgement.
+
+    The acknowledgement is a sentinel: a connection's frames go out in order, so a frame the
+    server queued before it read ``frame`` (say, for an order placed earlier) is among them.
+    """
+    await ws.send(json.dumps(frame))
+    frames = await collect_until(ws, lambda f: bool(f) and f[-1].get("id") == frame["id"], within_s)
+    return frames[:-1]
+
+
 async def collect(ws: ClientConnection, seconds: float) -> list[dict[str, Any]]:
     """Every frame that arrives within ``seconds``."""
     frames: list[dict[str, Any]] = []

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from tests import services
+from tests.waiting import eventually
 from trading.backpack import Budget, ExchangeSession, RetryPolicy
 from trading.backpack.clock import ExchangeClock
 from trading.backpack.errors import (
@@ -84,8 +85,12 @@ async def test_redis_budget_is_shared_between_sessions(sandbox) -> None:
         assert await one.limiter.remaining_async(first.credentials.api_key) == 0
 
         # A 429 seen by one process pauses the key for the others too.
-        one.limiter.penalize("other key", 0.15)
-        await asyncio.sleep(0.02)
+        one.limiter.penalize("other key", 0.15)  # written to Redis in the background
+        await eventually(
+            lambda: two.limiter.redis.exists(f"{prefix}:penalty:other key"),
+            what="the pause written to Redis",
+            every_s=0.002,
+        )
         started = time.monotonic()
         await two.limiter.acquire("other key")
         assert time.monotonic() - started >= 0.08

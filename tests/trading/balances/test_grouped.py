@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
 
+from tests.waiting import eventually
 from trading.balances.grouped import GroupedRead
 
 
@@ -41,9 +44,10 @@ async def test_keys_asked_for_during_a_read_go_together_in_the_next_one():
     grouped = GroupedRead(read)
     read.release.clear()
     first = asyncio.ensure_future(grouped.get([1], "a"))
-    await asyncio.sleep(0)
+    await eventually(lambda: read.calls == [[1]], what="the first read running")
+    # Their first steps (joining the next group) run before the held read wakes: callbacks
+    # run in the order they were scheduled.
     later = [asyncio.ensure_future(grouped.get([k], "b")) for k in (2, 3, 4)]
-    await asyncio.sleep(0)
     read.release.set()
 
     assert await first == {1: "a:1"}
@@ -73,10 +77,43 @@ async def test_a_block_whose_request_goes_away_does_not_cancel_the_others_read()
     grouped = GroupedRead(read)
     leaving = asyncio.ensure_future(grouped.get([1], "t"))
     staying = asyncio.ensure_future(grouped.get([2], "t"))
-    await asyncio.sleep(0)
+    await eventually(lambda: read.calls == [[1, 2]], what="one read for both blocks running")
     leaving.cancel()
     read.release.set()
 
     assert await staying == {2: "t:2"}
     with pytest.raises(asyncio.CancelledError):
         await leaving
+
+
+async def test_a_read_borrows_no_requests_thread_and_outlives_the_first_callers_request():
+    # Django runs an async view below sync middleware as here: a worker thread calls on into
+    # the event loop (async_to_sync), and the view's sync_to_async work runs on that thread,
+    # which quits when the request ends.
+    calls: list[list[int]] = []
+    gates = [asyncio.Event(), asyncio.Event()]
+    read_threads: list[int] = []
+
+    async def read(keys: list[int], argument: object) -> dict[int, int]:
+        calls.append(sorted(keys))
+        await gates[len(calls) - 1].wait()
+        read_threads.append(await sync_to_async(threading.get_ident)())
+        return {k: k for k in keys}
+
+    grouped = GroupedRead(read)
+    request_threads: list[int] = []
+
+    def request() -> dict[int, int]:
+        request_threads.append(threading.get_ident())
+        return async_to_sync(grouped.get)([1])
+
+    first = asyncio.ensure_future(sync_to_async(request, thread_sensitive=False)())
+    await eventually(lambda: calls == [[1]], what="the first request's read started")
+    second = asyncio.ensure_future(grouped.get([2]))  # runs before the gate's waiter wakes
+    gates[0].set()
+    assert await first == {1: 1}  # the first request has ended, and its thread with it
+    gates[1].set()
+
+    assert await second == {2: 2}
+    assert calls == [[1], [2]]
+    assert request_threads[0] not in read_threads
