@@ -78,8 +78,9 @@ TEMPLATES = [
         },
     },
     {
-        # The order book and recent trades only: rendered by the relay up to ten times a
-        # second per market, where Jinja2 is about five times cheaper (trading/jinja.py).
+        # The order book, recent trades and market statistics only: rendered by the relay up
+        # to ten times a second per market, where Jinja2 is about five times cheaper
+        # (trading/jinja.py).
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
