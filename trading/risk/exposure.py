@@ -176,15 +176,25 @@ _kept: dict[int, tuple[float, Any, ExposureRead]] = {}
 _reading: dict[tuple[int, int], asyncio.Task[ExposureRead]] = {}
 
 
-async def risk_exposure_current(*, subaccount: Subaccount) -> ExposureRead:
-    """The gate's view: this process's last read while younger than `EXPOSURE_FRESH_S` (and
-    of the same exchange session), else a new read; orders arriving while one is under way
-    share it (like a kept read: what was placed after it began counts by reservation)."""
-    kept = _kept.get(subaccount.pk)
+def risk_exposure_kept(*, subaccount_id: int) -> ExposureRead | None:
+    """This process's last read of the subaccount while younger than `EXPOSURE_FRESH_S` (and
+    of the same exchange session); None otherwise. No I/O: a caller that has it can check
+    and reserve in the same database step that admits the order (the script endpoint)."""
+    kept = _kept.get(subaccount_id)
     if kept is not None:
         started, session, read = kept
         if session() is exchange_session() and time.monotonic() - started < EXPOSURE_FRESH_S:
             return read
+    return None
+
+
+async def risk_exposure_current(*, subaccount: Subaccount) -> ExposureRead:
+    """The gate's view: this process's last read while younger than `EXPOSURE_FRESH_S` (and
+    of the same exchange session), else a new read; orders arriving while one is under way
+    share it (like a kept read: what was placed after it began counts by reservation)."""
+    read = risk_exposure_kept(subaccount_id=subaccount.pk)
+    if read is not None:
+        return read
     key = (subaccount.pk, id(asyncio.get_running_loop()))
     task = _reading.get(key)
     if task is None or task.done():
