@@ -36,7 +36,7 @@ from trading.gateway.forward import exchange_forward
 from trading.gateway.routes import Served
 from trading.models import OrderTicket
 from trading.monitoring.alerts import AlertChange
-from trading.risk.exposure import ExposureRead, risk_exposure_kept
+from trading.risk.exposure import ExposureRead, risk_exposure_kept, risk_exposure_refresh_ahead
 from trading.risk.gate import GateOrder, GateResult
 from trading.risk.services import (
     RiskRefused,
@@ -390,6 +390,8 @@ async def orders_place(
     results = _results(status, content, len(orders))
 
     async def record() -> None:
+        if gated is not None:  # checked with a kept read: the next one is read ahead
+            risk_exposure_refresh_ahead(subaccount=caller.subaccount)
         await _answered(caller, orders, tickets, reservations, results, ip)
 
     return status, content_type, content, record
