@@ -11,6 +11,7 @@ rejected.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,14 @@ from trading.exchange import exchange_session
 from trading.gateway.admit import Caller, script_key_admit
 from trading.gateway.errors import Refusal, bad_request
 from trading.gateway.forward import exchange_forward
+from trading.gateway.outcomes import (
+    Outcomes,
+    outcome_record,
+    outcomes_settle,
+    outcomes_take,
+    outcomes_write,
+    outcomes_write_alone,
+)
 from trading.gateway.routes import Served
 from trading.models import OrderTicket
 from trading.monitoring.alerts import AlertChange
@@ -233,27 +242,37 @@ def _admit_and_open(
     ip: str | None,
     orders: list[dict],
     read: tuple[int, ExposureRead] | None,
+    earlier: Outcomes | None = None,
 ) -> tuple[Caller, list[int], _Gated | None]:
     """The key admitted (`script_key_admit`), the orders' fields checked, their tickets
     recorded: nothing is recorded for a refused key or a malformed order. With `read` (a
     subaccount id and its kept exposure read) for the subaccount admitted, a single order's
     gate check and reservation (`risk_gate_reserve_now`) are made in the tickets'
-    transaction: one database step for the order before it is forwarded, where it took two."""
-    caller = script_key_admit(api_key=api_key, served=served, subaccount=subaccount, ip=ip)
-    for order in orders:
-        _order_fields(order)
-    gate_order = None
-    if read is not None and read[0] == caller.subaccount.pk:
-        gate_order = _gate_order_now(orders)
-    with transaction.atomic():
-        tickets = _tickets_insert(caller, orders)
-        if gate_order is None:
-            return caller, tickets, None
-        assert read is not None
-        result, reservation, stops = risk_gate_reserve_now(
-            actor=caller.member, subaccount=caller.subaccount, order=gate_order, read=read[1]
-        )
-    return caller, tickets, _Gated(gate_order, result, reservation, stops)
+    transaction: one database step for the order before it is forwarded, where it took two.
+    `earlier`: the outcomes of orders answered before, written in the same transaction (in
+    one of their own when this step refuses or fails)."""
+    try:
+        caller = script_key_admit(api_key=api_key, served=served, subaccount=subaccount, ip=ip)
+        for order in orders:
+            _order_fields(order)
+        gate_order = None
+        if read is not None and read[0] == caller.subaccount.pk:
+            gate_order = _gate_order_now(orders)
+        with transaction.atomic():
+            outcomes_write(earlier)
+            tickets = _tickets_insert(caller, orders)
+            if gate_order is None:
+                return caller, tickets, None
+            assert read is not None
+            result, reservation, stops = risk_gate_reserve_now(
+                actor=caller.member, subaccount=caller.subaccount, order=gate_order, read=read[1]
+            )
+        return caller, tickets, _Gated(gate_order, result, reservation, stops)
+    except BaseException:
+        if earlier is not None:
+            earlier.written = False  # rolled back with the step, or never reached
+            outcomes_write_alone(earlier)
+        raise
 
 
 def _tickets_finish_now(tickets: list[int], results: list[tuple[str, str, str]]) -> None:
@@ -281,7 +300,6 @@ def _not_sent(
         _audit_each(caller, orders, ip, result, message)
 
 
-@sync_to_async
 def _answered(
     caller: Caller,
     orders: list[dict[str, Any]],
@@ -290,21 +308,22 @@ def _answered(
     results: list[tuple[str, str, str]],
     ip: str | None,
 ) -> None:
-    with transaction.atomic():
-        _tickets_finish_now(tickets, results)
-        rows = zip(orders, reservations, results, strict=True)
-        for order, reservation, (outcome, order_id, message) in rows:
-            placed = outcome == OrderTicket.Outcome.PLACED
-            _settle(reservation_id=reservation, placed=placed)
-            audit_record(
-                actor=caller.member,
-                action="order_place",
-                subaccount=caller.subaccount,
-                parameters={**order, "orderId": order_id, "via": caller.via},
-                result=AuditEvent.Result.OK if placed else AuditEvent.Result.FAILED,
-                detail=message,
-                ip=ip,
-            )
+    """The outcome of orders the exchange answered, inside the transaction of whichever step
+    writes it (`trading.gateway.outcomes`)."""
+    _tickets_finish_now(tickets, results)
+    rows = zip(orders, reservations, results, strict=True)
+    for order, reservation, (outcome, order_id, message) in rows:
+        placed = outcome == OrderTicket.Outcome.PLACED
+        _settle(reservation_id=reservation, placed=placed)
+        audit_record(
+            actor=caller.member,
+            action="order_place",
+            subaccount=caller.subaccount,
+            parameters={**order, "orderId": order_id, "via": caller.via},
+            result=AuditEvent.Result.OK if placed else AuditEvent.Result.FAILED,
+            detail=message,
+            ip=ip,
+        )
 
 
 def _results(status: int, content: bytes, count: int) -> list[tuple[str, str, str]]:
@@ -348,9 +367,19 @@ async def orders_place(
     if acted_on is not None:
         kept = risk_exposure_kept(subaccount_id=acted_on)
         read = None if kept is None else (acted_on, kept)
-    caller, tickets, gated = await _admit_and_open(
-        api_key=api_key, served=served, subaccount=subaccount, ip=ip, orders=orders, read=read
-    )
+    earlier = outcomes_take()
+    try:
+        caller, tickets, gated = await _admit_and_open(
+            api_key=api_key,
+            served=served,
+            subaccount=subaccount,
+            ip=ip,
+            orders=orders,
+            read=read,
+            earlier=earlier,
+        )
+    finally:
+        outcomes_settle(earlier)
     if len(_acted_on) >= _ACTED_ON_MAX:
         _acted_on.clear()
     _acted_on[(api_key, subaccount)] = caller.subaccount.pk
@@ -392,7 +421,9 @@ async def orders_place(
     async def record() -> None:
         if gated is not None:  # checked with a kept read: the next one is read ahead
             risk_exposure_refresh_ahead(subaccount=caller.subaccount)
-        await _answered(caller, orders, tickets, reservations, results, ip)
+        await outcome_record(
+            functools.partial(_answered, caller, orders, tickets, reservations, results, ip)
+        )
 
     return status, content_type, content, record
 
