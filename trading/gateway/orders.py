@@ -5,8 +5,10 @@ audited as the member's, naming the key it came through.
 A script's own `clientId` is kept (it may look its order up by it; one that is not an
 integer from 0 to 2^32 - 1 is refused before anything is recorded); an order without one gets
 a desk clientId, as the ticket does. The key is admitted and the tickets recorded in one
-step, before the gate; an order refused by the gate or the exchange finishes its ticket
-rejected.
+step, before the gate (for a single order, when this process keeps a fresh exposure read of
+the subaccount, the gate checks and reserves in that same step); an order refused by the
+gate or the exchange finishes its ticket rejected. The outcome of an answered order is
+written after the answer, with the next order's step (`trading.gateway.outcomes`).
 """
 
 from __future__ import annotations
