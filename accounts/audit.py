@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -11,15 +12,15 @@ from accounts.models import AuditEvent, Subaccount
 
 SECRET_WORDS = ("secret", "password", "token", "otp", "seed", "code", "private")
 REMOVED = "[removed]"
+# One search for all the words (a script order's ten keys were seventy substring tests).
+_SECRET = re.compile("|".join(SECRET_WORDS))
 
 
 def scrub(parameters: Any) -> Any:
     """A JSON-safe copy of `parameters` with every secret-looking entry replaced."""
     if isinstance(parameters, dict):
         return {
-            str(key): REMOVED
-            if any(word in str(key).lower() for word in SECRET_WORDS)
-            else scrub(value)
+            str(key): REMOVED if _SECRET.search(str(key).lower()) else scrub(value)
             for key, value in parameters.items()
         }
     if isinstance(parameters, list | tuple):

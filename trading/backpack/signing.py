@@ -111,6 +111,10 @@ def signing_string(
 
 def signing_key_from_seed(seed_b64: str) -> SigningKey:
     """Decode a base64 ED25519 seed, raising ``AuthenticationError`` with a clear message."""
+    return SigningKey(_seed(seed_b64))
+
+
+def _seed(seed_b64: str) -> bytes:
     try:
         seed = base64.b64decode(seed_b64.strip(), validate=True)
     except (binascii.Error, ValueError, AttributeError) as exc:
@@ -123,7 +127,7 @@ def signing_key_from_seed(seed_b64: str) -> SigningKey:
             f"The API secret decodes to {len(seed)} bytes; an ED25519 seed has 32.",
             action="Paste the secret (seed) exactly as the exchange showed it.",
         )
-    return SigningKey(seed)
+    return seed
 
 
 @functools.lru_cache(maxsize=256)
@@ -135,8 +139,21 @@ def sign_message(key: SigningKey, message: str) -> str:
     """Sign ``message`` and return the base64 signature."""
     # The libsodium binding directly: same signature as ``key.sign``, without building a
     # SignedMessage object on the hot path.
-    signed = crypto_sign(message.encode(), key._signing_key)
+    return _signature(key._signing_key, message)
+
+
+def _signature(secret_key: bytes, message: str) -> str:
+    signed = crypto_sign(message.encode(), secret_key)
     return b64encode(signed[:64]).decode()
+
+
+def _public_key(api_key: str) -> bytes | None:
+    """The 32 bytes of an ED25519 public key written in base64 (the exchange's API key)."""
+    try:
+        raw = base64.b64decode(api_key, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 32 else None
 
 
 SecretSource = str | Callable[[], str]
@@ -172,9 +189,20 @@ class Credentials:
     ) -> dict[str, str]:
         """The four ``X-`` headers that authenticate one request."""
         message = signing_string(instruction, params, timestamp_ms, window_ms)
+        public = _public_key(self.api_key) if callable(self.api_secret) else None
+        if public is not None:
+            # libsodium signs with the 64-byte secret key "seed + public key": given the API
+            # key (the public key), the seed opened now is used as it is, without deriving
+            # its public key again (a scalar multiplication as costly as the signature
+            # itself, per order). A secret that is not the API key's own still signs for
+            # another key, refused by the exchange as before (`verify_credentials` refuses
+            # such a pair when it is saved).
+            signature = _signature(_seed(self.api_secret()) + public, message)
+        else:
+            signature = sign_message(self.signing_key(), message)
         return {
             "X-API-Key": self.api_key,
-            "X-Signature": sign_message(self.signing_key(), message),
+            "X-Signature": signature,
             "X-Timestamp": str(timestamp_ms),
             "X-Window": str(window_ms),
         }

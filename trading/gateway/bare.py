@@ -8,9 +8,10 @@ hops for the start and end signals. Here a request is read from the ASGI scope i
 `ScriptRequest`, served by `endpoint.script_request_serve` (the same code as Django's view),
 and answered. Its sync steps run on asgiref's one shared sync thread, whose database
 connection stays open (`admit.connection_sound` closes a broken one). An order's outcome
-(reservations settled, tickets finished, audit) is recorded right after its answer is sent,
-within the same request (`endpoint.Answer.after`). An unexpected error is logged and answered
-500 in the exchange's error shape.
+(reservations settled, tickets finished, audit) is recorded after its answer is sent, within
+the same request (`endpoint.Answer.after`: with the next order's step, or alone 5 ms later,
+`trading.gateway.outcomes`). An unexpected error is logged and answered 500 in the exchange's
+error shape.
 """
 
 from __future__ import annotations

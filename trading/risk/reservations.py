@@ -32,10 +32,12 @@ _LIMITS_SQL = (
     f"SELECT {', '.join(f.column for f in _LIMIT_FIELDS)} FROM trading_risklimit"
     " WHERE subaccount_id = %s AND (member_id IS NULL OR member_id = %s)"
 )
+# Grouped: as many reservations count as orders were placed since the last exchange read
+# (hundreds at a script's pace), mostly of a few sizes; each group comes once with its count.
 _IN_FLIGHT_SQL = (
-    "SELECT symbol, buy, notional, member_id FROM trading_riskreservation"
+    "SELECT symbol, buy, notional, member_id, COUNT(*) FROM trading_riskreservation"
     " WHERE subaccount_id = %s AND ((created_at >= %s AND (placed_at IS NULL OR placed_at >= %s))"
-    " OR until >= %s)"
+    " OR until >= %s) GROUP BY symbol, buy, notional, member_id"
 )
 # One statement inserts the reservation and answers its id (RETURNING: PostgreSQL, SQLite
 # 3.35+), instead of the ORM's create (compiling it cost more than the whole check).
@@ -53,7 +55,8 @@ _HOLD_SQL = (
     "UPDATE trading_riskreservation SET placed_at = %s, strategy_id = %s, until = %s WHERE id = %s"
 )
 
-InFlight = tuple[str, bool, Decimal, int | None]
+# (symbol, buy, notional of each, member id, how many reservations of that notional)
+InFlight = tuple[str, bool, Decimal, int | None, int]
 
 
 def limit_rows(subaccount: Subaccount, member: Any | None) -> dict[int | None, RiskLimit]:
@@ -102,15 +105,19 @@ def _decimal(value: Any) -> Decimal:
 
 
 def reservations_in_flight(subaccount: Subaccount, read_started_at: datetime) -> list[InFlight]:
-    """(symbol, buy, notional, member id) of the reservations the exchange read may not
-    include: not placed yet, or placed after the read began; younger than `RESERVATION_TTL`;
-    and those of running strategies (the read never includes what they have still to do)."""
+    """(symbol, buy, notional, member id, count) of the reservations the exchange read may
+    not include: not placed yet, or placed after the read began; younger than
+    `RESERVATION_TTL`; and those of running strategies (the read never includes what they
+    have still to do). Reservations alike are one entry with their count."""
     adapt = connection.ops.adapt_datetimefield_value
     now = timezone.now()
     params = [subaccount.pk, adapt(now - RESERVATION_TTL), adapt(read_started_at), adapt(now)]
     with connection.cursor() as cursor:
         cursor.execute(_IN_FLIGHT_SQL, params)
-        return [(sym, bool(buy), _decimal(n), who) for sym, buy, n, who in cursor.fetchall()]
+        return [
+            (sym, bool(buy), _decimal(n), who, count)
+            for sym, buy, n, who, count in cursor.fetchall()
+        ]
 
 
 def reserve(subaccount: Subaccount, member_id: int | None, order: GateOrder) -> int:

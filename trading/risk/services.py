@@ -152,15 +152,32 @@ def _with_in_flight(
     exposure: Exposure, reservations: list[InFlight], member_id: int | None = None
 ) -> Exposure:
     """The exposure plus the reservations in flight (only ``member_id``'s when given)."""
-    markets = dict(exposure.markets)
+    # Summed per market and side, one `MarketExposure` built per market touched: there are
+    # as many reservations as orders placed since the last exchange read (bench_gateway).
+    markets = exposure.markets
+    buys: dict[str, Decimal] = {}
+    sells: dict[str, Decimal] = {}
+    touched: dict[str, None] = {}
     count = 0
-    for symbol, buy, notional, who in reservations:
+    for symbol, buy, notional, who, alike in reservations:
         if member_id is not None and who != member_id:
             continue
-        markets[symbol] = markets.get(symbol, MarketExposure()).plus(buy=buy, notional=notional)
-        count += 1
+        sums = buys if buy else sells
+        total = sums.get(symbol)
+        if total is None:
+            held = markets.get(symbol)
+            total = ZERO if held is None else held.open_buys if buy else held.open_sells
+        sums[symbol] = total + notional * alike
+        touched[symbol] = None
+        count += alike
+    changed = dict(markets)
+    for symbol in touched:
+        held = markets.get(symbol) or MarketExposure()
+        changed[symbol] = MarketExposure(
+            held.position, buys.get(symbol, held.open_buys), sells.get(symbol, held.open_sells)
+        )
     return Exposure(
-        markets=markets,
+        markets=changed,
         open_orders=exposure.open_orders + count,
         net_equity=exposure.net_equity,
         daily_loss=exposure.daily_loss,
@@ -187,22 +204,32 @@ def _gate_check(
     return risk_gate_check(limits=limits_of(own, day), exposure=mine, order=order)
 
 
+def risk_gate_reserve_now(
+    *, actor: Any, subaccount: Subaccount, order: GateOrder, read: ExposureRead
+) -> tuple[GateResult, int | None, list[AlertChange]]:
+    """The gate's step 2 for a caller already in the database thread and inside its own
+    transaction (the script endpoint records its tickets in the same one): the limit rows
+    locked, the loss stops applied, the check and, on a pass, the reservation. Conclude with
+    `risk_gate_conclude` once the transaction is over."""
+    member = actor if getattr(actor, "is_authenticated", False) else None
+    member_id = getattr(member, "pk", None)
+    rows = _limit_rows_locked(subaccount, member, read.exposure.net_equity)
+    stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses, day=read.day)
+    in_flight = reservations_in_flight(subaccount, read.started_at)
+    result = _gate_check(
+        rows=rows, member_id=member_id, read=read, in_flight=in_flight, order=order
+    )
+    if not result.allowed:
+        return result, None, stops
+    return result, reserve(subaccount, member_id, order), stops
+
+
 @sync_to_async
 def _check_and_reserve(
     *, actor: Any, subaccount: Subaccount, order: GateOrder, read: ExposureRead
 ) -> tuple[GateResult, int | None, list[AlertChange]]:
-    member = actor if getattr(actor, "is_authenticated", False) else None
-    member_id = getattr(member, "pk", None)
     with transaction.atomic():
-        rows = _limit_rows_locked(subaccount, member, read.exposure.net_equity)
-        stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses, day=read.day)
-        in_flight = reservations_in_flight(subaccount, read.started_at)
-        result = _gate_check(
-            rows=rows, member_id=member_id, read=read, in_flight=in_flight, order=order
-        )
-        if not result.allowed:
-            return result, None, stops
-        return result, reserve(subaccount, member_id, order), stops
+        return risk_gate_reserve_now(actor=actor, subaccount=subaccount, order=order, read=read)
 
 
 @sync_to_async
@@ -256,8 +283,8 @@ async def risk_gate_admit(
     the exchange answered. `read`: the exposure when the caller read it already (the ticket
     reads it while it claims its token); read now when None.
     """
-    order = GateOrder(
-        symbol=symbol, buy=side == Side.BID, notional=notional, quote=quote, reduce_only=reduce_only
+    order = risk_gate_order(
+        symbol=symbol, side=side, notional=notional, quote=quote, reduce_only=reduce_only
     )
     if reduce_only:
         return None
@@ -266,6 +293,38 @@ async def risk_gate_admit(
     result, reservation_id, stops = await _check_and_reserve(
         actor=actor, subaccount=subaccount, order=order, read=read
     )
+    return await risk_gate_conclude(
+        actor=actor,
+        subaccount=subaccount,
+        order=order,
+        result=result,
+        reservation_id=reservation_id,
+        stops=stops,
+        action=action,
+    )
+
+
+def risk_gate_order(
+    *, symbol: str, side: Side, notional: Decimal, quote: str = "USDC", reduce_only: bool = False
+) -> GateOrder:
+    """One order as the gate checks it."""
+    return GateOrder(
+        symbol=symbol, buy=side == Side.BID, notional=notional, quote=quote, reduce_only=reduce_only
+    )
+
+
+async def risk_gate_conclude(
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    order: GateOrder,
+    result: GateResult,
+    reservation_id: int | None,
+    stops: list[AlertChange],
+    action: str = "order_place",
+) -> int | None:
+    """After `risk_gate_reserve_now`'s transaction: the bells of any loss stop pushed; a
+    refusal recorded and raised as `RiskRefused`; else the reservation id."""
     await alerts_push(stops)
     if not result.allowed:
         await _breach_record(

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
 
 from tests.spec_files import VECTORS_PATH
 from trading.backpack.errors import AuthenticationError
@@ -106,3 +108,38 @@ def test_bad_secret_gets_a_clear_message(seed: str, message: str) -> None:
     with pytest.raises(AuthenticationError) as info:
         signing_key_from_seed(seed)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS if "headers" in v], ids=lambda v: v["name"])
+def test_a_secret_opened_at_signing_time_signs_byte_for_byte(vector: dict) -> None:
+    # A callable secret signs with "seed + API key" (no public key derived per signature).
+    creds = Credentials(api_key=vector["public_key_b64"], api_secret=lambda: vector["seed_b64"])
+    params = vector["params"]
+    if isinstance(params, list):
+        params = [clean_params(p) for p in params]
+    else:
+        params = clean_params(params)
+    headers = creds.headers(_instruction(vector), params, vector["timestamp"], vector["window"])
+    assert headers == vector["headers"]
+
+
+def test_a_secret_of_another_key_signs_nothing_the_api_key_verifies() -> None:
+    other = SigningKey.generate()
+    creds = Credentials(
+        api_key=VECTORS[0]["public_key_b64"],
+        api_secret=lambda: base64.b64encode(bytes(other)).decode(),
+    )
+    headers = creds.headers("balanceQuery", {}, 1, 5000)
+    verify_key = VerifyKey(base64.b64decode(VECTORS[0]["public_key_b64"]))
+    with pytest.raises(BadSignatureError):
+        verify_key.verify(
+            b"instruction=balanceQuery&timestamp=1&window=5000",
+            base64.b64decode(headers["X-Signature"]),
+        )
+
+
+def test_a_bad_secret_opened_at_signing_time_gets_the_clear_message() -> None:
+    creds = Credentials(api_key=VECTORS[0]["public_key_b64"], api_secret=lambda: "not base64!!")
+    with pytest.raises(AuthenticationError) as info:
+        creds.headers("balanceQuery", {}, 1, 5000)
+    assert str(info.value) == "The API secret is not valid base64."

@@ -70,3 +70,21 @@ async def test_a_burst_of_orders_shares_one_exchange_read(desk) -> None:
     assert len(set(reservations)) == 10  # every order passed with its own reservation
     assert sorted(routes) == sorted(set(routes))  # each of the read's three calls once
     assert len(routes) == 3, routes
+
+
+async def test_a_kept_read_past_the_refresh_age_is_read_again_ahead(desk) -> None:
+    exposure.risk_exposure_forget(subaccount_id=desk.main.pk)
+    first = await exposure.risk_exposure_current(subaccount=desk.main)
+    key = (desk.main.pk, id(asyncio.get_running_loop()))
+
+    exposure.risk_exposure_refresh_ahead(subaccount=desk.main)
+    young = key in exposure._reading
+    started, session, read = exposure._kept[desk.main.pk]
+    exposure._kept[desk.main.pk] = (started - exposure.EXPOSURE_REFRESH_S, session, read)
+    exposure.risk_exposure_refresh_ahead(subaccount=desk.main)
+    ahead = await exposure._reading[key]
+
+    assert not young  # a read younger than the refresh age starts nothing
+    assert ahead is not first
+    assert exposure._kept[desk.main.pk][2] is ahead
+    assert await exposure.risk_exposure_current(subaccount=desk.main) is ahead
