@@ -228,16 +228,15 @@ def _reconcile_many(subaccount_ids: list[int], zone: str) -> dict[int, Any]:
     ready = {s: p for s, p in points.items() if s not in alone}
     starts = _bases_many(zone, {s: a.at for s, (a, _) in ready.items()})
     ends = _bases_many(zone, {s: b.at for s, (_, b) in ready.items()})
-    # every row after the earlier base up to the end point, and the rows stored after each
-    # base's checkpoint (a late one sorting at or before it makes it stale)
-    since: dict[int, dict[str, Any]] = {}
-    for s, (_, end) in ready.items():
-        through = starts[s][0].through
-        since[s] = {"occurred_at__lte": end.at}
-        if through is not None:
-            since[s]["occurred_at__gte"] = through[0]
+    # the rows after each base up to its point (two short ranges: the rows between the two
+    # bases are in the later one's checkpoint, never folded), and the rows stored after
+    # each base's checkpoint (a late one sorting at or before it makes it stale)
+    since: list[tuple[int, dict[str, Any]]] = []
+    for s, (start, end) in ready.items():
+        for (base, _), point in ((starts[s], start), (ends[s], end)):
+            since.append((s, _range(base, point)))
     rows: dict[int, list[tuple]] = {s: [] for s in ready}
-    entries = LedgerEntry.objects.filter(any_of(since.items()), kind__in=(Kind.FILL, Kind.FUNDING))
+    entries = LedgerEntry.objects.filter(any_of(since), kind__in=(Kind.FILL, Kind.FUNDING))
     for row in entries.order_by("subaccount_id", "occurred_at", "id").values_list(
         "subaccount_id", *FIELDS
     ):
@@ -277,6 +276,15 @@ def _reconcile_many(subaccount_ids: list[int], zone: str) -> dict[int, Any]:
     for s in alone & set(points):
         found[s] = reconcile_last(s, zone)
     return found
+
+
+def _range(base: Base, point: EquityPoint) -> dict[str, Any]:
+    """The lookups of the rows `_fold_to` needs of ``base`` up to ``point`` (those at the
+    base's own time too: which of them sort after it is decided by their ids)."""
+    lookups: dict[str, Any] = {"occurred_at__lte": point.at}
+    if base.through is not None:
+        lookups["occurred_at__gte"] = base.through[0]
+    return lookups
 
 
 def _fold_to(base: Base, rows: list[tuple], point: EquityPoint) -> tuple[PnlRow, Decimal]:
