@@ -39,7 +39,7 @@ from trading.ledger.pnl import (
     PnlFold,
     PnlRow,
 )
-from trading.models.ledger import LedgerEntry, PnlCheckpoint
+from trading.models.ledger import LedgerEntry, PnlCheckpoint, PnlReconciliation
 from trading.models.tickets import OrderTicket
 
 log = logging.getLogger(__name__)
@@ -389,8 +389,9 @@ def checkpoints_update(subaccount_id: int, zone: str = "UTC") -> int:
 
 def checkpoints_rebuild(subaccount_id: int, zone: str = "UTC") -> int:
     """Forget the subaccount's checkpoints and fold its whole ledger again (rows were
-    deleted, which no checkpoint can see)."""
+    deleted, which no checkpoint can see), and its stored reconciliations with them."""
     PnlCheckpoint.objects.filter(subaccount_id=subaccount_id).delete()
+    PnlReconciliation.objects.filter(subaccount_id=subaccount_id).delete()
     return checkpoints_update(subaccount_id, zone)
 
 
