@@ -158,7 +158,7 @@ def run(count: int, fills: int) -> None:
     cold, warm = figures["cold"][0], statistics.median(figures["warm"])
     fresh = statistics.median(figures["fresh"])
     print(f"subaccounts: {count}  fills each: {fills:,}  (seeded in {seeded_s:.0f} s)")
-    print(f"checkpoints built in {checkpointed_s:.1f} s (what the syncs did as rows came)")
+    print(f"checkpoints and reconciliations built in {checkpointed_s:.1f} s (what the syncs did)")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for name, value, target in (("cold", cold, TARGET_COLD_MS), ("warm", warm, TARGET_WARM_MS)):
         ratio = value / target
