@@ -226,7 +226,8 @@ def _reconcile_many(subaccount_ids: list[int], zone: str, alone: bool = True) ->
     checkpoints before each point and the rows after them, each read once for every
     subaccount (then stored). A subaccount that needs more (a transfer of another asset
     than USDC, a checkpoint a late row made stale) takes `reconcile_last` (None with
-    ``alone`` false: nothing is stored for it)."""
+    ``alone`` false, the sync's call: nothing is stored for it, and the stored ones still
+    valid are marked as checked up to now)."""
     ids = list(subaccount_ids)
     found: dict[int, Any] = dict.fromkeys(ids)
     points = _points_many(ids)
@@ -236,7 +237,7 @@ def _reconcile_many(subaccount_ids: list[int], zone: str, alone: bool = True) ->
     transfers = _transfers_many(ids, {s: (a.at, b.at) for s, (a, b) in points.items()})
     apart = {s for s, net in transfers.items() if net is None}
     intervals = {s: (a.at, b.at) for s, (a, b) in points.items() if s not in apart}
-    figures = reconciled_many(intervals)
+    figures = reconciled_many(intervals, None if alone else seen)
     wanted = {s: points[s] for s in intervals if s not in figures}
     computed = _figures_many(wanted, zone, apart)
     reconciled_store(computed, intervals, seen)

@@ -59,9 +59,13 @@ def ledger_last_ids(subaccount_ids: list[int]) -> dict[int, int]:
     return {s: found.get(s) or 0 for s in subaccount_ids}
 
 
-def reconciled_many(intervals: Mapping[int, Interval]) -> dict[int, Figures]:
+def reconciled_many(
+    intervals: Mapping[int, Interval], seen: Mapping[int, int] | None = None
+) -> dict[int, Figures]:
     """The stored figures of each subaccount's interval that are still valid, in two
-    queries for all of them."""
+    queries for all of them. With ``seen`` (`ledger_last_ids`, read before), a valid one's
+    ``seen_id`` is moved up to it (the sync, after storing rows): the next check reads only
+    the rows stored after, not every row of the day since it was computed."""
     if not intervals:
         return {}
     stored = PnlReconciliation.objects.filter(
@@ -81,7 +85,14 @@ def reconciled_many(intervals: Mapping[int, Interval]) -> dict[int, Figures]:
         kind__in=(Kind.FILL, Kind.FUNDING),
     )
     stale = set(late.values_list("subaccount_id", flat=True).distinct())
-    return {s: figures for s, (_, figures) in found.items() if s not in stale}
+    valid = {s: figures for s, (_, figures) in found.items() if s not in stale}
+    for s in valid if seen is not None else ():
+        if seen[s] > found[s][0]:
+            start, end = intervals[s]
+            PnlReconciliation.objects.filter(subaccount_id=s, start_at=start, end_at=end).update(
+                seen_id=seen[s]
+            )
+    return valid
 
 
 _NAMES = ("realized", "fees", "funding", "unrealized_change")

@@ -148,3 +148,22 @@ async def test_what_a_sync_does_after_storing_rows_stores_the_latest_reconciliat
     }
     assert sol not in stored  # a SOL deposit: only the full fold values it, on a read
     assert (await sync_to_async(reconcile_last_many)([sol]))[sol] == await _full(sol)
+
+
+async def test_the_sync_marks_a_still_valid_one_checked_up_to_its_last_row() -> None:
+    one, two = await sync_to_async(_desk)()
+    await sync_to_async(reconcile_last_many)([one, two])
+    await sync_to_async(_marked)(one)
+    seen = (await sync_to_async(_stored)())[one][1]
+    sub = await Subaccount.objects.aget(pk=one)
+    await sync_to_async(_fill)(sub, 11, "Ask", "0.2", "151.1", START + timedelta(days=3, hours=3))
+
+    await sync_to_async(ledger_folds_update)(one, "UTC")  # the sync stored a row of today
+
+    stored = (await sync_to_async(_stored)())[one]
+    last = await LedgerEntry.objects.filter(subaccount_id=one).order_by("-id").afirst()
+    assert stored[1] == last.pk > seen  # checked up to the row just stored
+    assert stored[2]["realized"] == SENTINEL  # not computed again
+    await sync_to_async(_fill)(sub, 12, "Bid", "0.5", "150.9", START + timedelta(days=2, hours=6))
+    after = await sync_to_async(reconcile_last_many)([one])
+    assert after[one] == await _full(one)  # a late row after the mark still makes it stale
