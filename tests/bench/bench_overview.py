@@ -8,9 +8,10 @@ and checkpointing them takes minutes).
 Starts a sandbox with N funded subaccounts (as bench_balances), sets up Django on a temporary
 SQLite database with N Subaccount rows, each with ``fills`` ledger fills on three perpetuals
 over 30 days ending now (ten members and outside the desk) and two days of hourly balance
-snapshots; then builds each subaccount's daily PnL checkpoints as the ledger's sync does
-after storing rows (timed and printed apart; the fills of today are in today's checkpoint,
-so a cold read folds no row: it reads one checkpoint per subaccount). The process has
+snapshots; then builds each subaccount's daily PnL checkpoints and stores its latest
+reconciliation as the ledger's sync does after storing rows (`ledger_folds_update`; timed
+and printed apart; the fills of today are in today's checkpoint, so a cold read folds no
+row: it reads one checkpoint and one stored reconciliation per subaccount). The process has
 imported and rendered once before (a server that has served a request); every cache of
 figures is empty for the cold run. Times, in the server process, what `/` does for an htmx
 poll of ``#overview-team``:
@@ -134,10 +135,10 @@ async def measure(user: object) -> dict[str, list[float]]:
 
 def checkpoint_all() -> None:
     from accounts.models import Subaccount
-    from trading.ledger.checkpoints import checkpoints_update
+    from trading.ledger.latest import ledger_folds_update
 
     for pk in Subaccount.objects.values_list("pk", flat=True):
-        checkpoints_update(pk, "UTC")
+        ledger_folds_update(pk, "UTC")
 
 
 def run(count: int, fills: int) -> None:
@@ -157,7 +158,7 @@ def run(count: int, fills: int) -> None:
     cold, warm = figures["cold"][0], statistics.median(figures["warm"])
     fresh = statistics.median(figures["fresh"])
     print(f"subaccounts: {count}  fills each: {fills:,}  (seeded in {seeded_s:.0f} s)")
-    print(f"checkpoints built in {checkpointed_s:.1f} s (what the syncs did as rows came)")
+    print(f"checkpoints and reconciliations built in {checkpointed_s:.1f} s (what the syncs did)")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for name, value, target in (("cold", cold, TARGET_COLD_MS), ("warm", warm, TARGET_WARM_MS)):
         ratio = value / target

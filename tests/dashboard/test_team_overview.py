@@ -4,11 +4,14 @@ total is over the subaccounts the user is a member of only."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 
+from dashboard.overview import overview_for
 from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
     _fast_passwords,
     client_for_user,
@@ -16,6 +19,7 @@ from tests.trading.pages.conftest import (  # the trading pages' desk on the san
     desk,
     exchange_urls,
 )
+from trading.exchange import exchange_session
 from trading.ledger.services import ledger_sync
 from trading.ledger.team import team_figures
 from trading.models.ledger import LedgerEntry
@@ -95,3 +99,20 @@ async def test_the_poll_gets_only_the_team_region(desk) -> None:
     assert html.lstrip().startswith('<div id="overview-team"')
     assert 'hx-trigger="every 5s"' in html
     assert "Main desk" in html and 'id="overview-pages"' not in html
+
+
+def _calls() -> Counter[str]:
+    found: Counter[str] = Counter()
+    for (_, route, _), n in exchange_session().metrics.outcomes.items():
+        found[route] += n
+    return found
+
+
+async def test_polls_arriving_together_ask_the_exchange_once_per_read(desk) -> None:
+    before = _calls()  # the trader sees Main desk and Other desk
+
+    await asyncio.gather(*(overview_for(user=desk.trader) for _ in range(3)))
+
+    asked = _calls() - before
+    per_subaccount = {r: asked[r] for r in ("balances", "collateral", "positions", "open_orders")}
+    assert per_subaccount == {"balances": 2, "collateral": 2, "positions": 2, "open_orders": 2}

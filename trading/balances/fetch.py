@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from accounts.crypto import SecretUnavailableError
 from accounts.models import Subaccount
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 
 accounts_cache = ReadCache()
 market_cache = ReadCache()
+collateral_reads = ReadCache(ttl_s=0.0)
+"""Margin summaries in flight, by subaccount: the balances read and the positions' liquidation
+estimates (`trading.selectors.positions.positions_recent`), started together by the overview,
+share one request. Kept only while it runs: a caller gets nothing older than its own read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +49,20 @@ class AccountRead:
     collateral_error: str | None = None
 
 
-async def _read_account(subaccount: Subaccount) -> AccountRead:
+async def collateral_read(subaccount: Subaccount, client: Any) -> Collateral:
+    """``client.collateral()`` of `subaccount`, shared with a read of it already in flight."""
+    return await collateral_reads.get(subaccount.pk, client.collateral)
+
+
+async def _read_account(subaccount: Subaccount, *, fresh: bool = False) -> AccountRead:
     try:
         client = client_for(subaccount)
     except SecretUnavailableError as exc:
         return AccountRead(None, None, error=failure_text(exc))
+    # fresh (after a fill): a read already in flight may have started before it
+    collateral = client.collateral() if fresh else collateral_read(subaccount, client)
     balances, collateral = await asyncio.gather(
-        client.balances(), client.collateral(), return_exceptions=True
+        client.balances(), collateral, return_exceptions=True
     )
     for outcome in (balances, collateral):
         if isinstance(outcome, asyncio.CancelledError):
@@ -73,7 +85,7 @@ async def account_read(subaccount: Subaccount, *, fresh: bool = False) -> Accoun
     """
     if fresh:
         accounts_cache.forget(subaccount.pk)
-    return await accounts_cache.get(subaccount.pk, lambda: _read_account(subaccount))
+    return await accounts_cache.get(subaccount.pk, lambda: _read_account(subaccount, fresh=fresh))
 
 
 @dataclass(frozen=True, slots=True)

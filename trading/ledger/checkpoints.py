@@ -39,7 +39,7 @@ from trading.ledger.pnl import (
     PnlFold,
     PnlRow,
 )
-from trading.models.ledger import LedgerEntry, PnlCheckpoint
+from trading.models.ledger import LedgerEntry, PnlCheckpoint, PnlReconciliation
 from trading.models.tickets import OrderTicket
 
 log = logging.getLogger(__name__)
@@ -64,10 +64,19 @@ Key = tuple[datetime, int]
 
 def any_of(pairs: Iterable[tuple[int, dict[str, Any]]]) -> Q:
     """One ``OR`` of per-subaccount conditions (``subaccount_id`` and the lookups given):
-    one query for many subaccounts, each with its own bounds."""
-    found = Q(pk__in=[])
+    one query for many subaccounts, each with its own bounds. Subaccounts with the same
+    bounds share one term (``subaccount_id__in``): the snapshots of one pass share their
+    time, and building an ``OR`` of fifty terms costs the overview milliseconds."""
+    same: dict[tuple, list[int]] = {}
     for subaccount_id, lookups in pairs:
-        found |= Q(subaccount_id=subaccount_id, **lookups)
+        same.setdefault(tuple(sorted(lookups.items())), []).append(subaccount_id)
+    found = Q(pk__in=[])
+    for lookups, ids in same.items():
+        found |= (
+            Q(subaccount_id__in=ids, **dict(lookups))
+            if len(ids) > 1
+            else Q(subaccount_id=ids[0], **dict(lookups))
+        )
     return found
 
 
@@ -389,8 +398,9 @@ def checkpoints_update(subaccount_id: int, zone: str = "UTC") -> int:
 
 def checkpoints_rebuild(subaccount_id: int, zone: str = "UTC") -> int:
     """Forget the subaccount's checkpoints and fold its whole ledger again (rows were
-    deleted, which no checkpoint can see)."""
+    deleted, which no checkpoint can see), and its stored reconciliations with them."""
     PnlCheckpoint.objects.filter(subaccount_id=subaccount_id).delete()
+    PnlReconciliation.objects.filter(subaccount_id=subaccount_id).delete()
     return checkpoints_update(subaccount_id, zone)
 
 

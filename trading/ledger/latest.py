@@ -25,10 +25,17 @@ from trading.ledger.checkpoints import (
     _base_of,
     any_of,
     checkpoint_start,
+    checkpoints_update,
     fold_row,
     latest_many,
 )
 from trading.ledger.pnl import ZERO, PnlRow, Reconciliation
+from trading.ledger.reconciled import (
+    Figures,
+    ledger_last_ids,
+    reconciled_many,
+    reconciled_store,
+)
 from trading.ledger.selectors import (
     EquityPoint,
     _reconcile,
@@ -212,32 +219,65 @@ def reconcile_last_many(subaccount_ids: Iterable[int], zone: str = "UTC") -> dic
     return found
 
 
-def _reconcile_many(subaccount_ids: list[int], zone: str) -> dict[int, Any]:
+def _reconcile_many(subaccount_ids: list[int], zone: str, alone: bool = True) -> dict[int, Any]:
     """`reconcile_last` of every subaccount of ``subaccount_ids`` in a dozen queries for all
-    of them instead of a dozen each: the snapshot points, the transfers, the checkpoints
-    before each point and the rows after them, each read once for every subaccount. A
-    subaccount that needs more (a transfer of another asset than USDC, a checkpoint a late
-    row made stale) takes `reconcile_last`."""
+    of them instead of a dozen each: the snapshot points, the transfers, the stored figures
+    of each interval still valid (`trading.ledger.reconciled`), and for the others the
+    checkpoints before each point and the rows after them, each read once for every
+    subaccount (then stored). A subaccount that needs more (a transfer of another asset
+    than USDC, a checkpoint a late row made stale) takes `reconcile_last` (None with
+    ``alone`` false, the sync's call: nothing is stored for it, and the stored ones still
+    valid are marked as checked up to now)."""
     ids = list(subaccount_ids)
     found: dict[int, Any] = dict.fromkeys(ids)
     points = _points_many(ids)
     if not points:
         return found
+    seen = ledger_last_ids(list(points))  # before any row is read: none folded is above it
     transfers = _transfers_many(ids, {s: (a.at, b.at) for s, (a, b) in points.items()})
-    alone = {s for s, net in transfers.items() if net is None}
-    ready = {s: p for s, p in points.items() if s not in alone}
+    apart = {s for s, net in transfers.items() if net is None}
+    intervals = {s: (a.at, b.at) for s, (a, b) in points.items() if s not in apart}
+    figures = reconciled_many(intervals, None if alone else seen)
+    wanted = {s: points[s] for s in intervals if s not in figures}
+    computed = _figures_many(wanted, zone, apart)
+    reconciled_store(computed, intervals, seen)
+    figures.update(computed)
+    for s, made in figures.items():
+        start, end = points[s]
+        found[s] = Reconciliation(
+            start=start.at,
+            end=end.at,
+            equity_change=end.equity - start.equity,
+            net_transfers=transfers[s] or ZERO,
+            realized=made.realized,
+            fees=made.fees,
+            funding=made.funding,
+            unrealized_change=made.unrealized_change,
+        )
+    for s in apart & set(points) if alone else ():
+        found[s] = reconcile_last(s, zone)
+    return found
+
+
+def _figures_many(
+    ready: dict[int, tuple[EquityPoint, EquityPoint]], zone: str, alone: set[int]
+) -> dict[int, Figures]:
+    """The ledger's part of each interval of ``ready``, from the checkpoints before each
+    point and the rows after them; a subaccount whose checkpoint a late row made stale is
+    added to ``alone`` instead."""
+    if not ready:
+        return {}
     starts = _bases_many(zone, {s: a.at for s, (a, _) in ready.items()})
     ends = _bases_many(zone, {s: b.at for s, (_, b) in ready.items()})
-    # every row after the earlier base up to the end point, and the rows stored after each
-    # base's checkpoint (a late one sorting at or before it makes it stale)
-    since: dict[int, dict[str, Any]] = {}
-    for s, (_, end) in ready.items():
-        through = starts[s][0].through
-        since[s] = {"occurred_at__lte": end.at}
-        if through is not None:
-            since[s]["occurred_at__gte"] = through[0]
+    # the rows after each base up to its point (two short ranges: the rows between the two
+    # bases are in the later one's checkpoint, never folded), and the rows stored after
+    # each base's checkpoint (a late one sorting at or before it makes it stale)
+    since: list[tuple[int, dict[str, Any]]] = []
+    for s, (start, end) in ready.items():
+        for (base, _), point in ((starts[s], start), (ends[s], end)):
+            since.append((s, _range(base, point)))
     rows: dict[int, list[tuple]] = {s: [] for s in ready}
-    entries = LedgerEntry.objects.filter(any_of(since.items()), kind__in=(Kind.FILL, Kind.FUNDING))
+    entries = LedgerEntry.objects.filter(any_of(since), kind__in=(Kind.FILL, Kind.FUNDING))
     for row in entries.order_by("subaccount_id", "occurred_at", "id").values_list(
         "subaccount_id", *FIELDS
     ):
@@ -259,24 +299,40 @@ def _reconcile_many(subaccount_ids: list[int], zone: str) -> dict[int, Any]:
                 and (at, row_id) <= base.through
             ):
                 alone.add(s)
+    computed: dict[int, Figures] = {}
     for s, (start, end) in ready.items():
         if s in alone:
             continue
         before, unrealized_before = _fold_to(starts[s][0], rows[s], start)
         after, unrealized_after = _fold_to(ends[s][0], rows[s], end)
-        found[s] = Reconciliation(
-            start=start.at,
-            end=end.at,
-            equity_change=end.equity - start.equity,
-            net_transfers=transfers[s] or ZERO,
+        computed[s] = Figures(
             realized=after.realized - before.realized,
             fees=after.fees - before.fees,
             funding=after.funding - before.funding,
             unrealized_change=unrealized_after - unrealized_before,
         )
-    for s in alone & set(points):
-        found[s] = reconcile_last(s, zone)
-    return found
+    return computed
+
+
+def ledger_folds_update(subaccount_id: int, zone: str = "UTC") -> int:
+    """What a sync that stored fills or funding payments does after them: the checkpoints
+    in ``zone`` brought up to the ledger (`checkpoints_update`), then the latest
+    reconciliation stored (computed only when the stored one is missing or stale; not for
+    a subaccount with a transfer of another asset than USDC, which only the full fold
+    values), so the overview of a process that has just started reads both. Returns the
+    rows folded."""
+    folded = checkpoints_update(subaccount_id, zone)
+    _reconcile_many([subaccount_id], zone, alone=False)  # never a fold of the whole ledger
+    return folded
+
+
+def _range(base: Base, point: EquityPoint) -> dict[str, Any]:
+    """The lookups of the rows `_fold_to` needs of ``base`` up to ``point`` (those at the
+    base's own time too: which of them sort after it is decided by their ids)."""
+    lookups: dict[str, Any] = {"occurred_at__lte": point.at}
+    if base.through is not None:
+        lookups["occurred_at__gte"] = base.through[0]
+    return lookups
 
 
 def _fold_to(base: Base, rows: list[tuple], point: EquityPoint) -> tuple[PnlRow, Decimal]:
@@ -295,4 +351,4 @@ def _fold_to(base: Base, rows: list[tuple], point: EquityPoint) -> tuple[PnlRow,
     return total, unrealized_at(base.fold, point)
 
 
-__all__ = ["reconcile_last", "reconcile_last_many"]
+__all__ = ["ledger_folds_update", "reconcile_last", "reconcile_last_many"]

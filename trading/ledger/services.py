@@ -24,7 +24,7 @@ from accounts.team import team_time_zone
 from trading.backpack import HistoryCursor, walk_history
 from trading.backpack.history import MAX_PAGE
 from trading.exchange import client_for
-from trading.ledger.checkpoints import checkpoints_update
+from trading.ledger.latest import ledger_folds_update
 from trading.models.ledger import LedgerCursor, LedgerEntry
 
 Kind = LedgerEntry.Kind
@@ -196,7 +196,7 @@ async def ledger_sync(
                 on_page(history, report.read[history])
     if report.stored.get("fill_history") or report.stored.get("funding_payments"):
         zone = await sync_to_async(team_time_zone)()
-        await sync_to_async(checkpoints_update)(subaccount.pk, zone)
+        await sync_to_async(ledger_folds_update)(subaccount.pk, zone)
     return report
 
 

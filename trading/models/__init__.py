@@ -5,7 +5,12 @@ Add one import line per module (tickets, balances, withdrawals, monitoring).
 
 from trading.gateway.models import ScriptKey  # noqa: E402, F401
 from trading.models.balances import BalanceSnapshot  # noqa: F401
-from trading.models.ledger import LedgerCursor, LedgerEntry, PnlCheckpoint  # noqa: F401
+from trading.models.ledger import (  # noqa: F401
+    LedgerCursor,
+    LedgerEntry,
+    PnlCheckpoint,
+    PnlReconciliation,
+)
 from trading.models.monitoring import (  # noqa: F401
     Alert,
     AlertSeen,

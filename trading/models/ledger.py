@@ -125,3 +125,37 @@ class PnlCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subaccount_id} {self.zone} {self.day}"
+
+
+class PnlReconciliation(models.Model):
+    """One day's reconciliation of a subaccount's ledger with its equity (the overview's
+    latest, `trading.ledger.latest`), as the ledger stood when it was computed, so a
+    reader after a restart reads it instead of folding the ledger again.
+
+    The interval is the one between two balance snapshots (``start_at``, ``end_at``); the
+    ledger's part of it is kept, every number as exact text in ``figures`` (realized, fees,
+    funding, unrealized change: the same in every time zone). The equity change and the
+    transfers are read again with the snapshots each time. ``seen_id`` is the largest
+    ledger id there was when it was computed: a fill or funding payment stored since (a
+    larger id) up to ``end_at`` makes it stale, and it is computed and written again.
+    Written only by :mod:`trading.ledger.reconciled`.
+    """
+
+    subaccount = models.ForeignKey(
+        Subaccount, on_delete=models.CASCADE, related_name="pnl_reconciliations"
+    )
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    seen_id = models.BigIntegerField()
+    figures = models.JSONField()
+    written_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subaccount", "start_at", "end_at"], name="pnl_reconciliation_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subaccount_id} {self.start_at} {self.end_at}"

@@ -2,10 +2,13 @@
 
 It keeps the order ticket's as-you-type checks, the candle chart and the team pages' polls
 from spending the exchange's rate budget (klines draw on the 30/minute historical budget).
+A read in flight is shared: callers arriving while it runs await the same read (one request
+per key at a time, however many polls arrive together); a read that failed is not kept.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -15,20 +18,50 @@ from django.conf import settings
 T = TypeVar("T")
 
 _cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_reading: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = {}
+
+
+async def _read(full_key: tuple[Any, ...], ttl: float, load: Callable[[], Awaitable[T]]) -> T:
+    started = time.monotonic()
+    try:
+        value = await load()
+    finally:
+        if (found := _reading.get(full_key)) is not None and found[1] is asyncio.current_task():
+            del _reading[full_key]
+    _cache[full_key] = (started + ttl, value)
+    return value
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # every waiter may have gone: not "never retrieved"
 
 
 async def cached(key: tuple[Any, ...], ttl: float, load: Callable[[], Awaitable[T]]) -> T:
-    """`load()` at most once per `ttl` seconds per key (and per exchange URL)."""
+    """`load()` at most once per `ttl` seconds per key (and per exchange URL), and never
+    twice at once: a caller arriving while it runs awaits the same read."""
     full_key = (settings.BACKPACK_API_URL, *key)
-    now = time.monotonic()
     hit = _cache.get(full_key)
-    if hit is not None and hit[0] > now:
+    if hit is not None and hit[0] > time.monotonic():
         return hit[1]
-    value = await load()
-    _cache[full_key] = (now + ttl, value)
-    return value
+    loop = asyncio.get_running_loop()
+    reading = _reading.get(full_key)
+    if reading is None or reading[0] is not loop or reading[1].done():
+        task = loop.create_task(_read(full_key, ttl, load))
+        task.add_done_callback(_retrieved)
+        reading = _reading[full_key] = (loop, task)
+    try:
+        # a caller that goes away must not cancel the read others wait for
+        return await asyncio.shield(reading[1])
+    except RuntimeError as exc:
+        if "CurrentThreadExecutor" not in str(exc):
+            raise
+        # the read ran in the first caller's context, whose request (and with it Django's
+        # thread for its database work) had ended: this caller reads itself
+        return await load()
 
 
 def cache_clear() -> None:
     """Forget every cached read (tests; after an order the ticket's prices refresh anyway)."""
     _cache.clear()
+    _reading.clear()

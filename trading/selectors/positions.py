@@ -9,6 +9,7 @@ from typing import Any
 
 from accounts.models import Subaccount
 from trading.backpack import Collateral, Position
+from trading.balances.fetch import collateral_read
 from trading.exchange import client_for
 from trading.failures import EXCHANGE_ERRORS
 from trading.selectors.access import AccountBlock, guarded, subaccount_access_async
@@ -44,10 +45,14 @@ def liquidation_price(position: Position, collateral: Collateral) -> Decimal | N
     return price if price > 0 else None
 
 
-async def positions_for(subaccount: Subaccount) -> tuple[list[Position], dict[str, Any]]:
-    """Open positions with the desk's liquidation estimates, keyed by symbol."""
+async def positions_for(
+    subaccount: Subaccount, *, shared: bool = False
+) -> tuple[list[Position], dict[str, Any]]:
+    """Open positions with the desk's liquidation estimates, keyed by symbol. ``shared``:
+    the margin summary may be the one a balances read has in flight (started no earlier)."""
     client = client_for(subaccount)
-    positions, collateral = await asyncio.gather(client.positions(), client.collateral())
+    collateral = collateral_read(subaccount, client) if shared else client.collateral()
+    positions, collateral = await asyncio.gather(client.positions(), collateral)
     open_positions = [p for p in positions if p.net_quantity != 0]
     estimates = {p.symbol: liquidation_price(p, collateral) for p in open_positions}
     return open_positions, estimates
@@ -57,7 +62,9 @@ async def positions_recent(subaccount: Subaccount) -> tuple[list[Position], dict
     """:func:`positions_for`, read at most once per 2 s per subaccount (the team overview's
     poll and the funding page read every subaccount's positions)."""
     return await cached(
-        ("positions", subaccount.pk), POSITIONS_CACHE_S, lambda: positions_for(subaccount)
+        ("positions", subaccount.pk),
+        POSITIONS_CACHE_S,
+        lambda: positions_for(subaccount, shared=True),
     )
 
 

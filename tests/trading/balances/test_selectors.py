@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal as D
 
 import pytest
@@ -166,3 +167,26 @@ async def test_an_unreachable_exchange_is_an_error_on_every_block_not_a_zero(
     html = balances_html(desk_a, view)
     assert 'hx-swap-oob="true"' in html  # what the relay pushes replaces the block in place
     assert "Balances could not be read" in html
+
+
+def _collateral_calls() -> int:
+    outcomes = exchange_session().metrics.outcomes
+    return sum(n for (_, route, _), n in outcomes.items() if route == "collateral")
+
+
+async def test_the_balances_and_positions_reads_started_together_share_one_margin_read(
+    exchange, desk
+):
+    from trading.balances.fetch import account_read
+    from trading.selectors import cache_clear, positions_recent
+
+    cache_clear()
+    desk_a = await desk(1)
+    before = _collateral_calls()
+
+    read, (positions, _) = await asyncio.gather(account_read(desk_a), positions_recent(desk_a))
+
+    assert _collateral_calls() - before == 1  # the overview's two reads: one request
+    assert read.collateral is not None and positions == []
+    await account_read(desk_a, fresh=True)  # after a fill: its own read, never a shared one
+    assert _collateral_calls() - before == 2
