@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 
 from accounts.models import Subaccount
 from trading.ledger.curve import CurvePoint, time_weighted
+from trading.ledger.histories import LEDGER_HISTORIES
 from trading.ledger.pnl import (
     OUTSIDE,
     ZERO,
@@ -260,8 +261,6 @@ class SyncProgress:
 
 async def ledger_progress(*, subaccount: Subaccount) -> list[SyncProgress]:
     """The backfill's progress, one line per history the ledger keeps (in sync order)."""
-    from trading.ledger.services import LEDGER_HISTORIES
-
     saved = {c.history: c async for c in LedgerCursor.objects.filter(subaccount_id=subaccount.pk)}
     found = []
     for history in LEDGER_HISTORIES:

@@ -24,19 +24,11 @@ from accounts.team import team_time_zone
 from trading.backpack import HistoryCursor, walk_history
 from trading.backpack.history import MAX_PAGE
 from trading.exchange import client_for
+from trading.ledger.histories import LEDGER_HISTORIES
 from trading.ledger.latest import ledger_folds_update
 from trading.models.ledger import LedgerCursor, LedgerEntry
 
 Kind = LedgerEntry.Kind
-
-LEDGER_HISTORIES: dict[str, str] = {
-    "fill_history": Kind.FILL,
-    "funding_payments": Kind.FUNDING,
-    "settlement_history": Kind.SETTLEMENT,
-    "deposits": Kind.DEPOSIT,
-    "withdrawals": Kind.WITHDRAWAL,
-}
-"""Each history the ledger keeps (a ``BackpackClient`` method) and the kind of its rows."""
 
 
 def _iso(moment: Any) -> str:

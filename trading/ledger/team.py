@@ -33,6 +33,7 @@ from trading.backpack import Market, Position
 from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_for_subaccounts
 from trading.formatting import quantity_places
+from trading.ledger.histories import LEDGER_HISTORIES
 from trading.ledger.pnl import ZERO, Reconciliation
 from trading.ledger.running import (
     ledger_days_running,
@@ -41,7 +42,6 @@ from trading.ledger.running import (
     ledger_stamps,
 )
 from trading.ledger.selectors import LedgerPnl
-from trading.ledger.services import LEDGER_HISTORIES
 from trading.models.ledger import LedgerCursor
 from trading.selectors import (
     EXCHANGE_ERRORS,
