@@ -91,7 +91,19 @@ class RiskReservation(models.Model):
     until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["subaccount", "created_at"])]
+        # The gate's read of the reservations in flight (`risk.reservations`): those not
+        # placed or placed lately, and those of running strategies; the expiry's sweep.
+        indexes = [
+            models.Index(
+                fields=["subaccount", "placed_at", "created_at"], name="reservation_in_flight"
+            ),
+            models.Index(
+                fields=["subaccount", "until"],
+                name="reservation_strategy",
+                condition=models.Q(until__isnull=False),
+            ),
+            models.Index(fields=["created_at"], name="reservation_age"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.symbol} {'buy' if self.buy else 'sell'} {self.notional}"

@@ -59,6 +59,20 @@ async def test_a_twap_past_the_reservation_lifetime_still_blocks_an_order(desk) 
     assert await RiskReservation.objects.acount() == 0
 
 
+async def test_a_twap_just_started_counts_once(desk) -> None:
+    # Its reservation is young, placed after the kept read began, and a running strategy's:
+    # each of the gate's three reads of reservations in flight would find it.
+    await RiskLimit.objects.acreate(subaccount=desk.main, max_position_notional_market=D("500"))
+    await offer(desk)
+    await start(desk, duration_s=600, interval_s=300)  # 2 x 150 = 300 USDC
+
+    assert await buy(desk, "195")  # 300 + 195 fits; counted twice it would not
+
+    with pytest.raises(RiskRefused) as refused:
+        await buy(desk, "205")  # 300 + 205 > 500
+    assert refused.value.limit == "max_position_notional_market"
+
+
 async def test_the_reservation_follows_what_the_exchange_says_is_left(desk) -> None:
     await RiskLimit.objects.acreate(subaccount=desk.main, max_position_notional_market=D("500"))
     await offer(desk)
