@@ -11,6 +11,7 @@ import ipaddress
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class ScriptKey(models.Model):
@@ -45,7 +46,7 @@ class ScriptKey(models.Model):
     def __str__(self) -> str:
         return f"script key {self.name} ({self.fingerprint})"
 
-    @property
+    @cached_property  # a key's public key never changes; each order's audit names it
     def fingerprint(self) -> str:
         """First 16 hex digits of SHA-256 of the public key (what pages and the audit show)."""
         raw = base64.b64decode(self.public_key)
