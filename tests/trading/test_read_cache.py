@@ -5,9 +5,12 @@ away does not cancel it for the others, and a read that failed is not kept."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
 
+from tests.waiting import eventually
 from trading.selectors.cache import cache_clear, cached
 
 
@@ -80,3 +83,41 @@ async def test_other_keys_and_expired_reads_read_again() -> None:
     assert await cached(("a",), 2.0, reads.load) == "read 1"
     assert await cached(("c",), 0.0, reads.load) == "read 3"  # ttl 0: kept for nobody
     assert await cached(("c",), 0.0, reads.load) == "read 4"
+
+
+async def test_a_shared_read_outlives_the_request_that_started_it() -> None:
+    # Django runs an async view below sync middleware as here: a worker thread calls on into
+    # the event loop (async_to_sync), and the view's sync_to_async work runs on that thread,
+    # which quits when the request ends. The first request leaves before its read is done.
+    calls: list[str] = []
+    gate = asyncio.Event()
+    read_threads: list[int] = []
+
+    async def load() -> str:
+        calls.append("read")
+        await gate.wait()
+        read_threads.append(await sync_to_async(threading.get_ident)())
+        return "read 1"
+
+    request_threads: list[int] = []
+
+    def request() -> str:
+        request_threads.append(threading.get_ident())
+
+        async def leave_early() -> str:
+            try:
+                return await asyncio.wait_for(cached(("k",), 2.0, load), 0.05)
+            except TimeoutError:
+                return "left"
+
+        return async_to_sync(leave_early)()
+
+    first = asyncio.ensure_future(sync_to_async(request, thread_sensitive=False)())
+    await eventually(lambda: calls == ["read"], what="the first request's read started")
+    second = asyncio.ensure_future(cached(("k",), 2.0, load))
+    assert await first == "left"  # the first request has ended, and its thread with it
+    gate.set()
+
+    assert await second == "read 1"
+    assert calls == ["read"]  # one exchange read, not a second one by the caller left waiting
+    assert request_threads[0] not in read_threads

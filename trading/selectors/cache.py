@@ -4,27 +4,39 @@ It keeps the order ticket's as-you-type checks, the candle chart and the team pa
 from spending the exchange's rate budget (klines draw on the 30/minute historical budget).
 A read in flight is shared: callers arriving while it runs await the same read (one request
 per key at a time, however many polls arrive together); a read that failed is not kept.
+
+A shared read serves many requests, so it borrows none of their threads (as the grouped reads,
+`trading.balances.grouped`): it runs as a task in a fresh context, and any thread-sensitive
+work it does (``sync_to_async``) runs on the cached reads' own thread. Run in the first
+caller's context, its database work went to that request's thread, which quits when the
+request ends: the other callers got "CurrentThreadExecutor already quit".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 
 T = TypeVar("T")
 
 _cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
 _reading: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = {}
+# The thread of every shared read's thread-sensitive work, whichever request asked.
+READ_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cached-read")
 
 
 async def _read(full_key: tuple[Any, ...], ttl: float, load: Callable[[], Awaitable[T]]) -> T:
     started = time.monotonic()
     try:
-        value = await load()
+        async with ThreadSensitiveContext(executor=READ_THREAD):
+            value = await load()
     finally:
         if (found := _reading.get(full_key)) is not None and found[1] is asyncio.current_task():
             del _reading[full_key]
@@ -47,18 +59,13 @@ async def cached(key: tuple[Any, ...], ttl: float, load: Callable[[], Awaitable[
     loop = asyncio.get_running_loop()
     reading = _reading.get(full_key)
     if reading is None or reading[0] is not loop or reading[1].done():
-        task = loop.create_task(_read(full_key, ttl, load))
+        # A fresh context: nothing of the first caller's request (its sync thread above all)
+        # goes with the read, which may outlive that request.
+        task = loop.create_task(_read(full_key, ttl, load), context=contextvars.Context())
         task.add_done_callback(_retrieved)
         reading = _reading[full_key] = (loop, task)
-    try:
-        # a caller that goes away must not cancel the read others wait for
-        return await asyncio.shield(reading[1])
-    except RuntimeError as exc:
-        if "CurrentThreadExecutor" not in str(exc):
-            raise
-        # the read ran in the first caller's context, whose request (and with it Django's
-        # thread for its database work) had ended: this caller reads itself
-        return await load()
+    # a caller that goes away must not cancel the read others wait for
+    return await asyncio.shield(reading[1])
 
 
 def cache_clear() -> None:
