@@ -15,27 +15,30 @@ from __future__ import annotations
 
 import functools
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.models import AuditEvent
 from trading.backpack import Side
 from trading.backpack import routes as R
-from trading.backpack.decimals import parse_decimal
-from trading.backpack.errors import BackpackError
 from trading.backpack.orders import new_client_id
 from trading.exchange import exchange_session
 from trading.gateway.admit import Caller, script_key_admit
-from trading.gateway.errors import Refusal, bad_request
+from trading.gateway.errors import Refusal
 from trading.gateway.forward import exchange_forward
+from trading.gateway.order_fields import (
+    gate_refusal,
+    order_decimal,
+    order_fields,
+    order_notional_now,
+    order_quote,
+)
 from trading.gateway.outcomes import (
     Outcomes,
     outcome_record,
@@ -45,6 +48,7 @@ from trading.gateway.outcomes import (
     outcomes_write_alone,
 )
 from trading.gateway.routes import Served
+from trading.gateway.tickets import tickets_finish, tickets_insert
 from trading.models import OrderTicket
 from trading.monitoring.alerts import AlertChange
 from trading.risk.exposure import ExposureRead, risk_exposure_kept, risk_exposure_refresh_ahead
@@ -61,47 +65,13 @@ from trading.selectors import EXCHANGE_ERRORS, best_prices, exchange_error_text
 
 _audit = sync_to_async(audit_record)
 
-# The exchange's own codes for a limit, so clients map the refusal as they map its own.
-_LIMIT_CODES = {"max_leverage": "MAX_LEVERAGE_REACHED"}
-_POSITION_LIMITS = ("max_position_notional_market", "max_position_notional_total")
-
-
-def _refusal_code(limit: str) -> str:
-    if limit in _POSITION_LIMITS:
-        return "POSITION_LIMIT"
-    return _LIMIT_CODES.get(limit, "ORDER_LIMIT")
-
-
-def _decimal(order: dict[str, Any], name: str) -> Decimal | None:
-    value = order.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise bad_request(f"Invalid parameter `{name}`: expected a number")
-    try:
-        return parse_decimal(value if isinstance(value, str) else str(value), field=name)
-    except BackpackError as error:
-        raise bad_request(f"Invalid parameter `{name}`: {error.message}") from None
-
-
-def _notional_now(order: dict[str, Any]) -> Decimal | None:
-    """The order's notional when its fields give it (None: it needs the market's price)."""
-    quote_quantity = _decimal(order, "quoteQuantity")
-    if quote_quantity is not None:
-        return quote_quantity
-    quantity = _decimal(order, "quantity") or Decimal(0)
-    price = _decimal(order, "price")
-    if order.get("orderType") == "Limit" and price is not None:
-        return quantity * price
-    return None
-
 
 async def _notional(order: dict[str, Any], side: Side) -> Decimal:
     """The order's notional in its quote asset, as the ticket computes it."""
-    known = _notional_now(order)
+    known = order_notional_now(order)
     if known is not None:
         return known
-    quantity = _decimal(order, "quantity") or Decimal(0)
+    quantity = order_decimal(order, "quantity") or Decimal(0)
     symbol = str(order["symbol"])
     prices = await best_prices(symbol)
     best = prices.ask if side == Side.BID else prices.bid
@@ -110,32 +80,8 @@ async def _notional(order: dict[str, Any], side: Side) -> Decimal:
     return quantity * best
 
 
-def _order_fields(order: dict[str, Any]) -> tuple[str, Side, bool]:
-    symbol = order.get("symbol")
-    side = order.get("side")
-    if not isinstance(symbol, str) or not symbol:
-        raise bad_request("Invalid parameter `symbol`: required")
-    if side not in ("Bid", "Ask"):
-        raise bad_request("Invalid parameter `side`: expected Bid or Ask")
-    client_id = order.get("clientId")
-    if isinstance(client_id, str) and client_id.isascii() and client_id.isdigit():
-        client_id = int(client_id)
-    if isinstance(client_id, bool) or not isinstance(client_id, int) or not 0 <= client_id < 2**32:
-        raise bad_request("Invalid parameter `clientId`: expected an integer from 0 to 4294967295")
-    reduce_only = order.get("reduceOnly") in (True, "true")
-    return symbol, Side(side), reduce_only
-
-
-def _quote(symbol: str) -> str:
-    return symbol.split("_")[1] if "_" in symbol else "USDC"
-
-
-def _refused(refused: RiskRefused) -> Refusal:
-    return Refusal(400, _refusal_code(refused.limit), refused.message)
-
-
 async def _gate(caller: Caller, order: dict[str, Any]) -> int | None:
-    symbol, side, reduce_only = _order_fields(order)
+    symbol, side, reduce_only = order_fields(order)
     try:
         notional = Decimal(0) if reduce_only else await _notional(order, side)
         return await risk_gate_admit(
@@ -145,10 +91,10 @@ async def _gate(caller: Caller, order: dict[str, Any]) -> int | None:
             side=side,
             notional=notional,
             reduce_only=reduce_only,
-            quote=_quote(symbol),
+            quote=order_quote(symbol),
         )
     except RiskRefused as refused:
-        raise _refused(refused) from None
+        raise gate_refusal(refused) from None
     except EXCHANGE_ERRORS as error:
         raise Refusal(
             502,
@@ -161,42 +107,6 @@ async def _gate(caller: Caller, order: dict[str, Any]) -> int | None:
 # transaction (one commit where it was three; each is a synced write on SQLite, measured by
 # bench_gateway). The gate's settle is called in this thread (`.func` of its sync_to_async).
 _settle = risk_reservation_settle.func
-
-
-# The tickets are recorded in the step that admits the key (one thread hop and one commit
-# fewer per order, bench_gateway), before the gate (as the browser's ticket is): an order
-# the gate refuses finishes its ticket rejected. Plain SQL, as the gate's own statements.
-_TICKET_SQL = (
-    "INSERT INTO trading_orderticket (token, client_id, subaccount_id, actor_id, symbol,"
-    " outcome, order_id, message, created_at, updated_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, '', '', %s, %s) RETURNING id"
-)
-_FINISH_SQL = (
-    "UPDATE trading_orderticket SET outcome = %s, order_id = %s, message = %s WHERE id = %s"
-)
-
-
-def _tickets_insert(caller: Caller, orders: list[dict[str, Any]]) -> list[int]:
-    """The orders' tickets (pending), inside the caller's transaction."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    ids = []
-    with connection.cursor() as cursor:
-        for order in orders:
-            cursor.execute(
-                _TICKET_SQL,
-                [
-                    f"bpx:{uuid.uuid4().hex}",
-                    int(order["clientId"]),
-                    caller.subaccount.pk,
-                    caller.member.pk,
-                    str(order["symbol"]),
-                    OrderTicket.Outcome.PENDING,
-                    now,
-                    now,
-                ],
-            )
-            ids.append(cursor.fetchone()[0])
-    return ids
 
 
 # (desk key, X-Subaccount) -> the subaccount its last admitted order acted on. Only a guess
@@ -223,16 +133,16 @@ def _gate_order_now(orders: list[dict[str, Any]]) -> GateOrder | None:
     if len(orders) != 1:
         return None
     order = orders[0]
-    symbol, side, reduce_only = _order_fields(order)
+    symbol, side, reduce_only = order_fields(order)
     if reduce_only:
         return None
     try:
-        notional = _notional_now(order)
+        notional = order_notional_now(order)
     except Refusal:
         return None
     if notional is None:
         return None
-    return risk_gate_order(symbol=symbol, side=side, notional=notional, quote=_quote(symbol))
+    return risk_gate_order(symbol=symbol, side=side, notional=notional, quote=order_quote(symbol))
 
 
 @sync_to_async
@@ -256,13 +166,13 @@ def _admit_and_open(
     try:
         caller = script_key_admit(api_key=api_key, served=served, subaccount=subaccount, ip=ip)
         for order in orders:
-            _order_fields(order)
+            order_fields(order)
         gate_order = None
         if read is not None and read[0] == caller.subaccount.pk:
             gate_order = _gate_order_now(orders)
         with transaction.atomic():
             outcomes_write(earlier)
-            tickets = _tickets_insert(caller, orders)
+            tickets = tickets_insert(caller, orders)
             if gate_order is None:
                 return caller, tickets, None
             assert read is not None
@@ -275,12 +185,6 @@ def _admit_and_open(
             earlier.written = False  # rolled back with the step, or never reached
             outcomes_write_alone(earlier)
         raise
-
-
-def _tickets_finish_now(tickets: list[int], results: list[tuple[str, str, str]]) -> None:
-    with connection.cursor() as cursor:
-        for ticket, (outcome, order_id, message) in zip(tickets, results, strict=True):
-            cursor.execute(_FINISH_SQL, [outcome, order_id, message[:2000], ticket])
 
 
 @sync_to_async
@@ -298,7 +202,7 @@ def _not_sent(
     with transaction.atomic():
         for reservation in reservations:
             _settle(reservation_id=reservation, placed=False)
-        _tickets_finish_now(tickets, [(OrderTicket.Outcome.REJECTED, "", message)] * len(tickets))
+        tickets_finish(tickets, [(OrderTicket.Outcome.REJECTED, "", message)] * len(tickets))
         _audit_each(caller, orders, ip, result, message)
 
 
@@ -312,7 +216,7 @@ def _answered(
 ) -> None:
     """The outcome of orders the exchange answered, inside the transaction of whichever step
     writes it (`trading.gateway.outcomes`)."""
-    _tickets_finish_now(tickets, results)
+    tickets_finish(tickets, results)
     rows = zip(orders, reservations, results, strict=True)
     for order, reservation, (outcome, order_id, message) in rows:
         placed = outcome == OrderTicket.Outcome.PLACED
@@ -398,7 +302,7 @@ async def orders_place(
                     stops=gated.stops,
                 )
             except RiskRefused as refused:
-                raise _refused(refused) from None
+                raise gate_refusal(refused) from None
             reservations.append(reserved)
         for order in orders[len(reservations) :]:
             reservations.append(await _gate(caller, order))

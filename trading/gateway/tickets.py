@@ -1,0 +1,58 @@
+"""The desk tickets of script orders: recorded pending in the step that admits the key (one
+thread hop and one commit fewer per order, bench_gateway), before the gate (as the browser's
+ticket is), and finished with the exchange's answer or the refusal: an order the gate refuses
+finishes its ticket rejected. A ticket carries the order's clientId and the key's member, so
+PnL by member and the open-orders "By" column count a script's order as the member's."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.utils import timezone
+
+from trading.models import OrderTicket
+
+if TYPE_CHECKING:
+    from trading.gateway.admit import Caller
+
+# Plain SQL, as the gate's own statements.
+_TICKET_SQL = (
+    "INSERT INTO trading_orderticket (token, client_id, subaccount_id, actor_id, symbol,"
+    " outcome, order_id, message, created_at, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, '', '', %s, %s) RETURNING id"
+)
+_FINISH_SQL = (
+    "UPDATE trading_orderticket SET outcome = %s, order_id = %s, message = %s WHERE id = %s"
+)
+
+
+def tickets_insert(caller: Caller, orders: list[dict[str, Any]]) -> list[int]:
+    """The orders' tickets (pending), inside the caller's transaction."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    ids = []
+    with connection.cursor() as cursor:
+        for order in orders:
+            cursor.execute(
+                _TICKET_SQL,
+                [
+                    f"bpx:{uuid.uuid4().hex}",
+                    int(order["clientId"]),
+                    caller.subaccount.pk,
+                    caller.member.pk,
+                    str(order["symbol"]),
+                    OrderTicket.Outcome.PENDING,
+                    now,
+                    now,
+                ],
+            )
+            ids.append(cursor.fetchone()[0])
+    return ids
+
+
+def tickets_finish(tickets: list[int], results: list[tuple[str, str, str]]) -> None:
+    """Each ticket's (outcome, order id, message), inside the caller's transaction."""
+    with connection.cursor() as cursor:
+        for ticket, (outcome, order_id, message) in zip(tickets, results, strict=True):
+            cursor.execute(_FINISH_SQL, [outcome, order_id, message[:2000], ticket])
