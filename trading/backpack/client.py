@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import routes as R
 from .account_types import (
@@ -27,6 +27,7 @@ from .account_types import (
     Withdrawal,
     parse_balances,
 )
+from .client_session import ClientSession
 from .decimals import parse_decimal
 from .errors import InvalidNumberError
 from .history_types import (
@@ -56,15 +57,12 @@ from .strategies import StrategyMethods
 from .trigger_orders import TriggerMethods
 from .wire import parse, parse_list
 
-if TYPE_CHECKING:
-    from .session import ExchangeSession
-
 
 class BackpackClient(OrderMethods, TriggerMethods, StrategyMethods):
     """Typed access to one subaccount (``credentials``) or to public data only."""
 
     def __init__(
-        self, session: ExchangeSession, credentials: Credentials | None, *, label: str
+        self, session: ClientSession, credentials: Credentials | None, *, label: str
     ) -> None:
         self.session = session
         self.credentials = credentials

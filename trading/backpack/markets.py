@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
 
 from . import routes as R
+from .calls import Calls
 from .errors import InvalidOrderError
 from .market_types import Market
 from .wire import parse_list
-
-if TYPE_CHECKING:
-    from .session import ExchangeSession
 
 
 class MarketCache:
@@ -23,7 +20,7 @@ class MarketCache:
     ``invalidate()`` forces a reload (the client calls it on INVALID_MARKET).
     """
 
-    def __init__(self, session: ExchangeSession, *, refresh_s: float = 300.0) -> None:
+    def __init__(self, session: Calls, *, refresh_s: float = 300.0) -> None:
         self.session = session
         self.refresh_s = refresh_s
         self._markets: dict[str, Market] = {}

@@ -14,10 +14,11 @@ import itertools
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import routes as R
 from .account_types import Order, OrderType, Side, parse_order_or_none
+from .client_session import ClientSession
 from .decimals import parse_decimal
 from .errors import (
     BackpackError,
@@ -29,11 +30,8 @@ from .errors import (
 from .market_types import Market
 from .reconcile import find_orders, reconcile
 from .rules import quick_check, validate_order
+from .signing import Credentials
 from .wire import list_of, obj_of, parse
-
-if TYPE_CHECKING:
-    from .session import ExchangeSession
-    from .signing import Credentials
 
 UNKNOWN_OUTCOME = (ExchangeUnavailableError, ServerError)
 MAX_CLIENT_ID = 2**32 - 1
@@ -51,7 +49,7 @@ def new_client_id() -> int:
 class OrderMethods:
     """Order endpoints, mixed into ``BackpackClient``."""
 
-    session: ExchangeSession
+    session: ClientSession
     credentials: Credentials | None
     label: str
     resend_attempts: int = 3

@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import routes as R
+from .client_session import ClientSession
 from .decimals import parse_decimal
 from .errors import BackpackError, InvalidOrderError
 from .market_types import MarketType
@@ -25,16 +26,13 @@ from .orders import UNKNOWN_OUTCOME, new_client_id
 from .strategy_types import SlippageToleranceType, Strategy, StrategyType
 from .wire import parse, parse_list
 
-if TYPE_CHECKING:
-    from .session import ExchangeSession
-
 MAX_CLIENT_ID = 2**32 - 1
 
 
 class StrategyMethods:
     """Strategy endpoints; ``_call`` and ``session`` come from ``BackpackClient``."""
 
-    session: ExchangeSession
+    session: ClientSession
     resend_attempts: int
     reconcile_delay_s: float
     _call: Callable[..., Awaitable[Any]]
