@@ -68,6 +68,14 @@ async def cached(key: tuple[Any, ...], ttl: float, load: Callable[[], Awaitable[
     return await asyncio.shield(reading[1])
 
 
+def cache_forget(key: tuple[Any, ...]) -> None:
+    """Forget the read kept for `key` (after a change this process made, so that its next
+    read shows it); a read in flight still answers those already waiting for it."""
+    full_key = (settings.BACKPACK_API_URL, *key)
+    _cache.pop(full_key, None)
+    _reading.pop(full_key, None)
+
+
 def cache_clear() -> None:
     """Forget every cached read (tests; after an order the ticket's prices refresh anyway)."""
     _cache.clear()

@@ -1,19 +1,26 @@
 """The running TWAPs of a subaccount with their progress (read model for the TWAP page), and
-those of every subaccount a user may see (the orders page)."""
+those of every subaccount a user may see (the orders page, which every member's browser polls:
+each subaccount's list is read at most once per `TEAM_TWAPS_CACHE_S` whoever polls, and read
+afresh after this process started or cancelled one)."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from accounts.models import AuditEvent, Subaccount
 from trading.backpack import Side, Strategy
 from trading.exchange import client_for
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.selectors.access import SubaccountAccess, subaccount_access_async
+from trading.selectors.cache import cache_forget, cached
+
+TEAM_TWAPS_CACHE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -70,25 +77,51 @@ async def twaps_running(*, subaccount: Subaccount, symbol: str | None = None) ->
     return [TwapRow(strategy=s, arrival_price=arrivals.get(s.id)) for s in strategies]
 
 
+def _recent_key(subaccount: Subaccount) -> tuple[str, int]:
+    return ("twaps", subaccount.pk)
+
+
+async def twaps_recent(*, subaccount: Subaccount) -> tuple[datetime, list[TwapRow]]:
+    """`twaps_running` of every market, read at most once per `TEAM_TWAPS_CACHE_S`, with the
+    time that read began (what it cannot show began after it)."""
+
+    async def load() -> tuple[datetime, list[TwapRow]]:
+        started = timezone.now()
+        return started, await twaps_running(subaccount=subaccount)
+
+    return await cached(_recent_key(subaccount), TEAM_TWAPS_CACHE_S, load)
+
+
+def twaps_changed(*, subaccount: Subaccount) -> None:
+    """This process started or cancelled a TWAP of the subaccount: its next list is read
+    afresh."""
+    cache_forget(_recent_key(subaccount))
+
+
 @dataclass
 class TeamTwaps:
-    """One subaccount's running TWAPs on a team page, or why they could not be read."""
+    """One subaccount's running TWAPs on a team page, or why they could not be read;
+    `read_started_at`: when the read that found `rows` began."""
 
     access: SubaccountAccess
     rows: list[TwapRow] = field(default_factory=list)
     error: str = ""
+    read_started_at: datetime | None = None
 
 
 async def twaps_for_team(*, user: object) -> list[TeamTwaps]:
     """The running TWAPs of every subaccount the user may see (viewers too), read
-    concurrently; a subaccount whose read failed carries the reason instead of rows."""
+    concurrently (a read of the last `TEAM_TWAPS_CACHE_S` will do); a subaccount whose read
+    failed carries the reason instead of rows."""
     blocks = [TeamTwaps(access) for access in await subaccount_access_async(user=user)]
 
     async def fill(block: TeamTwaps) -> None:
         try:
-            block.rows = await twaps_running(subaccount=block.access.subaccount)
+            started, rows = await twaps_recent(subaccount=block.access.subaccount)
         except EXCHANGE_ERRORS as error:
             block.error = failure_text(error)
+        else:
+            block.rows, block.read_started_at = rows, started
 
     await asyncio.gather(*(fill(b) for b in blocks))
     return blocks

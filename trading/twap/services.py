@@ -34,6 +34,7 @@ from trading.risk.services import (
     risk_reservation_strategies_seen,
     risk_reservation_strategy_end,
 )
+from trading.twap.selectors import twaps_changed
 
 MS = 1000
 
@@ -114,6 +115,7 @@ async def twap_start(
             slippage_tolerance=slippage_percent,
             slippage_tolerance_type="Percent" if slippage_percent is not None else None,
         )
+        twaps_changed(subaccount=subaccount)
         until = timezone.now() + timedelta(seconds=duration_s) + RESERVATION_TTL
         await risk_reservation_hold(
             reservation_id=reservation, strategy_id=strategy.id, until=until
@@ -138,6 +140,7 @@ async def twap_cancel(
         detail=failure_reason,
     ) as call:
         strategy = await client_for(subaccount).cancel_strategy(symbol, strategy_id=strategy_id)
+        twaps_changed(subaccount=subaccount)
         await risk_reservation_strategy_end(subaccount=subaccount, strategy_id=strategy_id)
         call.outcome(detail=strategy.status.value)
     return strategy

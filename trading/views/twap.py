@@ -128,12 +128,13 @@ def _team_context(blocks: list[TeamTwaps]) -> dict:
 
 
 async def _team_html(request: HttpRequest) -> str:
-    started = timezone.now()
     blocks = await twaps_for_team(user=request.user)
     for block in blocks:
-        if not block.error:
+        if block.read_started_at is not None:
             await twap_reservations_sync(
-                subaccount=block.access.subaccount, running=block.rows, read_started_at=started
+                subaccount=block.access.subaccount,
+                running=block.rows,
+                read_started_at=block.read_started_at,
             )
     page = await render_async(request, "trading/partials/team_twaps.html", _team_context(blocks))
     return page.content.decode()

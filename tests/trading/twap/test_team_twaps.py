@@ -3,12 +3,16 @@ running strategy with its progress; traders cancel it there."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from accounts.models import AuditEvent
 from tests.trading.pages.conftest import HX, client_for_user
 from tests.trading.twap.test_twap_on_the_sandbox import offer, running, start, step
+from tests.trading.twap.test_twap_reservation import buy
 from trading.models import RiskLimit
+from trading.risk.services import RiskRefused
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
 
@@ -55,3 +59,41 @@ async def test_no_twap_says_so(desk) -> None:
     html = (await viewer.get(LIST, **HX)).content.decode()
 
     assert "No TWAP running." in html and "data-strategy" not in html
+
+
+async def test_members_polling_together_cost_one_exchange_read(desk, monkeypatch) -> None:
+    monkeypatch.setattr("trading.twap.selectors.TEAM_TWAPS_CACHE_S", 60.0)
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    await offer(desk)
+    strategy = await start(desk)
+    members = [await client_for_user(user) for user in (desk.trader, desk.viewer)]
+    desk.sandbox.requests(clear=True)
+    first = (await members[0].get(LIST, **HX)).content.decode()
+    one_poll = desk.sandbox.requests().get("GET /api/v1/strategies")
+
+    pages = [(await member.get(LIST, **HX)).content.decode() for member in members * 3]
+
+    assert one_poll == 2  # one read per subaccount: main and other
+    assert all(f'data-strategy="{strategy.id}"' in page for page in [first, *pages])
+    assert desk.sandbox.requests().get("GET /api/v1/strategies") == one_poll
+
+
+async def test_a_list_read_before_a_twap_began_leaves_its_reservation_counted(
+    desk, monkeypatch
+) -> None:
+    monkeypatch.setattr("trading.twap.selectors.TEAM_TWAPS_CACHE_S", 60.0)
+    await RiskLimit.objects.acreate(
+        subaccount=desk.main, max_position_notional_market=Decimal("500")
+    )
+    await offer(desk)
+    viewer = await client_for_user(desk.viewer)
+    assert "No TWAP running." in (await viewer.get(LIST, **HX)).content.decode()
+    # Started through another desk process: this one's kept list is not told.
+    monkeypatch.setattr("trading.twap.services.twaps_changed", lambda **_: None)
+    await start(desk)  # 2 x 150 = 300 USDC
+
+    kept = (await viewer.get(LIST, **HX)).content.decode()
+
+    assert "No TWAP running." in kept  # the list read before it began
+    with pytest.raises(RiskRefused):
+        await buy(desk, "205")  # 300 + 205 > 500: the TWAP still counts

@@ -73,7 +73,8 @@ async def test_a_twap_just_started_counts_once(desk) -> None:
     assert refused.value.limit == "max_position_notional_market"
 
 
-async def test_the_reservation_follows_what_the_exchange_says_is_left(desk) -> None:
+async def test_the_reservation_follows_what_the_exchange_says_is_left(desk, monkeypatch) -> None:
+    monkeypatch.setattr("trading.twap.selectors.TEAM_TWAPS_CACHE_S", 0.0)  # each poll reads
     await RiskLimit.objects.acreate(subaccount=desk.main, max_position_notional_market=D("500"))
     await offer(desk)
     await start(desk, duration_s=600, interval_s=300)
