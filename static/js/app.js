@@ -109,6 +109,15 @@
     }
     showLiveState();
   });
+  // A form whose values were used up (an exit set from a position card) empties when its
+  // answer arrives, before the card is swapped (its inputs are kept across live swaps).
+  document.addEventListener("deskFormDone", function (event) {
+    var ids = (event.detail && event.detail.inputs) || [];
+    ids.forEach(function (id) {
+      var input = document.getElementById(id);
+      if (input) input.value = "";
+    });
+  });
   document.addEventListener("htmx:wsOpen", function (event) {
     closed.delete(event.target);
     showLiveState();

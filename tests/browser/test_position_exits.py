@@ -56,6 +56,7 @@ def test_a_stop_loss_set_on_the_card_fires_when_the_mark_crosses_it(
     assert stop.locator(".exit-trigger").inner_text() == format(first, "f")
     # the relay's push may show the row before the answer brings the message: wait for it
     page.locator(f"#trading-message:has-text('Exit set: at {first:f}')").wait_for()
+    assert card.locator(".exit-set input[name=trigger_price]").input_value() == ""  # used up
 
     # Moved up to 12% under the market: still one stop-loss, at the new price.
     stop.locator(".exit-move input[name=trigger_price]").fill(format(moved_to, "f"))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts.decorators import signed_in
 from accounts.errors import ServiceError
@@ -107,6 +108,9 @@ def _exit_words(order: Order) -> str:
     return f"at {order.trigger_price}{share}{at}"
 
 
+_SET_FIELDS = ("trigger", "percent", "limit")  # the ids of the set form's inputs
+
+
 @require_POST
 @signed_in
 async def exit_set(request: HttpRequest, subaccount_id: int) -> HttpResponse:
@@ -135,7 +139,10 @@ async def exit_set(request: HttpRequest, subaccount_id: int) -> HttpResponse:
             text = f"Exit moved: {_exit_words(order)}."
         else:
             order = await position_exit_set(percent=data["percent"] or Decimal(100), **common)
-            text = f"Exit set: {_exit_words(order)}."
+            answer = await _answer(request, access, f"Exit set: {_exit_words(order)}.", "ok")
+            # The card's set form empties: what was typed in it is now the exit's.
+            form_ids = [f"exit-{name}-{subaccount.pk}-{data['symbol']}" for name in _SET_FIELDS]
+            return trigger_client_event(answer, "deskFormDone", {"inputs": form_ids})
         level = "ok"
     except PermissionDenied as denied:
         return refused(request, str(denied))
