@@ -4,9 +4,10 @@ An exit is a reduce-only trigger order on the closing side for a percent of the 
 it is when the trigger fires (`BackpackClient.place_position_exit`); the exchange expires it
 when the position closes. It only reduces risk, so the gate lets it pass (nothing reserved),
 but it goes through the gate like every order. Moving is cancel then place (the exchange has
-no amend); if the new one is refused (a limit outside the price band, say) the old one is put
-back where it was, so a failed move never leaves a position without the exit it had (audited
-as ``position_exit_restore``; a restore the exchange refuses too is logged and audited).
+no amend); a limit exit keeps its limit as far from its trigger as it was. If the new one is
+refused (a limit outside the price band, say) the old one is put back where it was, so a
+failed move never leaves a position without the exit it had (audited as
+``position_exit_restore``; a restore the exchange refuses too is logged and audited).
 Every change leaves one audit record.
 """
 
@@ -124,10 +125,13 @@ async def position_exit_move(
     ip: str | None = None,
 ) -> Order:
     """Move an exit to ``trigger_price``: cancel it, then set the same exit there (its
-    percent unless another is given; its trigger reference)."""
+    percent unless another is given; its trigger reference; a limit exit stays one, its limit
+    moved as far as its trigger unless another limit is given)."""
     old = await position_exit_remove(
         actor=actor, subaccount=subaccount, symbol=symbol, order_id=order_id, ip=ip
     )
+    if limit_price is None and old.price is not None and old.trigger_price is not None:
+        limit_price = old.price + (trigger_price - old.trigger_price)
     same = {
         "actor": actor,
         "subaccount": subaccount,

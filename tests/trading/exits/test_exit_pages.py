@@ -58,13 +58,17 @@ async def test_set_move_and_remove_through_the_card(desk) -> None:
     assert f'data-exit-id="{take_profit.id}" data-kind="take_profit"' in html
 
     answer = await client.post(
-        exit_url(desk), {"symbol": PERP, "trigger_price": "170", "order_id": take_profit.id}, **HX
+        exit_url(desk), {"symbol": PERP, "trigger_price": "162", "order_id": take_profit.id}, **HX
     )
-    assert "Exit moved: at 170 for 50% of the position, closing at market." in (
+    assert "Exit moved: at 162 for 50% of the position, closing at 161." in (
         answer.content.decode()
     )
     (moved,) = await position_exits(subaccount=desk.main)
-    assert (moved.trigger_price, moved.trigger_percent) == (D("170"), D("50"))
+    assert (moved.trigger_price, moved.trigger_percent, moved.price) == (
+        D("162"),
+        D("50"),
+        D("161"),
+    )
 
     answer = await client.post(
         exit_url(desk, "remove/"), {"symbol": PERP, "order_id": moved.id}, **HX

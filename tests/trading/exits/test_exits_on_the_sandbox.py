@@ -88,6 +88,22 @@ async def test_move_keeps_the_share_and_remove_takes_it_away(desk) -> None:
     assert await position_exits(subaccount=desk.main) == []
 
 
+async def test_a_limit_exit_moved_keeps_its_limit_as_far_from_its_trigger(desk) -> None:
+    await open_long(desk)
+    stop_loss = await exit_at(desk, "140", limit_price=D("139.5"))
+
+    moved = await position_exit_move(
+        actor=desk.trader,
+        subaccount=desk.main,
+        symbol=PERP,
+        order_id=stop_loss.id,
+        trigger_price=D("143"),
+    )
+
+    (only,) = await position_exits(subaccount=desk.main)
+    assert (only.id, only.trigger_price, only.price) == (moved.id, D("143"), D("142.5"))
+
+
 async def test_a_move_the_exchange_refuses_leaves_the_exit_where_it_was(desk) -> None:
     await open_long(desk)
     stop_loss = await exit_at(desk, "140", percent=D(25), limit_price=D("139.5"))
