@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-from dashboard import heap  # noqa: E402
+from dashboard import heap, wal  # noqa: E402
 from dashboard.config import ConfigError  # noqa: E402
 from dashboard.limits import RequestLimits, twisted_limits_install  # noqa: E402
 
@@ -49,3 +49,4 @@ application = StartEmbeddedRelay(
 
 if "daphne.server" in sys.modules:  # a server process: what start-up built stays put
     heap.settle()
+    wal.checkpoint_beside_requests()  # SQLite: no request pays for a checkpoint
