@@ -47,6 +47,16 @@ application = StartEmbeddedRelay(
     )
 )
 
-if "daphne.server" in sys.modules:  # a server process: what start-up built stays put
+
+def _daphne_process() -> bool:
+    """This process is daphne's (`python -m daphne` or the `daphne` command), not a process
+    that merely imported daphne's server (a test process may)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return (spec is not None and spec.name.startswith("daphne")) or (
+        os.path.basename(sys.argv[0]) == "daphne"
+    )
+
+
+if _daphne_process():  # a server process: what start-up built stays put
     heap.settle()
     wal.checkpoint_beside_requests()  # SQLite: no request pays for a checkpoint

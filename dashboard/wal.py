@@ -65,3 +65,5 @@ def _checkpoints() -> None:
         except DatabaseError as error:
             log.warning("checkpointing the SQLite log failed (tried again in 1 s): %s", error)
             connection.close()
+        except Exception:  # the thread must outlive any surprise: the log would only grow
+            log.exception("checkpointing the SQLite log failed (tried again in 1 s)")
