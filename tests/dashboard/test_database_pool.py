@@ -1,0 +1,118 @@
+"""A dashboard on PostgreSQL keeps its connections in a pool (dashboard.config.database_settings).
+
+Under daphne every request runs on a thread of its own, and Django's connections belong to
+threads: without the pool each request opened a new PostgreSQL connection (a backend
+process, 2 to 3 ms) and left it to the garbage collector. Here a real daphne process serves
+successive requests and a burst larger than its pool, and PostgreSQL's own view of its
+backends (`pg_stat_activity`) shows how many connections that took.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+import pytest
+
+from tests import services
+from tests.fixtures.dashboard_server import DashboardServer
+
+PASSWORD = "pooled-password-1"
+REQUESTS = 20
+POOL_SIZE = 3
+BURST = 4 * POOL_SIZE
+PAGE = "/accounts/subaccounts/"  # signed in: the session, the user, the subaccounts
+
+
+@pytest.fixture
+def own_database() -> Iterator[str]:
+    """A fresh PostgreSQL database that only the test's dashboard uses."""
+    services.require(services.postgres_available(), "PostgreSQL is not reachable")
+    base = services.postgres_url()
+    name = f"desk_pool_{secrets.token_hex(4)}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def backends(database_url: str) -> set[int]:
+    """The PostgreSQL backends (process ids) connected to the database now."""
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(services.postgres_url(), autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+        return {pid for (pid,) in rows}
+
+
+def sign_in(server: DashboardServer, username: str) -> dict[str, str]:
+    """Sign in through the login form, as a browser does; return the session's cookies."""
+    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as http:
+        page = http.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        answer = http.post(
+            "/accounts/login/",
+            data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{server.url}/accounts/login/"},
+        )
+        assert answer.status_code == 302, answer.text[:500]
+        return dict(http.cookies)
+
+
+def browser(server: DashboardServer, cookies: dict[str, str]) -> httpx.Client:
+    return httpx.Client(base_url=server.url, cookies=cookies, timeout=30)
+
+
+@pytest.fixture
+def dashboard(tmp_path, own_database) -> Iterator[DashboardServer]:
+    """A daphne dashboard on `own_database` whose pool holds at most POOL_SIZE connections;
+    no relay and no metrics flush, so only requests use the database."""
+    env = {
+        "DATABASE_URL": own_database,
+        "DASHBOARD_DB_POOL_SIZE": str(POOL_SIZE),
+        "DASHBOARD_RELAY": "off",
+        "DASHBOARD_MONITORING_FLUSH_S": "0",
+    }
+    server = DashboardServer(tmp_path / "state", env=env)
+    server.state_dir.mkdir(mode=0o700)
+    try:
+        server.prepare()
+        server.create_user("pooled", PASSWORD)
+        server.start(migrate=False)
+        yield server
+    finally:
+        server.stop()
+
+
+def test_successive_requests_share_a_pooled_connection(dashboard, own_database):
+    cookies = sign_in(dashboard, "pooled")
+    seen: set[int] = set()
+    with browser(dashboard, cookies) as http:
+        for _ in range(REQUESTS):
+            assert http.get(PAGE).status_code == 200
+            seen |= backends(own_database)
+
+    assert seen, "PostgreSQL showed no backend of the dashboard's database"
+    assert len(seen) <= POOL_SIZE, (
+        f"{REQUESTS} successive requests were served by {len(seen)} PostgreSQL connections"
+    )
+
+
+def test_a_burst_larger_than_the_pool_waits_for_its_connections(dashboard, own_database):
+    cookies = sign_in(dashboard, "pooled")
+
+    def get(_: int) -> int:
+        with browser(dashboard, cookies) as http:
+            return http.get(PAGE).status_code
+
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        statuses = list(pool.map(get, range(BURST)))
+    connected = backends(own_database)
+
+    assert statuses == [200] * BURST
+    assert 1 <= len(connected) <= POOL_SIZE
