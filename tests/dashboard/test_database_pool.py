@@ -4,11 +4,13 @@ Under daphne every request runs on a thread of its own, and Django's connections
 threads: without the pool each request opened a new PostgreSQL connection (a backend
 process, 2 to 3 ms) and left it to the garbage collector. Here a real daphne process serves
 successive requests and a burst larger than its pool, and PostgreSQL's own view of its
-backends (`pg_stat_activity`) shows how many connections that took.
+backends (`pg_stat_activity`) shows how many connections that took; and a balances page with
+more blocks than the pool holds still fills.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -50,14 +52,14 @@ def backends(database_url: str) -> set[int]:
         return {pid for (pid,) in rows}
 
 
-def sign_in(server: DashboardServer, username: str) -> dict[str, str]:
+def sign_in(server: DashboardServer, username: str, password: str = PASSWORD) -> dict[str, str]:
     """Sign in through the login form, as a browser does; return the session's cookies."""
     with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as http:
         page = http.get("/accounts/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         answer = http.post(
             "/accounts/login/",
-            data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
             headers={"Referer": f"{server.url}/accounts/login/"},
         )
         assert answer.status_code == 302, answer.text[:500]
@@ -116,3 +118,49 @@ def test_a_burst_larger_than_the_pool_waits_for_its_connections(dashboard, own_d
 
     assert statuses == [200] * BURST
     assert 1 <= len(connected) <= POOL_SIZE
+
+
+@pytest.fixture
+def desk_dashboard(tmp_path, own_database, sandbox) -> Iterator[DashboardServer]:
+    """The demo team on the sandbox, served by a dashboard whose pool holds two connections."""
+    env = {
+        "DATABASE_URL": own_database,
+        "DASHBOARD_DB_POOL_SIZE": "2",
+        "DASHBOARD_RELAY": "off",
+        "DASHBOARD_MONITORING_FLUSH_S": "0",
+    }
+    server = DashboardServer(
+        tmp_path / "state", api_url=sandbox.api_url, ws_url=sandbox.ws_url, env=env
+    )
+    server.state_dir.mkdir(mode=0o700)
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps(sandbox.keys))
+    try:
+        server.prepare()
+        server.manage("seed_demo", "--keys", str(keys))
+        server.start(migrate=False)
+        yield server
+    finally:
+        server.stop()
+
+
+def test_balance_blocks_beyond_the_pool_all_fill(desk_dashboard):
+    # Each block holds a pooled connection while it waits for the grouped read of every
+    # block's minimums and sparklines. That read has a connection of its own: when its thread
+    # took one from the same pool, a page of more blocks than the pool holds hung (the blocks
+    # waited for the read, the read for their connections, until the pool's timeout).
+    cookies = sign_in(desk_dashboard, "trader", "trader-demo-password")
+    with browser(desk_dashboard, cookies) as http:
+        page = http.get("/trading/balances/").text
+    blocks = sorted(set(re.findall(r"/trading/balances/(\d+)/", page)))
+    assert len(blocks) == 2, page[:2000]
+
+    def block(n: int) -> tuple[int, str]:
+        with browser(desk_dashboard, cookies) as http:
+            answer = http.get(f"/trading/balances/{blocks[n % len(blocks)]}/")
+            return answer.status_code, answer.text
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(block, range(8)))
+
+    assert [status for status, _ in answers] == [200] * 8, answers[0][1][:2000]
