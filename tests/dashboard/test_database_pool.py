@@ -120,6 +120,23 @@ def test_a_burst_larger_than_the_pool_waits_for_its_connections(dashboard, own_d
     assert 1 <= len(connected) <= POOL_SIZE
 
 
+def test_connections_postgresql_dropped_are_replaced_unseen(dashboard, own_database):
+    # As after a PostgreSQL restart: every connection the pool keeps is gone on the server.
+    cookies = sign_in(dashboard, "pooled")
+    with browser(dashboard, cookies) as http:
+        assert http.get(PAGE).status_code == 200
+        dropped = backends(own_database)
+        with psycopg.connect(services.postgres_url(), autocommit=True) as conn:
+            for pid in dropped:
+                conn.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+        statuses = [http.get(PAGE).status_code for _ in range(3)]
+
+    assert dropped
+    assert statuses == [200] * 3
+    assert not dropped & backends(own_database)
+
+
 @pytest.fixture
 def desk_dashboard(tmp_path, own_database, sandbox) -> Iterator[DashboardServer]:
     """The demo team on the sandbox, served by a dashboard whose pool holds two connections."""
