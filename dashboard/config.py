@@ -21,8 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,6 +34,13 @@ FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 SQLITE_NAME = "dashboard.sqlite3"
 STATE_DIR_MODE = 0o700
 STATE_FILE_MODE = 0o600
+# PostgreSQL's connection pool per process (`database_settings`): at most DASHBOARD_DB_POOL_SIZE
+# connections, one kept open while idle; a connection beyond them is waited for this long, and
+# one idle for DB_POOL_MAX_IDLE_S is closed (one per interval) down to DB_POOL_MIN_SIZE.
+DB_POOL_SIZE = 20
+DB_POOL_MIN_SIZE = 1
+DB_POOL_TIMEOUT_S = 10.0
+DB_POOL_MAX_IDLE_S = 60.0
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +68,7 @@ class Config:
     metrics_token: str = ""
     monitoring_flush_s: float = 5.0
     redis_pool_size: int = 20
+    db_pool_size: int = DB_POOL_SIZE
 
     @property
     def scaled(self) -> bool:
@@ -277,7 +287,42 @@ def load_config(env: dict[str, str] | None = None) -> Config:
         metrics_token=env.get("DASHBOARD_METRICS_TOKEN", "").strip(),
         monitoring_flush_s=_seconds(env, "DASHBOARD_MONITORING_FLUSH_S", 5.0),
         redis_pool_size=_integer(env, "DASHBOARD_REDIS_POOL_SIZE", 20, 2, 1000),
+        db_pool_size=_integer(env, "DASHBOARD_DB_POOL_SIZE", DB_POOL_SIZE, 2, 500),
     )
+
+
+def database_settings(config: Config) -> dict[str, Any] | None:
+    """Django's `DATABASES["default"]` for DATABASE_URL (None without it: the embedded SQLite).
+
+    Under daphne every HTTP request runs its sync steps on a thread of its own, and Django's
+    connections belong to threads: a persistent connection (CONN_MAX_AGE) is never used by a
+    second request, only left open until the thread is collected. PostgreSQL therefore gets
+    Django's connection pool (psycopg_pool): a request takes a connection from the process's
+    pool and gives it back at its end, and a burst beyond DASHBOARD_DB_POOL_SIZE waits for one
+    (up to DB_POOL_TIMEOUT_S) instead of opening more. The pool checks a connection before
+    handing it out (CONN_HEALTH_CHECKS), so one broken by a PostgreSQL restart is replaced
+    instead of failing a request.
+    """
+    if not config.database_url:
+        return None
+    try:
+        database: dict[str, Any] = dict(dj_database_url.parse(config.database_url, conn_max_age=60))
+    except ValueError as exc:
+        raise ConfigError(f"DATABASE_URL is malformed: {exc}") from exc
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return database
+    database["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with the pool
+    database["CONN_HEALTH_CHECKS"] = True
+    database["OPTIONS"] = {
+        **database.get("OPTIONS", {}),
+        "pool": {
+            "min_size": DB_POOL_MIN_SIZE,
+            "max_size": config.db_pool_size,
+            "timeout": DB_POOL_TIMEOUT_S,
+            "max_idle": DB_POOL_MAX_IDLE_S,
+        },
+    }
+    return database
 
 
 @cache

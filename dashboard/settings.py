@@ -7,9 +7,13 @@ the shared rate-limit budgets).
 
 from __future__ import annotations
 
-import dj_database_url
-
-from dashboard.config import BASE_DIR, SQLITE_NAME, ConfigError, get_config, private_file_ensure
+from dashboard.config import (
+    BASE_DIR,
+    SQLITE_NAME,
+    database_settings,
+    get_config,
+    private_file_ensure,
+)
 
 CONFIG = get_config()
 
@@ -89,10 +93,9 @@ TEMPLATES = [
 ]
 
 if CONFIG.database_url:
-    try:
-        DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60)}
-    except ValueError as exc:
-        raise ConfigError(f"DATABASE_URL is malformed: {exc}") from exc
+    # PostgreSQL through Django's connection pool (DASHBOARD_DB_POOL_SIZE), see
+    # dashboard.config.database_settings.
+    DATABASES = {"default": database_settings(CONFIG)}
 else:
     # Created here 0600 so that SQLite, which copies the database's mode to its journal and
     # WAL files, never makes a file others can read.

@@ -9,7 +9,11 @@ and the same run:
 
 - ticket: an htmx POST to ``/trading/market/SOL_USDC/ticket/`` through Django's ASGI handler
   (session, middleware, the ticket's review, the risk gate, the order, the answer), signed
-  in as the trader; the wall time of the whole request;
+  in as the trader; the wall time of the whole request. As under daphne, each request runs
+  its sync steps on a thread of its own (``ThreadSensitiveContext``) and its end closes that
+  thread's database connection (Django's ``request_finished``, which the test client skips):
+  without a pool every ticket opens a PostgreSQL connection, with the scaled run's pool it
+  borrows one;
 - direct: ``place_order`` on the exchange client (trading/backpack) with the same
   subaccount's key: signing, HTTP over loopback, parsing.
 
@@ -102,6 +106,8 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 async def measure(subaccount: object, trader: object, orders: int, profiler: object) -> dict:
+    from asgiref.sync import ThreadSensitiveContext, sync_to_async
+    from django.db import connections
     from django.test import AsyncClient
 
     from trading.exchange import client_for, close_session
@@ -126,12 +132,14 @@ async def measure(subaccount: object, trader: object, orders: int, profiler: obj
             "token": secrets.token_urlsafe(18),
         }
         started, cpu = time.perf_counter(), time.process_time()
-        response = await browser.post(  # as htmx sends a form: urlencoded, not multipart
-            url,
-            urlencode(data),
-            content_type="application/x-www-form-urlencoded",
-            headers={"HX-Request": "true"},
-        )
+        async with ThreadSensitiveContext():  # a thread of its own, as daphne gives a request
+            response = await browser.post(  # as htmx sends a form: urlencoded, not multipart
+                url,
+                urlencode(data),
+                content_type="application/x-www-form-urlencoded",
+                headers={"HX-Request": "true"},
+            )
+            await sync_to_async(connections.close_all)()  # the request's end, on its thread
         spent, cpu_spent = time.perf_counter() - started, time.process_time() - cpu
         body = response.content.decode()
         if 'data-result="ok"' not in body:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.config import ConfigError, load_config
+from dashboard.config import ConfigError, database_settings, load_config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -52,6 +52,33 @@ def test_redis_pool_size_has_a_deliberate_default(tmp_path):
     assert load_config({**env, "DASHBOARD_REDIS_POOL_SIZE": "50"}).redis_pool_size == 50
 
 
+def test_postgresql_gets_a_bounded_connection_pool(tmp_path):
+    env = {
+        "DASHBOARD_STATE_DIR": str(tmp_path),
+        "DATABASE_URL": "postgres://desk@db.internal:5432/desk?sslmode=require",
+    }
+
+    database = database_settings(load_config(env))
+    sized = database_settings(load_config({**env, "DASHBOARD_DB_POOL_SIZE": "40"}))
+
+    assert database["CONN_MAX_AGE"] == 0  # Django refuses persistent connections with a pool
+    assert database["CONN_HEALTH_CHECKS"]
+    assert database["OPTIONS"] == {
+        "sslmode": "require",
+        "pool": {"min_size": 1, "max_size": 20, "timeout": 10.0, "max_idle": 60.0},
+    }
+    assert sized["OPTIONS"]["pool"]["max_size"] == 40
+
+
+def test_sqlite_by_url_and_the_embedded_default_have_no_pool(tmp_path):
+    env = {"DASHBOARD_STATE_DIR": str(tmp_path)}
+
+    by_url = database_settings(load_config({**env, "DATABASE_URL": "sqlite:////tmp/desk.db"}))
+
+    assert "pool" not in by_url.get("OPTIONS", {})
+    assert database_settings(load_config(env)) is None
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -69,6 +96,9 @@ def test_redis_pool_size_has_a_deliberate_default(tmp_path):
         ("DASHBOARD_ENCRYPTION_KEYS", "c2hvcnQ=", "DASHBOARD_ENCRYPTION_KEYS: key 1 is 5 bytes"),
         ("DASHBOARD_REDIS_POOL_SIZE", "1e3", "DASHBOARD_REDIS_POOL_SIZE: expected a whole number"),
         ("DASHBOARD_REDIS_POOL_SIZE", "1", "DASHBOARD_REDIS_POOL_SIZE: expected 2 to 1000"),
+        ("DASHBOARD_DB_POOL_SIZE", "ten", "DASHBOARD_DB_POOL_SIZE: expected a whole number"),
+        ("DASHBOARD_DB_POOL_SIZE", "1", "DASHBOARD_DB_POOL_SIZE: expected 2 to 500"),
+        ("DASHBOARD_DB_POOL_SIZE", "501", "DASHBOARD_DB_POOL_SIZE: expected 2 to 500"),
     ],
 )
 def test_invalid_setting_is_named(tmp_path, name, value, message):

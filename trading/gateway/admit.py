@@ -99,7 +99,9 @@ def connection_sound() -> None:
 
     `/bpx/` runs outside Django's request cycle (`bare.py`), whose start and end close such a
     connection; there the connection of asgiref's shared sync thread stays open between
-    requests, so the first step of every signed request checks it instead."""
+    requests, so the first step of every signed request checks it instead. (In the scaled run
+    that connection is the pool's: closed, it goes back, the pool drops it as broken and the
+    next step takes a sound one.)"""
     if connection.connection is not None and connection.errors_occurred:
         if connection.is_usable():
             connection.errors_occurred = False

@@ -61,7 +61,9 @@ def _build(zone: str) -> None:
     except Exception:  # noqa: BLE001 - a reader builds what is missing itself
         log.exception("building the PnL checkpoints in %s failed", zone)
     finally:
-        connection.close()  # this thread's own connection
+        # This thread's own connection; in the scaled run it goes back to the pool, which a
+        # thread that ended holding it would have lost for good.
+        connection.close()
 
 
 def zone_checkpoints_start(zone: str) -> threading.Thread:

@@ -1,0 +1,183 @@
+"""A dashboard on PostgreSQL keeps its connections in a pool (dashboard.config.database_settings).
+
+Under daphne every request runs on a thread of its own, and Django's connections belong to
+threads: without the pool each request opened a new PostgreSQL connection (a backend
+process, 2 to 3 ms) and left it to the garbage collector. Here a real daphne process serves
+successive requests and a burst larger than its pool, and PostgreSQL's own view of its
+backends (`pg_stat_activity`) shows how many connections that took; and a balances page with
+more blocks than the pool holds still fills.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+import pytest
+
+from tests import services
+from tests.fixtures.dashboard_server import DashboardServer
+
+PASSWORD = "pooled-password-1"
+REQUESTS = 20
+POOL_SIZE = 3
+BURST = 4 * POOL_SIZE
+PAGE = "/accounts/subaccounts/"  # signed in: the session, the user, the subaccounts
+
+
+@pytest.fixture
+def own_database() -> Iterator[str]:
+    """A fresh PostgreSQL database that only the test's dashboard uses."""
+    services.require(services.postgres_available(), "PostgreSQL is not reachable")
+    base = services.postgres_url()
+    name = f"desk_pool_{secrets.token_hex(4)}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def backends(database_url: str) -> set[int]:
+    """The PostgreSQL backends (process ids) connected to the database now."""
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(services.postgres_url(), autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+        return {pid for (pid,) in rows}
+
+
+def sign_in(server: DashboardServer, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Sign in through the login form, as a browser does; return the session's cookies."""
+    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as http:
+        page = http.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        answer = http.post(
+            "/accounts/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{server.url}/accounts/login/"},
+        )
+        assert answer.status_code == 302, answer.text[:500]
+        return dict(http.cookies)
+
+
+def browser(server: DashboardServer, cookies: dict[str, str]) -> httpx.Client:
+    return httpx.Client(base_url=server.url, cookies=cookies, timeout=30)
+
+
+@pytest.fixture
+def dashboard(tmp_path, own_database) -> Iterator[DashboardServer]:
+    """A daphne dashboard on `own_database` whose pool holds at most POOL_SIZE connections;
+    no relay and no metrics flush, so only requests use the database."""
+    env = {
+        "DATABASE_URL": own_database,
+        "DASHBOARD_DB_POOL_SIZE": str(POOL_SIZE),
+        "DASHBOARD_RELAY": "off",
+        "DASHBOARD_MONITORING_FLUSH_S": "0",
+    }
+    server = DashboardServer(tmp_path / "state", env=env)
+    server.state_dir.mkdir(mode=0o700)
+    try:
+        server.prepare()
+        server.create_user("pooled", PASSWORD)
+        server.start(migrate=False)
+        yield server
+    finally:
+        server.stop()
+
+
+def test_successive_requests_share_a_pooled_connection(dashboard, own_database):
+    cookies = sign_in(dashboard, "pooled")
+    seen: set[int] = set()
+    with browser(dashboard, cookies) as http:
+        for _ in range(REQUESTS):
+            assert http.get(PAGE).status_code == 200
+            seen |= backends(own_database)
+
+    assert seen, "PostgreSQL showed no backend of the dashboard's database"
+    assert len(seen) <= POOL_SIZE, (
+        f"{REQUESTS} successive requests were served by {len(seen)} PostgreSQL connections"
+    )
+
+
+def test_a_burst_larger_than_the_pool_waits_for_its_connections(dashboard, own_database):
+    cookies = sign_in(dashboard, "pooled")
+
+    def get(_: int) -> int:
+        with browser(dashboard, cookies) as http:
+            return http.get(PAGE).status_code
+
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        statuses = list(pool.map(get, range(BURST)))
+    connected = backends(own_database)
+
+    assert statuses == [200] * BURST
+    assert 1 <= len(connected) <= POOL_SIZE
+
+
+def test_connections_postgresql_dropped_are_replaced_unseen(dashboard, own_database):
+    # As after a PostgreSQL restart: every connection the pool keeps is gone on the server.
+    cookies = sign_in(dashboard, "pooled")
+    with browser(dashboard, cookies) as http:
+        assert http.get(PAGE).status_code == 200
+        dropped = backends(own_database)
+        with psycopg.connect(services.postgres_url(), autocommit=True) as conn:
+            for pid in dropped:
+                conn.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+        statuses = [http.get(PAGE).status_code for _ in range(3)]
+
+    assert dropped
+    assert statuses == [200] * 3
+    assert not dropped & backends(own_database)
+
+
+@pytest.fixture
+def desk_dashboard(tmp_path, own_database, sandbox) -> Iterator[DashboardServer]:
+    """The demo team on the sandbox, served by a dashboard whose pool holds two connections."""
+    env = {
+        "DATABASE_URL": own_database,
+        "DASHBOARD_DB_POOL_SIZE": "2",
+        "DASHBOARD_RELAY": "off",
+        "DASHBOARD_MONITORING_FLUSH_S": "0",
+    }
+    server = DashboardServer(
+        tmp_path / "state", api_url=sandbox.api_url, ws_url=sandbox.ws_url, env=env
+    )
+    server.state_dir.mkdir(mode=0o700)
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps(sandbox.keys))
+    try:
+        server.prepare()
+        server.manage("seed_demo", "--keys", str(keys))
+        server.start(migrate=False)
+        yield server
+    finally:
+        server.stop()
+
+
+def test_balance_blocks_beyond_the_pool_all_fill(desk_dashboard):
+    # Each block holds a pooled connection while it waits for the grouped read of every
+    # block's minimums and sparklines. That read has a connection of its own: when its thread
+    # took one from the same pool, a page of more blocks than the pool holds hung (the blocks
+    # waited for the read, the read for their connections, until the pool's timeout).
+    cookies = sign_in(desk_dashboard, "trader", "trader-demo-password")
+    with browser(desk_dashboard, cookies) as http:
+        page = http.get("/trading/balances/").text
+    blocks = sorted(set(re.findall(r"/trading/balances/(\d+)/", page)))
+    assert len(blocks) == 2, page[:2000]
+
+    def block(n: int) -> tuple[int, str]:
+        with browser(desk_dashboard, cookies) as http:
+            answer = http.get(f"/trading/balances/{blocks[n % len(blocks)]}/")
+            return answer.status_code, answer.text
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(block, range(8)))
+
+    assert [status for status, _ in answers] == [200] * 8, answers[0][1][:2000]
