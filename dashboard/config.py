@@ -36,8 +36,11 @@ STATE_DIR_MODE = 0o700
 STATE_FILE_MODE = 0o600
 # PostgreSQL's connection pool per process (`database_settings`): at most DASHBOARD_DB_POOL_SIZE
 # connections, one kept open while idle; a connection beyond them is waited for this long, and
-# one idle for DB_POOL_MAX_IDLE_S is closed (one per interval) down to DB_POOL_MIN_SIZE.
-DB_POOL_SIZE = 20
+# one idle for DB_POOL_MAX_IDLE_S is closed (one per interval) down to DB_POOL_MIN_SIZE. A
+# request holds its connection until it ends, waits for the exchange included, and the
+# balances page of a 50-subaccount team asks for its 50 blocks at once: with fewer, its blocks
+# would fill in waves, one exchange read after another.
+DB_POOL_SIZE = 50
 DB_POOL_MIN_SIZE = 1
 DB_POOL_TIMEOUT_S = 10.0
 DB_POOL_MAX_IDLE_S = 60.0

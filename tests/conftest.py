@@ -46,18 +46,20 @@ def _close_the_async_tests_connection(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _close_the_grouped_reads_connection(django_db_blocker):
-    """Grouped reads (trading.balances.grouped) keep one connection on their own thread, as a
-    server keeps it between requests; a test's connection ends with the test, so the next test
-    (perhaps one without database access) finds none open, and PostgreSQL can drop the test
-    database at the end."""
+def _close_the_shared_reads_connections(django_db_blocker):
+    """Shared reads (trading.balances.grouped, the selectors' read cache) keep one connection
+    each on their own thread, as a server keeps it between requests; a test's connections end
+    with the test, so the next test (perhaps one without database access) finds none open, and
+    PostgreSQL can drop the test database at the end."""
     yield
     from django.db import connections
 
-    from trading.balances.grouped import READ_THREAD
+    from trading.balances.grouped import READ_THREAD as GROUPED
+    from trading.selectors.cache import READ_THREAD as CACHED
 
     with django_db_blocker.unblock():
-        READ_THREAD.submit(connections.close_all).result(timeout=30)
+        for thread in (GROUPED, CACHED):
+            thread.submit(connections.close_all).result(timeout=30)
 
 
 @pytest.fixture(autouse=True)

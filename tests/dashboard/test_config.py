@@ -59,15 +59,15 @@ def test_postgresql_gets_a_bounded_connection_pool(tmp_path):
     }
 
     database = database_settings(load_config(env))
-    sized = database_settings(load_config({**env, "DASHBOARD_DB_POOL_SIZE": "40"}))
+    sized = database_settings(load_config({**env, "DASHBOARD_DB_POOL_SIZE": "30"}))
 
     assert database["CONN_MAX_AGE"] == 0  # Django refuses persistent connections with a pool
     assert database["CONN_HEALTH_CHECKS"]
     assert database["OPTIONS"] == {
         "sslmode": "require",
-        "pool": {"min_size": 1, "max_size": 20, "timeout": 10.0, "max_idle": 60.0},
+        "pool": {"min_size": 1, "max_size": 50, "timeout": 10.0, "max_idle": 60.0},
     }
-    assert sized["OPTIONS"]["pool"]["max_size"] == 40
+    assert sized["OPTIONS"]["pool"]["max_size"] == 30
 
 
 def test_sqlite_by_url_and_the_embedded_default_have_no_pool(tmp_path):

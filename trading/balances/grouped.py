@@ -15,10 +15,8 @@ thread, which had quit with the request: the other callers got "CurrentThreadExe
 quit". (An empty context alone is not enough: its database work would go to asgiref's one
 sync thread, which an in-process request may be holding while it waits for this read.)
 
-That thread's connection is its own, outside the connection pool of the scaled run: the
-requests that wait for a read each hold a pooled connection meanwhile, and a burst of them
-as large as the pool (the balances page of a team with many subaccounts) would otherwise
-leave the read waiting for one of theirs until the pool's timeout.
+That thread's connection is its own, outside the connection pool of the scaled run
+(`trading.read_threads`).
 """
 
 from __future__ import annotations
@@ -27,33 +25,20 @@ import asyncio
 import contextvars
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, close_old_connections
-from django.db import connections as databases
+from django.db import InterfaceError, OperationalError, close_old_connections
+
+from trading.read_threads import read_thread
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-def _unpooled_connection() -> None:
-    """Give this thread a database connection outside the pool (when there is one)."""
-    options = databases.settings[DEFAULT_DB_ALIAS].get("OPTIONS", {})
-    if not options.get("pool"):
-        return
-    pooled = databases[DEFAULT_DB_ALIAS]
-    own = {**pooled.settings_dict, "OPTIONS": {k: v for k, v in options.items() if k != "pool"}}
-    databases[DEFAULT_DB_ALIAS] = type(pooled)(own, DEFAULT_DB_ALIAS)
-
-
-# The database thread of every grouped read, whichever request asked: one thread, so one
-# database connection, its own (`_unpooled_connection`).
-READ_THREAD = ThreadPoolExecutor(
-    max_workers=1, thread_name_prefix="grouped-read", initializer=_unpooled_connection
-)
+# The database thread of every grouped read, whichever request asked (`read_threads`).
+READ_THREAD = read_thread("grouped-read")
 
 
 @dataclass

@@ -18,18 +18,20 @@ import asyncio
 import contextvars
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 
+from trading.read_threads import read_thread
+
 T = TypeVar("T")
 
 _cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
 _reading: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = {}
-# The thread of every shared read's thread-sensitive work, whichever request asked.
-READ_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cached-read")
+# The thread of every shared read's thread-sensitive work, whichever request asked, with a
+# database connection of its own (`trading.read_threads`).
+READ_THREAD = read_thread("cached-read")
 
 
 async def _read(full_key: tuple[Any, ...], ttl: float, load: Callable[[], Awaitable[T]]) -> T:
