@@ -102,7 +102,7 @@ else:
     private_file_ensure(CONFIG.state_dir / SQLITE_NAME)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "dashboard.sqlite_pool",  # SQLite, its connections kept for reuse
             "NAME": CONFIG.state_dir / SQLITE_NAME,
             "OPTIONS": {
                 "timeout": 20,
