@@ -11,7 +11,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
 from tests.waiting import eventually
-from trading.selectors.cache import cache_clear, cached
+from trading.selectors.cache import cache_clear, cache_forget, cached
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +121,15 @@ async def test_a_shared_read_outlives_the_request_that_started_it() -> None:
     assert await second == "read 1"
     assert calls == ["read"]  # one exchange read, not a second one by the caller left waiting
     assert request_threads[0] not in read_threads
+
+
+async def test_a_read_forgotten_while_it_runs_answers_but_is_not_kept() -> None:
+    reads = Reads()
+    caller = asyncio.create_task(cached(("k",), 2.0, reads.load))
+    await eventually(lambda: reads.calls == 1, what="the read started")
+
+    cache_forget(("k",))  # something changed what the read may already have seen
+    reads.release.set()
+
+    assert await caller == "read 1"
+    assert await cached(("k",), 2.0, reads.load) == "read 2"  # read afresh, not the old one

@@ -40,9 +40,12 @@ async def _read(full_key: tuple[Any, ...], ttl: float, load: Callable[[], Awaita
         async with ThreadSensitiveContext(executor=READ_THREAD):
             value = await load()
     finally:
-        if (found := _reading.get(full_key)) is not None and found[1] is asyncio.current_task():
+        found = _reading.get(full_key)
+        mine = found is not None and found[1] is asyncio.current_task()
+        if mine:
             del _reading[full_key]
-    _cache[full_key] = (started + ttl, value)
+    if mine:  # a read forgotten meanwhile (`cache_forget`) answers its callers, but is not kept
+        _cache[full_key] = (started + ttl, value)
     return value
 
 
