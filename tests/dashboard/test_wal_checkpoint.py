@@ -31,12 +31,14 @@ def log_progress(database: Path) -> tuple[int, int]:
 
 @pytest.fixture
 def server(tmp_path, _sandbox_still):
+    # SQLite in both runs (its log is the subject): an empty DATABASE_URL and REDIS_URL are
+    # unset for the dashboard, and the scaled run's fixture then makes no database of its own.
     server = DashboardServer(
-        tmp_path / "state", api_url=_sandbox_still.api_url, ws_url=_sandbox_still.ws_url
+        tmp_path / "state",
+        api_url=_sandbox_still.api_url,
+        ws_url=_sandbox_still.ws_url,
+        env={"DATABASE_URL": "", "REDIS_URL": "", "DASHBOARD_RELAY": "off"},
     )
-    for name in ("DATABASE_URL", "REDIS_URL"):  # SQLite in both runs: its log is the subject
-        server.env.pop(name, None)
-    server.env["DASHBOARD_RELAY"] = "off"
     try:
         server.start()
         yield server
