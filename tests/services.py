@@ -7,10 +7,13 @@ service is absent. With CI=true nothing may skip: `require` fails the test inste
 from __future__ import annotations
 
 import os
+import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -69,6 +72,25 @@ def require(available: bool, reason: str) -> None:
     if in_ci():
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL database named `prefix` and a random suffix, dropped
+    afterwards (whoever is still connected): a test's dashboards of their own, apart from the
+    test database."""
+    import psycopg
+
+    require(postgres_available(), "PostgreSQL is not reachable")
+    base = postgres_url()
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def output_dir() -> Path:

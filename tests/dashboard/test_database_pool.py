@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -34,14 +33,8 @@ PAGE = "/accounts/subaccounts/"  # signed in: the session, the user, the subacco
 @pytest.fixture
 def own_database() -> Iterator[str]:
     """A fresh PostgreSQL database that only the test's dashboard uses."""
-    services.require(services.postgres_available(), "PostgreSQL is not reachable")
-    base = services.postgres_url()
-    name = f"desk_pool_{secrets.token_hex(4)}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with services.fresh_postgres_database("desk_pool") as url:
+        yield url
 
 
 def backends(database_url: str) -> set[int]:

@@ -21,7 +21,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import psycopg
 import pytest
 import redis
 import websockets
@@ -33,15 +32,9 @@ from trading.backpack import Credentials, ExchangeSession
 
 @pytest.fixture
 def shared_database():
-    services.require(services.postgres_available(), "PostgreSQL is not reachable")
     services.require(services.redis_available(), "Redis is not reachable")
-    base = services.postgres_url()
-    name = f"desk_scaled_{secrets.token_hex(4)}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with services.fresh_postgres_database("desk_scaled") as url:
+        yield url
 
 
 @pytest.fixture
