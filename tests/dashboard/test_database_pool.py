@@ -45,20 +45,6 @@ def backends(database_url: str) -> set[int]:
         return {pid for (pid,) in rows}
 
 
-def sign_in(server: DashboardServer, username: str, password: str = PASSWORD) -> dict[str, str]:
-    """Sign in through the login form, as a browser does; return the session's cookies."""
-    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as http:
-        page = http.get("/accounts/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        answer = http.post(
-            "/accounts/login/",
-            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
-            headers={"Referer": f"{server.url}/accounts/login/"},
-        )
-        assert answer.status_code == 302, answer.text[:500]
-        return dict(http.cookies)
-
-
 def browser(server: DashboardServer, cookies: dict[str, str]) -> httpx.Client:
     return httpx.Client(base_url=server.url, cookies=cookies, timeout=30)
 
@@ -85,7 +71,7 @@ def dashboard(tmp_path, own_database) -> Iterator[DashboardServer]:
 
 
 def test_successive_requests_share_a_pooled_connection(dashboard, own_database):
-    cookies = sign_in(dashboard, "pooled")
+    cookies = dashboard.sign_in("pooled", PASSWORD)
     seen: set[int] = set()
     with browser(dashboard, cookies) as http:
         for _ in range(REQUESTS):
@@ -99,7 +85,7 @@ def test_successive_requests_share_a_pooled_connection(dashboard, own_database):
 
 
 def test_a_burst_larger_than_the_pool_waits_for_its_connections(dashboard, own_database):
-    cookies = sign_in(dashboard, "pooled")
+    cookies = dashboard.sign_in("pooled", PASSWORD)
 
     def get(_: int) -> int:
         with browser(dashboard, cookies) as http:
@@ -115,7 +101,7 @@ def test_a_burst_larger_than_the_pool_waits_for_its_connections(dashboard, own_d
 
 def test_connections_postgresql_dropped_are_replaced_unseen(dashboard, own_database):
     # As after a PostgreSQL restart: every connection the pool keeps is gone on the server.
-    cookies = sign_in(dashboard, "pooled")
+    cookies = dashboard.sign_in("pooled", PASSWORD)
     with browser(dashboard, cookies) as http:
         assert http.get(PAGE).status_code == 200
         dropped = backends(own_database)
@@ -159,7 +145,7 @@ def test_balance_blocks_beyond_the_pool_all_fill(desk_dashboard):
     # block's minimums and sparklines. That read has a connection of its own: when its thread
     # took one from the same pool, a page of more blocks than the pool holds hung (the blocks
     # waited for the read, the read for their connections, until the pool's timeout).
-    cookies = sign_in(desk_dashboard, "trader", "trader-demo-password")
+    cookies = desk_dashboard.sign_in("trader", "trader-demo-password")
     with browser(desk_dashboard, cookies) as http:
         page = http.get("/trading/balances/").text
     blocks = sorted(set(re.findall(r"/trading/balances/(\d+)/", page)))

@@ -20,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import pytest
 import redis
 import websockets
@@ -65,20 +64,6 @@ class RelayWorker:
             self.process.wait(10)
 
 
-def sign_in(server: DashboardServer, username: str, password: str) -> str:
-    """Sign in through the login form like a browser; return the session cookie."""
-    with httpx.Client(base_url=server.url, follow_redirects=False) as http:
-        page = http.get("/accounts/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        answer = http.post(
-            "/accounts/login/",
-            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
-            headers={"Referer": f"{server.url}/accounts/login/"},
-        )
-        assert answer.status_code == 302, answer.text[:500]
-        return http.cookies["sessionid"]
-
-
 async def frame_matching(socket, pattern: str, seconds: float) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -119,7 +104,7 @@ def test_a_browser_on_another_dashboard_gets_updates_from_a_relay_worker_that_fa
         servers[0].manage("seed_demo", "--keys", str(keys))
         worker_env = {**servers[0].env}
         workers.append(RelayWorker(worker_env, tmp_path / "relay.log"))
-        cookie = sign_in(servers[1], "trader", "trader-demo-password")
+        cookie = servers[1].sign_in("trader", "trader-demo-password")["sessionid"]
 
         asyncio.run(
             _watch_and_trade(servers[1], cookie, sandbox_live, workers, worker_env, tmp_path)
