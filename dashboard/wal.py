@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from django.db import DatabaseError, connection, connections
@@ -35,7 +36,6 @@ CHECKPOINT_EVERY_S = 0.1
 
 log = logging.getLogger(__name__)
 _started = threading.Event()
-_stop = threading.Event()  # never set by the server: the thread ends with the process
 
 
 def _no_automatic_checkpoint(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -64,8 +64,9 @@ def checkpoint_now() -> tuple[int, int, int]:
     return busy, frames, copied
 
 
-def _checkpoints() -> None:
-    while not _stop.wait(CHECKPOINT_EVERY_S):
+def _checkpoints() -> None:  # a daemon thread: it ends with the process
+    while True:
+        time.sleep(CHECKPOINT_EVERY_S)
         try:
             checkpoint_now()
         except DatabaseError as error:
