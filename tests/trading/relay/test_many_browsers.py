@@ -21,7 +21,6 @@ import websockets
 
 from tests import services
 from tests.fixtures.dashboard_server import DashboardServer
-from tests.trading.relay.test_scaled import sign_in
 from tests.waiting import eventually
 
 BROWSERS = 300
@@ -103,7 +102,7 @@ def test_three_hundred_browsers_on_one_process_all_receive_live_fragments(tmp_pa
     try:
         server.start()
         server.create_user("wall", "a long wall screen password")
-        cookie = sign_in(server, "wall", "a long wall screen password")
+        cookie = server.sign_in("wall", "a long wall screen password")["sessionid"]
 
         frames = asyncio.run(_open_many(server.url, cookie))
 

@@ -18,7 +18,7 @@ import pytest
 import websockets
 
 from tests.fixtures.dashboard_server import DashboardServer
-from tests.trading.relay.test_scaled import frame_matching, sign_in
+from tests.trading.relay.test_scaled import frame_matching
 from tests.waiting import eventually
 from trading.backpack import Credentials, ExchangeSession
 
@@ -86,7 +86,7 @@ async def health_state_until(http: httpx.AsyncClient, pk: int, state: str, withi
 def test_a_refused_private_stream_recovers_and_the_health_page_shows_the_refusal(
     server, sandbox, shift_ms, reason
 ):
-    cookie = sign_in(server, "tess", PASSWORD)
+    cookie = server.sign_in("tess", PASSWORD)["sessionid"]
     asyncio.run(_refuse_and_recover(server, sandbox, cookie, shift_ms, reason))
 
 

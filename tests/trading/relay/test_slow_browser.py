@@ -24,7 +24,6 @@ import websockets
 
 from sandbox.process import SandboxProcess
 from tests.fixtures.dashboard_server import DashboardServer
-from tests.trading.relay.test_scaled import sign_in
 from tests.waiting import eventually
 from trading.relay.sockets import SEND_BUFFER
 
@@ -107,7 +106,7 @@ def _watch_stalled_browsers(tmp_path: Path, sandbox_live: SandboxProcess) -> Non
     try:
         server.start()
         server.create_user("wall", "a long wall screen password")
-        cookie = sign_in(server, "wall", "a long wall screen password")
+        cookie = server.sign_in("wall", "a long wall screen password")["sessionid"]
 
         async def run() -> tuple[float, float, int, int]:
             seen: list[int] = []

@@ -18,7 +18,6 @@ import secrets
 import websockets
 
 from tests.fixtures.dashboard_server import DashboardServer
-from tests.trading.relay.test_scaled import sign_in
 from tests.waiting import eventually
 
 
@@ -46,7 +45,7 @@ def test_daphne_sockets_are_written_directly_and_the_heap_is_settled(tmp_path, s
     try:
         server.start()
         server.create_user("wall", "a long wall screen password")
-        cookie = sign_in(server, "wall", "a long wall screen password")
+        cookie = server.sign_in("wall", "a long wall screen password")["sessionid"]
 
         fragment = asyncio.run(_first_fragment(server.url, cookie))
 
