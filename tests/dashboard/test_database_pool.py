@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -22,6 +23,8 @@ import pytest
 
 from tests import services
 from tests.fixtures.dashboard_server import DashboardServer
+from tests.trading.gateway.conftest import SETUP as SCRIPT_SETUP
+from trading.backpack.signing import Credentials
 
 PASSWORD = "pooled-password-1"
 REQUESTS = 20
@@ -160,3 +163,53 @@ def test_balance_blocks_beyond_the_pool_all_fill(desk_dashboard):
         answers = list(pool.map(block, range(8)))
 
     assert [status for status, _ in answers] == [200] * 8, answers[0][1][:2000]
+
+
+@pytest.fixture
+def script_desk(tmp_path, own_database, sandbox) -> Iterator[tuple[DashboardServer, dict]]:
+    """A desk on `own_database` in front of the sandbox, with desk keys for scripts (the
+    gateway tests' seed)."""
+    env = {
+        "DATABASE_URL": own_database,
+        "DASHBOARD_DB_POOL_SIZE": str(POOL_SIZE),
+        "DASHBOARD_RELAY": "off",
+        "DASHBOARD_MONITORING_FLUSH_S": "0",
+    }
+    server = DashboardServer(
+        tmp_path / "state", api_url=sandbox.api_url, ws_url=sandbox.ws_url, env=env
+    )
+    server.state_dir.mkdir(mode=0o700)
+    key = sandbox.keys[0]
+    try:
+        server.prepare()
+        seed = SCRIPT_SETUP.format(api_key=key["api_key"], api_secret=key["api_secret"], limit="1")
+        output = server.manage("shell", "-c", seed)
+        server.start(migrate=False)
+        yield server, json.loads(output.strip().splitlines()[-1])["read"]
+    finally:
+        server.stop()
+
+
+def test_a_script_request_after_postgresql_dropped_the_connections_is_answered(
+    script_desk, own_database
+):
+    # /bpx/ is served outside Django's request cycle and keeps its connection between
+    # requests: after a PostgreSQL restart the first script request failed with a 500.
+    server, pair = script_desk
+    credentials = Credentials(pair["api_key"], pair["secret"])
+
+    def balances() -> int:
+        headers = credentials.headers("balanceQuery", None, time.time_ns() // 1_000_000, 5000)
+        with httpx.Client(timeout=30) as http:
+            return http.get(f"{server.url}/bpx/api/v1/capital", headers=headers).status_code
+
+    assert balances() == 200
+    dropped = backends(own_database)
+    with psycopg.connect(services.postgres_url(), autocommit=True) as conn:
+        for pid in dropped:
+            conn.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    statuses = [balances() for _ in range(3)]
+
+    assert dropped
+    assert statuses == [200] * 3

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -101,7 +101,8 @@ def connection_sound() -> None:
     connection; there the connection of asgiref's shared sync thread stays open between
     requests, so the first step of every signed request checks it instead. (In the scaled run
     that connection is the pool's: closed, it goes back, the pool drops it as broken and the
-    next step takes a sound one.)"""
+    next step takes a sound one.) A connection broken without an error yet (the server
+    restarted) fails the step's first statement, which `script_key_admit` reads again."""
     if connection.connection is not None and connection.errors_occurred:
         if connection.is_usable():
             connection.errors_occurred = False
@@ -199,7 +200,15 @@ def script_key_admit(
 ) -> Caller:
     """The caller of a correctly signed request, or a `Refusal` in the exchange's shape."""
     connection_sound()
-    key = _key(api_key)
+    try:
+        key = _key(api_key)
+    except (OperationalError, InterfaceError):
+        # The step's first statement, a read: on a connection the server dropped (PostgreSQL
+        # restarted), it is read again on a sound one instead of failing the request.
+        if connection.in_atomic_block or connection.is_usable():
+            raise
+        connection.close()
+        key = _key(api_key)
     if key is None:
         raise unauthorized("Invalid X-API-Key Header: unknown API key")
     try:
