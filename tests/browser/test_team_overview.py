@@ -17,8 +17,7 @@ pytestmark = pytest.mark.browser
 
 PERP = "SOL_USDC_PERP"
 # The relay pushes the region when the fill, the position and the ledger's sync arrive; the
-# keeper syncs on the fill, but not before its first catch-up, 30 s after the relay started
-# (LEDGER_FIRST_AFTER_S).
+# keeper syncs on the fill (2 s later), before its first catch-up too.
 LIVE_TIMEOUT_MS = 60_000
 
 __all__ = ["live_desk"]  # the module-scoped dashboard on the live sandbox, shared

@@ -83,11 +83,11 @@ class LedgerKeeper:
         self._poked.add(pk)
         self._wake.set()
 
-    async def run(self) -> None:
-        """Catch up every ``every_s``, and sync poked subaccounts in between; runs until
-        cancelled."""
+    async def run(self, *, first_after_s: float = 0.0) -> None:
+        """Catch up every ``every_s`` (the first time after ``first_after_s``), and sync
+        poked subaccounts in between, before the first catch-up too; runs until cancelled."""
         loop = asyncio.get_running_loop()
-        due = loop.time()
+        due = loop.time() + first_after_s
         while True:
             if loop.time() >= due:
                 due = loop.time() + self.every_s

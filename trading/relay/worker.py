@@ -39,8 +39,9 @@ SNAPSHOT_EVERY_S = 300.0
 SNAPSHOT_FIRST_AFTER_S = 30.0
 STATS_EVERY_S = 10.0
 LEDGER_FIRST_AFTER_S = 30.0
-"""The ledger's first catch-up (the backfill of new subaccounts) waits as the snapshots do;
-pokes from the account streams that come before it are served after it."""
+"""The ledger's first catch-up (the backfill of every subaccount) waits as the snapshots do;
+a subaccount its account stream pokes (a fill) is synced at once, before it too: a fill in
+the desk's first 30 s reached PnL only with the first catch-up."""
 
 
 def _active_subaccounts() -> list[Any]:
@@ -277,8 +278,7 @@ class Relay:
 
     async def _ledger_loop(self) -> None:
         assert self.ledger is not None
-        await asyncio.sleep(LEDGER_FIRST_AFTER_S)
-        await self.ledger.run()
+        await self.ledger.run(first_after_s=LEDGER_FIRST_AFTER_S)
 
     # -- balance snapshots ------------------------------------------------------------------
     async def _snapshots_loop(self) -> None:

@@ -78,6 +78,26 @@ async def test_a_poke_brings_a_new_fill_in_soon(exchange, desk, clients) -> None
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def test_a_poke_before_the_first_catch_up_is_synced_at_once(exchange, desk, clients) -> None:
+    # The relay's keeper makes its first catch-up 30 s after the desk starts: a fill in that
+    # time waited for it to reach PnL.
+    sub = await desk(1)
+    await desk(2)
+    await trade(clients(1), clients(2), "Bid", "1", "150")
+    keeper = LedgerKeeper(every_s=600, poke_delay_s=0.05)
+    task = asyncio.create_task(keeper.run(first_after_s=3600))
+    try:
+        keeper.poke(sub.pk)
+
+        await eventually(lambda: keeper.synced, 10, "the poked sync")
+        fills = LedgerEntry.objects.filter(subaccount=sub, kind="fill")
+        assert await fills.acount() == 1
+        assert keeper.synced == [sub.pk]  # the poked one only: the catch-up is still due
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 class LeaseLostAfter:
     """An ownership that grants ``grants`` claims, then belongs to someone else."""
 
