@@ -82,3 +82,22 @@ def _fresh_rate_budgets() -> None:
         pass  # a test that stops Redis on purpose finds it down: nothing to forget
     finally:
         client.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reads_fail_at_once_where_no_exchange_listens() -> None:
+    """An in-process test that points the desk at no exchange leaves it on the default
+    address, where nothing listens: its pages' reads there fail at once, where five tries
+    with backoff each made the authorization matrix wait about 100 s for nothing. A test that
+    names an exchange (a sandbox, or an address chosen to be dead) keeps the policy."""
+    from dashboard.config import DEFAULT_SANDBOX_PORT
+    from trading.backpack.retry import RetryPolicy
+    from trading.exchange import on_new_session
+
+    nowhere = f"http://127.0.0.1:{DEFAULT_SANDBOX_PORT}"
+
+    def once(session) -> None:
+        if session.api_url == nowhere:
+            session.retry = RetryPolicy(attempts=1)
+
+    on_new_session(once)
