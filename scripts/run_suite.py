@@ -31,7 +31,8 @@ def reachable(host: str, port: int) -> bool:
 def run(label: str, env: dict[str, str], extra: list[str]) -> tuple[int, str]:
     print(f"\n===== {label} run =====", flush=True)
     started = time.monotonic()
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra]
+    # the slowest tests of each run are listed after it: where the suite's time goes
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--durations=15", *extra]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
