@@ -14,7 +14,9 @@ and the member's role, `X-Subaccount` from the handshake for a key with several
 subaccounts). Private events come from the relay's one upstream subscription per subaccount
 (`AccountFeed`), through the process's fan-out hub (`trading.relay.fanout`): no upstream
 connection per script. While
-subscribed, the key is checked again every `RECHECK_S`: revoked or expired, the socket closes.
+subscribed, the key is admitted again every `RECHECK_S` as a new request would be: revoked or
+expired (4401), or its member no longer has the role on the subaccount (4403), the socket gets
+a refusal frame saying why and closes with that code.
 Public streams (depth, trades, ticker...) need no signature; a socket that asks for some gets
 its own upstream connection for them (the session's `StreamClient`, which reconnects and
 resubscribes), frames relayed as they come.
@@ -33,10 +35,9 @@ from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from trading.exchange import exchange_session
-from trading.gateway.admit import Caller
+from trading.gateway.admit import Caller, script_key_admit
 from trading.gateway.authenticate import script_request_admit
 from trading.gateway.errors import Refusal
-from trading.gateway.models import ScriptKey
 from trading.gateway.routes import SUBSCRIBE
 from trading.relay import runtime
 from trading.relay.groups import script_stream_group
@@ -46,7 +47,8 @@ KINDS = ("account.orderUpdate", "account.positionUpdate")
 ERR_BAD_REQUEST = 4000
 ERR_AUTH = 4001
 ERR_STREAM = 4006
-CLOSE_REVOKED = 4401
+CLOSE_REVOKED = 4401  # the key was revoked or expired
+CLOSE_FORBIDDEN = 4403  # the member lost the role (or the key its scope) on the subaccount
 MAX_FRAME = 64 * 1024
 RECHECK_S = 5.0
 PUBLIC = re.compile(
@@ -79,9 +81,19 @@ def _event_kind(data: dict[str, Any]) -> str:
 
 
 @sync_to_async
-def _still_valid(key_id: int) -> bool:
-    key = ScriptKey.objects.filter(pk=key_id).first()
-    return key is not None and key.revoked_at is None and not key.is_expired()
+def _still_admitted(caller: Caller, ip: str | None) -> Refusal | None:
+    """None while the socket's key would still be admitted to subscribe to its subaccount
+    (`admit.script_key_admit`: revoked, expired, the member's role there); else why not."""
+    try:
+        script_key_admit(
+            api_key=caller.key.public_key,
+            served=SUBSCRIBE,
+            subaccount=str(caller.subaccount.pk),
+            ip=ip,
+        )
+    except Refusal as refusal:
+        return refusal
+    return None
 
 
 class ScriptStreamConsumer(FanoutMemberMixin, AsyncWebsocketConsumer):
@@ -179,7 +191,7 @@ class ScriptStreamConsumer(FanoutMemberMixin, AsyncWebsocketConsumer):
             self.caller = caller
             hub = await self.join_fanout()
             hub.join(script_stream_group(caller.subaccount.pk), self)
-            self._watch = asyncio.create_task(self._keep_checking(caller.key.pk))
+            self._watch = asyncio.create_task(self._keep_checking(caller, client[0]))
 
     async def _subscribe_public(self, names: list[str]) -> None:
         if self.upstream is None:
@@ -191,11 +203,15 @@ class ScriptStreamConsumer(FanoutMemberMixin, AsyncWebsocketConsumer):
         text = json.dumps({"stream": name, "data": data}, separators=(",", ":"))
         await self.send(text_data=text)
 
-    async def _keep_checking(self, key_id: int) -> None:
+    async def _keep_checking(self, caller: Caller, ip: str | None) -> None:
         while True:
             await asyncio.sleep(RECHECK_S)
-            if not await _still_valid(key_id):
-                await self.close(code=CLOSE_REVOKED)
+            refused = await _still_admitted(caller, ip)
+            if refused is not None:  # why, in a refusal frame (daphne sends no close reason)
+                code = CLOSE_REVOKED if refused.status == 401 else CLOSE_FORBIDDEN
+                error = {"code": code, "message": refused.message}
+                await self.send(text_data=json.dumps({"id": None, "error": error}))
+                await self.close(code=code)
                 return
 
     def deliver(self, group: str, message: dict[str, Any], frames: Any = None) -> None:

@@ -1,7 +1,8 @@
 """Scripts watch their orders through the desk's /bpx/ws: unmodified ccxt.pro (its private
 WebSocket URL pointed at the desk) sees its orders; several scripts are served from the
 desk's one upstream connection for the subaccount; public streams come through the same
-socket; a bad signature or a revoked key gets the exchange's error frame (issue 17)."""
+socket; a bad signature or a revoked key gets the exchange's error frame, and an open socket
+whose key is revoked or whose member leaves the subaccount is told why and closed (issue 17)."""
 
 from __future__ import annotations
 
@@ -122,11 +123,53 @@ async def test_a_socket_closes_once_its_key_is_revoked(desk: Desk) -> None:
             "script_key_revoke(actor=get_user_model().objects.get(username='scripter'), "
             f"key_id={key_id}); print(1)"
         )
+        refusal = json.loads(await asyncio.wait_for(socket.recv(), 15))
         with pytest.raises(websockets.ConnectionClosed) as closed:
-            await asyncio.wait_for(socket.recv(), 15)
+            await asyncio.wait_for(socket.recv(), 5)
 
     assert subscribed == {"id": 1, "result": None}
+    assert refusal == {
+        "id": None,
+        "error": {"code": 4401, "message": "Invalid X-API-Key Header: this desk key was revoked"},
+    }
     assert closed.value.rcvd.code == 4401
+
+
+async def test_a_socket_closes_once_its_member_is_removed_from_the_subaccount(
+    desk: Desk,
+) -> None:
+    # A member taken off the subaccount is refused at once on REST; a socket they opened
+    # before kept receiving the subaccount's order updates (only the key was checked again).
+    issued = desk.shell(
+        "import json; from django.contrib.auth import get_user_model; "
+        "from accounts.models import Membership, Subaccount; "
+        "from trading.gateway.keys import script_key_create; "
+        f"s = Subaccount.objects.get(pk={desk.subaccount_id}); "
+        "u = get_user_model().objects.create_user('leaver'); "
+        "Membership.objects.create(user=u, subaccount=s, role='viewer'); "
+        "k = script_key_create(actor=u, name='leaver', can_trade=False, days=1, "
+        "subaccounts=[s]); "
+        "print(json.dumps([k.key.public_key, k.secret]))"
+    )
+    api_key, secret = issued
+
+    async with websockets.connect(desk.ws_url) as socket:
+        await socket.send(_subscribe(api_key, secret))
+        subscribed = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        desk.shell(
+            "from accounts.models import Membership; "
+            "Membership.objects.filter(user__username='leaver').delete(); print(1)"
+        )
+        refusal = json.loads(await asyncio.wait_for(socket.recv(), 15))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 5)
+
+    assert subscribed == {"id": 1, "result": None}
+    assert refusal == {
+        "id": None,
+        "error": {"code": 4403, "message": "leaver no longer has the viewer role on Script desk."},
+    }
+    assert closed.value.rcvd.code == 4403
 
 
 async def test_a_script_with_one_websocket_url_gets_public_streams_too(
