@@ -23,6 +23,7 @@ from nacl.signing import SigningKey
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
+from accounts.live import notify_membership_changed
 from accounts.models import Role, Subaccount
 from accounts.permissions import role_allows, roles_of
 from trading.gateway.models import ScriptKey
@@ -159,6 +160,7 @@ def script_key_revoke(*, actor: Any, key_id: int, ip: str | None = None) -> Scri
     with transaction.atomic():
         ScriptKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now(), revoked_by=actor)
         key.refresh_from_db()
+        notify_membership_changed(key.member_id)  # the key's open streams close at once
         for subaccount in key.subaccounts.all():
             audit_record(
                 actor=actor,

@@ -14,9 +14,10 @@ and the member's role, `X-Subaccount` from the handshake for a key with several
 subaccounts). Private events come from the relay's one upstream subscription per subaccount
 (`AccountFeed`), through the process's fan-out hub (`trading.relay.fanout`): no upstream
 connection per script. While
-subscribed, the key is admitted again every `RECHECK_S` as a new request would be: revoked or
-expired (4401), or its member no longer has the role on the subaccount (4403), the socket gets
-a refusal frame saying why and closes with that code.
+subscribed, the key is admitted again as a new request would be, every `RECHECK_S` and at once
+when the member's roles change or the key is revoked (`accounts.live`): revoked or expired
+(4401), or its member no longer has the role on the subaccount (4403), the socket gets a
+refusal frame saying why and closes with that code.
 Public streams (depth, trades, ticker...) need no signature; a socket that asks for some gets
 its own upstream connection for them (the session's `StreamClient`, which reconnects and
 resubscribes), frames relayed as they come.
@@ -34,6 +35,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.live import user_group
 from trading.exchange import exchange_session
 from trading.gateway.admit import Caller, script_key_admit
 from trading.gateway.authenticate import script_request_admit
@@ -102,6 +104,8 @@ class ScriptStreamConsumer(FanoutMemberMixin, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.streams: set[str] = set()
         self.caller: Caller | None = None
+        self.ip: str | None = None
+        self.closing = False
         self._watch: asyncio.Task[None] | None = None
         self.upstream: Any = None  # public streams, opened on first use
         await self.accept()
@@ -114,6 +118,9 @@ class ScriptStreamConsumer(FanoutMemberMixin, AsyncWebsocketConsumer):
                 await self._watch
         if self.caller is not None:
             self.leave_fanout(script_stream_group(self.caller.subaccount.pk))
+            if self.channel_layer is not None:
+                group = user_group(self.caller.member.pk)
+                await self.channel_layer.group_discard(group, self.channel_name)
         if self.upstream is not None:
             await self.upstream.aclose()
 
@@ -189,9 +196,12 @@ class ScriptStreamConsumer(FanoutMemberMixin, AsyncWebsocketConsumer):
             raise _Refused(ERR_AUTH, "One socket follows one subaccount: open another socket.")
         if self.caller is None:
             self.caller = caller
+            self.ip = client[0]
             hub = await self.join_fanout()
             hub.join(script_stream_group(caller.subaccount.pk), self)
-            self._watch = asyncio.create_task(self._keep_checking(caller, client[0]))
+            if self.channel_layer is not None:  # the member's access changed: check at once
+                await self.channel_layer.group_add(user_group(caller.member.pk), self.channel_name)
+            self._watch = asyncio.create_task(self._keep_checking())
 
     async def _subscribe_public(self, names: list[str]) -> None:
         if self.upstream is None:
@@ -203,16 +213,30 @@ class ScriptStreamConsumer(FanoutMemberMixin, AsyncWebsocketConsumer):
         text = json.dumps({"stream": name, "data": data}, separators=(",", ":"))
         await self.send(text_data=text)
 
-    async def _keep_checking(self, caller: Caller, ip: str | None) -> None:
+    async def _keep_checking(self) -> None:
         while True:
             await asyncio.sleep(RECHECK_S)
-            refused = await _still_admitted(caller, ip)
-            if refused is not None:  # why, in a refusal frame (daphne sends no close reason)
-                code = CLOSE_REVOKED if refused.status == 401 else CLOSE_FORBIDDEN
-                error = {"code": code, "message": refused.message}
-                await self.send(text_data=json.dumps({"id": None, "error": error}))
-                await self.close(code=code)
+            if not await self._still_open():
                 return
+
+    async def membership_changed(self, event: dict[str, Any]) -> None:
+        """The member's roles changed, or their key was revoked (`accounts.live`)."""
+        await self._still_open()
+
+    async def _still_open(self) -> bool:
+        """True while the socket's key would still be admitted; else the socket is told why
+        in a refusal frame (daphne sends no close reason) and closed."""
+        if self.caller is None or self.closing:
+            return not self.closing
+        refused = await _still_admitted(self.caller, self.ip)
+        if refused is None or self.closing:
+            return not self.closing
+        self.closing = True
+        code = CLOSE_REVOKED if refused.status == 401 else CLOSE_FORBIDDEN
+        error = {"code": code, "message": refused.message}
+        await self.send(text_data=json.dumps({"id": None, "error": error}))
+        await self.close(code=code)
+        return False
 
     def deliver(self, group: str, message: dict[str, Any], frames: Any = None) -> None:
         """An upstream event of the subaccount (from the hub): sent under each subscribed name

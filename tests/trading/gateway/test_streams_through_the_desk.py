@@ -14,6 +14,7 @@ from typing import Any
 
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
+import httpx
 import pytest
 import websockets
 
@@ -114,19 +115,22 @@ async def test_a_socket_closes_once_its_key_is_revoked(desk: Desk) -> None:
     )
     key_id, api_key, secret = issued
 
+    cookies = await asyncio.to_thread(desk.server.sign_in, "scripter", "a long script password 1")
+
     async with websockets.connect(desk.ws_url) as socket:
         await socket.send(_subscribe(api_key, secret))
         subscribed = json.loads(await asyncio.wait_for(socket.recv(), 10))
-        desk.shell(
-            "from django.contrib.auth import get_user_model; "
-            "from trading.gateway.keys import script_key_revoke; "
-            "script_key_revoke(actor=get_user_model().objects.get(username='scripter'), "
-            f"key_id={key_id}); print(1)"
-        )
-        refusal = json.loads(await asyncio.wait_for(socket.recv(), 15))
+        async with httpx.AsyncClient(base_url=desk.server.url, cookies=cookies) as http:
+            revoked = await http.post(
+                f"/trading/keys/{key_id}/revoke/",
+                data={"csrfmiddlewaretoken": cookies["csrftoken"]},
+            )
+        # told at once, not at the next of the socket's checks every 5 s
+        refusal = json.loads(await asyncio.wait_for(socket.recv(), 2.5))
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(socket.recv(), 5)
 
+    assert revoked.status_code == 302  # back to the keys page
     assert subscribed == {"id": 1, "result": None}
     assert refusal == {
         "id": None,
