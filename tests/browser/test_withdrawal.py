@@ -4,12 +4,11 @@ it reaches the exchange. Chromium against a real daphne and the sandbox exchange
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from django_otp.oath import TOTP
 
 from tests import services
+from tests.authenticator import authenticator_code
 from tests.fixtures.dashboard_server import DashboardServer
 from tests.waiting import eventually
 
@@ -45,16 +44,8 @@ print(desk.pk)
 
 
 def code(user: str, *, steps_ahead: int = 0) -> str:
-    """The user's authenticator code, `steps_ahead` 30-second steps from now (the device
-    accepts one step of drift; a code is used once, so a second action takes the next one).
-    A code for now is not taken in a step's last 5 s: sent across the step's end, django-otp
-    takes it as a step behind, moves the device's drift back, and refuses the next step's."""
-    left = 30 - time.time() % 30
-    if steps_ahead == 0 and left < 5:
-        time.sleep(left + 0.1)
-    totp = TOTP(bytes.fromhex(KEYS[user]))
-    totp.time = time.time() + 30 * steps_ahead
-    return f"{totp.token():06d}"
+    """The user's authenticator code, `steps_ahead` 30-second steps from now."""
+    return authenticator_code(bytes.fromhex(KEYS[user]), steps_ahead=steps_ahead)
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
 from sandbox.process import SandboxProcess
 from tests import services
+from tests.authenticator import authenticator_code
 from tests.fixtures.dashboard_server import DashboardServer
 from trading.backpack import Credentials, ExchangeSession
 
@@ -41,16 +40,8 @@ print(Subaccount.objects.get(name="Desk A").pk)
 
 
 def code(steps_ahead: int = 0) -> str:
-    """The authenticator's code `steps_ahead` 30-second steps from now. A code for now is not
-    taken in a step's last 5 s: sent across the step's end, django-otp takes it as a step
-    behind and moves the device's drift back one step, and then refuses the next step's code
-    (CI saw "That two-factor code is not right" on the kill form once)."""
-    left = 30 - time.time() % 30
-    if steps_ahead == 0 and left < 5:
-        time.sleep(left + 0.1)
-    totp = TOTP(bytes.fromhex(KEY))
-    totp.time = time.time() + 30 * steps_ahead
-    return f"{totp.token():06d}"
+    """Ada's authenticator code, `steps_ahead` 30-second steps from now."""
+    return authenticator_code(bytes.fromhex(KEY), steps_ahead=steps_ahead)
 
 
 @pytest.fixture(scope="module")
