@@ -74,23 +74,38 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def postgres_database_create(
+    base: str, prefix: str, *, template: str | None = None
+) -> tuple[str, str]:
+    """(name, URL) of a new database on `base`'s server, named `prefix` and a random suffix;
+    empty, or a copy of the database `template`."""
+    import psycopg
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    copied = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copied}')
+    return name, urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+
+
+def postgres_database_drop(base: str, name: str) -> None:
+    """Drop the database `name` on `base`'s server, whoever is still connected."""
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @contextmanager
 def fresh_postgres_database(prefix: str) -> Iterator[str]:
     """The URL of a new PostgreSQL database named `prefix` and a random suffix, dropped
-    afterwards (whoever is still connected): a test's dashboards of their own, apart from the
-    test database."""
-    import psycopg
-
+    afterwards: a test's dashboards of their own, apart from the test database."""
     require(postgres_available(), "PostgreSQL is not reachable")
-    base = postgres_url()
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    name, url = postgres_database_create(postgres_url(), prefix)
     try:
-        yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+        yield url
     finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        postgres_database_drop(postgres_url(), name)
 
 
 def output_dir() -> Path:
