@@ -226,11 +226,15 @@ class ScriptStreamConsumer(FanoutMemberMixin, AsyncWebsocketConsumer):
     async def _still_open(self) -> bool:
         """True while the socket's key would still be admitted; else the socket is told why
         in a refusal frame (daphne sends no close reason) and closed."""
-        if self.caller is None or self.closing:
-            return not self.closing
+        if self.closing:
+            return False
+        if self.caller is None:
+            return True
         refused = await _still_admitted(self.caller, self.ip)
-        if refused is None or self.closing:
-            return not self.closing
+        if self.closing:  # closed by a check that ran meanwhile
+            return False
+        if refused is None:
+            return True
         self.closing = True
         code = CLOSE_REVOKED if refused.status == 401 else CLOSE_FORBIDDEN
         error = {"code": code, "message": refused.message}
