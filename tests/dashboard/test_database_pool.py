@@ -48,22 +48,30 @@ def backends(database_url: str) -> set[int]:
         return {pid for (pid,) in rows}
 
 
+def pooled_server(tmp_path, database: str, pool_size: int, sandbox=None) -> DashboardServer:
+    """A dashboard (not started) on `database` whose pool holds at most `pool_size`
+    connections, in front of `sandbox` if given; no relay and no metrics flush, so only
+    requests use the database."""
+    env = {
+        "DATABASE_URL": database,
+        "DASHBOARD_DB_POOL_SIZE": str(pool_size),
+        "DASHBOARD_RELAY": "off",
+        "DASHBOARD_MONITORING_FLUSH_S": "0",
+    }
+    urls = {"api_url": sandbox.api_url, "ws_url": sandbox.ws_url} if sandbox else {}
+    server = DashboardServer(tmp_path / "state", env=env, **urls)
+    server.state_dir.mkdir(mode=0o700)
+    return server
+
+
 def browser(server: DashboardServer, cookies: dict[str, str]) -> httpx.Client:
     return httpx.Client(base_url=server.url, cookies=cookies, timeout=30)
 
 
 @pytest.fixture
 def dashboard(tmp_path, own_database) -> Iterator[DashboardServer]:
-    """A daphne dashboard on `own_database` whose pool holds at most POOL_SIZE connections;
-    no relay and no metrics flush, so only requests use the database."""
-    env = {
-        "DATABASE_URL": own_database,
-        "DASHBOARD_DB_POOL_SIZE": str(POOL_SIZE),
-        "DASHBOARD_RELAY": "off",
-        "DASHBOARD_MONITORING_FLUSH_S": "0",
-    }
-    server = DashboardServer(tmp_path / "state", env=env)
-    server.state_dir.mkdir(mode=0o700)
+    """A daphne dashboard on `own_database` whose pool holds at most POOL_SIZE connections."""
+    server = pooled_server(tmp_path, own_database, POOL_SIZE)
     try:
         server.prepare()
         server.create_user("pooled", PASSWORD)
@@ -122,16 +130,7 @@ def test_connections_postgresql_dropped_are_replaced_unseen(dashboard, own_datab
 @pytest.fixture
 def desk_dashboard(tmp_path, own_database, sandbox) -> Iterator[DashboardServer]:
     """The demo team on the sandbox, served by a dashboard whose pool holds two connections."""
-    env = {
-        "DATABASE_URL": own_database,
-        "DASHBOARD_DB_POOL_SIZE": "2",
-        "DASHBOARD_RELAY": "off",
-        "DASHBOARD_MONITORING_FLUSH_S": "0",
-    }
-    server = DashboardServer(
-        tmp_path / "state", api_url=sandbox.api_url, ws_url=sandbox.ws_url, env=env
-    )
-    server.state_dir.mkdir(mode=0o700)
+    server = pooled_server(tmp_path, own_database, 2, sandbox)
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps(sandbox.keys))
     try:
@@ -169,16 +168,7 @@ def test_balance_blocks_beyond_the_pool_all_fill(desk_dashboard):
 def script_desk(tmp_path, own_database, sandbox) -> Iterator[tuple[DashboardServer, dict]]:
     """A desk on `own_database` in front of the sandbox, with desk keys for scripts (the
     gateway tests' seed)."""
-    env = {
-        "DATABASE_URL": own_database,
-        "DASHBOARD_DB_POOL_SIZE": str(POOL_SIZE),
-        "DASHBOARD_RELAY": "off",
-        "DASHBOARD_MONITORING_FLUSH_S": "0",
-    }
-    server = DashboardServer(
-        tmp_path / "state", api_url=sandbox.api_url, ws_url=sandbox.ws_url, env=env
-    )
-    server.state_dir.mkdir(mode=0o700)
+    server = pooled_server(tmp_path, own_database, POOL_SIZE, sandbox)
     key = sandbox.keys[0]
     try:
         server.prepare()
