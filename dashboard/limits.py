@@ -11,6 +11,12 @@ Two places enforce this, with the same limits and words:
   daphne sees the request. The hook answers from the request line and the headers, before
   the body is read, then reads and discards what the client still sends (closing a socket
   with unread data resets it, and the client would never see the answer).
+
+  It also stops Twisted parsing form bodies into `request.args`, which daphne never reads
+  (Django parses the body it is handed): the parse held a whole multipart body in memory a
+  second time, answered one it could not parse with a bare 400 and a dropped connection
+  before Django saw it, and put every POST's Content-Type through the email package on the
+  reactor thread (38 µs a request here, measured with timeit).
 """
 
 from __future__ import annotations
@@ -185,3 +191,17 @@ def twisted_limits_install() -> None:
     channel.lineLengthExceeded = lineLengthExceeded
     channel.allHeadersReceived = allHeadersReceived
     channel._desk_limits = True
+    _form_parsing_off()
+
+
+def _form_parsing_off() -> None:
+    """daphne's requests are made without Twisted's form parsing (module docstring)."""
+    from daphne.http_protocol import WebRequest
+
+    made = WebRequest.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807 - wraps it
+        kwargs["parsePOSTFormSubmission"] = False
+        made(self, *args, **kwargs)
+
+    WebRequest.__init__ = __init__

@@ -101,6 +101,20 @@ def test_a_body_under_the_limit_reaches_django(dashboard_server):
     assert response.status_code == 403  # Django's CSRF check read it: no cookie was sent
 
 
+def test_a_body_twisted_cannot_parse_as_a_form_still_reaches_django(dashboard_server):
+    # Twisted parsed form bodies into an `args` daphne never reads; a multipart body it could
+    # not parse got its bare "400 Bad Request" and a dropped connection, not Django's answer.
+    head = (
+        b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        b"Content-Type: multipart/form-data; boundary=edge\r\nContent-Length: 9\r\n\r\n"
+    )
+
+    answer = raw_request(dashboard_server.port, head, [b"not parts"])
+
+    assert answer.startswith(b"HTTP/1.1 403 ")  # Django's CSRF check: no cookie was sent
+    assert b"<html" in answer.lower()
+
+
 def test_an_over_long_header_answers_431(dashboard_server):
     response = httpx.get(
         f"{dashboard_server.url}/healthz", headers={"X-Long": "h" * 20_000}, timeout=15
