@@ -3,8 +3,10 @@
 Run: ``.venv/bin/python -m tests.bench.bench_gateway [orders]``
 
 One still sandbox, one desk (daphne, embedded SQLite, relay off so only the proxied path
-runs) in front of it, over loopback. The same client (httpx, one keep-alive connection, each
-request freshly signed with the client's signing code) sends, one after another:
+runs) in front of it, over loopback. The same client (httpx, one keep-alive connection to
+each, every request freshly signed with the client's signing code) sends, one after another,
+in rounds of one request straight to the sandbox and the same through the desk (side by
+side: the machine's swings from minute to minute fall on both alike):
 
 - an order straight to the sandbox with another subaccount's key (the peer), and the same
   order to the desk's /bpx/ with a desk key: limit IOC buys on an empty book (no market
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -70,38 +73,48 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def _request(
+    http: httpx.AsyncClient, url: str, credentials: Credentials, number: int, order: bool
+) -> Any:
+    """One freshly signed request (a coroutine), ready to send."""
+    now = time.time_ns() // 1_000_000
+    if order:
+        body = {
+            "symbol": "SOL_USDC",
+            "side": "Bid",
+            "orderType": "Limit",
+            "timeInForce": "IOC",
+            "price": "145",
+            "quantity": "0.01",
+            "clientId": 1_000_000 + number,
+        }
+        headers = credentials.headers("orderExecute", body, now)
+        headers["Content-Type"] = "application/json"
+        return http.post(url + "/api/v1/order", content=json.dumps(body), headers=headers)
+    headers = credentials.headers("balanceQuery", None, now)
+    return http.get(url + "/api/v1/capital", headers=headers)
+
+
 async def timed(
-    http: httpx.AsyncClient, url: str, credentials: Credentials, count: int, order: bool
-) -> list[float]:
-    """Latency in ms of `count` sequential requests (after a warm-up)."""
-    out = []
+    http: httpx.AsyncClient,
+    peers: list[tuple[str, Credentials]],
+    count: int,
+    order: bool,
+) -> list[list[float]]:
+    """Latency in ms of `count` rounds (after a warm-up) of one request to each of `peers`
+    (url, key) in turn: the peers are measured side by side, minute by minute, so the
+    machine's swings fall on both alike."""
+    out: list[list[float]] = [[] for _ in peers]
     for i in range(WARMUP + count):
-        now = time.time_ns() // 1_000_000
-        if order:
-            body = {
-                "symbol": "SOL_USDC",
-                "side": "Bid",
-                "orderType": "Limit",
-                "timeInForce": "IOC",
-                "price": "145",
-                "quantity": "0.01",
-                "clientId": 1_000_000 + i,
-            }
-            headers = credentials.headers("orderExecute", body, now)
-            headers["Content-Type"] = "application/json"
+        for (url, credentials), times in zip(peers, out, strict=True):
+            sending = _request(http, url, credentials, i, order)
             started = time.perf_counter()
-            answer = await http.post(
-                url + "/api/v1/order", content=json.dumps(body), headers=headers
-            )
-        else:
-            headers = credentials.headers("balanceQuery", None, now)
-            started = time.perf_counter()
-            answer = await http.get(url + "/api/v1/capital", headers=headers)
-        elapsed = (time.perf_counter() - started) * 1000
-        if answer.status_code != 200:
-            raise SystemExit(f"{url}: HTTP {answer.status_code} {answer.text[:200]}")
-        if i >= WARMUP:
-            out.append(elapsed)
+            answer = await sending
+            elapsed = (time.perf_counter() - started) * 1000
+            if answer.status_code != 200:
+                raise SystemExit(f"{url}: HTTP {answer.status_code} {answer.text[:200]}")
+            if i >= WARMUP:
+                times.append(elapsed)
     return out
 
 
@@ -126,17 +139,22 @@ async def measure(
 ) -> None:
     # another subaccount of the sandbox: the peer's requests must not eat the desk's budget
     direct_key = Credentials(sandbox.keys[1]["api_key"], sandbox.keys[1]["api_secret"])
-    limits = httpx.Limits(max_connections=1)
+    limits = httpx.Limits(max_connections=2)  # one to the sandbox, one to the desk
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         await floor(http, server, count)
         for what, order in (("order (IOC limit)", True), ("balance read", False)):
             exchange_pid = sandbox.process.pid
-            before = cpu_s(exchange_pid)
-            direct = await timed(http, sandbox.api_url, direct_key, count, order)
-            exchange_cpu = (cpu_s(exchange_pid) - before) * 1000 / (WARMUP + count)
+            exchange_before = cpu_s(exchange_pid)
             desk_before = cpu_s(server.pid)
-            proxied = await timed(http, server.url + "/bpx", desk_key, count, order)
+            direct, proxied = await timed(
+                http,
+                [(sandbox.api_url, direct_key), (server.url + "/bpx", desk_key)],
+                count,
+                order,
+            )
             desk_cpu = (cpu_s(server.pid) - desk_before) * 1000 / (WARMUP + count)
+            # the sandbox served each round twice: the direct request and the forwarded one
+            exchange_cpu = (cpu_s(exchange_pid) - exchange_before) * 1000 / (2 * (WARMUP + count))
             added50 = pct(proxied, 0.5) - pct(direct, 0.5)
             added99 = pct(proxied, 0.99) - pct(direct, 0.99)
             print(f"{what}, {count} sequential requests:")
@@ -155,7 +173,7 @@ async def measure(
             )
             print(
                 f"  desk CPU per proxied request {desk_cpu:6.2f} ms (daphne, user+system); "
-                f"the sandbox's CPU per direct request {exchange_cpu:5.2f} ms; "
+                f"the sandbox's CPU per request {exchange_cpu:5.2f} ms; "
                 f"ratio {desk_cpu / max(exchange_cpu, 1e-9):.1f}x"
             )
 
