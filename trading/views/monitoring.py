@@ -110,9 +110,9 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
         URLValidator(schemes=["http", "https"])(url)
         webhook = AlertWebhook.objects.create(name=name, url=url, created_by=request.user)
     except ValidationError:
-        messages.error(request, "The webhook URL must start with https:// (or http://).")
+        return _webhook_refused(request, "The webhook URL must start with https:// (or http://).")
     except IntegrityError:
-        messages.error(request, "That webhook URL is configured already.")
+        return _webhook_refused(request, "That webhook URL is configured already.")
     else:
         audit_record(
             actor=request.user,
@@ -122,6 +122,14 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"Alerts now go to {webhook.name} too.")
     return HttpResponseRedirect(reverse("trading:health"))
+
+
+def _webhook_refused(request: HttpRequest, why: str) -> HttpResponse:
+    """The page again with `why` and what was typed, to correct rather than type again."""
+    messages.error(request, why)
+    typed = {"name": request.POST.get("name", ""), "url": request.POST.get("url", "")}
+    context = {**_health_context(request.user), "webhook_typed": typed}
+    return render(request, "trading/health.html", context, status=400)
 
 
 @require_POST

@@ -139,16 +139,21 @@ def test_staff_add_a_webhook_and_a_bad_url_is_explained(db):
     client = Client()
     client.force_login(staff)
 
-    bad = client.post(
-        "/trading/health/webhooks/", {"name": "ops", "url": "ftp://x"}, follow=True
-    ).content.decode()
+    refused = client.post(
+        "/trading/health/webhooks/", {"name": "ops", "url": "ftp://x.example.test/T1"}
+    )
+    bad = refused.content.decode()
     good = client.post(
         "/trading/health/webhooks/",
         {"name": "ops", "url": "https://hooks.example.test/T1"},
         follow=True,
     ).content.decode()
 
+    assert refused.status_code == 400
     assert "The webhook URL must start with https:// (or http://)." in bad
+    # what was typed is there to correct
+    assert 'id="id_webhook_name" maxlength="80" value="ops"' in bad
+    assert 'value="ftp://x.example.test/T1"' in bad
     assert "Alerts now go to ops too." in good
     assert "https://hooks.example.test/T1" in good
 
