@@ -20,19 +20,26 @@ EXCHANGE_ERRORS = (BackpackError, SecretUnavailableError)
 def failure_text(error: BaseException, *, sentences: bool = False) -> str:
     """What a page shows when a read or an action failed, in a trader's words.
 
-    ``sentences``: an exchange error as two sentences, "what failed. What to do." (the
-    withdrawal pages' words, where the text is part of a longer message)."""
-    if sentences and isinstance(error, BackpackError):
-        return f"{error.message}. {error.action}"
-    if isinstance(error, ExchangeUnavailableError):
-        return f"exchange unreachable: {error.message} {error.action}"
+    An exchange error is two sentences, "What failed. What to do."; ``sentences``: without
+    the "exchange unreachable:" lead (the withdrawal pages' words, where the text is part of
+    a longer message)."""
     if isinstance(error, BackpackError):
-        return f"{error.message} {error.action}".strip()
+        said = f"{_sentence(error.message)} {error.action}".strip()
+        if isinstance(error, ExchangeUnavailableError) and not sentences:
+            return f"exchange unreachable: {said}"
+        return said
     if isinstance(error, ServiceError):
         return error.message
     if isinstance(error, SecretUnavailableError):
         return str(error)
     return f"Unexpected error: {type(error).__name__}: {error}"
+
+
+def _sentence(text: str) -> str:
+    """`text` ending as a sentence ends (the exchange's own words often do not), so that what
+    to do about it reads as the next sentence: "... price band. Correct the order ..."."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else f"{text}."
 
 
 def failure_reason(error: BaseException) -> str:

@@ -75,7 +75,7 @@ def test_the_management_command_says_what_it_did(exchange):
     assert out.getvalue().splitlines() == [
         "generated a week of equity snapshots for Desk B",
         "no equity history for Old key: The exchange rejected the credentials on "
-        "GET /api/v1/capital: Invalid X-API-Key Header: unknown API key "
+        "GET /api/v1/capital: Invalid X-API-Key Header: unknown API key. "
         "Check that the API key and secret belong together and are still active on the "
         "exchange, and that this machine's clock is right.",
     ]

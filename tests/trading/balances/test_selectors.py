@@ -83,7 +83,7 @@ async def test_a_rejected_key_shows_its_error_and_totals_leave_it_out(exchange, 
     assert broken.rows == ()
     assert broken.error == (
         "The exchange rejected the credentials on GET /api/v1/capital: "
-        "Invalid X-API-Key Header: unknown API key "
+        "Invalid X-API-Key Header: unknown API key. "
         "Check that the API key and secret belong together and are still active on the "
         "exchange, and that this machine's clock is right."
     )

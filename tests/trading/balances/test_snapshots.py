@@ -47,7 +47,7 @@ async def test_every_readable_subaccount_gets_a_snapshot_and_unreadable_ones_non
         (
             "Old key",
             "The exchange rejected the credentials on GET /api/v1/capital: "
-            "Invalid X-API-Key Header: unknown API key "
+            "Invalid X-API-Key Header: unknown API key. "
             "Check that the API key and secret belong together and are still active on the "
             "exchange, and that this machine's clock is right.",
         )

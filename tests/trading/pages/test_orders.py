@@ -75,6 +75,21 @@ async def test_cancel_removes_the_order_and_is_audited(desk) -> None:
     assert event.result == "ok" and event.parameters["orderId"] == order.id
 
 
+async def test_cancelling_an_order_the_exchange_does_not_know_says_so_in_sentences(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    response = await client.post(
+        f"/trading/subaccounts/{desk.main.pk}/orders/cancel/",
+        {"order_id": "999999", "symbol": "SOL_USDC"},
+        **HX,
+    )
+
+    html = response.content.decode()
+    # the exchange's words end as a sentence before what to do: "... not found. Refresh ..."
+    assert "Cancel failed: No such order" in html
+    assert "Order not found. Refresh the order list; the order may already be gone." in html
+
+
 async def test_a_viewer_cannot_cancel(desk) -> None:
     order = await place(desk, 0, "SOL_USDC", "Bid", "Limit", "1", "140")
     client = await client_for_user(desk.viewer)
