@@ -341,12 +341,12 @@ def account_live_regions(
     return AccountRegions(open_orders, positions, block)
 
 
-def account_event_html(subaccount: Any, event: Any) -> str:
+def account_event_html(subaccount: Any, event: Any, markets: Any = None) -> str:
     """One row for the account events feed ``account-events`` (``hx-swap-oob="afterbegin"``
-    puts it on top); `event` as `trading.rows.account_event_row` reads it."""
+    puts it on top); `event` and `markets` as `trading.rows.account_event_row` reads them."""
     return render_to_string(
         "trading/partials/account_event.html",
-        {"subaccount": subaccount, "row": account_event_row(event)},
+        {"subaccount": subaccount, "row": account_event_row(event, markets)},
     )
 
 

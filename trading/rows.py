@@ -232,18 +232,23 @@ _EVENT_WORDS = {
 }
 
 
-def account_event_row(event: Mapping[str, Any] | AccountEvent) -> dict[str, Any]:
+def account_event_row(
+    event: Mapping[str, Any] | AccountEvent, markets: Markets | None = None
+) -> dict[str, Any]:
     """One row of the account events feed ``account-events``. `event` is an order or position
     update: the stream frame (``{"e":"orderFill","s":"SOL_USDC","S":"Bid","l":"0.5",
     "L":"150.1","i":"111",...}``, read by the client's `account_event_from_stream`) or the
-    event it reads. A frame that does not read gives a row saying so, never an exception."""
+    event it reads. Prices and quantities with the tick and step of the event's market in
+    `markets` (as the exchange sent them when it is not there). A frame that does not read
+    gives a row saying so, never an exception."""
     if isinstance(event, Mapping):
         try:
             event = account_event_from_stream(dict(event))
         except MalformedResponseError as error:
             return _unreadable_event_row(event, error)
+    market = (markets or {}).get(event.symbol)
     if isinstance(event, PositionEvent):
-        return _position_event_row(event)
+        return _position_event_row(event, market)
     side = event.side.value if event.side is not None else ""
     return {
         "kind": _EVENT_WORDS.get(event.event_type, event.event_type),
@@ -251,18 +256,23 @@ def account_event_row(event: Mapping[str, Any] | AccountEvent) -> dict[str, Any]
         "symbol": event.symbol,
         "side": side,
         "side_class": "bid" if side == "Bid" else "ask",
-        "quantity": _number(event.fill_quantity) or _number(event.quantity),
-        "price": _number(event.fill_price) or _number(event.price),
+        "quantity": _either(event.fill_quantity, event.quantity, _quantity, market),
+        "price": _either(event.fill_price, event.price, _price, market),
         "order_id": event.order_id,
         "time": utc_time(event.event_time),
     }
 
 
-def _number(value: Decimal | None) -> str:
-    return "" if value is None else plain(value)
+def _either(
+    first: Decimal | None, second: Decimal | None, shown: Any, market: Market | None
+) -> str:
+    """`first` (a fill's) if the event has it, else `second` (the order's), as `shown` shows
+    it with `market`; empty when neither is there."""
+    value = first if first is not None else second
+    return "" if value is None else shown(value, market)
 
 
-def _position_event_row(event: PositionEvent) -> dict[str, Any]:
+def _position_event_row(event: PositionEvent, market: Market | None) -> dict[str, Any]:
     """A position update (``{"e":"positionOpened","s":..,"q":"-2","B":"95",...}``): the side
     follows the sign of the net quantity; the price shown is the entry price."""
     size = event.net_quantity
@@ -273,8 +283,8 @@ def _position_event_row(event: PositionEvent) -> dict[str, Any]:
         "symbol": event.symbol,
         "side": side,
         "side_class": "bid" if side == "Long" else "ask",
-        "quantity": plain(abs(size)) if size else "",
-        "price": _number(event.entry_price) if size else "",
+        "quantity": _quantity(abs(size), market) if size else "",
+        "price": _either(event.entry_price, None, _price, market) if size else "",
         "order_id": "",
         "time": utc_time(event.event_time),
     }

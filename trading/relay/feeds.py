@@ -39,6 +39,7 @@ from trading.monitoring import stream_state_report, stream_stopped
 from trading.relay.coalesce import Message
 from trading.relay.groups import market_group, script_stream_group, subaccount_group
 from trading.selectors.account import account_state_read
+from trading.selectors.markets import markets_known
 
 if TYPE_CHECKING:
     from accounts.models import Subaccount
@@ -307,7 +308,7 @@ class AccountFeed:
     async def _on_event(self, data: dict[str, Any]) -> None:
         self.last_message_at = time.time()
         _report_stream(self.group, True, self.last_message_at)
-        html = account_event_html(self.subaccount, data)
+        html = account_event_html(self.subaccount, data, await markets_known())
         await self.relay.send_now(
             self.group, {"type": "push", "html": html, "subaccount": self.subaccount.pk}
         )

@@ -9,19 +9,18 @@ from trading import fragments
 from trading.backpack import Kline, Market, Order, Position, Trade
 from trading.backpack.book import OrderBook
 
-MARKET = Market.from_wire(
-    {
-        "symbol": "SOL_USDC",
-        "baseSymbol": "SOL",
-        "quoteSymbol": "USDC",
-        "marketType": "SPOT",
-        "orderBookState": "Open",
-        "filters": {
-            "price": {"minPrice": "0.01", "tickSize": "0.01"},
-            "quantity": {"minQuantity": "0.01", "stepSize": "0.01"},
-        },
-    }
-)
+MARKET_WIRE = {
+    "symbol": "SOL_USDC",
+    "baseSymbol": "SOL",
+    "quoteSymbol": "USDC",
+    "marketType": "SPOT",
+    "orderBookState": "Open",
+    "filters": {
+        "price": {"minPrice": "0.01", "tickSize": "0.01"},
+        "quantity": {"minQuantity": "0.01", "stepSize": "0.01"},
+    },
+}
+MARKET = Market.from_wire(MARKET_WIRE)
 
 
 def _book() -> OrderBook:
@@ -101,11 +100,14 @@ def test_an_account_event_from_the_stream_becomes_a_feed_row() -> None:
         "i": "42",
     }
 
-    html = fragments.account_event_html(Sub(), event)
+    html = fragments.account_event_html(Sub(), event, {"SOL_USDC": MARKET})
+    unknown = fragments.account_event_html(Sub(), {**event, "L": "150.1"})
 
     assert html.startswith('<div id="account-events" hx-swap-oob="afterbegin">')
-    assert "Main desk" in html and "filled 0.5 @ 150.1" in html
+    # with the market's tick and step, as the orders and positions beside it show them
+    assert "Main desk" in html and "filled 0.50 @ 150.10" in html
     assert 'data-event="orderFill"' in html
+    assert "filled 0.5 @ 150.1" in unknown  # a market the desk does not know: as sent
 
 
 def test_open_orders_error_replaces_the_table() -> None:
@@ -141,10 +143,16 @@ def test_a_position_event_shows_side_size_and_entry() -> None:
         "B": "95.5",
     }
 
-    opened_html = fragments.account_event_html(Sub(), opened)
-    closed_html = fragments.account_event_html(Sub(), closed)
+    perp = Market.from_wire({**MARKET_WIRE, "symbol": "SOL_USDC_PERP", "marketType": "PERP"})
+    markets = {"SOL_USDC_PERP": perp}
+    opened_html = fragments.account_event_html(Sub(), opened, markets)
+    adjusted_html = fragments.account_event_html(
+        Sub(), {**opened, "e": "positionAdjusted", "B": "158.75154213"}, markets
+    )
+    closed_html = fragments.account_event_html(Sub(), closed, markets)
 
-    assert '<span class="ask">Short</span> position opened 2 @ 95.5' in opened_html
+    assert '<span class="ask">Short</span> position opened 2.00 @ 95.50' in opened_html
+    assert "position adjusted 2.00 @ 158.75<" in adjusted_html  # the entry at the tick
     assert "position closed" in closed_html and "@" not in closed_html
 
 
