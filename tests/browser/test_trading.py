@@ -74,6 +74,8 @@ def send_ticket(page) -> str:
 
 
 def test_trader_places_cancels_and_fills_without_reloading(live_desk, page) -> None:
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     sign_in(page, live_desk, "trader", f"/trading/market/{PERP}/")
     pk = subaccount_id(page)
     page.locator(f"#open-orders-{pk} table").wait_for()  # the account regions have loaded
@@ -124,6 +126,7 @@ def test_trader_places_cancels_and_fills_without_reloading(live_desk, page) -> N
     card.locator(".close-position").click()
     card.wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
     assert "Closing order sent: Sell " in page.locator("#trading-message").inner_text()
+    assert errors == []  # the page said nothing wrong on the console all along
 
 
 def test_keyboard_shortcuts_pick_the_side_and_cancel_all(live_desk, page) -> None:
