@@ -1,7 +1,13 @@
-"""The risk limits form: every amount through the strict field; empty means no limit."""
+"""The risk limits form: every amount through the strict field; empty means no limit.
+
+It opens with the limits in force (`limits_initial`), so an admin who changes one field
+keeps the others; ``shown_member`` says whose limits the fields were loaded with, and a
+save for another level is refused rather than writing one level's values onto another.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django import forms
@@ -16,6 +22,13 @@ AMOUNTS = (
     "max_leverage",
     "daily_loss_limit",
 )
+
+
+class CodeInput(forms.TextInput):
+    """A two-factor code field that comes back empty on a refused form: a code is used once."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
 
 
 class RiskLimitsForm(forms.Form):
@@ -35,11 +48,29 @@ class RiskLimitsForm(forms.Form):
     daily_loss_limit = StrictDecimalField(label="Daily loss limit", required=False, stored=True)
     reduce_only = forms.BooleanField(required=False)
     reduce_only_reason = forms.CharField(required=False, max_length=200)
-    otp_code = forms.CharField(label="Two-factor code", max_length=20)
+    shown_member = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_code = forms.CharField(
+        label="Two-factor code",
+        max_length=20,
+        widget=CodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
     def __init__(self, *args: Any, members: list[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["member"].choices = [("", "Whole subaccount"), *members]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        member = data.get("member")
+        if "shown_member" in self.data and data.get("shown_member", "") != (
+            "" if member is None else str(member)
+        ):
+            self.add_error(
+                "member",
+                "The fields show the limits of another level: choose it again and wait for "
+                "its limits to load before saving.",
+            )
+        return data
 
     def values(self) -> LimitValues:
         data = self.cleaned_data
@@ -51,3 +82,14 @@ class RiskLimitsForm(forms.Form):
             reduce_only=bool(data.get("reduce_only")),
             reduce_only_reason=data.get("reduce_only_reason") or "",
         )
+
+
+def limits_initial(values: LimitValues | None, member: int | None) -> dict[str, Any]:
+    """The form's initial data: the limits in force of the subaccount (``member`` None) or
+    of one member (``values`` None: unknown, the amounts stay empty). Amounts render through
+    the strict field, as the one input format (`trading.formatting.plain`)."""
+    shown = "" if member is None else str(member)
+    initial: dict[str, Any] = {"member": member, "shown_member": shown}
+    if values is not None:
+        initial.update(asdict(values))
+    return initial

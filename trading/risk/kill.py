@@ -27,10 +27,9 @@ from accounts.permissions import require_role, subaccounts_visible_to
 from trading.exchange import client_for
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.models import KillProgress, RiskLimit
+from trading.risk.limits import KILL_REASON
 from trading.risk.services import risk_default_limits
 from trading.services import orders_cancel_all, position_close
-
-KILL_REASON = "kill switch"
 
 
 @dataclass

@@ -2,6 +2,9 @@
 
 Every limit may be left empty, which means "no limit": that is an explicit choice, recorded
 in the audit trail as "no limit" next to the value it replaced.
+
+The subaccount's row also holds the kill switch's reduce-only mode (`trading.risk.kill`):
+saving limits never lifts it; only "Lift the kill switch" does.
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ from accounts.permissions import require_role
 from trading.models import RiskLimit
 
 NO_LIMIT = "no limit"
+KILL_REASON = "kill switch"  # how the kill switch's reduce-only reason starts
+KILL_HOLDS = (
+    "The kill switch holds this subaccount reduce-only: saving limits does not lift it. "
+    "Keep Reduce only ticked, or lift the kill switch with its own button first."
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,11 @@ def _checked(values: LimitValues) -> LimitValues:
     return LimitValues(**{**asdict(values), "allowed_markets": ",".join(markets)})
 
 
+def kill_switch_holds(row: RiskLimit) -> bool:
+    """Whether the row is reduce-only because the kill switch was pulled."""
+    return row.reduce_only and row.reduce_only_reason.startswith(f"{KILL_REASON}:")
+
+
 def risk_limits_set(
     *,
     actor: Any,
@@ -70,7 +83,8 @@ def risk_limits_set(
     """Set the limits of the subaccount (`member` None) or of one of its members.
 
     Admin of the subaccount; needs a fresh two-factor code (refused and audited as denied
-    otherwise). Audited with the previous and the new values.
+    otherwise). Audited with the previous and the new values. Refused when it would lift the
+    kill switch's reduce-only mode (that is `kill_switch_release`'s job).
     """
     require_role(actor, subaccount, Role.ADMIN)
     if (
@@ -89,6 +103,8 @@ def risk_limits_set(
             .filter(subaccount=subaccount, member=member)
         )
         current = row.first()
+        if current is not None and kill_switch_holds(current) and not values.reduce_only:
+            raise ServiceError(KILL_HOLDS, field="reduce_only")
         previous = {k: getattr(current, k) for k in asdict(values)} if current is not None else None
         limit, _ = RiskLimit.objects.update_or_create(
             subaccount=subaccount, member=member, defaults=asdict(values)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from accounts.models import Subaccount
 from trading.formatting import fixed, plain, usdc
 from trading.models import RiskBreach, RiskLimit
 from trading.risk.gate import ZERO, Exposure
+from trading.risk.limits import LimitValues
 from trading.risk.loss import loss_day, loss_stop_in_effect
+from trading.risk.services import risk_default_limits
 
 BREACHES_SHOWN = 50
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -121,3 +124,42 @@ def risk_page_context(
         "breaches": risk_breaches_for(subaccount=subaccount),
         "members": risk_members_of(subaccount=subaccount),
     }
+
+
+def risk_limits_in_force(
+    *, subaccount: Subaccount, member: Any | None, equity: Decimal | None
+) -> LimitValues | None:
+    """What the limits form opens with, so that changing one field keeps the others: the
+    stored row of the subaccount (``member`` None) or of the member, reduce-only included.
+
+    The subaccount without a row: the defaults its first order would get from ``equity``
+    (amounts down to the cent, so the form takes them back as typed), or None while the
+    equity is unknown (the defaults cannot be told). A member without a row of their own:
+    no limit of their own (every field empty).
+    """
+    row = RiskLimit.objects.filter(subaccount=subaccount, member=member).first()
+    if row is not None:
+        return LimitValues(
+            max_order_notional=row.max_order_notional,
+            max_position_notional_market=row.max_position_notional_market,
+            max_position_notional_total=row.max_position_notional_total,
+            max_open_orders=row.max_open_orders,
+            max_leverage=row.max_leverage,
+            allowed_markets=row.allowed_markets,
+            daily_loss_limit=row.daily_loss_limit,
+            reduce_only=row.reduce_only,
+            reduce_only_reason=row.reduce_only_reason,
+        )
+    if member is not None:
+        return LimitValues()
+    if equity is None:
+        return None
+    defaults = risk_default_limits(equity)
+    return LimitValues(
+        **{
+            name: value.quantize(CENT, rounding=ROUND_DOWN)
+            if isinstance(value, Decimal) and name != "max_leverage"
+            else value
+            for name, value in defaults.items()
+        }
+    )

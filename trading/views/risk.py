@@ -22,7 +22,7 @@ from accounts.models import Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.risk.exposure import risk_exposure_read
-from trading.risk.forms import RiskLimitsForm
+from trading.risk.forms import RiskLimitsForm, limits_initial
 from trading.risk.kill import (
     kill_progress_for,
     kill_switch_engage,
@@ -31,7 +31,7 @@ from trading.risk.kill import (
 )
 from trading.risk.limits import risk_limits_set
 from trading.risk.loss import risk_loss_release
-from trading.risk.selectors import risk_members_of, risk_page_context
+from trading.risk.selectors import risk_limits_in_force, risk_members_of, risk_page_context
 
 WHAT = "The risk page"
 
@@ -41,8 +41,10 @@ async def _render(
     subaccount: Subaccount,
     *,
     form: RiskLimitsForm | None = None,
+    member: int | None = None,
     error: str = "",
     status: int = 200,
+    template: str = "trading/risk.html",
 ) -> HttpResponse:
     read, problem = None, ""
     try:
@@ -52,23 +54,42 @@ async def _render(
     context: dict[str, Any] = await sync_to_async(risk_page_context)(
         subaccount=subaccount, exposure=read.exposure if read else None, read=read
     )
+    in_force_unknown = False
     if form is None:
-        form = RiskLimitsForm(members=context["members"])
+        if member not in {user_id for user_id, _name in context["members"]}:
+            member = None
+        in_force = await sync_to_async(risk_limits_in_force)(
+            subaccount=subaccount,
+            member=await sync_to_async(_member)(subaccount, member) if member else None,
+            equity=read.exposure.net_equity if read else None,
+        )
+        in_force_unknown = in_force is None
+        form = RiskLimitsForm(members=context["members"], initial=limits_initial(in_force, member))
     context.update(
         subaccount=subaccount,
         form=form,
         error=error,
+        in_force_unknown=in_force_unknown,
         exchange_problem=problem,
         kill_run=uuid.uuid4().hex,
     )
-    return await sync_to_async(render)(request, "trading/risk.html", context, status=status)
+    return await sync_to_async(render)(request, template, context, status=status)
 
 
 @require_GET
 @subaccount_role(Role.ADMIN, what=WHAT)
 async def risk_page(request: HttpRequest, subaccount: Subaccount, role: Role) -> HttpResponse:
-    """Limits and usage per subaccount and member, reduce-only members, breaches."""
-    return await _render(request, subaccount)
+    """Limits and usage per subaccount and member, reduce-only members, breaches; the limits
+    form holds the limits in force of the subaccount or of the member ``?member=<user id>``
+    (for htmx, only the form: the member choice reloads it)."""
+    member = request.GET.get("member", "")
+    if request.htmx and "member" in request.GET:
+        template = "trading/risk.html#limits-form"
+    else:
+        template = "trading/risk.html"
+    return await _render(
+        request, subaccount, member=int(member) if member.isdigit() else None, template=template
+    )
 
 
 @require_POST

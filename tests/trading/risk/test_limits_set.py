@@ -108,3 +108,27 @@ def test_reduce_only_needs_a_reason(team) -> None:
         )
 
     assert refused.value.message == "Say why the member is reduce-only."
+
+
+def test_saving_limits_never_lifts_the_kill_switch(team) -> None:
+    subaccount, admin, _trader, device = team
+    RiskLimit.objects.create(
+        subaccount=subaccount, reduce_only=True, reduce_only_reason="kill switch: runaway bot"
+    )
+
+    with pytest.raises(ServiceError) as refused:
+        risk_limits_set(
+            actor=admin,
+            subaccount=subaccount,
+            member=None,
+            values=LimitValues(max_order_notional=Decimal("50000")),
+            otp_code=fresh_totp(device),
+        )
+
+    assert refused.value.message == (
+        "The kill switch holds this subaccount reduce-only: saving limits does not lift it. "
+        "Keep Reduce only ticked, or lift the kill switch with its own button first."
+    )
+    row = RiskLimit.objects.get(subaccount=subaccount, member=None)
+    assert (row.reduce_only, row.max_order_notional) == (True, None)
+    assert not AuditEvent.objects.filter(action="risk_limits_set").exists()
