@@ -34,6 +34,7 @@ from trading.risk.loss import risk_loss_release
 from trading.risk.selectors import risk_limits_in_force, risk_members_of, risk_page_context
 
 WHAT = "The risk page"
+KILL_FORM_KEPT = "risk_kill_form"  # the session key of a refused kill switch form
 
 
 async def _render(
@@ -72,8 +73,16 @@ async def _render(
         in_force_unknown=in_force_unknown,
         exchange_problem=problem,
         kill_run=uuid.uuid4().hex,
+        **await sync_to_async(_kill_form_kept)(request),
     )
     return await sync_to_async(render)(request, template, context, status=status)
+
+
+def _kill_form_kept(request: HttpRequest) -> dict[str, Any]:
+    """The kill switch form as the admin left it when it was refused (`_kill_form_keep`), once;
+    otherwise the default choice and no reason."""
+    kept = request.session.pop(KILL_FORM_KEPT, None) or {}
+    return {"kill_what": kept.get("what", "close"), "kill_reason": kept.get("reason", "")}
 
 
 @require_GET
@@ -152,8 +161,19 @@ async def kill_switch_view(
             level = messages.SUCCESS if report.clean else messages.ERROR
     except ServiceError as refused:
         text, level = refused.message, messages.ERROR
+        await sync_to_async(_kill_form_keep)(request)
     await sync_to_async(messages.add_message)(request, level, text)
     return _back(request, reverse("trading:risk", args=[subaccount.pk]))
+
+
+def _kill_form_keep(request: HttpRequest) -> None:
+    """A refused pull goes back to the page with the admin's choice and reason as they were
+    (never the code, used once): resubmitting after fixing one thing must not do another."""
+    what = request.POST.get("what", "close")
+    request.session[KILL_FORM_KEPT] = {
+        "what": what if what in KILL_CHOICES else "",
+        "reason": request.POST.get("reason", "")[:150],
+    }
 
 
 def _back(request: HttpRequest, url: str) -> HttpResponse:
@@ -223,6 +243,7 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
             close_positions=_close_positions(request),
         )
     except ServiceError as refused:
+        await sync_to_async(_kill_form_keep)(request)
         await sync_to_async(messages.error)(request, refused.message)
     else:
         for subaccount, report in results:

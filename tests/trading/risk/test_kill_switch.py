@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.errors import ServiceError
+from accounts.fresh_code import WRONG_CODE
 from accounts.models import AuditEvent, Role
 from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import MembershipFactory, TOTPDeviceFactory, UserFactory
@@ -262,5 +263,57 @@ def test_an_unknown_choice_is_refused_with_a_message_and_changes_nothing(desk, a
     assert response.status_code == 200
     assert "Choose what the kill switch does: cancel only, or cancel and close." in (
         response.content.decode()
+    )
+    assert not RiskLimit.objects.filter(reduce_only=True).exists()
+
+
+def kill_form(html: str) -> tuple[str, str]:
+    """The kill switch form's choice (the checked radio) and its reason, as rendered."""
+    form = html.split('id="kill-switch"', 1)[1].split("</form>", 1)[0]
+    checked = [
+        w for w in ("close", "cancel") if f'value="{w}" id="id_kill_what_{w}" checked' in form
+    ]
+    reason = form.split('id="id_kill_reason"', 1)[1].split(">", 1)[0]
+    return ",".join(checked), reason
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ({"what": "cancel", "reason": ""}, "Say why the kill switch is pulled."),
+        ({"what": "cancel", "reason": "runaway bot", "otp_code": "000000"}, WRONG_CODE),
+    ],
+)
+def test_a_refused_pull_keeps_the_choice_and_the_reason(desk, admin, posted, message) -> None:
+    client = verified_client(admin)
+    otp = fresh_totp(TOTPDevice.objects.get(user=admin))
+
+    response = client.post(
+        f"/trading/subaccounts/{desk.main.pk}/risk/kill/",
+        {"otp_code": otp, **posted},
+        headers={"HX-Request": "true"},
+    )
+    page = client.get(response.headers["HX-Redirect"]).content.decode()
+
+    assert message in page
+    assert kill_form(page) == ("cancel", f' maxlength="150" value="{posted["reason"]}"')
+    assert not RiskLimit.objects.filter(reduce_only=True).exists()
+    again = client.get(f"/trading/subaccounts/{desk.main.pk}/risk/").content.decode()
+    assert kill_form(again) == ("close", ' maxlength="150" value=""')  # kept once, not forever
+
+
+def test_a_refused_stop_everything_keeps_the_choice_and_the_reason(desk, admin) -> None:
+    client = verified_client(admin)
+    page = f"/trading/subaccounts/{desk.main.pk}/risk/"
+
+    response = client.post(
+        "/trading/risk/kill-all/",
+        {"what": "cancel", "reason": "market halt", "otp_code": "000000", "next": page},
+        follow=True,
+    )
+
+    assert kill_form(response.content.decode()) == (
+        "cancel",
+        ' maxlength="150" value="market halt"',
     )
     assert not RiskLimit.objects.filter(reduce_only=True).exists()
