@@ -29,6 +29,7 @@ from accounts.models import Subaccount
 from trading.audited import audit_failed, audited, require_trader, require_trader_now
 from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side, TriggerBy
 from trading.backpack.orders import new_client_id
+from trading.desk_tickets import desk_tickets_finish, desk_tickets_record
 from trading.exchange import client_for, exchange_session
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.formatting import plain
@@ -451,7 +452,8 @@ async def orders_cancel_all(
 async def position_close(
     *, actor: Any, subaccount: Subaccount, symbol: str, ip: str | None = None
 ) -> Order:
-    """Close the subaccount's position in `symbol` with a reduce-only market order (trader+).
+    """Close the subaccount's position in `symbol` with a reduce-only market order (trader+),
+    recorded with a desk ticket in the actor's name (its fills are the actor's).
 
     Raises `TradingError` when there is no open position in that market.
     """
@@ -482,9 +484,28 @@ async def position_close(
             reduce_only=True,
             action="position_close",
         )
-        order = await client.place_order(
-            symbol, side, OrderType.MARKET, quantity=abs(size), reduce_only=True
+        client_id = new_client_id()
+        parameters["clientId"] = client_id
+        tickets = await desk_tickets_record(
+            actor=actor,
+            subaccount=subaccount,
+            symbol=symbol,
+            client_ids=[client_id],
+            source="close",
         )
+        try:
+            order = await client.place_order(
+                symbol,
+                side,
+                OrderType.MARKET,
+                quantity=abs(size),
+                reduce_only=True,
+                client_id=client_id,
+            )
+        except EXCHANGE_ERRORS as error:
+            await desk_tickets_finish(tickets=tickets, results=[error])
+            raise
+        await desk_tickets_finish(tickets=tickets, results=[order])
         risk_exposure_forget(subaccount_id=subaccount.pk)
         call.outcome(detail=order.status.value, orderId=order.id)
     return order

@@ -8,7 +8,9 @@ no amend); a limit exit keeps its limit as far from its trigger as it was. If th
 refused (a limit outside the price band, say) the old one is put back where it was, so a
 failed move never leaves a position without the exit it had (audited as
 ``position_exit_restore``; a restore the exchange refuses too is logged and audited).
-Every change leaves one audit record.
+Every exit is sent with a desk ticket in the member's name (its clientId), so its fills
+are the member's in PnL by member and its row names them. Every change leaves one audit
+record.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from accounts.errors import ServiceError
 from accounts.models import Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, Order, OrderStatus, Side, TriggerBy
+from trading.backpack.orders import new_client_id
+from trading.desk_tickets import desk_tickets_finish, desk_tickets_record
 from trading.exchange import client_for
 from trading.failures import failure_reason
 from trading.risk.services import risk_gate_admit
@@ -81,14 +85,25 @@ async def position_exit_set(
             reduce_only=True,
             action=action,
         )
-        order = await client.place_position_exit(
-            symbol,
-            exit_side,
-            trigger_price=trigger_price,
-            percent=percent,
-            limit_price=limit_price,
-            trigger_by=trigger_by,
+        client_id = new_client_id()
+        parameters["clientId"] = client_id
+        tickets = await desk_tickets_record(
+            actor=actor, subaccount=subaccount, symbol=symbol, client_ids=[client_id], source="exit"
         )
+        try:
+            order = await client.place_position_exit(
+                symbol,
+                exit_side,
+                trigger_price=trigger_price,
+                percent=percent,
+                limit_price=limit_price,
+                trigger_by=trigger_by,
+                client_id=client_id,
+            )
+        except BackpackError as error:
+            await desk_tickets_finish(tickets=tickets, results=[error])
+            raise
+        await desk_tickets_finish(tickets=tickets, results=[order])
         call.outcome(detail=order.status.value, orderId=order.id)
     return order
 

@@ -1,5 +1,6 @@
-"""Sending a previewed ladder: trader role, the risk gate for the whole ladder, ONE batch
-request, each child's reservation settled by its outcome, one audit record."""
+"""Sending a previewed ladder: trader role, the risk gate for the whole ladder, a desk ticket
+per child (its clientId in the member's name), ONE batch request, each child's reservation
+and ticket settled by its outcome, one audit record."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from accounts.models import AuditEvent, Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Order, OrderType, Side
 from trading.backpack.orders import new_client_id
+from trading.desk_tickets import desk_tickets_finish, desk_tickets_record
 from trading.exchange import client_for
 from trading.failures import failure_reason
 from trading.ladder.preview import LadderPreview
@@ -71,6 +73,9 @@ async def ladder_place(
         actor=actor, subaccount=subaccount, orders=_gate_orders(preview), action=ACTION
     )
     client_ids = [new_client_id() for _ in preview.rows]
+    tickets = await desk_tickets_record(
+        actor=actor, subaccount=subaccount, symbol=spec.symbol, client_ids=client_ids, source=ACTION
+    )
     children = [
         {
             "symbol": spec.symbol,
@@ -85,6 +90,7 @@ async def ladder_place(
     ]
 
     async def free_reservations(error: BaseException) -> None:
+        await desk_tickets_finish(tickets=tickets, results=[error] * len(tickets))
         if not isinstance(error, ExchangeUnavailableError):  # unknown outcome: kept
             await risk_reservations_settle(outcomes=[(r, False) for r in reservations])
 
@@ -99,6 +105,7 @@ async def ladder_place(
         on_error=free_reservations,
     ) as call:
         results = await client_for(subaccount).place_orders(children)
+        await desk_tickets_finish(tickets=tickets, results=results)
         placed = tuple(r for r in results if isinstance(r, Order))
         refused = tuple(
             f"{row.quantity} @ {row.price}: {r.message}"

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import AuditEvent
+from tests.trading.pages.conftest import client_for_user
 from trading.backpack import BackpackError, OrderStatus
 from trading.exits.selectors import position_exits
 from trading.exits.services import (
@@ -66,6 +67,18 @@ async def test_a_take_profit_on_half_fires_when_the_mark_crosses_it(desk) -> Non
     assert [o.id for o in await position_exits(subaccount=desk.main)] == [stop_loss.id]
     event = await AuditEvent.objects.filter(action="position_exit_set").afirst()
     assert event.parameters["side"] == "Ask"
+
+
+async def test_an_exit_shows_the_member_who_set_it(desk) -> None:
+    await open_long(desk)
+    await exit_at(desk, "140")
+    client = await client_for_user(desk.trader)
+
+    page = (await client.get("/trading/orders/")).content.decode()
+
+    block = page.split(f'id="open-orders-{desk.main.pk}"')[1].split('id="open-orders-')[0]
+    assert block.count("data-order-id=") == 1
+    assert '<td class="hide-narrow" data-by>trader</td>' in block
 
 
 async def test_move_keeps_the_share_and_remove_takes_it_away(desk) -> None:

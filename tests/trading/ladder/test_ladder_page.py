@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 
 from tests.trading.pages.conftest import HX, client_for_user
+from trading.ledger.selectors import ledger_pnl
+from trading.ledger.services import ledger_sync
 from trading.models import RiskLimit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
@@ -55,6 +57,42 @@ async def test_send_places_the_ladder_as_previewed(desk) -> None:
     orders = await open_orders(desk)
     assert sorted(o.price for o in orders) == [Decimal(140 + i) for i in range(10)]
     assert {o.quantity for o in orders} == {Decimal("0.5")}
+
+
+async def test_each_ladder_order_shows_the_member_who_sent_it(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    client = await client_for_user(desk.trader)
+    await client.post(url(desk, "send/"), LADDER, **HX)
+
+    page = (await client.get("/trading/orders/")).content.decode()
+
+    block = page.split(f'id="open-orders-{desk.main.pk}"')[1].split('id="open-orders-')[0]
+    assert block.count("data-order-id=") == 10
+    assert block.count('<td class="hide-narrow" data-by>trader</td>') == 10
+
+
+async def test_a_ladders_fills_count_for_its_member_in_pnl(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    async with desk.session() as session:
+        await desk.raw_client(session, 1).place_order(
+            "SOL_USDC", "Ask", "Limit", quantity=Decimal("2"), price=Decimal("150")
+        )
+    client = await client_for_user(desk.trader)
+    crossing = {
+        **LADDER,
+        "from_price": "151",
+        "to_price": "150",
+        "count": "2",
+        "total_quantity": "2",
+    }
+    html = (await client.post(url(desk, "send/"), crossing, **HX)).content.decode()
+    assert "Ladder sent: 2 of 2 orders placed." in html
+
+    await ledger_sync(subaccount=desk.main)
+    pnl = await ledger_pnl(subaccount=desk.main, marks={})
+
+    assert {line.member for line in pnl.lines} == {"trader"}
+    assert sum(line.row.fees for line in pnl.lines) > 0
 
 
 async def test_bad_ladders_are_refused_where_typed(desk) -> None:

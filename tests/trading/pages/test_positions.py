@@ -10,6 +10,8 @@ from accounts.models import AuditEvent
 from tests.trading.pages.conftest import HX, client_for_user
 from trading.backpack import Position
 from trading.backpack.account_types import Collateral
+from trading.ledger.selectors import OUTSIDE_LABEL, ledger_pnl
+from trading.ledger.services import ledger_sync
 from trading.selectors import liquidation_price
 
 PERP = "SOL_USDC_PERP"
@@ -67,6 +69,23 @@ async def test_close_sends_a_reduce_only_market_order_and_is_audited(desk) -> No
     event = await AuditEvent.objects.filter(action="position_close").afirst()
     assert event.result == "ok"
     assert event.parameters["reduceOnly"] is True and event.parameters["side"] == "Ask"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("closes_session")
+async def test_a_close_counts_for_the_member_who_closed_in_pnl(desk) -> None:
+    await open_long(desk)  # bought straight on the exchange: outside the desk
+    client = await client_for_user(desk.trader)
+    await client.post(
+        f"/trading/subaccounts/{desk.main.pk}/positions/close/", {"symbol": PERP}, **HX
+    )
+
+    await ledger_sync(subaccount=desk.main)
+    pnl = await ledger_pnl(subaccount=desk.main, marks={})
+
+    by_member = {line.member: line.row for line in pnl.lines}
+    assert set(by_member) == {"trader", OUTSIDE_LABEL}
+    assert by_member["trader"].realized == Decimal("-2")  # sold 2 at 149, bought at 150
 
 
 @pytest.mark.django_db(transaction=True)
