@@ -27,6 +27,11 @@
     });
     var side = form.querySelector("input[name=side]:checked");
     form.classList.toggle("is-sell", !!side && side.value === "Ask");
+    // The ladder and TWAP links under the ticket: those of the selected subaccount.
+    var select = form.querySelector("select[name=subaccount]");
+    document.querySelectorAll(".ticket-tools [data-subaccount]").forEach(function (links) {
+      links.hidden = !select || links.getAttribute("data-subaccount") !== select.value;
+    });
   }
 
   function setRadio(name, value) {

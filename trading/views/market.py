@@ -130,6 +130,7 @@ async def market_page(request: HttpRequest, symbol: str) -> HttpResponse:
                 market, ticker=snapshot.ticker, mark=snapshot.mark, book=book, oob=False
             ),
             form=_ticket_form(market, tradable),
+            tradable=tradable,  # the ladder and TWAP links, one subaccount's shown at a time
             price_step=formatting.plain(market.tick_size),
             quantity_step=formatting.plain(market.step_size),
         )

@@ -24,6 +24,29 @@ async def test_market_page_shows_the_regions_and_a_ticket_to_a_trader(desk) -> N
     assert "Main desk" in html
 
 
+async def test_a_trader_finds_ladder_and_twap_links_by_the_ticket(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    html = (await client.get("/trading/market/SOL_USDC/")).content.decode()
+
+    ladder = f"/trading/subaccounts/{desk.main.pk}/ladder/SOL_USDC/"
+    twap = f"/trading/subaccounts/{desk.main.pk}/twap/SOL_USDC/"
+    assert f'<a href="{ladder}">Ladder</a>' in html
+    assert f'<a href="{twap}">TWAP</a>' in html
+    assert f"/trading/subaccounts/{desk.other.pk}/ladder/" not in html  # a viewer there
+    for link in (ladder, twap):
+        assert (await client.get(link)).status_code == 200
+
+
+async def test_a_viewer_gets_no_ladder_or_twap_link(desk) -> None:
+    client = await client_for_user(desk.viewer)
+
+    html = (await client.get("/trading/market/SOL_USDC/")).content.decode()
+
+    assert "You have view access only" in html  # the sentinel: the ticket's place rendered
+    assert "/ladder/" not in html and "/twap/" not in html
+
+
 async def test_a_perpetual_shows_mark_index_and_funding(desk) -> None:
     client = await client_for_user(desk.viewer)
 
