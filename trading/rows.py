@@ -113,18 +113,47 @@ def _quantity(value: Decimal | None, market: Market | None) -> str:
     return quantity(value, market) if market is not None else plain(value)
 
 
+def _order_size(order: Order, market: Market | None) -> str:
+    """The order's size: its quantity, or a trigger order's ``triggerQuantity`` (an amount,
+    or a percent of the position when it fires) while it waits off the book."""
+    if order.quantity is not None:
+        return _quantity(order.quantity, market)
+    if order.trigger_quantity is not None:
+        return _quantity(order.trigger_quantity, market)
+    if order.trigger_percent is not None:
+        return f"{plain(order.trigger_percent)}% of position"
+    return DASH
+
+
+def _order_kind(order: Order, market: Market | None) -> tuple[str, str, str]:
+    """(type, trigger, the whole description): "Limit", "" and "Limit GTC" for a plain
+    order; "Stop limit", "trigger 170.00" and "Stop limit GTC, trigger 170.00" for a stop."""
+    kind = order.order_type.value
+    trigger = ""
+    if order.trigger_price is not None:
+        kind = f"Stop {kind.lower()}"
+        trigger = f"trigger {_price(order.trigger_price, market)}"
+    tif = order.time_in_force.value if order.time_in_force else ""
+    described = f"{kind} {tif}".strip() + (f", {trigger}" if trigger else "")
+    return kind, trigger, described
+
+
 def order_row(order: Order, market: Market | None = None, *, by: str = "") -> dict[str, Any]:
     """One order as the tables show it (plain strings): price and quantities by `market`'s
-    tick and step; `by`: the member who sent it through the desk (a dash when unknown)."""
+    tick and step; `by`: the member who sent it through the desk (a dash when unknown).
+    `kind` is its type as a trader reads it (a stop names its trigger price)."""
     filled = order.executed_quantity
+    kind, trigger, described = _order_kind(order, market)
     return {
         "id": order.id,
         "symbol": order.symbol,
         "side": order.side.value,
         "side_class": "bid" if order.side.value == "Bid" else "ask",
-        "type": order.order_type.value,
+        "type": kind,
+        "trigger": trigger,
+        "kind": described,
         "price": _price(order.price, market) if order.price is not None else "market",
-        "quantity": _quantity(order.quantity, market),
+        "quantity": _order_size(order, market),
         "filled": _quantity(filled, market),
         "status": order.status.value,
         "tif": order.time_in_force.value if order.time_in_force else "",

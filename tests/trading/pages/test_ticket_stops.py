@@ -64,6 +64,30 @@ async def test_a_stop_limit_rests_as_a_trigger_order_and_fires_when_the_mark_cro
     assert await open_orders_on_exchange(desk, symbol=PERP) == []
 
 
+def order_rows(html: str, subaccount) -> list[str]:
+    """The rows of `subaccount`'s open-orders table in a page."""
+    block = html.split(f'id="open-orders-{subaccount.pk}"')[1].split('id="open-orders-')[0]
+    return block.split("data-order-id=")[1:]
+
+
+async def test_a_waiting_stop_limit_shows_its_size_and_trigger_in_the_tables(desk) -> None:
+    client = await client_for_user(desk.trader)
+    data = ticket(desk, order_type="StopLimit", price="150", quantity="1", trigger_price="170")
+    answer = await client.post(SEND.format(symbol=PERP), data, **HX)
+    assert "(Stop limit, trigger 170): TriggerPending" in answer.content.decode()
+
+    orders = (await client.get("/trading/orders/")).content.decode()
+    history = await client.get(f"/trading/history/?subaccount={desk.main.pk}&kind=orders")
+
+    (row,) = order_rows(orders, desk.main)
+    assert "<td>Stop limit GTC, trigger 170.00</td>" in row
+    assert '<td class="num" data-num="quantity:SOL_USDC_PERP">1.00</td>' in row
+    assert 'data-quantity="1.00"' in row
+    (past,) = history.content.decode().split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert "<td>Stop limit GTC, trigger 170.00</td>" in past
+    assert '<td class="num" data-num="quantity:SOL_USDC_PERP">1.00</td>' in past
+
+
 async def test_a_stop_market_is_checked_before_anything_is_sent(desk) -> None:
     client = await client_for_user(desk.trader)
     data = ticket(desk, side="Ask", order_type="StopMarket", price="", quantity="1")
