@@ -33,8 +33,10 @@ class TransfersMixin:
         blockchain: str | None = None,
         from_address: str | None = None,
         transaction_hash: str | None = None,
+        at_us: int | None = None,
     ) -> dict[str, Any]:
-        """Credit ``quantity`` of ``symbol``; returns the spec's ``Deposit`` (confirmed)."""
+        """Credit ``quantity`` of ``symbol``; returns the spec's ``Deposit`` (confirmed),
+        dated now or at ``at_us`` (the seeded balances: where the market history starts)."""
         with localcontext(_CONTEXT):
             self._begin()
             asset = self._asset(symbol)
@@ -50,8 +52,8 @@ class TransfersMixin:
                 "status": "confirmed",
                 "symbol": asset.symbol,
                 "quantity": format(amount, "f"),
-                "createdAt": us_to_iso(self._now),
-                "_us": self._now,
+                "createdAt": us_to_iso(self._now if at_us is None else at_us),
+                "_us": self._now if at_us is None else at_us,
             }
             if from_address is not None:
                 record["fromAddress"] = from_address

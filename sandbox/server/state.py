@@ -131,16 +131,20 @@ class Sandbox:
     def _new_engine(self) -> Engine:
         engine = Engine(engine_markets(self.seed), engine_assets(self.seed), clock=self.clock_us)
         engine.keep_events = False
+        funded_us = None  # the seeded balances' deposits: now, or where the history starts
         if self.config.history:
             for past in seed_history(
                 self.seed, now_us=engine.now_us(), history_seed=self.config.history_seed
             ):
                 engine.history_load(past.symbol, past.candles, past.trades)
+                if past.candles:
+                    first_us = past.candles[0][0] * 1_000_000
+                    funded_us = first_us if funded_us is None else min(funded_us, first_us)
         for sub in (*self.seed.subaccounts, self.seed.maker):
             engine.open_subaccount(sub.id)
             for asset, amount in sub.balances.items():
                 if amount > 0:
-                    engine.deposit(sub.id, asset, amount)
+                    engine.deposit(sub.id, asset, amount, at_us=funded_us)
         for market in self.seed.markets:
             try:
                 engine.set_mark_price(market.symbol, market.initial_price, market.initial_price)

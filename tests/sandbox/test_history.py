@@ -68,6 +68,29 @@ def test_a_day_of_minutes_and_a_week_of_hours_end_at_the_starting_price():
     assert engine.ticker("SOL_USDC")["lastPrice"] == "150.00"
 
 
+def test_the_seeded_balances_were_deposited_where_the_history_starts():
+    engine = _fixed_sandbox().engine
+    now = START_MS // 1000
+    first = _epoch(engine.klines("SOL_USDC", "1m", 0, now)[0]["start"])
+    without = Sandbox(ServerConfig(seed=load_seed(), maker=False, clock_ms=lambda: START_MS))
+
+    deposits = engine.deposits(1)
+
+    # the capital history explains the balances the whole market history shows them held
+    assert {(d["symbol"], d["quantity"]) for d in deposits} == {
+        ("USDC", "1000000"),
+        ("SOL", "5000"),
+        ("BTC", "25"),
+        ("ETH", "400"),
+    }
+    assert {_epoch(d["createdAt"]) for d in deposits} == {first}
+    assert first <= now - WEEK - DAY
+    # without a history the sandbox begins now, and so do its deposits
+    assert {d["createdAt"][:19] for d in without.engine.deposits(1)} == {
+        datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    }
+
+
 def test_a_reset_brings_the_same_history_back():
     sandbox = _fixed_sandbox()
     now = START_MS // 1000
