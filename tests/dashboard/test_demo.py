@@ -12,6 +12,7 @@ import httpx
 
 from tests.dashboard.test_state_dir import assert_owner_only, loose_state_dir
 from tests.fixtures.dashboard_server import free_port
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BANNER_END = "Press Ctrl-C"
@@ -45,18 +46,40 @@ def ctrl_c(demo: subprocess.Popen[str]) -> str:
     return rest
 
 
+def sign_in(browser: httpx.Client, url: str, username: str, password: str) -> None:
+    """Sign in as a browser would."""
+    form = browser.get("/accounts/login/").text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token is not None
+    fields = {"username": username, "password": password, "csrfmiddlewaretoken": token[1]}
+    signed_in = browser.post("/accounts/login/", data=fields, headers={"Referer": url})
+    assert signed_in.status_code == 302, signed_in.text
+
+
 def balance_blocks(url: str, username: str, password: str) -> list[str]:
-    """Sign in as a browser would, then read each subaccount block of the balances page."""
+    """Sign in, then read each subaccount block of the balances page."""
     with httpx.Client(base_url=url, timeout=10) as browser:
-        form = browser.get("/accounts/login/").text
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
-        assert token is not None
-        fields = {"username": username, "password": password, "csrfmiddlewaretoken": token[1]}
-        signed_in = browser.post("/accounts/login/", data=fields, headers={"Referer": url})
-        assert signed_in.status_code == 302, signed_in.text
+        sign_in(browser, url, username, password)
         page = browser.get("/trading/balances/").text
         ids = sorted(set(re.findall(r'hx-get="/trading/balances/(\d+)/"', page)))
         return [browser.get(f"/trading/balances/{pk}/").text for pk in ids]
+
+
+def reconciled_pages(url: str, username: str, password: str) -> bool:
+    """Sign in, then wait until the overview and the PnL page show every card with no
+    mismatch between the ledger and the exchange's equity (once the relay has synced the
+    ledger: until then the seeded balances are not in it)."""
+    with httpx.Client(base_url=url, timeout=10) as browser:
+        sign_in(browser, url, username, password)
+
+        def clean() -> bool:
+            overview, pnl = browser.get("/").text, browser.get("/trading/pnl/").text
+            assert "Desk A" in overview and "Main" in overview  # the cards are there
+            return "data-mismatch" not in overview + pnl
+
+        return eventually(
+            clean, 60, "the overview and PnL pages free of mismatches", every_s=1
+        ).blocking()
 
 
 def assert_closed(*ports: int) -> None:
@@ -92,6 +115,8 @@ def test_make_demo_serves_the_login_page_stays_quiet_and_restarts_at_once(tmp_pa
         assert "Sign in" in login.text
         blocks = balance_blocks(f"http://127.0.0.1:{port}", "trader", "trader-demo-password")
         assert [block.count("<polyline") for block in blocks] == [2, 2]  # Desk A, Main
+        # the seeded week is the exchange's own past: the ledger explains it to the cent
+        assert reconciled_pages(f"http://127.0.0.1:{port}", "trader", "trader-demo-password")
         markets = httpx.get(f"http://127.0.0.1:{sandbox_port}/api/v1/markets", timeout=5)
         assert markets.status_code == 200
         # charts and sparklines are full from the first page view
@@ -111,7 +136,8 @@ def test_make_demo_serves_the_login_page_stays_quiet_and_restarts_at_once(tmp_pa
     assert demo.returncode == 0
     # the requests were logged, to the file: the console after the banner has only the goodbye
     access = (state / "access.log").read_text()
-    assert access.count('"GET /accounts/login/" 200') == 2 and '"GET /trading/balances/' in access
+    # the login check and two sign-ins
+    assert access.count('"GET /accounts/login/" 200') == 3 and '"GET /trading/balances/' in access
     assert rest.strip().splitlines() == ["demo: stopped every process it started"]
     assert_owner_only(state)
     assert_closed(port, sandbox_port)
