@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -139,17 +139,7 @@ def risk_limits_in_force(
     """
     row = RiskLimit.objects.filter(subaccount=subaccount, member=member).first()
     if row is not None:
-        return LimitValues(
-            max_order_notional=row.max_order_notional,
-            max_position_notional_market=row.max_position_notional_market,
-            max_position_notional_total=row.max_position_notional_total,
-            max_open_orders=row.max_open_orders,
-            max_leverage=row.max_leverage,
-            allowed_markets=row.allowed_markets,
-            daily_loss_limit=row.daily_loss_limit,
-            reduce_only=row.reduce_only,
-            reduce_only_reason=row.reduce_only_reason,
-        )
+        return LimitValues(**{f.name: getattr(row, f.name) for f in fields(LimitValues)})
     if member is not None:
         return LimitValues()
     if equity is None:
