@@ -79,6 +79,36 @@
       return socket;
     };
   }
+  // A socket carries every region of the member's subaccounts; a page shows some of them
+  // (most pages only the bell). A pushed piece whose region is not on this page is dropped
+  // before htmx swaps it, where htmx logged an error for each (htmx:oobErrorNoTarget).
+  // <body hx-ext="live-regions"> applies it to every socket; a request's own answer is left.
+  function regionOnPage(piece) {
+    var swap = piece.getAttribute("hx-swap-oob") || "true";
+    var colon = swap.indexOf(":");
+    if (colon < 0) return !!(piece.id && document.getElementById(piece.id));
+    try {
+      return !!document.querySelector(swap.slice(colon + 1));
+    } catch (error) {
+      return true; // a selector this code cannot read: htmx says what is wrong with it
+    }
+  }
+  if (window.htmx) {
+    htmx.defineExtension("live-regions", {
+      transformResponse: function (text, xhr) {
+        if (xhr) return text;
+        var holder = document.createElement("template");
+        holder.innerHTML = text;
+        var pieces = Array.from(holder.content.children);
+        var missing = pieces.filter(function (piece) {
+          return piece.hasAttribute("hx-swap-oob") && !regionOnPage(piece);
+        });
+        if (!missing.length) return text;
+        missing.forEach(function (piece) { piece.remove(); });
+        return holder.innerHTML;
+      },
+    });
+  }
   var closed = new Map(); // socket element -> the code it closed with, until it opens again
   function showLiveState() {
     var banner = document.getElementById("live-banner");

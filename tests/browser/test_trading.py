@@ -319,3 +319,33 @@ def test_open_orders_page_shows_an_order_placed_elsewhere_live(live_desk, sandbo
         row.wait_for(state="detached")
     assert page.evaluate("window.__loadedOnce") is True
     page.screenshot(path=str(services.output_dir() / "orders.png"), full_page=True)
+
+
+def test_pushes_for_regions_a_page_does_not_show_are_dropped_quietly(live_desk, sandbox_live, page):
+    # The account socket carries every region of the trader's subaccounts; the positions page
+    # shows some. An order placed elsewhere pushes the open orders, which this page lacks:
+    # htmx logged an error for each such piece (htmx:oobErrorNoTarget).
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    sign_in(page, live_desk, "trader", "/trading/positions/")
+    page.locator(".positions").first.wait_for()
+    page.evaluate(
+        "window.__pushes = 0; document.body.addEventListener("
+        "'htmx:wsAfterMessage', () => { window.__pushes += 1; })"
+    )
+    assert page.locator(".open-orders").count() == 0  # the region pushed is not on this page
+
+    def pushed() -> bool:  # placed before the socket subscribed: place again
+        _place_on_exchange(sandbox_live, 0)
+        try:
+            page.wait_for_function("window.__pushes > 0", timeout=3000)
+        except PlaywrightTimeoutError:
+            return False
+        return True
+
+    eventually(
+        pushed, LIVE_TIMEOUT_MS / 1000, "a push after an order elsewhere", every_s=0
+    ).blocking()
+    page.wait_for_timeout(500)  # the rest of the order's pushes
+
+    assert errors == []
