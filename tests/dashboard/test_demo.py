@@ -46,6 +46,19 @@ def ctrl_c(demo: subprocess.Popen[str]) -> str:
     return rest
 
 
+def stop(demo: subprocess.Popen[str]) -> None:
+    """After a failure: Ctrl-C first, so that the demo stops what it started (each process in a
+    session of its own, which killing the demo alone left running); killed if it hangs."""
+    if demo.poll() is not None:
+        return
+    demo.send_signal(signal.SIGINT)
+    try:
+        demo.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        demo.kill()
+        demo.communicate()
+
+
 def sign_in(browser: httpx.Client, url: str, username: str, password: str) -> None:
     """Sign in as a browser would."""
     form = browser.get("/accounts/login/").text
@@ -130,8 +143,7 @@ def test_make_demo_serves_the_login_page_stays_quiet_and_restarts_at_once(tmp_pa
 
         rest = ctrl_c(demo)
     finally:
-        if demo.poll() is None:
-            demo.kill()
+        stop(demo)
 
     assert demo.returncode == 0
     # the requests were logged, to the file: the console after the banner has only the goodbye
@@ -153,8 +165,7 @@ def test_make_demo_serves_the_login_page_stays_quiet_and_restarts_at_once(tmp_pa
         assert httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5).status_code == 200
         rest = ctrl_c(demo)
     finally:
-        if demo.poll() is None:
-            demo.kill()
+        stop(demo)
     assert demo.returncode == 0
     assert rest.strip().splitlines() == ["demo: stopped every process it started"]
     assert_closed(port, sandbox_port)
