@@ -150,7 +150,8 @@ async def price_quotes(assets: set[str]) -> tuple[dict[str, PriceQuote], dict[st
         market = data.markets.get(symbol)
         if market is not None:
             places[asset] = places_for_step(market.step_size)
-        quote = quote_from_market(asset, last_price=data.last_prices.get(symbol))
+        tick = market.tick_size if market is not None else None
+        quote = quote_from_market(asset, last_price=data.last_prices.get(symbol), tick_size=tick)
         if quote is not None:
             quotes[asset] = quote
         elif market is not None:
@@ -163,7 +164,10 @@ async def price_quotes(assets: set[str]) -> tuple[dict[str, PriceQuote], dict[st
             )
         )
         for asset, (bid, ask) in zip(need_mid, books, strict=True):
-            quote = quote_from_market(asset, last_price=None, best_bid=bid, best_ask=ask)
+            tick = data.markets[usdc_symbol(asset)].tick_size
+            quote = quote_from_market(
+                asset, last_price=None, best_bid=bid, best_ask=ask, tick_size=tick
+            )
             if quote is not None:
                 quotes[asset] = quote
     return quotes, places, data.error or ""

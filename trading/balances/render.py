@@ -39,7 +39,12 @@ def _row(row: AssetRow) -> dict[str, Any]:
         "places": row.places,
         "quote": None
         if quote is None
-        else {"price_text": quote.price_text, "note": quote.note, "source": quote.source.value},
+        else {
+            "price_text": quote.price_text,
+            "note": quote.note,
+            "source": quote.source.value,
+            "symbol": quote.symbol,
+        },
         "value_usdc": value,
         "value_text": row.value_text,
         "minimum": row.minimum,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from trading.formatting import places_of, plain
+from trading.formatting import fixed, places_of, plain
 
 QUOTE_ASSET = "USDC"
 VALUE_PLACES = 2
@@ -44,6 +44,7 @@ class PriceQuote:
     price: Decimal
     source: PriceSource
     symbol: str = ""
+    tick_size: Decimal | None = None  # the market's tick, for the decimals (None: to the cent)
 
     @property
     def note(self) -> str:
@@ -51,7 +52,8 @@ class PriceQuote:
 
     @property
     def price_text(self) -> str:
-        return plain(self.price)
+        """The price with its market's tick decimals, as the Markets page and the book show it."""
+        return fixed(self.price, places_of(self.tick_size))
 
 
 def usdc_symbol(asset: str) -> str:
@@ -65,15 +67,17 @@ def quote_from_market(
     last_price: Decimal | None,
     best_bid: Decimal | None = None,
     best_ask: Decimal | None = None,
+    tick_size: Decimal | None = None,
 ) -> PriceQuote | None:
-    """The price of `asset` from its USDC market: last trade, else mid, else None."""
+    """The price of `asset` from its USDC market (whose tick is `tick_size`): last trade,
+    else mid, else None."""
     if asset == QUOTE_ASSET:
         return PriceQuote(asset, Decimal(1), PriceSource.PAR)
     symbol = usdc_symbol(asset)
     if last_price is not None and last_price > 0:
-        return PriceQuote(asset, last_price, PriceSource.LAST, symbol)
+        return PriceQuote(asset, last_price, PriceSource.LAST, symbol, tick_size)
     if best_bid and best_ask and best_bid > 0 and best_ask > 0:
-        return PriceQuote(asset, (best_bid + best_ask) / 2, PriceSource.MID, symbol)
+        return PriceQuote(asset, (best_bid + best_ask) / 2, PriceSource.MID, symbol, tick_size)
     return None
 
 

@@ -58,6 +58,21 @@ async def test_balances_are_valued_in_usdc_with_exact_decimals(exchange, desk):
     assert view.equity_usdc == D("3156252.000")
 
 
+async def test_prices_show_with_their_market_tick_as_the_markets_page_does(exchange, desk):
+    main, desk_b = client_of(exchange, 0), client_of(exchange, 2)
+    await main.place_order("SOL_USDC", "Ask", "Limit", quantity=D("2"), price=D("151.5"))
+    await desk_b.place_order("SOL_USDC", "Bid", "Limit", quantity=D("2"), price=D("151.5"))
+    await main.place_order("ETH_USDC", "Bid", "Limit", quantity=D("1"), price=D("3507"))
+    await main.place_order("ETH_USDC", "Ask", "Limit", quantity=D("0.5"), price=D("3508"))
+    desk_a = await desk(1)
+
+    html = balances_html(desk_a, await balances_view_for(desk_a))
+
+    # SOL_USDC and ETH_USDC tick at 0.01: the last trade, and the mid of 3507 and 3508
+    assert '<span title="last trade price of the SOL_USDC market">151.50</span>' in html
+    assert ">3507.50</span>" in html
+
+
 async def test_open_orders_show_as_locked(exchange, desk):
     await make_prices(exchange)
     main = await desk(0)
