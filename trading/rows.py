@@ -20,6 +20,7 @@ from trading.backpack.book import OrderBook
 from trading.backpack.errors import MalformedResponseError
 from trading.formatting import (
     DASH,
+    USDC_PLACES,
     fixed,
     plain,
     price,
@@ -104,12 +105,12 @@ def kline_point(kline: Kline) -> dict[str, Any]:
 Markets = Mapping[str, Market]
 
 
-def _price(value: Decimal | None, market: Market | None) -> str:
+def price_text(value: Decimal | None, market: Market | None) -> str:
     """With the market's tick decimals; as the exchange sent it when the market is unknown."""
     return price(value, market) if market is not None else plain(value)
 
 
-def _quantity(value: Decimal | None, market: Market | None) -> str:
+def quantity_text(value: Decimal | None, market: Market | None) -> str:
     return quantity(value, market) if market is not None else plain(value)
 
 
@@ -117,9 +118,9 @@ def _order_size(order: Order, market: Market | None) -> str:
     """The order's size: its quantity, or a trigger order's ``triggerQuantity`` (an amount,
     or a percent of the position when it fires) while it waits off the book."""
     if order.quantity is not None:
-        return _quantity(order.quantity, market)
+        return quantity_text(order.quantity, market)
     if order.trigger_quantity is not None:
-        return _quantity(order.trigger_quantity, market)
+        return quantity_text(order.trigger_quantity, market)
     if order.trigger_percent is not None:
         return f"{plain(order.trigger_percent)}% of position"
     return DASH
@@ -132,7 +133,7 @@ def _order_kind(order: Order, market: Market | None) -> tuple[str, str, str]:
     trigger = ""
     if order.trigger_price is not None:
         kind = f"Stop {kind.lower()}"
-        trigger = f"trigger {_price(order.trigger_price, market)}"
+        trigger = f"trigger {price_text(order.trigger_price, market)}"
     tif = order.time_in_force.value if order.time_in_force else ""
     described = f"{kind} {tif}".strip() + (f", {trigger}" if trigger else "")
     return kind, trigger, described
@@ -152,9 +153,9 @@ def order_row(order: Order, market: Market | None = None, *, by: str = "") -> di
         "type": kind,
         "trigger": trigger,
         "kind": described,
-        "price": _price(order.price, market) if order.price is not None else "market",
+        "price": price_text(order.price, market) if order.price is not None else "market",
         "quantity": _order_size(order, market),
-        "filled": _quantity(filled, market),
+        "filled": quantity_text(filled, market),
         "status": order.status.value,
         "tif": order.time_in_force.value if order.time_in_force else "",
         "flags": " ".join(
@@ -167,17 +168,25 @@ def order_row(order: Order, market: Market | None = None, *, by: str = "") -> di
     }
 
 
+def fee_text(fee: Decimal | None, asset: str, *, grouped: bool = True) -> str:
+    """A fee by its asset's rule: in USDC to the cent, as the PnL pages show fees ("0.20"); in
+    another asset as charged, without trailing zeros (its size can be below any step)."""
+    if asset == "USDC":
+        return fixed(fee, USDC_PLACES, grouped=grouped)
+    return plain(fee)
+
+
 def fill_row(fill: Fill, market: Market | None = None) -> dict[str, Any]:
     """One fill as the history table shows it: price and quantity by `market`'s tick and
-    step, the fee as charged."""
+    step, the fee by its asset's rule (`fee_text`)."""
     return {
         "time": utc_time(fill.timestamp, with_date=True),
         "symbol": fill.symbol,
         "side": fill.side.value,
         "side_class": "bid" if fill.side.value == "Bid" else "ask",
-        "price": _price(fill.price, market),
-        "quantity": _quantity(fill.quantity, market),
-        "fee": f"{plain(fill.fee)} {fill.fee_symbol}",
+        "price": price_text(fill.price, market),
+        "quantity": quantity_text(fill.quantity, market),
+        "fee": f"{fee_text(fill.fee, fill.fee_symbol)} {fill.fee_symbol}",
         "maker": "maker" if fill.is_maker else "taker",
         "order_id": fill.order_id,
     }
@@ -195,12 +204,12 @@ def position_row(
         "symbol": position.symbol,
         "side": "Long" if size > 0 else "Short",
         "side_class": "bid" if size > 0 else "ask",
-        "size": _quantity(abs(size), market),
-        "entry": _price(position.entry_price, market),
-        "mark": _price(position.mark_price, market),
+        "size": quantity_text(abs(size), market),
+        "entry": price_text(position.entry_price, market),
+        "mark": price_text(position.mark_price, market),
         "notional": usdc(position.net_exposure_notional),
-        "liquidation": _price(liquidation, market),
-        "exchange_liquidation": _price(exchange_liq, market) if exchange_liq else DASH,
+        "liquidation": price_text(liquidation, market),
+        "exchange_liquidation": price_text(exchange_liq, market) if exchange_liq else DASH,
         "pnl": usdc(pnl),
         "pnl_class": "bid" if pnl > 0 else ("ask" if pnl < 0 else ""),
         "realized": usdc(position.pnl_realized),
@@ -233,13 +242,13 @@ def exit_rows(
                 "order_id": order.id,
                 "kind": "take_profit" if take_profit else "stop_loss",
                 "label": "Take profit" if take_profit else "Stop loss",
-                "trigger": _price(order.trigger_price, market),
+                "trigger": price_text(order.trigger_price, market),
                 "trigger_plain": plain(order.trigger_price),
                 "percent": plain(order.trigger_percent) if order.trigger_percent else "",
-                "quantity": _quantity(order.trigger_quantity, market)
+                "quantity": quantity_text(order.trigger_quantity, market)
                 if order.trigger_quantity and not order.trigger_percent
                 else "",
-                "limit": _price(limit, market) if limit is not None else "",
+                "limit": price_text(limit, market) if limit is not None else "",
                 "distance": abs(order.trigger_price - mark),
             }
         )
@@ -285,8 +294,8 @@ def account_event_row(
         "symbol": event.symbol,
         "side": side,
         "side_class": "bid" if side == "Bid" else "ask",
-        "quantity": _either(event.fill_quantity, event.quantity, _quantity, market),
-        "price": _either(event.fill_price, event.price, _price, market),
+        "quantity": _either(event.fill_quantity, event.quantity, quantity_text, market),
+        "price": _either(event.fill_price, event.price, price_text, market),
         "order_id": event.order_id,
         "time": utc_time(event.event_time),
     }
@@ -312,8 +321,8 @@ def _position_event_row(event: PositionEvent, market: Market | None) -> dict[str
         "symbol": event.symbol,
         "side": side,
         "side_class": "bid" if side == "Long" else "ask",
-        "quantity": _quantity(abs(size), market) if size else "",
-        "price": _either(event.entry_price, None, _price, market) if size else "",
+        "quantity": quantity_text(abs(size), market) if size else "",
+        "price": _either(event.entry_price, None, price_text, market) if size else "",
         "order_id": "",
         "time": utc_time(event.event_time),
     }

@@ -18,7 +18,7 @@ from accounts.decorators import signed_in
 from trading import formatting, selectors
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.live_regions import Region, account_live_regions, open_orders_region
-from trading.rows import fill_row, order_row
+from trading.rows import fee_text, fill_row, order_row, price_text, quantity_text
 from trading.selectors import SubaccountAccess
 from trading.selectors.account import account_state_read
 from trading.services import order_cancel, orders_cancel_all
@@ -230,10 +230,13 @@ def _text(value: Decimal | None) -> str:
     return formatting.plain(value, empty="")
 
 
-def _fill_line(name: str, fill: Any) -> list[Any]:
+def _fill_line(name: str, fill: Any, market: Any) -> list[Any]:
+    """The history page's figures (price on the tick, size on the step, the fee by its asset's
+    rule), without the grouping."""
     return [
-        _utc(fill.timestamp), name, fill.symbol, fill.side.value, formatting.plain(fill.price),
-        formatting.plain(fill.quantity), formatting.plain(fill.fee), fill.fee_symbol,
+        _utc(fill.timestamp), name, fill.symbol, fill.side.value, price_text(fill.price, market),
+        quantity_text(fill.quantity, market), fee_text(fill.fee, fill.fee_symbol, grouped=False),
+        fill.fee_symbol,
         "maker" if fill.is_maker else "taker", fill.order_id,
         "" if fill.trade_id is None else fill.trade_id,
     ]  # fmt: skip
@@ -265,8 +268,9 @@ async def _csv_export(request: HttpRequest, kind: str) -> HttpResponse:
     try:
         if kind == "fills":
             columns = FILL_COLUMNS
-            lines = [_fill_line(subaccount.name, f)
-                     for f in await selectors.fills_all(subaccount, symbol=symbol)]  # fmt: skip
+            fills = await selectors.fills_all(subaccount, symbol=symbol)
+            markets = await selectors.markets_known()
+            lines = [_fill_line(subaccount.name, f, markets.get(f.symbol)) for f in fills]
         else:
             columns = ORDER_COLUMNS
             lines = [_order_line(subaccount.name, o)
@@ -292,7 +296,7 @@ async def _csv_export(request: HttpRequest, kind: str) -> HttpResponse:
 @require_GET
 @signed_in
 async def fills_csv(request: HttpRequest) -> HttpResponse:
-    """The subaccount's fills of the last 30 days as CSV (Decimals as plain strings)."""
+    """The subaccount's fills of the last 30 days as CSV, with the history page's figures."""
     return await _csv_export(request, "fills")
 
 

@@ -143,7 +143,7 @@ async def test_cancel_all_without_a_market_cancels_everywhere(desk) -> None:
     assert event.parameters["cancelled"] == 2
 
 
-async def test_fills_csv_has_one_row_per_fill_with_plain_decimals(desk) -> None:
+async def test_fills_csv_has_one_row_per_fill_without_exponents(desk) -> None:
     await place(desk, 1, "SOL_USDC", "Ask", "Limit", "3", "150.25")
     await place(desk, 0, "SOL_USDC", "Bid", "Market", "0.5")
     await place(desk, 0, "SOL_USDC", "Bid", "Market", "1.25")
@@ -162,6 +162,28 @@ async def test_fills_csv_has_one_row_per_fill_with_plain_decimals(desk) -> None:
     assert {r["side"] for r in rows} == {"Bid"}
     assert {Decimal(r["price"]) for r in rows} == {Decimal("150.25")}
     assert {r["liquidity"] for r in rows} == {"taker"}
+
+
+async def test_fills_show_the_price_on_the_tick_and_a_usdc_fee_to_the_cent_page_and_csv(
+    desk,
+) -> None:
+    await place(desk, 1, "SOL_USDC_PERP", "Ask", "Limit", "5", "158.8")
+    await place(desk, 0, "SOL_USDC_PERP", "Bid", "Market", "2.5")
+    client = await client_for_user(desk.trader)
+
+    page = (await client.get(f"/trading/history/?subaccount={desk.main.pk}")).content.decode()
+    response = await client.get(f"/trading/history/fills.csv?subaccount={desk.main.pk}")
+
+    # 2.5 at 158.8 (tick 0.01), taker fee 0.05%: 0.1985 USDC, shown as the PnL page does
+    assert '<td class="num" data-num="price:SOL_USDC_PERP">158.80</td>' in page
+    assert '<td class="num hide-narrow">0.20 USDC</td>' in page
+    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert (row["price"], row["quantity"], row["fee"], row["fee_symbol"]) == (
+        "158.80",
+        "2.50",
+        "0.20",
+        "USDC",
+    )
 
 
 async def test_fills_csv_of_a_subaccount_the_user_cannot_see_is_404(desk) -> None:
