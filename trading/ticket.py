@@ -422,9 +422,14 @@ def _estimate(
     bps = taker_fee_bps if taker_fee_bps is not None else ASSUMED_TAKER_BPS
     fee = notional * bps / BPS
     source = "the account's taker rate" if taker_fee_bps is not None else "an assumed taker rate"
-    # An upper bound, so rounded up to the cent and shown as a value ("≤ 0.01" for a tiny fee).
-    fee_text = f"≤ {usdc(fee.quantize(CENT, rounding=ROUND_CEILING))} {market.quote_symbol}"
+    fee_text = f"≤ {fee_estimate_text(fee)} {market.quote_symbol}"
     review.fee_text = f"{fee_text} ({plain_text(bps)} bps, {source})"
+
+
+def fee_estimate_text(fee: Decimal) -> str:
+    """An estimated fee as the ticket and the ladder show it: an upper bound, so rounded up to
+    the cent, in USDC's format ("0.01" for a tiny fee, never "0.00")."""
+    return usdc(fee.quantize(CENT, rounding=ROUND_CEILING))
 
 
 def _confirmations(

@@ -49,6 +49,21 @@ async def test_preview_shows_each_child_on_the_grid_and_sends_nothing(desk) -> N
     assert await open_orders(desk) == []
 
 
+async def test_preview_shows_the_average_on_the_tick_and_fees_as_the_ticket_does(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    html = (await client.post(url(desk, "preview/"), LADDER, **HX)).content.decode()
+
+    # 0.5 at each of 149 .. 140 (tick 0.01); the taker fee (10 bps) rounded up to the cent
+    assert '<th class="num">avg 144.50</th>' in html
+    first = html.split("<tr><td>1</td>")[1].split("</tr>")[0]
+    assert first == (
+        '<td class="num">149.00</td><td class="num">0.50</td>'
+        '<td class="num">74.50</td><td class="num">0.08</td>'
+    )
+    assert '<th class="num">722.50</th><th class="num">0.73</th></tr></tfoot>' in html
+
+
 async def test_send_places_the_ladder_as_previewed(desk) -> None:
     await RiskLimit.objects.acreate(subaccount=desk.main)
     client = await client_for_user(desk.trader)
