@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Membership, Role, Subaccount
 from accounts.permissions import role_of, subaccounts_visible_to
-from trading.formatting import percent, usdc
+from trading.formatting import DASH, percent, plain, usdc
 
 
 @dataclass(frozen=True)
@@ -102,15 +103,21 @@ def confirm_guard_text(*, subaccount: Subaccount) -> str:
     )
 
 
+# A Decimal as the trail stores it (`accounts.audit.scrub`: every digit the database held).
+_STORED_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
 def _audit_value(value: Any) -> str:
     if value is None or value == "":
-        return "—"
+        return DASH
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict):
-        return ", ".join(f"{_audit_key(k)}: {_audit_value(v)}" for k, v in value.items()) or "—"
+        return ", ".join(f"{_audit_key(k)}: {_audit_value(v)}" for k, v in value.items()) or DASH
     if isinstance(value, list | tuple):
-        return ", ".join(_audit_value(v) for v in value) or "—"
+        return ", ".join(_audit_value(v) for v in value) or DASH
+    if isinstance(value, Decimal) or (isinstance(value, str) and _STORED_DECIMAL.fullmatch(value)):
+        return plain(value)  # a stored setting: "1173840", "3", never its database's zeros
     return str(value)
 
 
@@ -122,9 +129,10 @@ def _audit_key(key: Any) -> str:
 
 def audit_fields(parameters: Any) -> list[tuple[str, str]]:
     """An audit record's parameters as (label, value) pairs a person reads: "Order confirm
-    notional" / "5000", booleans as yes/no, nothing as a dash, nested values inline; in the
-    order of their labels (PostgreSQL's jsonb keeps no key order, so the order they were
-    recorded in is not there to show)."""
+    notional" / "5000" (a stored decimal by `plain`, without the database's trailing zeros),
+    booleans as yes/no, nothing as the desk's dash, nested values inline; in the order of
+    their labels (PostgreSQL's jsonb keeps no key order, so the order they were recorded in
+    is not there to show)."""
     if not isinstance(parameters, dict):
         return [("Parameters", _audit_value(parameters))] if parameters else []
     return sorted((_audit_key(k), _audit_value(v)) for k, v in parameters.items())

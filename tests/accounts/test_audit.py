@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -145,8 +146,35 @@ def test_the_log_shows_details_as_readable_fields_and_the_time_on_one_line(db):
     row = html.split('<tr data-action="subaccount_settings">', 1)[1].split("</tr>", 1)[0]
     assert (
         '<dl class="audit-fields"><div><dt>Is active</dt><dd>yes</dd></div>'
-        "<div><dt>Order confirm notional</dt><dd>—</dd></div>"
+        "<div><dt>Order confirm notional</dt><dd>–</dd></div>"
         "<div><dt>Order type</dt><dd>Limit</dd></div></dl>"
     ) in row
     assert '<p class="muted audit-detail">saved</p>' in row
     assert '<td class="nowrap" data-label="Time (UTC)"><time datetime="' in row
+
+
+def test_stored_settings_in_the_details_show_without_the_databases_trailing_zeros(db):
+    reader = MembershipFactory(role=Role.ADMIN, subaccount__name="Desk Read")
+    audit_record(
+        actor=reader.user,
+        action="risk_limits_set",
+        subaccount=reader.subaccount,
+        parameters={  # as the service records them: values read back from decimal columns
+            "limits": {"max_order_notional": Decimal("1500000"), "max_leverage": Decimal("2.5")},
+            "previous": {
+                "max_order_notional": Decimal("1173840.000000000000000000"),
+                "max_leverage": Decimal("3.0000"),
+                "max_open_orders": 20,
+                "allowed_markets": "",
+            },
+        },
+    )
+
+    html = verified_client(reader.user).get("/accounts/audit/").content.decode()
+
+    row = html.split('<tr data-action="risk_limits_set">', 1)[1].split("</tr>", 1)[0]
+    assert (
+        "<div><dt>Previous</dt><dd>Max order notional: 1173840, Max leverage: 3, "
+        "Max open orders: 20, Allowed markets: –</dd></div>"
+    ) in row
+    assert "<dd>Max order notional: 1500000, Max leverage: 2.5</dd>" in row
