@@ -73,7 +73,11 @@ async def test_a_fill_shows_in_todays_pnl_positions_and_exposure(desk) -> None:
     assert "(ledger still reading history)" in unsynced and "data-ledger-syncing" not in card
     assert f"data-today>-{fill.fee.quantize(Decimal('0.01'))} USDC<" in card
     assert '<a href="/trading/positions/">1</a>' in card
-    assert "data-nearest-liquidation>—<" in card
+    assert "data-nearest-liquidation>–<" in card  # the desk's dash, as on every page
+    largest = html.split('id="overview-largest"', 1)[1].split("</table>", 1)[0]
+    assert (  # no liquidation estimate: the dash, not a blank cell
+        f'<td class="num" data-num="price:{PERP}">–</td><td class="num" data-num="percent">–</td>'
+    ) in largest
     assert '<tr data-asset="SOL">' in html
 
 

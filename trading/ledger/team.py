@@ -32,7 +32,7 @@ from accounts.team import team_time_zone
 from trading.backpack import Market, Position
 from trading.balances.readmodel import SubaccountBalances
 from trading.balances.selectors import balances_for_subaccounts
-from trading.formatting import quantity_places
+from trading.formatting import DASH, percent, plain, price, quantity_places
 from trading.ledger.histories import LEDGER_HISTORIES
 from trading.ledger.pnl import ZERO, Reconciliation
 from trading.ledger.running import (
@@ -71,6 +71,18 @@ class PositionRisk:
     distance: Decimal | None
     market: Market | None = None  # its rules, for the decimals (None: unknown)
 
+    @property
+    def liquidation_text(self) -> str:
+        """The liquidation estimate with the market's tick decimals; the dash when unknown."""
+        if self.market is None:
+            return plain(self.liquidation)
+        return price(self.liquidation, self.market)
+
+    @property
+    def distance_text(self) -> str:
+        """How far the mark is from the estimate, as a percentage; the dash when unknown."""
+        return percent(self.distance, signed=False)
+
 
 @dataclass(frozen=True, slots=True)
 class SubaccountFigures:
@@ -94,6 +106,12 @@ class SubaccountFigures:
         """The position nearest to its liquidation estimate."""
         known = [p for p in self.positions if p.distance is not None]
         return min(known, key=lambda p: p.distance) if known else None
+
+    @property
+    def nearest_text(self) -> str:
+        """ "SOL_USDC_PERP 12.50% away", or the dash when no position has an estimate."""
+        nearest = self.nearest
+        return DASH if nearest is None else f"{nearest.symbol} {nearest.distance_text} away"
 
 
 @dataclass(frozen=True, slots=True)
