@@ -9,6 +9,9 @@
     fixed(value, places)     the rule underneath: exactly `places`
                              decimals, half-up, optionally grouped      "1,234.50"
 
+A CSV writes fees as charged, to the last decimal (`plain`): fees are added up from a CSV, and
+a sum of fees rounded to the cent would not reconcile with the exchange's.
+
 Every function takes a ``Decimal`` (or ``None``, shown as a dash) and never goes through a
 float or exponent notation. Domain code (services, alerts, forms) may use these for the words it
 writes; this module imports nothing of Django or of the desk around it, so the accounts app can

@@ -18,7 +18,7 @@ from accounts.decorators import signed_in
 from trading import formatting, selectors
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.live_regions import Region, account_live_regions, open_orders_region
-from trading.rows import fee_text, fill_row, order_row, price_text, quantity_text
+from trading.rows import fill_row, order_row, price_text, quantity_text
 from trading.selectors import SubaccountAccess
 from trading.selectors.account import account_state_read
 from trading.services import order_cancel, orders_cancel_all
@@ -231,12 +231,12 @@ def _text(value: Decimal | None) -> str:
 
 
 def _fill_line(name: str, fill: Any, market: Any) -> list[Any]:
-    """The history page's figures (price on the tick, size on the step, the fee by its asset's
-    rule), without the grouping."""
+    """The history page's figures (price on the tick, size on the step), without the grouping;
+    the fee as charged, to the last decimal: a CSV is what fees are added up from, and a sum
+    of fees rounded to the cent would not reconcile with the exchange's."""
     return [
         _utc(fill.timestamp), name, fill.symbol, fill.side.value, price_text(fill.price, market),
-        quantity_text(fill.quantity, market), fee_text(fill.fee, fill.fee_symbol, grouped=False),
-        fill.fee_symbol,
+        quantity_text(fill.quantity, market), _text(fill.fee), fill.fee_symbol,
         "maker" if fill.is_maker else "taker", fill.order_id,
         "" if fill.trade_id is None else fill.trade_id,
     ]  # fmt: skip

@@ -164,7 +164,7 @@ async def test_fills_csv_has_one_row_per_fill_without_exponents(desk) -> None:
     assert {r["liquidity"] for r in rows} == {"taker"}
 
 
-async def test_fills_show_the_price_on_the_tick_and_a_usdc_fee_to_the_cent_page_and_csv(
+async def test_fills_show_the_price_on_the_tick_and_a_usdc_fee_to_the_cent_the_csv_exact(
     desk,
 ) -> None:
     await place(desk, 1, "SOL_USDC_PERP", "Ask", "Limit", "5", "158.8")
@@ -174,14 +174,15 @@ async def test_fills_show_the_price_on_the_tick_and_a_usdc_fee_to_the_cent_page_
     page = (await client.get(f"/trading/history/?subaccount={desk.main.pk}")).content.decode()
     response = await client.get(f"/trading/history/fills.csv?subaccount={desk.main.pk}")
 
-    # 2.5 at 158.8 (tick 0.01), taker fee 0.05%: 0.1985 USDC, shown as the PnL page does
+    # 2.5 at 158.8 (tick 0.01), taker fee 0.05%: 0.1985 USDC, shown as the PnL page does;
+    # the CSV keeps it to the last decimal, for sums that reconcile with the exchange's
     assert '<td class="num" data-num="price:SOL_USDC_PERP">158.80</td>' in page
     assert '<td class="num hide-narrow">0.20 USDC</td>' in page
     (row,) = csv.DictReader(io.StringIO(response.content.decode()))
     assert (row["price"], row["quantity"], row["fee"], row["fee_symbol"]) == (
         "158.80",
         "2.50",
-        "0.20",
+        "0.1985",
         "USDC",
     )
 
