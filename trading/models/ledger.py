@@ -18,8 +18,11 @@ class LedgerEntry(models.Model):
 
     ``exchange_id`` per kind: fill ``<symbol>:<tradeId>:<side>``; funding
     ``<symbol>:<interval end ISO>``; settlement the engine sequence; deposit and withdrawal
-    their id. ``quantity`` is the fill's quantity (positive), the signed USDC amount of a
-    funding payment or settlement (positive received), or the amount moved by a transfer.
+    their id. A fill of an order the exchange made on the desk's behalf (a TWAP slice, a
+    take-profit / stop-loss leg) carries no clientId: the sync gives it the clientId of the
+    desk ticket that made the order and says how in ``origin`` (`trading.ledger.origins`).
+    ``quantity`` is the fill's quantity (positive), the signed USDC amount of a funding
+    payment or settlement (positive received), or the amount moved by a transfer.
     """
 
     class Kind(models.TextChoices):
@@ -44,6 +47,14 @@ class LedgerEntry(models.Model):
     is_maker = models.BooleanField(null=True)
     order_id = models.CharField(max_length=40, blank=True)
     client_id = models.PositiveBigIntegerField(null=True, blank=True)
+    origin = models.CharField(  # a default in the database too (previous release's inserts)
+        max_length=60,
+        blank=True,
+        db_default="",
+        help_text="A fill of an order the exchange made for a desk ticket: 'strategy <id>'"
+        " (a TWAP slice) or 'order <id>' (a take-profit / stop-loss leg of that order);"
+        " client_id is then that ticket's, as the exchange gave none.",
+    )
     position_id = models.CharField(max_length=40, blank=True)
     source = models.CharField(
         max_length=60, blank=True, help_text="Settlement source, deposit source or status."

@@ -3,6 +3,10 @@
 The ticket form carries a random token. The first submit records it here with the `clientId`
 the order is sent with; a second submit with the same token finds the record and answers with
 the first submit's order (looked up by that `clientId`) instead of placing again.
+
+A ticket also names the member behind the orders the exchange makes on the desk's behalf:
+a TWAP's slices (the ticket of the TWAP carries the ``strategy_id``) and the take-profit /
+stop-loss legs of an order (their ``relatedOrderId`` is the ticket's ``order_id``).
 """
 
 from __future__ import annotations
@@ -30,12 +34,23 @@ class OrderTicket(models.Model):
     symbol = models.CharField(max_length=40)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
     order_id = models.CharField(max_length=40, blank=True)
+    strategy_id = models.CharField(  # a default in the database too: the gateway's plain SQL
+        max_length=40,  # and a process of the previous release insert tickets without it
+        blank=True,
+        db_default="",
+        help_text="A TWAP's ticket: the exchange's strategy id (client_id is its"
+        " clientStrategyId); the strategy's slices are the member's orders.",
+    )
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["subaccount", "order_id"], name="ticket_sub_order"),
+            models.Index(fields=["subaccount", "strategy_id"], name="ticket_sub_strategy"),
+        ]
 
     def __str__(self) -> str:
         return f"ticket {self.token[:8]}… {self.symbol} clientId {self.client_id}"

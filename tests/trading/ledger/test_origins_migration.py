@@ -1,0 +1,62 @@
+"""Tickets and ledger fills of the previous release (trading 0018) come through the upgrade
+that records what made an exchange-made order (trading 0019) unchanged: each fill still counts
+for the member whose ticket sent it, and nothing old is given an origin it did not have."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from trading.ledger.checkpoints import members_of
+from trading.models import OrderTicket
+from trading.models.ledger import LedgerEntry
+
+BEFORE = [("accounts", "0005_team_setting"), ("trading", "0018_reservation_indexes")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tickets_and_fills_of_the_previous_release_keep_their_member():
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    old = executor.loader.project_state(BEFORE).apps
+    alice = old.get_model("auth", "User").objects.create(username="alice")
+    desk = old.get_model("accounts", "Subaccount").objects.create(
+        name="Old desk", api_public_key="k", api_secret_sealed="s"
+    )
+    old.get_model("trading", "OrderTicket").objects.create(
+        token="ticket:old",
+        client_id=42,
+        subaccount=desk,
+        actor=alice,
+        symbol="SOL_USDC",
+        outcome="placed",
+        order_id="111",
+    )
+    entry = old.get_model("trading", "LedgerEntry")
+    for exchange_id, client_id in (("SOL_USDC:1:Bid", 42), ("SOL_USDC:2:Bid", None)):
+        entry.objects.create(
+            subaccount=desk,
+            kind="fill",
+            exchange_id=exchange_id,
+            occurred_at=timezone.now(),
+            symbol="SOL_USDC",
+            side="Bid",
+            quantity=Decimal("1"),
+            price=Decimal("150"),
+            order_id="111",
+            client_id=client_id,
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    ticket = OrderTicket.objects.get()
+    assert (ticket.client_id, ticket.order_id, ticket.strategy_id) == (42, "111", "")
+    fills = LedgerEntry.objects.order_by("exchange_id").values_list("client_id", "origin")
+    assert list(fills) == [(42, ""), (None, "")]
+    assert members_of(desk.pk) == {42: "alice"}
