@@ -190,21 +190,19 @@ def open_orders_region(
     symbol: str = "",
     markets: Markets | None = None,
     oob: bool = True,
-    senders: Mapping[int, str] | None = None,
+    senders: Mapping[str, str] | None = None,
 ) -> Region:
     """The open orders region ``open-orders-{pk}`` of one subaccount; cancel buttons (and
     cancel-all) only when `can_trade`. `symbol` limits the rows to one market (market page);
     `error` replaces the table with the reason the orders could not be read. `markets` (by
-    symbol) gives each row its tick and step decimals; `senders` (by clientId) who sent it
+    symbol) gives each row its tick and step decimals; `senders` (by order id) who sent it
     (`selectors.order_senders`)."""
     markets = markets or {}
     senders = senders or {}
     shown = [o for o in orders if not symbol or o.symbol == symbol]
     context = {
         "subaccount": subaccount,
-        "rows": [
-            order_row(o, markets.get(o.symbol), by=senders.get(o.client_id or 0, "")) for o in shown
-        ],
+        "rows": [order_row(o, markets.get(o.symbol), by=senders.get(o.id, "")) for o in shown],
         "can_trade": can_trade,
         "error": error,
         "symbol": symbol,

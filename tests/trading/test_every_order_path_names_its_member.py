@@ -17,7 +17,13 @@ from tests.trading.risk.test_every_order_path_passes_the_gate import (
     desk_sources,
 )
 
-SENDS = {"place_order", "place_orders", "place_trigger_order", "place_position_exit"}
+SENDS = {
+    "place_order",
+    "place_orders",
+    "place_trigger_order",
+    "place_position_exit",
+    "create_twap",  # the exchange sends its slices, which carry only the strategy's id
+}
 RECORDS = {"desk_tickets_record", "_ticket_claim"}
 
 
@@ -60,6 +66,7 @@ def test_every_order_path_of_the_desk_records_a_ticket() -> None:
         "trading/services.py:position_close",
         "trading/ladder/services.py:ladder_place",
         "trading/exits/services.py:position_exit_set",
+        "trading/twap/services.py:twap_start",
     } <= senders
 
     assert unnamed_order_paths(sources) == []

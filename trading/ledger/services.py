@@ -26,6 +26,7 @@ from trading.backpack.history import MAX_PAGE
 from trading.exchange import client_for
 from trading.ledger.histories import LEDGER_HISTORIES
 from trading.ledger.latest import ledger_folds_update
+from trading.ledger.origins import Origin, fill_origins
 from trading.models.ledger import LedgerCursor, LedgerEntry
 
 Kind = LedgerEntry.Kind
@@ -126,13 +127,22 @@ def _cursor_of(subaccount: Subaccount, history: str) -> HistoryCursor:
 
 
 def _store_page(
-    subaccount: Subaccount, history: str, rows: list[Any], after: HistoryCursor, done: bool
+    subaccount: Subaccount,
+    history: str,
+    rows: list[Any],
+    after: HistoryCursor,
+    done: bool,
+    origins: dict[str, Origin] | None = None,
 ) -> int:
     """Store one page's rows and the cursor after them together; return how many rows were
-    new."""
+    new. ``origins``: the desk ticket's clientId of fills of orders the exchange made for
+    the desk (`trading.ledger.origins`)."""
     kind = LEDGER_HISTORIES[history]
     to_fields = _FIELDS[kind]
     entries = [LedgerEntry(subaccount=subaccount, kind=kind, **to_fields(row)) for row in rows]
+    for entry in entries:
+        if origins and entry.client_id is None and entry.order_id in origins:
+            entry.client_id, entry.origin = origins[entry.order_id]
     ids = [entry.exchange_id for entry in entries]
     with transaction.atomic():
         known = set(
@@ -179,8 +189,13 @@ async def ledger_sync(
         cursor = await sync_to_async(_cursor_of)(subaccount, history)
         report.stored[history] = report.read[history] = 0
         async for page in walk_history(client, cursor, page_size=page_size, max_wait_s=max_wait_s):
+            origins = None
+            if history == "fill_history":
+                origins = await fill_origins(
+                    client=client, subaccount_id=subaccount.pk, fills=page.rows
+                )
             stored = await sync_to_async(_store_page)(
-                subaccount, history, page.rows, page.cursor, page.done
+                subaccount, history, page.rows, page.cursor, page.done, origins
             )
             report.stored[history] += stored
             report.read[history] += len(page.rows)

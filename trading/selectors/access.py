@@ -53,7 +53,7 @@ class AccountBlock:
     liquidations: dict[str, Decimal | None] | None = None
     error: str = ""
     markets: dict[str, Market] = field(default_factory=dict)  # by symbol, for the decimals
-    senders: dict[int, str] = field(default_factory=dict)  # clientId -> who sent the order
+    senders: dict[str, str] = field(default_factory=dict)  # order id -> who sent it
 
 
 async def guarded(block: AccountBlock, read: Awaitable[T]) -> T | None:

@@ -34,7 +34,7 @@ class AccountState:
     positions_error: str = ""
     balances: SubaccountBalances | None = None  # None: unreadable, the region is left as is
     markets: dict[str, Market] = field(default_factory=dict)
-    senders: dict[int, str] = field(default_factory=dict)  # clientId -> who sent the order
+    senders: dict[str, str] = field(default_factory=dict)  # order id -> who sent it
 
 
 def _failure(outcome: Any, subaccount: Subaccount, what: str) -> str:

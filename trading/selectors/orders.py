@@ -13,6 +13,7 @@ from asgiref.sync import sync_to_async
 
 from accounts.models import Subaccount
 from trading.backpack import Fill, Order
+from trading.desk_tickets import ticket_client_ids_of
 from trading.exchange import client_for
 from trading.models.tickets import OrderTicket
 from trading.selectors.access import AccountBlock, guarded, subaccount_access_async
@@ -32,25 +33,47 @@ async def open_orders_for(subaccount: Subaccount, symbol: str | None = None) -> 
     return sorted(orders, key=lambda o: o.created_at or _EPOCH, reverse=True)
 
 
-def _senders(subaccount_id: int, client_ids: list[int]) -> dict[int, str]:
-    rows = (
+def _senders(subaccount_id: int, orders: list[Order]) -> dict[str, str]:
+    client_ids = {o.client_id for o in orders if o.client_id is not None}
+    made = [o for o in orders if o.strategy_id or o.related_order_id]
+    ticket_of = dict(
+        zip(
+            [o.id for o in made],
+            ticket_client_ids_of(
+                subaccount_id, [(o.strategy_id, o.related_order_id) for o in made]
+            ),
+            strict=True,
+        )
+    )
+    client_ids |= {c for c in ticket_of.values() if c is not None}
+    if not client_ids:
+        return {}
+    by_client = dict(  # the latest ticket of a clientId wins
         OrderTicket.objects.filter(
             subaccount_id=subaccount_id, client_id__in=client_ids, actor__isnull=False
         )
         .order_by("pk")
         .values_list("client_id", "actor__username")
     )
-    return dict(rows)  # the latest ticket of a clientId wins
+    senders = {}
+    for order in orders:
+        client_id = order.client_id if order.client_id is not None else ticket_of.get(order.id)
+        if client_id in by_client:
+            senders[order.id] = by_client[client_id]
+    return senders
 
 
-async def order_senders(subaccount: Subaccount, orders: list[Order] | None) -> dict[int, str]:
-    """Who sent each of `orders` through the desk (ticket, ladder, script key...): clientId
-    -> the member's user name, from the order tickets; an order sent outside the desk has
-    none."""
-    client_ids = sorted({o.client_id for o in orders or [] if o.client_id is not None})
-    if not client_ids:
+async def order_senders(subaccount: Subaccount, orders: list[Order] | None) -> dict[str, str]:
+    """Who sent each of `orders` through the desk (ticket, ladder, script key...): order id
+    -> the member's user name, from the order tickets, by the order's clientId or, for an
+    order the exchange made for the desk (a TWAP's slice, a take-profit / stop-loss leg),
+    by the ticket that made it; an order sent outside the desk has none."""
+    wanted = [
+        o for o in orders or [] if o.client_id is not None or o.strategy_id or o.related_order_id
+    ]
+    if not wanted:
         return {}
-    return await sync_to_async(_senders)(subaccount.pk, client_ids)
+    return await sync_to_async(_senders)(subaccount.pk, wanted)
 
 
 async def open_orders_for_team(

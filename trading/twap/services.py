@@ -9,7 +9,9 @@ still to execute is never in that read, so its reservation keeps counting, howev
 TWAP runs: until it is cancelled here, or seen finished in the exchange's list of running
 strategies (`twap_reservations_sync`, which also shrinks it to the remaining quantity), or at
 the latest a minute after its scheduled end.
-Every start and cancel leaves one audit record.
+Every start and cancel leaves one audit record. A start records a desk ticket in the
+member's name (its ``clientStrategyId``, then the strategy id), so the slices the exchange
+sends, which carry only the ``strategyId``, are the member's orders and fills.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from django.utils import timezone
 from accounts.models import Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Side, Strategy
+from trading.backpack.orders import new_client_id
+from trading.desk_tickets import desk_ticket_strategy_finish, desk_tickets_record
 from trading.exchange import client_for, exchange_session
 from trading.failures import failure_reason
 from trading.risk.reservations import RESERVATION_TTL
@@ -90,7 +94,17 @@ async def twap_start(
         action="twap_start",
     )
 
+    client_strategy_id = new_client_id()
+    (ticket,) = await desk_tickets_record(
+        actor=actor,
+        subaccount=subaccount,
+        symbol=symbol,
+        client_ids=[client_strategy_id],
+        source="twap",
+    )
+
     async def free_reservation(error: BaseException) -> None:
+        await desk_ticket_strategy_finish(ticket=ticket, result=error)
         if not isinstance(error, ExchangeUnavailableError):  # unknown outcome: kept
             await risk_reservation_settle(reservation_id=reservation, placed=False)
 
@@ -114,7 +128,9 @@ async def twap_start(
             reduce_only=reduce_only or None,
             slippage_tolerance=slippage_percent,
             slippage_tolerance_type="Percent" if slippage_percent is not None else None,
+            client_strategy_id=client_strategy_id,
         )
+        await desk_ticket_strategy_finish(ticket=ticket, result=strategy)
         twaps_changed(subaccount=subaccount)
         until = timezone.now() + timedelta(seconds=duration_s) + RESERVATION_TTL
         await risk_reservation_hold(
