@@ -5,6 +5,8 @@ count for the member in PnL by member, against the still sandbox."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
@@ -19,7 +21,7 @@ from tests.trading.pages.conftest import (  # the trading pages' desk on the san
     desk,
     exchange_urls,
 )
-from trading.backpack import Side
+from trading.backpack import Credentials, Side
 from trading.ledger.services import ledger_sync
 from trading.models import OrderTicket, RiskLimit
 from trading.models.ledger import LedgerEntry
@@ -112,3 +114,32 @@ async def test_take_profit_legs_are_the_members_open_orders_and_fills(desk) -> N
     assert fills[1].origin == f"order {fills[0].order_id}"
     fees = sum((f.fee for f in fills), D(0)).quantize(D("0.01"))
     assert rows == [["trader", "9.00", f"{fees}", "0.00", f"{D(9) - fees}"]]
+
+
+async def test_fills_from_before_the_desks_first_ticket_cost_no_order_lookups(desk) -> None:
+    # A subaccount that traded for years before it came to the desk: its old fills carry no
+    # clientId, and no ticket made their orders; the backfill must not look each order up
+    # (the order history's budget is 30 requests a minute).
+    await _outside(desk, "SOL_USDC", "Ask", "150", "3")
+    key = desk.keys(0)
+    credentials = Credentials(api_key=key["api_key"], api_secret=key["api_secret"])
+    order = {"symbol": "SOL_USDC", "side": "Bid", "orderType": "Market", "quantity": "1"}
+    async with httpx.AsyncClient(base_url=desk.sandbox.api_url) as http:
+        for _ in range(3):  # three orders of its own, sent without the desk (no clientId)
+            headers = credentials.headers("orderExecute", order, int(time.time() * 1000))
+            sent = await http.post("/api/v1/order", json=order, headers=headers)
+            assert sent.status_code == 200, sent.text
+        ticket = await OrderTicket.objects.acreate(
+            token="later", client_id=7, subaccount=desk.main, actor=desk.trader, symbol="SOL_USDC"
+        )
+        later = ticket.created_at + timedelta(minutes=5)  # the desk came five minutes later
+        await OrderTicket.objects.filter(pk=ticket.pk).aupdate(created_at=later)
+        await http.delete("/_sandbox/requests")
+
+        await ledger_sync(subaccount=desk.main)
+
+        asked = (await http.get("/_sandbox/requests")).json()
+    fills = [e async for e in LedgerEntry.objects.filter(subaccount=desk.main, kind="fill")]
+    assert len(fills) == 3 and {(f.client_id, f.origin) for f in fills} == {(None, "")}
+    lookups = {route: n for route, n in asked.items() if "order" in route.lower()}
+    assert lookups == {}, lookups

@@ -9,7 +9,8 @@ ticket that made its order (`trading.desk_tickets.ticket_client_ids_of`), with `
 saying how, so PnL by member, the daily loss and the exposure by member count it as the
 member's. A fill nothing explains stays outside the desk.
 
-Cost: an order already in the ledger is not looked up again (its earlier fill's answer is
+Cost: a fill from before the subaccount's first desk ticket is not looked up (no ticket made
+its order); an order already in the ledger is not looked up again (its earlier fill's answer is
 reused); the rest come from one page of the order history (newest first, which holds the
 orders of a live sync's fills), and any order not on it by its id (the historical budget),
 else as an open order. A subaccount without desk tickets looks nothing up.
@@ -18,6 +19,7 @@ else as an open order. A subaccount without desk tickets looks nothing up.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -28,17 +30,23 @@ from trading.desk_tickets import ticket_client_ids_of
 from trading.models.ledger import LedgerEntry
 from trading.models.tickets import OrderTicket
 
+CLOCK_LEEWAY = timedelta(minutes=1)  # the exchange's clock against the desk's
+
 Origin = tuple[int | None, str]
 """(the clientId the fill is counted under, ``LedgerEntry.origin``)."""
 
 
-def _known(subaccount_id: int, order_ids: set[str]) -> tuple[dict[str, Origin], bool]:
+def _first_ticket_at(subaccount_id: int) -> datetime | None:
+    """When the subaccount's first desk ticket was recorded (None: it has none)."""
+    first = OrderTicket.objects.filter(subaccount_id=subaccount_id).order_by("created_at")
+    return first.values_list("created_at", flat=True).first()
+
+
+def _known(subaccount_id: int, order_ids: set[str]) -> dict[str, Origin]:
     rows = LedgerEntry.objects.filter(
         subaccount_id=subaccount_id, kind=LedgerEntry.Kind.FILL, order_id__in=order_ids
     ).values_list("order_id", "client_id", "origin")
-    known = {order_id: (client_id, origin) for order_id, client_id, origin in rows}
-    has_tickets = OrderTicket.objects.filter(subaccount_id=subaccount_id).exists()
-    return known, has_tickets
+    return {order_id: (client_id, origin) for order_id, client_id, origin in rows}
 
 
 def _explained(subaccount_id: int, orders: Sequence[Order]) -> dict[str, Origin]:
@@ -72,17 +80,31 @@ async def _orders(client: Any, wanted: dict[str, str]) -> list[Order]:
     return list(found.values())
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 async def fill_origins(
     *, client: Any, subaccount_id: int, fills: Sequence[Any]
 ) -> dict[str, Origin]:
     """Order id -> (clientId, origin) for the fills of ``fills`` that carry no clientId and
     whose order a desk ticket made; fills of other orders are absent or map to None."""
-    wanted = {f.order_id: f.symbol for f in fills if f.client_id is None and f.order_id}
+    if not any(f.client_id is None and f.order_id for f in fills):
+        return {}
+    first = await sync_to_async(_first_ticket_at)(subaccount_id)
+    if first is None:
+        return {}
+    # A fill before the subaccount's first ticket (less the clocks' leeway) cannot be of an
+    # order a ticket made: a backfill of the years before the desk looks nothing up.
+    since = first - CLOCK_LEEWAY
+    wanted = {
+        f.order_id: f.symbol
+        for f in fills
+        if f.client_id is None and f.order_id and _aware(f.timestamp) >= since
+    }
     if not wanted:
         return {}
-    known, has_tickets = await sync_to_async(_known)(subaccount_id, set(wanted))
-    if not has_tickets:
-        return {}
+    known = await sync_to_async(_known)(subaccount_id, set(wanted))
     unknown = {order_id: s for order_id, s in wanted.items() if order_id not in known}
     origins = dict(known)
     if unknown:
