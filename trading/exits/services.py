@@ -23,6 +23,7 @@ from accounts.errors import ServiceError
 from accounts.models import Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, Order, OrderStatus, Side, TriggerBy
+from trading.backpack.errors import InvalidOrderError, OrderNotFoundError
 from trading.backpack.orders import new_client_id
 from trading.desk_tickets import desk_tickets_finish, desk_tickets_record
 from trading.exchange import client_for
@@ -34,6 +35,22 @@ log = logging.getLogger(__name__)
 
 class ExitError(ServiceError):
     """An exit that cannot be set as asked; the message says why."""
+
+
+# What to correct on the position card's exit form, by the field the exchange client names
+# (its own default speaks of the order ticket, which is not where an exit is typed).
+EXIT_CORRECTIONS = {
+    "triggerPrice": "Correct the trigger price in the exit form.",
+    "price": "Correct the limit price in the exit form.",
+    "triggerQuantity": "Correct the share of the position in the exit form.",
+}
+EXIT_CORRECTION = "Correct the exit form's trigger price, share and limit price."
+
+
+def _exit_correction(error: BackpackError) -> None:
+    """Word what to do about a refused exit in the exit form's terms."""
+    if isinstance(error, InvalidOrderError) and not isinstance(error, OrderNotFoundError):
+        error.action = EXIT_CORRECTIONS.get(error.field or "", EXIT_CORRECTION)
 
 
 async def position_exit_set(
@@ -101,6 +118,7 @@ async def position_exit_set(
                 client_id=client_id,
             )
         except BackpackError as error:
+            _exit_correction(error)
             await desk_tickets_finish(tickets=tickets, results=[error])
             raise
         await desk_tickets_finish(tickets=tickets, results=[order])

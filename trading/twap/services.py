@@ -26,6 +26,7 @@ from django.utils import timezone
 from accounts.models import Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Side, Strategy
+from trading.backpack.errors import InvalidOrderError
 from trading.backpack.orders import new_client_id
 from trading.desk_tickets import desk_ticket_strategy_finish, desk_tickets_record
 from trading.exchange import client_for, exchange_session
@@ -41,6 +42,11 @@ from trading.risk.services import (
 from trading.twap.selectors import twaps_changed
 
 MS = 1000
+
+# What to correct on the TWAP form, by the field the exchange client names (its own words
+# speak of the order ticket, which is not where a TWAP is typed).
+TWAP_CORRECTIONS = {"quantity": "Correct the size in the TWAP form."}
+TWAP_CORRECTION = "Correct the TWAP form's size, duration, interval and slippage tolerance."
 
 
 async def twap_arrival_price(symbol: str, side: Side) -> Decimal:
@@ -118,18 +124,22 @@ async def twap_start(
         detail=failure_reason,
         on_error=free_reservation,
     ) as call:
-        strategy = await client_for(subaccount).create_twap(
-            symbol,
-            side,
-            quantity=quantity,
-            duration_ms=duration_s * MS,
-            interval_ms=interval_s * MS,
-            randomized=randomized,
-            reduce_only=reduce_only or None,
-            slippage_tolerance=slippage_percent,
-            slippage_tolerance_type="Percent" if slippage_percent is not None else None,
-            client_strategy_id=client_strategy_id,
-        )
+        try:
+            strategy = await client_for(subaccount).create_twap(
+                symbol,
+                side,
+                quantity=quantity,
+                duration_ms=duration_s * MS,
+                interval_ms=interval_s * MS,
+                randomized=randomized,
+                reduce_only=reduce_only or None,
+                slippage_tolerance=slippage_percent,
+                slippage_tolerance_type="Percent" if slippage_percent is not None else None,
+                client_strategy_id=client_strategy_id,
+            )
+        except InvalidOrderError as error:
+            error.action = TWAP_CORRECTIONS.get(error.field or "", TWAP_CORRECTION)
+            raise
         await desk_ticket_strategy_finish(ticket=ticket, result=strategy)
         twaps_changed(subaccount=subaccount)
         until = timezone.now() + timedelta(seconds=duration_s) + RESERVATION_TTL

@@ -116,3 +116,18 @@ async def test_a_viewer_is_refused_and_nothing_is_set(desk) -> None:
     assert answer.status_code == 403
     assert await position_exits(subaccount=desk.main) == []
     assert await position(desk) == D("2")
+
+
+async def test_a_price_off_the_tick_says_what_to_correct_in_the_exit_form(desk) -> None:
+    await open_long(desk)
+    client = await client_for_user(desk.trader)
+
+    answer = await client.post(exit_url(desk), {"symbol": PERP, "trigger_price": "140.005"}, **HX)
+
+    html = answer.content.decode()
+    assert (
+        "The exit was not set: triggerPrice 140.005 is not on the tick size 0.01. "
+        "Correct the trigger price in the exit form." in html
+    )
+    assert "order ticket" not in html
+    assert await position_exits(subaccount=desk.main) == []

@@ -77,3 +77,19 @@ async def test_a_viewer_cannot_use_the_twap_page(desk) -> None:
     assert answer.status_code == 403
     assert "TWAPs need the trader role on Main desk." in answer.content.decode()
     assert await running(desk) == []
+
+
+async def test_a_size_off_the_step_says_what_to_correct_in_the_twap_form(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    await offer(desk)
+    client = await client_for_user(desk.trader)
+
+    off_step = {**TWAP, "quantity": "2.005"}
+    html = (await client.post(url(desk, "start/"), off_step, **HX)).content.decode()
+
+    assert (
+        "TWAP not started: quantity 2.005 is not on the step size 0.01. "
+        "Correct the size in the TWAP form." in html
+    )
+    assert "order ticket" not in html
+    assert await running(desk) == []
