@@ -31,7 +31,9 @@ class ExitForm(forms.Form):
     def clean_percent(self) -> Decimal | None:
         percent = self.cleaned_data.get("percent")
         if percent is not None and not Decimal(0) < percent <= Decimal(100):
-            raise forms.ValidationError("Between 0 and 100: the share of the position it closes.")
+            raise forms.ValidationError(
+                "More than 0 and at most 100: the percent of the position it closes."
+            )
         return percent
 
     def problems(self) -> list[str]:

@@ -91,7 +91,16 @@ async def test_set_move_and_remove_through_the_card(desk) -> None:
     [
         ({"trigger_price": "1e3"}, "Trigger price: "),
         ({"trigger_price": ""}, "Trigger price: A number is required here."),
-        ({"trigger_price": "140", "percent": "150"}, "Between 0 and 100"),
+        (
+            {"trigger_price": "140", "percent": "150"},
+            "Share of the position (%): More than 0 and at most 100: "
+            "the percent of the position it closes.",
+        ),
+        (
+            {"trigger_price": "140", "percent": "0"},
+            "Share of the position (%): More than 0 and at most 100: "
+            "the percent of the position it closes.",
+        ),
         ({"trigger_price": "140", "limit_price": "１４０"}, "Limit price: "),
     ],
 )
