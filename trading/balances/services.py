@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.models import Subaccount
 from trading.balances.readmodel import SubaccountBalances
@@ -28,10 +29,13 @@ class SnapshotReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary, one line per fact."""
-        out = [f"{len(self.taken)} snapshot(s) taken at {self.taken_at:%Y-%m-%d %H:%M:%S} UTC"]
+        taken = len(self.taken)
+        snapshots = ngettext("snapshot", "snapshots", taken)
+        out = [f"{taken} {snapshots} taken at {self.taken_at:%Y-%m-%d %H:%M:%S} UTC"]
         out += [f"skipped {name}: {reason}" for name, reason in self.skipped]
         out.append(
-            f"{self.pruned} old snapshot(s) thinned out (hourly after 7 days, daily after 91)"
+            f"{self.pruned} old {ngettext('snapshot', 'snapshots', self.pruned)} thinned out "
+            "(hourly after 7 days, daily after 91)"
         )
         return out
 

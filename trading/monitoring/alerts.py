@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
+from django.utils.translation import ngettext
 
 from accounts.models import Subaccount
 from trading.formatting import plain
@@ -54,19 +55,19 @@ CALL_RULES = (
     (
         "auth",
         "auth_min",
-        "the exchange refused the API key {n} time(s) in the last {w} s",
+        "the exchange refused the API key {n} {times} in the last {w} s",
         "Check that the subaccount's key is still active on the exchange.",
     ),
     (
         "expired",
         "expired_min",
-        "{n} request(s) expired in the last {w} s",
+        "{n} {requests} expired in the last {w} s",
         "Check this machine's clock and the network latency to the exchange.",
     ),
     (
         "rate_limited",
         "rate_limited_min",
-        "rate limited (HTTP 429) {n} time(s) in the last {w} s",
+        "rate limited (HTTP 429) {n} {times} in the last {w} s",
         "The desk is sending too many requests; orders may be delayed.",
     ),
 )
@@ -124,7 +125,13 @@ class AlertEngine:
                 key = f"{kind}:{label}"
                 count = in_window.get((label, f"kind:{kind}"), 0)
                 if count >= getattr(self.rules, threshold_name):
-                    message = f"{who}: {text.format(n=count, w=self.rules.window_s)}. {action}"
+                    said = text.format(
+                        n=count,
+                        w=self.rules.window_s,
+                        times=ngettext("time", "times", count),
+                        requests=ngettext("request", "requests", count),
+                    )
+                    message = f"{who}: {said}. {action}"
                     changes += _open(key, kind, subaccount_id, message, now)
                 elif key in open_keys:
                     last_fail = last_seen.get((label, f"kind:{kind}"))

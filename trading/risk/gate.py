@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
+from django.utils.translation import ngettext
+
 from trading.formatting import plain, usdc
 
 ZERO = Decimal(0)
@@ -184,7 +186,8 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
     if limits.max_open_orders is not None and exposure.open_orders + 1 > limits.max_open_orders:
         return _refuse(
             "max_open_orders",
-            f"{exposure.open_orders} open orders already, the limit is {limits.max_open_orders}.",
+            f"{exposure.open_orders} {ngettext('open order', 'open orders', exposure.open_orders)}"
+            f" already, the limit is {limits.max_open_orders}.",
         )
     now = exposure.market(order.symbol)
     after = now.plus(buy=order.buy, notional=order.notional)

@@ -18,6 +18,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
@@ -30,6 +31,11 @@ from trading.models import KillProgress, RiskLimit
 from trading.risk.limits import KILL_REASON
 from trading.risk.services import risk_default_limits
 from trading.services import orders_cancel_all, position_close
+
+
+def _orders(count: int) -> str:
+    """ "1 order", "2 orders"."""
+    return f"{count} {ngettext('order', 'orders', count)}"
 
 
 @dataclass
@@ -51,7 +57,7 @@ class KillReport:
 
     def summary(self) -> str:
         if not self.close_positions:
-            text = f"Kill switch (cancel orders only): {self.cancelled} orders cancelled."
+            text = f"Kill switch (cancel orders only): {_orders(self.cancelled)} cancelled."
             kept = ", ".join(self.positions_left) or "none"
             if self.clean:
                 return (
@@ -60,17 +66,17 @@ class KillReport:
                 )
             problems = " ".join(self.problems)
             return (
-                f"{text} Still open: {self.open_orders_left} orders; positions kept open: "
+                f"{text} Still open: {_orders(self.open_orders_left)}; positions kept open: "
                 f"{kept}. {problems}".strip()
             )
         closed = ", ".join(self.closed) or "none"
-        text = f"Kill switch: {self.cancelled} orders cancelled, positions closed: {closed}."
+        text = f"Kill switch: {_orders(self.cancelled)} cancelled, positions closed: {closed}."
         if self.clean:
             return f"{text} Nothing is left open; the subaccount is reduce-only."
         left = ", ".join(self.positions_left) or "none"
         problems = " ".join(self.problems)
         return (
-            f"{text} Still open: {self.open_orders_left} orders, positions: {left}. "
+            f"{text} Still open: {_orders(self.open_orders_left)}, positions: {left}. "
             f"{problems}".strip()
         )
 
@@ -294,7 +300,7 @@ async def _close_all(
         positions = []
         report.problems.append(f"Reading positions: {failure_text(error)}")
     for i, position in enumerate(positions, 1):
-        step = f"{report.cancelled} orders cancelled; closing {position.symbol}"
+        step = f"{_orders(report.cancelled)} cancelled; closing {position.symbol}"
         await _progress(run, actor, subaccount, f"{step} ({i} of {len(positions)})")
         try:
             await position_close(actor=actor, subaccount=subaccount, symbol=position.symbol, ip=ip)

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
@@ -135,7 +136,8 @@ async def cancel_all(request: HttpRequest, subaccount_id: int) -> HttpResponse:
         )
         where = f" in {symbol}" if symbol else ""
         text, level = (
-            f"Cancelled {len(cancelled)} order(s) of {access.subaccount.name}{where}.",
+            f"Cancelled {len(cancelled)} {ngettext('order', 'orders', len(cancelled))} of "
+            f"{access.subaccount.name}{where}.",
             "ok",
         )
     except PermissionDenied as denied:

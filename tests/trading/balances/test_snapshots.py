@@ -135,6 +135,6 @@ def test_the_management_command_prints_what_it_did(exchange, settings):
     call_command("snapshot_balances", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("1 snapshot(s) taken at ")
-    assert lines[-1] == "0 old snapshot(s) thinned out (hourly after 7 days, daily after 91)"
+    assert lines[0].startswith("1 snapshot taken at ")
+    assert lines[-1] == "0 old snapshots thinned out (hourly after 7 days, daily after 91)"
     assert BalanceSnapshot.objects.get().equity_usdc == D("1000000")

@@ -57,7 +57,7 @@ async def test_a_429_storm_gives_one_alert_and_recovery_one_all_clear(
     assert [change.event for change in recovered] == ["cleared"]
     assert after == []
     assert [message["text"] for message in receiver.received] == [
-        "[ALERT] Desk A: rate limited (HTTP 429) 3 time(s) in the last 2 s. "
+        "[ALERT] Desk A: rate limited (HTTP 429) 3 times in the last 2 s. "
         "The desk is sending too many requests; orders may be delayed.",
         "[ALL CLEAR] Desk A: no more 429s.",
     ]
@@ -86,7 +86,7 @@ async def test_authentication_failures_alert_once_and_clear_when_the_key_works(
     assert still_failing == [] and no_proof_yet == []
     assert [change.event for change in cleared] == ["cleared"]
     assert [message["text"] for message in receiver.received] == [
-        "[ALERT] Desk A: the exchange refused the API key 2 time(s) in the last 2 s. "
+        "[ALERT] Desk A: the exchange refused the API key 2 times in the last 2 s. "
         "Check that the subaccount's key is still active on the exchange.",
         "[ALL CLEAR] Desk A: the exchange accepts the API key again.",
     ]
@@ -112,7 +112,7 @@ async def test_two_expired_requests_do_not_alert_the_third_does(sandbox, desk, a
     assert two == []
     assert [change.event for change in three] == ["opened"]
     alert = await sync_to_async(Alert.objects.get)(kind="expired")
-    assert alert.message.startswith("Desk A: 3 request(s) expired in the last 2 s.")
+    assert alert.message.startswith("Desk A: 3 requests expired in the last 2 s.")
 
 
 async def test_a_stream_down_over_30_seconds_alerts_once_and_clears_on_reconnect(
@@ -192,7 +192,7 @@ async def test_an_alert_pushes_the_bell_of_the_subaccount_members_only(
     assert pushed["type"] == "push"
     assert 'id="alerts-bell"' in pushed["html"]
     assert 'data-unread="1"' in pushed["html"]
-    assert "Desk A: rate limited (HTTP 429) 1 time(s)" in pushed["html"]
+    assert "Desk A: rate limited (HTTP 429) 1 time" in pushed["html"]
     # A sentinel sent to the outsider after the tick arrives first: no bell came before it.
     await layer.group_send(f"alerts.{outsider.pk}", {"type": "sentinel"})
     first = await asyncio.wait_for(layer.receive(outsider_channel), 2)
@@ -325,7 +325,7 @@ async def test_two_processes_seeing_the_same_storm_open_one_alert_and_send_one_w
     assert len(receiver.received) == 1
     alert = await Alert.objects.aget(kind="rate_limited")
     # The first process to flush opens it with what it saw; the second only adds its count.
-    assert alert.message.startswith("Desk A: rate limited (HTTP 429) 2 time(s)")
+    assert alert.message.startswith("Desk A: rate limited (HTTP 429) 2 times")
 
 
 @pytest.mark.django_db(transaction=True)

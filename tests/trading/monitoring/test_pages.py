@@ -177,3 +177,21 @@ async def test_streams_are_named_by_subaccount_with_the_age_of_their_last_messag
     market = page.split('data-stream="market.SOL_USDC"', 1)[1].split("</tr>", 1)[0]
     assert '<td data-label="Stream">SOL_USDC (market data)</td>' in market
     assert ">none since connecting</td>" in market
+
+
+@pytest.mark.parametrize(
+    ("urls", "words"),
+    [
+        (["https://a.example.test/1"], "1 more URL comes from DASHBOARD_ALERT_WEBHOOKS."),
+        (
+            ["https://a.example.test/1", "https://b.example.test/2"],
+            "2 more URLs come from DASHBOARD_ALERT_WEBHOOKS.",
+        ),
+    ],
+)
+def test_the_webhooks_from_the_environment_are_counted_in_words(db, settings, urls, words):
+    settings.DASHBOARD_ALERT_WEBHOOKS = urls
+    client = Client()
+    client.force_login(SuperuserFactory(username="sam"))
+
+    assert words in client.get("/trading/health/").content.decode()

@@ -124,7 +124,7 @@ async def test_cancel_all_in_one_market_leaves_the_other_markets(desk) -> None:
         f"/trading/subaccounts/{desk.main.pk}/orders/cancel-all/", {"symbol": "SOL_USDC"}, **HX
     )
 
-    assert "Cancelled 2 order(s) of Main desk in SOL_USDC." in response.content.decode()
+    assert "Cancelled 2 orders of Main desk in SOL_USDC." in response.content.decode()
     assert [o.id for o in await open_orders(desk)] == [kept.id]
 
 
@@ -137,7 +137,7 @@ async def test_cancel_all_without_a_market_cancels_everywhere(desk) -> None:
         f"/trading/subaccounts/{desk.main.pk}/orders/cancel-all/", {"symbol": ""}, **HX
     )
 
-    assert "Cancelled 2 order(s) of Main desk." in response.content.decode()
+    assert "Cancelled 2 orders of Main desk." in response.content.decode()
     assert await open_orders(desk) == []
     event = await AuditEvent.objects.filter(action="orders_cancel_all").afirst()
     assert event.parameters["cancelled"] == 2
@@ -244,3 +244,16 @@ async def test_orders_csv_lists_the_order_history(desk) -> None:
     assert Decimal(rows[0]["price"]) == Decimal("140.5")
     assert Decimal(rows[0]["quantity"]) == Decimal("2.5")
     assert rows[0]["executed_quantity"] == "0"
+
+
+async def test_one_order_reads_as_one_order_in_the_button_and_the_answer(desk) -> None:
+    await place(desk, 0, "SOL_USDC", "Bid", "Limit", "1", "140")
+    client = await client_for_user(desk.trader)
+
+    page = (await client.get("/trading/orders/")).content.decode()
+    response = await client.post(
+        f"/trading/subaccounts/{desk.main.pk}/orders/cancel-all/", {"symbol": ""}, **HX
+    )
+
+    assert "Cancel all 1 open order of Main desk?" in page
+    assert "Cancelled 1 order of Main desk." in response.content.decode()

@@ -108,7 +108,7 @@ async def test_open_orders_limit(desk) -> None:
 
     html = await send(desk, n=2)
 
-    assert "Order refused: 1 open orders already, the limit is 1." in html
+    assert "Order refused: 1 open order already, the limit is 1." in html
     assert len(await open_orders_on_exchange(desk)) == 1
 
 

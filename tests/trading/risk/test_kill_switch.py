@@ -52,7 +52,7 @@ async def test_the_kill_switch_cancels_closes_reconciles_and_blocks_new_risk(des
 
     assert (report.cancelled, report.closed, report.clean) == (1, [PERP], True)
     assert report.summary() == (
-        "Kill switch: 1 orders cancelled, positions closed: SOL_USDC_PERP. Nothing is left "
+        "Kill switch: 1 order cancelled, positions closed: SOL_USDC_PERP. Nothing is left "
         "open; the subaccount is reduce-only."
     )
     assert await open_orders_on_exchange(desk) == []
@@ -193,7 +193,7 @@ async def test_cancel_only_cancels_every_order_and_keeps_the_positions_open(desk
         True,
     )
     assert report.summary() == (
-        "Kill switch (cancel orders only): 1 orders cancelled. No open order is left; positions "
+        "Kill switch (cancel orders only): 1 order cancelled. No open order is left; positions "
         "kept open: SOL_USDC_PERP; the subaccount is reduce-only."
     )
     assert await open_orders_on_exchange(desk) == []
