@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.errors import RoleRefusal
 from accounts.models import Role
 from accounts.permissions import role_allows, role_of, subaccounts_visible_to
 from accounts.twofactor import has_confirmed_totp, session_is_verified
@@ -100,7 +100,7 @@ def subaccount_role(min_role: Role, *, what: str = "This page") -> Callable[[Vie
             raise Http404("No such subaccount.")
         role = role_of(request.user, subaccount)
         if not role_allows(role, min_role):
-            raise PermissionDenied(f"{what} needs the {min_role.label.lower()} role.")
+            raise RoleRefusal(f"{what} needs the {min_role.label.lower()} role.")
         if min_role == Role.ADMIN:
             redirect = two_factor_redirect(request)
             if redirect is not None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
+from accounts.errors import RoleRefusal
 from accounts.models import ROLE_RANK, Membership, Role, Subaccount
 
 __all__ = [
@@ -97,7 +97,7 @@ def require_role(user: Any, subaccount: Subaccount | int, min_role: Role | str) 
     """Return the user's role, or raise PermissionDenied when it is below `min_role`."""
     role = role_of(user, subaccount)
     if role is None or not role_allows(role, min_role):
-        raise PermissionDenied(f"This needs the {Role(min_role).label.lower()} role.")
+        raise RoleRefusal(f"This needs the {Role(min_role).label.lower()} role.")
     return role
 
 

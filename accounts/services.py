@@ -12,12 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from accounts import crypto
 from accounts.audit import audit_record
-from accounts.errors import ServiceError
+from accounts.errors import SUBACCOUNT_ADD_HINT, Refusal, ServiceError
 from accounts.keys import KeyCheckError, key_pair_parse, key_pair_verify
 from accounts.live import notify_membership_changed
 from accounts.models import (
@@ -83,7 +82,7 @@ def subaccount_create(
     """Add a subaccount with its keypair (checked, then verified with the exchange, then
     sealed); the actor becomes its admin."""
     if not can_create_subaccounts(actor):
-        raise PermissionDenied("You may not add subaccounts.")
+        raise Refusal("You may not add subaccounts.", hint=SUBACCOUNT_ADD_HINT)
     name = name.strip()
     if not name:
         raise ServiceError("Give the subaccount a name.", field="name")

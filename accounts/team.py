@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import available_timezones
 
-from django.core.exceptions import PermissionDenied
-
 from accounts.audit import audit_record
+from accounts.errors import TEAM_SETTINGS_HINT, Refusal
 from accounts.models import AuditEvent, Role, TeamSetting
 from accounts.permissions import subaccounts_visible_to
 
@@ -53,7 +52,7 @@ def zone_parse(text: str) -> str:
 def team_time_zone_set(*, actor: Any, zone: str, ip: str | None = None) -> str:
     """Set the team's time zone to ``zone`` (validated, audited); returns the name kept."""
     if not can_set_team(actor):
-        raise PermissionDenied("Only an admin may change the team's settings.")
+        raise Refusal("Only an admin may change the team's settings.", hint=TEAM_SETTINGS_HINT)
     before = team_time_zone()
     try:
         name = zone_parse(zone)

@@ -7,13 +7,13 @@ Views parse input, call `accounts.services` / `accounts.selectors` and render; t
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import crypto, selectors, services
 from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_redirect
+from accounts.errors import SUBACCOUNT_ADD_HINT, Refusal
 from accounts.exchange_assets import exchange_asset_names
 from accounts.forms import (
     KeyRotateForm,
@@ -59,7 +59,7 @@ def subaccount_detail(request: HttpRequest, subaccount: Subaccount, role: Role) 
 @require_http_methods(["GET", "POST"])
 def subaccount_add(request: HttpRequest) -> HttpResponse:
     if not can_create_subaccounts(request.user):
-        raise PermissionDenied("You may not add subaccounts.")
+        raise Refusal("You may not add subaccounts.", hint=SUBACCOUNT_ADD_HINT)
     two_factor = two_factor_redirect(request)
     if two_factor is not None:
         return two_factor

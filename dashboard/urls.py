@@ -45,3 +45,4 @@ urlpatterns = [
 ]
 
 handler400 = "dashboard.views.bad_request"
+handler403 = "dashboard.views.permission_denied"

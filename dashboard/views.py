@@ -42,6 +42,13 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 403 page with the refusal's own remedy: a `Refusal` names its `hint` (a role on
+    the subaccount, staff status, the right to add subaccounts); any other refusal names none."""
+    context = {"exception": str(exception), "hint": getattr(exception, "hint", "")}
+    return render(request, "403.html", context, status=403)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 400 page, except for a body over DATA_UPLOAD_MAX_MEMORY_SIZE: that is 413."""
     if isinstance(exception, RequestDataTooBig):

@@ -16,12 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import ngettext
 
 from accounts.audit import audit_record
-from accounts.errors import ServiceError
+from accounts.errors import RoleRefusal, ServiceError
 from accounts.fresh_code import fresh_code_require
 from accounts.models import AuditEvent, Role, Subaccount
 from accounts.permissions import require_role, subaccounts_visible_to
@@ -214,7 +213,7 @@ async def kill_switch_engage_all(
         lambda: list(subaccounts_visible_to(actor, min_role=Role.ADMIN))
     )()
     if not subaccounts:
-        raise PermissionDenied("The kill switch needs the admin role on a subaccount.")
+        raise RoleRefusal("The kill switch needs the admin role on a subaccount.")
     await sync_to_async(_fresh_code)(actor, None, otp_code, "kill_switch_engage", ip)
     reports = await asyncio.gather(
         *(

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import audit_record
 from accounts.decorators import client_ip
+from accounts.errors import STAFF_HINT, Refusal
 from accounts.models import Role
 from accounts.permissions import role_of, subaccounts_visible_to
 from trading.monitoring.bell import alerts_bell_html, alerts_visible_to, bell_for, bell_mark_seen
@@ -94,7 +95,7 @@ def alerts_seen(request: HttpRequest) -> HttpResponse:
 
 def _staff(request: HttpRequest) -> None:
     if not request.user.is_staff:
-        raise PermissionDenied("Alert webhooks are managed by staff.")
+        raise Refusal("Alert webhooks are managed by staff.", hint=STAFF_HINT)
 
 
 @require_POST

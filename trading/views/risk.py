@@ -8,7 +8,6 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import client_ip, signed_in, subaccount_role, two_factor_redirect
-from accounts.errors import ServiceError
+from accounts.errors import Refusal, RoleRefusal, ServiceError
 from accounts.models import Role, Subaccount
 from accounts.permissions import subaccounts_visible_to
 from trading.failures import EXCHANGE_ERRORS, failure_text
@@ -200,7 +199,10 @@ async def loss_release_view(
             else None
         )
         if member is None:
-            raise PermissionDenied("That user is not a member of this subaccount.")
+            raise Refusal(
+                "That user is not a member of this subaccount.",
+                hint="Choose one of the members listed on the risk page.",
+            )
     try:
         await risk_loss_release(
             actor=request.user,
@@ -229,7 +231,7 @@ async def kill_all_view(request: HttpRequest) -> HttpResponse:
         lambda: subaccounts_visible_to(request.user, min_role=Role.ADMIN).exists()
     )()
     if not admins_any:
-        raise PermissionDenied("The kill switch needs the admin role on a subaccount.")
+        raise RoleRefusal("The kill switch needs the admin role on a subaccount.")
     redirect = await sync_to_async(two_factor_redirect)(request)
     if redirect is not None:
         return redirect

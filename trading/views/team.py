@@ -9,12 +9,12 @@ when the zone is refused.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import client_ip, signed_in, two_factor_redirect
+from accounts.errors import TEAM_SETTINGS_HINT, Refusal
 from accounts.team import TeamSettingError, can_set_team, team_time_zone
 from trading.ledger.zones import team_zone_set
 
@@ -23,7 +23,7 @@ from trading.ledger.zones import team_zone_set
 @require_http_methods(["GET", "POST"])
 def team_settings(request: HttpRequest) -> HttpResponse:
     if not can_set_team(request.user):
-        raise PermissionDenied("Only an admin may change the team's settings.")
+        raise Refusal("Only an admin may change the team's settings.", hint=TEAM_SETTINGS_HINT)
     two_factor = two_factor_redirect(request)
     if two_factor is not None:
         return two_factor
