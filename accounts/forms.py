@@ -18,6 +18,19 @@ from accounts.models import Role
 __all__ = ["format_asset_amounts", "parse_asset_amounts"]  # used by the views
 
 
+def form_problems(form: forms.Form) -> list[str]:
+    """Each field's problem as one line, named by the label the page shows beside the field
+    (Django's own for a field without one: "Distribution", never "distribution"):
+    "From price: Enter a number."; a problem of a hidden field (no label on the page) or of
+    the whole form as it is."""
+    return [
+        f"{form[name].label}: {' '.join(errors)}"
+        if name in form.fields and not form[name].is_hidden
+        else " ".join(errors)
+        for name, errors in form.errors.items()
+    ]
+
+
 class KeyFieldsMixin(forms.Form):
     """The keypair fields; the secret is never rendered back into the page."""
 

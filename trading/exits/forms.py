@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from accounts.fields import StrictDecimalField
+from accounts.forms import form_problems
 
 SYMBOL_PATTERN = r"^[A-Z0-9]{1,20}_[A-Z0-9]{1,20}(_PERP)?$"
 
@@ -17,11 +18,13 @@ class ExitForm(forms.Form):
     all of it when empty) and, optionally, the limit price it closes at (at market when
     empty). `order_id` names the exit being moved."""
 
-    symbol = forms.RegexField(regex=SYMBOL_PATTERN, max_length=48)
+    symbol = forms.RegexField(regex=SYMBOL_PATTERN, max_length=48, widget=forms.HiddenInput)
     trigger_price = StrictDecimalField(label="Trigger price", above_zero=True)
     percent = StrictDecimalField(label="Share of the position (%)", required=False)
     limit_price = StrictDecimalField(label="Limit price", required=False, above_zero=True)
-    order_id = forms.RegexField(regex=r"^[0-9A-Za-z_-]{1,64}$", required=False)
+    order_id = forms.RegexField(
+        regex=r"^[0-9A-Za-z_-]{1,64}$", required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -38,9 +41,4 @@ class ExitForm(forms.Form):
 
     def problems(self) -> list[str]:
         """Each field's problem as one line ("Trigger price: A number is required here.")."""
-        return [
-            f"{self.fields[name].label or name}: {' '.join(errors)}"
-            if name in self.fields and self.fields[name].label
-            else " ".join(errors)
-            for name, errors in self.errors.items()
-        ]
+        return form_problems(self)

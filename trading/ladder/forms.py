@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.fields import StrictDecimalField
+from accounts.forms import form_problems
 from trading.backpack import Side
 from trading.ladder.preview import MAX_ORDERS, MIN_ORDERS, Distribution, LadderSpec
 
@@ -45,9 +46,4 @@ class LadderForm(forms.Form):
 
     def problems(self) -> list[str]:
         """Each field's problem as one line ("From price: Enter a number.")."""
-        return [
-            f"{self.fields[name].label or name}: {' '.join(errors)}"
-            if name in self.fields
-            else " ".join(errors)
-            for name, errors in self.errors.items()
-        ]
+        return form_problems(self)

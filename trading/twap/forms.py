@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.fields import StrictDecimalField
+from accounts.forms import form_problems
 from trading.backpack import Side
 
 MIN_INTERVAL_S = 1
@@ -53,9 +54,4 @@ class TwapForm(forms.Form):
 
     def problems(self) -> list[str]:
         """Each field's problem as one line ("Size: A number is required here.")."""
-        return [
-            f"{self.fields[name].label or name}: {' '.join(errors)}"
-            if name in self.fields
-            else " ".join(errors)
-            for name, errors in self.errors.items()
-        ]
+        return form_problems(self)

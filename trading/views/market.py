@@ -213,7 +213,7 @@ async def _headroom(
 def _form_problems(form: TicketForm) -> list[str]:
     out = []
     for name, errors in form.errors.items():
-        label = "" if name == "__all__" else f"{form.fields[name].label or name}: "
+        label = f"{form[name].label}: " if name in form.fields else ""
         out.extend(f"{label}{e}" for e in errors)
     return out
 

@@ -121,6 +121,17 @@ async def test_bad_ladders_are_refused_where_typed(desk) -> None:
     assert await open_orders(desk) == []
 
 
+async def test_a_missing_choice_is_named_by_its_label(desk) -> None:
+    client = await client_for_user(desk.trader)
+    without = {**LADDER, "distribution": "", "side": "sideways"}
+
+    html = (await client.post(url(desk, "preview/"), without, **HX)).content.decode()
+
+    assert "Distribution: This field is required." in html
+    assert "Side: Select a valid choice. sideways is not one of the available choices." in html
+    assert "distribution:" not in html and "side:" not in html
+
+
 async def test_a_viewer_cannot_use_the_ladder(desk) -> None:
     client = await client_for_user(desk.viewer)
     answer = await client.post(url(desk, "send/"), LADDER)
