@@ -8,6 +8,7 @@ review, the fee estimate, the fat-finger rule) is the ticket's domain, `trading.
 
 from __future__ import annotations
 
+import re
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from trading.backpack import Market
 from trading.ticket import BestPrices, ConfirmGuard, Ticket, TicketReview, review_ticket
 
 # Older import paths of the domain's objects (kept for callers outside the ticket).
-__all__ = ["BestPrices", "Ticket", "TicketForm", "new_ticket_token"]
+__all__ = ["BestPrices", "HistoryFilterForm", "Ticket", "TicketForm", "new_ticket_token"]
 
 SIDE_CHOICES = [("Bid", "Buy"), ("Ask", "Sell")]
 TYPE_CHOICES = [
@@ -88,3 +89,45 @@ class TicketForm(forms.Form):
             confirm_notional=confirm_notional,
             guard=guard,
         )
+
+
+MARKET_SYMBOL = re.compile(r"^[A-Z0-9]{1,20}(_[A-Z0-9]{1,20}){1,3}$")
+
+
+class HistoryFilterForm(forms.Form):
+    """The history page's filters, from the query string: what to show and in which market
+    (empty: every market). A filter not understood is named by `notices`, never dropped in
+    silence."""
+
+    kind = forms.ChoiceField(
+        label="Show", choices=[("fills", "Fills"), ("orders", "Orders")], required=False
+    )
+    symbol = forms.CharField(label="Market", required=False, max_length=200)
+
+    def clean_symbol(self) -> str:
+        typed = self.cleaned_data.get("symbol", "")
+        symbol = typed.strip().upper()
+        if symbol and not MARKET_SYMBOL.match(symbol):
+            raise forms.ValidationError(
+                f"“{typed}” is not a market symbol (such as SOL_USDC or SOL_USDC_PERP)."
+            )
+        return symbol
+
+    def filters(self) -> tuple[str, str]:
+        """The kind ("fills" or "orders") and market ("": every market) to show: those asked
+        for, or, for one not understood, the default (fills, every market)."""
+        self.is_valid()
+        data = self.cleaned_data
+        return data.get("kind") or "fills", data.get("symbol") or ""
+
+    def notices(self) -> list[str]:
+        """One sentence per filter not understood, saying what is shown instead."""
+        kind, _ = self.filters()
+        out = []
+        if "kind" in self.errors:
+            typed = self.data.get("kind", "")
+            out.append(f"Show: “{typed}” is not fills or orders; showing fills instead.")
+        if "symbol" in self.errors:
+            reason = " ".join(self.errors["symbol"])
+            out.append(f"Market filter not understood: {reason} Showing {kind} of every market.")
+        return out

@@ -65,6 +65,7 @@ _form(
 )
 _form("trading.twap.forms.TwapForm", {"side": "Bid", "duration_s": "60", "interval_s": "10"})
 _form("trading.exits.forms.ExitForm", {"symbol": "SOL_USDC_PERP", "trigger_price": "140"})
+_form("trading.forms.HistoryFilterForm", {"kind": "fills"})
 _form(
     "trading.gateway.forms.ScriptKeyForm",
     {"name": "grid bot", "permissions": "read", "days": "30"},

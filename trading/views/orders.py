@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import signed_in
 from trading import formatting, selectors
 from trading.failures import EXCHANGE_ERRORS, failure_text
+from trading.forms import HistoryFilterForm
 from trading.live_regions import Region, account_live_regions, open_orders_region
 from trading.rows import fill_row, order_row, price_text, quantity_text
 from trading.selectors import SubaccountAccess
@@ -174,8 +175,8 @@ def _page_number(raw: str | None) -> int:
 async def history_page(request: HttpRequest) -> HttpResponse:
     """Fills or orders (``?kind=orders``) of one subaccount the user may see, 50 a page."""
     accesses = await selectors.subaccount_access_async(user=request.user)
-    kind = "orders" if request.GET.get("kind") == "orders" else "fills"
-    symbol = _clean_symbol(request.GET.get("symbol", "")) or ""
+    filters = HistoryFilterForm(request.GET)
+    kind, symbol = filters.filters()
     page = _page_number(request.GET.get("page"))
     chosen = None
     wanted = request.GET.get("subaccount", "")
@@ -191,6 +192,9 @@ async def history_page(request: HttpRequest) -> HttpResponse:
         "rows": [],
         "has_next": False,
         "error": "",
+        "notices": filters.notices(),
+        # the market box keeps what was typed, to correct it (links use `symbol`)
+        "symbol_typed": request.GET.get("symbol", "") if "symbol" in filters.errors else symbol,
     }
     if wanted and chosen is None:
         context["error"] = "You may not see that subaccount, or it does not exist."
@@ -265,7 +269,13 @@ async def _csv_export(request: HttpRequest, kind: str) -> HttpResponse:
             "Pick a subaccount you may see (?subaccount=<id>).", status=404,
             content_type="text/plain; charset=utf-8",
         )  # fmt: skip
-    symbol = _clean_symbol(request.GET.get("symbol", ""))
+    filters = HistoryFilterForm(request.GET)
+    _, symbol = filters.filters()
+    if "symbol" in filters.errors:
+        return HttpResponse(
+            " ".join(filters.errors["symbol"]), status=400,
+            content_type="text/plain; charset=utf-8",
+        )  # fmt: skip
     subaccount = chosen.subaccount
     try:
         if kind == "fills":

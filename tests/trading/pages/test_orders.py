@@ -257,3 +257,43 @@ async def test_one_order_reads_as_one_order_in_the_button_and_the_answer(desk) -
 
     assert "Cancel all 1 open order of Main desk?" in page
     assert "Cancelled 1 order of Main desk." in response.content.decode()
+
+
+async def test_a_market_filter_not_understood_is_said_and_kept_to_correct(desk) -> None:
+    await place(desk, 1, "SOL_USDC", "Ask", "Limit", "5", "150")
+    async with desk.session() as session:
+        await desk.raw_client(session, 0).place_order(
+            "SOL_USDC", "Bid", "Market", quantity=Decimal("1")
+        )
+    client = await client_for_user(desk.trader)
+    bad = "/trading/history/?kind=fills&symbol=<script>alert(1)</script>"
+
+    html = (await client.get(f"{bad}&subaccount={desk.main.pk}")).content.decode()
+    table = (await client.get(f"{bad}&subaccount={desk.main.pk}", **HX)).content.decode()
+    export = await client.get(
+        f"/trading/history/fills.csv?subaccount={desk.main.pk}&symbol=<script>"
+    )
+
+    words = (
+        "Market filter not understood: “&lt;script&gt;alert(1)&lt;/script&gt;” is not a market "
+        "symbol (such as SOL_USDC or SOL_USDC_PERP). Showing fills of every market."
+    )
+    assert words in html and words in table
+    assert 'name="symbol" value="&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    assert "<script>alert(1)" not in html
+    assert html.count("<tr><td>") == 1  # the fill of every market, as the notice says
+    assert export.status_code == 400
+    assert export.content.decode() == (
+        "“<script>” is not a market symbol (such as SOL_USDC or SOL_USDC_PERP)."
+    )
+
+
+async def test_an_unknown_kind_is_said_and_fills_are_shown(desk) -> None:
+    client = await client_for_user(desk.trader)
+
+    html = (
+        await client.get(f"/trading/history/?subaccount={desk.main.pk}&kind=trades")
+    ).content.decode()
+
+    assert "Show: “trades” is not fills or orders; showing fills instead." in html
+    assert "No fills." in html
