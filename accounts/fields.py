@@ -122,36 +122,52 @@ def parse_asset_amounts(
 
     The asset and the amount are separated by spaces, a colon or a comma after the asset;
     a comma inside the amount is refused (it could be a decimal comma or a thousands
-    separator). Raises `ValidationError` naming the line at fault.
+    separator). Raises `ValidationError` with one message per line at fault, naming it, so
+    every bad line is reported at once.
     """
     result: dict[str, Decimal] = {}
+    problems: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        words = line.split()
-        if not words:
-            continue
-        if len(words) == 1 and ":" in words[0]:
-            words = words[0].split(":", 1)
-        elif len(words) == 3 and words[1] in (":", ","):
-            words = [words[0], words[2]]
-        elif words[0][-1:] in (":", ","):
-            words[0] = words[0][:-1]
-        if len(words) != 2:
-            raise ValidationError(
-                f"Line {number}: write the asset and the {what}, e.g. 'USDC 1000'."
-            )
-        asset, raw = words[0].upper(), words[1]
-        if not set(asset) <= ASSET_CHARS or len(asset) > 20:
-            raise ValidationError(f"Line {number}: {shown(words[0])} is not an asset symbol.")
         try:
-            amount = strict_decimal(raw, max_significant=storable_digits())
+            parsed = _asset_amount(line, what=what, known_assets=known_assets)
         except ValidationError as error:
-            raise ValidationError(f"Line {number}: {error.messages[0]}") from None
+            problems.append(f"Line {number}: {error.messages[0]}")
+            continue
+        if parsed is None:
+            continue
+        asset, amount = parsed
         if asset in result:
-            raise ValidationError(f"Line {number}: {asset} is listed twice.")
-        if known_assets is not None and asset not in known_assets:
-            raise ValidationError(f"Line {number}: the exchange has no asset {asset}.")
+            problems.append(f"Line {number}: {asset} is listed twice.")
+            continue
         result[asset] = amount
+    if problems:
+        raise ValidationError(problems)
     return result
+
+
+def _asset_amount(
+    line: str, *, what: str, known_assets: frozenset[str] | None
+) -> tuple[str, Decimal] | None:
+    """One line's asset and amount (None for a blank line), or `ValidationError` saying what
+    is wrong with it (without the line's number)."""
+    words = line.split()
+    if not words:
+        return None
+    if len(words) == 1 and ":" in words[0]:
+        words = words[0].split(":", 1)
+    elif len(words) == 3 and words[1] in (":", ","):
+        words = [words[0], words[2]]
+    elif words[0][-1:] in (":", ","):
+        words[0] = words[0][:-1]
+    if len(words) != 2:
+        raise ValidationError(f"write the asset and the {what}, e.g. 'USDC 1000'.")
+    asset, raw = words[0].upper(), words[1]
+    if not set(asset) <= ASSET_CHARS or len(asset) > 20:
+        raise ValidationError(f"{shown(words[0])} is not an asset symbol.")
+    amount = strict_decimal(raw, max_significant=storable_digits())
+    if known_assets is not None and asset not in known_assets:
+        raise ValidationError(f"the exchange has no asset {asset}.")
+    return asset, amount
 
 
 def format_asset_amounts(amounts: dict[str, Decimal]) -> str:

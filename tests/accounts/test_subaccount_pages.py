@@ -174,6 +174,24 @@ def test_settings_refuse_a_misread_number_or_an_unknown_asset(admin, on_sandbox,
     assert admin.subaccount.order_confirm_notional is None
 
 
+def test_settings_report_every_bad_threshold_line_at_once(admin, on_sandbox):
+    typed = "USDC 10\nSOL lots\nBTC\nUSDC 5\n<b> 3"
+    response = verified_client(admin.user).post(
+        f"/accounts/subaccounts/{admin.subaccount_id}/settings/", {**GUARD, "low_balance": typed}
+    )
+
+    page = response.content.decode()
+    for problem in (
+        "Line 2: &#x27;lots&#x27; is not a number.",
+        "Line 3: write the asset and the minimum, e.g. &#x27;USDC 1000&#x27;.",
+        "Line 4: USDC is listed twice.",
+        "Line 5: &#x27;&lt;b&gt;&#x27; is not an asset symbol.",
+    ):
+        assert problem in page
+    assert "SOL lots\nBTC\nUSDC 5\n&lt;b&gt; 3</textarea>" in page  # kept to correct
+    assert not LowBalanceThreshold.objects.exists()
+
+
 def test_settings_with_a_bad_threshold_line_name_the_line(admin, on_sandbox):
     response = verified_client(admin.user).post(
         f"/accounts/subaccounts/{admin.subaccount_id}/settings/",

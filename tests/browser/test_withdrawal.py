@@ -110,7 +110,7 @@ def test_withdrawal_with_totp_and_second_admin_approval(desk, page, _sandbox_sti
     page.fill("#id_quantity", "10")
     page.fill("#id_otp_code", request_code)
     page.click("#withdrawal-form button[type=submit]")
-    assert "wrong or was used already" in page.locator("#withdrawal-error").inner_text()
+    assert "wrong or was used already" in page.locator("#withdrawal-error-otp_code").inner_text()
 
     # Bob approves with his own code; the withdrawal is sent and shows in the exchange's history.
     _sign_in(page, desk, "bob", path)

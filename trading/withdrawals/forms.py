@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from accounts.fields import StrictAssetAmountsField, StrictDecimalField
 from accounts.forms import OtpCodeForm
@@ -12,16 +15,37 @@ class WithdrawalRequestForm(forms.Form):
     """Asset, quantity, address and two-factor code of a withdrawal request; the service
     checks the rest (limits, address book, the exchange's maximum)."""
 
-    asset = forms.CharField(max_length=20, required=False)
+    asset = forms.CharField(max_length=20)
     quantity = StrictDecimalField(label="Quantity", above_zero=True, stored=True)
-    address_id = forms.CharField(max_length=20, required=False)
-    otp_code = forms.CharField(max_length=20, required=False)
+    address_id = forms.CharField(max_length=20)
+    otp_code = forms.CharField(max_length=20)
 
-    def first_error(self) -> tuple[str, str]:
-        """(field, message) of the first problem, for the page's one error slot."""
-        for name, errors in self.errors.items():
-            return name, errors[0]
-        return "", ""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, words in (
+            ("asset", "Choose the asset to withdraw."),
+            ("address_id", "Choose an address from the address book."),
+            ("otp_code", "Type the two-factor code from your app."),
+        ):
+            self.fields[name].error_messages.update(required=words, max_length=words)
+
+    def clean_asset(self) -> str:
+        asset = self.cleaned_data["asset"].strip().upper()
+        if not asset.isalnum():
+            raise forms.ValidationError("Choose the asset to withdraw.")
+        return asset
+
+    def clean_address_id(self) -> str:
+        address_id = self.cleaned_data["address_id"].strip()
+        if not (address_id.isascii() and address_id.isdigit()):
+            raise forms.ValidationError("Choose an address from the address book.")
+        return address_id
+
+    def problems(self) -> dict[str, str]:
+        """Every problem at once, by the field it is shown beside (the address select's
+        slot is "address", as the service names it)."""
+        slot = {"address_id": "address", NON_FIELD_ERRORS: "form"}
+        return {slot.get(name, name): " ".join(errors) for name, errors in self.errors.items()}
 
 
 class AddressForm(OtpCodeForm):

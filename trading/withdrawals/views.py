@@ -74,7 +74,7 @@ async def _render_page(
     subaccount: Subaccount,
     *,
     form: dict | None = None,
-    error: WithdrawalError | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = await sync_to_async(_context)(request, subaccount)
@@ -89,7 +89,7 @@ async def _render_page(
         for item in figures["history"]
     ]
     context["form"] = form or {}
-    context["error"] = error
+    context["errors"] = errors or {}
     return await sync_to_async(render)(
         request, "trading/withdrawals/withdrawals.html", context, status=status
     )
@@ -135,9 +135,7 @@ async def withdrawal_request_view(
     form = {key: request.POST.get(key, "") for key in ("asset", "quantity", "address_id")}
     parsed = WithdrawalRequestForm(request.POST)
     if not parsed.is_valid():
-        field, message = parsed.first_error()
-        error = WithdrawalError(message, field=field)
-        return await _render_page(request, subaccount, form=form, error=error)
+        return await _render_page(request, subaccount, form=form, errors=parsed.problems())
     try:
         record = await withdrawal_request(
             actor=request.user,
@@ -149,7 +147,8 @@ async def withdrawal_request_view(
             ip=client_ip(request),
         )
     except WithdrawalError as error:
-        return await _render_page(request, subaccount, form=form, error=error)
+        errors = {error.field or "form": error.message}
+        return await _render_page(request, subaccount, form=form, errors=errors)
     await sync_to_async(_say)(request, record)
     return HttpResponseRedirect(_page_url(subaccount))
 

@@ -113,9 +113,31 @@ async def test_a_refusal_is_shown_beside_its_field(desk, on_sandbox):
 
     page = response.content.decode()
     assert response.status_code == 200
-    error = page.split('id="withdrawal-error">', 1)[1].split("</p>", 1)[0]
+    error = page.split('id="withdrawal-error-quantity">', 1)[1].split("</p>", 1)[0]
     assert error == "Over the daily limit: 1000 USDC a day, 0 requested today, 1000 left."
     assert 'value="1500"' in page  # what was typed stays in the form
+    assert not await WithdrawalRequest.objects.aexists()
+
+
+async def test_every_problem_of_the_request_is_shown_at_once_beside_its_field(desk, on_sandbox):
+    client = await verified(desk.alice)
+
+    response = await client.post(
+        _page_url(desk) + "request/",
+        {"asset": "", "quantity": "1e3", "address_id": "", "otp_code": ""},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+
+    def beside(field: str) -> str:
+        return page.split(f'id="withdrawal-error-{field}">', 1)[1].split("</p>", 1)[0]
+
+    assert beside("asset") == "Choose the asset to withdraw."
+    assert beside("address") == "Choose an address from the address book."
+    assert "&#x27;1e3&#x27;" in beside("quantity")
+    assert beside("otp_code") == "Type the two-factor code from your app."
+    assert 'value="1e3"' in page  # what was typed stays in the form
     assert not await WithdrawalRequest.objects.aexists()
 
 
