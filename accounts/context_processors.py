@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.models import UserPreference
@@ -34,3 +35,24 @@ def theme(request: HttpRequest) -> dict[str, Any]:
     if chosen not in UserPreference.Theme.values:
         chosen = UserPreference.Theme.LIGHT
     return {"theme": chosen}
+
+
+def admin_link(request: HttpRequest) -> dict[str, Any]:
+    """`can_use_admin`: whether Django's admin (/admin/) has anything for the user, so that
+    the navigation offers it only then. The admin lets in active staff and lists the models
+    whose admin gives them a permission (a superuser holds them all); staff without any find
+    "You don't have permission to view or edit anything." (the demo admin's one permission,
+    adding subaccounts, is used on the dashboard's own page, not in the admin).
+
+    Read only when a template asks (the navigation), and not inside the event loop, where
+    the database may not be queried: there only a superuser is offered the link."""
+    user = getattr(request, "user", None)
+
+    def can_use_admin() -> bool:
+        if user is None or not (user.is_active and user.is_staff):
+            return False
+        if user.is_superuser:
+            return True
+        return not _in_event_loop() and bool(admin.site.get_app_list(request))
+
+    return {"can_use_admin": can_use_admin}

@@ -72,3 +72,29 @@ def test_the_admin_site_needs_a_two_factor_verified_session(db):
 
     assert unverified.status_code == 302 and unverified["Location"].startswith("/admin/login/")
     assert verified.status_code == 200
+
+
+def _nav_offers_admin(user) -> bool:
+    html = verified_client(user).get("/accounts/subaccounts/").content.decode()
+    return '<a href="/admin/">Admin</a>' in html
+
+
+def test_the_admin_link_is_offered_only_to_whom_the_admin_has_something(db):
+    root = SuperuserFactory()
+    bare_staff = UserFactory(is_staff=True)
+    demo_admin = UserFactory(is_staff=True)  # staff who may add subaccounts, on the desk's page
+    demo_admin.user_permissions.add(Permission.objects.get(codename="add_subaccount"))
+    staff_with_a_model = UserFactory(is_staff=True)
+    staff_with_a_model.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+    member = UserFactory()
+
+    assert _nav_offers_admin(root)
+    assert _nav_offers_admin(staff_with_a_model)
+    assert not _nav_offers_admin(bare_staff)
+    assert not _nav_offers_admin(demo_admin)
+    assert not _nav_offers_admin(member)
+    index = verified_client(staff_with_a_model).get("/admin/").content.decode()
+    assert "permission to view or edit anything" not in index
+    assert "permission to view or edit anything" in (
+        verified_client(demo_admin).get("/admin/").content.decode()
+    )
