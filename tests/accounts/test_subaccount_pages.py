@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -200,3 +201,18 @@ def test_settings_with_a_bad_threshold_line_name_the_line(admin, on_sandbox):
 
     assert "Line 2: &#x27;lots&#x27; is not a number." in response.content.decode()
     assert not LowBalanceThreshold.objects.exists()
+
+
+def test_the_server_refuses_every_settings_field_the_page_marks_required(admin, on_sandbox):
+    client = verified_client(admin.user)
+    url = f"/accounts/subaccounts/{admin.subaccount_id}/settings/"
+    page = client.get(url).content.decode()
+    marked = re.findall(r'<(?:input|textarea|select)[^>]*\bname="(\w+)"[^>]*\brequired\b', page)
+
+    for name in marked:
+        response = client.post(url, {**GUARD, "exchange_label": "desk-a", name: ""})
+        assert response.status_code == 200, name
+        assert f'data-field="{name}"' in response.content.decode(), name
+    # the exchange's label is optional on the page, and so on the server
+    assert marked == ["order_confirm_equity_pct", "order_confirm_price_pct"]
+    assert client.post(url, {**GUARD, "exchange_label": ""}).status_code == 302
