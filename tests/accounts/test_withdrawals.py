@@ -32,7 +32,11 @@ def _url(subaccount_id: int, suffix: str = "") -> str:
 def test_adding_an_address_needs_a_fresh_code(admins):
     first, _ = admins
     client = verified_client(first.user)
-    form = {"blockchain": "Solana", "address": "So1DestAddr", "label": "cold"}
+    form = {
+        "blockchain": "Solana",
+        "address": "So1DestAddress9xQeWvG816bUx9EPjHmaT23y",
+        "label": "cold",
+    }
 
     refused = client.post(_url(first.subaccount_id), {**form, "otp_code": "12345x"})
     accepted = client.post(_url(first.subaccount_id), {**form, "otp_code": _code(first.user)})
@@ -40,7 +44,11 @@ def test_adding_an_address_needs_a_fresh_code(admins):
     assert "That two-factor code is not right" in refused.content.decode()
     assert accepted.status_code == 302
     entry = WithdrawalAddress.objects.get()
-    assert (entry.address, entry.added_by, entry.usable) == ("So1DestAddr", first.user, False)
+    assert (entry.address, entry.added_by, entry.usable) == (
+        "So1DestAddress9xQeWvG816bUx9EPjHmaT23y",
+        first.user,
+        False,
+    )
     assert list(
         AuditEvent.objects.filter(action="withdrawal_address_add")
         .order_by("id")
@@ -163,3 +171,102 @@ def test_a_limit_that_is_not_a_plain_number_is_refused_not_misread(admins, typed
 
     assert message in response.content.decode()
     assert not WithdrawalLimit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("blockchain", "address", "words"),
+    [
+        (
+            "Solana",
+            "<script>x</script>",
+            "An address is one word of letters and digits: no spaces, line breaks, control "
+            "characters, angle brackets or quotes.",
+        ),
+        (
+            "Solana",
+            "So1DestAddr",
+            "Not an address on Solana: 32 to 44 base58 characters (letters and digits without 0, "
+            "O, I and l).",
+        ),
+        (
+            "Ethereum",
+            "0x12345",
+            "Not an address on Ethereum: 0x followed by 40 hexadecimal digits.",
+        ),
+        (
+            "Bitcoin",
+            "bc1qBADaddress",
+            "Not an address on Bitcoin: bc1 followed by bech32 characters, or 26 to 35 base58 "
+            "characters starting with 1 or 3.",
+        ),
+        (
+            "Cardano",
+            "addr1 qx",
+            "An address is one word of letters and digits: no spaces, line breaks, control "
+            "characters, angle brackets or quotes.",
+        ),
+        ("Narnia", "anything", "Choose one of the exchange&#x27;s blockchains"),
+    ],
+)
+def test_an_address_not_in_its_chains_format_is_refused_and_kept_to_correct(
+    admins, blockchain, address, words
+):
+    first, _ = admins
+    client = verified_client(first.user)
+    form = {"blockchain": blockchain, "address": address, "label": "cold"}
+
+    response = client.post(_url(first.subaccount_id), {**form, "otp_code": _code(first.user)})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert words in page
+    assert "<script>x" not in page
+    assert 'name="label" value="cold"' in page
+    assert not WithdrawalAddress.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("blockchain", "address"),
+    [
+        ("Solana", "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"),
+        ("Ethereum", "0x52908400098527886E0F7030069857D2E4169EE7"),
+        ("Arbitrum", "0xde0b295669a9fd93d5f28d9ec85e40f4cb697bae"),
+        ("Bitcoin", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"),
+        ("Bitcoin", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"),
+        ("Bitcoin", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"),
+        (
+            "Cardano",
+            "addr1qx2fxv2umyhttkxyxp8x0dlpdt3k6cwng5pxj3jhsydzer3n0d3vllmyqwsx5wktcd8cc3sq835lu7drv2xwl2wywfgse35a3x",
+        ),
+    ],
+)
+def test_an_address_in_its_chains_format_is_added(admins, blockchain, address):
+    first, _ = admins
+    client = verified_client(first.user)
+    form = {"blockchain": blockchain, "address": address, "label": "cold"}
+
+    response = client.post(_url(first.subaccount_id), {**form, "otp_code": _code(first.user)})
+
+    assert response.status_code == 302
+    assert WithdrawalAddress.objects.get().address == address
+
+
+def test_the_service_refuses_a_bad_address_whoever_calls_it(admins):
+    from accounts.errors import ServiceError
+    from trading.withdrawals.settings_services import withdrawal_address_add
+
+    first, _ = admins
+    verified_client(first.user)  # enrols the admin's two-factor device
+
+    with pytest.raises(ServiceError) as refused:
+        withdrawal_address_add(
+            actor=first.user,
+            subaccount=first.subaccount,
+            blockchain="Solana",
+            address="<script>x</script>",
+            label="",
+            otp_code=_code(first.user),
+        )
+
+    assert refused.value.field == "address"
+    assert not WithdrawalAddress.objects.exists()

@@ -9,6 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 
 from accounts.fields import StrictAssetAmountsField, StrictDecimalField
 from accounts.forms import OtpCodeForm
+from trading.withdrawals.addresses import BLOCKCHAINS
 
 
 class WithdrawalRequestForm(forms.Form):
@@ -49,7 +50,17 @@ class WithdrawalRequestForm(forms.Form):
 
 
 class AddressForm(OtpCodeForm):
-    blockchain = forms.CharField(max_length=40)
+    """A new address of the book: the blockchain chosen among the exchange's, the address
+    checked in its format by the service (`withdrawal_address_add`)."""
+
+    blockchain = forms.ChoiceField(
+        choices=[("", "Choose a blockchain")] + [(name, name) for name in BLOCKCHAINS],
+        error_messages={
+            "required": "Choose the blockchain of the address.",
+            "invalid_choice": "Choose one of the exchange's blockchains (Solana, Ethereum, "
+            "Bitcoin, ...).",
+        },
+    )
     address = forms.CharField(max_length=200)
     label = forms.CharField(max_length=80, required=False)
     field_order = ["blockchain", "address", "label", "otp_code"]

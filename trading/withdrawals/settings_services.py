@@ -17,6 +17,7 @@ from accounts.errors import ServiceError
 from accounts.fresh_code import fresh_code_require
 from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
+from trading.withdrawals.addresses import address_problem, blockchain_problem
 from trading.withdrawals.models import WithdrawalAddress, WithdrawalLimit, WithdrawalPolicy
 
 T = TypeVar("T")
@@ -61,12 +62,19 @@ def withdrawal_address_add(
     otp_code: str,
     ip: str | None = None,
 ) -> WithdrawalAddress:
-    """Add an address to the book (not usable until confirmed and, if required, approved)."""
+    """Add an address to the book (not usable until confirmed and, if required, approved).
+
+    The blockchain must be one the exchange names and the address must have its format
+    (`trading.withdrawals.addresses`); `ServiceError` naming the field otherwise."""
     blockchain, address = blockchain.strip(), address.strip()
 
     def check() -> None:
-        if not blockchain or not address:
-            raise ServiceError("Give both the blockchain and the address.", field="address")
+        problem = blockchain_problem(blockchain)
+        if problem is not None:
+            raise ServiceError(problem, field="blockchain")
+        problem = address_problem(blockchain, address)
+        if problem is not None:
+            raise ServiceError(problem, field="address")
 
     def apply(_: None) -> tuple[WithdrawalAddress, dict[str, Any]]:
         # Looked up after the code is checked, as always: a duplicate still uses the code.
