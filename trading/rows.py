@@ -168,17 +168,18 @@ def order_row(order: Order, market: Market | None = None, *, by: str = "") -> di
     }
 
 
-def fee_text(fee: Decimal | None, asset: str, *, grouped: bool = True) -> str:
-    """A fee by its asset's rule: in USDC to the cent, as the PnL pages show fees ("0.20"); in
-    another asset as charged, without trailing zeros (its size can be below any step)."""
+def _fee_text(fee: Decimal | None, asset: str) -> str:
+    """A fee on a page by its asset's rule: in USDC to the cent, as the PnL pages show fees
+    ("0.20"); in another asset as charged, without trailing zeros (its size can be below any
+    step). A CSV keeps every fee as charged (`trading.formatting`)."""
     if asset == "USDC":
-        return fixed(fee, USDC_PLACES, grouped=grouped)
+        return fixed(fee, USDC_PLACES, grouped=True)
     return plain(fee)
 
 
 def fill_row(fill: Fill, market: Market | None = None) -> dict[str, Any]:
     """One fill as the history table shows it: price and quantity by `market`'s tick and
-    step, the fee by its asset's rule (`fee_text`)."""
+    step, the fee by its asset's rule (`_fee_text`)."""
     return {
         "time": utc_time(fill.timestamp, with_date=True),
         "symbol": fill.symbol,
@@ -186,7 +187,7 @@ def fill_row(fill: Fill, market: Market | None = None) -> dict[str, Any]:
         "side_class": "bid" if fill.side.value == "Bid" else "ask",
         "price": price_text(fill.price, market),
         "quantity": quantity_text(fill.quantity, market),
-        "fee": f"{fee_text(fill.fee, fill.fee_symbol)} {fill.fee_symbol}",
+        "fee": f"{_fee_text(fill.fee, fill.fee_symbol)} {fill.fee_symbol}",
         "maker": "maker" if fill.is_maker else "taker",
         "order_id": fill.order_id,
     }
