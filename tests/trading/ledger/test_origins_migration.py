@@ -7,10 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tests.migrating import old_desk, previous_release, upgrade
 from trading.ledger.checkpoints import members_of
 from trading.models import OrderTicket
 from trading.models.ledger import LedgerEntry
@@ -20,13 +19,9 @@ BEFORE = [("accounts", "0005_team_setting"), ("trading", "0018_reservation_index
 
 @pytest.mark.django_db(transaction=True)
 def test_tickets_and_fills_of_the_previous_release_keep_their_member():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    old = previous_release(BEFORE)
     alice = old.get_model("auth", "User").objects.create(username="alice")
-    desk = old.get_model("accounts", "Subaccount").objects.create(
-        name="Old desk", api_public_key="k", api_secret_sealed="s"
-    )
+    desk = old_desk(old)
     old.get_model("trading", "OrderTicket").objects.create(
         token="ticket:old",
         client_id=42,
@@ -51,9 +46,7 @@ def test_tickets_and_fills_of_the_previous_release_keep_their_member():
             client_id=client_id,
         )
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    upgrade()
 
     ticket = OrderTicket.objects.get()
     assert (ticket.client_id, ticket.order_id, ticket.strategy_id) == (42, "111", "")

@@ -7,11 +7,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.models import Subaccount
+from tests.migrating import old_desk, previous_release, upgrade
 from trading.risk.reservations import reservations_in_flight
 
 BEFORE = [("accounts", "0005_team_setting"), ("trading", "0017_pnl_reconciliation")]
@@ -19,13 +18,9 @@ BEFORE = [("accounts", "0005_team_setting"), ("trading", "0017_pnl_reconciliatio
 
 @pytest.mark.django_db(transaction=True)
 def test_reservations_of_the_previous_release_still_count_after_the_upgrade():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    old = previous_release(BEFORE)
     alice = old.get_model("auth", "User").objects.create(username="alice")
-    desk = old.get_model("accounts", "Subaccount").objects.create(
-        name="Old desk", api_public_key="k", api_secret_sealed="s"
-    )
+    desk = old_desk(old)
     reservation = old.get_model("trading", "RiskReservation")
     now = timezone.now()
     reservation.objects.create(  # the order is on its way to the exchange
@@ -41,9 +36,7 @@ def test_reservations_of_the_previous_release_still_count_after_the_upgrade():
         until=now + timedelta(hours=1),
     )
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    upgrade()
 
     in_flight = reservations_in_flight(Subaccount.objects.get(), now - timedelta(seconds=5))
     assert sorted(in_flight) == [

@@ -7,9 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from tests.migrating import old_desk, previous_release, upgrade
 from trading.withdrawals.models import (
     WithdrawalAddress,
     WithdrawalLimit,
@@ -22,14 +21,10 @@ BEFORE = [("accounts", "0003_subaccount_confirm_guard"), ("trading", "0010_kill_
 
 @pytest.mark.django_db(transaction=True)
 def test_withdrawal_rows_of_the_previous_release_are_read_through_the_new_models():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+    old = previous_release(BEFORE)
     alice = old.get_model("auth", "User").objects.create(username="alice")
     bob = old.get_model("auth", "User").objects.create(username="bob")
-    desk = old.get_model("accounts", "Subaccount").objects.create(
-        name="Old desk", api_public_key="k", api_secret_sealed="s"
-    )
+    desk = old_desk(old)
     old.get_model("accounts", "WithdrawalPolicy").objects.create(
         subaccount=desk, second_admin_required=False
     )
@@ -56,9 +51,7 @@ def test_withdrawal_rows_of_the_previous_release_are_read_through_the_new_models
         requested_by=alice,
     )
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    upgrade()
 
     address = WithdrawalAddress.objects.get()
     assert (address.subaccount.name, address.label, address.added_by.username) == (
@@ -76,13 +69,10 @@ def test_withdrawal_rows_of_the_previous_release_are_read_through_the_new_models
 
 @pytest.mark.django_db(transaction=True)
 def test_the_moved_models_keep_their_content_types_and_so_their_permissions():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
+    previous_release(BEFORE)
     old_type = ContentType.objects.get_or_create(app_label="accounts", model="withdrawaladdress")[0]
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    upgrade()
 
     ContentType.objects.clear_cache()
     assert ContentType.objects.get_for_model(WithdrawalAddress).pk == old_type.pk
