@@ -325,9 +325,7 @@ def order_body(
         )
         if check.problems:
             problem = check.problems[0]
-            raise InvalidOrderError(
-                problem.message, field=problem.field, action="Correct the order ticket."
-            )
+            raise InvalidOrderError(problem.message, field=problem.field)
         quantity, price, quote_quantity = check.quantity, check.price, check.quote_quantity
     if client_id is None:
         client_id = new_client_id()

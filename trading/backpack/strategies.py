@@ -67,7 +67,6 @@ class StrategyMethods:
             raise InvalidOrderError(
                 f"quantity {amount} is not on the step size {market.step_size}.",
                 field="quantity",
-                action="Correct the order ticket.",
             )
         for name, value in (("duration", duration_ms), ("interval", interval_ms)):
             if type(value) is not int or value <= 0:

@@ -128,6 +128,5 @@ class TriggerMethods(_Base):
                 raise InvalidOrderError(
                     f"{field} {price} is not on the tick size {market.tick_size}.",
                     field=field,
-                    action="Correct the order ticket.",
                 )
         return price

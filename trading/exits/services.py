@@ -38,7 +38,7 @@ class ExitError(ServiceError):
 
 
 # What to correct on the position card's exit form, by the field the exchange client names
-# (its own default speaks of the order ticket, which is not where an exit is typed).
+# (its own words, "Correct the order and send it again.", name no form).
 EXIT_CORRECTIONS = {
     "triggerPrice": "Correct the trigger price in the exit form.",
     "price": "Correct the limit price in the exit form.",

@@ -43,8 +43,8 @@ from trading.twap.selectors import twaps_changed
 
 MS = 1000
 
-# What to correct on the TWAP form, by the field the exchange client names (its own words
-# speak of the order ticket, which is not where a TWAP is typed).
+# What to correct on the TWAP form, by the field the exchange client names (its own words,
+# "Correct the order and send it again.", name no form).
 TWAP_CORRECTIONS = {"quantity": "Correct the size in the TWAP form."}
 TWAP_CORRECTION = "Correct the TWAP form's size, duration, interval and slippage tolerance."
 
