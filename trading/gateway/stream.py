@@ -18,6 +18,7 @@ subscribed, the key is admitted again as a new request would be, every `RECHECK_
 when the member's roles change or the key is revoked (`accounts.live`): revoked or expired
 (4401), or its member no longer has the role on the subaccount (4403), the socket gets a
 refusal frame saying why and closes with that code.
+`account.rfqUpdate` is taken but silent: the desk makes no RFQs.
 Public streams (depth, trades, ticker...) need no signature; a socket that asks for some gets
 its own upstream connection for them (the session's `StreamClient`, which reconnects and
 resubscribes), frames relayed as they come.
@@ -45,7 +46,9 @@ from trading.relay import runtime
 from trading.relay.groups import script_stream_group
 from trading.relay.members import FanoutMemberMixin
 
-KINDS = ("account.orderUpdate", "account.positionUpdate")
+# The desk makes no RFQs: `account.rfqUpdate` is taken and stays silent (ccxt.pro's
+# `watch_orders()` subscribes to it beside the order updates, in one request).
+KINDS = ("account.orderUpdate", "account.positionUpdate", "account.rfqUpdate")
 ERR_BAD_REQUEST = 4000
 ERR_AUTH = 4001
 ERR_STREAM = 4006

@@ -74,6 +74,20 @@ async def test_ccxt_pro_watches_its_orders_through_the_desk(desk: Desk, scripts:
     assert desk.upstream.connections() == 1
 
 
+async def test_ccxt_pro_watches_every_market_through_the_desk(desk: Desk, scripts: Any) -> None:
+    # watch_orders() with no symbol subscribes to the order and RFQ updates in one request: the
+    # desk, which makes no RFQs, takes both (it refused the whole request before)
+    watcher = scripts("watch", pro=True)
+    script = scripts("trade")
+    await script.load_markets()
+    await eventually(lambda: desk.upstream.connections() == 1, 15, "the relay's upstream socket")
+
+    placed: set[str] = set()
+    seen = await _until_seen(asyncio.create_task(watcher.watch_orders()), script, placed)
+
+    assert placed & {o["id"] for o in seen}
+
+
 def _subscribe(api_key: str, secret: str, *, id: int = 1) -> str:
     signature = ws_signature(Credentials(api_key, secret), time.time_ns() // 1_000_000)
     signature[0] = api_key
