@@ -15,7 +15,8 @@ JSON_TYPE = "application/json; charset=utf-8"
 
 
 class Refusal(Exception):  # noqa: N818 - the exchange's word
-    """The desk refuses a script's request; rendered once, at the endpoint's edge."""
+    """The desk refuses a script's request; rendered once, at the endpoint's edge.
+    `audited`: the refusal is in the audit log already (the risk gate records its own)."""
 
     def __init__(
         self, status: int, code: str, message: str, *, retry_after: float | None = None
@@ -25,6 +26,7 @@ class Refusal(Exception):  # noqa: N818 - the exchange's word
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        self.audited = False
 
     def parts(self) -> tuple[int, str, bytes, str | None]:
         """(status, content type, body, Retry-After or None) of the refusal."""

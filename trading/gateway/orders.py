@@ -80,7 +80,14 @@ async def _notional(order: dict[str, Any], side: Side) -> Decimal:
     return quantity * best
 
 
-async def _gate(caller: Caller, order: dict[str, Any]) -> int | None:
+def _gate_refusal(refused: RiskRefused) -> Refusal:
+    """The gate's refusal, which the gate audited already (`_not_sent` audits no other)."""
+    refusal = gate_refusal(refused)
+    refusal.audited = True
+    return refusal
+
+
+async def _gate(caller: Caller, order: dict[str, Any], ip: str | None) -> int | None:
     symbol, side, reduce_only = order_fields(order)
     try:
         notional = Decimal(0) if reduce_only else await _notional(order, side)
@@ -92,9 +99,11 @@ async def _gate(caller: Caller, order: dict[str, Any]) -> int | None:
             notional=notional,
             reduce_only=reduce_only,
             quote=order_quote(symbol),
+            ip=ip,
+            context={**order, "via": caller.via},
         )
     except RiskRefused as refused:
-        raise gate_refusal(refused) from None
+        raise _gate_refusal(refused) from None
     except EXCHANGE_ERRORS as error:
         raise Refusal(
             502,
@@ -196,14 +205,17 @@ def _not_sent(
     ip: str | None,
     result: str,
     message: str,
+    audited: int | None = None,
 ) -> None:
     """Refused before the exchange (or refused by it): headroom freed, tickets rejected,
-    each order audited with `result`."""
+    each order audited with `result` (but the one at index `audited`, which the risk gate
+    audited as it refused it)."""
     with transaction.atomic():
         for reservation in reservations:
             _settle(reservation_id=reservation, placed=False)
         tickets_finish(tickets, [(OrderTicket.Outcome.REJECTED, "", message)] * len(tickets))
-        _audit_each(caller, orders, ip, result, message)
+        unaudited = [order for i, order in enumerate(orders) if i != audited]
+        _audit_each(caller, unaudited, ip, result, message)
 
 
 def _answered(
@@ -300,15 +312,19 @@ async def orders_place(
                     result=gated.result,
                     reservation_id=gated.reservation,
                     stops=gated.stops,
+                    ip=ip,
+                    context={**orders[0], "via": caller.via},
                 )
             except RiskRefused as refused:
-                raise gate_refusal(refused) from None
+                raise _gate_refusal(refused) from None
             reservations.append(reserved)
         for order in orders[len(reservations) :]:
-            reservations.append(await _gate(caller, order))
+            reservations.append(await _gate(caller, order, ip))
     except Refusal as refusal:
         denied = AuditEvent.Result.DENIED
-        await _not_sent(caller, orders, tickets, reservations, ip, denied, refusal.message)
+        # the order being gated when the refusal came (the gate audited it if it refused it)
+        audited = len(reservations) if refusal.audited else None
+        await _not_sent(caller, orders, tickets, reservations, ip, denied, refusal.message, audited)
         raise
     route = R.ORDERS_BATCH if served.batch else R.ORDER_PLACE
     try:

@@ -234,7 +234,14 @@ def _check_and_reserve(
 
 @sync_to_async
 def _breach_record(
-    *, actor: Any, subaccount: Subaccount, order: GateOrder, result: GateResult, action: str
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    order: GateOrder,
+    result: GateResult,
+    action: str,
+    ip: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> None:
     signed_in = getattr(actor, "is_authenticated", False)
     RiskBreach.objects.create(
@@ -250,6 +257,7 @@ def _breach_record(
         action=action,
         subaccount=subaccount,
         parameters={
+            **(context or {}),
             "symbol": order.symbol,
             "side": "Bid" if order.buy else "Ask",
             "notional": order.notional,
@@ -257,6 +265,7 @@ def _breach_record(
         },
         result=AuditEvent.Result.DENIED,
         detail=result.message,
+        ip=ip,
     )
 
 
@@ -271,6 +280,8 @@ async def risk_gate_admit(
     quote: str = "USDC",
     action: str = "order_place",
     read: ExposureRead | None = None,
+    ip: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> int | None:
     """Pass one order through the gate before it is signed; return its reservation id.
 
@@ -281,7 +292,9 @@ async def risk_gate_admit(
     subaccount's and the member's limits with the exposure read now plus orders in flight;
     a refusal is recorded and raised as `RiskRefused`. Call `risk_reservation_settle` after
     the exchange answered. `read`: the exposure when the caller read it already (the ticket
-    reads it while it claims its token); read now when None.
+    reads it while it claims its token); read now when None. A refusal is audited once, by
+    the gate, with `ip` and `context` (what the caller knows of the order: its fields, the
+    key it came through) beside the gate's own fields.
     """
     order = risk_gate_order(
         symbol=symbol, side=side, notional=notional, quote=quote, reduce_only=reduce_only
@@ -301,6 +314,8 @@ async def risk_gate_admit(
         reservation_id=reservation_id,
         stops=stops,
         action=action,
+        ip=ip,
+        context=context,
     )
 
 
@@ -322,13 +337,22 @@ async def risk_gate_conclude(
     reservation_id: int | None,
     stops: list[AlertChange],
     action: str = "order_place",
+    ip: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> int | None:
     """After `risk_gate_reserve_now`'s transaction: the bells of any loss stop pushed; a
-    refusal recorded and raised as `RiskRefused`; else the reservation id."""
+    refusal recorded (audited with `ip` and `context`, see `risk_gate_admit`) and raised as
+    `RiskRefused`; else the reservation id."""
     await alerts_push(stops)
     if not result.allowed:
         await _breach_record(
-            actor=actor, subaccount=subaccount, order=order, result=result, action=action
+            actor=actor,
+            subaccount=subaccount,
+            order=order,
+            result=result,
+            action=action,
+            ip=ip,
+            context=context,
         )
         raise RiskRefused(result.message, limit=result.limit)
     return reservation_id

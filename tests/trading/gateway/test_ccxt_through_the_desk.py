@@ -136,6 +136,58 @@ async def test_an_order_over_a_risk_limit_is_refused_in_the_exchanges_error_shap
     assert open_orders == []
 
 
+def _audit_after(desk: Desk, first: int) -> list[list[Any]]:
+    return desk.shell(
+        "import json; from accounts.models import AuditEvent; "
+        "print(json.dumps([[e.result, e.ip_address, e.parameters.get('price'), "
+        "e.parameters.get('via', ''), e.parameters.get('limit')] for e in "
+        f"AuditEvent.objects.filter(action='order_place', pk__gt={first}).order_by('pk')]))"
+    )
+
+
+def _last_audit(desk: Desk) -> int:
+    return desk.shell(
+        "import json; from accounts.models import AuditEvent; "
+        "print(json.dumps(AuditEvent.objects.order_by('-pk').values_list('pk', flat=True)"
+        ".first() or 0))"
+    )
+
+
+async def test_an_order_refused_by_the_gate_is_audited_once_naming_its_key(
+    desk: Desk, scripts: Any
+) -> None:
+    # one row per order, with the key and the address it came from, and the limit it broke
+    # (the gate's record and the endpoint's made two rows, the gate's without either)
+    script = scripts("trade")
+    await script.load_markets()
+    first = _last_audit(desk)
+
+    with pytest.raises(ccxt.OperationRejected):
+        await script.create_order("ETH/USDC", "limit", "buy", 1, 3400)
+    with pytest.raises(ccxt.OperationRejected):
+        await script.create_orders(
+            [
+                {
+                    "symbol": "ETH/USDC",
+                    "type": "limit",
+                    "side": "buy",
+                    "amount": 0.1,
+                    "price": 3301,
+                },
+                {"symbol": "ETH/USDC", "type": "limit", "side": "buy", "amount": 1, "price": 3302},
+            ]
+        )
+    rows = sorted(_audit_after(desk, first), key=lambda r: r[2])  # the batch's in any order
+
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("denied", "127.0.0.1", "3301"),  # not sent: its batch was refused
+        ("denied", "127.0.0.1", "3302"),
+        ("denied", "127.0.0.1", "3400"),
+    ]
+    assert all(r[3].startswith("script key trade (") for r in rows)
+    assert [r[4] for r in rows] == [None, "max_order_notional", "max_order_notional"]
+
+
 async def test_ccxt_places_a_batch_through_the_desk_each_order_gated(scripts: Any) -> None:
     script = scripts("trade")
     await script.load_markets()
