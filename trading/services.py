@@ -239,7 +239,7 @@ async def order_place(
     try:
         read = await exposure if exposure is not None else None
         reservation = await _ticket_gate(
-            actor=actor, subaccount=subaccount, ticket=ticket, read=read
+            actor=actor, subaccount=subaccount, ticket=ticket, read=read, ip=ip
         )
     except RiskRefused as refused:
         await _ticket_finish(record, outcome=OrderTicket.Outcome.REJECTED, message=refused.message)
@@ -338,10 +338,16 @@ def _discard(task: asyncio.Future[Any] | None) -> None:
 
 
 async def _ticket_gate(
-    *, actor: Any, subaccount: Subaccount, ticket: Ticket, read: ExposureRead | None = None
+    *,
+    actor: Any,
+    subaccount: Subaccount,
+    ticket: Ticket,
+    read: ExposureRead | None = None,
+    ip: str | None = None,
 ) -> int | None:
     """The risk gate for a ticket (before anything is signed); its reservation id. `read`:
-    the subaccount's exposure, read from the exchange while the ticket was claimed."""
+    the subaccount's exposure, read from the exchange while the ticket was claimed. A
+    refusal is audited by the gate with the ticket's fields and `ip`."""
     notional = Decimal(0) if ticket.reduce_only else await ticket_notional(ticket)
     return await risk_gate_admit(
         actor=actor,
@@ -352,6 +358,8 @@ async def _ticket_gate(
         reduce_only=ticket.reduce_only,
         quote=ticket.symbol.split("_")[1] if "_" in ticket.symbol else "USDC",
         read=read,
+        ip=ip,
+        context=ticket.audit_parameters(),
     )
 
 

@@ -59,6 +59,9 @@ async def assert_refused(desk, html: str, message: str, limit: str) -> None:
     assert (breach.limit, breach.member_name, breach.message) == (limit, "trader", message)
     event = await AuditEvent.objects.filter(action="order_place").afirst()
     assert (event.result, event.detail) == ("denied", message)
+    # the refused ticket as it was typed, and where it came from, beside the gate's figures
+    assert (event.ip_address, event.parameters["quantity"]) == ("127.0.0.1", "1.00")
+    assert event.parameters["limit"] == limit
     assert await RiskReservation.objects.acount() == 0
 
 
