@@ -3,6 +3,10 @@
 - An address (path and query string) longer than `MAX_URL_BYTES` answers 414.
 - A body larger than Django's `DATA_UPLOAD_MAX_MEMORY_SIZE` answers 413.
 
+Scripts' requests (``/bpx/...``, the exchange's protocol) get the words in the exchange's
+error shape, ``{"code": "INVALID_CLIENT_REQUEST", "message": ...}``, which their clients read;
+browsers get a page.
+
 Two places enforce this, with the same limits and words:
 
 - `RequestLimits`, an ASGI middleware in front of Django, under any ASGI server;
@@ -21,11 +25,13 @@ Two places enforce this, with the same limits and words:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 MAX_URL_BYTES = 8192
+SCRIPT_PREFIX = b"/bpx/"  # the exchange's protocol for scripts (trading.gateway)
 DISCARD_SECONDS = 10  # how long a refused client may go on sending before it is cut off
 
 logger = logging.getLogger(__name__)
@@ -66,6 +72,15 @@ def refusal_page(title: str, words: str) -> bytes:
     ).encode()
 
 
+def refusal(target: bytes, title: str, words: str) -> tuple[bytes, bytes]:
+    """(content type, body) of a refusal of a request for `target` (its path and query): the
+    exchange's error shape for a script's, a page for a browser's."""
+    if target.startswith(SCRIPT_PREFIX):
+        body = json.dumps({"code": "INVALID_CLIENT_REQUEST", "message": words}).encode()
+        return b"application/json; charset=utf-8", body
+    return b"text/html; charset=utf-8", refusal_page(title, words)
+
+
 class RequestLimits:
     """ASGI middleware: 414 for a long address, 413 for a large body (declared by
     Content-Length, or counted while a chunked body arrives), before Django reads it."""
@@ -80,14 +95,15 @@ class RequestLimits:
         target = len(scope.get("raw_path") or scope["path"].encode()) + (
             len(query) + 1 if query else 0
         )
+        path = scope.get("raw_path") or scope["path"].encode()
         if target > MAX_URL_BYTES:
-            return await _refuse(send, *URL_TOO_LONG)
+            return await _refuse(send, path, *URL_TOO_LONG)
         headers = dict(scope.get("headers") or [])
         limit = body_limit()
         declared = headers.get(b"content-length")
         if declared is not None:
             if declared.isdigit() and int(declared) > limit:
-                return await _refuse(send, *body_too_large())
+                return await _refuse(send, path, *body_too_large())
             return await self.app(scope, receive, send)
         if b"transfer-encoding" not in headers:
             return await self.app(scope, receive, send)
@@ -98,7 +114,7 @@ class RequestLimits:
             messages.append(message)
             size += len(message.get("body", b""))
             if size > limit:
-                return await _refuse(send, *body_too_large())
+                return await _refuse(send, path, *body_too_large())
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
 
@@ -108,15 +124,15 @@ class RequestLimits:
         return await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, status: int, title: str, words: str) -> None:
+async def _refuse(send: Send, target: bytes, status: int, title: str, words: str) -> None:
     logger.info("Refused %d %s", status, title)
-    body = refusal_page(title, words)
+    content_type, body = refusal(target, title, words)
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],
@@ -128,10 +144,10 @@ async def _refuse(send: Send, status: int, title: str, words: str) -> None:
 # --- daphne (Twisted) ---------------------------------------------------------------------
 
 
-def _channel_refuse(channel: Any, status: int, title: str, words: str) -> None:
+def _channel_refuse(channel: Any, target: bytes, status: int, title: str, words: str) -> None:
     """Answer on a Twisted HTTP channel before any request object exists, then read and drop
     whatever the client still sends until it hangs up (or DISCARD_SECONDS pass)."""
-    body = refusal_page(title, words)
+    content_type, body = refusal(target, title, words)
     peer = channel.transport.getPeer()
     logger.info("Refused %d %s: %s", status, title, getattr(peer, "host", peer))
     # Whatever follows, in this read or later ones, is dropped unparsed.
@@ -139,9 +155,9 @@ def _channel_refuse(channel: Any, status: int, title: str, words: str) -> None:
     for name in ("dataReceived", "lineReceived", "lineLengthExceeded", "rawDataReceived"):
         setattr(channel, name, lambda _data: None)
     channel.transport.write(
-        b"HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
+        b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
         b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
-        % (status, title.encode(), len(body), body)
+        % (status, title.encode(), content_type, len(body), body)
     )
     channel.setTimeout(DISCARD_SECONDS)
     half_close = getattr(channel.transport, "loseWriteConnection", None)
@@ -171,20 +187,24 @@ def twisted_limits_install() -> None:
 
     def lineReceived(self: Any, line: bytes) -> None:  # noqa: N802 - Twisted's name
         if on_request_line(self) and len(_request_target(line)) > MAX_URL_BYTES:
-            return _channel_refuse(self, *URL_TOO_LONG)
+            return _channel_refuse(self, _request_target(line), *URL_TOO_LONG)
         return line_received(self, line)
 
     def lineLengthExceeded(self: Any, line: bytes) -> None:  # noqa: N802 - Twisted's name
-        if on_request_line(self):
-            return _channel_refuse(self, *URL_TOO_LONG)
+        if on_request_line(self):  # the line's start: the method, then the target
+            return _channel_refuse(self, line.partition(b" ")[2], *URL_TOO_LONG)
         return _channel_refuse(
-            self, 431, "Request Header Fields Too Large", "A request header is too long."
+            self,
+            getattr(self, "_path", b""),
+            431,
+            "Request Header Fields Too Large",
+            "A request header is too long.",
         )
 
     def allHeadersReceived(self: Any) -> None:  # noqa: N802 - Twisted's name
         if self.length is not None and self.length > body_limit():
             # The channel has a request object waiting; it is never processed.
-            return _channel_refuse(self, *body_too_large())
+            return _channel_refuse(self, getattr(self, "_path", b""), *body_too_large())
         return all_headers_received(self)
 
     channel.lineReceived = lineReceived

@@ -43,6 +43,35 @@ def test_an_over_long_address_answers_414(dashboard_server, target):
     assert URL_TOO_LONG.encode() in answer
 
 
+@pytest.mark.parametrize("length", [8200, 70_000], ids=["query-8k", "query-70k"])
+def test_a_scripts_over_long_address_answers_414_in_the_exchanges_shape(dashboard_server, length):
+    # a script's client (ccxt, bpx-py) reads {"code", "message"}, not a page
+    head = (
+        f"GET /bpx/api/v1/klines?q={'a' * length} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Connection: close\r\n\r\n"
+    )
+
+    answer = raw_request(dashboard_server.port, head.encode())
+
+    assert answer.startswith(b"HTTP/1.1 414 ")
+    assert b"Content-Type: application/json" in answer
+    assert answer.endswith(
+        b'{"code": "INVALID_CLIENT_REQUEST", "message": "' + URL_TOO_LONG.encode() + b'"}'
+    )
+
+
+def test_a_scripts_over_large_body_answers_413_in_the_exchanges_shape(dashboard_server):
+    response = httpx.post(
+        f"{dashboard_server.url}/bpx/api/v1/order",
+        content=b"a" * (LIMIT + 1),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {"code": "INVALID_CLIENT_REQUEST", "message": BODY_TOO_LARGE}
+
+
 def test_an_address_just_under_the_limit_is_served(dashboard_server):
     response = httpx.get(f"{dashboard_server.url}/healthz?q={'a' * 8000}", timeout=15)
 
