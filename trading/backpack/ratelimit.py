@@ -20,6 +20,13 @@ from dataclasses import dataclass
 from .errors import RateLimitedError
 from .routes import HISTORICAL, STANDARD
 
+PUBLIC_KEY = "public"  # the budget of unsigned requests (public routes), shared by all of them
+
+
+def _whose(key: str) -> str:
+    """Whose budget `key` names, as a refusal says it."""
+    return "of unsigned (public) requests" if key == PUBLIC_KEY else "for this key"
+
 
 @dataclass(frozen=True, slots=True)
 class Budget:
@@ -97,7 +104,7 @@ class LocalRateLimiter:
                 else:
                     message = (
                         f"The {budget} request budget ({spec.limit} per {spec.period_s:g}s) "
-                        f"for this key is used up; next slot in {wait:.1f}s."
+                        f"{_whose(key)} is used up; next slot in {wait:.1f}s."
                     )
                 raise RateLimitedError(message, retry_after=wait)
             await asyncio.sleep(wait)
@@ -176,7 +183,7 @@ class RedisRateLimiter:
                     message = f"This key is paused after the exchange answered 429 for {wait:.1f}s."
                 else:
                     message = (
-                        f"The shared {budget} request budget for this key is used up; "
+                        f"The shared {budget} request budget {_whose(key)} is used up; "
                         f"next slot in {wait:.1f}s."
                     )
                 raise RateLimitedError(message, retry_after=wait)

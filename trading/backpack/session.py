@@ -29,14 +29,13 @@ from .errors import (
 )
 from .markets import MarketCache
 from .metrics import CallRecord, MetricsCollector
-from .ratelimit import Budget, LocalRateLimiter, RedisRateLimiter
+from .ratelimit import PUBLIC_KEY, Budget, LocalRateLimiter, RedisRateLimiter
 from .retry import RetryPolicy
 from .routes import Route
 from .signing import DEFAULT_WINDOW_MS, MAX_WINDOW_MS, Credentials, clean_params
 from .streams import StreamClient
 from .transport import HttpxSender
 
-PUBLIC_KEY = "public"
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 _CLOCK_DRIFT_MS = 1000
 _ENCODE_JSON = json.JSONEncoder(separators=(",", ":")).encode

@@ -45,6 +45,17 @@ async def test_local_budget_wait_is_bounded_with_a_clear_message() -> None:
     await limiter.acquire("another key", "historical")
 
 
+async def test_the_budget_of_unsigned_requests_is_not_called_a_keys() -> None:
+    # a script reading klines through the desk without a key was told "for this key"
+    limiter = LocalRateLimiter({"historical": Budget(1, 60.0)}, max_wait_s=0.1)
+    await limiter.acquire("public", "historical")
+    with pytest.raises(RateLimitedError) as info:
+        await limiter.acquire("public", "historical")
+    assert str(info.value).startswith(
+        "The historical request budget (1 per 60s) of unsigned (public) requests is used up; "
+    )
+
+
 async def test_the_client_stays_inside_the_exchange_budget(sandbox_factory) -> None:
     exchange = sandbox_factory(rate_standard=20)
     async with ExchangeSession(
