@@ -162,6 +162,10 @@ def _subaccount(key: ScriptKey, wanted: str | None) -> Subaccount:
         for subaccount in subaccounts:
             if wanted == str(subaccount.pk) or wanted == subaccount.name:
                 return subaccount
+        # a name in other letter case names one subaccount only if no other matches it so
+        alike = [s for s in subaccounts if s.name.casefold() == wanted.strip().casefold()]
+        if len(alike) == 1:
+            return alike[0]
         raise forbidden(f"This key is not scoped to the subaccount {wanted!r}.")
     if len(subaccounts) == 1:
         return subaccounts[0]
@@ -178,7 +182,10 @@ def _check(key: ScriptKey, served: Served, wanted: str | None, ip: str | None) -
     if key.revoked_at is not None:
         raise unauthorized("Invalid X-API-Key Header: this desk key was revoked")
     if key.is_expired():
-        raise unauthorized("Invalid X-API-Key Header: this desk key has expired")
+        raise unauthorized(
+            "Invalid X-API-Key Header: this desk key has expired; issue a new one on the "
+            "desk's Keys page (/trading/keys/)"
+        )
     if not key.allows_ip(ip):
         raise forbidden(f"This key may not be used from {ip}: not in its IP allow-list.")
     if served.scope is Scope.WITHDRAW:

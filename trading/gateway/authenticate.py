@@ -43,8 +43,9 @@ async def script_request_verify(
     valid_for = signed.timestamp_ms + signed.window_ms - clock.now_ms()
     if not await signature_first_use(signed.signature, valid_for_ms=valid_for):
         raise unauthorized(
-            "Request has already been received: a signature is accepted once (sign each "
-            "request afresh)"
+            "Request has already been received: a signature is accepted once. The same "
+            "request signed in the same millisecond has the same signature: give it a new "
+            "X-Timestamp (or an order its own clientId)"
         )
     return signed
 

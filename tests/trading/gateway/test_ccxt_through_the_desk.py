@@ -111,7 +111,13 @@ async def test_a_read_only_key_gets_the_exchanges_unauthorized_error_on_an_order
 
 @pytest.mark.parametrize(
     ("key", "why"),
-    [("revoked", "this desk key was revoked"), ("expired", "this desk key has expired")],
+    [
+        ("revoked", "this desk key was revoked"),
+        (
+            "expired",
+            "this desk key has expired; issue a new one on the desk's Keys page (/trading/keys/)",
+        ),
+    ],
 )
 async def test_a_revoked_or_expired_key_is_refused_at_once(
     scripts: Any, key: str, why: str

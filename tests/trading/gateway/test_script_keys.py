@@ -192,7 +192,9 @@ def test_a_key_on_several_subaccounts_names_one(team) -> None:
     with pytest.raises(Refusal) as unnamed:
         _admit(key)
     named = _admit(key, subaccount="Desk B")
+    typed = _admit(key, subaccount="desk b")  # as a script's author may type it
 
     assert unnamed.value.code == "INVALID_CLIENT_REQUEST"
     assert "X-Subaccount" in unnamed.value.message
     assert named.subaccount == other
+    assert typed.subaccount == other

@@ -110,8 +110,9 @@ async def test_a_replayed_request_is_refused(desk: Desk) -> None:
     assert again.status_code == 401
     assert again.json() == {
         "code": "UNAUTHORIZED",
-        "message": "Request has already been received: a signature is accepted once (sign each "
-        "request afresh)",
+        "message": "Request has already been received: a signature is accepted once. The same "
+        "request signed in the same millisecond has the same signature: give it a new "
+        "X-Timestamp (or an order its own clientId)",
     }
 
 
