@@ -203,6 +203,15 @@ def validate_order(
     if qty is not None and rounded_qty is not None:
         if qty <= 0:
             problems.append(Problem("quantity", f"quantity must be above zero, got {plain(qty)}."))
+        elif rounded_qty <= 0:  # less than one step: rounding would give no order at all
+            smallest = max(market.step_size, market.min_quantity)
+            problems.append(
+                Problem(
+                    "quantity",
+                    f"quantity {plain(qty)} is less than the step {plain(market.step_size)} "
+                    f"for {sym}; the smallest order is {plain(smallest)}.",
+                )
+            )
         elif rounded_qty != qty:
             problems.append(
                 Problem(
@@ -211,7 +220,7 @@ def validate_order(
                     f"{plain(market.step_size)} for {sym}; use {plain(rounded_qty)}.",
                 )
             )
-        if qty > 0 and rounded_qty < market.min_quantity:
+        if rounded_qty > 0 and rounded_qty < market.min_quantity:
             problems.append(
                 Problem(
                     "quantity",

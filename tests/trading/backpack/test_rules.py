@@ -62,8 +62,7 @@ def test_price_rounds_in_the_traders_favour() -> None:
 
 def test_minimum_quantity_and_bad_input_are_named() -> None:
     assert [p.message for p in check(quantity="0.001").problems] == [
-        "quantity 0.001 is not a multiple of the step 0.01 for SOL_USDC; use 0.00.",
-        "quantity 0.00 is below the minimum 0.01 for SOL_USDC.",
+        "quantity 0.001 is less than the step 0.01 for SOL_USDC; the smallest order is 0.01."
     ]
     assert [p.message for p in check(quantity="abc").problems] == [
         "quantity 'abc' is not a number."
