@@ -3,7 +3,9 @@
 Each failure has its own message, shown beside the field the person typed into:
 
 - bad base64, wrong length (the secret is a 32-byte ED25519 seed, the key a 32-byte public
-  key), a public key that does not belong to the secret (derived with PyNaCl);
+  key; a 64-byte secret, the seed with its public key appended as libsodium keeps it, is
+  taken as its seed when the appended half is the API key), a public key that does not
+  belong to the secret (derived with PyNaCl);
 - the exchange rejecting the key, or the exchange being unreachable (a signed balance query
   through `trading.backpack.verify_credentials`).
 """
@@ -24,6 +26,11 @@ SEED_BYTES = 32
 
 MSG_BAD_BASE64 = "The {what} is not valid base64."
 MSG_WRONG_LENGTH = "The {what} must be {expected} bytes once decoded; this one is {actual} bytes."
+MSG_LONG_SECRET = (
+    "The API secret must be 32 bytes once decoded; this one is 64 bytes, but its second half "
+    "is not this API key, so it is not the key's secret with its public key appended. Paste "
+    "the secret (seed) exactly as the exchange showed it."
+)
 MSG_PAIR_MISMATCH = (
     "The API key does not belong to this secret: the public key derived from the secret "
     "is different. Copy both from the same key on the exchange."
@@ -51,12 +58,17 @@ class KeyPair:
         return f"KeyPair(api_public_key={self.api_public_key!r}, api_secret=<hidden>)"
 
 
-def _decode(value: str, *, what: str, field: str) -> bytes:
+def _decode(value: str, *, what: str, field: str, appended: bytes | None = None) -> bytes:
+    """`value`'s 32 bytes; `appended`: the public key a 64-byte secret may end with."""
     text = "".join(value.split())
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise KeyCheckError(MSG_BAD_BASE64.format(what=what), field=field) from exc
+    if appended is not None and len(raw) == 2 * SEED_BYTES:
+        if raw[SEED_BYTES:] == appended:
+            return raw[:SEED_BYTES]
+        raise KeyCheckError(MSG_LONG_SECRET, field=field)
     if not text or len(raw) != SEED_BYTES:
         message = MSG_WRONG_LENGTH.format(what=what, expected=SEED_BYTES, actual=len(raw))
         raise KeyCheckError(message, field=field)
@@ -65,8 +77,8 @@ def _decode(value: str, *, what: str, field: str) -> bytes:
 
 def key_pair_parse(*, api_public_key: str, api_secret: str) -> KeyPair:
     """Check base64, lengths and that the public key is derived from the seed."""
-    secret = _decode(api_secret, what="API secret", field="api_secret")
     public = _decode(api_public_key, what="API key", field="api_public_key")
+    secret = _decode(api_secret, what="API secret", field="api_secret", appended=public)
     derived = bytes(nacl.signing.SigningKey(secret).verify_key)
     if derived != public:
         raise KeyCheckError(MSG_PAIR_MISMATCH, field="api_public_key")

@@ -35,9 +35,26 @@ def test_secret_that_is_not_base64_is_refused_with_its_own_message():
 
 
 def test_secret_of_the_wrong_length_says_how_long_it_is():
-    error = _error(api_public_key=PUBLIC, api_secret=base64.b64encode(b"x" * 64).decode())
+    error = _error(api_public_key=PUBLIC, api_secret=base64.b64encode(b"x" * 48).decode())
 
-    assert error.message == "The API secret must be 32 bytes once decoded; this one is 64 bytes."
+    assert error.message == "The API secret must be 32 bytes once decoded; this one is 48 bytes."
+
+
+def test_a_secret_with_its_public_key_appended_is_taken_as_its_seed():
+    # libsodium keeps an ED25519 secret key as the seed followed by the public key; some
+    # tools export that 64-byte form
+    full = base64.b64encode(base64.b64decode(SECRET) + base64.b64decode(PUBLIC)).decode()
+    other = base64.b64encode(base64.b64decode(SECRET) + b"x" * 32).decode()
+
+    pair = key_pair_parse(api_public_key=PUBLIC, api_secret=full)
+    error = _error(api_public_key=PUBLIC, api_secret=other)
+
+    assert (pair.api_public_key, pair.api_secret) == (PUBLIC, SECRET)
+    assert error.message.startswith(
+        "The API secret must be 32 bytes once decoded; this one is 64 bytes, but its second "
+        "half is not this API key"
+    )
+    assert error.field == "api_secret"
 
 
 def test_public_key_of_the_wrong_length_is_refused():
