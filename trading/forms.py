@@ -65,7 +65,9 @@ class TicketForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["subaccount"].choices = [(s.pk, s.name) for s in subaccounts]
         self.fields["subaccount"].error_messages["invalid_choice"] = (
-            "Pick a subaccount you may trade on."
+            "You may not trade on the subaccount picked (it needs the trader role there, which "
+            "you may have lost since the page loaded): pick one you may trade on, or ask an "
+            "admin for the role."
         )
         self.fields["token"].error_messages["required"] = (
             "The ticket has no token; reload the page before sending an order."

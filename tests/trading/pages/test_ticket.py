@@ -214,7 +214,10 @@ async def test_a_trader_cannot_send_on_a_subaccount_they_only_view(desk) -> None
         SEND.format(symbol="SOL_USDC"), ticket(desk, subaccount=str(desk.other.pk)), **HX
     )
 
-    assert "Pick a subaccount you may trade on." in response.content.decode()
+    assert (
+        "You may not trade on the subaccount picked (it needs the trader role there, which "
+        "you may have lost since the page loaded)" in response.content.decode()
+    )
     assert await open_orders_on_exchange(desk, index=1) == []
 
 
