@@ -112,6 +112,13 @@ class SubaccountSettingsForm(forms.Form):
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Role.choices)
+    otp_code = forms.CharField(
+        label="Two-factor code",
+        help_text="Needed to make someone an admin: admins approve addresses and withdrawals.",
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 class OtpCodeForm(forms.Form):

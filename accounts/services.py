@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from accounts import crypto
 from accounts.audit import audit_record
 from accounts.errors import SUBACCOUNT_ADD_HINT, Refusal, ServiceError
+from accounts.fresh_code import fresh_code_require
 from accounts.keys import KeyCheckError, key_pair_parse, key_pair_verify
 from accounts.live import notify_membership_changed
 from accounts.models import (
@@ -248,9 +249,12 @@ def membership_set(
     subaccount: Subaccount,
     username: str,
     role: Role | str,
+    otp_code: str = "",
     ip: str | None = None,
 ) -> Membership:
-    """Add `username` to the subaccount with `role`, or change the role they have."""
+    """Add `username` to the subaccount with `role`, or change the role they have. Making
+    someone an admin (who approves addresses and withdrawals) takes a fresh two-factor code
+    of the actor's."""
     require_role(actor, subaccount, Role.ADMIN)
     try:
         role = Role(role)
@@ -259,6 +263,11 @@ def membership_set(
     user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
     if user is None:
         raise ServiceError(f"There is no active user named {username.strip()!r}.", field="username")
+    already = Membership.objects.filter(user=user, subaccount=subaccount, role=Role.ADMIN)
+    if role == Role.ADMIN and not already.exists():
+        fresh_code_require(
+            actor=actor, otp_code=otp_code, subaccount=subaccount, action="membership_role", ip=ip
+        )
     with transaction.atomic():
         current = (
             Membership.objects.select_for_update().filter(user=user, subaccount=subaccount).first()

@@ -182,6 +182,7 @@ def members(request: HttpRequest, subaccount: Subaccount, role: Role) -> HttpRes
                 subaccount=subaccount,
                 username=form.cleaned_data["username"],
                 role=form.cleaned_data["role"],
+                otp_code=form.cleaned_data["otp_code"],
                 ip=client_ip(request),
             )
         except services.ServiceError as exc:

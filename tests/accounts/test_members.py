@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent, Membership, Role
-from tests.accounts.conftest import verified_client
+from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -50,15 +51,37 @@ def test_unknown_username_gets_a_message_by_the_field(admin):
 
 def test_changing_a_role_is_audited_with_the_previous_role(admin):
     member = MembershipFactory(subaccount=admin.subaccount, role=Role.VIEWER)
+    client = verified_client(admin.user)
+    code = fresh_totp(TOTPDevice.objects.get(user=admin.user))
 
-    verified_client(admin.user).post(
-        _url(admin), {"username": member.user.username, "role": "admin"}
-    )
+    client.post(_url(admin), {"username": member.user.username, "role": "admin", "otp_code": code})
 
     member.refresh_from_db()
     assert member.role == Role.ADMIN
     event = AuditEvent.objects.get(action="membership_role")
     assert (event.parameters["previous_role"], event.parameters["role"]) == ("viewer", "admin")
+
+
+def test_making_someone_an_admin_takes_a_fresh_two_factor_code(admin):
+    # an admin approves addresses and withdrawals: granting that is a money setting
+    member = MembershipFactory(subaccount=admin.subaccount, role=Role.TRADER)
+    UserFactory(username="newcomer")
+    client = verified_client(admin.user)
+
+    without = client.post(_url(admin), {"username": member.user.username, "role": "admin"})
+    wrong = client.post(
+        _url(admin), {"username": member.user.username, "role": "admin", "otp_code": "000000"}
+    )
+    client.post(_url(admin), {"username": "newcomer", "role": "trader"})
+
+    member.refresh_from_db()
+    assert member.role == Role.TRADER
+    for answer in (without, wrong):
+        assert "That two-factor code is not right" in answer.content.decode()
+    denied = AuditEvent.objects.filter(action="membership_role", result="denied")
+    assert denied.count() == 2
+    added = Membership.objects.get(user__username="newcomer")
+    assert added.role == Role.TRADER  # other roles need no code
 
 
 def test_removing_a_member_takes_away_their_access(admin):
