@@ -1,7 +1,8 @@
 """A script order's fields as the desk reads them before the risk gate: symbol, side,
-clientId and reduce-only checked, amounts parsed strictly, the notional when the order's own
-fields give it, and the gate's refusal in the exchange's own codes. A malformed field is
-refused in the exchange's error shape before anything is recorded."""
+clientId and reduce-only checked, amounts parsed strictly, the notional as the order may
+execute (a trigger order with its triggerQuantity, at its trigger price), and the gate's
+refusal in the exchange's own codes. A malformed field is refused in the exchange's error
+shape before anything is recorded."""
 
 from __future__ import annotations
 
@@ -38,16 +39,51 @@ def order_decimal(order: dict[str, Any], name: str) -> Decimal | None:
         raise bad_request(f"Invalid parameter `{name}`: {error.message}") from None
 
 
-def order_notional_now(order: dict[str, Any]) -> Decimal | None:
-    """The order's notional when its fields give it (None: it needs the market's price)."""
+def order_size(order: dict[str, Any]) -> Decimal | None:
+    """The base quantity the order may execute: the larger of `quantity` and
+    `triggerQuantity` (a trigger order carries one of them once it fires; None: neither)."""
+    sizes = [order_decimal(order, "quantity"), order_decimal(order, "triggerQuantity")]
+    known = [size for size in sizes if size is not None]
+    return max(known) if known else None
+
+
+def order_price(order: dict[str, Any]) -> Decimal | None:
+    """The price the order is sized at when its fields give it (None: the market's price).
+
+    The larger of the prices it may execute at: a limit order's `price` and, for a stop,
+    its `triggerPrice` (a stop-limit selling below its trigger fills near the trigger); a
+    market order's `triggerPrice`, as the ticket sizes a stop. A market order's `price` is
+    not counted: the exchange refuses it."""
+    prices = [order_decimal(order, "triggerPrice")]
+    if order.get("orderType") == "Limit":
+        prices.append(order_decimal(order, "price"))
+    known = [price for price in prices if price is not None]
+    return max(known) if known else None
+
+
+def order_notional(order: dict[str, Any], market_price: Decimal | None = None) -> Decimal | None:
+    """The order's notional in its quote asset, on the strict side: its size (`order_size`)
+    at its price (`order_price`, else `market_price`), or its `quoteQuantity` when that is
+    larger or the order has no base size. None: it needs the market's price.
+
+    Take-profit / stop-loss prices on an order add nothing: they become reduce-only orders
+    closing what this one filled, which reduce risk."""
     quote_quantity = order_decimal(order, "quoteQuantity")
-    if quote_quantity is not None:
-        return quote_quantity
-    quantity = order_decimal(order, "quantity") or Decimal(0)
-    price = order_decimal(order, "price")
-    if order.get("orderType") == "Limit" and price is not None:
-        return quantity * price
-    return None
+    size = order_size(order)
+    if size is None:
+        return quote_quantity if quote_quantity is not None else Decimal(0)
+    price = order_price(order)
+    if price is None:
+        price = market_price
+    if price is None:
+        return None
+    notional = size * price
+    return notional if quote_quantity is None else max(notional, quote_quantity)
+
+
+def order_notional_now(order: dict[str, Any]) -> Decimal | None:
+    """The order's notional when its own fields give it (None: it needs the market's price)."""
+    return order_notional(order)
 
 
 def order_fields(order: dict[str, Any]) -> tuple[str, Side, bool]:

@@ -34,8 +34,8 @@ from trading.gateway.errors import Refusal
 from trading.gateway.forward import exchange_forward
 from trading.gateway.order_fields import (
     gate_refusal,
-    order_decimal,
     order_fields,
+    order_notional,
     order_notional_now,
     order_quote,
 )
@@ -67,17 +67,19 @@ _audit = sync_to_async(audit_record)
 
 
 async def _notional(order: dict[str, Any], side: Side) -> Decimal:
-    """The order's notional in its quote asset, as the ticket computes it."""
+    """The order's notional in its quote asset (`order_notional`), a market order without a
+    trigger price at the best opposite price now."""
     known = order_notional_now(order)
     if known is not None:
         return known
-    quantity = order_decimal(order, "quantity") or Decimal(0)
     symbol = str(order["symbol"])
     prices = await best_prices(symbol)
     best = prices.ask if side == Side.BID else prices.bid
     if best is None:
         best = (await exchange_session().client().ticker(symbol)).last_price
-    return quantity * best
+    notional = order_notional(order, best)
+    assert notional is not None  # priced at `best`
+    return notional
 
 
 def _gate_refusal(refused: RiskRefused) -> Refusal:
@@ -136,8 +138,9 @@ class _Gated:
 
 
 def _gate_order_now(orders: list[dict[str, Any]]) -> GateOrder | None:
-    """The gate's view of a single order whose notional its fields give; None when it must
-    go through `_gate` (a batch, a reduce-only order, a market order, a bad number: `_gate`
+    """The gate's view of a single order whose notional its fields give (a limit order, a
+    trigger order at its trigger price); None when it must go through `_gate` (a batch, a
+    reduce-only order, a market order without a trigger price, a bad number or size: `_gate`
     refuses it in its words)."""
     if len(orders) != 1:
         return None

@@ -1,7 +1,8 @@
 """What the order path keeps between requests never outlives a change: the instances built for
 a key are used again only while the key's statement answers the same rows (a revoked key, a
 changed subaccount are seen at the next request), and the gate checks in the admitting step
-only with a kept exposure read of the subaccount that step admitted."""
+only with a kept exposure read of the subaccount that step admitted, sizing a trigger order
+there at its trigger price as `_gate` does."""
 
 from __future__ import annotations
 
@@ -120,3 +121,26 @@ def test_the_gate_checks_in_the_admitting_step_only_with_that_subaccounts_read(
     )
     assert RiskReservation.objects.count() == 1
     assert OrderTicket.objects.filter(subaccount=desk).count() == 3  # every order's ticket
+
+
+def test_the_admitting_step_sizes_a_trigger_order_at_its_trigger(trader_key) -> None:
+    desk, _other, _trader, key = trader_key
+    stop = {"symbol": "SOL_USDC_PERP", "side": "Bid", "orderType": "Market", "triggerPrice": "150"}
+
+    _caller, _tickets, fits = _open(
+        key, {**stop, "triggerQuantity": "0.5", "clientId": 2}, (desk.pk, _read())
+    )
+    _caller, _tickets, sized = _open(
+        key, {**stop, "triggerQuantity": "1", "clientId": 3}, (desk.pk, _read())
+    )
+    _caller, _tickets, at_trigger = _open(
+        key, {**stop, "quantity": "0.5", "triggerPrice": "250", "clientId": 4}, (desk.pk, _read())
+    )
+
+    assert (fits.order.notional, fits.result.allowed) == (Decimal("75"), True)
+    assert (sized.order.notional, sized.result.allowed, sized.result.limit) == (
+        Decimal("150"),
+        False,
+        "max_order_notional",
+    )
+    assert (at_trigger.order.notional, at_trigger.result.allowed) == (Decimal("125"), False)
