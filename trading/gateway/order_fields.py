@@ -41,10 +41,27 @@ def order_decimal(order: dict[str, Any], name: str) -> Decimal | None:
 
 def order_size(order: dict[str, Any]) -> Decimal | None:
     """The base quantity the order may execute: the larger of `quantity` and
-    `triggerQuantity` (a trigger order carries one of them once it fires; None: neither)."""
+    `triggerQuantity` (a trigger order carries one of them once it fires; None: neither).
+
+    A `triggerQuantity` in percent of the position ("50%") is refused: it cannot be sized
+    before it fires, and the exchange takes it only on a reduce-only order, which the gate
+    passes without sizing it."""
+    trigger_quantity = order.get("triggerQuantity")
+    if isinstance(trigger_quantity, str) and trigger_quantity.strip().endswith("%"):
+        raise Refusal(400, "INVALID_ORDER", _percent_message(order))
     sizes = [order_decimal(order, "quantity"), order_decimal(order, "triggerQuantity")]
     known = [size for size in sizes if size is not None]
     return max(known) if known else None
+
+
+def _percent_message(order: dict[str, Any]) -> str:
+    symbol = str(order.get("symbol", ""))
+    base = symbol.split("_")[0] if "_" in symbol else "the base asset"
+    return (
+        "A triggerQuantity in percent of the position requires reduceOnly: the desk cannot "
+        "size an order that may open a position before it fires. Give the triggerQuantity "
+        f"in {base}."
+    )
 
 
 def order_price(order: dict[str, Any]) -> Decimal | None:
@@ -64,14 +81,20 @@ def order_price(order: dict[str, Any]) -> Decimal | None:
 def order_notional(order: dict[str, Any], market_price: Decimal | None = None) -> Decimal | None:
     """The order's notional in its quote asset, on the strict side: its size (`order_size`)
     at its price (`order_price`, else `market_price`), or its `quoteQuantity` when that is
-    larger or the order has no base size. None: it needs the market's price.
+    larger or the order has no base size. None: it needs the market's price. An order with
+    no size at all is refused (in the exchange's error shape) before it is sent.
 
     Take-profit / stop-loss prices on an order add nothing: they become reduce-only orders
     closing what this one filled, which reduce risk."""
     quote_quantity = order_decimal(order, "quoteQuantity")
     size = order_size(order)
     if size is None:
-        return quote_quantity if quote_quantity is not None else Decimal(0)
+        if quote_quantity is None:
+            raise bad_request(
+                "Invalid parameter `quantity`: required (or `quoteQuantity` on a market order, "
+                "`triggerQuantity` on a trigger order)"
+            )
+        return quote_quantity
     price = order_price(order)
     if price is None:
         price = market_price

@@ -120,3 +120,35 @@ def test_a_batch_with_a_trigger_order_over_the_order_limit_sends_none_of_it(desk
     assert (refused.status_code, refused.json()) == (400, _over("280,000.00"))
     assert _on_the_exchange(desk) == []
     assert _breaches(desk) == [*breaches, [PERP, "max_order_notional"]]
+
+
+def test_a_trigger_quantity_in_percent_on_an_opening_order_is_refused(desk: Desk) -> None:
+    refused = _signed_post(desk, {**STOP, "triggerQuantity": "50%"})
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {
+            "code": "INVALID_ORDER",
+            "message": "A triggerQuantity in percent of the position requires reduceOnly: the "
+            "desk cannot size an order that may open a position before it fires. Give the "
+            "triggerQuantity in ETH.",
+        },
+    )
+    assert _on_the_exchange(desk) == []
+
+
+def test_a_trigger_order_without_a_quantity_is_refused_before_the_exchange(desk: Desk) -> None:
+    breaches = _breaches(desk)
+
+    refused = _signed_post(desk, STOP)
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {
+            "code": "INVALID_CLIENT_REQUEST",
+            "message": "Invalid parameter `quantity`: required (or `quoteQuantity` on a market "
+            "order, `triggerQuantity` on a trigger order)",
+        },
+    )
+    assert _on_the_exchange(desk) == []
+    assert _breaches(desk) == breaches
