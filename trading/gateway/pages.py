@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import client_ip, signed_in
@@ -26,10 +27,13 @@ def _render(request: HttpRequest, form: ScriptKeyForm, **extra: object) -> HttpR
     return render(request, "trading/script_keys.html", context)
 
 
+@never_cache  # a secret is shown once: no browser cache or Back button may show it again
 @require_http_methods(["GET", "POST"])
 @signed_in
 def script_keys_page(request: HttpRequest) -> HttpResponse:
-    """List the keys the user may see; on POST, issue a new one."""
+    """List the keys the user may see; on POST, issue a new one. No answer is stored by the
+    browser: the one that shows a secret must not come back, and the others list keys whose
+    state (revoked, last used) a stored copy would show stale."""
     visible = subaccounts_visible_to(request.user)
     if request.method == "GET":
         return _render(request, ScriptKeyForm(subaccounts=visible))
