@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
@@ -16,6 +17,12 @@ EXPIRY_CHOICES = [
     ("365", "1 year"),
 ]
 PERMISSION_CHOICES = [("read", "Read only"), ("trade", "Read and trade")]
+NO_TOKEN = "The form has no token; reload the page before issuing a key."
+
+
+def new_form_token() -> str:
+    """A fresh one-time token for the issue form: the key it issues records it."""
+    return secrets.token_urlsafe(18)
 
 
 class ScriptKeyForm(forms.Form):
@@ -40,7 +47,18 @@ class ScriptKeyForm(forms.Form):
         help_text="Paste the base64 public key of a pair you generated; empty: the desk "
         "generates a pair and shows its secret once.",
     )
+    # Not `required`: a hidden field's error would not be shown; `clean` says it instead.
+    token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, subaccounts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["subaccounts"].queryset = subaccounts
+        if not self.is_bound:
+            self.fields["token"].initial = new_form_token()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "token" in self.errors or not cleaned.get("token"):
+            self.errors.pop("token", None)  # a hidden field's error would not be shown
+            self.add_error(None, NO_TOKEN)
+        return cleaned

@@ -4,6 +4,10 @@ A member issues a key for chosen subaccounts with permissions within their role 
 needs viewer, trade needs trader; a key never withdraws. The desk generates the pair (the
 secret is returned once and never stored) or takes the public key of a pair the member made.
 Creation and revocation are audited on every subaccount of the key.
+
+Issuing is idempotent per form token: the key records the token of the form that issued it
+(unique in the database, so two submits racing each other cannot both issue); a later submit
+with the same token issues nothing and returns that key, without a secret.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from nacl.signing import SigningKey
@@ -37,10 +41,12 @@ class ScriptKeyError(ServiceError):
 
 @dataclass(frozen=True)
 class IssuedKey:
-    """A new key and, when the desk generated the pair, its secret (shown once)."""
+    """A new key and, when the desk generated the pair, its secret (shown once); or, with
+    `repeated`, the key a resubmitted form issued before (never with its secret)."""
 
     key: ScriptKey
     secret: str | None
+    repeated: bool = False
 
     def __repr__(self) -> str:
         return f"IssuedKey(key={self.key!r}, secret=<hidden>)"
@@ -82,9 +88,17 @@ def script_key_create(
     days: int,
     ip_allowlist: str = "",
     public_key: str = "",
+    form_token: str | None = None,
     ip: str | None = None,
 ) -> IssuedKey:
-    """Issue a key to `actor` for `subaccounts` (read, and trade when `can_trade`)."""
+    """Issue a key to `actor` for `subaccounts` (read, and trade when `can_trade`).
+
+    With `form_token` (the page's form), at most one key per token: when the token already
+    issued a key, nothing is issued and that key comes back with `repeated` set."""
+    if form_token:
+        earlier = _issued_by_form(actor, form_token)
+        if earlier is not None:
+            return earlier
     chosen = list(subaccounts)
     if not chosen:
         raise ScriptKeyError("Choose at least one subaccount.", field="subaccounts")
@@ -109,25 +123,43 @@ def script_key_create(
         verify_key = base64.b64encode(bytes(pair.verify_key)).decode()
     if ScriptKey.objects.filter(public_key=verify_key).exists():
         raise ScriptKeyError("This public key is already issued.", field="public_key")
-    with transaction.atomic():
-        key = ScriptKey.objects.create(
-            member=actor,
-            name=name.strip()[:80] or "script",
-            public_key=verify_key,
-            can_trade=can_trade,
-            expires_at=timezone.now() + timedelta(days=days),
-            ip_allowlist=allow,
-        )
-        key.subaccounts.set(chosen)
-        for subaccount in chosen:
-            audit_record(
-                actor=actor,
-                action="script_key_create",
-                subaccount=subaccount,
-                parameters=_described(key),
-                ip=ip,
+    try:
+        with transaction.atomic():
+            key = ScriptKey.objects.create(
+                member=actor,
+                name=name.strip()[:80] or "script",
+                public_key=verify_key,
+                can_trade=can_trade,
+                expires_at=timezone.now() + timedelta(days=days),
+                ip_allowlist=allow,
+                form_token=form_token or None,
             )
+            key.subaccounts.set(chosen)
+            for subaccount in chosen:
+                audit_record(
+                    actor=actor,
+                    action="script_key_create",
+                    subaccount=subaccount,
+                    parameters=_described(key),
+                    ip=ip,
+                )
+    except IntegrityError:
+        # The same form sent twice at once: the other submit issued the key first.
+        earlier = _issued_by_form(actor, form_token) if form_token else None
+        if earlier is None:
+            raise ScriptKeyError("This public key is already issued.", field="public_key") from None
+        return earlier
     return IssuedKey(key=key, secret=secret)
+
+
+def _issued_by_form(actor: Any, form_token: str) -> IssuedKey | None:
+    """The key the form with `form_token` issued before, or None when it issued none."""
+    key = ScriptKey.objects.filter(form_token=form_token).first()
+    if key is None:
+        return None
+    if key.member_id != actor.pk:  # a token is the form's own; another member's is refused
+        raise ScriptKeyError("This form was already used; reload the page and fill it in again.")
+    return IssuedKey(key=key, secret=None, repeated=True)
 
 
 def _described(key: ScriptKey) -> dict[str, Any]:

@@ -29,6 +29,14 @@ class ScriptKey(models.Model):
         blank=True, help_text="Addresses or networks, one per line; empty: any address."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    form_token = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The one-time token of the page's form that issued the key: a resubmitted "
+        "form issues no second key (empty for keys issued otherwise).",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

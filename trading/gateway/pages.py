@@ -50,11 +50,14 @@ def script_keys_page(request: HttpRequest) -> HttpResponse:
             days=data["days"],
             ip_allowlist=data["ip_allowlist"],
             public_key=data["public_key"],
+            form_token=data["token"],
             ip=client_ip(request),
         )
     except ScriptKeyError as refused:
         form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         return _render(request, form)
+    if issued.repeated:  # the form was sent again (a reload, Back and resend): nothing issued
+        return _render(request, ScriptKeyForm(subaccounts=visible), repeated=issued.key)
     # The secret is rendered into this one answer and nowhere else (not stored, not redirected).
     return _render(
         request, ScriptKeyForm(subaccounts=visible), issued=issued.key, secret=issued.secret

@@ -8,12 +8,14 @@ import base64
 import re
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from nacl.signing import SigningKey
 
 from accounts.models import AuditEvent, Membership, Role
 from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, UserFactory
+from trading.gateway import keys
 from trading.gateway.admit import script_key_admit
 from trading.gateway.errors import Refusal
 from trading.gateway.keys import ScriptKeyError, script_key_create, script_key_revoke
@@ -34,14 +36,21 @@ def team():
     return desk, other, trader, viewer, admin
 
 
+def _sent(client: Client, data: dict) -> HttpResponse:
+    """The issue form as a browser sends it: filled in on the page, with the page's token."""
+    url = reverse("gateway:script_keys")
+    token = re.search(r'name="token" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    return client.post(url, {**data, "token": token})
+
+
 def test_the_page_shows_a_generated_secret_once_and_keeps_only_the_public_key(team) -> None:
     desk, _other, trader, _viewer, _admin = team
     client = Client()
     client.force_login(trader)
     url = reverse("gateway:script_keys")
 
-    created = client.post(
-        url,
+    created = _sent(
+        client,
         {"name": "grid bot", "subaccounts": [desk.pk], "permissions": "trade", "days": "30"},
     )
     again = client.get(url)
@@ -69,8 +78,8 @@ def test_a_pasted_public_key_is_kept_and_no_secret_is_shown(team) -> None:
     client.force_login(viewer)
     mine = base64.b64encode(bytes(SigningKey.generate().verify_key)).decode()
 
-    page = client.post(
-        reverse("gateway:script_keys"),
+    page = _sent(
+        client,
         {
             "name": "reader",
             "subaccounts": [desk.pk],
@@ -93,8 +102,8 @@ def test_bad_input_gets_a_clear_message_and_nothing_is_issued(team) -> None:
     client = Client()
     client.force_login(trader)
 
-    page = client.post(
-        reverse("gateway:script_keys"),
+    page = _sent(
+        client,
         {
             "name": "x",
             "subaccounts": [desk.pk],
@@ -198,3 +207,38 @@ def test_a_key_on_several_subaccounts_names_one(team) -> None:
     assert "X-Subaccount" in unnamed.value.message
     assert named.subaccount == other
     assert typed.subaccount == other
+
+
+def test_a_form_token_issues_one_key_even_when_two_submits_race(team, monkeypatch) -> None:
+    desk, _other, trader, viewer, _admin = team
+    first = script_key_create(
+        actor=trader, name="a", subaccounts=[desk], can_trade=True, days=1, form_token="form-1"
+    )
+    real = keys._issued_by_form
+    calls = []
+
+    def not_yet_committed(actor, form_token):  # the racing submit read before the first wrote
+        calls.append(form_token)
+        return None if len(calls) == 1 else real(actor, form_token)
+
+    monkeypatch.setattr(keys, "_issued_by_form", not_yet_committed)
+    raced = script_key_create(
+        actor=trader, name="a", subaccounts=[desk], can_trade=True, days=1, form_token="form-1"
+    )
+    monkeypatch.setattr(keys, "_issued_by_form", real)
+    again = script_key_create(
+        actor=trader, name="a", subaccounts=[desk], can_trade=True, days=1, form_token="form-1"
+    )
+    with pytest.raises(ScriptKeyError) as someone_else:
+        script_key_create(
+            actor=viewer, name="v", subaccounts=[desk], can_trade=False, days=1, form_token="form-1"
+        )
+
+    assert first.secret and not first.repeated
+    assert (raced.key, raced.secret, raced.repeated) == (first.key, None, True)
+    assert (again.key, again.secret, again.repeated) == (first.key, None, True)
+    assert someone_else.value.message == (
+        "This form was already used; reload the page and fill it in again."
+    )
+    assert ScriptKey.objects.count() == 1
+    assert AuditEvent.objects.filter(action="script_key_create").count() == 1

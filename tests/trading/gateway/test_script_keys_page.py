@@ -1,4 +1,5 @@
-"""The script keys page as a member uses it: the answer that shows a secret is never cached."""
+"""The script keys page as a member uses it: the answer that shows a secret is never cached;
+a form issues at most one key, however often it is sent."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import re
 import pytest
 from django.test import Client
 
-from accounts.models import Role
+from accounts.models import AuditEvent, Role
 from tests.factories import MembershipFactory, SubaccountFactory, UserFactory
+from trading.gateway.models import ScriptKey
 
 pytestmark = pytest.mark.django_db
 
 URL = "/trading/keys/"
+ALREADY = (
+    "This form already issued the key {name} ({fingerprint}); its secret was shown once. "
+    "Issue a new key if you need another."
+)
 
 
 @pytest.fixture
@@ -61,3 +67,39 @@ def test_every_answer_of_the_page_is_never_stored(client, desk) -> None:
     assert "no-store" in page.headers.get("Cache-Control", "")
     assert refused.status_code == 200
     assert "no-store" in refused.headers.get("Cache-Control", "")
+
+
+def test_a_resubmitted_form_issues_nothing_and_says_so(client, desk) -> None:
+    token = _form_token(client.get(URL).content.decode())
+    first = _issue(client, desk, token)
+
+    again = _issue(client, desk, token)
+
+    key = ScriptKey.objects.get()
+    page = again.content.decode()
+    assert ScriptKey.objects.count() == 1
+    assert AuditEvent.objects.filter(action="script_key_create").count() == 1
+    assert ALREADY.format(name="grid bot", fingerprint=key.fingerprint) in page
+    assert "data-secret" not in page
+    assert "data-secret" in first.content.decode()
+    assert "no-store" in again.headers.get("Cache-Control", "")
+
+
+def test_a_fresh_form_issues_again(client, desk) -> None:
+    first = _issue(client, desk, _form_token(client.get(URL).content.decode()))
+    fresh = _form_token(first.content.decode())
+
+    second = _issue(client, desk, fresh, name="grid bot")
+
+    assert fresh
+    assert ScriptKey.objects.filter(name="grid bot", revoked_at=None).count() == 2
+    assert AuditEvent.objects.filter(action="script_key_create").count() == 2
+    assert "data-secret" in second.content.decode()
+    assert "already issued" not in second.content.decode()
+
+
+def test_a_form_without_its_token_issues_nothing(client, desk) -> None:
+    page = _issue(client, desk, "").content.decode()
+
+    assert "The form has no token; reload the page before issuing a key." in page
+    assert not ScriptKey.objects.exists()
