@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import client_ip, signed_in
 from accounts.permissions import subaccounts_visible_to
@@ -67,10 +68,13 @@ def script_keys_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @signed_in
 def script_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
-    """Revoke one key (its owner, or an admin of one of its subaccounts)."""
+    """Revoke one key (its owner, or an admin of one of its subaccounts). The button posts with
+    htmx to ask first (hx-confirm); its answer is a client-side redirect back to the page."""
     try:
         key = script_key_revoke(actor=request.user, key_id=key_id, ip=client_ip(request))
     except ScriptKeyError as refused:
         raise Http404(refused.message) from None
     messages.success(request, f"Key {key.name} ({key.fingerprint}) revoked.")
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("gateway:script_keys"))
     return HttpResponseRedirect(reverse("gateway:script_keys"))

@@ -1,5 +1,5 @@
 """The script keys page as a member uses it: the answer that shows a secret is never cached;
-a form issues at most one key, however often it is sent."""
+a form issues at most one key, however often it is sent; revoking asks first."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import re
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import AuditEvent, Role
 from tests.factories import MembershipFactory, SubaccountFactory, UserFactory
+from trading.gateway.keys import script_key_create
 from trading.gateway.models import ScriptKey
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +51,10 @@ def _form_token(page: str) -> str:
 def _issue(client: Client, desk, token: str, name: str = "grid bot"):
     data = {"name": name, "subaccounts": [desk.pk], "permissions": "trade", "days": "30"}
     return client.post(URL, {**data, "token": token})
+
+
+def _row(page: str, key: ScriptKey) -> str:
+    return re.search(rf'<tr data-key="{key.pk}">(.*?)</tr>', page, re.S).group(1)
 
 
 def test_the_answer_that_shows_a_secret_is_never_stored(client, desk) -> None:
@@ -103,3 +109,21 @@ def test_a_form_without_its_token_issues_nothing(client, desk) -> None:
 
     assert "The form has no token; reload the page before issuing a key." in page
     assert not ScriptKey.objects.exists()
+
+
+def test_revoke_asks_first_and_htmx_returns_to_the_page(client, trader, desk) -> None:
+    key = script_key_create(
+        actor=trader, name="grid bot", subaccounts=[desk], can_trade=True, days=1
+    ).key
+    revoke_url = reverse("gateway:script_key_revoke", args=[key.pk])
+
+    row = _row(client.get(URL).content.decode(), key)
+    answer = client.post(revoke_url, headers={"HX-Request": "true"})
+
+    assert f'hx-post="{revoke_url}"' in row
+    assert (
+        f'hx-confirm="Revoke the key grid bot ({key.fingerprint})? '
+        'Scripts signing with it are refused at once."' in row
+    )
+    assert answer.headers["HX-Redirect"] == URL
+    assert ScriptKey.objects.get().state == "revoked"
