@@ -6,6 +6,8 @@
     {{ value|percent }}          a fraction as "4.50%" (no sign); `percent_signed` for "+4.50%"
     {{ value|plain }}            a stored setting without trailing zeros ("1000", never "1E+3")
     {{ value|fixed:places }}     exactly `places` decimals, thousands grouped
+    {{ value|utc_datetime }}     a time in UTC with its date, "2026-01-02 03:04:05" (the
+                                 template writes the "UTC" label beside it)
 
 Each filter shows "" for a missing value (the template says what to show instead).
 """
@@ -59,3 +61,8 @@ def percent_signed(value: Any, places: Any = formatting.PERCENT_PLACES) -> str:
 @register.filter
 def plain(value: Any) -> str:
     return formatting.plain(value, empty="")
+
+
+@register.filter
+def utc_datetime(value: Any) -> str:
+    return "" if value is None else formatting.utc_time(value, with_date=True)

@@ -1,9 +1,11 @@
 """The script keys page as a member uses it: the answer that shows a secret is never cached;
-a form issues at most one key, however often it is sent; revoking asks first."""
+a form issues at most one key, however often it is sent; revoking asks first;
+"Last used" is in UTC like the expiry."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
@@ -127,3 +129,19 @@ def test_revoke_asks_first_and_htmx_returns_to_the_page(client, trader, desk) ->
     )
     assert answer.headers["HX-Redirect"] == URL
     assert ScriptKey.objects.get().state == "revoked"
+
+
+def test_last_used_is_shown_in_utc_like_the_expiry(client, trader, desk) -> None:
+    key = script_key_create(
+        actor=trader, name="grid bot", subaccounts=[desk], can_trade=True, days=1
+    ).key
+    ScriptKey.objects.filter(pk=key.pk).update(
+        expires_at=datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC),
+        last_used_at=datetime(2030, 6, 7, 8, 9, 10, tzinfo=UTC),
+        last_used_ip="10.0.0.5",
+    )
+
+    row = _row(client.get(URL).content.decode(), key)
+
+    assert "<td>2031-01-02 03:04:05 UTC</td>" in row
+    assert "<td>2030-06-07 08:09:10 UTC from 10.0.0.5</td>" in row
