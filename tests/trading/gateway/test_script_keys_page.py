@@ -1,6 +1,6 @@
 """The script keys page as a member uses it: the answer that shows a secret is never cached;
 a form issues at most one key, however often it is sent; revoking asks first;
-"Last used" is in UTC like the expiry."""
+a revoked key says when and by whom; "Last used" is in UTC like the expiry."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, Role
 from tests.factories import MembershipFactory, SubaccountFactory, UserFactory
-from trading.gateway.keys import script_key_create
+from trading.gateway.keys import script_key_create, script_key_revoke
 from trading.gateway.models import ScriptKey
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +145,22 @@ def test_last_used_is_shown_in_utc_like_the_expiry(client, trader, desk) -> None
 
     assert "<td>2031-01-02 03:04:05 UTC</td>" in row
     assert "<td>2030-06-07 08:09:10 UTC from 10.0.0.5</td>" in row
+
+
+def test_a_revoked_key_says_when_and_by_whom(client, trader, desk) -> None:
+    admin = UserFactory(username="ada")
+    MembershipFactory(user=admin, subaccount=desk, role=Role.ADMIN)
+    key = script_key_create(
+        actor=trader, name="grid bot", subaccounts=[desk], can_trade=True, days=1
+    ).key
+    ScriptKey.objects.filter(pk=key.pk).update(expires_at=datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC))
+    script_key_revoke(actor=admin, key_id=key.pk)
+    ScriptKey.objects.filter(pk=key.pk).update(
+        revoked_at=datetime(2030, 6, 7, 8, 9, 10, tzinfo=UTC)
+    )
+
+    row = _row(client.get(URL).content.decode(), key)
+
+    assert "revoked 2030-06-07 08:09:10 UTC by ada" in row
+    assert "2031-01-02 03:04:05 UTC" in row
+    assert "Revoke</button>" not in row
