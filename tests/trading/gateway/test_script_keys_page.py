@@ -1,6 +1,7 @@
 """The script keys page as a member uses it: the answer that shows a secret is never cached;
 a form issues at most one key, however often it is sent; revoking asks first;
-a revoked key says when and by whom; "Last used" is in UTC like the expiry."""
+a revoked key says when and by whom; "Last used" is in UTC like the expiry; the buttons look
+like the desk's other buttons."""
 
 from __future__ import annotations
 
@@ -164,3 +165,14 @@ def test_a_revoked_key_says_when_and_by_whom(client, trader, desk) -> None:
     assert "revoked 2030-06-07 08:09:10 UTC by ada" in row
     assert "2031-01-02 03:04:05 UTC" in row
     assert "Revoke</button>" not in row
+
+
+def test_the_buttons_are_styled_like_the_desks_other_buttons(client, trader, desk) -> None:
+    key = script_key_create(
+        actor=trader, name="grid bot", subaccounts=[desk], can_trade=True, days=1
+    ).key
+
+    page = client.get(URL).content.decode()
+
+    assert re.search(r'<button type="submit" class="danger[^"]*">Revoke</button>', _row(page, key))
+    assert '<button type="submit" class="primary">Issue key</button>' in page
