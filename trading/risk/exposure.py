@@ -34,7 +34,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from accounts.models import Subaccount
-from trading.backpack import Side
+from trading.backpack import Order, Side
 from trading.exchange import client_for, exchange_session
 from trading.models.tickets import OrderTicket
 from trading.risk.gate import ZERO, Exposure, MarketExposure
@@ -114,6 +114,21 @@ def _ledger_part(
     return losses, built, senders, digest.day
 
 
+def _open_notional(order: Order) -> Decimal | None:
+    """What an open order may still add to a position, in its quote asset: its size left at
+    the highest price it may execute at. A stop waiting for its trigger counts too (its size
+    is its ``triggerQuantity``, a stop-market has no price but its trigger price), as the gate
+    counted it when it was sent. None: it adds nothing (reduce-only) or cannot be sized (a
+    trigger quantity in percent of the position, which the desk sends only reduce-only)."""
+    if order.reduce_only:
+        return None
+    size = order.quantity if order.quantity is not None else order.trigger_quantity
+    prices = [p for p in (order.price, order.trigger_price) if p is not None]
+    if size is None or not prices:
+        return None
+    return max(size - order.executed_quantity, Decimal(0)) * max(prices)
+
+
 async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
     """Positions, open orders and net equity of the subaccount, read from the exchange now,
     with today's losses and each member's own exposure from the ledger; kept for the gate."""
@@ -134,9 +149,9 @@ async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
         quantities[p.symbol] = p.net_quantity
     counted: list[tuple[int | None, str, bool, Decimal]] = []
     for o in orders:
-        if o.price is None or o.quantity is None or o.reduce_only:
+        notional = _open_notional(o)
+        if notional is None:
             continue
-        notional = (o.quantity - o.executed_quantity) * o.price
         buy = o.side == Side.BID
         markets[o.symbol] = markets.get(o.symbol, MarketExposure()).plus(buy=buy, notional=notional)
         counted.append((o.client_id, o.symbol, buy, notional))

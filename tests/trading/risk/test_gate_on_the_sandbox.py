@@ -11,6 +11,7 @@ import pytest
 from accounts.models import AuditEvent
 from tests.trading.pages.conftest import HX, client_for_user
 from trading.models import RiskBreach, RiskLimit, RiskReservation
+from trading.risk.exposure import risk_exposure_forget
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
 
@@ -90,6 +91,25 @@ async def test_position_limit_per_market_counts_open_orders(desk) -> None:
     assert message in html
     assert [o.quantity for o in await open_orders_on_exchange(desk)] == [Decimal("2")]
     assert await RiskBreach.objects.filter(limit="max_position_notional_market").aexists()
+
+
+async def test_position_limit_per_market_counts_stops_waiting_for_their_trigger(desk) -> None:
+    # a stop-market carries no price and its size as triggerQuantity: once on the exchange it
+    # still opens a position when it fires, so it uses the limit's headroom at its trigger
+    await limits(desk, max_position_notional_market=Decimal("400"))
+    stop = {"order_type": "StopMarket", "price": "", "trigger_price": "160", "quantity": "2"}
+    assert 'data-result="ok"' in await send(desk, "SOL_USDC_PERP", n=1, **stop)
+    risk_exposure_forget(subaccount_id=desk.main.pk)  # a later order reads the exchange anew
+
+    html = await send(desk, "SOL_USDC_PERP", n=2)
+
+    message = (
+        "Order refused: max 80.00 USDC more in SOL_USDC_PERP (position limit per market "
+        "400.00 USDC)."
+    )
+    assert message in html
+    (waiting,) = await open_orders_on_exchange(desk)
+    assert (waiting.trigger_quantity, waiting.trigger_price) == (Decimal("2"), Decimal("160"))
 
 
 async def test_total_position_limit(desk) -> None:
