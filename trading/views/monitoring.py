@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.audit import audit_record
 from accounts.decorators import client_ip
@@ -152,6 +153,8 @@ def webhook_remove(request: HttpRequest, webhook_id: int) -> HttpResponse:
             parameters={"name": webhook.name, "url_host": _host(webhook.url)},
         )
         messages.success(request, f"Alerts no longer go to {webhook.name}.")
+    if request.htmx:  # asked to confirm first (hx-confirm): the page is loaded again
+        return HttpResponseClientRedirect(reverse("trading:health"))
     return HttpResponseRedirect(reverse("trading:health"))
 
 

@@ -158,6 +158,22 @@ def test_staff_add_a_webhook_and_a_bad_url_is_explained(db):
     assert "https://hooks.example.test/T1" in good
 
 
+def test_removing_a_webhook_asks_first(db):
+    from trading.models import AlertWebhook
+
+    staff = SuperuserFactory(username="sam")
+    client = Client()
+    client.force_login(staff)
+    hook = AlertWebhook.objects.create(name="ops", url="https://hooks.example.test/T1")
+
+    page = client.get("/trading/health/").content.decode()
+    removed = client.post(f"/trading/health/webhooks/{hook.pk}/remove/", HTTP_HX_REQUEST="true")
+
+    assert 'hx-confirm="Remove the webhook ops? Alerts no longer go there."' in page
+    assert removed.headers["HX-Redirect"] == "/trading/health/"  # the page, loaded again
+    assert not AlertWebhook.objects.exists()
+
+
 async def test_streams_are_named_by_subaccount_with_the_age_of_their_last_message(desk, agent):
     viewer = await sync_to_async(UserFactory)(username="vera")
     await sync_to_async(MembershipFactory)(user=viewer, subaccount=desk)
