@@ -5,11 +5,21 @@ who sent it, before the order is signed, as the order ticket records its own
 (`trading.gateway.tickets`).
 
 A ticket is what names the member: the open orders' "By" column, PnL by member, the
-per-member risk limits and the daily loss by member all find an order's member by its
-``clientId`` among the tickets. An order without one reads as sent outside the desk, unless
-the exchange made it for a ticket (`ticket_client_ids_of`): a slice of a TWAP the desk
-started (its ``strategyId`` on the TWAP's ticket), a take-profit / stop-loss leg of a desk
-order (its ``relatedOrderId`` the ticket's order id).
+per-member risk limits and the daily loss by member all ask `ticket_owners` who sent an
+order (or the order of a fill). ClientIds are not unique (a script chooses its own; the
+desk's count up from a random start, so a script can guess the next), so an order names its
+ticket in this order of trust:
+
+1. its order id: the ticket placed with it (the exchange gave that id to that order only);
+2. for an order the exchange made for a ticket, what made it: a TWAP slice's ``strategyId``
+   (the TWAP's ticket), a take-profit / stop-loss leg's ``relatedOrderId`` (the ticket of
+   the parent order); a fill's ``origin`` says the same;
+3. its ``clientId``, only among the tickets with no order id yet (pending: the answer is
+   not in, or was lost), never a refused one (that order never reached the exchange). When
+   such tickets of different members share the clientId, the order names nobody: better
+   shown as sent outside the desk (the subaccount's own limits still count it) than
+   credited to the wrong member. Their times cannot tell them apart safely: every such
+   ticket was recorded before its order was sent, and the exchange's clock is not ours.
 
 Recorded pending before the order goes out (so an order whose answer is lost is still the
 member's), then finished with the exchange's answer: placed with the order id, or rejected
@@ -20,16 +30,121 @@ member's if it does.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import Subaccount
 from trading.backpack import ExchangeUnavailableError, Order, Strategy
 from trading.failures import failure_text
 from trading.models import OrderTicket
+
+Rejected = OrderTicket.Outcome.REJECTED
+
+LOOKUP_KEYS_MAX = 500  # beyond this many keys, reading all the tickets beats a long IN list
+
+
+# -- which ticket sent an order ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRef:
+    """What an order (or the order of a fill) says of itself that can name its ticket."""
+
+    order_id: str | None = None
+    client_id: int | None = None
+    strategy_id: str | None = None  # a TWAP's slice: the strategy's id
+    parent_id: str | None = None  # a take-profit / stop-loss leg: the parent order's id
+
+    @classmethod
+    def of_order(cls, order: Order) -> OrderRef:
+        return cls(order.id, order.client_id, order.strategy_id, order.related_order_id)
+
+    @classmethod
+    def of_fill(cls, order_id: str, client_id: int | None, origin: str) -> OrderRef:
+        """A ledger fill: ``origin`` (`trading.ledger.origins`) names what made its order;
+        its clientId is then the ticket's copy, not the order's, and is not looked up."""
+        kind, _, made_by = origin.partition(" ")
+        if kind == "strategy" and made_by:
+            return cls(order_id or None, None, strategy_id=made_by)
+        if kind == "order" and made_by:
+            return cls(order_id or None, None, parent_id=made_by)
+        return cls(order_id or None, client_id)
+
+
+@dataclass
+class TicketOwners:
+    """Tickets of one subaccount by what can name them; `owner` applies the rule of the
+    module docstring. ``value`` is what `ticket_owners` read of each ticket's member (its id
+    or user name; None: the user is gone, and the order names nobody)."""
+
+    by_order: dict[str, Any] = field(default_factory=dict)
+    by_strategy: dict[str, Any] = field(default_factory=dict)
+    by_client: dict[int, set[Any]] = field(default_factory=dict)  # tickets with no order id
+
+    def owner(self, ref: OrderRef) -> Any:
+        """The member of the ticket that sent the order ``ref`` names (None: none, or more
+        than one member's ticket could have)."""
+        if ref.order_id and ref.order_id in self.by_order:
+            return self.by_order[ref.order_id]
+        if ref.strategy_id and ref.strategy_id in self.by_strategy:
+            return self.by_strategy[ref.strategy_id]
+        if ref.parent_id and ref.parent_id in self.by_order:
+            return self.by_order[ref.parent_id]
+        if ref.client_id is None:
+            return None
+        members = self.by_client.get(ref.client_id, ())
+        return next(iter(members)) if len(members) == 1 else None
+
+
+def _lookups(refs: Iterable[OrderRef]) -> Q | None:
+    """The tickets ``refs`` may name, as one condition; None: too many keys for one list."""
+    order_ids = {r.order_id for r in refs if r.order_id}
+    order_ids |= {r.parent_id for r in refs if r.parent_id}
+    strategies = {r.strategy_id for r in refs if r.strategy_id}
+    client_ids = {r.client_id for r in refs if r.client_id is not None}
+    if len(order_ids) + len(strategies) + len(client_ids) > LOOKUP_KEYS_MAX:
+        return None
+    wanted = Q(pk__in=[])
+    if order_ids:
+        wanted |= Q(order_id__in=order_ids)
+    if strategies:
+        wanted |= Q(strategy_id__in=strategies)
+    if client_ids:
+        wanted |= Q(client_id__in=client_ids, order_id="", strategy_id="") & ~Q(outcome=Rejected)
+    return wanted
+
+
+def ticket_owners(
+    subaccount_id: int,
+    refs: Iterable[OrderRef] | None = None,
+    *,
+    value: Literal["actor_id", "actor__username"] = "actor__username",
+) -> TicketOwners:
+    """The subaccount's tickets that ``refs`` can name (every ticket for None), in one query
+    however many orders: whose they are by `TicketOwners.owner`."""
+    tickets = OrderTicket.objects.filter(subaccount_id=subaccount_id).order_by()
+    if refs is not None:
+        wanted = _lookups(list(refs))
+        if wanted is not None:
+            tickets = tickets.filter(wanted)
+    owners = TicketOwners()
+    rows = tickets.values_list("order_id", "strategy_id", "client_id", "outcome", value)
+    for order_id, strategy_id, client_id, outcome, member in rows.iterator(2000):
+        if order_id:
+            owners.by_order[order_id] = member
+        elif strategy_id:
+            owners.by_strategy[strategy_id] = member
+        elif outcome != Rejected:
+            owners.by_client.setdefault(client_id, set()).add(member)
+    return owners
+
+
+# -- recording and finishing ---------------------------------------------------------------------
 
 
 @sync_to_async

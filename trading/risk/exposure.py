@@ -13,9 +13,10 @@ own changes that a reservation does not cover (a fill, a cancel, a close) drop t
 read at once (`risk_exposure_forget`).
 
 A member's own exposure (checked against the member's own limits) is what that member's
-orders built: the positions of their fills in the ledger (attributed by ``clientId``, never
-more than the subaccount's own position in that market, nor of the other sign), plus their
-open orders on the exchange (by ``clientId``). The subaccount's limits stay against the
+orders built: the positions of their fills in the ledger (attributed to the ticket of their
+order: by order id first, `trading.desk_tickets`; never more than the subaccount's own
+position in that market, nor of the other sign), plus their open orders on the exchange
+(attributed the same way). The subaccount's limits stay against the
 whole subaccount.
 """
 
@@ -35,8 +36,8 @@ from django.utils import timezone
 
 from accounts.models import Subaccount
 from trading.backpack import Order, Side
+from trading.desk_tickets import OrderRef, ticket_owners
 from trading.exchange import client_for, exchange_session
-from trading.models.tickets import OrderTicket
 from trading.risk.gate import ZERO, Exposure, MarketExposure
 from trading.risk.loss import ledger_digest_current, losses_of
 
@@ -97,20 +98,22 @@ def _member_exposures(
 
 
 def _ledger_part(
-    subaccount: Subaccount, marks: dict[str, Decimal], client_ids: list[int]
-) -> tuple[dict[int | None, Decimal], dict[int, dict[str, Decimal]], dict[int, int], date]:
-    """Today's losses, each member's positions from the ledger, who sent each open order, and
-    the day the losses count."""
+    subaccount: Subaccount, marks: dict[str, Decimal], orders: list[Order]
+) -> tuple[dict[int | None, Decimal], dict[int, dict[str, Decimal]], dict[str, int], date]:
+    """Today's losses, each member's positions from the ledger, who sent each open order (by
+    order id: `trading.desk_tickets`), and the day the losses count."""
     digest = ledger_digest_current(subaccount=subaccount)
     losses = losses_of(subaccount=subaccount, digest=digest, marks=marks)
     built = {m: digest.positions_of(m) for m in digest.levels if m is not None}
-    senders: dict[int, int] = {}
-    if client_ids:
-        senders = dict(
-            OrderTicket.objects.filter(
-                subaccount_id=subaccount.pk, client_id__in=client_ids, actor__isnull=False
-            ).values_list("client_id", "actor_id")
-        )
+    senders: dict[str, int] = {}
+    if orders:
+        refs = {o.id: OrderRef.of_order(o) for o in orders}
+        owners = ticket_owners(subaccount.pk, refs.values(), value="actor_id")
+        senders = {
+            order_id: member
+            for order_id, ref in refs.items()
+            if (member := owners.owner(ref)) is not None
+        }
     return losses, built, senders, digest.day
 
 
@@ -147,20 +150,22 @@ async def risk_exposure_read(*, subaccount: Subaccount) -> ExposureRead:
         signed = abs(p.net_exposure_notional) * (1 if p.net_quantity > 0 else -1)
         markets[p.symbol] = MarketExposure(position=signed)
         quantities[p.symbol] = p.net_quantity
-    counted: list[tuple[int | None, str, bool, Decimal]] = []
+    counted: list[tuple[str, str, bool, Decimal]] = []
+    named: list[Order] = []  # those a desk ticket may have sent
     for o in orders:
         notional = _open_notional(o)
         if notional is None:
             continue
         buy = o.side == Side.BID
         markets[o.symbol] = markets.get(o.symbol, MarketExposure()).plus(buy=buy, notional=notional)
-        counted.append((o.client_id, o.symbol, buy, notional))
-    client_ids = [o.client_id for o in orders if o.client_id is not None]
-    losses, built, senders, day = await sync_to_async(_ledger_part)(subaccount, marks, client_ids)
+        counted.append((o.id, o.symbol, buy, notional))
+        if o.client_id is not None or o.strategy_id or o.related_order_id:
+            named.append(o)
+    losses, built, senders, day = await sync_to_async(_ledger_part)(subaccount, marks, named)
     member_orders = [
-        (senders[cid], symbol, buy, notional)
-        for cid, symbol, buy, notional in counted
-        if cid is not None and cid in senders
+        (senders[order_id], symbol, buy, notional)
+        for order_id, symbol, buy, notional in counted
+        if order_id in senders
     ]
     exposure = Exposure(
         markets=markets,

@@ -13,9 +13,8 @@ from asgiref.sync import sync_to_async
 
 from accounts.models import Subaccount
 from trading.backpack import Fill, Order
-from trading.desk_tickets import ticket_client_ids_of
+from trading.desk_tickets import OrderRef, ticket_owners
 from trading.exchange import client_for
-from trading.models.tickets import OrderTicket
 from trading.selectors.access import AccountBlock, guarded, subaccount_access_async
 from trading.selectors.cache import cached
 from trading.selectors.markets import markets_known
@@ -34,41 +33,20 @@ async def open_orders_for(subaccount: Subaccount, symbol: str | None = None) -> 
 
 
 def _senders(subaccount_id: int, orders: list[Order]) -> dict[str, str]:
-    client_ids = {o.client_id for o in orders if o.client_id is not None}
-    made = [o for o in orders if o.strategy_id or o.related_order_id]
-    ticket_of = dict(
-        zip(
-            [o.id for o in made],
-            ticket_client_ids_of(
-                subaccount_id, [(o.strategy_id, o.related_order_id) for o in made]
-            ),
-            strict=True,
-        )
-    )
-    client_ids |= {c for c in ticket_of.values() if c is not None}
-    if not client_ids:
-        return {}
-    by_client = dict(  # the latest ticket of a clientId wins
-        OrderTicket.objects.filter(
-            subaccount_id=subaccount_id, client_id__in=client_ids, actor__isnull=False
-        )
-        .order_by("pk")
-        .values_list("client_id", "actor__username")
-    )
-    senders = {}
-    for order in orders:
-        client_id = order.client_id if order.client_id is not None else ticket_of.get(order.id)
-        if client_id in by_client:
-            senders[order.id] = by_client[client_id]
-    return senders
+    refs = {o.id: OrderRef.of_order(o) for o in orders}
+    owners = ticket_owners(subaccount_id, refs.values(), value="actor__username")
+    return {
+        order_id: name for order_id, ref in refs.items() if (name := owners.owner(ref)) is not None
+    }
 
 
 async def order_senders(subaccount: Subaccount, orders: list[Order] | None) -> dict[str, str]:
     """Who sent each of `orders` through the desk (ticket, ladder, script key...): order id
-    -> the member's user name, from the order tickets, by the order's clientId or, for an
-    order the exchange made for the desk (a TWAP's slice, a take-profit / stop-loss leg),
-    by the ticket that made it; an order sent outside the desk has none."""
-    wanted = [
+    -> the member's user name, from the order tickets, in one query: by the order's id, or
+    for an order the exchange made for the desk (a TWAP's slice, a take-profit / stop-loss
+    leg) by the ticket that made it, else by its clientId among the tickets still waiting
+    for their order id (`trading.desk_tickets`); an order sent outside the desk has none."""
+    wanted = [  # the desk sends every order with a clientId: one without was never its own
         o for o in orders or [] if o.client_id is not None or o.strategy_id or o.related_order_id
     ]
     if not wanted:
