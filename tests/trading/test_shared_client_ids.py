@@ -1,9 +1,9 @@
-"""A clientId never moves an order to another member: clientIds are not unique (a script
-chooses its own, and the desk's own come from a counter a script can guess), so an order the
-exchange accepted is its ticket's by the exchange's order id. A clientId names an order's
-member only through a ticket with no order id yet, never through a refused one. On the still
-sandbox, through the desk's own pages, its ticket form and its /bpx/ endpoint (signed as a
-script signs)."""
+"""A clientId never moves an order, or its fills, to another member: clientIds are not
+unique (a script chooses its own, and the desk's own come from a counter a script can guess),
+so an order the exchange accepted is its ticket's by the exchange's order id. A clientId
+names an order's member only through a ticket with no order id yet, never through a refused
+one. On the still sandbox, through the desk's own pages, its ticket form and its /bpx/
+endpoint (signed as a script signs)."""
 
 from __future__ import annotations
 
@@ -30,10 +30,12 @@ from tests.trading.pages.conftest import (  # the trading pages' desk on the san
     exchange_urls,
 )
 from tests.trading.risk.test_gate_on_the_sandbox import ticket
+from tests.trading.test_exchange_made_orders import _member_rows, _outside
 from trading.backpack import Credentials, Order
 from trading.gateway.keys import script_key_create
 from trading.models import OrderTicket, RiskLimit
 from trading.risk.exposure import risk_exposure_read
+from trading.risk.loss import ledger_digest
 from trading.selectors.orders import order_senders
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
@@ -135,6 +137,23 @@ async def test_two_live_orders_sharing_a_client_id_each_count_for_their_own_memb
     assert await by_column(desk.trader, desk) == {his["id"]: "trader", hers: "admin"}
     assert read.member(desk.trader.pk).markets[SPOT].open_buys == D("300")
     assert read.member(admin.pk).markets[SPOT].open_buys == D("70")
+
+
+async def test_a_fill_counts_for_the_member_whose_order_filled_not_an_older_refused_ticket(
+    desk, admin, scripts
+) -> None:
+    await member_limits(desk, desk.trader, max_order_notional=D("100"))
+    status, refused = await script_order(scripts["trader"], clientId=6161)  # 150: over his 100
+    assert status == 400, refused
+    await _outside(desk, SPOT, "Ask", "150", "1")
+
+    status, filled = await script_order(scripts["admin"], clientId=6161)  # buys the ask
+    assert (status, filled.get("status")) == (200, "Filled"), filled
+
+    rows = await _member_rows(desk)
+    digest = await sync_to_async(ledger_digest)(subaccount=desk.main)
+    assert [r[0] for r in rows] == ["admin"]
+    assert set(digest.levels) == {None, admin.pk}  # the daily loss by member counts hers
 
 
 def _wire_order(n: int, client_id: int) -> Order:

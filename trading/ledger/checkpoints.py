@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
+from trading.desk_tickets import OrderRef, TicketOwners, ticket_owners
 from trading.ledger.pnl import (
     OUTSIDE,
     ClosedPosition,
@@ -40,7 +41,6 @@ from trading.ledger.pnl import (
     PnlRow,
 )
 from trading.models.ledger import LedgerEntry, PnlCheckpoint, PnlReconciliation
-from trading.models.tickets import OrderTicket
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,8 @@ FIELDS = (
     "fee_symbol",
     "client_id",
     "recorded_at",
+    "order_id",
+    "origin",
 )
 Key = tuple[datetime, int]
 
@@ -132,21 +134,26 @@ def rows_after(
             yield row
 
 
-def members_of(subaccount_id: int, client_ids: Iterable[int] | None = None) -> dict[int, str]:
-    """``{clientId: username}`` of the orders the desk sent for the subaccount."""
-    tickets = OrderTicket.objects.filter(subaccount_id=subaccount_id, actor__isnull=False)
-    if client_ids is not None:
-        tickets = tickets.filter(client_id__in=list(client_ids))
-    return dict(tickets.values_list("client_id", "actor__username"))
+def fill_ref(row: tuple) -> OrderRef:
+    """What a ledger row (``FIELDS``) of a fill says of its order."""
+    return OrderRef.of_fill(row[11], row[9], row[12])
 
 
-def fold_row(fold: PnlFold, row: tuple, members: Mapping[int, str]) -> None:
-    """Fold one ledger row (``FIELDS``) in."""
-    _id, kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id = row[:10]
+def members_of(subaccount_id: int, rows: Iterable[tuple] | None = None) -> TicketOwners:
+    """The members of the subaccount's tickets by what names them (`trading.desk_tickets`):
+    of the fills of ``rows`` (``FIELDS``), or of every ticket."""
+    refs = None if rows is None else [fill_ref(r) for r in rows if r[1] == Kind.FILL]
+    return ticket_owners(subaccount_id, refs, value="actor__username")
+
+
+def fold_row(fold: PnlFold, row: tuple, members: TicketOwners | None) -> None:
+    """Fold one ledger row (``FIELDS``) in; its member (None: everyone outside the desk, for
+    a reader of the totals only) by the ticket of its order."""
+    _id, kind, at, symbol, side, quantity, price, fee, fee_symbol = row[:9]
     if kind == Kind.FUNDING:
         fold.add(FundingEvent(at, symbol, quantity))
         return
-    member = members.get(client_id, OUTSIDE) if client_id is not None else OUTSIDE
+    member = (members.owner(fill_ref(row)) if members is not None else None) or OUTSIDE
     fold.add(FillEvent(at, symbol, side, quantity, price, fee, fee_symbol, member))
 
 
@@ -413,6 +420,7 @@ __all__ = [
     "checkpoints_rebuild",
     "checkpoints_update",
     "closed_of",
+    "fill_ref",
     "fold_of",
     "fold_row",
     "latest_many",

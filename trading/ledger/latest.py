@@ -101,7 +101,7 @@ def _at(subaccount_id: int, zone: str, point: EquityPoint) -> tuple[PnlRow, Deci
     base, rows = checkpoint_start(subaccount_id, zone, until=point.at)
     for row in rows:
         if base.through is None or (row[2], row[0]) > base.through:
-            fold_row(base.fold, row, {})
+            fold_row(base.fold, row, None)
     made = base.fold.totals()
     total = PnlRow(
         base.before.realized + made.realized,
@@ -341,7 +341,7 @@ def _fold_to(base: Base, rows: list[tuple], point: EquityPoint) -> tuple[PnlRow,
         if row[2] > point.at:
             break
         if base.through is None or (row[2], row[0]) > base.through:
-            fold_row(base.fold, row, {})
+            fold_row(base.fold, row, None)
     made = base.fold.totals()
     total = PnlRow(
         base.before.realized + made.realized,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -73,7 +73,6 @@ class _Running:
     top: int = 0  # the largest id folded
     count: int = 0
     top_recorded: datetime | None = None  # of row ``top``: a new database's row differs
-    members: dict[int, str] = field(default_factory=dict)
     earlier: tuple[dict, list[ClosedPosition]] | None = None  # the days before ``day``
     built: LedgerPnl | None = None  # the lines and totals as of the last fold
     stamp: tuple | None = None  # the ledger_stamps it was last checked against
@@ -99,11 +98,10 @@ def _still_matches(subaccount_id: int, state: _Running) -> bool:
 
 
 def _fold_in(subaccount_id: int, state: _Running, rows: list[tuple]) -> None:
-    wanted = {r[9] for r in rows if r[9] is not None} - set(state.members)
-    if wanted:
-        state.members.update(members_of(subaccount_id, wanted))
+    # the members of these rows' orders, in one query (the rule: `trading.desk_tickets`)
+    members = members_of(subaccount_id, rows) if any(r[1] == Kind.FILL for r in rows) else None
     for row in rows:
-        fold_row(state.fold, row, state.members)
+        fold_row(state.fold, row, members)
         if row[0] > state.top:
             state.top, state.top_recorded = row[0], row[10]
     state.last = (rows[-1][2], rows[-1][0])

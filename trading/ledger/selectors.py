@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from asgiref.sync import sync_to_async
 
 from accounts.models import Subaccount
+from trading.desk_tickets import OrderRef, TicketOwners, ticket_owners
 from trading.ledger.curve import CurvePoint, time_weighted
 from trading.ledger.histories import LEDGER_HISTORIES
 from trading.ledger.pnl import (
@@ -32,7 +33,6 @@ from trading.ledger.pnl import (
 )
 from trading.models.balances import BalanceSnapshot
 from trading.models.ledger import LedgerCursor, LedgerEntry
-from trading.models.tickets import OrderTicket
 
 Kind = LedgerEntry.Kind
 QUOTE = "USDC"
@@ -81,9 +81,8 @@ class LedgerPnl:
         return self.totals.net + sum(self.unrealized.values(), ZERO)
 
 
-def _members(subaccount_id: int) -> dict[int, str]:
-    tickets = OrderTicket.objects.filter(subaccount_id=subaccount_id, actor__isnull=False)
-    return dict(tickets.values_list("client_id", "actor__username"))
+def _members(subaccount_id: int) -> TicketOwners:
+    return ticket_owners(subaccount_id, value="actor__username")
 
 
 EVENT_FIELDS = (
@@ -96,6 +95,8 @@ EVENT_FIELDS = (
     "fee",
     "fee_symbol",
     "client_id",
+    "order_id",
+    "origin",
 )
 
 
@@ -105,11 +106,11 @@ def _entries(subaccount_id: int) -> Iterator[tuple]:
     return rows.order_by("occurred_at", "id").values_list(*EVENT_FIELDS).iterator(2000)
 
 
-def _event(row: tuple, members: Mapping[int, str]) -> FillEvent | FundingEvent:
-    kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id = row
+def _event(row: tuple, members: TicketOwners) -> FillEvent | FundingEvent:
+    kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id, order_id, origin = row
     if kind == Kind.FUNDING:
         return FundingEvent(at, symbol, quantity)
-    member = members.get(client_id, OUTSIDE) if client_id is not None else OUTSIDE
+    member = members.owner(OrderRef.of_fill(order_id, client_id, origin)) or OUTSIDE
     return FillEvent(at, symbol, side, quantity, price, fee, fee_symbol, member)
 
 
@@ -118,7 +119,7 @@ def _transfer(row: tuple, marks: Mapping[str, Decimal], fold: PnlFold) -> Decima
     counts at ``marks`` (the prices of the point closing its interval; unpriced: nothing)
     and enters or leaves the ledger's holding of it at that price, so what it does to equity
     afterwards is explained as unrealized (or realized, when withdrawn)."""
-    kind, at, symbol, _, quantity, _, fee, _, _ = row
+    kind, at, symbol, _, quantity, _, fee, *_ = row
     moved = quantity if kind == Kind.DEPOSIT else quantity + fee
     if symbol == QUOTE:
         return moved if kind == Kind.DEPOSIT else -moved

@@ -44,10 +44,10 @@ from accounts.fresh_code import fresh_code_require
 from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
 from accounts.team import team_time_zone
+from trading.desk_tickets import OrderRef, ticket_owners
 from trading.ledger.pnl import ZERO, FillEvent, FundingEvent, Holding, PnlFold
 from trading.models import RiskDayStart, RiskLimit
 from trading.models.ledger import LedgerCursor, LedgerEntry
-from trading.models.tickets import OrderTicket
 from trading.monitoring.alerts import AlertChange, _clear, _open
 from trading.monitoring.bell import alert_recipients, bell_messages, push_bells
 from trading.risk.gate import amount_text
@@ -112,24 +112,21 @@ def ledger_digest(
     *, subaccount: Subaccount, day: date | None = None, zone: str | None = None
 ) -> LedgerDigest:
     """Fold the subaccount's fills and funding once, for the whole subaccount and for each
-    member who sent an order that filled (found by ``clientId``), noting the holdings at the
+    member who sent an order that filled (the ticket of its order: by order id first,
+    `trading.desk_tickets`), noting the holdings at the
     start of ``day`` (today by default), days counted in ``zone`` (the team's by default)."""
     zone = zone or team_time_zone()
     where = ZoneInfo(zone)
     day = day or loss_day(zone=zone)
-    senders = dict(
-        OrderTicket.objects.filter(subaccount_id=subaccount.pk, actor__isnull=False).values_list(
-            "client_id", "actor_id"
-        )
-    )
+    senders = ticket_owners(subaccount.pk, value="actor_id")
     levels: dict[int | None, LevelLedger] = {None: LevelLedger(PnlFold(zone=where))}
     entries = LedgerEntry.objects.filter(
         subaccount_id=subaccount.pk, kind__in=(Kind.FILL, Kind.FUNDING)
     ).order_by("occurred_at", "id")
     fields = ("kind", "occurred_at", "symbol", "side", "quantity", "price", "fee", "fee_symbol")
     begun = False
-    for row in entries.values_list(*fields, "client_id").iterator(2000):
-        kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id = row
+    for row in entries.values_list(*fields, "client_id", "order_id", "origin").iterator(2000):
+        kind, at, symbol, side, quantity, price, fee, fee_symbol, client_id, order_id, origin = row
         # the fold's own day rule (a row's day is its time's date in the zone): the day
         # begins where the fold's lines of ``day`` do, whatever the zone's midnight does
         if not begun and at.astimezone(where).date() >= day:
@@ -142,7 +139,7 @@ def ledger_digest(
             continue
         fill = FillEvent(at, symbol, side, quantity, price, fee, fee_symbol)
         whole.add_fill(fill)
-        member = senders.get(client_id) if client_id is not None else None
+        member = senders.owner(OrderRef.of_fill(order_id, client_id, origin))
         if member is not None:
             if member not in levels:
                 levels[member] = LevelLedger(PnlFold(zone=where), {} if begun else None)

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from tests.migrating import old_desk, previous_release, upgrade
+from trading.desk_tickets import OrderRef
 from trading.ledger.checkpoints import members_of
 from trading.models import OrderTicket
 from trading.models.ledger import LedgerEntry
@@ -52,4 +53,6 @@ def test_tickets_and_fills_of_the_previous_release_keep_their_member():
     assert (ticket.client_id, ticket.order_id, ticket.strategy_id) == (42, "111", "")
     fills = LedgerEntry.objects.order_by("exchange_id").values_list("client_id", "origin")
     assert list(fills) == [(42, ""), (None, "")]
-    assert members_of(desk.pk) == {42: "alice"}
+    members = members_of(desk.pk)
+    assert members.owner(OrderRef.of_fill("111", 42, "")) == "alice"
+    assert members.owner(OrderRef.of_fill("111", None, "")) == "alice"  # by its order id
