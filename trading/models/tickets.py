@@ -4,7 +4,9 @@ The ticket form carries a random token. The first submit records it here with th
 the order is sent with; a second submit with the same token finds the record and answers with
 the first submit's order (looked up by that `clientId`) instead of placing again.
 
-A ticket also names the member behind the orders the exchange makes on the desk's behalf:
+A ticket names the member behind its order: by the order id once the exchange gave one, by
+the ``clientId`` only until then (clientIds are not unique: `trading.desk_tickets`). It
+also names the member behind the orders the exchange makes on the desk's behalf:
 a TWAP's slices (the ticket of the TWAP carries the ``strategy_id``) and the take-profit /
 stop-loss legs of an order (their ``relatedOrderId`` is the ticket's ``order_id``).
 """
@@ -50,6 +52,9 @@ class OrderTicket(models.Model):
         indexes = [
             models.Index(fields=["subaccount", "order_id"], name="ticket_sub_order"),
             models.Index(fields=["subaccount", "strategy_id"], name="ticket_sub_strategy"),
+            # an order still waiting for its order id is found by its clientId, and the desk
+            # checks a clientId is free before handing it out (`trading.desk_tickets`)
+            models.Index(fields=["subaccount", "client_id"], name="ticket_sub_client"),
         ]
 
     def __str__(self) -> str:
