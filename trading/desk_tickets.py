@@ -24,13 +24,15 @@ ticket in this order of trust:
 Recorded pending before the order goes out (so an order whose answer is lost is still the
 member's), then finished with the exchange's answer: placed with the order id, or rejected
 with the reason. An unknown outcome stays pending: the order may exist, and it is the
-member's if it does.
+member's if it does. The desk's own clientIds (`client_ids_free`) are never one that a
+ticket of the subaccount holds, unless that ticket was refused.
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,11 +42,14 @@ from django.db.models import Q
 
 from accounts.models import Subaccount
 from trading.backpack import ExchangeUnavailableError, Order, Strategy
+from trading.backpack.orders import MAX_CLIENT_ID, new_client_id
 from trading.failures import failure_text
 from trading.models import OrderTicket
 
+Pending = OrderTicket.Outcome.PENDING
 Rejected = OrderTicket.Outcome.REJECTED
 
+FREE_DRAWS = 5  # rounds of `client_ids_free`; a second round is already a rare event
 LOOKUP_KEYS_MAX = 500  # beyond this many keys, reading all the tickets beats a long IN list
 
 
@@ -144,33 +149,71 @@ def ticket_owners(
     return owners
 
 
+# -- the desk's own clientIds --------------------------------------------------------------------
+
+
+def client_ids_held(subaccount_id: int, client_ids: Collection[int]) -> dict[int, bool]:
+    """Of ``client_ids``, those a ticket of the subaccount holds that was not refused:
+    clientId -> whether such a ticket is still pending (its order on its way, or its answer
+    lost: a clientId that may still name its order)."""
+    if not client_ids:
+        return {}
+    rows = (
+        OrderTicket.objects.filter(subaccount_id=subaccount_id, client_id__in=list(client_ids))
+        .exclude(outcome=Rejected)
+        .order_by()
+        .values_list("client_id", "outcome")
+    )
+    held: dict[int, bool] = {}
+    for client_id, outcome in rows:
+        held[client_id] = held.get(client_id, False) or outcome == Pending
+    return held
+
+
+def client_ids_free(subaccount_id: int, count: int) -> list[int]:
+    """``count`` clientIds for the desk's orders on the subaccount that no ticket of it holds
+    (but a refused one), from the desk's counter; one query unless the counter met a held
+    one (a script chose it: a guessed clientId is then replaced by a random one). Called in
+    the transaction that records the tickets."""
+    drawn = [new_client_id() for _ in range(count)]
+    for _ in range(FREE_DRAWS):
+        held = client_ids_held(subaccount_id, drawn)
+        if not held:
+            return drawn
+        drawn = [secrets.randbelow(MAX_CLIENT_ID) + 1 if c in held else c for c in drawn]
+    raise RuntimeError(f"no free clientId for subaccount {subaccount_id} in {FREE_DRAWS} draws")
+
+
 # -- recording and finishing ---------------------------------------------------------------------
 
 
 @sync_to_async
 def desk_tickets_record(
-    *, actor: Any, subaccount: Subaccount, symbol: str, client_ids: Sequence[int], source: str
-) -> list[int]:
-    """Record a pending ticket per ``clientId`` in the name of ``actor``; the tickets' ids.
+    *, actor: Any, subaccount: Subaccount, symbol: str, count: int, source: str
+) -> tuple[list[int], list[int]]:
+    """Record ``count`` pending tickets in the name of ``actor``, each with a clientId no
+    other ticket of the subaccount holds (`client_ids_free`); (the tickets' ids, their
+    clientIds), for the orders to be sent with.
 
     ``source`` names the path in the ticket's token (``"ladder"``, ``"close"``...)."""
-    records = [
-        OrderTicket(
-            token=f"{source}:{uuid.uuid4().hex}",
-            client_id=client_id,
-            subaccount=subaccount,
-            actor=actor,
-            symbol=symbol,
-        )
-        for client_id in client_ids
-    ]
     with transaction.atomic():
+        client_ids = client_ids_free(subaccount.pk, count)
+        records = [
+            OrderTicket(
+                token=f"{source}:{uuid.uuid4().hex}",
+                client_id=client_id,
+                subaccount=subaccount,
+                actor=actor,
+                symbol=symbol,
+            )
+            for client_id in client_ids
+        ]
         created = OrderTicket.objects.bulk_create(records)
     if any(r.pk is None for r in created):  # a database that does not return ids
         tokens = [r.token for r in records]
         by_token = dict(OrderTicket.objects.filter(token__in=tokens).values_list("token", "pk"))
-        return [by_token[t] for t in tokens]
-    return [r.pk for r in created]
+        return [by_token[t] for t in tokens], client_ids
+    return [r.pk for r in created], client_ids
 
 
 @sync_to_async

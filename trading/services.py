@@ -28,8 +28,7 @@ from accounts.errors import ServiceError
 from accounts.models import Subaccount
 from trading.audited import audit_failed, audited, require_trader, require_trader_now
 from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side, TriggerBy
-from trading.backpack.orders import new_client_id
-from trading.desk_tickets import desk_tickets_finish, desk_tickets_record
+from trading.desk_tickets import client_ids_free, desk_tickets_finish, desk_tickets_record
 from trading.exchange import client_for, exchange_session
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.formatting import plain
@@ -110,8 +109,9 @@ def _ticket_claim(
     parameters: dict[str, Any],
     gated: bool,
 ) -> tuple[OrderTicket, bool]:
-    """Check the role, then record the token with a fresh clientId, or return the existing
-    record (and False): one trip to the database before the order is signed.
+    """Check the role, then record the token with a fresh clientId (one no other ticket of
+    the subaccount holds: `client_ids_free`), or return the existing record (and False): one
+    trip to the database before the order is signed.
 
     `gated`: the risk gate's transaction commits after this one and before anything is
     signed. On PostgreSQL the claim's commit then does not wait for the disk: the gate's
@@ -125,7 +125,7 @@ def _ticket_claim(
                 _commit_without_waiting_for_disk()
             record = OrderTicket.objects.create(
                 token=token,
-                client_id=new_client_id(),
+                client_id=client_ids_free(subaccount.pk, 1)[0],
                 subaccount=subaccount,
                 actor=actor,
                 symbol=symbol,
@@ -492,15 +492,10 @@ async def position_close(
             reduce_only=True,
             action="position_close",
         )
-        client_id = new_client_id()
-        parameters["clientId"] = client_id
-        tickets = await desk_tickets_record(
-            actor=actor,
-            subaccount=subaccount,
-            symbol=symbol,
-            client_ids=[client_id],
-            source="close",
+        tickets, (client_id,) = await desk_tickets_record(
+            actor=actor, subaccount=subaccount, symbol=symbol, count=1, source="close"
         )
+        parameters["clientId"] = client_id
         try:
             order = await client.place_order(
                 symbol,

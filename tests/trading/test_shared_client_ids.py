@@ -2,11 +2,13 @@
 unique (a script chooses its own, and the desk's own come from a counter a script can guess),
 so an order the exchange accepted is its ticket's by the exchange's order id. A clientId
 names an order's member only through a ticket with no order id yet, never through a refused
-one. On the still sandbox, through the desk's own pages, its ticket form and its /bpx/
-endpoint (signed as a script signs)."""
+one; the desk never hands out one a ticket of the subaccount holds. On the still sandbox,
+through the desk's own pages, its ticket form and its /bpx/ endpoint (signed as a script
+signs)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -19,6 +21,7 @@ from django.db import connection
 from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
 
+import trading.backpack.orders as desk_orders
 from accounts.models import Role
 from tests.factories import MembershipFactory, UserFactory
 from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
@@ -29,7 +32,7 @@ from tests.trading.pages.conftest import (  # the trading pages' desk on the san
     desk,
     exchange_urls,
 )
-from tests.trading.risk.test_gate_on_the_sandbox import ticket
+from tests.trading.risk.test_gate_on_the_sandbox import open_orders_on_exchange, ticket
 from tests.trading.test_exchange_made_orders import _member_rows, _outside
 from trading.backpack import Credentials, Order
 from trading.gateway.keys import script_key_create
@@ -122,6 +125,28 @@ async def test_an_order_refused_with_a_live_orders_client_id_does_not_take_it_ov
     rejected = await OrderTicket.objects.aget(actor=desk.trader)
     assert (rejected.client_id, rejected.outcome) == (5555, OrderTicket.Outcome.REJECTED)
     assert await by_column(desk.trader, desk) == {placed["id"]: "admin"}
+
+
+async def test_a_script_client_id_one_above_the_desks_does_not_move_the_next_desk_order(
+    desk, admin, scripts, monkeypatch
+) -> None:
+    await member_limits(desk, desk.trader, max_position_notional_market=D("400"))
+    guessed = 881894200  # one above the highest desk clientId the script saw
+    status, his = await script_order(scripts["trader"], clientId=guessed, quantity="2")  # 300
+    assert status == 200, his
+    # the desk's counter stands where the script guessed (it counts up from a random start)
+    monkeypatch.setattr(desk_orders, "_next_client_id", itertools.count(guessed - 1))
+
+    hers = await desk_order(admin, desk, 1, price="140", quantity="0.5")  # 70
+
+    client = await client_for_user(desk.trader)
+    check = await client.post(f"/trading/market/{SPOT}/ticket/check/", ticket(desk, 2), **HX)
+    assert await by_column(desk.trader, desk) == {his["id"]: "trader", hers: "admin"}
+    # his own 300 of 400; the admin's 70 is not his
+    assert "Headroom: max 100.00 USDC more to buy in SOL_USDC." in check.content.decode()
+    orders = {o.id: o.client_id for o in await open_orders_on_exchange(desk)}
+    assert orders[his["id"]] == guessed
+    assert orders[hers] not in (guessed, guessed + 1)  # skipped, for one a script cannot guess
 
 
 async def test_two_live_orders_sharing_a_client_id_each_count_for_their_own_member(

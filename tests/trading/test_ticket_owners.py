@@ -8,8 +8,9 @@ import itertools
 
 import pytest
 
+import trading.backpack.orders as desk_orders
 from tests.factories import SubaccountFactory, UserFactory
-from trading.desk_tickets import OrderRef, ticket_owners
+from trading.desk_tickets import OrderRef, client_ids_free, client_ids_held, ticket_owners
 from trading.models import OrderTicket
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +97,18 @@ def test_tickets_of_another_subaccount_name_nothing_here(desk, ann) -> None:
     _ticket(SubaccountFactory(name="Other"), ann, 13, Outcome.PLACED, order_id="555")
 
     assert _owner(desk, OrderRef("555", 13)) is None
+
+
+def test_the_desk_hands_out_no_client_id_a_ticket_holds_unless_refused(
+    desk, ann, monkeypatch
+) -> None:
+    _ticket(desk, ann, 21, Outcome.REJECTED)
+    _ticket(desk, ann, 22, Outcome.PLACED, order_id="666")
+    _ticket(desk, ann, 23)
+    monkeypatch.setattr(desk_orders, "_next_client_id", itertools.count(20))  # next: 21
+
+    drawn = client_ids_free(desk.pk, 3)
+
+    assert drawn[0] == 21  # the sentinel: the counter gave what was expected
+    assert drawn[1] not in (22, 23) and drawn[2] not in (22, 23)
+    assert client_ids_held(desk.pk, [21, 22, 23]) == {22: False, 23: True}

@@ -24,7 +24,6 @@ from accounts.models import Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, Order, OrderStatus, Side, TriggerBy
 from trading.backpack.errors import InvalidOrderError, OrderNotFoundError
-from trading.backpack.orders import new_client_id
 from trading.desk_tickets import desk_tickets_finish, desk_tickets_record
 from trading.exchange import client_for
 from trading.failures import failure_reason
@@ -102,11 +101,10 @@ async def position_exit_set(
             reduce_only=True,
             action=action,
         )
-        client_id = new_client_id()
-        parameters["clientId"] = client_id
-        tickets = await desk_tickets_record(
-            actor=actor, subaccount=subaccount, symbol=symbol, client_ids=[client_id], source="exit"
+        tickets, (client_id,) = await desk_tickets_record(
+            actor=actor, subaccount=subaccount, symbol=symbol, count=1, source="exit"
         )
+        parameters["clientId"] = client_id
         try:
             order = await client.place_position_exit(
                 symbol,

@@ -10,7 +10,6 @@ from typing import Any
 from accounts.models import AuditEvent, Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Order, OrderType, Side
-from trading.backpack.orders import new_client_id
 from trading.desk_tickets import desk_tickets_finish, desk_tickets_record
 from trading.exchange import client_for
 from trading.failures import failure_reason
@@ -72,9 +71,12 @@ async def ladder_place(
     reservations = await risk_gate_admit_all(  # RiskRefused: nothing reserved, nothing sent
         actor=actor, subaccount=subaccount, orders=_gate_orders(preview), action=ACTION
     )
-    client_ids = [new_client_id() for _ in preview.rows]
-    tickets = await desk_tickets_record(
-        actor=actor, subaccount=subaccount, symbol=spec.symbol, client_ids=client_ids, source=ACTION
+    tickets, client_ids = await desk_tickets_record(
+        actor=actor,
+        subaccount=subaccount,
+        symbol=spec.symbol,
+        count=len(preview.rows),
+        source=ACTION,
     )
     children = [
         {

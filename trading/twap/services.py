@@ -27,7 +27,6 @@ from accounts.models import Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Side, Strategy
 from trading.backpack.errors import InvalidOrderError
-from trading.backpack.orders import new_client_id
 from trading.desk_tickets import desk_ticket_strategy_finish, desk_tickets_record
 from trading.exchange import client_for, exchange_session
 from trading.failures import failure_reason
@@ -100,13 +99,8 @@ async def twap_start(
         action="twap_start",
     )
 
-    client_strategy_id = new_client_id()
-    (ticket,) = await desk_tickets_record(
-        actor=actor,
-        subaccount=subaccount,
-        symbol=symbol,
-        client_ids=[client_strategy_id],
-        source="twap",
+    (ticket,), (client_strategy_id,) = await desk_tickets_record(
+        actor=actor, subaccount=subaccount, symbol=symbol, count=1, source="twap"
     )
 
     async def free_reservation(error: BaseException) -> None:
