@@ -1,10 +1,10 @@
-"""A clientId never moves an order, or its fills, to another member: clientIds are not
-unique (a script chooses its own, and the desk's own come from a counter a script can guess),
-so an order the exchange accepted is its ticket's by the exchange's order id. A clientId
-names an order's member only through a ticket with no order id yet, never through a refused
-one; the desk never hands out one a ticket of the subaccount holds. On the still sandbox,
-through the desk's own pages, its ticket form and its /bpx/ endpoint (signed as a script
-signs)."""
+"""A clientId never moves an order, or its fills, to another member: clientIds are not unique
+(a script chooses its own, and the desk's own come from a counter a script can guess), so an
+order the exchange accepted is its ticket's by the exchange's order id. A clientId names an
+order's member only through a ticket with no order id yet, never through a refused one; a
+script may not send a clientId that an order of the subaccount still on its way holds; the
+desk never hands out one a ticket of the subaccount holds. On the still sandbox, through the
+desk's own pages, its ticket form and its /bpx/ endpoint (signed as a script signs)."""
 
 from __future__ import annotations
 
@@ -179,6 +179,31 @@ async def test_a_fill_counts_for_the_member_whose_order_filled_not_an_older_refu
     digest = await sync_to_async(ledger_digest)(subaccount=desk.main)
     assert [r[0] for r in rows] == ["admin"]
     assert set(digest.levels) == {None, admin.pk}  # the daily loss by member counts hers
+
+
+async def test_a_script_may_not_send_a_client_id_an_order_on_its_way_holds(
+    desk, admin, scripts
+) -> None:
+    await OrderTicket.objects.acreate(  # the admin's desk order, sent, its answer not yet in
+        token="close:on-its-way", client_id=777, subaccount=desk.main, actor=admin, symbol=SPOT
+    )
+
+    status, refused = await script_order(scripts["trader"], clientId=777)
+    other_status, _ = await script_order(scripts["trader"], clientId=778)
+
+    assert other_status == 200  # the sentinel: the same order with another clientId goes
+    assert (status, refused) == (
+        400,
+        {
+            "code": "INVALID_CLIENT_REQUEST",
+            "message": "Invalid parameter `clientId`: 777 is held by an order of this"
+            " subaccount still on its way to the exchange; send another clientId, or none"
+            " and the desk gives one",
+        },
+    )
+    assert [o.client_id for o in await open_orders_on_exchange(desk)] == [778]
+    tickets = OrderTicket.objects.filter(actor=desk.trader).values_list("client_id", flat=True)
+    assert [c async for c in tickets] == [778]
 
 
 def _wire_order(n: int, client_id: int) -> Order:

@@ -1,8 +1,8 @@
 """A script order's fields as the desk reads them before the risk gate: symbol, side,
-clientId and reduce-only checked, amounts parsed strictly, the notional as the order may
-execute (a trigger order with its triggerQuantity, at its trigger price), and the gate's
-refusal in the exchange's own codes. A malformed field is refused in the exchange's error
-shape before anything is recorded."""
+clientId (when the script chose one) and reduce-only checked, amounts parsed strictly, the
+notional as the order may execute (a trigger order with its triggerQuantity, at its trigger
+price), and the gate's refusal in the exchange's own codes. A malformed field is refused in
+the exchange's error shape before anything is recorded."""
 
 from __future__ import annotations
 
@@ -117,13 +117,22 @@ def order_fields(order: dict[str, Any]) -> tuple[str, Side, bool]:
         raise bad_request("Invalid parameter `symbol`: required")
     if side not in ("Bid", "Ask"):
         raise bad_request("Invalid parameter `side`: expected Bid or Ask")
+    order_client_id(order)
+    reduce_only = order.get("reduceOnly") in (True, "true")
+    return symbol, Side(side), reduce_only
+
+
+def order_client_id(order: dict[str, Any]) -> int | None:
+    """The clientId the script chose (None: none, the desk gives one); a `Refusal` for one
+    that is not an integer from 0 to 2^32 - 1."""
     client_id = order.get("clientId")
+    if client_id is None:
+        return None
     if isinstance(client_id, str) and client_id.isascii() and client_id.isdigit():
         client_id = int(client_id)
     if isinstance(client_id, bool) or not isinstance(client_id, int) or not 0 <= client_id < 2**32:
         raise bad_request("Invalid parameter `clientId`: expected an integer from 0 to 4294967295")
-    reduce_only = order.get("reduceOnly") in (True, "true")
-    return symbol, Side(side), reduce_only
+    return client_id
 
 
 def order_quote(symbol: str) -> str:

@@ -3,8 +3,9 @@ with a desk ticket (its `clientId` and the key's member, so PnL by member counts
 audited as the member's, naming the key it came through.
 
 A script's own `clientId` is kept (it may look its order up by it; one that is not an
-integer from 0 to 2^32 - 1 is refused before anything is recorded); an order without one gets
-a desk clientId, as the ticket does. The key is admitted and the tickets recorded in one
+integer from 0 to 2^32 - 1, or that a pending ticket of the subaccount holds, is refused before
+anything is recorded); an order without one gets a desk clientId, as the ticket does
+(`trading.gateway.tickets`). The key is admitted and the tickets recorded in one
 step, before the gate (for a single order, when this process keeps a fresh exposure read of
 the subaccount, the gate checks and reserves in that same step); an order refused by the
 gate or the exchange finishes its ticket rejected. The outcome of an answered order is
@@ -27,7 +28,6 @@ from accounts.audit import audit_record
 from accounts.models import AuditEvent
 from trading.backpack import Side
 from trading.backpack import routes as R
-from trading.backpack.orders import new_client_id
 from trading.exchange import exchange_session
 from trading.gateway.admit import Caller, script_key_admit
 from trading.gateway.errors import Refusal
@@ -281,8 +281,6 @@ async def orders_place(
     once the answer is on its way (`endpoint.Answer.after`). Until it ran, the reservations
     still count in full, so the gate only errs on the strict side."""
     orders = [dict(o) for o in (params if isinstance(params, list) else [params])]
-    for order in orders:
-        order.setdefault("clientId", new_client_id())
     acted_on = _acted_on.get((api_key, subaccount))
     read = None
     if acted_on is not None:

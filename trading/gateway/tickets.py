@@ -2,7 +2,12 @@
 thread hop and one commit fewer per order, bench_gateway), before the gate (as the browser's
 ticket is), and finished with the exchange's answer or the refusal: an order the gate refuses
 finishes its ticket rejected. A ticket carries the order's clientId and the key's member, so
-PnL by member and the open-orders "By" column count a script's order as the member's."""
+PnL by member and the open-orders "By" column count a script's order as the member's.
+
+In the same step, the orders' clientIds: one the script chose is refused while a pending
+ticket of the subaccount holds it (that order is on its way, or its answer was lost, and its
+clientId is all that names it until its order id is known: `trading.desk_tickets`); an order
+without one gets a desk clientId no ticket of the subaccount holds (`client_ids_free`)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.utils import timezone
 
+from trading.desk_tickets import client_ids_free, client_ids_held
+from trading.gateway.errors import bad_request
+from trading.gateway.order_fields import order_client_id
 from trading.models import OrderTicket
 
 if TYPE_CHECKING:
@@ -28,8 +36,29 @@ _FINISH_SQL = (
 )
 
 
+def _client_ids_settle(subaccount_id: int, orders: list[dict[str, Any]]) -> None:
+    """Refuse a chosen clientId a pending ticket holds; give the others a desk clientId."""
+    chosen = [order_client_id(order) for order in orders]
+    held = client_ids_held(subaccount_id, {c for c in chosen if c is not None})
+    for client_id in chosen:
+        if client_id is not None and held.get(client_id):
+            raise bad_request(
+                f"Invalid parameter `clientId`: {client_id} is held by an order of this"
+                " subaccount still on its way to the exchange; send another clientId, or none"
+                " and the desk gives one"
+            )
+    unchosen = [order for order, client_id in zip(orders, chosen, strict=True) if client_id is None]
+    if unchosen:
+        for order, client_id in zip(
+            unchosen, client_ids_free(subaccount_id, len(unchosen)), strict=True
+        ):
+            order["clientId"] = client_id
+
+
 def tickets_insert(caller: Caller, orders: list[dict[str, Any]]) -> list[int]:
-    """The orders' tickets (pending), inside the caller's transaction."""
+    """The orders' tickets (pending), inside the caller's transaction, once their clientIds
+    are settled (a chosen one held by a pending ticket: a `Refusal`; none: the desk's)."""
+    _client_ids_settle(caller.subaccount.pk, orders)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     ids = []
     with connection.cursor() as cursor:
