@@ -1,5 +1,5 @@
 """Tickets of the previous release (trading 0019) come through the upgrade that indexes them
-by clientId (trading 0020) unchanged, and name their orders by the rule of this release: a
+by clientId (trading 0021) unchanged, and name their orders by the rule of this release: a
 placed ticket by its order id, a pending one by its clientId, a refused one never."""
 
 from __future__ import annotations

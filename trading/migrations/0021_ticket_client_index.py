@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_team_setting"),
-        ("trading", "0019_order_origins"),
+        ("trading", "0020_script_key_form_token"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
