@@ -6,6 +6,8 @@ Each failure has its own message, shown beside the field the person typed into:
   key; a 64-byte secret, the seed with its public key appended as libsodium keeps it, is
   taken as its seed when the appended half is the API key), a public key that does not
   belong to the secret (derived with PyNaCl);
+- a key registered already for another subaccount (`MSG_KEY_REGISTERED`, checked by the
+  services, which know the subaccounts);
 - the exchange rejecting the key, or the exchange being unreachable (a signed balance query
   through `trading.backpack.verify_credentials`).
 """
@@ -41,6 +43,10 @@ MSG_UNREACHABLE = (
     "saved. Try again in a moment."
 )
 MSG_EXCHANGE_ERROR = "The exchange could not check this key: {reason} Nothing was saved."
+MSG_KEY_REGISTERED = (
+    "This API key is registered already for the subaccount {name}: a subaccount needs the key "
+    "of its own exchange account, or the desk would count that account twice. Nothing was saved."
+)
 
 
 class KeyCheckError(ServiceError):

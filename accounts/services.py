@@ -18,7 +18,7 @@ from accounts import crypto
 from accounts.audit import audit_record
 from accounts.errors import SUBACCOUNT_ADD_HINT, Refusal, ServiceError
 from accounts.fresh_code import fresh_code_require
-from accounts.keys import KeyCheckError, key_pair_parse, key_pair_verify
+from accounts.keys import MSG_KEY_REGISTERED, KeyCheckError, key_pair_parse, key_pair_verify
 from accounts.live import notify_membership_changed
 from accounts.models import (
     LowBalanceThreshold,
@@ -39,6 +39,17 @@ __all__ = [
 ]
 
 
+def _key_holder(*, api_public_key: str, other_than: Subaccount | None) -> Subaccount | None:
+    """The subaccount, other than `other_than`, registered with this key. Keys are compared
+    as the exchange compares them, by their 32 bytes: `api_public_key` is the canonical
+    base64 of `key_pair_parse`, in which every key is stored, so the same bytes are the same
+    text however the person spelled or wrapped them."""
+    holders = Subaccount.objects.filter(api_public_key=api_public_key)
+    if other_than is not None:
+        holders = holders.exclude(pk=other_than.pk)
+    return holders.order_by("pk").first()
+
+
 def _checked_key(
     *,
     actor: Any,
@@ -50,9 +61,14 @@ def _checked_key(
     verify: bool,
     ip: str | None,
 ):
-    """Parse and (optionally) verify a keypair; failures are audited and re-raised."""
+    """Parse a keypair, refuse a key another subaccount has, then (optionally) verify it with
+    the exchange; failures are audited and re-raised."""
     try:
         pair = key_pair_parse(api_public_key=public, api_secret=secret)
+        holder = _key_holder(api_public_key=pair.api_public_key, other_than=subaccount)
+        if holder is not None:
+            message = MSG_KEY_REGISTERED.format(name=holder.name)
+            raise KeyCheckError(message, field="api_public_key")
         if verify:
             key_pair_verify(pair)
     except KeyCheckError as exc:
@@ -80,8 +96,8 @@ def subaccount_create(
     verify: bool = True,
     ip: str | None = None,
 ) -> Subaccount:
-    """Add a subaccount with its keypair (checked, then verified with the exchange, then
-    sealed); the actor becomes its admin."""
+    """Add a subaccount with its keypair (checked, refused if another subaccount has the
+    key, then verified with the exchange, then sealed); the actor becomes its admin."""
     if not can_create_subaccounts(actor):
         raise Refusal("You may not add subaccounts.", hint=SUBACCOUNT_ADD_HINT)
     name = name.strip()
@@ -132,7 +148,9 @@ def subaccount_key_rotate(
     verify: bool = True,
     ip: str | None = None,
 ) -> Subaccount:
-    """Replace the subaccount's keypair after the same checks as on creation."""
+    """Replace the subaccount's keypair after the same checks as on creation: a key another
+    subaccount has is refused (the exchange does not say which account a key belongs to, so
+    that is all the desk can check); the subaccount's own key may be entered again."""
     require_role(actor, subaccount, Role.ADMIN)
     pair = _checked_key(
         actor=actor,

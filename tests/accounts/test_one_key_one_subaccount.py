@@ -1,0 +1,129 @@
+"""One exchange key, one subaccount: a key registered for a subaccount is refused for any
+other, on the add page and on key rotation, compared as the exchange compares keys (the
+32 decoded bytes, however the base64 is spelled or wrapped)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from accounts import crypto
+from accounts.models import AuditEvent, Role, Subaccount
+from tests.accounts.conftest import verified_client
+from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def other_spelling(key: str) -> str:
+    """The same 32 bytes in another base64 spelling: the last character carries two unused
+    bits, which a decoder ignores."""
+    assert len(key) == 44 and key.endswith("=")
+    last = ALPHABET[ALPHABET.index(key[42]) ^ 1]
+    assert base64.b64decode(key[:42] + last + "=") == base64.b64decode(key)
+    return key[:42] + last + "="
+
+
+@pytest.fixture
+def exchange(db, sandbox, settings):
+    settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
+    return sandbox
+
+
+def desk(exchange, index: int, name: str) -> Subaccount:
+    key = exchange.keys[index]
+    return SubaccountFactory(name=name, keypair=(key["api_key"], key["api_secret"]))
+
+
+def add(root, name: str, public: str, secret: str):
+    return verified_client(root).post(
+        "/accounts/subaccounts/add/",
+        {"name": name, "api_public_key": public, "api_secret": secret},
+    )
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        pytest.param(lambda key: key, id="as-registered"),
+        pytest.param(lambda key: f"  {key}\n ", id="wrapped-in-whitespace"),
+        pytest.param(other_spelling, id="other-base64-spelling"),
+    ],
+)
+def test_the_add_page_refuses_a_key_registered_for_another_subaccount(exchange, spell):
+    desk(exchange, 0, "Treasury")
+    key = exchange.keys[0]
+
+    response = add(SuperuserFactory(), "Treasury 2", spell(key["api_key"]), key["api_secret"])
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        'data-field="api_public_key">This API key is registered already for the subaccount '
+        "Treasury: a subaccount needs the key of its own exchange account, or the desk would "
+        "count that account twice. Nothing was saved." in html
+    )
+    assert list(Subaccount.objects.values_list("name", flat=True)) == ["Treasury"]
+    failed = AuditEvent.objects.get(action="subaccount_create")
+    assert failed.result == "failed"
+
+
+def test_the_add_page_refuses_a_key_whose_secret_is_wrapped_in_whitespace(exchange):
+    desk(exchange, 0, "Treasury")
+    key = exchange.keys[0]
+
+    response = add(
+        SuperuserFactory(), "Treasury 3", f"\n{key['api_key']} ", f" {key['api_secret']}\n"
+    )
+
+    assert "registered already for the subaccount Treasury" in response.content.decode()
+    assert Subaccount.objects.count() == 1
+
+
+def test_the_add_page_still_takes_a_key_no_subaccount_has(exchange):
+    desk(exchange, 0, "Treasury")
+    key = exchange.keys[1]
+
+    response = add(SuperuserFactory(), "Desk B", key["api_key"], key["api_secret"])
+
+    assert response.status_code == 302
+    assert Subaccount.objects.get(name="Desk B").api_public_key == key["api_key"]
+
+
+def test_rotation_refuses_the_key_of_another_subaccount_and_keeps_the_old_key(exchange):
+    treasury = desk(exchange, 0, "Treasury")
+    desk(exchange, 1, "Desk B")
+    admin = MembershipFactory(subaccount=treasury, role=Role.ADMIN)
+    key = exchange.keys[1]
+
+    response = verified_client(admin.user).post(
+        f"/accounts/subaccounts/{treasury.pk}/key/",
+        {"api_public_key": f" {other_spelling(key['api_key'])}\n", "api_secret": key["api_secret"]},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        'data-field="api_public_key">This API key is registered already for the subaccount '
+        "Desk B: a subaccount needs the key of its own exchange account, or the desk would "
+        "count that account twice. Nothing was saved." in html
+    )
+    treasury.refresh_from_db()
+    assert treasury.api_public_key == exchange.keys[0]["api_key"]
+    assert crypto.subaccount_credentials(treasury).api_secret() == exchange.keys[0]["api_secret"]
+    failed = AuditEvent.objects.get(action="subaccount_key_rotate")
+    assert failed.result == "failed"
+
+
+def test_rotation_may_enter_the_subaccounts_own_key_again(exchange):
+    treasury = desk(exchange, 0, "Treasury")
+    admin = MembershipFactory(subaccount=treasury, role=Role.ADMIN)
+    key = exchange.keys[0]
+
+    response = verified_client(admin.user).post(
+        f"/accounts/subaccounts/{treasury.pk}/key/",
+        {"api_public_key": key["api_key"], "api_secret": key["api_secret"]},
+    )
+
+    assert response.status_code == 302
