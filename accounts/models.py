@@ -46,7 +46,14 @@ class Subaccount(models.Model):
     exchange_label = models.CharField(
         max_length=80, blank=True, help_text="The subaccount's label on the exchange."
     )
-    api_public_key = models.CharField(max_length=64)
+    api_public_key = models.CharField(
+        max_length=64, help_text="Canonical base64; one subaccount per key."
+    )
+    legacy_shared_key = models.BooleanField(
+        default=False,
+        help_text="Registered, before the desk refused it, with a key an older subaccount has; "
+        "the one-subaccount-per-key rule leaves it out until its key is rotated.",
+    )
     api_secret_sealed = models.TextField(help_text="Sealed with the key-encryption key.")
     is_active = models.BooleanField(default=True)
     notes = models.TextField(blank=True)
@@ -73,6 +80,13 @@ class Subaccount(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_public_key"],
+                condition=models.Q(legacy_shared_key=False),
+                name="one_subaccount_per_api_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

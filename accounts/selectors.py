@@ -37,6 +37,29 @@ def subaccount_get(*, user: Any, subaccount_id: int) -> Subaccount | None:
     return subaccounts_visible_to(user).filter(pk=subaccount_id).first()
 
 
+def shared_key_text(*, subaccount: Subaccount) -> str:
+    """For the subaccount's admins: which other subaccounts have its API key (possible only
+    for subaccounts added before the desk refused a key twice), or "" when none has."""
+    others = list(
+        Subaccount.objects.filter(api_public_key=subaccount.api_public_key)
+        .exclude(pk=subaccount.pk)
+        .order_by("pk")
+        .values_list("name", flat=True)
+    )
+    if not others:
+        return ""
+    who = (
+        f"The subaccount {others[0]} has"
+        if len(others) == 1
+        else (f"The subaccounts {', '.join(others)} have")
+    )
+    return (
+        f"{who} this API key too, so team equity, PnL and positions count this exchange "
+        "account more than once. Rotate the key of the subaccount that is not this exchange "
+        "account to the key of its own exchange account."
+    )
+
+
 def subaccount_members(*, subaccount: Subaccount) -> QuerySet[Membership]:
     return Membership.objects.filter(subaccount=subaccount).select_related("user")
 

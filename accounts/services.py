@@ -8,6 +8,8 @@ The exchange is never called inside a database transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +20,13 @@ from accounts import crypto
 from accounts.audit import audit_record
 from accounts.errors import SUBACCOUNT_ADD_HINT, Refusal, ServiceError
 from accounts.fresh_code import fresh_code_require
-from accounts.keys import MSG_KEY_REGISTERED, KeyCheckError, key_pair_parse, key_pair_verify
+from accounts.keys import (
+    MSG_KEY_REGISTERED,
+    KeyCheckError,
+    KeyPair,
+    key_pair_parse,
+    key_pair_verify,
+)
 from accounts.live import notify_membership_changed
 from accounts.models import (
     LowBalanceThreshold,
@@ -42,35 +50,36 @@ __all__ = [
 def _key_holder(*, api_public_key: str, other_than: Subaccount | None) -> Subaccount | None:
     """The subaccount, other than `other_than`, registered with this key. Keys are compared
     as the exchange compares them, by their 32 bytes: `api_public_key` is the canonical
-    base64 of `key_pair_parse`, in which every key is stored, so the same bytes are the same
-    text however the person spelled or wrapped them."""
+    base64 of `key_pair_parse`, in which every key is stored (migration 0006 rewrote older
+    rows), so the same bytes are the same text however the person spelled or wrapped them."""
     holders = Subaccount.objects.filter(api_public_key=api_public_key)
     if other_than is not None:
         holders = holders.exclude(pk=other_than.pk)
     return holders.order_by("pk").first()
 
 
-def _checked_key(
+def _refuse_registered_key(*, pair: KeyPair, subaccount: Subaccount | None) -> None:
+    """Raise KeyCheckError if another subaccount has the key: one exchange account, one
+    subaccount, or the desk counts its equity, fills and positions once per subaccount."""
+    holder = _key_holder(api_public_key=pair.api_public_key, other_than=subaccount)
+    if holder is not None:
+        message = MSG_KEY_REGISTERED.format(name=holder.name)
+        raise KeyCheckError(message, field="api_public_key")
+
+
+@contextmanager
+def _key_failures_audited(
     *,
     actor: Any,
     action: str,
     subaccount: Subaccount | None,
     name: str,
     public: str,
-    secret: str,
-    verify: bool,
     ip: str | None,
-):
-    """Parse a keypair, refuse a key another subaccount has, then (optionally) verify it with
-    the exchange; failures are audited and re-raised."""
+) -> Iterator[None]:
+    """Record a failed key check in the audit trail (never the secret), then re-raise it."""
     try:
-        pair = key_pair_parse(api_public_key=public, api_secret=secret)
-        holder = _key_holder(api_public_key=pair.api_public_key, other_than=subaccount)
-        if holder is not None:
-            message = MSG_KEY_REGISTERED.format(name=holder.name)
-            raise KeyCheckError(message, field="api_public_key")
-        if verify:
-            key_pair_verify(pair)
+        yield
     except KeyCheckError as exc:
         audit_record(
             actor=actor,
@@ -82,6 +91,16 @@ def _checked_key(
             ip=ip,
         )
         raise
+
+
+def _checked_key(*, secret: str, verify: bool, **audited: Any) -> KeyPair:
+    """Parse a keypair, refuse a key another subaccount has, then (optionally) verify it with
+    the exchange; failures are audited and re-raised."""
+    with _key_failures_audited(**audited):
+        pair = key_pair_parse(api_public_key=audited["public"], api_secret=secret)
+        _refuse_registered_key(pair=pair, subaccount=audited["subaccount"])
+        if verify:
+            key_pair_verify(pair)
     return pair
 
 
@@ -105,37 +124,41 @@ def subaccount_create(
         raise ServiceError("Give the subaccount a name.", field="name")
     if Subaccount.objects.filter(name__iexact=name).exists():
         raise ServiceError(f"A subaccount named {name!r} exists already.", field="name")
-    pair = _checked_key(
-        actor=actor,
-        action="subaccount_create",
-        subaccount=None,
-        name=name,
-        public=api_public_key,
-        secret=api_secret,
-        verify=verify,
-        ip=ip,
-    )
-    with transaction.atomic():
-        subaccount = Subaccount.objects.create(
-            name=name,
-            exchange_label=exchange_label.strip(),
-            api_public_key=pair.api_public_key,
-            api_secret_sealed=crypto.seal(pair.api_secret),
-            notes=notes,
-        )
-        if not actor.is_superuser:
-            Membership.objects.create(user=actor, subaccount=subaccount, role=Role.ADMIN)
-        audit_record(
-            actor=actor,
-            action="subaccount_create",
-            subaccount=subaccount,
-            ip=ip,
-            parameters={
-                "name": name,
-                "exchange_label": exchange_label,
-                "api_public_key": pair.api_public_key,
-            },
-        )
+    audited = {
+        "actor": actor,
+        "action": "subaccount_create",
+        "subaccount": None,
+        "name": name,
+        "public": api_public_key,
+        "ip": ip,
+    }
+    pair = _checked_key(secret=api_secret, verify=verify, **audited)
+    try:
+        with transaction.atomic():
+            subaccount = Subaccount.objects.create(
+                name=name,
+                exchange_label=exchange_label.strip(),
+                api_public_key=pair.api_public_key,
+                api_secret_sealed=crypto.seal(pair.api_secret),
+                notes=notes,
+            )
+            if not actor.is_superuser:
+                Membership.objects.create(user=actor, subaccount=subaccount, role=Role.ADMIN)
+            audit_record(
+                actor=actor,
+                action="subaccount_create",
+                subaccount=subaccount,
+                ip=ip,
+                parameters={
+                    "name": name,
+                    "exchange_label": exchange_label,
+                    "api_public_key": pair.api_public_key,
+                },
+            )
+    except IntegrityError:  # someone added the key while the exchange was checking it
+        with _key_failures_audited(**audited):
+            _refuse_registered_key(pair=pair, subaccount=None)
+        raise
     return subaccount
 
 
@@ -150,31 +173,63 @@ def subaccount_key_rotate(
 ) -> Subaccount:
     """Replace the subaccount's keypair after the same checks as on creation: a key another
     subaccount has is refused (the exchange does not say which account a key belongs to, so
-    that is all the desk can check); the subaccount's own key may be entered again."""
+    that is all the desk can check); the subaccount's own key may be entered again.
+
+    A subaccount that shared its key since before the one-key rule (`legacy_shared_key`)
+    shares it no more; when the first holder of a shared key rotates away, the next one
+    becomes the key's holder under the rule."""
     require_role(actor, subaccount, Role.ADMIN)
-    pair = _checked_key(
-        actor=actor,
-        action="subaccount_key_rotate",
-        subaccount=subaccount,
-        name=subaccount.name,
-        public=api_public_key,
-        secret=api_secret,
-        verify=verify,
-        ip=ip,
-    )
-    with transaction.atomic():
-        old_key = subaccount.api_public_key
-        subaccount.api_public_key = pair.api_public_key
-        subaccount.api_secret_sealed = crypto.seal(pair.api_secret)
-        subaccount.save(update_fields=["api_public_key", "api_secret_sealed", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="subaccount_key_rotate",
-            subaccount=subaccount,
-            ip=ip,
-            parameters={"old_api_public_key": old_key, "api_public_key": pair.api_public_key},
-        )
+    audited = {
+        "actor": actor,
+        "action": "subaccount_key_rotate",
+        "subaccount": subaccount,
+        "name": subaccount.name,
+        "public": api_public_key,
+        "ip": ip,
+    }
+    pair = _checked_key(secret=api_secret, verify=verify, **audited)
+    old_key, was_shared = subaccount.api_public_key, subaccount.legacy_shared_key
+    try:
+        with transaction.atomic():
+            subaccount.api_public_key = pair.api_public_key
+            subaccount.api_secret_sealed = crypto.seal(pair.api_secret)
+            subaccount.legacy_shared_key = False
+            subaccount.save(
+                update_fields=[
+                    "api_public_key",
+                    "api_secret_sealed",
+                    "legacy_shared_key",
+                    "updated_at",
+                ]
+            )
+            if old_key != pair.api_public_key and not was_shared:
+                _shared_key_handed_on(api_public_key=old_key)
+            audit_record(
+                actor=actor,
+                action="subaccount_key_rotate",
+                subaccount=subaccount,
+                ip=ip,
+                parameters={"old_api_public_key": old_key, "api_public_key": pair.api_public_key},
+            )
+    except IntegrityError:  # someone added the key while the exchange was checking it
+        subaccount.refresh_from_db()
+        with _key_failures_audited(**audited):
+            _refuse_registered_key(pair=pair, subaccount=subaccount)
+        raise
     return subaccount
+
+
+def _shared_key_handed_on(*, api_public_key: str) -> None:
+    """The next (oldest) subaccount sharing a key since before the one-key rule becomes its
+    holder under the database's rule, now that the first holder has another key."""
+    heir = (
+        Subaccount.objects.filter(api_public_key=api_public_key, legacy_shared_key=True)
+        .order_by("pk")
+        .first()
+    )
+    if heir is not None:
+        heir.legacy_shared_key = False
+        heir.save(update_fields=["legacy_shared_key", "updated_at"])
 
 
 GUARD_MAX_PCT = Decimal("1000")

@@ -27,10 +27,11 @@ from accounts.models import Role, Subaccount
 from accounts.permissions import can_create_subaccounts
 
 
-def _key_context(subaccount: Subaccount) -> dict:
+def _key_context(subaccount: Subaccount, *, is_admin: bool = True) -> dict:
     return {
         "fingerprint": crypto.public_key_fingerprint(subaccount.api_public_key),
         "key_problem": crypto.key_problem(subaccount),
+        "shared_key": selectors.shared_key_text(subaccount=subaccount) if is_admin else "",
     }
 
 
@@ -50,7 +51,7 @@ def subaccount_detail(request: HttpRequest, subaccount: Subaccount, role: Role) 
         "members": selectors.subaccount_members(subaccount=subaccount),
         "thresholds": subaccount.low_balance_thresholds.all(),
         "confirm_guard": selectors.confirm_guard_text(subaccount=subaccount),
-        **_key_context(subaccount),
+        **_key_context(subaccount, is_admin=role == Role.ADMIN),
     }
     return render(request, "accounts/subaccount_detail.html", context)
 

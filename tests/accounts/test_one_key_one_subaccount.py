@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from django.db import IntegrityError
 
 from accounts import crypto
 from accounts.models import AuditEvent, Role, Subaccount
@@ -31,9 +32,9 @@ def exchange(db, sandbox, settings):
     return sandbox
 
 
-def desk(exchange, index: int, name: str) -> Subaccount:
+def desk(exchange, index: int, name: str, **fields: object) -> Subaccount:
     key = exchange.keys[index]
-    return SubaccountFactory(name=name, keypair=(key["api_key"], key["api_secret"]))
+    return SubaccountFactory(name=name, keypair=(key["api_key"], key["api_secret"]), **fields)
 
 
 def add(root, name: str, public: str, secret: str):
@@ -127,3 +128,78 @@ def test_rotation_may_enter_the_subaccounts_own_key_again(exchange):
     )
 
     assert response.status_code == 302
+
+
+def legacy_pair(exchange) -> tuple[Subaccount, Subaccount]:
+    """Treasury and a second subaccount with Treasury's key, as an upgrade leaves them."""
+    treasury = desk(exchange, 0, "Treasury")
+    copy = desk(exchange, 0, "Treasury 2", legacy_shared_key=True)
+    return treasury, copy
+
+
+def test_a_subaccount_sharing_its_key_tells_its_admin_which_other_has_it(exchange):
+    treasury, copy = legacy_pair(exchange)
+    admin = MembershipFactory(subaccount=copy, role=Role.ADMIN)
+
+    html = verified_client(admin.user).get(f"/accounts/subaccounts/{copy.pk}/").content.decode()
+
+    assert (
+        "The subaccount Treasury has this API key too, so team equity, PnL and positions "
+        "count this exchange account more than once. Rotate the key of the subaccount that "
+        "is not this exchange account to the key of its own exchange account." in html
+    )
+
+
+def test_rotating_a_shared_key_to_the_subaccounts_own_key_ends_the_sharing(exchange):
+    treasury, copy = legacy_pair(exchange)
+    admin = MembershipFactory(subaccount=copy, role=Role.ADMIN)
+    MembershipFactory(subaccount=treasury, role=Role.ADMIN, user=admin.user)
+    key = exchange.keys[1]
+    client = verified_client(admin.user)
+
+    response = client.post(
+        f"/accounts/subaccounts/{copy.pk}/key/",
+        {"api_public_key": key["api_key"], "api_secret": key["api_secret"]},
+    )
+
+    assert response.status_code == 302
+    for subaccount in (copy, treasury):
+        html = client.get(f"/accounts/subaccounts/{subaccount.pk}/").content.decode()
+        assert "has this API key too" not in html
+    copy.refresh_from_db()
+    assert (copy.api_public_key, copy.legacy_shared_key) == (key["api_key"], False)
+
+
+def test_rotating_the_first_holder_away_leaves_the_shared_key_to_the_other(exchange):
+    treasury, copy = legacy_pair(exchange)
+    admin = MembershipFactory(subaccount=treasury, role=Role.ADMIN)
+    key = exchange.keys[1]
+
+    verified_client(admin.user).post(
+        f"/accounts/subaccounts/{treasury.pk}/key/",
+        {"api_public_key": key["api_key"], "api_secret": key["api_secret"]},
+    )
+
+    copy.refresh_from_db()
+    assert (copy.api_public_key, copy.legacy_shared_key) == (exchange.keys[0]["api_key"], False)
+    with pytest.raises(IntegrityError):
+        SubaccountFactory(name="Treasury 3", api_public_key=copy.api_public_key)
+
+
+def test_a_key_added_while_the_exchange_checks_it_is_refused_by_the_database(exchange, monkeypatch):
+    """Two admins add the same key at once: the second to reach the database is refused."""
+    from accounts import services
+
+    key = exchange.keys[0]
+    verify = services.key_pair_verify
+
+    def verify_while_another_admin_adds_it(pair):
+        verify(pair)
+        desk(exchange, 0, "Treasury")
+
+    monkeypatch.setattr(services, "key_pair_verify", verify_while_another_admin_adds_it)
+
+    response = add(SuperuserFactory(), "Treasury 2", key["api_key"], key["api_secret"])
+
+    assert "registered already for the subaccount Treasury" in response.content.decode()
+    assert list(Subaccount.objects.values_list("name", flat=True)) == ["Treasury"]
