@@ -165,6 +165,20 @@ async def test_an_order_above_the_notional_limit_asks_for_confirmation(desk) -> 
     assert len(await open_orders_on_exchange(desk)) == 1
 
 
+async def test_the_confirm_button_is_not_the_tickets_default_button(desk) -> None:
+    """Enter in a ticket field submits the form through its first submit button: the
+    confirmation's button is not one, and only its own click sends "confirmed"."""
+    client = await client_for_user(desk.trader)
+    data = ticket(desk, price="150", quantity="40", token="big-order-token")
+
+    asked = await client.post(SEND.format(symbol="SOL_USDC"), data, **HX)
+
+    html = asked.content.decode()
+    assert '<button type="button" class="primary confirm-order"' in html
+    assert 'type="submit"' not in html
+    assert """hx-vals='{"confirmed": "on"}'""" in html
+
+
 async def test_a_price_far_through_the_book_asks_for_confirmation(desk) -> None:
     await rest_order(desk, 1, "Ask", "150", "1")
     client = await client_for_user(desk.trader)
