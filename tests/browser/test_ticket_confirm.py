@@ -1,6 +1,6 @@
 """The fat-finger confirmation in Chromium against the live sandbox: only a click on "Confirm
 and send" confirms. Enter in a ticket field, pressed again after the desk asked, sends
-nothing."""
+nothing; the answer to a sent order leaves no "Needs confirmation" line behind."""
 
 from __future__ import annotations
 
@@ -80,4 +80,24 @@ def test_enter_twice_sends_nothing_and_a_click_on_confirm_sends(
         placed.inner_text()
     )
     assert price in open_order_prices(sandbox_live, desk_a(sandbox_live), SPOT)
+    assert page.locator("#ticket-feedback [data-confirm-reason]").count() == 0
     cancel(page, pk, re.search(r"id (\d+)", placed.inner_text()).group(1))
+
+
+def test_the_exchanges_refusal_clears_the_needs_confirmation_line(live_desk, page) -> None:
+    fill_big_ticket(page, live_desk)
+    page.fill("#ticket-quantity", "60000")  # far more than Desk A's USDC: the exchange refuses
+    page.wait_for_function(
+        "() => { const q = document.querySelector('#ticket-feedback [data-rounded-quantity]');"
+        " return q && q.innerText.replace(/,/g, '') === '60000'; }"
+    )
+    page.locator("#ticket-feedback [data-confirm-reason]").wait_for()
+
+    page.click(".ticket-submit")
+    page.click("#ticket-result .confirm-order")
+    refused = page.locator("#ticket-result [data-result=error]")
+    refused.wait_for()
+    assert refused.inner_text().startswith("Order not placed: Insufficient funds")
+
+    assert page.locator("#ticket-feedback [data-confirm-reason]").count() == 0
+    assert "Needs confirmation" not in page.locator("#ticket-feedback").inner_text()

@@ -281,6 +281,9 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
         return await _result(
             request, {"confirm": review.confirm_reasons}, token=None, feedback=feedback
         )
+    # Sent: the answer replaces any "Needs confirmation" line under the ticket (the trader
+    # confirmed, or nothing needed it); the next change to the ticket checks it anew.
+    feedback["sent"] = True
     try:
         result = await order_place(
             actor=request.user,
@@ -289,7 +292,7 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
             ip=client_ip(request),
         )
     except PermissionDenied as denied:
-        return await _refused_ticket(request, str(denied))
+        return await _refused_ticket(request, str(denied), feedback=feedback)
     # The answer carries the outcome only: the open orders and positions regions arrive
     # once, from the order update the relay receives (trading/relay/feeds.py).
     token = new_ticket_token() if result.final else None
@@ -302,11 +305,13 @@ async def ticket_submit(request: HttpRequest, symbol: str) -> HttpResponse:
     return await _result(request, outcome, token=token, feedback=feedback)
 
 
-async def _refused_ticket(request: HttpRequest, text: str) -> HttpResponse:
+async def _refused_ticket(
+    request: HttpRequest, text: str, *, feedback: dict[str, Any] | None = None
+) -> HttpResponse:
     """A refusal shown where the ticket's result goes (403 for a request without htmx)."""
     if not getattr(request, "htmx", False):
         return refused(request, text)
-    return await _result(request, {"ok": False, "text": text}, token=None)
+    return await _result(request, {"ok": False, "text": text}, token=None, feedback=feedback)
 
 
 async def _result(

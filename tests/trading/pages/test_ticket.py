@@ -161,7 +161,9 @@ async def test_an_order_above_the_notional_limit_asks_for_confirmation(desk) -> 
 
     confirmed = await client.post(SEND.format(symbol="SOL_USDC"), {**data, "confirmed": "on"}, **HX)
 
-    assert "Order placed" in confirmed.content.decode()
+    html = confirmed.content.decode()
+    assert "Order placed" in html
+    assert "Needs confirmation" not in html  # the answer replaces the question under the ticket
     assert len(await open_orders_on_exchange(desk)) == 1
 
 
