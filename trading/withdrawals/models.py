@@ -113,9 +113,12 @@ class WithdrawalRequest(models.Model):
         SENT = "sent", "Sent to the exchange"
         FAILED = "failed", "Refused by the exchange"
         REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
 
     # Statuses that do not count against the daily limit: nothing left the account.
-    NOT_COUNTED = (Status.REJECTED, Status.FAILED)
+    NOT_COUNTED = (Status.REJECTED, Status.FAILED, Status.CANCELLED)
+    # Statuses a removed address cancels: nothing was sent, and nothing is being sent.
+    NOT_SENT_YET = (Status.PENDING, Status.APPROVED)
 
     subaccount = models.ForeignKey(
         Subaccount, on_delete=models.PROTECT, related_name="withdrawal_requests"
@@ -137,7 +140,7 @@ class WithdrawalRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    reject_reason = models.CharField(max_length=200, blank=True)
+    reject_reason = models.CharField(max_length=200, blank=True)  # why rejected or cancelled
     send_attempts = models.PositiveIntegerField(default=0)
     exchange_id = models.CharField(max_length=40, blank=True)
     exchange_status = models.CharField(max_length=40, blank=True)

@@ -63,18 +63,44 @@ def usable_address(*, subaccount: Subaccount, address_id: Any) -> WithdrawalAddr
         raise WithdrawalError(
             "That address is not in this subaccount's address book.", field="address"
         )
+    problem = unusable_reason(entry=entry)
+    if problem is not None:
+        raise WithdrawalError(problem, field="address")
+    return entry
+
+
+def unusable_reason(*, entry: WithdrawalAddress) -> str | None:
+    """Why a withdrawal may not go to the book's `entry` now, or None when it may."""
     if not entry.confirmed_2fa_exempt:
-        raise WithdrawalError(
+        return (
             "That address is not confirmed as 2FA-exempt on the exchange; the exchange only "
-            "sends to such addresses. Confirm it in the address book first.",
-            field="address",
+            "sends to such addresses. Confirm it in the address book first."
         )
     if not entry.usable:
-        raise WithdrawalError(
-            "That address still waits for a second admin's approval in the address book.",
-            field="address",
-        )
-    return entry
+        return "That address still waits for a second admin's approval in the address book."
+    return None
+
+
+def address_name(*, record: WithdrawalRequest) -> str:
+    """How a request names its address in a message: "treasury (Solana)"."""
+    return f"{record.address_label or record.address} ({record.blockchain})"
+
+
+def request_address(*, record: WithdrawalRequest, lock: bool = False) -> WithdrawalAddress | None:
+    """The book entry `record` was requested to, while it is still in the book with the same
+    blockchain and address; None once it was removed. `lock`: the entry's row is locked (inside
+    a transaction), so a removal waits for the caller's decision."""
+    if record.address_entry_id is None:
+        return None
+    entries = WithdrawalAddress.objects.filter(
+        pk=record.address_entry_id,
+        subaccount_id=record.subaccount_id,
+        blockchain=record.blockchain,
+        address=record.address,
+    )
+    if lock:
+        entries = entries.select_for_update(of=("self",))
+    return entries.select_related("subaccount__withdrawal_policy").first()
 
 
 def today_start() -> datetime:

@@ -1,5 +1,5 @@
-"""Sending a withdrawal at most once: claim the record, reconcile an earlier try, then call the
-exchange once.
+"""Sending a withdrawal at most once: claim the record, reconcile an earlier try, check that its
+address is still in the book and usable, then call the exchange once.
 
 The local record with its `client_id` exists before the exchange is called. When the answer is
 lost (connection cut, timeout, 5xx) the record turns `unknown` and the exchange's withdrawal
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -27,7 +28,12 @@ from trading.backpack.errors import (
 )
 from trading.failures import failure_reason, failure_text
 from trading.withdrawals.models import WithdrawalRequest
-from trading.withdrawals.selectors import find_on_exchange
+from trading.withdrawals.selectors import (
+    address_name,
+    find_on_exchange,
+    request_address,
+    unusable_reason,
+)
 
 Status = WithdrawalRequest.Status
 # A lost connection, a timeout, a 5xx or a 503 may come after the exchange ran the request.
@@ -47,11 +53,15 @@ async def send_once(
     if not claimed:
         await record.arefresh_from_db()
         return record  # another request is sending it right now
-    if record.send_attempts > 0:
+    reconciled = record.send_attempts > 0
+    if reconciled:
         # An earlier try may have reached the exchange: only "absent" allows sending.
         if await _reconcile(record, actor=actor, client=client, ip=ip) != ABSENT:
             await record.arefresh_from_db()
             return record
+    if not await _address_claim(record, actor, ip, reconciled=reconciled):
+        await record.arefresh_from_db()
+        return record
     try:
         answer = await client.request_withdrawal(
             symbol=record.asset,
@@ -96,6 +106,53 @@ async def send_once(
         await _mark_sent(record, actor, ip, answer, "withdrawal_send")
     await record.arefresh_from_db()
     return record
+
+
+def _address_claim_sync(
+    record: WithdrawalRequest, actor: Any, ip: str | None, *, reconciled: bool
+) -> bool:
+    """Just before the exchange is called: True when the request's address is still in the
+    book and usable, the request is sending and nothing can cancel it any more. Otherwise the
+    request is cancelled (address removed) or left approved (address not usable now), with
+    the reason, and False.
+
+    The address's row is locked while this decides, and a removal refuses an address with a
+    request being sent: a removal and a send never both go ahead."""
+    # A reconciliation left the request "approved": it is claimed back, unless a removal
+    # cancelled it or another send claimed it meanwhile.
+    held = WithdrawalRequest.objects.filter(
+        pk=record.pk, status=Status.APPROVED if reconciled else Status.SENDING
+    )
+    with transaction.atomic():
+        entry = request_address(record=record, lock=True)
+        problem = unusable_reason(entry=entry) if entry is not None else None
+        if entry is not None and problem is None:
+            return bool(held.update(status=Status.SENDING))
+        if entry is None:
+            reason = f"{address_name(record=record)} is no longer in the address book; "
+            reason += "nothing was sent."
+            changed = held.update(
+                status=Status.CANCELLED,
+                decided_by=actor,
+                decided_at=timezone.now(),
+                reject_reason=reason[:200],
+                error="",
+            )
+        else:
+            reason = f"Not sent: {problem[:1].lower()}{problem[1:]}"
+            changed = held.update(status=Status.APPROVED, error=reason)
+        if not changed:
+            return False
+        audit_record(
+            actor=actor,
+            action="withdrawal_send",
+            subaccount=record.subaccount,
+            result="denied",
+            detail=reason,
+            ip=ip,
+            parameters={"withdrawal": record.pk, "client_id": record.client_id},
+        )
+    return False
 
 
 async def _reconcile(record: WithdrawalRequest, *, actor: Any, client: Any, ip: str | None) -> str:
@@ -179,5 +236,6 @@ def _mark_sent_sync(
     )
 
 
+_address_claim = sync_to_async(_address_claim_sync)
 _finish = sync_to_async(_finish_sync)
 _mark_sent = sync_to_async(_mark_sent_sync)

@@ -9,7 +9,9 @@ Rules, in the order they are checked:
 - the quantity is at most what the exchange says can be withdrawn now;
 - a fresh two-factor code confirms the request (django-otp refuses a code used once);
 - when the policy asks for a second admin, the request waits (pending -> approved -> sent, or
-  rejected) and nobody approves their own request.
+  rejected, or cancelled) and nobody approves their own request;
+- approving and sending check the address again: one removed from the book (its waiting
+  requests are cancelled then) or no longer usable is never sent to.
 
 Never sent twice: the local record with its `client_id` exists before the exchange is called,
 and `trading.withdrawals.sending` calls the exchange at most once for it.
@@ -44,7 +46,14 @@ from trading.failures import failure_text
 from trading.formatting import plain
 from trading.withdrawals.errors import WithdrawalError
 from trading.withdrawals.models import WithdrawalLimit, WithdrawalRequest
-from trading.withdrawals.selectors import day_used, usable_address, withdrawal_policy_of
+from trading.withdrawals.selectors import (
+    address_name,
+    day_used,
+    request_address,
+    unusable_reason,
+    usable_address,
+    withdrawal_policy_of,
+)
 from trading.withdrawals.sending import send_once
 
 Status = WithdrawalRequest.Status
@@ -266,6 +275,7 @@ def _approve(
     try:
         if record.requested_by_id == actor.pk:
             raise WithdrawalError("You requested this withdrawal; a second admin must approve it.")
+        _address_check(record)
         _check_code(actor, otp_code)
     except WithdrawalError as error:
         raise _deny(
@@ -291,6 +301,20 @@ def _approve(
         )
     record.refresh_from_db()
     return record
+
+
+def _address_check(record: WithdrawalRequest) -> None:
+    """The request's address is still in the book and usable, or WithdrawalError."""
+    entry = request_address(record=record)
+    if entry is None:
+        raise WithdrawalError(
+            f"Not approved: {address_name(record=record)} is no longer in the address book, "
+            "so nothing was sent. Reject this request; the requester can ask again with an "
+            "address from the book."
+        )
+    problem = unusable_reason(entry=entry)
+    if problem is not None:
+        raise WithdrawalError(f"Not approved: {problem[:1].lower()}{problem[1:]}")
 
 
 async def withdrawal_approve(

@@ -11,14 +11,21 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
 from accounts.fresh_code import fresh_code_require
 from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
+from trading.formatting import plain
 from trading.withdrawals.addresses import address_problem, blockchain_problem
-from trading.withdrawals.models import WithdrawalAddress, WithdrawalLimit, WithdrawalPolicy
+from trading.withdrawals.models import (
+    WithdrawalAddress,
+    WithdrawalLimit,
+    WithdrawalPolicy,
+    WithdrawalRequest,
+)
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -169,14 +176,49 @@ def withdrawal_address_remove(
     address_id: int,
     otp_code: str,
     ip: str | None = None,
-) -> None:
-    """Delete an address from the book."""
+) -> list[WithdrawalRequest]:
+    """Delete an address from the book and cancel the withdrawals that wait to go to it
+    (pending or approved, nothing sent yet); returns those, cancelled.
 
-    def apply(entry: WithdrawalAddress) -> tuple[None, dict[str, Any]]:
+    Removing an address is how an admin stops money going there, so it takes effect at once
+    rather than waiting for someone to reject each request: every cancelled request names who
+    removed the address, for its requester to read, and the removal's audit record lists them.
+    An address with a withdrawal being sent right now is refused (the send has passed its
+    checks); a request whose answer was lost stays, to be reconciled with the exchange, and
+    the send re-checks the book before anything goes out again."""
+
+    def apply(entry: WithdrawalAddress) -> tuple[list[WithdrawalRequest], dict[str, Any]]:
+        # The row lock orders this against a send deciding on the same address.
+        WithdrawalAddress.objects.select_for_update().filter(pk=entry.pk).first()
+        requests = WithdrawalRequest.objects.filter(address_entry=entry)
+        if requests.filter(status=WithdrawalRequest.Status.SENDING).exists():
+            raise ServiceError(
+                "A withdrawal to this address is being sent right now; remove the address "
+                "once the withdrawals page shows it sent (in a minute at most)."
+            )
+        waiting = list(
+            requests.select_for_update().filter(status__in=WithdrawalRequest.NOT_SENT_YET)
+        )
+        reason = f"{actor.get_username()} removed the address from the address book."
+        requests.filter(pk__in=[r.pk for r in waiting]).update(
+            status=WithdrawalRequest.Status.CANCELLED,
+            decided_by=actor,
+            decided_at=timezone.now(),
+            reject_reason=reason[:200],
+        )
         entry.delete()
-        return None, _where(entry)
+        cancelled = [
+            {
+                "withdrawal": r.pk,
+                "client_id": r.client_id,
+                "asset": r.asset,
+                "quantity": plain(r.quantity),
+            }
+            for r in waiting
+        ]
+        return waiting, {**_where(entry), "cancelled_withdrawals": cancelled}
 
-    _admin_change(
+    return _admin_change(
         actor=actor,
         subaccount=subaccount,
         action="withdrawal_address_remove",

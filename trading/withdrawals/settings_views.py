@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import client_ip, subaccount_role
@@ -17,13 +18,25 @@ from trading.withdrawals import settings_services as services
 from trading.withdrawals.forms import AddressForm, PolicyForm
 from trading.withdrawals.selectors import withdrawal_policy_of
 
+
+def _removed(cancelled: list) -> str:
+    if not cancelled:
+        return "Address removed from the book."
+    count = len(cancelled)
+    return (
+        f"Address removed from the book; {count} withdrawal{pluralize(count)} waiting for it "
+        f"{'was' if count == 1 else 'were'} cancelled."
+    )
+
+
+# What each action on an address calls, and what it says once done (given what it returned).
 ADDRESS_ACTIONS = {
     "confirm": (
         services.withdrawal_address_confirm,
-        "Address marked as 2FA-exempt on the exchange.",
+        lambda _: "Address marked as 2FA-exempt on the exchange.",
     ),
-    "approve": (services.withdrawal_address_approve, "Address approved."),
-    "remove": (services.withdrawal_address_remove, "Address removed from the book."),
+    "approve": (services.withdrawal_address_approve, lambda _: "Address approved."),
+    "remove": (services.withdrawal_address_remove, _removed),
 }
 
 
@@ -112,7 +125,7 @@ def withdrawal_address_action(
     form = OtpCodeForm(request.POST)
     if form.is_valid():
         try:
-            service(
+            result = service(
                 actor=request.user,
                 subaccount=subaccount,
                 address_id=address_id,
@@ -122,7 +135,7 @@ def withdrawal_address_action(
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, done)
+            messages.success(request, done(result))
     else:
         messages.error(request, "Type your two-factor code to change the address book.")
     return redirect("accounts:withdrawals", subaccount_id=subaccount.pk)
