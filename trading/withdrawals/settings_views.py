@@ -7,7 +7,9 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import client_ip, subaccount_role
 from accounts.errors import ServiceError
@@ -138,4 +140,6 @@ def withdrawal_address_action(
             messages.success(request, done(result))
     else:
         messages.error(request, "Type your two-factor code to change the address book.")
-    return redirect("accounts:withdrawals", subaccount_id=subaccount.pk)
+    url = reverse("accounts:withdrawals", args=[subaccount.pk])
+    # Remove posts with htmx, which asks for confirmation first: the page is loaded again.
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
