@@ -205,6 +205,12 @@ def test_a_limit_that_is_not_a_plain_number_is_refused_not_misread(admins, typed
             "An address is one word of letters and digits: no spaces, line breaks, control "
             "characters, angle brackets or quotes.",
         ),
+        (
+            "XRP",
+            "r\u041db9CJAWyB4rj91VRWn96DkukG4bwdtyTh",
+            "Not an address on XRP: &#x27;\u041d&#x27; (CYRILLIC CAPITAL LETTER EN) is not a plain "
+            "ASCII character.",
+        ),
         ("Narnia", "anything", "Choose one of the exchange&#x27;s blockchains"),
     ],
 )

@@ -7,9 +7,13 @@ is checked by its chain's format where the desk knows it:
     EVM chains (Ethereum, ...) 0x and 40 hexadecimal digits
     Bitcoin                    bech32 (bc1...) or base58 starting with 1 or 3
     Tron                       base58, T and 33 more characters
+    XRP                        base58, r and 24 to 34 more characters (a classic address),
+                               or X and 46 more (an X-address, which carries its tag)
 
-Any other chain's address is at least one word of visible characters: no whitespace, no
-control character, no angle bracket or quote (nothing that could be markup or two words).
+Any address, on any chain, is one word of printable ASCII: no whitespace, no control
+character, no angle bracket or quote (nothing that could be markup or two words), and no letter
+of another alphabet (a Cyrillic "Н" looks like the Latin "H" but is another address). A chain
+without a format of its own is held to that alone.
 The format says nothing of whether the address exists; the exchange, where the address must
 be configured as 2FA-exempt, remains the judge of that.
 """
@@ -63,6 +67,8 @@ _EVM = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _BITCOIN_BASE58 = re.compile(f"^[13][{_BASE58}]{{25,34}}$")
 _BITCOIN_BECH32 = re.compile(f"^bc1[{_BECH32}]{{11,71}}$")
 _TRON = re.compile(f"^T[{_BASE58}]{{33}}$")
+# The ripple alphabet orders the same 58 characters differently; only the set matters here.
+_XRP = re.compile(f"^(?:r[{_BASE58}]{{24,34}}|X[{_BASE58}]{{46}})$")
 
 _SOLANA_LIKE = frozenset({"Solana", "Eclipse", "Fogo"})
 _EVM_CHAINS = frozenset(
@@ -104,6 +110,13 @@ def address_problem(blockchain: str, address: str) -> str | None:
             "An address is one word of letters and digits: no spaces, line breaks, "
             "control characters, angle brackets or quotes."
         )
+    foreign = next((ch for ch in address if not ch.isascii()), None)
+    if foreign is not None:
+        return (
+            f"Not an address on {blockchain}: '{foreign}' ({unicodedata.name(foreign, 'unnamed')}) "
+            "is not a plain ASCII character. Addresses use only ASCII letters, digits and "
+            "punctuation, with no spaces; copy the address again from where it was given."
+        )
     if blockchain in _SOLANA_LIKE and not _SOLANA.match(address):
         return (
             f"Not an address on {blockchain}: 32 to 44 base58 characters (letters and digits "
@@ -118,6 +131,11 @@ def address_problem(blockchain: str, address: str) -> str | None:
         )
     if blockchain == "Tron" and not _TRON.match(address):
         return "Not an address on Tron: T followed by 33 base58 characters."
+    if blockchain == "XRP" and not _XRP.match(address):
+        return (
+            "Not an address on XRP: r followed by 24 to 34 base58 characters (letters and digits "
+            "without 0, O, I and l), or an X-address (X and 46 more)."
+        )
     return None
 
 

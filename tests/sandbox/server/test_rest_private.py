@@ -179,7 +179,7 @@ async def test_control_call_confirms_pending_withdrawals_at_once(
     api: Api, sandbox: SandboxProcess
 ) -> None:
     body = {
-        "address": "bc1qdesk1sandboxaddress0000000000000",
+        "address": "bc1q86zdnzeg6se06regmqkd75xxghv0mevmr68emp",
         "blockchain": "Bitcoin",
         "quantity": "0.5",
         "symbol": "BTC",

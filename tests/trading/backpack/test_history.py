@@ -202,7 +202,7 @@ async def test_the_histories_explain_the_change_of_equity_to_the_cent(client, sa
     await client.request_withdrawal(
         symbol="USDC",
         blockchain="Solana",
-        address="Desk0SoLanaWithdrawa1Address11111111111111",
+        address="DeskMainSoLanaWithdrawa1Address11111111111",
         quantity=Decimal("40"),
     )
     await asyncio.to_thread(sandbox.set_mark_price, PERP, "149.75")

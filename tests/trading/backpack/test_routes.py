@@ -174,7 +174,7 @@ async def test_limits_deposit_address_and_withdrawal(client, sandbox) -> None:
     sent = await client.request_withdrawal(
         symbol="USDC",
         blockchain="Solana",
-        address="Desk0SoLanaWithdrawa1Address11111111111111",
+        address="DeskMainSoLanaWithdrawa1Address11111111111",
         quantity=Decimal("12.5"),
         client_id="desk:wd 1",
     )
