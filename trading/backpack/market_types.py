@@ -107,17 +107,19 @@ class Token:
     withdraw_enabled: bool
     minimum_withdrawal: Decimal | None
     withdrawal_fee: Decimal | None
+    native_decimals: int | None = None  # the token's decimals on this blockchain
 
     @classmethod
     def from_wire(cls, o: dict[str, Any]) -> Token:
         """Parse ``{"blockchain":"Solana","depositEnabled":true,"withdrawEnabled":true,
-        "minimumWithdrawal":"1","withdrawalFee":"0.1",...}``."""
+        "minimumWithdrawal":"1","withdrawalFee":"0.1","nativeDecimals":9,...}``."""
         return cls(
             blockchain=text(o, "blockchain"),
             deposit_enabled=boolean(o, "depositEnabled", False),
             withdraw_enabled=boolean(o, "withdrawEnabled", False),
             minimum_withdrawal=dec_opt(o, "minimumWithdrawal"),
             withdrawal_fee=dec_opt(o, "withdrawalFee"),
+            native_decimals=int_opt(o, "nativeDecimals"),
         )
 
 

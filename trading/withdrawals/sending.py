@@ -10,6 +10,7 @@ called inside a database transaction.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -67,7 +68,7 @@ async def send_once(
             symbol=record.asset,
             blockchain=record.blockchain,
             address=record.address,
-            quantity=record.quantity,
+            quantity=_as_typed(record.quantity),
             client_id=record.client_id,
         )
     except UNCERTAIN as error:
@@ -106,6 +107,13 @@ async def send_once(
         await _mark_sent(record, actor, ip, answer, "withdrawal_send")
     await record.arefresh_from_db()
     return record
+
+
+def _as_typed(quantity: Decimal) -> Decimal:
+    """The quantity without the zeros the database pads it with (18 places): the exchange
+    refuses more decimals than the asset has on its blockchain, zeros included."""
+    trimmed = quantity.normalize()
+    return trimmed.quantize(Decimal(1)) if trimmed.as_tuple().exponent > 0 else trimmed
 
 
 def _address_claim_sync(

@@ -6,7 +6,8 @@ Rules, in the order they are checked:
   2FA-exempt on the exchange and, when the policy asks, approved by a second admin);
 - today's non-rejected requests of the asset plus this one stay within the asset's daily limit
   (an asset without a limit cannot be withdrawn);
-- the quantity is at most what the exchange says can be withdrawn now;
+- the quantity has no more decimals than the asset has on the address's blockchain, and is at
+  most what the exchange says can be withdrawn now;
 - a fresh two-factor code confirms the request (django-otp refuses a code used once);
 - when the policy asks for a second admin, the request waits (pending -> approved -> sent, or
   rejected, or cancelled) and nobody approves their own request;
@@ -135,7 +136,8 @@ def _check_code(actor: Any, otp_code: str) -> None:
 
 async def _exchange_checks(client: Any, checked: _Checked, blockchain: str) -> None:
     """What only the exchange knows: the asset moves on that blockchain, withdrawals are on,
-    the quantity is above its minimum and at most what can be withdrawn now."""
+    the quantity has no more decimals than the asset has there (its native decimals), is above
+    its minimum and at most what can be withdrawn now."""
     asset, quantity = checked.asset, checked.quantity
     try:
         listed = {item.symbol: item for item in await client.assets()}
@@ -160,6 +162,15 @@ async def _exchange_checks(client: Any, checked: _Checked, blockchain: str) -> N
             f"The exchange has paused {asset} withdrawals on {blockchain}; try again later.",
             field="asset",
         )
+    decimals = _decimals(quantity)
+    if token.native_decimals is not None and 0 <= token.native_decimals < decimals:
+        most = token.native_decimals
+        raise WithdrawalError(
+            f"{asset} on {blockchain} has at most {most} decimal{'s' if most != 1 else ''}; "
+            f"{plain(quantity)} has {decimals}. Round the quantity to {most} "
+            f"decimal{'s' if most != 1 else ''}.",
+            field="quantity",
+        )
     if token.minimum_withdrawal is not None and quantity < token.minimum_withdrawal:
         raise WithdrawalError(
             f"Below the exchange's minimum withdrawal of {plain(token.minimum_withdrawal)} "
@@ -171,6 +182,12 @@ async def _exchange_checks(client: Any, checked: _Checked, blockchain: str) -> N
             f"More than available: at most {plain(available)} {asset} can be withdrawn now.",
             field="quantity",
         )
+
+
+def _decimals(quantity: Decimal) -> int:
+    """The decimals `quantity` needs (trailing zeros need none): 10.50 -> 1, 100 -> 0."""
+    exponent = quantity.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def _prepare(

@@ -45,6 +45,10 @@ async def test_markets_carry_their_filters_as_decimals(public) -> None:
 async def test_assets_tickers_mark_prices(public) -> None:
     assets = {a.symbol: a for a in await public.assets()}
     assert "Solana" in {t.blockchain for t in assets["USDC"].tokens}
+    assert {t.blockchain: t.native_decimals for t in assets["USDC"].tokens} == {
+        "Solana": 9,
+        "Ethereum": 9,
+    }
     haircuts = {c.symbol: c.haircut_weight for c in await public.collateral_parameters()}
     assert haircuts["USDC"] == 1 and haircuts["SOL"] == Decimal("0.8")
     tickers = await public.tickers()

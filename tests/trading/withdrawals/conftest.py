@@ -4,8 +4,9 @@ that loses the exchange's answers)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import aiohttp
@@ -104,6 +105,7 @@ class LossyProxy:
     drop: int = 0
     fail_history: bool = False
     withdrawals_seen: int = 0
+    withdrawal_bodies: list = field(default_factory=list)  # the POSTs' JSON bodies, as sent
 
 
 async def _start_proxy(proxy: LossyProxy) -> tuple[web.AppRunner, aiohttp.ClientSession]:
@@ -118,6 +120,7 @@ async def _start_proxy(proxy: LossyProxy) -> tuple[web.AppRunner, aiohttp.Client
             )
         if is_withdrawal:
             proxy.withdrawals_seen += 1
+            proxy.withdrawal_bodies.append(json.loads(body))
             if proxy.drop:
                 proxy.drop -= 1
                 request.transport.close()

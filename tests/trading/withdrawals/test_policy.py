@@ -216,3 +216,39 @@ async def test_the_exchange_rules_on_chain_and_minimum_are_explained(sandbox, ex
     assert wrong_chain.value.field == "address"
     assert too_small.value.message == "Below the exchange's minimum withdrawal of 2 USDC on Solana."
     assert not await WithdrawalRequest.objects.aexists()
+
+
+async def test_more_decimals_than_the_asset_has_on_its_blockchain_are_refused(
+    sandbox, exchange, desk
+):
+    client = client_on(exchange, sandbox, desk)
+
+    with pytest.raises(WithdrawalError) as refused:
+        await _request(desk, client, quantity="10.0000000001")
+    nine = await _request(desk, client, user=desk.bob, quantity="10.000000001")
+
+    assert refused.value.message == (
+        "USDC on Solana has at most 9 decimals; 10.0000000001 has 10. "
+        "Round the quantity to 9 decimals."
+    )
+    assert refused.value.field == "quantity"
+    assert nine.status == Status.PENDING
+    assert [r.quantity async for r in WithdrawalRequest.objects.all()] == [Decimal("10.000000001")]
+
+
+async def test_the_quantity_goes_to_the_exchange_as_typed(sandbox, desk, lossy):
+    proxy, session = lossy
+    client = client_on(session, sandbox, desk)
+    record = await _request(desk, client, quantity="10.000000001")
+
+    sent = await withdrawal_approve(
+        actor=desk.bob,
+        subaccount=desk.subaccount,
+        withdrawal_id=record.pk,
+        otp_code=await sync_to_async(code_of)(desk.bob),
+        client=client,
+    )
+
+    assert sent.status == Status.SENT
+    # not the database's 18 places ("10.000000001000000000"): more than USDC's 9 there
+    assert [body["quantity"] for body in proxy.withdrawal_bodies] == ["10.000000001"]
