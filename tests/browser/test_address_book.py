@@ -1,6 +1,6 @@
 """The withdrawal address book in Chromium against a real daphne: Enter in a row's code field
 changes nothing (the row's first button used to take it: Remove, or Mark exempt), and Remove
-asks before it removes."""
+asks before it removes. Both withdrawal pages fit a 400 px screen."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import re
 
 import pytest
 
-from tests.browser.test_withdrawal import KEYS, PASSWORD, code
+from tests import services
+from tests.authenticator import authenticator_code
+from tests.browser.test_withdrawal import KEYS, PASSWORD
 from tests.fixtures.dashboard_server import DashboardServer
 
 pytestmark = pytest.mark.browser
@@ -36,8 +38,18 @@ for label, address, exempt, approver in {addresses!r}:
                                      label=label, confirmed_2fa_exempt=exempt,
                                      added_by=users["carol"],
                                      approved_by=users[approver] if approver else None)
+from trading.withdrawals.models import WithdrawalRequest
+entry = WithdrawalAddress.objects.get(label="treasury")
+for n, (quantity, status) in enumerate([("9977.5365433", "pending"), ("13.13", "cancelled")]):
+    WithdrawalRequest.objects.create(
+        subaccount=desk, address_entry=entry, asset="USDC", blockchain=entry.blockchain,
+        address=entry.address, address_label=entry.label, quantity=Decimal(quantity),
+        status=status, client_id=f"desk-narrow-{{n}}", requested_by=users["alice"],
+        decided_by=users["alice"] if status == "cancelled" else None,
+        reject_reason="alice removed the address from the address book." if n else "")
 print(desk.pk)
 """
+USERS = {**KEYS, "carol": "6a6b6c6d6e6f70717273"}  # three admins: each test signs in as one
 ADDRESSES = [
     ("treasury", "Desk1SoLanaWithdrawa1Address11111111111111", True, "bob"),
     ("fresh", "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin", False, None),
@@ -60,7 +72,7 @@ def book(tmp_path_factory, _sandbox_still):
             "shell",
             "-c",
             SETUP.format(
-                keys={**KEYS, "carol": "6a6b6c6d6e6f70717273"},
+                keys=USERS,
                 password=PASSWORD,
                 api_key=key["api_key"],
                 api_secret=key["api_secret"],
@@ -71,6 +83,11 @@ def book(tmp_path_factory, _sandbox_still):
         yield server
     finally:
         server.stop()
+
+
+def code(user: str, *, steps_ahead: int = 0) -> str:
+    """The user's authenticator code, `steps_ahead` 30-second steps from now."""
+    return authenticator_code(bytes.fromhex(USERS[user]), steps_ahead=steps_ahead)
 
 
 def _settings_path(book) -> str:
@@ -157,3 +174,35 @@ def test_remove_asks_and_removes_only_once_confirmed(book, page):
     assert len(posts) == 1 and posts[0].endswith("/remove/")
     assert _row(page, "spare").count() == 0
     assert _row(page, "treasury").count() == 1
+
+
+@pytest.fixture
+def narrow(chromium):
+    context = chromium.new_context(viewport={"width": 400, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def test_both_withdrawal_pages_fit_400_px(book, narrow):
+    _sign_in(narrow, book, "carol")
+    settings_overflow = _overflow(narrow)
+    narrow.screenshot(
+        path=str(services.output_dir() / "withdrawal-settings-400.png"), full_page=True
+    )
+    narrow.goto(f"{book.url}/trading/subaccounts/{book.subaccount_id}/withdrawals/")
+    narrow.locator("#withdrawal-requests tr[data-status=pending]").wait_for()
+    requests_overflow = _overflow(narrow)
+    narrow.screenshot(path=str(services.output_dir() / "withdrawals-400.png"), full_page=True)
+
+    assert (settings_overflow, requests_overflow) == (0, 0)
+
+
+def _overflow(page) -> int:
+    """How far the page is wider than the screen, in CSS pixels (0: nothing scrolls sideways)."""
+    return page.evaluate(
+        "() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
+    )
