@@ -6,8 +6,11 @@
     percent(fraction)        a ratio as a percentage (margin included)  "+1.23%", "4.50%"
     plain(value)             a stored setting or a typed amount, never
                              a trailing zero nor an exponent            "1000", "0.5"
+    full(value, places)      an amount that moves (a withdrawal): every
+                             decimal it has, at least `places`, grouped "10.000000001", "125.50"
     fixed(value, places)     the rule underneath: exactly `places`
                              decimals, half-up, optionally grouped      "1,234.50"
+                             (`down`: a maximum, never shown above what it is)
 
 A CSV writes fees as charged, to the last decimal (`plain`): fees are added up from a CSV, and
 a sum of fees rounded to the cent would not reconcile with the exchange's.
@@ -21,7 +24,7 @@ use it too. Templates reach the same functions through ``{% load numbers %}``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
 DASH = "–"
@@ -67,8 +70,18 @@ def as_decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def fixed(value: Decimal | None, places: int, *, grouped: bool = False, empty: str = DASH) -> str:
-    """Exactly `places` decimals, half-up; thousands grouped with commas when `grouped`."""
+def fixed(
+    value: Decimal | None,
+    places: int,
+    *,
+    grouped: bool = False,
+    empty: str = DASH,
+    down: bool = False,
+) -> str:
+    """Exactly `places` decimals, half-up; thousands grouped with commas when `grouped`.
+
+    `down`: rounded toward zero instead, for a figure that is a maximum (what can be
+    withdrawn, what a limit leaves): typed back as shown, it is never refused as too much."""
     number = as_decimal(value)
     if number is None:
         return empty
@@ -76,7 +89,7 @@ def fixed(value: Decimal | None, places: int, *, grouped: bool = False, empty: s
     # times a second).
     step = _STEPS.get(places) or _STEPS[max(0, min(int(places), 18))]
     try:
-        number = number.quantize(step, rounding=ROUND_HALF_UP)
+        number = number.quantize(step, rounding=ROUND_DOWN if down else ROUND_HALF_UP)
     except InvalidOperation:  # more digits than the context holds: show it unrounded
         pass
     if number.is_zero():
@@ -96,6 +109,18 @@ def plain(value: Decimal | None, *, empty: str = DASH) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+def full(value: Decimal | None, places: int, *, empty: str = DASH) -> str:
+    """An amount that moves (a withdrawal's quantity), grouped, with every decimal it has and
+    at least `places` (the asset's display places): 125.5 -> "125.50", 10.000000001000 ->
+    "10.000000001". Nothing of what is sent is rounded away."""
+    number = as_decimal(value)
+    if number is None:
+        return empty
+    exponent = number.normalize().as_tuple().exponent
+    own = max(0, -exponent) if isinstance(exponent, int) else 0
+    return fixed(number, max(places, own), grouped=True, empty=empty)
 
 
 def price(value: Decimal | None, market: HasSteps, *, empty: str = DASH) -> str:

@@ -103,7 +103,7 @@ def test_withdrawal_with_totp_and_second_admin_approval(desk, page, _sandbox_sti
     page.wait_for_url(re.compile(re.escape(path) + "$"))
     assert "it waits for a second admin's approval" in page.locator(".messages").inner_text()
     row = page.locator("#withdrawal-requests tr[data-status=pending]")
-    assert "125.5 USDC" in row.inner_text()
+    assert "125.50 USDC" in row.inner_text()
     assert row.locator("text=Approve").count() == 0  # nobody approves their own request
 
     # The same code a second time is refused, beside the code field.
@@ -118,12 +118,12 @@ def test_withdrawal_with_totp_and_second_admin_approval(desk, page, _sandbox_sti
     row.locator("input[name=otp_code]").fill(code("bob", steps_ahead=1))
     row.locator("text=Approve").click()
     page.wait_for_url(re.compile(re.escape(path) + "$"))
-    assert "Sent 125.5 USDC to treasury" in page.locator(".messages").inner_text()
+    assert "Sent 125.50 USDC to treasury" in page.locator(".messages").inner_text()
     assert "Sent to the exchange" in page.locator("#withdrawal-requests").inner_text()
     assert "approved by bob" in page.locator("#withdrawal-requests").inner_text()
     history = page.locator("#withdrawal-history tbody tr")
     assert history.count() == 1
-    assert "125.5 USDC" in history.first.inner_text()
+    assert "125.50 USDC" in history.first.inner_text()
     page.screenshot(path=str(services.output_dir() / "withdrawal.png"), full_page=True)
 
     # The exchange calls behind all this show on the health page once the agent flushed them.

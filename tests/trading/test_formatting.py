@@ -90,3 +90,17 @@ def test_template_filters_wrap_the_same_functions():
 def test_no_exponent_reaches_the_page() -> None:
     assert formatting.fixed(D("1E+3"), 2) == "1000.00"
     assert formatting.plain(D("1.500E+2")) == "150"
+
+
+def test_a_maximum_is_rounded_down_never_shown_above_what_it_is():
+    assert formatting.fixed(D("1955.2465432999"), 2, grouped=True, down=True) == "1,955.24"
+    assert formatting.fixed(D("9977.5365433"), 2, grouped=True, down=True) == "9,977.53"
+    assert formatting.fixed(D("1000"), 2, grouped=True, down=True) == "1,000.00"
+
+
+def test_an_amount_that_moves_shows_every_decimal_it_has_and_at_least_the_asset_s():
+    assert formatting.full(D("125.5"), 2) == "125.50"
+    assert formatting.full(D("10.000000001000000000"), 2) == "10.000000001"
+    assert formatting.full(D("8044.7534567001"), 2) == "8,044.7534567001"
+    assert formatting.full(D("1E+3"), 2) == "1,000.00"
+    assert formatting.full(None, 2) == "–"

@@ -88,6 +88,14 @@ def places_for_step(step_size: Decimal | None) -> int:
     return max(MIN_PLACES, places_of(step_size))
 
 
+def asset_places(asset: str, step_size: Decimal | None) -> int:
+    """Display places of an amount of `asset` (as the balances page shows it): USDC to the
+    cent, another asset with its USDC market's step (`step_size`, at least 2), 8 without one."""
+    if asset == QUOTE_ASSET:
+        return MIN_PLACES
+    return places_for_step(step_size)
+
+
 @dataclass(frozen=True, slots=True)
 class AssetRow:
     """One asset of one subaccount, valued. `value_usdc` is None when there is no price."""
@@ -149,7 +157,7 @@ def asset_rows(
                 available=available,
                 locked=locked,
                 staked=staked,
-                places=places.get(asset, MIN_PLACES if asset == QUOTE_ASSET else DEFAULT_PLACES),
+                places=places.get(asset, asset_places(asset, None)),
                 quote=quotes.get(asset),
                 minimum=minimums.get(asset),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -12,6 +13,9 @@ from django.utils import timezone
 
 from accounts.models import Role, Subaccount
 from accounts.selectors import subaccount_list
+from trading.backpack.errors import BackpackError
+from trading.balances.valuation import asset_places, usdc_symbol
+from trading.exchange import exchange_session
 from trading.withdrawals.errors import WithdrawalError
 from trading.withdrawals.models import (
     WithdrawalAddress,
@@ -177,6 +181,20 @@ def withdrawal_requests(*, subaccount: Subaccount, limit: int = 50) -> QuerySet:
     return WithdrawalRequest.objects.filter(subaccount=subaccount).select_related(
         "requested_by", "decided_by"
     )[:limit]
+
+
+async def display_places(*, assets: Iterable[str]) -> dict[str, int]:
+    """The display places of each asset's amounts, as the balances page shows them
+    (`trading.balances.valuation.asset_places`), from the exchange's markets (cached)."""
+    try:
+        markets = await exchange_session().markets.all()
+    except BackpackError:
+        markets = {}  # USDC keeps its cents; another asset is shown with 8 places
+    places = {}
+    for asset in assets:
+        market = markets.get(usdc_symbol(asset))
+        places[asset] = asset_places(asset, market.step_size if market is not None else None)
+    return places
 
 
 async def withdrawal_history(*, client: Any, limit: int = 50) -> list:

@@ -22,7 +22,7 @@ from accounts.models import Role, Subaccount
 from trading.backpack.errors import BackpackError
 from trading.exchange import client_for
 from trading.failures import failure_text
-from trading.formatting import plain
+from trading.formatting import fixed, full
 from trading.withdrawals import selectors
 from trading.withdrawals.forms import WithdrawalRequestForm
 from trading.withdrawals.services import (
@@ -79,13 +79,25 @@ async def _render_page(
 ) -> HttpResponse:
     context = await sync_to_async(_context)(request, subaccount)
     figures = await _exchange_figures(subaccount, [row.asset for row in context["limits"]])
+    places = await selectors.display_places(
+        assets={row.asset for row in context["limits"]}
+        | {item.asset for item in context["requests"]}
+        | {item.symbol for item in figures["history"]}
+    )
     context["exchange_problems"] = figures["exchange_problems"]
-    context["limit_rows"] = [_limit_row(row, figures["available"]) for row in context["limits"]]
+    context["limit_rows"] = [
+        _limit_row(row, figures["available"], places[row.asset]) for row in context["limits"]
+    ]
     context["request_rows"] = [
-        {"item": item, "quantity": plain(item.quantity)} for item in context["requests"]
+        {"item": item, "quantity": full(item.quantity, places[item.asset])}
+        for item in context["requests"]
     ]
     context["history_rows"] = [
-        {"item": item, "quantity": plain(item.quantity), "fee": plain(item.fee)}
+        {
+            "item": item,
+            "quantity": full(item.quantity, places[item.symbol]),
+            "fee": fixed(item.fee, places[item.symbol], grouped=True),
+        }
         for item in figures["history"]
     ]
     context["form"] = form or {}
@@ -95,15 +107,23 @@ async def _render_page(
     )
 
 
-def _limit_row(row: selectors.LimitRow, exchange_max: dict[str, Decimal]) -> dict[str, Any]:
+def _limit_row(
+    row: selectors.LimitRow, exchange_max: dict[str, Decimal], places: int
+) -> dict[str, Any]:
+    """One asset's limit and maximums at the asset's display places; a maximum (the limit,
+    what it leaves, what can be withdrawn) rounded down, so it is never more than there is."""
     most = selectors.max_withdrawable(row=row, exchange_max=exchange_max.get(row.asset))
+
+    def at_most(value: Decimal | None) -> str:
+        return fixed(value, places, grouped=True, down=True, empty="unknown")
+
     return {
         "asset": row.asset,
-        "limit": plain(row.daily_limit),
-        "used": plain(row.used),
-        "left": plain(row.left),
-        "available": plain(most.now) if most.now is not None else "unknown",
-        "exchange_max": plain(most.exchange_max) if most.exchange_max is not None else "unknown",
+        "limit": at_most(row.daily_limit),
+        "used": fixed(row.used, places, grouped=True),
+        "left": at_most(row.left),
+        "available": at_most(most.now),
+        "exchange_max": at_most(most.exchange_max),
         "bound_by": most.bound_by,
     }
 
@@ -149,12 +169,18 @@ async def withdrawal_request_view(
     except WithdrawalError as error:
         errors = {error.field or "form": error.message}
         return await _render_page(request, subaccount, form=form, errors=errors)
-    await sync_to_async(_say)(request, record)
+    await _say(request, record)
     return HttpResponseRedirect(_page_url(subaccount))
 
 
-def _say(request: HttpRequest, record: Any) -> None:
-    amount = f"{plain(record.quantity)} {record.asset} to {record.address_label or record.address}"
+async def _say(request: HttpRequest, record: Any) -> None:
+    places = await selectors.display_places(assets=[record.asset])
+    await sync_to_async(_say_sync)(request, record, places[record.asset])
+
+
+def _say_sync(request: HttpRequest, record: Any, places: int) -> None:
+    amount = f"{full(record.quantity, places)} {record.asset} to "
+    amount += record.address_label or record.address
     status = record.Status
     if record.status == status.PENDING:
         messages.info(request, f"Requested {amount}; it waits for a second admin's approval.")
@@ -192,5 +218,5 @@ async def withdrawal_decide(
     except WithdrawalError as error:
         await sync_to_async(messages.error)(request, failure_text(error))
     else:
-        await sync_to_async(_say)(request, record)
+        await _say(request, record)
     return HttpResponseRedirect(_page_url(subaccount))

@@ -15,6 +15,7 @@ from accounts.fields import storable_digits
 from tests.factories import WithdrawalAddressFactory
 from tests.trading.withdrawals.conftest import client_on, code_of
 from trading.exchange import close_session, exchange_session
+from trading.formatting import fixed
 from trading.withdrawals.models import WithdrawalRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,11 +64,11 @@ async def test_the_page_offers_only_usable_addresses_and_the_max_withdrawable(
     assert "treasury · Solana" in page
     assert "not confirmed" not in page
     assert available > Decimal("1000")  # so the daily limit is what binds
-    assert '<span class="max-amount" data-asset="USDC">1000 USDC</span>' in page
-    exchange_max = format(available.normalize(), "f")
+    assert '<span class="max-amount" data-asset="USDC">1,000.00 USDC</span>' in page
+    exchange_max = fixed(available, 2, grouped=True, down=True)
     assert (
         f"exchange allows <span data-exchange-max>{exchange_max}</span> · "
-        "limit leaves <span data-limit-left>1000</span> (binding)"
+        "limit leaves <span data-limit-left>1,000.00</span> (binding)"
     ) in page
 
 
@@ -81,7 +82,7 @@ async def test_the_exchange_maximum_binds_when_the_limit_leaves_more(sandbox, de
     exchange = client_on(exchange_session(), sandbox, desk)
     available = (await exchange.max_withdrawal_quantity("USDC")).max_quantity
 
-    expected = format(available.normalize(), "f")
+    expected = fixed(available, 2, grouped=True, down=True)  # USDC's cents, rounded down
     page = response.content.decode()
     assert f'<span class="max-amount" data-asset="USDC">{expected} USDC</span>' in page
     assert f"exchange allows <span data-exchange-max>{expected}</span> (binding)" in page
@@ -230,3 +231,34 @@ async def test_a_quantity_with_more_digits_than_the_database_keeps_is_never_roun
         "15 significant digits." in page
     )
     assert not await WithdrawalRequest.objects.aexists()
+
+
+async def test_amounts_follow_the_one_formatting_rule(desk, on_sandbox):
+    await sync_to_async(
+        lambda: desk.subaccount.withdrawal_limits.update(daily_limit=Decimal("10000"))
+    )()
+    # As an earlier release let it be requested: more decimals than USDC has on Solana.
+    await WithdrawalRequest.objects.acreate(
+        subaccount=desk.subaccount,
+        address_entry=desk.address,
+        asset="USDC",
+        blockchain="Solana",
+        address=desk.address.address,
+        address_label="treasury",
+        quantity=Decimal("8044.7534567001"),
+        client_id="desk-long-tail",
+        requested_by=desk.bob,
+    )
+    client = await verified(desk.alice)
+
+    page = (await client.get(_page_url(desk))).content.decode()
+
+    limits = page.split("<h2>Daily limits (today)</h2>", 1)[1].split("</table>", 1)[0]
+    assert (
+        '<td>USDC</td><td class="num">10,000.00</td><td class="num">8,044.75</td>'
+        '<td class="num">1,955.24</td>'
+    ) in limits  # what is left is rounded down: never more than can be requested
+    assert '<span class="max-amount" data-asset="USDC">1,955.24 USDC</span>' in page
+    assert "limit leaves <span data-limit-left>1,955.24</span> (binding)" in page
+    row = page.split('data-status="pending"', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">8,044.7534567001 USDC</td>' in row  # sent exactly: every decimal
