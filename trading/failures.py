@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from accounts.crypto import SecretUnavailableError
 from accounts.errors import ServiceError
-from trading.backpack.errors import BackpackError, ExchangeUnavailableError
+from trading.backpack.errors import (
+    BackpackError,
+    ExchangeUnavailableError,
+    PermissionDeniedError,
+)
 
 # What a read or an action on the exchange may raise: the client's errors, and a subaccount
 # secret that cannot be opened (raised at signing time).
@@ -33,6 +37,29 @@ def failure_text(error: BaseException, *, sentences: bool = False) -> str:
     if isinstance(error, SecretUnavailableError):
         return str(error)
     return f"Unexpected error: {type(error).__name__}: {error}"
+
+
+# What to do when the exchange refuses a withdrawal, where it differs from the error's own
+# advice: the exchange's words already say how to make an address 2FA-exempt.
+_WITHDRAWAL_ACTIONS = {
+    PermissionDeniedError: (
+        "If it is 2FA-exempt there already, check that the subaccount's API key may withdraw."
+    ),
+}
+
+
+def refusal_text(error: BackpackError, *, what: str, action: str | None = None) -> str:
+    """ "The exchange refused <what>: <its own words>. <What to do.>": the exchange's words
+    once, without the lead and API path of the client's message ("The exchange does not allow
+    POST /wapi/...: ..."); the client's message when the exchange sent no words."""
+    said = error.exchange_message or error.message
+    return f"The exchange refused {what}: {_sentence(said)} {action or error.action}".strip()
+
+
+def withdrawal_refusal_text(error: BackpackError) -> str:
+    """The words for a withdrawal the exchange refused (`refusal_text`, withdrawal advice)."""
+    action = next((a for kind, a in _WITHDRAWAL_ACTIONS.items() if isinstance(error, kind)), None)
+    return refusal_text(error, what="the withdrawal", action=action)
 
 
 def _sentence(text: str) -> str:

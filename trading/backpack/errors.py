@@ -1,8 +1,9 @@
 """Exceptions raised by the Backpack client, mapped once at the edge.
 
 Every failure a caller can see is one of these; each carries a trader-readable
-``message`` and ``action`` (what to do about it), the exchange's ``code`` when it
-sent one, the HTTP ``status`` and the ``route`` that failed::
+``message`` and ``action`` (what to do about it), the exchange's ``code`` and its own
+words (``exchange_message``) when it sent them, the HTTP ``status`` and the ``route`` that
+failed::
 
     BackpackError
     ├── AuthenticationError        key rejected, bad signature, request expired
@@ -41,6 +42,7 @@ class BackpackError(Exception):
         status: int | None = None,
         route: str | None = None,
         field: str | None = None,
+        exchange_message: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -49,6 +51,8 @@ class BackpackError(Exception):
         self.status = status
         self.route = route
         self.field = field
+        # The exchange's own message, without the route and lead `message` adds ("" if none).
+        self.exchange_message = exchange_message
 
     def __str__(self) -> str:
         return self.message
@@ -206,7 +210,12 @@ def error_from_response(
     elif isinstance(payload, str):
         text = payload[:200]
     said = f": {text}" if text else ""
-    kw: dict[str, Any] = {"code": code, "status": status, "route": route}
+    kw: dict[str, Any] = {
+        "code": code,
+        "status": status,
+        "route": route,
+        "exchange_message": text.strip(),
+    }
     if status == 429 or code == "TOO_MANY_REQUESTS":
         return RateLimitedError(
             f"Rate limited by the exchange on {route}{said}", retry_after=retry_after, **kw

@@ -27,7 +27,7 @@ from trading.backpack.errors import (
     RateLimitedError,
     ServerError,
 )
-from trading.failures import failure_reason, failure_text
+from trading.failures import failure_reason, failure_text, withdrawal_refusal_text
 from trading.withdrawals.models import WithdrawalRequest
 from trading.withdrawals.selectors import (
     address_name,
@@ -101,7 +101,7 @@ async def send_once(
             Status.FAILED,
             "withdrawal_send",
             "failed",
-            f"The exchange refused the withdrawal: {failure_text(error, sentences=True)}",
+            withdrawal_refusal_text(error),
         )
     else:
         await _mark_sent(record, actor, ip, answer, "withdrawal_send")

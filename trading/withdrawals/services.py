@@ -356,13 +356,15 @@ def withdrawal_reject(
     reason: str = "",
     ip: str | None = None,
 ) -> WithdrawalRequest:
-    """An admin (the requester too: that is a cancel) rejects a pending withdrawal."""
+    """An admin rejects a pending withdrawal; its requester doing so cancels it (status
+    cancelled, audited as withdrawal_cancel)."""
     require_role(actor, subaccount, Role.ADMIN)
     record = _pending(subaccount, withdrawal_id)
     reason = (reason or "").strip()[:200]
+    own = record.requested_by_id == actor.pk
     with transaction.atomic():
         if not WithdrawalRequest.objects.filter(pk=record.pk, status=Status.PENDING).update(
-            status=Status.REJECTED,
+            status=Status.CANCELLED if own else Status.REJECTED,
             decided_by=actor,
             decided_at=timezone.now(),
             reject_reason=reason,
@@ -370,7 +372,7 @@ def withdrawal_reject(
             raise WithdrawalError("Someone else decided this withdrawal a moment ago.")
         audit_record(
             actor=actor,
-            action="withdrawal_reject",
+            action="withdrawal_cancel" if own else "withdrawal_reject",
             subaccount=subaccount,
             ip=ip,
             parameters={"withdrawal": record.pk, "reason": reason},

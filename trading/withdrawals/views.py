@@ -188,6 +188,9 @@ def _say_sync(request: HttpRequest, record: Any, places: int) -> None:
         messages.success(request, f"Sent {amount}; the exchange's id is {record.exchange_id}.")
     elif record.status == status.REJECTED:
         messages.info(request, f"Rejected the withdrawal of {amount}.")
+    elif record.status == status.CANCELLED:
+        why = f": {record.reject_reason}" if record.reject_reason else "."
+        messages.info(request, f"Cancelled the withdrawal of {amount}{why}")
     else:
         messages.error(request, f"{amount}: {record.error}")
 

@@ -136,3 +136,19 @@ def test_shape_problems_name_the_route_and_field(parser, payload, message: str) 
     with pytest.raises(MalformedResponseError) as info:
         parse("GET /api/v1/x", parser, payload)
     assert str(info.value) == f"The exchange's answer to GET /api/v1/x is malformed: {message}"
+
+
+def test_the_exchange_s_own_words_are_kept_apart_from_the_route():
+    error = error_from_response(
+        403,
+        {"code": "FORBIDDEN", "message": "Withdrawal address is not 2FA exempt "},
+        route="POST /wapi/v1/capital/withdrawals",
+    )
+    silent = error_from_response(502, None, route="GET /api/v1/markets")
+
+    assert error.message == (
+        "The exchange does not allow POST /wapi/v1/capital/withdrawals: "
+        "Withdrawal address is not 2FA exempt "
+    )
+    assert error.exchange_message == "Withdrawal address is not 2FA exempt"
+    assert silent.exchange_message == ""

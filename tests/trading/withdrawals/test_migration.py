@@ -76,3 +76,31 @@ def test_the_moved_models_keep_their_content_types_and_so_their_permissions():
 
     ContentType.objects.clear_cache()
     assert ContentType.objects.get_for_model(WithdrawalAddress).pk == old_type.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_its_requester_rejected_becomes_cancelled():
+    old = previous_release(
+        [("accounts", "0005_team_setting"), ("trading", "0020_withdrawal_cancelled")]
+    )
+    users = old.get_model("auth", "User").objects
+    alice, bob = users.create(username="alice"), users.create(username="bob")
+    desk = old_desk(old)
+    requests = old.get_model("trading", "WithdrawalRequest").objects
+    for client_id, decided_by in (("by-herself", alice), ("by-bob", bob)):
+        requests.create(
+            subaccount=desk,
+            asset="USDC",
+            blockchain="Solana",
+            address="So1ana",
+            quantity=Decimal("12.5"),
+            client_id=client_id,
+            requested_by=alice,
+            decided_by=decided_by,
+            status="rejected",
+        )
+
+    upgrade()
+
+    statuses = dict(WithdrawalRequest.objects.values_list("client_id", "status"))
+    assert statuses == {"by-herself": "cancelled", "by-bob": "rejected"}
