@@ -81,7 +81,7 @@ def test_the_moved_models_keep_their_content_types_and_so_their_permissions():
 @pytest.mark.django_db(transaction=True)
 def test_a_request_its_requester_rejected_becomes_cancelled():
     old = previous_release(
-        [("accounts", "0005_team_setting"), ("trading", "0020_withdrawal_cancelled")]
+        [("accounts", "0005_team_setting"), ("trading", "0022_withdrawal_cancelled")]
     )
     users = old.get_model("auth", "User").objects
     alice, bob = users.create(username="alice"), users.create(username="bob")

@@ -19,7 +19,7 @@ def rejected_again(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trading", "0020_withdrawal_cancelled"),
+        ("trading", "0022_withdrawal_cancelled"),
     ]
 
     operations = [

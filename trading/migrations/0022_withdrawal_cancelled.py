@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trading", "0019_order_origins"),
+        ("trading", "0021_ticket_client_index"),
     ]
 
     operations = [
