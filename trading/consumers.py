@@ -29,11 +29,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts.live import user_group
 from accounts.models import Role
 from accounts.permissions import role_allows, roles_of
+from trading.live_regions import access_lost_html
 from trading.monitoring.live_sockets import ClosesWhenBrokenMixin
 from trading.relay import runtime
 from trading.relay.groups import BadGroupName, alerts_group, market_group, subaccount_group
 from trading.relay.members import FanoutMemberMixin
 from trading.relay.sockets import Frames
+from trading.selectors.access import subaccount_names
 
 WATCH_EVERY_S = 10.0
 CLOSE_UNAUTHENTICATED = 4401
@@ -124,14 +126,23 @@ class AccountConsumer(
         await runtime.ensure_embedded_relay()
 
     async def _refresh_memberships(self) -> None:
-        """Join the groups of subaccounts the user may see now; leave the others at once."""
+        """Join the groups of subaccounts the user may see now; leave the others at once, and
+        take what the page shows of them off it (a note says why)."""
         roles = await database_sync_to_async(roles_of)(self.scope["user"])
         assert self.hub is not None
-        for pk in set(self.roles) - set(roles):
+        lost = set(self.roles) - set(roles)
+        for pk in lost:
             self.hub.leave(subaccount_group(pk), self)
         for pk in set(roles) - set(self.roles):
             self.hub.join(subaccount_group(pk), self)
         self.roles = roles
+        if lost:
+            names = await database_sync_to_async(subaccount_names)(ids=lost)
+            assert self.writer is not None
+            for pk in sorted(lost):
+                # Through the writer, behind any fragment of the subaccount it still holds.
+                html = access_lost_html(pk, names.get(pk, "this subaccount"))
+                self.writer.write(html, kind=f"access:{pk}", key="html", frames=None)
 
     async def disconnect(self, code: int) -> None:
         user = self.scope.get("user")

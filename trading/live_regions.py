@@ -339,6 +339,15 @@ def account_live_regions(
     return AccountRegions(open_orders, positions, block)
 
 
+def access_lost_html(subaccount_id: int, name: str) -> str:
+    """What replaces a subaccount's regions on every live page once the user may no longer
+    see it: a note ("You no longer have access to <name>.") in place of the element marked
+    ``data-subaccount-region="<pk>"``, and its rows gone from the account events feed."""
+    return render_to_string(
+        "trading/partials/access_lost.html", {"subaccount_id": int(subaccount_id), "name": name}
+    )
+
+
 def account_event_html(subaccount: Any, event: Any, markets: Any = None) -> str:
     """One row for the account events feed ``account-events`` (``hx-swap-oob="afterbegin"``
     puts it on top); `event` and `markets` as `trading.rows.account_event_row` reads them."""

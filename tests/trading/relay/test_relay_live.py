@@ -165,11 +165,13 @@ async def test_account_events_reach_members_by_role_and_stop_when_removed(relay_
     membership = await sync_to_async(Membership.objects.get)(user=viewer, subaccount=sub)
     boss = await sync_to_async(SuperuserFactory)()
     await sync_to_async(membership_remove)(actor=boss, subaccount=sub, membership_id=membership.pk)
-    await through_sentinel(viewer_ws, viewer)  # the socket has handled the change
+    handled = await through_sentinel(viewer_ws, viewer)  # the socket has handled the change
     await client_for(sub).cancel_order("SOL_USDC", order_id=order.id)
 
     await receive_until(trader_ws, rf"open-orders-{sub.pk}")
     await nothing_matching(viewer_ws, viewer, rf"open-orders-{sub.pk}|{order.id}")
+    # The viewer's pages take the subaccount's regions off at once, saying why.
+    assert [f for f in handled if "You no longer have access to Desk A." in f], handled
     for ws in (viewer_ws, trader_ws, outsider_ws):
         await ws.disconnect()
 
