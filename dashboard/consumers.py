@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
+from accounts.live import user_group
 from accounts.permissions import roles_of
 from dashboard.overview import overview_for
 from trading.monitoring.live_sockets import ClosesWhenBrokenMixin
@@ -37,7 +38,10 @@ class OverviewConsumer(ClosesWhenBrokenMixin, FanoutMemberMixin, AsyncWebsocketC
     renders the region again for this user and sends it (an out-of-band swap by id), at most
     once per ``PUSH_EVERY_S`` with the latest figures. The relay's word comes through the
     process's fan-out hub (`trading.relay.fanout`), as the market and account fragments do.
-    The page's poll is only a fall-back while this socket is down (static/js/overview.js)."""
+    When the user joins or leaves a subaccount (``membership.changed`` through the channel
+    layer, `accounts.live`), the socket follows the new set of groups and pushes the region
+    at once. The page's poll is only a fall-back while this socket is down
+    (static/js/overview.js)."""
 
     PUSH_EVERY_S = 0.5
 
@@ -50,12 +54,27 @@ class OverviewConsumer(ClosesWhenBrokenMixin, FanoutMemberMixin, AsyncWebsocketC
         self.groups_joined: list[str] = []
         self._dirty = False
         self._task: asyncio.Task[None] | None = None
-        hub = await self.join_fanout()
-        for pk in await database_sync_to_async(roles_of)(user):
-            group = overview_group(pk)
-            hub.join(group, self)
-            self.groups_joined.append(group)
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        await self.join_fanout()
+        await self._follow_memberships()
         await runtime.ensure_embedded_relay()
+
+    async def _follow_memberships(self) -> None:
+        """Be in the overview groups of exactly the subaccounts the user may see now."""
+        assert self.hub is not None
+        groups = [
+            overview_group(pk) for pk in await database_sync_to_async(roles_of)(self.scope["user"])
+        ]
+        for group in set(self.groups_joined) - set(groups):
+            self.hub.leave(group, self)
+        for group in set(groups) - set(self.groups_joined):
+            self.hub.join(group, self)
+        self.groups_joined = groups
+
+    async def membership_changed(self, event: dict) -> None:
+        """The user joined or left a subaccount (accounts.live): the region shows it at once."""
+        await self._follow_memberships()
+        self.deliver("", event)
 
     async def disconnect(self, code: int) -> None:
         task = getattr(self, "_task", None)
@@ -64,6 +83,9 @@ class OverviewConsumer(ClosesWhenBrokenMixin, FanoutMemberMixin, AsyncWebsocketC
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.leave_fanout(*getattr(self, "groups_joined", []))
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            await self.channel_layer.group_discard(user_group(user.pk), self.channel_name)
 
     def deliver(self, group: str, message: dict, frames: object = None) -> None:
         """The relay says a subaccount's figures changed: render and push (soon, coalesced)."""

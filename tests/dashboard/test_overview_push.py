@@ -5,11 +5,15 @@ anything."""
 from __future__ import annotations
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from accounts.models import Membership
+from accounts.services import membership_remove
 from dashboard.routing import websocket_urlpatterns
+from tests.factories import SuperuserFactory
 from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
     _fast_passwords,
     closes_session,
@@ -71,4 +75,32 @@ async def test_a_change_reaches_only_the_users_who_may_see_the_subaccount(
     assert "Main desk" not in sentinel
     await trader.disconnect()
     await outsider.disconnect()
+    await close_hub()
+
+
+async def test_a_member_removed_from_a_subaccount_sees_the_region_without_it_at_once(
+    desk, in_memory_layer
+) -> None:
+    trader = await _connect(desk.trader)
+    await eventually(
+        lambda: hub().watchers(overview_group(desk.main.pk)) == 1,
+        within_s=10,
+        what="the socket in its overview groups",
+    )
+    boss = await database_sync_to_async(SuperuserFactory)()
+    membership = await database_sync_to_async(Membership.objects.get)(
+        user=desk.trader, subaccount=desk.main
+    )
+
+    await database_sync_to_async(membership_remove)(
+        actor=boss, subaccount=desk.main, membership_id=membership.pk
+    )
+    pushed = await trader.receive_from(timeout=5)  # nothing from the relay: the removal itself
+
+    assert pushed.lstrip().startswith('<div id="overview-team"')
+    assert f'data-subaccount="{desk.main.pk}"' not in pushed
+    assert "Main desk" not in pushed
+    assert f'data-subaccount="{desk.other.pk}"' in pushed
+    assert hub().watchers(overview_group(desk.main.pk)) == 0  # its later changes reach nobody
+    await trader.disconnect()
     await close_hub()
