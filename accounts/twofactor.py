@@ -94,16 +94,24 @@ def backup_codes_renew(user: Any) -> list[str]:
     return codes
 
 
+def _devices_for(user: Any, code: str) -> list[Device]:
+    """The devices that may check `code`: the authenticator a code of its digits, the backup
+    codes any other. django-otp counts every code a device refuses as a failure and then
+    holds it, so a code meant for one device is never tried on the other."""
+    totp = [
+        device
+        for device in TOTPDevice.objects.filter(user=user, confirmed=True)
+        if code.isascii() and code.isdigit() and len(code) == device.digits
+    ]
+    return totp or list(StaticDevice.objects.filter(user=user, confirmed=True))
+
+
 def code_check(user: Any, code: str) -> Device | None:
-    """The device that accepts `code` (TOTP first, then a backup code), or None."""
+    """The device that accepts `code` (an authenticator code, or a backup code), or None."""
     code = "".join((code or "").split())
     if not code or user is None or not user.is_authenticated:
         return None
-    devices: list[Device] = [
-        *TOTPDevice.objects.filter(user=user, confirmed=True),
-        *StaticDevice.objects.filter(user=user, confirmed=True),
-    ]
-    for device in devices:
+    for device in _devices_for(user, code):
         verified = verify_token(user, device.persistent_id, code)
         if verified is not None:
             return verified

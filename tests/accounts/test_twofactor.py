@@ -10,6 +10,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AuditEvent, Membership, Role
+from accounts.twofactor import backup_codes_renew
 from tests.accounts.conftest import fresh_totp, signed_in_client, totp_now, verified_client
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -17,6 +18,7 @@ from tests.factories import (
     TOTPDeviceFactory,
     UserFactory,
 )
+from trading.withdrawals.models import WithdrawalAddress
 
 
 @pytest.fixture
@@ -115,8 +117,6 @@ def test_a_wrong_sign_in_code_keeps_the_user_out(db):
 def test_a_backup_code_signs_in_once(db):
     user = UserFactory(username="carol")
     TOTPDeviceFactory(user=user)
-    from accounts.twofactor import backup_codes_renew
-
     code = backup_codes_renew(user)[0]
     first, second = Client(), Client()
     for client in (first, second):
@@ -201,3 +201,55 @@ def test_an_htmx_request_is_sent_to_enrolment_with_a_client_side_redirect(admin_
 
     assert response["HX-Redirect"].startswith("/accounts/security/enrol/?next=")
     assert not Membership.objects.filter(user__username="x").exists()
+
+
+# -- codes and django-otp's throttling: each wrong code holds the device that refused it for
+# 1, 2, 4 ... seconds; a code meant for one device is never counted against another.
+
+ADDRESS_FORM = {"blockchain": "Solana", "label": "cold"}
+ADDRESSES = ["So1DestAddress9xQeWvG816bUx9EPjHmaT23y", "So1SecondAddress9xQeWvG816bUx9EPjHmaT2"]
+
+
+def _beside(response, field: str) -> str:
+    """The error shown beside `field` on the page, or ''."""
+    found = re.search(rf'data-field="{field}">([^<]*)</div>', response.content.decode())
+    return found.group(1) if found else ""
+
+
+def _add_address(client, membership, address: str, code: str):
+    url = f"/accounts/subaccounts/{membership.subaccount_id}/withdrawals/"
+    return client.post(url, {**ADDRESS_FORM, "address": address, "otp_code": code})
+
+
+def _wrong(device: TOTPDevice) -> str:
+    return "000000" if totp_now(device) != "000000" else "111111"
+
+
+def test_a_backup_code_is_not_counted_against_the_authenticator(admin_membership):
+    user = admin_membership.user
+    client = verified_client(user)
+    device = TOTPDevice.objects.get(user=user)
+    backup = backup_codes_renew(user)[0]
+
+    with_backup = _add_address(client, admin_membership, ADDRESSES[0], backup)
+    device.refresh_from_db()
+    failures = device.throttling_failure_count
+    with_app = _add_address(client, admin_membership, ADDRESSES[1], totp_now(device))
+
+    assert with_backup.status_code == 302, _beside(with_backup, "otp_code")
+    assert failures == 0
+    assert with_app.status_code == 302, _beside(with_app, "otp_code")
+    assert WithdrawalAddress.objects.count() == 2
+
+
+def test_a_wrong_authenticator_code_does_not_hold_the_backup_codes(admin_membership):
+    user = admin_membership.user
+    client = verified_client(user)
+    device = TOTPDevice.objects.get(user=user)
+    backup = backup_codes_renew(user)[0]
+    _add_address(client, admin_membership, ADDRESSES[0], _wrong(device))
+
+    with_backup = _add_address(client, admin_membership, ADDRESSES[0], backup)
+
+    assert with_backup.status_code == 302, _beside(with_backup, "otp_code")
+    assert WithdrawalAddress.objects.get().address == ADDRESSES[0]
