@@ -15,6 +15,7 @@ Public API for other apps:
 - ``accounts.audit.audit_record(*, actor, action, subaccount=None, parameters=None,
   result="ok", detail="", ip=None)``: append to the trail (secret-looking keys removed).
 - ``accounts.twofactor.code_check(user, code)``: the device accepting a fresh TOTP or backup
-  code, or None (a TOTP code works once).
+  code, or None (a TOTP code works once); raises ``CodeThrottled`` (its message says how long
+  to wait) while wrong codes before hold the device that would check it.
 - ``accounts.services`` (changes, keyword-only, audited) and ``accounts.selectors`` (reads).
 """

@@ -80,10 +80,14 @@ def login_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:totp_enrol")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = twofactor.code_check(user, form.cleaned_data["code"])
+        try:
+            device = twofactor.code_check(user, form.cleaned_data["code"])
+            refused = "That code is not right (or was used already). Try again."
+        except twofactor.CodeThrottled as throttled:
+            device, refused = None, throttled.message
         if device is None:
             audit_record(actor=user, action="sign_in_code", result="failed", ip=client_ip(request))
-            form.add_error("code", "That code is not right (or was used already). Try again.")
+            form.add_error("code", refused)
         else:
             if pending_id is not None:
                 backend = request.session.pop(PENDING_BACKEND, None) or request.session.get(

@@ -6,7 +6,7 @@ from typing import Any
 
 from accounts.audit import audit_record
 from accounts.errors import ServiceError
-from accounts.twofactor import code_check
+from accounts.twofactor import CodeThrottled, code_check
 
 WRONG_CODE = "That two-factor code is not right (or was used already). Type the current code."
 
@@ -15,15 +15,17 @@ def fresh_code_require(
     *, actor: Any, otp_code: str, subaccount: Any | None, action: str, ip: str | None
 ) -> None:
     """Accept ``otp_code`` (TOTP or a backup code, each usable once) or record the refused
-    ``action`` in the audit trail and raise a ``ServiceError`` on the code's field."""
-    if code_check(actor, otp_code) is not None:
-        return
+    ``action`` in the audit trail and raise a ``ServiceError`` on the code's field: the wrong
+    code, or how long to wait while wrong codes before hold the device."""
+    try:
+        if code_check(actor, otp_code) is not None:
+            return
+        refusal = ServiceError(WRONG_CODE, field="otp_code")
+        detail = "two-factor code not accepted"
+    except CodeThrottled as throttled:
+        refusal = CodeThrottled(throttled.wait_s, field="otp_code")
+        detail = "two-factor code not checked: too many wrong codes before it"
     audit_record(
-        actor=actor,
-        action=action,
-        subaccount=subaccount,
-        result="denied",
-        detail="two-factor code not accepted",
-        ip=ip,
+        actor=actor, action=action, subaccount=subaccount, result="denied", detail=detail, ip=ip
     )
-    raise ServiceError(WRONG_CODE, field="otp_code")
+    raise refusal

@@ -11,17 +11,21 @@ that made the change keeps going (`session_device_stamp_keep`, like `update_sess
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import segno
 from django.db.models import Value
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import ngettext
 from django_otp import verify_token
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
+from accounts.errors import ServiceError
 
 DEVICE_STAMP_SESSION_KEY = "accounts_device_stamp"
 TOTP_NAME = "authenticator"
@@ -94,6 +98,28 @@ def backup_codes_renew(user: Any) -> list[str]:
     return codes
 
 
+class CodeThrottled(ServiceError):
+    """Wrong codes typed before hold the device that would check this one: django-otp's
+    throttling refuses every code, right or wrong, for 1, 2, 4 ... seconds after each wrong
+    one (times OTP_TOTP_THROTTLE_FACTOR or OTP_STATIC_THROTTLE_FACTOR). `wait_s`: seconds
+    until it checks codes again."""
+
+    def __init__(self, wait_s: int, *, field: str | None = None) -> None:
+        self.wait_s = wait_s
+        wait = ngettext("%(n)d second", "%(n)d seconds", wait_s) % {"n": wait_s}
+        super().__init__(
+            f"Too many wrong codes: wait {wait}, then type the current code.", field=field
+        )
+
+
+def _wait_s(refusal: dict[str, Any] | None) -> int:
+    """Whole seconds (at least 1) until a device django-otp holds checks codes again."""
+    locked_until = (refusal or {}).get("locked_until")
+    if locked_until is None:
+        return 1
+    return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+
+
 def _devices_for(user: Any, code: str) -> list[Device]:
     """The devices that may check `code`: the authenticator a code of its digits, the backup
     codes any other. django-otp counts every code a device refuses as a failure and then
@@ -107,11 +133,18 @@ def _devices_for(user: Any, code: str) -> list[Device]:
 
 
 def code_check(user: Any, code: str) -> Device | None:
-    """The device that accepts `code` (an authenticator code, or a backup code), or None."""
+    """The device that accepts `code` (an authenticator code, or a backup code), or None.
+
+    Raises `CodeThrottled` when wrong codes before hold the device that would check it: the
+    code was not checked, and the person should hear how long to wait rather than that it
+    is wrong."""
     code = "".join((code or "").split())
     if not code or user is None or not user.is_authenticated:
         return None
     for device in _devices_for(user, code):
+        allowed, refusal = device.verify_is_allowed()
+        if not allowed:
+            raise CodeThrottled(_wait_s(refusal))
         verified = verify_token(user, device.persistent_id, code)
         if verified is not None:
             return verified

@@ -204,7 +204,8 @@ def test_an_htmx_request_is_sent_to_enrolment_with_a_client_side_redirect(admin_
 
 
 # -- codes and django-otp's throttling: each wrong code holds the device that refused it for
-# 1, 2, 4 ... seconds; a code meant for one device is never counted against another.
+# 1, 2, 4 ... seconds (OTP_TOTP_THROTTLE_FACTOR times); a code meant for one device is never
+# counted against another.
 
 ADDRESS_FORM = {"blockchain": "Solana", "label": "cold"}
 ADDRESSES = ["So1DestAddress9xQeWvG816bUx9EPjHmaT23y", "So1SecondAddress9xQeWvG816bUx9EPjHmaT2"]
@@ -223,6 +224,45 @@ def _add_address(client, membership, address: str, code: str):
 
 def _wrong(device: TOTPDevice) -> str:
     return "000000" if totp_now(device) != "000000" else "111111"
+
+
+def test_a_right_code_while_wrong_ones_hold_the_authenticator_says_how_long_to_wait(
+    admin_membership, settings
+):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 10  # held 10 s after one wrong code
+    user = admin_membership.user
+    client = verified_client(user)
+    device = TOTPDevice.objects.get(user=user)
+    wrong = _add_address(client, admin_membership, ADDRESSES[0], _wrong(device))
+
+    held = _add_address(client, admin_membership, ADDRESSES[0], totp_now(device))
+
+    assert _beside(wrong, "otp_code") == (
+        "That two-factor code is not right (or was used already). Type the current code."
+    )
+    assert _beside(held, "otp_code") == (
+        "Too many wrong codes: wait 10 seconds, then type the current code."
+    )
+    assert not WithdrawalAddress.objects.exists()
+    assert list(
+        AuditEvent.objects.filter(action="withdrawal_address_add").values_list("result", flat=True)
+    ) == ["denied", "denied"]
+
+
+def test_the_sign_in_code_step_says_how_long_to_wait_too(db, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 10
+    user = UserFactory(username="erin")
+    device = TOTPDeviceFactory(user=user)
+    client = Client()
+    client.post("/accounts/login/", {"username": "erin", "password": DEFAULT_PASSWORD})
+    client.post("/accounts/login/verify/", {"code": _wrong(device)})
+
+    held = client.post("/accounts/login/verify/", {"code": totp_now(device)})
+
+    assert _beside(held, "code") == (
+        "Too many wrong codes: wait 10 seconds, then type the current code."
+    )
+    assert client.get("/").status_code == 302
 
 
 def test_a_backup_code_is_not_counted_against_the_authenticator(admin_membership):

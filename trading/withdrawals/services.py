@@ -36,7 +36,7 @@ from accounts.audit import audit_record
 from accounts.fields import storable_digits
 from accounts.models import Role, Subaccount
 from accounts.permissions import require_role
-from accounts.twofactor import code_check
+from accounts.twofactor import CodeThrottled, code_check
 from trading.backpack.decimals import parse_decimal
 from trading.backpack.errors import (
     BackpackError,
@@ -126,7 +126,11 @@ def _limit_check(subaccount: Subaccount, asset: str, quantity: Decimal) -> None:
 
 
 def _check_code(actor: Any, otp_code: str) -> None:
-    if code_check(actor, otp_code) is None:
+    try:
+        accepted = code_check(actor, otp_code) is not None
+    except CodeThrottled as throttled:
+        raise WithdrawalError(throttled.message, field="otp_code") from None
+    if not accepted:
         raise WithdrawalError(
             "That two-factor code is wrong or was used already. Wait for the next code in your "
             "app and type it.",

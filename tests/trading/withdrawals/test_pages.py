@@ -262,3 +262,28 @@ async def test_amounts_follow_the_one_formatting_rule(desk, on_sandbox):
     assert "limit leaves <span data-limit-left>1,955.24</span> (binding)" in page
     row = page.split('data-status="pending"', 1)[1].split("</tr>", 1)[0]
     assert '<td class="num">8,044.7534567001 USDC</td>' in row  # sent exactly: every decimal
+
+
+async def test_a_right_code_while_wrong_ones_hold_the_authenticator_says_how_long_to_wait(
+    desk, on_sandbox, settings
+):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 10  # held 10 s after one wrong code
+    client = await verified(desk.alice)
+    right = await sync_to_async(code_of)(desk.alice)
+    form = {"asset": "USDC", "quantity": "10", "address_id": desk.address.pk}
+
+    wrong = await client.post(
+        _page_url(desk) + "request/",
+        {**form, "otp_code": "000000" if right != "000000" else "111111"},
+    )
+    held = await client.post(_page_url(desk) + "request/", {**form, "otp_code": right})
+
+    def beside(response, field: str) -> str:
+        page = response.content.decode()
+        return page.split(f'id="withdrawal-error-{field}">', 1)[1].split("</p>", 1)[0]
+
+    assert beside(wrong, "otp_code").startswith("That two-factor code is wrong")
+    assert beside(held, "otp_code") == (
+        "Too many wrong codes: wait 10 seconds, then type the current code."
+    )
+    assert not await WithdrawalRequest.objects.aexists()
