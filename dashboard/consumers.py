@@ -76,6 +76,11 @@ class OverviewConsumer(ClosesWhenBrokenMixin, FanoutMemberMixin, AsyncWebsocketC
         await self._follow_memberships()
         self.deliver("", event)
 
+    async def push(self, event: dict) -> None:
+        """A fragment addressed to the user's sockets (`push`): the page's account socket
+        shows it; this one, in the user's group only to follow memberships, lets it pass
+        (without a handler, the message closed the overview's socket)."""
+
     async def disconnect(self, code: int) -> None:
         task = getattr(self, "_task", None)
         if task is not None:
