@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from accounts.models import Subaccount
@@ -158,12 +158,18 @@ def client_ids_held(subaccount_id: int, client_ids: Collection[int]) -> dict[int
     lost: a clientId that may still name its order)."""
     if not client_ids:
         return {}
-    rows = (
-        OrderTicket.objects.filter(subaccount_id=subaccount_id, client_id__in=list(client_ids))
-        .exclude(outcome=Rejected)
-        .order_by()
-        .values_list("client_id", "outcome")
+    wanted = [int(c) for c in client_ids]
+    # Plain SQL, read through the (subaccount, clientId) index: it runs in the admitting step
+    # of every script order that brings its clientId, where the ORM's compiling of the same
+    # query cost more than a third of the desk's CPU per order (bench_gateway).
+    marks = ", ".join(["%s"] * len(wanted))
+    sql = (
+        f"SELECT client_id, outcome FROM {OrderTicket._meta.db_table}"
+        f" WHERE subaccount_id = %s AND client_id IN ({marks}) AND outcome <> %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [subaccount_id, *wanted, Rejected])
+        rows = cursor.fetchall()
     held: dict[int, bool] = {}
     for client_id, outcome in rows:
         held[client_id] = held.get(client_id, False) or outcome == Pending
