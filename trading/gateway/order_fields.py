@@ -141,5 +141,8 @@ def order_quote(symbol: str) -> str:
 
 
 def gate_refusal(refused: RiskRefused) -> Refusal:
-    """The gate's refusal as the exchange refuses an order over a limit."""
-    return Refusal(400, _refusal_code(refused.limit), refused.message)
+    """The gate's refusal as the exchange refuses an order over a limit; the gate audited it
+    already as it refused (`Refusal.audited`)."""
+    refusal = Refusal(400, _refusal_code(refused.limit), refused.message)
+    refusal.audited = True
+    return refusal

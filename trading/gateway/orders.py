@@ -82,13 +82,6 @@ async def _notional(order: dict[str, Any], side: Side) -> Decimal:
     return notional
 
 
-def _gate_refusal(refused: RiskRefused) -> Refusal:
-    """The gate's refusal, which the gate audited already (`_not_sent` audits no other)."""
-    refusal = gate_refusal(refused)
-    refusal.audited = True
-    return refusal
-
-
 async def _gate(caller: Caller, order: dict[str, Any], ip: str | None) -> int | None:
     symbol, side, reduce_only = order_fields(order)
     try:
@@ -105,7 +98,7 @@ async def _gate(caller: Caller, order: dict[str, Any], ip: str | None) -> int | 
             context={**order, "via": caller.via},
         )
     except RiskRefused as refused:
-        raise _gate_refusal(refused) from None
+        raise gate_refusal(refused) from None
     except EXCHANGE_ERRORS as error:
         raise Refusal(
             502,
@@ -317,7 +310,7 @@ async def orders_place(
                     context={**orders[0], "via": caller.via},
                 )
             except RiskRefused as refused:
-                raise _gate_refusal(refused) from None
+                raise gate_refusal(refused) from None
             reservations.append(reserved)
         for order in orders[len(reservations) :]:
             reservations.append(await _gate(caller, order, ip))
