@@ -95,7 +95,7 @@ def test_trader_places_cancels_and_fills_without_reloading(live_desk, page) -> N
     # Cancel it from the open orders table.
     row.locator(".cancel-order").click()
     row.wait_for(state="detached")
-    assert "Cancelled" in page.locator("#trading-message").inner_text()
+    page.locator("#trading-message", has_text="Cancelled").wait_for()
 
     # A market order fills against the market maker: the fill appears in the account feed,
     # the position and the balances change, all without a reload.
