@@ -84,6 +84,8 @@ async def test_totals_name_the_subaccount_they_exclude(exchange, desk):
     assert "Totals exclude 1 subaccount whose balances could not be read" in html
     assert "<strong>Old key</strong>" in html
     assert 'class="team-value" data-value-usdc="1000000"' in html
+    # Blocks and totals are separate reads: the page says their values may not add up exactly.
+    assert "block values its holdings at the prices of its own read" in html
 
 
 async def test_signed_out_visitors_are_sent_to_sign_in(exchange, desk):
