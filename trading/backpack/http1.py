@@ -52,6 +52,7 @@ class _Connection(asyncio.Protocol):
         "closed",
         "reusable",
         "idle_since",
+        "answered",
         "_parser",
         "_waiter",
         "_status",
@@ -65,7 +66,8 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reusable = True
-        self.idle_since = 0.0
+        self.idle_since = 0.0  # 0.0 until it carried an answer and was kept
+        self.answered = False  # a byte of the current request's answer arrived
         self._parser: httptools.HttpResponseParser | None = None
         self._waiter: asyncio.Future[tuple[int, dict[str, str], bytes]] | None = None
         self._status = 0
@@ -98,6 +100,7 @@ class _Connection(asyncio.Protocol):
         self.transport.write(data)  # type: ignore[union-attr]
 
     def _begin(self) -> None:
+        self.answered = False
         self._parser = httptools.HttpResponseParser(self)
         self._status = 0
         self._headers = {}
@@ -112,6 +115,7 @@ class _Connection(asyncio.Protocol):
             self.reusable = False
             self.transport.close()  # type: ignore[union-attr]
             return
+        self.answered = True
         try:
             self._parser.feed_data(data)  # type: ignore[union-attr]
         except (httptools.HttpParserError, ValueError) as exc:
@@ -228,22 +232,40 @@ class Http1Pool:
             connect_timeout_s = self.connect_timeout_s
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        connection = await self._acquire(loop, deadline, connect_timeout_s)
-        waiter = loop.create_future()
-        timer = loop.call_at(deadline, _expire, waiter)
-        ok = False
-        try:
-            connection.start(data, waiter)
-            result = await waiter
-            ok = True
-            return result
-        finally:
-            timer.cancel()
-            self._release(connection, ok)
+        # A kept connection the server closed just as this request went out (an idle timeout
+        # racing the request) answers nothing at all: a read is sent again, once, on a new
+        # connection. Anything else is never sent twice: the exchange may have taken it.
+        again = method == "GET"
+        retried = False
+        while True:
+            connection = await self._acquire(loop, deadline, connect_timeout_s, kept=not retried)
+            kept = connection.idle_since > 0.0
+            waiter = loop.create_future()
+            timer = loop.call_at(deadline, _expire, waiter)
+            ok = False
+            try:
+                connection.start(data, waiter)
+                result = await waiter
+                ok = True
+                return result
+            except ConnectionLost:
+                if retried or not (again and kept and not connection.answered):
+                    raise
+                retried = True
+            finally:
+                timer.cancel()
+                self._release(connection, ok)
 
     async def _acquire(
-        self, loop: asyncio.AbstractEventLoop, deadline: float, connect_timeout_s: float
+        self,
+        loop: asyncio.AbstractEventLoop,
+        deadline: float,
+        connect_timeout_s: float,
+        *,
+        kept: bool = True,
     ) -> _Connection:
+        """A connection for one request: a kept idle one (unless ``kept`` is False), else a
+        new one."""
         # A closed pool opens again on use, as the aiohttp sender's session did.
         self._closed = False
         while self._busy >= self.max_connections:
@@ -266,7 +288,7 @@ class Http1Pool:
         self._busy += 1
         idle = self._idle
         now = time.monotonic()
-        while idle:
+        while idle and kept:
             connection = idle.pop()
             if not connection.closed and now - connection.idle_since < self.keepalive_s:
                 return connection

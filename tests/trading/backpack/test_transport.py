@@ -341,3 +341,27 @@ async def test_a_cookie_one_answer_sets_is_never_sent_back(serve) -> None:
     assert len(server.requests) == 2
     assert b"cookie:" not in server.requests[1].lower()
     assert kept == {}
+
+
+async def test_a_read_the_server_dropped_on_a_kept_connection_is_sent_again_once(serve) -> None:
+    # A server that drops idle connections (uvicorn after 5 s) may close one just as the next
+    # request goes out on it: nothing of that request was answered. A read is sent again on a
+    # new connection; an order is not (the exchange may have taken it), and says so.
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> None:
+        if len(server.requests) % 2 == 0:  # every second request on a connection: dropped
+            writer.close()
+            return
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1")
+        await writer.drain()
+
+    server = await serve(answer)
+    http = sender(server.url)
+    assert (await get(http))[2] == b"1"
+    assert (await get(http))[2] == b"1"  # dropped on the kept connection, sent again
+    assert server.connections == 2
+    with pytest.raises(ExchangeUnavailableError, match="Lost the connection") as lost:
+        await http.send("POST", "/api/v1/order", None, b"{}", {}, None, "order")
+    assert lost.value.maybe_sent is True
+    await http.aclose()
+    assert len(server.requests) == 4
+    assert server.connections == 2  # the order went out on the kept connection, once
