@@ -97,11 +97,12 @@ def postgres_database_drop(base: str, name: str) -> None:
 
 
 @contextmanager
-def fresh_postgres_database(prefix: str) -> Iterator[str]:
-    """The URL of a new PostgreSQL database named `prefix` and a random suffix, dropped
-    afterwards: a test's dashboards of their own, apart from the test database."""
+def fresh_postgres_database(prefix: str, *, template: str | None = None) -> Iterator[str]:
+    """The URL of a new PostgreSQL database named `prefix` and a random suffix (empty, or a
+    copy of the database `template`), dropped afterwards: a test's dashboards of their own,
+    apart from the test database."""
     require(postgres_available(), "PostgreSQL is not reachable")
-    name, url = postgres_database_create(postgres_url(), prefix)
+    name, url = postgres_database_create(postgres_url(), prefix, template=template)
     try:
         yield url
     finally:

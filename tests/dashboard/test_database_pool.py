@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from tests import services
-from tests.fixtures.dashboard_server import DashboardServer
+from tests.fixtures.dashboard_server import DashboardServer, migrated_template
 from tests.trading.gateway.conftest import SETUP as SCRIPT_SETUP
 from trading.backpack.signing import Credentials
 
@@ -35,8 +35,11 @@ PAGE = "/accounts/subaccounts/"  # signed in: the session, the user, the subacco
 
 @pytest.fixture
 def own_database() -> Iterator[str]:
-    """A fresh PostgreSQL database that only the test's dashboard uses."""
-    with services.fresh_postgres_database("desk_pool") as url:
+    """A fresh PostgreSQL database that only the test's dashboard uses, migrated (a copy of
+    the one this process migrated once)."""
+    postgres = services.postgres_available()
+    template = migrated_template("postgres") if postgres else None  # else: skipped below
+    with services.fresh_postgres_database("desk_pool", template=template) as url:
         yield url
 
 
@@ -73,7 +76,7 @@ def dashboard(tmp_path, own_database) -> Iterator[DashboardServer]:
     """A daphne dashboard on `own_database` whose pool holds at most POOL_SIZE connections."""
     server = pooled_server(tmp_path, own_database, POOL_SIZE)
     try:
-        server.prepare()
+        server.prepare(migrate=False)  # migrated already
         server.create_user("pooled", PASSWORD)
         server.start(migrate=False)
         yield server
@@ -134,7 +137,7 @@ def desk_dashboard(tmp_path, own_database, sandbox) -> Iterator[DashboardServer]
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps(sandbox.keys))
     try:
-        server.prepare()
+        server.prepare(migrate=False)  # migrated already
         server.manage("seed_demo", "--keys", str(keys))
         server.start(migrate=False)
         yield server
@@ -171,7 +174,7 @@ def script_desk(tmp_path, own_database, sandbox) -> Iterator[tuple[DashboardServ
     server = pooled_server(tmp_path, own_database, POOL_SIZE, sandbox)
     key = sandbox.keys[0]
     try:
-        server.prepare()
+        server.prepare(migrate=False)  # migrated already
         seed = SCRIPT_SETUP.format(api_key=key["api_key"], api_secret=key["api_secret"], limit="1")
         output = server.manage("shell", "-c", seed)
         server.start(migrate=False)
