@@ -25,14 +25,16 @@ import redis
 import websockets
 
 from tests import services
-from tests.fixtures.dashboard_server import ROOT, DashboardServer
+from tests.fixtures.dashboard_server import ROOT, DashboardServer, migrated_template
 from trading.backpack import Credentials, ExchangeSession
 
 
 @pytest.fixture
 def shared_database():
     services.require(services.redis_available(), "Redis is not reachable")
-    with services.fresh_postgres_database("desk_scaled") as url:
+    services.require(services.postgres_available(), "PostgreSQL is not reachable")
+    migrated = migrated_template("postgres")  # a copy of the database migrated once
+    with services.fresh_postgres_database("desk_scaled", template=migrated) as url:
         yield url
 
 
@@ -97,7 +99,7 @@ def test_a_browser_on_another_dashboard_gets_updates_from_a_relay_worker_that_fa
         server.state_dir.mkdir()
     workers: list[RelayWorker] = []
     try:
-        servers[0].start()
+        servers[0].start(migrate=False)
         servers[1].start(migrate=False)
         keys = tmp_path / "keys.json"
         keys.write_text(json.dumps(sandbox_live.keys))
