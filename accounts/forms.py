@@ -31,6 +31,26 @@ def form_problems(form: forms.Form) -> list[str]:
     ]
 
 
+class CodeInput(forms.TextInput):
+    """A two-factor code field that comes back empty on a refused form: a code is used once."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
+def fresh_code_field(why: str) -> forms.CharField:
+    """The two-factor code a key, money or limit change asks for (`accounts.fresh_code`).
+    Not required by the form: the service refuses a missing code as a wrong one, beside this
+    field, and audits the refusal."""
+    return forms.CharField(
+        label="Two-factor code",
+        help_text=why,
+        max_length=20,
+        required=False,
+        widget=CodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
 class KeyFieldsMixin(forms.Form):
     """The keypair fields; the secret is never rendered back into the page."""
 
@@ -61,11 +81,12 @@ class SubaccountAddForm(KeyFieldsMixin):
     name = forms.CharField(max_length=80)
     exchange_label = forms.CharField(label="Label on the exchange", max_length=80, required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    field_order = ["name", "exchange_label", "api_public_key", "api_secret", "notes"]
+    otp_code = fresh_code_field("Needed to add a subaccount: its key trades and withdraws.")
+    field_order = ["name", "exchange_label", "api_public_key", "api_secret", "notes", "otp_code"]
 
 
 class KeyRotateForm(KeyFieldsMixin):
-    pass
+    otp_code = fresh_code_field("Needed to replace the key: it trades and withdraws.")
 
 
 class SubaccountSettingsForm(forms.Form):

@@ -93,13 +93,23 @@ def _key_failures_audited(
         raise
 
 
-def _checked_key(*, secret: str, verify: bool, **audited: Any) -> KeyPair:
-    """Parse a keypair, refuse a key another subaccount has, then (optionally) verify it with
-    the exchange; failures are audited and re-raised."""
+def _checked_key(*, secret: str, otp_code: str, verify: bool, **audited: Any) -> KeyPair:
+    """Parse a keypair and refuse a key another subaccount has, then take the actor's fresh
+    two-factor code (a key trades and withdraws), then (optionally) verify the key with the
+    exchange; failures are audited and re-raised. The code is asked after the local checks,
+    so a mistyped key does not use it, and before the exchange is called."""
     with _key_failures_audited(**audited):
         pair = key_pair_parse(api_public_key=audited["public"], api_secret=secret)
         _refuse_registered_key(pair=pair, subaccount=audited["subaccount"])
-        if verify:
+    fresh_code_require(
+        actor=audited["actor"],
+        otp_code=otp_code,
+        subaccount=audited["subaccount"],
+        action=audited["action"],
+        ip=audited["ip"],
+    )
+    if verify:
+        with _key_failures_audited(**audited):
             key_pair_verify(pair)
     return pair
 
@@ -111,12 +121,15 @@ def subaccount_create(
     exchange_label: str = "",
     api_public_key: str,
     api_secret: str,
+    otp_code: str,
     notes: str = "",
     verify: bool = True,
     ip: str | None = None,
 ) -> Subaccount:
     """Add a subaccount with its keypair (checked, refused if another subaccount has the
-    key, then verified with the exchange, then sealed); the actor becomes its admin."""
+    key, then the actor's fresh two-factor code taken, then the key verified with the
+    exchange and sealed); the actor becomes its admin. A missing or wrong code is refused on
+    the `otp_code` field and audited as denied; nothing is saved."""
     if not can_create_subaccounts(actor):
         raise Refusal("You may not add subaccounts.", hint=SUBACCOUNT_ADD_HINT)
     name = name.strip()
@@ -132,7 +145,7 @@ def subaccount_create(
         "public": api_public_key,
         "ip": ip,
     }
-    pair = _checked_key(secret=api_secret, verify=verify, **audited)
+    pair = _checked_key(secret=api_secret, otp_code=otp_code, verify=verify, **audited)
     try:
         with transaction.atomic():
             subaccount = Subaccount.objects.create(
@@ -168,12 +181,14 @@ def subaccount_key_rotate(
     subaccount: Subaccount,
     api_public_key: str,
     api_secret: str,
+    otp_code: str,
     verify: bool = True,
     ip: str | None = None,
 ) -> Subaccount:
     """Replace the subaccount's keypair after the same checks as on creation: a key another
     subaccount has is refused (the exchange does not say which account a key belongs to, so
-    that is all the desk can check); the subaccount's own key may be entered again.
+    that is all the desk can check); the subaccount's own key may be entered again. It takes
+    the actor's fresh two-factor code, as on creation.
 
     A subaccount that shared its key since before the one-key rule (`legacy_shared_key`)
     shares it no more; when the first holder of a shared key rotates away, the next one
@@ -187,7 +202,7 @@ def subaccount_key_rotate(
         "public": api_public_key,
         "ip": ip,
     }
-    pair = _checked_key(secret=api_secret, verify=verify, **audited)
+    pair = _checked_key(secret=api_secret, otp_code=otp_code, verify=verify, **audited)
     old_key, was_shared = subaccount.api_public_key, subaccount.legacy_shared_key
     try:
         with transaction.atomic():

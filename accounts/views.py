@@ -22,7 +22,6 @@ from accounts.forms import (
     SubaccountSettingsForm,
     format_asset_amounts,
 )
-from accounts.keys import KeyCheckError
 from accounts.models import Role, Subaccount
 from accounts.permissions import can_create_subaccounts
 
@@ -74,10 +73,11 @@ def subaccount_add(request: HttpRequest) -> HttpResponse:
                 exchange_label=data["exchange_label"],
                 api_public_key=data["api_public_key"],
                 api_secret=data["api_secret"],
+                otp_code=data["otp_code"],
                 notes=data["notes"],
                 ip=client_ip(request),
             )
-        except (services.ServiceError, KeyCheckError) as exc:
+        except services.ServiceError as exc:  # a key check, a name, the two-factor code
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, f"Subaccount {subaccount.name} added; its key works.")
@@ -96,9 +96,10 @@ def subaccount_key(request: HttpRequest, subaccount: Subaccount, role: Role) -> 
                 subaccount=subaccount,
                 api_public_key=form.cleaned_data["api_public_key"],
                 api_secret=form.cleaned_data["api_secret"],
+                otp_code=form.cleaned_data["otp_code"],
                 ip=client_ip(request),
             )
-        except KeyCheckError as exc:
+        except services.ServiceError as exc:  # a key check or the two-factor code
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "The new key works and replaces the old one.")

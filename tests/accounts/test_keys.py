@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import crypto
 from accounts.keys import (
@@ -15,7 +16,8 @@ from accounts.keys import (
 )
 from accounts.models import AuditEvent, Role, Subaccount
 from accounts.services import subaccount_create
-from tests.factories import SuperuserFactory, keypair_for
+from tests.accounts.conftest import fresh_totp
+from tests.factories import SuperuserFactory, TOTPDeviceFactory, keypair_for
 from tests.fixtures.dashboard_server import free_port
 
 PUBLIC, SECRET = keypair_for(bytes(range(32)))
@@ -81,7 +83,11 @@ def test_a_matching_pair_is_accepted_even_with_stray_whitespace():
 
 @pytest.fixture
 def creator(db):
-    return SuperuserFactory()
+    return TOTPDeviceFactory(user=SuperuserFactory()).user
+
+
+def _code(user) -> str:
+    return fresh_totp(TOTPDevice.objects.get(user=user))
 
 
 def test_a_key_the_exchange_accepts_is_sealed_and_saved(creator, sandbox, settings):
@@ -93,6 +99,7 @@ def test_a_key_the_exchange_accepts_is_sealed_and_saved(creator, sandbox, settin
         name="Desk A",
         api_public_key=key["api_key"],
         api_secret=key["api_secret"],
+        otp_code=_code(creator),
         ip="10.0.0.7",
     )
 
@@ -109,7 +116,11 @@ def test_a_key_the_exchange_does_not_know_is_rejected_and_nothing_saved(creator,
 
     with pytest.raises(KeyCheckError) as caught:
         subaccount_create(
-            actor=creator, name="Desk X", api_public_key=unknown_public, api_secret=unknown_secret
+            actor=creator,
+            name="Desk X",
+            api_public_key=unknown_public,
+            api_secret=unknown_secret,
+            otp_code=_code(creator),
         )
 
     assert caught.value.message.startswith("The exchange rejected this key: ")
@@ -125,7 +136,13 @@ def test_an_unreachable_exchange_is_reported_and_nothing_saved(creator, settings
     settings.BACKPACK_WS_URL = f"ws://127.0.0.1:{free_port()}/"
 
     with pytest.raises(KeyCheckError) as caught:
-        subaccount_create(actor=creator, name="Desk Y", api_public_key=PUBLIC, api_secret=SECRET)
+        subaccount_create(
+            actor=creator,
+            name="Desk Y",
+            api_public_key=PUBLIC,
+            api_secret=SECRET,
+            otp_code=_code(creator),
+        )
 
     assert caught.value.message == MSG_UNREACHABLE
     assert not Subaccount.objects.exists()
@@ -137,12 +154,16 @@ def test_the_creator_becomes_admin_of_the_new_subaccount(db, sandbox, settings):
     from tests.factories import UserFactory
 
     settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
-    user = UserFactory()
+    user = TOTPDeviceFactory(user=UserFactory()).user
     user.user_permissions.add(Permission.objects.get(codename="add_subaccount"))
     key = sandbox.keys[2]
 
     subaccount = subaccount_create(
-        actor=user, name="Desk B", api_public_key=key["api_key"], api_secret=key["api_secret"]
+        actor=user,
+        name="Desk B",
+        api_public_key=key["api_key"],
+        api_secret=key["api_secret"],
+        otp_code=_code(user),
     )
 
     assert subaccount.memberships.get().role == Role.ADMIN

@@ -9,9 +9,10 @@ import logging
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Subaccount
-from tests.accounts.conftest import verified_client
+from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import SuperuserFactory
 
 
@@ -42,7 +43,12 @@ def entered(db, sandbox, settings, caplog):
     key = sandbox.keys[1]
     response = client.post(
         "/accounts/subaccounts/add/",
-        {"name": "Desk Leak", "api_public_key": key["api_key"], "api_secret": key["api_secret"]},
+        {
+            "name": "Desk Leak",
+            "api_public_key": key["api_key"],
+            "api_secret": key["api_secret"],
+            "otp_code": fresh_totp(TOTPDevice.objects.get(user=root)),
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     return client, key["api_secret"], Subaccount.objects.get(name="Desk Leak")

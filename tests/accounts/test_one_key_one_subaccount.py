@@ -8,10 +8,11 @@ import base64
 
 import pytest
 from django.db import IntegrityError
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import crypto
 from accounts.models import AuditEvent, Role, Subaccount
-from tests.accounts.conftest import verified_client
+from tests.accounts.conftest import fresh_totp, verified_client
 from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -38,9 +39,20 @@ def desk(exchange, index: int, name: str, **fields: object) -> Subaccount:
 
 
 def add(root, name: str, public: str, secret: str):
-    return verified_client(root).post(
+    client = verified_client(root)
+    code = fresh_totp(TOTPDevice.objects.get(user=root))
+    return client.post(
         "/accounts/subaccounts/add/",
-        {"name": name, "api_public_key": public, "api_secret": secret},
+        {"name": name, "api_public_key": public, "api_secret": secret, "otp_code": code},
+    )
+
+
+def rotate(admin, subaccount: Subaccount, public: str, secret: str):
+    client = verified_client(admin.user)
+    code = fresh_totp(TOTPDevice.objects.get(user=admin.user))
+    return client.post(
+        f"/accounts/subaccounts/{subaccount.pk}/key/",
+        {"api_public_key": public, "api_secret": secret, "otp_code": code},
     )
 
 
@@ -98,10 +110,7 @@ def test_rotation_refuses_the_key_of_another_subaccount_and_keeps_the_old_key(ex
     admin = MembershipFactory(subaccount=treasury, role=Role.ADMIN)
     key = exchange.keys[1]
 
-    response = verified_client(admin.user).post(
-        f"/accounts/subaccounts/{treasury.pk}/key/",
-        {"api_public_key": f" {other_spelling(key['api_key'])}\n", "api_secret": key["api_secret"]},
-    )
+    response = rotate(admin, treasury, f" {other_spelling(key['api_key'])}\n", key["api_secret"])
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -122,10 +131,7 @@ def test_rotation_may_enter_the_subaccounts_own_key_again(exchange):
     admin = MembershipFactory(subaccount=treasury, role=Role.ADMIN)
     key = exchange.keys[0]
 
-    response = verified_client(admin.user).post(
-        f"/accounts/subaccounts/{treasury.pk}/key/",
-        {"api_public_key": key["api_key"], "api_secret": key["api_secret"]},
-    )
+    response = rotate(admin, treasury, key["api_key"], key["api_secret"])
 
     assert response.status_code == 302
 
@@ -155,12 +161,9 @@ def test_rotating_a_shared_key_to_the_subaccounts_own_key_ends_the_sharing(excha
     admin = MembershipFactory(subaccount=copy, role=Role.ADMIN)
     MembershipFactory(subaccount=treasury, role=Role.ADMIN, user=admin.user)
     key = exchange.keys[1]
-    client = verified_client(admin.user)
 
-    response = client.post(
-        f"/accounts/subaccounts/{copy.pk}/key/",
-        {"api_public_key": key["api_key"], "api_secret": key["api_secret"]},
-    )
+    response = rotate(admin, copy, key["api_key"], key["api_secret"])
+    client = verified_client(admin.user)
 
     assert response.status_code == 302
     for subaccount in (copy, treasury):
@@ -175,10 +178,7 @@ def test_rotating_the_first_holder_away_leaves_the_shared_key_to_the_other(excha
     admin = MembershipFactory(subaccount=treasury, role=Role.ADMIN)
     key = exchange.keys[1]
 
-    verified_client(admin.user).post(
-        f"/accounts/subaccounts/{treasury.pk}/key/",
-        {"api_public_key": key["api_key"], "api_secret": key["api_secret"]},
-    )
+    rotate(admin, treasury, key["api_key"], key["api_secret"])
 
     copy.refresh_from_db()
     assert (copy.api_public_key, copy.legacy_shared_key) == (exchange.keys[0]["api_key"], False)

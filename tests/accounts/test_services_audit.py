@@ -38,6 +38,7 @@ CASES = {
         subaccount=m.subaccount,
         api_public_key=keypair_for(b"k" * 32)[0],
         api_secret=keypair_for(b"k" * 32)[1],
+        otp_code=_code(m.user),
         verify=False,
         ip="10.0.0.1",
     ),

@@ -6,11 +6,12 @@ import re
 from decimal import Decimal
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import crypto
 from accounts.exchange_assets import forget_asset_names
 from accounts.models import AuditEvent, LowBalanceThreshold, Role, Subaccount
-from tests.accounts.conftest import signed_in_client, verified_client
+from tests.accounts.conftest import fresh_totp, signed_in_client, totp_now, verified_client
 from tests.factories import MembershipFactory, SubaccountFactory, SuperuserFactory, keypair_for
 
 
@@ -72,13 +73,122 @@ def test_add_form_shows_each_local_key_problem_next_to_the_field(db):
     assert not Subaccount.objects.exists()
 
 
+WRONG_CODE = "That two-factor code is not right (or was used already). Type the current code."
+
+
+def _beside(response, field: str) -> str:
+    """The error shown beside `field` on the page, or ''."""
+    found = re.search(rf'data-field="{field}">([^<]*)</div>', response.content.decode())
+    return found.group(1) if found else ""
+
+
+def _code(user) -> str:
+    return fresh_totp(TOTPDevice.objects.get(user=user))
+
+
+def _wrong(user) -> str:
+    return "000000" if totp_now(TOTPDevice.objects.get(user=user)) != "000000" else "111111"
+
+
+def test_adding_a_subaccount_takes_a_fresh_two_factor_code(db, sandbox, settings):
+    # its key trades and withdraws: registering one is a key setting like rotating it
+    settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
+    root = SuperuserFactory()
+    client = verified_client(root)
+    key = sandbox.keys[3]
+    typed = {
+        "name": "Desk N",
+        "exchange_label": "desk-n",
+        "api_public_key": key["api_key"],
+        "api_secret": key["api_secret"],
+        "notes": "scalping",
+    }
+
+    without = client.post("/accounts/subaccounts/add/", typed)
+    wrong = client.post("/accounts/subaccounts/add/", {**typed, "otp_code": _wrong(root)})
+    nothing_added = not Subaccount.objects.exists()
+    right = client.post("/accounts/subaccounts/add/", {**typed, "otp_code": _code(root)})
+
+    assert nothing_added
+    for refused in (without, wrong):
+        html = refused.content.decode()
+        assert refused.status_code == 200
+        assert _beside(refused, "otp_code") == WRONG_CODE
+        for kept in ("Desk N", "desk-n", key["api_key"], "scalping"):
+            assert kept in html  # what was typed is there to correct, but the secret
+        assert key["api_secret"] not in html
+    denied = AuditEvent.objects.filter(action="subaccount_create", result="denied")
+    assert (
+        list(denied.values_list("actor", "detail"))
+        == [(root.pk, "two-factor code not accepted")] * 2
+    )
+    assert right.status_code == 302
+    assert Subaccount.objects.get().name == "Desk N"
+
+
+def test_the_add_page_says_how_long_to_wait_while_wrong_codes_hold_the_device(
+    db, sandbox, settings
+):
+    settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
+    settings.OTP_TOTP_THROTTLE_FACTOR = 10  # held 10 s after one wrong code
+    root = SuperuserFactory()
+    client = verified_client(root)
+    key = sandbox.keys[3]
+    typed = {"name": "Desk N", "api_public_key": key["api_key"], "api_secret": key["api_secret"]}
+    client.post("/accounts/subaccounts/add/", {**typed, "otp_code": _wrong(root)})
+
+    right_code = totp_now(TOTPDevice.objects.get(user=root))
+    held = client.post("/accounts/subaccounts/add/", {**typed, "otp_code": right_code})
+
+    assert _beside(held, "otp_code") == (
+        "Too many wrong codes: wait 10 seconds, then type the current code."
+    )
+    assert not Subaccount.objects.exists()
+
+
+def test_rotating_the_key_takes_a_fresh_two_factor_code(admin, sandbox, settings):
+    settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
+    old_key = admin.subaccount.api_public_key
+    client = verified_client(admin.user)
+    url = f"/accounts/subaccounts/{admin.subaccount_id}/key/"
+    key = sandbox.keys[3]
+    typed = {"api_public_key": key["api_key"], "api_secret": key["api_secret"]}
+
+    without = client.post(url, typed)
+    wrong = client.post(url, {**typed, "otp_code": _wrong(admin.user)})
+    admin.subaccount.refresh_from_db()
+    unchanged = admin.subaccount.api_public_key
+    right = client.post(url, {**typed, "otp_code": _code(admin.user)})
+
+    assert unchanged == old_key
+    for refused in (without, wrong):
+        html = refused.content.decode()
+        assert refused.status_code == 200
+        assert _beside(refused, "otp_code") == WRONG_CODE
+        assert f'value="{key["api_key"]}"' in html  # kept to correct; the secret is not
+        assert key["api_secret"] not in html
+    denied = AuditEvent.objects.filter(action="subaccount_key_rotate", result="denied")
+    assert (
+        list(denied.values_list("subaccount", "detail"))
+        == [(admin.subaccount_id, "two-factor code not accepted")] * 2
+    )
+    assert right.status_code == 302
+    admin.subaccount.refresh_from_db()
+    assert admin.subaccount.api_public_key == key["api_key"]
+
+
 def test_admin_rotates_the_key_after_the_exchange_accepts_it(admin, sandbox, settings):
     settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
     key = sandbox.keys[3]
+    client = verified_client(admin.user)
 
-    response = verified_client(admin.user).post(
+    response = client.post(
         f"/accounts/subaccounts/{admin.subaccount_id}/key/",
-        {"api_public_key": key["api_key"], "api_secret": key["api_secret"]},
+        {
+            "api_public_key": key["api_key"],
+            "api_secret": key["api_secret"],
+            "otp_code": _code(admin.user),
+        },
     )
 
     assert response.status_code == 302
@@ -92,10 +202,11 @@ def test_rotation_with_a_key_the_exchange_rejects_keeps_the_old_key(admin, sandb
     settings.BACKPACK_API_URL, settings.BACKPACK_WS_URL = sandbox.api_url, sandbox.ws_url
     old_key = admin.subaccount.api_public_key
     public, secret = keypair_for()
+    client = verified_client(admin.user)
 
-    response = verified_client(admin.user).post(
+    response = client.post(
         f"/accounts/subaccounts/{admin.subaccount_id}/key/",
-        {"api_public_key": public, "api_secret": secret},
+        {"api_public_key": public, "api_secret": secret, "otp_code": _code(admin.user)},
     )
 
     assert "The exchange rejected this key:" in response.content.decode()

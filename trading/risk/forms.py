@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 
 from accounts.fields import StrictDecimalField
+from accounts.forms import CodeInput
 from trading.risk.limits import LimitValues
 
 AMOUNTS = (
@@ -22,13 +23,6 @@ AMOUNTS = (
     "max_leverage",
     "daily_loss_limit",
 )
-
-
-class CodeInput(forms.TextInput):
-    """A two-factor code field that comes back empty on a refused form: a code is used once."""
-
-    def format_value(self, value: Any) -> str | None:
-        return None
 
 
 class RiskLimitsForm(forms.Form):
