@@ -142,6 +142,16 @@ class MemberForm(forms.Form):
     )
 
 
+class TeamSettingsForm(forms.Form):
+    """The team's time zone (its name checked by `accounts.team.zone_parse`, whose message
+    says what to type) and the fresh code changing it takes."""
+
+    time_zone = forms.CharField(label="Time zone", max_length=64, required=False)
+    otp_code = fresh_code_field(
+        "Needed to change the zone: the daily loss limits start a new day at its midnight."
+    )
+
+
 class OtpCodeForm(forms.Form):
     otp_code = forms.CharField(
         label="Two-factor code",

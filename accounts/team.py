@@ -2,7 +2,8 @@
 
 ``team_time_zone()`` is what every read model asks (UTC until an admin chooses another);
 ``team_time_zone_set`` is the one way to change it: an admin of any subaccount (or a
-superuser), an IANA zone name that ``zoneinfo`` knows, and an audit record either way. The
+superuser), an IANA zone name that ``zoneinfo`` knows, a fresh two-factor code (the daily
+loss limits start a new day at the zone's midnight), and an audit record either way. The
 settings page calls it through ``trading.ledger.zones.team_zone_set``, which also builds the
 new zone's PnL checkpoints in the background.
 """
@@ -14,6 +15,7 @@ from zoneinfo import available_timezones
 
 from accounts.audit import audit_record
 from accounts.errors import TEAM_SETTINGS_HINT, Refusal
+from accounts.fresh_code import fresh_code_require
 from accounts.models import AuditEvent, Role, TeamSetting
 from accounts.permissions import subaccounts_visible_to
 
@@ -49,8 +51,11 @@ def zone_parse(text: str) -> str:
     return name
 
 
-def team_time_zone_set(*, actor: Any, zone: str, ip: str | None = None) -> str:
-    """Set the team's time zone to ``zone`` (validated, audited); returns the name kept."""
+def team_time_zone_set(*, actor: Any, zone: str, otp_code: str, ip: str | None = None) -> str:
+    """Set the team's time zone to ``zone`` (validated, then the actor's fresh two-factor
+    code taken, audited); returns the name kept. A name zoneinfo does not know raises
+    :class:`TeamSettingError` (audited as failed); a missing or wrong code a ``ServiceError``
+    on ``otp_code`` (audited as denied). Nothing changes either way."""
     if not can_set_team(actor):
         raise Refusal("Only an admin may change the team's settings.", hint=TEAM_SETTINGS_HINT)
     before = team_time_zone()
@@ -66,6 +71,7 @@ def team_time_zone_set(*, actor: Any, zone: str, ip: str | None = None) -> str:
             ip=ip,
         )
         raise
+    fresh_code_require(actor=actor, otp_code=otp_code, subaccount=None, action=ACTION, ip=ip)
     TeamSetting.objects.update_or_create(pk=1, defaults={"time_zone": name})
     audit_record(actor=actor, action=ACTION, parameters={"from": before, "to": name}, ip=ip)
     return name

@@ -29,6 +29,12 @@ def fresh_totp(device: TOTPDevice) -> str:
     return totp_now(device)
 
 
+def fresh_code_for(user) -> str:
+    """A fresh code of the user's authenticator, which is created if they have none yet."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return fresh_totp(device or TOTPDeviceFactory(user=user))
+
+
 def verified_client(user, client: Client | None = None) -> Client:
     """A client signed in as `user` whose session passed two-factor (creates a device)."""
     client = client or Client()

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.models import AuditEvent
 from accounts.team import TeamSettingError, team_time_zone, team_time_zone_set
+from tests.accounts.conftest import fresh_code_for
 from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
     _fast_passwords,
     closes_session,
@@ -59,7 +60,10 @@ async def test_a_fill_at_2330_utc_is_the_next_days_for_a_team_in_berlin(desk) ->
     await sync_to_async(_evening_fill)(desk.main)
     utc_today, utc_days = await _today_and_calendar(desk)
 
-    await sync_to_async(team_time_zone_set)(actor=desk.outsider, zone="Europe/Berlin")
+    code = await sync_to_async(fresh_code_for)(desk.outsider)
+    await sync_to_async(team_time_zone_set)(
+        actor=desk.outsider, zone="Europe/Berlin", otp_code=code
+    )
     berlin_today, berlin_days = await _today_and_calendar(desk)
 
     assert (utc_today, utc_days) == (Decimal(0), {"2026-06-01": Decimal("-0.075")})
@@ -67,11 +71,19 @@ async def test_a_fill_at_2330_utc_is_the_next_days_for_a_team_in_berlin(desk) ->
 
 
 async def test_only_admins_set_a_zone_that_zoneinfo_knows_and_each_try_is_audited(desk) -> None:
+    viewer_code = await sync_to_async(fresh_code_for)(desk.viewer)
+    code = await sync_to_async(fresh_code_for)(desk.outsider)
     with pytest.raises(PermissionDenied):
-        await sync_to_async(team_time_zone_set)(actor=desk.viewer, zone="Europe/Berlin")
+        await sync_to_async(team_time_zone_set)(
+            actor=desk.viewer, zone="Europe/Berlin", otp_code=viewer_code
+        )
     with pytest.raises(TeamSettingError) as refused:
-        await sync_to_async(team_time_zone_set)(actor=desk.outsider, zone="Europe/Atlantis")
-    kept = await sync_to_async(team_time_zone_set)(actor=desk.outsider, zone=" Asia/Tokyo ")
+        await sync_to_async(team_time_zone_set)(
+            actor=desk.outsider, zone="Europe/Atlantis", otp_code=code
+        )
+    kept = await sync_to_async(team_time_zone_set)(
+        actor=desk.outsider, zone=" Asia/Tokyo ", otp_code=code
+    )
 
     assert str(refused.value) == (
         "“Europe/Atlantis” is not a time zone name; use one like UTC, Europe/Berlin or "

@@ -12,6 +12,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from accounts.team import team_time_zone_set
+from tests.accounts.conftest import fresh_code_for
 from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
     _fast_passwords,
     closes_session,
@@ -74,7 +75,8 @@ async def test_saving_a_zone_builds_its_checkpoints_without_a_read(desk) -> None
     await sync_to_async(_ledger_over_days)(desk.main)
     assert await sync_to_async(_tokyo_checkpoints)(desk) == 0
 
-    await sync_to_async(team_zone_set)(actor=desk.outsider, zone=ZONE)
+    code = await sync_to_async(fresh_code_for)(desk.outsider)
+    await sync_to_async(team_zone_set)(actor=desk.outsider, zone=ZONE, otp_code=code)
     assert await sync_to_async(zone_builds_wait)(timeout=60)
 
     days = {
@@ -88,7 +90,8 @@ async def test_the_overview_is_right_before_the_new_zones_checkpoints_are_built(
     running_clear()
     await _today(desk)  # the process's folds in UTC, as before the change
     # the setting alone, as a process sees it while the saving process is still building
-    await sync_to_async(team_time_zone_set)(actor=desk.outsider, zone=ZONE)
+    code = await sync_to_async(fresh_code_for)(desk.outsider)
+    await sync_to_async(team_time_zone_set)(actor=desk.outsider, zone=ZONE, otp_code=code)
 
     meanwhile = await _today(desk)
     built_by_the_read = await sync_to_async(_tokyo_checkpoints)(desk)

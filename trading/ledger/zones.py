@@ -13,8 +13,8 @@ needs past days in the new zone builds that subaccount's checkpoints itself.
 
 Usage::
 
-    name = team_zone_set(actor=user, zone="Asia/Tokyo", ip=ip)   # returns at once
-    zone_builds_wait(timeout=60)                                  # tests: the build is done
+    name = team_zone_set(actor=user, zone="Asia/Tokyo", otp_code=code, ip=ip)  # at once
+    zone_builds_wait(timeout=60)                          # tests: the build is done
 """
 
 from __future__ import annotations
@@ -85,12 +85,12 @@ def zone_builds_wait(timeout: float | None = None) -> bool:
     return not any(t.is_alive() for t in running)
 
 
-def team_zone_set(*, actor: Any, zone: str, ip: str | None = None) -> str:
+def team_zone_set(*, actor: Any, zone: str, otp_code: str, ip: str | None = None) -> str:
     """Set the team's time zone (`accounts.team.team_time_zone_set`: admins only, validated,
-    audited) and, once the change is committed, build that zone's PnL checkpoints in the
-    background. Returns the zone's name."""
+    a fresh two-factor code, audited) and, once the change is committed, build that zone's
+    PnL checkpoints in the background. Returns the zone's name."""
     before = team_time_zone()
-    name = team_time_zone_set(actor=actor, zone=zone, ip=ip)
+    name = team_time_zone_set(actor=actor, zone=zone, otp_code=otp_code, ip=ip)
     if name != before:
         transaction.on_commit(lambda: zone_checkpoints_start(name))
     return name
