@@ -1,6 +1,8 @@
 """Django admin for staff. The sealed secret is never displayed; the audit trail is read-only.
 
 Staff who are not superusers see only subaccounts they admin (and what hangs off them).
+Nobody is made an admin here: that takes a fresh two-factor code (`membership_set`), which
+the subaccount's Members page asks for.
 The whole admin site needs a session verified with two-factor (django-otp's OTPAdminSite):
 staff sign in on the dashboard with their code, or give it on the admin's own sign-in form.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django_otp.admin import OTPAdminSite
@@ -86,8 +89,42 @@ class AuditedAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+ADMIN_GRANT_REFUSED = (
+    "Making someone an admin takes a fresh two-factor code: do it on the subaccount's "
+    "Members page on the dashboard."
+)
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """A membership as the admin edits it: any role but admin, unless the row was that
+    user's admin role on that subaccount already (admins approve addresses and withdrawals;
+    granting that needs the fresh code only the dashboard's Members page asks for)."""
+
+    class Meta:
+        model = Membership
+        fields = ["user", "subaccount", "role"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("role") != Role.ADMIN:
+            return data
+        before = Membership.objects.filter(pk=self.instance.pk, role=Role.ADMIN).first()
+        user = data.get("user")
+        subaccount = data.get("subaccount")
+        if (
+            before is None
+            or user is None
+            or before.user_id != user.pk
+            or subaccount is None
+            or before.subaccount_id != subaccount.pk
+        ):
+            self.add_error("role", ADMIN_GRANT_REFUSED)
+        return data
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipAdminForm
     extra = 0
     autocomplete_fields = ["user"]
 
@@ -113,6 +150,7 @@ class SubaccountAdmin(AuditedAdminMixin, AdminOfSubaccountMixin, admin.ModelAdmi
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedAdminMixin, AdminOfSubaccountMixin, admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "subaccount", "role"]
     list_filter = ["role", "subaccount"]
     search_fields = ["user__username", "subaccount__name"]

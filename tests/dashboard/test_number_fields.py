@@ -82,6 +82,7 @@ _form("accounts.forms.TeamSettingsForm")
 _form("trading.withdrawals.forms.AddressForm")
 _form("accounts.forms.TokenForm")
 _form("accounts.forms.AuditFilterForm")
+_form("accounts.admin.MembershipAdminForm")
 
 
 def project_forms() -> list[str]:

@@ -1,5 +1,5 @@
-"""Django admin for the withdrawal settings: read-only lists (every change needs a fresh
-two-factor code, so it is made on the dashboard's own pages)."""
+"""Django admin for the withdrawal settings: read-only lists (every change, a removal
+included, needs a fresh two-factor code, so it is made on the dashboard's own pages)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ class WithdrawalAddressAdmin(AdminOfSubaccountMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the page's Remove also cancels the withdrawals waiting for the address
+
 
 @admin.register(WithdrawalPolicy)
 class WithdrawalPolicyAdmin(AdminOfSubaccountMixin, admin.ModelAdmin):
@@ -41,6 +44,9 @@ class WithdrawalPolicyAdmin(AdminOfSubaccountMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deleting a limit lifts it: a money setting like changing it
 
 
 @admin.register(WithdrawalLimit)
