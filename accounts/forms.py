@@ -148,7 +148,8 @@ class TeamSettingsForm(forms.Form):
 
     time_zone = forms.CharField(label="Time zone", max_length=64, required=False)
     otp_code = fresh_code_field(
-        "Needed to change the zone: the daily loss limits start a new day at its midnight."
+        "Needed to change the zone: the daily loss limits, the withdrawal limits and the PnL "
+        "days start at its midnight."
     )
 
 

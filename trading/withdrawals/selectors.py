@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Role, Subaccount
 from accounts.selectors import subaccount_list
+from accounts.team import team_time_zone
 from trading.backpack.errors import BackpackError
 from trading.balances.valuation import asset_places, usdc_symbol
 from trading.exchange import exchange_session
@@ -108,8 +110,10 @@ def request_address(*, record: WithdrawalRequest, lock: bool = False) -> Withdra
 
 
 def today_start() -> datetime:
-    """Midnight of today in the desk's time zone (the daily limits' day)."""
-    return datetime.combine(timezone.localdate(), time(), timezone.get_current_timezone())
+    """Midnight of today in the team's time zone (the daily limits' day, as the daily loss
+    limits' and the PnL's)."""
+    zone = ZoneInfo(team_time_zone())
+    return datetime.combine(timezone.now().astimezone(zone).date(), time(), zone)
 
 
 def day_used(*, subaccount: Subaccount, asset: str) -> Decimal:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import client_ip, signed_in, subaccount_role
 from accounts.models import Role, Subaccount
+from accounts.team import team_time_zone
 from trading.backpack.errors import BackpackError
 from trading.exchange import client_for
 from trading.failures import failure_text
@@ -66,6 +67,7 @@ def _context(request: HttpRequest, subaccount: Subaccount) -> dict[str, Any]:
         "limits": limits,
         "requests": list(selectors.withdrawal_requests(subaccount=subaccount)),
         "user_id": request.user.pk,
+        "day_zone": team_time_zone(),
     }
 
 

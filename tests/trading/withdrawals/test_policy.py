@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.models import AuditEvent, Role
 from tests.factories import MembershipFactory, UserFactory, WithdrawalAddressFactory
-from tests.trading.withdrawals.conftest import EXEMPT_ADDRESS, client_on, code_of
+from tests.trading.withdrawals.conftest import EXEMPT_ADDRESS, client_on, code_of, fresh_code_of
 from trading.withdrawals.models import WithdrawalLimit, WithdrawalPolicy, WithdrawalRequest
 from trading.withdrawals.services import (
     WithdrawalError,
@@ -256,3 +256,35 @@ async def test_the_quantity_goes_to_the_exchange_as_typed(sandbox, desk, lossy):
     assert sent.status == Status.SENT
     # not the database's 18 places ("10.000000001000000000"): more than USDC's 9 there
     assert [body["quantity"] for body in proxy.withdrawal_bodies] == ["10.000000001"]
+
+
+async def test_the_daily_limit_starts_its_day_at_the_teams_midnight(sandbox, exchange, desk):
+    # The team works in UTC+14, as the daily loss limits count its days: what was requested
+    # a minute before its midnight counts for yesterday, a minute after for today (whatever
+    # the hour in UTC, one of the two falls on the other side of UTC's midnight).
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from accounts.models import TeamSetting
+
+    zone = ZoneInfo("Pacific/Kiritimati")
+    await TeamSetting.objects.aupdate_or_create(pk=1, defaults={"time_zone": zone.key})
+    client = client_on(exchange, sandbox, desk)
+    midnight = datetime.combine(datetime.now(zone).date(), time(), zone)
+    for quantity, minutes in (("800", -1), ("100", 1)):
+        code = await sync_to_async(fresh_code_of)(desk.alice)
+        made = await _request(desk, client, quantity=quantity, code=code)
+        await WithdrawalRequest.objects.filter(pk=made.pk).aupdate(
+            created_at=midnight + timedelta(minutes=minutes)
+        )
+
+    today = await _request(desk, client, user=desk.bob, quantity="800")
+
+    assert today.status == Status.PENDING  # 100 + 800 of today's 1000
+    with pytest.raises(WithdrawalError) as over:
+        await _request(
+            desk, client, quantity="200", code=await sync_to_async(fresh_code_of)(desk.alice)
+        )
+    assert over.value.message == (
+        "Over the daily limit: 1000 USDC a day, 900 requested today, 100 left."
+    )
