@@ -29,13 +29,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts.live import user_group
 from accounts.models import Role
 from accounts.permissions import role_allows, roles_of
-from trading.live_regions import access_lost_html
+from trading.live_regions import access_change_pieces
 from trading.monitoring.live_sockets import ClosesWhenBrokenMixin
 from trading.relay import runtime
 from trading.relay.groups import BadGroupName, alerts_group, market_group, subaccount_group
 from trading.relay.members import FanoutMemberMixin
 from trading.relay.sockets import Frames
-from trading.selectors.access import subaccount_names
+from trading.selectors.access import AccessChange, access_change, subaccount_names
 
 WATCH_EVERY_S = 10.0
 CLOSE_UNAUTHENTICATED = 4401
@@ -122,27 +122,34 @@ class AccountConsumer(
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.channel_layer.group_add(alerts_group(user.pk), self.channel_name)
         await self.join_fanout()
-        await self._refresh_memberships()
+        await self._refresh_memberships(show=False)
         await runtime.ensure_embedded_relay()
 
-    async def _refresh_memberships(self) -> None:
-        """Join the groups of subaccounts the user may see now; leave the others at once, and
-        take what the page shows of them off it (a note says why)."""
+    async def _refresh_memberships(self, *, show: bool = True) -> None:
+        """Join the groups of subaccounts the user may see now; leave the others at once. With
+        `show`, the open page follows: what it shows of a lost subaccount goes (a note says why),
+        a subaccount whose role changed comes again with the controls the role has, a gained one
+        appears, and the order ticket follows the subaccounts the user may trade."""
         roles = await database_sync_to_async(roles_of)(self.scope["user"])
         assert self.hub is not None
-        lost = set(self.roles) - set(roles)
-        for pk in lost:
+        change = access_change(before=self.roles, after=roles)
+        for pk in change.lost:
             self.hub.leave(subaccount_group(pk), self)
-        for pk in set(roles) - set(self.roles):
+        for pk in change.gained:
             self.hub.join(subaccount_group(pk), self)
         self.roles = roles
-        if lost:
-            names = await database_sync_to_async(subaccount_names)(ids=lost)
-            assert self.writer is not None
-            for pk in sorted(lost):
-                # Through the writer, behind any fragment of the subaccount it still holds.
-                html = access_lost_html(pk, names.get(pk, "this subaccount"))
-                self.writer.write(html, kind=f"access:{pk}", key="html", frames=None)
+        if show:
+            await self._show(change)
+
+    async def _show(self, change: AccessChange) -> None:
+        names: dict[int, str] = {}
+        if change.lost:
+            names = await database_sync_to_async(subaccount_names)(ids=change.lost)
+        assert self.writer is not None
+        # Through the writer, behind any fragment of the subaccount it still holds; a piece is
+        # the newest of its kind, so a burst of changes leaves the last word on each.
+        for kind, html in access_change_pieces(change, names):
+            self.writer.write(html, kind=kind, key="html", frames=None)
 
     async def disconnect(self, code: int) -> None:
         user = self.scope.get("user")

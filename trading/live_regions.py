@@ -37,6 +37,7 @@ from trading.rows import (
     position_row,
     trade_rows,
 )
+from trading.selectors.access import AccessChange
 from trading.selectors.account import AccountState
 
 
@@ -346,6 +347,47 @@ def access_lost_html(subaccount_id: int, name: str) -> str:
     return render_to_string(
         "trading/partials/access_lost.html", {"subaccount_id": int(subaccount_id), "name": name}
     )
+
+
+def access_refresh_html(target: str) -> str:
+    """A piece that has the page element matching `target` fetched again from the page's own
+    view, as the user's role now renders it: see `subaccount_refresh_html`,
+    and `trading_controls_refresh_html`."""
+    return render_to_string("trading/partials/access_refresh.html", {"target": target})
+
+
+def subaccount_refresh_html(subaccount_id: int) -> str:
+    """The user's role on the subaccount changed: each page's block of it (the element marked
+    ``data-subaccount-region="<pk>"``) comes again with the buttons the role has (cancel,
+    cancel-all, close, exits) or without them."""
+    return access_refresh_html(f"[data-subaccount-region='{int(subaccount_id)}']")
+
+
+def trading_controls_refresh_html(scope: int | str) -> str:
+    """The subaccounts the user may trade changed: the controls that send orders come again
+    for the roles now. `scope` "any" is the market page's order ticket (it lists every
+    subaccount the user trades); a subaccount's id, the controls of that subaccount's own
+    pages (the ladder form)."""
+    key = scope if scope == "any" else int(scope)
+    return access_refresh_html(f"[data-trading-controls='{key}']")
+
+
+def access_change_pieces(change: AccessChange, names: Mapping[int, str]) -> list[tuple[str, str]]:
+    """What an open page gets when the user's memberships change, as (kind, html) pieces for
+    the account socket: a lost subaccount's note (`names` has the lost ones' names), a
+    refresh of each subaccount whose role changed, and of the trading controls when the
+    subaccounts the user may trade changed. The kind is the same for the pieces that replace
+    each other (the newest one is enough)."""
+    pieces = [
+        (f"access:{pk}", access_lost_html(pk, names.get(pk, "this subaccount")))
+        for pk in sorted(change.lost)
+    ]
+    pieces += [(f"access:{pk}", subaccount_refresh_html(pk)) for pk in sorted(change.role_changed)]
+    for pk in sorted(change.trading_changed - change.lost):
+        pieces.append((f"controls:{pk}", trading_controls_refresh_html(pk)))
+    if change.trading_changed:
+        pieces.append(("controls:any", trading_controls_refresh_html("any")))
+    return pieces
 
 
 def account_event_html(subaccount: Any, event: Any, markets: Any = None) -> str:

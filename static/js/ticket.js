@@ -1,18 +1,21 @@
 // The order ticket: Limit/Market fields, click-to-fill price, keyboard shortcuts
 // (b = buy, s = sell, Shift+X = cancel all open orders of the selected subaccount here).
+// The ticket card comes again when the subaccounts the user may trade change (the account
+// socket has it fetched anew): the form is looked up when used, and a new one is set up.
 (function () {
   "use strict";
 
-  var form = document.getElementById("ticket-form");
   var page = document.querySelector(".market-page");
-  if (!form || !page) return;
+  if (!page) return;
   var symbol = page.getAttribute("data-symbol");
+  var form = null; // the ticket on the page now, set up by setUp()
 
   function changed() {
     document.body.dispatchEvent(new CustomEvent("ticket:changed", { bubbles: true }));
   }
 
   function syncType() {
+    if (!form) return;
     var type = form.querySelector("input[name=order_type]:checked");
     var value = type ? type.value : "Limit";
     form.classList.toggle("is-market", value === "Market");
@@ -35,6 +38,7 @@
   }
 
   function setRadio(name, value) {
+    if (!form) return;
     var input = form.querySelector("input[name=" + name + "][value=" + value + "]");
     if (input && !input.checked) {
       input.checked = true;
@@ -49,10 +53,8 @@
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
   }
 
-  form.addEventListener("change", syncType);
-  syncType();
-
   document.addEventListener("ticket:price", function (event) {
+    if (!form) return;
     var price = form.querySelector("input[name=price]");
     if (!price) return;
     var current = form.querySelector("input[name=order_type]:checked");
@@ -63,7 +65,7 @@
   });
 
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (!form || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     if (!event.shiftKey && event.key === "b") { setRadio("side", "Bid"); event.preventDefault(); }
     else if (!event.shiftKey && event.key === "s") { setRadio("side", "Ask"); event.preventDefault(); }
     else if (event.shiftKey && (event.key === "X" || event.key === "x")) {
@@ -82,7 +84,7 @@
 
   // The 25/50/75/100 % buttons (in the feedback, computed by the server on the market's
   // grid) fill the quantity, or the quote quantity for a spot market buy, and clear the other.
-  form.addEventListener("click", function (event) {
+  function sizeClicked(event) {
     var button = event.target.closest ? event.target.closest(".size-pct") : null;
     if (!button) return;
     event.preventDefault();
@@ -93,12 +95,25 @@
     });
     fill.value = button.getAttribute("data-value");
     fill.dispatchEvent(new Event("input", { bubbles: true }));
-  });
+  }
+
+  function setUp() {
+    var current = document.getElementById("ticket-form");
+    if (current === form) return;
+    form = current;
+    if (!form) return;
+    form.addEventListener("change", syncType);
+    form.addEventListener("click", sizeClicked);
+    syncType();
+  }
+  setUp();
+  document.addEventListener("htmx:load", setUp);
 
   // A fresh result clears the quantity so the next order starts from a clean ticket. The
   // result is swapped outerHTML, so the element to look in is the one now in the page.
   document.body.addEventListener("htmx:afterSwap", function (event) {
     var detail = event.detail || {};
+    if (!form) return;
     var fromTicket = detail.elt === form || (detail.target && detail.target.id === "ticket-result");
     if (!fromTicket) return;
     var result = document.getElementById("ticket-result");

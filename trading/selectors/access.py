@@ -43,6 +43,33 @@ def subaccount_access(*, user: Any) -> list[SubaccountAccess]:
 subaccount_access_async = sync_to_async(subaccount_access)
 
 
+@dataclass(frozen=True)
+class AccessChange:
+    """What a membership change changed for one user, from their roles before and after
+    (`accounts.permissions.roles_of`): the subaccounts lost, gained, and kept with another
+    role, and those whose trading (trader role or more) was taken or given."""
+
+    lost: frozenset[int]
+    gained: frozenset[int]
+    role_changed: frozenset[int]
+    trading_changed: frozenset[int]
+
+
+def access_change(*, before: dict[int, Role], after: dict[int, Role]) -> AccessChange:
+    """Compare the user's roles before and after a membership change (no database)."""
+
+    def trades(roles: dict[int, Role]) -> set[int]:
+        return {pk for pk, role in roles.items() if role_allows(role, Role.TRADER)}
+
+    kept = set(before) & set(after)
+    return AccessChange(
+        lost=frozenset(set(before) - set(after)),
+        gained=frozenset(set(after) - set(before)),
+        role_changed=frozenset(pk for pk in kept if before[pk] != after[pk]),
+        trading_changed=frozenset(trades(before) ^ trades(after)),
+    )
+
+
 def subaccount_names(*, ids: Iterable[int]) -> dict[int, str]:
     """The names of the given subaccounts by id (a deleted one is left out)."""
     return dict(Subaccount.objects.filter(pk__in=list(ids)).values_list("pk", "name"))

@@ -104,6 +104,20 @@ async def test_a_viewer_cannot_cancel(desk) -> None:
     assert [o.id for o in await open_orders(desk)] == [order.id]
 
 
+async def test_a_cancel_all_from_a_page_shown_before_the_role_was_lowered_is_refused(desk) -> None:
+    order = await place(desk, 0, "SOL_USDC", "Bid", "Limit", "1", "140")
+    client = await client_for_user(desk.viewer)
+
+    response = await client.post(
+        f"/trading/subaccounts/{desk.main.pk}/orders/cancel-all/", {"symbol": ""}, **HX
+    )
+
+    assert response.status_code == 200  # htmx swaps the message; it would not swap a 403
+    assert 'id="trading-message"' in response.content.decode()
+    assert "Cancelling orders needs the trader role on Main desk." in response.content.decode()
+    assert [o.id for o in await open_orders(desk)] == [order.id]
+
+
 async def test_a_non_member_gets_404(desk) -> None:
     client = await client_for_user(desk.outsider)
 

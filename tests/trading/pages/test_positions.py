@@ -114,6 +114,21 @@ async def test_a_viewer_cannot_close(desk) -> None:
     assert len(await positions_on_exchange(desk)) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("closes_session")
+async def test_a_close_from_a_page_shown_before_the_role_was_lowered_is_refused(desk) -> None:
+    await open_long(desk)
+    client = await client_for_user(desk.viewer)
+
+    response = await client.post(
+        f"/trading/subaccounts/{desk.main.pk}/positions/close/", {"symbol": PERP}, **HX
+    )
+
+    assert response.status_code == 200  # htmx swaps the message; it would not swap a 403
+    assert "Closing positions needs the trader role on Main desk." in response.content.decode()
+    assert len(await positions_on_exchange(desk)) == 1
+
+
 def _position(size: str, mark: str) -> Position:
     return Position(
         symbol=PERP,

@@ -4,6 +4,7 @@ sockets to the sandbox; the browser side is a Channels communicator."""
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import uuid
 
@@ -14,7 +15,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from accounts.models import Membership, Role
-from accounts.services import membership_remove
+from accounts.services import membership_remove, membership_set
 from dashboard.routing import websocket_urlpatterns
 from tests.factories import (
     MembershipFactory,
@@ -174,6 +175,35 @@ async def test_account_events_reach_members_by_role_and_stop_when_removed(relay_
     assert [f for f in handled if "You no longer have access to Desk A." in f], handled
     for ws in (viewer_ws, trader_ws, outsider_ws):
         await ws.disconnect()
+
+
+async def test_a_member_made_viewer_gets_the_subaccount_again_without_trading_controls(relay_env):
+    sub = await sync_to_async(sandbox_subaccount)(relay_env, name="Desk A")
+    trader = await sync_to_async(UserFactory)()
+    await sync_to_async(MembershipFactory)(user=trader, subaccount=sub, role=Role.TRADER)
+    trader_ws = await connect("/ws/account/", trader)
+    relay = await runtime.ensure_embedded_relay()
+    await eventually(lambda: sub.pk in relay.accounts, within_s=5.0, what="the relay follows it")
+    await relay.accounts[sub.pk].streams.wait_connected()
+    boss = await sync_to_async(SuperuserFactory)()
+
+    await sync_to_async(membership_set)(
+        actor=boss, subaccount=sub, username=trader.username, role=Role.VIEWER
+    )
+    handled = [html.unescape(f) for f in await through_sentinel(trader_ws, trader)]
+    order = await client_for(sub).place_order(
+        "SOL_USDC", "Bid", "Limit", quantity="2", price="139.12", post_only=True
+    )
+    frame = await receive_until(trader_ws, rf'id="open-orders-{sub.pk}"[\s\S]*139\.12')
+
+    # The page fetches the subaccount's block and the order ticket again, for the new role.
+    refreshed = [f for f in handled if 'hx-get=""' in f]
+    assert any(f"hx-select=\"[data-subaccount-region='{sub.pk}']\"" in f for f in refreshed)
+    assert any("hx-select=\"[data-trading-controls='any']\"" in f for f in refreshed)
+    assert not [f for f in handled if "You no longer have access" in f]
+    assert order.id in frame
+    assert "Cancel" not in frame  # the viewer's variant from now on
+    await trader_ws.disconnect()
 
 
 async def test_a_subaccount_whose_subscription_is_refused_is_kept_and_reported(
