@@ -352,7 +352,7 @@ def access_lost_html(subaccount_id: int, name: str) -> str:
 def access_refresh_html(target: str) -> str:
     """A piece that has the page element matching `target` fetched again from the page's own
     view, as the user's role now renders it: see `subaccount_refresh_html`,
-    and `trading_controls_refresh_html`."""
+    `subaccount_list_refresh_html` and `trading_controls_refresh_html`."""
     return render_to_string("trading/partials/access_refresh.html", {"target": target})
 
 
@@ -361,6 +361,12 @@ def subaccount_refresh_html(subaccount_id: int) -> str:
     ``data-subaccount-region="<pk>"``) comes again with the buttons the role has (cancel,
     cancel-all, close, exits) or without them."""
     return access_refresh_html(f"[data-subaccount-region='{int(subaccount_id)}']")
+
+
+def subaccount_list_refresh_html() -> str:
+    """The user may see a subaccount more: each page's list of subaccount blocks (the element
+    marked ``data-subaccount-regions``) comes again, the new one in it."""
+    return access_refresh_html("[data-subaccount-regions]")
 
 
 def trading_controls_refresh_html(scope: int | str) -> str:
@@ -375,14 +381,16 @@ def trading_controls_refresh_html(scope: int | str) -> str:
 def access_change_pieces(change: AccessChange, names: Mapping[int, str]) -> list[tuple[str, str]]:
     """What an open page gets when the user's memberships change, as (kind, html) pieces for
     the account socket: a lost subaccount's note (`names` has the lost ones' names), a
-    refresh of each subaccount whose role changed, and of the trading controls when the
-    subaccounts the user may trade changed. The kind is the same for the pieces that replace
-    each other (the newest one is enough)."""
+    refresh of each subaccount whose role changed, of the lists when one was gained, and of
+    the trading controls when the subaccounts the user may trade changed. The kind is the
+    same for the pieces that replace each other (the newest one is enough)."""
     pieces = [
         (f"access:{pk}", access_lost_html(pk, names.get(pk, "this subaccount")))
         for pk in sorted(change.lost)
     ]
     pieces += [(f"access:{pk}", subaccount_refresh_html(pk)) for pk in sorted(change.role_changed)]
+    if change.gained:
+        pieces.append(("access:list", subaccount_list_refresh_html()))
     for pk in sorted(change.trading_changed - change.lost):
         pieces.append((f"controls:{pk}", trading_controls_refresh_html(pk)))
     if change.trading_changed:

@@ -3,7 +3,8 @@ makes the trader a viewer on one subaccount on the members page, and the trader'
 positions and market pages drop that subaccount's cancel, cancel-all and close buttons and
 its place in the order ticket within seconds (the orders and the position stay shown), and
 its ladder page says ladders need the trader role instead of offering one; made a trader
-again, they get them back. Chromium against a real daphne and the live
+again, they get them back. A member added to a subaccount sees it appear on the open
+orders, positions, balances and overview pages. Chromium against a real daphne and the live
 sandbox."""
 
 from __future__ import annotations
@@ -176,4 +177,58 @@ def test_a_role_change_takes_the_trading_controls_off_and_back_on_open_pages(
         assert errors == []
     finally:
         trader.close()
+        admin_context.close()
+
+
+def test_a_member_added_to_a_subaccount_sees_it_on_open_pages(live_desk, chromium) -> None:
+    first, _, third, name = _setup(live_desk)
+    viewer = chromium.new_context(viewport={"width": 1280, "height": 900})
+    admin_context = chromium.new_context(viewport={"width": 1280, "height": 860})
+    for context in (viewer, admin_context):
+        context.set_default_timeout(10_000)
+    errors: list[str] = []
+    try:
+        orders = viewer.new_page()
+        sign_in(orders, live_desk, "viewer", "/trading/orders/")
+        pages = {"orders": orders}
+        for label, path in (
+            ("positions", "/trading/positions/"),
+            ("balances", "/trading/balances/"),
+            ("overview", "/"),
+        ):
+            pages[label] = viewer.new_page()
+            pages[label].goto(f"{live_desk.url}{path}")
+        for page in pages.values():
+            page.on(
+                "console", lambda message: message.type == "error" and errors.append(message.text)
+            )
+        shown = {
+            "orders": "#open-orders-{pk} table",
+            "positions": "#positions-{pk}",
+            "balances": "#balances-{pk} table",
+            "overview": '.overview-subaccount[data-subaccount="{pk}"]',
+        }
+        for label, page in pages.items():
+            page.locator(shown[label].format(pk=third)).wait_for(timeout=LIVE_TIMEOUT_MS)
+            assert page.locator(shown[label].format(pk=first)).count() == 0, label
+            page.evaluate("window.__loadedOnce = true")  # gone if the page reloads
+
+        admin = admin_context.new_page()
+        admin_on_members_page(admin, live_desk, first)
+        set_role(admin, "viewer", "viewer")
+
+        for label, page in pages.items():
+            selector = shown[label].format(pk=first)
+            try:
+                page.locator(selector).wait_for(timeout=WITHIN_MS)
+            except Exception:
+                raise AssertionError(f"the {label} page does not show {name}") from None
+        for label, page in pages.items():
+            assert page.locator(shown[label].format(pk=third)).count() == 1, label
+            assert page.evaluate("window.__loadedOnce") is True, label
+            page.screenshot(path=str(services.output_dir() / f"access-added-{label}.png"))
+        assert orders.locator(f"#open-orders-{first} .cancel-order").count() == 0
+        assert errors == []
+    finally:
+        viewer.close()
         admin_context.close()
