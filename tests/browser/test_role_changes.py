@@ -4,8 +4,8 @@ positions and market pages drop that subaccount's cancel, cancel-all and close b
 its place in the order ticket within seconds (the orders and the position stay shown), and
 its ladder page says ladders need the trader role instead of offering one; made a trader
 again, they get them back. A member added to a subaccount sees it appear on the open
-orders, positions, balances and overview pages. Chromium against a real daphne and the live
-sandbox."""
+orders, positions, balances, overview and market pages. Chromium against a real daphne and
+the live sandbox."""
 
 from __future__ import annotations
 
@@ -195,6 +195,7 @@ def test_a_member_added_to_a_subaccount_sees_it_on_open_pages(live_desk, chromiu
             ("positions", "/trading/positions/"),
             ("balances", "/trading/balances/"),
             ("overview", "/"),
+            ("market", f"/trading/market/{PERP}/"),
         ):
             pages[label] = viewer.new_page()
             pages[label].goto(f"{live_desk.url}{path}")
@@ -207,6 +208,7 @@ def test_a_member_added_to_a_subaccount_sees_it_on_open_pages(live_desk, chromiu
             "positions": "#positions-{pk}",
             "balances": "#balances-{pk} table",
             "overview": '.overview-subaccount[data-subaccount="{pk}"]',
+            "market": "#balances-{pk} table",
         }
         for label, page in pages.items():
             page.locator(shown[label].format(pk=third)).wait_for(timeout=LIVE_TIMEOUT_MS)
@@ -228,6 +230,7 @@ def test_a_member_added_to_a_subaccount_sees_it_on_open_pages(live_desk, chromiu
             assert page.evaluate("window.__loadedOnce") is True, label
             page.screenshot(path=str(services.output_dir() / f"access-added-{label}.png"))
         assert orders.locator(f"#open-orders-{first} .cancel-order").count() == 0
+        pages["market"].locator(f"#open-orders-{first} table").wait_for()
         assert errors == []
     finally:
         viewer.close()
