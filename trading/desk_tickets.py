@@ -24,8 +24,17 @@ ticket in this order of trust:
 Recorded pending before the order goes out (so an order whose answer is lost is still the
 member's), then finished with the exchange's answer: placed with the order id, or rejected
 with the reason. An unknown outcome stays pending: the order may exist, and it is the
-member's if it does. The desk's own clientIds (`client_ids_free`) are never one that a
-ticket of the subaccount holds, unless that ticket was refused.
+member's if it does.
+
+A ticket holds its clientId (`client_ids_held`) while that clientId may still name its
+order: a pending ticket always (it is all that names its order until the order id is known),
+a placed one while its token is kept (a resubmit of the token looks its order up by
+clientId: `trading.services`). The desk's own clientIds (`client_ids_free`) are never one
+that a ticket of the subaccount holds; a script may not choose one a pending ticket holds.
+After 30 days a ticket's token is forgotten (`tickets_forget_old`), not its member: a
+placed ticket keeps naming its order by order id (the ledger folds fills of any age again,
+an order may rest for months), and its clientId is free again, so the desk's clientIds
+(uint32) are never used up; a refused ticket, which names nothing, is deleted then.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import secrets
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
@@ -153,9 +163,10 @@ def ticket_owners(
 
 
 def client_ids_held(subaccount_id: int, client_ids: Collection[int]) -> dict[int, bool]:
-    """Of ``client_ids``, those a ticket of the subaccount holds that was not refused:
-    clientId -> whether such a ticket is still pending (its order on its way, or its answer
-    lost: a clientId that may still name its order)."""
+    """Of ``client_ids``, those a ticket of the subaccount holds (pending, or placed with its
+    token still kept: the module docstring): clientId -> whether such a ticket is still
+    pending (its order on its way, or its answer lost: a clientId that may still name its
+    order)."""
     if not client_ids:
         return {}
     wanted = [int(c) for c in client_ids]
@@ -166,9 +177,10 @@ def client_ids_held(subaccount_id: int, client_ids: Collection[int]) -> dict[int
     sql = (
         f"SELECT client_id, outcome FROM {OrderTicket._meta.db_table}"
         f" WHERE subaccount_id = %s AND client_id IN ({marks}) AND outcome <> %s"
+        " AND (token IS NOT NULL OR outcome = %s)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [subaccount_id, *wanted, Rejected])
+        cursor.execute(sql, [subaccount_id, *wanted, Rejected, Pending])
         rows = cursor.fetchall()
     held: dict[int, bool] = {}
     for client_id, outcome in rows:
@@ -178,7 +190,7 @@ def client_ids_held(subaccount_id: int, client_ids: Collection[int]) -> dict[int
 
 def client_ids_free(subaccount_id: int, count: int) -> list[int]:
     """``count`` clientIds for the desk's orders on the subaccount that no ticket of it holds
-    (but a refused one), from the desk's counter; one query unless the counter met a held
+    (`client_ids_held`), from the desk's counter; one query unless the counter met a held
     one (a script chose it: a guessed clientId is then replaced by a random one). Called in
     the transaction that records the tickets."""
     drawn = [new_client_id() for _ in range(count)]
@@ -188,6 +200,19 @@ def client_ids_free(subaccount_id: int, count: int) -> list[int]:
             return drawn
         drawn = [secrets.randbelow(MAX_CLIENT_ID) + 1 if c in held else c for c in drawn]
     raise RuntimeError(f"no free clientId for subaccount {subaccount_id} in {FREE_DRAWS} draws")
+
+
+def tickets_forget_old(*, before: datetime) -> int:
+    """Forget the tokens of the tickets recorded before ``before`` (a resubmit of one then
+    places a new order), keeping each ticket's member; delete those refused, which never
+    named an order. Two statements reading only the tickets still holding a token, whatever
+    the table's size. Returns the tokens forgotten."""
+    # Every token sorts after "" (none is empty): one range of the token's unique index, which
+    # holds the tickets with a token (SQLite reads no index for IS NOT NULL; no second index
+    # to write on every order).
+    old = OrderTicket.objects.filter(token__gt="", created_at__lt=before)
+    old.filter(outcome=Rejected).delete()
+    return old.update(token=None)
 
 
 # -- recording and finishing ---------------------------------------------------------------------

@@ -8,7 +8,8 @@ exchange outside any database transaction, and leaves one audit record with the 
 
 Placing is idempotent per ticket token: the first submit records the token with the
 `clientId` it sends; any later submit with the same token waits for and returns the first
-submit's result instead of placing again.
+submit's result instead of placing again. A token is kept `TICKETS_KEPT` (30 days), then
+forgotten; its ticket stays, naming the member behind its order (`trading.desk_tickets`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ from accounts.errors import ServiceError
 from accounts.models import Subaccount
 from trading.audited import audit_failed, audited, require_trader, require_trader_now
 from trading.backpack import ExchangeUnavailableError, Order, OrderType, Side, TriggerBy
-from trading.desk_tickets import client_ids_free, desk_tickets_finish, desk_tickets_record
+from trading.desk_tickets import (
+    client_ids_free,
+    desk_tickets_finish,
+    desk_tickets_record,
+    tickets_forget_old,
+)
 from trading.exchange import client_for, exchange_session
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.formatting import plain
@@ -45,7 +51,7 @@ from trading.selectors import best_prices
 from trading.ticket import Ticket
 
 PENDING_WAIT_S = 8.0
-TICKETS_KEPT = timedelta(days=30)  # a token older than this is forgotten
+TICKETS_KEPT = timedelta(days=30)  # a token older than this is forgotten (not its member)
 TICKETS_CLEANUP_EVERY = 100
 PENDING_POLL_S = 0.2
 
@@ -132,9 +138,10 @@ def _ticket_claim(
             )
     except IntegrityError:
         return OrderTicket.objects.get(token=token), False
-    # Forget old tokens now and then (not on every order: one write saved per order).
+    # Forget old tokens now and then (not on every order: one write saved per order); the
+    # tickets stay, naming their orders' members (`trading.desk_tickets`).
     if record.pk % TICKETS_CLEANUP_EVERY == 0:
-        OrderTicket.objects.filter(created_at__lt=timezone.now() - TICKETS_KEPT).delete()
+        tickets_forget_old(before=timezone.now() - TICKETS_KEPT)
     return record, True
 
 

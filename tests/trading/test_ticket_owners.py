@@ -1,17 +1,27 @@
 """Whose an order is, from the desk tickets alone (trading.desk_tickets): the order id first,
 what made an exchange-made order next, the clientId only among tickets still waiting for their
-order id, never a refused one, and nobody when two members' tickets could be it."""
+order id, never a refused one, and nobody when two members' tickets could be it. A ticket
+older than its token's 30 days still names its order's member; only a refused one goes."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 import trading.backpack.orders as desk_orders
 from tests.factories import SubaccountFactory, UserFactory
-from trading.desk_tickets import OrderRef, client_ids_free, client_ids_held, ticket_owners
+from trading.desk_tickets import (
+    OrderRef,
+    client_ids_free,
+    client_ids_held,
+    ticket_owners,
+    tickets_forget_old,
+)
 from trading.models import OrderTicket
+from trading.services import TICKETS_KEPT
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +122,42 @@ def test_the_desk_hands_out_no_client_id_a_ticket_holds_unless_refused(
     assert drawn[0] == 21  # the sentinel: the counter gave what was expected
     assert drawn[1] not in (22, 23) and drawn[2] not in (22, 23)
     assert client_ids_held(desk.pk, [21, 22, 23]) == {22: False, 23: True}
+
+
+def _recorded_long_ago(*tickets: OrderTicket) -> None:
+    long_ago = timezone.now() - TICKETS_KEPT - timedelta(days=1)
+    OrderTicket.objects.filter(pk__in=[t.pk for t in tickets]).update(created_at=long_ago)
+
+
+def test_an_old_ticket_forgets_its_token_not_its_member(desk, ann, bob) -> None:
+    placed = _ticket(desk, ann, 31, Outcome.PLACED, order_id="777")
+    twap = _ticket(desk, ann, 32, Outcome.PLACED, strategy_id="twap-2")
+    pending = _ticket(desk, bob, 33)  # its answer was lost: the order may exist
+    refused = _ticket(desk, bob, 34, Outcome.REJECTED)
+    recent = _ticket(desk, bob, 35, Outcome.PLACED, order_id="778")
+    _recorded_long_ago(placed, twap, pending, refused)
+
+    forgotten = tickets_forget_old(before=timezone.now() - TICKETS_KEPT)
+
+    assert forgotten == 3
+    tokens = dict(OrderTicket.objects.values_list("pk", "token"))
+    assert tokens == {placed.pk: None, twap.pk: None, pending.pk: None, recent.pk: recent.token}
+    refs = [
+        OrderRef("777", 31),
+        OrderRef.of_fill("801", 32, "strategy twap-2"),
+        OrderRef("802", 33),
+    ]
+    assert [_owner(desk, r) for r in refs] == ["ann", "ann", "bob"]
+
+
+def test_an_old_placed_tickets_client_id_is_free_again_a_pending_ones_is_not(desk, ann) -> None:
+    placed = _ticket(desk, ann, 41, Outcome.PLACED, order_id="779")
+    pending = _ticket(desk, ann, 42)
+    _ticket(desk, ann, 43, Outcome.PLACED, order_id="780")  # recent: its token is kept
+    assert client_ids_held(desk.pk, [41, 42, 43]) == {41: False, 42: True, 43: False}
+    _recorded_long_ago(placed, pending)
+
+    tickets_forget_old(before=timezone.now() - TICKETS_KEPT)
+
+    # a placed order is named by its order id from now on; a pending one by its clientId only
+    assert client_ids_held(desk.pk, [41, 42, 43]) == {42: True, 43: False}

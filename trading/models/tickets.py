@@ -9,6 +9,11 @@ the ``clientId`` only until then (clientIds are not unique: `trading.desk_ticket
 also names the member behind the orders the exchange makes on the desk's behalf:
 a TWAP's slices (the ticket of the TWAP carries the ``strategy_id``) and the take-profit /
 stop-loss legs of an order (their ``relatedOrderId`` is the ticket's ``order_id``).
+
+The token is kept 30 days (`trading.services.TICKETS_KEPT`), then forgotten (set to NULL)
+while the ticket stays: the ledger folds fills of any age again (a new time zone, a backfill,
+a late fill) and asks whose each one is, and an order may rest on the book for months. Only
+a refused ticket, which never named an order, is deleted then (`tickets_forget_old`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,14 @@ class OrderTicket(models.Model):
         PLACED = "placed", "Placed"
         REJECTED = "rejected", "Rejected"
 
-    token = models.CharField(max_length=64, unique=True)
+    token = models.CharField(  # NULL once forgotten: many such, each unique is no clash
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The ticket form's one-time token; forgotten (empty) after 30 days, when"
+        " a resubmit of it places a new order. The ticket still names its order's member.",
+    )
     client_id = models.PositiveBigIntegerField()
     subaccount = models.ForeignKey(
         "accounts.Subaccount", on_delete=models.CASCADE, related_name="order_tickets"
@@ -58,4 +70,5 @@ class OrderTicket(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"ticket {self.token[:8]}… {self.symbol} clientId {self.client_id}"
+        token = self.token[:8] if self.token else "(forgotten)"
+        return f"ticket {token}… {self.symbol} clientId {self.client_id}"
