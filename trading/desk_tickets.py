@@ -49,12 +49,14 @@ from typing import Any, Literal
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Substr
 
 from accounts.models import Subaccount
 from trading.backpack import ExchangeUnavailableError, Order, Strategy
 from trading.backpack.orders import MAX_CLIENT_ID, new_client_id
 from trading.failures import failure_text
 from trading.models import OrderTicket
+from trading.models.ledger import LedgerEntry
 
 Pending = OrderTicket.Outcome.PENDING
 Rejected = OrderTicket.Outcome.REJECTED
@@ -134,19 +136,38 @@ def _lookups(refs: Iterable[OrderRef]) -> Q | None:
     return wanted
 
 
+def _of_fills(subaccount_id: int) -> Q:
+    """The tickets that can name a fill of the subaccount's ledger: those without an order id
+    (a TWAP's, a pending one), those whose order filled, and the parents of the take-profit /
+    stop-loss legs that filled; not the many placed orders that never filled."""
+    fills = LedgerEntry.objects.filter(subaccount_id=subaccount_id, kind=LedgerEntry.Kind.FILL)
+    legs = fills.filter(origin__startswith="order ").annotate(parent=Substr("origin", 7))
+    return (
+        Q(order_id="")
+        | Q(order_id__in=fills.values("order_id"))
+        | Q(order_id__in=legs.values("parent"))
+    )
+
+
 def ticket_owners(
     subaccount_id: int,
     refs: Iterable[OrderRef] | None = None,
     *,
     value: Literal["actor_id", "actor__username"] = "actor__username",
+    fills: bool = False,
 ) -> TicketOwners:
     """The subaccount's tickets that ``refs`` can name (every ticket for None), in one query
-    however many orders: whose they are by `TicketOwners.owner`."""
+    however many orders: whose they are by `TicketOwners.owner`.
+
+    ``fills``: every ref is of a fill of the subaccount's ledger (a ledger reader's), so
+    instead of every ticket only those that can name one are read (`_of_fills`): tickets are
+    kept for good, and a reader of the whole ledger reads no more of them than it has fills."""
     tickets = OrderTicket.objects.filter(subaccount_id=subaccount_id).order_by()
-    if refs is not None:
-        wanted = _lookups(list(refs))
-        if wanted is not None:
-            tickets = tickets.filter(wanted)
+    wanted = _lookups(list(refs)) if refs is not None else None
+    if wanted is not None:
+        tickets = tickets.filter(wanted)
+    elif fills:
+        tickets = tickets.filter(_of_fills(subaccount_id))
     owners = TicketOwners()
     rows = tickets.values_list("order_id", "strategy_id", "client_id", "outcome", value)
     for order_id, strategy_id, client_id, outcome, member in rows.iterator(2000):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -21,6 +22,7 @@ from trading.desk_tickets import (
     tickets_forget_old,
 )
 from trading.models import OrderTicket
+from trading.models.ledger import LedgerEntry
 from trading.services import TICKETS_KEPT
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +163,36 @@ def test_an_old_placed_tickets_client_id_is_free_again_a_pending_ones_is_not(des
 
     # a placed order is named by its order id from now on; a pending one by its clientId only
     assert client_ids_held(desk.pk, [41, 42, 43]) == {42: True, 43: False}
+
+
+def _fill(desk, n: int, order_id: str, client_id: int, origin: str = "") -> None:
+    LedgerEntry.objects.create(
+        subaccount=desk,
+        kind=LedgerEntry.Kind.FILL,
+        exchange_id=f"SOL_USDC:{n}:Bid",
+        occurred_at=timezone.now(),
+        symbol="SOL_USDC",
+        side="Bid",
+        quantity=Decimal(1),
+        price=Decimal(150),
+        order_id=order_id,
+        client_id=client_id,
+        origin=origin,
+    )
+
+
+def test_a_ledger_reader_reads_only_the_tickets_that_can_name_its_fills(desk, ann, bob) -> None:
+    _ticket(desk, ann, 51, Outcome.PLACED, order_id="901")  # filled
+    _ticket(desk, ann, 52, Outcome.PLACED, order_id="902")  # the parent of a leg that filled
+    _ticket(desk, ann, 53, Outcome.PLACED, strategy_id="twap-3")
+    _ticket(desk, bob, 54)  # pending
+    _ticket(desk, bob, 55, Outcome.PLACED, order_id="905")  # never filled (cancelled)
+    _fill(desk, 1, "901", 51)
+    _fill(desk, 2, "912", 52, "order 902")
+
+    every = ticket_owners(desk.pk)
+    read = ticket_owners(desk.pk, fills=True)
+
+    assert set(every.by_order) == {"901", "902", "905"}  # the sentinel: all of them by default
+    assert (read.by_order, read.by_strategy) == ({"901": "ann", "902": "ann"}, {"twap-3": "ann"})
+    assert read.by_client == {54: {"bob"}}

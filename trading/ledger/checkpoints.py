@@ -143,7 +143,7 @@ def members_of(subaccount_id: int, rows: Iterable[tuple] | None = None) -> Ticke
     """The members of the subaccount's tickets by what names them (`trading.desk_tickets`):
     of the fills of ``rows`` (``FIELDS``), or of every ticket."""
     refs = None if rows is None else [fill_ref(r) for r in rows if r[1] == Kind.FILL]
-    return ticket_owners(subaccount_id, refs, value="actor__username")
+    return ticket_owners(subaccount_id, refs, value="actor__username", fills=True)
 
 
 def fold_row(fold: PnlFold, row: tuple, members: TicketOwners | None) -> None:

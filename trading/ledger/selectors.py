@@ -82,7 +82,7 @@ class LedgerPnl:
 
 
 def _members(subaccount_id: int) -> TicketOwners:
-    return ticket_owners(subaccount_id, value="actor__username")
+    return ticket_owners(subaccount_id, value="actor__username", fills=True)
 
 
 EVENT_FIELDS = (

@@ -118,7 +118,7 @@ def ledger_digest(
     zone = zone or team_time_zone()
     where = ZoneInfo(zone)
     day = day or loss_day(zone=zone)
-    senders = ticket_owners(subaccount.pk, value="actor_id")
+    senders = ticket_owners(subaccount.pk, value="actor_id", fills=True)
     levels: dict[int | None, LevelLedger] = {None: LevelLedger(PnlFold(zone=where))}
     entries = LedgerEntry.objects.filter(
         subaccount_id=subaccount.pk, kind__in=(Kind.FILL, Kind.FUNDING)
