@@ -37,8 +37,10 @@ Origin = tuple[int | None, str]
 
 
 def _first_ticket_at(subaccount_id: int) -> datetime | None:
-    """When the subaccount's first desk ticket was recorded (None: it has none)."""
-    first = OrderTicket.objects.filter(subaccount_id=subaccount_id).order_by("created_at")
+    """When the subaccount's first desk ticket was recorded (None: it has none). Tickets are
+    kept for good: the first by primary key (in the order they were made) is found walking
+    the key's index, where sorting by time read all of the subaccount's tickets."""
+    first = OrderTicket.objects.filter(subaccount_id=subaccount_id).order_by("pk")
     return first.values_list("created_at", flat=True).first()
 
 
