@@ -3,16 +3,20 @@ the PnL calendar count days in it: a fill at 23:30 UTC is the next day's in Berl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, Role, TeamSetting
 from accounts.team import TeamSettingError, team_time_zone, team_time_zone_set
-from tests.accounts.conftest import fresh_code_for
+from tests.accounts.conftest import fresh_code_for, verified_client
+from tests.factories import MembershipFactory, UserFactory
 from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
     _fast_passwords,
     closes_session,
@@ -21,7 +25,9 @@ from tests.trading.pages.conftest import (  # the trading pages' desk on the san
 )
 from trading.ledger.report import pnl_report
 from trading.ledger.running import running_clear
+from trading.ledger.services import ledger_sync
 from trading.ledger.team import team_figures
+from trading.models import BalanceSnapshot
 from trading.models.ledger import LedgerEntry
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
@@ -98,3 +104,46 @@ async def test_only_admins_set_a_zone_that_zoneinfo_knows_and_each_try_is_audite
         ("outsider", "failed", {"from": "UTC", "to": "Europe/Atlantis"}),
         ("outsider", "ok", {"from": "UTC", "to": "Asia/Tokyo"}),
     ]
+
+
+def _unexplained_jump(sub) -> None:
+    """Two days of snapshots whose equity rose by 100 USDC with nothing in the ledger to
+    explain it: a real mismatch of 100 once the ledger has read its history."""
+    today = timezone.now()
+    for at, equity in ((today - timedelta(days=1), "1000"), (today, "1100")):
+        BalanceSnapshot.objects.create(subaccount=sub, taken_at=at, equity_usdc=Decimal(equity))
+
+
+def _days_of_the_team_in_words(desk) -> dict[str, str]:
+    TeamSetting.objects.update_or_create(pk=1, defaults={"time_zone": "Asia/Tokyo"})
+    _unexplained_jump(desk.main)
+    asyncio.run(ledger_sync(subaccount=desk.main))
+    running_clear()
+    admin = UserFactory(username="ada")
+    MembershipFactory(user=admin, subaccount=desk.main, role=Role.ADMIN)
+    client = verified_client(admin)
+    pages = {
+        "overview": "/",
+        "pnl": "/trading/pnl/",
+        "risk": f"/trading/subaccounts/{desk.main.pk}/risk/",
+    }
+    return {name: client.get(url).content.decode() for name, url in pages.items()}
+
+
+def test_every_page_counting_the_teams_days_names_the_teams_zone(desk) -> None:
+    pages = _days_of_the_team_in_words(desk)
+
+    mismatch = re.search(r"<p[^>]*data-mismatch>(.*?)</p>", pages["overview"], re.S)
+    assert mismatch, pages["overview"]
+    assert mismatch.group(1).endswith(" Asia/Tokyo).")
+    assert "UTC" not in mismatch.group(1)
+    assert "since 00:00 Asia/Tokyo" in pages["overview"]
+    assert (
+        "Days in Asia/Tokyo, the team's time zone: realized − fees + funding of each day"
+        in pages["pnl"]
+    )
+    pnl_mismatch = re.search(r"<p[^>]*data-mismatch>(.*?)</p>", pages["pnl"], re.S)
+    assert pnl_mismatch and pnl_mismatch.group(1).endswith(" Asia/Tokyo).")
+    assert "(the day starts at midnight Asia/Tokyo, the team's time zone)" in pages["risk"]
+    for name, html in pages.items():  # what stays UTC is a time read, never the team's day
+        assert "Days in UTC" not in html and "today's (UTC)" not in html, name

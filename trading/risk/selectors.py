@@ -8,6 +8,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from accounts.models import Subaccount
+from accounts.team import team_time_zone
 from trading.formatting import fixed, plain, usdc
 from trading.models import RiskBreach, RiskLimit
 from trading.risk.gate import ZERO, Exposure
@@ -116,8 +117,10 @@ def risk_page_context(
     *, subaccount: Subaccount, exposure: Exposure | None, read: Any = None
 ) -> dict[str, Any]:
     rows = risk_rows_for(subaccount=subaccount, exposure=exposure, read=read)
-    today = loss_day()
+    zone = team_time_zone()
+    today = loss_day(zone=zone)
     return {
+        "day_zone": zone,  # the daily loss counts the team's days
         "rows": rows,
         "reduce_only": [r for r in rows if r.row.reduce_only],
         "loss_stops": [r for r in rows if loss_stop_in_effect(r.row, today)],
