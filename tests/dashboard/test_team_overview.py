@@ -10,8 +10,10 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from dashboard.overview import overview_for
+from tests.dashboard.test_team_zone import unexplained_jump
 from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
     _fast_passwords,
     client_for_user,
@@ -120,3 +122,24 @@ async def test_polls_arriving_together_ask_the_exchange_once_per_read(desk) -> N
     asked = _calls() - before
     per_subaccount = {r: asked[r] for r in ("balances", "collateral", "positions", "open_orders")}
     assert per_subaccount == {"balances": 2, "collateral": 2, "positions": 2, "open_orders": 2}
+
+
+async def test_no_mismatch_is_claimed_while_the_ledger_is_reading_history(desk) -> None:
+    await sync_to_async(unexplained_jump)(desk.main)  # a real mismatch of 100 USDC
+    client = await client_for_user(desk.trader)
+    reading = _card((await client.get("/")).content.decode(), desk.main.pk)
+    reading_pnl = (await client.get("/trading/pnl/")).content.decode()
+
+    await ledger_sync(subaccount=desk.main)
+    ready = _card((await client.get("/")).content.decode(), desk.main.pk)
+    ready_pnl = (await client.get("/trading/pnl/")).content.decode()
+
+    checking = "The ledger is checked against the exchange's equity once it has read the history."
+    assert "(ledger still reading history)" in reading
+    assert "data-mismatch>" not in reading and "data-mismatch>" not in reading_pnl
+    assert f'<p class="muted" data-mismatch-pending>{checking}</p>' in reading
+    assert f"Main desk: t{checking[1:]}" in reading_pnl
+    assert "The ledger differs from the exchange's equity by 100.00 USDC" in ready
+    assert "Main desk: the ledger differs from the exchange's equity by 100.00 USDC" in ready_pnl
+    assert "data-mismatch-pending" not in ready
+    assert f"Main desk: t{checking[1:]}" not in ready_pnl  # Other desk is still reading

@@ -106,7 +106,7 @@ async def test_only_admins_set_a_zone_that_zoneinfo_knows_and_each_try_is_audite
     ]
 
 
-def _unexplained_jump(sub) -> None:
+def unexplained_jump(sub) -> None:
     """Two days of snapshots whose equity rose by 100 USDC with nothing in the ledger to
     explain it: a real mismatch of 100 once the ledger has read its history."""
     today = timezone.now()
@@ -116,7 +116,7 @@ def _unexplained_jump(sub) -> None:
 
 def _days_of_the_team_in_words(desk) -> dict[str, str]:
     TeamSetting.objects.update_or_create(pk=1, defaults={"time_zone": "Asia/Tokyo"})
-    _unexplained_jump(desk.main)
+    unexplained_jump(desk.main)
     asyncio.run(ledger_sync(subaccount=desk.main))
     running_clear()
     admin = UserFactory(username="ada")

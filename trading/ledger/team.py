@@ -9,7 +9,8 @@ distance of the nearest position to its liquidation estimate; today's PnL and un
 only when the equity was read (and unrealized only when the positions were too). Across
 them: net exposure per asset in USDC (spot holdings plus perpetual delta at mark), the
 largest positions by notional, and the ledger's latest unexplained difference with the
-exchange's equity (shown with its size, never hidden).
+exchange's equity (shown with its size, never hidden; while the ledger is still reading
+history none is claimed: it is being checked).
 
 A read that failed carries its reason and is left out of the totals, never counted as zero.
 """
@@ -100,6 +101,11 @@ class SubaccountFigures:
     mismatch_day: datetime | None
     pnl: LedgerPnl | None = None  # the ledger's lines, for the PnL page
     ledger_ready: bool = True  # every history read to its end at least once
+
+    @property
+    def mismatch_pending(self) -> bool:
+        """The ledger is still reading history: whether it differs is not known yet."""
+        return not self.ledger_ready
 
     @property
     def nearest(self) -> PositionRisk | None:
@@ -232,7 +238,9 @@ def _figures(
     sub = access.subaccount
     positions, liquidations, error = read
     today_net, unrealized, pnl = made
-    mismatch, day = _mismatch(last)
+    # until every history was read once, the ledger lacks fills and transfers the equity
+    # already holds: a difference then is the reading, not a mismatch (claimed once ready)
+    mismatch, day = _mismatch(last) if ready else (None, None)
     equity, equity_error = _equity(view)
     read_ok = equity is not None  # else the ledger's figures cannot be checked against anything
     risks = tuple(
