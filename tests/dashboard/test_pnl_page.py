@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from tests.trading.pages.conftest import (  # the trading pages' desk on the sandbox
     _fast_passwords,
@@ -132,3 +134,36 @@ async def test_a_round_trip_is_a_closed_position(desk) -> None:
         f"{(2 - fees).quantize(CENT)}",
     ]
     assert b"Main desk" not in outsider
+
+
+def _fills_a_tenth_of_a_cent_apart(sub) -> None:
+    """A round trip realizing 1.004 with fees of 0.006: net 0.998, shown 1.00 − 0.01 = 1.00."""
+    for n, side, price in ((1, "Bid", "150"), (2, "Ask", "151.004")):
+        LedgerEntry.objects.create(
+            subaccount=sub,
+            kind=LedgerEntry.Kind.FILL,
+            exchange_id=f"{PERP}:{n}:{side}",
+            occurred_at=timezone.now(),
+            symbol=PERP,
+            side=side,
+            quantity=Decimal("1"),
+            price=Decimal(price),
+            fee=Decimal("0.003"),
+            fee_symbol="USDC",
+        )
+
+
+async def test_the_page_says_each_figure_is_rounded_on_its_own(desk) -> None:
+    await sync_to_async(_fills_a_tenth_of_a_cent_apart)(desk.main)
+    client = await client_for_user(desk.trader)
+
+    html = (await client.get("/trading/pnl/")).content.decode()
+    exported = (await client.get("/trading/pnl/?export=market")).content.decode()
+
+    assert _rows(html, "market") == [[PERP, "1.00", "0.01", "0.00", "1.00"]]  # not 0.99
+    assert list(csv.reader(io.StringIO(exported)))[1] == [PERP, "1.00", "0.01", "0.00", "1.00", ""]
+    assert (
+        "Each figure, here and in the CSV files, is rounded to the cent on its own from the "
+        "exact one, so a row's parts or "
+        "a column can add up to a cent more or less than the figure shown for them."
+    ) in html
