@@ -139,12 +139,12 @@ async def test_no_mismatch_is_claimed_while_the_ledger_is_reading_history(desk) 
 
     checking = "The ledger is checked against the exchange's equity once it has read the history."
     assert "(ledger still reading history)" in reading
-    assert "data-mismatch>" not in reading and "data-mismatch>" not in reading_pnl
-    assert f'<p class="muted" data-mismatch-pending>{checking}</p>' in reading
+    assert "data-mismatch" not in reading + reading_pnl
+    assert f'<p class="muted" data-reconcile-pending>{checking}</p>' in reading
     assert f"Main desk: t{checking[1:]}" in reading_pnl
     assert "The ledger differs from the exchange's equity by 100.00 USDC" in ready
     assert "Main desk: the ledger differs from the exchange's equity by 100.00 USDC" in ready_pnl
-    assert "data-mismatch-pending" not in ready
+    assert "data-reconcile-pending" not in ready
     assert f"Main desk: t{checking[1:]}" not in ready_pnl  # Other desk is still reading
 
 

@@ -108,9 +108,11 @@ async def test_only_admins_set_a_zone_that_zoneinfo_knows_and_each_try_is_audite
 
 def unexplained_jump(sub) -> None:
     """Two days of snapshots whose equity rose by 100 USDC with nothing in the ledger to
-    explain it: a real mismatch of 100 once the ledger has read its history."""
-    today = timezone.now()
-    for at, equity in ((today - timedelta(days=1), "1000"), (today, "1100")):
+    explain it: a real mismatch of 100 once the ledger has read its history. The second is
+    at today's UTC midnight, before the sandbox's reset deposited the seeded balances (those
+    deposits are outside the interval)."""
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    for at, equity in ((midnight - timedelta(hours=1), "1000"), (midnight, "1100")):
         BalanceSnapshot.objects.create(subaccount=sub, taken_at=at, equity_usdc=Decimal(equity))
 
 
