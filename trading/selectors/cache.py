@@ -73,6 +73,18 @@ async def cached(key: tuple[Any, ...], ttl: float, load: Callable[[], Awaitable[
     return await asyncio.shield(reading[1])
 
 
+def cache_keep(key: tuple[Any, ...], ttl: float, value: Any) -> None:
+    """Keep `value` for `key` for `ttl` seconds, as if read (a final state that never
+    changes, learnt from another read)."""
+    _cache[(settings.BACKPACK_API_URL, *key)] = (time.monotonic() + ttl, value)
+
+
+def cache_peek(key: tuple[Any, ...]) -> Any:
+    """The value kept for `key` and still fresh, else None (nothing is read)."""
+    hit = _cache.get((settings.BACKPACK_API_URL, *key))
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
 def cache_forget(key: tuple[Any, ...]) -> None:
     """Forget the read kept for `key` (after a change this process made, so that its next
     read shows it); a read in flight still answers those already waiting for it."""

@@ -38,6 +38,7 @@ from trading.risk.services import (
     risk_reservation_strategies_seen,
     risk_reservation_strategy_end,
 )
+from trading.twap.ended import twap_ended_remember
 from trading.twap.selectors import twaps_changed
 
 MS = 1000
@@ -161,6 +162,7 @@ async def twap_cancel(
     ) as call:
         strategy = await client_for(subaccount).cancel_strategy(symbol, strategy_id=strategy_id)
         twaps_changed(subaccount=subaccount)
+        twap_ended_remember(strategy)
         await risk_reservation_strategy_end(subaccount=subaccount, strategy_id=strategy_id)
         call.outcome(detail=strategy.status.value)
     return strategy

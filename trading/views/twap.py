@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import signed_in
 from trading.selectors import EXCHANGE_ERRORS, exchange_error_text
+from trading.selectors.markets import markets_known
+from trading.twap.ended import twaps_ended
 from trading.twap.forms import TwapForm
 from trading.twap.selectors import TeamTwaps, twaps_for_team, twaps_running
 from trading.twap.services import twap_cancel, twap_reservations_sync, twap_start
@@ -32,6 +34,9 @@ async def _list_html(request: HttpRequest, access, symbol: str) -> str:
     else:
         await twap_reservations_sync(
             subaccount=access.subaccount, running=rows, read_started_at=started, symbol=symbol
+        )
+        context["ended"] = await twaps_ended(
+            subaccount=access.subaccount, symbol=symbol, running={r.strategy.id for r in rows}
         )
     page = await render_async(request, "trading/twap.html#running", context)
     return page.content.decode()
@@ -64,7 +69,7 @@ async def twap_list(request: HttpRequest, access, symbol: str) -> HttpResponse:
 @trader_view(TRADER_ONLY)
 async def twap_start_view(request: HttpRequest, access, symbol: str) -> HttpResponse:
     """Start the TWAP in the form; answers the refreshed list and the outcome."""
-    form = TwapForm(request.POST)
+    form = TwapForm(request.POST, market=(await markets_known()).get(symbol))
     if not form.is_valid():
         outcome = Outcome(" ".join(form.problems()), "error")
     else:

@@ -4,6 +4,8 @@ refused where typed; a viewer cannot use the page."""
 
 from __future__ import annotations
 
+import html
+
 import httpx
 import pytest
 
@@ -92,4 +94,69 @@ async def test_a_size_off_the_step_says_what_to_correct_in_the_twap_form(desk) -
         "Correct the size in the TWAP form." in html
     )
     assert "order ticket" not in html
+    assert await running(desk) == []
+
+
+async def mark(desk, price: str) -> None:
+    async with httpx.AsyncClient(base_url=desk.sandbox.api_url) as http:
+        await http.post("/_sandbox/markPrice", json={"symbol": "SOL_USDC", "price": price})
+
+
+async def test_a_twap_the_exchange_stops_stays_on_the_page_with_its_reason(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    await offer(desk)
+    await mark(desk, "100")  # the band allows 125 at most: a slice at 150 +10% is refused
+    client = await client_for_user(desk.trader)
+    await client.post(url(desk, "start/"), {**TWAP, "slippage_percent": "10"}, **HX)
+    (strategy,) = await running(desk)
+
+    await step(desk)
+    listed = html.unescape((await client.get(url(desk, "running/"), **HX)).content.decode())
+
+    assert await running(desk) == []
+    assert "No TWAP running on SOL_USDC." in listed
+    assert "Recently ended" in listed and f'data-ended="{strategy.id}"' in listed
+    assert (
+        "Stopped by the exchange: price out of bounds (slippage tolerance 10%): a slice's "
+        "price was outside the price band the market allows. Start it again with a smaller "
+        "slippage tolerance. Executed 0 of 2." in listed
+    )
+
+
+async def test_a_twap_cancelled_here_is_listed_as_ended(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    await offer(desk)
+    client = await client_for_user(desk.trader)
+    await client.post(url(desk, "start/"), TWAP, **HX)
+    (strategy,) = await running(desk)
+
+    data = {"strategy_id": strategy.id}
+    cancelled = (await client.post(url(desk, "cancel/"), data, **HX)).content.decode()
+
+    assert f'data-ended="{strategy.id}"' in cancelled
+    assert "Cancelled by a member of the desk. Executed 0 of 2." in cancelled
+
+
+async def test_a_slippage_tolerance_beyond_the_price_band_is_refused_where_typed(desk) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    await offer(desk)
+    client = await client_for_user(desk.trader)
+
+    buy = {**TWAP, "slippage_percent": "1000"}
+    refused_buy = html.unescape(
+        (await client.post(url(desk, "start/"), buy, **HX)).content.decode()
+    )
+    sell = {**TWAP, "side": "Ask", "slippage_percent": "30"}
+    refused_sell = html.unescape(
+        (await client.post(url(desk, "start/"), sell, **HX)).content.decode()
+    )
+
+    assert (
+        "Slippage tolerance (%): At most 25 on SOL_USDC for a buy: the exchange refuses a "
+        "slice's price more than 1.25x the mark price (its price band)." in refused_buy
+    )
+    assert (
+        "Slippage tolerance (%): At most 25 on SOL_USDC for a sell: the exchange refuses a "
+        "slice's price less than 0.75x the mark price (its price band)." in refused_sell
+    )
     assert await running(desk) == []
