@@ -191,13 +191,14 @@ def open_orders_region(
     symbol: str = "",
     markets: Markets | None = None,
     oob: bool = True,
-    senders: Mapping[str, str] | None = None,
+    senders: Mapping[str, str] | None,
 ) -> Region:
     """The open orders region ``open-orders-{pk}`` of one subaccount; cancel buttons (and
     cancel-all) only when `can_trade`. `symbol` limits the rows to one market (market page);
     `error` replaces the table with the reason the orders could not be read. `markets` (by
     symbol) gives each row its tick and step decimals; `senders` (by order id) who sent it
-    (`selectors.order_senders`)."""
+    (`selectors.order_senders`). Every caller passes `senders` (None only with no orders):
+    a row without its sender shows "–", which says the order was sent outside the desk."""
     markets = markets or {}
     senders = senders or {}
     shown = [o for o in orders if not symbol or o.symbol == symbol]
@@ -221,6 +222,7 @@ def open_orders_html(
     symbol: str = "",
     markets: Markets | None = None,
     oob: bool = True,
+    senders: Mapping[str, str] | None,
 ) -> str:
     """`open_orders_region`, rendered."""
     return open_orders_region(
@@ -231,6 +233,7 @@ def open_orders_html(
         symbol=symbol,
         markets=markets,
         oob=oob,
+        senders=senders,
     ).render()
 
 

@@ -83,11 +83,19 @@ async def _orders_region(access, symbol: str, *, oob: bool) -> Region:
     try:
         orders = await selectors.open_orders_for(subaccount, symbol)
     except EXCHANGE_ERRORS as error:
+        error_text = failure_text(error)
         return open_orders_region(
-            subaccount, [], can_trade=True, error=failure_text(error), symbol=symbol, oob=oob
+            subaccount, [], can_trade=True, error=error_text, symbol=symbol, oob=oob, senders=None
         )
+    senders = await selectors.order_senders(subaccount, orders)
     return open_orders_region(
-        subaccount, orders, can_trade=True, symbol=symbol, markets=markets, oob=oob
+        subaccount,
+        orders,
+        can_trade=True,
+        symbol=symbol,
+        markets=markets,
+        oob=oob,
+        senders=senders,
     )
 
 

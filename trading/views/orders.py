@@ -67,7 +67,7 @@ async def _orders_region(access: SubaccountAccess) -> Region:
         orders = await selectors.open_orders_for(subaccount)
     except EXCHANGE_ERRORS as error:
         return open_orders_region(
-            subaccount, [], can_trade=access.can_trade, error=failure_text(error)
+            subaccount, [], can_trade=access.can_trade, error=failure_text(error), senders=None
         )
     senders = await selectors.order_senders(subaccount, orders)
     return open_orders_region(

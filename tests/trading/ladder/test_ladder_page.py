@@ -86,6 +86,21 @@ async def test_each_ladder_order_shows_the_member_who_sent_it(desk) -> None:
     assert block.count('<td class="hide-narrow" data-by>trader</td>') == 10
 
 
+async def test_the_ladder_page_names_the_member_of_its_orders_after_a_send_and_a_reload(
+    desk,
+) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    client = await client_for_user(desk.trader)
+
+    sent = (await client.post(url(desk, "send/"), LADDER, **HX)).content.decode()
+    reloaded = (await client.get(url(desk))).content.decode()
+
+    for page in (sent, reloaded):
+        block = page.split(f'id="open-orders-{desk.main.pk}"')[1]
+        assert block.count("data-order-id=") == 10
+        assert block.count('<td class="hide-narrow" data-by>trader</td>') == 10
+
+
 async def test_a_ladders_fills_count_for_its_member_in_pnl(desk) -> None:
     await RiskLimit.objects.acreate(subaccount=desk.main)
     async with desk.session() as session:

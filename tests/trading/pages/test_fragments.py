@@ -115,7 +115,9 @@ def test_open_orders_error_replaces_the_table() -> None:
         pk = 9
         name = "Desk"
 
-    html = fragments.open_orders_html(Sub(), [], can_trade=True, error="exchange unreachable: x")
+    html = fragments.open_orders_html(
+        Sub(), [], can_trade=True, error="exchange unreachable: x", senders=None
+    )
 
     assert 'id="open-orders-9"' in html and "exchange unreachable: x" in html
     assert "<table" not in html
