@@ -69,7 +69,12 @@ async def ladder_place(
     await require_trader(actor, subaccount, ACTION, ip, parameters)
     spec = preview.spec
     reservations = await risk_gate_admit_all(  # RiskRefused: nothing reserved, nothing sent
-        actor=actor, subaccount=subaccount, orders=_gate_orders(preview), action=ACTION
+        actor=actor,
+        subaccount=subaccount,
+        orders=_gate_orders(preview),
+        action=ACTION,
+        ip=ip,
+        context=parameters,
     )
     tickets, client_ids = await desk_tickets_record(
         actor=actor,

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import Subaccount
 from trading.models import RiskReservation
 from trading.risk.exposure import ExposureRead, risk_exposure_current
-from trading.risk.gate import Exposure, GateOrder, GateResult, Limits, risk_gate_check
+from trading.risk.gate import Exposure, GateOrder, GateResult, Limits, risk_gate_check, tightest
 from trading.risk.loss import alerts_push, loss_day, loss_stops_apply
 from trading.risk.reservations import reservations_in_flight
 from trading.risk.services import (
@@ -64,6 +64,20 @@ def risk_gate_check_all(
     return PASS_ALL, None
 
 
+def _binding(
+    whole: tuple[GateResult, int | None], own: tuple[GateResult, int | None]
+) -> tuple[GateResult, int | None]:
+    """The refusal to report of a set checked at both levels: the first child refused, and
+    at that child the limit that binds (`tightest`: the member's own when it is the
+    tighter)."""
+    if whole[0].allowed or own[0].allowed:
+        return own if whole[0].allowed else whole
+    assert whole[1] is not None and own[1] is not None
+    if whole[1] != own[1]:
+        return whole if whole[1] < own[1] else own
+    return tightest(whole[0], own[0]), own[1]
+
+
 def _refusal_text(result: GateResult, index: int, count: int) -> str:
     return f"{result.message} (order {index + 1} of {count}; nothing was sent)"
 
@@ -79,17 +93,18 @@ def _check_and_reserve_all(
         stops = loss_stops_apply(subaccount=subaccount, rows=rows, losses=read.losses, day=read.day)
         day = read.day or loss_day()
         in_flight = reservations_in_flight(subaccount, read.started_at)
-        # the subaccount's limits against the whole subaccount, then the member's own limits
+        # the subaccount's limits against the whole subaccount, and the member's own limits
         # against what the member's own orders built (as `risk_gate_admit` checks one order)
         whole = _with_in_flight(read.exposure, in_flight)
         result, index = risk_gate_check_all(
             limits=limits_of(rows.get(None), day), exposure=whole, orders=orders
         )
         own = rows.get(member_id) if member_id is not None else None
-        if result.allowed and own is not None:
+        if own is not None:
             mine = _with_in_flight(read.member(member_id), in_flight, member_id)
-            result, index = risk_gate_check_all(
-                limits=limits_of(own, day), exposure=mine, orders=orders
+            result, index = _binding(
+                (result, index),
+                risk_gate_check_all(limits=limits_of(own, day), exposure=mine, orders=orders),
             )
         if not result.allowed:
             return result, index, [], stops
@@ -117,12 +132,16 @@ async def risk_gate_admit_all(
     subaccount: Subaccount,
     orders: Sequence[GateOrder],
     action: str = "ladder_place",
+    ip: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> list[int | None]:
     """Pass a set of orders through the gate as a whole before any is signed; return each
     one's reservation id (None for reduce-only children), in order.
 
     A refusal reserves nothing, is recorded as a breach (the first child that breaks a
-    limit) and raised as `RiskRefused` naming the limit, what is left and which child."""
+    limit) and raised as `RiskRefused` naming the limit, what is left and which child; it is
+    audited with `ip` and `context` (what the caller knows of the set) as `risk_gate_admit`
+    audits one order's."""
     if all(order.reduce_only for order in orders):
         return [None] * len(orders)
     read = await risk_exposure_current(subaccount=subaccount)
@@ -133,7 +152,13 @@ async def risk_gate_admit_all(
     if not result.allowed:
         assert index is not None
         await _breach_record(
-            actor=actor, subaccount=subaccount, order=orders[index], result=result, action=action
+            actor=actor,
+            subaccount=subaccount,
+            order=orders[index],
+            result=result,
+            action=action,
+            ip=ip,
+            context=context,
         )
         raise RiskRefused(_refusal_text(result, index, len(orders)), limit=result.limit)
     return ids

@@ -144,13 +144,25 @@ class GateResult:
     message: str = ""
     limit: str = ""
     reduces_risk: bool = False
+    room: Decimal = ZERO  # a refusal: the most notional the broken limit still lets in
 
 
 PASS = GateResult(allowed=True)
 
 
-def _refuse(limit: str, message: str) -> GateResult:
-    return GateResult(allowed=False, limit=limit, message=f"Order refused: {message}")
+def _refuse(limit: str, message: str, room: Decimal = ZERO) -> GateResult:
+    return GateResult(allowed=False, limit=limit, message=f"Order refused: {message}", room=room)
+
+
+def tightest(*results: GateResult) -> GateResult:
+    """Of the results of one order at several levels (the subaccount's limits, then the
+    member's own), the refusal of the limit that binds: the one leaving the least room (the
+    later level on a tie, the member's own); PASS when every level passed. A refusal names
+    the limit that actually stops the order, not a looser one it also breaks."""
+    refusals = [r for r in results if not r.allowed]
+    if not refusals:
+        return results[0] if results else PASS
+    return min(reversed(refusals), key=lambda r: r.room)
 
 
 def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> GateResult:
@@ -182,6 +194,7 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
             "max_order_notional",
             f"the order's notional {amount_text(order.notional)} {q} is above the order "
             f"limit of {amount_text(cap)} {q}.",
+            cap,
         )
     if limits.max_open_orders is not None and exposure.open_orders + 1 > limits.max_open_orders:
         return _refuse(
@@ -199,6 +212,7 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
             "max_position_notional_market",
             f"max {amount_text(left, left=True)} {q} more in {order.symbol} (position limit "
             f"per market {amount_text(cap)} {q}).",
+            left,
         )
     total_after = exposure.total + added
     cap = limits.max_position_notional_total
@@ -208,6 +222,7 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
             "max_position_notional_total",
             f"max {amount_text(left, left=True)} {q} more in all markets (total position limit "
             f"{amount_text(cap)} {q}).",
+            left,
         )
     cap = limits.max_leverage
     if cap is not None:
@@ -222,6 +237,7 @@ def risk_gate_check(*, limits: Limits, exposure: Exposure, order: GateOrder) -> 
                 "max_leverage",
                 f"max {amount_text(left, left=True)} {q} more before the leverage limit of "
                 f"{plain(cap)}x on {amount_text(equity)} {q} net equity.",
+                left,
             )
     return PASS
 

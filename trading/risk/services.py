@@ -51,6 +51,7 @@ from trading.risk.gate import (
     amount_text,
     headroom,
     risk_gate_check,
+    tightest,
 )
 from trading.risk.loss import alerts_push, loss_day, loss_stop_in_effect, loss_stops_apply
 from trading.risk.reservations import (
@@ -192,16 +193,17 @@ def _gate_check(
     in_flight: list[InFlight],
     order: GateOrder,
 ) -> GateResult:
-    """The subaccount's limits against the whole subaccount's exposure, then the member's own
-    limits (when the member has a row) against what the member's own orders built."""
+    """The subaccount's limits against the whole subaccount's exposure, and the member's own
+    limits (when the member has a row) against what the member's own orders built; a refusal
+    names the limit that binds (`tightest`), the member's own when it is the tighter."""
     whole = _with_in_flight(read.exposure, in_flight)
     day = read.day or loss_day()
     result = risk_gate_check(limits=limits_of(rows.get(None), day), exposure=whole, order=order)
     own = rows.get(member_id) if member_id is not None else None
-    if not result.allowed or own is None:
+    if own is None:
         return result
     mine = _with_in_flight(read.member(member_id), in_flight, member_id)
-    return risk_gate_check(limits=limits_of(own, day), exposure=mine, order=order)
+    return tightest(result, risk_gate_check(limits=limits_of(own, day), exposure=mine, order=order))
 
 
 def risk_gate_reserve_now(

@@ -98,6 +98,8 @@ async def twap_start(
         reduce_only=reduce_only,
         quote=symbol.split("_")[1] if "_" in symbol else "USDC",
         action="twap_start",
+        ip=ip,
+        context=parameters,
     )
 
     (ticket,), (client_strategy_id,) = await desk_tickets_record(

@@ -4,10 +4,12 @@ was typed; a viewer cannot use the page."""
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 
 import pytest
 
+from accounts.models import AuditEvent
 from tests.trading.pages.conftest import HX, client_for_user
 from trading.ledger.selectors import ledger_pnl
 from trading.ledger.services import ledger_sync
@@ -99,6 +101,27 @@ async def test_the_ladder_page_names_the_member_of_its_orders_after_a_send_and_a
         block = page.split(f'id="open-orders-{desk.main.pk}"')[1]
         assert block.count("data-order-id=") == 10
         assert block.count('<td class="hide-narrow" data-by>trader</td>') == 10
+
+
+async def test_a_ladder_over_both_order_limits_names_the_members_own_and_where_it_came_from(
+    desk,
+) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main, max_order_notional=Decimal("5000"))
+    await RiskLimit.objects.acreate(
+        subaccount=desk.main, member=desk.trader, max_order_notional=Decimal("100")
+    )
+    client = await client_for_user(desk.trader)
+
+    big = {**LADDER, "total_quantity": "500"}  # 50 each: 7,450.00 USDC at 149
+    page = html.unescape((await client.post(url(desk, "send/"), big, **HX)).content.decode())
+
+    assert (
+        "Order refused: the order's notional 7,450.00 USDC is above the order limit of "
+        "100.00 USDC. (order 1 of 10; nothing was sent)" in page
+    )
+    assert await open_orders(desk) == []
+    event = await AuditEvent.objects.aget(action="ladder_place", result="denied")
+    assert event.ip_address == "127.0.0.1"
 
 
 async def test_a_ladders_fills_count_for_its_member_in_pnl(desk) -> None:

@@ -12,6 +12,7 @@ from trading.risk.gate import (
     amount_text,
     headroom,
     risk_gate_check,
+    tightest,
 )
 
 PERP = "SOL_USDC_PERP"
@@ -165,3 +166,24 @@ def test_the_stricter_of_subaccount_and_member_limits_applies() -> None:
     assert both.max_order_notional == D("1000")
     assert both.allowed_markets == frozenset({PERP})
     assert Limits().stricter(member).max_order_notional == D("5000")
+
+
+def test_of_two_levels_broken_the_refusal_names_the_limit_that_binds() -> None:
+    order = buy("20000")
+    subaccount = risk_gate_check(
+        limits=Limits(max_order_notional=D("1173252.50"), max_position_notional_market=D("15000")),
+        exposure=Exposure(),
+        order=order,
+    )
+    member = risk_gate_check(
+        limits=Limits(max_order_notional=D("10000")), exposure=Exposure(), order=order
+    )
+    looser = risk_gate_check(
+        limits=Limits(max_order_notional=D("19000")), exposure=Exposure(), order=order
+    )
+
+    assert tightest(subaccount, member).message.endswith("order limit of 10,000.00 USDC.")
+    assert tightest(subaccount, looser).limit == "max_position_notional_market"
+    assert tightest(member, subaccount) == member
+    passed = risk_gate_check(limits=Limits(), exposure=Exposure(), order=order)
+    assert tightest(subaccount, passed) == subaccount and tightest(passed, passed).allowed

@@ -5,10 +5,12 @@ refused where typed; a viewer cannot use the page."""
 from __future__ import annotations
 
 import html
+from decimal import Decimal as D
 
 import httpx
 import pytest
 
+from accounts.models import AuditEvent
 from tests.trading.pages.conftest import HX, client_for_user
 from trading.models import RiskLimit
 
@@ -160,3 +162,25 @@ async def test_a_slippage_tolerance_beyond_the_price_band_is_refused_where_typed
         "slice's price less than 0.75x the mark price (its price band)." in refused_sell
     )
     assert await running(desk) == []
+
+
+async def test_a_twap_over_both_order_limits_names_the_members_own_and_where_it_came_from(
+    desk,
+) -> None:
+    await RiskLimit.objects.acreate(subaccount=desk.main, max_order_notional=D("1173252.50"))
+    await RiskLimit.objects.acreate(
+        subaccount=desk.main, member=desk.trader, max_order_notional=D("10000")
+    )
+    await offer(desk)
+    client = await client_for_user(desk.trader)
+
+    huge = {**TWAP, "quantity": "99999999999"}
+    page = html.unescape((await client.post(url(desk, "start/"), huge, **HX)).content.decode())
+
+    assert (
+        "Order refused: the order's notional 14,999,999,999,850.00 USDC is above the order "
+        "limit of 10,000.00 USDC." in page
+    )
+    assert await running(desk) == []
+    event = await AuditEvent.objects.aget(action="twap_start", result="denied")
+    assert event.ip_address == "127.0.0.1"
