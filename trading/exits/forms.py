@@ -11,6 +11,11 @@ from accounts.fields import StrictDecimalField
 from accounts.forms import form_problems
 
 SYMBOL_PATTERN = r"^[A-Z0-9]{1,20}_[A-Z0-9]{1,20}(_PERP)?$"
+# The exchange's order ids are whole numbers (a u64 sent as a string): anything else names no
+# order, and is refused here instead of being sent to be refused there.
+ORDER_ID_PATTERN = r"^[0-9]{1,20}$"
+MOVE_WHICH = "Say which exit to move: its order id is a whole number."
+REMOVE_WHICH = "Say which exit to remove: its order id is a whole number."
 
 
 class ExitForm(forms.Form):
@@ -22,12 +27,11 @@ class ExitForm(forms.Form):
     trigger_price = StrictDecimalField(label="Trigger price", above_zero=True)
     percent = StrictDecimalField(label="Share of the position (%)", required=False)
     limit_price = StrictDecimalField(label="Limit price", required=False, above_zero=True)
-    order_id = forms.RegexField(
-        regex=r"^[0-9A-Za-z_-]{1,64}$", required=False, widget=forms.HiddenInput
-    )
+    order_id = forms.RegexField(regex=ORDER_ID_PATTERN, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["order_id"].error_messages["invalid"] = MOVE_WHICH
         self.fields["symbol"].error_messages["invalid"] = "Say which market's position."
         self.fields["symbol"].error_messages["required"] = "Say which market's position."
 

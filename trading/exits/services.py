@@ -27,7 +27,9 @@ from trading.backpack.errors import InvalidOrderError, OrderNotFoundError
 from trading.desk_tickets import desk_tickets_finish, desk_tickets_record
 from trading.exchange import client_for
 from trading.failures import failure_reason
+from trading.formatting import plain, price
 from trading.risk.services import risk_gate_admit
+from trading.selectors.markets import market_get
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,49 @@ EXIT_CORRECTIONS = {
     "triggerQuantity": "Correct the share of the position in the exit form.",
 }
 EXIT_CORRECTION = "Correct the exit form's trigger price, share and limit price."
+
+
+MARK_MULTIPLE = Decimal(10)
+NEARER = "Type a price nearer the market."
+
+
+async def _prices_check(
+    client: Any,
+    symbol: str,
+    trigger_price: Decimal,
+    limit_price: Decimal | None,
+    mark: Decimal | None = None,
+) -> None:
+    """Refuse (`ExitError`, in the words of the field it names) a trigger or limit price
+    outside the market's price filter (``minPrice`` / ``maxPrice`` of its definition) or more
+    than `MARK_MULTIPLE` times away from the mark price (a tenth of it below): an exit there
+    would never trigger, or the exchange would refuse its order when it does. Nothing is sent.
+    ``mark``: the position's mark price when the caller has it; read otherwise."""
+    market = await market_get(symbol)
+    if mark is None:
+        marks = [m.mark_price for m in await client.mark_prices(symbol) if m.symbol == symbol]
+        mark = marks[0] if marks else None
+    prices = (
+        ("Trigger price", trigger_price, "an exit there would never trigger"),
+        ("Limit price", limit_price, "the exchange would refuse it"),
+    )
+    for label, value, why in prices:
+        if value is None:
+            continue
+        typed = plain(value)
+        if market.max_price is not None and value > market.max_price:
+            most = price(market.max_price, market)
+            raise ExitError(f"{label}: {typed} is above the highest price of {symbol}, {most}.")
+        if value < market.min_price:
+            least = price(market.min_price, market)
+            raise ExitError(f"{label}: {typed} is below the lowest price of {symbol}, {least}.")
+        if not mark or mark <= 0:
+            continue
+        shown = f"the mark price {price(mark, market)} of {symbol}: {why}. {NEARER}"
+        if value > mark * MARK_MULTIPLE:
+            raise ExitError(f"{label}: {typed} is more than {MARK_MULTIPLE} times {shown}")
+        if value * MARK_MULTIPLE < mark:
+            raise ExitError(f"{label}: {typed} is less than a tenth of {shown}")
 
 
 def _exit_correction(error: BackpackError) -> None:
@@ -92,6 +137,7 @@ async def position_exit_set(
             raise ExitError(f"There is no open position in {symbol} to protect.")
         exit_side = Side.ASK if size > 0 else Side.BID
         parameters["side"] = exit_side.value
+        await _prices_check(client, symbol, trigger_price, limit_price, positions[0].mark_price)
         await risk_gate_admit(  # an exit only reduces risk: it passes, nothing reserved
             actor=actor,
             subaccount=subaccount,
@@ -157,7 +203,9 @@ async def position_exit_move(
 ) -> Order:
     """Move an exit to ``trigger_price``: cancel it, then set the same exit there (its
     percent unless another is given; its trigger reference; a limit exit stays one, its limit
-    moved as far as its trigger unless another limit is given)."""
+    moved as far as its trigger unless another limit is given). A new price far off the
+    market is refused before the exit is removed."""
+    await _prices_check(client_for(subaccount), symbol, trigger_price, limit_price)
     old = await position_exit_remove(
         actor=actor, subaccount=subaccount, symbol=symbol, order_id=order_id, ip=ip
     )

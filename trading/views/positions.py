@@ -15,7 +15,7 @@ from accounts.decorators import signed_in
 from accounts.errors import ServiceError
 from trading import selectors
 from trading.backpack import Order
-from trading.exits.forms import ExitForm
+from trading.exits.forms import ORDER_ID_PATTERN, REMOVE_WHICH, ExitForm
 from trading.exits.services import position_exit_move, position_exit_remove, position_exit_set
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.live_regions import Region, positions_region
@@ -28,7 +28,7 @@ from trading.views.common import (
 )
 from trading.views.market import SYMBOL
 
-ORDER_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+ORDER_ID = re.compile(ORDER_ID_PATTERN)
 
 
 def _block_region(block: selectors.AccountBlock, *, oob: bool) -> Region:
@@ -166,7 +166,7 @@ async def exit_remove(request: HttpRequest, subaccount_id: int) -> HttpResponse:
     symbol = (request.POST.get("symbol") or "").strip().upper()
     order_id = (request.POST.get("order_id") or "").strip()
     if not SYMBOL.match(symbol) or not ORDER_ID.match(order_id):
-        return refused(request, "Say which exit to remove.", status=400)
+        return refused(request, REMOVE_WHICH, status=400)
     try:
         await position_exit_remove(
             actor=request.user,

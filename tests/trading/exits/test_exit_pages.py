@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 
@@ -13,6 +14,7 @@ from accounts.models import AuditEvent
 from tests.trading.exits.test_exits_on_the_sandbox import exit_at, position
 from tests.trading.pages.conftest import HX, client_for_user
 from tests.trading.pages.test_positions import open_long
+from trading.exchange import exchange_session
 from trading.exits.selectors import position_exits
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
@@ -140,3 +142,61 @@ async def test_a_price_off_the_tick_says_what_to_correct_in_the_exit_form(desk) 
     )
     assert "order ticket" not in html
     assert await position_exits(subaccount=desk.main) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        (
+            {"trigger_price": "99999999999999999"},
+            "Trigger price: 99999999999999999 is more than 10 times the mark price 150.00 of "
+            "SOL_USDC_PERP: an exit there would never trigger. Type a price nearer the market.",
+        ),
+        (
+            {"trigger_price": "14"},
+            "Trigger price: 14 is less than a tenth of the mark price 150.00 of "
+            "SOL_USDC_PERP: an exit there would never trigger. Type a price nearer the market.",
+        ),
+        (
+            {"trigger_price": "165", "limit_price": "99999999"},
+            "Limit price: 99999999 is more than 10 times the mark price 150.00 of "
+            "SOL_USDC_PERP: the exchange would refuse it. Type a price nearer the market.",
+        ),
+    ],
+)
+async def test_a_price_far_off_the_market_is_refused_beside_its_field(desk, typed, words) -> None:
+    await open_long(desk)
+    client = await client_for_user(desk.trader)
+
+    answer = await client.post(exit_url(desk), {"symbol": PERP, **typed}, **HX)
+
+    assert words in unescape(answer.content.decode())
+    assert await position_exits(subaccount=desk.main) == []
+
+
+async def test_moving_an_exit_far_off_the_market_keeps_it_where_it_was(desk) -> None:
+    await open_long(desk)
+    stop = await exit_at(desk, "140")
+    client = await client_for_user(desk.trader)
+
+    moved = {"symbol": PERP, "trigger_price": "99999999999999999", "order_id": stop.id}
+    answer = await client.post(exit_url(desk), moved, **HX)
+
+    assert "Trigger price: 99999999999999999 is more than 10 times" in answer.content.decode()
+    assert [o.id for o in await position_exits(subaccount=desk.main)] == [stop.id]
+    assert not await AuditEvent.objects.filter(action="position_exit_remove").aexists()
+
+
+@pytest.mark.parametrize("what", ["remove/", ""])
+async def test_an_order_id_that_is_not_a_number_is_refused_before_the_exchange(desk, what) -> None:
+    await open_long(desk)
+    stop = await exit_at(desk, "140")
+    client = await client_for_user(desk.trader)
+    sent = len(exchange_session().metrics.recent)
+
+    typed = {"symbol": PERP, "order_id": "zzz", "trigger_price": "141"}
+    answer = await client.post(exit_url(desk, what), typed, **HX)
+
+    assert "its order id is a whole number" in answer.content.decode()
+    assert list(exchange_session().metrics.recent)[sent:] == []
+    assert [o.id for o in await position_exits(subaccount=desk.main)] == [stop.id]

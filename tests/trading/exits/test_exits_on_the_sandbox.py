@@ -128,7 +128,7 @@ async def test_a_move_the_exchange_refuses_leaves_the_exit_where_it_was(desk) ->
             symbol=PERP,
             order_id=stop_loss.id,
             trigger_price=D("145"),
-            limit_price=D("1"),
+            limit_price=D("100"),  # below 0.75x the mark, above a tenth
         )
 
     (only,) = await position_exits(subaccount=desk.main)
