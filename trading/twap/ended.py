@@ -17,6 +17,7 @@ from datetime import timedelta
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.models import AuditEvent, Subaccount
 from trading.backpack import SlippageToleranceType, Strategy, StrategyStatus
 from trading.exchange import client_for
@@ -104,23 +105,59 @@ def twap_end_text(strategy: Strategy) -> str:
 
 
 @sync_to_async
-def _started_lately(subaccount: Subaccount, symbol: str) -> list[str]:
-    """The strategy ids of the TWAPs started on ``symbol`` lately, newest first."""
-    events = AuditEvent.objects.filter(
-        action="twap_start",
-        subaccount=subaccount,
-        result=AuditEvent.Result.OK,
-        created_at__gte=timezone.now() - ENDED_WINDOW,
-    ).order_by("-pk")[:200]
-    ids = []
+def _started_lately(subaccount: Subaccount, symbol: str) -> dict[str, AuditEvent]:
+    """The start records of the TWAPs started on ``symbol`` lately by strategy id, newest
+    first."""
+    events = (
+        AuditEvent.objects.filter(
+            action="twap_start",
+            subaccount=subaccount,
+            result=AuditEvent.Result.OK,
+            created_at__gte=timezone.now() - ENDED_WINDOW,
+        )
+        .select_related("actor")
+        .order_by("-pk")[:200]
+    )
+    started = {}
     for event in events:
         strategy_id = event.parameters.get("strategyId")
         if strategy_id and event.parameters.get("symbol") == symbol:
-            ids.append(str(strategy_id))
-    return ids
+            started.setdefault(str(strategy_id), event)
+    return started
 
 
-async def _read_history(subaccount: Subaccount, symbol: str) -> None:
+@sync_to_async
+def _audit_ends(subaccount: Subaccount, ends: list[tuple[AuditEvent, Strategy]]) -> None:
+    """One ``twap_end`` record per TWAP the exchange ended (completed, stopped, or cancelled
+    elsewhere than here), in the name of the member who started it: the trail says how each
+    TWAP ended, not only that it started. Recorded once, whichever process learns it first."""
+    for start, strategy in ends:
+        # a cancel from the desk is audited already (twap_cancel), maybe by another process
+        actions = ["twap_end", "twap_cancel"]
+        seen = AuditEvent.objects.filter(
+            action__in=actions, subaccount=subaccount, parameters__strategyId=strategy.id
+        )
+        if seen.exists():
+            continue
+        audit_record(
+            actor=start.actor,
+            action="twap_end",
+            subaccount=subaccount,
+            parameters={
+                "symbol": strategy.symbol,
+                "strategyId": strategy.id,
+                "status": strategy.status.value,
+                "cancelReason": strategy.cancel_reason or "",
+                "executedQuantity": strategy.executed_quantity,
+            },
+            result=AuditEvent.Result.FAILED
+            if strategy.status == StrategyStatus.TERMINATED
+            else AuditEvent.Result.OK,
+            detail=twap_end_text(strategy),
+        )
+
+
+async def _read_history(subaccount: Subaccount, symbol: str, started: dict[str, AuditEvent]):
     async def load() -> list[Strategy]:
         return await client_for(subaccount).strategy_history(symbol=symbol, limit=HISTORY_LIMIT)
 
@@ -128,17 +165,27 @@ async def _read_history(subaccount: Subaccount, symbol: str) -> None:
         past = await cached(("twap-history", subaccount.pk, symbol), HISTORY_READ_S, load)
     except EXCHANGE_ERRORS:
         return  # the running list says what the exchange answered; the next poll tries again
+    ends = []
     for strategy in past:
+        if strategy.id in started and cache_peek(_key(strategy.id)) is None:
+            ends.append((started[strategy.id], strategy))
         twap_ended_remember(strategy)
+    if ends:
+        await _audit_ends(subaccount, ends)
 
 
 async def twaps_ended(
     *, subaccount: Subaccount, symbol: str, running: Collection[str]
 ) -> list[EndedTwap]:
     """The TWAPs started on ``symbol`` lately that ended (``running``: the ids the exchange
-    says run now), newest first, at most `ENDED_SHOWN`."""
-    started = [s for s in await _started_lately(subaccount, symbol) if s not in running]
+    says run now), newest first, at most `ENDED_SHOWN`; one learnt from the exchange's
+    history is audited once (``twap_end``)."""
+    started = {
+        s: event
+        for s, event in (await _started_lately(subaccount, symbol)).items()
+        if s not in running
+    }
     if any(cache_peek(_key(s)) is None for s in started):
-        await _read_history(subaccount, symbol)
+        await _read_history(subaccount, symbol, started)
     known = (cache_peek(_key(s)) for s in started)
     return [EndedTwap(strategy) for strategy in known if strategy is not None][:ENDED_SHOWN]

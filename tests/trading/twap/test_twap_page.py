@@ -13,6 +13,7 @@ import pytest
 from accounts.models import AuditEvent
 from tests.trading.pages.conftest import HX, client_for_user
 from trading.models import RiskLimit
+from trading.selectors.cache import cache_clear
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("closes_session")]
 
@@ -123,6 +124,15 @@ async def test_a_twap_the_exchange_stops_stays_on_the_page_with_its_reason(desk)
         "price was outside the price band the market allows. Start it again with a smaller "
         "slippage tolerance. Executed 0 of 2." in listed
     )
+    cache_clear()  # as another process would, it reads the exchange's history again
+    await client.get(url(desk, "running/"), **HX)  # and the end is still audited once
+    (end,) = [e async for e in AuditEvent.objects.filter(action="twap_end")]
+    assert (end.result, end.actor_name, end.parameters["strategyId"]) == (
+        "failed",
+        "trader",
+        strategy.id,
+    )
+    assert end.detail.startswith("Stopped by the exchange: price out of bounds (slippage")
 
 
 async def test_a_twap_cancelled_here_is_listed_as_ended(desk) -> None:
