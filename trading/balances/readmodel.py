@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from trading.balances.sparkline import Sparkline
 from trading.balances.valuation import ZERO, AssetRow, AssetTotal, PriceQuote, rows_value
-from trading.formatting import plain
+from trading.formatting import fixed, plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,12 @@ class ThresholdBreach:
 
     @property
     def balance_text(self) -> str:
-        return plain(self.balance)
+        """As the balances page shows it: the asset's places, grouped ("1,051,214.45")."""
+        return fixed(self.balance, self.places, grouped=True)
 
     @property
     def minimum_text(self) -> str:
-        return plain(self.minimum)
+        return fixed(self.minimum, self.places, grouped=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,6 @@ from django.db.models import Max, Sum
 from django.utils.translation import ngettext
 
 from accounts.models import Subaccount
-from trading.formatting import plain
 from trading.monitoring import webhooks
 
 
@@ -181,7 +180,8 @@ def low_balance_report(
 ) -> list[AlertChange]:
     """Open an alert per balance under its threshold; clear those of `subaccount_id` no longer
     under it. `breaches` are the balances helper's `ThresholdBreach` entries (asset, balance,
-    minimum, subaccount_name) of that subaccount."""
+    minimum, subaccount_name; balance_text and minimum_text as the balances page shows them)
+    of that subaccount."""
     from trading.models import Alert
 
     changes: list[AlertChange] = []
@@ -190,8 +190,8 @@ def low_balance_report(
         key = f"low_balance:{subaccount_id}:{breach.asset}"
         current.add(key)
         message = (
-            f"{breach.subaccount_name}: {breach.asset} balance {plain(breach.balance)} is "
-            f"under its threshold {plain(breach.minimum)}."
+            f"{breach.subaccount_name}: {breach.asset} balance {breach.balance_text} is "
+            f"under its threshold {breach.minimum_text}."
         )
         changes += _open(key, "low_balance", subaccount_id, message, now)
     prefix = f"low_balance:{subaccount_id}:"

@@ -203,7 +203,9 @@ async def test_an_alert_pushes_the_bell_of_the_subaccount_members_only(
 def test_a_low_balance_alerts_once_and_clears_when_topped_up(desk):
     from trading.balances.readmodel import ThresholdBreach
 
-    breach = ThresholdBreach(desk.pk, "Desk A", "USDC", Decimal("40.5"), Decimal("100"))
+    breach = ThresholdBreach(
+        desk.pk, "Desk A", "USDC", Decimal("1051214.4514964"), Decimal("2000000"), places=2
+    )
     now = timezone.now()
 
     opened = low_balance_report(subaccount_id=desk.pk, breaches=[breach], now=now)
@@ -215,7 +217,10 @@ def test_a_low_balance_alerts_once_and_clears_when_topped_up(desk):
     assert again == [] and nothing == []
     assert [change.event for change in cleared] == ["cleared"]
     alert = Alert.objects.get(kind="low_balance")
-    assert alert.message == "Desk A: USDC balance 40.5 is under its threshold 100."
+    # as the balances page shows it: "1,051,214.45 < 2,000,000.00"
+    assert alert.message == (
+        "Desk A: USDC balance 1,051,214.45 is under its threshold 2,000,000.00."
+    )
 
 
 async def test_the_bell_reaches_a_members_open_page_through_the_account_socket(
@@ -275,7 +280,7 @@ async def test_the_agent_reads_watched_balances_and_alerts_below_the_threshold(
         await close_session()
 
     assert [a.message for a in opened] == [
-        "Desk A: USDC balance 1000000 is under its threshold 2000000."
+        "Desk A: USDC balance 1,000,000.00 is under its threshold 2,000,000.00."
     ]
     alert = await Alert.objects.aget(kind="low_balance")
     assert alert.cleared_at is not None

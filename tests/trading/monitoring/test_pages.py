@@ -117,7 +117,9 @@ def test_the_bell_counts_unread_alerts_until_the_member_has_seen_them(desk):
 
     low_balance_report(
         subaccount_id=desk.pk,
-        breaches=[ThresholdBreach(desk.pk, desk.name, "USDC", Decimal("5"), Decimal("100"))],
+        breaches=[
+            ThresholdBreach(desk.pk, desk.name, "USDC", Decimal("5"), Decimal("1000"), places=2)
+        ],
         now=timezone.now(),
     )
     client, other = Client(), Client()
@@ -129,7 +131,10 @@ def test_the_bell_counts_unread_alerts_until_the_member_has_seen_them(desk):
     after = client.get("/trading/alerts/bell/").content.decode()
     outsider_bell = other.get("/trading/alerts/bell/").content.decode()
 
-    assert 'data-unread="1"' in before and "USDC balance 5 is under its threshold 100" in before
+    assert (
+        'data-unread="1"' in before
+        and "USDC balance 5.00 is under its threshold 1,000.00" in before
+    )
     assert 'data-unread="0"' in seen and 'data-unread="0"' in after
     assert 'data-unread="0"' in outsider_bell and "USDC balance" not in outsider_bell
 
