@@ -14,21 +14,54 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Subaccount
-from trading.backpack import Side, Strategy
+from trading.backpack import Market, Side, Strategy
 from trading.exchange import client_for
 from trading.failures import EXCHANGE_ERRORS, failure_text
+from trading.formatting import plain, price, quantity
 from trading.selectors.access import SubaccountAccess, subaccount_access_async
 from trading.selectors.cache import cache_forget, cached
+from trading.selectors.markets import markets_known
 
 TEAM_TWAPS_CACHE_S = 2.0
 
 
 @dataclass(frozen=True)
 class TwapRow:
-    """One TWAP: the exchange's strategy and the arrival price the desk started it at."""
+    """One TWAP: the exchange's strategy and the arrival price the desk started it at, and
+    the market's rules for its figures (prices on the tick, sizes on the step; None: unknown,
+    shown plain)."""
 
     strategy: Strategy
     arrival_price: Decimal | None
+    market: Market | None = None
+
+    def _price(self, value: Decimal | None) -> str:
+        return plain(value) if self.market is None else price(value, self.market)
+
+    def _quantity(self, value: Decimal | None) -> str:
+        return plain(value) if self.market is None else quantity(value, self.market)
+
+    @property
+    def quantity_text(self) -> str:
+        return self._quantity(self.strategy.quantity)
+
+    @property
+    def executed_text(self) -> str:
+        return self._quantity(self.strategy.executed_quantity)
+
+    @property
+    def remaining_text(self) -> str:
+        return self._quantity(self.strategy.remaining_quantity)
+
+    @property
+    def average_text(self) -> str:
+        """The average fill price on the tick ("3,766.00" is never "3,766.0000"); the dash
+        before the first fill."""
+        return self._price(self.strategy.average_price)
+
+    @property
+    def arrival_text(self) -> str:
+        return self._price(self.arrival_price)
 
     @property
     def interval_s(self) -> Decimal:
@@ -74,7 +107,11 @@ async def twaps_running(*, subaccount: Subaccount, symbol: str | None = None) ->
     """The subaccount's running strategies (standard rate budget: fine to poll)."""
     strategies = await client_for(subaccount).open_strategies(symbol=symbol)
     arrivals = await _arrival_prices(subaccount) if strategies else {}
-    return [TwapRow(strategy=s, arrival_price=arrivals.get(s.id)) for s in strategies]
+    markets = await markets_known() if strategies else {}
+    return [
+        TwapRow(strategy=s, arrival_price=arrivals.get(s.id), market=markets.get(s.symbol))
+        for s in strategies
+    ]
 
 
 def _recent_key(subaccount: Subaccount) -> tuple[str, int]:

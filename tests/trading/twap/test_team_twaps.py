@@ -34,8 +34,9 @@ async def test_every_member_sees_the_progress_and_only_traders_cancel(desk) -> N
 
     for html in (seen_by_viewer, seen_by_trader):
         assert f'data-strategy="{strategy.id}"' in html
-        assert "SOL_USDC</a> Buy 2 · a slice every 300 s over 600 s" in html
-        assert 'value="50"' in html and "executed 1, remaining 1" in html
+        assert "SOL_USDC</a> Buy 2.00 · a slice every 300 s over 600 s" in html
+        assert 'value="50"' in html and "executed 1.00, remaining 1.00" in html
+        assert "avg 150.00 against arrival 150.00 (0.0 bps)" in html
     assert "twap-cancel" in seen_by_trader
     assert "twap-cancel" not in seen_by_viewer
 

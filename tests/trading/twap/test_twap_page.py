@@ -54,12 +54,13 @@ async def test_start_watch_the_progress_and_cancel(desk) -> None:
     started = (await client.post(url(desk, "start/"), TWAP, **HX)).content.decode()
     (strategy,) = await running(desk)
     assert f"TWAP started: 2 SOL_USDC, id {strategy.id}." in started
-    assert 'value="0"' in started and "executed 0, remaining 2" in started
+    assert 'value="0"' in started and "executed 0.00, remaining 2.00" in started
 
     await step(desk)
     listed = (await client.get(url(desk, "running/"), **HX)).content.decode()
-    assert 'value="50"' in listed and "executed 1, remaining 1" in listed
-    assert "avg 150.0000 against arrival 150 (0.0 bps)" in listed
+    assert 'value="50"' in listed and "executed 1.00, remaining 1.00" in listed
+    # prices on the market's tick (0.01), sizes on its step (0.01)
+    assert "avg 150.00 against arrival 150.00 (0.0 bps)" in listed
 
     data = {"strategy_id": strategy.id}
     cancelled = (await client.post(url(desk, "cancel/"), data, **HX)).content.decode()
