@@ -17,9 +17,8 @@ from typing import Any
 
 from trading.backpack import Market, OrderType, Side, TriggerBy
 from trading.backpack.rules import floor_to, plain, round_price, round_quantity, validate_order
-from trading.formatting import fixed, price_places, usdc
+from trading.formatting import fixed, price_places, quantity_places, usdc
 from trading.formatting import plain as plain_text
-from trading.formatting import quantity as quantity_text
 
 FAT_FINGER_FRACTION = Decimal("0.05")
 HUNDRED = Decimal("100")
@@ -570,7 +569,10 @@ def ticket_available(
     shortcuts = size_shortcuts(
         market, side=side, is_market=is_market, available=amount, price=price
     )
-    shown = quantity_text(amount, market) if asset == market.base_symbol else usdc(amount)
+    if asset == market.base_symbol:  # a holding: grouped as balances are, never shown above it
+        shown = fixed(amount, quantity_places(market), grouped=True, down=True)
+    else:
+        shown = usdc(amount)
     text = f"{shown} {asset}"
     if market.is_perp:
         text += " (collateral, at 1x)"

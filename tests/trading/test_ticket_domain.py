@@ -188,3 +188,20 @@ def test_a_perpetual_spends_collateral_at_one_times_leverage() -> None:
     assert available.text == "1,000.00 USDC (collateral, at 1x)"
     assert [s.value for s in available.shortcuts] == ["2.5", "5", "7.5", "10"]
     assert ticket_available(typed(), SOL_PERP, prices=BOOK, amount=None, asset="USDC") is None
+
+
+def test_the_base_available_is_grouped_as_the_quote_is() -> None:
+    sell = ticket_available(
+        typed(side="Ask", price=D("150.00")),
+        SOL_USDC,
+        prices=BOOK,
+        amount=D("5000.009"),
+        asset="SOL",
+    )
+    buy = ticket_available(
+        typed(price=D("150.00")), SOL_USDC, prices=BOOK, amount=D("4693010"), asset="USDC"
+    )
+
+    # on the step's decimals, grouped, and never above what is there (the 100 % button: 5000)
+    assert sell.text == "5,000.00 SOL"
+    assert buy.text == "4,693,010.00 USDC"
