@@ -22,6 +22,7 @@ from trading.formatting import (
     DASH,
     USDC_PLACES,
     fixed,
+    percent,
     plain,
     price,
     price_places,
@@ -122,7 +123,7 @@ def _order_size(order: Order, market: Market | None) -> str:
     if order.trigger_quantity is not None:
         return quantity_text(order.trigger_quantity, market)
     if order.trigger_percent is not None:
-        return f"{plain(order.trigger_percent)}% of position"
+        return f"{share_text(order.trigger_percent)} of position"
     return DASH
 
 
@@ -217,6 +218,26 @@ def position_row(
     }
 
 
+def share_text(trigger_percent: Decimal | None) -> str:
+    """The share of the position an exit closes, a percent as the exchange holds it
+    (``triggerQuantity`` "33.333333333%"), to the rule's two places: "33.33%"."""
+    return percent(trigger_percent / 100 if trigger_percent is not None else None, signed=False)
+
+
+def exit_words(order: Order, market: Market | None) -> str:
+    """An exit as its answer states it: "at 165.00 for 50.00% of the position, closing at
+    164.00" (prices on the market's tick)."""
+    share = (
+        f" for {share_text(order.trigger_percent)} of the position" if order.trigger_percent else ""
+    )
+    closing = (
+        f", closing at {price_text(order.price, market)}"
+        if order.price is not None
+        else ", closing at market"
+    )
+    return f"at {price_text(order.trigger_price, market)}{share}{closing}"
+
+
 def exit_rows(
     position: Position, orders: Sequence[Order], market: Market | None = None
 ) -> list[dict[str, Any]]:
@@ -245,7 +266,7 @@ def exit_rows(
                 "label": "Take profit" if take_profit else "Stop loss",
                 "trigger": price_text(order.trigger_price, market),
                 "trigger_plain": plain(order.trigger_price),
-                "percent": plain(order.trigger_percent) if order.trigger_percent else "",
+                "percent": share_text(order.trigger_percent) if order.trigger_percent else "",
                 "quantity": quantity_text(order.trigger_quantity, market)
                 if order.trigger_quantity and not order.trigger_percent
                 else "",

@@ -14,11 +14,11 @@ from django_htmx.http import trigger_client_event
 from accounts.decorators import signed_in
 from accounts.errors import ServiceError
 from trading import selectors
-from trading.backpack import Order
 from trading.exits.forms import ORDER_ID_PATTERN, REMOVE_WHICH, ExitForm
 from trading.exits.services import position_exit_move, position_exit_remove, position_exit_set
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.live_regions import Region, positions_region
+from trading.rows import exit_words
 from trading.services import TradingError, order_summary, position_close
 from trading.views.common import (
     access_for,
@@ -102,12 +102,6 @@ async def _answer(
     return await render_async(request, "trading/partials/regions.html", context)
 
 
-def _exit_words(order: Order) -> str:
-    share = f" for {order.trigger_percent}% of the position" if order.trigger_percent else ""
-    at = f", closing at {order.price}" if order.price is not None else ", closing at market"
-    return f"at {order.trigger_price}{share}{at}"
-
-
 _SET_FIELDS = ("trigger", "percent", "limit")  # the ids of the set form's inputs
 
 
@@ -136,10 +130,13 @@ async def exit_set(request: HttpRequest, subaccount_id: int) -> HttpResponse:
             order = await position_exit_move(
                 order_id=data["order_id"], percent=data["percent"], **common
             )
-            text = f"Exit moved: {_exit_words(order)}."
+            market = (await selectors.markets_known()).get(order.symbol)
+            text = f"Exit moved: {exit_words(order, market)}."
         else:
             order = await position_exit_set(percent=data["percent"] or Decimal(100), **common)
-            answer = await _answer(request, access, f"Exit set: {_exit_words(order)}.", "ok")
+            market = (await selectors.markets_known()).get(order.symbol)
+            words = f"Exit set: {exit_words(order, market)}."
+            answer = await _answer(request, access, words, "ok")
             # The card's set form empties: what was typed in it is now the exit's.
             form_ids = [f"exit-{name}-{subaccount.pk}-{data['symbol']}" for name in _SET_FIELDS]
             return trigger_client_event(answer, "deskFormDone", {"inputs": form_ids})

@@ -29,7 +29,7 @@ def exit_url(desk, what: str = "") -> str:
 
 async def test_the_card_lists_exits_and_only_traders_get_the_controls(desk) -> None:
     await open_long(desk)
-    stop = await exit_at(desk, "140", percent=D(50))
+    stop = await exit_at(desk, "140", percent=D("33.333333333"))
     trader = await client_for_user(desk.trader)
     viewer = await client_for_user(desk.viewer)
 
@@ -40,7 +40,8 @@ async def test_the_card_lists_exits_and_only_traders_get_the_controls(desk) -> N
         row = re.search(rf'data-exit-id="{stop.id}" data-kind="(\w+)"', html)
         assert row is not None and row.group(1) == "stop_loss"
         assert "Stop loss</span> at" in html
-        assert "for 50%" in html
+        assert "for 33.33%" in html  # a percentage to 2 places, the trigger on the tick
+        assert '<span class="exit-trigger" data-num="price:SOL_USDC_PERP">140.00</span>' in html
     assert 'class="exit-set' in trader_html and "exit-remove" in trader_html
     assert 'class="exit-set' not in viewer_html and "exit-remove" not in viewer_html
 
@@ -55,14 +56,14 @@ async def test_set_move_and_remove_through_the_card(desk) -> None:
         **HX,
     )
     html = answer.content.decode()
-    assert "Exit set: at 165 for 50% of the position, closing at 164." in html
+    assert "Exit set: at 165.00 for 50.00% of the position, closing at 164.00." in html
     (take_profit,) = await position_exits(subaccount=desk.main)
     assert f'data-exit-id="{take_profit.id}" data-kind="take_profit"' in html
 
     answer = await client.post(
         exit_url(desk), {"symbol": PERP, "trigger_price": "162", "order_id": take_profit.id}, **HX
     )
-    assert "Exit moved: at 162 for 50% of the position, closing at 161." in (
+    assert "Exit moved: at 162.00 for 50.00% of the position, closing at 161.00." in (
         answer.content.decode()
     )
     (moved,) = await position_exits(subaccount=desk.main)

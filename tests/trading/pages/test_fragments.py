@@ -192,13 +192,16 @@ def test_order_rows_show_price_and_quantities_by_the_market() -> None:
 def test_a_position_exit_row_says_its_share_of_the_position_and_its_trigger() -> None:
     order = Order.from_wire(
         {"id": "8", "symbol": "SOL_USDC", "side": "Ask", "orderType": "Market",
-         "triggerPrice": "140", "triggerQuantity": "50%", "executedQuantity": "0",
+         "triggerPrice": "140", "triggerQuantity": "33.333333333%", "executedQuantity": "0",
          "status": "TriggerPending", "timeInForce": "IOC", "reduceOnly": True}
     )  # fmt: skip
 
     row = fragments.order_row(order, MARKET)
 
-    assert (row["kind"], row["quantity"]) == ("Stop market IOC, trigger 140.00", "50% of position")
+    assert (row["kind"], row["quantity"]) == (
+        "Stop market IOC, trigger 140.00",
+        "33.33% of position",
+    )
 
 
 def test_an_account_event_frame_that_does_not_read_gives_a_row_saying_so() -> None:
