@@ -3,6 +3,7 @@
     price(value, market)     the market's tick decimals                 "150.10"
     quantity(value, market)  the market's step decimals                 "0.50"
     usdc(value)              thousands separators, two decimals         "12,345.60"
+                             (`signed`: a gain or a loss, "+12,345.60")
     percent(fraction)        a ratio as a percentage (margin included)  "+1.23%", "4.50%"
     plain(value)             a stored setting or a typed amount, never
                              a trailing zero nor an exponent            "1000", "0.5"
@@ -133,9 +134,14 @@ def quantity(value: Decimal | None, market: HasSteps, *, empty: str = DASH) -> s
     return fixed(value, quantity_places(market), empty=empty)
 
 
-def usdc(value: Decimal | None, *, empty: str = DASH) -> str:
-    """A value in USDC: thousands separators and two decimals ("12,345.60")."""
-    return fixed(value, USDC_PLACES, grouped=True, empty=empty)
+def usdc(value: Decimal | None, *, signed: bool = False, empty: str = DASH) -> str:
+    """A value in USDC: thousands separators and two decimals ("12,345.60"); `signed` for a
+    gain or a loss, which says its sign as its percentage does ("+12,345.60", "-3.10")."""
+    text = fixed(value, USDC_PLACES, grouped=True, empty=empty)
+    number = as_decimal(value)
+    if signed and number is not None and number > 0 and text != "0.00":
+        return f"+{text}"
+    return text
 
 
 def percent(

@@ -86,6 +86,25 @@ async def test_a_fill_shows_in_todays_pnl_positions_and_exposure(desk) -> None:
     assert '<tr data-asset="SOL">' in html
 
 
+async def test_a_gain_today_is_signed_as_its_change_is(desk) -> None:
+    async with desk.session() as session:  # Main desk buys 2 and sells them 5 higher
+        maker, taker = desk.raw_client(session, 2), desk.raw_client(session, 0)
+        await maker.place_order(PERP, "Ask", "Limit", price=Decimal("150"), quantity=Decimal("2"))
+        await taker.place_order(PERP, "Bid", "Market", quantity=Decimal("2"))
+        await maker.place_order(PERP, "Bid", "Limit", price=Decimal("155"), quantity=Decimal("2"))
+        await taker.place_order(PERP, "Ask", "Market", quantity=Decimal("2"))
+    await ledger_sync(subaccount=desk.main)
+    team = await team_figures(user=desk.trader)
+    gain = f"+{team.today.quantize(Decimal('0.01')):,}"
+
+    html = (await (await client_for_user(desk.trader)).get("/")).content.decode()
+
+    assert team.today > 0 and team.today_change > 0
+    assert f"data-team-today>{gain} USDC</strong>" in html  # "+9.91 USDC", as "+0.01%" beside
+    assert re.search(r"data-team-today-change>\+\d+\.\d\d%<", html)
+    assert f"data-today>{gain} USDC" in _card(html, desk.main.pk)
+
+
 async def test_totals_are_over_the_users_subaccounts_only(desk) -> None:
     await _main_buys_two(desk)
     await ledger_sync(subaccount=desk.main)

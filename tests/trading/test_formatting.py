@@ -48,6 +48,13 @@ def test_usdc_values_have_thousands_separators_and_two_decimals():
     assert formatting.usdc(None) == "–"
 
 
+def test_a_signed_usdc_value_says_a_gain_as_its_percentage_does():
+    assert formatting.usdc(D("1214.454"), signed=True) == "+1,214.45"
+    assert formatting.usdc(D("-3.1"), signed=True) == "-3.10"
+    assert formatting.usdc(D("0.004"), signed=True) == "0.00"  # no "+" on what shows as zero
+    assert formatting.usdc(None, signed=True) == "–"
+
+
 def test_ratios_are_percentages():
     assert formatting.percent(D("0.0123")) == "+1.23%"
     assert formatting.percent(D("-0.05")) == "-5.00%"

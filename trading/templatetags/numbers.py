@@ -2,7 +2,7 @@
 
     {{ value|price:market }}     the market's tick decimals
     {{ value|quantity:market }}  the market's step decimals
-    {{ value|usdc }}             "12,345.60"
+    {{ value|usdc }}             "12,345.60"; `usdc_signed` for a gain or loss, "+12,345.60"
     {{ value|percent }}          a fraction as "4.50%" (no sign); `percent_signed` for "+4.50%"
     {{ value|plain }}            a stored setting without trailing zeros ("1000", never "1E+3")
     {{ value|fixed:places }}     exactly `places` decimals, thousands grouped
@@ -46,6 +46,11 @@ def quantity(value: Any, market: Any) -> str:
 @register.filter
 def usdc(value: Any) -> str:
     return formatting.usdc(value, empty="")
+
+
+@register.filter
+def usdc_signed(value: Any) -> str:
+    return formatting.usdc(value, signed=True, empty="")
 
 
 @register.filter
