@@ -68,6 +68,10 @@ class _Echo:
 def audit_export(request: HttpRequest) -> HttpResponse:
     """The filtered audit rows as CSV (only what the reader may see)."""
     form, events = _filtered(request)
+    if form.is_bound and not form.is_valid():  # refused as the page refuses it, not empty
+        return HttpResponse(
+            " ".join(form.problems()), status=400, content_type="text/plain; charset=utf-8"
+        )
     writer = csv.writer(_Echo())
 
     def rows():

@@ -171,12 +171,23 @@ class TokenForm(forms.Form):
     )
 
 
+UNREADABLE_DATE = "The date could not be read: type it as YYYY-MM-DD, e.g. 2026-01-31."
+
+
 class AuditFilterForm(forms.Form):
     subaccount = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     actor = forms.CharField(max_length=150, required=False)
     action = forms.ChoiceField(required=False)
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": UNREADABLE_DATE},
+    )
+    date_to = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": UNREADABLE_DATE},
+    )
 
     def __init__(self, *args, subaccounts=(), actions=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -187,4 +198,12 @@ class AuditFilterForm(forms.Form):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date is before the start date.")
+        for name in ("date_from", "date_to"):
+            if self.has_error(name, "invalid"):  # not read as a date: a date box would drop it
+                self.fields[name].widget.input_type = "text"
+                self.fields[name].widget.attrs.pop("type", None)
         return data
+
+    def problems(self) -> list[str]:
+        """Each filter's problem as one line ("Date from: The date could not be read...")."""
+        return form_problems(self)

@@ -85,7 +85,46 @@ def test_date_range_filter_and_a_reversed_range_is_explained(trail):
 
     assert "No events match." in tomorrow_on.content.decode()
     assert "The end date is before the start date." in reversed_range.content.decode()
+    assert 'type="date" name="date_to"' in reversed_range.content.decode()  # read: stays a date
     assert today_only.content.decode().count('data-action="') == 2
+
+
+UNREADABLE_DATE = "The date could not be read: type it as YYYY-MM-DD, e.g. 2026-01-31."
+
+
+def test_an_unreadable_date_is_said_beside_it_and_kept_as_typed(trail):
+    reader, _ = trail
+    client = verified_client(reader.user)
+
+    page = client.get("/accounts/audit/", {"date_from": "garbage"}).content.decode()
+    region = client.get(
+        "/accounts/audit/", {"date_from": "garbage"}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    field = page.split('<label for="id_date_from">', 1)[1].split("</div>", 2)
+    assert 'type="text" name="date_from" value="garbage"' in field[0]  # a date box would drop it
+    assert UNREADABLE_DATE in field[0] + field[1]
+    assert "No events match." not in page
+    # the filters change only the events region (htmx): it says why nothing is listed
+    assert f"Date from: {UNREADABLE_DATE}" in region and "No events match." not in region
+
+
+def test_the_csv_refuses_a_filter_it_cannot_read_as_the_page_does(trail):
+    reader, _ = trail
+    client = verified_client(reader.user)
+
+    bad_subaccount = client.get("/accounts/audit/export.csv", {"subaccount": "abc"})
+    bad_date = client.get("/accounts/audit/export.csv", {"date_from": "garbage"})
+
+    assert bad_subaccount.status_code == 400
+    assert bad_subaccount["Content-Type"] == "text/plain; charset=utf-8"
+    assert bad_subaccount.content.decode() == (
+        "Subaccount: Select a valid choice. abc is not one of the available choices."
+    )
+    assert (bad_date.status_code, bad_date.content.decode()) == (
+        400,
+        f"Date from: {UNREADABLE_DATE}",
+    )
 
 
 def test_csv_export_is_membership_filtered(trail):
