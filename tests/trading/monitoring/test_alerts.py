@@ -200,8 +200,11 @@ async def test_an_alert_pushes_the_bell_of_the_subaccount_members_only(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_low_balance_alerts_once_and_clears_when_topped_up(desk):
+def test_a_low_balance_alerts_once_and_clears_when_topped_up(desk, settings):
     from trading.balances.readmodel import ThresholdBreach
+    from trading.models import WebhookDelivery
+
+    settings.DASHBOARD_ALERT_WEBHOOKS = ["http://127.0.0.1:9/hook"]
 
     breach = ThresholdBreach(
         desk.pk, "Desk A", "USDC", Decimal("1051214.4514964"), Decimal("2000000"), places=2
@@ -221,6 +224,7 @@ def test_a_low_balance_alerts_once_and_clears_when_topped_up(desk):
     assert alert.message == (
         "Desk A: USDC balance 1,051,214.45 is under its threshold 2,000,000.00."
     )
+    assert WebhookDelivery.objects.get(event="opened").text == f"[ALERT] {alert.message}"
 
 
 async def test_the_bell_reaches_a_members_open_page_through_the_account_socket(
