@@ -1,11 +1,14 @@
 """The kill switch (issue 15.4): one action stops a subaccount's trading.
 
 `kill_switch_engage` (admin, fresh two-factor code) first puts the whole subaccount in
-reduce-only mode (so nothing new can pass the gate while it works), then cancels every open
-order and, unless the admin chose to only cancel (`close_positions=False`), closes every
-position through the same services a trader uses (`orders_cancel_all`, `position_close`:
-each audited), and finally reads the exchange again and reports what is left
-(reconciliation). `kill_switch_release` lifts the reduce-only mode. Both are audited.
+reduce-only mode (so nothing new can pass the gate while it works), then stops every running
+strategy (TWAP) on the exchange (`twap_cancel`: the exchange sends a TWAP's slices by itself,
+past the desk's gate, so a running one would keep buying or selling while the subaccount is
+reduce-only, and reopen a closed position), then cancels every open order and, unless the
+admin chose to only cancel (`close_positions=False`), closes every position through the same
+services a trader uses (`orders_cancel_all`, `position_close`: each audited), and finally
+reads the exchange again and reports what is left, running TWAPs included (reconciliation).
+`kill_switch_release` lifts the reduce-only mode. Both are audited.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from trading.models import KillProgress, RiskLimit
 from trading.risk.limits import KILL_REASON
 from trading.risk.services import risk_default_limits
 from trading.services import orders_cancel_all, position_close
+from trading.twap.services import twap_cancel
 
 
 def _orders(count: int) -> str:
@@ -37,26 +41,44 @@ def _orders(count: int) -> str:
     return f"{count} {ngettext('order', 'orders', count)}"
 
 
+def _twaps(count: int) -> str:
+    """ "1 TWAP", "2 TWAPs"."""
+    return f"{count} {ngettext('TWAP', 'TWAPs', count)}"
+
+
 @dataclass
 class KillReport:
     """What the kill switch did and what the exchange still shows afterwards."""
 
     cancelled: int = 0
+    twaps_stopped: int = 0
     closed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     open_orders_left: int = 0
     positions_left: list[str] = field(default_factory=list)
+    twaps_left: int = 0
     close_positions: bool = True  # False: the admin chose to cancel orders only
 
     @property
     def clean(self) -> bool:
         """Nothing is left that the admin asked to stop (positions count only when closing)."""
         positions = self.positions_left if self.close_positions else []
-        return not (self.problems or self.open_orders_left or positions)
+        return not (self.problems or self.open_orders_left or self.twaps_left or positions)
+
+    def _stopped(self) -> str:
+        """ "1 TWAP stopped, " when the switch stopped any (nothing said when none ran)."""
+        return f"{_twaps(self.twaps_stopped)} stopped, " if self.twaps_stopped else ""
+
+    def _running(self) -> str:
+        """ ", running TWAPs: 1" when the exchange still runs some."""
+        return f", running TWAPs: {self.twaps_left}" if self.twaps_left else ""
 
     def summary(self) -> str:
         if not self.close_positions:
-            text = f"Kill switch (cancel orders only): {_orders(self.cancelled)} cancelled."
+            text = (
+                f"Kill switch (cancel orders only): {self._stopped()}"
+                f"{_orders(self.cancelled)} cancelled."
+            )
             kept = ", ".join(self.positions_left) or "none"
             if self.clean:
                 return (
@@ -65,18 +87,21 @@ class KillReport:
                 )
             problems = " ".join(self.problems)
             return (
-                f"{text} Still open: {_orders(self.open_orders_left)}; positions kept open: "
-                f"{kept}. {problems}".strip()
+                f"{text} Still open: {_orders(self.open_orders_left)}{self._running()}; "
+                f"positions kept open: {kept}. {problems}".strip()
             )
         closed = ", ".join(self.closed) or "none"
-        text = f"Kill switch: {_orders(self.cancelled)} cancelled, positions closed: {closed}."
+        text = (
+            f"Kill switch: {self._stopped()}{_orders(self.cancelled)} cancelled, positions "
+            f"closed: {closed}."
+        )
         if self.clean:
             return f"{text} Nothing is left open; the subaccount is reduce-only."
         left = ", ".join(self.positions_left) or "none"
         problems = " ".join(self.problems)
         return (
-            f"{text} Still open: {_orders(self.open_orders_left)}, positions: {left}. "
-            f"{problems}".strip()
+            f"{text} Still open: {_orders(self.open_orders_left)}, positions: {left}"
+            f"{self._running()}. {problems}".strip()
         )
 
 
@@ -260,7 +285,9 @@ async def _stop(
         close_positions=close_positions,
     )
     report = KillReport(close_positions=close_positions)
-    step = "Reduce-only; cancelling every open order"
+    await _progress(run, actor, subaccount, "Reduce-only; stopping every running TWAP")
+    await _stop_twaps(actor, subaccount, client, report, ip)
+    step = f"{_twaps(report.twaps_stopped)} stopped; cancelling every open order"
     await _progress(run, actor, subaccount, step if close_positions else f"{step} (cancel only)")
     try:
         report.cancelled = len(await orders_cancel_all(actor=actor, subaccount=subaccount, ip=ip))
@@ -277,16 +304,42 @@ async def _stop(
         subaccount=subaccount,
         parameters={
             "what": _what(close_positions),
+            "twaps_stopped": report.twaps_stopped,
             "cancelled": report.cancelled,
             "closed": report.closed,
             "open_orders_left": report.open_orders_left,
             "positions_left": report.positions_left,
+            "twaps_left": report.twaps_left,
         },
         result=AuditEvent.Result.OK if report.clean else AuditEvent.Result.FAILED,
         detail=report.summary(),
         ip=ip,
     )
     return report
+
+
+async def _stop_twaps(
+    actor: Any, subaccount: Subaccount, client: Any, report: KillReport, ip: str | None
+) -> None:
+    """Stop every strategy the exchange runs for the subaccount (each cancel audited), before
+    the orders are cancelled: a slice sent meanwhile is an open order the next step cancels."""
+    try:
+        strategies = await client.open_strategies()
+    except EXCHANGE_ERRORS as error:
+        report.problems.append(f"Reading the running TWAPs: {failure_text(error)}")
+        return
+    for strategy in strategies:
+        try:
+            await twap_cancel(
+                actor=actor,
+                subaccount=subaccount,
+                symbol=strategy.symbol,
+                strategy_id=strategy.id,
+                ip=ip,
+            )
+            report.twaps_stopped += 1
+        except EXCHANGE_ERRORS as error:
+            report.problems.append(f"Stopping the TWAP on {strategy.symbol}: {failure_text(error)}")
 
 
 async def _close_all(
@@ -312,11 +365,14 @@ async def _close_all(
 async def _reconcile(client: Any, report: KillReport) -> None:
     """Read the exchange again: what is still open after the cancels and closes."""
     try:
-        orders, positions = await asyncio.gather(client.open_orders(), client.positions())
+        orders, positions, strategies = await asyncio.gather(
+            client.open_orders(), client.positions(), client.open_strategies()
+        )
     except EXCHANGE_ERRORS as error:
         report.problems.append(f"Checking what is left: {failure_text(error)}")
         return
     report.open_orders_left = len(orders)
+    report.twaps_left = len(strategies)
     report.positions_left = sorted(p.symbol for p in positions if p.net_quantity != 0)
 
 
