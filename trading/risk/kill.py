@@ -8,7 +8,8 @@ reduce-only, and reopen a closed position), then cancels every open order and, u
 admin chose to only cancel (`close_positions=False`), closes every position through the same
 services a trader uses (`orders_cancel_all`, `position_close`: each audited), and finally
 reads the exchange again and reports what is left, running TWAPs included (reconciliation).
-`kill_switch_release` lifts the reduce-only mode. Both are audited.
+`kill_switch_release` lifts the reduce-only mode (only while the kill switch holds). Both
+are audited.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from accounts.permissions import require_role, subaccounts_visible_to
 from trading.exchange import client_for
 from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.models import KillProgress, RiskLimit
-from trading.risk.limits import KILL_REASON
+from trading.risk.limits import KILL_REASON, kill_switch_holds
 from trading.risk.services import risk_default_limits
 from trading.services import orders_cancel_all, position_close
 from trading.twap.services import twap_cancel
@@ -126,6 +127,10 @@ def _reduce_only_set(
     close_positions: bool | None = None,
 ) -> None:
     action = "kill_switch_engage" if on else "kill_switch_release"
+    if not on:
+        require_role(actor, subaccount, Role.ADMIN)
+        if not kill_switch_engaged(subaccount=subaccount):  # nothing to lift: nothing audited
+            raise ServiceError(f"The kill switch is not engaged on {subaccount.name}.")
     if otp_code is not None:  # None: the code was checked once for several subaccounts
         _fresh_code(actor, subaccount, otp_code, action, ip)
     with transaction.atomic():
@@ -155,6 +160,13 @@ def _reduce_only_set(
             },
             ip=ip,
         )
+
+
+def kill_switch_engaged(*, subaccount: Subaccount) -> bool:
+    """Whether the subaccount is reduce-only because the kill switch was pulled (and not
+    lifted since)."""
+    row = RiskLimit.objects.filter(subaccount=subaccount, member=None).first()
+    return row is not None and kill_switch_holds(row)
 
 
 def _what(close_positions: bool) -> str:
@@ -379,7 +391,9 @@ async def _reconcile(client: Any, report: KillReport) -> None:
 async def kill_switch_release(
     *, actor: Any, subaccount: Subaccount, otp_code: str, ip: str | None = None
 ) -> None:
-    """Lift the kill switch's reduce-only mode of the subaccount (admin, fresh code)."""
+    """Lift the kill switch's reduce-only mode of the subaccount (admin, fresh code). Raises
+    `ServiceError` when the kill switch is not engaged there (nothing audited, the code
+    kept unused)."""
     await _reduce_only_set(
         actor=actor, subaccount=subaccount, on=False, reason="", otp_code=otp_code, ip=ip
     )

@@ -12,7 +12,7 @@ from accounts.team import team_time_zone
 from trading.formatting import fixed, plain, usdc
 from trading.models import RiskBreach, RiskLimit
 from trading.risk.gate import ZERO, Exposure
-from trading.risk.limits import LimitValues
+from trading.risk.limits import LimitValues, kill_switch_holds
 from trading.risk.loss import loss_day, loss_stop_in_effect
 from trading.risk.services import risk_default_limits
 
@@ -123,6 +123,7 @@ def risk_page_context(
         "day_zone": zone,  # the daily loss counts the team's days
         "rows": rows,
         "reduce_only": [r for r in rows if r.row.reduce_only],
+        "kill_engaged": any(r.row.member_id is None and kill_switch_holds(r.row) for r in rows),
         "loss_stops": [r for r in rows if loss_stop_in_effect(r.row, today)],
         "breaches": risk_breaches_for(subaccount=subaccount),
         "members": risk_members_of(subaccount=subaccount),

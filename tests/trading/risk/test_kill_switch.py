@@ -317,3 +317,36 @@ def test_a_refused_stop_everything_keeps_the_choice_and_the_reason(desk, admin) 
         ' maxlength="150" value="market halt"',
     )
     assert not RiskLimit.objects.filter(reduce_only=True).exists()
+
+
+async def test_lifting_a_switch_that_is_not_engaged_says_so_and_audits_nothing(desk, admin) -> None:
+    await kill_switch_engage(
+        actor=admin, subaccount=desk.main, reason="drill", otp_code=await code(admin)
+    )
+    await kill_switch_release(actor=admin, subaccount=desk.main, otp_code=await code(admin))
+
+    with pytest.raises(ServiceError) as refused:
+        await kill_switch_release(actor=admin, subaccount=desk.main, otp_code=await code(admin))
+
+    assert refused.value.message == "The kill switch is not engaged on Main desk."
+    assert await AuditEvent.objects.filter(action="kill_switch_release").acount() == 1
+
+
+def test_the_lift_button_shows_only_while_the_switch_is_engaged(desk, admin) -> None:
+    client = verified_client(admin)
+    page = f"/trading/subaccounts/{desk.main.pk}/risk/"
+    lift = 'name="release" value="1">Lift the kill switch</button>'
+    assert lift not in client.get(page).content.decode()
+    otp = fresh_totp(TOTPDevice.objects.get(user=admin))
+    client.post(f"{page}kill/", {"reason": "drill", "otp_code": otp, "what": "cancel"})
+
+    assert lift in client.get(page).content.decode()
+
+    otp = fresh_totp(TOTPDevice.objects.get(user=admin))
+    html = client.post(f"{page}kill/", {"otp_code": otp, "release": "1"}, follow=True)
+    assert "Kill switch lifted: the subaccount may trade again." in html.content.decode()
+    assert lift not in client.get(page).content.decode()
+    otp = fresh_totp(TOTPDevice.objects.get(user=admin))
+    again = client.post(f"{page}kill/", {"otp_code": otp, "release": "1"}, follow=True)
+    assert "The kill switch is not engaged on Main desk." in again.content.decode()
+    assert AuditEvent.objects.filter(action="kill_switch_release").count() == 1
