@@ -17,6 +17,7 @@ from accounts.models import Role
 from trading.formatting import usdc
 from trading.ledger.team import SubaccountFigures, TeamFigures, team_figures
 from trading.monitoring.bell import Bell, bell_for
+from trading.risk.selectors import StopMarker, risk_stops_for
 from trading.selectors import SubaccountAccess, open_orders_for_team
 
 
@@ -40,6 +41,7 @@ class SubaccountSummary:
     open_orders: int | None
     orders_error: str
     figures: SubaccountFigures | None = None
+    stops: tuple[StopMarker, ...] = ()
 
     @property
     def is_admin(self) -> bool:
@@ -107,14 +109,18 @@ def pages_for(*, user: Any, roles: set[Role]) -> tuple[PageLink, ...]:
 
 
 async def overview_for(*, user: Any) -> Overview:
-    """The team figures, the user's subaccounts (value, open orders, figures), unread
-    alerts and pages, read concurrently; only subaccounts the user is a member of."""
+    """The team figures, the user's subaccounts (value, open orders, figures, the stops in
+    force: kill switch, reduce-only, daily loss), unread alerts and pages, read
+    concurrently; only subaccounts the user is a member of."""
     blocks, team, bell = await asyncio.gather(
         open_orders_for_team(user=user, recent=True),
         team_figures(user=user, detail=False),
         sync_to_async(bell_for)(user),
     )
     by_id = {f.access.subaccount.pk: f for f in team.subaccounts}
+    stops = await sync_to_async(risk_stops_for)(
+        subaccount_ids=[b.access.subaccount.pk for b in blocks]
+    )
     summaries = []
     for block in blocks:
         figures = by_id.get(block.access.subaccount.pk)
@@ -127,6 +133,7 @@ async def overview_for(*, user: Any) -> Overview:
                 open_orders=len(block.orders) if block.orders is not None else None,
                 orders_error=block.error,
                 figures=figures,
+                stops=tuple(stops.get(block.access.subaccount.pk, ())),
             )
         )
     roles = {Role(b.access.role) for b in blocks}

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from accounts.models import Subaccount
+from accounts.models import AuditEvent, Subaccount
 from accounts.team import team_time_zone
 from trading.formatting import fixed, plain, usdc
 from trading.models import RiskBreach, RiskLimit
 from trading.risk.gate import ZERO, Exposure
-from trading.risk.limits import LimitValues, kill_switch_holds
+from trading.risk.limits import KILL_REASON, LimitValues, kill_switch_holds
 from trading.risk.loss import loss_day, loss_stop_in_effect
 from trading.risk.services import risk_default_limits
 
@@ -157,3 +159,71 @@ def risk_limits_in_force(
             for name, value in defaults.items()
         }
     )
+
+
+@dataclass(frozen=True)
+class StopMarker:
+    """Why a subaccount (or one of its members) may only reduce risk now, as its overview
+    card says it: ``kind`` is "kill-switch", "reduce-only" or "daily-loss"."""
+
+    kind: str
+    text: str
+
+
+def _since(moment: datetime | None, zone: str, today: date) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(zone))
+    shown = local.strftime("%H:%M") if local.date() == today else local.strftime("%Y-%m-%d %H:%M")
+    return f" since {shown} {zone}"
+
+
+def _kill_engaged_at(subaccount_ids: list[int]) -> dict[int, datetime]:
+    """When the kill switch was last pulled on each of the subaccounts (its audit record)."""
+    events = AuditEvent.objects.filter(
+        action="kill_switch_engage", subaccount_id__in=subaccount_ids, result=AuditEvent.Result.OK
+    ).values_list("subaccount_id", "created_at")
+    latest: dict[int, datetime] = {}
+    for subaccount_id, created_at in events:
+        if subaccount_id not in latest or created_at > latest[subaccount_id]:
+            latest[subaccount_id] = created_at
+    return latest
+
+
+def risk_stops_for(*, subaccount_ids: Iterable[int]) -> dict[int, list[StopMarker]]:
+    """Every stop in force on the subaccounts, by subaccount id (none: no entry): the kill
+    switch (since when, in the team's zone, and why), a reduce-only mode an admin set, and
+    today's daily loss stops; the whole subaccount's first, then its members' by name."""
+    rows = list(
+        RiskLimit.objects.filter(subaccount_id__in=list(subaccount_ids)).select_related("member")
+    )
+    zone = team_time_zone()
+    today = loss_day(zone=zone)
+    kill_ids = [r.subaccount_id for r in rows if r.member_id is None and kill_switch_holds(r)]
+    engaged_at = _kill_engaged_at(kill_ids) if kill_ids else {}
+    rows.sort(key=lambda r: (r.member_id is not None, r.member.get_username() if r.member else ""))
+    stops: dict[int, list[StopMarker]] = {}
+    for row in rows:
+        who = f"{row.member.get_username()}: " if row.member else ""
+        found = stops.setdefault(row.subaccount_id, [])
+        if row.member_id is None and kill_switch_holds(row):
+            reason = row.reduce_only_reason.removeprefix(f"{KILL_REASON}:").strip()
+            since = _since(engaged_at.get(row.subaccount_id), zone, today)
+            text = f"Kill switch engaged: reduce-only{since}, reason: {reason}"
+            found.append(StopMarker("kill-switch", text))
+        elif row.reduce_only:
+            text = (
+                f"{who}reduce-only ({row.reduce_only_reason})"
+                if who
+                else (f"Reduce-only ({row.reduce_only_reason})")
+            )
+            found.append(StopMarker("reduce-only", text))
+        loss = loss_stop_in_effect(row, today)
+        if loss:
+            text = (
+                f"{who}daily loss stop: reduce-only for today ({loss})"
+                if who
+                else (f"Daily loss stop: reduce-only for today ({loss})")
+            )
+            found.append(StopMarker("daily-loss", text))
+    return {pk: found for pk, found in stops.items() if found}
