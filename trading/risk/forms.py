@@ -14,7 +14,7 @@ from django import forms
 
 from accounts.fields import StrictDecimalField
 from accounts.forms import CodeInput
-from trading.risk.limits import LimitValues
+from trading.risk.limits import ZERO_LEVERAGE, LimitValues, markets_unknown
 
 AMOUNTS = (
     "max_order_notional",
@@ -36,7 +36,12 @@ class RiskLimitsForm(forms.Form):
     max_position_notional_total = StrictDecimalField(
         label="Max position in total", required=False, stored=True
     )
-    max_open_orders = StrictDecimalField(label="Max open orders", required=False, max_places=0)
+    max_open_orders = StrictDecimalField(
+        label="Max open orders",
+        required=False,
+        max_places=0,
+        help_text="0 means no new order (reduce-only orders still pass); empty means no limit.",
+    )
     max_leverage = StrictDecimalField(label="Max leverage", required=False, max_places=4)
     allowed_markets = forms.CharField(label="Allowed markets", required=False, max_length=2000)
     daily_loss_limit = StrictDecimalField(label="Daily loss limit", required=False, stored=True)
@@ -49,9 +54,32 @@ class RiskLimitsForm(forms.Form):
         widget=CodeInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
-    def __init__(self, *args: Any, members: list[tuple[int, str]] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        members: list[tuple[int, str]] = (),
+        known_markets: frozenset[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``known_markets`` (the exchange's market symbols) refuses a market it does not
+        list; None skips that check (the exchange did not answer)."""
         super().__init__(*args, **kwargs)
         self.fields["member"].choices = [("", "Whole subaccount"), *members]
+        self.known_markets = known_markets
+
+    def clean_allowed_markets(self) -> str:
+        value = self.cleaned_data.get("allowed_markets") or ""
+        if self.known_markets is not None:
+            unknown = markets_unknown(value, self.known_markets)
+            if unknown:
+                raise forms.ValidationError(f"The exchange has no market {', '.join(unknown)}.")
+        return value
+
+    def clean_max_leverage(self) -> Any:
+        value = self.cleaned_data.get("max_leverage")
+        if value is not None and value == 0:
+            raise forms.ValidationError(ZERO_LEVERAGE)
+        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

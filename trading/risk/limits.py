@@ -29,6 +29,18 @@ KILL_HOLDS = (
     "Keep Reduce only ticked, or lift the kill switch with its own button first."
 )
 
+ZERO_LEVERAGE = (
+    "A max leverage of 0 would refuse every order that adds risk: type a leverage above 0, or "
+    "leave it empty for no limit."
+)
+
+
+def markets_unknown(allowed_markets: str, known: frozenset[str]) -> list[str]:
+    """The names of ``allowed_markets`` (comma separated, any case) that are not in
+    ``known`` (the exchange's market symbols), upper-cased and sorted."""
+    names = {m.strip().upper() for m in allowed_markets.split(",") if m.strip()}
+    return sorted(names - known)
+
 
 @dataclass(frozen=True)
 class LimitValues:
@@ -60,6 +72,8 @@ def _checked(values: LimitValues) -> LimitValues:
         value = getattr(values, name)
         if value is not None and (not value.is_finite() or value < 0):
             raise ServiceError("A limit must be zero or more (or empty for no limit).", field=name)
+    if values.max_leverage is not None and values.max_leverage == 0:
+        raise ServiceError(ZERO_LEVERAGE, field="max_leverage")
     if values.reduce_only and not values.reduce_only_reason.strip():
         raise ServiceError("Say why the member is reduce-only.", field="reduce_only_reason")
     markets = sorted({m.strip().upper() for m in values.allowed_markets.split(",") if m.strip()})

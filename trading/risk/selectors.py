@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from accounts.models import AuditEvent, Subaccount
 from accounts.team import team_time_zone
+from trading.exchange import exchange_session
+from trading.failures import EXCHANGE_ERRORS, failure_text
 from trading.formatting import fixed, plain, usdc
 from trading.models import RiskBreach, RiskLimit
 from trading.risk.gate import ZERO, Exposure
@@ -50,8 +52,13 @@ def _usage(
     limit = Decimal(limit)
     if limit <= 0:
         return Usage(name, shown(limit), shown(used), 100 if used > 0 else 0)
-    percent = int(min(Decimal(100), used * 100 / limit))
+    percent = int(min(Decimal(100), max(ZERO, used * 100 / limit)))
     return Usage(name, shown(limit), shown(used), percent)
+
+
+def _loss(value: Decimal) -> str:
+    """Today's loss; a gain (a negative loss) says so, never read as a loss."""
+    return f"gain {usdc(-value)}" if value < 0 else usdc(value)
 
 
 def _times(value: Decimal) -> str:
@@ -73,7 +80,7 @@ def _usages(row: RiskLimit, exposure: Exposure | None) -> list[Usage]:
         _usage("Position, total", row.max_position_notional_total, exposure.total, usdc),
         _usage("Open orders", row.max_open_orders, Decimal(exposure.open_orders), plain),
         _usage("Leverage", row.max_leverage, leverage, _times),
-        _usage("Daily loss", row.daily_loss_limit, exposure.daily_loss or ZERO, usdc),
+        _usage("Daily loss", row.daily_loss_limit, exposure.daily_loss or ZERO, _loss),
     ]
 
 
@@ -130,6 +137,16 @@ def risk_page_context(
         "breaches": risk_breaches_for(subaccount=subaccount),
         "members": risk_members_of(subaccount=subaccount),
     }
+
+
+async def risk_market_names() -> tuple[frozenset[str] | None, str]:
+    """The market symbols the exchange lists and "", or None and the reason when it cannot
+    be read (the limits form then saves allowed markets unchecked, and says so)."""
+    try:
+        markets = await exchange_session().markets.all()
+    except EXCHANGE_ERRORS as error:
+        return None, failure_text(error)
+    return frozenset(markets), ""
 
 
 def risk_limits_in_force(

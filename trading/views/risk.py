@@ -30,7 +30,12 @@ from trading.risk.kill import (
 )
 from trading.risk.limits import risk_limits_set
 from trading.risk.loss import risk_loss_release
-from trading.risk.selectors import risk_limits_in_force, risk_members_of, risk_page_context
+from trading.risk.selectors import (
+    risk_limits_in_force,
+    risk_market_names,
+    risk_members_of,
+    risk_page_context,
+)
 
 WHAT = "The risk page"
 KILL_FORM_KEPT = "risk_kill_form"  # the session key of a refused kill switch form
@@ -107,7 +112,8 @@ async def risk_limits_view(
 ) -> HttpResponse:
     """Set the limits of the subaccount or of one member (fresh two-factor code)."""
     members = await sync_to_async(risk_members_of)(subaccount=subaccount)
-    form = RiskLimitsForm(request.POST, members=members)
+    known, unchecked = await risk_market_names()
+    form = RiskLimitsForm(request.POST, members=members, known_markets=known)
     if not form.is_valid():
         return await _render(request, subaccount, form=form)
     member_id = form.cleaned_data.get("member")
@@ -122,9 +128,16 @@ async def risk_limits_view(
             ip=client_ip(request),
         )
     except ServiceError as refused:
+        if refused.field in form.fields:  # beside the field it is about
+            form.add_error(refused.field, refused.message)
+            return await _render(request, subaccount, form=form)
         return await _render(request, subaccount, form=form, error=refused.message)
     who = member.get_username() if member else "the whole subaccount"
     await sync_to_async(messages.success)(request, f"Limits of {who} saved.")
+    if form.cleaned_data.get("allowed_markets") and unchecked:
+        await sync_to_async(messages.warning)(
+            request, f"The market names were not checked against the exchange: {unchecked}"
+        )
     return HttpResponseRedirect(reverse("trading:risk", args=[subaccount.pk]))
 
 
