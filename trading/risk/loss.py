@@ -361,7 +361,35 @@ async def risk_loss_watch(*, subaccount: Subaccount, client: Any = None) -> list
     losses = await sync_to_async(losses_of)(subaccount=subaccount, digest=digest, marks=marks)
     changes = await sync_to_async(_watch_apply)(subaccount, losses, digest.day)
     await alerts_push(changes)
+    await loss_stop_twaps_stop(subaccount=subaccount, day=digest.day, client=client)
     return changes
+
+
+def _stopped_levels(subaccount: Subaccount, day: date | None) -> list[int | None]:
+    rows = RiskLimit.objects.filter(subaccount=subaccount, loss_stop_day=day or loss_day())
+    return list(rows.values_list("member_id", flat=True))
+
+
+async def loss_stop_twaps_stop(
+    *, subaccount: Subaccount, day: date | None = None, client: Any = None
+) -> None:
+    """Stop the running TWAPs of every level the daily loss limit stopped on ``day`` (today
+    in the team's zone by default): all of the subaccount's when the whole subaccount is
+    stopped, else those its stopped members started. The exchange sends their slices past
+    the gate, so they would keep adding risk while the level is reduce-only. Nothing is read
+    from the exchange while no level is stopped."""
+    levels = await sync_to_async(_stopped_levels)(subaccount, day)
+    if not levels:
+        return
+    from trading.twap.services import twaps_stop_for_risk  # it imports the gate, which imports us
+
+    whole = None in levels
+    await twaps_stop_for_risk(
+        subaccount=subaccount,
+        reason="daily loss stop",
+        members=None if whole else {m for m in levels if m is not None},
+        client=client,
+    )
 
 
 async def alerts_push(changes: list[AlertChange]) -> None:

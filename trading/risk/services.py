@@ -23,6 +23,7 @@ names the limit, its value and what is left.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,7 @@ from accounts.audit import audit_record
 from accounts.errors import ServiceError
 from accounts.models import AuditEvent, Subaccount
 from trading.backpack import Side
+from trading.failures import EXCHANGE_ERRORS
 from trading.models import RiskBreach, RiskLimit
 from trading.monitoring.alerts import AlertChange
 from trading.risk.exposure import (
@@ -53,7 +55,13 @@ from trading.risk.gate import (
     risk_gate_check,
     tightest,
 )
-from trading.risk.loss import alerts_push, loss_day, loss_stop_in_effect, loss_stops_apply
+from trading.risk.loss import (
+    alerts_push,
+    loss_day,
+    loss_stop_in_effect,
+    loss_stop_twaps_stop,
+    loss_stops_apply,
+)
 from trading.risk.reservations import (
     InFlight,
     limit_rows,
@@ -77,6 +85,8 @@ from trading.risk.reservations import (
 )
 
 # Defaults for a subaccount without limits, as fractions of its net equity at first order.
+log = logging.getLogger(__name__)
+
 DEFAULT_ORDER_FRACTION = Decimal("0.25")
 DEFAULT_MARKET_FRACTION = Decimal("1")
 DEFAULT_TOTAL_FRACTION = Decimal("2")
@@ -344,8 +354,14 @@ async def risk_gate_conclude(
 ) -> int | None:
     """After `risk_gate_reserve_now`'s transaction: the bells of any loss stop pushed; a
     refusal recorded (audited with `ip` and `context`, see `risk_gate_admit`) and raised as
-    `RiskRefused`; else the reservation id."""
+    `RiskRefused`; else the reservation id. A level the loss limit just stopped has its
+    running TWAPs stopped too (`loss_stop_twaps_stop`)."""
     await alerts_push(stops)
+    if stops:
+        try:
+            await loss_stop_twaps_stop(subaccount=subaccount)
+        except EXCHANGE_ERRORS as error:  # the ledger keeper's next check tries again
+            log.warning("stopping the TWAPs of %s failed: %s", subaccount.pk, error)
     if not result.allowed:
         await _breach_record(
             actor=actor,

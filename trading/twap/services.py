@@ -16,18 +16,24 @@ sends, which carry only the ``strategyId``, are the member's orders and fills.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from accounts.models import Subaccount
 from trading.audited import audited, require_trader
 from trading.backpack import BackpackError, ExchangeUnavailableError, Side, Strategy
 from trading.backpack.errors import InvalidOrderError
-from trading.desk_tickets import desk_ticket_strategy_finish, desk_tickets_record
+from trading.desk_tickets import (
+    OrderRef,
+    desk_ticket_strategy_finish,
+    desk_tickets_record,
+    ticket_owners,
+)
 from trading.exchange import client_for, exchange_session
 from trading.failures import failure_reason
 from trading.risk.reservations import RESERVATION_TTL
@@ -168,6 +174,48 @@ async def twap_cancel(
         await risk_reservation_strategy_end(subaccount=subaccount, strategy_id=strategy_id)
         call.outcome(detail=strategy.status.value)
     return strategy
+
+
+async def twaps_stop_for_risk(
+    *,
+    subaccount: Subaccount,
+    reason: str,
+    members: Collection[int] | None = None,
+    client: Any = None,
+) -> list[Strategy]:
+    """Stop the subaccount's running TWAPs without anyone's action, because a risk stop made
+    the subaccount or some members reduce-only (the daily loss stop): every one
+    (``members`` None) or those the ``members`` (user ids) started, by the desk ticket of
+    each. The exchange sends a TWAP's slices past the gate, so a running one would keep
+    adding risk. Each cancel is audited (``twap_cancel``, no actor, ``reason``); a cancel
+    that fails is audited as failed and the others go on."""
+    client = client or client_for(subaccount)
+    running = await client.open_strategies()
+    if members is not None and running:
+        refs = [OrderRef(strategy_id=s.id) for s in running]
+        owners = await sync_to_async(ticket_owners)(subaccount.pk, refs, value="actor_id")
+        running = [s for s in running if owners.by_strategy.get(s.id) in members]
+    stopped = []
+    for strategy in running:
+        parameters = {"symbol": strategy.symbol, "strategyId": strategy.id, "reason": reason}
+        try:
+            async with audited(
+                actor=None,
+                subaccount=subaccount,
+                action="twap_cancel",
+                ip=None,
+                parameters=parameters,
+                errors=BackpackError,
+                detail=failure_reason,
+            ) as call:
+                done = await client.cancel_strategy(strategy.symbol, strategy_id=strategy.id)
+                call.outcome(detail=f"{done.status.value}: {reason}")
+        except BackpackError:
+            continue
+        twaps_changed(subaccount=subaccount)
+        await risk_reservation_strategy_end(subaccount=subaccount, strategy_id=strategy.id)
+        stopped.append(done)
+    return stopped
 
 
 async def twap_reservations_sync(
