@@ -299,7 +299,8 @@ async def _stop(
     report = KillReport(close_positions=close_positions)
     await _progress(run, actor, subaccount, "Reduce-only; stopping every running TWAP")
     await _stop_twaps(actor, subaccount, client, report, ip)
-    step = f"{_twaps(report.twaps_stopped)} stopped; cancelling every open order"
+    stopped = f", {_twaps(report.twaps_stopped)} stopped" if report.twaps_stopped else ""
+    step = f"Reduce-only{stopped}; cancelling every open order"
     await _progress(run, actor, subaccount, step if close_positions else f"{step} (cancel only)")
     try:
         report.cancelled = len(await orders_cancel_all(actor=actor, subaccount=subaccount, ip=ip))
