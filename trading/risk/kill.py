@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import ngettext
 
@@ -351,7 +352,8 @@ async def _stop_twaps(
                 ip=ip,
             )
             report.twaps_stopped += 1
-        except EXCHANGE_ERRORS as error:
+        except (ServiceError, PermissionDenied, *EXCHANGE_ERRORS) as error:
+            # Said and counted as left running; the switch goes on to the orders either way.
             report.problems.append(f"Stopping the TWAP on {strategy.symbol}: {failure_text(error)}")
 
 
