@@ -376,7 +376,8 @@ def trading_controls_refresh_html(scope: int | str) -> str:
     """The subaccounts the user may trade changed: the controls that send orders come again
     for the roles now. `scope` "any" is the market page's order ticket (it lists every
     subaccount the user trades); a subaccount's id, the controls of that subaccount's own
-    pages (the ladder form)."""
+    pages (the ladder and TWAP forms, or for a viewer why not in their place: the element is
+    on those pages in both roles, see `trading.views.trader.trader_page`)."""
     key = scope if scope == "any" else int(scope)
     return access_refresh_html(f"[data-trading-controls='{key}']")
 

@@ -2,10 +2,10 @@
 makes the trader a viewer on one subaccount on the members page, and the trader's open orders,
 positions and market pages drop that subaccount's cancel, cancel-all and close buttons and
 its place in the order ticket within seconds (the orders and the position stay shown), and
-its ladder page says ladders need the trader role instead of offering one; made a trader
-again, they get them back. A member added to a subaccount sees it appear on the open
-orders, positions, balances, overview and market pages. Chromium against a real daphne and
-the live sandbox."""
+its ladder and TWAP pages say they need the trader role in place of their forms; made a
+trader again, they get them back, forms included. A member added to a subaccount sees it
+appear on the open orders, positions, balances, overview and market pages. Chromium against
+a real daphne and the live sandbox."""
 
 from __future__ import annotations
 
@@ -111,7 +111,15 @@ def test_a_role_change_takes_the_trading_controls_off_and_back_on_open_pages(
         market.goto(f"{live_desk.url}/trading/market/{PERP}/")
         ladder = trader.new_page()
         ladder.goto(f"{live_desk.url}/trading/subaccounts/{first}/ladder/{PERP}/")
-        pages = {"orders": orders, "positions": positions, "market": market, "ladder": ladder}
+        twap = trader.new_page()
+        twap.goto(f"{live_desk.url}/trading/subaccounts/{first}/twap/{PERP}/")
+        pages = {
+            "orders": orders,
+            "positions": positions,
+            "market": market,
+            "ladder": ladder,
+            "twap": twap,
+        }
         for page in pages.values():
             page.on(
                 "console", lambda message: message.type == "error" and errors.append(message.text)
@@ -128,6 +136,7 @@ def test_a_role_change_takes_the_trading_controls_off_and_back_on_open_pages(
         market.locator(cancel).first.wait_for(timeout=LIVE_TIMEOUT_MS)
         assert market.locator(ticket_option).count() == 1
         ladder.locator(cancel).first.wait_for()
+        twap.locator("#twap-form").wait_for()
         for page in pages.values():
             page.evaluate("window.__loadedOnce = true")  # gone if the page reloads
 
@@ -144,6 +153,9 @@ def test_a_role_change_takes_the_trading_controls_off_and_back_on_open_pages(
         _gone(ladder, "#ladder-form", "the ladder form")
         _gone(ladder, cancel, "the cancel buttons")
         ladder.get_by_text(f"Ladders need the trader role on {name}.").wait_for(timeout=WITHIN_MS)
+        _gone(twap, "#twap-form", "the TWAP form")
+        twap.get_by_text(f"TWAPs need the trader role on {name}.").wait_for(timeout=WITHIN_MS)
+        assert ladder.locator(f'#open-orders-{first} tr[data-order-id="{order}"]').count() == 1
         # What the viewer may see stays: the order, the position, the other subaccount.
         assert orders.locator(f'#open-orders-{first} tr[data-order-id="{order}"]').count() == 1
         assert orders.locator(cancel_kept).count() >= 1
@@ -167,6 +179,11 @@ def test_a_role_change_takes_the_trading_controls_off_and_back_on_open_pages(
         _back(positions, close, "the close button")
         _back(market, cancel, "the cancel buttons")
         _back(market, ticket_option, f"{name} in the order ticket")
+        _back(ladder, "#ladder-form", "the ladder form")
+        _back(ladder, cancel, "the cancel buttons")
+        _back(twap, "#twap-form", "the TWAP form")
+        assert ladder.get_by_text("Ladders need the trader role").count() == 0
+        assert twap.get_by_text("TWAPs need the trader role").count() == 0
         assert market.locator(f'#ticket-subaccount option[value="{second}"]').count() == 1
         market.check("input[name=order_type][value=Market]")
         market.locator("#ticket-price").wait_for(state="hidden")

@@ -24,7 +24,7 @@ from trading.selectors import EXCHANGE_ERRORS
 from trading.ticket import fee_estimate_text
 from trading.views.common import client_ip, render_async
 from trading.views.market import _market_or_error
-from trading.views.trader import outcome_of, trader_view
+from trading.views.trader import outcome_of, trader_page, trader_view
 
 TRADER_ONLY = "Ladders need the trader role on {name}."
 ASSUMED_FEE_BPS = Decimal("10")
@@ -85,13 +85,19 @@ async def _orders_region(access, symbol: str, *, oob: bool) -> Region:
     except EXCHANGE_ERRORS as error:
         error_text = failure_text(error)
         return open_orders_region(
-            subaccount, [], can_trade=True, error=error_text, symbol=symbol, oob=oob, senders=None
+            subaccount,
+            [],
+            can_trade=access.can_trade,
+            error=error_text,
+            symbol=symbol,
+            oob=oob,
+            senders=None,
         )
     senders = await selectors.order_senders(subaccount, orders)
     return open_orders_region(
         subaccount,
         orders,
-        can_trade=True,
+        can_trade=access.can_trade,
         symbol=symbol,
         markets=markets,
         oob=oob,
@@ -101,13 +107,17 @@ async def _orders_region(access, symbol: str, *, oob: bool) -> Region:
 
 @require_GET
 @signed_in
-@trader_view(TRADER_ONLY)
-async def ladder_page(request: HttpRequest, access, symbol: str) -> HttpResponse:
-    """The ladder form for a subaccount the user trades, on one market."""
+@trader_page(TRADER_ONLY)
+async def ladder_page(
+    request: HttpRequest, access, symbol: str, refusal: str | None
+) -> HttpResponse:
+    """The ladder form for a subaccount the user trades, on one market (for a viewer, why not
+    in its place, and the open orders without their cancel buttons)."""
     context = _context(
         access,
         symbol,
         form=LadderForm(initial={"count": 10}),
+        refusal=refusal,
         orders_region=await _orders_region(access, symbol, oob=False),
     )
     return await render_async(request, "trading/ladder.html", context)

@@ -52,6 +52,37 @@ def trader_view(
     return decorate
 
 
+TraderPage = Callable[[HttpRequest, SubaccountAccess, str, str | None], Awaitable[HttpResponse]]
+
+
+def trader_page(
+    refusal: str,
+) -> Callable[[TraderPage], Callable[..., Awaitable[HttpResponse]]]:
+    """A trader-only page, shown to every member of the subaccount: the view gets `refusal`
+    (with the subaccount's ``{name}``) to show in place of its trading controls when the user
+    may not trade, None when they may. Those controls carry ``data-trading-controls`` in both
+    cases, so a live role change (trading.live_regions) finds them and swaps in what the
+    page's own URL answers for the role now. A member who may not trade gets the page with
+    403, unless htmx asks (that refresh: htmx does not swap a 4xx)."""
+
+    def decorate(view: TraderPage) -> Callable[..., Awaitable[HttpResponse]]:
+        @wraps(view)
+        async def wrapper(request: HttpRequest, subaccount_id: int, symbol: str) -> HttpResponse:
+            symbol = _symbol(symbol)
+            access = await access_for(request, subaccount_id)
+            if access.can_trade:
+                return await view(request, access, symbol, None)
+            text = refusal.format(name=access.subaccount.name)
+            response = await view(request, access, symbol, text)
+            if not getattr(request, "htmx", False):
+                response.status_code = 403
+            return response
+
+        return wrapper
+
+    return decorate
+
+
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
     """What a service call did, as the page's message: its text, its level, its result."""

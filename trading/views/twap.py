@@ -18,14 +18,14 @@ from trading.twap.selectors import TeamTwaps, twaps_for_team, twaps_running
 from trading.twap.services import twap_cancel, twap_reservations_sync, twap_start
 from trading.views.common import access_for, client_ip, refused, render_async
 from trading.views.market import SYMBOL
-from trading.views.trader import Outcome, outcome_of, trader_view
+from trading.views.trader import Outcome, outcome_of, trader_page, trader_view
 
 TRADER_ONLY = "TWAPs need the trader role on {name}."
 STRATEGY_ID = 20
 
 
 async def _list_html(request: HttpRequest, access, symbol: str) -> str:
-    context = {"subaccount": access.subaccount, "symbol": symbol}
+    context = {"subaccount": access.subaccount, "symbol": symbol, "can_trade": access.can_trade}
     started = timezone.now()
     try:
         context["rows"] = rows = await twaps_running(subaccount=access.subaccount, symbol=symbol)
@@ -44,13 +44,15 @@ async def _list_html(request: HttpRequest, access, symbol: str) -> str:
 
 @require_GET
 @signed_in
-@trader_view(TRADER_ONLY)
-async def twap_page(request: HttpRequest, access, symbol: str) -> HttpResponse:
-    """The TWAP form and the running TWAPs of a subaccount the user trades."""
+@trader_page(TRADER_ONLY)
+async def twap_page(request: HttpRequest, access, symbol: str, refusal: str | None) -> HttpResponse:
+    """The TWAP form and the running TWAPs of a subaccount the user trades (for a viewer, why
+    not in the form's place, and the running TWAPs without their cancel buttons)."""
     context = {
         "subaccount": access.subaccount,
         "symbol": symbol,
         "form": TwapForm(initial={"duration_s": 600, "interval_s": 60}),
+        "refusal": refusal,
         "running_html": await _list_html(request, access, symbol),
     }
     return await render_async(request, "trading/twap.html", context)
@@ -58,9 +60,10 @@ async def twap_page(request: HttpRequest, access, symbol: str) -> HttpResponse:
 
 @require_GET
 @signed_in
-@trader_view(TRADER_ONLY)
-async def twap_list(request: HttpRequest, access, symbol: str) -> HttpResponse:
-    """The running TWAPs (the page polls this)."""
+@trader_page(TRADER_ONLY)
+async def twap_list(request: HttpRequest, access, symbol: str, refusal: str | None) -> HttpResponse:
+    """The running TWAPs (the page polls this; a member made a viewer keeps watching them,
+    without the cancel buttons, and gets those back when made a trader again)."""
     return HttpResponse(await _list_html(request, access, symbol))
 
 

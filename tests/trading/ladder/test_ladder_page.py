@@ -170,6 +170,27 @@ async def test_a_missing_choice_is_named_by_its_label(desk) -> None:
     assert "distribution:" not in html and "side:" not in html
 
 
+async def test_a_viewer_reads_why_in_place_of_the_ladder_form(desk) -> None:
+    """The element marked data-trading-controls is on the page in both roles: a live role
+    change fetches the page again and swaps it (trading.live_regions), so a member made a
+    trader again gets the form back without a reload."""
+    client = await client_for_user(desk.viewer)
+    controls = f'data-trading-controls="{desk.main.pk}"'
+
+    refreshed = await client.get(url(desk), **HX)
+    loaded = await client.get(url(desk))
+
+    assert refreshed.status_code == 200 and loaded.status_code == 403
+    for answer in (refreshed, loaded):
+        page = answer.content.decode()
+        assert controls in page and 'id="ladder-form"' not in page
+        assert "Ladders need the trader role on Main desk." in page
+        assert f'data-subaccount-region="{desk.main.pk}"' in page
+    trader = await client_for_user(desk.trader)
+    page = (await trader.get(url(desk), **HX)).content.decode()
+    assert controls in page and 'id="ladder-form"' in page
+
+
 async def test_a_viewer_cannot_use_the_ladder(desk) -> None:
     client = await client_for_user(desk.viewer)
     answer = await client.post(url(desk, "send/"), LADDER)

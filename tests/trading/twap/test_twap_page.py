@@ -77,6 +77,35 @@ async def test_bad_twaps_are_refused_where_typed(desk) -> None:
     assert await running(desk) == []
 
 
+async def test_a_viewer_reads_why_in_place_of_the_twap_form(desk) -> None:
+    """As the ladder page: the element marked data-trading-controls is there in both roles,
+    so a live role change swaps it; the running TWAPs stay listed, without cancel buttons."""
+    client = await client_for_user(desk.viewer)
+    controls = f'data-trading-controls="{desk.main.pk}"'
+
+    refreshed = await client.get(url(desk), **HX)
+    loaded = await client.get(url(desk))
+    listed = await client.get(url(desk, "running/"), **HX)
+
+    assert refreshed.status_code == 200 and loaded.status_code == 403
+    for answer in (refreshed, loaded):
+        page = answer.content.decode()
+        assert controls in page and 'id="twap-form"' not in page
+        assert "TWAPs need the trader role on Main desk." in page
+    assert "No TWAP running on SOL_USDC." in listed.content.decode()
+    trader = await client_for_user(desk.trader)
+    page = (await trader.get(url(desk), **HX)).content.decode()
+    assert controls in page and 'id="twap-form"' in page
+
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    await offer(desk)
+    await trader.post(url(desk, "start/"), TWAP, **HX)
+    (strategy,) = await running(desk)
+    listed = (await client.get(url(desk, "running/"), **HX)).content.decode()
+    assert f'data-strategy="{strategy.id}"' in listed and ">Cancel<" not in listed
+    assert ">Cancel<" in (await trader.get(url(desk, "running/"), **HX)).content.decode()
+
+
 async def test_a_viewer_cannot_use_the_twap_page(desk) -> None:
     client = await client_for_user(desk.viewer)
     answer = await client.post(url(desk, "start/"), TWAP)
