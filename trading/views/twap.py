@@ -90,7 +90,10 @@ async def twap_start_view(request: HttpRequest, access, symbol: str) -> HttpResp
                 "ok",
             ),
         )
-    return HttpResponse(await _list_html(request, access, symbol) + outcome.html())
+    # the form again as typed: each problem beside its field, none left from a previous try
+    context = {"subaccount": access.subaccount, "symbol": symbol, "form": form, "oob": True}
+    shown = (await render_async(request, "trading/twap.html#form", context)).content.decode()
+    return HttpResponse(await _list_html(request, access, symbol) + shown + outcome.html())
 
 
 def _strategy_id(request: HttpRequest) -> str | None:

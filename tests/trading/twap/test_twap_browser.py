@@ -1,5 +1,6 @@
-"""In Chromium a trader starts a TWAP; a second trader of the team watches it on their own
-page; the progress bar moves as the exchange runs the slices until the TWAP is done."""
+"""In Chromium a trader starts a TWAP (a wrong duration is first refused beside its field,
+keeping what was typed); a second trader of the team watches it on their own page; the
+progress bar moves as the exchange runs the slices until the TWAP is done."""
 
 from __future__ import annotations
 
@@ -96,9 +97,16 @@ def test_a_twap_runs_to_completion_watched_by_a_second_trader(desk, exchange, pa
 
     page.fill("#id_quantity", "3")
     page.fill("#id_duration_s", "9")
+    page.fill("#id_interval_s", "30")
+    page.click("text=Start TWAP")
+    beside = page.locator('#twap-form .field-error[data-field="duration_s"]')
+    expect(beside).to_have_text("At least one interval.")  # beside the field, as typed
+    expect(page.locator("#id_interval_s")).to_have_value("30")
+    expect(page.locator("#id_quantity")).to_have_value("3")
     page.fill("#id_interval_s", "3")
     page.click("text=Start TWAP")
     expect(page.locator("#trading-message")).to_contain_text("TWAP started: 3 SOL_USDC")
+    expect(page.locator("#twap-form .field-error")).to_have_count(0)
 
     row = watcher.locator(".twap-row")
     expect(row).to_have_count(1)  # the second trader's page shows it by itself

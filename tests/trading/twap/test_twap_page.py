@@ -30,6 +30,12 @@ async def offer(desk) -> None:
         await seller.place_order("SOL_USDC", "Ask", "Limit", quantity="10", price="150")
 
 
+def the_form(answer: str) -> str:
+    """The TWAP form in an answer (the running list holds forms too)."""
+    start = answer.index('<form id="twap-form"')
+    return answer[start : answer.index("</form>", start)]
+
+
 async def running(desk):
     async with desk.session() as session:
         return await desk.raw_client(session, 0).open_strategies()
@@ -75,6 +81,36 @@ async def test_bad_twaps_are_refused_where_typed(desk) -> None:
     html = (await client.post(url(desk, "start/"), bad, **HX)).content.decode()
     assert "Size:" in html and "Duration (s): At least one interval." in html
     assert await running(desk) == []
+
+
+async def test_bad_twaps_are_refused_beside_their_field_keeping_what_was_typed(desk) -> None:
+    client = await client_for_user(desk.trader)
+    bad = {**TWAP, "quantity": "2.5", "interval_s": "900", "slippage_percent": "1000"}
+
+    answer = (await client.post(url(desk, "start/"), bad, **HX)).content.decode()
+
+    form = the_form(answer)
+    assert 'hx-swap-oob="true"' in form
+    assert (
+        '<div class="form-error field-error" role="alert" data-field="duration_s">'
+        "At least one interval.</div>" in form
+    )
+    assert 'data-field="slippage_percent">At most 25 on SOL_USDC for a buy' in form
+    assert 'data-field="quantity"' not in form
+    assert 'value="2.5"' in form and 'value="900"' in form and 'value="1000"' in form
+    # the page's message area still says it all at once
+    message = answer[answer.index('id="trading-message"') :]
+    assert "Duration (s): At least one interval." in message
+    assert "Slippage tolerance (%): At most 25 on SOL_USDC" in message
+    assert await running(desk) == []
+
+    await RiskLimit.objects.acreate(subaccount=desk.main)
+    await offer(desk)
+    corrected = {**TWAP, "quantity": "2.5", "slippage_percent": "10"}
+    answer = (await client.post(url(desk, "start/"), corrected, **HX)).content.decode()
+    form = the_form(answer)
+    assert "TWAP started: 2.5 SOL_USDC" in answer
+    assert "field-error" not in form and 'value="2.5"' in form
 
 
 async def test_a_viewer_reads_why_in_place_of_the_twap_form(desk) -> None:
