@@ -159,6 +159,31 @@ async def twap_cancel(
     """Stop a running TWAP (trader+); one already ended answers its final state."""
     parameters = {"symbol": symbol, "strategyId": strategy_id}
     await require_trader(actor, subaccount, "twap_cancel", ip, parameters)
+    return await _strategy_cancel(
+        subaccount=subaccount,
+        client=client_for(subaccount),
+        symbol=symbol,
+        strategy_id=strategy_id,
+        actor=actor,
+        ip=ip,
+        parameters=parameters,
+    )
+
+
+async def _strategy_cancel(
+    *,
+    subaccount: Subaccount,
+    client: Any,
+    symbol: str,
+    strategy_id: str,
+    actor: Any,
+    ip: str | None,
+    parameters: dict[str, Any],
+    reason: str = "",
+) -> Strategy:
+    """Cancel one strategy on the exchange, audited as ``twap_cancel`` (with ``reason`` after
+    its final state when no one asked for it), and let go of what the desk kept for it: the
+    TWAP lists' cache, its end remembered, its reservation."""
     async with audited(
         actor=actor,
         subaccount=subaccount,
@@ -168,11 +193,12 @@ async def twap_cancel(
         errors=BackpackError,
         detail=failure_reason,
     ) as call:
-        strategy = await client_for(subaccount).cancel_strategy(symbol, strategy_id=strategy_id)
+        strategy = await client.cancel_strategy(symbol, strategy_id=strategy_id)
         twaps_changed(subaccount=subaccount)
         twap_ended_remember(strategy)
         await risk_reservation_strategy_end(subaccount=subaccount, strategy_id=strategy_id)
-        call.outcome(detail=strategy.status.value)
+        status = strategy.status.value
+        call.outcome(detail=f"{status}: {reason}" if reason else status)
     return strategy
 
 
@@ -199,21 +225,18 @@ async def twaps_stop_for_risk(
     for strategy in running:
         parameters = {"symbol": strategy.symbol, "strategyId": strategy.id, "reason": reason}
         try:
-            async with audited(
-                actor=None,
+            done = await _strategy_cancel(
                 subaccount=subaccount,
-                action="twap_cancel",
+                client=client,
+                symbol=strategy.symbol,
+                strategy_id=strategy.id,
+                actor=None,
                 ip=None,
                 parameters=parameters,
-                errors=BackpackError,
-                detail=failure_reason,
-            ) as call:
-                done = await client.cancel_strategy(strategy.symbol, strategy_id=strategy.id)
-                call.outcome(detail=f"{done.status.value}: {reason}")
+                reason=reason,
+            )
         except BackpackError:
-            continue
-        twaps_changed(subaccount=subaccount)
-        await risk_reservation_strategy_end(subaccount=subaccount, strategy_id=strategy.id)
+            continue  # audited as failed; the others go on
         stopped.append(done)
     return stopped
 
