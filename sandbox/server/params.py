@@ -189,7 +189,7 @@ def _check_field(name: str, kind: str, value: Any) -> Any:
         return value
     if kind == "decimal":
         number = parse_decimal(name, value, negative=True)
-        if number < 0:
+        if number.is_signed():  # "-0" too: the exchange's numbers carry no minus there
             if "rice" in name:
                 raise ApiError(
                     400, "INVALID_PRICE", f"Invalid parameter `{name}`: price is negative"
